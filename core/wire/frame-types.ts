@@ -1,0 +1,128 @@
+/**
+ * Relay protocol frame types and their decoded shapes. Every frame is
+ *   u8 protocol version || u8 type || fields
+ * See PROTOCOL.md for the field layouts.
+ */
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_VERSIONS: readonly number[] = [1];
+
+export const FrameType = {
+  hello: 0x01,
+  challenge: 0x02,
+  auth: 0x03,
+  authOk: 0x04,
+  error: 0x05,
+  send: 0x10,
+  ack: 0x11,
+  deliver: 0x12,
+  deliverAck: 0x13,
+  resend: 0x14,
+  blobPut: 0x20,
+  blobPutOk: 0x21,
+  blobGet: 0x22,
+  blobData: 0x23,
+} as const;
+export type FrameTypeName = keyof typeof FrameType;
+
+export const MSG_ID_BYTES = 16;
+export const CHALLENGE_BYTES = 32;
+
+/** SEND / DELIVER flag: forward to online targets only, never store. */
+export const FLAG_EPHEMERAL = 0x01;
+
+export interface HelloFrame {
+  type: "hello";
+  /** Free text such as "grove/0.1.0", for logs and metrics. */
+  client: string;
+  minVersion: number;
+  maxVersion: number;
+}
+export interface ChallengeFrame {
+  type: "challenge";
+  nonce: Uint8Array;
+  relayUrl: string;
+  maxEnvelopeBytes: number;
+  maxTargets: number;
+}
+export interface AuthFrame {
+  type: "auth";
+  device: Uint8Array;
+  signature: Uint8Array;
+  /** Empty on open relays. */
+  accessToken: string;
+}
+export interface AuthOkFrame {
+  type: "authOk";
+  /** Messages waiting in this device's mailbox. */
+  queued: number;
+}
+export interface ErrorFrame {
+  type: "error";
+  code: number;
+  message: string;
+  /** The msgId (or blob hash) the error refers to; empty when it refers to the connection. */
+  ref: Uint8Array;
+}
+export interface SendFrame {
+  type: "send";
+  msgId: Uint8Array;
+  flags: number;
+  ttlSeconds: number;
+  targets: Uint8Array[];
+  envelope: Uint8Array;
+}
+export interface AckFrame {
+  type: "ack";
+  msgId: Uint8Array;
+}
+export interface DeliverFrame {
+  type: "deliver";
+  seq: number;
+  msgId: Uint8Array;
+  sender: Uint8Array;
+  flags: number;
+  envelope: Uint8Array;
+}
+export interface DeliverAckFrame {
+  type: "deliverAck";
+  seqs: number[];
+}
+export interface ResendFrame {
+  type: "resend";
+  /** Redeliver every unacked message from this mailbox seq on. */
+  fromSeq: number;
+}
+export interface BlobPutFrame {
+  type: "blobPut";
+  hash: Uint8Array;
+  data: Uint8Array;
+}
+export interface BlobPutOkFrame {
+  type: "blobPutOk";
+  hash: Uint8Array;
+}
+export interface BlobGetFrame {
+  type: "blobGet";
+  hash: Uint8Array;
+}
+export interface BlobDataFrame {
+  type: "blobData";
+  hash: Uint8Array;
+  data: Uint8Array;
+}
+
+export type Frame =
+  | HelloFrame
+  | ChallengeFrame
+  | AuthFrame
+  | AuthOkFrame
+  | ErrorFrame
+  | SendFrame
+  | AckFrame
+  | DeliverFrame
+  | DeliverAckFrame
+  | ResendFrame
+  | BlobPutFrame
+  | BlobPutOkFrame
+  | BlobGetFrame
+  | BlobDataFrame;

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { alice, bob, filled, seqBytes } from "../../test/fixtures.js";
+import { DecodeError } from "./errors.js";
+import { decodeFrame, encodeFrame } from "./frame.js";
+import { type Frame, FrameType } from "./frame-types.js";
+import { withLimits } from "./limits.js";
+
+const msgId = seqBytes(16);
+const envelope = seqBytes(200);
+const everyFrame: Frame[] = [
+  { type: "hello", client: "grove/0.1.0 ✓", minVersion: 1, maxVersion: 3 },
+  { type: "challenge", nonce: filled(32, 9), relayUrl: "wss://r.example/v1", maxEnvelopeBytes: 1 << 20, maxTargets: 64 },
+  { type: "auth", device: alice.device.sign.publicKey, signature: filled(64, 1), accessToken: "" },
+  { type: "authOk", queued: 0 },
+  { type: "error", code: 11, message: "slow down", ref: new Uint8Array() },
+  { type: "send", msgId, flags: 1, ttlSeconds: 3600, targets: [bob.device.sign.publicKey], envelope },
+  { type: "ack", msgId },
+  { type: "deliver", seq: 2 ** 40, msgId, sender: alice.device.sign.publicKey, flags: 0, envelope },
+  { type: "deliverAck", seqs: [5, 6, 2 ** 33] },
+  { type: "resend", fromSeq: 0 },
+  { type: "blobPut", hash: filled(32, 3), data: seqBytes(1000) },
+  { type: "blobPutOk", hash: filled(32, 3) },
+  { type: "blobGet", hash: filled(32, 3) },
+  { type: "blobData", hash: filled(32, 3), data: new Uint8Array() },
+];
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DecodeError);
+    return (err as DecodeError).code;
+  }
+  throw new Error("expected a DecodeError");
+}
+
+describe("relay frames", () => {
+  it("covers every frame type", () => {
+    expect(new Set(everyFrame.map((f) => f.type))).toEqual(new Set(Object.keys(FrameType)));
+  });
+
+  it.each(everyFrame.map((f) => [f.type, f] as const))("round-trips %s", (_name, frame) => {
+    const bytes = encodeFrame(frame);
+    expect(bytes[0]).toBe(1);
+    expect(decodeFrame(bytes)).toEqual(frame);
+  });
+
+  it("rejects every strict prefix of every frame as TRUNCATED", () => {
+    for (const frame of everyFrame) {
+      const bytes = encodeFrame(frame);
+      for (let cut = 0; cut < bytes.length; cut++) {
+        expect(codeOf(() => decodeFrame(bytes.subarray(0, cut)))).toBe("TRUNCATED");
+      }
+    }
+  });
+
+  it("rejects trailing bytes", () => {
+    const bytes = encodeFrame({ type: "ack", msgId });
+    expect(codeOf(() => decodeFrame(Uint8Array.of(...bytes, 0)))).toBe("TRAILING_BYTES");
+  });
+
+  it("rejects an unknown protocol version and an unknown type", () => {
+    expect(codeOf(() => decodeFrame(Uint8Array.of(2, 0x11, ...msgId)))).toBe("UNSUPPORTED_VERSION");
+    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x7f)))).toBe("UNKNOWN_TYPE");
+  });
+
+  it("rejects a non-canonical varint", () => {
+    // resend with fromSeq 5 written in two bytes (0x85 0x00)
+    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x14, 0x85, 0x00)))).toBe("NON_CANONICAL");
+  });
+
+  it("enforces configured maxima before reading", () => {
+    const limits = withLimits({ maxTargets: 2, maxEnvelopeBytes: 100, maxFrameBytes: 10_000 });
+    const send = (targets: number, envelopeBytes: number) =>
+      encodeFrame({
+        type: "send",
+        msgId,
+        flags: 0,
+        ttlSeconds: 1,
+        targets: Array.from({ length: targets }, () => filled(32, 1)),
+        envelope: new Uint8Array(envelopeBytes),
+      });
+    expect(decodeFrame(send(2, 100), limits).type).toBe("send");
+    expect(codeOf(() => decodeFrame(send(3, 10), limits))).toBe("TOO_LARGE");
+    expect(codeOf(() => decodeFrame(send(1, 101), limits))).toBe("TOO_LARGE");
+    expect(codeOf(() => decodeFrame(new Uint8Array(10_001), limits))).toBe("TOO_LARGE");
+  });
+
+  it("rejects a huge length prefix without allocating it", () => {
+    // blobPut with a data length of 2^49
+    const bytes = Uint8Array.of(1, 0x20, ...filled(32, 0), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01);
+    expect(codeOf(() => decodeFrame(bytes))).toBe("TOO_LARGE");
+  });
+
+  it("rejects invalid UTF-8 and unknown flag bits", () => {
+    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x01, 2, 0xc3, 0x28, 1, 1)))).toBe("INVALID_VALUE");
+    const send = encodeFrame({ type: "send", msgId, flags: 0, ttlSeconds: 1, targets: [filled(32, 1)], envelope });
+    send[2 + 16] = 0x80;
+    expect(codeOf(() => decodeFrame(send))).toBe("INVALID_VALUE");
+  });
+
+  it("rejects a send with no targets and an ack with no seqs", () => {
+    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x10, ...msgId, 0, 1, 0, 0)))).toBe("INVALID_VALUE");
+    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x13, 0)))).toBe("INVALID_VALUE");
+  });
+});

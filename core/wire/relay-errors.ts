@@ -1,0 +1,34 @@
+/**
+ * Error codes carried in ERROR frames. Numbers are the wire form and never
+ * change meaning; names are for logs, metrics and the UI.
+ */
+export const RelayErrorCode = {
+  BAD_FRAME: 1,
+  UNSUPPORTED_VERSION: 2,
+  AUTH_REQUIRED: 3,
+  AUTH_FAILED: 4,
+  AUTH_TIMEOUT: 5,
+  ACCESS_DENIED: 6,
+  FRAME_TOO_LARGE: 7,
+  ENVELOPE_TOO_LARGE: 8,
+  TOO_MANY_TARGETS: 9,
+  QUOTA_EXCEEDED: 10,
+  RATE_LIMITED: 11,
+  TTL_OUT_OF_RANGE: 12,
+  NOT_FOUND: 13,
+  HASH_MISMATCH: 14,
+  STORE_UNAVAILABLE: 15,
+  INTERNAL: 16,
+  SHUTTING_DOWN: 17,
+} as const;
+export type RelayErrorName = keyof typeof RelayErrorCode;
+export type RelayErrorNumber = (typeof RelayErrorCode)[RelayErrorName];
+
+const NAMES = new Map<number, RelayErrorName>(
+  Object.entries(RelayErrorCode).map(([name, code]) => [code, name as RelayErrorName]),
+);
+
+/** The name of a wire error code; unknown codes (from a newer relay) stay visible as such. */
+export function relayErrorName(code: number): RelayErrorName | `UNKNOWN_${number}` {
+  return NAMES.get(code) ?? `UNKNOWN_${code}`;
+}
