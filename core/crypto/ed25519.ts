@@ -9,7 +9,7 @@
  * order, so two members on different backends never disagree on validity.
  */
 import nacl from "tweetnacl";
-import { concatBytes } from "./bytes.js";
+import { bytesKey, concatBytes } from "./bytes.js";
 
 export interface Ed25519Backend {
   readonly name: "webcrypto" | "tweetnacl";
@@ -76,7 +76,7 @@ export function webCryptoEd25519(subtle: SubtleCrypto): Ed25519Backend {
   return {
     name: "webcrypto",
     async sign(secretKey, message) {
-      const publicId = keyId(secretKey.subarray(32));
+      const publicId = bytesKey(secretKey.subarray(32));
       const key = await cached(signKeys, publicId, () =>
         subtle.importKey(
           "pkcs8",
@@ -91,7 +91,7 @@ export function webCryptoEd25519(subtle: SubtleCrypto): Ed25519Backend {
     async verify(publicKey, message, signature) {
       if (!wellFormed(publicKey, signature)) return false;
       try {
-        const key = await cached(verifyKeys, keyId(publicKey), () =>
+        const key = await cached(verifyKeys, bytesKey(publicKey), () =>
           subtle.importKey("raw", publicKey as BufferSource, ALG, false, ["verify"]),
         );
         return await subtle.verify(ALG, key, signature as BufferSource, message as BufferSource);
@@ -101,12 +101,6 @@ export function webCryptoEd25519(subtle: SubtleCrypto): Ed25519Backend {
       }
     },
   };
-}
-
-function keyId(publicKey: Uint8Array): string {
-  let id = "";
-  for (const b of publicKey) id += String.fromCharCode(b);
-  return id;
 }
 
 let detected: Promise<Ed25519Backend> | undefined;

@@ -10,7 +10,7 @@
  * envelopes nor smuggle bad ones.
  */
 import type { DecodedEnvelope } from "../wire/envelope.js";
-import { toHex } from "./bytes.js";
+import { bytesKey } from "./bytes.js";
 import {
   checkSpace,
   decodeForOpen,
@@ -41,7 +41,7 @@ export async function openBatch(envelopes: Uint8Array[], opts: OpenOptions): Pro
     try {
       const decoded = decodeForOpen(bytes, opts.limits);
       checkSpace(decoded, opts);
-      const id = toHex(decoded.header.author) + toHex(decoded.header.spaceId);
+      const id = bytesKey(decoded.header.author) + bytesKey(decoded.header.spaceId);
       const list = byAuthor.get(id) ?? [];
       byAuthor.set(id, list);
       list.push({ index, decoded, hash: hash32(bytes) });

@@ -6,7 +6,7 @@
  * a replay. Seqs are recorded only after an envelope fully opens, so a
  * forgery cannot burn a seq.
  */
-import { toHex } from "./bytes.js";
+import { bytesKey } from "./bytes.js";
 import { CryptoError } from "./errors.js";
 
 interface AuthorWindow {
@@ -22,7 +22,7 @@ export class ReplayGuard {
   constructor(readonly window: number = DEFAULT_REPLAY_WINDOW) {}
 
   check(author: Uint8Array, seq: number): void {
-    const state = this.authors.get(toHex(author));
+    const state = this.authors.get(bytesKey(author));
     if (!state) return;
     if (seq <= state.highest - this.window) {
       throw new CryptoError("STALE_SEQ", `seq ${seq} is older than the replay window`);
@@ -31,7 +31,7 @@ export class ReplayGuard {
   }
 
   accept(author: Uint8Array, seq: number): void {
-    const id = toHex(author);
+    const id = bytesKey(author);
     let state = this.authors.get(id);
     if (!state) {
       state = { highest: 0, seen: new Set() };
@@ -47,6 +47,6 @@ export class ReplayGuard {
 
   /** The highest seq accepted from an author, 0 if none. */
   highest(author: Uint8Array): number {
-    return this.authors.get(toHex(author))?.highest ?? 0;
+    return this.authors.get(bytesKey(author))?.highest ?? 0;
   }
 }

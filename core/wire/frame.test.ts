@@ -9,11 +9,24 @@ const msgId = seqBytes(16);
 const envelope = seqBytes(200);
 const everyFrame: Frame[] = [
   { type: "hello", client: "grove/0.1.0 ✓", minVersion: 1, maxVersion: 3 },
-  { type: "challenge", nonce: filled(32, 9), relayUrl: "wss://r.example/v1", maxEnvelopeBytes: 1 << 20, maxTargets: 64 },
+  {
+    type: "challenge",
+    nonce: filled(32, 9),
+    relayUrl: "wss://r.example/v1",
+    maxEnvelopeBytes: 1 << 20,
+    maxTargets: 64,
+  },
   { type: "auth", device: alice.device.sign.publicKey, signature: filled(64, 1), accessToken: "" },
   { type: "authOk", queued: 0 },
   { type: "error", code: 11, message: "slow down", ref: new Uint8Array() },
-  { type: "send", msgId, flags: 1, ttlSeconds: 3600, targets: [bob.device.sign.publicKey], envelope },
+  {
+    type: "send",
+    msgId,
+    flags: 1,
+    ttlSeconds: 3600,
+    targets: [bob.device.sign.publicKey],
+    envelope,
+  },
   { type: "ack", msgId },
   { type: "deliver", seq: 2 ** 40, msgId, sender: alice.device.sign.publicKey, flags: 0, envelope },
   { type: "deliverAck", seqs: [5, 6, 2 ** 33] },
@@ -88,19 +101,42 @@ describe("relay frames", () => {
 
   it("rejects a huge length prefix without allocating it", () => {
     // blobPut with a data length of 2^49
-    const bytes = Uint8Array.of(1, 0x20, ...filled(32, 0), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01);
+    const bytes = Uint8Array.of(
+      1,
+      0x20,
+      ...filled(32, 0),
+      0x80,
+      0x80,
+      0x80,
+      0x80,
+      0x80,
+      0x80,
+      0x80,
+      0x01,
+    );
     expect(codeOf(() => decodeFrame(bytes))).toBe("TOO_LARGE");
   });
 
   it("rejects invalid UTF-8 and unknown flag bits", () => {
-    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x01, 2, 0xc3, 0x28, 1, 1)))).toBe("INVALID_VALUE");
-    const send = encodeFrame({ type: "send", msgId, flags: 0, ttlSeconds: 1, targets: [filled(32, 1)], envelope });
+    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x01, 2, 0xc3, 0x28, 1, 1)))).toBe(
+      "INVALID_VALUE",
+    );
+    const send = encodeFrame({
+      type: "send",
+      msgId,
+      flags: 0,
+      ttlSeconds: 1,
+      targets: [filled(32, 1)],
+      envelope,
+    });
     send[2 + 16] = 0x80;
     expect(codeOf(() => decodeFrame(send))).toBe("INVALID_VALUE");
   });
 
   it("rejects a send with no targets and an ack with no seqs", () => {
-    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x10, ...msgId, 0, 1, 0, 0)))).toBe("INVALID_VALUE");
+    expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x10, ...msgId, 0, 1, 0, 0)))).toBe(
+      "INVALID_VALUE",
+    );
     expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x13, 0)))).toBe("INVALID_VALUE");
   });
 });

@@ -5,7 +5,7 @@
  * point of the file is that the formats cannot drift unnoticed.
  */
 import { toHex } from "../../core/crypto/bytes.js";
-import { naclEd25519 } from "../../core/crypto/ed25519.js";
+import { type Ed25519Backend, naclEd25519 } from "../../core/crypto/ed25519.js";
 import { GENESIS_HASH, envelopeHash, sealEnvelopeWithNonce } from "../../core/crypto/envelope.js";
 import { certifyDevice } from "../../core/crypto/identity.js";
 import {
@@ -30,8 +30,9 @@ export interface Vectors {
   safetyNumber: { alice: string; bob: string; pair: string };
 }
 
-export async function buildVectors(): Promise<Vectors> {
-  const nacl = naclEd25519;
+/** Signing through any backend must give the same bytes: Ed25519 is deterministic. */
+export async function buildVectors(backend: Ed25519Backend = naclEd25519): Promise<Vectors> {
+  const nacl = backend;
   const payload1 = new TextEncoder().encode("hello, grove");
   const env1 = await sealEnvelopeWithNonce(
     { kind: EnvelopeKind.update, spaceId: SPACE_ID, epoch: 0, seq: 1, prevHash: GENESIS_HASH, payload: payload1 },
@@ -96,6 +97,6 @@ export async function buildVectors(): Promise<Vectors> {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (typeof process !== "undefined" && import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`${JSON.stringify(await buildVectors(), null, 2)}\n`);
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: typecheck, lint, unit and integration tests (vitest), browser
+ * tests (Playwright). Every step runs even when an earlier one fails, so one
+ * run shows everything; the last line totals both runners' JSON reports:
+ *   tests: N passed, N failed, N skipped
+ * It is also written to test-results/summary.txt for .ci/run.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+
+const RESULTS = "test-results";
+rmSync(`${RESULTS}/vitest.json`, { force: true });
+rmSync(`${RESULTS}/playwright.json`, { force: true });
+mkdirSync(RESULTS, { recursive: true });
+
+const steps = [
+  ["typecheck", "npx", ["tsc", "--noEmit", "-p", "tsconfig.json"]],
+  ["lint", "npx", ["biome", "check", "."]],
+  [
+    "vitest",
+    "npx",
+    [
+      "vitest",
+      "run",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${RESULTS}/vitest.json`,
+    ],
+  ],
+  ["playwright", "npx", ["playwright", "test"]],
+];
+
+const failedSteps = [];
+for (const [name, cmd, args] of steps) {
+  console.log(`\n== ${name}`);
+  const { status } = spawnSync(cmd, args, { stdio: "inherit" });
+  if (status !== 0) failedSteps.push(name);
+}
+
+function readJson(path) {
+  return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const vitest = readJson(`${RESULTS}/vitest.json`);
+if (vitest) {
+  totals.passed += vitest.numPassedTests;
+  totals.failed += vitest.numFailedTests;
+  totals.skipped += vitest.numPendingTests + vitest.numTodoTests;
+}
+const playwright = readJson(`${RESULTS}/playwright.json`);
+if (playwright) {
+  totals.passed += playwright.stats.expected + playwright.stats.flaky;
+  totals.failed += playwright.stats.unexpected;
+  totals.skipped += playwright.stats.skipped;
+}
+// A runner that crashed before reporting counts as a failure, as does a run that executed nothing.
+if (!vitest || !playwright || totals.passed + totals.failed === 0) totals.failed += 1;
+
+if (failedSteps.length > 0) console.log(`\nfailed steps: ${failedSteps.join(", ")}`);
+const line = `tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`;
+writeFileSync(`${RESULTS}/summary.txt`, `${line}\n`);
+console.log(line);
+process.exit(failedSteps.length > 0 || totals.failed > 0 ? 1 : 0);

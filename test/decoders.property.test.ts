@@ -1,0 +1,221 @@
+/**
+ * Every decoder of bytes from the network or disk either decodes or throws
+ * its own typed error: nothing else escapes, and nothing hangs.
+ */
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { fromHex } from "../core/crypto/bytes.js";
+import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
+import { openEnvelope } from "../core/crypto/envelope.js";
+import { CryptoError } from "../core/crypto/errors.js";
+import {
+  decodeCertificate,
+  decodePublicIdentity,
+  openKeyBundle,
+} from "../core/crypto/identity-codec.js";
+import { openKeyBox } from "../core/crypto/key-box.js";
+import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
+import { DecodeError } from "../core/wire/errors.js";
+import { decodeFrame, encodeFrame } from "../core/wire/frame.js";
+import type { Frame } from "../core/wire/frame-types.js";
+import { DEFAULT_LIMITS } from "../core/wire/limits.js";
+import { EPOCH_KEY } from "./fixtures.js";
+import { hostileBytes } from "./mutate.js";
+import type { Vectors } from "./vectors/generate.js";
+
+const RUNS = 10_000;
+const vectors: Vectors = JSON.parse(
+  readFileSync(new URL("./vectors/vectors.json", import.meta.url), "utf8"),
+);
+const validFrames = vectors.frames.map((f) => fromHex(f.hex));
+const validEnvelopes = vectors.envelopes.map((e) => fromHex(e.hex));
+
+function onlyThrows(errorClass: new (...args: never[]) => Error, fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof errorClass)) throw new Error(`escaped: ${String(err)}`);
+  }
+}
+
+let backend: Ed25519Backend;
+beforeAll(async () => {
+  backend = await ed25519();
+});
+
+describe("decoders under hostile input", () => {
+  it(`decodeFrame: ${RUNS} cases decode or throw DecodeError`, () => {
+    fc.assert(
+      fc.property(hostileBytes(validFrames), (bytes) =>
+        onlyThrows(DecodeError, () => decodeFrame(bytes)),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`decodeEnvelope: ${RUNS} cases decode or throw DecodeError`, () => {
+    fc.assert(
+      fc.property(hostileBytes(validEnvelopes), (bytes) =>
+        onlyThrows(DecodeError, () => decodeEnvelope(bytes)),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`decodeCertificate: ${RUNS} cases decode or throw DecodeError`, () => {
+    fc.assert(
+      fc.property(hostileBytes([fromHex(vectors.certificate)]), (bytes) =>
+        onlyThrows(DecodeError, () => decodeCertificate(bytes)),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`decodePublicIdentity: ${RUNS} cases decode or throw DecodeError`, () => {
+    fc.assert(
+      fc.property(hostileBytes([fromHex(vectors.publicIdentity)]), (bytes) =>
+        onlyThrows(DecodeError, () => decodePublicIdentity(bytes)),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`openKeyBundle: ${RUNS} cases open or throw DecodeError / CryptoError`, () => {
+    const key = fromHex(vectors.keyBundle.storageKey);
+    fc.assert(
+      fc.property(hostileBytes([fromHex(vectors.keyBundle.hex)]), (bytes) => {
+        try {
+          openKeyBundle(bytes, key);
+        } catch (err) {
+          if (!(err instanceof DecodeError || err instanceof CryptoError)) throw err;
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`openKeyBox: ${RUNS} cases open or throw CryptoError`, () => {
+    const secret = fromHex(vectors.keyBox.recipientSecret);
+    fc.assert(
+      fc.property(hostileBytes([fromHex(vectors.keyBox.hex)]), (bytes) =>
+        onlyThrows(CryptoError, () => openKeyBox(bytes, secret)),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`openEnvelope: ${RUNS} damaged envelopes are all rejected with CryptoError`, async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileBytes(validEnvelopes), async (bytes) => {
+        if (
+          validEnvelopes.some((v) => v.length === bytes.length && v.every((b, i) => b === bytes[i]))
+        )
+          return;
+        try {
+          await openEnvelope(bytes, { backend, keyForEpoch: () => EPOCH_KEY });
+        } catch (err) {
+          if (err instanceof CryptoError) return;
+          throw err;
+        }
+        throw new Error("a damaged envelope opened");
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+const id16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
+const text = fc.string({ maxLength: 40 });
+const seq = fc.nat({ max: Number.MAX_SAFE_INTEGER });
+const body = fc.uint8Array({ maxLength: 300 });
+const frameArb: fc.Arbitrary<Frame> = fc.oneof(
+  fc.record({
+    type: fc.constant("hello" as const),
+    client: text,
+    minVersion: fc.constant(1),
+    maxVersion: fc.integer({ min: 1, max: 255 }),
+  }),
+  fc.record({
+    type: fc.constant("challenge" as const),
+    nonce: key32,
+    relayUrl: text,
+    maxEnvelopeBytes: fc.nat(),
+    maxTargets: fc.nat({ max: 0xffff }),
+  }),
+  fc.record({
+    type: fc.constant("auth" as const),
+    device: key32,
+    signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+    accessToken: text,
+  }),
+  fc.record({ type: fc.constant("authOk" as const), queued: seq }),
+  fc.record({
+    type: fc.constant("error" as const),
+    code: fc.nat({ max: 0xffff }),
+    message: text,
+    ref: fc.oneof(fc.constant(new Uint8Array()), id16, key32),
+  }),
+  fc.record({
+    type: fc.constant("send" as const),
+    msgId: id16,
+    flags: fc.constantFrom(0, 1),
+    ttlSeconds: fc.nat(),
+    targets: fc.array(key32, { minLength: 1, maxLength: 20 }),
+    envelope: body,
+  }),
+  fc.record({ type: fc.constant("ack" as const), msgId: id16 }),
+  fc.record({
+    type: fc.constant("deliver" as const),
+    seq,
+    msgId: id16,
+    sender: key32,
+    flags: fc.constantFrom(0, 1),
+    envelope: body,
+  }),
+  fc.record({
+    type: fc.constant("deliverAck" as const),
+    seqs: fc.array(seq, { minLength: 1, maxLength: 50 }),
+  }),
+  fc.record({ type: fc.constant("resend" as const), fromSeq: seq }),
+  fc.record({ type: fc.constant("blobPut" as const), hash: key32, data: body }),
+  fc.record({ type: fc.constant("blobPutOk" as const), hash: key32 }),
+  fc.record({ type: fc.constant("blobGet" as const), hash: key32 }),
+  fc.record({ type: fc.constant("blobData" as const), hash: key32, data: body }),
+);
+
+describe("round trips of generated values", () => {
+  it("every generated frame decodes to itself", () => {
+    fc.assert(
+      fc.property(frameArb, (frame) => {
+        expect(decodeFrame(encodeFrame(frame), DEFAULT_LIMITS)).toEqual(frame);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("every generated envelope header decodes to itself", async () => {
+    const { encodeSignedPart, appendSignature } = await import("../core/wire/envelope.js");
+    fc.assert(
+      fc.property(
+        fc.record({
+          kind: fc.constantFrom(...Object.values(EnvelopeKind)),
+          spaceId: id16,
+          epoch: fc.nat({ max: 0xffffffff }),
+          author: key32,
+          seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          prevHash: key32,
+        }),
+        fc.uint8Array({ minLength: 40, maxLength: 200 }),
+        (header, bodyBytes) => {
+          const bytes = appendSignature(encodeSignedPart(header, bodyBytes), new Uint8Array(64));
+          const decoded = decodeEnvelope(bytes);
+          expect(decoded.header).toEqual(header);
+          expect(decoded.body).toEqual(bodyBytes);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+});
