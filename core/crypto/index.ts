@@ -9,5 +9,6 @@ export * from "./identity.js";
 export * from "./identity-codec.js";
 export * from "./key-box.js";
 export * from "./random.js";
+export * from "./relay-auth.js";
 export * from "./replay-guard.js";
 export * from "./safety-number.js";

@@ -32,3 +32,15 @@ const NAMES = new Map<number, RelayErrorName>(
 export function relayErrorName(code: number): RelayErrorName | `UNKNOWN_${number}` {
   return NAMES.get(code) ?? `UNKNOWN_${code}`;
 }
+
+/** WebSocket close codes the relay uses; 4000-4999 are application codes. */
+export const RelayCloseCode = {
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  MESSAGE_TOO_BIG: 1009,
+  UNSUPPORTED_VERSION: 4004,
+  AUTH_FAILED: 4002,
+  AUTH_TIMEOUT: 4003,
+  REPLACED: 4001,
+  ABUSE: 4008,
+} as const;

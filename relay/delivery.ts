@@ -1,0 +1,97 @@
+/**
+ * Mailbox delivery for one live connection: streams stored messages in seq
+ * order with at most `window` unacked in flight, deletes on the device's
+ * ack, and redelivers on RESEND. Messages stay stored until acked, so a
+ * connection that drops loses nothing: the next one starts from the lowest
+ * unacked seq.
+ */
+import type { DeliverFrame } from "../core/wire/frame-types.js";
+import type { RelayStore } from "./store/relay-store.js";
+
+export interface DeliverySink {
+  deliver(frame: DeliverFrame): void;
+  /** Whether the socket can take more now (backpressure). */
+  writable(): boolean;
+  failed(error: unknown): void;
+}
+
+export class MailboxDelivery {
+  private cursor = 0;
+  private readonly inflight = new Set<number>();
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private blocked = false;
+
+  constructor(
+    private readonly store: RelayStore,
+    private readonly device: Uint8Array,
+    private readonly window: number,
+    private readonly sink: DeliverySink,
+  ) {}
+
+  /** Sends what is waiting, up to the window. Safe to call at any time, any number of times. */
+  pump(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.drain()
+      .catch((err) => this.sink.failed(err))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.pump();
+        }
+      });
+  }
+
+  /** Frees window slots at once (the cursor keeps acked seqs from being fetched again), then deletes durably. */
+  async ack(seqs: number[]): Promise<number> {
+    const known = seqs.filter((seq) => this.inflight.delete(seq));
+    this.pump();
+    if (known.length > 0) await this.store.ack(this.device, known);
+    return known.length;
+  }
+
+  /** The socket drained: resume if backpressure paused delivery. */
+  drained(): void {
+    if (this.blocked) {
+      this.blocked = false;
+      this.pump();
+    }
+  }
+
+  resend(fromSeq: number): void {
+    this.cursor = Math.min(this.cursor, Math.max(0, fromSeq - 1));
+    for (const seq of this.inflight) if (seq >= fromSeq) this.inflight.delete(seq);
+    this.pump();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && this.inflight.size < this.window) {
+      if (!this.sink.writable()) {
+        this.blocked = true;
+        return;
+      }
+      const batch = await this.store.fetch(
+        this.device,
+        this.cursor,
+        this.window - this.inflight.size,
+      );
+      if (batch.length === 0 || this.stopped) return;
+      for (const m of batch) {
+        this.cursor = m.seq;
+        this.inflight.add(m.seq);
+        this.sink.deliver({ type: "deliver", ...m });
+      }
+    }
+  }
+}

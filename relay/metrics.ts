@@ -1,0 +1,84 @@
+/**
+ * Prometheus metrics for one relay (its own registry, so several relays can
+ * run in one process in tests). Store-derived gauges are read at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RelayStore } from "./store/relay-store.js";
+
+export type RelayMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(store: () => RelayStore, connections: () => number) {
+  const registry = new Registry();
+  const prefix = "grove_relay_";
+  const stats = async () => store().stats();
+  const metrics = {
+    registry,
+    connections: new Gauge({
+      name: `${prefix}connections`,
+      help: "Open /v1 WebSocket connections",
+      registers: [registry],
+      collect() {
+        this.set(connections());
+      },
+    }),
+    mailboxes: new Gauge({
+      name: `${prefix}mailboxes`,
+      help: "Mailboxes holding at least one message",
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).mailboxes);
+      },
+    }),
+    queuedMessages: new Gauge({
+      name: `${prefix}queued_messages`,
+      help: "Messages waiting in mailboxes",
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).messages);
+      },
+    }),
+    queuedBytes: new Gauge({
+      name: `${prefix}queued_bytes`,
+      help: "Bytes of envelopes waiting in mailboxes (counted per target)",
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).bytes);
+      },
+    }),
+    sends: new Counter({
+      name: `${prefix}sends_total`,
+      help: "Accepted sends",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: `${prefix}deliveries_total`,
+      help: "Envelopes delivered to devices",
+      registers: [registry],
+    }),
+    acks: new Counter({
+      name: `${prefix}acks_total`,
+      help: "Deliveries acknowledged by devices",
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: `${prefix}errors_total`,
+      help: "Error frames sent, by code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    storeCommitSeconds: new Histogram({
+      name: `${prefix}store_commit_seconds`,
+      help: "Latency of group commits to the store",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    storeBatchWrites: new Histogram({
+      name: `${prefix}store_batch_writes`,
+      help: "Writes per group commit",
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}

@@ -1,0 +1,80 @@
+/**
+ * RelayStore: where a relay keeps mailboxes, envelopes and blobs. Every
+ * write resolves only once durable, so "acked" means "survives kill -9".
+ * Implementations: SQLite (embedded default); Redis (scale-out) later.
+ * Each must pass the shared suite in test/relay-store-suite.ts.
+ */
+
+export interface StoredMessage {
+  seq: number;
+  msgId: Uint8Array;
+  sender: Uint8Array;
+  flags: number;
+  envelope: Uint8Array;
+}
+
+export interface EnqueueRequest {
+  sender: Uint8Array;
+  msgId: Uint8Array;
+  /** Distinct device keys. */
+  targets: Uint8Array[];
+  flags: number;
+  envelope: Uint8Array;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export interface MailboxQuota {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+export type EnqueueResult =
+  | { status: "queued"; seqs: number[] }
+  | { status: "duplicate" }
+  | { status: "quota"; device: Uint8Array; reason: "messages" | "bytes" };
+
+export type BlobPutResult = "stored" | "exists" | "quota";
+
+export interface RelayStoreStats {
+  mailboxes: number;
+  messages: number;
+  bytes: number;
+  blobs: number;
+  blobBytes: number;
+}
+
+export interface RelayStore {
+  /** Stores the envelope once and queues it for every target, atomically; idempotent on (sender, msgId). */
+  enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult>;
+  /** Messages with seq > afterSeq, ascending, at most `limit`; expired ones excluded. */
+  fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  /** Deletes delivered messages; resolves once durable. Unknown seqs are ignored. */
+  ack(device: Uint8Array, seqs: number[]): Promise<void>;
+  /** How many messages wait for a device. */
+  queued(device: Uint8Array): Promise<number>;
+  putBlob(
+    hash: Uint8Array,
+    data: Uint8Array,
+    owner: Uint8Array,
+    quotaBytes: number,
+  ): Promise<BlobPutResult>;
+  getBlob(hash: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Drops expired messages and send records; returns how many messages went. */
+  sweepExpired(now: number): Promise<number>;
+  stats(): Promise<RelayStoreStats>;
+  /** Throws unless the store can write right now (for /healthz). */
+  checkWritable(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class RelayStoreError extends Error {
+  override readonly name = "RelayStoreError";
+  constructor(
+    readonly code: "STORE_CLOSED" | "STORE_CORRUPT" | "STORE_IO",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * The embedded RelayStore: SQLite in WAL mode with synchronous=FULL, so a
+ * committed transaction survives a crash of the process or the machine.
+ *
+ * Group commit: writes queue up during one turn of the event loop and
+ * commit together in one transaction (one fsync), each in its own savepoint
+ * so one failing write cannot undo another. A write's promise resolves only
+ * after that commit, which is what lets the relay ack.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import {
+  type BlobPutResult,
+  type EnqueueRequest,
+  type EnqueueResult,
+  type MailboxQuota,
+  type RelayStore,
+  RelayStoreError,
+  type RelayStoreStats,
+  type StoredMessage,
+} from "./relay-store.js";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS envelopes (
+  id INTEGER PRIMARY KEY,
+  body BLOB NOT NULL,
+  refs INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sent (
+  sender BLOB NOT NULL, msg_id BLOB NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (sender, msg_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sent_expiry ON sent(expires_at);
+CREATE TABLE IF NOT EXISTS mail (
+  device BLOB NOT NULL, seq INTEGER NOT NULL,
+  envelope_id INTEGER NOT NULL, msg_id BLOB NOT NULL, sender BLOB NOT NULL,
+  flags INTEGER NOT NULL, size INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (device, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mail_expiry ON mail(expires_at);
+CREATE TABLE IF NOT EXISTS mailboxes (
+  device BLOB PRIMARY KEY, next_seq INTEGER NOT NULL,
+  count INTEGER NOT NULL, bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs (
+  hash BLOB PRIMARY KEY, owner BLOB NOT NULL, data BLOB NOT NULL,
+  size INTEGER NOT NULL, created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blobs_owner ON blobs(owner);
+CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+`;
+
+interface Pending {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface SqliteStoreOptions {
+  /** Called after every group commit, for metrics. */
+  onCommit?: (ms: number, writes: number) => void;
+}
+
+export class SqliteRelayStore implements RelayStore {
+  private readonly db: Database.Database;
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly stmt;
+
+  constructor(
+    dataDir: string,
+    private readonly options: SqliteStoreOptions = {},
+  ) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      this.db = new Database(join(dataDir, "relay.sqlite"));
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      this.db.exec(SCHEMA);
+      const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
+        | { value: string }
+        | undefined;
+      if (!version) {
+        this.db
+          .prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)")
+          .run(String(SCHEMA_VERSION));
+      } else if (Number(version.value) !== SCHEMA_VERSION) {
+        throw new RelayStoreError("STORE_CORRUPT", `unknown relay store schema ${version.value}`);
+      }
+    } catch (err) {
+      if (err instanceof RelayStoreError) throw err;
+      throw new RelayStoreError(
+        "STORE_IO",
+        `cannot open relay store in ${dataDir}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    const db = this.db;
+    this.stmt = {
+      sentGet: db.prepare("SELECT 1 FROM sent WHERE sender = ? AND msg_id = ?"),
+      sentPut: db.prepare("INSERT INTO sent (sender, msg_id, expires_at) VALUES (?, ?, ?)"),
+      boxGet: db.prepare("SELECT next_seq, count, bytes FROM mailboxes WHERE device = ?"),
+      boxPut: db.prepare(
+        "INSERT INTO mailboxes (device, next_seq, count, bytes) VALUES (?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET next_seq = excluded.next_seq, count = excluded.count, bytes = excluded.bytes",
+      ),
+      boxShrink: db.prepare(
+        "UPDATE mailboxes SET count = count - 1, bytes = bytes - ? WHERE device = ?",
+      ),
+      envPut: db.prepare("INSERT INTO envelopes (body, refs) VALUES (?, ?)"),
+      envUnref: db.prepare("UPDATE envelopes SET refs = refs - 1 WHERE id = ?"),
+      envDropUnreferenced: db.prepare("DELETE FROM envelopes WHERE id = ? AND refs <= 0"),
+      mailPut: db.prepare(
+        "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      mailGet: db.prepare("SELECT envelope_id, size FROM mail WHERE device = ? AND seq = ?"),
+      mailDelete: db.prepare("DELETE FROM mail WHERE device = ? AND seq = ?"),
+      mailFetch: db.prepare(
+        "SELECT m.seq, m.msg_id, m.sender, m.flags, e.body FROM mail m JOIN envelopes e ON e.id = m.envelope_id WHERE m.device = ? AND m.seq > ? AND m.expires_at > ? ORDER BY m.seq LIMIT ?",
+      ),
+      mailExpired: db.prepare("SELECT device, seq FROM mail WHERE expires_at <= ? LIMIT 1000"),
+      sentExpire: db.prepare("DELETE FROM sent WHERE expires_at <= ?"),
+      queued: db.prepare("SELECT count FROM mailboxes WHERE device = ?"),
+      blobHas: db.prepare("SELECT 1 FROM blobs WHERE hash = ?"),
+      blobUsage: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE owner = ?"),
+      blobPut: db.prepare(
+        "INSERT INTO blobs (hash, owner, data, size, created_at) VALUES (?, ?, ?, ?, ?)",
+      ),
+      blobGet: db.prepare("SELECT data FROM blobs WHERE hash = ?"),
+      health: db.prepare(
+        "INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at",
+      ),
+    };
+  }
+
+  enqueue(req: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
+    return this.write(() => {
+      if (this.stmt.sentGet.get(req.sender, req.msgId)) return { status: "duplicate" };
+      const size = req.envelope.length;
+      const boxes = req.targets.map((device) => {
+        const row = this.stmt.boxGet.get(device) as
+          | { next_seq: number; count: number; bytes: number }
+          | undefined;
+        return { device, row: row ?? { next_seq: 1, count: 0, bytes: 0 } };
+      });
+      // Check every target before writing anything, so a refusal leaves no trace.
+      for (const { device, row } of boxes) {
+        if (row.count + 1 > quota.maxMessages)
+          return { status: "quota", device, reason: "messages" };
+        if (row.bytes + size > quota.maxBytes) return { status: "quota", device, reason: "bytes" };
+      }
+      const envelopeId = this.stmt.envPut.run(req.envelope, boxes.length).lastInsertRowid;
+      this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt);
+      const seqs: number[] = [];
+      for (const { device, row } of boxes) {
+        const seq = row.next_seq;
+        this.stmt.mailPut.run(
+          device,
+          seq,
+          envelopeId,
+          req.msgId,
+          req.sender,
+          req.flags,
+          size,
+          req.expiresAt,
+        );
+        this.stmt.boxPut.run(device, seq + 1, row.count + 1, row.bytes + size);
+        seqs.push(seq);
+      }
+      return { status: "queued", seqs };
+    }) as Promise<EnqueueResult>;
+  }
+
+  async fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    this.assertOpen();
+    const rows = this.stmt.mailFetch.all(device, afterSeq, Date.now(), limit) as {
+      seq: number;
+      msg_id: Buffer;
+      sender: Buffer;
+      flags: number;
+      body: Buffer;
+    }[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      msgId: new Uint8Array(r.msg_id),
+      sender: new Uint8Array(r.sender),
+      flags: r.flags,
+      envelope: new Uint8Array(r.body),
+    }));
+  }
+
+  ack(device: Uint8Array, seqs: number[]): Promise<void> {
+    return this.write(() => {
+      for (const seq of seqs) this.dropMail(device, seq);
+    }) as Promise<void>;
+  }
+
+  async queued(device: Uint8Array): Promise<number> {
+    this.assertOpen();
+    return (this.stmt.queued.get(device) as { count: number } | undefined)?.count ?? 0;
+  }
+
+  putBlob(
+    hash: Uint8Array,
+    data: Uint8Array,
+    owner: Uint8Array,
+    quotaBytes: number,
+  ): Promise<BlobPutResult> {
+    return this.write(() => {
+      if (this.stmt.blobHas.get(hash)) return "exists";
+      const { used } = this.stmt.blobUsage.get(owner) as { used: number };
+      if (used + data.length > quotaBytes) return "quota";
+      this.stmt.blobPut.run(hash, owner, data, data.length, Date.now());
+      return "stored";
+    }) as Promise<BlobPutResult>;
+  }
+
+  async getBlob(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    this.assertOpen();
+    const row = this.stmt.blobGet.get(hash) as { data: Buffer } | undefined;
+    return row ? new Uint8Array(row.data) : undefined;
+  }
+
+  sweepExpired(now: number): Promise<number> {
+    return this.write(() => {
+      let dropped = 0;
+      for (;;) {
+        const rows = this.stmt.mailExpired.all(now) as { device: Buffer; seq: number }[];
+        if (rows.length === 0) break;
+        for (const r of rows) dropped += this.dropMail(r.device, r.seq) ? 1 : 0;
+      }
+      this.stmt.sentExpire.run(now);
+      return dropped;
+    }) as Promise<number>;
+  }
+
+  async stats(): Promise<RelayStoreStats> {
+    this.assertOpen();
+    const mail = this.db
+      .prepare(
+        "SELECT COUNT(*) AS mailboxes, COALESCE(SUM(count), 0) AS messages, COALESCE(SUM(bytes), 0) AS bytes FROM mailboxes WHERE count > 0",
+      )
+      .get() as { mailboxes: number; messages: number; bytes: number };
+    const blobs = this.db
+      .prepare("SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS blobBytes FROM blobs")
+      .get() as { blobs: number; blobBytes: number };
+    return { ...mail, ...blobs };
+  }
+
+  checkWritable(): Promise<void> {
+    return this.write(() => {
+      this.stmt.health.run(Date.now());
+    }) as Promise<void>;
+  }
+
+  /** Commits what is queued, then closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  private dropMail(device: Uint8Array, seq: number): boolean {
+    const row = this.stmt.mailGet.get(device, seq) as
+      | { envelope_id: number; size: number }
+      | undefined;
+    if (!row) return false;
+    this.stmt.mailDelete.run(device, seq);
+    this.stmt.boxShrink.run(row.size, device);
+    this.stmt.envUnref.run(row.envelope_id);
+    this.stmt.envDropUnreferenced.run(row.envelope_id);
+    return true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RelayStoreError("STORE_CLOSED", "relay store is closed");
+  }
+
+  private write(run: () => unknown): Promise<unknown> {
+    if (this.closed)
+      return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ run, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0 || this.closed) return;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const started = performance.now();
+    try {
+      this.db.transaction(() => {
+        for (const op of batch) {
+          try {
+            // A nested transaction is a savepoint: a failing write rolls back alone.
+            outcomes.push({ ok: true, value: this.db.transaction(op.run)() });
+          } catch (err) {
+            outcomes.push({ ok: false, value: err });
+          }
+        }
+      })();
+    } catch (err) {
+      const failure = new RelayStoreError("STORE_IO", `commit failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+      for (const op of batch) op.reject(failure);
+      return;
+    }
+    this.options.onCommit?.(performance.now() - started, batch.length);
+    batch.forEach((op, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) op.resolve(outcome.value);
+      else op.reject(outcome.value);
+    });
+  }
+}
