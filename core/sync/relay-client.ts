@@ -1,0 +1,387 @@
+/**
+ * RelayClient: a device's link to one relay. It logs in by signing the
+ * relay's challenge, keeps every sent envelope in the outbox until the relay
+ * acks it, reconnects with backoff and jitter, retransmits the outbox after
+ * each login (same msgIds, so the relay stores nothing twice), and hands
+ * deliveries to the app in order, acking each once the app has taken it.
+ */
+import { ObservableV2 } from "lib0/observable";
+import { bytesKey, equalBytes } from "../crypto/bytes.js";
+import type { Ed25519Backend } from "../crypto/ed25519.js";
+import type { SigningKeyPair } from "../crypto/identity.js";
+import { randomBytes } from "../crypto/random.js";
+import { relayOrigin, signRelayChallenge } from "../crypto/relay-auth.js";
+import { DecodeError } from "../wire/errors.js";
+import { decodeFrame, encodeFrame } from "../wire/frame.js";
+import {
+  type DeliverFrame,
+  type ErrorFrame,
+  FLAG_EPHEMERAL,
+  type Frame,
+  MSG_ID_BYTES,
+  PROTOCOL_VERSION,
+} from "../wire/frame-types.js";
+import { relayErrorName } from "../wire/relay-errors.js";
+import { backoffDelay } from "./backoff.js";
+import { MemoryOutbox, type Outbox, type OutboxEntry } from "./outbox.js";
+import { type ConnectWebSocket, messageBytes, type WebSocketLike, WS_OPEN } from "./websocket.js";
+
+export type RelayStatus =
+  | "idle"
+  | "connecting"
+  | "authenticating"
+  | "online"
+  | "offline"
+  | "stopped";
+
+/** A refusal from the relay, or a failure talking to it. */
+export class RelayError extends Error {
+  override readonly name = "RelayError";
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly ref?: Uint8Array,
+  ) {
+    super(message);
+  }
+}
+
+/** Refusals that retrying the same send cannot fix: the send is dropped from the outbox. */
+const PERMANENT = new Set([
+  "ENVELOPE_TOO_LARGE",
+  "TOO_MANY_TARGETS",
+  "TTL_OUT_OF_RANGE",
+  "BAD_FRAME",
+  "FRAME_TOO_LARGE",
+]);
+
+export interface Delivery {
+  seq: number;
+  msgId: Uint8Array;
+  /** The sending device, as authenticated by the relay (the envelope signature is what counts). */
+  sender: Uint8Array;
+  envelope: Uint8Array;
+  ephemeral: boolean;
+}
+
+export interface RelayClientOptions {
+  /** ws(s)://host[:port] of the relay; /v1 is appended. */
+  url: string;
+  device: SigningKeyPair;
+  backend: Ed25519Backend;
+  connect: ConnectWebSocket;
+  /** Takes a delivery; once it resolves the relay may delete it. Called in order. */
+  onDeliver: (delivery: Delivery) => Promise<void> | void;
+  accessToken?: string;
+  outbox?: Outbox;
+  clientName?: string;
+  backoff?: { baseMs: number; maxMs: number };
+  /** Retry delay after a RATE_LIMITED, QUOTA_EXCEEDED or STORE_UNAVAILABLE refusal. */
+  retryMs?: number;
+  random?: () => number;
+}
+
+interface InFlight {
+  resolve: () => void;
+  reject: (err: RelayError) => void;
+}
+
+type Events = {
+  status: (status: RelayStatus) => void;
+  /** Refusals and connection problems, for the UI and logs. */
+  error: (error: RelayError) => void;
+};
+
+export class RelayClient extends ObservableV2<Events> {
+  private ws: WebSocketLike | undefined;
+  private state: RelayStatus = "idle";
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly waiting = new Map<string, InFlight>();
+  private readonly outbox: Outbox;
+  private deliveries: Promise<void> = Promise.resolve();
+  private pendingAcks: number[] = [];
+  private ackScheduled = false;
+  /** Bytes written to the relay socket: the measured uplink the routing policy reads. */
+  bytesSent = 0;
+  /** Frames received that did not decode. */
+  badFrames = 0;
+
+  constructor(private readonly options: RelayClientOptions) {
+    super();
+    this.outbox = options.outbox ?? new MemoryOutbox();
+  }
+
+  get status(): RelayStatus {
+    return this.state;
+  }
+
+  start(): void {
+    if (this.state !== "idle" && this.state !== "stopped") return;
+    this.connectNow();
+  }
+
+  async stop(): Promise<void> {
+    this.setStatus("stopped");
+    clearTimeout(this.reconnectTimer);
+    this.flushAcks();
+    this.ws?.close(1000, "client stopped");
+    this.ws = undefined;
+    await this.deliveries;
+  }
+
+  /**
+   * Queues an envelope for the targets. Resolves once the relay has stored it
+   * durably; rejects only on a refusal that retrying cannot fix. While offline
+   * it waits in the outbox and goes out after the next login.
+   */
+  async send(
+    targets: Uint8Array[],
+    envelope: Uint8Array,
+    options: { ttlSeconds?: number; msgId?: Uint8Array } = {},
+  ): Promise<void> {
+    const entry: OutboxEntry = {
+      msgId: options.msgId ?? randomBytes(MSG_ID_BYTES),
+      targets,
+      envelope,
+      ttlSeconds: options.ttlSeconds ?? 0,
+      queuedAt: Date.now(),
+    };
+    await this.outbox.put(entry);
+    const acked = new Promise<void>((resolve, reject) =>
+      this.waiting.set(bytesKey(entry.msgId), { resolve, reject }),
+    );
+    if (this.state === "online") this.transmit(entry);
+    return acked;
+  }
+
+  /** Presence, typing: best effort to online targets, never stored or retried. */
+  sendEphemeral(targets: Uint8Array[], envelope: Uint8Array): boolean {
+    if (this.state !== "online") return false;
+    this.write({
+      type: "send",
+      msgId: randomBytes(MSG_ID_BYTES),
+      flags: FLAG_EPHEMERAL,
+      ttlSeconds: 0,
+      targets,
+      envelope,
+    });
+    return true;
+  }
+
+  /** Asks the relay to deliver again every unacked message from a mailbox seq on. */
+  resend(fromSeq: number): void {
+    if (this.state === "online") this.write({ type: "resend", fromSeq });
+  }
+
+  private connectNow(): void {
+    this.setStatus("connecting");
+    const ws = this.options.connect(`${this.options.url.replace(/\/$/, "")}/v1`);
+    this.ws = ws;
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => {
+      this.setStatus("authenticating");
+      this.write({
+        type: "hello",
+        client: this.options.clientName ?? "grove",
+        minVersion: PROTOCOL_VERSION,
+        maxVersion: PROTOCOL_VERSION,
+      });
+    };
+    ws.onmessage = (event) => {
+      const bytes = messageBytes(event.data);
+      if (bytes) this.onFrame(bytes);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.flushAcks();
+      if (this.state === "stopped") return;
+      this.setStatus("offline");
+      if (event.code >= 4000)
+        this.emit("error", [
+          new RelayError("CLOSED", `relay closed the connection: ${event.code} ${event.reason}`),
+        ]);
+      this.scheduleReconnect();
+    };
+    ws.onerror = () => {
+      // onclose follows and schedules the reconnect.
+    };
+  }
+
+  private scheduleReconnect(): void {
+    const delay = backoffDelay(this.attempt++, {
+      ...(this.options.backoff ?? { baseMs: 200, maxMs: 30_000 }),
+      ...(this.options.random ? { random: this.options.random } : {}),
+    });
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (this.state === "offline") this.connectNow();
+    }, delay);
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.badFrames++;
+      this.emit("error", [
+        new RelayError("BAD_FRAME", `relay sent an undecodable frame: ${err.message}`),
+      ]);
+      return;
+    }
+    switch (frame.type) {
+      case "challenge":
+        void this.onChallenge(frame.nonce, frame.relayUrl);
+        return;
+      case "authOk":
+        this.attempt = 0;
+        this.setStatus("online");
+        void this.retransmitOutbox();
+        return;
+      case "ack":
+        void this.onAck(frame.msgId);
+        return;
+      case "deliver":
+        this.onDeliver(frame);
+        return;
+      case "error":
+        this.onError(frame);
+        return;
+      default:
+        this.emit("error", [
+          new RelayError("BAD_FRAME", `unexpected ${frame.type} frame from relay`),
+        ]);
+    }
+  }
+
+  private async onChallenge(nonce: Uint8Array, claimed: string): Promise<void> {
+    const dialed = relayOrigin(this.options.url);
+    if (claimed !== dialed) {
+      // We sign what we dialed; the relay will refuse if it disagrees, and this says why.
+      this.emit("error", [
+        new RelayError(
+          "ORIGIN_MISMATCH",
+          `relay calls itself ${claimed}, but was dialed as ${dialed}`,
+        ),
+      ]);
+    }
+    const signature = await signRelayChallenge(
+      this.options.backend,
+      this.options.device.secretKey,
+      nonce,
+      dialed,
+    );
+    this.write({
+      type: "auth",
+      device: this.options.device.publicKey,
+      signature,
+      accessToken: this.options.accessToken ?? "",
+    });
+  }
+
+  private async retransmitOutbox(): Promise<void> {
+    for (const entry of await this.outbox.list()) {
+      if (this.state !== "online") return;
+      this.transmit(entry);
+    }
+  }
+
+  private transmit(entry: OutboxEntry): void {
+    this.write({
+      type: "send",
+      msgId: entry.msgId,
+      flags: 0,
+      ttlSeconds: entry.ttlSeconds,
+      targets: entry.targets,
+      envelope: entry.envelope,
+    });
+  }
+
+  private async onAck(msgId: Uint8Array): Promise<void> {
+    await this.outbox.delete(msgId);
+    const id = bytesKey(msgId);
+    this.waiting.get(id)?.resolve();
+    this.waiting.delete(id);
+  }
+
+  private onDeliver(frame: DeliverFrame): void {
+    const delivery: Delivery = {
+      seq: frame.seq,
+      msgId: frame.msgId.slice(),
+      sender: frame.sender.slice(),
+      envelope: frame.envelope.slice(),
+      ephemeral: (frame.flags & FLAG_EPHEMERAL) !== 0,
+    };
+    this.deliveries = this.deliveries.then(async () => {
+      try {
+        await this.options.onDeliver(delivery);
+      } catch (err) {
+        // Not acked: the relay keeps it and delivers it again on the next connection.
+        this.emit("error", [
+          new RelayError(
+            "DELIVERY_FAILED",
+            `app could not take delivery ${delivery.seq}: ${(err as Error).message}`,
+          ),
+        ]);
+        return;
+      }
+      if (delivery.seq > 0) this.queueAck(delivery.seq);
+    });
+  }
+
+  private onError(frame: ErrorFrame): void {
+    const code = relayErrorName(frame.code);
+    const error = new RelayError(code, frame.message, frame.ref.length > 0 ? frame.ref : undefined);
+    this.emit("error", [error]);
+    if (frame.ref.length !== MSG_ID_BYTES) return;
+    const id = bytesKey(frame.ref);
+    const waiter = this.waiting.get(id);
+    if (PERMANENT.has(code)) {
+      void this.outbox.delete(frame.ref);
+      waiter?.reject(error);
+      this.waiting.delete(id);
+      return;
+    }
+    // Transient (rate limit, full mailbox, store trouble): the entry stays and goes again later.
+    setTimeout(() => {
+      void this.outbox.list().then((entries) => {
+        const entry = entries.find((e) => equalBytes(e.msgId, frame.ref));
+        if (entry && this.state === "online") this.transmit(entry);
+      });
+    }, this.options.retryMs ?? 1000);
+  }
+
+  private queueAck(seq: number): void {
+    this.pendingAcks.push(seq);
+    if (this.pendingAcks.length >= 128) return this.flushAcks();
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setTimeout(() => this.flushAcks(), 0);
+    }
+  }
+
+  private flushAcks(): void {
+    this.ackScheduled = false;
+    if (this.pendingAcks.length === 0 || !this.ws || this.ws.readyState !== WS_OPEN) return;
+    const seqs = this.pendingAcks;
+    this.pendingAcks = [];
+    this.write({ type: "deliverAck", seqs });
+  }
+
+  private write(frame: Frame): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WS_OPEN) return;
+    const bytes = encodeFrame(frame);
+    this.bytesSent += bytes.length;
+    ws.send(bytes);
+  }
+
+  private setStatus(status: RelayStatus): void {
+    if (this.state === status) return;
+    this.state = status;
+    this.emit("status", [status]);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Command-line flags for `npm run relay`. Every flag has an environment
+ * variable (GROVE_RELAY_<FLAG>), so the relay runs the same from a shell,
+ * systemd or a container.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { AccessTokens } from "./access-tokens.js";
+import { DEFAULT_CONFIG, type RelayConfig } from "./config.js";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
+}
+
+const NUMERIC: [keyof RelayConfig, string, string][] = [
+  ["maxEnvelopeBytes", "max-envelope-bytes", "largest envelope accepted"],
+  ["maxFrameBytes", "max-frame-bytes", "largest frame accepted (envelope plus routing)"],
+  ["maxTargets", "max-targets", "most targets per send"],
+  ["mailboxMaxMessages", "mailbox-max-messages", "messages a device's mailbox may hold"],
+  ["mailboxMaxBytes", "mailbox-max-bytes", "bytes a device's mailbox may hold"],
+  ["maxTtlSeconds", "max-ttl", "longest time a message may wait, in seconds"],
+  ["defaultTtlSeconds", "default-ttl", "wait time for sends that name none, in seconds"],
+  ["blobQuotaBytes", "blob-quota-bytes", "blob bytes each device may store"],
+  ["maxBlobBytes", "max-blob-bytes", "largest blob chunk"],
+  ["deliveryWindow", "delivery-window", "unacked deliveries in flight per connection"],
+  ["authTimeoutMs", "auth-timeout-ms", "time a connection has to authenticate"],
+  ["rateFramesPerSecond", "rate-frames", "frames per second per connection"],
+  ["rateSendBytesPerSecond", "rate-send-bytes", "bytes sent per second per device"],
+  ["sweepIntervalMs", "sweep-interval-ms", "how often expired messages are dropped"],
+];
+
+export const envName = (flag: string) => `GROVE_RELAY_${flag.replace(/-/g, "_").toUpperCase()}`;
+
+/** Parses flags; values not given fall back to GROVE_RELAY_* variables in process.env, then defaults. */
+export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
+  const program = new Command("npm run relay --")
+    .description(
+      "Grove relay: store-and-forward mailboxes, fan-out, y-webrtc signaling and blobs for Grove devices.",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+    })
+    .addOption(
+      new Option("--port <port>", "TCP port (0 picks a free one)")
+        .argParser(positiveInt)
+        .default(DEFAULT_CONFIG.port)
+        .env(envName("port")),
+    )
+    .addOption(
+      new Option("--host <host>", "address to bind; 0.0.0.0 for all")
+        .default(DEFAULT_CONFIG.host)
+        .env(envName("host")),
+    )
+    .addOption(
+      new Option("--data <dir>", "data directory (SQLite database)")
+        .default(DEFAULT_CONFIG.dataDir)
+        .env(envName("data")),
+    )
+    .addOption(
+      new Option(
+        "--public-url <url>",
+        "URL devices use to reach this relay, e.g. wss://relay.example.com",
+      ).env(envName("public-url")),
+    )
+    .addOption(
+      new Option(
+        "--access-token-file <path>",
+        "closed relay: file with one access token per line",
+      ).env(envName("access-token-file")),
+    )
+    .addOption(
+      new Option("--log-level <level>", "pino log level")
+        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+        .default(DEFAULT_CONFIG.logLevel)
+        .env(envName("log-level")),
+    );
+  for (const [key, flag, help] of NUMERIC) {
+    program.addOption(
+      new Option(`--${flag} <n>`, help)
+        .argParser(positiveInt)
+        .default(DEFAULT_CONFIG[key])
+        .env(envName(flag)),
+    );
+  }
+  program.parse(argv, { from: "user" });
+  const opts = program.opts();
+  const config: Partial<RelayConfig> = {
+    port: opts.port,
+    host: opts.host,
+    dataDir: opts.data,
+    logLevel: opts.logLevel,
+  };
+  if (opts.publicUrl) config.publicUrl = opts.publicUrl;
+  if (opts.accessTokenFile) config.accessTokens = AccessTokens.fromFile(opts.accessTokenFile);
+  for (const [key, flag] of NUMERIC) {
+    const camel = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    (config as Record<string, unknown>)[key] = opts[camel];
+  }
+  return config;
+}

@@ -1,0 +1,89 @@
+/**
+ * The relay's plain HTTP endpoints: /healthz for load balancers and
+ * orchestrators, /metrics for Prometheus, /join for invite links.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { JOIN_PAGE } from "./join-page.js";
+import type { RelayMetrics } from "./metrics.js";
+import type { RelayStore } from "./store/relay-store.js";
+
+export interface HttpContext {
+  store: RelayStore;
+  metrics: RelayMetrics;
+  connections: () => number;
+  startedAt: number;
+  isShuttingDown: () => boolean;
+}
+
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+export async function handleHttp(
+  ctx: HttpContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const path = new URL(req.url ?? "/", "http://relay").pathname;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return send(res, 405, "text/plain; charset=utf-8", "method not allowed\n", {
+      allow: "GET, HEAD",
+    });
+  }
+  switch (path) {
+    case "/healthz":
+      return health(ctx, res);
+    case "/metrics": {
+      const body = await ctx.metrics.registry.metrics();
+      return send(res, 200, ctx.metrics.registry.contentType, body);
+    }
+    case "/join":
+      return send(res, 200, "text/html; charset=utf-8", JOIN_PAGE.html, {
+        "content-security-policy": JOIN_PAGE.csp,
+        "x-frame-options": "DENY",
+      });
+    case "/":
+      return send(
+        res,
+        200,
+        "text/plain; charset=utf-8",
+        "Grove relay. Devices connect to /v1; status at /healthz.\n",
+      );
+    default:
+      return send(res, 404, "text/plain; charset=utf-8", "not found\n");
+  }
+}
+
+async function health(ctx: HttpContext, res: ServerResponse): Promise<void> {
+  const base = {
+    connections: ctx.connections(),
+    uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+  };
+  if (ctx.isShuttingDown()) {
+    return send(res, 503, "application/json", JSON.stringify({ status: "shutting_down", ...base }));
+  }
+  try {
+    await ctx.store.checkWritable();
+    send(res, 200, "application/json", JSON.stringify({ status: "ok", ...base }));
+  } catch (err) {
+    send(
+      res,
+      503,
+      "application/json",
+      JSON.stringify({ status: "unavailable", error: (err as Error).message, ...base }),
+    );
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": type, ...SECURITY_HEADERS, ...headers });
+  res.end(body);
+}

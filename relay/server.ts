@@ -1,0 +1,155 @@
+/**
+ * Starts a relay: one HTTP port serving the relay protocol (WS /v1),
+ * y-webrtc signaling (WS /signal), /healthz, /metrics and /join. The loop
+ * here only wires modules together: connections, storage, limits, metrics
+ * and signaling each live in their own module.
+ */
+import { createServer, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { type Logger, pino } from "pino";
+import { WebSocketServer } from "ws";
+import { ed25519 } from "../core/crypto/ed25519.js";
+import { relayOrigin } from "../core/crypto/relay-auth.js";
+import { RelayCloseCode } from "../core/wire/relay-errors.js";
+import { AccessTokens } from "./access-tokens.js";
+import { type RelayConfig, resolveConfig } from "./config.js";
+import { RelayConnection, type RelayContext } from "./connection.js";
+import { handleHttp } from "./http-routes.js";
+import { createMetrics } from "./metrics.js";
+import { BucketMap } from "./rate-limit.js";
+import { SqliteRelayStore } from "./store/sqlite-store.js";
+
+export interface RunningRelay {
+  config: RelayConfig;
+  /** The port actually bound. */
+  port: number;
+  /** ws://host:port, for local clients. */
+  url: string;
+  /** The origin devices sign (from --public-url, else url). */
+  origin: string;
+  /** Stops accepting, flushes the store, closes every connection. */
+  close(): Promise<void>;
+}
+
+export async function startRelay(
+  partial: Partial<RelayConfig>,
+  options: { logger?: Logger } = {},
+): Promise<RunningRelay> {
+  const config = resolveConfig(partial);
+  const log = options.logger ?? pino({ level: config.logLevel, base: { service: "grove-relay" } });
+  const store = new SqliteRelayStore(config.dataDir, {
+    onCommit: (ms, writes) => {
+      metrics.storeCommitSeconds.observe(ms / 1000);
+      metrics.storeBatchWrites.observe(writes);
+    },
+  });
+  const connections = new Set<RelayConnection>();
+  const metrics = createMetrics(
+    () => store,
+    () => connections.size,
+  );
+  let shuttingDown = false;
+  const startedAt = Date.now();
+
+  const http: Server = createServer((req, res) => {
+    handleHttp(
+      {
+        store,
+        metrics,
+        connections: () => connections.size,
+        startedAt,
+        isShuttingDown: () => shuttingDown,
+      },
+      req,
+      res,
+    ).catch((err) => {
+      log.error({ err: (err as Error).message }, "http handler failed");
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  // Twice the frame limit: frames in between get a FRAME_TOO_LARGE error; beyond, ws closes with 1009.
+  const v1 = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxFrameBytes * 2,
+    perMessageDeflate: false,
+  });
+
+  http.on("upgrade", (req, socket: Duplex, head) => {
+    const path = new URL(req.url ?? "/", "http://relay").pathname;
+    if (shuttingDown) return reject(socket, 503, "Service Unavailable");
+    if (path === "/v1")
+      return v1.handleUpgrade(req, socket, head, (ws) => v1.emit("connection", ws, req));
+    reject(socket, 404, "Not Found");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `ws://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  const origin = relayOrigin(config.publicUrl ?? url);
+
+  const ctx: RelayContext = {
+    config,
+    origin,
+    store,
+    metrics,
+    log,
+    backend: await ed25519(),
+    online: new Map(),
+    sendBuckets: new BucketMap(config.rateSendBytesPerSecond, 2 * config.rateSendBytesPerSecond),
+    tokens: config.accessTokens ? new AccessTokens(config.accessTokens) : undefined,
+  };
+  let nextId = 1;
+  v1.on("connection", (ws) => {
+    const conn = new RelayConnection(ws, ctx, nextId++);
+    connections.add(conn);
+    ws.on("close", () => connections.delete(conn));
+  });
+
+  const sweep = setInterval(() => {
+    store
+      .sweepExpired(Date.now())
+      .then((n) => n > 0 && log.info({ expired: n }, "expired messages swept"))
+      .catch((err) => log.error({ err: (err as Error).message }, "expiry sweep failed"));
+    ctx.sendBuckets.prune();
+  }, config.sweepIntervalMs);
+  sweep.unref();
+
+  log.info(
+    {
+      port,
+      host: config.host,
+      origin,
+      closed: Boolean(config.accessTokens),
+      dataDir: config.dataDir,
+    },
+    "relay listening",
+  );
+
+  return {
+    config,
+    port,
+    url,
+    origin,
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      clearInterval(sweep);
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      // Commit what is queued first, so the acks it earns still reach their senders.
+      await store.checkWritable().catch(() => undefined);
+      for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
+      http.closeAllConnections();
+      await closed;
+      await store.close();
+      log.info("relay stopped");
+    },
+  };
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
