@@ -1,0 +1,299 @@
+/**
+ * The behaviour every RelayStore must have. Each implementation runs this
+ * suite against a real instance (see relay-store.sqlite.test.ts).
+ */
+import { createHash } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RelayStore } from "../relay/store/relay-store.js";
+import { filled, seqBytes } from "./fixtures.js";
+
+export interface StoreHarness {
+  store: RelayStore;
+  /** Closes and opens the same underlying storage again. */
+  reopen(): Promise<RelayStore>;
+  cleanup(): Promise<void>;
+}
+
+const quota = { maxMessages: 1000, maxBytes: 10_000_000 };
+const hour = () => Date.now() + 3_600_000;
+const dev = (n: number) => filled(32, n);
+const msg = (n: number) => seqBytes(16, n);
+
+export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarness>): void {
+  describe(`RelayStore: ${name}`, () => {
+    let h: StoreHarness;
+    afterEach(async () => {
+      await h?.cleanup();
+    });
+
+    async function fresh(): Promise<RelayStore> {
+      h = await setup();
+      return h.store;
+    }
+
+    it("queues one envelope for several targets, each with its own increasing seqs", async () => {
+      const store = await fresh();
+      const r1 = await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(1),
+          targets: [dev(2), dev(3)],
+          flags: 0,
+          envelope: seqBytes(50),
+          expiresAt: hour(),
+        },
+        quota,
+      );
+      const r2 = await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(2),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(60),
+          expiresAt: hour(),
+        },
+        quota,
+      );
+      expect(r1).toEqual({ status: "queued", seqs: [1, 1] });
+      expect(r2).toEqual({ status: "queued", seqs: [2] });
+      const forTwo = await store.fetch(dev(2), 0, 10);
+      expect(forTwo.map((m) => m.seq)).toEqual([1, 2]);
+      expect(forTwo[0]!.envelope).toEqual(seqBytes(50));
+      expect(forTwo[0]!.sender).toEqual(dev(1));
+      expect(forTwo[0]!.msgId).toEqual(msg(1));
+      expect((await store.fetch(dev(3), 0, 10)).map((m) => m.seq)).toEqual([1]);
+      expect(await store.fetch(dev(2), 1, 10)).toHaveLength(1);
+      expect(await store.queued(dev(2))).toBe(2);
+    });
+
+    it("a retransmit with the same msgId from the same sender is stored once", async () => {
+      const store = await fresh();
+      const req = {
+        sender: dev(1),
+        msgId: msg(1),
+        targets: [dev(2)],
+        flags: 0,
+        envelope: seqBytes(5),
+        expiresAt: hour(),
+      };
+      await store.enqueue(req, quota);
+      expect(await store.enqueue(req, quota)).toEqual({ status: "duplicate" });
+      expect(await store.fetch(dev(2), 0, 10)).toHaveLength(1);
+      // The same msgId from another sender is another message.
+      expect((await store.enqueue({ ...req, sender: dev(9) }, quota)).status).toBe("queued");
+    });
+
+    it("a send that would overflow any target's mailbox is refused whole", async () => {
+      const store = await fresh();
+      const small = { maxMessages: 2, maxBytes: 100 };
+      await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(1),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(10),
+          expiresAt: hour(),
+        },
+        small,
+      );
+      await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(2),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(10),
+          expiresAt: hour(),
+        },
+        small,
+      );
+      const refused = await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(3),
+          targets: [dev(3), dev(2)],
+          flags: 0,
+          envelope: seqBytes(10),
+          expiresAt: hour(),
+        },
+        small,
+      );
+      expect(refused).toMatchObject({ status: "quota", reason: "messages" });
+      expect(await store.fetch(dev(3), 0, 10)).toHaveLength(0);
+      const tooBig = await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(4),
+          targets: [dev(4)],
+          flags: 0,
+          envelope: seqBytes(101),
+          expiresAt: hour(),
+        },
+        small,
+      );
+      expect(tooBig).toMatchObject({ status: "quota", reason: "bytes" });
+      // A refused msgId can be sent again once there is room.
+      await store.ack(dev(2), [1]);
+      expect(
+        (
+          await store.enqueue(
+            {
+              sender: dev(1),
+              msgId: msg(3),
+              targets: [dev(2)],
+              flags: 0,
+              envelope: seqBytes(10),
+              expiresAt: hour(),
+            },
+            small,
+          )
+        ).status,
+      ).toBe("queued");
+    });
+
+    it("acked messages are gone; seqs keep increasing after a mailbox empties", async () => {
+      const store = await fresh();
+      for (let i = 1; i <= 3; i++) {
+        await store.enqueue(
+          {
+            sender: dev(1),
+            msgId: msg(i),
+            targets: [dev(2)],
+            flags: 0,
+            envelope: seqBytes(8),
+            expiresAt: hour(),
+          },
+          quota,
+        );
+      }
+      await store.ack(dev(2), [1, 2, 3, 99]);
+      expect(await store.fetch(dev(2), 0, 10)).toHaveLength(0);
+      expect(await store.queued(dev(2))).toBe(0);
+      const next = await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(4),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(8),
+          expiresAt: hour(),
+        },
+        quota,
+      );
+      expect(next).toEqual({ status: "queued", seqs: [4] });
+      expect((await store.stats()).messages).toBe(1);
+    });
+
+    it("expired messages are not delivered and are swept", async () => {
+      const store = await fresh();
+      await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(1),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(8),
+          expiresAt: Date.now() - 1,
+        },
+        quota,
+      );
+      await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(2),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(8),
+          expiresAt: hour(),
+        },
+        quota,
+      );
+      expect((await store.fetch(dev(2), 0, 10)).map((m) => m.seq)).toEqual([2]);
+      expect(await store.sweepExpired(Date.now())).toBe(1);
+      expect(await store.queued(dev(2))).toBe(1);
+    });
+
+    it("200 concurrent writes all commit, in call order", async () => {
+      const store = await fresh();
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.enqueue(
+            {
+              sender: dev(1),
+              msgId: msg(i),
+              targets: [dev(2)],
+              flags: 0,
+              envelope: seqBytes(8, i),
+              expiresAt: hour(),
+            },
+            quota,
+          ),
+        ),
+      );
+      expect(results.map((r) => (r.status === "queued" ? r.seqs[0] : -1))).toEqual(
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
+      const fetched = await store.fetch(dev(2), 0, 500);
+      expect(fetched.map((m) => m.envelope[0])).toEqual(
+        Array.from({ length: 200 }, (_, i) => i & 0xff),
+      );
+    });
+
+    it("keeps what it acknowledged across close and reopen", async () => {
+      const store = await fresh();
+      await store.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(1),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(30),
+          expiresAt: hour(),
+        },
+        quota,
+      );
+      await store.putBlob(hash(seqBytes(40)), seqBytes(40), dev(1), 1000);
+      const reopened = await h.reopen();
+      expect((await reopened.fetch(dev(2), 0, 10))[0]!.envelope).toEqual(seqBytes(30));
+      expect(await reopened.getBlob(hash(seqBytes(40)))).toEqual(seqBytes(40));
+      const again = await reopened.enqueue(
+        {
+          sender: dev(1),
+          msgId: msg(1),
+          targets: [dev(2)],
+          flags: 0,
+          envelope: seqBytes(30),
+          expiresAt: hour(),
+        },
+        quota,
+      );
+      expect(again.status).toBe("duplicate");
+    });
+
+    it("stores blobs by hash within a per-owner quota", async () => {
+      const store = await fresh();
+      const data = seqBytes(600);
+      expect(await store.putBlob(hash(data), data, dev(1), 1000)).toBe("stored");
+      expect(await store.putBlob(hash(data), data, dev(1), 1000)).toBe("exists");
+      expect(await store.getBlob(hash(data))).toEqual(data);
+      expect(await store.getBlob(filled(32, 0))).toBeUndefined();
+      const more = seqBytes(600, 1);
+      expect(await store.putBlob(hash(more), more, dev(1), 1000)).toBe("quota");
+      expect(await store.putBlob(hash(more), more, dev(2), 1000)).toBe("stored");
+    });
+
+    it("reports whether it can write, and refuses work once closed", async () => {
+      const store = await fresh();
+      await store.checkWritable();
+      await store.close();
+      await expect(store.checkWritable()).rejects.toMatchObject({ code: "STORE_CLOSED" });
+      await expect(store.fetch(dev(1), 0, 1)).rejects.toMatchObject({ code: "STORE_CLOSED" });
+    });
+  });
+}
+
+function hash(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(data).digest());
+}
