@@ -7,7 +7,14 @@ import type { RelayStore } from "./store/relay-store.js";
 
 export type RelayMetrics = ReturnType<typeof createMetrics>;
 
-export function createMetrics(store: () => RelayStore, connections: () => number) {
+export interface MetricSources {
+  store: () => RelayStore;
+  connections: () => number;
+  signalingConnections: () => number;
+}
+
+export function createMetrics(sources: MetricSources) {
+  const { store, connections, signalingConnections } = sources;
   const registry = new Registry();
   const prefix = "grove_relay_";
   const stats = async () => store().stats();
@@ -65,6 +72,20 @@ export function createMetrics(store: () => RelayStore, connections: () => number
       name: `${prefix}errors_total`,
       help: "Error frames sent, by code",
       labelNames: ["code"],
+      registers: [registry],
+    }),
+    signalingConnections: new Gauge({
+      name: `${prefix}signaling_connections`,
+      help: "Open /signal WebSocket connections",
+      registers: [registry],
+      collect() {
+        this.set(signalingConnections());
+      },
+    }),
+    signalingMessages: new Counter({
+      name: `${prefix}signaling_messages_total`,
+      help: "Signaling messages accepted, by type",
+      labelNames: ["type"],
       registers: [registry],
     }),
     storeCommitSeconds: new Histogram({

@@ -17,6 +17,7 @@ import { RelayConnection, type RelayContext } from "./connection.js";
 import { handleHttp } from "./http-routes.js";
 import { createMetrics } from "./metrics.js";
 import { BucketMap } from "./rate-limit.js";
+import { SignalingHub } from "./signaling.js";
 import { SqliteRelayStore } from "./store/sqlite-store.js";
 
 export interface RunningRelay {
@@ -44,10 +45,15 @@ export async function startRelay(
     },
   });
   const connections = new Set<RelayConnection>();
-  const metrics = createMetrics(
-    () => store,
-    () => connections.size,
-  );
+  const metrics = createMetrics({
+    store: () => store,
+    connections: () => connections.size,
+    signalingConnections: () => signaling.connectionCount,
+  });
+  const signaling = new SignalingHub({
+    log,
+    onMessage: (type) => metrics.signalingMessages.inc({ type }),
+  });
   let shuttingDown = false;
   const startedAt = Date.now();
 
@@ -73,12 +79,19 @@ export async function startRelay(
     maxPayload: config.maxFrameBytes * 2,
     perMessageDeflate: false,
   });
+  const signal = new WebSocketServer({
+    noServer: true,
+    maxPayload: 128 * 1024,
+    perMessageDeflate: false,
+  });
 
   http.on("upgrade", (req, socket: Duplex, head) => {
     const path = new URL(req.url ?? "/", "http://relay").pathname;
     if (shuttingDown) return reject(socket, 503, "Service Unavailable");
     if (path === "/v1")
       return v1.handleUpgrade(req, socket, head, (ws) => v1.emit("connection", ws, req));
+    if (path === "/signal")
+      return signal.handleUpgrade(req, socket, head, (ws) => signaling.handleConnection(ws));
     reject(socket, 404, "Not Found");
   });
 
@@ -142,6 +155,7 @@ export async function startRelay(
       // Commit what is queued first, so the acks it earns still reach their senders.
       await store.checkWritable().catch(() => undefined);
       for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
+      signaling.close();
       http.closeAllConnections();
       await closed;
       await store.close();
