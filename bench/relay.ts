@@ -12,8 +12,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { WebSocket } from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import { type Delivery } from "../core/sync/relay-client.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
+import type { Delivery } from "../core/sync/relay-client.js";
 import { device, online, removeDir, startRelayProcess, waitFor } from "../test/relay-harness.js";
 import { now, round } from "./timing.js";
 
@@ -39,10 +39,14 @@ function percentile(sorted: number[], p: number): number {
 
 function summarize(latencies: number[]) {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { samples: sorted.length, p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)) };
+  return {
+    samples: sorted.length,
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+  };
 }
 
-async function paced(count: number, send: (i: number) => void | Promise<unknown>): Promise<void> {
+async function paced(count: number, send: (i: number) => unknown): Promise<void> {
   const start = now();
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
@@ -84,12 +88,20 @@ async function benchGrove() {
       inflight.add(p);
       if (inflight.size >= WINDOW) await Promise.race(inflight);
     }
-    await waitFor(() => counts.every((c) => c >= THROUGHPUT_MESSAGES), "grove throughput deliveries", 120_000);
+    await waitFor(
+      () => counts.every((c) => c >= THROUGHPUT_MESSAGES),
+      "grove throughput deliveries",
+      120_000,
+    );
     const seconds = (now() - start) / 1000;
 
     phase = "latency";
     await paced(LATENCY_MESSAGES, (i) => sender.client.send(targets, stamped(i)));
-    await waitFor(() => latencies.length >= LATENCY_MESSAGES * RECEIVERS, "grove latency deliveries", 60_000);
+    await waitFor(
+      () => latencies.length >= LATENCY_MESSAGES * RECEIVERS,
+      "grove latency deliveries",
+      60_000,
+    );
     await Promise.all([sender, ...receivers].map((d) => d.client.stop()));
     return {
       durable: true,
@@ -97,15 +109,19 @@ async function benchGrove() {
       latency: summarize(latencies),
     };
   } finally {
-    await relay.kill();
+    await relay.stop();
     removeDir(relay.dataDir);
   }
 }
 
 async function startPeer(): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, [new URL("./peers/y-websocket-server.mjs", import.meta.url).pathname], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const proc = spawn(
+    process.execPath,
+    [new URL("./peers/y-websocket-server.mjs", import.meta.url).pathname],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     proc.stdout!.once("data", (chunk: Buffer) => resolve(JSON.parse(chunk.toString()).port));
     proc.once("exit", (code) => reject(new Error(`y-websocket server exited ${code}`)));
@@ -122,7 +138,10 @@ async function benchYWebsocket() {
     const latencies: number[] = [];
     const connect = () => {
       const doc = new Y.Doc();
-      const provider = new WebsocketProvider(url, room, doc, { WebSocketPolyfill: WebSocket as never, disableBc: true });
+      const provider = new WebsocketProvider(url, room, doc, {
+        WebSocketPolyfill: WebSocket as never,
+        disableBc: true,
+      });
       return { doc, provider, items: doc.getArray<Uint8Array>("messages") };
     };
     const receivers = Array.from({ length: RECEIVERS }, connect);
@@ -130,7 +149,8 @@ async function benchYWebsocket() {
       r.items.observe((event) => {
         if (phase !== "latency") return;
         for (const delta of event.changes.delta) {
-          for (const item of (delta.insert as Uint8Array[] | undefined) ?? []) latencies.push(now() - sentAt(item));
+          for (const item of (delta.insert as Uint8Array[] | undefined) ?? [])
+            latencies.push(now() - sentAt(item));
         }
       });
     }
@@ -144,12 +164,20 @@ async function benchYWebsocket() {
       // Yield now and then so the socket writes, as an app's event loop would.
       if (i % WINDOW === WINDOW - 1) await new Promise((r) => setImmediate(r));
     }
-    await waitFor(() => receivers.every((r) => r.items.length >= THROUGHPUT_MESSAGES), "y-websocket throughput", 120_000);
+    await waitFor(
+      () => receivers.every((r) => r.items.length >= THROUGHPUT_MESSAGES),
+      "y-websocket throughput",
+      120_000,
+    );
     const seconds = (now() - start) / 1000;
 
     phase = "latency";
     await paced(LATENCY_MESSAGES, (i) => sender.items.push([stamped(i)]));
-    await waitFor(() => latencies.length >= LATENCY_MESSAGES * RECEIVERS, "y-websocket latency", 60_000);
+    await waitFor(
+      () => latencies.length >= LATENCY_MESSAGES * RECEIVERS,
+      "y-websocket latency",
+      60_000,
+    );
     for (const c of all) c.provider.destroy();
     return {
       durable: false,
@@ -165,7 +193,14 @@ export async function runRelayBench() {
   const grove = await benchGrove();
   const yWebsocket = await benchYWebsocket();
   return {
-    shape: { senders: 1, receivers: RECEIVERS, payloadBytes: PAYLOAD, throughputMessages: THROUGHPUT_MESSAGES, latencyMessages: LATENCY_MESSAGES, latencyRatePerSec: RATE },
+    shape: {
+      senders: 1,
+      receivers: RECEIVERS,
+      payloadBytes: PAYLOAD,
+      throughputMessages: THROUGHPUT_MESSAGES,
+      latencyMessages: LATENCY_MESSAGES,
+      latencyRatePerSec: RATE,
+    },
     grove,
     yWebsocketServer: yWebsocket,
     ratioDeliveriesPerSec: round(grove.deliveriesPerSec / yWebsocket.deliveriesPerSec, 2),

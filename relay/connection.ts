@@ -33,7 +33,7 @@ import type { RelayConfig } from "./config.js";
 import { MailboxDelivery } from "./delivery.js";
 import type { RelayMetrics } from "./metrics.js";
 import { type BucketMap, TokenBucket } from "./rate-limit.js";
-import type { RelayStore } from "./store/relay-store.js";
+import type { RelayStore, StoredMessage } from "./store/relay-store.js";
 
 export interface RelayContext {
   config: RelayConfig;
@@ -100,8 +100,9 @@ export class RelayConnection {
   }
 
   /** Wake delivery after new mail was committed for this device. */
-  wake(): void {
-    this.delivery?.pump();
+  /** A message was committed to this device's mailbox. */
+  offer(message: StoredMessage): void {
+    this.delivery?.offer(message);
   }
 
   /** Forward an ephemeral envelope; never stored. */
@@ -343,7 +344,15 @@ export class RelayConnection {
         this.sendFrame({ type: "ack", msgId: request.msgId });
         if (result.status === "queued") {
           this.ctx.metrics.sends.inc({ kind: "stored" });
-          for (const t of request.targets) this.ctx.online.get(bytesKey(t))?.wake();
+          request.targets.forEach((t, i) => {
+            this.ctx.online.get(bytesKey(t))?.offer({
+              seq: result.seqs[i]!,
+              msgId: request.msgId,
+              sender: request.sender,
+              flags: request.flags,
+              envelope: request.envelope,
+            });
+          });
         }
       })
       .catch((err) => this.storeFailed(err, request.msgId));

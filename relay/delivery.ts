@@ -6,7 +6,7 @@
  * unacked seq.
  */
 import type { DeliverFrame } from "../core/wire/frame-types.js";
-import type { RelayStore } from "./store/relay-store.js";
+import type { RelayStore, StoredMessage } from "./store/relay-store.js";
 
 export interface DeliverySink {
   deliver(frame: DeliverFrame): void;
@@ -47,6 +47,25 @@ export class MailboxDelivery {
           this.pump();
         }
       });
+  }
+
+  /**
+   * A message just committed for this device. When delivery is caught up
+   * (it is the very next seq and there is room), send it from memory and
+   * skip the read; otherwise the store has it and a pump finds it.
+   */
+  offer(message: StoredMessage): void {
+    const caughtUp =
+      !this.stopped &&
+      !this.running &&
+      !this.blocked &&
+      this.cursor === message.seq - 1 &&
+      this.inflight.size < this.window &&
+      this.sink.writable();
+    if (!caughtUp) return this.pump();
+    this.cursor = message.seq;
+    this.inflight.add(message.seq);
+    this.sink.deliver({ type: "deliver", ...message });
   }
 
   /** Frees window slots at once (the cursor keeps acked seqs from being fetched again), then deletes durably. */

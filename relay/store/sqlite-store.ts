@@ -111,16 +111,17 @@ export class SqliteRelayStore implements RelayStore {
         "INSERT INTO mailboxes (device, next_seq, count, bytes) VALUES (?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET next_seq = excluded.next_seq, count = excluded.count, bytes = excluded.bytes",
       ),
       boxShrink: db.prepare(
-        "UPDATE mailboxes SET count = count - 1, bytes = bytes - ? WHERE device = ?",
+        "UPDATE mailboxes SET count = count - ?, bytes = bytes - ? WHERE device = ?",
       ),
       envPut: db.prepare("INSERT INTO envelopes (body, refs) VALUES (?, ?)"),
-      envUnref: db.prepare("UPDATE envelopes SET refs = refs - 1 WHERE id = ?"),
-      envDropUnreferenced: db.prepare("DELETE FROM envelopes WHERE id = ? AND refs <= 0"),
+      envUnref: db.prepare("UPDATE envelopes SET refs = refs - 1 WHERE id = ? RETURNING refs"),
+      envDelete: db.prepare("DELETE FROM envelopes WHERE id = ?"),
       mailPut: db.prepare(
         "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       ),
-      mailGet: db.prepare("SELECT envelope_id, size FROM mail WHERE device = ? AND seq = ?"),
-      mailDelete: db.prepare("DELETE FROM mail WHERE device = ? AND seq = ?"),
+      mailTake: db.prepare(
+        "DELETE FROM mail WHERE device = ? AND seq = ? RETURNING envelope_id, size",
+      ),
       mailFetch: db.prepare(
         "SELECT m.seq, m.msg_id, m.sender, m.flags, e.body FROM mail m JOIN envelopes e ON e.id = m.envelope_id WHERE m.device = ? AND m.seq > ? AND m.expires_at > ? ORDER BY m.seq LIMIT ?",
       ),
@@ -197,7 +198,7 @@ export class SqliteRelayStore implements RelayStore {
 
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
     return this.write(() => {
-      for (const seq of seqs) this.dropMail(device, seq);
+      this.dropMail(device, seqs);
     }) as Promise<void>;
   }
 
@@ -233,7 +234,7 @@ export class SqliteRelayStore implements RelayStore {
       for (;;) {
         const rows = this.stmt.mailExpired.all(now) as { device: Buffer; seq: number }[];
         if (rows.length === 0) break;
-        for (const r of rows) dropped += this.dropMail(r.device, r.seq) ? 1 : 0;
+        for (const r of rows) dropped += this.dropMail(r.device, [r.seq]);
       }
       this.stmt.sentExpire.run(now);
       return dropped;
@@ -267,16 +268,22 @@ export class SqliteRelayStore implements RelayStore {
     this.db.close();
   }
 
-  private dropMail(device: Uint8Array, seq: number): boolean {
-    const row = this.stmt.mailGet.get(device, seq) as
-      | { envelope_id: number; size: number }
-      | undefined;
-    if (!row) return false;
-    this.stmt.mailDelete.run(device, seq);
-    this.stmt.boxShrink.run(row.size, device);
-    this.stmt.envUnref.run(row.envelope_id);
-    this.stmt.envDropUnreferenced.run(row.envelope_id);
-    return true;
+  /** Deletes a device's messages, releasing envelopes no mailbox references; returns how many existed. */
+  private dropMail(device: Uint8Array, seqs: number[]): number {
+    let count = 0;
+    let bytes = 0;
+    for (const seq of seqs) {
+      const row = this.stmt.mailTake.get(device, seq) as
+        | { envelope_id: number; size: number }
+        | undefined;
+      if (!row) continue;
+      count++;
+      bytes += row.size;
+      const env = this.stmt.envUnref.get(row.envelope_id) as { refs: number } | undefined;
+      if (env && env.refs <= 0) this.stmt.envDelete.run(row.envelope_id);
+    }
+    if (count > 0) this.stmt.boxShrink.run(count, bytes, device);
+    return count;
   }
 
   private assertOpen(): void {
