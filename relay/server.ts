@@ -18,7 +18,7 @@ import { handleHttp } from "./http-routes.js";
 import { createMetrics } from "./metrics.js";
 import { BucketMap } from "./rate-limit.js";
 import { SignalingHub } from "./signaling.js";
-import { SqliteRelayStore } from "./store/sqlite-store.js";
+import { WorkerRelayStore } from "./store/worker-store.js";
 
 export interface RunningRelay {
   config: RelayConfig;
@@ -38,7 +38,8 @@ export async function startRelay(
 ): Promise<RunningRelay> {
   const config = resolveConfig(partial);
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: "grove-relay" } });
-  const store = new SqliteRelayStore(config.dataDir, {
+  // SQLite on its own thread: a group commit's fsync never stalls the sockets.
+  const store = await WorkerRelayStore.open(config.dataDir, {
     onCommit: (ms, writes) => {
       metrics.storeCommitSeconds.observe(ms / 1000);
       metrics.storeBatchWrites.observe(writes);

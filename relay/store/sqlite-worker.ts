@@ -1,0 +1,54 @@
+/**
+ * Runs a SqliteRelayStore on a worker thread, so the relay's event loop
+ * never waits on an fsync: sockets keep being served while a group commit
+ * is on disk. Speaks a small request/response protocol with
+ * WorkerRelayStore; only RelayStore methods can be called.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { RelayStore } from "./relay-store.js";
+import { SqliteRelayStore } from "./sqlite-store.js";
+import {
+  STORE_METHODS,
+  type StoreMethod,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./worker-protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("sqlite-worker must run as a worker thread");
+const reply = (message: WorkerReply) => port.postMessage(message);
+
+let store: RelayStore;
+try {
+  store = new SqliteRelayStore((workerData as { dataDir: string }).dataDir, {
+    onCommit: (ms, writes) => reply({ type: "commit", ms, writes }),
+  });
+  reply({ type: "ready" });
+} catch (err) {
+  reply({ type: "failed", error: errorInfo(err) });
+  process.exit(1);
+}
+
+port.on("message", (request: WorkerRequest) => {
+  if (!STORE_METHODS.includes(request.method as StoreMethod)) {
+    return reply({
+      type: "result",
+      id: request.id,
+      ok: false,
+      error: { code: "STORE_IO", message: "unknown store method" },
+    });
+  }
+  const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
+  method.apply(store, request.args).then(
+    (value) => reply({ type: "result", id: request.id, ok: true, value }),
+    (err) => reply({ type: "result", id: request.id, ok: false, error: errorInfo(err) }),
+  );
+});
+
+function errorInfo(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === "string" ? e.code : "STORE_IO",
+    message: typeof e?.message === "string" ? e.message : String(err),
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * A RelayStore whose SQLite runs on a worker thread (see sqlite-worker.ts).
+ * Same semantics as SqliteRelayStore: a write resolves after its group
+ * commit; the calls are just answered from another thread. If the worker
+ * dies, every pending and later call fails with STORE_IO, so /healthz turns
+ * 503 and nothing is acked that was not committed.
+ */
+import { Worker } from "node:worker_threads";
+import {
+  type BlobPutResult,
+  type EnqueueRequest,
+  type EnqueueResult,
+  type MailboxQuota,
+  type RelayStore,
+  RelayStoreError,
+  type RelayStoreStats,
+  type StoredMessage,
+} from "./relay-store.js";
+import type { SqliteStoreOptions } from "./sqlite-store.js";
+import type {
+  StoreMethod,
+  WorkerErrorInfo,
+  WorkerReply,
+  WorkerRequest,
+} from "./worker-protocol.js";
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+const WORKER_ENTRY = new URL("./sqlite-worker-boot.mjs", import.meta.url);
+
+function toError(info: WorkerErrorInfo): RelayStoreError {
+  const code =
+    info.code === "STORE_CLOSED" || info.code === "STORE_CORRUPT" ? info.code : "STORE_IO";
+  return new RelayStoreError(code, info.message);
+}
+
+export class WorkerRelayStore implements RelayStore {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: RelayStoreError | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    options: SqliteStoreOptions,
+  ) {
+    worker.on("message", (reply: WorkerReply) => {
+      if (reply.type === "commit") return options.onCommit?.(reply.ms, reply.writes);
+      if (reply.type !== "result") return;
+      const call = this.pending.get(reply.id);
+      if (!call) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) call.resolve(reply.value);
+      else call.reject(toError(reply.error));
+    });
+    const fail = (message: string) => {
+      this.failure ??= new RelayStoreError("STORE_IO", message);
+      for (const call of this.pending.values()) call.reject(this.failure);
+      this.pending.clear();
+    };
+    worker.on("error", (err) => fail(`store worker failed: ${err.message}`));
+    worker.on("exit", (code) => fail(`store worker exited with code ${code}`));
+  }
+
+  /** Starts the worker and waits until the database is open (or fails to). */
+  static async open(dataDir: string, options: SqliteStoreOptions = {}): Promise<WorkerRelayStore> {
+    const worker = new Worker(WORKER_ENTRY, { workerData: { dataDir } });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (reply: WorkerReply) => {
+        if (reply.type === "ready") done(resolve);
+        if (reply.type === "failed") done(() => reject(toError(reply.error)));
+      };
+      const onExit = (code: number) =>
+        done(() =>
+          reject(new RelayStoreError("STORE_IO", `store worker exited with code ${code}`)),
+        );
+      const onError = (err: Error) =>
+        done(() => reject(new RelayStoreError("STORE_IO", `store worker failed: ${err.message}`)));
+      const done = (settle: () => void) => {
+        worker.off("message", onMessage).off("exit", onExit).off("error", onError);
+        settle();
+      };
+      worker.on("message", onMessage).on("exit", onExit).on("error", onError);
+    });
+    return new WorkerRelayStore(worker, options);
+  }
+
+  enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
+    return this.call("enqueue", request, quota) as Promise<EnqueueResult>;
+  }
+
+  fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    return this.call("fetch", device, afterSeq, limit) as Promise<StoredMessage[]>;
+  }
+
+  ack(device: Uint8Array, seqs: number[]): Promise<void> {
+    return this.call("ack", device, seqs) as Promise<void>;
+  }
+
+  queued(device: Uint8Array): Promise<number> {
+    return this.call("queued", device) as Promise<number>;
+  }
+
+  putBlob(
+    hash: Uint8Array,
+    data: Uint8Array,
+    owner: Uint8Array,
+    quotaBytes: number,
+  ): Promise<BlobPutResult> {
+    return this.call("putBlob", hash, data, owner, quotaBytes) as Promise<BlobPutResult>;
+  }
+
+  getBlob(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.call("getBlob", hash) as Promise<Uint8Array | undefined>;
+  }
+
+  sweepExpired(now: number): Promise<number> {
+    return this.call("sweepExpired", now) as Promise<number>;
+  }
+
+  stats(): Promise<RelayStoreStats> {
+    return this.call("stats") as Promise<RelayStoreStats>;
+  }
+
+  checkWritable(): Promise<void> {
+    return this.call("checkWritable") as Promise<void>;
+  }
+
+  /** Commits what is queued, closes the database, then stops the worker. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    try {
+      await this.call("close");
+    } finally {
+      this.failure = new RelayStoreError("STORE_CLOSED", "relay store is closed");
+      await this.worker.terminate();
+    }
+  }
+
+  private call(method: StoreMethod, ...args: unknown[]): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, args } satisfies WorkerRequest);
+    });
+  }
+}
