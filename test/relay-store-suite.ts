@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RelayStore } from "../relay/store/relay-store.js";
+import type { EnqueueRequest, RelayStore } from "../relay/store/relay-store.js";
 import { filled, seqBytes } from "./fixtures.js";
 
 export interface StoreHarness {
@@ -18,6 +18,14 @@ const quota = { maxMessages: 1000, maxBytes: 10_000_000 };
 const hour = () => Date.now() + 3_600_000;
 const dev = (n: number) => filled(32, n);
 const msg = (n: number) => seqBytes(16, n);
+/** A request from device 1 with a 10-byte envelope for an hour, unless told otherwise. */
+const send = (r: Pick<EnqueueRequest, "msgId" | "targets"> & Partial<EnqueueRequest>) => ({
+  sender: dev(1),
+  flags: 0,
+  envelope: seqBytes(10),
+  expiresAt: hour(),
+  ...r,
+});
 
 export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarness>): void {
   describe(`RelayStore: ${name}`, () => {
@@ -34,25 +42,11 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
     it("queues one envelope for several targets, each with its own increasing seqs", async () => {
       const store = await fresh();
       const r1 = await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(1),
-          targets: [dev(2), dev(3)],
-          flags: 0,
-          envelope: seqBytes(50),
-          expiresAt: hour(),
-        },
+        send({ msgId: msg(1), targets: [dev(2), dev(3)], envelope: seqBytes(50) }),
         quota,
       );
       const r2 = await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(2),
-          targets: [dev(2)],
-          flags: 0,
-          envelope: seqBytes(60),
-          expiresAt: hour(),
-        },
+        send({ msgId: msg(2), targets: [dev(2)], envelope: seqBytes(60) }),
         quota,
       );
       expect(r1).toEqual({ status: "queued", seqs: [1, 1] });
@@ -69,14 +63,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
 
     it("a retransmit with the same msgId from the same sender is stored once", async () => {
       const store = await fresh();
-      const req = {
-        sender: dev(1),
-        msgId: msg(1),
-        targets: [dev(2)],
-        flags: 0,
-        envelope: seqBytes(5),
-        expiresAt: hour(),
-      };
+      const req = send({ msgId: msg(1), targets: [dev(2)], envelope: seqBytes(5) });
       await store.enqueue(req, quota);
       expect(await store.enqueue(req, quota)).toEqual({ status: "duplicate" });
       expect(await store.fetch(dev(2), 0, 10)).toHaveLength(1);
@@ -87,84 +74,31 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
     it("a send that would overflow any target's mailbox is refused whole", async () => {
       const store = await fresh();
       const small = { maxMessages: 2, maxBytes: 100 };
-      await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(1),
-          targets: [dev(2)],
-          flags: 0,
-          envelope: seqBytes(10),
-          expiresAt: hour(),
-        },
-        small,
-      );
-      await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(2),
-          targets: [dev(2)],
-          flags: 0,
-          envelope: seqBytes(10),
-          expiresAt: hour(),
-        },
-        small,
-      );
+      await store.enqueue(send({ msgId: msg(1), targets: [dev(2)] }), small);
+      await store.enqueue(send({ msgId: msg(2), targets: [dev(2)] }), small);
       const refused = await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(3),
-          targets: [dev(3), dev(2)],
-          flags: 0,
-          envelope: seqBytes(10),
-          expiresAt: hour(),
-        },
+        send({ msgId: msg(3), targets: [dev(3), dev(2)] }),
         small,
       );
       expect(refused).toMatchObject({ status: "quota", reason: "messages" });
       expect(await store.fetch(dev(3), 0, 10)).toHaveLength(0);
       const tooBig = await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(4),
-          targets: [dev(4)],
-          flags: 0,
-          envelope: seqBytes(101),
-          expiresAt: hour(),
-        },
+        send({ msgId: msg(4), targets: [dev(4)], envelope: seqBytes(101) }),
         small,
       );
       expect(tooBig).toMatchObject({ status: "quota", reason: "bytes" });
       // A refused msgId can be sent again once there is room.
       await store.ack(dev(2), [1]);
-      expect(
-        (
-          await store.enqueue(
-            {
-              sender: dev(1),
-              msgId: msg(3),
-              targets: [dev(2)],
-              flags: 0,
-              envelope: seqBytes(10),
-              expiresAt: hour(),
-            },
-            small,
-          )
-        ).status,
-      ).toBe("queued");
+      expect((await store.enqueue(send({ msgId: msg(3), targets: [dev(2)] }), small)).status).toBe(
+        "queued",
+      );
     });
 
     it("acked messages are gone; seqs keep increasing after a mailbox empties", async () => {
       const store = await fresh();
       for (let i = 1; i <= 3; i++) {
         await store.enqueue(
-          {
-            sender: dev(1),
-            msgId: msg(i),
-            targets: [dev(2)],
-            flags: 0,
-            envelope: seqBytes(8),
-            expiresAt: hour(),
-          },
+          send({ msgId: msg(i), targets: [dev(2)], envelope: seqBytes(8) }),
           quota,
         );
       }
@@ -172,14 +106,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
       expect(await store.fetch(dev(2), 0, 10)).toHaveLength(0);
       expect(await store.queued(dev(2))).toBe(0);
       const next = await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(4),
-          targets: [dev(2)],
-          flags: 0,
-          envelope: seqBytes(8),
-          expiresAt: hour(),
-        },
+        send({ msgId: msg(4), targets: [dev(2)], envelope: seqBytes(8) }),
         quota,
       );
       expect(next).toEqual({ status: "queued", seqs: [4] });
@@ -189,27 +116,15 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
     it("expired messages are not delivered and are swept", async () => {
       const store = await fresh();
       await store.enqueue(
-        {
-          sender: dev(1),
+        send({
           msgId: msg(1),
           targets: [dev(2)],
-          flags: 0,
           envelope: seqBytes(8),
           expiresAt: Date.now() - 1,
-        },
+        }),
         quota,
       );
-      await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(2),
-          targets: [dev(2)],
-          flags: 0,
-          envelope: seqBytes(8),
-          expiresAt: hour(),
-        },
-        quota,
-      );
+      await store.enqueue(send({ msgId: msg(2), targets: [dev(2)], envelope: seqBytes(8) }), quota);
       expect((await store.fetch(dev(2), 0, 10)).map((m) => m.seq)).toEqual([2]);
       expect(await store.sweepExpired(Date.now())).toBe(1);
       expect(await store.queued(dev(2))).toBe(1);
@@ -220,14 +135,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
       const results = await Promise.all(
         Array.from({ length: 200 }, (_, i) =>
           store.enqueue(
-            {
-              sender: dev(1),
-              msgId: msg(i),
-              targets: [dev(2)],
-              flags: 0,
-              envelope: seqBytes(8, i),
-              expiresAt: hour(),
-            },
+            send({ msgId: msg(i), targets: [dev(2)], envelope: seqBytes(8, i) }),
             quota,
           ),
         ),
@@ -244,14 +152,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
     it("keeps what it acknowledged across close and reopen", async () => {
       const store = await fresh();
       await store.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(1),
-          targets: [dev(2)],
-          flags: 0,
-          envelope: seqBytes(30),
-          expiresAt: hour(),
-        },
+        send({ msgId: msg(1), targets: [dev(2)], envelope: seqBytes(30) }),
         quota,
       );
       await store.putBlob(hash(seqBytes(40)), seqBytes(40), dev(1), 1000);
@@ -259,14 +160,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
       expect((await reopened.fetch(dev(2), 0, 10))[0]!.envelope).toEqual(seqBytes(30));
       expect(await reopened.getBlob(hash(seqBytes(40)))).toEqual(seqBytes(40));
       const again = await reopened.enqueue(
-        {
-          sender: dev(1),
-          msgId: msg(1),
-          targets: [dev(2)],
-          flags: 0,
-          envelope: seqBytes(30),
-          expiresAt: hour(),
-        },
+        send({ msgId: msg(1), targets: [dev(2)], envelope: seqBytes(30) }),
         quota,
       );
       expect(again.status).toBe("duplicate");
