@@ -13,7 +13,7 @@ import { WebSocket } from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
-import type { Delivery } from "../core/sync/relay-client.js";
+import type { Delivery } from "../core/sync/relay-transport.js";
 import { device, online, removeDir, startRelayProcess, waitFor } from "../test/relay-harness.js";
 import { now, round } from "./timing.js";
 

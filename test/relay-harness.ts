@@ -1,6 +1,6 @@
 /**
  * Runs a real relay process for integration tests (port chosen at run time,
- * read from its "relay listening" log line) and connects real RelayClients
+ * read from its "relay listening" log line) and connects real RelayTransports
  * to it over loopback.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -10,7 +10,11 @@ import { join } from "node:path";
 import { WebSocket } from "ws";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
-import { type Delivery, RelayClient, type RelayClientOptions } from "../core/sync/relay-client.js";
+import {
+  type Delivery,
+  RelayTransport,
+  type RelayTransportOptions,
+} from "../core/sync/relay-transport.js";
 import type { WebSocketLike } from "../core/sync/websocket.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -109,7 +113,7 @@ export const connectWs = (url: string) => new WebSocket(url) as unknown as WebSo
 
 export interface TestDevice {
   keys: SigningKeyPair;
-  client: RelayClient;
+  client: RelayTransport;
   received: Delivery[];
 }
 
@@ -117,12 +121,12 @@ let backend: Ed25519Backend | undefined;
 
 export async function device(
   url: string,
-  extra: Partial<RelayClientOptions> = {},
+  extra: Partial<RelayTransportOptions> = {},
   keys: SigningKeyPair = generateDeviceKeys().sign,
 ): Promise<TestDevice> {
   backend ??= await ed25519();
   const received: Delivery[] = [];
-  const client = new RelayClient({
+  const client = new RelayTransport({
     url,
     device: keys,
     backend,
@@ -150,6 +154,6 @@ export async function waitFor(
   }
 }
 
-export function online(client: RelayClient): Promise<void> {
+export function online(client: RelayTransport): Promise<void> {
   return waitFor(() => client.status === "online", "client online");
 }

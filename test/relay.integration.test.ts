@@ -8,7 +8,7 @@ import { bytesKey } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { signRelayChallenge } from "../core/crypto/relay-auth.js";
-import type { RelayError } from "../core/sync/relay-client.js";
+import type { RelayError } from "../core/sync/relay-transport.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { seqBytes } from "./fixtures.js";
 import {

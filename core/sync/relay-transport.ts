@@ -1,5 +1,5 @@
 /**
- * RelayClient: a device's link to one relay. It logs in by signing the
+ * RelayTransport: a device's link to one relay. It logs in by signing the
  * relay's challenge, keeps every sent envelope in the outbox until the relay
  * acks it, reconnects with backoff and jitter, retransmits the outbox after
  * each login (same msgIds, so the relay stores nothing twice), and hands
@@ -64,7 +64,7 @@ export interface Delivery {
   ephemeral: boolean;
 }
 
-export interface RelayClientOptions {
+export interface RelayTransportOptions {
   /** ws(s)://host[:port] of the relay; /v1 is appended. */
   url: string;
   device: SigningKeyPair;
@@ -92,7 +92,7 @@ type Events = {
   error: (error: RelayError) => void;
 };
 
-export class RelayClient extends ObservableV2<Events> {
+export class RelayTransport extends ObservableV2<Events> {
   private ws: WebSocketLike | undefined;
   private state: RelayStatus = "idle";
   private attempt = 0;
@@ -107,7 +107,7 @@ export class RelayClient extends ObservableV2<Events> {
   /** Frames received that did not decode. */
   badFrames = 0;
 
-  constructor(private readonly options: RelayClientOptions) {
+  constructor(private readonly options: RelayTransportOptions) {
     super();
     this.outbox = options.outbox ?? new MemoryOutbox();
   }
