@@ -164,6 +164,8 @@ describe("relay: store and forward", () => {
     );
     b1.client.start();
     await waitFor(() => b1.received.length >= 50, "first 50");
+    // Acked means deleted once the relay commits the ack; wait for that, not for a guess.
+    await waitFor(async () => (await queuedMessages(r.url)) === 0, "acks committed");
     await b1.client.stop();
     await Promise.all(
       Array.from({ length: 10 }, (_, i) => a.client.send([keys.publicKey], payload(50 + i))),
@@ -176,6 +178,11 @@ describe("relay: store and forward", () => {
     );
   });
 });
+
+async function queuedMessages(relayUrl: string): Promise<number> {
+  const text = await (await fetch(`${relayUrl.replace("ws://", "http://")}/metrics`)).text();
+  return Number(/^grove_relay_queued_messages (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
 
 describe("relay: authentication", () => {
   it("accepts a correct login and rejects a bad signature", async () => {

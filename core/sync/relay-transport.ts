@@ -124,10 +124,11 @@ export class RelayTransport extends ObservableV2<Events> {
   async stop(): Promise<void> {
     this.setStatus("stopped");
     clearTimeout(this.reconnectTimer);
+    // Let the app finish what it holds first, so those acks still go out on this socket.
+    await this.deliveries;
     this.flushAcks();
     this.ws?.close(1000, "client stopped");
     this.ws = undefined;
-    await this.deliveries;
   }
 
   /**
