@@ -1,0 +1,137 @@
+/**
+ * The local Store in Node: files written atomically, encrypted at rest,
+ * and a damaged record reported by name while every other record loads.
+ */
+import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import nacl from "tweetnacl";
+import { afterEach, describe, expect, it } from "vitest";
+import { utf8 } from "../core/crypto/bytes.js";
+import { EncryptedStore, openRecord, sealRecord } from "../core/store/encrypted-store.js";
+import { FileStore } from "../core/store/node-file-store.js";
+import { type Store, StoreError } from "../core/store/store.js";
+import { removeDir, tempDir } from "./relay-harness.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) removeDir(d);
+});
+const KEY = new Uint8Array(32).fill(7);
+
+async function encrypted(dir = tempDir("grove-store-"), key = KEY) {
+  dirs.push(dir);
+  return { dir, store: new EncryptedStore(await FileStore.open(dir), key) };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "OK";
+  } catch (err) {
+    expect(err).toBeInstanceOf(StoreError);
+    return (err as StoreError).code;
+  }
+}
+
+describe("local store (files, encrypted at rest)", () => {
+  it("puts, gets, lists by prefix and deletes; survives reopening", async () => {
+    const { dir, store } = await encrypted();
+    await store.put("space/a/log/1", utf8("one"));
+    await store.put("space/a/log/2", utf8("two"));
+    await store.put("space/b/meta", utf8("b"));
+    expect(await store.list("space/a/")).toEqual(["space/a/log/1", "space/a/log/2"]);
+    await store.delete("space/a/log/1");
+    await store.close();
+
+    const again = new EncryptedStore(await FileStore.open(dir), KEY);
+    expect(await again.list("space/")).toEqual(["space/a/log/2", "space/b/meta"]);
+    expect(new TextDecoder().decode(await again.get("space/a/log/2"))).toBe("two");
+    expect(await again.get("space/a/log/1")).toBeUndefined();
+  });
+
+  it("never writes plaintext or key names to disk", async () => {
+    const { dir, store } = await encrypted();
+    await store.put("notes/secret-title", utf8("MARKER-PLAINTEXT-4711"));
+    for (const name of readdirSync(dir)) {
+      const bytes = readFileSync(join(dir, name)).toString("latin1");
+      expect(bytes).not.toContain("MARKER-PLAINTEXT");
+      expect(bytes).not.toContain("secret-title");
+    }
+  });
+
+  it("reports a damaged record by name and still loads the others", async () => {
+    const { dir, store } = await encrypted();
+    await store.put("a", utf8("A"));
+    await store.put("b", utf8("B"));
+    const fileOfB = readdirSync(dir).find((n) => n.startsWith(Buffer.from("b").toString("hex")))!;
+    const bytes = readFileSync(join(dir, fileOfB));
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(join(dir, fileOfB), bytes);
+
+    const loaded: string[] = [];
+    const failed: string[] = [];
+    for (const key of await store.list("")) {
+      try {
+        await store.get(key);
+        loaded.push(key);
+      } catch (err) {
+        expect((err as StoreError).code).toBe("CORRUPT_RECORD");
+        failed.push((err as StoreError).key!);
+      }
+    }
+    expect(loaded).toEqual(["a"]);
+    expect(failed).toEqual(["b"]);
+  });
+
+  it("refuses a record moved under another name, and records under another storage key", async () => {
+    const { dir, store } = await encrypted();
+    await store.put("role", utf8("reader"));
+    await store.put("other", utf8("admin"));
+    const name = (k: string) => `${Buffer.from(k).toString("hex")}.rec`;
+    renameSync(join(dir, name("other")), join(dir, name("role")));
+    expect(await codeOf(store.get("role"))).toBe("CORRUPT_RECORD");
+
+    await store.put("x", utf8("x"));
+    const wrongKey = new EncryptedStore(await FileStore.open(dir), new Uint8Array(32).fill(8));
+    expect(await codeOf(wrongKey.get("x"))).toBe("CORRUPT_RECORD");
+  });
+
+  it("refuses keys that are not plain names", async () => {
+    const { store } = await encrypted();
+    for (const bad of ["", "../etc/passwd".replace("/", "\\"), "a b", "x".repeat(121), "é"]) {
+      expect(await codeOf(store.put(bad, utf8("v")))).toBe("BAD_KEY");
+    }
+    // Slashes are fine: names are hex-encoded on disk, so no key leaves the directory.
+    await store.put("../up", utf8("v"));
+    expect(await store.list("../")).toEqual(["../up"]);
+  });
+
+  it("drops temp files of writes that never completed", async () => {
+    const { dir } = await encrypted();
+    writeFileSync(join(dir, `${Buffer.from("k").toString("hex")}.rec.tmp-abc`), "partial");
+    const store: Store = await FileStore.open(dir);
+    expect(await store.list("")).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("openRecord throws only StoreError on arbitrary and mutated bytes", () => {
+    const sealed = sealRecord(KEY, "k", utf8("value"));
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.tuple(fc.nat(sealed.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+        const copy = sealed.slice();
+        copy[i]! ^= x;
+        return copy;
+      }),
+    );
+    fc.assert(
+      fc.property(input, (bytes) => {
+        expect(() => openRecord(KEY, "k", bytes)).toThrow(StoreError);
+      }),
+      { numRuns: 10_000 },
+    );
+    expect(new TextDecoder().decode(openRecord(KEY, "k", sealed))).toBe("value");
+    expect(nacl.secretbox.keyLength).toBe(KEY.length);
+  });
+});
