@@ -150,7 +150,9 @@ describe("relay: store and forward", () => {
     const got = new Set(unique(b).map(indexOf));
     expect(got.size).toBe(400);
     for (const i of ackedBeforeCrash) expect(got.has(i)).toBe(true);
-  });
+    // Two relay starts (each compiling TypeScript on a loaded 2-core runner) and 400 sends:
+    // every step has its own deadline; this outer bound only has to leave room for them.
+  }, 120_000);
 
   it("keeps serving a device that reconnects: unacked deliveries come again, acked ones do not", async () => {
     const r = await relay();
