@@ -96,6 +96,9 @@ export async function startRelay(
     reject(socket, 404, "Not Found");
   });
 
+  // Everything a connection needs is ready before the port opens: a device that reconnects
+  // the moment the port accepts must find a relay that answers, not a socket nobody reads.
+  const backend = await ed25519();
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
@@ -111,7 +114,7 @@ export async function startRelay(
     store,
     metrics,
     log,
-    backend: await ed25519(),
+    backend,
     online: new Map(),
     sendBuckets: new BucketMap(config.rateSendBytesPerSecond, 2 * config.rateSendBytesPerSecond),
     tokens: config.accessTokens ? new AccessTokens(config.accessTokens) : undefined,

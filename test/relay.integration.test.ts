@@ -144,15 +144,21 @@ describe("relay: store and forward", () => {
       args: ["--port", String(port)],
     });
     running.push(restarted);
+    await waitFor(() => acked.size === 400, "every send acked after the restart", 30_000).catch(
+      (err) => {
+        const missing = [...Array(400).keys()].filter((i) => !acked.has(i));
+        throw new Error(
+          `${err.message}: ${missing.length} unacked (first ${missing.slice(0, 5)}), client ${a.client.status}\n${restarted.logs.slice(-20).join("\n")}`,
+        );
+      },
+    );
     await Promise.all(sends);
     b.client.start();
     await waitFor(() => unique(b).length >= 400, "all 400 deliveries after restart");
     const got = new Set(unique(b).map(indexOf));
     expect(got.size).toBe(400);
     for (const i of ackedBeforeCrash) expect(got.has(i)).toBe(true);
-    // Two relay starts (each compiling TypeScript on a loaded 2-core runner) and 400 sends:
-    // every step has its own deadline; this outer bound only has to leave room for them.
-  }, 120_000);
+  });
 
   it("keeps serving a device that reconnects: unacked deliveries come again, acked ones do not", async () => {
     const r = await relay();

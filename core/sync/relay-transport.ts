@@ -78,6 +78,8 @@ export interface RelayTransportOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** Retry delay after a RATE_LIMITED, QUOTA_EXCEEDED or STORE_UNAVAILABLE refusal. */
   retryMs?: number;
+  /** A relay that accepts the socket but does not log us in within this time is left and retried. */
+  handshakeTimeoutMs?: number;
   random?: () => number;
 }
 
@@ -97,6 +99,7 @@ export class RelayTransport extends ObservableV2<Events> {
   private state: RelayStatus = "idle";
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly waiting = new Map<string, InFlight>();
   private readonly outbox: Outbox;
   private deliveries: Promise<void> = Promise.resolve();
@@ -124,6 +127,7 @@ export class RelayTransport extends ObservableV2<Events> {
   async stop(): Promise<void> {
     this.setStatus("stopped");
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.handshakeTimer);
     // Let the app finish what it holds first, so those acks still go out on this socket.
     await this.deliveries;
     this.flushAcks();
@@ -180,6 +184,18 @@ export class RelayTransport extends ObservableV2<Events> {
     const ws = this.options.connect(`${this.options.url.replace(/\/$/, "")}/v1`);
     this.ws = ws;
     ws.binaryType = "arraybuffer";
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = setTimeout(() => {
+      if (this.ws !== ws || this.state === "online" || this.state === "stopped") return;
+      this.emit("error", [
+        new RelayError("HANDSHAKE_TIMEOUT", "relay accepted the connection but did not log us in"),
+      ]);
+      // Let go of this socket now rather than wait for a close the relay may never answer.
+      this.ws = undefined;
+      ws.close();
+      this.setStatus("offline");
+      this.scheduleReconnect();
+    }, this.options.handshakeTimeoutMs ?? 15_000);
     ws.onopen = () => {
       this.setStatus("authenticating");
       this.write({
@@ -238,6 +254,7 @@ export class RelayTransport extends ObservableV2<Events> {
         void this.onChallenge(frame.nonce, frame.relayUrl);
         return;
       case "authOk":
+        clearTimeout(this.handshakeTimer);
         this.attempt = 0;
         this.setStatus("online");
         void this.retransmitOutbox();
