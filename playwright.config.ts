@@ -22,6 +22,8 @@ export default defineConfig({
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        // mDNS-obfuscated host candidates cannot resolve without multicast.
+        "--disable-features=WebRtcHideLocalIpsWithMdns",
       ],
     },
   },

@@ -28,7 +28,11 @@ const steps = [
       `--outputFile.json=${RESULTS}/vitest.json`,
     ],
   ],
-  ["playwright", "npx", ["playwright", "test"]],
+  // On Linux, Playwright runs where WebRTC can gather candidates even on a
+  // machine with no default route (see scripts/private-network.sh).
+  process.platform === "linux"
+    ? ["playwright", "bash", ["scripts/private-network.sh", "npx", "playwright", "test"]]
+    : ["playwright", "npx", ["playwright", "test"]],
 ];
 
 const failedSteps = [];
