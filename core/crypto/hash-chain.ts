@@ -9,7 +9,7 @@
  * envelopes is then checked on its own, so one forgery cannot hide good
  * envelopes nor smuggle bad ones.
  */
-import type { DecodedEnvelope } from "../wire/envelope.js";
+import { type DecodedEnvelope, streamOf } from "../wire/envelope.js";
 import { bytesKey } from "./bytes.js";
 import {
   checkSpace,
@@ -30,8 +30,7 @@ interface Item {
 }
 
 /**
- * Opens a batch of envelopes (any authors, any order within an author's
- * run sorted by seq) and returns one result per input, in input order.
+ * Opens a batch of envelopes (any authors and streams, in any order) and returns one result per input, in input order.
  * Never throws for a bad envelope; its slot holds the CryptoError.
  */
 export async function openBatch(envelopes: Uint8Array[], opts: OpenOptions): Promise<RunResult[]> {
@@ -41,7 +40,8 @@ export async function openBatch(envelopes: Uint8Array[], opts: OpenOptions): Pro
     try {
       const decoded = decodeForOpen(bytes, opts.limits);
       checkSpace(decoded, opts);
-      const id = bytesKey(decoded.header.author) + bytesKey(decoded.header.spaceId);
+      const { author, spaceId, kind } = decoded.header;
+      const id = `${bytesKey(author)}${bytesKey(spaceId)}${streamOf(kind)}`;
       const list = byAuthor.get(id) ?? [];
       byAuthor.set(id, list);
       list.push({ index, decoded, hash: hash32(bytes) });

@@ -70,7 +70,10 @@ export interface RelayTransportOptions {
   device: SigningKeyPair;
   backend: Ed25519Backend;
   connect: ConnectWebSocket;
-  /** Takes a delivery; once it resolves the relay may delete it. Called in order. */
+  /**
+   * Takes a delivery; once it resolves the relay may delete it. Called in
+   * arrival order, without waiting for earlier calls to resolve.
+   */
   onDeliver: (delivery: Delivery) => Promise<void> | void;
   accessToken?: string;
   outbox?: Outbox;
@@ -102,7 +105,8 @@ export class RelayTransport extends ObservableV2<Events> {
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly waiting = new Map<string, InFlight>();
   private readonly outbox: Outbox;
-  private deliveries: Promise<void> = Promise.resolve();
+  /** Deliveries the app has not finished taking; acked as each resolves. */
+  private readonly taking = new Set<Promise<void>>();
   private pendingAcks: number[] = [];
   private ackScheduled = false;
   /** Bytes written to the relay socket: the measured uplink the routing policy reads. */
@@ -129,7 +133,7 @@ export class RelayTransport extends ObservableV2<Events> {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.handshakeTimer);
     // Let the app finish what it holds first, so those acks still go out on this socket.
-    await this.deliveries;
+    await Promise.allSettled([...this.taking]);
     this.flushAcks();
     this.ws?.close(1000, "client stopped");
     this.ws = undefined;
@@ -145,6 +149,18 @@ export class RelayTransport extends ObservableV2<Events> {
     envelope: Uint8Array,
     options: { ttlSeconds?: number; msgId?: Uint8Array } = {},
   ): Promise<void> {
+    return (await this.enqueue(targets, envelope, options)).acked;
+  }
+
+  /**
+   * Like send, but resolves as soon as the envelope is in the outbox (durable
+   * if the outbox is), handing back the promise of the relay's ack.
+   */
+  async enqueue(
+    targets: Uint8Array[],
+    envelope: Uint8Array,
+    options: { ttlSeconds?: number; msgId?: Uint8Array } = {},
+  ): Promise<{ acked: Promise<void> }> {
     const entry: OutboxEntry = {
       msgId: options.msgId ?? randomBytes(MSG_ID_BYTES),
       targets,
@@ -156,8 +172,10 @@ export class RelayTransport extends ObservableV2<Events> {
     const acked = new Promise<void>((resolve, reject) =>
       this.waiting.set(bytesKey(entry.msgId), { resolve, reject }),
     );
+    // Callers that only wanted it queued must not see an unhandled rejection.
+    acked.catch(() => {});
     if (this.state === "online") this.transmit(entry);
-    return acked;
+    return { acked };
   }
 
   /** Presence, typing: best effort to online targets, never stored or retried. */
@@ -333,7 +351,9 @@ export class RelayTransport extends ObservableV2<Events> {
       envelope: frame.envelope.slice(),
       ephemeral: (frame.flags & FLAG_EPHEMERAL) !== 0,
     };
-    this.deliveries = this.deliveries.then(async () => {
+    // Handed over in order without waiting for the last to finish, so the app
+    // can take a burst as one batch; each is acked once the app has it.
+    const taken = (async () => {
       try {
         await this.options.onDeliver(delivery);
       } catch (err) {
@@ -347,7 +367,9 @@ export class RelayTransport extends ObservableV2<Events> {
         return;
       }
       if (delivery.seq > 0) this.queueAck(delivery.seq);
-    });
+    })();
+    this.taking.add(taken);
+    void taken.finally(() => this.taking.delete(taken));
   }
 
   private onError(frame: ErrorFrame): void {

@@ -45,6 +45,22 @@ export const EnvelopeKind = {
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
 const KINDS = new Set<number>(Object.values(EnvelopeKind));
 
+/**
+ * An author's envelopes in a space form two seq chains. "broadcast" goes to
+ * every member, so a hole in its seqs is a real loss worth asking about;
+ * "addressed" (sync requests and answers, receipts, presence) goes to some
+ * members only, so its seqs have holes by design and only guard replay.
+ */
+export type EnvelopeStream = "broadcast" | "addressed";
+
+export function streamOf(kind: EnvelopeKind): EnvelopeStream {
+  return kind === EnvelopeKind.update ||
+    kind === EnvelopeKind.membership ||
+    kind === EnvelopeKind.fileManifest
+    ? "broadcast"
+    : "addressed";
+}
+
 export interface EnvelopeHeader {
   kind: EnvelopeKind;
   spaceId: Uint8Array;

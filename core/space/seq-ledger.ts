@@ -1,0 +1,116 @@
+/**
+ * Which seqs of which author a device has taken in, per stream. It is the
+ * replay check (a seq taken once is never taken again, with no window to
+ * fall out of) and the gap detector (holes below an author's highest
+ * broadcast seq are losses to ask for). Kept exact: a contiguous floor plus
+ * the few seqs above it, so it stays small however long a space lives.
+ */
+import { toHex } from "../crypto/bytes.js";
+import type { EnvelopeStream } from "../wire/envelope.js";
+
+interface Chain {
+  /** Every seq in 1..floor has been taken. */
+  floor: number;
+  above: Set<number>;
+}
+
+export interface Gap {
+  author: string;
+  /** First missing seq. */
+  from: number;
+  /** Last missing seq (inclusive). */
+  to: number;
+}
+
+export interface LedgerEntry {
+  author: string;
+  stream: EnvelopeStream;
+  floor: number;
+  above: number[];
+}
+
+export class SeqLedger {
+  private readonly chains = new Map<string, Chain>();
+
+  has(author: Uint8Array, stream: EnvelopeStream, seq: number): boolean {
+    const chain = this.chains.get(chainKey(toHex(author), stream));
+    return !!chain && (seq <= chain.floor || chain.above.has(seq));
+  }
+
+  take(author: Uint8Array, stream: EnvelopeStream, seq: number): void {
+    const chain = this.chain(chainKey(toHex(author), stream));
+    if (seq <= chain.floor) return;
+    chain.above.add(seq);
+    absorb(chain);
+  }
+
+  /** Marks 1..floor of an author's broadcast chain as taken (their content arrived in a snapshot). */
+  raiseFloor(authorHex: string, floor: number): void {
+    const chain = this.chain(chainKey(authorHex, "broadcast"));
+    if (floor <= chain.floor) return;
+    chain.floor = floor;
+    for (const seq of chain.above) if (seq <= floor) chain.above.delete(seq);
+    absorb(chain);
+  }
+
+  /** Contiguous broadcast floors by author (hex): what a snapshot of this device's doc covers. */
+  floors(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [key, chain] of this.chains) {
+      const [stream, author] = key.split(":") as [string, string];
+      if (stream === "broadcast" && chain.floor > 0) out.set(author, chain.floor);
+    }
+    return out;
+  }
+
+  /** Holes in broadcast chains: seqs below one already taken that never arrived. */
+  gaps(): Gap[] {
+    const out: Gap[] = [];
+    for (const [key, chain] of this.chains) {
+      const [stream, author] = key.split(":") as [string, string];
+      if (stream !== "broadcast" || chain.above.size === 0) continue;
+      let next = chain.floor + 1;
+      for (const seq of [...chain.above].sort((a, b) => a - b)) {
+        if (seq > next) out.push({ author, from: next, to: seq - 1 });
+        next = seq + 1;
+      }
+    }
+    return out;
+  }
+
+  /** Every chain, for a checkpoint; `restore` takes it back. */
+  entries(): LedgerEntry[] {
+    return [...this.chains].map(([key, chain]) => {
+      const [stream, author] = key.split(":") as [EnvelopeStream, string];
+      return { author, stream, floor: chain.floor, above: [...chain.above].sort((a, b) => a - b) };
+    });
+  }
+
+  static restore(entries: readonly LedgerEntry[]): SeqLedger {
+    const ledger = new SeqLedger();
+    for (const e of entries) {
+      const chain = ledger.chain(chainKey(e.author, e.stream));
+      chain.floor = Math.max(chain.floor, e.floor);
+      for (const seq of e.above) if (seq > chain.floor) chain.above.add(seq);
+      absorb(chain);
+    }
+    return ledger;
+  }
+
+  private chain(key: string): Chain {
+    let chain = this.chains.get(key);
+    if (!chain) {
+      chain = { floor: 0, above: new Set() };
+      this.chains.set(key, chain);
+    }
+    return chain;
+  }
+}
+
+function chainKey(authorHex: string, stream: EnvelopeStream): string {
+  return `${stream}:${authorHex}`;
+}
+
+function absorb(chain: Chain): void {
+  while (chain.above.delete(chain.floor + 1)) chain.floor++;
+}

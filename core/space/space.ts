@@ -1,0 +1,445 @@
+/**
+ * A space on one device: the content Y.Doc and the envelopes that built it.
+ *
+ * Local edits leave as signed, encrypted envelopes at human scale: `edit`
+ * (a chat message, a task ticked) seals one envelope now; `type` (text
+ * typing) is batched and sealed after a pause. Remote envelopes are checked
+ * (signature or hash chain, member and role, seq) before their update
+ * touches the doc; rejects are counted by reason and reported, never applied.
+ *
+ * On disk every accepted envelope is one record, the same bytes as on the
+ * wire; every `compactEvery` records the doc is checkpointed and the records
+ * behind it are deleted, so the log does not grow without bound.
+ */
+import { ObservableV2 } from "lib0/observable";
+import * as Y from "yjs";
+import { toHex } from "../crypto/bytes.js";
+import type { Ed25519Backend } from "../crypto/ed25519.js";
+import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
+import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
+import { CryptoError } from "../crypto/errors.js";
+import { openBatch } from "../crypto/hash-chain.js";
+import type { SigningKeyPair } from "../crypto/identity.js";
+import { type Store, StoreError } from "../store/store.js";
+import {
+  type DecodedEnvelope,
+  decodeEnvelope,
+  EnvelopeKind,
+  type EnvelopeStream,
+  streamOf,
+} from "../wire/envelope.js";
+import { DecodeError } from "../wire/errors.js";
+import type { SpaceAccess } from "./access.js";
+import { SeqLedger } from "./seq-ledger.js";
+import {
+  decodeCheckpoint,
+  decodeSyncAnswer,
+  decodeSyncRequest,
+  encodeCheckpoint,
+  encodeSyncAnswer,
+  encodeSyncRequest,
+} from "./space-codecs.js";
+
+/** Transaction origin of updates that came from envelopes (not sealed again). */
+export const REMOTE = Symbol("remote");
+
+export interface Outgoing {
+  envelope: Uint8Array;
+  kind: EnvelopeKind;
+  /** Device keys to send to; undefined means every other member device. */
+  to?: Uint8Array[];
+}
+
+export interface SpaceOptions {
+  access: SpaceAccess;
+  device: SigningKeyPair;
+  backend: Ed25519Backend;
+  store: Store;
+  /**
+   * Hands a sealed envelope to the transports; resolves once it is durably
+   * queued there (the outbox), so a crash after it cannot lose the edit.
+   */
+  dispatch(out: Outgoing): Promise<void>;
+  /** Own envelopes still queued from before a restart (from the outbox). */
+  unsent?: Uint8Array[];
+  /** Idle time after typing before the batch is sealed (ms). */
+  batchMs?: number;
+  /** Longest a typing batch is held, however fast the typing (ms). */
+  maxBatchMs?: number;
+  /** Checkpoint the doc after this many envelope records. */
+  compactEvery?: number;
+}
+
+export type RejectReason = CryptoError["code"] | DecodeError["code"] | "BAD_PAYLOAD";
+
+export interface SpaceStats {
+  accepted: number;
+  /** Envelopes already taken in (replays, or the same delta by two paths): dropped quietly. */
+  duplicates: number;
+  rejected: Partial<Record<RejectReason, number>>;
+}
+
+type Events = {
+  /** A remote envelope that was refused, with the reason. */
+  rejected: (error: CryptoError | DecodeError, author: Uint8Array | undefined) => void;
+  /** The doc changed because of remote envelopes. */
+  remoteChange: () => void;
+};
+
+const LOG = "l";
+
+export class Space extends ObservableV2<Events> {
+  readonly doc = new Y.Doc();
+  readonly stats: SpaceStats = { accepted: 0, duplicates: 0, rejected: {} };
+  readonly id: string;
+  /** Records on disk that could not be read at open; the rest of the space loaded. */
+  readonly corruptRecords: StoreError[] = [];
+  private ledger = new SeqLedger();
+  private writers!: Record<EnvelopeStream, EnvelopeWriter>;
+  private pending: Uint8Array[] = [];
+  private batchTimer: ReturnType<typeof setTimeout> | undefined;
+  private batchStarted = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private records = 0;
+  private closed = false;
+
+  private constructor(private readonly options: SpaceOptions) {
+    super();
+    this.id = toHex(options.access.spaceId);
+    this.doc.on("update", (update: Uint8Array, origin: unknown) => {
+      if (origin !== REMOTE) this.pending.push(update);
+    });
+  }
+
+  static async open(options: SpaceOptions): Promise<Space> {
+    const space = new Space(options);
+    await space.load();
+    return space;
+  }
+
+  get access(): SpaceAccess {
+    return this.options.access;
+  }
+
+  /** A discrete change (a message, a ticked task): one envelope, sealed now. */
+  edit(change: (doc: Y.Doc) => void): Promise<void> {
+    this.doc.transact(() => change(this.doc));
+    return this.flush();
+  }
+
+  /** Typing: changes are gathered and sealed as one envelope after a pause. */
+  type(change: (doc: Y.Doc) => void): void {
+    this.doc.transact(() => change(this.doc));
+    const now = Date.now();
+    if (!this.batchTimer) this.batchStarted = now;
+    clearTimeout(this.batchTimer);
+    const wait = Math.min(
+      this.options.batchMs ?? 300,
+      this.batchStarted + (this.options.maxBatchMs ?? 1000) - now,
+    );
+    this.batchTimer = setTimeout(() => void this.flush(), Math.max(0, wait));
+  }
+
+  /** Seals whatever local change is waiting. */
+  flush(): Promise<void> {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    if (this.pending.length === 0) return this.serial(async () => {});
+    const update = Y.mergeUpdates(this.pending.splice(0));
+    return this.serial(() => this.sealAndSend(EnvelopeKind.update, update));
+  }
+
+  /** Asks members (all, or `to`) for whatever this device's doc lacks. */
+  requestSync(to?: Uint8Array[]): Promise<void> {
+    return this.serial(() => this.sealAndSend(EnvelopeKind.syncRequest, this.syncRequest(), to));
+  }
+
+  /** Broadcast seqs that never arrived, by author. */
+  gaps() {
+    return this.ledger.gaps();
+  }
+
+  /**
+   * Takes remote envelopes in: verified, recorded, applied; sync requests
+   * answered. Resolves once what was accepted is on disk. Never throws for a
+   * bad envelope; a store failure does throw, so the caller does not ack.
+   */
+  receive(envelopes: Uint8Array[]): Promise<void> {
+    return this.serial(() => this.take(envelopes));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    await this.serial(() => this.checkpoint());
+    this.closed = true;
+    this.doc.destroy();
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private syncRequest(): Uint8Array {
+    return encodeSyncRequest({
+      stateVector: Y.encodeStateVector(this.doc),
+      floors: this.ledger.floors(),
+    });
+  }
+
+  private async sealAndSend(kind: EnvelopeKind, payload: Uint8Array, to?: Uint8Array[]) {
+    const { epoch, key } = this.options.access.currentEpoch();
+    const stream = streamOf(kind);
+    const envelope = await this.writers[stream].seal(kind, payload, epoch, key);
+    // Queued first, then logged: a crash in between is healed from `unsent` at the next open.
+    await this.options.dispatch({ envelope, kind, ...(to ? { to } : {}) });
+    const seq = this.writers[stream].current.seq;
+    await this.putRecord(stream, this.options.device.publicKey, seq, envelope);
+    this.ledger.take(this.options.device.publicKey, stream, seq);
+  }
+
+  private async take(envelopes: Uint8Array[]): Promise<void> {
+    const fresh: DecodedEnvelope[] = [];
+    const seen = new Set<string>();
+    for (const bytes of envelopes) {
+      let decoded: DecodedEnvelope;
+      try {
+        decoded = decodeEnvelope(bytes);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        this.reject(err, undefined);
+        continue;
+      }
+      const { author, seq, kind } = decoded.header;
+      const id = `${toHex(author)}/${streamOf(kind)}/${seq}`;
+      if (this.ledger.has(author, streamOf(kind), seq) || seen.has(id)) {
+        this.stats.duplicates++;
+        continue;
+      }
+      seen.add(id);
+      fresh.push(decoded);
+    }
+    if (fresh.length === 0) return;
+
+    const { access } = this.options;
+    const results = await openBatch(
+      fresh.map((d) => d.bytes),
+      {
+        backend: this.options.backend,
+        spaceId: access.spaceId,
+        keyForEpoch: (epoch) => access.keyForEpoch(epoch),
+        isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
+      },
+    );
+    const accepted: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
+    results.forEach((result, i) => {
+      const decoded = fresh[i]!;
+      if (result instanceof CryptoError) this.reject(result, decoded.header.author);
+      else accepted.push({ decoded, payload: result.payload });
+    });
+    if (accepted.length === 0) return;
+
+    // On disk before the doc and the ledger move: a crash here replays them at the next open.
+    await Promise.all(
+      accepted.map(({ decoded: { header, bytes } }) =>
+        this.putRecord(streamOf(header.kind), header.author, header.seq, bytes),
+      ),
+    );
+    const requests: { author: Uint8Array; payload: Uint8Array }[] = [];
+    this.doc.transact(() => {
+      for (const { decoded, payload } of accepted) {
+        const { header } = decoded;
+        if (this.apply(header.kind, payload, header.author)) {
+          this.ledger.take(header.author, streamOf(header.kind), header.seq);
+          this.stats.accepted++;
+          if (header.kind === EnvelopeKind.syncRequest)
+            requests.push({ author: header.author, payload });
+        }
+      }
+    }, REMOTE);
+    this.emit("remoteChange", []);
+    for (const { author, payload } of requests) await this.answer(author, payload);
+    await this.maybeCompact();
+  }
+
+  /** Applies one opened payload; false (and reported) when it is malformed. */
+  private apply(kind: EnvelopeKind, payload: Uint8Array, author: Uint8Array): boolean {
+    try {
+      if (kind === EnvelopeKind.update) Y.applyUpdate(this.doc, payload, REMOTE);
+      else if (kind === EnvelopeKind.snapshot) {
+        const answer = decodeSyncAnswer(payload);
+        Y.applyUpdate(this.doc, answer.update, REMOTE);
+        for (const [a, floor] of answer.floors) this.ledger.raiseFloor(a, floor);
+      } else if (kind === EnvelopeKind.syncRequest) decodeSyncRequest(payload);
+      return true;
+    } catch (err) {
+      // A signed payload that does not parse, or a Yjs update Yjs refuses.
+      const error =
+        err instanceof DecodeError
+          ? err
+          : new DecodeError("MALFORMED", `bad payload: ${String(err)}`);
+      this.stats.rejected.BAD_PAYLOAD = (this.stats.rejected.BAD_PAYLOAD ?? 0) + 1;
+      this.emit("rejected", [error, author]);
+      return false;
+    }
+  }
+
+  /** Answers a sync request with what the asker's doc lacks. */
+  private async answer(author: Uint8Array, payload: Uint8Array): Promise<void> {
+    if (toHex(author) === toHex(this.options.device.publicKey)) return;
+    const { stateVector } = decodeSyncRequest(payload);
+    let update: Uint8Array;
+    try {
+      update = Y.encodeStateAsUpdate(this.doc, stateVector);
+    } catch {
+      this.stats.rejected.BAD_PAYLOAD = (this.stats.rejected.BAD_PAYLOAD ?? 0) + 1;
+      return;
+    }
+    const answer = encodeSyncAnswer({ update, floors: this.ledger.floors() });
+    await this.sealAndSend(EnvelopeKind.snapshot, answer, [author]);
+  }
+
+  private reject(error: CryptoError | DecodeError, author: Uint8Array | undefined): void {
+    const code = error.code as RejectReason;
+    this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1;
+    this.emit("rejected", [error, author]);
+  }
+
+  private recordKey(stream: EnvelopeStream, author: Uint8Array, seq: number): string {
+    const s = stream === "broadcast" ? "b" : "a";
+    return `s/${this.id}/${LOG}/${s}${toHex(author)}/${String(seq).padStart(12, "0")}`;
+  }
+
+  private async putRecord(
+    stream: EnvelopeStream,
+    author: Uint8Array,
+    seq: number,
+    envelope: Uint8Array,
+  ): Promise<void> {
+    await this.options.store.put(this.recordKey(stream, author, seq), envelope);
+    this.records++;
+  }
+
+  private async maybeCompact(): Promise<void> {
+    if (this.records >= (this.options.compactEvery ?? 1000)) await this.checkpoint();
+  }
+
+  /** Writes the doc, writer and ledger state as one record, then drops the log behind it. */
+  private async checkpoint(): Promise<void> {
+    const { store } = this.options;
+    const logged = await store.list(`s/${this.id}/${LOG}/`);
+    await store.put(
+      `s/${this.id}/checkpoint`,
+      encodeCheckpoint({
+        doc: Y.encodeStateAsUpdate(this.doc),
+        writers: {
+          broadcast: this.writers.broadcast.current,
+          addressed: this.writers.addressed.current,
+        },
+        ledger: this.ledger.entries(),
+      }),
+    );
+    for (const key of logged) await store.delete(key);
+    this.records = 0;
+  }
+
+  private async load(): Promise<void> {
+    const { store, device, access } = this.options;
+    const me = toHex(device.publicKey);
+    const writerStates: Record<EnvelopeStream, WriterState> = {
+      broadcast: { seq: 0, lastHash: GENESIS_HASH },
+      addressed: { seq: 0, lastHash: GENESIS_HASH },
+    };
+    const raise = (stream: EnvelopeStream, state: WriterState) => {
+      if (state.seq > writerStates[stream].seq) writerStates[stream] = state;
+    };
+
+    const checkpoint = await this.readRecord(`s/${this.id}/checkpoint`, decodeCheckpoint);
+    if (checkpoint) {
+      Y.applyUpdate(this.doc, checkpoint.doc, REMOTE);
+      this.ledger = SeqLedger.restore(checkpoint.ledger);
+      raise("broadcast", checkpoint.writers.broadcast);
+      raise("addressed", checkpoint.writers.addressed);
+    }
+
+    const logged: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
+    for (const key of await store.list(`s/${this.id}/${LOG}/`)) {
+      // Verified when it arrived and authenticated by the store since: only decrypted here.
+      const entry = await this.readRecord(key, (bytes) => this.openLocal(bytes));
+      if (entry) logged.push(entry);
+    }
+    this.records = logged.length;
+    // Own envelopes that were queued but not logged before a crash.
+    const loggedIds = new Set(logged.map((e) => toHex(envelopeHash(e.decoded.bytes))));
+    const unsent = (this.options.unsent ?? [])
+      .filter((bytes) => !loggedIds.has(toHex(envelopeHash(bytes))))
+      .map((bytes) => this.openLocal(bytes));
+
+    this.doc.transact(() => {
+      for (const { decoded, payload } of [...logged, ...unsent]) {
+        const { header } = decoded;
+        const stream = streamOf(header.kind);
+        this.ledger.take(header.author, stream, header.seq);
+        if (toHex(header.author) === me) {
+          raise(stream, { seq: header.seq, lastHash: envelopeHash(decoded.bytes) });
+        }
+        if (header.kind === EnvelopeKind.update || header.kind === EnvelopeKind.snapshot) {
+          this.apply(header.kind, payload, header.author);
+        }
+      }
+    }, REMOTE);
+    for (const { decoded } of unsent) {
+      const { header } = decoded;
+      await this.putRecord(streamOf(header.kind), header.author, header.seq, decoded.bytes);
+    }
+
+    this.writers = {
+      broadcast: new EnvelopeWriter(
+        access.spaceId,
+        device,
+        this.options.backend,
+        writerStates.broadcast,
+      ),
+      addressed: new EnvelopeWriter(
+        access.spaceId,
+        device,
+        this.options.backend,
+        writerStates.addressed,
+      ),
+    };
+  }
+
+  private openLocal(bytes: Uint8Array): { decoded: DecodedEnvelope; payload: Uint8Array } {
+    const decoded = decodeEnvelope(bytes);
+    const { payload } = openAuthenticated(decoded, envelopeHash(bytes), {
+      backend: this.options.backend,
+      keyForEpoch: (epoch) => this.options.access.keyForEpoch(epoch),
+    });
+    return { decoded, payload };
+  }
+
+  /** Reads and decodes one record; a damaged one is reported and skipped. */
+  private async readRecord<T>(
+    key: string,
+    decode: (bytes: Uint8Array) => T,
+  ): Promise<T | undefined> {
+    try {
+      const bytes = await this.options.store.get(key);
+      return bytes ? decode(bytes) : undefined;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === "CORRUPT_RECORD") {
+        this.corruptRecords.push(err);
+        return undefined;
+      }
+      if (err instanceof DecodeError || err instanceof CryptoError) {
+        this.corruptRecords.push(
+          new StoreError("CORRUPT_RECORD", `record ${key} does not open: ${err.message}`, key),
+        );
+        return undefined;
+      }
+      throw err;
+    }
+  }
+}

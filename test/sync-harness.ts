@@ -1,0 +1,148 @@
+/**
+ * Devices for sync tests: each a real SyncEngine over an encrypted FileStore
+ * in its own directory, talking to a real relay over loopback. A device can
+ * be stopped and reopened on the same directory, as an app restart would.
+ */
+import nacl from "tweetnacl";
+import * as Y from "yjs";
+import { equalBytes } from "../core/crypto/bytes.js";
+import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
+import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
+import { type Role, StaticAccess } from "../core/space/access.js";
+import type { Space } from "../core/space/space.js";
+import { EncryptedStore } from "../core/store/encrypted-store.js";
+import { FileStore } from "../core/store/node-file-store.js";
+import { SyncEngine, type SyncEngineOptions } from "../core/sync/sync-engine.js";
+import type { ConnectWebSocket } from "../core/sync/websocket.js";
+import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
+
+export interface SpaceFixture {
+  spaceId: Uint8Array;
+  epochKey: Uint8Array;
+  members: SigningKeyPair[];
+  access(roles?: Map<SigningKeyPair, Role>): StaticAccess;
+}
+
+export function spaceFor(count: number): SpaceFixture {
+  const spaceId = nacl.randomBytes(16);
+  const epochKey = nacl.randomBytes(32);
+  const members = Array.from({ length: count }, () => generateDeviceKeys().sign);
+  return {
+    spaceId,
+    epochKey,
+    members,
+    access: (roles) =>
+      new StaticAccess(
+        spaceId,
+        epochKey,
+        members.map((m) => [m.publicKey, roles?.get(m) ?? "member"]),
+      ),
+  };
+}
+
+let backend: Ed25519Backend | undefined;
+
+export class TestDevice {
+  engine!: SyncEngine;
+  space!: Space;
+  private constructor(
+    readonly keys: SigningKeyPair,
+    readonly dir: string,
+    private readonly fixture: SpaceFixture,
+    private readonly relayUrl: () => string,
+    private readonly extra: Partial<SyncEngineOptions> & { connect?: ConnectWebSocket },
+  ) {}
+
+  static async open(
+    fixture: SpaceFixture,
+    index: number,
+    relayUrl: () => string,
+    extra: Partial<SyncEngineOptions> & { connect?: ConnectWebSocket } = {},
+  ): Promise<TestDevice> {
+    const device = new TestDevice(
+      fixture.members[index]!,
+      tempDir("grove-device-"),
+      fixture,
+      relayUrl,
+      extra,
+    );
+    await device.start();
+    return device;
+  }
+
+  /** Opens the engine on this device's directory and connects (again). */
+  async start(): Promise<void> {
+    backend ??= await ed25519();
+    const { connect, ...rest } = this.extra;
+    const store = new EncryptedStore(await FileStore.open(this.dir), STORAGE_KEY);
+    this.engine = new SyncEngine({
+      device: this.keys,
+      backend,
+      store,
+      relay: {
+        url: this.relayUrl(),
+        connect: connect ?? connectWs,
+        backoff: { baseMs: 20, maxMs: 300 },
+        retryMs: 50,
+      },
+      gapTimeoutMs: 300,
+      space: { batchMs: 20, maxBatchMs: 100 },
+      ...rest,
+    });
+    this.space = await this.engine.openSpace(this.fixture.access());
+    this.engine.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.engine.stop();
+  }
+
+  remove(): void {
+    removeDir(this.dir);
+  }
+}
+
+const STORAGE_KEY = new Uint8Array(32).fill(9);
+
+/** Content of every root type, comparable with toEqual. */
+export function contentOf(doc: Y.Doc): Record<string, unknown> {
+  return {
+    chat: doc.getArray("chat").toJSON(),
+    notes: doc.getText("notes").toString(),
+    // Map key order follows local insertion order; compare by key.
+    tasks: Object.fromEntries(Object.entries(doc.getMap("tasks").toJSON()).sort()),
+  };
+}
+
+export function converged(devices: TestDevice[]): boolean {
+  const [first, ...rest] = devices.map((d) => d.space.doc);
+  const sv = Y.encodeStateVector(first!);
+  const content = JSON.stringify(contentOf(first!));
+  return rest.every(
+    (doc) => equalBytes(Y.encodeStateVector(doc), sv) && JSON.stringify(contentOf(doc)) === content,
+  );
+}
+
+export async function waitConverged(devices: TestDevice[], what: string, timeoutMs = 30_000) {
+  try {
+    await waitFor(() => converged(devices), what, timeoutMs);
+  } catch (err) {
+    const report = await Promise.all(devices.map(diagnose));
+    throw new Error(`${(err as Error).message}\n${report.join("\n")}`);
+  }
+}
+
+/** What a device holds and lacks, for a failure message. */
+export async function diagnose(d: TestDevice): Promise<string> {
+  const c = contentOf(d.space.doc) as { chat: unknown[]; notes: string; tasks: object };
+  return JSON.stringify({
+    device: d.keys.publicKey.slice(0, 4).join("."),
+    relay: d.engine.relay?.status,
+    outbox: (await d.engine.outbox.list()).length,
+    stats: d.space.stats,
+    gaps: d.space.gaps().slice(0, 5),
+    chat: c.chat.length,
+    notes: c.notes.length,
+    tasks: Object.keys(c.tasks).length,
+  });
+}
