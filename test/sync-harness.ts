@@ -12,7 +12,11 @@ import { type Role, StaticAccess } from "../core/space/access.js";
 import type { Space } from "../core/space/space.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
-import { SyncEngine, type SyncEngineOptions } from "../core/sync/sync-engine.js";
+import {
+  type RelayLinkOptions,
+  SyncEngine,
+  type SyncEngineOptions,
+} from "../core/sync/sync-engine.js";
 import type { ConnectWebSocket } from "../core/sync/websocket.js";
 import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
 
@@ -42,6 +46,11 @@ export function spaceFor(count: number): SpaceFixture {
 
 let backend: Ed25519Backend | undefined;
 
+export type DeviceExtras = Partial<Omit<SyncEngineOptions, "relay">> & {
+  connect?: ConnectWebSocket;
+  relayOptions?: Partial<RelayLinkOptions>;
+};
+
 export class TestDevice {
   engine!: SyncEngine;
   space!: Space;
@@ -50,14 +59,14 @@ export class TestDevice {
     readonly dir: string,
     private readonly fixture: SpaceFixture,
     private readonly relayUrl: () => string,
-    private readonly extra: Partial<SyncEngineOptions> & { connect?: ConnectWebSocket },
+    private readonly extra: DeviceExtras,
   ) {}
 
   static async open(
     fixture: SpaceFixture,
     index: number,
     relayUrl: () => string,
-    extra: Partial<SyncEngineOptions> & { connect?: ConnectWebSocket } = {},
+    extra: DeviceExtras = {},
   ): Promise<TestDevice> {
     const device = new TestDevice(
       fixture.members[index]!,
@@ -73,7 +82,7 @@ export class TestDevice {
   /** Opens the engine on this device's directory and connects (again). */
   async start(): Promise<void> {
     backend ??= await ed25519();
-    const { connect, ...rest } = this.extra;
+    const { connect, relayOptions, ...rest } = this.extra;
     const store = new EncryptedStore(await FileStore.open(this.dir), STORAGE_KEY);
     this.engine = new SyncEngine({
       device: this.keys,
@@ -84,6 +93,7 @@ export class TestDevice {
         connect: connect ?? connectWs,
         backoff: { baseMs: 20, maxMs: 300 },
         retryMs: 50,
+        ...relayOptions,
       },
       gapTimeoutMs: 300,
       space: { batchMs: 20, maxBatchMs: 100 },

@@ -83,6 +83,8 @@ export interface RelayTransportOptions {
   retryMs?: number;
   /** A relay that accepts the socket but does not log us in within this time is left and retried. */
   handshakeTimeoutMs?: number;
+  /** A send not acked within this time goes again (same msgId, so it is stored once). */
+  ackTimeoutMs?: number;
   random?: () => number;
 }
 
@@ -103,6 +105,9 @@ export class RelayTransport extends ObservableV2<Events> {
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setInterval> | undefined;
+  /** When each unacked msgId last went out on the current connection. */
+  private readonly sentAt = new Map<string, number>();
   private readonly waiting = new Map<string, InFlight>();
   private readonly outbox: Outbox;
   /** Deliveries the app has not finished taking; acked as each resolves. */
@@ -125,6 +130,8 @@ export class RelayTransport extends ObservableV2<Events> {
 
   start(): void {
     if (this.state !== "idle" && this.state !== "stopped") return;
+    const ackTimeout = this.options.ackTimeoutMs ?? 10_000;
+    this.ackTimer = setInterval(() => void this.retransmitStale(ackTimeout), ackTimeout / 2);
     this.connectNow();
   }
 
@@ -132,6 +139,7 @@ export class RelayTransport extends ObservableV2<Events> {
     this.setStatus("stopped");
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.handshakeTimer);
+    clearInterval(this.ackTimer);
     // Let the app finish what it holds first, so those acks still go out on this socket.
     await Promise.allSettled([...this.taking]);
     this.flushAcks();
@@ -325,7 +333,20 @@ export class RelayTransport extends ObservableV2<Events> {
     }
   }
 
+  /** Sends that went out but were never acked (a frame lost on the way) go again. */
+  private async retransmitStale(ackTimeoutMs: number): Promise<void> {
+    if (this.state !== "online") return;
+    const now = Date.now();
+    for (const entry of await this.outbox.list()) {
+      const sent = this.sentAt.get(bytesKey(entry.msgId));
+      if (sent !== undefined && now - sent >= ackTimeoutMs && this.state === "online") {
+        this.transmit(entry);
+      }
+    }
+  }
+
   private transmit(entry: OutboxEntry): void {
+    this.sentAt.set(bytesKey(entry.msgId), Date.now());
     this.write({
       type: "send",
       msgId: entry.msgId,
@@ -339,6 +360,7 @@ export class RelayTransport extends ObservableV2<Events> {
   private async onAck(msgId: Uint8Array): Promise<void> {
     await this.outbox.delete(msgId);
     const id = bytesKey(msgId);
+    this.sentAt.delete(id);
     this.waiting.get(id)?.resolve();
     this.waiting.delete(id);
   }
@@ -383,6 +405,7 @@ export class RelayTransport extends ObservableV2<Events> {
       void this.outbox.delete(frame.ref);
       waiter?.reject(error);
       this.waiting.delete(id);
+      this.sentAt.delete(id);
       return;
     }
     // Transient (rate limit, full mailbox, store trouble): the entry stays and goes again later.
