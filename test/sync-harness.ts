@@ -24,22 +24,29 @@ export interface SpaceFixture {
   spaceId: Uint8Array;
   epochKey: Uint8Array;
   members: SigningKeyPair[];
-  access(roles?: Map<SigningKeyPair, Role>): StaticAccess;
+  /** Members not listed are plain members. */
+  roles: Map<SigningKeyPair, Role>;
+  access(): StaticAccess;
 }
 
-export function spaceFor(count: number): SpaceFixture {
-  const spaceId = nacl.randomBytes(16);
-  const epochKey = nacl.randomBytes(32);
-  const members = Array.from({ length: count }, () => generateDeviceKeys().sign);
+export function spaceFor(
+  count: number,
+  given?: { spaceId: Uint8Array; epochKey: Uint8Array; members: SigningKeyPair[] },
+): SpaceFixture {
+  const spaceId = given?.spaceId ?? nacl.randomBytes(16);
+  const epochKey = given?.epochKey ?? nacl.randomBytes(32);
+  const members = given?.members ?? Array.from({ length: count }, () => generateDeviceKeys().sign);
+  const roles = new Map<SigningKeyPair, Role>();
   return {
     spaceId,
     epochKey,
     members,
-    access: (roles) =>
+    roles,
+    access: () =>
       new StaticAccess(
         spaceId,
         epochKey,
-        members.map((m) => [m.publicKey, roles?.get(m) ?? "member"]),
+        members.map((m) => [m.publicKey, roles.get(m) ?? "member"]),
       ),
   };
 }
@@ -54,6 +61,7 @@ export type DeviceExtras = Partial<Omit<SyncEngineOptions, "relay">> & {
 export class TestDevice {
   engine!: SyncEngine;
   space!: Space;
+  store!: EncryptedStore;
   private constructor(
     readonly keys: SigningKeyPair,
     readonly dir: string,
@@ -67,14 +75,9 @@ export class TestDevice {
     index: number,
     relayUrl: () => string,
     extra: DeviceExtras = {},
+    dir = tempDir("grove-device-"),
   ): Promise<TestDevice> {
-    const device = new TestDevice(
-      fixture.members[index]!,
-      tempDir("grove-device-"),
-      fixture,
-      relayUrl,
-      extra,
-    );
+    const device = new TestDevice(fixture.members[index]!, dir, fixture, relayUrl, extra);
     await device.start();
     return device;
   }
@@ -84,6 +87,7 @@ export class TestDevice {
     backend ??= await ed25519();
     const { connect, relayOptions, ...rest } = this.extra;
     const store = new EncryptedStore(await FileStore.open(this.dir), STORAGE_KEY);
+    this.store = store;
     this.engine = new SyncEngine({
       device: this.keys,
       backend,
