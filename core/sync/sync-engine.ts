@@ -70,7 +70,8 @@ export class SyncEngine extends ObservableV2<Events> {
   private inbox: PendingDelivery[] = [];
   private inboxScheduled = false;
   private gapTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly gapSeen = new Map<string, number>();
+  /** Per space: when its gaps were last asked about, and how often in a row. */
+  private readonly gapAsks = new Map<string, { at: number; times: number }>();
   private lastRoute: RouteStatus | undefined;
   /** Relay deliveries for spaces this device does not hold (acked and dropped). */
   strayDeliveries = 0;
@@ -205,20 +206,27 @@ export class SyncEngine extends ObservableV2<Events> {
     }
   }
 
+  /**
+   * Asks members about gaps that persist. The wait doubles with each ask
+   * (up to 5 minutes), so a seq nobody holds (say, burnt by a crash before
+   * it was queued) costs a request now and then, not a storm.
+   */
   private async askForGaps(timeoutMs: number): Promise<void> {
     const now = Date.now();
     for (const space of this.spaces.values()) {
-      const gaps = space.gaps();
-      if (gaps.length === 0) {
-        this.gapSeen.delete(space.id);
+      if (space.gaps().length === 0) {
+        this.gapAsks.delete(space.id);
         continue;
       }
-      const since = this.gapSeen.get(space.id);
-      if (since === undefined) this.gapSeen.set(space.id, now);
-      else if (now - since >= timeoutMs) {
-        this.gapSeen.set(space.id, now);
-        await space.requestSync().catch(() => {});
+      const asked = this.gapAsks.get(space.id);
+      if (!asked) {
+        this.gapAsks.set(space.id, { at: now, times: 0 });
+        continue;
       }
+      const wait = Math.min(timeoutMs * 2 ** asked.times, 300_000);
+      if (now - asked.at < wait) continue;
+      this.gapAsks.set(space.id, { at: now, times: asked.times + 1 });
+      await space.requestSync().catch(() => {});
     }
   }
 }
