@@ -3,27 +3,16 @@
  * was unreachable, loses none of them: restarted on the same data, it sends
  * them and the other member receives every one.
  */
+
 import { spawn } from "node:child_process";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { toHex } from "../core/crypto/bytes.js";
-import {
-  type RelayProcess,
-  removeDir,
-  startRelayProcess,
-  tempDir,
-  waitFor,
-} from "./relay-harness.js";
+import { tempDir, waitFor } from "./relay-harness.js";
+import { relayPerFile } from "./relay-per-file.js";
 import { spaceFor, TestDevice, waitConverged } from "./sync-harness.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-let relay: RelayProcess;
-beforeAll(async () => {
-  relay = await startRelayProcess();
-});
-afterAll(async () => {
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
-});
+const relay = relayPerFile();
 
 it("edits queued in the outbox of a killed device reach the others after restart", async () => {
   const fixture = spaceFor(2);

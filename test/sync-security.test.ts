@@ -5,30 +5,17 @@
  */
 
 import nacl from "tweetnacl";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import * as Y from "yjs";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { EnvelopeWriter } from "../core/crypto/envelope-writer.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
-import {
-  device,
-  online,
-  type RelayProcess,
-  removeDir,
-  startRelayProcess,
-  waitFor,
-} from "./relay-harness.js";
+import { device, online, waitFor } from "./relay-harness.js";
+import { relayPerFile } from "./relay-per-file.js";
 import { spaceFor, TestDevice, waitConverged } from "./sync-harness.js";
 
-let relay: RelayProcess;
-beforeAll(async () => {
-  relay = await startRelayProcess();
-});
-afterAll(async () => {
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
-});
+const relay = relayPerFile();
 
 function chatUpdate(text: string): Uint8Array {
   const doc = new Y.Doc();

@@ -2,19 +2,13 @@
  * The sync engine end to end in Node: real relay process, real engines on
  * encrypted file stores, devices going offline and coming back.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type RelayProcess, removeDir, startRelayProcess } from "./relay-harness.js";
+
+import { afterEach, describe, expect, it } from "vitest";
+import { relayPerFile } from "./relay-per-file.js";
 import { contentOf, spaceFor, TestDevice, waitConverged } from "./sync-harness.js";
 
-let relay: RelayProcess;
+const relay = relayPerFile();
 const devices: TestDevice[] = [];
-beforeAll(async () => {
-  relay = await startRelayProcess();
-});
-afterAll(async () => {
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
-});
 afterEach(async () => {
   for (const d of devices.splice(0)) {
     await d.stop().catch(() => {});
