@@ -288,7 +288,12 @@ export class Space extends ObservableV2<Events> {
 
   /** Answers a sync request with what the asker's doc lacks. */
   private async answer(author: Uint8Array, payload: Uint8Array): Promise<void> {
-    if (toHex(author) === toHex(this.options.device.publicKey)) return;
+    const { device, access } = this.options;
+    if (toHex(author) === toHex(device.publicKey)) return;
+    // A viewer's answer would be refused by everyone: leave answering to writers.
+    if (!access.isAllowed(device.publicKey, access.currentEpoch().epoch, EnvelopeKind.snapshot)) {
+      return;
+    }
     const { stateVector } = decodeSyncRequest(payload);
     let update: Uint8Array;
     try {
