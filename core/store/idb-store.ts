@@ -1,0 +1,93 @@
+/**
+ * Store in IndexedDB, for the browser and Electron's renderer: one object
+ * store of key -> bytes. Writes run in strict-durability transactions and
+ * resolve only once complete, so an acknowledged record has reached disk,
+ * as FileStore's fsync promises in Node.
+ */
+import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { checkKey, type Store, StoreError } from "./store.js";
+
+const RECORDS = "records";
+
+interface Schema extends DBSchema {
+  [RECORDS]: { key: string; value: Uint8Array };
+}
+
+export class IdbStore implements Store {
+  private closed = false;
+
+  private constructor(private readonly db: IDBPDatabase<Schema>) {}
+
+  static async open(name: string): Promise<IdbStore> {
+    try {
+      const db = await openDB<Schema>(name, 1, {
+        upgrade: (db) => void db.createObjectStore(RECORDS),
+      });
+      return new IdbStore(db);
+    } catch (err) {
+      throw io(`cannot open store ${name}`, err);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.check(key);
+    let value: unknown;
+    try {
+      // Each read is a fresh structured clone: the caller may keep or change it.
+      value = await this.db.get(RECORDS, key);
+    } catch (err) {
+      throw io(`cannot read ${key}`, err, key);
+    }
+    if (value === undefined || value instanceof Uint8Array) return value;
+    // Only this class writes here, but the origin's database is open to anything on it.
+    throw new StoreError("CORRUPT_RECORD", `record ${key} is not bytes`, key);
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.check(key);
+    // Structured clone keeps a view's whole buffer: copy, so only these bytes are written.
+    const bytes = value.slice();
+    try {
+      const tx = this.db.transaction(RECORDS, "readwrite", { durability: "strict" });
+      await Promise.all([tx.store.put(bytes, key), tx.done]);
+    } catch (err) {
+      throw io(`cannot write ${key}`, err, key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.check(key);
+    try {
+      const tx = this.db.transaction(RECORDS, "readwrite", { durability: "strict" });
+      await Promise.all([tx.store.delete(key), tx.done]);
+    } catch (err) {
+      throw io(`cannot delete ${key}`, err, key);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
+    try {
+      // Keys are [A-Za-z0-9._/-], all below \uffff; IndexedDB returns them in
+      // code-unit order, which is the order of Array.prototype.sort.
+      return await this.db.getAllKeys(RECORDS, IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+    } catch (err) {
+      throw io("cannot list the store", err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // Lets transactions already started finish, then releases the database.
+    this.db.close();
+  }
+
+  private check(key: string): void {
+    if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
+    checkKey(key);
+  }
+}
+
+function io(message: string, cause: unknown, key?: string): StoreError {
+  return new StoreError("STORE_IO", `${message}: ${(cause as Error).message}`, key, { cause });
+}

@@ -1,0 +1,167 @@
+/**
+ * The local Store in Chromium: IndexedDB under EncryptedStore, as the app
+ * uses it. Records survive a reload, IndexedDB holds no plaintext, and a
+ * damaged record is reported by name while every other record loads.
+ * The browser twin of test/local-store.test.ts.
+ */
+import { expect, type Page, test } from "@playwright/test";
+import { fromHex, toHex, utf8 } from "../../core/crypto/bytes.js";
+import { bundleForBrowser } from "./browser.js";
+import type { Outcome, StoreApi } from "./pages/store-page.js";
+import { type StaticServer, serveStatic } from "./static-server.js";
+
+let pages: StaticServer;
+test.beforeAll(async () => {
+  const script = await bundleForBrowser(new URL("./pages/store-page.ts", import.meta.url).pathname);
+  pages = await serveStatic({
+    "/store.html": {
+      type: "text/html",
+      body: '<!doctype html><script type="module" src="/store.js"></script>',
+    },
+    "/store.js": { type: "text/javascript", body: script },
+  });
+});
+test.afterAll(async () => {
+  await pages?.close();
+});
+
+async function openPage(page: Page): Promise<void> {
+  await page.goto(`${pages.origin}/store.html`);
+  await page.waitForFunction(() => "grove" in globalThis);
+}
+
+/** Calls the page's `grove` API. Each test has a fresh context, so a fresh origin storage. */
+function grove<M extends keyof StoreApi>(
+  page: Page,
+  method: M,
+  ...args: Parameters<StoreApi[M]>
+): Promise<Awaited<ReturnType<StoreApi[M]>>> {
+  return page.evaluate(
+    ([m, a]) =>
+      (globalThis as unknown as { grove: Record<string, (...x: unknown[]) => unknown> }).grove[m]!(
+        ...a,
+      ),
+    [method, args] as const,
+  ) as Promise<Awaited<ReturnType<StoreApi[M]>>>;
+}
+
+const codeOf = (outcome: Outcome<unknown>) => ("ok" in outcome ? "OK" : outcome.code);
+const DB = "grove-store";
+
+test.beforeEach(async ({ page }) => {
+  await openPage(page);
+});
+
+test("puts, gets, lists by prefix and deletes; keeps records across a page reload", async ({
+  page,
+}) => {
+  await grove(page, "open", DB);
+  for (const [key, text] of [
+    ["space/a/log/1", "one"],
+    ["space/a/log/2", "two"],
+    ["space/ab", "ab"],
+    ["space/b/meta", "b"],
+  ] as const) {
+    expect(await grove(page, "put", key, text)).toEqual({ ok: undefined });
+  }
+  expect(await grove(page, "list", "space/a/")).toEqual({ ok: ["space/a/log/1", "space/a/log/2"] });
+  expect(await grove(page, "get", "space/a/log/1")).toEqual({ ok: "one" });
+  expect(await grove(page, "delete", "space/a/log/1")).toEqual({ ok: undefined });
+  expect(await grove(page, "get", "space/a/log/1")).toEqual({ ok: undefined });
+
+  await page.reload();
+  await page.waitForFunction(() => "grove" in globalThis);
+  await grove(page, "open", DB);
+  expect(await grove(page, "list", "space/")).toEqual({
+    ok: ["space/a/log/2", "space/ab", "space/b/meta"],
+  });
+  expect(await grove(page, "get", "space/a/log/2")).toEqual({ ok: "two" });
+  expect(await grove(page, "get", "space/a/log/1")).toEqual({ ok: undefined });
+  expect(await grove(page, "list", "nothing/")).toEqual({ ok: [] });
+});
+
+test("keeps no plaintext in IndexedDB", async ({ page }) => {
+  await grove(page, "open", DB);
+  await grove(page, "put", "notes/secret-title", "MARKER-PLAINTEXT-4711");
+  const records = await grove(page, "rawRecords");
+  // Key names are IndexedDB keys, as they are file names on disk; values must give nothing away.
+  expect(records.map((r) => r.key)).toEqual(["notes/secret-title"]);
+  for (const { hex } of records) {
+    const bytes = Buffer.from(fromHex(hex)).toString("latin1");
+    expect(bytes).not.toContain("MARKER-PLAINTEXT");
+    expect(bytes).not.toContain("secret-title");
+  }
+});
+
+test("reports a damaged record by name and still loads the others", async ({ page }) => {
+  await grove(page, "open", DB);
+  await grove(page, "put", "a", "A");
+  await grove(page, "put", "b", "B");
+  const b = fromHex((await grove(page, "rawRecords")).find((r) => r.key === "b")!.hex);
+  b[b.length - 1]! ^= 1;
+  await grove(page, "rawPut", "b", toHex(b));
+
+  const loaded: string[] = [];
+  const failed: Outcome<unknown>[] = [];
+  const keys = await grove(page, "list", "");
+  for (const key of "ok" in keys ? keys.ok : []) {
+    const outcome = await grove(page, "get", key);
+    if ("ok" in outcome) loaded.push(key);
+    else failed.push(outcome);
+  }
+  expect(loaded).toEqual(["a"]);
+  expect(failed).toEqual([{ code: "CORRUPT_RECORD", key: "b" }]);
+});
+
+test("refuses a record moved under another name, and records under another storage key", async ({
+  page,
+}) => {
+  await grove(page, "open", DB);
+  await grove(page, "put", "role", "reader");
+  await grove(page, "put", "other", "admin");
+  const other = (await grove(page, "rawRecords")).find((r) => r.key === "other")!;
+  await grove(page, "rawPut", "role", other.hex);
+  expect(await grove(page, "get", "role")).toEqual({ code: "CORRUPT_RECORD", key: "role" });
+
+  await grove(page, "put", "x", "x");
+  await grove(page, "close");
+  await grove(page, "open", DB, 8);
+  expect(codeOf(await grove(page, "get", "x"))).toBe("CORRUPT_RECORD");
+});
+
+test("refuses keys that are not plain names, encrypted or not", async ({ page }) => {
+  for (const open of ["open", "openPlain"] as const) {
+    await grove(page, open, `${DB}-${open}`);
+    for (const bad of ["", "..\\etc/passwd", "a b", "x".repeat(121), "é"]) {
+      expect(codeOf(await grove(page, "put", bad, "v"))).toBe("BAD_KEY");
+      expect(codeOf(await grove(page, "get", bad))).toBe("BAD_KEY");
+      expect(codeOf(await grove(page, "delete", bad))).toBe("BAD_KEY");
+    }
+    expect(await grove(page, "put", "../up", "v")).toEqual({ ok: undefined });
+    expect(await grove(page, "list", "../")).toEqual({ ok: ["../up"] });
+    await grove(page, "close");
+  }
+});
+
+test("refuses every operation after close with STORE_CLOSED, and keeps what was written", async ({
+  page,
+}) => {
+  await grove(page, "open", DB);
+  await grove(page, "put", "a", "A");
+  await grove(page, "close");
+  expect(codeOf(await grove(page, "put", "b", "B"))).toBe("STORE_CLOSED");
+  expect(codeOf(await grove(page, "get", "a"))).toBe("STORE_CLOSED");
+  expect(codeOf(await grove(page, "delete", "a"))).toBe("STORE_CLOSED");
+  expect(codeOf(await grove(page, "list", ""))).toBe("STORE_CLOSED");
+
+  await grove(page, "open", DB);
+  expect(await grove(page, "list", "")).toEqual({ ok: ["a"] });
+  expect(await grove(page, "get", "a")).toEqual({ ok: "A" });
+});
+
+test("writes only the bytes of a view, not the rest of its buffer", async ({ page }) => {
+  await grove(page, "openPlain", DB);
+  await grove(page, "putView", "v", "HIDDEN-visible-HIDDEN", 7, 14);
+  expect(await grove(page, "rawRecords")).toEqual([{ key: "v", hex: toHex(utf8("visible")) }]);
+  expect(await grove(page, "get", "v")).toEqual({ ok: "visible" });
+});

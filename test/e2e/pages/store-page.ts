@@ -1,0 +1,83 @@
+/**
+ * The browser Store as the app uses it (EncryptedStore over IdbStore), for
+ * Playwright, plus raw access to what IndexedDB itself holds. Store errors
+ * come back as `{ code, key }` values: thrown errors lose their class when
+ * they cross page.evaluate.
+ */
+import { openDB } from "idb";
+import { fromHex, toHex, utf8 } from "../../../core/crypto/bytes.js";
+import { EncryptedStore } from "../../../core/store/encrypted-store.js";
+import { IdbStore } from "../../../core/store/idb-store.js";
+import { type Store, StoreError, type StoreErrorCode } from "../../../core/store/store.js";
+
+export type Outcome<T> = { ok: T } | { code: StoreErrorCode; key?: string | undefined };
+
+let store: Store | undefined;
+let dbName = "";
+
+async function attempt<T>(op: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: await op() };
+  } catch (err) {
+    if (!(err instanceof StoreError)) throw err;
+    return { code: err.code, key: err.key };
+  }
+}
+
+/** Opens the database by name alone, so it sees whatever is there, not what IdbStore expects. */
+async function raw<T>(
+  use: (db: Awaited<ReturnType<typeof openDB>>, objects: string) => Promise<T>,
+) {
+  const db = await openDB(dbName);
+  try {
+    const names = [...db.objectStoreNames];
+    if (names.length !== 1) throw new Error(`expected one object store, found ${names}`);
+    return await use(db, names[0]!);
+  } finally {
+    db.close();
+  }
+}
+
+const api = {
+  /** Encrypted at rest, as the app opens it. */
+  async open(name: string, keyByte = 7) {
+    dbName = name;
+    store = new EncryptedStore(await IdbStore.open(name), new Uint8Array(32).fill(keyByte));
+  },
+  /** The bare IndexedDB backend, without encryption. */
+  async openPlain(name: string) {
+    dbName = name;
+    store = await IdbStore.open(name);
+  },
+  put: (key: string, text: string) => attempt(() => store!.put(key, utf8(text))),
+  /** Stores bytes `start..end` of `text` as a view into its larger buffer. */
+  putView: (key: string, text: string, start: number, end: number) =>
+    attempt(() => store!.put(key, utf8(text).subarray(start, end))),
+  get: (key: string) =>
+    attempt(async () => {
+      const value = await store!.get(key);
+      return value && new TextDecoder().decode(value);
+    }),
+  delete: (key: string) => attempt(() => store!.delete(key)),
+  list: (prefix: string) => attempt(() => store!.list(prefix)),
+  close: () => attempt(() => store!.close()),
+
+  /** Every record as IndexedDB holds it: its key and the whole buffer behind its value. */
+  rawRecords: () =>
+    raw(async (db, objects) => {
+      const keys = await db.getAllKeys(objects);
+      const values = await db.getAll(objects);
+      return keys.map((key, i) => {
+        const value = values[i];
+        if (!(value instanceof Uint8Array)) throw new Error(`${key} holds no Uint8Array`);
+        return { key: String(key), hex: toHex(new Uint8Array(value.buffer)) };
+      });
+    }),
+  /** Overwrites a record behind the store's back. */
+  rawPut: (key: string, hex: string) =>
+    raw(async (db, objects) => void (await db.put(objects, fromHex(hex), key))),
+};
+
+export type StoreApi = typeof api;
+
+(globalThis as unknown as { grove: StoreApi }).grove = api;
