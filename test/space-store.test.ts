@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
+import { toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import type { Outgoing } from "../core/space/space.js";
 import { Space } from "../core/space/space.js";
@@ -45,7 +46,7 @@ it("a damaged log record is reported by key and skipped; the rest loads", async 
     await space.edit((doc) => doc.getArray("chat").push([text]));
   }
   // No close: as after a crash, the log is all there is.
-  const damagedKey = `s/${space.id}/l/b${Buffer.from(fixture.members[0]!.publicKey).toString("hex")}/000000000002`;
+  const damagedKey = `s/${space.id}/l/b${toHex(fixture.members[0]!.publicKey)}/000000000002`;
   const file = readdirSync(dir).find((n) => n.startsWith(recordName(damagedKey)))!;
   const bytes = readFileSync(join(dir, file));
   bytes[bytes.length - 5]! ^= 0xff;
@@ -58,9 +59,7 @@ it("a damaged log record is reported by key and skipped; the rest loads", async 
   // "three" follows "two" in its author's Yjs history, so Yjs holds it pending; the lost
   // seq shows as a gap, which the engine asks the other members to fill.
   expect(again.doc.getArray("chat").toJSON()).toEqual(["one"]);
-  expect(again.gaps()).toEqual([
-    { author: Buffer.from(fixture.members[0]!.publicKey).toString("hex"), from: 2, to: 2 },
-  ]);
+  expect(again.gaps()).toEqual([{ author: toHex(fixture.members[0]!.publicKey), from: 2, to: 2 }]);
 });
 
 it("a checkpoint replaces the log; reopened, the space keeps its content and seqs", async () => {

@@ -46,32 +46,39 @@ export interface Checkpoint {
 }
 
 export function encodeSyncRequest(req: SyncRequest): Uint8Array {
-  return encodeWith((e) => {
-    encoding.writeUint8(e, VERSION);
-    encoding.writeVarUint8Array(e, req.stateVector);
-    writeFloors(e, req.floors);
-  });
+  return encodeBytesAndFloors(req.stateVector, req.floors);
 }
 
 export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
-  return decodeStrict(bytes, (r) => {
-    readVersion(r);
-    return { stateVector: r.varBytes("stateVector", bytes.length), floors: readFloors(r) };
-  });
+  const { data, floors } = decodeBytesAndFloors(bytes, "stateVector");
+  return { stateVector: data, floors };
 }
 
 export function encodeSyncAnswer(answer: SyncAnswer): Uint8Array {
-  return encodeWith((e) => {
-    encoding.writeUint8(e, VERSION);
-    encoding.writeVarUint8Array(e, answer.update);
-    writeFloors(e, answer.floors);
-  });
+  return encodeBytesAndFloors(answer.update, answer.floors);
 }
 
 export function decodeSyncAnswer(bytes: Uint8Array): SyncAnswer {
+  const { data, floors } = decodeBytesAndFloors(bytes, "update");
+  return { update: data, floors };
+}
+
+/** Request and answer share a layout: version, one byte string, floors. */
+function encodeBytesAndFloors(data: Uint8Array, floors: Floors): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeUint8(e, VERSION);
+    encoding.writeVarUint8Array(e, data);
+    writeFloors(e, floors);
+  });
+}
+
+function decodeBytesAndFloors(
+  bytes: Uint8Array,
+  field: string,
+): { data: Uint8Array; floors: Floors } {
   return decodeStrict(bytes, (r) => {
     readVersion(r);
-    return { update: r.varBytes("update", bytes.length), floors: readFloors(r) };
+    return { data: r.varBytes(field, bytes.length), floors: readFloors(r) };
   });
 }
 

@@ -13,7 +13,7 @@
  */
 import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
-import { toHex } from "../crypto/bytes.js";
+import { equalBytes, toHex } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
 import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
@@ -38,6 +38,7 @@ import {
   encodeCheckpoint,
   encodeSyncAnswer,
   encodeSyncRequest,
+  type SyncRequest,
 } from "./space-codecs.js";
 
 /** Transaction origin of updates that came from envelopes (not sealed again). */
@@ -247,59 +248,70 @@ export class Space extends ObservableV2<Events> {
         this.putRecord(streamOf(header.kind), header.author, header.seq, bytes),
       ),
     );
-    const requests: { author: Uint8Array; payload: Uint8Array }[] = [];
+    const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
     this.doc.transact(() => {
       for (const { decoded, payload } of accepted) {
         const { header } = decoded;
-        if (this.apply(header.kind, payload, header.author)) {
-          this.ledger.take(header.author, streamOf(header.kind), header.seq);
-          this.stats.accepted++;
-          if (header.kind === EnvelopeKind.syncRequest)
-            requests.push({ author: header.author, payload });
+        const applied = this.apply(header.kind, payload, header.author);
+        if (!applied) continue;
+        this.ledger.take(header.author, streamOf(header.kind), header.seq);
+        this.stats.accepted++;
+        if (applied.request) {
+          requests.push({ author: header.author, stateVector: applied.request.stateVector });
         }
       }
     }, REMOTE);
     this.emit("remoteChange", []);
-    for (const { author, payload } of requests) await this.answer(author, payload);
+    for (const { author, stateVector } of requests) await this.answer(author, stateVector);
     await this.maybeCompact();
   }
 
-  /** Applies one opened payload; false (and reported) when it is malformed. */
-  private apply(kind: EnvelopeKind, payload: Uint8Array, author: Uint8Array): boolean {
+  /**
+   * Applies one opened payload; undefined (and reported) when it is
+   * malformed. A sync request comes back parsed, for answering.
+   */
+  private apply(
+    kind: EnvelopeKind,
+    payload: Uint8Array,
+    author: Uint8Array,
+  ): { request?: SyncRequest } | undefined {
     try {
       if (kind === EnvelopeKind.update) Y.applyUpdate(this.doc, payload, REMOTE);
       else if (kind === EnvelopeKind.snapshot) {
         const answer = decodeSyncAnswer(payload);
         Y.applyUpdate(this.doc, answer.update, REMOTE);
         for (const [a, floor] of answer.floors) this.ledger.raiseFloor(a, floor);
-      } else if (kind === EnvelopeKind.syncRequest) decodeSyncRequest(payload);
-      return true;
+      } else if (kind === EnvelopeKind.syncRequest) return { request: decodeSyncRequest(payload) };
+      return {};
     } catch (err) {
-      // A signed payload that does not parse, or a Yjs update Yjs refuses.
-      const error =
-        err instanceof DecodeError
-          ? err
-          : new DecodeError("MALFORMED", `bad payload: ${String(err)}`);
-      this.stats.rejected.BAD_PAYLOAD = (this.stats.rejected.BAD_PAYLOAD ?? 0) + 1;
-      this.emit("rejected", [error, author]);
-      return false;
+      this.badPayload(err, author);
+      return undefined;
     }
   }
 
+  /** A signed payload that does not parse, or that Yjs refuses: counted and reported. */
+  private badPayload(err: unknown, author: Uint8Array): void {
+    const error =
+      err instanceof DecodeError
+        ? err
+        : new DecodeError("MALFORMED", `bad payload: ${String(err)}`);
+    this.stats.rejected.BAD_PAYLOAD = (this.stats.rejected.BAD_PAYLOAD ?? 0) + 1;
+    this.emit("rejected", [error, author]);
+  }
+
   /** Answers a sync request with what the asker's doc lacks. */
-  private async answer(author: Uint8Array, payload: Uint8Array): Promise<void> {
+  private async answer(author: Uint8Array, stateVector: Uint8Array): Promise<void> {
     const { device, access } = this.options;
-    if (toHex(author) === toHex(device.publicKey)) return;
+    if (equalBytes(author, device.publicKey)) return;
     // A viewer's answer would be refused by everyone: leave answering to writers.
     if (!access.isAllowed(device.publicKey, access.currentEpoch().epoch, EnvelopeKind.snapshot)) {
       return;
     }
-    const { stateVector } = decodeSyncRequest(payload);
     let update: Uint8Array;
     try {
       update = Y.encodeStateAsUpdate(this.doc, stateVector);
-    } catch {
-      this.stats.rejected.BAD_PAYLOAD = (this.stats.rejected.BAD_PAYLOAD ?? 0) + 1;
+    } catch (err) {
+      this.badPayload(err, author);
       return;
     }
     const answer = encodeSyncAnswer({ update, floors: this.ledger.floors() });

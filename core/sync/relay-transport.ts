@@ -335,7 +335,8 @@ export class RelayTransport extends ObservableV2<Events> {
 
   /** Sends that went out but were never acked (a frame lost on the way) go again. */
   private async retransmitStale(ackTimeoutMs: number): Promise<void> {
-    if (this.state !== "online") return;
+    // Nothing awaiting an ack on this connection: no reason to read the outbox.
+    if (this.state !== "online" || this.sentAt.size === 0) return;
     const now = Date.now();
     for (const entry of await this.outbox.list()) {
       const sent = this.sentAt.get(bytesKey(entry.msgId));

@@ -14,7 +14,7 @@ import type { SigningKeyPair } from "../crypto/identity.js";
 import type { SpaceAccess } from "../space/access.js";
 import { type Outgoing, Space, type SpaceOptions } from "../space/space.js";
 import type { Store } from "../store/store.js";
-import { decodeEnvelope, SPACE_ID_BYTES } from "../wire/envelope.js";
+import { decodeEnvelope, peekSpaceId } from "../wire/envelope.js";
 import type { DecodeError } from "../wire/errors.js";
 import { MSG_ID_BYTES } from "../wire/frame-types.js";
 import {
@@ -185,7 +185,8 @@ export class SyncEngine extends ObservableV2<Events> {
     const batch = this.inbox.splice(0);
     const bySpace = new Map<string, PendingDelivery[]>();
     for (const item of batch) {
-      const id = spaceIdOf(item.delivery.envelope);
+      const raw = peekSpaceId(item.delivery.envelope);
+      const id = raw && toHex(raw);
       const space = id && this.spaces.get(id);
       if (!space) {
         this.strayDeliveries++;
@@ -229,11 +230,4 @@ export class SyncEngine extends ObservableV2<Events> {
       await space.requestSync().catch(() => {});
     }
   }
-}
-
-/** The space an envelope belongs to, read from its header without trusting it yet. */
-function spaceIdOf(envelope: Uint8Array): string | undefined {
-  // version u8, kind u8, then the space id.
-  if (envelope.length < 2 + SPACE_ID_BYTES) return undefined;
-  return toHex(envelope.subarray(2, 2 + SPACE_ID_BYTES));
 }

@@ -101,6 +101,17 @@ export function appendSignature(signed: Uint8Array, signature: Uint8Array): Uint
   return out;
 }
 
+/**
+ * The space id of an envelope, read from its fixed position without
+ * decoding or trusting anything else: enough to route it to its space,
+ * which then decodes and verifies it. Undefined if too short to hold one.
+ */
+export function peekSpaceId(bytes: Uint8Array): Uint8Array | undefined {
+  // version u8, kind u8, then the space id.
+  if (bytes.length < 2 + SPACE_ID_BYTES) return undefined;
+  return bytes.subarray(2, 2 + SPACE_ID_BYTES);
+}
+
 export function decodeEnvelope(
   bytes: Uint8Array,
   limits: Pick<WireLimits, "maxEnvelopeBytes"> = DEFAULT_LIMITS,
