@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   crypto: async () => (await import("./crypto.js")).runCryptoBench(),
   relay: async () => (await import("./relay.js")).runRelayBench(),
+  sync: async () => (await import("./sync.js")).runSyncBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));

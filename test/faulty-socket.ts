@@ -5,6 +5,7 @@
  */
 import type { ConnectWebSocket, WebSocketLike } from "../core/sync/websocket.js";
 import { connectWs } from "./relay-harness.js";
+import { interceptSocket } from "./socket-wrapper.js";
 
 export interface Faults {
   /** Chance that a frame is dropped (each direction). */
@@ -39,34 +40,11 @@ export class FaultySockets {
       deliver();
       if (this.random() < this.faults.duplicate) deliver();
     };
-    const wrapper: WebSocketLike = {
-      get binaryType() {
-        return ws.binaryType;
-      },
-      set binaryType(value: string) {
-        ws.binaryType = value;
-      },
-      get readyState() {
-        return ws.readyState;
-      },
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-      onopen: null,
-      onmessage: null,
-      onclose: null,
-      onerror: null,
-      send: (data) => pass(() => ws.send(data)),
-      close: (code, reason) => ws.close(code, reason),
-    };
-    ws.onopen = (e) => wrapper.onopen?.(e);
-    ws.onmessage = (e) => pass(() => wrapper.onmessage?.(e));
-    ws.onclose = (e) => {
-      this.open.delete(ws);
-      wrapper.onclose?.(e);
-    };
-    ws.onerror = (e) => wrapper.onerror?.(e);
-    return wrapper;
+    return interceptSocket(ws, {
+      send: (_data, deliver) => pass(deliver),
+      receive: (deliver) => pass(deliver),
+      closed: () => this.open.delete(ws),
+    });
   };
 
   /** Cuts every connection made through here, as a network drop would. */

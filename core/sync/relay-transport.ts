@@ -24,6 +24,8 @@ import {
 import { relayErrorName } from "../wire/relay-errors.js";
 import { backoffDelay } from "./backoff.js";
 import { MemoryOutbox, type Outbox, type OutboxEntry } from "./outbox.js";
+import type { EnqueueOptions, Transport } from "./transport.js";
+import type { UplinkSample } from "./uplink-meter.js";
 import { type ConnectWebSocket, messageBytes, type WebSocketLike, WS_OPEN } from "./websocket.js";
 
 export type RelayStatus =
@@ -97,17 +99,19 @@ type Events = {
   status: (status: RelayStatus) => void;
   /** Refusals and connection problems, for the UI and logs. */
   error: (error: RelayError) => void;
+  /** A send and the time to its ack: what the routing policy measures the uplink from. */
+  uplink: (sample: UplinkSample) => void;
 };
 
-export class RelayTransport extends ObservableV2<Events> {
+export class RelayTransport extends ObservableV2<Events> implements Transport {
   private ws: WebSocketLike | undefined;
   private state: RelayStatus = "idle";
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setInterval> | undefined;
-  /** When each unacked msgId last went out on the current connection. */
-  private readonly sentAt = new Map<string, number>();
+  /** When each unacked msgId last went out on the current connection, and its frame size. */
+  private readonly sentAt = new Map<string, { at: number; bytes: number }>();
   private readonly waiting = new Map<string, InFlight>();
   private readonly outbox: Outbox;
   /** Deliveries the app has not finished taking; acked as each resolves. */
@@ -155,7 +159,7 @@ export class RelayTransport extends ObservableV2<Events> {
   async send(
     targets: Uint8Array[],
     envelope: Uint8Array,
-    options: { ttlSeconds?: number; msgId?: Uint8Array } = {},
+    options: EnqueueOptions = {},
   ): Promise<void> {
     return (await this.enqueue(targets, envelope, options)).acked;
   }
@@ -167,7 +171,7 @@ export class RelayTransport extends ObservableV2<Events> {
   async enqueue(
     targets: Uint8Array[],
     envelope: Uint8Array,
-    options: { ttlSeconds?: number; msgId?: Uint8Array } = {},
+    options: EnqueueOptions = {},
   ): Promise<{ acked: Promise<void> }> {
     const entry: OutboxEntry = {
       msgId: options.msgId ?? randomBytes(MSG_ID_BYTES),
@@ -340,15 +344,14 @@ export class RelayTransport extends ObservableV2<Events> {
     const now = Date.now();
     for (const entry of await this.outbox.list()) {
       const sent = this.sentAt.get(bytesKey(entry.msgId));
-      if (sent !== undefined && now - sent >= ackTimeoutMs && this.state === "online") {
+      if (sent !== undefined && now - sent.at >= ackTimeoutMs && this.state === "online") {
         this.transmit(entry);
       }
     }
   }
 
   private transmit(entry: OutboxEntry): void {
-    this.sentAt.set(bytesKey(entry.msgId), Date.now());
-    this.write({
+    const bytes = this.write({
       type: "send",
       msgId: entry.msgId,
       flags: 0,
@@ -356,11 +359,15 @@ export class RelayTransport extends ObservableV2<Events> {
       targets: entry.targets,
       envelope: entry.envelope,
     });
+    this.sentAt.set(bytesKey(entry.msgId), { at: Date.now(), bytes });
   }
 
   private async onAck(msgId: Uint8Array): Promise<void> {
-    await this.outbox.delete(msgId);
     const id = bytesKey(msgId);
+    const sent = this.sentAt.get(id);
+    // Send to ack bounds the time the bytes took to leave: an uplink sample (if it was sizeable).
+    if (sent) this.emit("uplink", [{ bytes: sent.bytes, ms: Date.now() - sent.at }]);
+    await this.outbox.delete(msgId);
     this.sentAt.delete(id);
     this.waiting.get(id)?.resolve();
     this.waiting.delete(id);
@@ -435,12 +442,14 @@ export class RelayTransport extends ObservableV2<Events> {
     this.write({ type: "deliverAck", seqs });
   }
 
-  private write(frame: Frame): void {
+  /** Returns the bytes written (0 when not connected). */
+  private write(frame: Frame): number {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WS_OPEN) return;
+    if (!ws || ws.readyState !== WS_OPEN) return 0;
     const bytes = encodeFrame(frame);
     this.bytesSent += bytes.length;
     ws.send(bytes);
+    return bytes.length;
   }
 
   private setStatus(status: RelayStatus): void {

@@ -16,28 +16,31 @@ import { decodeStrict, encodeWith, writeFixed } from "../wire/reader.js";
 import type { Outbox, OutboxEntry } from "./outbox.js";
 
 const VERSION = 1;
-const PREFIX = "outbox/";
 
 export class StoreOutbox implements Outbox {
   /** Records that could not be read; left on disk for inspection, never sent. */
   readonly corrupt: StoreError[] = [];
 
-  constructor(private readonly store: Store) {}
+  /** @param prefix keeps apart outboxes sharing a store (the relay's, the direct path's). */
+  constructor(
+    private readonly store: Store,
+    private readonly prefix = "outbox/",
+  ) {}
 
   put(entry: OutboxEntry): Promise<void> {
-    return this.store.put(PREFIX + toHex(entry.msgId), encodeOutboxEntry(entry));
+    return this.store.put(this.prefix + toHex(entry.msgId), encodeOutboxEntry(entry));
   }
 
   delete(msgId: Uint8Array): Promise<void> {
-    return this.store.delete(PREFIX + toHex(msgId));
+    return this.store.delete(this.prefix + toHex(msgId));
   }
 
   async list(): Promise<OutboxEntry[]> {
     const entries: OutboxEntry[] = [];
-    for (const key of await this.store.list(PREFIX)) {
+    for (const key of await this.store.list(this.prefix)) {
       try {
         const bytes = await this.store.get(key);
-        if (bytes) entries.push(decodeOutboxEntry(bytes, key.slice(PREFIX.length)));
+        if (bytes) entries.push(decodeOutboxEntry(bytes, key.slice(this.prefix.length)));
       } catch (err) {
         if (err instanceof DecodeError) {
           this.noteCorrupt(new StoreError("CORRUPT_RECORD", `${key}: ${err.message}`, key));

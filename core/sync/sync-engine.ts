@@ -1,15 +1,17 @@
 /**
- * A device's sync engine: its spaces, its relay link and the durable outbox
- * between them. Local envelopes are routed (routing.ts) and queued before a
- * Space considers them sent; relay deliveries are taken in batches (so a
- * catch-up costs a signature per author run, not per delta) and acked only
- * once on disk. After each login, and whenever a broadcast seq stays
- * missing, a space asks its members for what it lacks.
+ * A device's sync engine: its spaces, its relay link, each space's direct
+ * mesh, and the durable outboxes between them. Local envelopes are routed
+ * (routing.ts) and queued before a Space considers them sent; what comes in
+ * on either path is taken in batches (so a catch-up costs a signature per
+ * author run, not per delta) and acked only once on disk. After each login,
+ * on each new direct peer, and whenever a broadcast seq stays missing, a
+ * space asks its members for what it lacks.
  */
 import { ObservableV2 } from "lib0/observable";
-import { toHex } from "../crypto/bytes.js";
+import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash } from "../crypto/envelope.js";
+import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import type { SpaceAccess } from "../space/access.js";
 import { type Outgoing, Space, type SpaceOptions } from "../space/space.js";
@@ -17,15 +19,22 @@ import type { Store } from "../store/store.js";
 import { decodeEnvelope, peekSpaceId } from "../wire/envelope.js";
 import type { DecodeError } from "../wire/errors.js";
 import { MSG_ID_BYTES } from "../wire/frame-types.js";
+import { DirectTransport, type PeerMesh } from "./direct-transport.js";
 import {
-  type Delivery,
   type RelayError,
   type RelayStatus,
   RelayTransport,
   type RelayTransportOptions,
 } from "./relay-transport.js";
-import { describeRoute, planRoute, type RouteReason } from "./routing.js";
+import {
+  DEFAULT_ROUTE_POLICY,
+  describeRoute,
+  planRoute,
+  type RoutePolicy,
+  type RouteReason,
+} from "./routing.js";
 import { StoreOutbox } from "./store-outbox.js";
+import { UplinkMeter } from "./uplink-meter.js";
 
 export type RelayLinkOptions = Omit<
   RelayTransportOptions,
@@ -41,6 +50,11 @@ export interface SyncEngineOptions {
   gapTimeoutMs?: number;
   /** Passed to every space. */
   space?: Pick<SpaceOptions, "batchMs" | "maxBatchMs" | "compactEvery">;
+  /** Opens the direct mesh of a space (y-webrtc in the app); no direct path without it. */
+  direct?: (access: SpaceAccess) => PeerMesh;
+  /** A direct target silent this long after a send goes through the relay instead (ms). */
+  directAckTimeoutMs?: number;
+  routePolicy?: RoutePolicy;
 }
 
 export interface RouteStatus {
@@ -55,7 +69,7 @@ type Events = {
 };
 
 interface PendingDelivery {
-  delivery: Delivery;
+  envelope: Uint8Array;
   done: () => void;
   failed: (err: unknown) => void;
 }
@@ -65,8 +79,15 @@ const MAX_BATCH = 1024;
 
 export class SyncEngine extends ObservableV2<Events> {
   readonly relay: RelayTransport | undefined;
+  /** Envelopes queued for the relay. */
   readonly outbox: StoreOutbox;
+  /** Envelopes sent directly and not yet acked by every target. */
+  readonly directOutbox: StoreOutbox;
+  /** The uplink as measured from real sends on both paths. */
+  readonly uplink = new UplinkMeter();
   private readonly spaces = new Map<string, Space>();
+  private readonly direct = new Map<string, DirectTransport>();
+  private started = false;
   private inbox: PendingDelivery[] = [];
   private inboxScheduled = false;
   private gapTimer: ReturnType<typeof setInterval> | undefined;
@@ -79,14 +100,16 @@ export class SyncEngine extends ObservableV2<Events> {
   constructor(private readonly options: SyncEngineOptions) {
     super();
     this.outbox = new StoreOutbox(options.store);
+    this.directOutbox = new StoreOutbox(options.store, "direct/");
     if (options.relay) {
       this.relay = new RelayTransport({
         ...options.relay,
         device: options.device,
         backend: options.backend,
         outbox: this.outbox,
-        onDeliver: (d) => this.deliver(d),
+        onDeliver: (d) => this.take(d.envelope),
       });
+      this.relay.on("uplink", (sample) => this.uplink.record(sample));
       this.relay.on("status", (status) => {
         this.emit("relayStatus", [status]);
         // Back online: ask for whatever was missed while away (or expired from the mailbox).
@@ -100,12 +123,22 @@ export class SyncEngine extends ObservableV2<Events> {
     return this.lastRoute;
   }
 
+  /** Devices (hex) connected directly in a space. */
+  directPeers(spaceId: Uint8Array): ReadonlySet<string> {
+    return this.direct.get(toHex(spaceId))?.connected() ?? new Set();
+  }
+
+  directTransport(spaceId: Uint8Array): DirectTransport | undefined {
+    return this.direct.get(toHex(spaceId));
+  }
+
   async openSpace(access: SpaceAccess): Promise<Space> {
     const id = toHex(access.spaceId);
     const existing = this.spaces.get(id);
     if (existing) return existing;
     const me = toHex(this.options.device.publicKey);
-    const unsent = (await this.outbox.list())
+    const queued = [...(await this.outbox.list()), ...(await this.directOutbox.list())];
+    const unsent = queued
       .map((e) => e.envelope)
       .filter((bytes) => {
         try {
@@ -125,19 +158,52 @@ export class SyncEngine extends ObservableV2<Events> {
       dispatch: (out) => this.dispatch(access, out),
     });
     this.spaces.set(id, space);
+    if (this.options.direct) this.openDirect(access, space);
     return space;
   }
 
+  private openDirect(access: SpaceAccess, space: Space): void {
+    const mesh = this.options.direct!(access);
+    const transport = new DirectTransport({
+      mesh,
+      device: toHex(this.options.device.publicKey),
+      outbox: this.directOutbox,
+      take: (envelope) => this.take(envelope),
+      undelivered: (entry, targets) => this.toRelay(targets, entry.envelope),
+      uplink: (sample) => this.uplink.record(sample),
+      ackTimeoutMs: this.options.directAckTimeoutMs,
+    });
+    // A peer just reached directly may have missed things while apart (with the relay
+    // down, nobody else would tell it): ask it.
+    let known = new Set<string>();
+    mesh.on("peers", () => {
+      const now = transport.connected();
+      const fresh = [...now].filter((d) => !known.has(d));
+      known = new Set(now);
+      if (fresh.length > 0) void space.requestSync(fresh.map(fromHex)).catch(() => {});
+    });
+    this.direct.set(space.id, transport);
+    if (this.started) transport.start();
+  }
+
   start(): void {
+    if (this.started) return;
+    this.started = true;
+    const since = Date.now();
+    void this.relayLeftovers(since);
+    for (const transport of this.direct.values()) transport.start();
     this.relay?.start();
     const timeout = this.options.gapTimeoutMs ?? 2000;
     this.gapTimer ??= setInterval(() => void this.askForGaps(timeout), Math.max(50, timeout / 4));
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     clearInterval(this.gapTimer);
     this.gapTimer = undefined;
     for (const space of this.spaces.values()) await space.flush();
+    for (const transport of this.direct.values()) await transport.stop();
+    this.direct.clear();
     await this.relay?.stop();
     for (const space of this.spaces.values()) await space.close();
     this.spaces.clear();
@@ -147,19 +213,47 @@ export class SyncEngine extends ObservableV2<Events> {
     const me = toHex(this.options.device.publicKey);
     const targets = (out.to ?? access.devices()).filter((d) => toHex(d) !== me);
     if (targets.length === 0) return;
-    const plan = planRoute({
-      targets: targets.map(toHex),
-      // The direct path (WebRTC) is not wired in yet: everything goes through the relay.
-      connected: new Set(),
-      relayOnline: this.relay?.status === "online",
-      envelopeBytes: out.envelope.length,
-      uplinkBytesPerSecond: undefined,
-    });
+    const direct = this.direct.get(toHex(access.spaceId));
+    const fitsDirect = out.envelope.length <= DirectTransport.maxEnvelopeBytes;
+    const plan = planRoute(
+      {
+        targets: targets.map(toHex),
+        connected: (fitsDirect && direct?.connected()) || new Set(),
+        relayOnline: this.relay?.status === "online",
+        envelopeBytes: out.envelope.length,
+        uplinkBytesPerSecond: this.uplink.bytesPerSecond,
+      },
+      this.options.routePolicy ?? DEFAULT_ROUTE_POLICY,
+    );
     this.setRoute(plan.reason);
+    const keys = new Map(targets.map((t) => [toHex(t), t]));
+    // Offline targets wait in the relay outbox even while the relay is down.
+    const viaRelay = [...plan.viaRelay, ...plan.waiting].map((hex) => keys.get(hex)!);
+    if (viaRelay.length > 0) await this.toRelay(viaRelay, out.envelope);
+    if (direct && plan.direct.length > 0) {
+      const msgId = envelopeHash(out.envelope).subarray(0, MSG_ID_BYTES);
+      await direct.enqueue(
+        plan.direct.map((hex) => keys.get(hex)!),
+        out.envelope,
+        { msgId },
+      );
+    }
+  }
+
+  private async toRelay(targets: Uint8Array[], envelope: Uint8Array): Promise<void> {
+    // Without a relay there is no durable path for targets out of reach: the gap
+    // they see is healed by a sync request when they next meet a member.
     if (!this.relay) return;
-    // The msgId follows from the envelope, so a re-queue after a crash is stored once by the relay.
-    const msgId = envelopeHash(out.envelope).subarray(0, MSG_ID_BYTES);
-    await this.relay.enqueue(targets, out.envelope, { msgId });
+    await this.relay.enqueue(targets, envelope, { msgId: relayMsgId(envelope, targets) });
+  }
+
+  /** Direct sends left unacked by a previous run go through the relay. */
+  private async relayLeftovers(before: number): Promise<void> {
+    for (const entry of await this.directOutbox.list()) {
+      if (entry.queuedAt >= before) continue;
+      await this.toRelay(entry.targets, entry.envelope);
+      await this.directOutbox.delete(entry.msgId);
+    }
   }
 
   private setRoute(reason: RouteReason): void {
@@ -168,9 +262,10 @@ export class SyncEngine extends ObservableV2<Events> {
     this.emit("route", [this.lastRoute]);
   }
 
-  private deliver(delivery: Delivery): Promise<void> {
+  /** An envelope in from either path; resolves once its space has it on disk. */
+  private take(envelope: Uint8Array): Promise<void> {
     return new Promise((done, failed) => {
-      this.inbox.push({ delivery, done, failed });
+      this.inbox.push({ envelope, done, failed });
       if (this.inbox.length >= MAX_BATCH) return void this.takeInbox();
       if (!this.inboxScheduled) {
         this.inboxScheduled = true;
@@ -185,7 +280,7 @@ export class SyncEngine extends ObservableV2<Events> {
     const batch = this.inbox.splice(0);
     const bySpace = new Map<string, PendingDelivery[]>();
     for (const item of batch) {
-      const raw = peekSpaceId(item.delivery.envelope);
+      const raw = peekSpaceId(item.envelope);
       const id = raw && toHex(raw);
       const space = id && this.spaces.get(id);
       if (!space) {
@@ -199,7 +294,7 @@ export class SyncEngine extends ObservableV2<Events> {
     }
     for (const [id, items] of bySpace) {
       try {
-        await this.spaces.get(id)!.receive(items.map((i) => i.delivery.envelope));
+        await this.spaces.get(id)!.receive(items.map((i) => i.envelope));
         for (const item of items) item.done();
       } catch (err) {
         for (const item of items) item.failed(err);
@@ -230,4 +325,14 @@ export class SyncEngine extends ObservableV2<Events> {
       await space.requestSync().catch(() => {});
     }
   }
+}
+
+/**
+ * The relay's idempotency key for an envelope and a target set: a re-queue
+ * after a crash is stored once, while the same envelope handed over later
+ * for other targets (a direct send that timed out) is a new message.
+ */
+export function relayMsgId(envelope: Uint8Array, targets: Uint8Array[]): Uint8Array {
+  const sorted = [...targets].sort((a, b) => (toHex(a) < toHex(b) ? -1 : 1));
+  return hash32(concatBytes(envelopeHash(envelope), ...sorted)).subarray(0, MSG_ID_BYTES);
 }
