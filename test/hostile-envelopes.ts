@@ -41,11 +41,12 @@ export async function hostileEnvelopes(opts: {
     lastHash: new Uint8Array(32),
   }).seal(EnvelopeKind.update, chatUpdate("forged"), 0, epochKey);
   forged[forged.length - 70]! ^= 1; // in the body: the signature no longer holds
-  const fromOutsider = await new EnvelopeWriter(
-    spaceId,
-    generateDeviceKeys().sign,
-    backend,
-  ).seal(EnvelopeKind.update, chatUpdate("outsider"), 0, epochKey);
+  const fromOutsider = await new EnvelopeWriter(spaceId, generateDeviceKeys().sign, backend).seal(
+    EnvelopeKind.update,
+    chatUpdate("outsider"),
+    0,
+    epochKey,
+  );
   const fromViewer = await new EnvelopeWriter(spaceId, viewer, backend).seal(
     EnvelopeKind.update,
     chatUpdate("viewer"),

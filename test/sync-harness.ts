@@ -5,7 +5,7 @@
  */
 import nacl from "tweetnacl";
 import * as Y from "yjs";
-import { equalBytes } from "../core/crypto/bytes.js";
+import { equalBytes, toHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
 import { type Role, StaticAccess } from "../core/space/access.js";
@@ -18,6 +18,7 @@ import {
   type SyncEngineOptions,
 } from "../core/sync/sync-engine.js";
 import type { ConnectWebSocket } from "../core/sync/websocket.js";
+import { type LoopbackHub, LoopbackMesh } from "./loopback-mesh.js";
 import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
 
 export interface SpaceFixture {
@@ -159,4 +160,38 @@ export async function diagnose(d: TestDevice): Promise<string> {
     notes: c.notes.length,
     tasks: Object.keys(c.tasks).length,
   });
+}
+
+/**
+ * Opens `count` devices whose direct meshes share `hub` (in-process links
+ * standing in for WebRTC), and waits until each is linked to every other.
+ */
+export async function openLinked(
+  fixture: SpaceFixture,
+  count: number,
+  hub: LoopbackHub,
+  relayUrl: () => string,
+  extrasFor: (index: number, hex: string) => DeviceExtras = () => ({}),
+): Promise<TestDevice[]> {
+  const devices: TestDevice[] = [];
+  for (let i = 0; i < count; i++) {
+    const hex = toHex(fixture.members[i]!.publicKey);
+    devices.push(
+      await TestDevice.open(fixture, i, relayUrl, {
+        direct: () => new LoopbackMesh(hub, hex),
+        directAckTimeoutMs: 2000,
+        ...extrasFor(i, hex),
+      }),
+    );
+  }
+  await waitFor(
+    () => devices.every((d) => d.engine.directPeers(fixture.spaceId).size === count - 1),
+    "every device linked to every other",
+  );
+  return devices;
+}
+
+/** Envelopes a device still holds for someone, on either path. */
+export async function queued(d: TestDevice): Promise<number> {
+  return (await d.engine.outbox.list()).length + (await d.engine.directOutbox.list()).length;
 }

@@ -73,6 +73,7 @@ export class DirectTransport implements Transport {
     this.now = options.now ?? Date.now;
     this.log = new EnvelopeLog(
       options.mesh.doc,
+      options.device,
       {
         envelope: (id, bytes) => void this.onEnvelope(id, bytes),
         ack: (id, device) => void this.onAck(id, device),
@@ -98,10 +99,13 @@ export class DirectTransport implements Transport {
   start(): void {
     this.options.mesh.start();
     const ackTimeoutMs = this.options.ackTimeoutMs ?? 5000;
-    this.timer ??= setInterval(() => {
-      void this.checkPending();
-      this.log.sweep(this.options.logTtlMs ?? 4 * ackTimeoutMs);
-    }, Math.max(25, ackTimeoutMs / 4));
+    this.timer ??= setInterval(
+      () => {
+        void this.checkPending();
+        this.log.sweep(this.options.logTtlMs ?? 4 * ackTimeoutMs);
+      },
+      Math.max(25, ackTimeoutMs / 4),
+    );
   }
 
   async stop(): Promise<void> {
@@ -112,10 +116,11 @@ export class DirectTransport implements Transport {
     this.options.mesh.destroy();
   }
 
+  /** `options.addressed`: only the targets take it (a broadcast is taken by every member in the room). */
   async enqueue(
     targets: Uint8Array[],
     envelope: Uint8Array,
-    options: EnqueueOptions = {},
+    options: EnqueueOptions & { addressed?: boolean } = {},
   ): Promise<{ acked: Promise<void> }> {
     const entry: OutboxEntry = {
       msgId: options.msgId ?? randomBytes(MSG_ID_BYTES),
@@ -135,7 +140,7 @@ export class DirectTransport implements Transport {
       });
     });
     const before = this.options.mesh.bytesSent;
-    if (!this.log.put(id, envelope)) {
+    if (!this.log.put(id, envelope, options.addressed ? targets : undefined)) {
       await this.giveUp(id, [...targets]);
       return { acked };
     }

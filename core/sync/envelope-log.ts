@@ -13,11 +13,13 @@
  * written in chunks of at most 16 KiB, one transaction (one message) each.
  *
  * Layout: map "e", key `<id>/<i>/<n>` -> chunk i of n of envelope <id>;
+ *         map "t", key `<id>` -> the 32-byte keys of its targets, when it is
+ *                  addressed to some members only (others skip it);
  *         map "a", key `<id>/<device>` -> 1 when <device> has taken <id>.
  * <id> is 32 hex digits (the msgId), <device> 64 (an Ed25519 key).
  */
-import * as Y from "yjs";
-import { concatBytes } from "../crypto/bytes.js";
+import type * as Y from "yjs";
+import { concatBytes, toHex } from "../crypto/bytes.js";
 
 export const CHUNK_BYTES = 16 * 1024;
 /** Envelopes larger than this never go into the log (1 MiB in 64 chunks). */
@@ -43,6 +45,7 @@ interface Partial {
 
 export class EnvelopeLog {
   private readonly entries: Y.Map<Uint8Array>;
+  private readonly addressees: Y.Map<Uint8Array>;
   private readonly acks: Y.Map<number>;
   private readonly partial = new Map<string, Partial>();
   /** Ids already handed on, so a chunk rewritten by a merge does not deliver twice. */
@@ -52,24 +55,34 @@ export class EnvelopeLog {
 
   constructor(
     readonly doc: Y.Doc,
+    /** This device (hex), to tell which addressed envelopes are its own to take. */
+    private readonly me: string,
     private readonly events: EnvelopeLogEvents,
     private readonly now: () => number = Date.now,
   ) {
     this.entries = doc.getMap("e");
+    this.addressees = doc.getMap("t");
     this.acks = doc.getMap("a");
     this.entries.observe((event) => this.onEntries(event));
     this.acks.observe((event) => this.onAcks(event));
   }
 
-  /** Writes an envelope, a chunk per transaction. Returns false if it is too large for the log. */
-  put(id: string, envelope: Uint8Array): boolean {
+  /**
+   * Writes an envelope, a chunk per transaction; `to` limits who takes it
+   * (everyone in the room receives the bytes). Returns false if it is too
+   * large for the log.
+   */
+  put(id: string, envelope: Uint8Array, to?: Uint8Array[]): boolean {
     const n = Math.max(1, Math.ceil(envelope.length / CHUNK_BYTES));
     if (n > MAX_CHUNKS) return false;
     this.handed.add(id);
     this.firstSeen.set(id, this.now());
     for (let i = 0; i < n; i++) {
       const chunk = envelope.slice(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
-      this.doc.transact(() => this.entries.set(`${id}/${i}/${n}`, chunk), LOCAL);
+      this.doc.transact(() => {
+        if (i === 0 && to) this.addressees.set(id, concatBytes(...to));
+        this.entries.set(`${id}/${i}/${n}`, chunk);
+      }, LOCAL);
     }
     return true;
   }
@@ -83,6 +96,7 @@ export class EnvelopeLog {
     this.doc.transact(() => {
       for (const key of this.entries.keys()) if (key.startsWith(`${id}/`)) this.entries.delete(key);
       for (const key of this.acks.keys()) if (key.startsWith(`${id}/`)) this.acks.delete(key);
+      this.addressees.delete(id);
     }, LOCAL);
     this.forget(id);
   }
@@ -98,9 +112,11 @@ export class EnvelopeLog {
       else if (seen < cutoff) this.remove(id);
     }
     const stale = [...this.acks.keys()].filter((key) => !present.has(key.slice(0, 32)));
-    if (stale.length > 0) {
+    const unaddressed = [...this.addressees.keys()].filter((id) => !present.has(id));
+    if (stale.length + unaddressed.length > 0) {
       this.doc.transact(() => {
         for (const key of stale) this.acks.delete(key);
+        for (const id of unaddressed) this.addressees.delete(id);
       }, LOCAL);
     }
     for (const id of this.handed) if (!present.has(id)) this.forget(id);
@@ -146,8 +162,18 @@ export class EnvelopeLog {
       if (partial.have < n) continue;
       this.partial.delete(id);
       this.handed.add(id);
-      this.events.envelope(id, concatBytes(...(partial.chunks as Uint8Array[])));
+      if (this.isForMe(id))
+        this.events.envelope(id, concatBytes(...(partial.chunks as Uint8Array[])));
     }
+  }
+
+  private isForMe(id: string): boolean {
+    const to = this.addressees.get(id);
+    if (!(to instanceof Uint8Array)) return true;
+    for (let i = 0; i + 32 <= to.length; i += 32) {
+      if (toHex(to.subarray(i, i + 32)) === this.me) return true;
+    }
+    return false;
   }
 
   private onAcks(event: Y.YMapEvent<number>): void {

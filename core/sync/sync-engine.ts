@@ -74,6 +74,9 @@ interface PendingDelivery {
   failed: (err: unknown) => void;
 }
 
+/** New direct peers arriving within this window are asked for what they have in one request. */
+const PEER_SETTLE_MS = 200;
+
 /** Most deliveries taken in one batch. */
 const MAX_BATCH = 1024;
 
@@ -173,14 +176,23 @@ export class SyncEngine extends ObservableV2<Events> {
       uplink: (sample) => this.uplink.record(sample),
       ackTimeoutMs: this.options.directAckTimeoutMs,
     });
-    // A peer just reached directly may have missed things while apart (with the relay
-    // down, nobody else would tell it): ask it.
+    // A peer just reached directly may hold what this device missed while apart (with
+    // the relay down, nobody else would tell): ask it. Peers joining together are
+    // asked in one request.
     let known = new Set<string>();
+    let fresh = new Set<string>();
+    let asking: ReturnType<typeof setTimeout> | undefined;
     mesh.on("peers", () => {
       const now = transport.connected();
-      const fresh = [...now].filter((d) => !known.has(d));
+      for (const d of now) if (!known.has(d)) fresh.add(d);
       known = new Set(now);
-      if (fresh.length > 0) void space.requestSync(fresh.map(fromHex)).catch(() => {});
+      if (fresh.size === 0 || asking) return;
+      asking = setTimeout(() => {
+        const to = [...fresh].filter((d) => known.has(d)).map(fromHex);
+        fresh = new Set();
+        asking = undefined;
+        if (to.length > 0 && this.started) void space.requestSync(to).catch(() => {});
+      }, PEER_SETTLE_MS);
     });
     this.direct.set(space.id, transport);
     if (this.started) transport.start();
@@ -235,7 +247,7 @@ export class SyncEngine extends ObservableV2<Events> {
       await direct.enqueue(
         plan.direct.map((hex) => keys.get(hex)!),
         out.envelope,
-        { msgId },
+        { msgId, addressed: out.to !== undefined },
       );
     }
   }
