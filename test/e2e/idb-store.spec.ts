@@ -7,19 +7,14 @@
 import { expect, type Page, test } from "@playwright/test";
 import { fromHex, toHex, utf8 } from "../../core/crypto/bytes.js";
 import { bundleForBrowser } from "./browser.js";
+import { callPage, pageFiles } from "./page-api.js";
 import type { Outcome, StoreApi } from "./pages/store-page.js";
 import { type StaticServer, serveStatic } from "./static-server.js";
 
 let pages: StaticServer;
 test.beforeAll(async () => {
   const script = await bundleForBrowser(new URL("./pages/store-page.ts", import.meta.url).pathname);
-  pages = await serveStatic({
-    "/store.html": {
-      type: "text/html",
-      body: '<!doctype html><script type="module" src="/store.js"></script>',
-    },
-    "/store.js": { type: "text/javascript", body: script },
-  });
+  pages = await serveStatic(pageFiles("store", script));
 });
 test.afterAll(async () => {
   await pages?.close();
@@ -36,13 +31,7 @@ function grove<M extends keyof StoreApi>(
   method: M,
   ...args: Parameters<StoreApi[M]>
 ): Promise<Awaited<ReturnType<StoreApi[M]>>> {
-  return page.evaluate(
-    ([m, a]) =>
-      (globalThis as unknown as { grove: Record<string, (...x: unknown[]) => unknown> }).grove[m]!(
-        ...a,
-      ),
-    [method, args] as const,
-  ) as Promise<Awaited<ReturnType<StoreApi[M]>>>;
+  return callPage<StoreApi, M>(page, method, ...args);
 }
 
 const codeOf = (outcome: Outcome<unknown>) => ("ok" in outcome ? "OK" : outcome.code);

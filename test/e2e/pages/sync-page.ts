@@ -1,0 +1,91 @@
+/**
+ * A device as the app runs it, for Playwright: SyncEngine over an
+ * encrypted IndexedDB store, the relay over the browser's WebSocket, and
+ * each space's direct mesh over y-webrtc. The test hands in the keys and
+ * the member list (membership comes in a later issue) and drives edits.
+ */
+import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import { ed25519 } from "../../../core/crypto/ed25519.js";
+import { type Role, StaticAccess } from "../../../core/space/access.js";
+import type { Space } from "../../../core/space/space.js";
+import { EncryptedStore } from "../../../core/store/encrypted-store.js";
+import { IdbStore } from "../../../core/store/idb-store.js";
+import { SyncEngine } from "../../../core/sync/sync-engine.js";
+import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
+import type { WebSocketLike } from "../../../core/sync/websocket.js";
+
+export interface DeviceSetup {
+  relayUrl: string;
+  spaceId: string;
+  epochKey: string;
+  members: [string, Role][];
+  /** The device's 64-byte Ed25519 secret key (seed || public), hex. */
+  secretKey: string;
+}
+
+let engine: SyncEngine;
+let space: Space;
+let store: EncryptedStore;
+let me = "";
+let mesh: WebrtcMesh | undefined;
+
+const connect = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
+
+const api = {
+  async open(setup: DeviceSetup) {
+    const backend = await ed25519();
+    const secretKey = fromHex(setup.secretKey);
+    const device = { publicKey: secretKey.slice(32), secretKey };
+    me = toHex(device.publicKey);
+    store = new EncryptedStore(await IdbStore.open("grove"), new Uint8Array(32).fill(5));
+    engine = new SyncEngine({
+      device,
+      backend,
+      store,
+      relay: { url: setup.relayUrl, connect, backoff: { baseMs: 50, maxMs: 500 } },
+      direct: (access) => {
+        mesh = new WebrtcMesh({ relayUrl: setup.relayUrl, access, device, backend });
+        return mesh;
+      },
+      gapTimeoutMs: 500,
+      space: { batchMs: 20, maxBatchMs: 100 },
+    });
+    const members = setup.members.map(([key, role]) => [fromHex(key), role] as [Uint8Array, Role]);
+    space = await engine.openSpace(
+      new StaticAccess(fromHex(setup.spaceId), fromHex(setup.epochKey), members),
+    );
+    engine.start();
+  },
+  async say(text: string) {
+    await space.edit((doc) => doc.getArray("chat").push([text]));
+  },
+  chat: () => space.doc.getArray<string>("chat").toJSON(),
+  directPeers: () => engine.directPeers(fromHex(space.id)).size,
+  relayStatus: () => engine.relay?.status,
+  links: () => mesh?.links() ?? [],
+  route: () => engine.route?.reason,
+  stats: () => JSON.parse(JSON.stringify(space.stats)) as typeof space.stats,
+  async queued() {
+    return (await engine.outbox.list()).length + (await engine.directOutbox.list()).length;
+  },
+  /** The first envelope this device wrote, as anyone who saw it could keep it. */
+  async ownFirstEnvelope() {
+    const [key] = await store.list(`s/${space.id}/l/b${me}/`);
+    return toHex((await store.get(key!))!);
+  },
+  /** Writes envelopes into this device's envelope log, as a rogue member could. */
+  inject(envelopes: string[]) {
+    const log = engine.directTransport(fromHex(space.id))!.log;
+    for (const hex of envelopes) {
+      const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
+      log.put(id, fromHex(hex));
+    }
+  },
+  async close() {
+    await engine.stop();
+  },
+};
+
+export type SyncPageApi = typeof api;
+
+(globalThis as unknown as { grove: SyncPageApi }).grove = api;
