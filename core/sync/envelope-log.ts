@@ -6,8 +6,10 @@
  * the sync step, with no resend logic of our own.
  *
  * Entries are short-lived: the author removes one once every direct target
- * acked it, and anyone removes what has sat in the log past its time (the
- * author has by then handed it to the relay). That keeps the doc, and so
+ * acked it, or once it has sat in the log past its time (the author has by
+ * then handed it to the relay). An entry whose author left without tidying
+ * up is removed by whoever sees it ten times past that time: rarely, so the
+ * members do not all send the same deletions at once. That keeps the doc, and so
  * the full-state message y-webrtc sends on connect, small. Chromium drops
  * data-channel messages over 256 KiB without a word, so envelopes are
  * written in chunks of at most 16 KiB, one transaction (one message) each.
@@ -52,6 +54,8 @@ export class EnvelopeLog {
   private readonly handed = new Set<string>();
   /** When each id was first seen here: the clock the sweep runs on. */
   private readonly firstSeen = new Map<string, number>();
+  /** Ids this device put in. */
+  private readonly own = new Set<string>();
 
   constructor(
     readonly doc: Y.Doc,
@@ -76,6 +80,7 @@ export class EnvelopeLog {
     const n = Math.max(1, Math.ceil(envelope.length / CHUNK_BYTES));
     if (n > MAX_CHUNKS) return false;
     this.handed.add(id);
+    this.own.add(id);
     this.firstSeen.set(id, this.now());
     for (let i = 0; i < n; i++) {
       const chunk = envelope.slice(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
@@ -101,22 +106,27 @@ export class EnvelopeLog {
     this.forget(id);
   }
 
-  /** Removes whatever has been in the log longer than `maxAgeMs`, and acks of envelopes gone. */
+  /**
+   * Removes own entries older than `maxAgeMs` (others' once ten times
+   * that old), and own acks of envelopes gone.
+   */
   sweep(maxAgeMs: number): void {
-    const cutoff = this.now() - maxAgeMs;
+    const now = this.now();
     const present = new Set<string>();
     for (const key of this.entries.keys()) present.add(key.slice(0, 32));
     for (const id of present) {
       const seen = this.firstSeen.get(id);
-      if (seen === undefined) this.firstSeen.set(id, this.now());
-      else if (seen < cutoff) this.remove(id);
+      const age = seen === undefined ? 0 : now - seen;
+      if (seen === undefined) this.firstSeen.set(id, now);
+      else if (age > (this.own.has(id) ? maxAgeMs : 10 * maxAgeMs)) this.remove(id);
     }
-    const stale = [...this.acks.keys()].filter((key) => !present.has(key.slice(0, 32)));
-    const unaddressed = [...this.addressees.keys()].filter((id) => !present.has(id));
-    if (stale.length + unaddressed.length > 0) {
+    // Acks that came in after their envelope left: each device clears its own.
+    const stale = [...this.acks.keys()].filter(
+      (key) => key.endsWith(this.me) && !present.has(key.slice(0, 32)),
+    );
+    if (stale.length > 0) {
       this.doc.transact(() => {
         for (const key of stale) this.acks.delete(key);
-        for (const id of unaddressed) this.addressees.delete(id);
       }, LOCAL);
     }
     for (const id of this.handed) if (!present.has(id)) this.forget(id);
@@ -137,6 +147,7 @@ export class EnvelopeLog {
     this.partial.delete(id);
     this.handed.delete(id);
     this.firstSeen.delete(id);
+    this.own.delete(id);
   }
 
   private onEntries(event: Y.YMapEvent<Uint8Array>): void {

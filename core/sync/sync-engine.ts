@@ -322,7 +322,8 @@ export class SyncEngine extends ObservableV2<Events> {
   private async askForGaps(timeoutMs: number): Promise<void> {
     const now = Date.now();
     for (const space of this.spaces.values()) {
-      if (space.gaps().length === 0) {
+      const gaps = space.gaps();
+      if (gaps.length === 0) {
         this.gapAsks.delete(space.id);
         continue;
       }
@@ -334,8 +335,23 @@ export class SyncEngine extends ObservableV2<Events> {
       const wait = Math.min(timeoutMs * 2 ** asked.times, 300_000);
       if (now - asked.at < wait) continue;
       this.gapAsks.set(space.id, { at: now, times: asked.times + 1 });
-      await space.requestSync().catch(() => {});
+      // Every member asked answers, so ask few: the authors of what is missing and one
+      // other member; only a gap that outlives two asks goes to everyone.
+      const to = asked.times < 2 ? this.witnesses(space, gaps) : undefined;
+      await space.requestSync(to).catch(() => {});
     }
+  }
+
+  private witnesses(space: Space, gaps: { author: string }[]): Uint8Array[] {
+    const me = toHex(this.options.device.publicKey);
+    const authors = new Set(gaps.map((g) => g.author));
+    authors.delete(me);
+    const others = space.access
+      .devices()
+      .map(toHex)
+      .filter((d) => d !== me && !authors.has(d));
+    const other = others[Math.floor(Math.random() * others.length)];
+    return [...authors, ...(other ? [other] : [])].map(fromHex);
   }
 }
 

@@ -29,6 +29,10 @@ let store: EncryptedStore;
 let me = "";
 let mesh: WebrtcMesh | undefined;
 
+const arrivals = new Map<string, number>();
+/** One clock for every page of the browser: the epoch plus the page's monotonic time. */
+const stamp = () => performance.timeOrigin + performance.now();
+
 const connect = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
 
 const api = {
@@ -59,6 +63,22 @@ const api = {
   async say(text: string) {
     await space.edit((doc) => doc.getArray("chat").push([text]));
   },
+  /** Says `text` and returns when the edit was made (ms since the epoch, sub-ms precision). */
+  async sayTimed(text: string) {
+    const at = stamp();
+    await space.edit((doc) => doc.getArray("chat").push([text]));
+    return at;
+  },
+  /** From now on, notes when each chat message first becomes visible here. */
+  watchArrivals() {
+    space.doc.getArray<string>("chat").observe((event) => {
+      const at = stamp();
+      for (const item of event.changes.added) {
+        for (const text of item.content.getContent() as string[]) arrivals.set(text, at);
+      }
+    });
+  },
+  arrival: (text: string) => arrivals.get(text),
   chat: () => space.doc.getArray<string>("chat").toJSON(),
   directPeers: () => engine.directPeers(fromHex(space.id)).size,
   relayStatus: () => engine.relay?.status,

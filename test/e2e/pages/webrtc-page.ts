@@ -4,6 +4,7 @@ import * as Y from "yjs";
 
 let doc: Y.Doc | undefined;
 let provider: WebrtcProvider | undefined;
+const arrivals = new Map<string, number>();
 
 const api = {
   join(signalingUrl: string, room: string, password: string) {
@@ -18,6 +19,21 @@ const api = {
   insert(text: string) {
     doc!.getText("t").insert(0, text);
   },
+  /** For the latency bench: pushes `text` to an array and returns when (ms since the epoch). */
+  insertTimed(text: string) {
+    const at = performance.timeOrigin + performance.now();
+    doc!.getArray("chat").push([text]);
+    return at;
+  },
+  watchArrivals() {
+    doc!.getArray<string>("chat").observe((event) => {
+      const at = performance.timeOrigin + performance.now();
+      for (const item of event.changes.added) {
+        for (const text of item.content.getContent() as string[]) arrivals.set(text, at);
+      }
+    });
+  },
+  arrival: (text: string) => arrivals.get(text),
   text() {
     return doc!.getText("t").toString();
   },

@@ -1,0 +1,233 @@
+/**
+ * The two sync paths side by side:
+ * (b) sender uplink bytes per delta with 10 targets: relay fan-out (upload
+ *     once) against the direct path (a copy per peer), in Node with real
+ *     engines, a real relay process and in-process direct links;
+ * (c) edit-to-visible latency over real WebRTC between two Chromium
+ *     contexts, Grove's engine (sealed, verified, stored in IndexedDB before
+ *     it shows) next to stock y-webrtc syncing a plaintext Y.Doc.
+ */
+import { chromium, type Page } from "@playwright/test";
+import { fromHex, toHex } from "../core/crypto/bytes.js";
+import type { RoutePolicy } from "../core/sync/routing.js";
+import { bundleForBrowser, chromiumPath } from "../test/e2e/browser.js";
+import { callPage, pageFiles } from "../test/e2e/page-api.js";
+import type { DeviceSetup, SyncPageApi } from "../test/e2e/pages/sync-page.js";
+import { serveStatic } from "../test/e2e/static-server.js";
+import { LoopbackHub } from "../test/loopback-mesh.js";
+import { removeDir, startRelayProcess, waitFor } from "../test/relay-harness.js";
+import { openLinked, queued, spaceFor, type TestDevice } from "../test/sync-harness.js";
+import { round } from "./timing.js";
+
+const TARGETS = 10;
+const UPLINK_DELTAS = 100;
+/** A chat line, and a paragraph or a burst of typing. */
+const DELTA_TEXT = { chatLine: 200, paragraph: 2000 };
+
+/** (b): bytes the sender uploads per delta, one route pinned per run, for each delta size. */
+export async function uplinkPerDelta() {
+  const relay = await startRelayProcess();
+  const sizes: Record<string, unknown> = {};
+  try {
+    for (const [size, textBytes] of Object.entries(DELTA_TEXT)) {
+      sizes[size] = await uplinkRuns(relay.url, textBytes);
+    }
+  } finally {
+    await relay.kill();
+    removeDir(relay.dataDir);
+  }
+  return { targets: TARGETS, deltas: UPLINK_DELTAS, ...sizes, goalRatio: 0.15 };
+}
+
+async function uplinkRuns(relayUrl: string, textBytes: number) {
+  const runs: Record<string, { bytesPerDelta: number; payloadPerDelta: number }> = {};
+  {
+    const routes: [string, RoutePolicy][] = [
+      ["direct", { fanOutTargets: 1000, slowLinkMs: Number.POSITIVE_INFINITY }],
+      ["relayFanOut", { fanOutTargets: 1, slowLinkMs: Number.POSITIVE_INFINITY }],
+    ];
+    for (const [name, routePolicy] of routes) {
+      const fixture = spaceFor(TARGETS + 1);
+      const devices = await openLinked(
+        fixture,
+        TARGETS + 1,
+        new LoopbackHub(),
+        () => relayUrl,
+        (i) => (i === 0 ? { routePolicy } : {}),
+      );
+      try {
+        runs[name] = await sendAndCount(devices, textBytes);
+      } finally {
+        for (const d of devices) {
+          await d.stop();
+          d.remove();
+        }
+      }
+    }
+  }
+  return {
+    ...runs,
+    ratio: round(runs.relayFanOut!.bytesPerDelta / runs.direct!.bytesPerDelta, 3),
+  };
+}
+
+async function sendAndCount([sender, ...targets]: TestDevice[], textBytes: number) {
+  await waitFor(() => sender!.engine.relay?.status === "online", "sender online");
+  // Every device's greeting (sync requests and answers) done, so only the deltas are counted.
+  const all = [sender!, ...targets];
+  await waitFor(
+    async () => (await Promise.all(all.map(queued))).every((n) => n === 0),
+    "greetings settled",
+    60_000,
+  );
+  const direct = sender!.engine.directTransport(fromHex(sender!.space.id))!;
+  const before = { direct: direct.bytesSent, relay: sender!.engine.relay!.bytesSent };
+  const known = new Set(await targets[0]!.store.list(`s/${sender!.space.id}/l/b`));
+  for (let i = 0; i < UPLINK_DELTAS; i++) {
+    const text = `${i} ${"lorem ipsum ".repeat(Math.ceil(textBytes / 12))}`.slice(0, textBytes);
+    await sender!.space.edit((doc) => doc.getArray("chat").push([text]));
+  }
+  await waitFor(
+    () => targets.every((t) => t.space.doc.getArray("chat").length === UPLINK_DELTAS),
+    "every target to have every delta",
+    60_000,
+  );
+  await waitFor(async () => (await queued(sender!)) === 0, "sender outboxes empty", 60_000);
+  const direct_ = (direct.bytesSent - before.direct) / UPLINK_DELTAS;
+  const relay_ = (sender!.engine.relay!.bytesSent - before.relay) / UPLINK_DELTAS;
+  let payload = 0;
+  for (const key of await targets[0]!.store.list(`s/${sender!.space.id}/l/b`)) {
+    if (!known.has(key)) payload += (await targets[0]!.store.get(key))!.length;
+  }
+  return {
+    bytesPerDelta: round(direct_ + relay_, 1),
+    directBytesPerDelta: round(direct_, 1),
+    relayBytesPerDelta: round(relay_, 1),
+    payloadPerDelta: round(payload / UPLINK_DELTAS, 1),
+  };
+}
+
+const LATENCY_EDITS = 300;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** (c): edit on page a to visible on page b, over WebRTC, Grove and stock y-webrtc. */
+export async function webrtcLatency() {
+  const relay = await startRelayProcess();
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: ["--no-sandbox", "--disable-gpu", "--disable-features=WebRtcHideLocalIpsWithMdns"],
+  });
+  const pages = await serveStatic({
+    ...pageFiles("sync", await bundleForBrowser(pagePath("sync-page.ts"))),
+    ...pageFiles("webrtc", await bundleForBrowser(pagePath("webrtc-page.ts"))),
+  });
+  try {
+    const open = async (name: string) => {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${pages.origin}/${name}.html`);
+      await page.waitForFunction(() => "grove" in globalThis);
+      return page;
+    };
+    const grove = await groveLatency(await open("sync"), await open("sync"), relay.url);
+    const stock = await stockLatency(await open("webrtc"), await open("webrtc"), relay.url);
+    return {
+      edits: LATENCY_EDITS,
+      grove,
+      yWebrtc: stock,
+      p50Ratio: round(grove.p50Ms / stock.p50Ms, 2),
+      goalP50Ms: 10,
+    };
+  } finally {
+    await browser.close();
+    await pages.close();
+    await relay.kill();
+    removeDir(relay.dataDir);
+  }
+}
+
+const pagePath = (file: string) => new URL(`../test/e2e/pages/${file}`, import.meta.url).pathname;
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((x, y) => x - y);
+  return {
+    p50Ms: round(percentile(sorted, 50), 2),
+    p99Ms: round(percentile(sorted, 99), 2),
+    maxMs: round(sorted[sorted.length - 1]!, 2),
+  };
+}
+
+async function groveLatency(a: Page, b: Page, relayUrl: string) {
+  const call = <M extends keyof SyncPageApi & string>(
+    page: Page,
+    method: M,
+    ...args: Parameters<SyncPageApi[M]>
+  ) => callPage<SyncPageApi, M>(page, method, ...args);
+  const fixture = spaceFor(2);
+  const members = fixture.members.map((m) => [
+    toHex(m.publicKey),
+    "member",
+  ]) as DeviceSetup["members"];
+  const setup = (i: number): DeviceSetup => ({
+    relayUrl,
+    spaceId: toHex(fixture.spaceId),
+    epochKey: toHex(fixture.epochKey),
+    members,
+    secretKey: toHex(fixture.members[i]!.secretKey),
+  });
+  await call(a, "open", setup(0));
+  await call(b, "open", setup(1));
+  await waitFor(async () => (await call(a, "directPeers")) === 1, "grove peers linked", 30_000);
+  await waitFor(async () => (await call(a, "queued")) === 0, "greetings settled");
+  await call(b, "watchArrivals");
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_EDITS; i++) {
+    const text = `edit ${i}`;
+    const sent = await call(a, "sayTimed", text);
+    let seen: number | undefined;
+    await waitFor(
+      async () => (seen = await call(b, "arrival", text)) !== undefined,
+      `edit ${i} at b`,
+    );
+    samples.push(seen! - sent);
+  }
+  return { ...summary(samples), route: await call(a, "route") };
+}
+
+type StockApi = {
+  join(url: string, room: string, password: string): void;
+  webrtcPeers(): number;
+  signalingConnected(): boolean;
+  insertTimed(text: string): number;
+  watchArrivals(): void;
+  arrival(text: string): number | undefined;
+};
+
+async function stockLatency(a: Page, b: Page, relayUrl: string) {
+  const call = <M extends keyof StockApi & string>(
+    page: Page,
+    method: M,
+    ...args: Parameters<StockApi[M]>
+  ) => callPage<StockApi, M>(page, method, ...args);
+  const room = `bench-${Date.now()}`;
+  // One after the other: stock y-webrtc can stall on offer glare (Grove's mesh retries).
+  await call(a, "join", `${relayUrl}/signal`, room, "secret");
+  await waitFor(() => call(a, "signalingConnected"), "a at the signaling server");
+  await call(b, "join", `${relayUrl}/signal`, room, "secret");
+  await waitFor(async () => (await call(a, "webrtcPeers")) === 1, "y-webrtc peers linked", 30_000);
+  await call(b, "watchArrivals");
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_EDITS; i++) {
+    const text = `edit ${i}`;
+    const sent = await call(a, "insertTimed", text);
+    let seen: number | undefined;
+    await waitFor(
+      async () => (seen = await call(b, "arrival", text)) !== undefined,
+      `edit ${i} at b`,
+    );
+    samples.push(seen! - sent);
+  }
+  return summary(samples);
+}
