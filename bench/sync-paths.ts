@@ -150,6 +150,25 @@ export async function webrtcLatency() {
 
 const pagePath = (file: string) => new URL(`../test/e2e/pages/${file}`, import.meta.url).pathname;
 
+/** Makes edits one at a time; each sample is from the edit to its arrival on the other page. */
+async function timeEdits(
+  edit: (text: string) => Promise<number>,
+  arrival: (text: string) => Promise<number | undefined>,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_EDITS; i++) {
+    const text = `edit ${i}`;
+    const sent = await edit(text);
+    let seen: number | undefined;
+    await waitFor(async () => {
+      seen = await arrival(text);
+      return seen !== undefined;
+    }, `edit ${i} at the other page`);
+    samples.push(seen! - sent);
+  }
+  return samples;
+}
+
 function summary(samples: number[]) {
   const sorted = [...samples].sort((x, y) => x - y);
   return {
@@ -182,17 +201,10 @@ async function groveLatency(a: Page, b: Page, relayUrl: string) {
   await waitFor(async () => (await call(a, "directPeers")) === 1, "grove peers linked", 30_000);
   await waitFor(async () => (await call(a, "queued")) === 0, "greetings settled");
   await call(b, "watchArrivals");
-  const samples: number[] = [];
-  for (let i = 0; i < LATENCY_EDITS; i++) {
-    const text = `edit ${i}`;
-    const sent = await call(a, "sayTimed", text);
-    let seen: number | undefined;
-    await waitFor(
-      async () => (seen = await call(b, "arrival", text)) !== undefined,
-      `edit ${i} at b`,
-    );
-    samples.push(seen! - sent);
-  }
+  const samples = await timeEdits(
+    (text) => call(a, "sayTimed", text),
+    (text) => call(b, "arrival", text),
+  );
   return { ...summary(samples), route: await call(a, "route") };
 }
 
@@ -218,16 +230,9 @@ async function stockLatency(a: Page, b: Page, relayUrl: string) {
   await call(b, "join", `${relayUrl}/signal`, room, "secret");
   await waitFor(async () => (await call(a, "webrtcPeers")) === 1, "y-webrtc peers linked", 30_000);
   await call(b, "watchArrivals");
-  const samples: number[] = [];
-  for (let i = 0; i < LATENCY_EDITS; i++) {
-    const text = `edit ${i}`;
-    const sent = await call(a, "insertTimed", text);
-    let seen: number | undefined;
-    await waitFor(
-      async () => (seen = await call(b, "arrival", text)) !== undefined,
-      `edit ${i} at b`,
-    );
-    samples.push(seen! - sent);
-  }
+  const samples = await timeEdits(
+    (text) => call(a, "insertTimed", text),
+    (text) => call(b, "arrival", text),
+  );
   return summary(samples);
 }
