@@ -11,10 +11,8 @@
 import type { ObservableV2 } from "lib0/observable";
 import type * as Y from "yjs";
 import { toHex } from "../crypto/bytes.js";
-import { randomBytes } from "../crypto/random.js";
-import { MSG_ID_BYTES } from "../wire/frame-types.js";
 import { EnvelopeLog } from "./envelope-log.js";
-import type { Outbox, OutboxEntry } from "./outbox.js";
+import { newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import type { EnqueueOptions, TakeEnvelope, Transport } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
 
@@ -122,13 +120,7 @@ export class DirectTransport implements Transport {
     envelope: Uint8Array,
     options: EnqueueOptions & { addressed?: boolean } = {},
   ): Promise<{ acked: Promise<void> }> {
-    const entry: OutboxEntry = {
-      msgId: options.msgId ?? randomBytes(MSG_ID_BYTES),
-      targets,
-      envelope,
-      ttlSeconds: options.ttlSeconds ?? 0,
-      queuedAt: this.now(),
-    };
+    const entry = newOutboxEntry(targets, envelope, options, this.now());
     await this.options.outbox.put(entry);
     const id = toHex(entry.msgId);
     const acked = new Promise<void>((resolve) => {

@@ -5,6 +5,9 @@
  * with the local Store; MemoryOutbox serves tests and ephemeral use.
  */
 import { bytesKey } from "../crypto/bytes.js";
+import { randomBytes } from "../crypto/random.js";
+import { MSG_ID_BYTES } from "../wire/frame-types.js";
+import type { EnqueueOptions } from "./transport.js";
 
 export interface OutboxEntry {
   msgId: Uint8Array;
@@ -13,6 +16,22 @@ export interface OutboxEntry {
   ttlSeconds: number;
   /** Epoch ms; entries are retransmitted in this order. */
   queuedAt: number;
+}
+
+/** An entry for a fresh send: a random msgId unless the caller has an idempotency key. */
+export function newOutboxEntry(
+  targets: Uint8Array[],
+  envelope: Uint8Array,
+  options: EnqueueOptions,
+  now: number,
+): OutboxEntry {
+  return {
+    msgId: options.msgId ?? randomBytes(MSG_ID_BYTES),
+    targets,
+    envelope,
+    ttlSeconds: options.ttlSeconds ?? 0,
+    queuedAt: now,
+  };
 }
 
 export interface Outbox {

@@ -23,7 +23,7 @@ import {
 } from "../wire/frame-types.js";
 import { relayErrorName } from "../wire/relay-errors.js";
 import { backoffDelay } from "./backoff.js";
-import { MemoryOutbox, type Outbox, type OutboxEntry } from "./outbox.js";
+import { MemoryOutbox, newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import type { EnqueueOptions, Transport } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
 import { type ConnectWebSocket, messageBytes, type WebSocketLike, WS_OPEN } from "./websocket.js";
@@ -173,13 +173,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     envelope: Uint8Array,
     options: EnqueueOptions = {},
   ): Promise<{ acked: Promise<void> }> {
-    const entry: OutboxEntry = {
-      msgId: options.msgId ?? randomBytes(MSG_ID_BYTES),
-      targets,
-      envelope,
-      ttlSeconds: options.ttlSeconds ?? 0,
-      queuedAt: Date.now(),
-    };
+    const entry = newOutboxEntry(targets, envelope, options, Date.now());
     await this.outbox.put(entry);
     const acked = new Promise<void>((resolve, reject) =>
       this.waiting.set(bytesKey(entry.msgId), { resolve, reject }),
