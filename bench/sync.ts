@@ -30,6 +30,7 @@ import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import type { Store } from "../core/store/store.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
+import { seededRandom } from "../test/faulty-socket.js";
 import { uplinkPerDelta, webrtcLatency } from "./sync-paths.js";
 import { now, round } from "./timing.js";
 
@@ -53,8 +54,14 @@ class MemoryStore implements Store {
   async put(key: string, value: Uint8Array) {
     this.records.set(key, value.slice());
   }
+  async putMany(entries: [string, Uint8Array][]) {
+    for (const [key, value] of entries) this.records.set(key, value.slice());
+  }
   async delete(key: string) {
     this.records.delete(key);
+  }
+  async deleteMany(keys: string[]) {
+    for (const key of keys) this.records.delete(key);
   }
   async list(prefix: string) {
     return [...this.records.keys()].filter((k) => k.startsWith(prefix)).sort();
@@ -83,7 +90,15 @@ class Busy {
  * catch-up waits.
  */
 class CountingStore implements Store {
-  readonly ops = { puts: 0, deletes: 0, lists: 0, bytesWritten: 0 };
+  /** puts and deletes count records; putCalls and deleteCalls the store calls (a batch is one). */
+  readonly ops = {
+    puts: 0,
+    deletes: 0,
+    lists: 0,
+    bytesWritten: 0,
+    putCalls: 0,
+    deleteCalls: 0,
+  };
   private readonly busy = { put: new Busy(), delete: new Busy(), list: new Busy() };
   constructor(private readonly inner: Store) {}
   get wallMs() {
@@ -98,12 +113,25 @@ class CountingStore implements Store {
   }
   put(key: string, value: Uint8Array) {
     this.ops.puts++;
+    this.ops.putCalls++;
     this.ops.bytesWritten += value.length;
     return this.busy.put.track(this.inner.put(key, value));
   }
+  putMany(entries: [string, Uint8Array][]) {
+    this.ops.puts += entries.length;
+    this.ops.putCalls++;
+    for (const [, value] of entries) this.ops.bytesWritten += value.length;
+    return this.busy.put.track(this.inner.putMany(entries));
+  }
   delete(key: string) {
     this.ops.deletes++;
+    this.ops.deleteCalls++;
     return this.busy.delete.track(this.inner.delete(key));
+  }
+  deleteMany(keys: string[]) {
+    this.ops.deletes += keys.length;
+    this.ops.deleteCalls++;
+    return this.busy.delete.track(this.inner.deleteMany(keys));
   }
   list(prefix: string) {
     this.ops.lists++;
@@ -112,18 +140,6 @@ class CountingStore implements Store {
   close() {
     return this.inner.close();
   }
-}
-
-/** mulberry32: a small seeded generator, so every run authors the same edits. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Content of every root type the authors write, as one comparable string. */
@@ -199,7 +215,7 @@ async function authorDeltas(backend: Ed25519Backend): Promise<Deltas> {
     }
   };
 
-  const rand = seeded(SEED);
+  const rand = seededRandom(SEED);
   const pick = (n: number) => Math.floor(rand() * n);
   const edits = { chat: 0, tasks: 0, typing: 0, keystrokes: 0 };
   const letters = "abcdefghijklmnopqrstuvwxyz";
@@ -377,7 +393,7 @@ function variants(): Variant[] {
   return [
     {
       name: "file",
-      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; per record: temp file, fsync, rename, dir fsync)`,
+      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; per record: temp file, fsync, rename; per batch: one dir fsync)`,
       runs: 1,
       sealed: true,
       async open() {

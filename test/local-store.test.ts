@@ -1,8 +1,9 @@
 /**
  * The local Store in Node: files written atomically, encrypted at rest,
  * and a damaged record reported by name while every other record loads.
+ * Batches (putMany, deleteMany) check every key before touching the disk.
  */
-import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import nacl from "tweetnacl";
@@ -134,4 +135,115 @@ describe("local store (files, encrypted at rest)", () => {
     expect(new TextDecoder().decode(openRecord(KEY, "k", sealed))).toBe("value");
     expect(nacl.secretbox.keyLength).toBe(KEY.length);
   });
+});
+
+const text = (bytes: Uint8Array | undefined) => bytes && new TextDecoder().decode(bytes);
+const fileOf = (key: string) => `${Buffer.from(key).toString("hex")}.rec`;
+
+describe.each([
+  { name: "files", open: (dir: string): Promise<Store> => FileStore.open(dir) },
+  {
+    name: "files, encrypted at rest",
+    open: async (dir: string): Promise<Store> => new EncryptedStore(await FileStore.open(dir), KEY),
+  },
+])("local store batches ($name)", ({ open }) => {
+  async function fresh() {
+    const dir = tempDir("grove-store-");
+    dirs.push(dir);
+    return { dir, store: await open(dir) };
+  }
+
+  it("writes a batch that reads and lists back after reopening, one file per record", async () => {
+    const { dir, store } = await fresh();
+    await store.put("log/0", utf8("before"));
+    await store.putMany([
+      ["log/1", utf8("one")],
+      ["log/2", utf8("two")],
+      ["log/0", utf8("replaced")],
+      ["other/x", utf8("x")],
+    ]);
+    await store.putMany([]);
+    expect(await store.list("log/")).toEqual(["log/0", "log/1", "log/2"]);
+    expect(readdirSync(dir).sort()).toEqual(
+      ["log/0", "log/1", "log/2", "other/x"].map(fileOf).sort(),
+    );
+    await store.close();
+
+    const again = await open(dir);
+    expect(text(await again.get("log/0"))).toBe("replaced");
+    expect(text(await again.get("log/2"))).toBe("two");
+    expect(text(await again.get("other/x"))).toBe("x");
+  });
+
+  it("keeps the last value of a key given twice in one batch", async () => {
+    const { store } = await fresh();
+    await store.putMany([
+      ["k", utf8("first")],
+      ["k", utf8("last")],
+    ]);
+    expect(await store.list("")).toEqual(["k"]);
+    expect(text(await store.get("k"))).toBe("last");
+  });
+
+  it("deletes a batch, leaves the other records, and ignores keys that are not there", async () => {
+    const { dir, store } = await fresh();
+    await store.putMany(Array.from({ length: 40 }, (_, i) => [`log/${i}`, utf8(`${i}`)]));
+    await store.put("checkpoint", utf8("c"));
+    await store.deleteMany([...Array.from({ length: 39 }, (_, i) => `log/${i}`), "log/none"]);
+    await store.deleteMany([]);
+    expect(await store.list("")).toEqual(["checkpoint", "log/39"]);
+    expect(readdirSync(dir).sort()).toEqual([fileOf("checkpoint"), fileOf("log/39")].sort());
+    expect(text(await store.get("log/39"))).toBe("39");
+  });
+
+  it("refuses a whole batch with BAD_KEY when one key is bad, and writes or deletes nothing", async () => {
+    const { dir, store } = await fresh();
+    await store.put("keep", utf8("k"));
+    const batch: [string, Uint8Array][] = [
+      ["good/1", utf8("1")],
+      ["bad key", utf8("2")],
+      ["good/3", utf8("3")],
+    ];
+    expect(await codeOf(store.putMany(batch))).toBe("BAD_KEY");
+    expect(await codeOf(store.deleteMany(["keep", "é"]))).toBe("BAD_KEY");
+    // Not even a temp file: keys are checked before the first write.
+    expect(readdirSync(dir)).toEqual([fileOf("keep")]);
+    expect(await store.list("")).toEqual(["keep"]);
+  });
+
+  it("refuses batches on a closed store with STORE_CLOSED", async () => {
+    const { store } = await fresh();
+    await store.close();
+    expect(await codeOf(store.putMany([["a", utf8("a")]]))).toBe("STORE_CLOSED");
+    expect(await codeOf(store.deleteMany(["a"]))).toBe("STORE_CLOSED");
+  });
+
+  it("reports a batch write that fails part-way as STORE_IO for its key and leaves no temp files", async () => {
+    const { dir, store } = await fresh();
+    // A directory where one record's file should go: its rename cannot succeed.
+    mkdirSync(join(dir, fileOf("b/2"), "inside"), { recursive: true });
+    const error = await store
+      .putMany([
+        ["b/1", utf8("1")],
+        ["b/2", utf8("2")],
+        ["b/3", utf8("3")],
+      ])
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(StoreError);
+    expect([(error as StoreError).code, (error as StoreError).key]).toEqual(["STORE_IO", "b/2"]);
+    rmSync(join(dir, fileOf("b/2")), { recursive: true });
+    expect(readdirSync(dir).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    // On files a failed batch may leave some of its records, each one whole.
+    for (const key of await store.list("b/")) {
+      expect(text(await store.get(key))).toBe(key.slice(2));
+    }
+  });
+});
+
+it("seals every record under a nonce of its own", () => {
+  const nonces = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    nonces.add(Buffer.from(sealRecord(KEY, "k", utf8("same")).subarray(1, 25)).toString("hex"));
+  }
+  expect(nonces.size).toBe(1000);
 });

@@ -1,9 +1,11 @@
 /**
  * A space on disk: a damaged record is reported by name and skipped while
- * the rest of the space loads; a checkpoint replaces the log behind it and
- * the space reopens from it with its writer chain intact.
+ * the rest of the space loads; a received batch is on disk, one record per
+ * envelope, when `receive` resolves; a checkpoint replaces the log behind it
+ * and the space reopens from it with its writer chain intact, even when log
+ * records it deleted come back (a delete lost in a crash).
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { toHex } from "../core/crypto/bytes.js";
@@ -22,17 +24,33 @@ afterEach(() => {
 });
 const STORAGE_KEY = new Uint8Array(32).fill(3);
 
-async function openSpace(dir: string, fixture: ReturnType<typeof spaceFor>, sent: Outgoing[] = []) {
+async function openSpace(
+  dir: string,
+  fixture: ReturnType<typeof spaceFor>,
+  sent: Outgoing[] = [],
+  { member = 0, compactEvery = 1_000_000 } = {},
+) {
   return Space.open({
     access: fixture.access(),
-    device: fixture.members[0]!,
+    device: fixture.members[member]!,
     backend: await ed25519(),
     store: new EncryptedStore(await FileStore.open(dir), STORAGE_KEY),
     dispatch: async (out) => {
       sent.push(out);
     },
-    compactEvery: 1_000_000,
+    compactEvery,
   });
+}
+
+/** A space dir and the envelopes of `count` chat edits by member 0 of `fixture`. */
+async function authored(fixture: ReturnType<typeof spaceFor>, count: number) {
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const sent: Outgoing[] = [];
+  const author = await openSpace(dir, fixture, sent);
+  for (let i = 0; i < count; i++) await author.edit((doc) => doc.getArray("chat").push([i]));
+  await author.close();
+  return sent.map((o) => o.envelope);
 }
 
 const recordName = (key: string) => Buffer.from(key, "utf8").toString("hex");
@@ -78,4 +96,55 @@ it("a checkpoint replaces the log; reopened, the space keeps its content and seq
   await again.edit((doc) => doc.getArray("chat").push([5]));
   // The sixth envelope continues the chain: seq 6, not a reused seq.
   expect(sent.map((o) => decodeEnvelope(o.envelope).header.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+});
+
+it("a received batch is on disk, one record per envelope under its log key, once receive resolves", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 30);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const receiver = await openSpace(dir, fixture, [], { member: 1 });
+  await receiver.receive(envelopes);
+
+  // Read behind the space's back, as the next open would.
+  const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
+  const author = toHex(fixture.members[0]!.publicKey);
+  const keys = envelopes.map(
+    (_, i) => `s/${receiver.id}/l/b${author}/${String(i + 1).padStart(12, "0")}`,
+  );
+  expect(await store.list(`s/${receiver.id}/l/`)).toEqual(keys);
+  for (const [i, key] of keys.entries()) expect(await store.get(key)).toEqual(envelopes[i]);
+});
+
+it("compaction deletes the log behind the checkpoint; records back after a crash are dropped as duplicates", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 25);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const saved = tempDir("grove-space-saved-");
+  dirs.push(saved);
+  const sent: Outgoing[] = [];
+  const receiver = await openSpace(dir, fixture, sent, { member: 1, compactEvery: 20 });
+  await receiver.receive(envelopes.slice(0, 10));
+  for (const name of readdirSync(dir)) copyFileSync(join(dir, name), join(saved, name));
+  await receiver.receive(envelopes.slice(10));
+  const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
+  expect(await store.list(`s/${receiver.id}/l/`)).toEqual([]);
+  await receiver.edit((doc) => doc.getArray("chat").push(["mine"]));
+  await receiver.close();
+
+  // Deletes are not flushed: after a crash the first ten log records may be back.
+  for (const name of readdirSync(saved)) copyFileSync(join(saved, name), join(dir, name));
+  const again = await openSpace(dir, fixture, sent, { member: 1 });
+  expect(again.corruptRecords).toEqual([]);
+  expect(again.gaps()).toEqual([]);
+  expect(again.doc.getArray("chat").toJSON()).toEqual([
+    ...Array.from({ length: 25 }, (_, i) => i),
+    "mine",
+  ]);
+  await again.receive(envelopes.slice(0, 10));
+  expect(again.stats).toMatchObject({ accepted: 0, duplicates: 10 });
+  // The receiver's own chain goes on after its last seq, not from a record that came back.
+  await again.edit((doc) => doc.getArray("chat").push(["mine again"]));
+  expect(sent.map((o) => decodeEnvelope(o.envelope).header.seq)).toEqual([1, 2]);
 });

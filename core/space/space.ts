@@ -8,8 +8,12 @@
  * touches the doc; rejects are counted by reason and reported, never applied.
  *
  * On disk every accepted envelope is one record, the same bytes as on the
- * wire; every `compactEvery` records the doc is checkpointed and the records
- * behind it are deleted, so the log does not grow without bound.
+ * wire; the records of one received batch are written together (one
+ * `putMany`), and `receive` resolves only once they are durable, so nothing
+ * is acked before it is on disk. Every `compactEvery` records the doc is
+ * checkpointed and the records behind it are deleted, so the log does not
+ * grow without bound. Those deletes need not survive a crash: a record back
+ * after one is behind the checkpoint, and the ledger drops it as a duplicate.
  */
 import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
@@ -88,6 +92,8 @@ type Events = {
 };
 
 const LOG = "l";
+/** Log records deleted per store call at compaction (one IndexedDB transaction each). */
+const DELETE_CHUNK = 1000;
 
 export class Space extends ObservableV2<Events> {
   readonly doc = new Y.Doc();
@@ -243,11 +249,7 @@ export class Space extends ObservableV2<Events> {
     if (accepted.length === 0) return;
 
     // On disk before the doc and the ledger move: a crash here replays them at the next open.
-    await Promise.all(
-      accepted.map(({ decoded: { header, bytes } }) =>
-        this.putRecord(streamOf(header.kind), header.author, header.seq, bytes),
-      ),
-    );
+    await this.putRecords(accepted.map(({ decoded }) => decoded));
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
     this.doc.transact(() => {
       for (const { decoded, payload } of accepted) {
@@ -339,6 +341,18 @@ export class Space extends ObservableV2<Events> {
     this.records++;
   }
 
+  /** Records a batch of envelopes with one store write; each record stands alone. */
+  private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
+    if (envelopes.length === 0) return;
+    await this.options.store.putMany(
+      envelopes.map(({ header, bytes }): [string, Uint8Array] => [
+        this.recordKey(streamOf(header.kind), header.author, header.seq),
+        bytes,
+      ]),
+    );
+    this.records += envelopes.length;
+  }
+
   private async maybeCompact(): Promise<void> {
     if (this.records >= (this.options.compactEvery ?? 1000)) await this.checkpoint();
   }
@@ -358,7 +372,9 @@ export class Space extends ObservableV2<Events> {
         ledger: this.ledger.entries(),
       }),
     );
-    for (const key of logged) await store.delete(key);
+    for (let i = 0; i < logged.length; i += DELETE_CHUNK) {
+      await store.deleteMany(logged.slice(i, i + DELETE_CHUNK));
+    }
     this.records = 0;
   }
 
@@ -407,10 +423,7 @@ export class Space extends ObservableV2<Events> {
         }
       }
     }, REMOTE);
-    for (const { decoded } of unsent) {
-      const { header } = decoded;
-      await this.putRecord(streamOf(header.kind), header.author, header.seq, decoded.bytes);
-    }
+    await this.putRecords(unsent.map(({ decoded }) => decoded));
 
     this.writers = {
       broadcast: new EnvelopeWriter(

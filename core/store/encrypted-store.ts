@@ -14,6 +14,27 @@ import { checkKey, type Store, StoreError } from "./store.js";
 const VERSION = 1;
 const NONCE = nacl.secretbox.nonceLength;
 const HEADER = 1 + NONCE;
+/** Nonces drawn from the CSPRNG at once: one call per this many records instead of one each. */
+const POOLED_NONCES = 256;
+
+/**
+ * Random nonces, handed out from one larger draw of the CSPRNG. Each slice
+ * is given out once and the pool is replaced (never refilled in place) when
+ * it runs out, so no nonce is reused and none changes after it is handed out.
+ * A random nonce need not be secret, only unique.
+ */
+let noncePool: Uint8Array = new Uint8Array(0);
+let noncesUsed = 0;
+
+function nextNonce(): Uint8Array {
+  if ((noncesUsed + 1) * NONCE > noncePool.length) {
+    noncePool = randomBytes(POOLED_NONCES * NONCE);
+    noncesUsed = 0;
+  }
+  const start = noncesUsed * NONCE;
+  noncesUsed++;
+  return noncePool.subarray(start, start + NONCE);
+}
 
 export function sealRecord(storageKey: Uint8Array, key: string, value: Uint8Array): Uint8Array {
   const name = utf8(key);
@@ -21,7 +42,7 @@ export function sealRecord(storageKey: Uint8Array, key: string, value: Uint8Arra
   new DataView(plain.buffer).setUint16(0, name.length);
   plain.set(name, 2);
   plain.set(value, 2 + name.length);
-  const nonce = randomBytes(NONCE);
+  const nonce = nextNonce();
   const box = nacl.secretbox(plain, nonce, storageKey);
   const record = new Uint8Array(HEADER + box.length);
   record[0] = VERSION;
@@ -69,9 +90,22 @@ export class EncryptedStore implements Store {
     await this.inner.put(key, sealRecord(this.storageKey, key, value));
   }
 
+  async putMany(entries: [key: string, value: Uint8Array][]): Promise<void> {
+    // Every key checked before anything is sealed or written.
+    for (const [key] of entries) checkKey(key);
+    await this.inner.putMany(
+      entries.map(([key, value]) => [key, sealRecord(this.storageKey, key, value)]),
+    );
+  }
+
   async delete(key: string): Promise<void> {
     checkKey(key);
     await this.inner.delete(key);
+  }
+
+  async deleteMany(keys: string[]): Promise<void> {
+    for (const key of keys) checkKey(key);
+    await this.inner.deleteMany(keys);
   }
 
   list(prefix: string): Promise<string[]> {

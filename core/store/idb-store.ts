@@ -2,7 +2,9 @@
  * Store in IndexedDB, for the browser and Electron's renderer: one object
  * store of key -> bytes. Writes run in strict-durability transactions and
  * resolve only once complete, so an acknowledged record has reached disk,
- * as FileStore's fsync promises in Node.
+ * as FileStore's fsync promises in Node; a batch is one transaction, so it
+ * commits whole or not at all. Deletes run relaxed (no flush), as store.ts
+ * allows.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import { checkKey, type Store, StoreError } from "./store.js";
@@ -43,25 +45,38 @@ export class IdbStore implements Store {
     throw new StoreError("CORRUPT_RECORD", `record ${key} is not bytes`, key);
   }
 
-  async put(key: string, value: Uint8Array): Promise<void> {
-    this.check(key);
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.putMany([[key, value]]);
+  }
+
+  async putMany(entries: [key: string, value: Uint8Array][]): Promise<void> {
+    this.checkAll(entries.map(([key]) => key));
+    if (entries.length === 0) return;
     // Structured clone keeps a view's whole buffer: copy, so only these bytes are written.
-    const bytes = value.slice();
+    const copies = entries.map(([key, value]) => [key, value.slice()] as const);
     try {
+      // One transaction: the whole batch commits, or none of it.
       const tx = this.db.transaction(RECORDS, "readwrite", { durability: "strict" });
-      await Promise.all([tx.store.put(bytes, key), tx.done]);
+      await Promise.all([...copies.map(([key, bytes]) => tx.store.put(bytes, key)), tx.done]);
     } catch (err) {
-      throw io(`cannot write ${key}`, err, key);
+      const keys = entries.map(([key]) => key);
+      throw io(`cannot write ${what(keys)}`, err, keys.length === 1 ? keys[0] : undefined);
     }
   }
 
-  async delete(key: string): Promise<void> {
-    this.check(key);
+  delete(key: string): Promise<void> {
+    return this.deleteMany([key]);
+  }
+
+  async deleteMany(keys: string[]): Promise<void> {
+    this.checkAll(keys);
+    if (keys.length === 0) return;
     try {
-      const tx = this.db.transaction(RECORDS, "readwrite", { durability: "strict" });
-      await Promise.all([tx.store.delete(key), tx.done]);
+      // Relaxed: a delete need not survive a crash (store.ts), so it waits for no disk flush.
+      const tx = this.db.transaction(RECORDS, "readwrite", { durability: "relaxed" });
+      await Promise.all([...keys.map((key) => tx.store.delete(key)), tx.done]);
     } catch (err) {
-      throw io(`cannot delete ${key}`, err, key);
+      throw io(`cannot delete ${what(keys)}`, err, keys.length === 1 ? keys[0] : undefined);
     }
   }
 
@@ -83,11 +98,20 @@ export class IdbStore implements Store {
   }
 
   private check(key: string): void {
+    this.checkAll([key]);
+  }
+
+  private checkAll(keys: string[]): void {
     if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
-    checkKey(key);
+    for (const key of keys) checkKey(key);
   }
 }
 
 function io(message: string, cause: unknown, key?: string): StoreError {
   return new StoreError("STORE_IO", `${message}: ${(cause as Error).message}`, key, { cause });
+}
+
+/** A batch's keys for an error message: the key itself when there is one. */
+function what(keys: string[]): string {
+  return keys.length === 1 ? keys[0]! : `a batch of ${keys.length} records`;
 }

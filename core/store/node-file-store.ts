@@ -3,6 +3,11 @@
  * record, written atomically (temp file, fsync, rename, fsync of the
  * directory), so a crash leaves either the old record or the new one.
  * Keys map to file names by hex, so no key can reach outside the directory.
+ *
+ * A batch (`putMany`) fsyncs each temp file, renames them all, then fsyncs
+ * the directory once: two syncs per record become one, plus one per batch.
+ * A crash before that last fsync may keep any subset of the batch's renames.
+ * Deletes unlink without a directory fsync (see store.ts on why that is fine).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
@@ -11,9 +16,18 @@ import { checkKey, type Store, StoreError } from "./store.js";
 
 const SUFFIX = ".rec";
 const TEMP = ".tmp-";
+/** File operations of one batch in flight at once (libuv runs four at a time by default). */
+const WIDTH = 16;
 
 const fileName = (key: string) => Buffer.from(key, "utf8").toString("hex") + SUFFIX;
 const keyOf = (name: string) => Buffer.from(name.slice(0, -SUFFIX.length), "hex").toString("utf8");
+
+interface Write {
+  key: string;
+  value: Uint8Array;
+  target: string;
+  temp: string;
+}
 
 export class FileStore implements Store {
   private closed = false;
@@ -43,34 +57,42 @@ export class FileStore implements Store {
     }
   }
 
-  async put(key: string, value: Uint8Array): Promise<void> {
-    this.check(key);
-    const target = join(this.dir, fileName(key));
-    const temp = `${target}${TEMP}${randomBytes(6).toString("hex")}`;
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.putMany([[key, value]]);
+  }
+
+  async putMany(entries: [key: string, value: Uint8Array][]): Promise<void> {
+    this.checkAll(entries.map(([key]) => key));
+    if (entries.length === 0) return;
+    // A key given twice is written once, with its last value.
+    const writes: Write[] = [...new Map(entries)].map(([key, value]) => {
+      const target = join(this.dir, fileName(key));
+      return { key, value, target, temp: `${target}${TEMP}${randomBytes(6).toString("hex")}` };
+    });
     try {
-      const file = await open(temp, "w");
-      try {
-        await file.writeFile(value);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temp, target);
-      await this.syncDir();
+      await eachLimited(writes, (w) => keyed(w.key, () => writeSynced(w.temp, w.value)));
+      await eachLimited(writes, (w) => keyed(w.key, () => rename(w.temp, w.target)));
+      await this.syncDir().catch((err) => {
+        const only = writes.length === 1 ? writes[0]!.key : undefined;
+        throw io(`cannot write ${only ?? `a batch of ${writes.length}`}`, err, only);
+      });
     } catch (err) {
-      await rm(temp, { force: true });
-      throw io(`cannot write ${key}`, err, key);
+      await Promise.all(writes.map((w) => rm(w.temp, { force: true })));
+      throw err;
     }
   }
 
-  async delete(key: string): Promise<void> {
-    this.check(key);
-    try {
-      await rm(join(this.dir, fileName(key)), { force: true });
-      await this.syncDir();
-    } catch (err) {
-      throw io(`cannot delete ${key}`, err, key);
-    }
+  delete(key: string): Promise<void> {
+    return this.deleteMany([key]);
+  }
+
+  async deleteMany(keys: string[]): Promise<void> {
+    this.checkAll(keys);
+    await eachLimited(keys, (key) =>
+      rm(join(this.dir, fileName(key)), { force: true }).catch((err) => {
+        throw io(`cannot delete ${key}`, err, key);
+      }),
+    );
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -90,11 +112,15 @@ export class FileStore implements Store {
   }
 
   private check(key: string): void {
-    if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
-    checkKey(key);
+    this.checkAll([key]);
   }
 
-  /** Makes the rename itself durable. */
+  private checkAll(keys: string[]): void {
+    if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
+    for (const key of keys) checkKey(key);
+  }
+
+  /** Makes the renames themselves durable. */
   private async syncDir(): Promise<void> {
     const dir = await open(this.dir, "r");
     try {
@@ -103,6 +129,47 @@ export class FileStore implements Store {
       await dir.close();
     }
   }
+}
+
+async function writeSynced(path: string, value: Uint8Array): Promise<void> {
+  const file = await open(path, "w");
+  try {
+    await file.writeFile(value);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** Runs `work` on a write's key, turning a failure into STORE_IO for that key. */
+async function keyed(key: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    throw io(`cannot write ${key}`, err, key);
+  }
+}
+
+/**
+ * Runs `work` over `items`, WIDTH at a time. After a failure no new item
+ * starts; it rejects with the first error once those in flight have settled,
+ * so nothing is still writing when the caller cleans up.
+ */
+async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WIDTH, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 function io(message: string, cause: unknown, key?: string): StoreError {

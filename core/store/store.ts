@@ -2,13 +2,36 @@
  * The local store seam: keyed records, the same interface over IndexedDB
  * in the browser and files in Node. Values are opaque bytes; encryption at
  * rest is a layer on top (EncryptedStore), so every backend gets it alike.
+ *
+ * Durability: writes (`put`, `putMany`) are on disk once they resolve.
+ * Deletes are not: once one resolves the record is gone for every later
+ * call, but after a crash (power loss, OS crash) a deleted record may be
+ * back. Grove deletes only records that are harmless to see again: log
+ * records behind a durable checkpoint (a duplicate the seq ledger drops)
+ * and outbox entries the relay acked (a resend is stored once by msgId,
+ * and receivers drop the duplicate). Skipping the flush keeps compaction
+ * from costing a disk sync per record. A caller that needs a removal to
+ * survive a crash must write a record that says so instead.
  */
 
 export interface Store {
   get(key: string): Promise<Uint8Array | undefined>;
   /** Durable once resolved. */
   put(key: string, value: Uint8Array): Promise<void>;
+  /**
+   * Writes several records; durable once resolved. Every key is checked
+   * first: a bad key (or a closed store) rejects the call and nothing is
+   * written. A key given twice keeps its last value. All-or-nothing where
+   * the backend allows (IndexedDB: one transaction). FileStore is not: a
+   * failure or crash part-way may leave some of the batch, any subset, each
+   * record whole (its old or new bytes). So batch only records that each
+   * stand alone.
+   */
+  putMany(entries: [key: string, value: Uint8Array][]): Promise<void>;
+  /** Not durable across a crash; see the top of this file. */
   delete(key: string): Promise<void>;
+  /** `delete` for several keys; every key is checked first, as in `putMany`. */
+  deleteMany(keys: string[]): Promise<void>;
   /** Keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   close(): Promise<void>;

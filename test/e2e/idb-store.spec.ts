@@ -1,7 +1,8 @@
 /**
  * The local Store in Chromium: IndexedDB under EncryptedStore, as the app
  * uses it. Records survive a reload, IndexedDB holds no plaintext, and a
- * damaged record is reported by name while every other record loads.
+ * damaged record is reported by name while every other record loads;
+ * batches are one transaction each, refused whole for one bad key.
  * The browser twin of test/local-store.test.ts.
  */
 import { expect, type Page, test } from "@playwright/test";
@@ -154,3 +155,47 @@ test("writes only the bytes of a view, not the rest of its buffer", async ({ pag
   expect(await grove(page, "rawRecords")).toEqual([{ key: "v", hex: toHex(utf8("visible")) }]);
   expect(await grove(page, "get", "v")).toEqual({ ok: "visible" });
 });
+
+for (const open of ["open", "openPlain"] as const) {
+  test(`writes and deletes batches that keep across a reload (${open})`, async ({ page }) => {
+    await grove(page, open, DB);
+    await grove(page, "put", "log/0", "before");
+    expect(
+      await grove(page, "putMany", [
+        ["log/1", "one"],
+        ["log/2", "two"],
+        ["log/0", "replaced"],
+        ["log/1", "one, last"],
+        ["other/x", "x"],
+      ]),
+    ).toEqual({ ok: undefined });
+    expect(await grove(page, "putMany", [])).toEqual({ ok: undefined });
+    expect(await grove(page, "list", "log/")).toEqual({ ok: ["log/0", "log/1", "log/2"] });
+    expect(await grove(page, "deleteMany", ["log/0", "log/2", "log/none"])).toEqual({
+      ok: undefined,
+    });
+
+    await page.reload();
+    await page.waitForFunction(() => "grove" in globalThis);
+    await grove(page, open, DB);
+    expect(await grove(page, "list", "")).toEqual({ ok: ["log/1", "other/x"] });
+    expect(await grove(page, "get", "log/1")).toEqual({ ok: "one, last" });
+    expect(await grove(page, "get", "log/0")).toEqual({ ok: undefined });
+  });
+
+  test(`refuses a whole batch with BAD_KEY for one bad key (${open})`, async ({ page }) => {
+    await grove(page, open, DB);
+    await grove(page, "put", "keep", "k");
+    const batch: [string, string][] = [
+      ["good/1", "1"],
+      ["bad key", "2"],
+      ["good/3", "3"],
+    ];
+    expect(codeOf(await grove(page, "putMany", batch))).toBe("BAD_KEY");
+    expect(codeOf(await grove(page, "deleteMany", ["keep", "é"]))).toBe("BAD_KEY");
+    expect((await grove(page, "rawRecords")).map((r) => r.key)).toEqual(["keep"]);
+    await grove(page, "close");
+    expect(codeOf(await grove(page, "putMany", [["a", "a"]]))).toBe("STORE_CLOSED");
+    expect(codeOf(await grove(page, "deleteMany", ["keep"]))).toBe("STORE_CLOSED");
+  });
+}

@@ -59,6 +59,10 @@ const api = {
       return value && new TextDecoder().decode(value);
     }),
   delete: (key: string) => attempt(() => store!.delete(key)),
+  /** One putMany of `[key, text]` pairs. */
+  putMany: (entries: [string, string][]) =>
+    attempt(() => store!.putMany(entries.map(([key, text]) => [key, utf8(text)]))),
+  deleteMany: (keys: string[]) => attempt(() => store!.deleteMany(keys)),
   list: (prefix: string) => attempt(() => store!.list(prefix)),
   close: () => attempt(() => store!.close()),
 
