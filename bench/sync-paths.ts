@@ -17,6 +17,7 @@ import { serveStatic } from "../test/e2e/static-server.js";
 import { LoopbackHub } from "../test/loopback-mesh.js";
 import { removeDir, startRelayProcess, waitFor } from "../test/relay-harness.js";
 import { openLinked, queued, spaceFor, type TestDevice } from "../test/sync-harness.js";
+import type { CatchUpApi, CatchUpInput } from "./pages/catchup-page.js";
 import { round } from "./timing.js";
 
 const TARGETS = 10;
@@ -113,36 +114,70 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** (c): edit on page a to visible on page b, over WebRTC, Grove and stock y-webrtc. */
-export async function webrtcLatency() {
-  const relay = await startRelayProcess();
+/** Chromium with bundled pages served from loopback; `open` gives each page its own context. */
+async function withBrowser<T>(
+  entries: Record<string, string>,
+  use: (open: (name: string) => Promise<Page>) => Promise<T>,
+): Promise<T> {
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
     args: ["--no-sandbox", "--disable-gpu", "--disable-features=WebRtcHideLocalIpsWithMdns"],
   });
-  const pages = await serveStatic({
-    ...pageFiles("sync", await bundleForBrowser(pagePath("sync-page.ts"))),
-    ...pageFiles("webrtc", await bundleForBrowser(pagePath("webrtc-page.ts"))),
-  });
+  const files = {};
+  for (const [name, entry] of Object.entries(entries)) {
+    Object.assign(files, pageFiles(name, await bundleForBrowser(entry)));
+  }
+  const pages = await serveStatic(files);
   try {
-    const open = async (name: string) => {
+    return await use(async (name) => {
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${pages.origin}/${name}.html`);
       await page.waitForFunction(() => "grove" in globalThis);
       return page;
-    };
-    const grove = await groveLatency(await open("sync"), await open("sync"), relay.url);
-    const stock = await stockLatency(await open("webrtc"), await open("webrtc"), relay.url);
-    return {
-      edits: LATENCY_EDITS,
-      grove,
-      yWebrtc: stock,
-      p50Ratio: round(grove.p50Ms / stock.p50Ms, 2),
-      goalP50Ms: 10,
-    };
+    });
   } finally {
     await browser.close();
     await pages.close();
+  }
+}
+
+/** (a) in the app's setting: a Space over IndexedDB in Chromium, raw Yjs in the same page. */
+export async function browserCatchUp(input: CatchUpInput) {
+  const entry = new URL("./pages/catchup-page.ts", import.meta.url).pathname;
+  return withBrowser({ catchup: entry }, async (open) => {
+    const page = await open("catchup");
+    await callPage<CatchUpApi, "run">(page, "run", input); // warm-up (JIT, IndexedDB files)
+    const run = await callPage<CatchUpApi, "run">(page, "run", input);
+    return {
+      store: "EncryptedStore over IdbStore (Chromium IndexedDB, strict durability)",
+      groveMs: round(run.groveMs, 1),
+      rawMs: round(run.rawMs, 1),
+      ratioToRaw: round(run.groveMs / run.rawMs, 2),
+      longestTaskMs: round(run.longestTaskMs, 1),
+      backend: run.backend,
+    };
+  });
+}
+
+/** (c): edit on page a to visible on page b, over WebRTC, Grove and stock y-webrtc. */
+export async function webrtcLatency() {
+  const relay = await startRelayProcess();
+  try {
+    return await withBrowser(
+      { sync: pagePath("sync-page.ts"), webrtc: pagePath("webrtc-page.ts") },
+      async (open) => {
+        const grove = await groveLatency(await open("sync"), await open("sync"), relay.url);
+        const stock = await stockLatency(await open("webrtc"), await open("webrtc"), relay.url);
+        return {
+          edits: LATENCY_EDITS,
+          grove,
+          yWebrtc: stock,
+          p50Ratio: round(grove.p50Ms / stock.p50Ms, 2),
+          goalP50Ms: 10,
+        };
+      },
+    );
+  } finally {
     await relay.kill();
     removeDir(relay.dataDir);
   }

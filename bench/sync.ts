@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nacl from "tweetnacl";
 import * as Y from "yjs";
-import { equalBytes } from "../core/crypto/bytes.js";
+import { equalBytes, toHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
 import { StaticAccess } from "../core/space/access.js";
@@ -31,7 +31,8 @@ import { FileStore } from "../core/store/node-file-store.js";
 import type { Store } from "../core/store/store.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
 import { seededRandom } from "../test/faulty-socket.js";
-import { uplinkPerDelta, webrtcLatency } from "./sync-paths.js";
+import { contentOf } from "./doc-content.js";
+import { browserCatchUp, uplinkPerDelta, webrtcLatency } from "./sync-paths.js";
 import { now, round } from "./timing.js";
 
 const DELTAS = 10_000;
@@ -140,16 +141,6 @@ class CountingStore implements Store {
   close() {
     return this.inner.close();
   }
-}
-
-/** Content of every root type the authors write, as one comparable string. */
-function contentOf(doc: Y.Doc): string {
-  return JSON.stringify({
-    chat: doc.getArray("chat").toJSON(),
-    notes: doc.getText("notes").toString(),
-    // Map key order follows local insertion order; compare by key.
-    tasks: Object.entries(doc.getMap("tasks").toJSON()).sort(([a], [b]) => (a < b ? -1 : 1)),
-  });
 }
 
 interface Deltas {
@@ -490,6 +481,16 @@ export async function runSyncBench() {
   const deltas = await authorDeltas(backend);
   return {
     catchUp: await catchUp(backend, deltas),
+    catchUpInChromium: await browserCatchUp({
+      envelopes: deltas.envelopes.map(toHex),
+      updates: deltas.updates.map(toHex),
+      spaceId: toHex(deltas.spaceId),
+      epochKey: toHex(deltas.epochKey),
+      members: [...deltas.authors, RECEIVER.keys].map((k) => toHex(k.publicKey)),
+      receiverSecretKey: toHex(RECEIVER.keys.secretKey),
+      content: deltas.content,
+      batch: BATCH,
+    }),
     uplink: await uplinkPerDelta(),
     webrtcLatency: await webrtcLatency(),
     notes: [
