@@ -83,7 +83,10 @@ async function sendAndCount([sender, ...targets]: TestDevice[], textBytes: numbe
   );
   const direct = sender!.engine.directTransport(fromHex(sender!.space.id))!;
   const before = { direct: direct.bytesSent, relay: sender!.engine.relay!.bytesSent };
-  const known = new Set(await targets[0]!.store.list(`s/${sender!.space.id}/l/b`));
+  // The sender's broadcast records at one target: what its deltas weighed on the wire.
+  const records = () =>
+    targets[0]!.store.list(`s/${sender!.space.id}/l/b${toHex(sender!.keys.publicKey)}/`);
+  const known = new Set(await records());
   for (let i = 0; i < UPLINK_DELTAS; i++) {
     const text = `${i} ${"lorem ipsum ".repeat(Math.ceil(textBytes / 12))}`.slice(0, textBytes);
     await sender!.space.edit((doc) => doc.getArray("chat").push([text]));
@@ -97,7 +100,12 @@ async function sendAndCount([sender, ...targets]: TestDevice[], textBytes: numbe
   const direct_ = (direct.bytesSent - before.direct) / UPLINK_DELTAS;
   const relay_ = (sender!.engine.relay!.bytesSent - before.relay) / UPLINK_DELTAS;
   let payload = 0;
-  for (const key of await targets[0]!.store.list(`s/${sender!.space.id}/l/b`)) {
+  // The doc shows a delta before its record is written: wait for the disk.
+  await waitFor(
+    async () => (await records()).length === known.size + UPLINK_DELTAS,
+    "every delta on disk at a target",
+  );
+  for (const key of await records()) {
     if (!known.has(key)) payload += (await targets[0]!.store.get(key))!.length;
   }
   return {

@@ -148,3 +148,34 @@ it("compaction deletes the log behind the checkpoint; records back after a crash
   await again.edit((doc) => doc.getArray("chat").push(["mine again"]));
   expect(sent.map((o) => decodeEnvelope(o.envelope).header.seq)).toEqual([1, 2]);
 });
+
+it("a batch whose write fails is shown but not taken: the resend is accepted, not dropped as a duplicate", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 5);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const files = await FileStore.open(dir);
+  let failNext = true;
+  // The disk fails once (full, unplugged): the write rejects.
+  const flaky: typeof files = Object.assign(Object.create(files), {
+    putMany: (entries: [string, Uint8Array][]) => {
+      if (!failNext) return files.putMany(entries);
+      failNext = false;
+      return Promise.reject(new Error("disk full"));
+    },
+  });
+  const receiver = await Space.open({
+    access: fixture.access(),
+    device: fixture.members[1]!,
+    backend: await ed25519(),
+    store: new EncryptedStore(flaky, STORAGE_KEY),
+    dispatch: async () => {},
+  });
+  await expect(receiver.receive(envelopes)).rejects.toThrow("disk full");
+  // Not acked, so the sender resends; the ledger did not move, so the resend is taken in.
+  await receiver.receive(envelopes);
+  expect(receiver.stats).toMatchObject({ accepted: 5, duplicates: 0 });
+  expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4]);
+  const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
+  expect(await store.list(`s/${receiver.id}/l/`)).toHaveLength(5);
+});

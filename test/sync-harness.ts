@@ -195,3 +195,12 @@ export async function openLinked(
 export async function queued(d: TestDevice): Promise<number> {
   return (await d.engine.outbox.list()).length + (await d.engine.directOutbox.list()).length;
 }
+
+/** The first broadcast record a device holds, once it is on disk: a real envelope to replay. */
+export async function firstLogRecord(d: TestDevice): Promise<Uint8Array> {
+  const prefix = `s/${d.space.id}/l/b`;
+  // The doc shows an envelope before its record is written; wait for the disk.
+  await waitFor(async () => (await d.store.list(prefix)).length > 0, "a log record on disk");
+  const [key] = await d.store.list(prefix);
+  return (await d.store.get(key!))!;
+}

@@ -10,7 +10,7 @@ import { ed25519 } from "../core/crypto/ed25519.js";
 import { HOSTILE_REJECTIONS, hostileEnvelopes } from "./hostile-envelopes.js";
 import { device, online, waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
-import { spaceFor, TestDevice, waitConverged } from "./sync-harness.js";
+import { firstLogRecord, spaceFor, TestDevice, waitConverged } from "./sync-harness.js";
 
 const relay = relayPerFile();
 
@@ -29,8 +29,7 @@ it("forged, non-member, viewer and replayed envelopes are refused and never appl
     await waitConverged([a, b], "a's real message at b");
 
     // A real envelope of a's, as anyone who saw it on the wire could keep it.
-    const [logKey] = await b.store.list(`s/${b.space.id}/l/b`);
-    const captured = (await b.store.get(logKey!))!;
+    const captured = await firstLogRecord(b);
 
     const { forged, fromOutsider, fromViewer, wrongKey } = await hostileEnvelopes({
       spaceId: fixture.spaceId,

@@ -7,7 +7,7 @@
  * measured from the bytes that actually left the sender.
  */
 import { afterAll, expect, it } from "vitest";
-import { fromHex } from "../core/crypto/bytes.js";
+import { fromHex, toHex } from "../core/crypto/bytes.js";
 import { DEFAULT_ROUTE_POLICY, type RoutePolicy } from "../core/sync/routing.js";
 import { encodeFrame } from "../core/wire/frame.js";
 import { LoopbackHub, LoopbackMesh, throttledConnect, Uplink } from "./loopback-mesh.js";
@@ -62,9 +62,14 @@ async function sender(policy: RoutePolicy) {
 async function measure(a: TestDevice, targets: TestDevice[], count: number) {
   const mesh = a.engine.directTransport(fromHex(a.space.id))!;
   const before = { direct: mesh.bytesSent, relay: a.engine.relay!.bytesSent };
-  const logKeys = async () => new Set(await targets[0]!.store.list(`s/${a.space.id}/l/b`));
-  const known = await logKeys();
+  // The sender's broadcast records at one target: one per chat message, once on disk.
+  const logKeys = async () =>
+    new Set(await targets[0]!.store.list(`s/${a.space.id}/l/b${toHex(a.keys.publicKey)}/`));
   const chatBefore = a.space.doc.getArray("chat").length;
+  const settled = async (n: number) =>
+    waitFor(async () => (await logKeys()).size === n, `${n} records at a target`, 30_000);
+  await settled(chatBefore);
+  const known = await logKeys();
   for (let i = 0; i < count; i++) {
     await a.space.edit((doc) => doc.getArray("chat").push([`${i}:${MESSAGE}`]));
   }
@@ -74,6 +79,7 @@ async function measure(a: TestDevice, targets: TestDevice[], count: number) {
     30_000,
   );
   await waitFor(async () => (await queued(a)) === 0, "the sender's outboxes to empty", 30_000);
+  await settled(chatBefore + count);
   const envelopes: Uint8Array[] = [];
   for (const key of await logKeys()) {
     if (!known.has(key)) envelopes.push((await targets[0]!.store.get(key))!);

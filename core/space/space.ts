@@ -42,6 +42,7 @@ import {
   encodeCheckpoint,
   encodeSyncAnswer,
   encodeSyncRequest,
+  type Floors,
   type SyncRequest,
 } from "./space-codecs.js";
 
@@ -92,6 +93,12 @@ type Events = {
 };
 
 const LOG = "l";
+
+/** What applying a payload leaves to do: a request to answer, floors to raise once on disk. */
+interface Applied {
+  request?: SyncRequest;
+  floors?: Floors;
+}
 /** Log records deleted per store call at compaction (one IndexedDB transaction each). */
 const DELETE_CHUNK = 1000;
 
@@ -248,21 +255,28 @@ export class Space extends ObservableV2<Events> {
     });
     if (accepted.length === 0) return;
 
-    // On disk before the doc and the ledger move: a crash here replays them at the next open.
-    await this.putRecords(accepted.map(({ decoded }) => decoded));
+    // Shown first, for latency: the doc may run ahead of the disk, since applying a Yjs
+    // update twice is harmless. The ledger moves only once the records are on disk, and
+    // nothing is acked before that, so a crash or a failed write means a resend, not a loss.
+    const applied: { decoded: DecodedEnvelope; result: Applied }[] = [];
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
     this.doc.transact(() => {
       for (const { decoded, payload } of accepted) {
-        const { header } = decoded;
-        const applied = this.apply(header.kind, payload, header.author);
-        if (!applied) continue;
-        this.ledger.take(header.author, streamOf(header.kind), header.seq);
-        this.stats.accepted++;
-        if (applied.request) {
-          requests.push({ author: header.author, stateVector: applied.request.stateVector });
+        const result = this.apply(decoded.header.kind, payload, decoded.header.author);
+        if (!result) continue;
+        applied.push({ decoded, result });
+        if (result.request) {
+          requests.push({ author: decoded.header.author, stateVector: result.request.stateVector });
         }
       }
     }, REMOTE);
+    await this.putRecords(applied.map(({ decoded }) => decoded));
+    for (const { decoded, result } of applied) {
+      const { header } = decoded;
+      this.ledger.take(header.author, streamOf(header.kind), header.seq);
+      for (const [a, floor] of result.floors ?? []) this.ledger.raiseFloor(a, floor);
+      this.stats.accepted++;
+    }
     this.emit("remoteChange", []);
     for (const { author, stateVector } of requests) await this.answer(author, stateVector);
     await this.maybeCompact();
@@ -270,19 +284,16 @@ export class Space extends ObservableV2<Events> {
 
   /**
    * Applies one opened payload; undefined (and reported) when it is
-   * malformed. A sync request comes back parsed, for answering.
+   * malformed. A sync request comes back parsed, for answering; a snapshot's
+   * floors come back for the ledger.
    */
-  private apply(
-    kind: EnvelopeKind,
-    payload: Uint8Array,
-    author: Uint8Array,
-  ): { request?: SyncRequest } | undefined {
+  private apply(kind: EnvelopeKind, payload: Uint8Array, author: Uint8Array): Applied | undefined {
     try {
       if (kind === EnvelopeKind.update) Y.applyUpdate(this.doc, payload, REMOTE);
       else if (kind === EnvelopeKind.snapshot) {
         const answer = decodeSyncAnswer(payload);
         Y.applyUpdate(this.doc, answer.update, REMOTE);
-        for (const [a, floor] of answer.floors) this.ledger.raiseFloor(a, floor);
+        return { floors: answer.floors };
       } else if (kind === EnvelopeKind.syncRequest) return { request: decodeSyncRequest(payload) };
       return {};
     } catch (err) {
