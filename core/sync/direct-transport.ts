@@ -11,7 +11,7 @@
 import type { ObservableV2 } from "lib0/observable";
 import type * as Y from "yjs";
 import { toHex } from "../crypto/bytes.js";
-import { EnvelopeLog } from "./envelope-log.js";
+import { CHUNK_BYTES, EnvelopeLog, MAX_CHUNKS } from "./envelope-log.js";
 import { newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import type { EnqueueOptions, TakeEnvelope, Transport } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
@@ -65,7 +65,7 @@ export class DirectTransport implements Transport {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
   /** Envelopes too large for the log; the engine routes those through the relay. */
-  static readonly maxEnvelopeBytes = 64 * 16 * 1024;
+  static readonly maxEnvelopeBytes = MAX_CHUNKS * CHUNK_BYTES;
 
   constructor(private readonly options: DirectTransportOptions) {
     this.now = options.now ?? Date.now;
@@ -74,11 +74,11 @@ export class DirectTransport implements Transport {
       options.device,
       {
         envelope: (id, bytes) => void this.onEnvelope(id, bytes),
-        ack: (id, device) => void this.onAck(id, device),
+        ack: (id, device) => this.settle(this.onAck(id, device)),
       },
       this.now,
     );
-    options.mesh.on("peers", () => void this.checkPending());
+    options.mesh.on("peers", () => this.settle(this.checkPending()));
   }
 
   get bytesSent(): number {
@@ -99,7 +99,7 @@ export class DirectTransport implements Transport {
     const ackTimeoutMs = this.options.ackTimeoutMs ?? 5000;
     this.timer ??= setInterval(
       () => {
-        void this.checkPending();
+        this.settle(this.checkPending());
         this.log.sweep(this.options.logTtlMs ?? 4 * ackTimeoutMs);
       },
       Math.max(25, ackTimeoutMs / 4),
@@ -138,6 +138,14 @@ export class DirectTransport implements Transport {
     }
     void this.measure(this.options.mesh.bytesSent - before);
     return { acked };
+  }
+
+  /**
+   * Bookkeeping that fails (the store, say) is not retried here: what it did
+   * not finish stays in the direct outbox, which goes to the relay next start.
+   */
+  private settle(work: Promise<void>): void {
+    work.catch(() => {});
   }
 
   private async measure(bytes: number): Promise<void> {

@@ -116,7 +116,9 @@ export class SyncEngine extends ObservableV2<Events> {
       this.relay.on("status", (status) => {
         this.emit("relayStatus", [status]);
         // Back online: ask for whatever was missed while away (or expired from the mailbox).
-        if (status === "online") for (const space of this.spaces.values()) void space.requestSync();
+        if (status === "online") {
+          for (const space of this.spaces.values()) void space.requestSync().catch(() => {});
+        }
       });
       this.relay.on("error", (err) => this.emit("error", [err]));
     }
@@ -202,7 +204,8 @@ export class SyncEngine extends ObservableV2<Events> {
     if (this.started) return;
     this.started = true;
     const since = Date.now();
-    void this.relayLeftovers(since);
+    // A store failure here leaves the leftovers for the next start; nothing is lost.
+    this.relayLeftovers(since).catch(() => {});
     for (const transport of this.direct.values()) transport.start();
     this.relay?.start();
     const timeout = this.options.gapTimeoutMs ?? 2000;

@@ -95,8 +95,9 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       this.countSends();
       this.changed();
     });
-    provider.awareness.on("change", () => void this.checkHellos());
-    void this.sayHello();
+    // Hellos that cannot be checked now are checked again on the next awareness change.
+    provider.awareness.on("change", () => void this.checkHellos().catch(() => {}));
+    void this.sayHello().catch(() => {});
     const timeout = this.options.connectTimeoutMs ?? 4000;
     const limit = timeout + Math.random() * timeout;
     this.watchdog = setInterval(() => {
