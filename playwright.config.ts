@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { chromiumPath } from "./test/e2e/browser.js";
+import { CHROMIUM_ARGS, chromiumPath } from "./test/e2e/browser.js";
 
 export default defineConfig({
   testDir: "test/e2e",
@@ -14,17 +14,7 @@ export default defineConfig({
     browserName: "chromium",
     launchOptions: {
       executablePath: chromiumPath(),
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        // mDNS-obfuscated host candidates cannot resolve without multicast.
-        "--disable-features=WebRtcHideLocalIpsWithMdns",
-      ],
+      args: CHROMIUM_ARGS,
     },
   },
 });

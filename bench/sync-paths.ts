@@ -8,15 +8,21 @@
  *     it shows) next to stock y-webrtc syncing a plaintext Y.Doc.
  */
 import { chromium, type Page } from "@playwright/test";
-import { fromHex, toHex } from "../core/crypto/bytes.js";
+import { toHex } from "../core/crypto/bytes.js";
 import type { RoutePolicy } from "../core/sync/routing.js";
-import { bundleForBrowser, chromiumPath } from "../test/e2e/browser.js";
+import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import { callPage, pageFiles } from "../test/e2e/page-api.js";
 import type { DeviceSetup, SyncPageApi } from "../test/e2e/pages/sync-page.js";
 import { serveStatic } from "../test/e2e/static-server.js";
 import { LoopbackHub } from "../test/loopback-mesh.js";
 import { removeDir, startRelayProcess, waitFor } from "../test/relay-harness.js";
-import { openLinked, queued, spaceFor, type TestDevice } from "../test/sync-harness.js";
+import {
+  openLinked,
+  queued,
+  sendAndCount,
+  spaceFor,
+  type TestDevice,
+} from "../test/sync-harness.js";
 import type { CatchUpApi, CatchUpInput } from "./pages/catchup-page.js";
 import { round } from "./timing.js";
 
@@ -57,7 +63,7 @@ async function uplinkRuns(relayUrl: string, textBytes: number) {
         (i) => (i === 0 ? { routePolicy } : {}),
       );
       try {
-        runs[name] = await sendAndCount(devices, textBytes);
+        runs[name] = await countPerDelta(devices, textBytes);
       } finally {
         for (const d of devices) {
           await d.stop();
@@ -72,7 +78,7 @@ async function uplinkRuns(relayUrl: string, textBytes: number) {
   };
 }
 
-async function sendAndCount([sender, ...targets]: TestDevice[], textBytes: number) {
+async function countPerDelta([sender, ...targets]: TestDevice[], textBytes: number) {
   await waitFor(() => sender!.engine.relay?.status === "online", "sender online");
   // Every device's greeting (sync requests and answers) done, so only the deltas are counted.
   const all = [sender!, ...targets];
@@ -81,37 +87,15 @@ async function sendAndCount([sender, ...targets]: TestDevice[], textBytes: numbe
     "greetings settled",
     60_000,
   );
-  const direct = sender!.engine.directTransport(fromHex(sender!.space.id))!;
-  const before = { direct: direct.bytesSent, relay: sender!.engine.relay!.bytesSent };
-  // The sender's broadcast records at one target: what its deltas weighed on the wire.
-  const records = () =>
-    targets[0]!.store.list(`s/${sender!.space.id}/l/b${toHex(sender!.keys.publicKey)}/`);
-  const known = new Set(await records());
-  for (let i = 0; i < UPLINK_DELTAS; i++) {
-    const text = `${i} ${"lorem ipsum ".repeat(Math.ceil(textBytes / 12))}`.slice(0, textBytes);
-    await sender!.space.edit((doc) => doc.getArray("chat").push([text]));
-  }
-  await waitFor(
-    () => targets.every((t) => t.space.doc.getArray("chat").length === UPLINK_DELTAS),
-    "every target to have every delta",
-    60_000,
+  const texts = Array.from({ length: UPLINK_DELTAS }, (_, i) =>
+    `${i} ${"lorem ipsum ".repeat(Math.ceil(textBytes / 12))}`.slice(0, textBytes),
   );
-  await waitFor(async () => (await queued(sender!)) === 0, "sender outboxes empty", 60_000);
-  const direct_ = (direct.bytesSent - before.direct) / UPLINK_DELTAS;
-  const relay_ = (sender!.engine.relay!.bytesSent - before.relay) / UPLINK_DELTAS;
-  let payload = 0;
-  // The doc shows a delta before its record is written: wait for the disk.
-  await waitFor(
-    async () => (await records()).length === known.size + UPLINK_DELTAS,
-    "every delta on disk at a target",
-  );
-  for (const key of await records()) {
-    if (!known.has(key)) payload += (await targets[0]!.store.get(key))!.length;
-  }
+  const sent = await sendAndCount(sender!, targets, texts);
+  const payload = sent.envelopes.reduce((n, e) => n + e.length, 0);
   return {
-    bytesPerDelta: round(direct_ + relay_, 1),
-    directBytesPerDelta: round(direct_, 1),
-    relayBytesPerDelta: round(relay_, 1),
+    bytesPerDelta: round((sent.direct + sent.relay) / UPLINK_DELTAS, 1),
+    directBytesPerDelta: round(sent.direct / UPLINK_DELTAS, 1),
+    relayBytesPerDelta: round(sent.relay / UPLINK_DELTAS, 1),
     payloadPerDelta: round(payload / UPLINK_DELTAS, 1),
   };
 }
@@ -129,7 +113,7 @@ async function withBrowser<T>(
 ): Promise<T> {
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
-    args: ["--no-sandbox", "--disable-gpu", "--disable-features=WebRtcHideLocalIpsWithMdns"],
+    args: CHROMIUM_ARGS,
   });
   const files = {};
   for (const [name, entry] of Object.entries(entries)) {

@@ -5,7 +5,7 @@
  */
 import nacl from "tweetnacl";
 import * as Y from "yjs";
-import { equalBytes, toHex } from "../core/crypto/bytes.js";
+import { equalBytes, fromHex, toHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
 import { type Role, StaticAccess } from "../core/space/access.js";
@@ -203,4 +203,44 @@ export async function firstLogRecord(d: TestDevice): Promise<Uint8Array> {
   await waitFor(async () => (await d.store.list(prefix)).length > 0, "a log record on disk");
   const [key] = await d.store.list(prefix);
   return (await d.store.get(key!))!;
+}
+
+/**
+ * Sends one chat message per text from `sender`, one after the other, and
+ * waits until every target shows them all, the sender's outboxes are empty
+ * and one target has them on disk. Returns the bytes the sender pushed into
+ * each path meanwhile and the envelopes as that target recorded them.
+ */
+export async function sendAndCount(sender: TestDevice, targets: TestDevice[], texts: string[]) {
+  const direct = sender.engine.directTransport(fromHex(sender.space.id))!;
+  const before = { direct: direct.bytesSent, relay: sender.engine.relay!.bytesSent };
+  // The sender's broadcast records at one target: one per chat message, once on disk.
+  const records = async () =>
+    new Set(
+      await targets[0]!.store.list(`s/${sender.space.id}/l/b${toHex(sender.keys.publicKey)}/`),
+    );
+  const chatBefore = sender.space.doc.getArray("chat").length;
+  const onDisk = (n: number) =>
+    waitFor(async () => (await records()).size === n, `${n} records at a target`, 60_000);
+  await onDisk(chatBefore);
+  const known = await records();
+  for (const text of texts) await sender.space.edit((doc) => doc.getArray("chat").push([text]));
+  const total = chatBefore + texts.length;
+  await waitFor(
+    () => targets.every((t) => t.space.doc.getArray("chat").length === total),
+    "every target to have every message",
+    60_000,
+  );
+  await waitFor(async () => (await queued(sender)) === 0, "the sender's outboxes to empty", 60_000);
+  // The doc shows a message before its record is written: wait for the disk.
+  await onDisk(total);
+  const envelopes: Uint8Array[] = [];
+  for (const key of await records()) {
+    if (!known.has(key)) envelopes.push((await targets[0]!.store.get(key))!);
+  }
+  return {
+    direct: direct.bytesSent - before.direct,
+    relay: sender.engine.relay!.bytesSent - before.relay,
+    envelopes,
+  };
 }

@@ -7,13 +7,13 @@
  * measured from the bytes that actually left the sender.
  */
 import { afterAll, expect, it } from "vitest";
-import { fromHex, toHex } from "../core/crypto/bytes.js";
+import { fromHex } from "../core/crypto/bytes.js";
 import { DEFAULT_ROUTE_POLICY, type RoutePolicy } from "../core/sync/routing.js";
 import { encodeFrame } from "../core/wire/frame.js";
 import { LoopbackHub, LoopbackMesh, throttledConnect, Uplink } from "./loopback-mesh.js";
 import { waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
-import { openLinked, queued, spaceFor, type TestDevice } from "./sync-harness.js";
+import { openLinked, queued, sendAndCount, spaceFor, type TestDevice } from "./sync-harness.js";
 
 const relay = relayPerFile();
 const TARGETS = 10;
@@ -58,37 +58,13 @@ async function sender(policy: RoutePolicy) {
   return { a, targets };
 }
 
-/** Sends `count` messages one after the other; returns the bytes that left and the envelopes sent. */
-async function measure(a: TestDevice, targets: TestDevice[], count: number) {
-  const mesh = a.engine.directTransport(fromHex(a.space.id))!;
-  const before = { direct: mesh.bytesSent, relay: a.engine.relay!.bytesSent };
-  // The sender's broadcast records at one target: one per chat message, once on disk.
-  const logKeys = async () =>
-    new Set(await targets[0]!.store.list(`s/${a.space.id}/l/b${toHex(a.keys.publicKey)}/`));
-  const chatBefore = a.space.doc.getArray("chat").length;
-  const settled = async (n: number) =>
-    waitFor(async () => (await logKeys()).size === n, `${n} records at a target`, 30_000);
-  await settled(chatBefore);
-  const known = await logKeys();
-  for (let i = 0; i < count; i++) {
-    await a.space.edit((doc) => doc.getArray("chat").push([`${i}:${MESSAGE}`]));
-  }
-  await waitFor(
-    () => targets.every((t) => t.space.doc.getArray("chat").length === chatBefore + count),
-    "every target to have every message",
-    30_000,
+/** Sends `count` messages of ~2 KB; returns the bytes that left and the envelopes sent. */
+function measure(a: TestDevice, targets: TestDevice[], count: number) {
+  return sendAndCount(
+    a,
+    targets,
+    Array.from({ length: count }, (_, i) => `${i}:${MESSAGE}`),
   );
-  await waitFor(async () => (await queued(a)) === 0, "the sender's outboxes to empty", 30_000);
-  await settled(chatBefore + count);
-  const envelopes: Uint8Array[] = [];
-  for (const key of await logKeys()) {
-    if (!known.has(key)) envelopes.push((await targets[0]!.store.get(key))!);
-  }
-  return {
-    direct: mesh.bytesSent - before.direct,
-    relay: a.engine.relay!.bytesSent - before.relay,
-    envelopes,
-  };
 }
 
 it("a slow uplink with 10 targets switches to relay fan-out and uploads ~1x instead of ~10x", async () => {

@@ -132,13 +132,6 @@ export class EnvelopeLog {
     for (const id of this.handed) if (!present.has(id)) this.forget(id);
   }
 
-  /** Envelope bytes the log holds now. */
-  get bytes(): number {
-    let total = 0;
-    for (const chunk of this.entries.values()) total += chunk.length;
-    return total;
-  }
-
   get size(): number {
     return new Set([...this.entries.keys()].map((key) => key.slice(0, 32))).size;
   }

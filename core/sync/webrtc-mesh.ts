@@ -79,10 +79,6 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     this.room = roomFor(options.access);
   }
 
-  get roomName(): string {
-    return this.room.name;
-  }
-
   start(): void {
     if (this.provider) return;
     const provider = new WebrtcProvider(this.room.name, this.doc, {

@@ -15,6 +15,19 @@ export function chromiumPath(): string {
   return path;
 }
 
+/** Launch flags for Debian's Chromium in tests and benches (no sandbox or GPU in CI). */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  // mDNS-obfuscated host candidates cannot resolve without multicast.
+  "--disable-features=WebRtcHideLocalIpsWithMdns",
+];
+
 /** Bundles a TypeScript entry for the browser and returns the script text. */
 export async function bundleForBrowser(entry: string): Promise<string> {
   const result = await build({
