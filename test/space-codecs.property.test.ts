@@ -1,6 +1,6 @@
 /**
  * The sync engine's decoders (sync request, sync answer, checkpoint, outbox
- * record) take bytes from the network and the disk: they round-trip what
+ * record, log record) take bytes from the network and the disk: they round-trip what
  * we write and throw only DecodeError on anything else. The seq ledger is
  * checked against a plain set model.
  */
@@ -10,9 +10,11 @@ import { toHex } from "../core/crypto/bytes.js";
 import { SeqLedger } from "../core/space/seq-ledger.js";
 import {
   decodeCheckpoint,
+  decodeLogRecord,
   decodeSyncAnswer,
   decodeSyncRequest,
   encodeCheckpoint,
+  encodeLogRecord,
   encodeSyncAnswer,
   encodeSyncRequest,
 } from "../core/space/space-codecs.js";
@@ -51,6 +53,7 @@ const decoders: [string, (b: Uint8Array) => unknown][] = [
   ["sync answer", decodeSyncAnswer],
   ["checkpoint", decodeCheckpoint],
   ["outbox record", (b) => decodeOutboxEntry(b, "00".repeat(16))],
+  ["log record", (b) => decodeLogRecord(b, 256)],
 ];
 
 describe("sync payload and record codecs", () => {
@@ -76,6 +79,18 @@ describe("sync payload and record codecs", () => {
       fc.property(outboxEntry, (e) => {
         expect(decodeOutboxEntry(encodeOutboxEntry(e), toHex(e.msgId))).toEqual(e);
       }),
+    );
+    fc.assert(
+      fc.property(fc.array(bytes, { maxLength: 6 }), (envelopes) => {
+        expect(decodeLogRecord(encodeLogRecord(envelopes), 200)).toEqual(envelopes);
+      }),
+    );
+  });
+
+  it("log record: an envelope over the limit is refused, not read", () => {
+    const record = encodeLogRecord([new Uint8Array(10), new Uint8Array(300)]);
+    expect(() => decodeLogRecord(record, 299)).toThrow(
+      expect.objectContaining({ code: "TOO_LARGE" }),
     );
   });
 

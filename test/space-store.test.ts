@@ -1,7 +1,8 @@
 /**
  * A space on disk: a damaged record is reported by name and skipped while
- * the rest of the space loads; a received batch is on disk, one record per
- * envelope, when `receive` resolves; a checkpoint replaces the log behind it
+ * the rest of the space loads; a received batch is on disk, one record
+ * holding its envelopes, when `receive` resolves; a checkpoint replaces the
+ * log behind it (once the space is quiet, or at once when the log is long)
  * and the space reopens from it with its writer chain intact, even when log
  * records it deleted come back (a delete lost in a crash).
  */
@@ -12,10 +13,11 @@ import { toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import type { Outgoing } from "../core/space/space.js";
 import { Space } from "../core/space/space.js";
+import { logPrefix, logRecord, readLog } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { decodeEnvelope } from "../core/wire/envelope.js";
-import { removeDir, tempDir } from "./relay-harness.js";
+import { removeDir, tempDir, waitFor } from "./relay-harness.js";
 import { spaceFor } from "./sync-harness.js";
 
 const dirs: string[] = [];
@@ -28,7 +30,7 @@ async function openSpace(
   dir: string,
   fixture: ReturnType<typeof spaceFor>,
   sent: Outgoing[] = [],
-  { member = 0, compactEvery = 1_000_000 } = {},
+  { member = 0, compactEvery = 1_000_000, compactIdleMs = 1000 } = {},
 ) {
   return Space.open({
     access: fixture.access(),
@@ -39,6 +41,7 @@ async function openSpace(
       sent.push(out);
     },
     compactEvery,
+    compactIdleMs,
   });
 }
 
@@ -59,12 +62,13 @@ it("a damaged log record is reported by key and skipped; the rest loads", async 
   const dir = tempDir("grove-space-");
   dirs.push(dir);
   const fixture = spaceFor(2);
-  const space = await openSpace(dir, fixture);
+  const sent: Outgoing[] = [];
+  const space = await openSpace(dir, fixture, sent);
   for (const text of ["one", "two", "three"]) {
     await space.edit((doc) => doc.getArray("chat").push([text]));
   }
-  // No close: as after a crash, the log is all there is.
-  const damagedKey = `s/${space.id}/l/b${toHex(fixture.members[0]!.publicKey)}/000000000002`;
+  // No close: as after a crash, the log is all there is. Own envelopes are one record each.
+  const [damagedKey] = logRecord(space.id, [sent[1]!.envelope]);
   const file = readdirSync(dir).find((n) => n.startsWith(recordName(damagedKey)))!;
   const bytes = readFileSync(join(dir, file));
   bytes[bytes.length - 5]! ^= 0xff;
@@ -89,7 +93,7 @@ it("a checkpoint replaces the log; reopened, the space keeps its content and seq
   for (let i = 0; i < 5; i++) await space.edit((doc) => doc.getArray("chat").push([i]));
   await space.close();
   const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
-  expect(await store.list(`s/${space.id}/l/`)).toEqual([]);
+  expect(await store.list(logPrefix(space.id))).toEqual([]);
 
   const again = await openSpace(dir, fixture, sent);
   expect(again.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4]);
@@ -98,7 +102,7 @@ it("a checkpoint replaces the log; reopened, the space keeps its content and seq
   expect(sent.map((o) => decodeEnvelope(o.envelope).header.seq)).toEqual([1, 2, 3, 4, 5, 6]);
 });
 
-it("a received batch is on disk, one record per envelope under its log key, once receive resolves", async () => {
+it("a received batch is on disk, one record holding its envelopes as they came, once receive resolves", async () => {
   const fixture = spaceFor(2);
   const envelopes = await authored(fixture, 30);
   const dir = tempDir("grove-space-");
@@ -108,12 +112,9 @@ it("a received batch is on disk, one record per envelope under its log key, once
 
   // Read behind the space's back, as the next open would.
   const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
-  const author = toHex(fixture.members[0]!.publicKey);
-  const keys = envelopes.map(
-    (_, i) => `s/${receiver.id}/l/b${author}/${String(i + 1).padStart(12, "0")}`,
-  );
-  expect(await store.list(`s/${receiver.id}/l/`)).toEqual(keys);
-  for (const [i, key] of keys.entries()) expect(await store.get(key)).toEqual(envelopes[i]);
+  const { records, corrupt } = await readLog(store, receiver.id);
+  expect(corrupt).toEqual([]);
+  expect(records).toEqual([{ key: logRecord(receiver.id, envelopes)[0], envelopes }]);
 });
 
 it("compaction deletes the log behind the checkpoint; records back after a crash are dropped as duplicates", async () => {
@@ -124,12 +125,20 @@ it("compaction deletes the log behind the checkpoint; records back after a crash
   const saved = tempDir("grove-space-saved-");
   dirs.push(saved);
   const sent: Outgoing[] = [];
-  const receiver = await openSpace(dir, fixture, sent, { member: 1, compactEvery: 20 });
+  const receiver = await openSpace(dir, fixture, sent, {
+    member: 1,
+    compactEvery: 20,
+    compactIdleMs: 50,
+  });
   await receiver.receive(envelopes.slice(0, 10));
   for (const name of readdirSync(dir)) copyFileSync(join(dir, name), join(saved, name));
   await receiver.receive(envelopes.slice(10));
   const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
-  expect(await store.list(`s/${receiver.id}/l/`)).toEqual([]);
+  // Due now, it waits for the space to be quiet.
+  await waitFor(
+    async () => (await store.list(logPrefix(receiver.id))).length === 0,
+    "a checkpoint",
+  );
   await receiver.edit((doc) => doc.getArray("chat").push(["mine"]));
   await receiver.close();
 
@@ -158,8 +167,8 @@ it("a batch whose write fails is shown but not taken: the resend is accepted, no
   let failNext = true;
   // The disk fails once (full, unplugged): the write rejects.
   const flaky: typeof files = Object.assign(Object.create(files), {
-    putMany: (entries: [string, Uint8Array][]) => {
-      if (!failNext) return files.putMany(entries);
+    put: (key: string, value: Uint8Array) => {
+      if (!failNext) return files.put(key, value);
       failNext = false;
       return Promise.reject(new Error("disk full"));
     },
@@ -177,5 +186,26 @@ it("a batch whose write fails is shown but not taken: the resend is accepted, no
   expect(receiver.stats).toMatchObject({ accepted: 5, duplicates: 0 });
   expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4]);
   const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
-  expect(await store.list(`s/${receiver.id}/l/`)).toHaveLength(5);
+  expect(await store.list(logPrefix(receiver.id))).toHaveLength(1);
+});
+
+it("a log far past its checkpoint size is checkpointed at once, without waiting for quiet", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 40);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  // 16 x compactEvery envelopes force it; a quiet period of an hour never comes here.
+  const receiver = await openSpace(dir, fixture, [], {
+    member: 1,
+    compactEvery: 2,
+    compactIdleMs: 3_600_000,
+  });
+  await receiver.receive(envelopes.slice(0, 20));
+  const store = new EncryptedStore(await FileStore.open(dir), STORAGE_KEY);
+  expect(await store.list(logPrefix(receiver.id))).toHaveLength(1);
+  await receiver.receive(envelopes.slice(20));
+  expect(await store.list(logPrefix(receiver.id))).toEqual([]);
+  await receiver.close();
+  const again = await openSpace(dir, fixture, [], { member: 1 });
+  expect(again.doc.getArray("chat").length).toBe(40);
 });

@@ -10,6 +10,7 @@ import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
 import { type Role, StaticAccess } from "../core/space/access.js";
 import type { Space } from "../core/space/space.js";
+import { loggedEnvelopes } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import {
@@ -18,6 +19,7 @@ import {
   type SyncEngineOptions,
 } from "../core/sync/sync-engine.js";
 import type { ConnectWebSocket } from "../core/sync/websocket.js";
+import { decodeEnvelope, streamOf } from "../core/wire/envelope.js";
 import { type LoopbackHub, LoopbackMesh } from "./loopback-mesh.js";
 import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
 
@@ -196,13 +198,20 @@ export async function queued(d: TestDevice): Promise<number> {
   return (await d.engine.outbox.list()).length + (await d.engine.directOutbox.list()).length;
 }
 
-/** The first broadcast record a device holds, once it is on disk: a real envelope to replay. */
+/** Broadcast envelopes a device has logged on disk (of one author, if named), in seq order. */
+export async function loggedBroadcasts(d: TestDevice, author?: Uint8Array): Promise<Uint8Array[]> {
+  const mine = (await loggedEnvelopes(d.store, d.space.id))
+    .map((bytes) => decodeEnvelope(bytes))
+    .filter(({ header }) => streamOf(header.kind) === "broadcast")
+    .filter(({ header }) => !author || equalBytes(header.author, author));
+  return mine.sort((a, b) => a.header.seq - b.header.seq).map((e) => e.bytes);
+}
+
+/** The first broadcast envelope a device holds, once it is on disk: a real envelope to replay. */
 export async function firstLogRecord(d: TestDevice): Promise<Uint8Array> {
-  const prefix = `s/${d.space.id}/l/b`;
   // The doc shows an envelope before its record is written; wait for the disk.
-  await waitFor(async () => (await d.store.list(prefix)).length > 0, "a log record on disk");
-  const [key] = await d.store.list(prefix);
-  return (await d.store.get(key!))!;
+  await waitFor(async () => (await loggedBroadcasts(d)).length > 0, "a log record on disk");
+  return (await loggedBroadcasts(d))[0]!;
 }
 
 /**
@@ -214,11 +223,9 @@ export async function firstLogRecord(d: TestDevice): Promise<Uint8Array> {
 export async function sendAndCount(sender: TestDevice, targets: TestDevice[], texts: string[]) {
   const direct = sender.engine.directTransport(fromHex(sender.space.id))!;
   const before = { direct: direct.bytesSent, relay: sender.engine.relay!.bytesSent };
-  // The sender's broadcast records at one target: one per chat message, once on disk.
+  // The sender's broadcast envelopes at one target: one per chat message, once on disk.
   const records = async () =>
-    new Set(
-      await targets[0]!.store.list(`s/${sender.space.id}/l/b${toHex(sender.keys.publicKey)}/`),
-    );
+    new Map((await loggedBroadcasts(targets[0]!, sender.keys.publicKey)).map((e) => [toHex(e), e]));
   const chatBefore = sender.space.doc.getArray("chat").length;
   const onDisk = (n: number) =>
     waitFor(async () => (await records()).size === n, `${n} records at a target`, 60_000);
@@ -235,9 +242,7 @@ export async function sendAndCount(sender: TestDevice, targets: TestDevice[], te
   // The doc shows a message before its record is written: wait for the disk.
   await onDisk(total);
   const envelopes: Uint8Array[] = [];
-  for (const key of await records()) {
-    if (!known.has(key)) envelopes.push((await targets[0]!.store.get(key))!);
-  }
+  for (const [hex, envelope] of await records()) if (!known.has(hex)) envelopes.push(envelope);
   return {
     direct: direct.bytesSent - before.direct,
     relay: sender.engine.relay!.bytesSent - before.relay,

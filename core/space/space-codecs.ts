@@ -11,6 +11,7 @@
  *   Checkpoint:  u8 version, varbytes doc, 2 x writer (varuint seq, bytes32 hash),
  *                varuint count, count x (bytes32 author, u8 stream, varuint floor,
  *                varuint n, n x varuint seq)
+ *   LogRecord:   u8 version, varuint count, count x varbytes envelope
  */
 import * as encoding from "lib0/encoding";
 import { fromHex, toHex } from "../crypto/bytes.js";
@@ -123,6 +124,27 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       ledger.push({ author, stream: streamByte === 0 ? "broadcast" : "addressed", floor, above });
     }
     return { doc: doc.slice(), writers, ledger };
+  });
+}
+
+/** The envelopes of one received batch, exactly as they arrived, stored as one record. */
+export function encodeLogRecord(envelopes: Uint8Array[]): Uint8Array {
+  return encodeWith((e) => {
+    encoding.writeUint8(e, VERSION);
+    encoding.writeVarUint(e, envelopes.length);
+    for (const envelope of envelopes) encoding.writeVarUint8Array(e, envelope);
+  });
+}
+
+/** The envelopes of a log record; views into `bytes`, not copies. */
+export function decodeLogRecord(bytes: Uint8Array, maxEnvelopeBytes: number): Uint8Array[] {
+  return decodeStrict(bytes, (r) => {
+    readVersion(r);
+    // Each envelope takes at least its length byte, so the count cannot outrun the input.
+    const count = r.varUint("envelope count", r.remaining);
+    const envelopes: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) envelopes.push(r.varBytes("envelope", maxEnvelopeBytes));
+    return envelopes;
   });
 }
 

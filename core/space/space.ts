@@ -7,13 +7,13 @@
  * (signature or hash chain, member and role, seq) before their update
  * touches the doc; rejects are counted by reason and reported, never applied.
  *
- * On disk every accepted envelope is one record, the same bytes as on the
- * wire; the records of one received batch are written together (one
- * `putMany`), and `receive` resolves only once they are durable, so nothing
- * is acked before it is on disk. Every `compactEvery` records the doc is
- * checkpointed and the records behind it are deleted, so the log does not
- * grow without bound. Those deletes need not survive a crash: a record back
- * after one is behind the checkpoint, and the ledger drops it as a duplicate.
+ * On disk the accepted envelopes of one received batch are one log record,
+ * the same bytes as on the wire (space-log.ts), and `receive` resolves only
+ * once it is durable, so nothing is acked before it is on disk. Every
+ * `compactEvery` envelopes the doc is checkpointed and the records behind it
+ * are deleted, so the log does not grow without bound. Those deletes need not
+ * survive a crash: a record back after one is behind the checkpoint, and the
+ * ledger drops its envelopes as duplicates.
  */
 import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
@@ -24,7 +24,7 @@ import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
 import { CryptoError } from "../crypto/errors.js";
 import { openBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
-import { type Store, StoreError } from "../store/store.js";
+import type { Store, StoreError } from "../store/store.js";
 import {
   type DecodedEnvelope,
   decodeEnvelope,
@@ -45,6 +45,7 @@ import {
   type Floors,
   type SyncRequest,
 } from "./space-codecs.js";
+import { asCorrupt, logPrefix, logRecord, readLog } from "./space-log.js";
 
 /** Transaction origin of updates that came from envelopes (not sealed again). */
 export const REMOTE = Symbol("remote");
@@ -72,8 +73,18 @@ export interface SpaceOptions {
   batchMs?: number;
   /** Longest a typing batch is held, however fast the typing (ms). */
   maxBatchMs?: number;
-  /** Checkpoint the doc after this many envelope records. */
+  /**
+   * Checkpoint the doc after at least this many logged envelopes, once they
+   * also outweigh the last checkpoint (so checkpointing a large doc stays
+   * rare: its cost is spread over as many bytes of log).
+   */
   compactEvery?: number;
+  /**
+   * A due checkpoint waits until the space has been quiet this long (ms), so
+   * a catch-up is not slowed by re-encoding the doc again and again. Past
+   * COMPACT_FORCE_FACTOR x compactEvery it runs at once.
+   */
+  compactIdleMs?: number;
 }
 
 export type RejectReason = CryptoError["code"] | DecodeError["code"] | "BAD_PAYLOAD";
@@ -90,9 +101,9 @@ type Events = {
   rejected: (error: CryptoError | DecodeError, author: Uint8Array | undefined) => void;
   /** The doc changed because of remote envelopes. */
   remoteChange: () => void;
+  /** A background checkpoint failed; the log stays and the next one tries again. */
+  compactionFailed: (error: unknown) => void;
 };
-
-const LOG = "l";
 
 /** What applying a payload leaves to do: a request to answer, floors to raise once on disk. */
 interface Applied {
@@ -101,6 +112,8 @@ interface Applied {
 }
 /** Log records deleted per store call at compaction (one IndexedDB transaction each). */
 const DELETE_CHUNK = 1000;
+/** A log this many times `compactEvery` is checkpointed even while envelopes keep coming. */
+const COMPACT_FORCE_FACTOR = 16;
 
 export class Space extends ObservableV2<Events> {
   readonly doc = new Y.Doc();
@@ -114,15 +127,20 @@ export class Space extends ObservableV2<Events> {
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
   private batchStarted = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Envelopes logged since the last checkpoint, and their bytes. */
   private records = 0;
+  private loggedBytes = 0;
+  private checkpointBytes = 0;
+  private compactTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private readonly onLocalUpdate = (update: Uint8Array, origin: unknown) => {
+    if (origin !== REMOTE) this.pending.push(update);
+  };
 
   private constructor(private readonly options: SpaceOptions) {
     super();
     this.id = toHex(options.access.spaceId);
-    this.doc.on("update", (update: Uint8Array, origin: unknown) => {
-      if (origin !== REMOTE) this.pending.push(update);
-    });
+    this.doc.on("update", this.onLocalUpdate);
   }
 
   static async open(options: SpaceOptions): Promise<Space> {
@@ -184,10 +202,26 @@ export class Space extends ObservableV2<Events> {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    clearTimeout(this.compactTimer);
     await this.flush();
     await this.serial(() => this.checkpoint());
     this.closed = true;
     this.doc.destroy();
+  }
+
+  /**
+   * Applies remote changes in one transaction. Yjs encodes every transaction
+   * for its "update" listeners, and only local edits need that (to be sealed),
+   * so the listener is off meanwhile: re-encoding a caught-up batch cost
+   * about as much as applying it.
+   */
+  private applyRemote(apply: () => void): void {
+    this.doc.off("update", this.onLocalUpdate);
+    try {
+      this.doc.transact(apply, REMOTE);
+    } finally {
+      this.doc.on("update", this.onLocalUpdate);
+    }
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
@@ -210,8 +244,10 @@ export class Space extends ObservableV2<Events> {
     // Queued first, then logged: a crash in between is healed from `unsent` at the next open.
     await this.options.dispatch({ envelope, kind, ...(to ? { to } : {}) });
     const seq = this.writers[stream].current.seq;
-    await this.putRecord(stream, this.options.device.publicKey, seq, envelope);
+    await this.options.store.put(...logRecord(this.id, [envelope]));
+    this.logged([envelope]);
     this.ledger.take(this.options.device.publicKey, stream, seq);
+    await this.maybeCompact();
   }
 
   private async take(envelopes: Uint8Array[]): Promise<void> {
@@ -260,7 +296,7 @@ export class Space extends ObservableV2<Events> {
     // nothing is acked before that, so a crash or a failed write means a resend, not a loss.
     const applied: { decoded: DecodedEnvelope; result: Applied }[] = [];
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
-    this.doc.transact(() => {
+    this.applyRemote(() => {
       for (const { decoded, payload } of accepted) {
         const result = this.apply(decoded.header.kind, payload, decoded.header.author);
         if (!result) continue;
@@ -269,7 +305,7 @@ export class Space extends ObservableV2<Events> {
           requests.push({ author: decoded.header.author, stateVector: result.request.stateVector });
         }
       }
-    }, REMOTE);
+    });
     await this.putRecords(applied.map(({ decoded }) => decoded));
     for (const { decoded, result } of applied) {
       const { header } = decoded;
@@ -337,45 +373,51 @@ export class Space extends ObservableV2<Events> {
     this.emit("rejected", [error, author]);
   }
 
-  private recordKey(stream: EnvelopeStream, author: Uint8Array, seq: number): string {
-    const s = stream === "broadcast" ? "b" : "a";
-    return `s/${this.id}/${LOG}/${s}${toHex(author)}/${String(seq).padStart(12, "0")}`;
-  }
-
-  private async putRecord(
-    stream: EnvelopeStream,
-    author: Uint8Array,
-    seq: number,
-    envelope: Uint8Array,
-  ): Promise<void> {
-    await this.options.store.put(this.recordKey(stream, author, seq), envelope);
-    this.records++;
-  }
-
-  /** Records a batch of envelopes with one store write; each record stands alone. */
+  /** Logs envelopes as one record: one sealed value and one durable write. */
   private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
-    await this.options.store.putMany(
-      envelopes.map(({ header, bytes }): [string, Uint8Array] => [
-        this.recordKey(streamOf(header.kind), header.author, header.seq),
-        bytes,
-      ]),
-    );
-    this.records += envelopes.length;
+    const bytes = envelopes.map((e) => e.bytes);
+    await this.options.store.put(...logRecord(this.id, bytes));
+    this.logged(bytes);
   }
 
+  private logged(envelopes: Uint8Array[]): void {
+    this.records += envelopes.length;
+    for (const e of envelopes) this.loggedBytes += e.length;
+  }
+
+  /** Due once the log holds enough envelopes and outweighs the last checkpoint. */
+  private compactionDue(): boolean {
+    return (
+      this.records >= (this.options.compactEvery ?? 1000) &&
+      this.loggedBytes >= this.checkpointBytes
+    );
+  }
+
+  /** Checkpoints now if the log is long; otherwise once the space goes quiet. */
   private async maybeCompact(): Promise<void> {
-    if (this.records >= (this.options.compactEvery ?? 1000)) await this.checkpoint();
+    clearTimeout(this.compactTimer);
+    if (!this.compactionDue()) return;
+    if (this.records >= COMPACT_FORCE_FACTOR * (this.options.compactEvery ?? 1000)) {
+      await this.checkpoint();
+      return;
+    }
+    this.compactTimer = setTimeout(() => {
+      this.serial(async () => {
+        if (!this.closed && this.compactionDue()) await this.checkpoint();
+      }).catch((err) => this.emit("compactionFailed", [err]));
+    }, this.options.compactIdleMs ?? 1000);
   }
 
   /** Writes the doc, writer and ledger state as one record, then drops the log behind it. */
   private async checkpoint(): Promise<void> {
     const { store } = this.options;
-    const logged = await store.list(`s/${this.id}/${LOG}/`);
+    const logged = await store.list(logPrefix(this.id));
+    const doc = Y.encodeStateAsUpdate(this.doc);
     await store.put(
       `s/${this.id}/checkpoint`,
       encodeCheckpoint({
-        doc: Y.encodeStateAsUpdate(this.doc),
+        doc,
         writers: {
           broadcast: this.writers.broadcast.current,
           addressed: this.writers.addressed.current,
@@ -387,6 +429,8 @@ export class Space extends ObservableV2<Events> {
       await store.deleteMany(logged.slice(i, i + DELETE_CHUNK));
     }
     this.records = 0;
+    this.loggedBytes = 0;
+    this.checkpointBytes = doc.length;
   }
 
   private async load(): Promise<void> {
@@ -402,26 +446,37 @@ export class Space extends ObservableV2<Events> {
 
     const checkpoint = await this.readRecord(`s/${this.id}/checkpoint`, decodeCheckpoint);
     if (checkpoint) {
-      Y.applyUpdate(this.doc, checkpoint.doc, REMOTE);
+      this.applyRemote(() => Y.applyUpdate(this.doc, checkpoint.doc, REMOTE));
+      this.checkpointBytes = checkpoint.doc.length;
       this.ledger = SeqLedger.restore(checkpoint.ledger);
       raise("broadcast", checkpoint.writers.broadcast);
       raise("addressed", checkpoint.writers.addressed);
     }
 
     const logged: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
-    for (const key of await store.list(`s/${this.id}/${LOG}/`)) {
-      // Verified when it arrived and authenticated by the store since: only decrypted here.
-      const entry = await this.readRecord(key, (bytes) => this.openLocal(bytes));
-      if (entry) logged.push(entry);
+    const { records, corrupt } = await readLog(store, this.id);
+    this.corruptRecords.push(...corrupt);
+    for (const { key, envelopes } of records) {
+      let damaged: StoreError | undefined;
+      for (const bytes of envelopes) {
+        // Verified when it arrived and authenticated by the store since: only decrypted here.
+        try {
+          logged.push(this.openLocal(bytes));
+        } catch (err) {
+          damaged ??= asCorrupt(err, key);
+          if (!damaged) throw err;
+        }
+      }
+      if (damaged) this.corruptRecords.push(damaged);
     }
-    this.records = logged.length;
+    this.logged(logged.map((e) => e.decoded.bytes));
     // Own envelopes that were queued but not logged before a crash.
     const loggedIds = new Set(logged.map((e) => toHex(envelopeHash(e.decoded.bytes))));
     const unsent = (this.options.unsent ?? [])
       .filter((bytes) => !loggedIds.has(toHex(envelopeHash(bytes))))
       .map((bytes) => this.openLocal(bytes));
 
-    this.doc.transact(() => {
+    this.applyRemote(() => {
       for (const { decoded, payload } of [...logged, ...unsent]) {
         const { header } = decoded;
         const stream = streamOf(header.kind);
@@ -433,7 +488,7 @@ export class Space extends ObservableV2<Events> {
           this.apply(header.kind, payload, header.author);
         }
       }
-    }, REMOTE);
+    });
     await this.putRecords(unsent.map(({ decoded }) => decoded));
 
     this.writers = {
@@ -470,17 +525,10 @@ export class Space extends ObservableV2<Events> {
       const bytes = await this.options.store.get(key);
       return bytes ? decode(bytes) : undefined;
     } catch (err) {
-      if (err instanceof StoreError && err.code === "CORRUPT_RECORD") {
-        this.corruptRecords.push(err);
-        return undefined;
-      }
-      if (err instanceof DecodeError || err instanceof CryptoError) {
-        this.corruptRecords.push(
-          new StoreError("CORRUPT_RECORD", `record ${key} does not open: ${err.message}`, key),
-        );
-        return undefined;
-      }
-      throw err;
+      const damaged = asCorrupt(err, key);
+      if (!damaged) throw err;
+      this.corruptRecords.push(damaged);
+      return undefined;
     }
   }
 }

@@ -8,11 +8,13 @@ import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
 import { type Role, StaticAccess } from "../../../core/space/access.js";
 import type { Space } from "../../../core/space/space.js";
+import { loggedEnvelopes } from "../../../core/space/space-log.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { IdbStore } from "../../../core/store/idb-store.js";
 import { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
+import { decodeEnvelope, streamOf } from "../../../core/wire/envelope.js";
 
 export interface DeviceSetup {
   relayUrl: string;
@@ -90,8 +92,13 @@ const api = {
   },
   /** The first envelope this device wrote, as anyone who saw it could keep it. */
   async ownFirstEnvelope() {
-    const [key] = await store.list(`s/${space.id}/l/b${me}/`);
-    return toHex((await store.get(key!))!);
+    const first = (await loggedEnvelopes(store, space.id))
+      .map((bytes) => decodeEnvelope(bytes))
+      .find(
+        ({ header }) =>
+          toHex(header.author) === me && streamOf(header.kind) === "broadcast" && header.seq === 1,
+      );
+    return toHex(first!.bytes);
   },
   /** Writes envelopes into this device's envelope log, as a rogue member could. */
   inject(envelopes: string[]) {
