@@ -388,7 +388,7 @@ function variants(): Variant[] {
   return [
     {
       name: "file",
-      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; per record: temp file, fsync, rename; per batch: one dir fsync)`,
+      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; per log record, i.e. per batch: temp file, fsync, rename, dir fsync)`,
       runs: 1,
       sealed: true,
       async open() {
@@ -561,7 +561,7 @@ export async function runSyncBench() {
     webrtcLatency: await webrtcLatency(),
     notes: [
       `Ed25519 backend: ${backend.name}.`,
-      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH} (verify by hash chain, decrypt, record, apply, compaction every 1,000 records); file: one run, memory: best of 3.`,
+      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH} (verify by hash chain, decrypt, apply, one log record per batch; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); file: one run, memory: best of 3.`,
       "rawMs: Y.applyUpdate of the same plaintext updates, one by one, into a fresh Y.Doc (best of 5); rawBatchedMs: the same inside one transaction per batch, as Space applies them.",
       "Receiver and raw docs are both checked to equal the authors' content. ratioToRaw = groveMs / rawMs (goal: under 3).",
       "storeOps counts what reaches the store backend (under EncryptedStore); wallMs is time with at least one call of that kind pending.",
