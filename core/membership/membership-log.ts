@@ -1,0 +1,179 @@
+/**
+ * A space's membership log on one device: the signed ops it holds, checked
+ * as they arrive (signature, certificate, invite proof), held back while a
+ * parent is missing, and resolved into who is in the space (resolve.ts).
+ *
+ * Ops arrive in any order and any number of times; the state depends only
+ * on the set of ops held, so every device holding the same ops agrees.
+ */
+import { equalBytes, fromHex, toHex } from "../crypto/bytes.js";
+import type { Ed25519Backend } from "../crypto/ed25519.js";
+import { hash32 } from "../crypto/hash.js";
+import type { SigningKeyPair } from "../crypto/identity.js";
+import { verifyCertificate } from "../crypto/identity.js";
+import { DecodeError } from "../wire/errors.js";
+import { MembershipError } from "./errors.js";
+import {
+  type Action,
+  decodeOpBody,
+  decodeSignedOp,
+  encodeOpBody,
+  encodeSignedOp,
+  joinProofMessage,
+  type OpBody,
+  opSigningMessage,
+} from "./ops.js";
+import { type MembershipState, resolveMembership, type VerifiedOp } from "./resolve.js";
+
+export type AddResult =
+  | { status: "accepted" | "duplicate" | "waiting"; id: string }
+  | { status: "rejected"; id?: string; error: MembershipError | DecodeError };
+
+export class MembershipLog {
+  private readonly held = new Map<string, { op: VerifiedOp; bytes: Uint8Array }>();
+  /** Checked ops whose parents have not all arrived. */
+  private readonly waiting = new Map<string, { op: VerifiedOp; bytes: Uint8Array }>();
+  /** Ops refused before resolution (a join whose invite proof fails). */
+  private readonly refused = new Map<string, MembershipError>();
+  private resolved: MembershipState = resolveMembership([]);
+
+  constructor(
+    readonly spaceId: Uint8Array,
+    private readonly backend: Ed25519Backend,
+  ) {}
+
+  get state(): MembershipState {
+    return this.resolved;
+  }
+
+  /** Ids of the ops no held op names as parent: what a new op should name. */
+  heads(): Uint8Array[] {
+    const named = new Set<string>();
+    for (const { op } of this.held.values()) {
+      for (const p of op.body.parents) named.add(toHex(p));
+    }
+    return [...this.held.keys()].filter((id) => !named.has(id)).map(fromHex);
+  }
+
+  /** Every op held, encoded: what a peer that lacks some is sent. */
+  encodedOps(): Uint8Array[] {
+    return [...this.held.values()].map((h) => h.bytes);
+  }
+
+  /** The verdict on one op once resolved. */
+  verdict(id: string): "accepted" | "waiting" | MembershipError | undefined {
+    if (this.waiting.has(id)) return "waiting";
+    const refused = this.refused.get(id);
+    if (refused) return refused;
+    if (this.resolved.accepted.has(id)) return "accepted";
+    return this.resolved.rejected.get(id);
+  }
+
+  /** Takes one signed op from anywhere; never throws for bad input. */
+  add(bytes: Uint8Array): Promise<AddResult> {
+    // One at a time: promotion walks the waiting ops across awaits.
+    const run = this.queue.then(() => this.take(bytes));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private async take(bytes: Uint8Array): Promise<AddResult> {
+    let op: VerifiedOp;
+    try {
+      op = await this.check(bytes);
+    } catch (err) {
+      if (err instanceof MembershipError || err instanceof DecodeError) {
+        return { status: "rejected", error: err };
+      }
+      throw err;
+    }
+    if (this.held.has(op.id) || this.waiting.has(op.id)) return { status: "duplicate", id: op.id };
+    const refused = this.refused.get(op.id);
+    if (refused) return { status: "rejected", id: op.id, error: refused };
+    this.waiting.set(op.id, { op, bytes });
+    await this.promote();
+    const verdict = this.verdict(op.id);
+    if (verdict === "accepted" || verdict === "waiting") return { status: verdict, id: op.id };
+    return { status: "rejected", id: op.id, error: verdict! };
+  }
+
+  /** Signs and takes an op of this device's. */
+  async author(device: SigningKeyPair, action: Action, time = Date.now()): Promise<Uint8Array> {
+    const body = encodeOpBody({ spaceId: this.spaceId, parents: this.heads(), time, action });
+    const signature = await this.backend.sign(device.secretKey, opSigningMessage(body));
+    const bytes = encodeSignedOp({ body, signer: device.publicKey, signature });
+    const result = await this.add(bytes);
+    if (result.status === "rejected") throw result.error;
+    return bytes;
+  }
+
+  private async check(bytes: Uint8Array): Promise<VerifiedOp> {
+    const signed = decodeSignedOp(bytes);
+    const body: OpBody = decodeOpBody(signed.body);
+    if (!equalBytes(body.spaceId, this.spaceId)) {
+      throw new MembershipError("WRONG_SPACE", "the op belongs to another space");
+    }
+    const ok = await this.backend.verify(
+      signed.signer,
+      opSigningMessage(signed.body),
+      signed.signature,
+    );
+    if (!ok) throw new MembershipError("BAD_SIGNATURE", "the op's signature is invalid");
+    const a = body.action;
+    if (a.type === "create" || a.type === "join" || a.type === "addDevice") {
+      try {
+        await verifyCertificate(this.backend, a.cert);
+      } catch {
+        throw new MembershipError("BAD_CERTIFICATE", "the device certificate does not verify");
+      }
+    }
+    if (
+      (a.type === "create" || a.type === "join") &&
+      !equalBytes(a.cert.deviceSign, signed.signer)
+    ) {
+      throw new MembershipError("BAD_CERTIFICATE", "signed by another device than it certifies");
+    }
+    return { id: toHex(hash32(signed.body)), body, signer: toHex(signed.signer) };
+  }
+
+  /**
+   * Moves every waiting op whose parents are all held into the log, then
+   * resolves. A join also waits for its invite op, whose key its proof is
+   * checked against; a join with a bad proof is refused and not kept.
+   */
+  private async promote(): Promise<void> {
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (const [id, entry] of this.waiting) {
+        const a = entry.op.body.action;
+        const invite = a.type === "join" ? this.held.get(toHex(a.invite)) : undefined;
+        if (!entry.op.body.parents.every((p) => this.held.has(toHex(p)))) continue;
+        if (a.type === "join" && !invite) continue;
+        this.waiting.delete(id);
+        moved = true;
+        if (a.type === "join" && !(await this.proofHolds(a, invite!.op))) {
+          this.refused.set(
+            id,
+            new MembershipError("BAD_INVITE_PROOF", "the join is not signed by the invite's key"),
+          );
+          continue;
+        }
+        this.held.set(id, entry);
+      }
+    }
+    this.resolved = resolveMembership([...this.held.values()].map((h) => h.op));
+  }
+
+  private async proofHolds(
+    join: Extract<Action, { type: "join" }>,
+    inviteOp: VerifiedOp,
+  ): Promise<boolean> {
+    const invite = inviteOp.body.action;
+    if (invite.type !== "invite") return false;
+    const message = joinProofMessage(this.spaceId, join.invite, join.cert);
+    return this.backend.verify(invite.inviteSign, message, join.proof);
+  }
+}

@@ -1,0 +1,377 @@
+/**
+ * The membership log on its own: roles, invites (open and confirmed),
+ * removal with key rotation, concurrent ops resolved the same way on every
+ * device (including 30 seeded random schedules), and every kind of bad op
+ * refused with its own error code. Real signatures and key boxes throughout.
+ */
+import fc from "fast-check";
+import nacl from "tweetnacl";
+import { describe, expect, it } from "vitest";
+import { toHex } from "../core/crypto/bytes.js";
+import { ed25519 } from "../core/crypto/ed25519.js";
+import { hash32 } from "../core/crypto/hash.js";
+import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/crypto/identity.js";
+import { newEpochKey } from "../core/crypto/key-box.js";
+import { reachableKeys, sealPrevious, sealToAll } from "../core/membership/epoch-keys.js";
+import { MembershipLog } from "../core/membership/membership-log.js";
+import {
+  decodeOpBody,
+  decodeSignedOp,
+  encodeOpBody,
+  encodeSignedOp,
+  joinProofMessage,
+  opSigningMessage,
+} from "../core/membership/ops.js";
+import type { Role } from "../core/space/access.js";
+import { DecodeError } from "../core/wire/errors.js";
+import { seededRandom } from "./faulty-socket.js";
+
+const backend = await ed25519();
+const HOUR = 3_600_000;
+
+async function person(name: string) {
+  const user = generateUserKeys();
+  const device = generateDeviceKeys();
+  const cert = await certifyDevice(backend, user, device, `${name}'s laptop`, 1);
+  return { name, user, device, cert, id: toHex(user.sign.publicKey) };
+}
+type Person = Awaited<ReturnType<typeof person>>;
+
+/** A space created by `owner`, and a way to open more replicas of its log. */
+async function space(owner: Person) {
+  const spaceId = nacl.randomBytes(16);
+  const key = newEpochKey();
+  const log = new MembershipLog(spaceId, backend);
+  await log.author(owner.device.sign, {
+    type: "create",
+    cert: owner.cert,
+    name: owner.name,
+    boxes: sealToAll(key, [owner.device.box.publicKey]),
+  });
+  return { spaceId, key, log };
+}
+
+/** Copies every op one log holds into another (both ways = a full sync). */
+async function sync(from: MembershipLog, to: MembershipLog) {
+  for (const op of from.encodedOps()) await to.add(op);
+}
+
+function replica(log: MembershipLog) {
+  return new MembershipLog(log.spaceId, backend);
+}
+
+async function invite(
+  log: MembershipLog,
+  by: Person,
+  key: Uint8Array,
+  opts: { role?: Role; mode?: "open" | "confirmed"; expiresAt?: number; oneTime?: boolean } = {},
+) {
+  const sign = nacl.sign.keyPair();
+  const box = nacl.box.keyPair();
+  const bytes = await log.author(by.device.sign, {
+    type: "invite",
+    inviteSign: sign.publicKey,
+    inviteBox: box.publicKey,
+    role: opts.role ?? "member",
+    mode: opts.mode ?? "open",
+    expiresAt: opts.expiresAt ?? Date.now() + HOUR,
+    oneTime: opts.oneTime ?? true,
+    keyBox: sealToAll(key, [box.publicKey])[0]!.box,
+  });
+  return { id: opId(bytes), sign, box };
+}
+
+/** An op's id: the hash of its body, as the log computes it. */
+function opId(bytes: Uint8Array): Uint8Array {
+  return hash32(decodeSignedOp(bytes).body);
+}
+
+async function join(
+  log: MembershipLog,
+  who: Person,
+  inv: { id: Uint8Array; sign: nacl.SignKeyPair },
+  time = Date.now(),
+) {
+  const proof = await backend.sign(
+    inv.sign.secretKey,
+    joinProofMessage(log.spaceId, inv.id, who.cert),
+  );
+  const body = {
+    type: "join" as const,
+    invite: inv.id,
+    cert: who.cert,
+    name: who.name,
+    proof,
+  };
+  return log.add(await signed(log, who, body, time));
+}
+
+/** An op signed by `who`, not yet added anywhere. */
+async function signed(
+  log: MembershipLog,
+  who: Person,
+  action: Parameters<MembershipLog["author"]>[1],
+  time = Date.now(),
+) {
+  const body = encodeOpBody({ spaceId: log.spaceId, parents: log.heads(), time, action });
+  const signature = await backend.sign(who.device.sign.secretKey, opSigningMessage(body));
+  return encodeSignedOp({ body, signer: who.device.sign.publicKey, signature });
+}
+
+function rotation(previous: Uint8Array, to: Uint8Array[]) {
+  const next = newEpochKey();
+  return { next, rotation: { boxes: sealToAll(next, to), previous: sealPrevious(previous, next) } };
+}
+
+describe("membership log", () => {
+  it("an open invite lets its holder in at once, with the invite's role", async () => {
+    const [a, b] = await Promise.all([person("Ann"), person("Bob")]);
+    const { log, key } = await space(a);
+    const inv = await invite(log, a, key, { role: "member" });
+    const result = await join(log, b, inv);
+    expect(result.status).toBe("accepted");
+    expect(log.state.members.get(b.id)?.role).toBe("member");
+    expect(log.state.devices.get(toHex(b.device.sign.publicKey))).toBe(b.id);
+  });
+
+  it("a confirmed invite keeps the joiner out until a manager confirms", async () => {
+    const [a, b] = await Promise.all([person("Ann"), person("Bob")]);
+    const { log, key } = await space(a);
+    const inv = await invite(log, a, key, { mode: "confirmed" });
+    const joined = await join(log, b, inv);
+    expect(joined.status).toBe("accepted");
+    expect(log.state.members.has(b.id)).toBe(false);
+    const [pending] = [...log.state.pending.values()];
+    expect(pending?.name).toBe("Bob");
+    await log.author(a.device.sign, {
+      type: "confirm",
+      join: opId(log.encodedOps().at(-1)!),
+      boxes: sealToAll(key, [b.device.box.publicKey]),
+    });
+    expect(log.state.members.get(b.id)?.role).toBe("member");
+  });
+
+  it("removal rotates the key: the removed member reaches none after it, the others all", async () => {
+    const [a, b, c] = await Promise.all([person("Ann"), person("Bob"), person("Cy")]);
+    const { log, key } = await space(a);
+    for (const p of [b, c]) await join(log, p, await invite(log, a, key));
+    const { next, rotation: r } = rotation(key, [a.device.box.publicKey, b.device.box.publicKey]);
+    await log.author(a.device.sign, { type: "remove", user: c.user.sign.publicKey, rotation: r });
+    expect(log.state.members.has(c.id)).toBe(false);
+    const [first, second] = log.state.epochs;
+    // Cy joined by an invite whose key box was for epoch 0; the rotation is not sealed to Cy.
+    const bobKeys = reachableKeys(log.state.epochs, b.device.box);
+    const cyKeys = reachableKeys(
+      [{ ...first!, boxes: sealToAll(key, [c.device.box.publicKey]) }, second!],
+      c.device.box,
+    );
+    expect(bobKeys.get(second!.epoch)).toEqual(next);
+    expect(bobKeys.get(0)).toEqual(key);
+    expect(cyKeys.get(0)).toEqual(key);
+    expect(cyKeys.has(second!.epoch)).toBe(false);
+  });
+
+  it("A removes C while C adds D: D stays out on every device, whatever arrives first", async () => {
+    const [a, c, d] = await Promise.all([person("Ann"), person("Cy"), person("Dee")]);
+    const { log: logA, key } = await space(a);
+    await join(logA, c, await invite(logA, a, key, { role: "manager" }));
+    const logC = replica(logA);
+    await sync(logA, logC);
+    // Concurrently: C invites D and D joins on C's replica; A removes C on A's.
+    const inv = await invite(logC, c, key);
+    await join(logC, d, inv);
+    const { rotation: r } = rotation(key, [a.device.box.publicKey]);
+    await logA.author(a.device.sign, { type: "remove", user: c.user.sign.publicKey, rotation: r });
+    const third = replica(logA);
+    await sync(logC, third);
+    await sync(logA, third);
+    await sync(logC, logA);
+    await sync(logA, logC);
+    for (const log of [logA, logC, third]) {
+      expect([...log.state.members.keys()].sort()).toEqual([a.id]);
+      expect(log.state.rejected.get(toHex(inv.id))?.code).toBe("REMOVED_CONCURRENTLY");
+    }
+  });
+
+  it("refuses each bad op with its own code", async () => {
+    const [a, b, v, x] = await Promise.all([
+      person("Ann"),
+      person("Bob"),
+      person("Vi"),
+      person("Xan"),
+    ]);
+    const { log, key } = await space(a);
+    await join(log, v, await invite(log, a, key, { role: "viewer" }));
+
+    const forged = (
+      await signed(log, a, { type: "setRole", user: v.user.sign.publicKey, role: "member" })
+    ).slice();
+    forged[forged.length - 1]! ^= 1;
+    expect(await codeOf(log.add(forged))).toBe("BAD_SIGNATURE");
+
+    const byViewer = await signed(log, v, {
+      type: "revokeInvite",
+      invite: new Uint8Array(32),
+    });
+    expect(await codeOf(log.add(byViewer))).toBe("NOT_ALLOWED");
+
+    const byStranger = await signed(log, x, {
+      type: "rotate",
+      rotation: rotation(key, []).rotation,
+    });
+    expect(await codeOf(log.add(byStranger))).toBe("NOT_A_MEMBER");
+
+    const expired = await invite(log, a, key, { expiresAt: 1000 });
+    expect(await codeOf(join(log, b, expired))).toBe("INVITE_EXPIRED");
+
+    const revoked = await invite(log, a, key);
+    await log.author(a.device.sign, { type: "revokeInvite", invite: revoked.id });
+    expect(await codeOf(join(log, b, revoked))).toBe("INVITE_REVOKED");
+
+    const once = await invite(log, a, key);
+    expect((await join(log, b, once)).status).toBe("accepted");
+    expect(await codeOf(join(log, x, once))).toBe("INVITE_USED");
+
+    const wrongKey = await invite(log, a, key);
+    expect(await codeOf(join(log, x, { ...wrongKey, sign: nacl.sign.keyPair() }))).toBe(
+      "BAD_INVITE_PROOF",
+    );
+
+    const otherSpace = await space(a);
+    const elsewhere = await signed(otherSpace.log, a, {
+      type: "rotate",
+      rotation: rotation(key, []).rotation,
+    });
+    expect(await codeOf(log.add(elsewhere))).toBe("WRONG_SPACE");
+  });
+
+  it("30 seeded random schedules of ops and partial syncs converge to one membership", async () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      try {
+        await randomSchedule(seed);
+      } catch (err) {
+        throw new Error(`schedule seed ${seed}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  });
+
+  it("op decoders take arbitrary and mutated bytes with DecodeError only", async () => {
+    const [a] = await Promise.all([person("Ann")]);
+    const { log } = await space(a);
+    const valid = log.encodedOps()[0]!;
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 400 }),
+      fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+        const m = valid.slice();
+        m[i]! ^= x;
+        return m;
+      }),
+    );
+    fc.assert(
+      fc.property(input, (bytes) => {
+        for (const decode of [decodeSignedOp, decodeOpBody]) {
+          try {
+            decode(bytes);
+          } catch (err) {
+            expect(err).toBeInstanceOf(DecodeError);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // And the log itself turns them into rejections, never throws.
+    await fc.assert(
+      fc.asyncProperty(input, async (bytes) => {
+        const result = await replica(log).add(bytes);
+        expect(["rejected", "waiting", "accepted"]).toContain(result.status);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  const result = (await p) as { status: string; error?: { code: string } };
+  return result.status === "rejected" ? result.error?.code : result.status;
+}
+
+/**
+ * Four people, each with a replica. Steps: someone with a replica authors a
+ * random op (invite, join, role change, removal, rotation, revoke) on it, or
+ * two replicas sync one way. At the end all sync fully and must agree.
+ */
+async function randomSchedule(seed: number) {
+  const random = seededRandom(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const people = await Promise.all(["Ann", "Bob", "Cy", "Dee", "Eve"].map(person));
+  const { log, key } = await space(people[0]!);
+  const replicas = new Map<string, MembershipLog>([[people[0]!.id, log]]);
+  const invites: { id: Uint8Array; sign: nacl.SignKeyPair }[] = [];
+  for (let step = 0; step < 25; step++) {
+    const [holder, r] = pick([...replicas.entries()]);
+    const me = people.find((p) => p.id === holder)!;
+    const choice = random();
+    if (choice < 0.3) {
+      const [other] = pick([...replicas.entries()]);
+      await sync(r, replicas.get(other)!);
+      continue;
+    }
+    if (choice < 0.45) {
+      invites.push(
+        await invite(r, me, key, { role: pick(["manager", "member", "viewer"]) }).catch(
+          () => undefined as never,
+        ),
+      );
+      continue;
+    }
+    if (choice < 0.6 && invites.length > 0) {
+      const outsider = pick(people.filter((p) => !replicas.has(p.id)).concat(people));
+      const inv = pick(invites.filter(Boolean));
+      if (inv) {
+        const target = replicas.get(outsider.id) ?? r;
+        await join(target, outsider, inv);
+        if (!replicas.has(outsider.id)) {
+          const mine = replica(r);
+          await sync(target, mine);
+          replicas.set(outsider.id, mine);
+        }
+      }
+      continue;
+    }
+    const victim = pick(people);
+    const action =
+      choice < 0.75
+        ? {
+            type: "setRole" as const,
+            user: victim.user.sign.publicKey,
+            role: pick(["manager", "member", "viewer"] as Role[]),
+          }
+        : choice < 0.9
+          ? {
+              type: "remove" as const,
+              user: victim.user.sign.publicKey,
+              rotation: rotation(key, []).rotation,
+            }
+          : { type: "rotate" as const, rotation: rotation(key, []).rotation };
+    // Ops the author may not make are refused locally and go nowhere, as in the app.
+    await r.author(me.device.sign, action).catch(() => {});
+  }
+  const all = [...replicas.values()];
+  // Gossip until nothing moves: an op waiting on a parent at one replica spreads once it is held.
+  const held = () => all.map((l) => l.encodedOps().length).join();
+  for (let before = ""; before !== held(); ) {
+    before = held();
+    for (const from of all) for (const to of all) await sync(from, to);
+  }
+  const summary = (l: MembershipLog) =>
+    JSON.stringify({
+      members: [...l.state.members.values()].map((m) => [m.user, m.role]).sort(),
+      epochs: l.state.epochs.map((e) => e.epoch),
+      accepted: [...l.state.accepted].sort(),
+      rejected: [...l.state.rejected.entries()].map(([id, e]) => [id, e.code]).sort(),
+      pending: [...l.state.pending.keys()].sort(),
+    });
+  const first = summary(all[0]!);
+  for (const l of all) expect(summary(l)).toBe(first);
+  expect(all[0]!.encodedOps().length).toBeGreaterThan(1);
+}
