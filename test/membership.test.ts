@@ -76,7 +76,7 @@ async function invite(
     mode: opts.mode ?? "open",
     expiresAt: opts.expiresAt ?? Date.now() + HOUR,
     oneTime: opts.oneTime ?? true,
-    keyBox: sealToAll(key, [box.publicKey])[0]!.box,
+    channelKey: nacl.randomBytes(32),
   });
   return { id: opId(bytes), sign, box };
 }

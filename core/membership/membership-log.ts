@@ -5,12 +5,16 @@
  *
  * Ops arrive in any order and any number of times; the state depends only
  * on the set of ops held, so every device holding the same ops agrees.
+ * With a store, every op taken is written (one record per op, under
+ * `s/<space>/m/`) before `add` resolves, and `open` reads them back.
  */
+import { ObservableV2 } from "lib0/observable";
 import { equalBytes, fromHex, toHex } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { verifyCertificate } from "../crypto/identity.js";
+import { type Store, StoreError } from "../store/store.js";
 import { DecodeError } from "../wire/errors.js";
 import { MembershipError } from "./errors.js";
 import {
@@ -29,7 +33,12 @@ export type AddResult =
   | { status: "accepted" | "duplicate" | "waiting"; id: string }
   | { status: "rejected"; id?: string; error: MembershipError | DecodeError };
 
-export class MembershipLog {
+type Events = {
+  /** The resolved state changed (an op was taken in). */
+  change: (state: MembershipState) => void;
+};
+
+export class MembershipLog extends ObservableV2<Events> {
   private readonly held = new Map<string, { op: VerifiedOp; bytes: Uint8Array }>();
   /** Checked ops whose parents have not all arrived. */
   private readonly waiting = new Map<string, { op: VerifiedOp; bytes: Uint8Array }>();
@@ -40,7 +49,35 @@ export class MembershipLog {
   constructor(
     readonly spaceId: Uint8Array,
     private readonly backend: Ed25519Backend,
-  ) {}
+    private readonly store?: Store,
+  ) {
+    super();
+  }
+
+  /** An op's id: the hash of its body. */
+  idOf(op: Uint8Array): Uint8Array {
+    return hash32(decodeSignedOp(op).body);
+  }
+
+  /** A log with the ops `store` holds for the space; damaged records are reported and skipped. */
+  static async open(
+    spaceId: Uint8Array,
+    backend: Ed25519Backend,
+    store: Store,
+  ): Promise<{ log: MembershipLog; corrupt: StoreError[] }> {
+    const log = new MembershipLog(spaceId, backend, store);
+    const corrupt: StoreError[] = [];
+    for (const key of await store.list(opPrefix(spaceId))) {
+      try {
+        const bytes = await store.get(key);
+        if (bytes) await log.add(bytes);
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err;
+        corrupt.push(err);
+      }
+    }
+    return { log, corrupt };
+  }
 
   get state(): MembershipState {
     return this.resolved;
@@ -99,11 +136,21 @@ export class MembershipLog {
     return { status: "rejected", id: op.id, error: verdict! };
   }
 
-  /** Signs and takes an op of this device's. */
-  async author(device: SigningKeyPair, action: Action, time = Date.now()): Promise<Uint8Array> {
-    const body = encodeOpBody({ spaceId: this.spaceId, parents: this.heads(), time, action });
+  /** Signs an op naming `parents` (default: this log's heads) without taking it in. */
+  async sign(
+    device: SigningKeyPair,
+    action: Action,
+    parents: Uint8Array[] = this.heads(),
+    time = Date.now(),
+  ): Promise<Uint8Array> {
+    const body = encodeOpBody({ spaceId: this.spaceId, parents, time, action });
     const signature = await this.backend.sign(device.secretKey, opSigningMessage(body));
-    const bytes = encodeSignedOp({ body, signer: device.publicKey, signature });
+    return encodeSignedOp({ body, signer: device.publicKey, signature });
+  }
+
+  /** Signs and takes an op of this device's; throws its refusal if the log refuses it. */
+  async author(device: SigningKeyPair, action: Action, time = Date.now()): Promise<Uint8Array> {
+    const bytes = await this.sign(device, action, this.heads(), time);
     const result = await this.add(bytes);
     if (result.status === "rejected") throw result.error;
     return bytes;
@@ -144,6 +191,7 @@ export class MembershipLog {
    * checked against; a join with a bad proof is refused and not kept.
    */
   private async promote(): Promise<void> {
+    const heldBefore = this.held.size;
     let moved = true;
     while (moved) {
       moved = false;
@@ -161,10 +209,13 @@ export class MembershipLog {
           );
           continue;
         }
+        await this.store?.put(`${opPrefix(this.spaceId)}${id}`, entry.bytes);
         this.held.set(id, entry);
       }
     }
+    if (this.held.size === heldBefore) return;
     this.resolved = resolveMembership([...this.held.values()].map((h) => h.op));
+    this.emit("change", [this.resolved]);
   }
 
   private async proofHolds(
@@ -176,4 +227,8 @@ export class MembershipLog {
     const message = joinProofMessage(this.spaceId, join.invite, join.cert);
     return this.backend.verify(invite.inviteSign, message, join.proof);
   }
+}
+
+function opPrefix(spaceId: Uint8Array): string {
+  return `s/${toHex(spaceId)}/m/`;
 }

@@ -56,8 +56,11 @@ export type Action =
       mode: InviteMode;
       expiresAt: number;
       oneTime: boolean;
-      /** The current epoch key, sealed to the invite's box key (what an open joiner reads with). */
-      keyBox: Uint8Array;
+      /**
+       * The invite's channel key (derived from the link's secret): members open
+       * join requests with it, and the inviter seals the welcome under it.
+       */
+      channelKey: Uint8Array;
     }
   | { type: "join"; invite: Uint8Array; cert: DeviceCertificate; name: string; proof: Uint8Array }
   | { type: "confirm"; join: Uint8Array; boxes: KeyBoxEntry[] }
@@ -171,7 +174,7 @@ function writeAction(e: encoding.Encoder, a: Action): void {
       encoding.writeUint8(e, a.mode === "open" ? 0 : 1);
       encoding.writeVarUint(e, a.expiresAt);
       encoding.writeUint8(e, a.oneTime ? 1 : 0);
-      writeFixed(e, a.keyBox, KEY_BOX_BYTES, "keyBox");
+      writeFixed(e, a.channelKey, KEY_BYTES, "channelKey");
       return;
     case "join":
       writeFixed(e, a.invite, HASH_BYTES, "invite");
@@ -225,7 +228,7 @@ function readAction(r: Reader, type: ActionType): Action {
         mode: readFlag(r, "mode") ? "confirmed" : "open",
         expiresAt: r.varUint("expiresAt"),
         oneTime: readFlag(r, "oneTime"),
-        keyBox: r.fixed(KEY_BOX_BYTES, "keyBox"),
+        channelKey: r.fixed(KEY_BYTES, "channelKey"),
       };
     case "join":
       return {

@@ -43,6 +43,7 @@ export interface Invite {
   oneTime: boolean;
   inviteSign: string;
   inviteBox: string;
+  channelKey: Uint8Array;
   used: boolean;
   revoked: boolean;
 }
@@ -232,6 +233,7 @@ function apply(state: MembershipState, op: VerifiedOp): void {
         oneTime: a.oneTime,
         inviteSign: toHex(a.inviteSign),
         inviteBox: toHex(a.inviteBox),
+        channelKey: a.channelKey,
         used: false,
         revoked: false,
       });
@@ -244,6 +246,7 @@ function apply(state: MembershipState, op: VerifiedOp): void {
       state.pending.delete(pending.id);
       if (a.type === "confirm") {
         addMember(state, pending.cert, pending.name, state.invites.get(pending.invite)!.role);
+        shareCurrent(state, a.boxes);
       }
       return;
     }
@@ -253,6 +256,7 @@ function apply(state: MembershipState, op: VerifiedOp): void {
       }
       state.members.get(author)!.devices.set(toHex(a.cert.deviceSign), a.cert);
       state.devices.set(toHex(a.cert.deviceSign), author);
+      shareCurrent(state, a.boxes);
       return;
     case "remove": {
       needs("manager");
@@ -312,6 +316,12 @@ function addMember(state: MembershipState, cert: DeviceCertificate, name: string
   state.devices.set(device, user);
 }
 
+/** Key boxes of the current epoch handed to a newcomer (confirm, add device). */
+function shareCurrent(state: MembershipState, boxes: KeyBoxEntry[]): void {
+  const current = state.epochs[state.epochs.length - 1]!;
+  current.boxes = [...current.boxes, ...boxes];
+}
+
 function rotate(
   state: MembershipState,
   op: VerifiedOp,
@@ -321,9 +331,12 @@ function rotate(
   state.epochs.push({ epoch: epochNumber(op.id, state), op: op.id, boxes, previous });
 }
 
-/** A u32 from the op hash, never 0 and never an epoch already in use. */
+/**
+ * A 31-bit number from the op hash, never 0 and never one already in use
+ * (epochs with the high bit set are invite channels).
+ */
 function epochNumber(opId: string, state: MembershipState): number {
-  let n = Number.parseInt(opId.slice(0, 8), 16) || 1;
-  while (state.epochs.some((e) => e.epoch === n)) n = (n % 0xffffffff) + 1;
+  let n = Number.parseInt(opId.slice(0, 8), 16) & 0x7fffffff || 1;
+  while (state.epochs.some((e) => e.epoch === n)) n = (n % 0x7fffffff) + 1;
   return n;
 }

@@ -17,6 +17,11 @@ export interface SpaceAccess {
   /** Every member device (Ed25519 public keys), this one included. */
   devices(): Uint8Array[];
   isAllowed(author: Uint8Array, epoch: number, kind: EnvelopeKind): boolean;
+  /**
+   * Takes the payload of a verified membership or welcome envelope (signed
+   * ops, judged by the membership log). Spaces without a log have none.
+   */
+  takeMembership?(kind: EnvelopeKind, payload: Uint8Array): Promise<void>;
 }
 
 /** Kinds that change the space's content: viewers may not author them. */

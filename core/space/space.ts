@@ -237,8 +237,39 @@ export class Space extends ObservableV2<Events> {
     });
   }
 
-  private async sealAndSend(kind: EnvelopeKind, payload: Uint8Array, to?: Uint8Array[]) {
-    const { epoch, key } = this.options.access.currentEpoch();
+  /**
+   * Takes in content that came outside any envelope (an open invite's
+   * welcome snapshot, checked by its sender's signature) and checkpoints at
+   * once, since no log record holds it.
+   */
+  adoptSnapshot(update: Uint8Array): Promise<void> {
+    return this.serial(async () => {
+      this.applyRemote(() => Y.applyUpdate(this.doc, update, REMOTE));
+      this.emit("remoteChange", []);
+      await this.checkpoint();
+    });
+  }
+
+  /**
+   * Sends a membership op or a welcome: to every member, or to `to`; under
+   * the current epoch, or under `epoch` (an invite's channel key, which is
+   * all a joiner without the space key can open).
+   */
+  sendMembership(
+    kind: typeof EnvelopeKind.membership | typeof EnvelopeKind.welcome,
+    payload: Uint8Array,
+    options: { to?: Uint8Array[]; epoch?: { epoch: number; key: Uint8Array } } = {},
+  ): Promise<void> {
+    return this.serial(() => this.sealAndSend(kind, payload, options.to, options.epoch));
+  }
+
+  private async sealAndSend(
+    kind: EnvelopeKind,
+    payload: Uint8Array,
+    to?: Uint8Array[],
+    under?: { epoch: number; key: Uint8Array },
+  ) {
+    const { epoch, key } = under ?? this.options.access.currentEpoch();
     const stream = streamOf(kind);
     const envelope = await this.writers[stream].seal(kind, payload, epoch, key);
     // Queued first, then logged: a crash in between is healed from `unsent` at the next open.
@@ -273,22 +304,15 @@ export class Space extends ObservableV2<Events> {
     }
     if (fresh.length === 0) return;
 
-    const { access } = this.options;
-    const results = await openBatch(
-      fresh.map((d) => d.bytes),
-      {
-        backend: this.options.backend,
-        spaceId: access.spaceId,
-        keyForEpoch: (epoch) => access.keyForEpoch(epoch),
-        isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
-      },
-    );
-    const accepted: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
-    results.forEach((result, i) => {
-      const decoded = fresh[i]!;
-      if (result instanceof CryptoError) this.reject(result, decoded.header.author);
-      else accepted.push({ decoded, payload: result.payload });
-    });
+    // Membership first: a batch that holds a join and the joiner's first messages is judged
+    // with the join already in the log.
+    const isOp = (d: DecodedEnvelope) =>
+      d.header.kind === EnvelopeKind.membership || d.header.kind === EnvelopeKind.welcome;
+    const accepted = await this.open(fresh.filter(isOp));
+    for (const { decoded, payload } of accepted) {
+      await this.options.access.takeMembership?.(decoded.header.kind, payload);
+    }
+    accepted.push(...(await this.open(fresh.filter((d) => !isOp(d)))));
     if (accepted.length === 0) return;
 
     // Shown first, for latency: the doc may run ahead of the disk, since applying a Yjs
@@ -316,6 +340,30 @@ export class Space extends ObservableV2<Events> {
     this.emit("remoteChange", []);
     for (const { author, stateVector } of requests) await this.answer(author, stateVector);
     await this.maybeCompact();
+  }
+
+  /** Verifies and decrypts; refusals are counted and reported, the rest returned. */
+  private async open(
+    envelopes: DecodedEnvelope[],
+  ): Promise<{ decoded: DecodedEnvelope; payload: Uint8Array }[]> {
+    if (envelopes.length === 0) return [];
+    const { access } = this.options;
+    const results = await openBatch(
+      envelopes.map((d) => d.bytes),
+      {
+        backend: this.options.backend,
+        spaceId: access.spaceId,
+        keyForEpoch: (epoch) => access.keyForEpoch(epoch),
+        isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
+      },
+    );
+    const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
+    results.forEach((result, i) => {
+      const decoded = envelopes[i]!;
+      if (result instanceof CryptoError) this.reject(result, decoded.header.author);
+      else opened.push({ decoded, payload: result.payload });
+    });
+    return opened;
   }
 
   /**

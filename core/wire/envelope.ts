@@ -41,6 +41,11 @@ export const EnvelopeKind = {
   ephemeral: 6,
   /** A member's receipt of what it has received, to expose dropping relays. */
   receipt: 7,
+  /**
+   * What an invite link's holder needs to join: sealed under the invite's
+   * channel key, sent by the inviter to the invite's own mailbox.
+   */
+  welcome: 8,
 } as const;
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
 const KINDS = new Set<number>(Object.values(EnvelopeKind));

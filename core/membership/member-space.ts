@@ -1,0 +1,276 @@
+/**
+ * A space as its members use it: the content Space, its membership log and
+ * the access built from it, with the acts that change who is in it (create,
+ * invite, confirm, decline, remove, set role, revoke) and the joiner's side
+ * of an invite link.
+ *
+ * Every op is authored into the local log first (so an op the author may
+ * not make is refused here, with its code) and then sent to every member as
+ * a membership envelope. Removal rotates the epoch key: the new key is
+ * sealed to every remaining device and every open invite, the old one under
+ * the new one.
+ */
+import * as Y from "yjs";
+import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
+import type { Ed25519Backend } from "../crypto/ed25519.js";
+import type { DeviceCertificate, DeviceKeys } from "../crypto/identity.js";
+import { newEpochKey } from "../crypto/key-box.js";
+import { randomBytes } from "../crypto/random.js";
+import type { Role } from "../space/access.js";
+import type { Space } from "../space/space.js";
+import type { Store } from "../store/store.js";
+import type { SyncEngine } from "../sync/sync-engine.js";
+import { EnvelopeKind } from "../wire/envelope.js";
+import { DecodeError } from "../wire/errors.js";
+import { sealPrevious, sealToAll } from "./epoch-keys.js";
+import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
+import { MembershipAccess } from "./membership-access.js";
+import { MembershipLog } from "./membership-log.js";
+import type { Action, InviteMode } from "./ops.js";
+import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
+
+export interface Me {
+  keys: DeviceKeys;
+  cert: DeviceCertificate;
+  /** Display name, shown to other members. */
+  name: string;
+}
+
+export interface InviteOptions {
+  role: Role;
+  mode: InviteMode;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  oneTime: boolean;
+  /** ws(s) URL of the relay the joiner will use (goes into the link). */
+  relayUrl: string;
+  /** http(s) URL of the same relay's landing page. */
+  publicUrl: string;
+}
+
+const SPACE_META = "meta";
+
+export class MemberSpace {
+  constructor(
+    readonly space: Space,
+    readonly access: MembershipAccess,
+    private readonly me: Me,
+  ) {}
+
+  get log(): MembershipLog {
+    return this.access.log;
+  }
+
+  get name(): string {
+    return (this.space.doc.getMap(SPACE_META).get("name") as string | undefined) ?? "";
+  }
+
+  /**
+   * Opens a space this device is in (or waits to be let into), from its
+   * store: the membership log, and for a joiner the keys and invite its
+   * welcome handed over.
+   */
+  static async open(options: {
+    engine: SyncEngine;
+    store: Store;
+    backend: Ed25519Backend;
+    me: Me;
+    spaceId: Uint8Array;
+  }): Promise<MemberSpace> {
+    const { engine, store, backend, me, spaceId } = options;
+    const { log } = await MembershipLog.open(spaceId, backend, store);
+    const joined = await readJoinRecord(store, spaceId);
+    const access = new MembershipAccess({
+      log,
+      device: me.keys,
+      ...(joined && {
+        knownKeys: joined.keys,
+        invite: inviteKeys(joined.seed),
+        targets: joined.targets,
+      }),
+    });
+    const space = await engine.openSpace(access);
+    return new MemberSpace(space, access, me);
+  }
+
+  /** Creates a space with this device's user as its owner. */
+  static async create(options: {
+    engine: SyncEngine;
+    store: Store;
+    backend: Ed25519Backend;
+    me: Me;
+    name: string;
+  }): Promise<MemberSpace> {
+    const { engine, store, backend, me } = options;
+    const spaceId = randomBytes(16);
+    const log = new MembershipLog(spaceId, backend, store);
+    const key = newEpochKey();
+    await log.author(me.keys.sign, {
+      type: "create",
+      cert: me.cert,
+      name: me.name,
+      boxes: sealToAll(key, [me.keys.box.publicKey]),
+    });
+    const access = new MembershipAccess({ log, device: me.keys });
+    const space = await engine.openSpace(access);
+    await space.edit((doc) => doc.getMap(SPACE_META).set("name", options.name));
+    return new MemberSpace(space, access, me);
+  }
+
+  /**
+   * Invites by link: an invite op for every member, and a welcome left at
+   * the relay in the invite's own mailbox, so the joiner needs no member
+   * online. Returns the link to send.
+   */
+  async invite(options: InviteOptions): Promise<{ url: string; link: InviteLink; id: string }> {
+    const seed = randomBytes(32);
+    const keys = inviteKeys(seed);
+    const { id, op } = await this.author({
+      type: "invite",
+      inviteSign: keys.sign.publicKey,
+      inviteBox: keys.box.publicKey,
+      role: options.role,
+      mode: options.mode,
+      expiresAt: options.expiresAt,
+      oneTime: options.oneTime,
+      channelKey: keys.channelKey,
+    });
+    const welcome: Welcome =
+      options.mode === "open"
+        ? {
+            spaceName: this.name,
+            inviterName: this.me.name,
+            ops: this.log.encodedOps(),
+            keys: this.access.readableEpochs(),
+            snapshot: Y.encodeStateAsUpdate(this.space.doc),
+            targets: this.access.devices(),
+          }
+        : {
+            spaceName: this.name,
+            inviterName: this.me.name,
+            // The invite op alone: what the join request names; nothing of the space yet.
+            ops: [op],
+            keys: [],
+            snapshot: new Uint8Array(0),
+            targets: this.managerDevices(),
+          };
+    await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
+      to: [keys.sign.publicKey],
+      epoch: { epoch: channelEpoch(keys.sign.publicKey), key: keys.channelKey },
+    });
+    const link: InviteLink = {
+      relayUrl: options.relayUrl,
+      spaceId: this.space.access.spaceId,
+      mode: options.mode,
+      seed,
+      inviter: this.me.keys.sign.publicKey,
+    };
+    return { url: inviteUrl(options.publicUrl, link), link, id };
+  }
+
+  /**
+   * Lets a pending joiner in: the confirm op seals the space key to the
+   * joiner's device; the log goes to the joiner under the invite's channel,
+   * the only key the joiner holds until it opens that box.
+   */
+  async confirm(joinId: string): Promise<void> {
+    const pending = this.log.state.pending.get(joinId);
+    if (!pending) throw new Error(`no pending join ${joinId}`);
+    const invite = this.log.state.invites.get(pending.invite)!;
+    const { key } = this.access.currentEpoch();
+    await this.author({
+      type: "confirm",
+      join: fromHex(joinId),
+      boxes: sealToAll(key, [pending.cert.deviceBox]),
+    });
+    const welcome: Welcome = {
+      spaceName: this.name,
+      inviterName: this.me.name,
+      ops: this.log.encodedOps(),
+      keys: [],
+      snapshot: new Uint8Array(0),
+      targets: [],
+    };
+    await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
+      to: [pending.cert.deviceSign],
+      epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
+    });
+  }
+
+  async decline(joinId: string): Promise<void> {
+    await this.author({ type: "decline", join: fromHex(joinId) });
+  }
+
+  /** Removes a user and rotates the key past them. */
+  async remove(user: Uint8Array): Promise<void> {
+    const { key: previous } = this.access.currentEpoch();
+    const next = newEpochKey();
+    const gone = toHex(user);
+    const recipients: Uint8Array[] = [];
+    for (const member of this.log.state.members.values()) {
+      if (member.user === gone) continue;
+      for (const cert of member.devices.values()) recipients.push(cert.deviceBox);
+    }
+    for (const invite of this.log.state.invites.values()) {
+      if (!invite.revoked && !(invite.oneTime && invite.used)) {
+        recipients.push(fromHex(invite.inviteBox));
+      }
+    }
+    await this.author({
+      type: "remove",
+      user,
+      rotation: { boxes: sealToAll(next, recipients), previous: sealPrevious(previous, next) },
+    });
+  }
+
+  async setRole(user: Uint8Array, role: Role): Promise<void> {
+    await this.author({ type: "setRole", user, role });
+  }
+
+  async revokeInvite(inviteId: string): Promise<void> {
+    await this.author({ type: "revokeInvite", invite: fromHex(inviteId) });
+  }
+
+  /** Authors an op locally (refused here if not allowed), then sends it to every member. */
+  private async author(action: Action): Promise<{ id: string; op: Uint8Array }> {
+    // Sent under the key from before the op: a rotation's own op must open with the old key,
+    // since the new one is only reachable through it.
+    const before = this.access.currentEpoch();
+    // To members from before and after: a removed member learns of the removal too.
+    const was = this.access.devices();
+    const op = await this.log.author(this.me.keys.sign, action);
+    const to = [...new Map([...was, ...this.access.devices()].map((d) => [toHex(d), d])).values()];
+    await this.space.sendMembership(EnvelopeKind.membership, op, { epoch: before, to });
+    return { id: toHex(this.log.idOf(op)), op };
+  }
+
+  private managerDevices(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const member of this.log.state.members.values()) {
+      if (member.role !== "owner" && member.role !== "manager") continue;
+      for (const d of member.devices.keys()) out.push(fromHex(d));
+    }
+    return out;
+  }
+}
+
+/** What a joiner keeps from its welcome: the link's seed, the keys and whom to ask. */
+export async function writeJoinRecord(
+  store: Store,
+  spaceId: Uint8Array,
+  seed: Uint8Array,
+  welcome: Welcome,
+): Promise<void> {
+  const kept = encodeWelcome({ ...welcome, ops: [], snapshot: new Uint8Array(0) });
+  await store.put(`s/${toHex(spaceId)}/join`, concatBytes(seed, kept));
+}
+
+async function readJoinRecord(
+  store: Store,
+  spaceId: Uint8Array,
+): Promise<(Welcome & { seed: Uint8Array }) | undefined> {
+  const bytes = await store.get(`s/${toHex(spaceId)}/join`);
+  if (!bytes) return undefined;
+  if (bytes.length < 32) throw new DecodeError("TRUNCATED", "join record is too short");
+  return { seed: bytes.slice(0, 32), ...decodeWelcome(bytes.subarray(32)) };
+}
