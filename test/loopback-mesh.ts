@@ -44,6 +44,8 @@ export class LoopbackMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     private readonly hub: LoopbackHub,
     readonly device: string,
     readonly uplink = new Uplink(),
+    /** Meshes meet only others of the same room (the app's is derived from the epoch key). */
+    readonly room = "",
   ) {
     super();
     this.doc.on("update", (update: Uint8Array, origin: unknown) => {
@@ -62,7 +64,7 @@ export class LoopbackMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   }
 
   start(): void {
-    for (const other of this.hub.meshes) this.link(other);
+    for (const other of this.hub.meshes) if (other.room === this.room) this.link(other);
     this.hub.meshes.add(this);
   }
 

@@ -16,11 +16,14 @@ import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/cry
 import { parseInviteUrl } from "../core/membership/invite-link.js";
 import { joinByLink } from "../core/membership/join-by-link.js";
 import { type Me, MemberSpace } from "../core/membership/member-space.js";
+import type { SpaceAccess } from "../core/space/access.js";
 import { loggedEnvelopes } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
+import { roomFor } from "../core/sync/webrtc-mesh.js";
 import { decodeEnvelope } from "../core/wire/envelope.js";
+import { LoopbackHub, LoopbackMesh, Uplink } from "./loopback-mesh.js";
 import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
 
@@ -36,6 +39,8 @@ class Person {
   engine: SyncEngine | undefined;
   store!: EncryptedStore;
   readonly dir = tempDir("grove-person-");
+  /** With a hub, the device also meets others directly, in the room its epoch key names. */
+  hub: LoopbackHub | undefined;
   private constructor(readonly me: Me) {}
 
   static async create(name: string): Promise<Person> {
@@ -63,6 +68,15 @@ class Person {
       },
       gapTimeoutMs: 300,
       space: { batchMs: 20, maxBatchMs: 100 },
+      ...(this.hub && {
+        direct: (access: SpaceAccess) =>
+          new LoopbackMesh(
+            this.hub!,
+            toHex(this.me.keys.sign.publicKey),
+            new Uplink(),
+            roomFor(access).name,
+          ),
+      }),
     });
     return this.engine;
   }
@@ -249,5 +263,32 @@ describe("invitations", () => {
         ).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
       }
     }
+  });
+
+  it("a removed member falls out of the direct mesh: the others meet in the new key's room", async () => {
+    const hub = new LoopbackHub();
+    const [ann, bob, cy] = [await person("Ann"), await person("Bob"), await person("Cy")];
+    for (const p of [ann, bob, cy]) p.hub = hub;
+    const annSpace = await founded(ann, "Band");
+    const spaceId = annSpace.space.access.spaceId;
+    await bob.join((await annSpace.invite(inviteOptions("open"))).url);
+    const cySpace = await cy.join((await annSpace.invite(inviteOptions("open"))).url);
+    const peers = (p: Person) => [...p.engine!.directPeers(spaceId)].sort();
+    const hex = (p: Person) => toHex(p.me.keys.sign.publicKey);
+    await waitFor(
+      () => [ann, bob, cy].every((p) => peers(p).length === 2),
+      "all three meeting directly",
+    );
+    await waitFor(() => annSpace.log.state.members.size === 3, "three members at Ann");
+
+    await annSpace.remove(cy.me.cert.user);
+    await waitFor(
+      () => peers(ann).join() === hex(bob) && peers(bob).join() === hex(ann),
+      "Ann and Bob in the new room",
+    );
+    expect(peers(cy)).toEqual([]);
+    // Cy heard of the removal but holds no key to the new room.
+    await waitFor(() => !cySpace.log.state.members.has(cy.id), "the removal at Cy");
+    expect(roomFor(cySpace.access).name).not.toBe(roomFor(annSpace.access).name);
   });
 });

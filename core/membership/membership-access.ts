@@ -118,6 +118,11 @@ export class MembershipAccess implements SpaceAccess {
     this.cache = undefined;
   }
 
+  onChange(listener: () => void): () => void {
+    this.options.log.on("change", listener);
+    return () => this.options.log.off("change", listener);
+  }
+
   /** Is this device's user a member (and not only a pending joiner)? */
   isMember(): boolean {
     return this.options.log.state.devices.has(toHex(this.options.device.sign.publicKey));

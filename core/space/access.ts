@@ -22,6 +22,8 @@ export interface SpaceAccess {
    * ops, judged by the membership log). Spaces without a log have none.
    */
   takeMembership?(kind: EnvelopeKind, payload: Uint8Array): Promise<void>;
+  /** Calls `listener` after each change of membership or keys; returns the unsubscribe. */
+  onChange?(listener: () => void): () => void;
 }
 
 /** Kinds that change the space's content: viewers may not author them. */

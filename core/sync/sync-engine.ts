@@ -168,6 +168,29 @@ export class SyncEngine extends ObservableV2<Events> {
   }
 
   private openDirect(access: SpaceAccess, space: Space): void {
+    this.openMesh(access, space);
+    // The mesh's room and password come from the epoch key: after a rotation the members
+    // meet in a new room, and a removed member, without the new key, cannot follow.
+    let epoch = access.currentEpoch().epoch;
+    access.onChange?.(() => {
+      const now = access.currentEpoch().epoch;
+      if (now === epoch || !this.direct.has(space.id)) return;
+      epoch = now;
+      void this.rekeyDirect(access, space).catch((err) => this.emit("error", [err]));
+    });
+  }
+
+  private async rekeyDirect(access: SpaceAccess, space: Space): Promise<void> {
+    const old = this.direct.get(space.id);
+    this.direct.delete(space.id);
+    const since = Date.now();
+    await old?.stop();
+    this.openMesh(access, space);
+    // What the old mesh still owed goes through the relay.
+    await this.relayLeftovers(since, space.id);
+  }
+
+  private openMesh(access: SpaceAccess, space: Space): void {
     const mesh = this.options.direct!(access);
     const transport = new DirectTransport({
       mesh,
@@ -263,9 +286,11 @@ export class SyncEngine extends ObservableV2<Events> {
   }
 
   /** Direct sends left unacked by a previous run go through the relay. */
-  private async relayLeftovers(before: number): Promise<void> {
+  private async relayLeftovers(before: number, spaceId?: string): Promise<void> {
     for (const entry of await this.directOutbox.list()) {
       if (entry.queuedAt >= before) continue;
+      const raw = spaceId === undefined ? undefined : peekSpaceId(entry.envelope);
+      if (spaceId !== undefined && (!raw || toHex(raw) !== spaceId)) continue;
       await this.toRelay(entry.targets, entry.envelope);
       await this.directOutbox.delete(entry.msgId);
     }
