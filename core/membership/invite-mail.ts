@@ -1,0 +1,55 @@
+/**
+ * The invitation email: subject and plain text around the link, and the
+ * mailto: URL that opens it in the user's own mail client. Plain text only:
+ * names come from people, and a mail client renders text as text.
+ */
+import type { InviteMode } from "./ops.js";
+
+export interface InviteMail {
+  subject: string;
+  text: string;
+}
+
+/** Header-safe: one line, no control characters, bounded. */
+function oneLine(text: string, max: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+export function composeInviteMail(options: {
+  inviterName: string;
+  spaceName: string;
+  url: string;
+  mode: InviteMode;
+  expiresAt: number;
+}): InviteMail {
+  const inviter = oneLine(options.inviterName, 80) || "Someone";
+  const space = oneLine(options.spaceName, 80) || "a space";
+  const expires = new Date(options.expiresAt).toUTCString();
+  const next =
+    options.mode === "open"
+      ? "Open the link and you are in: no account, no password."
+      : `Open the link to ask to join; ${inviter} will compare a safety number with you and let you in.`;
+  return {
+    subject: oneLine(`${inviter} invites you to "${space}" on Grove`, 200),
+    text: [
+      `${inviter} invites you to "${space}", a shared space on Grove.`,
+      "",
+      "Grove is an end-to-end encrypted app for chatting and working together: everything",
+      "is encrypted on your device, and relay servers only pass sealed messages along.",
+      "",
+      next,
+      "",
+      options.url,
+      "",
+      `The link works until ${expires}. Whoever holds it can use it, so do not forward it.`,
+    ].join("\n"),
+  };
+}
+
+/** Opens the mail in the user's mail client, with the addresses filled in. */
+export function mailtoUrl(to: string[], mail: InviteMail): string {
+  const params = `subject=${encodeURIComponent(mail.subject)}&body=${encodeURIComponent(mail.text.replace(/\n/g, "\r\n"))}`;
+  return `mailto:${to.map(encodeURIComponent).join(",")}?${params}`;
+}
