@@ -29,6 +29,7 @@ const NUMERIC: [keyof RelayConfig, string, string][] = [
   ["rateFramesPerSecond", "rate-frames", "frames per second per connection"],
   ["rateSendBytesPerSecond", "rate-send-bytes", "bytes sent per second per device"],
   ["sweepIntervalMs", "sweep-interval-ms", "how often expired messages are dropped"],
+  ["mailPerHour", "mail-per-hour", "invitation mails each device may send per hour"],
 ];
 
 export const envName = (flag: string) => `GROVE_RELAY_${flag.replace(/-/g, "_").toUpperCase()}`;
@@ -73,6 +74,18 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
       ).env(envName("access-token-file")),
     )
     .addOption(
+      new Option(
+        "--smtp-url <url>",
+        "SMTP server for invitation mail, e.g. smtp://user:pass@host:587 (smtps:// for TLS from the start); without it devices are told mail is unavailable",
+      ).env(envName("smtp-url")),
+    )
+    .addOption(
+      new Option(
+        "--smtp-from <address>",
+        "From address of invitation mail (needed with --smtp-url)",
+      ).env(envName("smtp-from")),
+    )
+    .addOption(
       new Option("--log-level <level>", "pino log level")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
         .default(DEFAULT_CONFIG.logLevel)
@@ -96,6 +109,8 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
   };
   if (opts.publicUrl) config.publicUrl = opts.publicUrl;
   if (opts.accessTokenFile) config.accessTokens = AccessTokens.fromFile(opts.accessTokenFile);
+  if (opts.smtpUrl) config.smtpUrl = opts.smtpUrl;
+  if (opts.smtpFrom) config.smtpFrom = opts.smtpFrom;
   for (const [key, flag] of NUMERIC) {
     const camel = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     (config as Record<string, unknown>)[key] = opts[camel];

@@ -3,6 +3,7 @@
  * or environment variables by relay/cli.ts, or passed directly by tests.
  */
 import { relayOrigin } from "../core/crypto/relay-auth.js";
+import { mailAddressProblem } from "../core/wire/mail-frames.js";
 
 export interface RelayConfig {
   host: string;
@@ -32,6 +33,12 @@ export interface RelayConfig {
   rateSendBytesPerSecond: number;
   sweepIntervalMs: number;
   logLevel: string;
+  /** smtp(s)://user:pass@host:port of the operator's SMTP server; without it MAIL_SEND is refused. */
+  smtpUrl?: string;
+  /** The From address of mail sent for devices; required with smtpUrl. */
+  smtpFrom?: string;
+  /** Mails each authenticated device may have sent in any hour. */
+  mailPerHour: number;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -53,7 +60,11 @@ export const DEFAULT_CONFIG: RelayConfig = {
   rateSendBytesPerSecond: 8 * 1024 * 1024,
   sweepIntervalMs: 60_000,
   logLevel: "info",
+  mailPerHour: 20,
 };
+
+/** nodemailer URL options that would write SMTP traffic (recipients, invite secrets) to the console. */
+export const SMTP_LOGGING_KEYS = ["logger", "debug", "transactionLog"] as const;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -77,6 +88,7 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
     "rateFramesPerSecond",
     "rateSendBytesPerSecond",
     "sweepIntervalMs",
+    "mailPerHour",
   ] as const) {
     if (!Number.isSafeInteger(config[key]) || config[key] <= 0) {
       throw new ConfigError(`${key} must be a positive integer, got ${config[key]}`);
@@ -95,5 +107,33 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
   if (config.accessTokens && config.accessTokens.length === 0) {
     throw new ConfigError("the access token file holds no tokens");
   }
+  checkMailConfig(config);
   return config;
+}
+
+/** The SMTP settings must be whole: a URL nodemailer can dial and a From address. Never echoes the URL (it holds a password). */
+function checkMailConfig(config: RelayConfig): void {
+  if (config.smtpUrl === undefined) {
+    if (config.smtpFrom !== undefined) throw new ConfigError("smtpFrom is set but smtpUrl is not");
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(config.smtpUrl);
+  } catch {
+    throw new ConfigError("smtpUrl is not a URL (expected smtp://user:pass@host:port)");
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:") {
+    throw new ConfigError(`smtpUrl must start with smtp:// or smtps://, not ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new ConfigError("smtpUrl names no host");
+  for (const key of SMTP_LOGGING_KEYS) {
+    if (url.searchParams.has(key)) {
+      throw new ConfigError(`smtpUrl must not set ${key}: the relay keeps mail out of its logs`);
+    }
+  }
+  if (config.smtpFrom === undefined)
+    throw new ConfigError("smtpUrl needs smtpFrom (the From address)");
+  const problem = mailAddressProblem(config.smtpFrom);
+  if (problem) throw new ConfigError(`smtpFrom is not a plain address: ${problem}`);
 }

@@ -23,6 +23,9 @@ import {
   CHALLENGE_BYTES,
   FLAG_EPHEMERAL,
   type Frame,
+  FrameType,
+  type MailSendFrame,
+  MSG_ID_BYTES,
   PROTOCOL_VERSION,
   type SendFrame,
 } from "../core/wire/frame-types.js";
@@ -31,8 +34,9 @@ import { RelayCloseCode, RelayErrorCode, type RelayErrorName } from "../core/wir
 import type { AccessTokens } from "./access-tokens.js";
 import type { RelayConfig } from "./config.js";
 import { MailboxDelivery } from "./delivery.js";
-import type { RelayMetrics } from "./metrics.js";
-import { type BucketMap, TokenBucket } from "./rate-limit.js";
+import type { Mailer } from "./mailer.js";
+import type { MailOutcomeLabel, RelayMetrics } from "./metrics.js";
+import { type BucketMap, TokenBucket, type WindowLimit } from "./rate-limit.js";
 import type { RelayStore, StoredMessage } from "./store/relay-store.js";
 
 export interface RelayContext {
@@ -46,6 +50,10 @@ export interface RelayContext {
   online: Map<string, RelayConnection>;
   sendBuckets: BucketMap;
   tokens: AccessTokens | undefined;
+  /** Undefined when the operator configured no SMTP server. */
+  mailer: Mailer | undefined;
+  /** Mails per device per hour. */
+  mailBudget: WindowLimit;
 }
 
 /** Consecutive refused frames after which a connection is closed as abusive. */
@@ -54,6 +62,8 @@ const MAX_REFUSED_STREAK = 500;
 const MAX_PENDING_DURING_AUTH = 64;
 /** Outgoing bytes buffered before delivery pauses. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** SMTP conversations in progress across the relay; a stalled server holds no more sockets than this. */
+const MAX_MAIL_IN_FLIGHT = 16;
 
 type State = "hello" | "auth" | "authenticating" | "ready" | "closed";
 
@@ -160,7 +170,13 @@ export class RelayConnection {
         );
         return;
       }
-      this.refuse("BAD_FRAME", `${err.code}: ${err.message}`);
+      // A mail request refused for its fields still names its msgId, so the app can tell which.
+      const ref =
+        bytes[1] === FrameType.mailSend && bytes.length >= 2 + MSG_ID_BYTES
+          ? bytes.slice(2, 2 + MSG_ID_BYTES)
+          : new Uint8Array();
+      if (ref.length > 0) this.logMail(ref, "invalid", { reason: err.code });
+      this.refuse("BAD_FRAME", `${err.code}: ${err.message}`, ref);
       return;
     }
     this.refusedStreak = 0;
@@ -276,6 +292,8 @@ export class RelayConnection {
         return this.onBlobPut(frame);
       case "blobGet":
         return this.onBlobGet(frame);
+      case "mailSend":
+        return this.onMailSend(frame);
       default:
         return this.refuse("BAD_FRAME", `unexpected ${frame.type} frame from a device`);
     }
@@ -386,6 +404,77 @@ export class RelayConnection {
         this.sendFrame({ type: "blobData", hash, data });
       })
       .catch((err) => this.storeFailed(err, hash));
+  }
+
+  /**
+   * Hands one mail to the operator's SMTP server and answers ACK once it took
+   * it. The fields were checked by the decoder; they are not logged.
+   */
+  private onMailSend(frame: MailSendFrame): void {
+    const msgId = frame.msgId.slice();
+    const mailer = this.ctx.mailer;
+    if (!mailer) {
+      this.countMail(msgId, "unavailable");
+      return this.refuse(
+        "MAIL_UNAVAILABLE",
+        "this relay has no SMTP server configured; send the invitation another way",
+        msgId,
+      );
+    }
+    if (mailer.inFlight >= MAX_MAIL_IN_FLIGHT) {
+      this.countMail(msgId, "rate_limited", { reason: "busy" });
+      return this.refuse(
+        "RATE_LIMITED",
+        "the relay is sending too many mails; retry shortly",
+        msgId,
+      );
+    }
+    if (!this.ctx.mailBudget.take(this.deviceKey)) {
+      this.countMail(msgId, "rate_limited", { reason: "budget" });
+      return this.refuse(
+        "RATE_LIMITED",
+        `at most ${this.ctx.config.mailPerHour} mails per hour from one device; retry later`,
+        msgId,
+      );
+    }
+    mailer
+      .send({ to: frame.to, subject: frame.subject, text: frame.text })
+      .then((outcome) => {
+        if (outcome.sent) {
+          this.countMail(msgId, "sent", { smtpCode: outcome.smtpCode });
+          return this.sendFrame({ type: "ack", msgId });
+        }
+        this.countMail(msgId, "refused", { smtpCode: outcome.smtpCode, reason: outcome.reason });
+        this.sendError(
+          "MAIL_REFUSED",
+          outcome.smtpCode !== undefined
+            ? `the relay's SMTP server refused the mail (SMTP ${outcome.smtpCode})`
+            : `the relay could not hand the mail to its SMTP server (${outcome.reason})`,
+          msgId,
+        );
+      })
+      // send() settles with an outcome and never throws; this only keeps a bug from taking the relay down.
+      .catch((err) => this.log.error({ err: (err as Error)?.name }, "mail bookkeeping failed"));
+  }
+
+  private countMail(
+    msgId: Uint8Array,
+    outcome: MailOutcomeLabel,
+    detail: { smtpCode?: number | undefined; reason?: string } = {},
+  ): void {
+    this.ctx.metrics.mail.inc({ outcome });
+    this.logMail(msgId, outcome, detail);
+  }
+
+  /** What an operator may know of a mail: who asked, which request, what happened. Never its fields. */
+  private logMail(
+    msgId: Uint8Array,
+    outcome: MailOutcomeLabel | "invalid",
+    detail: { smtpCode?: number | undefined; reason?: string },
+  ): void {
+    const entry = { msgId: toHex(msgId), outcome, ...detail };
+    if (outcome === "refused") this.log.warn(entry, "mail refused");
+    else this.log.info(entry, `mail ${outcome === "sent" ? "sent" : "not sent"}`);
   }
 
   private storeFailed(err: unknown, ref: Uint8Array): void {

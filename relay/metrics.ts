@@ -74,6 +74,12 @@ export function createMetrics(sources: MetricSources) {
       labelNames: ["code"],
       registers: [registry],
     }),
+    mail: new Counter({
+      name: `${prefix}mail_total`,
+      help: "Invitation mail requests, by outcome",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
     signalingConnections: new Gauge({
       name: `${prefix}signaling_connections`,
       help: "Open /signal WebSocket connections",
@@ -101,5 +107,10 @@ export function createMetrics(sources: MetricSources) {
       registers: [registry],
     }),
   };
+  // Every outcome shows from the first scrape, so a rate over it never starts from nothing.
+  for (const outcome of MAIL_OUTCOMES) metrics.mail.inc({ outcome }, 0);
   return metrics;
 }
+
+export const MAIL_OUTCOMES = ["sent", "refused", "unavailable", "rate_limited"] as const;
+export type MailOutcomeLabel = (typeof MAIL_OUTCOMES)[number];

@@ -52,3 +52,39 @@ export class BucketMap {
       if (now - entry.used > idleMs) this.buckets.delete(key);
   }
 }
+
+/**
+ * At most `limit` events per key in any window of `windowMs` (a sliding log:
+ * exact, and it holds at most `limit` timestamps per key). For budgets too
+ * small for a bucket's burst to be fair, such as mails per hour.
+ */
+export class WindowLimit {
+  private readonly events = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Counts one event for `key` if the window has room. */
+  take(key: string): boolean {
+    const t = this.now();
+    const recent = (this.events.get(key) ?? []).filter((at) => t - at < this.windowMs);
+    const room = recent.length < this.limit;
+    if (room) recent.push(t);
+    this.events.set(key, recent);
+    return room;
+  }
+
+  /** Forgets keys whose events have all left the window. */
+  prune(): void {
+    const t = this.now();
+    for (const [key, times] of this.events)
+      if (times.every((at) => t - at >= this.windowMs)) this.events.delete(key);
+  }
+
+  get size(): number {
+    return this.events.size;
+  }
+}

@@ -15,8 +15,9 @@ import { AccessTokens } from "./access-tokens.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
 import { handleHttp } from "./http-routes.js";
+import { createMailer } from "./mailer.js";
 import { createMetrics } from "./metrics.js";
-import { BucketMap } from "./rate-limit.js";
+import { BucketMap, WindowLimit } from "./rate-limit.js";
 import { SignalingHub } from "./signaling.js";
 import { WorkerRelayStore } from "./store/worker-store.js";
 
@@ -118,6 +119,11 @@ export async function startRelay(
     online: new Map(),
     sendBuckets: new BucketMap(config.rateSendBytesPerSecond, 2 * config.rateSendBytesPerSecond),
     tokens: config.accessTokens ? new AccessTokens(config.accessTokens) : undefined,
+    mailer:
+      config.smtpUrl && config.smtpFrom
+        ? createMailer({ url: config.smtpUrl, from: config.smtpFrom })
+        : undefined,
+    mailBudget: new WindowLimit(config.mailPerHour, 3600_000),
   };
   let nextId = 1;
   v1.on("connection", (ws) => {
@@ -132,6 +138,7 @@ export async function startRelay(
       .then((n) => n > 0 && log.info({ expired: n }, "expired messages swept"))
       .catch((err) => log.error({ err: (err as Error).message }, "expiry sweep failed"));
     ctx.sendBuckets.prune();
+    ctx.mailBudget.prune();
   }, config.sweepIntervalMs);
   sweep.unref();
 
@@ -142,6 +149,8 @@ export async function startRelay(
       origin,
       closed: Boolean(config.accessTokens),
       dataDir: config.dataDir,
+      // Whether mail is on; the URL holds the SMTP password and is never logged.
+      mail: Boolean(ctx.mailer),
     },
     "relay listening",
   );
@@ -160,6 +169,7 @@ export async function startRelay(
       await store.checkWritable().catch(() => undefined);
       for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
       signaling.close();
+      ctx.mailer?.close();
       http.closeAllConnections();
       await closed;
       await store.close();

@@ -20,6 +20,12 @@ import { DecodeError } from "../core/wire/errors.js";
 import { decodeFrame, encodeFrame } from "../core/wire/frame.js";
 import type { Frame } from "../core/wire/frame-types.js";
 import { DEFAULT_LIMITS } from "../core/wire/limits.js";
+import {
+  MAIL_SUBJECT_MAX_BYTES,
+  MAIL_TEXT_MAX_BYTES,
+  MAIL_TO_MAX_BYTES,
+  mailAddressProblem,
+} from "../core/wire/mail-frames.js";
 import { EPOCH_KEY } from "./fixtures.js";
 import { hostileBytes } from "./mutate.js";
 import type { Vectors } from "./vectors/generate.js";
@@ -130,6 +136,21 @@ const id16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
 const text = fc.string({ maxLength: 40 });
 const seq = fc.nat({ max: Number.MAX_SAFE_INTEGER });
 const body = fc.uint8Array({ maxLength: 300 });
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+/** fast-check's RFC 5322 addresses within the 254-byte limit: every one must be accepted. */
+const address = fc.emailAddress().filter((a) => utf8Length(a) <= MAIL_TO_MAX_BYTES);
+/** Replaces every code point `bad` picks (tests spell these out rather than share the codec's rule). */
+const scrub = (s: string, bad: (c: number) => boolean, by: string) =>
+  Array.from(s, (ch) => (bad(ch.codePointAt(0)!) ? by : ch)).join("");
+const subjectArb = fc
+  .string({ unit: "grapheme", maxLength: 60 })
+  .map((s) =>
+    scrub(s, (c) => c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029, " "),
+  )
+  .filter((s) => utf8Length(s) <= MAIL_SUBJECT_MAX_BYTES);
+const mailTextArb = fc
+  .string({ unit: "grapheme", maxLength: 400 })
+  .map((s) => scrub(s, (c) => (c < 0x20 && c !== 0x09 && c !== 0x0d) || c === 0x7f, "\n"));
 const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({
     type: fc.constant("hello" as const),
@@ -183,6 +204,13 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ type: fc.constant("blobPutOk" as const), hash: key32 }),
   fc.record({ type: fc.constant("blobGet" as const), hash: key32 }),
   fc.record({ type: fc.constant("blobData" as const), hash: key32, data: body }),
+  fc.record({
+    type: fc.constant("mailSend" as const),
+    msgId: id16,
+    to: address,
+    subject: subjectArb,
+    text: mailTextArb,
+  }),
 );
 
 describe("round trips of generated values", () => {
@@ -217,5 +245,73 @@ describe("round trips of generated values", () => {
       ),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe("MAIL_SEND fields under hostile input", () => {
+  /** Characters that could end a header, start another address, or quote one. */
+  const headerish = fc.constantFrom(...'\r\n,;:<>"()[]\\ @.\t\u0000\u2028é');
+  const sneaky = fc
+    .array(fc.oneof(headerish, fc.string({ maxLength: 6 })), { maxLength: 30 })
+    .map((parts) => parts.join(""));
+  const base = { type: "mailSend" as const, msgId: new Uint8Array(16), text: "t" };
+
+  it(`${RUNS} crafted recipients: decoded only when exactly one plain address`, () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          sneaky,
+          fc.tuple(address, sneaky).map(([a, tail]) => a + tail),
+          fc.tuple(sneaky, address).map(([head, a]) => head + a),
+        ),
+        (to) => {
+          let decoded: Frame;
+          try {
+            decoded = decodeFrame(encodeFrame({ ...base, to, subject: "s" }));
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err;
+            return;
+          }
+          if (decoded.type !== "mailSend") throw new Error("decoded as another frame");
+          expect(mailAddressProblem(decoded.to)).toBeUndefined();
+          expect(decoded.to).toMatch(/^[^\s,;:<>"()[\]\\@]+@[A-Za-z0-9.-]+$/);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`${RUNS} crafted subjects: decoded only when one line`, () => {
+    fc.assert(
+      fc.property(sneaky, (subject) => {
+        try {
+          const decoded = decodeFrame(encodeFrame({ ...base, to: "bob@example.com", subject }));
+          if (decoded.type !== "mailSend") throw new Error("decoded as another frame");
+          for (const bad of ["\r", "\n", "\u0000", "\u2028"])
+            expect(decoded.subject).not.toContain(bad);
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err;
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("every field at its byte limit decodes, one byte more does not", () => {
+    const to = `${"a".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"g".repeat(61)}`;
+    const frame = {
+      ...base,
+      to,
+      subject: "s".repeat(MAIL_SUBJECT_MAX_BYTES),
+      text: "x".repeat(MAIL_TEXT_MAX_BYTES),
+    };
+    expect(decodeFrame(encodeFrame(frame))).toEqual(frame);
+    for (const over of [
+      { to: `a${to}` },
+      { subject: `${frame.subject}s` },
+      { text: `${frame.text}x` },
+    ]) {
+      expect(() => decodeFrame(encodeFrame({ ...frame, ...over }))).toThrow(DecodeError);
+    }
   });
 });

@@ -17,6 +17,7 @@ import {
 import { composeInviteMail, mailtoUrl } from "../core/membership/invite-mail.js";
 import { decodeWelcome, encodeWelcome } from "../core/membership/welcome.js";
 import { DecodeError } from "../core/wire/errors.js";
+import { mailSendProblem } from "../core/wire/mail-frames.js";
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const link = fc.record({
@@ -151,23 +152,29 @@ describe("welcome", () => {
 describe("invitation mail", () => {
   it("keeps hostile names out of the headers and the link intact in the body and mailto", () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), link, (inviterName, spaceName, l) => {
-        const url = inviteUrl("https://relay.example.org", l);
-        const mail = composeInviteMail({
-          inviterName,
-          spaceName,
-          url,
-          mode: l.mode,
-          expiresAt: Date.UTC(2027, 0, 1),
-        });
-        expect(mail.subject).not.toMatch(/[\r\n]/);
-        expect(mail.subject.length).toBeLessThanOrEqual(200);
-        expect(mail.text.split("\n")).toContain(url);
-        const mailto = new URL(mailtoUrl(["bob@example.org", "cy@example.org"], mail));
-        expect(decodeURIComponent(mailto.pathname)).toBe("bob@example.org,cy@example.org");
-        expect(mailto.searchParams.get("subject")).toBe(mail.subject);
-        expect(mailto.searchParams.get("body")).toBe(mail.text.replace(/\n/g, "\r\n"));
-      }),
+      fc.property(
+        fc.string({ unit: "binary" }),
+        fc.string({ unit: "binary" }),
+        link,
+        (inviterName, spaceName, l) => {
+          const url = inviteUrl("https://relay.example.org", l);
+          const mail = composeInviteMail({
+            inviterName,
+            spaceName,
+            url,
+            mode: l.mode,
+            expiresAt: Date.UTC(2027, 0, 1),
+          });
+          expect(mail.subject).not.toMatch(/[\r\n]/);
+          // What the relay's MAIL_SEND accepts, checked by the same rule it uses.
+          expect(mailSendProblem({ to: "bob@example.org", ...mail })).toBeUndefined();
+          expect(mail.text.split("\n")).toContain(url);
+          const mailto = new URL(mailtoUrl(["bob@example.org", "cy@example.org"], mail));
+          expect(decodeURIComponent(mailto.pathname)).toBe("bob@example.org,cy@example.org");
+          expect(mailto.searchParams.get("subject")).toBe(mail.subject);
+          expect(mailto.searchParams.get("body")).toBe(mail.text.replace(/\n/g, "\r\n"));
+        },
+      ),
     );
   });
 });

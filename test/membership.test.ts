@@ -63,7 +63,6 @@ function replica(log: MembershipLog) {
 async function invite(
   log: MembershipLog,
   by: Person,
-  key: Uint8Array,
   opts: { role?: Role; mode?: "open" | "confirmed"; expiresAt?: number; oneTime?: boolean } = {},
 ) {
   const sign = nacl.sign.keyPair();
@@ -126,8 +125,8 @@ function rotation(previous: Uint8Array, to: Uint8Array[]) {
 describe("membership log", () => {
   it("an open invite lets its holder in at once, with the invite's role", async () => {
     const [a, b] = await Promise.all([person("Ann"), person("Bob")]);
-    const { log, key } = await space(a);
-    const inv = await invite(log, a, key, { role: "member" });
+    const { log } = await space(a);
+    const inv = await invite(log, a, { role: "member" });
     const result = await join(log, b, inv);
     expect(result.status).toBe("accepted");
     expect(log.state.members.get(b.id)?.role).toBe("member");
@@ -137,7 +136,7 @@ describe("membership log", () => {
   it("a confirmed invite keeps the joiner out until a manager confirms", async () => {
     const [a, b] = await Promise.all([person("Ann"), person("Bob")]);
     const { log, key } = await space(a);
-    const inv = await invite(log, a, key, { mode: "confirmed" });
+    const inv = await invite(log, a, { mode: "confirmed" });
     const joined = await join(log, b, inv);
     expect(joined.status).toBe("accepted");
     expect(log.state.members.has(b.id)).toBe(false);
@@ -154,7 +153,7 @@ describe("membership log", () => {
   it("removal rotates the key: the removed member reaches none after it, the others all", async () => {
     const [a, b, c] = await Promise.all([person("Ann"), person("Bob"), person("Cy")]);
     const { log, key } = await space(a);
-    for (const p of [b, c]) await join(log, p, await invite(log, a, key));
+    for (const p of [b, c]) await join(log, p, await invite(log, a));
     const { next, rotation: r } = rotation(key, [a.device.box.publicKey, b.device.box.publicKey]);
     await log.author(a.device.sign, { type: "remove", user: c.user.sign.publicKey, rotation: r });
     expect(log.state.members.has(c.id)).toBe(false);
@@ -174,11 +173,11 @@ describe("membership log", () => {
   it("A removes C while C adds D: D stays out on every device, whatever arrives first", async () => {
     const [a, c, d] = await Promise.all([person("Ann"), person("Cy"), person("Dee")]);
     const { log: logA, key } = await space(a);
-    await join(logA, c, await invite(logA, a, key, { role: "manager" }));
+    await join(logA, c, await invite(logA, a, { role: "manager" }));
     const logC = replica(logA);
     await sync(logA, logC);
     // Concurrently: C invites D and D joins on C's replica; A removes C on A's.
-    const inv = await invite(logC, c, key);
+    const inv = await invite(logC, c);
     await join(logC, d, inv);
     const { rotation: r } = rotation(key, [a.device.box.publicKey]);
     await logA.author(a.device.sign, { type: "remove", user: c.user.sign.publicKey, rotation: r });
@@ -201,7 +200,7 @@ describe("membership log", () => {
       person("Xan"),
     ]);
     const { log, key } = await space(a);
-    await join(log, v, await invite(log, a, key, { role: "viewer" }));
+    await join(log, v, await invite(log, a, { role: "viewer" }));
 
     const forged = (
       await signed(log, a, { type: "setRole", user: v.user.sign.publicKey, role: "member" })
@@ -221,18 +220,18 @@ describe("membership log", () => {
     });
     expect(await codeOf(log.add(byStranger))).toBe("NOT_A_MEMBER");
 
-    const expired = await invite(log, a, key, { expiresAt: 1000 });
+    const expired = await invite(log, a, { expiresAt: 1000 });
     expect(await codeOf(join(log, b, expired))).toBe("INVITE_EXPIRED");
 
-    const revoked = await invite(log, a, key);
+    const revoked = await invite(log, a);
     await log.author(a.device.sign, { type: "revokeInvite", invite: revoked.id });
     expect(await codeOf(join(log, b, revoked))).toBe("INVITE_REVOKED");
 
-    const once = await invite(log, a, key);
+    const once = await invite(log, a);
     expect((await join(log, b, once)).status).toBe("accepted");
     expect(await codeOf(join(log, x, once))).toBe("INVITE_USED");
 
-    const wrongKey = await invite(log, a, key);
+    const wrongKey = await invite(log, a);
     expect(await codeOf(join(log, x, { ...wrongKey, sign: nacl.sign.keyPair() }))).toBe(
       "BAD_INVITE_PROOF",
     );
@@ -318,7 +317,7 @@ async function randomSchedule(seed: number) {
     }
     if (choice < 0.45) {
       invites.push(
-        await invite(r, me, key, { role: pick(["manager", "member", "viewer"]) }).catch(
+        await invite(r, me, { role: pick(["manager", "member", "viewer"]) }).catch(
           () => undefined as never,
         ),
       );

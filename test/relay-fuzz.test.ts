@@ -49,6 +49,7 @@ const valid: Frame[] = [
   { type: "blobGet", hash: filled(32, 2) },
   { type: "hello", client: "x", minVersion: 1, maxVersion: 1 },
   { type: "auth", device: filled(32, 3), signature: filled(64, 4), accessToken: "t" },
+  { type: "mailSend", msgId: seqBytes(16, 7), to: "bob@example.com", subject: "Hi", text: "x" },
 ];
 
 describe("relay under hostile input", () => {

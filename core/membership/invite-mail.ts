@@ -10,12 +10,30 @@ export interface InviteMail {
   text: string;
 }
 
-/** Header-safe: one line, no control characters, bounded. */
-function oneLine(text: string, max: number): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+/**
+ * Header-safe: one line, no control characters (C0, C1, line and paragraph
+ * separators), at most `maxBytes` of UTF-8, cut between whole characters.
+ */
+function oneLine(text: string, maxBytes: number): string {
+  const clean = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
+    // Lone surrogate halves are not text: mail and UTF-8 cannot carry them.
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, " ")
+    .trim();
+  if (utf8.encode(clean).length <= maxBytes) return clean;
+  let out = "";
+  let used = utf8.encode("…").length;
+  for (const char of clean) {
+    const size = utf8.encode(char).length;
+    if (used + size > maxBytes) break;
+    out += char;
+    used += size;
+  }
+  return `${out}…`;
 }
+
+const utf8 = new TextEncoder();
 
 export function composeInviteMail(options: {
   inviterName: string;

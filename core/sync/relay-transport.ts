@@ -21,6 +21,7 @@ import {
   MSG_ID_BYTES,
   PROTOCOL_VERSION,
 } from "../wire/frame-types.js";
+import { mailSendProblem } from "../wire/mail-frames.js";
 import { relayErrorName } from "../wire/relay-errors.js";
 import { backoffDelay } from "./backoff.js";
 import { MemoryOutbox, newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
@@ -87,12 +88,29 @@ export interface RelayTransportOptions {
   handshakeTimeoutMs?: number;
   /** A send not acked within this time goes again (same msgId, so it is stored once). */
   ackTimeoutMs?: number;
+  /** A mail request the relay has not answered within this time is given up (MAIL_TIMEOUT). */
+  mailTimeoutMs?: number;
   random?: () => number;
 }
 
 interface InFlight {
   resolve: () => void;
   reject: (err: RelayError) => void;
+}
+
+/** An invitation mail for the relay to send through its operator's SMTP server. */
+export interface MailRequest {
+  /** One bare address, local@domain. */
+  to: string;
+  /** One line, at most 200 bytes. */
+  subject: string;
+  /** Plain text, at most 8 KiB. */
+  text: string;
+}
+
+interface MailInFlight extends InFlight {
+  msgId: Uint8Array;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 type Events = {
@@ -113,6 +131,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   /** When each unacked msgId last went out on the current connection, and its frame size. */
   private readonly sentAt = new Map<string, { at: number; bytes: number }>();
   private readonly waiting = new Map<string, InFlight>();
+  /** Mail requests sent on the current connection and not yet answered. */
+  private readonly mailWaiting = new Map<string, MailInFlight>();
   private readonly outbox: Outbox;
   /** Deliveries the app has not finished taking; acked as each resolves. */
   private readonly taking = new Set<Promise<void>>();
@@ -144,6 +164,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.handshakeTimer);
     clearInterval(this.ackTimer);
+    this.failMail("STOPPED", "the relay link was stopped before the relay answered");
     // Let the app finish what it holds first, so those acks still go out on this socket.
     await Promise.allSettled([...this.taking]);
     this.flushAcks();
@@ -198,6 +219,52 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     return true;
   }
 
+  /**
+   * Asks the relay to send one mail through its operator's SMTP server.
+   * Resolves once that server accepted it. Rejects with a RelayError: the
+   * relay's refusal (MAIL_UNAVAILABLE, MAIL_REFUSED, RATE_LIMITED, BAD_FRAME),
+   * INVALID_MAIL before anything is sent, OFFLINE when not logged in, or
+   * CONNECTION_LOST / MAIL_TIMEOUT when no answer came; after those two the
+   * mail may or may not have gone out. Never retried on its own.
+   */
+  sendMail(mail: MailRequest): Promise<void> {
+    const problem = mailSendProblem(mail);
+    if (problem) return Promise.reject(new RelayError("INVALID_MAIL", problem));
+    if (this.state !== "online") {
+      return Promise.reject(
+        new RelayError("OFFLINE", "not connected to the relay; the mail was not sent"),
+      );
+    }
+    const msgId = randomBytes(MSG_ID_BYTES);
+    const id = bytesKey(msgId);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.mailWaiting.delete(id)) return;
+        reject(
+          new RelayError(
+            "MAIL_TIMEOUT",
+            "the relay did not answer in time; the mail may or may not have been sent",
+            msgId,
+          ),
+        );
+      }, this.options.mailTimeoutMs ?? 120_000);
+      this.mailWaiting.set(id, { msgId, resolve, reject, timer });
+      const written = this.write({
+        type: "mailSend",
+        msgId,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+      });
+      if (written === 0) {
+        this.settleMail(
+          msgId,
+          new RelayError("OFFLINE", "not connected to the relay; the mail was not sent", msgId),
+        );
+      }
+    });
+  }
+
   /** Asks the relay to deliver again every unacked message from a mailbox seq on. */
   resend(fromSeq: number): void {
     if (this.state === "online") this.write({ type: "resend", fromSeq });
@@ -216,6 +283,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       ]);
       // Let go of this socket now rather than wait for a close the relay may never answer.
       this.ws = undefined;
+      this.failMail(
+        "CONNECTION_LOST",
+        "the relay connection was dropped before the relay answered; the mail may or may not have been sent",
+      );
       ws.close();
       this.setStatus("offline");
       this.scheduleReconnect();
@@ -236,6 +307,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.failMail(
+        "CONNECTION_LOST",
+        "the relay connection closed before the relay answered; the mail may or may not have been sent",
+      );
       this.flushAcks();
       if (this.state === "stopped") return;
       this.setStatus("offline");
@@ -284,6 +359,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         void this.retransmitOutbox();
         return;
       case "ack":
+        if (this.settleMail(frame.msgId)) return;
         void this.onAck(frame.msgId);
         return;
       case "deliver":
@@ -401,6 +477,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     const error = new RelayError(code, frame.message, frame.ref.length > 0 ? frame.ref : undefined);
     this.emit("error", [error]);
     if (frame.ref.length !== MSG_ID_BYTES) return;
+    if (this.settleMail(frame.ref, error)) return;
     const id = bytesKey(frame.ref);
     const waiter = this.waiting.get(id);
     if (PERMANENT.has(code)) {
@@ -417,6 +494,27 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         if (entry && this.state === "online") this.transmit(entry);
       });
     }, this.options.retryMs ?? 1000);
+  }
+
+  /** Answers a mail request if `msgId` names one; false when it is no mail of ours. */
+  private settleMail(msgId: Uint8Array, error?: RelayError): boolean {
+    const id = bytesKey(msgId);
+    const waiter = this.mailWaiting.get(id);
+    if (!waiter) return false;
+    this.mailWaiting.delete(id);
+    clearTimeout(waiter.timer);
+    if (error) waiter.reject(error);
+    else waiter.resolve();
+    return true;
+  }
+
+  /** A request outlives no connection: without an answer, its fate is unknown, and the caller hears so. */
+  private failMail(code: string, message: string): void {
+    for (const [id, waiter] of this.mailWaiting) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new RelayError(code, message, waiter.msgId));
+      this.mailWaiting.delete(id);
+    }
   }
 
   private queueAck(seq: number): void {

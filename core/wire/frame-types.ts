@@ -21,6 +21,7 @@ export const FrameType = {
   blobPutOk: 0x21,
   blobGet: 0x22,
   blobData: 0x23,
+  mailSend: 0x30,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
 
@@ -111,6 +112,18 @@ export interface BlobDataFrame {
   data: Uint8Array;
 }
 
+export interface MailSendFrame {
+  type: "mailSend";
+  /** Answered by ACK or ERROR with this msgId. */
+  msgId: Uint8Array;
+  /** One bare address, local@domain (see mail-frames.ts for the exact rules). */
+  to: string;
+  /** One line. */
+  subject: string;
+  /** Plain-text body. */
+  text: string;
+}
+
 export type Frame =
   | HelloFrame
   | ChallengeFrame
@@ -125,4 +138,5 @@ export type Frame =
   | BlobPutFrame
   | BlobPutOkFrame
   | BlobGetFrame
-  | BlobDataFrame;
+  | BlobDataFrame
+  | MailSendFrame;

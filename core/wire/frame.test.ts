@@ -4,6 +4,12 @@ import { DecodeError } from "./errors.js";
 import { decodeFrame, encodeFrame } from "./frame.js";
 import { type Frame, FrameType } from "./frame-types.js";
 import { withLimits } from "./limits.js";
+import {
+  MAIL_SUBJECT_MAX_BYTES,
+  MAIL_TEXT_MAX_BYTES,
+  MAIL_TO_MAX_BYTES,
+  mailAddressProblem,
+} from "./mail-frames.js";
 
 const msgId = seqBytes(16);
 const envelope = seqBytes(200);
@@ -35,6 +41,13 @@ const everyFrame: Frame[] = [
   { type: "blobPutOk", hash: filled(32, 3) },
   { type: "blobGet", hash: filled(32, 3) },
   { type: "blobData", hash: filled(32, 3), data: new Uint8Array() },
+  {
+    type: "mailSend",
+    msgId,
+    to: "bob+grove@mail.example.org",
+    subject: "Alice invites you to “Garden club”",
+    text: "Join us:\nhttps://relay.example/join#k=abc_DEF-123\n\t— Alice",
+  },
 ];
 
 function codeOf(fn: () => unknown): string {
@@ -138,5 +151,117 @@ describe("relay frames", () => {
       "INVALID_VALUE",
     );
     expect(codeOf(() => decodeFrame(Uint8Array.of(1, 0x13, 0)))).toBe("INVALID_VALUE");
+  });
+});
+
+describe("MAIL_SEND", () => {
+  const mail = (fields: { to?: string; subject?: string; text?: string }) =>
+    encodeFrame({
+      type: "mailSend",
+      msgId,
+      to: "bob@example.com",
+      subject: "Invitation",
+      text: "Join us",
+      ...fields,
+    });
+
+  it("accepts plain addresses, and nothing that is not exactly one", () => {
+    for (const ok of [
+      "bob@example.com",
+      "b@e.co",
+      "first.last+tag@sub.mail.example.org",
+      "o'neil!#$%&*/=?^_`{|}~-@xn--bcher-kva.example",
+      // 254 bytes: the longest allowed.
+      `${"a".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"g".repeat(61)}`,
+    ]) {
+      expect(mailAddressProblem(ok), ok).toBeUndefined();
+      expect(decodeFrame(mail({ to: ok })).type).toBe("mailSend");
+    }
+    for (const bad of [
+      "",
+      "bob",
+      "@example.com",
+      "bob@",
+      "bob@example",
+      "bob@@example.com",
+      "bob@alice@example.com",
+      "bob@example.com, eve@example.com",
+      "bob@example.com,eve@example.com",
+      "bob@example.com;eve@example.com",
+      "Bob <bob@example.com>",
+      "<bob@example.com>",
+      "bob @example.com",
+      " bob@example.com",
+      "bob@example.com ",
+      "bob@example.com\r\nBcc: eve@example.com",
+      "bob@example.com\nBcc: eve@example.com",
+      "bob@exa\rmple.com",
+      '"bob"@example.com',
+      "bob(comment)@example.com",
+      "b\\ob@example.com",
+      ".bob@example.com",
+      "bob.@example.com",
+      "bo..b@example.com",
+      "bob@-example.com",
+      "bob@example-.com",
+      "bob@example..com",
+      "bob@example.com.",
+      "bob@[127.0.0.1]",
+      "bob@127.0.0.1",
+      "bob@exa_mple.com",
+      "bøb@example.com",
+      "bob@exämple.com",
+      "bob:eve@example.com",
+      `${"a".repeat(65)}@example.com`,
+      `bob@${"d".repeat(64)}.com`,
+    ]) {
+      expect(mailAddressProblem(bad), JSON.stringify(bad)).toBeDefined();
+      expect(
+        codeOf(() => decodeFrame(mail({ to: bad }))),
+        JSON.stringify(bad),
+      ).toBe("INVALID_VALUE");
+    }
+  });
+
+  it("refuses a subject that could start another header, and controls in the text", () => {
+    for (const subject of [
+      "Hi\r\nBcc: eve@example.com",
+      "Hi\nX: y",
+      "Hi\r",
+      "a\u0000b",
+      "a\tb",
+      "a\u2028b",
+      "a\u0085b",
+    ]) {
+      expect(
+        codeOf(() => decodeFrame(mail({ subject }))),
+        JSON.stringify(subject),
+      ).toBe("INVALID_VALUE");
+    }
+    expect(decodeFrame(mail({ subject: "" })).type).toBe("mailSend");
+    expect(decodeFrame(mail({ text: "a\r\nb\tc\n" })).type).toBe("mailSend");
+    for (const text of ["a\u0000b", "a\u001bb", "a\u007fb"]) {
+      expect(
+        codeOf(() => decodeFrame(mail({ text }))),
+        JSON.stringify(text),
+      ).toBe("INVALID_VALUE");
+    }
+  });
+
+  it("bounds each field in bytes before reading it", () => {
+    const longTo = `${"a".repeat(64)}@${"d".repeat(63)}.${"e".repeat(63)}.${"g".repeat(62)}`;
+    expect(new TextEncoder().encode(longTo).length).toBeGreaterThan(MAIL_TO_MAX_BYTES);
+    expect(codeOf(() => decodeFrame(mail({ to: longTo })))).toBe("TOO_LARGE");
+    // 100 two-byte characters fit, 101 do not.
+    expect(decodeFrame(mail({ subject: "é".repeat(MAIL_SUBJECT_MAX_BYTES / 2) })).type).toBe(
+      "mailSend",
+    );
+    expect(
+      codeOf(() => decodeFrame(mail({ subject: "é".repeat(MAIL_SUBJECT_MAX_BYTES / 2 + 1) }))),
+    ).toBe("TOO_LARGE");
+    expect(decodeFrame(mail({ text: "x".repeat(MAIL_TEXT_MAX_BYTES) })).type).toBe("mailSend");
+    expect(codeOf(() => decodeFrame(mail({ text: "x".repeat(MAIL_TEXT_MAX_BYTES + 1) })))).toBe(
+      "TOO_LARGE",
+    );
   });
 });

@@ -16,6 +16,7 @@ import {
 import { DecodeError } from "./errors.js";
 import { type Frame, FrameType, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from "./frame-types.js";
 import { DEFAULT_LIMITS, type WireLimits } from "./limits.js";
+import { readMailSend, writeMailSend } from "./mail-frames.js";
 import {
   readAck,
   readDeliver,
@@ -86,6 +87,7 @@ const WRITERS: Writers = {
   blobPutOk: writeBlobHash,
   blobGet: writeBlobHash,
   blobData: writeBlobPut,
+  mailSend: writeMailSend,
 };
 
 function writeBody(e: encoding.Encoder, frame: Frame): void {
@@ -107,6 +109,7 @@ const READERS = new Map<number, (r: Reader, limits: WireLimits) => Frame>([
   [FrameType.blobPutOk, readBlobPutOk],
   [FrameType.blobGet, readBlobGet],
   [FrameType.blobData, readBlobData],
+  [FrameType.mailSend, readMailSend],
 ]);
 
 function readBody(r: Reader, type: number, limits: WireLimits): Frame {

@@ -20,6 +20,10 @@ export const RelayErrorCode = {
   STORE_UNAVAILABLE: 15,
   INTERNAL: 16,
   SHUTTING_DOWN: 17,
+  /** MAIL_SEND to a relay with no SMTP server configured. */
+  MAIL_UNAVAILABLE: 18,
+  /** The relay's SMTP server refused the mail or could not be reached. */
+  MAIL_REFUSED: 19,
 } as const;
 export type RelayErrorName = keyof typeof RelayErrorCode;
 export type RelayErrorNumber = (typeof RelayErrorCode)[RelayErrorName];

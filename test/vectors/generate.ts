@@ -67,6 +67,7 @@ export async function buildVectors(backend: Ed25519Backend = naclEd25519): Promi
     ["blobPutOk", { type: "blobPutOk", hash: filled(32, 0xb1) }],
     ["blobGet", { type: "blobGet", hash: filled(32, 0xb1) }],
     ["blobData", { type: "blobData", hash: filled(32, 0xb1), data: seqBytes(40) }],
+    ["mailSend", { type: "mailSend", msgId, to: "bob@example.com", subject: "Alice invites you to Grove", text: "Join: https://relay.example/join#k=s3cr3t\n" }],
   ];
   return {
     envelopes: [
