@@ -8,161 +8,19 @@
  * envelopes are refused by all, and nothing written after it opens with the
  * removed member's keys.
  */
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toHex } from "../core/crypto/bytes.js";
-import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { openEnvelope } from "../core/crypto/envelope.js";
-import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/crypto/identity.js";
-import { parseInviteUrl } from "../core/membership/invite-link.js";
-import { joinByLink } from "../core/membership/join-by-link.js";
-import { type Me, MemberSpace } from "../core/membership/member-space.js";
-import type { SpaceAccess } from "../core/space/access.js";
 import { loggedEnvelopes } from "../core/space/space-log.js";
-import { EncryptedStore } from "../core/store/encrypted-store.js";
-import { FileStore } from "../core/store/node-file-store.js";
-import { SyncEngine } from "../core/sync/sync-engine.js";
 import { roomFor } from "../core/sync/webrtc-mesh.js";
 import { decodeEnvelope } from "../core/wire/envelope.js";
-import { LoopbackHub, LoopbackMesh, Uplink } from "./loopback-mesh.js";
-import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
+import { LoopbackHub } from "./loopback-mesh.js";
+import { backend, chat, type Person, peopleOn, say } from "./membership-harness.js";
+import { waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
 
 const relay = relayPerFile();
-const STORAGE_KEY = new Uint8Array(32).fill(9);
-let backend: Ed25519Backend;
-beforeAll(async () => {
-  backend = await ed25519();
-});
-
-/** A person with one device: identity, a directory, and an engine while online. */
-class Person {
-  engine: SyncEngine | undefined;
-  store!: EncryptedStore;
-  readonly dir = tempDir("grove-person-");
-  /** With a hub, the device also meets others directly, in the room its epoch key names. */
-  hub: LoopbackHub | undefined;
-  private constructor(readonly me: Me) {}
-
-  static async create(name: string): Promise<Person> {
-    const user = generateUserKeys();
-    const keys = generateDeviceKeys();
-    const cert = await certifyDevice(backend, user, keys, `${name}'s laptop`, Date.now());
-    return new Person({ keys, cert, name });
-  }
-
-  get id(): string {
-    return toHex(this.me.cert.user);
-  }
-
-  async online(): Promise<SyncEngine> {
-    this.store = new EncryptedStore(await FileStore.open(this.dir), STORAGE_KEY);
-    this.engine = new SyncEngine({
-      device: this.me.keys.sign,
-      backend,
-      store: this.store,
-      relay: {
-        url: relay.url,
-        connect: connectWs,
-        backoff: { baseMs: 20, maxMs: 300 },
-        retryMs: 50,
-      },
-      gapTimeoutMs: 300,
-      space: { batchMs: 20, maxBatchMs: 100 },
-      ...(this.hub && {
-        direct: (access: SpaceAccess) =>
-          new LoopbackMesh(
-            this.hub!,
-            toHex(this.me.keys.sign.publicKey),
-            new Uplink(),
-            roomFor(access).name,
-          ),
-      }),
-    });
-    return this.engine;
-  }
-
-  /** Waits until everything this device queued is at the relay, then leaves. */
-  async offline(): Promise<void> {
-    const engine = this.engine!;
-    await waitFor(
-      async () =>
-        (await engine.outbox.list()).length + (await engine.directOutbox.list()).length === 0,
-      `${this.me.name}'s outbox to empty`,
-    );
-    await engine.stop();
-    this.engine = undefined;
-  }
-
-  /** Back online with the spaces it holds. */
-  async reopen(spaceId: Uint8Array): Promise<MemberSpace> {
-    const engine = await this.online();
-    const space = await MemberSpace.open({
-      engine,
-      store: this.store,
-      backend,
-      me: this.me,
-      spaceId,
-    });
-    engine.start();
-    return space;
-  }
-
-  async join(url: string): Promise<MemberSpace> {
-    const engine = await this.online();
-    engine.start();
-    return joinByLink({
-      link: parseInviteUrl(url),
-      engine,
-      store: this.store,
-      backend,
-      connect: connectWs,
-      me: this.me,
-    });
-  }
-}
-
-const people: Person[] = [];
-afterEach(async () => {
-  for (const p of people.splice(0)) {
-    await p.engine?.stop().catch(() => {});
-    removeDir(p.dir);
-  }
-});
-
-async function person(name: string) {
-  const p = await Person.create(name);
-  people.push(p);
-  return p;
-}
-
-const chat = (s: MemberSpace) => s.space.doc.getArray<string>("chat").toJSON();
-const say = (s: MemberSpace, text: string) =>
-  s.space.edit((doc) => doc.getArray("chat").push([text]));
-
-async function founded(owner: Person, name: string) {
-  const engine = await owner.online();
-  const space = await MemberSpace.create({
-    engine,
-    store: owner.store,
-    backend,
-    me: owner.me,
-    name,
-  });
-  engine.start();
-  return space;
-}
-
-function inviteOptions(mode: "open" | "confirmed") {
-  const http = relay.url.replace(/^ws/, "http");
-  return {
-    role: "member" as const,
-    mode,
-    expiresAt: Date.now() + 3_600_000,
-    oneTime: true,
-    relayUrl: relay.url,
-    publicUrl: http,
-  };
-}
+const { person, founded, inviteOptions } = peopleOn(() => relay.url);
 
 describe("invitations", () => {
   it("open invite: the joiner reads and writes with no member online; the inviter, back, sees both", async () => {

@@ -71,3 +71,33 @@ export function mailtoUrl(to: string[], mail: InviteMail): string {
   const params = `subject=${encodeURIComponent(mail.subject)}&body=${encodeURIComponent(mail.text.replace(/\n/g, "\r\n"))}`;
   return `mailto:${to.map(encodeURIComponent).join(",")}?${params}`;
 }
+
+export class InviteMailError extends Error {
+  override readonly name = "InviteMailError";
+  constructor(
+    readonly code: "OPEN_INVITE_BY_RELAY",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Sends the invitation through the relay's SMTP, one mail per address. Only
+ * for confirmed invites: the relay then sees the address and the link, and
+ * an open link would let whoever reads it straight in.
+ */
+export async function mailThroughRelay(
+  relay: { sendMail(mail: { to: string } & InviteMail): Promise<void> },
+  to: string[],
+  mail: InviteMail,
+  mode: InviteMode,
+): Promise<void> {
+  if (mode !== "confirmed") {
+    throw new InviteMailError(
+      "OPEN_INVITE_BY_RELAY",
+      "open invites are sent from your own mail app: through the relay, its operator could use the link",
+    );
+  }
+  for (const address of to) await relay.sendMail({ to: address, ...mail });
+}
