@@ -69,6 +69,12 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
     )
     .addOption(
       new Option(
+        "--app-url <url>",
+        "a Grove web app for people without the desktop app; the /join page links to it",
+      ).env(envName("app-url")),
+    )
+    .addOption(
+      new Option(
         "--access-token-file <path>",
         "closed relay: file with one access token per line",
       ).env(envName("access-token-file")),
@@ -108,6 +114,7 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
     logLevel: opts.logLevel,
   };
   if (opts.publicUrl) config.publicUrl = opts.publicUrl;
+  if (opts.appUrl) config.appUrl = opts.appUrl;
   if (opts.accessTokenFile) config.accessTokens = AccessTokens.fromFile(opts.accessTokenFile);
   if (opts.smtpUrl) config.smtpUrl = opts.smtpUrl;
   if (opts.smtpFrom) config.smtpFrom = opts.smtpFrom;

@@ -12,6 +12,8 @@ export interface RelayConfig {
   dataDir: string;
   /** The URL devices dial; they sign its origin when they log in. Default: ws://host:port. */
   publicUrl?: string;
+  /** http(s) URL of a Grove web app: the /join page then offers it next to the installed app. */
+  appUrl?: string;
   /** Closed relay: devices must present one of these tokens. */
   accessTokens?: string[];
   maxFrameBytes: number;
@@ -104,6 +106,9 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
     throw new ConfigError("defaultTtlSeconds must not exceed maxTtlSeconds");
   }
   if (config.publicUrl) relayOrigin(config.publicUrl); // throws a clear error early
+  if (config.appUrl !== undefined && !/^https?:\/\/[^\s#?]+$/.test(config.appUrl)) {
+    throw new ConfigError("appUrl must be an http(s) URL without query or fragment");
+  }
   if (config.accessTokens && config.accessTokens.length === 0) {
     throw new ConfigError("the access token file holds no tokens");
   }

@@ -3,7 +3,7 @@
  * orchestrators, /metrics for Prometheus, /join for invite links.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { JOIN_PAGE } from "./join-page.js";
+import type { JoinPage } from "./join-page.js";
 import type { RelayMetrics } from "./metrics.js";
 import type { RelayStore } from "./store/relay-store.js";
 
@@ -13,6 +13,7 @@ export interface HttpContext {
   connections: () => number;
   startedAt: number;
   isShuttingDown: () => boolean;
+  joinPage: JoinPage;
 }
 
 const SECURITY_HEADERS = {
@@ -40,8 +41,8 @@ export async function handleHttp(
       return send(res, 200, ctx.metrics.registry.contentType, body);
     }
     case "/join":
-      return send(res, 200, "text/html; charset=utf-8", JOIN_PAGE.html, {
-        "content-security-policy": JOIN_PAGE.csp,
+      return send(res, 200, "text/html; charset=utf-8", ctx.joinPage.html, {
+        "content-security-policy": ctx.joinPage.csp,
         "x-frame-options": "DENY",
       });
     case "/":

@@ -15,6 +15,7 @@ import { AccessTokens } from "./access-tokens.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
 import { handleHttp } from "./http-routes.js";
+import { joinPage } from "./join-page.js";
 import { createMailer } from "./mailer.js";
 import { createMetrics } from "./metrics.js";
 import { BucketMap, WindowLimit } from "./rate-limit.js";
@@ -59,9 +60,11 @@ export async function startRelay(
   let shuttingDown = false;
   const startedAt = Date.now();
 
+  const page = joinPage(config.appUrl);
   const http: Server = createServer((req, res) => {
     handleHttp(
       {
+        joinPage: page,
         store,
         metrics,
         connections: () => connections.size,
