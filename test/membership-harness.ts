@@ -7,7 +7,12 @@
 import { afterEach, beforeAll } from "vitest";
 import { toHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
-import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/crypto/identity.js";
+import {
+  certifyDevice,
+  generateDeviceKeys,
+  generateUserKeys,
+  type UserKeys,
+} from "../core/crypto/identity.js";
 import { parseInviteUrl } from "../core/membership/invite-link.js";
 import { joinByLink } from "../core/membership/join-by-link.js";
 import { type Me, MemberSpace } from "../core/membership/member-space.js";
@@ -36,13 +41,20 @@ export class Person {
   private constructor(
     readonly me: Me,
     private readonly relayUrl: () => string,
+    /** The user key, which certifies this person's devices (on the first device only). */
+    readonly user?: UserKeys,
   ) {}
+
+  /** Another device of someone, once it has its certificate (a linked device). */
+  static device(me: Me, relayUrl: () => string): Person {
+    return new Person(me, relayUrl);
+  }
 
   static async create(name: string, relayUrl: () => string): Promise<Person> {
     const user = generateUserKeys();
     const keys = generateDeviceKeys();
     const cert = await certifyDevice(backend, user, keys, `${name}'s laptop`, Date.now());
-    return new Person({ keys, cert, name }, relayUrl);
+    return new Person({ keys, cert, name }, relayUrl, user);
   }
 
   get id(): string {

@@ -197,6 +197,35 @@ export class MemberSpace {
     });
   }
 
+  /**
+   * Adds another device of this user: an addDevice op sealing the space key
+   * to it, and the log sent to it under `under` (the link's channel key, the
+   * only key the new device holds yet).
+   */
+  async addDevice(
+    cert: DeviceCertificate,
+    under: { epoch: number; key: Uint8Array },
+  ): Promise<void> {
+    const { key } = this.access.currentEpoch();
+    await this.author({
+      type: "addDevice",
+      cert,
+      boxes: sealToAll(key, [cert.deviceBox]),
+    });
+    const welcome: Welcome = {
+      spaceName: this.name,
+      inviterName: this.me.name,
+      ops: this.log.encodedOps(),
+      keys: [],
+      snapshot: new Uint8Array(0),
+      targets: [],
+    };
+    await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
+      to: [cert.deviceSign],
+      epoch: under,
+    });
+  }
+
   async decline(joinId: string): Promise<void> {
     await this.author({ type: "decline", join: fromHex(joinId) });
   }

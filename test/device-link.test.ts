@@ -1,0 +1,153 @@
+/**
+ * Linking a second device: the laptop (holding the user key) shows a link,
+ * the phone asks through the relay, both show the same code, the laptop
+ * accepts. The phone is then a member device of every space of the user:
+ * it gets the history from members, writes, and other members see the
+ * phone's writes as the same user's. Real relay process, real engines.
+ */
+
+import fc from "fast-check";
+import { expect, it } from "vitest";
+import { toHex } from "../core/crypto/bytes.js";
+import { generateDeviceKeys } from "../core/crypto/identity.js";
+import {
+  DeviceLinkOffer,
+  decodeDeviceLink,
+  decodeLinkMessage,
+  encodeDeviceLink,
+  encodeLinkMessage,
+  linkCode,
+  openLinkedSpaces,
+  requestLink,
+} from "../core/membership/device-link.js";
+import { DecodeError } from "../core/wire/errors.js";
+import { backend, chat, Person, peopleOn, say } from "./membership-harness.js";
+import { connectWs, removeDir, waitFor } from "./relay-harness.js";
+import { relayPerFile } from "./relay-per-file.js";
+
+const relay = relayPerFile();
+const { person, founded, inviteOptions } = peopleOn(() => relay.url);
+
+it("a linked phone joins every space of its user, reads the history and writes as that user", async () => {
+  const [ann, bob] = [await person("Ann"), await person("Bob")];
+  const shared = await founded(ann, "Book club");
+  await say(shared, "chapter one by Friday");
+  const bobSpace = await bob.join((await shared.invite(inviteOptions("open"))).url);
+  await waitFor(() => shared.log.state.members.size === 2, "Bob at Ann");
+
+  const offer = new DeviceLinkOffer({
+    relayUrl: relay.url,
+    me: ann.me,
+    user: ann.user!,
+    backend,
+    connect: connectWs,
+  });
+  const phoneKeys = generateDeviceKeys();
+  const { code, linked } = await requestLink({
+    text: offer.text,
+    keys: phoneKeys,
+    name: "Ann's phone",
+    backend,
+    connect: connectWs,
+  });
+  const request = await offer.nextRequest();
+  expect(request.name).toBe("Ann's phone");
+  // What the laptop shows is what the phone shows: the user compares and accepts.
+  expect(linkCode(offer.seed, request)).toBe(code);
+  const cert = await offer.accept(request, [shared]);
+  await offer.close();
+  expect(toHex(cert.user)).toBe(ann.id);
+
+  const result = await linked;
+  const phone = Person.device(result.me, () => relay.url);
+  try {
+    const engine = await phone.online();
+    const [phoneSpace] = await openLinkedSpaces({ result, engine, store: phone.store, backend });
+    engine.start();
+    await waitFor(() => chat(phoneSpace!).length === 1, "the history on the phone", 20_000);
+    expect(phoneSpace!.log.state.members.get(ann.id)?.devices.size).toBe(2);
+    await say(phoneSpace!, "on my way (from the phone)");
+    await waitFor(() => chat(bobSpace).includes("on my way (from the phone)"), "at Bob");
+    // Bob sees the phone as one of Ann's devices, not as a stranger.
+    expect(bobSpace.log.state.devices.get(toHex(phoneKeys.sign.publicKey))).toBe(ann.id);
+    expect(bobSpace.space.stats.rejected).toEqual({});
+  } finally {
+    await phone.engine?.stop();
+    removeDir(phone.dir);
+  }
+});
+
+it("a request from another link, or a code that differs, is told apart", async () => {
+  const ann = await person("Ann");
+  const offer = new DeviceLinkOffer({
+    relayUrl: relay.url,
+    me: ann.me,
+    user: ann.user!,
+    backend,
+    connect: connectWs,
+  });
+  const other = new DeviceLinkOffer({
+    relayUrl: relay.url,
+    me: ann.me,
+    user: ann.user!,
+    backend,
+    connect: connectWs,
+  });
+  try {
+    const keys = generateDeviceKeys();
+    const { code } = await requestLink({
+      text: other.text,
+      keys,
+      name: "tablet",
+      backend,
+      connect: connectWs,
+    });
+    const request = await other.nextRequest();
+    expect(linkCode(other.seed, request)).toBe(code);
+    // The same request shown by the wrong offer gives another code.
+    expect(linkCode(offer.seed, request)).not.toBe(code);
+  } finally {
+    await offer.close();
+    await other.close();
+  }
+});
+
+it("link texts and link messages decode strictly", () => {
+  const link = {
+    relayUrl: "wss://relay.example.org",
+    seed: new Uint8Array(32).fill(1),
+    device: new Uint8Array(32).fill(2),
+    user: new Uint8Array(32).fill(3),
+  };
+  expect(decodeDeviceLink(encodeDeviceLink(link))).toEqual(link);
+  const request = {
+    deviceSign: new Uint8Array(32).fill(4),
+    deviceBox: new Uint8Array(32).fill(5),
+    name: "phone",
+  };
+  expect(decodeLinkMessage(encodeLinkMessage(request))).toEqual(request);
+  const valid = encodeLinkMessage(request);
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+          const m = valid.slice();
+          m[i]! ^= x;
+          return m;
+        }),
+      ),
+      fc.string({ maxLength: 120 }),
+      (bytes, text) => {
+        for (const run of [() => decodeLinkMessage(bytes), () => decodeDeviceLink(text)]) {
+          try {
+            run();
+          } catch (err) {
+            expect(err).toBeInstanceOf(DecodeError);
+          }
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
