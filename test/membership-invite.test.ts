@@ -149,4 +149,53 @@ describe("invitations", () => {
     await waitFor(() => !cySpace.log.state.members.has(cy.id), "the removal at Cy");
     expect(roomFor(cySpace.access).name).not.toBe(roomFor(annSpace.access).name);
   });
+
+  it("people joining at the same moment learn of each other through the inviter", async () => {
+    const [ann, bob, cy] = [await person("Ann"), await person("Bob"), await person("Cy")];
+    const annSpace = await founded(ann, "Picnic");
+    // Both welcomes list Ann alone: neither joiner knows the other.
+    const [forBob, forCy] = [
+      await annSpace.invite(inviteOptions("open")),
+      await annSpace.invite(inviteOptions("open")),
+    ];
+    const [bobSpace, cySpace] = await Promise.all([bob.join(forBob.url), cy.join(forCy.url)]);
+    for (const s of [annSpace, bobSpace, cySpace]) {
+      await waitFor(() => s.log.state.members.size === 3, "three members everywhere");
+    }
+    await say(cySpace, "I'll bring the blanket");
+    await waitFor(() => chat(bobSpace).includes("I'll bring the blanket"), "Cy's message at Bob");
+  });
+
+  it("a device confirmed while another manager rotated is owed the new key, and a manager seals it", async () => {
+    const [ann, bob, cy, dee] = [
+      await person("Ann"),
+      await person("Bob"),
+      await person("Cy"),
+      await person("Dee"),
+    ];
+    const annSpace = await founded(ann, "Choir");
+    const bobSpace = await bob.join(
+      (await annSpace.invite({ ...inviteOptions("open"), role: "manager" })).url,
+    );
+    await cy.join((await annSpace.invite(inviteOptions("open"))).url);
+    await waitFor(() => bobSpace.log.state.members.size === 3, "three members at Bob");
+    const deeSpace = await dee.join((await bobSpace.invite(inviteOptions("confirmed"))).url);
+    await waitFor(() => bobSpace.log.state.pending.size === 1, "Dee's request at Bob");
+    const [request] = [...bobSpace.log.state.pending.values()];
+
+    // At the same moment: Ann removes Cy (a new key, sealed to the devices Ann knows), and Bob
+    // lets Dee in (sealing Dee the key Bob knows).
+    await Promise.all([annSpace.remove(cy.me.cert.user), bobSpace.confirm(request!.id)]);
+    await waitFor(() => annSpace.log.state.members.has(dee.id), "Dee a member at Ann");
+    await say(annSpace, "rehearsal moved to Tuesday");
+    // Dee was owed the key of Ann's rotation; a manager seals a fresh one to everyone.
+    await waitFor(
+      () => chat(deeSpace).includes("rehearsal moved to Tuesday"),
+      "Ann's news at Dee",
+      20_000,
+    );
+    expect(annSpace.owedDevices()).toEqual([]);
+    await say(deeSpace, "noted");
+    await waitFor(() => chat(annSpace).includes("noted"), "Dee's reply at Ann");
+  });
 });

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import nacl from "tweetnacl";
 import { describe, expect, it } from "vitest";
-import { toHex } from "../core/crypto/bytes.js";
+import { fromHex, toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { hash32 } from "../core/crypto/hash.js";
 import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/crypto/identity.js";
@@ -101,6 +101,7 @@ async function join(
     cert: who.cert,
     name: who.name,
     proof,
+    share: { epochOp: new Uint8Array(32), boxes: [] },
   };
   return log.add(await signed(log, who, body, time));
 }
@@ -145,9 +146,13 @@ describe("membership log", () => {
     await log.author(a.device.sign, {
       type: "confirm",
       join: opId(log.encodedOps().at(-1)!),
-      boxes: sealToAll(key, [b.device.box.publicKey]),
+      share: {
+        epochOp: fromHex(log.state.epochs[0]!.op),
+        boxes: sealToAll(key, [b.device.box.publicKey]),
+      },
     });
     expect(log.state.members.get(b.id)?.role).toBe("member");
+    expect(reachableKeys(log.state.epochs, b.device.box).get(0)).toEqual(key);
   });
 
   it("removal rotates the key: the removed member reaches none after it, the others all", async () => {

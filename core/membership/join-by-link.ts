@@ -20,10 +20,10 @@ import type { ConnectWebSocket } from "../sync/websocket.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { MembershipError } from "./errors.js";
 import { channelEpoch, type InviteKeys, type InviteLink, inviteKeys } from "./invite-link.js";
-import { type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
+import { keyShare, type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
-import { decodeOpBody, decodeSignedOp, joinProofMessage } from "./ops.js";
+import { decodeOpBody, decodeSignedOp, joinProofMessage, type KeyShare } from "./ops.js";
 import { decodeWelcome, type Welcome } from "./welcome.js";
 
 export class JoinError extends Error {
@@ -122,13 +122,14 @@ export async function joinByLink(options: {
     keys.sign.secretKey,
     joinProofMessage(link.spaceId, inviteId, me.cert),
   );
-  const join = {
+  const join = (share: KeyShare) => ({
     type: "join" as const,
     invite: inviteId,
     cert: me.cert,
     name: me.name,
     proof,
-  };
+    share,
+  });
   await writeJoinRecord(store, link.spaceId, link.seed, welcome);
   const access = new MembershipAccess({
     log,
@@ -139,11 +140,14 @@ export async function joinByLink(options: {
   });
 
   if (link.mode === "open") {
-    const op = await log.author(me.keys.sign, join).catch((err: unknown) => {
-      throw new JoinError("REFUSED", `the space refuses this join: ${(err as Error).message}`, {
-        cause: err,
+    // The join says which key this device holds, so a rotation it missed shows as owed.
+    const op = await log
+      .author(me.keys.sign, join(keyShare(access, [me.keys.box.publicKey])))
+      .catch((err: unknown) => {
+        throw new JoinError("REFUSED", `the space refuses this join: ${(err as Error).message}`, {
+          cause: err,
+        });
       });
-    });
     const space = await engine.openSpace(access);
     if (welcome.snapshot.length > 0) await space.adoptSnapshot(welcome.snapshot);
     await space.sendMembership(EnvelopeKind.membership, op);
@@ -151,7 +155,8 @@ export async function joinByLink(options: {
   }
 
   // Confirmed: the request names the invite op, which every manager holds.
-  const op = await log.sign(me.keys.sign, join, [inviteId]);
+  const none = { epochOp: new Uint8Array(32), boxes: [] };
+  const op = await log.sign(me.keys.sign, join(none), [inviteId]);
   const space = await engine.openSpace(access);
   await space.sendMembership(EnvelopeKind.membership, op, {
     to: welcome.targets,

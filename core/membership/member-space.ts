@@ -26,7 +26,7 @@ import { sealPrevious, sealToAll } from "./epoch-keys.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
-import type { Action, InviteMode } from "./ops.js";
+import type { Action, InviteMode, KeyShare } from "./ops.js";
 import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
 
 export interface Me {
@@ -51,11 +51,160 @@ export interface InviteOptions {
 const SPACE_META = "meta";
 
 export class MemberSpace {
+  private healTimer: ReturnType<typeof setTimeout> | undefined;
+
   constructor(
     readonly space: Space,
     readonly access: MembershipAccess,
     private readonly me: Me,
-  ) {}
+    /** Longest random wait before a manager seals an owed key (so managers seldom race). */
+    private readonly healDelayMs = 2000,
+  ) {
+    this.seen = new Set(access.log.state.accepted);
+    this.readable = access.readableEpochs().length;
+    access.onChange(() => {
+      this.scheduleHeal();
+      void this.forwardJoins().catch(() => {});
+      // A key just reached: what was sealed under it and refused meanwhile is asked for again.
+      const readable = this.access.readableEpochs().length;
+      if (readable > this.readable && this.access.isMember())
+        void space.requestSync().catch(() => {});
+      this.readable = readable;
+    });
+    this.scheduleHeal();
+  }
+
+  private seen: Set<string>;
+  private readable: number;
+
+  /**
+   * A joiner addresses its join to the members it knew from its welcome,
+   * and joiners of the same moment do not know each other. The inviter sees
+   * every join on its invites, so it passes each on to all members and sends
+   * the joiner the whole log (ops are signed by their authors: forwarding
+   * cannot alter them).
+   */
+  private async forwardJoins(): Promise<void> {
+    const state = this.log.state;
+    const me = toHex(this.me.cert.user);
+    const fresh = [...state.accepted].filter((id) => !this.seen.has(id));
+    for (const id of fresh) this.seen.add(id);
+    for (const id of fresh) {
+      const op = this.log.op(id);
+      const action = op?.body.action;
+      if (action?.type !== "join") continue;
+      const invite = state.invites.get(toHex(action.invite));
+      if (invite?.by !== me || toHex(action.cert.user) === me) continue;
+      const joiner = action.cert.deviceSign;
+      const others = this.access.devices().filter((d) => toHex(d) !== toHex(joiner));
+      await this.space.sendMembership(EnvelopeKind.membership, this.log.opBytes(id)!, {
+        to: others,
+      });
+      const welcome = this.logWelcome();
+      await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
+        to: [joiner],
+      });
+    }
+  }
+
+  /**
+   * Member devices the current key is not sealed to: a device confirmed or
+   * added concurrently with a rotation, whose author sealed it the older
+   * key. They cannot read what is written now until someone seals it to them.
+   */
+  owedDevices(): DeviceCertificate[] {
+    const state = this.log.state;
+    const current = state.epochs[state.epochs.length - 1];
+    if (!current) return [];
+    const boxed = new Set(current.boxes.map((b) => toHex(b.recipient)));
+    const owed: DeviceCertificate[] = [];
+    for (const member of state.members.values()) {
+      for (const cert of member.devices.values()) {
+        if (!boxed.has(toHex(cert.deviceBox))) owed.push(cert);
+      }
+    }
+    return owed;
+  }
+
+  /**
+   * A rotation owed and not done is the classic failure of this design: any
+   * manager online who holds the current key completes it, with a fresh key
+   * sealed to every device. (Two managers doing so at once is harmless.)
+   */
+  async healKeys(): Promise<boolean> {
+    const state = this.log.state;
+    const current = state.epochs[state.epochs.length - 1];
+    const role = this.access.role(this.me.cert.user);
+    if (!current || (role !== "owner" && role !== "manager")) return false;
+    if (!this.access.keyForEpoch(current.epoch) || this.owedDevices().length === 0) return false;
+    // Which key each owed device holds, before the rotation seals it the new one.
+    const owed = this.owedDevices().map((cert) => ({ cert, held: this.heldEpoch(cert.deviceBox) }));
+    const { key: previous } = this.access.currentEpoch();
+    const next = newEpochKey();
+    await this.author({
+      type: "rotate",
+      rotation: {
+        boxes: sealToAll(next, this.keyRecipients()),
+        previous: sealPrevious(previous, next),
+      },
+    });
+    // The owed cannot open the current key's envelopes: the log goes to each under a key it holds.
+    for (const { cert, held } of owed) {
+      if (!held) continue;
+      await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(this.logWelcome()), {
+        to: [cert.deviceSign],
+        epoch: held,
+      });
+    }
+    return true;
+  }
+
+  /** The newest epoch sealed to a device's box key whose key this device holds too. */
+  private heldEpoch(deviceBox: Uint8Array): { epoch: number; key: Uint8Array } | undefined {
+    const box = toHex(deviceBox);
+    const epochs = this.log.state.epochs;
+    for (let i = epochs.length - 1; i >= 0; i--) {
+      const { epoch, boxes } = epochs[i]!;
+      const key = this.access.keyForEpoch(epoch);
+      if (key && boxes.some((b) => toHex(b.recipient) === box)) return { epoch, key };
+    }
+    return undefined;
+  }
+
+  /** A welcome holding the whole log and nothing else. */
+  private logWelcome(): Welcome {
+    return {
+      spaceName: this.name,
+      inviterName: this.me.name,
+      ops: this.log.encodedOps(),
+      keys: [],
+      snapshot: new Uint8Array(0),
+      targets: [],
+    };
+  }
+
+  private scheduleHeal(): void {
+    if (this.healTimer || this.owedDevices().length === 0) return;
+    this.healTimer = setTimeout(() => {
+      this.healTimer = undefined;
+      void this.healKeys().catch(() => {});
+    }, Math.random() * this.healDelayMs);
+  }
+
+  /** Every device of every member, and every open invite. */
+  private keyRecipients(except?: string): Uint8Array[] {
+    const recipients: Uint8Array[] = [];
+    for (const member of this.log.state.members.values()) {
+      if (member.user === except) continue;
+      for (const cert of member.devices.values()) recipients.push(cert.deviceBox);
+    }
+    for (const invite of this.log.state.invites.values()) {
+      if (!invite.revoked && !(invite.oneTime && invite.used)) {
+        recipients.push(fromHex(invite.inviteBox));
+      }
+    }
+    return recipients;
+  }
 
   get log(): MembershipLog {
     return this.access.log;
@@ -177,20 +326,14 @@ export class MemberSpace {
     const pending = this.log.state.pending.get(joinId);
     if (!pending) throw new Error(`no pending join ${joinId}`);
     const invite = this.log.state.invites.get(pending.invite)!;
-    const { key } = this.access.currentEpoch();
+    // Only managers got the request: every member needs it to take the confirm that names it.
+    await this.space.sendMembership(EnvelopeKind.membership, this.log.opBytes(joinId)!);
     await this.author({
       type: "confirm",
       join: fromHex(joinId),
-      boxes: sealToAll(key, [pending.cert.deviceBox]),
+      share: keyShare(this.access, [pending.cert.deviceBox]),
     });
-    const welcome: Welcome = {
-      spaceName: this.name,
-      inviterName: this.me.name,
-      ops: this.log.encodedOps(),
-      keys: [],
-      snapshot: new Uint8Array(0),
-      targets: [],
-    };
+    const welcome = this.logWelcome();
     await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
       to: [pending.cert.deviceSign],
       epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
@@ -206,20 +349,12 @@ export class MemberSpace {
     cert: DeviceCertificate,
     under: { epoch: number; key: Uint8Array },
   ): Promise<void> {
-    const { key } = this.access.currentEpoch();
     await this.author({
       type: "addDevice",
       cert,
-      boxes: sealToAll(key, [cert.deviceBox]),
+      share: keyShare(this.access, [cert.deviceBox]),
     });
-    const welcome: Welcome = {
-      spaceName: this.name,
-      inviterName: this.me.name,
-      ops: this.log.encodedOps(),
-      keys: [],
-      snapshot: new Uint8Array(0),
-      targets: [],
-    };
+    const welcome = this.logWelcome();
     await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
       to: [cert.deviceSign],
       epoch: under,
@@ -234,17 +369,7 @@ export class MemberSpace {
   async remove(user: Uint8Array): Promise<void> {
     const { key: previous } = this.access.currentEpoch();
     const next = newEpochKey();
-    const gone = toHex(user);
-    const recipients: Uint8Array[] = [];
-    for (const member of this.log.state.members.values()) {
-      if (member.user === gone) continue;
-      for (const cert of member.devices.values()) recipients.push(cert.deviceBox);
-    }
-    for (const invite of this.log.state.invites.values()) {
-      if (!invite.revoked && !(invite.oneTime && invite.used)) {
-        recipients.push(fromHex(invite.inviteBox));
-      }
-    }
+    const recipients = this.keyRecipients(toHex(user));
     await this.author({
       type: "remove",
       user,
@@ -302,4 +427,12 @@ async function readJoinRecord(
   if (!bytes) return undefined;
   if (bytes.length < 32) throw new DecodeError("TRUNCATED", "join record is too short");
   return { seed: bytes.slice(0, 32), ...decodeWelcome(bytes.subarray(32)) };
+}
+
+/** The current key sealed to `recipients`, naming the epoch it belongs to. */
+export function keyShare(access: MembershipAccess, recipients: Uint8Array[]): KeyShare {
+  const { epoch, key } = access.currentEpoch();
+  const begun = access.log.state.epochs.find((e) => e.epoch === epoch);
+  if (!begun) return { epochOp: new Uint8Array(32), boxes: [] };
+  return { epochOp: fromHex(begun.op), boxes: sealToAll(key, recipients) };
 }

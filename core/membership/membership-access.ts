@@ -55,6 +55,11 @@ export class MembershipAccess implements SpaceAccess {
     return this.options.log.spaceId;
   }
 
+  /** This device's signing key. */
+  get device(): Uint8Array {
+    return this.options.device.sign.publicKey;
+  }
+
   /** Keys learnt outside the log are kept for good (they came from the welcome). */
   learn(keys: { epoch: number; key: Uint8Array }[]): void {
     for (const { epoch, key } of keys) this.known.set(epoch, key);
@@ -97,7 +102,7 @@ export class MembershipAccess implements SpaceAccess {
   }
 
   isAllowed(author: Uint8Array, epoch: number, kind: EnvelopeKind): boolean {
-    if (!this.keyForEpoch(epoch)) return false;
+    // An epoch without a key here is refused as UNKNOWN_EPOCH by the opener, not as the author's fault.
     // Ops are judged by the log (signatures, roles); anyone with the key may carry them.
     if (OPS.has(kind)) return true;
     if (isChannelEpoch(epoch)) return false;
@@ -121,6 +126,11 @@ export class MembershipAccess implements SpaceAccess {
   onChange(listener: () => void): () => void {
     this.options.log.on("change", listener);
     return () => this.options.log.off("change", listener);
+  }
+
+  /** The user (hex) a member device (its signing key) belongs to; undefined for others. */
+  userOf(device: Uint8Array): string | undefined {
+    return this.options.log.state.devices.get(toHex(device));
   }
 
   /** Is this device's user a member (and not only a pending joiner)? */

@@ -93,6 +93,16 @@ export class MembershipLog extends ObservableV2<Events> {
   }
 
   /** Every op held, encoded: what a peer that lacks some is sent. */
+  /** One held op, encoded, by id. */
+  opBytes(id: string): Uint8Array | undefined {
+    return this.held.get(id)?.bytes;
+  }
+
+  /** The verified op with this id, if held. */
+  op(id: string): VerifiedOp | undefined {
+    return this.held.get(id)?.op;
+  }
+
   encodedOps(): Uint8Array[] {
     return [...this.held.values()].map((h) => h.bytes);
   }

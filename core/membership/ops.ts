@@ -9,6 +9,7 @@
  *   body:     u8 version, bytes16 spaceId, varuint n, n x bytes32 parent,
  *             varuint time (ms), u8 action tag, action fields
  *   boxes:    varuint n, n x (bytes32 recipient box key, key box)
+ *   share:    bytes32 epoch op id, boxes
  *   rotation: boxes, bytes72 previous key sealed under the new one
  */
 import * as encoding from "lib0/encoding";
@@ -40,6 +41,17 @@ export interface KeyBoxEntry {
   box: Uint8Array;
 }
 
+/**
+ * Key boxes of one epoch, named by the op that began it (create or a
+ * rotation): a share made concurrently with a rotation still says which key
+ * it holds, so nobody mistakes it for the newer one.
+ */
+export interface KeyShare {
+  /** Id of the create or rotating op whose key is sealed; zeros with no boxes. */
+  epochOp: Uint8Array;
+  boxes: KeyBoxEntry[];
+}
+
 export interface Rotation {
   boxes: KeyBoxEntry[];
   /** The key this rotation replaces, sealed under the new key: history stays readable. */
@@ -62,10 +74,18 @@ export type Action =
        */
       channelKey: Uint8Array;
     }
-  | { type: "join"; invite: Uint8Array; cert: DeviceCertificate; name: string; proof: Uint8Array }
-  | { type: "confirm"; join: Uint8Array; boxes: KeyBoxEntry[] }
+  | {
+      type: "join";
+      invite: Uint8Array;
+      cert: DeviceCertificate;
+      name: string;
+      proof: Uint8Array;
+      /** The key the joiner already holds (open invite), sealed to itself; none when confirmed. */
+      share: KeyShare;
+    }
+  | { type: "confirm"; join: Uint8Array; share: KeyShare }
   | { type: "decline"; join: Uint8Array }
-  | { type: "addDevice"; cert: DeviceCertificate; boxes: KeyBoxEntry[] }
+  | { type: "addDevice"; cert: DeviceCertificate; share: KeyShare }
   | { type: "remove"; user: Uint8Array; rotation: Rotation }
   | { type: "setRole"; user: Uint8Array; role: Role }
   | { type: "revokeInvite"; invite: Uint8Array }
@@ -181,17 +201,18 @@ function writeAction(e: encoding.Encoder, a: Action): void {
       encoding.writeVarUint8Array(e, encodeCertificate(a.cert));
       writeString(e, a.name);
       writeFixed(e, a.proof, SIGNATURE_BYTES, "proof");
+      writeShare(e, a.share);
       return;
     case "confirm":
       writeFixed(e, a.join, HASH_BYTES, "join");
-      writeBoxes(e, a.boxes);
+      writeShare(e, a.share);
       return;
     case "decline":
       writeFixed(e, a.join, HASH_BYTES, "join");
       return;
     case "addDevice":
       encoding.writeVarUint8Array(e, encodeCertificate(a.cert));
-      writeBoxes(e, a.boxes);
+      writeShare(e, a.share);
       return;
     case "remove":
       writeFixed(e, a.user, KEY_BYTES, "user");
@@ -237,13 +258,14 @@ function readAction(r: Reader, type: ActionType): Action {
         cert: readCert(r),
         name: r.string("name", MAX_NAME_BYTES),
         proof: r.fixed(SIGNATURE_BYTES, "proof"),
+        share: readShare(r),
       };
     case "confirm":
-      return { type, join: r.fixed(HASH_BYTES, "join"), boxes: readBoxes(r) };
+      return { type, join: r.fixed(HASH_BYTES, "join"), share: readShare(r) };
     case "decline":
       return { type, join: r.fixed(HASH_BYTES, "join") };
     case "addDevice":
-      return { type, cert: readCert(r), boxes: readBoxes(r) };
+      return { type, cert: readCert(r), share: readShare(r) };
     case "remove":
       return { type, user: r.fixed(KEY_BYTES, "user"), rotation: readRotation(r) };
     case "setRole":
@@ -273,6 +295,15 @@ function readBoxes(r: Reader): KeyBoxEntry[] {
     });
   }
   return boxes;
+}
+
+function writeShare(e: encoding.Encoder, share: KeyShare): void {
+  writeFixed(e, share.epochOp, HASH_BYTES, "epochOp");
+  writeBoxes(e, share.boxes);
+}
+
+function readShare(r: Reader): KeyShare {
+  return { epochOp: r.fixed(HASH_BYTES, "epochOp"), boxes: readBoxes(r) };
 }
 
 function writeRotation(e: encoding.Encoder, rotation: Rotation): void {

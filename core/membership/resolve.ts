@@ -17,7 +17,7 @@ import { toHex } from "../crypto/bytes.js";
 import type { DeviceCertificate } from "../crypto/identity.js";
 import type { Role } from "../space/access.js";
 import { MembershipError, type MembershipErrorCode } from "./errors.js";
-import type { Action, InviteMode, KeyBoxEntry, OpBody } from "./ops.js";
+import type { Action, InviteMode, KeyBoxEntry, KeyShare, OpBody } from "./ops.js";
 
 export interface VerifiedOp {
   /** Hex of the op's hash: its id. */
@@ -246,7 +246,7 @@ function apply(state: MembershipState, op: VerifiedOp): void {
       state.pending.delete(pending.id);
       if (a.type === "confirm") {
         addMember(state, pending.cert, pending.name, state.invites.get(pending.invite)!.role);
-        shareCurrent(state, a.boxes);
+        share(state, a.share);
       }
       return;
     }
@@ -256,7 +256,7 @@ function apply(state: MembershipState, op: VerifiedOp): void {
       }
       state.members.get(author)!.devices.set(toHex(a.cert.deviceSign), a.cert);
       state.devices.set(toHex(a.cert.deviceSign), author);
-      shareCurrent(state, a.boxes);
+      share(state, a.share);
       return;
     case "remove": {
       needs("manager");
@@ -305,8 +305,10 @@ function join(state: MembershipState, op: VerifiedOp, a: Extract<Action, { type:
   }
   if (state.members.has(toHex(a.cert.user))) refuse("ALREADY_MEMBER", "the user is a member");
   invite.used = true;
-  if (invite.mode === "open") addMember(state, a.cert, a.name, invite.role);
-  else state.pending.set(op.id, { id: op.id, invite: invite.id, cert: a.cert, name: a.name });
+  if (invite.mode === "open") {
+    addMember(state, a.cert, a.name, invite.role);
+    share(state, a.share);
+  } else state.pending.set(op.id, { id: op.id, invite: invite.id, cert: a.cert, name: a.name });
 }
 
 function addMember(state: MembershipState, cert: DeviceCertificate, name: string, role: Role) {
@@ -316,10 +318,13 @@ function addMember(state: MembershipState, cert: DeviceCertificate, name: string
   state.devices.set(device, user);
 }
 
-/** Key boxes of the current epoch handed to a newcomer (confirm, add device). */
-function shareCurrent(state: MembershipState, boxes: KeyBoxEntry[]): void {
-  const current = state.epochs[state.epochs.length - 1]!;
-  current.boxes = [...current.boxes, ...boxes];
+/**
+ * Key boxes handed to a newcomer (join, confirm, add device), added to the
+ * epoch they name. A share naming no known epoch adds nothing.
+ */
+function share(state: MembershipState, keys: KeyShare): void {
+  const epoch = state.epochs.find((e) => e.op === toHex(keys.epochOp));
+  if (epoch && keys.boxes.length > 0) epoch.boxes = [...epoch.boxes, ...keys.boxes];
 }
 
 function rotate(
