@@ -9,7 +9,6 @@
 import nacl from "tweetnacl";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../core/crypto/bytes.js";
-import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { AccountSpace } from "../core/membership/account.js";
 import {
   buddiesOf,
@@ -18,11 +17,10 @@ import {
   verificationCode,
   verifiedRecord,
 } from "../core/membership/buddies.js";
-import { DeviceLinkOffer, openLinkedSpaces, requestLink } from "../core/membership/device-link.js";
 import type { Member, MembershipState } from "../core/membership/resolve.js";
 import type { Role } from "../core/space/access.js";
-import { backend, Person, peopleOn } from "./membership-harness.js";
-import { connectWs, removeDir, waitFor } from "./relay-harness.js";
+import { peopleOn } from "./membership-harness.js";
+import { waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
 
 function stateWith(members: { user: Uint8Array; name: string; role?: Role; devices?: number }[]) {
@@ -112,7 +110,7 @@ describe("buddy list", () => {
 
 describe("account space", () => {
   const relay = relayPerFile();
-  const { person, founded } = peopleOn(() => relay.url);
+  const { person, founded, linkDevice } = peopleOn(() => relay.url);
 
   it("carries the list of spaces and verified buddies to a linked device", async () => {
     const ann = await person("Ann");
@@ -121,45 +119,21 @@ describe("account space", () => {
     await account.rememberSpace({ id: "ab".repeat(16), name: "Trip", relayUrl: relay.url }, 5);
     await account.markVerified(toHex(bobKey), verifiedRecord(bobKey, "Bob", 7));
 
-    const offer = new DeviceLinkOffer({
-      relayUrl: relay.url,
-      me: ann.me,
-      user: ann.user!,
-      backend,
-      connect: connectWs,
-    });
-    const { linked } = await requestLink({
-      text: offer.text,
-      keys: generateDeviceKeys(),
-      name: "Ann's phone",
-      backend,
-      connect: connectWs,
-    });
-    await offer.accept(await offer.nextRequest(), [account.member]);
-    await offer.close();
-    const result = await linked;
-    const phone = Person.device(result.me, () => relay.url);
-    try {
-      const engine = await phone.online();
-      const [member] = await openLinkedSpaces({ result, engine, store: phone.store, backend });
-      engine.start();
-      await waitFor(
-        () => AccountSpace.isAccount(member!),
-        "the account's content on the phone",
-        20_000,
-      );
-      const onPhone = new AccountSpace(member!);
-      await waitFor(() => onPhone.spaces().length === 1, "the space list on the phone");
-      expect(onPhone.spaces()).toEqual([
-        { id: "ab".repeat(16), name: "Trip", relayUrl: relay.url, addedAt: 5 },
-      ]);
-      expect(onPhone.verified().get(toHex(bobKey))).toEqual(verifiedRecord(bobKey, "Bob", 7));
-      // And back: the phone unverifies, the laptop sees it.
-      await onPhone.unverify(toHex(bobKey));
-      await waitFor(() => account.verified().size === 0, "the change on the laptop");
-    } finally {
-      await phone.engine?.stop();
-      removeDir(phone.dir);
-    }
+    const { spaces } = await linkDevice(ann, [account.member], "Ann's phone");
+    const [member] = spaces;
+    await waitFor(
+      () => AccountSpace.isAccount(member!),
+      "the account's content on the phone",
+      20_000,
+    );
+    const onPhone = new AccountSpace(member!);
+    await waitFor(() => onPhone.spaces().length === 1, "the space list on the phone");
+    expect(onPhone.spaces()).toEqual([
+      { id: "ab".repeat(16), name: "Trip", relayUrl: relay.url, addedAt: 5 },
+    ]);
+    expect(onPhone.verified().get(toHex(bobKey))).toEqual(verifiedRecord(bobKey, "Bob", 7));
+    // And back: the phone unverifies, the laptop sees it.
+    await onPhone.unverify(toHex(bobKey));
+    await waitFor(() => account.verified().size === 0, "the change on the laptop");
   });
 });

@@ -13,6 +13,12 @@ import {
   generateUserKeys,
   type UserKeys,
 } from "../core/crypto/identity.js";
+import {
+  DeviceLinkOffer,
+  linkCode,
+  openLinkedSpaces,
+  requestLink,
+} from "../core/membership/device-link.js";
 import { parseInviteUrl } from "../core/membership/invite-link.js";
 import { joinByLink } from "../core/membership/join-by-link.js";
 import { type Me, MemberSpace } from "../core/membership/member-space.js";
@@ -154,6 +160,39 @@ export function peopleOn(relayUrl: () => string) {
       });
       engine.start();
       return space;
+    },
+    /**
+     * Links a new device of `owner` (who holds the user key) to `spaces`, the
+     * way the app does: the offer's text, the new device's request, both codes
+     * compared, accepted. The new device is online with the spaces open.
+     */
+    async linkDevice(owner: Person, spaces: MemberSpace[], name: string) {
+      const offer = new DeviceLinkOffer({
+        relayUrl: relayUrl(),
+        me: owner.me,
+        user: owner.user!,
+        backend,
+        connect: connectWs,
+      });
+      const keys = generateDeviceKeys();
+      const { code, linked } = await requestLink({
+        text: offer.text,
+        keys,
+        name,
+        backend,
+        connect: connectWs,
+      });
+      const request = await offer.nextRequest();
+      const shownCode = linkCode(offer.seed, request);
+      const cert = await offer.accept(request, spaces);
+      await offer.close();
+      const result = await linked;
+      const device = Person.device(result.me, relayUrl);
+      made.push(device);
+      const engine = await device.online();
+      const opened = await openLinkedSpaces({ result, engine, store: device.store, backend });
+      engine.start();
+      return { device, spaces: opened, request, code, shownCode, cert };
     },
     inviteOptions(mode: InviteMode) {
       return {

@@ -1,5 +1,7 @@
 /** fast-check arbitraries that damage valid encodings the ways networks and attackers do. */
 import fc from "fast-check";
+import { expect } from "vitest";
+import { DecodeError } from "../core/wire/errors.js";
 
 type Mutation = (bytes: Uint8Array) => Uint8Array;
 
@@ -55,4 +57,13 @@ export function mutated(valid: Uint8Array[]): fc.Arbitrary<Uint8Array> {
 /** Arbitrary bytes, or valid encodings damaged. */
 export function hostileBytes(valid: Uint8Array[]): fc.Arbitrary<Uint8Array> {
   return fc.oneof(fc.uint8Array({ maxLength: 600 }), mutated(valid));
+}
+
+/** Runs a decoder on hostile input: it may refuse, but only ever with a DecodeError. */
+export function expectOnlyDecodeErrors(run: () => unknown): void {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DecodeError);
+  }
 }
