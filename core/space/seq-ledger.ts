@@ -4,6 +4,14 @@
  * fall out of) and the gap detector (holes below an author's highest
  * broadcast seq are losses to ask for). Kept exact: a contiguous floor plus
  * the few seqs above it, so it stays small however long a space lives.
+ *
+ * Addressed chains (sync requests and answers, presence) have holes by
+ * design: what an author addressed to others never arrives here, nor does
+ * presence sent while this device was offline. Their seqs above the floor
+ * are kept in a window: at most ADDRESSED_WINDOW of them; past that the
+ * floor moves up past the older half, and an addressed envelope that old
+ * counts as taken (refused as a replay). Broadcast chains stay exact: their
+ * holes are losses to fill.
  */
 import { toHex } from "../crypto/bytes.js";
 import type { EnvelopeStream } from "../wire/envelope.js";
@@ -21,6 +29,9 @@ export interface Gap {
   /** Last missing seq (inclusive). */
   to: number;
 }
+
+/** Most seqs an addressed chain keeps above its floor (see above). */
+export const ADDRESSED_WINDOW = 1024;
 
 export interface LedgerEntry {
   author: string;
@@ -42,6 +53,7 @@ export class SeqLedger {
     if (seq <= chain.floor) return;
     chain.above.add(seq);
     absorb(chain);
+    if (stream === "addressed") slide(chain);
   }
 
   /** Marks 1..floor of an author's broadcast chain as taken (their content arrived in a snapshot). */
@@ -93,6 +105,7 @@ export class SeqLedger {
       chain.floor = Math.max(chain.floor, e.floor);
       for (const seq of e.above) if (seq > chain.floor) chain.above.add(seq);
       absorb(chain);
+      if (e.stream === "addressed") slide(chain);
     }
     return ledger;
   }
@@ -113,4 +126,18 @@ function chainKey(authorHex: string, stream: EnvelopeStream): string {
 
 function absorb(chain: Chain): void {
   while (chain.above.delete(chain.floor + 1)) chain.floor++;
+}
+
+/**
+ * Keeps an addressed chain within its window: once over, the floor moves up
+ * past the older half of the seqs above it (halving, so the sort is rare).
+ */
+function slide(chain: Chain): void {
+  if (chain.above.size <= ADDRESSED_WINDOW) return;
+  const sorted = [...chain.above].sort((a, b) => a - b);
+  for (const seq of sorted.slice(0, sorted.length - ADDRESSED_WINDOW / 2)) {
+    chain.floor = seq;
+    chain.above.delete(seq);
+  }
+  absorb(chain);
 }

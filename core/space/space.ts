@@ -14,6 +14,13 @@
  * are deleted, so the log does not grow without bound. Those deletes need not
  * survive a crash: a record back after one is behind the checkpoint, and the
  * ledger drops its envelopes as duplicates.
+ *
+ * Ephemeral envelopes (presence) are the exception: sealed in the addressed
+ * chain and sent best effort, never logged, never applied to the doc. A
+ * received one is verified like any other, its seq taken in the ledger (so
+ * a replay is refused), and its payload handed to the "ephemeral" listeners.
+ * Since the log cannot tell a restarted writer which addressed seqs those
+ * used, the writer reserves them on disk in blocks (seq-reserve.ts).
  */
 import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
@@ -36,6 +43,12 @@ import { DecodeError } from "../wire/errors.js";
 import type { SpaceAccess } from "./access.js";
 import { SeqLedger } from "./seq-ledger.js";
 import {
+  decodeSeqReserve,
+  encodeSeqReserve,
+  SEQ_RESERVE_BLOCK,
+  seqReserveKey,
+} from "./seq-reserve.js";
+import {
   decodeCheckpoint,
   decodeSyncAnswer,
   decodeSyncRequest,
@@ -55,6 +68,11 @@ export interface Outgoing {
   kind: EnvelopeKind;
   /** Device keys to send to; undefined means every other member device. */
   to?: Uint8Array[];
+  /**
+   * Presence and the like: best effort to the targets online now, never
+   * queued, stored or retried; `dispatch` resolves without waiting for it.
+   */
+  ephemeral?: true;
 }
 
 export interface SpaceOptions {
@@ -93,6 +111,8 @@ export interface SpaceStats {
   accepted: number;
   /** Envelopes already taken in (replays, or the same delta by two paths): dropped quietly. */
   duplicates: number;
+  /** Ephemeral envelopes taken in (verified, handed to listeners, not logged): not in `accepted`. */
+  ephemeral: number;
   rejected: Partial<Record<RejectReason, number>>;
 }
 
@@ -101,6 +121,11 @@ type Events = {
   rejected: (error: CryptoError | DecodeError, author: Uint8Array | undefined) => void;
   /** The doc changed because of remote envelopes. */
   remoteChange: () => void;
+  /**
+   * A verified ephemeral envelope (presence): its author device and payload.
+   * Never logged or applied; listeners must not throw.
+   */
+  ephemeral: (author: Uint8Array, payload: Uint8Array) => void;
   /** A background checkpoint failed; the log stays and the next one tries again. */
   compactionFailed: (error: unknown) => void;
 };
@@ -117,7 +142,7 @@ const COMPACT_FORCE_FACTOR = 16;
 
 export class Space extends ObservableV2<Events> {
   readonly doc = new Y.Doc();
-  readonly stats: SpaceStats = { accepted: 0, duplicates: 0, rejected: {} };
+  readonly stats: SpaceStats = { accepted: 0, duplicates: 0, ephemeral: 0, rejected: {} };
   readonly id: string;
   /** Records on disk that could not be read at open; the rest of the space loaded. */
   readonly corruptRecords: StoreError[] = [];
@@ -132,6 +157,8 @@ export class Space extends ObservableV2<Events> {
   private loggedBytes = 0;
   private checkpointBytes = 0;
   private compactTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The highest addressed seq reserved on disk (seq-reserve.ts). */
+  private reservedSeq = 0;
   private closed = false;
   private readonly onLocalUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin !== REMOTE) this.pending.push(update);
@@ -204,7 +231,15 @@ export class Space extends ObservableV2<Events> {
     if (this.closed) return;
     clearTimeout(this.compactTimer);
     await this.flush();
-    await this.serial(() => this.checkpoint());
+    await this.serial(async () => {
+      await this.checkpoint();
+      // The checkpoint holds the writer's real seq: the next open need not skip past the rest.
+      const seq = this.writers.addressed.current.seq;
+      if (this.reservedSeq > seq) {
+        await this.options.store.put(seqReserveKey(this.id), encodeSeqReserve(seq));
+        this.reservedSeq = seq;
+      }
+    });
     this.closed = true;
     this.doc.destroy();
   }
@@ -263,6 +298,37 @@ export class Space extends ObservableV2<Events> {
     return this.serial(() => this.sealAndSend(kind, payload, options.to, options.epoch));
   }
 
+  /**
+   * Sends an ephemeral envelope (presence): sealed under the current epoch in
+   * the addressed chain, handed to `dispatch` marked ephemeral, never logged.
+   * Does nothing while this device may not author one (a joiner waiting for
+   * a manager holds only the invite's channel key), or once closed.
+   */
+  sendEphemeral(payload: Uint8Array, to?: Uint8Array[]): Promise<void> {
+    return this.serial(async () => {
+      if (this.closed) return;
+      const { access, device, store } = this.options;
+      const { epoch, key } = access.currentEpoch();
+      if (!access.isAllowed(device.publicKey, epoch, EnvelopeKind.ephemeral)) return;
+      const writer = this.writers.addressed;
+      const seq = writer.current.seq + 1;
+      // Reserved on disk before it leaves, so a restart after a crash cannot reuse it.
+      if (seq > this.reservedSeq) {
+        const reserve = seq + SEQ_RESERVE_BLOCK - 1;
+        await store.put(seqReserveKey(this.id), encodeSeqReserve(reserve));
+        this.reservedSeq = reserve;
+      }
+      const envelope = await writer.seal(EnvelopeKind.ephemeral, payload, epoch, key);
+      this.ledger.take(device.publicKey, "addressed", seq);
+      await this.options.dispatch({
+        envelope,
+        kind: EnvelopeKind.ephemeral,
+        ephemeral: true,
+        ...(to ? { to } : {}),
+      });
+    });
+  }
+
   private async sealAndSend(
     kind: EnvelopeKind,
     payload: Uint8Array,
@@ -312,8 +378,23 @@ export class Space extends ObservableV2<Events> {
     for (const { decoded, payload } of accepted) {
       await this.options.access.takeMembership?.(decoded.header.kind, payload);
     }
-    accepted.push(...(await this.open(fresh.filter((d) => !isOp(d)))));
-    if (accepted.length === 0) return;
+    const opened = [...accepted, ...(await this.open(fresh.filter((d) => !isOp(d))))];
+
+    // Ephemeral (presence): handed on at once, never logged nor applied, and not counted
+    // toward compaction. The ledger takes the seq now (nothing of it goes to disk), so a
+    // replay is refused; the envelopes of the batch that last are logged without it.
+    const lasting: typeof opened = [];
+    for (const item of opened) {
+      const { header } = item.decoded;
+      if (header.kind !== EnvelopeKind.ephemeral) {
+        lasting.push(item);
+        continue;
+      }
+      this.ledger.take(header.author, "addressed", header.seq);
+      this.stats.ephemeral++;
+      this.emit("ephemeral", [header.author, item.payload]);
+    }
+    if (lasting.length === 0) return;
 
     // Shown first, for latency: the doc may run ahead of the disk, since applying a Yjs
     // update twice is harmless. The ledger moves only once the records are on disk, and
@@ -321,7 +402,7 @@ export class Space extends ObservableV2<Events> {
     const applied: { decoded: DecodedEnvelope; result: Applied }[] = [];
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
     this.applyRemote(() => {
-      for (const { decoded, payload } of accepted) {
+      for (const { decoded, payload } of lasting) {
         const result = this.apply(decoded.header.kind, payload, decoded.header.author);
         if (!result) continue;
         applied.push({ decoded, result });
@@ -493,6 +574,8 @@ export class Space extends ObservableV2<Events> {
     };
 
     const checkpoint = await this.readRecord(`s/${this.id}/checkpoint`, decodeCheckpoint);
+    // Addressed seqs up to here may have gone out in ephemeral envelopes, which no log holds.
+    this.reservedSeq = (await this.readRecord(seqReserveKey(this.id), decodeSeqReserve)) ?? 0;
     if (checkpoint) {
       this.applyRemote(() => Y.applyUpdate(this.doc, checkpoint.doc, REMOTE));
       this.checkpointBytes = checkpoint.doc.length;
@@ -538,6 +621,10 @@ export class Space extends ObservableV2<Events> {
       }
     });
     await this.putRecords(unsent.map(({ decoded }) => decoded));
+    if (this.reservedSeq > writerStates.addressed.seq) {
+      // A hole in the addressed chain, which only guards replay: nobody asks for it.
+      writerStates.addressed = { ...writerStates.addressed, seq: this.reservedSeq };
+    }
 
     this.writers = {
       broadcast: new EnvelopeWriter(

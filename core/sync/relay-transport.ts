@@ -58,6 +58,9 @@ const PERMANENT = new Set([
   "FRAME_TOO_LARGE",
 ]);
 
+/** Ephemeral sends awaiting their ack that are remembered (see `ephemeralSent`). */
+const MAX_EPHEMERAL_UNACKED = 1024;
+
 export interface Delivery {
   seq: number;
   msgId: Uint8Array;
@@ -131,6 +134,11 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   /** When each unacked msgId last went out on the current connection, and its frame size. */
   private readonly sentAt = new Map<string, { at: number; bytes: number }>();
   private readonly waiting = new Map<string, InFlight>();
+  /**
+   * Ephemeral sends on the current connection not yet acked: their acks and
+   * refusals concern no outbox entry, so they are not looked up there.
+   */
+  private readonly ephemeralSent = new Set<string>();
   /** Mail requests sent on the current connection and not yet answered. */
   private readonly mailWaiting = new Map<string, MailInFlight>();
   private readonly outbox: Outbox;
@@ -208,14 +216,19 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   /** Presence, typing: best effort to online targets, never stored or retried. */
   sendEphemeral(targets: Uint8Array[], envelope: Uint8Array): boolean {
     if (this.state !== "online") return false;
-    this.write({
+    const msgId = randomBytes(MSG_ID_BYTES);
+    const written = this.write({
       type: "send",
-      msgId: randomBytes(MSG_ID_BYTES),
+      msgId,
       flags: FLAG_EPHEMERAL,
       ttlSeconds: 0,
       targets,
       envelope,
     });
+    if (written === 0) return false;
+    // Acks normally follow within a round trip; a relay that never sends them cannot grow this.
+    if (this.ephemeralSent.size >= MAX_EPHEMERAL_UNACKED) this.ephemeralSent.clear();
+    this.ephemeralSent.add(bytesKey(msgId));
     return true;
   }
 
@@ -272,6 +285,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
 
   private connectNow(): void {
     this.setStatus("connecting");
+    this.ephemeralSent.clear();
     const ws = this.options.connect(`${this.options.url.replace(/\/$/, "")}/v1`);
     this.ws = ws;
     ws.binaryType = "arraybuffer";
@@ -359,6 +373,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         void this.retransmitOutbox();
         return;
       case "ack":
+        if (this.ephemeralSent.delete(bytesKey(frame.msgId))) return;
         if (this.settleMail(frame.msgId)) return;
         void this.onAck(frame.msgId);
         return;
@@ -477,6 +492,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     const error = new RelayError(code, frame.message, frame.ref.length > 0 ? frame.ref : undefined);
     this.emit("error", [error]);
     if (frame.ref.length !== MSG_ID_BYTES) return;
+    // A refused ephemeral send is not retried: it was best effort.
+    if (this.ephemeralSent.delete(bytesKey(frame.ref))) return;
     if (this.settleMail(frame.ref, error)) return;
     const id = bytesKey(frame.ref);
     const waiter = this.waiting.get(id);

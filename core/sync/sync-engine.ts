@@ -6,6 +6,11 @@
  * author run, not per delta) and acked only once on disk. After each login,
  * on each new direct peer, and whenever a broadcast seq stays missing, a
  * space asks its members for what it lacks.
+ *
+ * Ephemeral envelopes (presence) take neither outbox nor route: they go to
+ * the relay once, for whichever targets are online there, and are dropped
+ * when the relay link is down. Not over the direct path either, whose every
+ * send is kept in the durable direct outbox and handed to the relay's.
  */
 import { ObservableV2 } from "lib0/observable";
 import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
@@ -19,6 +24,7 @@ import type { Store } from "../store/store.js";
 import { decodeEnvelope, peekSpaceId } from "../wire/envelope.js";
 import type { DecodeError } from "../wire/errors.js";
 import { MSG_ID_BYTES } from "../wire/frame-types.js";
+import { DEFAULT_LIMITS } from "../wire/limits.js";
 import { DirectTransport, type PeerMesh } from "./direct-transport.js";
 import {
   type RelayError,
@@ -251,6 +257,7 @@ export class SyncEngine extends ObservableV2<Events> {
     const me = toHex(this.options.device.publicKey);
     const targets = (out.to ?? access.devices()).filter((d) => toHex(d) !== me);
     if (targets.length === 0) return;
+    if (out.ephemeral) return this.sendEphemeral(targets, out.envelope);
     const direct = this.direct.get(toHex(access.spaceId));
     const fitsDirect = out.envelope.length <= DirectTransport.maxEnvelopeBytes;
     const plan = planRoute(
@@ -275,6 +282,18 @@ export class SyncEngine extends ObservableV2<Events> {
         out.envelope,
         { msgId, addressed: out.to !== undefined },
       );
+    }
+  }
+
+  /**
+   * Presence: forwarded by the relay to the targets online now, never stored,
+   * never queued here; with the relay down it is dropped (the next heartbeat
+   * says the same). The route status is left alone: it describes lasting sends.
+   */
+  private sendEphemeral(targets: Uint8Array[], envelope: Uint8Array): void {
+    if (!this.relay) return;
+    for (let i = 0; i < targets.length; i += DEFAULT_LIMITS.maxTargets) {
+      this.relay.sendEphemeral(targets.slice(i, i + DEFAULT_LIMITS.maxTargets), envelope);
     }
   }
 
