@@ -17,6 +17,7 @@ import {
   verificationCode,
   verifiedRecord,
 } from "../core/membership/buddies.js";
+import type { Presence } from "../core/membership/presence.js";
 import type { Member, MembershipState } from "../core/membership/resolve.js";
 import type { Role } from "../core/space/access.js";
 import { peopleOn } from "./membership-harness.js";
@@ -72,6 +73,24 @@ describe("buddy list", () => {
       ["Cy", "unverified", 1, 1],
     ]);
     expect(list[0]!.spaces.map((s) => s.role)).toEqual(["member", "manager"]);
+  });
+
+  it("shows a buddy as present as in the most present shared space", () => {
+    const spaces = ["s1", "s2", "s3"].map((id) => ({
+      id,
+      name: id,
+      state: stateWith([{ user: bob, name: "Bob" }]),
+    }));
+    const heard: Record<string, Presence> = {
+      s1: { status: "offline", lastSeen: 5 },
+      s2: { status: "away" },
+    };
+    const [buddy] = buddiesOf(toHex(me), spaces, new Map(), (space) => heard[space]);
+    expect(buddy!.presence).toEqual({ status: "away" });
+    const [unheard] = buddiesOf(toHex(me), spaces.slice(2), new Map());
+    expect(unheard!.presence).toEqual({ status: "offline" });
+    const [gone] = buddiesOf(toHex(me), spaces.slice(0, 1), new Map(), (space) => heard[space]);
+    expect(gone!.presence).toEqual({ status: "offline", lastSeen: 5 });
   });
 
   it("warns loudly when a verified buddy's name comes with another key", () => {

@@ -12,6 +12,7 @@
 import { fromHex } from "../crypto/bytes.js";
 import { fingerprint, safetyNumber } from "../crypto/safety-number.js";
 import type { Role } from "../space/access.js";
+import { mostPresent, type Presence } from "./presence.js";
 import type { MembershipState } from "./resolve.js";
 
 export interface VerifiedBuddy {
@@ -33,6 +34,8 @@ export interface Buddy {
   /** Spaces shared with this buddy (ids), and the buddy's role in each. */
   spaces: { id: string; name: string; role: Role }[];
   devices: number;
+  /** The most present the buddy is in any shared space; offline when nothing was heard. */
+  presence: Presence;
 }
 
 export interface SpaceView {
@@ -47,6 +50,8 @@ export function buddiesOf(
   me: string,
   spaces: SpaceView[],
   verified: ReadonlyMap<string, VerifiedBuddy>,
+  /** Presence of a user in one space (the space's PresenceTracker). */
+  presenceIn: (spaceId: string, user: string) => Presence | undefined = () => undefined,
 ): Buddy[] {
   const byUser = new Map<string, Buddy>();
   for (const space of spaces) {
@@ -58,8 +63,11 @@ export function buddiesOf(
         trust: "unverified" as Trust,
         spaces: [],
         devices: 0,
+        presence: { status: "offline" as const },
       };
       buddy.spaces.push({ id: space.id, name: space.name, role: member.role });
+      const here = presenceIn(space.id, member.user);
+      if (here) buddy.presence = mostPresent([buddy.presence, here]);
       buddy.devices = Math.max(buddy.devices, member.devices.size);
       byUser.set(member.user, buddy);
     }
