@@ -107,12 +107,23 @@ describe("buddy list", () => {
     const verified = new Map([[toHex(bob), verifiedRecord(bob, "Bob", 1)]]);
     const [first] = buddiesOf(toHex(me), spaces, verified);
     expect(first).toMatchObject({ trust: "keyChanged", sameNameAs: toHex(bob) });
+    // With the real Bob there too: Bob stays verified, the namesake is the loud one, first.
+    spaces[0]!.state = stateWith([
+      { user: bob, name: "Bob" },
+      { user: impostor, name: "BOB" },
+    ]);
+    expect(buddiesOf(toHex(me), spaces, verified).map((b) => [b.user, b.trust])).toEqual([
+      [toHex(impostor), "keyChanged"],
+      [toHex(bob), "verified"],
+    ]);
   });
 
-  it("a verified record for another key does not verify", () => {
+  it("a verified record whose fingerprint no longer matches its key is a key change", () => {
     const spaces = [{ id: "s1", name: "Trip", state: stateWith([{ user: bob, name: "Bob" }]) }];
     const forged = new Map([[toHex(bob), verifiedRecord(impostor, "Bob", 1)]]);
-    expect(buddiesOf(toHex(me), spaces, forged)[0]!.trust).not.toBe("verified");
+    const [buddy] = buddiesOf(toHex(me), spaces, forged);
+    expect(buddy!.trust).toBe("keyChanged");
+    expect(buddy!.sameNameAs).toBeUndefined();
   });
 
   it("safety numbers and QR codes agree on both sides and only for the right pair", () => {

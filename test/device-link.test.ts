@@ -19,6 +19,8 @@ import {
   linkCode,
   requestLink,
 } from "../core/membership/device-link.js";
+import { parseInviteUrl } from "../core/membership/invite-link.js";
+import { joinByLink } from "../core/membership/join-by-link.js";
 import { backend, chat, peopleOn, say } from "./membership-harness.js";
 import { expectOnlyDecodeErrors, hostileBytes } from "./mutate.js";
 import { connectWs, waitFor } from "./relay-harness.js";
@@ -48,6 +50,47 @@ it("a linked phone joins every space of its user, reads the history and writes a
   // Bob sees the phone as one of Ann's devices, not as a stranger.
   expect(bobSpace.log.state.devices.get(toHex(linked.cert.deviceSign))).toBe(ann.id);
   expect(bobSpace.space.stats.rejected).toEqual({});
+});
+
+it("a linked phone gets a space its user founded and one it joined by invite, with their history", async () => {
+  const [ann, bob] = [await person("Ann"), await person("Bob")];
+  const club = await founded(bob, "Chess club");
+  await say(club, "Tuesday at eight");
+  const { url } = await club.invite(inviteOptions("open"));
+  const home = await founded(ann, "Home");
+  await say(home, "buy milk");
+  // The laptop joins Bob's space through the engine it already runs.
+  const joined = await joinByLink({
+    link: parseInviteUrl(url),
+    engine: ann.engine!,
+    store: ann.store,
+    backend,
+    connect: connectWs,
+    me: ann.me,
+  });
+  await say(joined, "count me in");
+  await waitFor(() => chat(club).includes("count me in"), "Ann's message at Bob");
+
+  const linked = await linkDevice(ann, [home, joined], "Ann's phone");
+  const byId = new Map(linked.spaces.map((s) => [s.space.id, s]));
+  const [phoneHome, phoneClub] = [byId.get(home.space.id), byId.get(joined.space.id)];
+  expect(linked.spaces).toHaveLength(2);
+  await waitFor(() => chat(phoneHome!).includes("buy milk"), "Home's history on the phone", 20_000);
+  await waitFor(
+    () => chat(phoneClub!).join("|") === "Tuesday at eight|count me in",
+    "the club's history on the phone",
+    20_000,
+  );
+  expect(phoneHome!.log.state.members.get(ann.id)?.role).toBe("owner");
+  expect(phoneClub!.log.state.members.get(ann.id)?.role).toBe("member");
+  expect(phoneClub!.log.state.members.get(ann.id)?.devices.size).toBe(2);
+
+  await say(phoneClub!, "from the phone");
+  await waitFor(() => chat(club).includes("from the phone"), "the phone's message at Bob");
+  expect(club.log.state.devices.get(toHex(linked.cert.deviceSign))).toBe(ann.id);
+  await say(phoneHome!, "milk bought");
+  await waitFor(() => chat(home).includes("milk bought"), "the phone's message at the laptop");
+  expect(club.space.stats.rejected).toEqual({});
 });
 
 it("a request from another link, or a code that differs, is told apart", async () => {

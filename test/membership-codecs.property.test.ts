@@ -28,16 +28,27 @@ const link = fc.record({
   seed: bytes(32),
   inviter: bytes(32),
 });
-const welcome = fc.record({
-  spaceName: fc.string({ maxLength: 30 }),
-  inviterName: fc.string({ maxLength: 30 }),
-  ops: fc.array(fc.uint8Array({ maxLength: 50 }), { maxLength: 4 }),
-  keys: fc.array(fc.record({ epoch: fc.nat({ max: 0xffffffff }), key: bytes(32) }), {
-    maxLength: 3,
-  }),
-  snapshot: fc.uint8Array({ maxLength: 80 }),
-  targets: fc.array(bytes(32), { maxLength: 3 }),
-});
+const welcome = fc.record(
+  {
+    spaceName: fc.string({ maxLength: 30 }),
+    inviterName: fc.string({ maxLength: 30 }),
+    ops: fc.array(fc.uint8Array({ maxLength: 50 }), { maxLength: 4 }),
+    keys: fc.array(fc.record({ epoch: fc.nat({ max: 0xffffffff }), key: bytes(32) }), {
+      maxLength: 3,
+    }),
+    snapshot: fc.uint8Array({ maxLength: 80 }),
+    targets: fc.array(bytes(32), { maxLength: 3 }),
+    inviter: fc.record({
+      user: bytes(32),
+      deviceSign: bytes(32),
+      deviceBox: bytes(32),
+      name: fc.string({ maxLength: 20 }),
+      createdAt: fc.nat({ max: 2 ** 40 }),
+      signature: bytes(64),
+    }),
+  },
+  { requiredKeys: ["spaceName", "inviterName", "ops", "keys", "snapshot", "targets"] },
+);
 
 describe("invite links", () => {
   it("round-trip through https and grove:// links", () => {

@@ -91,6 +91,16 @@ async function join(
   inv: { id: Uint8Array; sign: nacl.SignKeyPair },
   time = Date.now(),
 ) {
+  return log.add(await joinOp(log, who, inv, time));
+}
+
+/** A join signed by `who`, naming `log`'s heads, not yet added anywhere. */
+async function joinOp(
+  log: MembershipLog,
+  who: Person,
+  inv: { id: Uint8Array; sign: nacl.SignKeyPair },
+  time: number,
+) {
   const proof = await backend.sign(
     inv.sign.secretKey,
     joinProofMessage(log.spaceId, inv.id, who.cert),
@@ -103,7 +113,7 @@ async function join(
     proof,
     share: { epochOp: new Uint8Array(32), boxes: [] },
   };
-  return log.add(await signed(log, who, body, time));
+  return signed(log, who, body, time);
 }
 
 /** An op signed by `who`, not yet added anywhere. */
@@ -195,6 +205,72 @@ describe("membership log", () => {
       expect([...log.state.members.keys()].sort()).toEqual([a.id]);
       expect(log.state.rejected.get(toHex(inv.id))?.code).toBe("REMOVED_CONCURRENTLY");
     }
+  });
+
+  it("a backdated join made after expiry loses to the manager's revoke, in any order", async () => {
+    const [a, b, m] = await Promise.all([person("Ann"), person("Bob"), person("Mal")]);
+    const { log } = await space(a);
+    const expiresAt = Date.now() + HOUR;
+    const inv = await invite(log, a, { expiresAt, oneTime: false });
+    // Bob joins before expiry; Ann's device, past expiry by its clock, revokes the invite.
+    const honest = await join(log, b, inv, expiresAt - 60_000);
+    const beforeRevoke = replica(log);
+    await sync(log, beforeRevoke);
+    const revoke = await signed(
+      log,
+      a,
+      { type: "revokeInvite", invite: inv.id },
+      expiresAt + 5_000,
+    );
+    await log.add(revoke);
+    // Mal joins later, on what was known before the revoke, with a time before expiry, ground
+    // until the join sorts before the revoke (ties go to the smaller hash).
+    let lateOp = await joinOp(beforeRevoke, m, inv, expiresAt - 1);
+    for (let t = expiresAt - 2; toHex(opId(lateOp)) > toHex(opId(revoke)); t--) {
+      lateOp = await joinOp(beforeRevoke, m, inv, t);
+    }
+    const late = await beforeRevoke.add(lateOp);
+    expect(late.status).toBe("accepted");
+    const reversed = replica(log);
+    for (const op of beforeRevoke.encodedOps().reverse()) await reversed.add(op);
+    await sync(log, reversed);
+    await sync(beforeRevoke, log);
+    await sync(log, beforeRevoke);
+    for (const replicaLog of [log, beforeRevoke, reversed]) {
+      expect(replicaLog.verdict(toHex(opId(lateOp)))).toMatchObject({
+        code: "INVITE_EXPIRED",
+      });
+      expect(replicaLog.verdict((honest as { id: string }).id)).toBe("accepted");
+      expect([...replicaLog.state.members.keys()].sort()).toEqual([a.id, b.id].sort());
+    }
+  });
+
+  it("a join is expired when it names ops made after expiry; a pre-expiry revoke says revoked", async () => {
+    const [a, b, c] = await Promise.all([person("Ann"), person("Bob"), person("Cy")]);
+    const { log } = await space(a);
+    const expiresAt = Date.now() + HOUR;
+    const inv = await invite(log, a, { expiresAt, oneTime: false });
+    await log.add(
+      await signed(
+        log,
+        a,
+        { type: "setRole", user: a.user.sign.publicKey, role: "owner" },
+        expiresAt + 1,
+      ),
+    );
+    // Its own time says before expiry, but it cannot predate the op it names.
+    expect(await codeOf(join(log, b, inv, expiresAt - 1))).toBe("INVITE_EXPIRED");
+
+    const other = await invite(log, a, { oneTime: false });
+    const early = replica(log);
+    await sync(log, early);
+    await log.author(a.device.sign, { type: "revokeInvite", invite: other.id });
+    const concurrent = await join(early, c, other);
+    await sync(early, log);
+    expect(log.verdict((concurrent as { id: string }).id)).toMatchObject({
+      code: "INVITE_REVOKED",
+    });
+    expect(log.state.members.has(c.id)).toBe(false);
   });
 
   it("refuses each bad op with its own code", async () => {

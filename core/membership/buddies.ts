@@ -29,7 +29,10 @@ export interface Buddy {
   user: string;
   name: string;
   trust: Trust;
-  /** For keyChanged: the verified user whose name this one carries. */
+  /**
+   * For keyChanged: the verified user whose name this one carries (absent when
+   * the user's own verified record no longer matches its key).
+   */
   sameNameAs?: string;
   /** Spaces shared with this buddy (ids), and the buddy's role in each. */
   spaces: { id: string; name: string; role: Role }[];
@@ -76,8 +79,11 @@ export function buddiesOf(
   for (const [user, v] of verified) verifiedNames.set(normalize(v.name), user);
   for (const buddy of byUser.values()) {
     const record = verified.get(buddy.user);
-    if (record && record.fingerprint === fingerprint(fromHex(buddy.user))) {
-      buddy.trust = "verified";
+    if (record) {
+      // A record that no longer matches the key it is filed under means what was verified is
+      // not this key (a damaged or tampered account space): as loud as a new key for the name.
+      buddy.trust =
+        record.fingerprint === fingerprint(fromHex(buddy.user)) ? "verified" : "keyChanged";
       continue;
     }
     const namesake = verifiedNames.get(normalize(buddy.name));

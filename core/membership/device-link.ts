@@ -418,7 +418,7 @@ export async function openLinkedSpaces(options: {
     const access = new MembershipAccess({ log, device: result.me.keys });
     const space = await engine.openSpace(access);
     await space.requestSync();
-    spaces.push(new MemberSpace(space, access, result.me));
+    spaces.push(new MemberSpace(space, access, result.me, { engine }));
   }
   return spaces;
 }

@@ -13,6 +13,7 @@
 import { equalBytes } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { openEnvelope } from "../crypto/envelope.js";
+import { verifyCertificate } from "../crypto/identity.js";
 import type { Store } from "../store/store.js";
 import { RelayTransport } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
@@ -73,7 +74,16 @@ export async function readWelcome(options: {
           isAllowed: (author, e, kind) =>
             e === epoch && kind === EnvelopeKind.welcome && equalBytes(author, link.inviter),
         });
-        settle.resolve(decodeWelcome(opened.payload));
+        const welcome = decodeWelcome(opened.payload);
+        // The certificate must be the link's inviter's, signed by its user key: it is what
+        // the joiner's safety number is computed from.
+        if (welcome.inviter) {
+          if (!equalBytes(welcome.inviter.deviceSign, link.inviter)) {
+            throw new JoinError("BAD_WELCOME", "the welcome's certificate is not the inviter's");
+          }
+          await verifyCertificate(backend, welcome.inviter);
+        }
+        settle.resolve(welcome);
       } catch (err) {
         settle.reject(
           new JoinError("BAD_WELCOME", "the invite's welcome does not open", { cause: err }),
@@ -151,7 +161,7 @@ export async function joinByLink(options: {
     const space = await engine.openSpace(access);
     if (welcome.snapshot.length > 0) await space.adoptSnapshot(welcome.snapshot);
     await space.sendMembership(EnvelopeKind.membership, op);
-    return new MemberSpace(space, access, me);
+    return new MemberSpace(space, access, me, { engine, invitation: welcome });
   }
 
   // Confirmed: the request names the invite op, which every manager holds.
@@ -162,7 +172,7 @@ export async function joinByLink(options: {
     to: welcome.targets,
     epoch: { epoch: channelEpoch(keys.sign.publicKey), key: keys.channelKey },
   });
-  const member = new MemberSpace(space, access, me);
+  const member = new MemberSpace(space, access, me, { engine, invitation: welcome });
   // Once confirmed (the log arrives in a welcome), ask for the history.
   const onChange = () => {
     if (!access.isMember()) return;

@@ -23,6 +23,7 @@ import type { SyncEngine } from "../sync/sync-engine.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import { sealPrevious, sealToAll } from "./epoch-keys.js";
+import { InviteExpiry, type OnlineSignal } from "./invite-expiry.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
@@ -50,20 +51,53 @@ export interface InviteOptions {
 
 const SPACE_META = "meta";
 
+export interface MemberSpaceOptions {
+  /** The engine the space is open in: its relay link says when this device is online. */
+  engine?: SyncEngine;
+  /** Longest random wait before a manager seals an owed key (so managers seldom race). */
+  healDelayMs?: number;
+  /** How long a manager is online before it revokes expired invites (ms). */
+  expirySettleMs?: number;
+  /** For a device that joined by a link: what the welcome said of the space and the inviter. */
+  invitation?: Invitation;
+}
+
+export type Invitation = Pick<Welcome, "spaceName" | "inviterName" | "inviter">;
+
 export class MemberSpace {
   private healTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly healDelayMs: number;
+  /** Revokes invites past their expiry while this device may (decision 31). */
+  readonly expiry: InviteExpiry;
+
+  /** What the invite link's welcome said, for a device that joined by one (shown while it waits). */
+  readonly invitation: Invitation | undefined;
 
   constructor(
     readonly space: Space,
     readonly access: MembershipAccess,
     private readonly me: Me,
-    /** Longest random wait before a manager seals an owed key (so managers seldom race). */
-    private readonly healDelayMs = 2000,
+    options: MemberSpaceOptions = {},
   ) {
+    this.invitation = options.invitation;
+    this.healDelayMs = options.healDelayMs ?? 2000;
     this.seen = new Set(access.log.state.accepted);
     this.readable = access.readableEpochs().length;
+    const online = options.engine && relayOnline(options.engine);
+    this.expiry = new InviteExpiry({
+      openInvites: () => [...this.log.state.invites.values()].filter((i) => !i.revoked),
+      mayRevoke: () => {
+        const role = this.access.role(this.me.cert.user);
+        return role === "owner" || role === "manager";
+      },
+      revoke: (id) => this.revokeInvite(id),
+      ...(online && { online }),
+      ...(options.expirySettleMs !== undefined && { settleMs: options.expirySettleMs }),
+      spreadMs: this.healDelayMs,
+    });
     access.onChange(() => {
       this.scheduleHeal();
+      this.expiry.schedule();
       void this.forwardJoins().catch(() => {});
       // A key just reached: what was sealed under it and refused meanwhile is asked for again.
       const readable = this.access.readableEpochs().length;
@@ -72,6 +106,7 @@ export class MemberSpace {
       this.readable = readable;
     });
     this.scheduleHeal();
+    this.expiry.schedule();
   }
 
   private seen: Set<string>;
@@ -239,7 +274,7 @@ export class MemberSpace {
       }),
     });
     const space = await engine.openSpace(access);
-    return new MemberSpace(space, access, me);
+    return new MemberSpace(space, access, me, { engine, ...(joined && { invitation: joined }) });
   }
 
   /** Creates a space with this device's user as its owner. */
@@ -263,7 +298,7 @@ export class MemberSpace {
     const access = new MembershipAccess({ log, device: me.keys });
     const space = await engine.openSpace(access);
     await space.edit((doc) => doc.getMap(SPACE_META).set("name", options.name));
-    return new MemberSpace(space, access, me);
+    return new MemberSpace(space, access, me, { engine });
   }
 
   /**
@@ -289,6 +324,7 @@ export class MemberSpace {
         ? {
             spaceName: this.name,
             inviterName: this.me.name,
+            inviter: this.me.cert,
             ops: this.log.encodedOps(),
             keys: this.access.readableEpochs(),
             snapshot: Y.encodeStateAsUpdate(this.space.doc),
@@ -297,6 +333,7 @@ export class MemberSpace {
         : {
             spaceName: this.name,
             inviterName: this.me.name,
+            inviter: this.me.cert,
             // The invite op alone: what the join request names; nothing of the space yet.
             ops: [op],
             keys: [],
@@ -406,6 +443,16 @@ export class MemberSpace {
     }
     return out;
   }
+}
+
+/** The relay link's state as an OnlineSignal; with no relay, always online (direct only). */
+export function relayOnline(engine: SyncEngine): OnlineSignal | undefined {
+  const relay = engine.relay;
+  if (!relay) return undefined;
+  return {
+    isOnline: () => relay.status === "online",
+    onChange: (listener) => engine.on("relayStatus", (status) => listener(status === "online")),
+  };
 }
 
 /** What a joiner keeps from its welcome: the link's seed, the keys and whom to ask. */

@@ -108,7 +108,10 @@ const TAGS: ActionType[] = [
 export interface OpBody {
   spaceId: Uint8Array;
   parents: Uint8Array[];
-  /** The author's clock (ms); judges invite expiry. */
+  /**
+   * The author's clock (ms), and the author's to choose: a join timed past
+   * expiry is refused, but expiry rests on a manager's revoke (decision 31).
+   */
   time: number;
   action: Action;
 }

@@ -10,6 +10,14 @@
  * beaten and the order is replayed; beaten marks only accumulate, so this
  * ends, and an op beaten once stays refused (fail closed).
  *
+ * Revocation reaches across the order the same way: a join on an invite
+ * counts only if it is before (an ancestor of) an accepted revoke of that
+ * invite, since the order among concurrent ops is a hash the joiner can
+ * grind. Managers revoke invites that expired (invite-expiry.ts), and a
+ * join's own time is the joiner's word: so a join is judged expired by its
+ * time, by the times of the ops it descends from (it cannot predate them),
+ * and by not being before a revoke made after expiry.
+ *
  * Signatures, certificates and invite proofs are checked before an op gets
  * here (membership-log.ts); this module judges authority only.
  */
@@ -46,6 +54,8 @@ export interface Invite {
   channelKey: Uint8Array;
   used: boolean;
   revoked: boolean;
+  /** Time of the first accepted revoke: after expiresAt, joins it beats are reported expired. */
+  revokedAt?: number;
 }
 
 export interface PendingJoin {
@@ -82,13 +92,19 @@ const RANK: Record<Role, number> = { owner: 3, manager: 2, member: 1, viewer: 0 
 export function resolveMembership(ops: VerifiedOp[]): MembershipState {
   const order = topologicalOrder(ops);
   const ancestors = ancestorSets(order);
+  const latest = latestAncestorTimes(order);
   const users = deviceUsers(order);
-  const beaten = new Set<string>();
+  const beaten = new Map<string, MembershipError>();
   for (;;) {
-    const state = replay(order, beaten);
-    const more = beatenBy(order, ancestors, users, state);
+    const state = replay(order, beaten, latest);
     const before = beaten.size;
-    for (const id of more) beaten.add(id);
+    // Removals first, then revokes: the first mark an op gets is the one it keeps.
+    for (const [id, err] of [
+      ...beatenBy(order, ancestors, users, state),
+      ...lateJoins(order, ancestors, state),
+    ]) {
+      if (!beaten.has(id)) beaten.set(id, err);
+    }
     if (beaten.size === before) return state;
   }
 }
@@ -145,30 +161,95 @@ function ancestorSets(order: VerifiedOp[]): Map<string, Set<string>> {
   return sets;
 }
 
+/** Per op, the latest time among the ops it descends from (0 for the create op). */
+function latestAncestorTimes(order: VerifiedOp[]): Map<string, number> {
+  const latest = new Map<string, number>();
+  const time = new Map(order.map((op) => [op.id, op.body.time]));
+  for (const op of order) {
+    let max = 0;
+    for (const p of op.body.parents.map(toHex)) {
+      if (!time.has(p)) continue;
+      max = Math.max(max, time.get(p)!, latest.get(p)!);
+    }
+    latest.set(op.id, max);
+  }
+  return latest;
+}
+
+/**
+ * Joins on a revoked invite that are not before the revoke. Concurrent ones
+ * lose whatever their hash, so a join that arrives once a revoke is known
+ * is refused by everyone, in any order. Against a revoke made after the
+ * invite's expiry (a manager's clock), the refusal says "expired".
+ */
+function lateJoins(
+  order: VerifiedOp[],
+  ancestors: Map<string, Set<string>>,
+  state: MembershipState,
+): [string, MembershipError][] {
+  const revokes = new Map<string, VerifiedOp[]>();
+  for (const op of order) {
+    const a = op.body.action;
+    if (a.type !== "revokeInvite" || !state.accepted.has(op.id)) continue;
+    const invite = toHex(a.invite);
+    revokes.set(invite, [...(revokes.get(invite) ?? []), op]);
+  }
+  const out: [string, MembershipError][] = [];
+  for (const op of order) {
+    const a = op.body.action;
+    if (a.type !== "join") continue;
+    const invite = state.invites.get(toHex(a.invite));
+    const against = revokes.get(toHex(a.invite))?.find((r) => !ancestors.get(r.id)!.has(op.id));
+    if (!invite || !against) continue;
+    out.push([
+      op.id,
+      against.body.time > invite.expiresAt
+        ? new MembershipError("INVITE_EXPIRED", "the invite had expired before this join was known")
+        : new MembershipError(
+            "INVITE_REVOKED",
+            "the invite was revoked before this join was known",
+          ),
+    ]);
+  }
+  return out;
+}
+
 /** Ops by a user made concurrently with an accepted removal of that user. */
 function beatenBy(
   order: VerifiedOp[],
   ancestors: Map<string, Set<string>>,
   users: Map<string, string>,
   state: MembershipState,
-): string[] {
+): [string, MembershipError][] {
   const removals = order.filter(
     (op) => op.body.action.type === "remove" && state.accepted.has(op.id),
   );
-  const out: string[] = [];
+  const out: [string, MembershipError][] = [];
   for (const op of order) {
     const author = users.get(op.signer);
     for (const r of removals) {
       const action = r.body.action as Extract<Action, { type: "remove" }>;
       if (toHex(action.user) !== author || r.id === op.id) continue;
       const concurrent = !ancestors.get(r.id)!.has(op.id) && !ancestors.get(op.id)!.has(r.id);
-      if (concurrent) out.push(op.id);
+      if (concurrent) {
+        out.push([
+          op.id,
+          new MembershipError(
+            "REMOVED_CONCURRENTLY",
+            "its author was removed by an op made at the same time",
+          ),
+        ]);
+      }
     }
   }
   return out;
 }
 
-function replay(order: VerifiedOp[], beaten: Set<string>): MembershipState {
+function replay(
+  order: VerifiedOp[],
+  beaten: Map<string, MembershipError>,
+  latest: Map<string, number>,
+): MembershipState {
   const state: MembershipState = {
     members: new Map(),
     devices: new Map(),
@@ -180,13 +261,9 @@ function replay(order: VerifiedOp[], beaten: Set<string>): MembershipState {
   };
   for (const op of order) {
     try {
-      if (beaten.has(op.id)) {
-        throw new MembershipError(
-          "REMOVED_CONCURRENTLY",
-          "its author was removed by an op made at the same time",
-        );
-      }
-      apply(state, op);
+      const mark = beaten.get(op.id);
+      if (mark) throw mark;
+      apply(state, op, latest.get(op.id)!);
       state.accepted.add(op.id);
     } catch (err) {
       if (!(err instanceof MembershipError)) throw err;
@@ -200,7 +277,8 @@ function refuse(code: MembershipErrorCode, message: string): never {
   throw new MembershipError(code, message);
 }
 
-function apply(state: MembershipState, op: VerifiedOp): void {
+/** `latest`: the latest time among the op's ancestors. */
+function apply(state: MembershipState, op: VerifiedOp, latest: number): void {
   const a = op.body.action;
   if (a.type === "create") {
     if (state.epochs.length > 0 || op.body.parents.length > 0) {
@@ -211,7 +289,7 @@ function apply(state: MembershipState, op: VerifiedOp): void {
     return;
   }
   if (state.epochs.length === 0) refuse("NOT_A_MEMBER", "no creation op precedes it");
-  if (a.type === "join") return join(state, op, a);
+  if (a.type === "join") return join(state, op, a, latest);
 
   const author = state.devices.get(op.signer);
   if (!author) refuse("NOT_A_MEMBER", "signed by a device that is not a member's");
@@ -285,6 +363,7 @@ function apply(state: MembershipState, op: VerifiedOp): void {
       const invite = state.invites.get(toHex(a.invite));
       if (!invite) refuse("INVITE_UNKNOWN", "no such invite");
       invite.revoked = true;
+      invite.revokedAt ??= op.body.time;
       return;
     }
     case "rotate":
@@ -294,12 +373,24 @@ function apply(state: MembershipState, op: VerifiedOp): void {
   }
 }
 
-function join(state: MembershipState, op: VerifiedOp, a: Extract<Action, { type: "join" }>) {
+function join(
+  state: MembershipState,
+  op: VerifiedOp,
+  a: Extract<Action, { type: "join" }>,
+  latest: number,
+) {
   const invite = state.invites.get(toHex(a.invite));
   if (!invite) refuse("INVITE_UNKNOWN", "the invite is unknown in this space");
-  if (invite.revoked) refuse("INVITE_REVOKED", "the invite was revoked");
+  if (invite.revoked) {
+    if (invite.revokedAt! > invite.expiresAt) refuse("INVITE_EXPIRED", "the invite had expired");
+    refuse("INVITE_REVOKED", "the invite was revoked");
+  }
   if (invite.oneTime && invite.used) refuse("INVITE_USED", "the one-time invite was used already");
   if (op.body.time > invite.expiresAt) refuse("INVITE_EXPIRED", "the invite had expired");
+  // The join's time is the joiner's to choose; the ops it names were made before it.
+  if (latest > invite.expiresAt) {
+    refuse("INVITE_EXPIRED", "the join names ops made after the invite expired");
+  }
   if (op.signer !== toHex(a.cert.deviceSign)) {
     refuse("BAD_CERTIFICATE", "a join is signed by the joining device");
   }

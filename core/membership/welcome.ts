@@ -10,13 +10,22 @@
  *   varuint n, n x varbytes op,
  *   varuint n, n x (varuint epoch, bytes32 key),
  *   varbytes snapshot (a Yjs update; empty when none),
- *   varuint n, n x bytes32 device (whom to send the join request to)
+ *   varuint n, n x bytes32 device (whom to send the join request to),
+ *   varbytes inviter certificate (version 2; empty when none)
+ *
+ * The inviter's certificate lets a confirmed joiner show the safety number
+ * with the inviter before it holds any op of the space: the joiner checks
+ * it names the link's inviter device and is signed by its user key.
+ * Version 1 (no certificate) still decodes.
  */
 import * as encoding from "lib0/encoding";
+import type { DeviceCertificate } from "../crypto/identity.js";
+import { decodeCertificate, encodeCertificate } from "../crypto/identity-codec.js";
 import { DecodeError } from "../wire/errors.js";
 import { decodeStrict, encodeWith, writeFixed, writeString } from "../wire/reader.js";
 
-const VERSION = 1;
+const VERSION = 2;
+const MAX_CERT_BYTES = 1024;
 const MAX_NAME_BYTES = 256;
 const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 const MAX_OP_BYTES = 1024 * 1024;
@@ -28,6 +37,7 @@ export interface Welcome {
   keys: { epoch: number; key: Uint8Array }[];
   snapshot: Uint8Array;
   targets: Uint8Array[];
+  inviter?: DeviceCertificate;
 }
 
 export function encodeWelcome(w: Welcome): Uint8Array {
@@ -45,13 +55,14 @@ export function encodeWelcome(w: Welcome): Uint8Array {
     encoding.writeVarUint8Array(e, w.snapshot);
     encoding.writeVarUint(e, w.targets.length);
     for (const t of w.targets) writeFixed(e, t, 32, "target");
+    encoding.writeVarUint8Array(e, w.inviter ? encodeCertificate(w.inviter) : new Uint8Array(0));
   });
 }
 
 export function decodeWelcome(bytes: Uint8Array): Welcome {
   return decodeStrict(bytes, (r) => {
     const version = r.u8("version");
-    if (version !== VERSION) {
+    if (version !== VERSION && version !== 1) {
       throw new DecodeError("UNSUPPORTED_VERSION", `welcome version ${version} is not supported`);
     }
     const spaceName = r.string("spaceName", MAX_NAME_BYTES);
@@ -68,6 +79,8 @@ export function decodeWelcome(bytes: Uint8Array): Welcome {
     const targets: Uint8Array[] = [];
     const nTargets = r.varUint("target count", Math.floor(r.remaining / 32));
     for (let i = 0; i < nTargets; i++) targets.push(r.fixed(32, "target").slice());
-    return { spaceName, inviterName, ops, keys, snapshot, targets };
+    const certBytes = version >= 2 ? r.varBytes("inviter", MAX_CERT_BYTES) : new Uint8Array(0);
+    const inviter = certBytes.length > 0 ? decodeCertificate(certBytes.slice()) : undefined;
+    return { spaceName, inviterName, ops, keys, snapshot, targets, ...(inviter && { inviter }) };
   });
 }
