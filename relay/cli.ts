@@ -75,6 +75,12 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
     )
     .addOption(
       new Option(
+        "--app-dir <dir>",
+        "serve a built Grove web app (renderer/dist) at /app/; /join links to it unless --app-url says otherwise",
+      ).env(envName("app-dir")),
+    )
+    .addOption(
+      new Option(
         "--access-token-file <path>",
         "closed relay: file with one access token per line",
       ).env(envName("access-token-file")),
@@ -115,6 +121,7 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
   };
   if (opts.publicUrl) config.publicUrl = opts.publicUrl;
   if (opts.appUrl) config.appUrl = opts.appUrl;
+  if (opts.appDir) config.appDir = opts.appDir;
   if (opts.accessTokenFile) config.accessTokens = AccessTokens.fromFile(opts.accessTokenFile);
   if (opts.smtpUrl) config.smtpUrl = opts.smtpUrl;
   if (opts.smtpFrom) config.smtpFrom = opts.smtpFrom;

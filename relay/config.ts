@@ -14,6 +14,8 @@ export interface RelayConfig {
   publicUrl?: string;
   /** http(s) URL of a Grove web app: the /join page then offers it next to the installed app. */
   appUrl?: string;
+  /** A built Grove web app (renderer/dist) to serve at /app/; /join then links to it. */
+  appDir?: string;
   /** Closed relay: devices must present one of these tokens. */
   accessTokens?: string[];
   maxFrameBytes: number;

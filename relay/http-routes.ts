@@ -1,8 +1,10 @@
 /**
  * The relay's plain HTTP endpoints: /healthz for load balancers and
- * orchestrators, /metrics for Prometheus, /join for invite links.
+ * orchestrators, /metrics for Prometheus, /join for invite links, and
+ * /app/ for the web app where the relay serves it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { APP_PREFIX, type AppFiles } from "./app-files.js";
 import type { JoinPage } from "./join-page.js";
 import type { RelayMetrics } from "./metrics.js";
 import type { RelayStore } from "./store/relay-store.js";
@@ -14,6 +16,8 @@ export interface HttpContext {
   startedAt: number;
   isShuttingDown: () => boolean;
   joinPage: JoinPage;
+  /** The web app, where the operator serves one (--app-dir). */
+  app?: AppFiles | undefined;
 }
 
 const SECURITY_HEADERS = {
@@ -33,6 +37,14 @@ export async function handleHttp(
       allow: "GET, HEAD",
     });
   }
+  if (ctx.app && (path === APP_PREFIX || path.startsWith(`${APP_PREFIX}/`))) {
+    if (path === APP_PREFIX) {
+      return send(res, 308, "text/plain; charset=utf-8", "see /app/\n", {
+        location: `${APP_PREFIX}/`,
+      });
+    }
+    return ctx.app(req, res);
+  }
   switch (path) {
     case "/healthz":
       return health(ctx, res);
@@ -50,7 +62,9 @@ export async function handleHttp(
         res,
         200,
         "text/plain; charset=utf-8",
-        "Grove relay. Devices connect to /v1; status at /healthz.\n",
+        ctx.app
+          ? "Grove relay. The web app is at /app/; devices connect to /v1; status at /healthz.\n"
+          : "Grove relay. Devices connect to /v1; status at /healthz.\n",
       );
     default:
       return send(res, 404, "text/plain; charset=utf-8", "not found\n");

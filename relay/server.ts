@@ -12,6 +12,7 @@ import { ed25519 } from "../core/crypto/ed25519.js";
 import { relayOrigin } from "../core/crypto/relay-auth.js";
 import { RelayCloseCode } from "../core/wire/relay-errors.js";
 import { AccessTokens } from "./access-tokens.js";
+import { APP_PREFIX, appFiles } from "./app-files.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
 import { handleHttp } from "./http-routes.js";
@@ -60,11 +61,14 @@ export async function startRelay(
   let shuttingDown = false;
   const startedAt = Date.now();
 
-  const page = joinPage(config.appUrl);
+  // Without --app-url, a relay serving the app links its own /app/ (known once the port is).
+  let page = joinPage(config.appUrl);
+  const app = config.appDir ? appFiles(config.appDir) : undefined;
   const http: Server = createServer((req, res) => {
     handleHttp(
       {
         joinPage: page,
+        app,
         store,
         metrics,
         connections: () => connections.size,
@@ -111,6 +115,11 @@ export async function startRelay(
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `ws://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   const origin = relayOrigin(config.publicUrl ?? url);
+  if (app && !config.appUrl) {
+    page = joinPage(
+      `${(config.publicUrl ?? url).replace(/^ws/, "http").replace(/\/+$/, "")}${APP_PREFIX}`,
+    );
+  }
 
   const ctx: RelayContext = {
     config,

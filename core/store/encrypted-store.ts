@@ -47,7 +47,9 @@ function nextIv(): Uint8Array {
 export class RecordCipher {
   private constructor(private readonly key: CryptoKey) {}
 
-  static async create(storageKey: Uint8Array): Promise<RecordCipher> {
+  /** From the raw key, or from a (non-extractable) AES-GCM CryptoKey, as the web app keeps it. */
+  static async create(storageKey: Uint8Array | CryptoKey): Promise<RecordCipher> {
+    if (!(storageKey instanceof Uint8Array)) return new RecordCipher(storageKey);
     if (storageKey.length !== KEY_BYTES) {
       throw new StoreError("BAD_KEY", "storage key must be 32 bytes");
     }
@@ -103,10 +105,10 @@ export class EncryptedStore implements Store {
 
   constructor(
     private readonly inner: Store,
-    storageKey: Uint8Array,
+    storageKey: Uint8Array | CryptoKey,
   ) {
     // A wrong-length key is refused here, not at the first read.
-    if (storageKey.length !== KEY_BYTES) {
+    if (storageKey instanceof Uint8Array && storageKey.length !== KEY_BYTES) {
       throw new StoreError("BAD_KEY", "storage key must be 32 bytes");
     }
     this.cipher = RecordCipher.create(storageKey);

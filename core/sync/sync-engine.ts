@@ -253,6 +253,31 @@ export class SyncEngine extends ObservableV2<Events> {
     this.spaces.clear();
   }
 
+  /**
+   * The network is gone (the OS says offline): the relay link and the direct
+   * meshes stop, the spaces stay open, and edits wait in the outboxes.
+   */
+  async pause(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    clearInterval(this.gapTimer);
+    this.gapTimer = undefined;
+    for (const transport of this.direct.values()) await transport.stop();
+    this.direct.clear();
+    await this.relay?.stop();
+  }
+
+  /** Back from `pause`: fresh meshes (a stopped one cannot restart), the relay link again. */
+  resume(): void {
+    if (this.started) return;
+    if (this.options.direct) {
+      for (const space of this.spaces.values()) {
+        if (!this.direct.has(space.id)) this.openMesh(space.access, space);
+      }
+    }
+    this.start();
+  }
+
   private async dispatch(access: SpaceAccess, out: Outgoing): Promise<void> {
     const me = toHex(this.options.device.publicKey);
     const targets = (out.to ?? access.devices()).filter((d) => toHex(d) !== me);

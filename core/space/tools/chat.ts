@@ -1,0 +1,195 @@
+/**
+ * The chat tool's data model over a space's Y.Doc (pure: no I/O, no clock
+ * of its own).
+ *
+ *   map "chat/messages":  message id -> ChatMessage (plain JSON record)
+ *   map "chat/receipts":  reader user key -> { author device -> n }
+ *
+ * A message is one envelope (one `Space.edit`). Each device numbers its own
+ * messages 1, 2, 3...; a reader's receipt holds, per author device, the
+ * highest n up to which it holds every message, so "delivered to n of m"
+ * is counted from receipts that every member can see, never from the relay.
+ * Edits and deletes rewrite the record in place (deleted ones keep their
+ * number, as a tombstone, so receipts stay contiguous).
+ */
+import type * as Y from "yjs";
+import { byTime, clampText, readRecord } from "./records.js";
+
+export interface ChatMessage {
+  id: string;
+  /** User key (hex) of the author. */
+  author: string;
+  /** Device key (hex) that wrote it, and its number among that device's messages. */
+  device: string;
+  n: number;
+  /** Display name of the author when sent. */
+  name: string;
+  at: number;
+  text: string;
+  /** User keys (hex) mentioned. */
+  mentions: string[];
+  editedAt?: number;
+  deleted?: boolean;
+}
+
+const MESSAGES = "chat/messages";
+const RECEIPTS = "chat/receipts";
+const DEVICE = /^[0-9a-f]{64}$/;
+
+const SHAPE = {
+  id: "id",
+  author: "user",
+  device: "user",
+  n: "number",
+  name: "string",
+  at: "number",
+  text: "string",
+  mentions: "users",
+  "editedAt?": "number",
+  "deleted?": "boolean",
+} as const;
+
+function messagesMap(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap<unknown>(MESSAGES);
+}
+
+/** Every well-formed message, oldest first. */
+export function messages(doc: Y.Doc): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  for (const [id, value] of messagesMap(doc)) {
+    const m = readRecord<ChatMessage>(value, SHAPE);
+    if (m && m.id === id) out.push(m);
+  }
+  return out.sort(byTime);
+}
+
+export function messageCount(doc: Y.Doc): number {
+  return messagesMap(doc).size;
+}
+
+/** The number the next message of `device` gets. */
+export function nextNumber(doc: Y.Doc, device: string): number {
+  let max = 0;
+  for (const value of messagesMap(doc).values()) {
+    const m = readRecord<ChatMessage>(value, SHAPE);
+    if (m?.device === device && m.n > max) max = m.n;
+  }
+  return max + 1;
+}
+
+export interface NewMessage {
+  id: string;
+  author: string;
+  device: string;
+  name: string;
+  at: number;
+  text: string;
+  mentions: string[];
+}
+
+/** Writes a new message (call inside `Space.edit`). */
+export function postMessage(doc: Y.Doc, m: NewMessage): ChatMessage {
+  const message: ChatMessage = {
+    ...m,
+    text: clampText(m.text),
+    n: nextNumber(doc, m.device),
+  };
+  messagesMap(doc).set(m.id, message);
+  return message;
+}
+
+/** Rewrites the text of `author`'s own message; false when it is not theirs or gone. */
+export function editMessage(doc: Y.Doc, id: string, author: string, text: string, at: number) {
+  const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
+  if (!m || m.author !== author || m.deleted) return false;
+  messagesMap(doc).set(id, { ...m, text: clampText(text), editedAt: at });
+  return true;
+}
+
+/** Leaves a tombstone of `author`'s own message (its number stays, its text goes). */
+export function deleteMessage(doc: Y.Doc, id: string, author: string, at: number) {
+  const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
+  if (!m || m.author !== author || m.deleted) return false;
+  messagesMap(doc).set(id, { ...m, text: "", mentions: [], deleted: true, editedAt: at });
+  return true;
+}
+
+/**
+ * Per author device, the highest n such that the doc holds all of 1..n:
+ * what a reader of this doc has received, as a receipt states it.
+ */
+export function contiguousCounts(doc: Y.Doc): Record<string, number> {
+  const seen = new Map<string, Set<number>>();
+  for (const value of messagesMap(doc).values()) {
+    const m = readRecord<ChatMessage>(value, SHAPE);
+    if (!m) continue;
+    let set = seen.get(m.device);
+    if (!set) {
+      set = new Set();
+      seen.set(m.device, set);
+    }
+    set.add(m.n);
+  }
+  const out: Record<string, number> = {};
+  for (const [device, ns] of seen) {
+    let n = 0;
+    while (ns.has(n + 1)) n++;
+    if (n > 0) out[device] = n;
+  }
+  return out;
+}
+
+/** This reader's receipt as the doc holds it. */
+export function receiptOf(doc: Y.Doc, reader: string): Record<string, number> {
+  const value = doc.getMap<unknown>(RECEIPTS).get(reader);
+  const out: Record<string, number> = {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return out;
+  for (const [device, n] of Object.entries(value as Record<string, unknown>)) {
+    if (DEVICE.test(device) && typeof n === "number" && Number.isSafeInteger(n) && n > 0) {
+      out[device] = n;
+    }
+  }
+  return out;
+}
+
+/** Whether `reader`'s receipt is behind what its doc holds (so a new receipt is due). */
+export function receiptDue(doc: Y.Doc, reader: string): boolean {
+  const have = contiguousCounts(doc);
+  const said = receiptOf(doc, reader);
+  return Object.entries(have).some(([device, n]) => (said[device] ?? 0) < n);
+}
+
+/** Writes `reader`'s receipt from what the doc holds (call inside an edit). */
+export function writeReceipt(doc: Y.Doc, reader: string): void {
+  const merged = { ...receiptOf(doc, reader) };
+  for (const [device, n] of Object.entries(contiguousCounts(doc))) {
+    if ((merged[device] ?? 0) < n) merged[device] = n;
+  }
+  doc.getMap<unknown>(RECEIPTS).set(reader, merged);
+}
+
+/** Which of `readers` hold `message`, by their receipts. */
+export function deliveredTo(doc: Y.Doc, message: ChatMessage, readers: string[]): string[] {
+  return readers.filter((r) => (receiptOf(doc, r)[message.device] ?? 0) >= message.n);
+}
+
+/** Display names mentioned as `@Name` in `text`, matched against `members` (longest first). */
+export function findMentions(text: string, members: { user: string; name: string }[]): string[] {
+  const lower = text.toLowerCase();
+  const found = new Set<string>();
+  const sorted = [...members].sort((a, b) => b.name.length - a.name.length);
+  for (const { user, name } of sorted) {
+    if (name.length === 0) continue;
+    const token = `@${name.toLowerCase()}`;
+    let at = lower.indexOf(token);
+    while (at !== -1) {
+      const after = lower[at + token.length];
+      if (after === undefined || !/[\p{L}\p{N}_]/u.test(after)) {
+        found.add(user);
+        break;
+      }
+      at = lower.indexOf(token, at + 1);
+    }
+  }
+  return [...found];
+}

@@ -1,0 +1,63 @@
+/**
+ * Reading tool records out of a space's Y.Doc. Every value in the doc was
+ * written by some member's device, so it is untrusted input: a record of
+ * the wrong shape (a newer app, a buggy or hostile member) is skipped, never
+ * trusted and never thrown on. These guards are the one place shapes are
+ * checked.
+ */
+
+/** Longest text a record field may carry; longer values are cut on write and skipped on read. */
+export const MAX_TEXT = 16_000;
+const HEX_USER = /^[0-9a-f]{64}$/;
+const ID = /^[0-9a-f]{16,64}$/;
+
+export type Shape = Record<string, "string" | "number" | "boolean" | "user" | "id" | "users">;
+
+/** The value as a plain record when every named field has its kind (optional ones end in "?"). */
+export function readRecord<T>(value: unknown, shape: Shape): T | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  for (const [rawKey, kind] of Object.entries(shape)) {
+    const optional = rawKey.endsWith("?");
+    const key = optional ? rawKey.slice(0, -1) : rawKey;
+    const field = v[key];
+    if (field === undefined && optional) continue;
+    if (!fits(field, kind)) return undefined;
+  }
+  return v as T;
+}
+
+function fits(field: unknown, kind: Shape[string]): boolean {
+  switch (kind) {
+    case "string":
+      return typeof field === "string" && field.length <= MAX_TEXT;
+    case "number":
+      return typeof field === "number" && Number.isFinite(field);
+    case "boolean":
+      return typeof field === "boolean";
+    case "user":
+      return typeof field === "string" && HEX_USER.test(field);
+    case "id":
+      return typeof field === "string" && ID.test(field);
+    case "users":
+      return (
+        Array.isArray(field) &&
+        field.length <= 256 &&
+        field.every((u) => typeof u === "string" && HEX_USER.test(u))
+      );
+  }
+}
+
+/** Cuts user text to what a record may hold (by UTF-16 units, never inside a surrogate pair). */
+export function clampText(text: string, max = MAX_TEXT): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return text.slice(0, end);
+}
+
+/** Oldest first; ties (same millisecond) by id, so every device shows one order. */
+export function byTime<T extends { at: number; id: string }>(a: T, b: T): number {
+  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

@@ -1,0 +1,73 @@
+/**
+ * Local search across the user's spaces: chat messages and discussion
+ * posts whose text (or topic title) contains every word of the query,
+ * case- and accent-insensitively. Everything is already on the device, so
+ * a linear scan answers tens of thousands of posts within a frame.
+ */
+import type * as Y from "yjs";
+import { messages } from "./chat.js";
+import { topics } from "./discussion.js";
+
+export interface SearchHit {
+  spaceId: string;
+  spaceName: string;
+  where: "chat" | "discussion";
+  id: string;
+  name: string;
+  at: number;
+  text: string;
+}
+
+export const MAX_HITS = 100;
+
+/** Lower case without diacritics, so "cafe" finds "Café". */
+export function fold(text: string): string {
+  return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+export function searchSpaces(
+  spaces: { id: string; name: string; doc: Y.Doc }[],
+  query: string,
+  limit = MAX_HITS,
+): SearchHit[] {
+  const words = fold(query).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [];
+  const matches = (text: string) => {
+    const folded = fold(text);
+    return words.every((w) => folded.includes(w));
+  };
+  const hits: SearchHit[] = [];
+  for (const space of spaces) {
+    const base = { spaceId: space.id, spaceName: space.name };
+    for (const m of messages(space.doc)) {
+      if (!m.deleted && matches(m.text)) {
+        hits.push({ ...base, where: "chat", id: m.id, name: m.name, at: m.at, text: m.text });
+      }
+    }
+    for (const t of topics(space.doc)) {
+      if (matches(`${t.title}\n${t.text}`)) {
+        hits.push({
+          ...base,
+          where: "discussion",
+          id: t.id,
+          name: t.name,
+          at: t.at,
+          text: t.title,
+        });
+      }
+      for (const r of t.replies) {
+        if (matches(r.text)) {
+          hits.push({
+            ...base,
+            where: "discussion",
+            id: r.id,
+            name: r.name,
+            at: r.at,
+            text: r.text,
+          });
+        }
+      }
+    }
+  }
+  return hits.sort((a, b) => b.at - a.at).slice(0, limit);
+}

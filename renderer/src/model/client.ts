@@ -1,0 +1,421 @@
+/**
+ * The app's engine room in the renderer: opens the local store, keeps the
+ * profile, runs the SyncEngine (relay link and a y-webrtc mesh per space),
+ * the account space and each space's handle, and tells the UI when
+ * anything changed. The UI calls its methods and reads plain values back.
+ */
+import { ObservableV2 } from "lib0/observable";
+import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import { type Ed25519Backend, ed25519 } from "../../../core/crypto/ed25519.js";
+import {
+  certifyDevice,
+  generateDeviceKeys,
+  generateUserKeys,
+} from "../../../core/crypto/identity.js";
+import { AccountSpace } from "../../../core/membership/account.js";
+import { buddiesOf, verifiedRecord } from "../../../core/membership/buddies.js";
+import { parseInviteUrl } from "../../../core/membership/invite-link.js";
+import {
+  composeInviteMail,
+  mailThroughRelay,
+  mailtoUrl,
+} from "../../../core/membership/invite-mail.js";
+import { joinByLink } from "../../../core/membership/join-by-link.js";
+import { type InviteOptions, type Me, MemberSpace } from "../../../core/membership/member-space.js";
+import type { InviteMode } from "../../../core/membership/ops.js";
+import type { Role } from "../../../core/space/access.js";
+import { EncryptedStore } from "../../../core/store/encrypted-store.js";
+import { IdbStore } from "../../../core/store/idb-store.js";
+import type { RelayStatus } from "../../../core/sync/relay-transport.js";
+import { SyncEngine } from "../../../core/sync/sync-engine.js";
+import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
+import type { WebSocketLike } from "../../../core/sync/websocket.js";
+import { loadProfile, type Profile, saveProfile, storageKey } from "./profile.js";
+import { SpaceHandle } from "./space-handle.js";
+
+export type Phase = "loading" | "onboarding" | "ready" | "failed";
+
+export interface OnboardingInput {
+  name: string;
+  email: string;
+  deviceName: string;
+  relayUrl: string;
+}
+
+export interface InviteRequest {
+  role: Role;
+  mode: InviteMode;
+  expiresInHours: number;
+  oneTime: boolean;
+}
+
+type Events = { change: () => void };
+
+const connect = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
+const READ_PREFIX = "read:";
+
+export class GroveClient extends ObservableV2<Events> {
+  phase: Phase = "loading";
+  failure: string | undefined;
+  profile: Profile | undefined;
+  engine: SyncEngine | undefined;
+  account: AccountSpace | undefined;
+  readonly spaces = new Map<string, SpaceHandle>();
+  relayStatus: RelayStatus = "idle";
+  /** The OS says the network is gone: transports are paused, edits wait. */
+  offline = false;
+  /** Outbox msgIds (hex) as last read, and per target device how many wait. */
+  queued: ReadonlySet<string> = new Set();
+  waitingFor: ReadonlyMap<string, number> = new Map();
+  private store: EncryptedStore | undefined;
+  private backend: Ed25519Backend | undefined;
+  private version = 0;
+  private notifyScheduled = false;
+
+  get revision(): number {
+    return this.version;
+  }
+
+  /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
+  changed = (): void => {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    const run = () => {
+      this.notifyScheduled = false;
+      this.version++;
+      this.emit("change", []);
+    };
+    if (typeof requestAnimationFrame === "function" && document.visibilityState === "visible") {
+      requestAnimationFrame(run);
+    } else setTimeout(run, 16);
+  };
+
+  async open(storeName = "grove"): Promise<void> {
+    try {
+      this.backend = await ed25519();
+      this.store = new EncryptedStore(await IdbStore.open(storeName), await storageKey());
+      this.profile = await loadProfile(this.store);
+      if (!this.profile) {
+        this.phase = "onboarding";
+      } else {
+        await this.start();
+        this.phase = "ready";
+      }
+    } catch (err) {
+      this.phase = "failed";
+      this.failure = (err as Error).message;
+    }
+    this.changed();
+  }
+
+  get me(): Me {
+    const p = this.profile!;
+    return { keys: p.device, cert: p.cert, name: p.name };
+  }
+
+  get myUser(): string {
+    return toHex(this.profile!.cert.user);
+  }
+
+  get myDevice(): string {
+    return toHex(this.profile!.device.sign.publicKey);
+  }
+
+  /** Creates the identity (user key, this device's key and certificate) and the account space. */
+  async onboard(input: OnboardingInput): Promise<void> {
+    const user = generateUserKeys();
+    const device = generateDeviceKeys();
+    const cert = await certifyDevice(this.backend!, user, device, input.deviceName, Date.now());
+    this.profile = {
+      name: input.name.trim(),
+      email: input.email.trim(),
+      deviceName: input.deviceName.trim(),
+      relayUrl: input.relayUrl.trim(),
+      user,
+      device,
+      cert,
+      accountSpace: "",
+      spaces: [],
+    };
+    const engine = this.makeEngine();
+    const member = await MemberSpace.create({
+      engine,
+      store: this.store!,
+      backend: this.backend!,
+      me: this.me,
+      name: "Account",
+    });
+    this.account = await AccountSpace.init(member);
+    this.profile.accountSpace = member.space.id;
+    await saveProfile(this.store!, this.profile);
+    this.watchAccount(member);
+    engine.start();
+    this.phase = "ready";
+    this.changed();
+  }
+
+  private makeEngine(): SyncEngine {
+    const p = this.profile!;
+    const engine = new SyncEngine({
+      device: p.device.sign,
+      backend: this.backend!,
+      store: this.store!,
+      relay: { url: p.relayUrl, connect, clientName: "grove-app" },
+      direct: (access) =>
+        new WebrtcMesh({
+          relayUrl: p.relayUrl,
+          access,
+          device: p.device.sign,
+          backend: this.backend!,
+        }),
+    });
+    engine.on("relayStatus", (status) => {
+      this.relayStatus = status;
+      this.changed();
+    });
+    engine.on("route", () => this.changed());
+    this.engine = engine;
+    // The outbox lives in the store, not an event source: read it each second for the status.
+    setInterval(() => void this.readOutbox(), 1000);
+    this.watchNetwork();
+    return engine;
+  }
+
+  private async start(): Promise<void> {
+    const engine = this.makeEngine();
+    const p = this.profile!;
+    const account = await MemberSpace.open({
+      engine,
+      store: this.store!,
+      backend: this.backend!,
+      me: this.me,
+      spaceId: fromHex(p.accountSpace),
+    });
+    this.account = new AccountSpace(account);
+    this.watchAccount(account);
+    const ids = new Set([...p.spaces, ...this.account.spaces().map((s) => s.id)]);
+    for (const id of ids) await this.openSpace(id);
+    engine.start();
+    for (const handle of this.spaces.values()) void handle.presence.start();
+  }
+
+  /** Spaces another device of the user added show up here too. */
+  private watchAccount(account: MemberSpace): void {
+    account.space.doc.on("update", () => {
+      this.changed();
+      for (const entry of this.account?.spaces() ?? []) {
+        if (!this.spaces.has(entry.id)) void this.openSpace(entry.id).catch(() => {});
+      }
+    });
+  }
+
+  private watchNetwork(): void {
+    const apply = () => {
+      const offline = !navigator.onLine;
+      if (offline === this.offline) return;
+      this.offline = offline;
+      if (offline) void this.engine?.pause();
+      else {
+        this.engine?.resume();
+        for (const h of this.spaces.values()) void h.presence.start();
+      }
+      this.changed();
+    };
+    window.addEventListener("online", apply);
+    window.addEventListener("offline", apply);
+  }
+
+  private async openSpace(id: string): Promise<SpaceHandle> {
+    const existing = this.spaces.get(id);
+    if (existing) return existing;
+    const member = await MemberSpace.open({
+      engine: this.engine!,
+      store: this.store!,
+      backend: this.backend!,
+      me: this.me,
+      spaceId: fromHex(id),
+    });
+    return this.adopt(member);
+  }
+
+  private adopt(member: MemberSpace): SpaceHandle {
+    const handle = new SpaceHandle(
+      member,
+      this.engine!,
+      { user: this.myUser, device: this.myDevice, name: () => this.profile!.name },
+      this.changed,
+    );
+    this.spaces.set(handle.id, handle);
+    this.changed();
+    return handle;
+  }
+
+  private async remember(handle: SpaceHandle, name: string): Promise<void> {
+    const p = this.profile!;
+    if (!p.spaces.includes(handle.id)) {
+      p.spaces = [...p.spaces, handle.id];
+      await saveProfile(this.store!, p);
+    }
+    await this.account!.rememberSpace({ id: handle.id, name, relayUrl: p.relayUrl });
+  }
+
+  // --- spaces
+
+  /** Spaces for the sidebar, most recently active first. */
+  spaceList(): { handle: SpaceHandle; unread: number; lastActivity: number }[] {
+    return [...this.spaces.values()]
+      .map((handle) => ({
+        handle,
+        unread: handle.unread(this.readAt(handle.id)),
+        lastActivity: handle.lastActivity(),
+      }))
+      .sort(
+        (a, b) => b.lastActivity - a.lastActivity || a.handle.name.localeCompare(b.handle.name),
+      );
+  }
+
+  async createSpace(name: string): Promise<SpaceHandle> {
+    const member = await MemberSpace.create({
+      engine: this.engine!,
+      store: this.store!,
+      backend: this.backend!,
+      me: this.me,
+      name: name.trim(),
+    });
+    const handle = this.adopt(member);
+    await this.remember(handle, name.trim());
+    void handle.presence.start();
+    return handle;
+  }
+
+  async leaveSpace(id: string): Promise<void> {
+    const handle = this.spaces.get(id);
+    if (!handle) return;
+    if (handle.isMember) await handle.member.remove(this.profile!.cert.user).catch(() => {});
+    await handle.close();
+    this.spaces.delete(id);
+    const p = this.profile!;
+    p.spaces = p.spaces.filter((s) => s !== id);
+    await saveProfile(this.store!, p);
+    await this.account!.forgetSpace(id);
+    this.changed();
+  }
+
+  readAt(spaceId: string): number {
+    return this.account?.setting<number>(`${READ_PREFIX}${spaceId}`) ?? 0;
+  }
+
+  async markRead(spaceId: string): Promise<void> {
+    const handle = this.spaces.get(spaceId);
+    if (!handle || handle.unread(this.readAt(spaceId)) === 0) return;
+    await this.account!.setSetting(`${READ_PREFIX}${spaceId}`, Date.now());
+  }
+
+  // --- invitations
+
+  async invite(spaceId: string, request: InviteRequest) {
+    const handle = this.spaces.get(spaceId)!;
+    const p = this.profile!;
+    const options: InviteOptions = {
+      role: request.role,
+      mode: request.mode,
+      expiresAt: Date.now() + request.expiresInHours * 3600_000,
+      oneTime: request.oneTime,
+      relayUrl: p.relayUrl,
+      publicUrl: p.relayUrl.replace(/^ws/, "http"),
+    };
+    const { url } = await handle.member.invite(options);
+    const mail = composeInviteMail({
+      inviterName: p.name,
+      spaceName: handle.name,
+      url,
+      mode: request.mode,
+      expiresAt: options.expiresAt,
+    });
+    return { url, mail, mailto: (to: string[]) => mailtoUrl(to, mail) };
+  }
+
+  async mailInvite(to: string[], mail: ReturnType<typeof composeInviteMail>, mode: InviteMode) {
+    await mailThroughRelay(this.engine!.relay!, to, mail, mode);
+  }
+
+  async join(text: string): Promise<SpaceHandle> {
+    const link = parseInviteUrl(text);
+    const p = this.profile!;
+    const known = this.spaces.get(toHex(link.spaceId));
+    if (known) return known;
+    if (link.relayUrl.replace(/\/+$/, "") !== p.relayUrl.replace(/\/+$/, "")) {
+      throw new Error(
+        `this invitation is for the relay ${link.relayUrl}; this device uses ${p.relayUrl}`,
+      );
+    }
+    const member = await joinByLink({
+      link,
+      engine: this.engine!,
+      store: this.store!,
+      backend: this.backend!,
+      connect,
+      me: this.me,
+    });
+    const handle = this.adopt(member);
+    await this.remember(handle, handle.member.name || "Invitation");
+    void handle.presence.start();
+    return handle;
+  }
+
+  // --- buddies
+
+  buddies() {
+    const views = [...this.spaces.values()]
+      .filter((h) => h.isMember)
+      .map((h) => ({ id: h.id, name: h.name, state: h.member.log.state }));
+    return buddiesOf(this.myUser, views, this.account?.verified() ?? new Map(), (space, user) =>
+      this.spaces.get(space)?.presence.presenceOf(user),
+    );
+  }
+
+  async verify(user: string, name: string): Promise<void> {
+    await this.account!.markVerified(user, verifiedRecord(fromHex(user), name));
+  }
+
+  async unverify(user: string): Promise<void> {
+    await this.account!.unverify(user);
+  }
+
+  async setStatus(status: "online" | "away"): Promise<void> {
+    for (const h of this.spaces.values()) await h.presence.setStatus(status);
+    this.changed();
+  }
+
+  // --- status
+
+  private async readOutbox(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
+    const entries = [...(await engine.outbox.list()), ...(await engine.directOutbox.list())];
+    const queued = new Set(entries.map((e) => toHex(e.msgId)));
+    const waiting = new Map<string, number>();
+    for (const e of entries) {
+      for (const t of e.targets) {
+        const device = toHex(t);
+        waiting.set(device, (waiting.get(device) ?? 0) + 1);
+      }
+    }
+    const same = queued.size === this.queued.size && [...queued].every((id) => this.queued.has(id));
+    this.queued = queued;
+    this.waitingFor = waiting;
+    if (!same) this.changed();
+  }
+
+  /** Users (hex) connected directly in any space, by device. */
+  directUsers(): Set<string> {
+    const out = new Set<string>();
+    for (const h of this.spaces.values()) {
+      for (const device of this.engine?.directPeers(h.member.access.spaceId) ?? []) {
+        const user = h.userOfDevice(device);
+        if (user) out.add(user);
+      }
+    }
+    return out;
+  }
+}

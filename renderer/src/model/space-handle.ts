@@ -1,0 +1,281 @@
+/**
+ * One open space as the UI sees it: its MemberSpace, the presence of its
+ * members, its tools' views, and the delivery state of this device's own
+ * chat messages. Everything the UI reads comes out of here as plain values.
+ */
+import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import type { MemberSpace } from "../../../core/membership/member-space.js";
+import { PresenceAnnouncer } from "../../../core/membership/presence.js";
+import type { Role } from "../../../core/space/access.js";
+import {
+  type ChatMessage,
+  deleteMessage,
+  deliveredTo,
+  editMessage,
+  findMentions,
+  messages,
+  postMessage,
+  receiptDue,
+  writeReceipt,
+} from "../../../core/space/tools/chat.js";
+import {
+  reply,
+  startTopic,
+  type TopicView,
+  topics,
+  unreadIn,
+} from "../../../core/space/tools/discussion.js";
+import type { SyncEngine } from "../../../core/sync/sync-engine.js";
+import { peekSpaceId } from "../../../core/wire/envelope.js";
+
+export interface MemberView {
+  user: string;
+  name: string;
+  role: Role;
+  devices: string[];
+  me: boolean;
+}
+
+export type Delivery =
+  | { state: "local" }
+  | { state: "relay" }
+  | { state: "delivered"; to: number; of: number };
+
+const randomId = () => toHex(crypto.getRandomValues(new Uint8Array(12)));
+
+export class SpaceHandle {
+  readonly id: string;
+  readonly presence: PresenceAnnouncer;
+  /** Outbox msgIds (hex) of each own message's envelopes, while this run knows them. */
+  private readonly sentAs = new Map<string, Set<string>>();
+  private receiptTimer: ReturnType<typeof setTimeout> | undefined;
+  private version = 0;
+
+  constructor(
+    readonly member: MemberSpace,
+    private readonly engine: SyncEngine,
+    private readonly me: { user: string; device: string; name: () => string },
+    private readonly changed: () => void,
+  ) {
+    this.id = member.space.id;
+    this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
+    this.presence.on("change", () => this.bump());
+    member.space.doc.on("update", () => this.bump());
+    member.space.on("remoteChange", () => this.scheduleReceipt());
+    member.access.onChange(() => this.bump());
+  }
+
+  /** Changes with every update of the space, for memoized views. */
+  get revision(): number {
+    return this.version;
+  }
+
+  private bump(): void {
+    this.version++;
+    this.changed();
+  }
+
+  get name(): string {
+    return this.member.name || this.member.invitation?.spaceName || "Untitled space";
+  }
+
+  /** Whom a joiner waiting to be let in compares safety numbers with. */
+  inviter(): { user: string; name: string } | undefined {
+    const inv = this.member.invitation;
+    return inv?.inviter ? { user: toHex(inv.inviter.user), name: inv.inviterName } : undefined;
+  }
+
+  get isMember(): boolean {
+    return this.member.access.isMember();
+  }
+
+  get myRole(): Role | undefined {
+    return this.member.log.state.members.get(this.me.user)?.role;
+  }
+
+  get canManage(): boolean {
+    const role = this.myRole;
+    return role === "owner" || role === "manager";
+  }
+
+  get canWrite(): boolean {
+    const role = this.myRole;
+    return role !== undefined && role !== "viewer";
+  }
+
+  members(): MemberView[] {
+    const out: MemberView[] = [];
+    for (const m of this.member.log.state.members.values()) {
+      out.push({
+        user: m.user,
+        name: m.name,
+        role: m.role,
+        devices: [...m.devices.keys()],
+        me: m.user === this.me.user,
+      });
+    }
+    const rank: Record<Role, number> = { owner: 0, manager: 1, member: 2, viewer: 3 };
+    return out.sort((a, b) => rank[a.role] - rank[b.role] || a.name.localeCompare(b.name));
+  }
+
+  pendingJoins() {
+    return [...this.member.log.state.pending.values()].map((p) => ({
+      id: p.id,
+      name: p.name,
+      user: toHex(p.cert.user),
+      device: p.cert.name,
+    }));
+  }
+
+  // --- chat
+
+  messages(): ChatMessage[] {
+    return messages(this.member.space.doc);
+  }
+
+  async send(text: string): Promise<void> {
+    const trimmed = text.trim();
+    if (trimmed.length === 0) return;
+    const mentions = findMentions(
+      trimmed,
+      this.members().filter((m) => !m.me),
+    );
+    const id = randomId();
+    await this.tracked(id, () =>
+      this.member.space.edit((doc) =>
+        postMessage(doc, {
+          id,
+          author: this.me.user,
+          device: this.me.device,
+          name: this.me.name(),
+          at: Date.now(),
+          text: trimmed,
+          mentions,
+        }),
+      ),
+    );
+  }
+
+  editMessage(id: string, text: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      editMessage(doc, id, this.me.user, text.trim(), Date.now());
+    });
+  }
+
+  deleteMessage(id: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      deleteMessage(doc, id, this.me.user, Date.now());
+    });
+  }
+
+  /** What happened to one of this device's messages, given the outbox as it stands. */
+  delivery(message: ChatMessage, queued: ReadonlySet<string>): Delivery {
+    const ids = this.sentAs.get(message.id);
+    if (ids && [...ids].some((id) => queued.has(id))) return { state: "local" };
+    const readers = this.members()
+      .filter((m) => !m.me)
+      .map((m) => m.user);
+    if (readers.length === 0) return { state: "relay" };
+    const to = deliveredTo(this.member.space.doc, message, readers).length;
+    if (to === 0) return { state: "relay" };
+    return { state: "delivered", to, of: readers.length };
+  }
+
+  /** Runs an edit and notes which outbox entries it added (this space's only). */
+  private async tracked(id: string, edit: () => Promise<void>): Promise<void> {
+    const before = await this.queuedIds();
+    await edit();
+    const added = new Set([...(await this.queuedIds())].filter((m) => !before.has(m)));
+    this.sentAs.set(id, added);
+    this.bump();
+  }
+
+  private async queuedIds(): Promise<Set<string>> {
+    const entries = [
+      ...(await this.engine.outbox.list()),
+      ...(await this.engine.directOutbox.list()),
+    ];
+    const out = new Set<string>();
+    for (const e of entries) {
+      const space = peekSpaceId(e.envelope);
+      if (space && toHex(space) === this.id) out.add(toHex(e.msgId));
+    }
+    return out;
+  }
+
+  /** A receipt says what this device holds; written after a quiet moment, one envelope per burst. */
+  private scheduleReceipt(): void {
+    if (!this.canWrite || this.receiptTimer) return;
+    this.receiptTimer = setTimeout(() => {
+      this.receiptTimer = undefined;
+      const doc = this.member.space.doc;
+      if (receiptDue(doc, this.me.user)) {
+        this.member.space.type((d) => writeReceipt(d, this.me.user));
+      }
+    }, 250);
+  }
+
+  // --- discussion
+
+  topics(): TopicView[] {
+    return topics(this.member.space.doc);
+  }
+
+  startTopic(title: string, text: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      startTopic(doc, {
+        id: randomId(),
+        author: this.me.user,
+        name: this.me.name(),
+        at: Date.now(),
+        title: title.trim(),
+        text: text.trim(),
+      });
+    });
+  }
+
+  reply(topic: string, text: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      reply(doc, {
+        id: randomId(),
+        topic,
+        author: this.me.user,
+        name: this.me.name(),
+        at: Date.now(),
+        text: text.trim(),
+      });
+    });
+  }
+
+  /** Unread posts: chat messages and discussion posts by others after `readAt`. */
+  unread(readAt: number): number {
+    let n = 0;
+    for (const m of this.messages())
+      if (m.author !== this.me.user && m.at > readAt && !m.deleted) n++;
+    for (const t of this.topics()) n += unreadIn(t, readAt, this.me.user);
+    return n;
+  }
+
+  lastActivity(): number {
+    let last = 0;
+    const msgs = this.messages();
+    const tail = msgs[msgs.length - 1];
+    if (tail) last = tail.at;
+    for (const t of this.topics()) if (t.lastActivity > last) last = t.lastActivity;
+    return last;
+  }
+
+  /** User (hex) behind a device (hex), if a member's. */
+  userOfDevice(device: string): string | undefined {
+    return this.member.access.userOf(fromHex(device));
+  }
+
+  rename(name: string): Promise<void> {
+    return this.member.space.edit((doc) => doc.getMap("meta").set("name", name.trim()));
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.receiptTimer);
+    await this.presence.stop().catch(() => {});
+  }
+}

@@ -1,0 +1,187 @@
+import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import type { ChatMessage } from "../../../core/space/tools/chat.js";
+import type { Delivery, SpaceHandle } from "../model/space-handle.js";
+import { shortTime } from "./format.js";
+import { useClient } from "./hooks.js";
+import { Markdown } from "./Markdown.js";
+
+/** Messages rendered at once; older ones come on request (a space may hold thousands). */
+const PAGE = 200;
+
+function deliveryText(d: Delivery): string {
+  switch (d.state) {
+    case "local":
+      return "Local only";
+    case "relay":
+      return "At relay";
+    case "delivered":
+      return d.to === d.of ? "Delivered" : `Delivered to ${d.to} of ${d.of}`;
+  }
+}
+
+export function Chat({ handle }: { handle: SpaceHandle }) {
+  const client = useClient();
+  const [shown, setShown] = useState(PAGE);
+  const [editing, setEditing] = useState<string>();
+  const all = handle.messages();
+  const list = all.slice(-shown);
+  const bottom = useRef<HTMLDivElement>(null);
+  const last = all[all.length - 1]?.id;
+
+  useEffect(() => {
+    if (last) bottom.current?.scrollIntoView({ block: "end" });
+  }, [last]);
+
+  return (
+    <div className="chat">
+      <div className="messages" role="log" aria-label="Messages" aria-live="polite">
+        {all.length > shown && (
+          <button type="button" className="link" onClick={() => setShown(shown + PAGE)}>
+            Show earlier messages
+          </button>
+        )}
+        {list.length === 0 && <p className="muted pad">No messages yet. Say hello.</p>}
+        {list.map((m) => (
+          <Message
+            key={m.id}
+            m={m}
+            mine={m.author === client.myUser}
+            mentionsMe={m.mentions.includes(client.myUser)}
+            delivery={m.author === client.myUser ? handle.delivery(m, client.queued) : undefined}
+            editing={editing === m.id}
+            onEdit={() => setEditing(m.id)}
+            onDone={async (text) => {
+              setEditing(undefined);
+              if (text?.trim() && text !== m.text) await handle.editMessage(m.id, text);
+            }}
+            onDelete={() => void handle.deleteMessage(m.id)}
+          />
+        ))}
+        <div ref={bottom} />
+      </div>
+      {handle.canWrite ? (
+        <Composer onSend={(text) => handle.send(text)} />
+      ) : (
+        <p className="muted pad">You can read this space; only members may write.</p>
+      )}
+    </div>
+  );
+}
+
+function Message(props: {
+  m: ChatMessage;
+  mine: boolean;
+  mentionsMe: boolean;
+  delivery: Delivery | undefined;
+  editing: boolean;
+  onEdit: () => void;
+  onDone: (text?: string) => void;
+  onDelete: () => void;
+}) {
+  const { m } = props;
+  const [draft, setDraft] = useState(m.text);
+  const cls = ["message", props.mine ? "mine" : "", props.mentionsMe ? "mention" : ""].join(" ");
+  return (
+    <article className={cls} aria-label={`${m.name}, ${shortTime(m.at)}`} data-message-id={m.id}>
+      <header>
+        <strong className="author">{m.name}</strong>
+        <time className="muted small" dateTime={new Date(m.at).toISOString()}>
+          {shortTime(m.at)}
+        </time>
+        {m.editedAt && !m.deleted && <span className="muted small">(edited)</span>}
+        {props.delivery && (
+          <span className={`delivery ${props.delivery.state}`} data-testid="delivery">
+            {deliveryText(props.delivery)}
+          </span>
+        )}
+      </header>
+      {m.deleted ? (
+        <p className="muted deleted">Message deleted</p>
+      ) : props.editing ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            props.onDone(draft);
+          }}
+        >
+          <label className="sr-only" htmlFor={`edit-${m.id}`}>
+            Edit message
+          </label>
+          <textarea id={`edit-${m.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} />
+          <div className="row end">
+            <button type="button" onClick={() => props.onDone()}>
+              Cancel
+            </button>
+            <button type="submit" className="primary">
+              Save
+            </button>
+          </div>
+        </form>
+      ) : (
+        <Markdown text={m.text} />
+      )}
+      {props.mine && !m.deleted && !props.editing && (
+        <div className="message-actions">
+          <button type="button" className="link small" onClick={props.onEdit}>
+            Edit
+          </button>
+          <button type="button" className="link small" onClick={props.onDelete}>
+            Delete
+          </button>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function Composer({ onSend }: { onSend: (text: string) => Promise<void> }) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string>();
+  const send = async () => {
+    const value = text;
+    if (!value.trim()) return;
+    setText("");
+    try {
+      await onSend(value);
+      setError(undefined);
+    } catch (err) {
+      setText(value);
+      setError(`Not sent: ${(err as Error).message}`);
+    }
+  };
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      void send();
+    }
+  };
+  return (
+    <form
+      className="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send();
+      }}
+    >
+      <label className="sr-only" htmlFor="composer">
+        Message
+      </label>
+      <textarea
+        id="composer"
+        rows={2}
+        value={text}
+        placeholder="Write a message (Enter sends, Shift+Enter for a new line; @name mentions)"
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKey}
+      />
+      <button type="submit" className="primary" disabled={!text.trim()}>
+        Send
+      </button>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

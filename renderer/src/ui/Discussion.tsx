@@ -1,0 +1,140 @@
+import { type FormEvent, useState } from "react";
+import type { SpaceHandle } from "../model/space-handle.js";
+import { shortTime } from "./format.js";
+import { useClient } from "./hooks.js";
+import { Markdown } from "./Markdown.js";
+
+export function Discussion({ handle }: { handle: SpaceHandle }) {
+  const client = useClient();
+  const [open, setOpen] = useState<string>();
+  const [readAt, setReadAt] = useState<Record<string, number>>({});
+  const topics = handle.topics();
+  const topic = topics.find((t) => t.id === open);
+
+  if (topic) {
+    return (
+      <Thread
+        handle={handle}
+        topicId={topic.id}
+        onBack={() => {
+          setReadAt({ ...readAt, [topic.id]: Date.now() });
+          setOpen(undefined);
+        }}
+      />
+    );
+  }
+  const spaceRead = client.readAt(handle.id);
+  return (
+    <div className="discussion">
+      {handle.canWrite && <NewTopic handle={handle} />}
+      <h2 className="sr-only">Topics</h2>
+      <ul className="topics">
+        {topics.map((t) => {
+          const unread = [t, ...t.replies].filter(
+            (p) => p.author !== client.myUser && p.at > Math.max(spaceRead, readAt[t.id] ?? 0),
+          ).length;
+          return (
+            <li key={t.id}>
+              <button type="button" className="topic" onClick={() => setOpen(t.id)}>
+                <span className="topic-title">
+                  {unread > 0 && <span className="unread-dot" aria-hidden />}
+                  {t.title}
+                </span>
+                <span className="muted small">
+                  {t.name} · {t.replies.length} {t.replies.length === 1 ? "reply" : "replies"} ·{" "}
+                  {shortTime(t.lastActivity)}
+                  {unread > 0 && <span className="badge">{unread} new</span>}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+        {topics.length === 0 && <li className="muted pad">No topics yet. Start one above.</li>}
+      </ul>
+    </div>
+  );
+}
+
+function NewTopic({ handle }: { handle: SpaceHandle }) {
+  const [title, setTitle] = useState("");
+  const [text, setText] = useState("");
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!title.trim()) return;
+    await handle.startTopic(title, text);
+    setTitle("");
+    setText("");
+  };
+  return (
+    <form className="new-topic card" onSubmit={submit} aria-label="New topic">
+      <label>
+        Topic title
+        <input value={title} maxLength={200} onChange={(e) => setTitle(e.target.value)} />
+      </label>
+      <label>
+        First post
+        <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} />
+      </label>
+      <div className="row end">
+        <button type="submit" className="primary" disabled={!title.trim()}>
+          Start topic
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => void }) {
+  const topic = props.handle.topics().find((t) => t.id === props.topicId);
+  const [text, setText] = useState("");
+  if (!topic) return null;
+  return (
+    <div className="thread">
+      <button type="button" className="link" onClick={props.onBack}>
+        ← All topics
+      </button>
+      <article className="post">
+        <h2>{topic.title}</h2>
+        <p className="muted small">
+          {topic.name} · {shortTime(topic.at)}
+        </p>
+        {topic.text && <Markdown text={topic.text} />}
+      </article>
+      <ol className="replies" aria-label="Replies">
+        {topic.replies.map((r) => (
+          <li key={r.id} className="reply">
+            <p className="muted small">
+              <strong className="author">{r.name}</strong> · {shortTime(r.at)}
+            </p>
+            <Markdown text={r.text} />
+          </li>
+        ))}
+      </ol>
+      {props.handle.canWrite && (
+        <form
+          className="composer"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            if (!text.trim()) return;
+            await props.handle.reply(topic.id, text);
+            setText("");
+          }}
+        >
+          <label className="sr-only" htmlFor="reply">
+            Reply
+          </label>
+          <textarea
+            id="reply"
+            rows={2}
+            placeholder="Reply"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+          <button type="submit" className="primary" disabled={!text.trim()}>
+            Reply
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}

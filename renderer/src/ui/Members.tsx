@@ -1,0 +1,130 @@
+import { useState } from "react";
+import { fromHex } from "../../../core/crypto/bytes.js";
+import type { Role } from "../../../core/space/access.js";
+import type { SpaceHandle } from "../model/space-handle.js";
+import { useClient } from "./hooks.js";
+import { InviteDialog } from "./InviteDialog.js";
+import { PresenceDot, presenceText } from "./Presence.js";
+import { SafetyNumber } from "./SafetyNumber.js";
+
+const ROLES: Role[] = ["owner", "manager", "member", "viewer"];
+
+export function Members({ handle }: { handle: SpaceHandle }) {
+  const client = useClient();
+  const [inviting, setInviting] = useState(false);
+  const [error, setError] = useState<string>();
+  const buddies = new Map(client.buddies().map((b) => [b.user, b]));
+  const run = (work: Promise<void>) =>
+    work.then(
+      () => setError(undefined),
+      (err: unknown) => setError((err as Error).message),
+    );
+
+  return (
+    <div className="members">
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {handle.canManage && (
+        <div className="row">
+          <button type="button" className="primary" onClick={() => setInviting(true)}>
+            Invite people
+          </button>
+        </div>
+      )}
+      {handle.canManage && handle.pendingJoins().length > 0 && (
+        <section aria-labelledby="pending-title" className="card pending">
+          <h2 id="pending-title">Waiting for your confirmation</h2>
+          <p className="muted small">
+            Compare the safety number with the person (in person or on a call) before letting them
+            in.
+          </p>
+          <ul>
+            {handle.pendingJoins().map((p) => (
+              <li key={p.id} className="pending-join">
+                <div>
+                  <strong>{p.name}</strong> <span className="muted small">on {p.device}</span>
+                  <SafetyNumber
+                    me={client.myUser}
+                    them={p.user}
+                    label={`Safety number with ${p.name}`}
+                  />
+                </div>
+                <div className="row">
+                  <button
+                    type="button"
+                    className="primary"
+                    onClick={() => run(handle.member.confirm(p.id))}
+                  >
+                    Confirm {p.name}
+                  </button>
+                  <button type="button" onClick={() => run(handle.member.decline(p.id))}>
+                    Decline
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      <h2>Members</h2>
+      <ul className="member-list">
+        {handle.members().map((m) => {
+          const buddy = buddies.get(m.user);
+          const presence = m.me
+            ? { status: "online" as const }
+            : handle.presence.presenceOf(m.user);
+          return (
+            <li key={m.user} className="member">
+              <PresenceDot presence={presence} />
+              <div className="grow">
+                <strong>{m.name}</strong> {m.me && <span className="muted small">(you)</span>}
+                <div className="muted small">
+                  {presenceText(presence)} · {m.devices.length}{" "}
+                  {m.devices.length === 1 ? "device" : "devices"}
+                  {buddy?.trust === "verified" && <span className="verified"> · Verified</span>}
+                  {buddy?.trust === "keyChanged" && <span className="warn"> · Key changed!</span>}
+                </div>
+              </div>
+              {handle.canManage && !m.me && m.role !== "owner" ? (
+                <>
+                  <label className="sr-only" htmlFor={`role-${m.user}`}>
+                    Role of {m.name}
+                  </label>
+                  <select
+                    id={`role-${m.user}`}
+                    value={m.role}
+                    onChange={(e) =>
+                      run(handle.member.setRole(fromHex(m.user), e.target.value as Role))
+                    }
+                  >
+                    {ROLES.filter((r) => r !== "owner").map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                  <button
+                    type="button"
+                    onClick={() => {
+                      if (confirm(`Remove ${m.name}? The space gets a new key they cannot read.`)) {
+                        run(handle.member.remove(fromHex(m.user)));
+                      }
+                    }}
+                  >
+                    Remove
+                  </button>
+                </>
+              ) : (
+                <span className="role">{m.role}</span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {inviting && <InviteDialog handle={handle} onClose={() => setInviting(false)} />}
+    </div>
+  );
+}

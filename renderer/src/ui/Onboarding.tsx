@@ -1,0 +1,105 @@
+import { type FormEvent, useState } from "react";
+import { defaultRelayUrl } from "../model/profile.js";
+import { useClient } from "./hooks.js";
+
+function guessDevice(): string {
+  const p = navigator.userAgent;
+  const os = /Mac/.test(p)
+    ? "Mac"
+    : /Windows/.test(p)
+      ? "Windows PC"
+      : /Linux/.test(p)
+        ? "Linux computer"
+        : "computer";
+  return `My ${os}`;
+}
+
+export function Onboarding() {
+  const client = useClient();
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [device, setDevice] = useState(guessDevice);
+  const [relay, setRelay] = useState(() => defaultRelayUrl(location));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!/^wss?:\/\/[^\s]+$/.test(relay.trim())) {
+      setError("The relay address starts with ws:// or wss://");
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    try {
+      await client.onboard({ name, email, deviceName: device, relayUrl: relay });
+    } catch (err) {
+      setError((err as Error).message);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="onboarding">
+      <form className="card" onSubmit={submit} aria-labelledby="onb-title">
+        <h1 id="onb-title">Welcome to Grove</h1>
+        <p className="muted">
+          Shared spaces for small groups. What you write is end-to-end encrypted and kept on your
+          members' devices; relays only pass sealed data along.
+        </p>
+        <label>
+          Your name
+          <input
+            required
+            maxLength={64}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoComplete="name"
+          />
+        </label>
+        <label>
+          Email <span className="muted">(optional, shown to people you invite)</span>
+          <input
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            autoComplete="email"
+          />
+        </label>
+        <label>
+          This device's name
+          <input
+            required
+            maxLength={64}
+            value={device}
+            onChange={(e) => setDevice(e.target.value)}
+          />
+        </label>
+        <details>
+          <summary>Relay</summary>
+          <label>
+            Relay address
+            <input
+              required
+              value={relay}
+              onChange={(e) => setRelay(e.target.value)}
+              spellCheck={false}
+            />
+          </label>
+          <p className="muted small">
+            The relay keeps sealed changes for members who are offline. The default is the one this
+            app came from; anyone can run one.
+          </p>
+        </details>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy || name.trim() === ""}>
+          {busy ? "Creating your keys…" : "Create my identity"}
+        </button>
+      </form>
+    </main>
+  );
+}

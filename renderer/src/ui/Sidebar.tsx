@@ -1,0 +1,142 @@
+import { useState } from "react";
+import type { View } from "./App.js";
+import { ago } from "./format.js";
+import { useClient } from "./hooks.js";
+import type { Theme } from "./theme.js";
+
+const RELAY_TEXT: Record<string, string> = {
+  online: "Relay connected",
+  connecting: "Connecting to relay…",
+  authenticating: "Connecting to relay…",
+  offline: "Relay unreachable",
+  idle: "Not connected",
+  stopped: "Offline",
+};
+
+export function Sidebar(props: {
+  view: View;
+  onView: (v: View) => void;
+  onNewSpace: () => void;
+  onJoin: () => void;
+  theme: Theme;
+  onTheme: (t: Theme) => void;
+}) {
+  const client = useClient();
+  const [query, setQuery] = useState("");
+  const spaces = client.spaceList();
+  const status = client.offline
+    ? "Offline"
+    : (RELAY_TEXT[client.relayStatus] ?? client.relayStatus);
+  const myStatus = [...client.spaces.values()][0]?.presence.currentStatus ?? "online";
+  const active = props.view.kind === "space" ? props.view.id : undefined;
+
+  return (
+    <nav className="sidebar" aria-label="Spaces and people">
+      <div className="me">
+        <div>
+          <strong>{client.profile?.name}</strong>
+          <div className="muted small">{client.profile?.deviceName}</div>
+        </div>
+        <label className="sr-only" htmlFor="my-status">
+          My status
+        </label>
+        <select
+          id="my-status"
+          value={myStatus}
+          onChange={(e) => void client.setStatus(e.target.value as "online" | "away")}
+        >
+          <option value="online">Online</option>
+          <option value="away">Away</option>
+        </select>
+      </div>
+      <form
+        aria-label="Search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (query.trim()) props.onView({ kind: "search", query: query.trim() });
+        }}
+      >
+        <label className="sr-only" htmlFor="search">
+          Search messages and discussions
+        </label>
+        <input
+          id="search"
+          type="search"
+          placeholder="Search"
+          value={query}
+          onChange={(e) => {
+            setQuery(e.target.value);
+            if (e.target.value.trim())
+              props.onView({ kind: "search", query: e.target.value.trim() });
+          }}
+        />
+      </form>
+      <div className="section-head">
+        <h2>Spaces</h2>
+        <button
+          type="button"
+          className="icon"
+          aria-label="Create a space"
+          onClick={props.onNewSpace}
+        >
+          +
+        </button>
+      </div>
+      <ul className="space-list">
+        {spaces.map(({ handle, unread, lastActivity }) => (
+          <li key={handle.id}>
+            <button
+              type="button"
+              className={active === handle.id ? "space-item active" : "space-item"}
+              aria-current={active === handle.id ? "page" : undefined}
+              onClick={() => props.onView({ kind: "space", id: handle.id })}
+            >
+              <span className="space-name">{handle.name}</span>
+              <span className="space-meta">
+                {lastActivity > 0 && <span className="muted small">{ago(lastActivity)}</span>}
+                {unread > 0 && (
+                  <span className="badge">
+                    {unread}
+                    <span className="sr-only"> unread</span>
+                  </span>
+                )}
+              </span>
+            </button>
+          </li>
+        ))}
+        {spaces.length === 0 && <li className="muted small pad">No spaces yet.</li>}
+      </ul>
+      <button type="button" className="link" onClick={props.onJoin}>
+        Join with a link
+      </button>
+      <div className="sidebar-foot">
+        <button
+          type="button"
+          className={props.view.kind === "buddies" ? "nav active" : "nav"}
+          onClick={() => props.onView({ kind: "buddies" })}
+        >
+          Buddies
+        </button>
+        <button
+          type="button"
+          className={props.view.kind === "status" ? "nav active" : "nav"}
+          onClick={() => props.onView({ kind: "status" })}
+          aria-label={`Connection: ${status}`}
+        >
+          <span
+            className={`dot ${client.relayStatus === "online" && !client.offline ? "ok" : "bad"}`}
+            aria-hidden
+          />
+          {status}
+        </button>
+        <button
+          type="button"
+          className="nav"
+          onClick={() => props.onTheme(props.theme === "dark" ? "light" : "dark")}
+        >
+          {props.theme === "dark" ? "Light theme" : "Dark theme"}
+        </button>
+      </div>
+    </nav>
+  );
+}

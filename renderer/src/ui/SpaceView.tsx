@@ -1,0 +1,135 @@
+import { useEffect, useState } from "react";
+import type { SpaceHandle } from "../model/space-handle.js";
+import { Chat } from "./Chat.js";
+import { Discussion } from "./Discussion.js";
+import { useClient } from "./hooks.js";
+import { Members } from "./Members.js";
+import { SafetyNumber } from "./SafetyNumber.js";
+
+const TABS = ["Chat", "Discussion", "Members"] as const;
+type Tab = (typeof TABS)[number];
+
+export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () => void }) {
+  const client = useClient();
+  const [tab, setTab] = useState<Tab>("Chat");
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(handle.name);
+  const unread = client.spaceList().find((s) => s.handle.id === handle.id)?.unread ?? 0;
+
+  // Seen while open: the unread count goes back to zero (debounced, one account edit per burst).
+  useEffect(() => {
+    if (unread === 0 || document.visibilityState !== "visible") return;
+    const t = setTimeout(() => void client.markRead(handle.id), 600);
+    return () => clearTimeout(t);
+  }, [client, handle.id, unread]);
+
+  if (!handle.isMember) {
+    const inviter = handle.inviter();
+    return (
+      <section className="space" aria-labelledby="space-title">
+        <header className="space-head">
+          <h1 id="space-title">{handle.name}</h1>
+        </header>
+        <div className="waiting card">
+          <h2>Waiting to be let in</h2>
+          <p>
+            Your request is at the relay. A manager of this space will compare your safety number
+            with you and let you in; nothing of the space is readable before that.
+          </p>
+          {inviter && (
+            <div>
+              <p>
+                Safety number with <strong>{inviter.name}</strong>: they see the same digits when
+                you compare.
+              </p>
+              <SafetyNumber
+                me={client.myUser}
+                them={inviter.user}
+                label={`Safety number with ${inviter.name}`}
+                big
+              />
+            </div>
+          )}
+          <p className="muted small">You can close Grove meanwhile: the answer waits for you.</p>
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <section className="space" aria-labelledby="space-title">
+      <header className="space-head">
+        {renaming ? (
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (name.trim()) void handle.rename(name);
+              setRenaming(false);
+            }}
+          >
+            <label className="sr-only" htmlFor="space-name">
+              Space name
+            </label>
+            <input
+              id="space-name"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              maxLength={80}
+            />
+            <button type="submit" className="primary">
+              Save
+            </button>
+          </form>
+        ) : (
+          <h1 id="space-title">{handle.name}</h1>
+        )}
+        <div className="row">
+          {handle.canManage && !renaming && (
+            <button type="button" onClick={() => setRenaming(true)}>
+              Rename
+            </button>
+          )}
+          <button
+            type="button"
+            onClick={() => {
+              if (
+                confirm(`Leave "${handle.name}"? Your copy is removed from this device's list.`)
+              ) {
+                void client.leaveSpace(handle.id).then(onLeft);
+              }
+            }}
+          >
+            Leave
+          </button>
+        </div>
+      </header>
+      <div role="tablist" aria-label="Tools" className="tabs">
+        {TABS.map((t) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            id={`tab-${t}`}
+            aria-selected={tab === t}
+            aria-controls={`panel-${t}`}
+            tabIndex={tab === t ? 0 : -1}
+            onClick={() => setTab(t)}
+            onKeyDown={(e) => {
+              const i = TABS.indexOf(tab);
+              if (e.key === "ArrowRight") setTab(TABS[(i + 1) % TABS.length]!);
+              if (e.key === "ArrowLeft") setTab(TABS[(i + TABS.length - 1) % TABS.length]!);
+            }}
+          >
+            {t}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="panel">
+        {tab === "Chat" && <Chat handle={handle} />}
+        {tab === "Discussion" && <Discussion handle={handle} />}
+        {tab === "Members" && <Members handle={handle} />}
+      </div>
+    </section>
+  );
+}

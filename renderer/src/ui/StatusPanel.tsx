@@ -1,0 +1,85 @@
+import { bytesPerSecond } from "./format.js";
+import { useClient } from "./hooks.js";
+
+/** The link as Groove showed it: relay, direct peers, the route per buddy, what waits for whom. */
+export function StatusPanel() {
+  const client = useClient();
+  const engine = client.engine;
+  const direct = client.directUsers();
+  const route = engine?.route;
+  const fanOut = route?.reason === "slow-link" || route?.reason === "many-targets";
+  const names = new Map<string, string>();
+  const userOfDevice = new Map<string, string>();
+  for (const h of client.spaces.values()) {
+    for (const m of h.members()) {
+      names.set(m.user, m.name);
+      for (const d of m.devices) userOfDevice.set(d, m.user);
+    }
+  }
+  const waiting = new Map<string, number>();
+  for (const [device, n] of client.waitingFor) {
+    const user = userOfDevice.get(device);
+    if (user && user !== client.myUser) waiting.set(user, (waiting.get(user) ?? 0) + n);
+  }
+  const buddies = client.buddies();
+  return (
+    <section className="status" aria-labelledby="status-title">
+      <h1 id="status-title">Connection</h1>
+      <dl className="facts">
+        <dt>Network</dt>
+        <dd>{client.offline ? "Offline (changes wait on this device)" : "Online"}</dd>
+        <dt>Relay</dt>
+        <dd data-testid="relay-status">
+          {client.relayStatus} · <code>{client.profile?.relayUrl}</code>
+        </dd>
+        <dt>Sending</dt>
+        <dd>{route?.text ?? "nothing sent yet"}</dd>
+        <dt>Measured uplink</dt>
+        <dd>{bytesPerSecond(engine?.uplink.bytesPerSecond)}</dd>
+        <dt>Waiting in the outbox</dt>
+        <dd>
+          {waiting.size === 0
+            ? "nothing"
+            : [...waiting]
+                .map(
+                  ([user, n]) =>
+                    `${n} ${n === 1 ? "change" : "changes"} waiting for ${names.get(user) ?? "someone"}`,
+                )
+                .join("; ")}
+        </dd>
+      </dl>
+      <h2>Routes</h2>
+      <table className="routes">
+        <thead>
+          <tr>
+            <th scope="col">Buddy</th>
+            <th scope="col">Presence</th>
+            <th scope="col">Route</th>
+          </tr>
+        </thead>
+        <tbody>
+          {buddies.map((b) => (
+            <tr key={b.user} data-testid={`route-${b.name}`}>
+              <td>{b.name}</td>
+              <td>{b.presence.status}</td>
+              <td>
+                {direct.has(b.user)
+                  ? "direct"
+                  : fanOut
+                    ? `relay fan-out (${route?.reason === "slow-link" ? "slow link" : "many members"})`
+                    : "relay"}
+              </td>
+            </tr>
+          ))}
+          {buddies.length === 0 && (
+            <tr>
+              <td colSpan={3} className="muted">
+                No buddies yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+/** Short, local time for a message: "14:05", or "Mon 14:05" / "3 Nov" when older. */
+export function shortTime(at: number, now = Date.now()): string {
+  const d = new Date(at);
+  const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const age = now - at;
+  if (age < 20 * 3600_000 && new Date(now).getDate() === d.getDate()) return time;
+  if (age < 6 * 86400_000)
+    return `${d.toLocaleDateString(undefined, { weekday: "short" })} ${time}`;
+  return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+}
+
+/** "just now", "5 min ago", "3 h ago", or a date. */
+export function ago(at: number, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  if (s < 60) return "just now";
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return new Date(at).toLocaleDateString(undefined, { day: "numeric", month: "short" });
+}
+
+export function bytesPerSecond(bps: number | undefined): string {
+  if (bps === undefined) return "not measured yet";
+  if (bps >= 1e6) return `${(bps / 1e6).toFixed(1)} MB/s`;
+  if (bps >= 1e3) return `${(bps / 1e3).toFixed(0)} kB/s`;
+  return `${Math.round(bps)} B/s`;
+}
+
+/** Safety numbers in groups of five, as people read them out. */
+export function groups(digits: string): string[] {
+  return digits.replace(/\s+/g, "").match(/.{1,5}/g) ?? [];
+}

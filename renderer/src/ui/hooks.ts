@@ -1,0 +1,18 @@
+import { createContext, useContext, useSyncExternalStore } from "react";
+import type { GroveClient } from "../model/client.js";
+
+export const ClientContext = createContext<GroveClient | null>(null);
+
+/** The client, re-rendering the caller whenever anything in it changed. */
+export function useClient(): GroveClient {
+  const client = useContext(ClientContext);
+  if (!client) throw new Error("useClient outside <ClientContext>");
+  useSyncExternalStore(
+    (notify) => {
+      client.on("change", notify);
+      return () => client.off("change", notify);
+    },
+    () => client.revision,
+  );
+  return client;
+}

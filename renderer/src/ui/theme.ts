@@ -1,0 +1,25 @@
+import { useEffect, useState } from "react";
+
+export type Theme = "light" | "dark";
+const KEY = "grove.theme";
+
+function initial(): Theme {
+  const saved = localStorage.getItem(KEY);
+  if (saved === "light" || saved === "dark") return saved;
+  return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+/** Light or dark, from the system until the user picks one (a display setting of this device). */
+export function useTheme(): [Theme, (t: Theme) => void] {
+  const [theme, setTheme] = useState<Theme>(initial);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  return [
+    theme,
+    (t) => {
+      localStorage.setItem(KEY, t);
+      setTheme(t);
+    },
+  ];
+}

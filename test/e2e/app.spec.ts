@@ -1,0 +1,253 @@
+/**
+ * The Grove app, driven through its UI only, by three people in three
+ * isolated Chromium contexts against a real relay process that serves the
+ * built web app: onboarding, a space, an open and a confirmed invitation,
+ * chat and discussion, presence, delivery states, an offline member who
+ * comes back, the connection panel; an axe scan and light and dark
+ * screenshots (test/artifacts/) of each main screen.
+ */
+import { mkdirSync } from "node:fs";
+import { AxeBuilder } from "@axe-core/playwright";
+import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
+import { buildRenderer } from "./app-build.js";
+
+const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
+let relay: RelayProcess;
+let appDir: string;
+
+test.beforeAll(async () => {
+  appDir = await buildRenderer();
+  relay = await startRelayProcess({ args: ["--app-dir", appDir] });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+test.afterAll(async () => {
+  await relay?.kill();
+  if (relay) removeDir(relay.dataDir);
+});
+
+const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
+
+async function person(context: BrowserContext, name: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(appUrl());
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("This device's name").fill(`${name}'s laptop`);
+  await page.getByRole("button", { name: "Create my identity" }).click();
+  await expect(page.getByRole("heading", { name: `Welcome, ${name}` })).toBeVisible();
+  return page;
+}
+
+async function openSpace(page: Page, name: string) {
+  await page
+    .getByRole("navigation")
+    .getByRole("button", { name: new RegExp(`^${name}`) })
+    .click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+}
+
+async function tab(page: Page, name: "Chat" | "Discussion" | "Members") {
+  await page.getByRole("tab", { name }).click();
+}
+
+async function invite(page: Page, mode: "Open" | "Confirmed"): Promise<string> {
+  await tab(page, "Members");
+  await page.getByRole("button", { name: "Invite people" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("radio", { name: new RegExp(`^${mode}`) }).check();
+  await dialog.getByRole("button", { name: "Create invitation" }).click();
+  await dialog.getByRole("button", { name: "Copy link" }).click();
+  await expect(dialog.getByRole("status")).toHaveText("Link copied.");
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  await dialog.getByRole("button", { name: "Done" }).click();
+  return link;
+}
+
+async function join(page: Page, link: string) {
+  await page.getByRole("button", { name: "Join with a link" }).click();
+  await page.getByLabel("Invitation link").fill(link);
+  await page.getByRole("dialog").getByRole("button", { name: "Join", exact: true }).click();
+  await expect(page.getByRole("dialog")).toBeHidden();
+}
+
+async function say(page: Page, text: string) {
+  await page.getByLabel("Message", { exact: true }).fill(text);
+  await page.getByLabel("Message", { exact: true }).press("Enter");
+  await expect(messageTexts(page)).toContainText([text]);
+}
+
+const messageTexts = (page: Page) => page.getByRole("log", { name: "Messages" }).locator(".md");
+const lastOwnDelivery = (page: Page) =>
+  page.locator("article.message.mine").last().getByTestId("delivery");
+
+async function axe(page: Page, screen: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    `axe on ${screen}`,
+  ).toEqual([]);
+}
+
+/** Light and dark screenshots, and an axe scan in each theme. */
+async function capture(page: Page, screen: string) {
+  for (const theme of ["light", "dark"] as const) {
+    await page.evaluate((t) => {
+      document.documentElement.dataset.theme = t;
+    }, theme);
+    await axe(page, `${screen} (${theme})`);
+    await page.screenshot({ path: `${ARTIFACTS}${screen}-${theme}.png` });
+  }
+  await page.evaluate(() => {
+    document.documentElement.dataset.theme = localStorage.getItem("grove.theme") ?? "light";
+  });
+}
+
+test("three people onboard, invite, confirm, chat, discuss, see presence and routes, and one catches up after being offline", async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const contexts = await Promise.all(
+    [0, 1, 2].map(() => browser.newContext({ viewport: { width: 1200, height: 800 } })),
+  );
+  for (const c of contexts) {
+    await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
+  }
+  const [ctxA, ctxB, ctxC] = contexts as [BrowserContext, BrowserContext, BrowserContext];
+  try {
+    // Onboarding (the first screen is scanned and captured before anyone signs up).
+    const first = await ctxA.newPage();
+    await first.goto(appUrl());
+    await expect(first.getByRole("heading", { name: "Welcome to Grove" })).toBeVisible();
+    await capture(first, "onboarding");
+    await first.close();
+    const a = await person(ctxA, "Ann");
+    const b = await person(ctxB, "Bob");
+    const c = await person(ctxC, "Cho");
+
+    // Ann creates a space.
+    await a.getByRole("button", { name: "Create a space" }).first().click();
+    await a.getByLabel("Space name").fill("Garden club");
+    await a.getByRole("dialog").getByRole("button", { name: "Create" }).click();
+    await expect(a.getByRole("heading", { level: 1, name: "Garden club" })).toBeVisible();
+    await say(a, "Welcome to the garden club");
+
+    // Bob joins by an open link: in at once, with the history.
+    const open = await invite(a, "Open");
+    expect(open).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/join#/);
+    await join(b, open);
+    await expect(b.getByRole("heading", { level: 1, name: "Garden club" })).toBeVisible();
+    await expect(messageTexts(b)).toContainText(["Welcome to the garden club"]);
+
+    // Cho asks by a confirmed link and sees nothing until Ann confirms, after comparing numbers.
+    const confirmed = await invite(a, "Confirmed");
+    await join(c, confirmed);
+    await expect(c.getByRole("heading", { name: "Waiting to be let in" })).toBeVisible();
+    const choSees = (await c.getByLabel("Safety number with Ann").textContent()) ?? "";
+    await tab(a, "Members");
+    const annSees = a.getByLabel("Safety number with Cho");
+    await expect(annSees).toBeVisible({ timeout: 20_000 });
+    expect(((await annSees.textContent()) ?? "").replace(/\s+/g, "")).toBe(
+      choSees.replace(/\s+/g, ""),
+    );
+    await capture(a, "members");
+    await a.getByRole("button", { name: "Confirm Cho" }).click();
+    await expect(c.getByRole("heading", { level: 1, name: "Garden club" })).toBeVisible({
+      timeout: 20_000,
+    });
+    await expect(messageTexts(c)).toContainText(["Welcome to the garden club"], {
+      timeout: 20_000,
+    });
+
+    // Everyone chats.
+    await tab(a, "Chat");
+    await say(b, "Hi, Bob here");
+    await say(c, "Cho here, thanks @Ann");
+    for (const page of [a, b, c]) {
+      await expect(messageTexts(page)).toHaveText(
+        ["Welcome to the garden club", "Hi, Bob here", "Cho here, thanks @Ann"],
+        { timeout: 20_000 },
+      );
+    }
+    await expect(lastOwnDelivery(a)).toHaveText("Delivered", { timeout: 20_000 });
+    await capture(a, "chat");
+
+    // A discussion with replies from the other two.
+    await tab(a, "Discussion");
+    await a.getByLabel("Topic title").fill("Planting plan");
+    await a.getByLabel("First post").fill("Tomatoes or beans first?");
+    await a.getByRole("button", { name: "Start topic" }).click();
+    for (const [page, text] of [
+      [b, "Beans, they fix nitrogen"],
+      [c, "Tomatoes need the sun now"],
+    ] as const) {
+      await tab(page, "Discussion");
+      await page.getByRole("button", { name: /^Planting plan/ }).click({ timeout: 20_000 });
+      await page.getByLabel("Reply").fill(text);
+      await page.getByRole("button", { name: "Reply", exact: true }).click();
+      await expect(page.getByRole("list", { name: "Replies" })).toContainText(text);
+    }
+    await a.getByRole("button", { name: /^Planting plan/ }).click();
+    await expect(a.getByRole("list", { name: "Replies" }).getByRole("listitem")).toHaveCount(2, {
+      timeout: 20_000,
+    });
+    await capture(a, "discussion");
+    await tab(b, "Chat");
+    await tab(c, "Chat");
+
+    // Presence: Bob goes away, Ann sees it within 5 s.
+    await a.getByRole("button", { name: "Buddies" }).click();
+    await expect(
+      a.getByRole("listitem").filter({ hasText: "Bob" }).getByTestId("buddy-presence"),
+    ).toContainText("Online", { timeout: 20_000 });
+    await b.getByLabel("My status").selectOption("away");
+    await expect(
+      a.getByRole("listitem").filter({ hasText: "Bob" }).getByTestId("buddy-presence"),
+    ).toContainText("Away", { timeout: 5_000 });
+    await capture(a, "buddies");
+
+    // The connection panel shows a direct route to a buddy online with Ann.
+    await a.getByRole("button", { name: /^Connection/ }).click();
+    await expect(a.getByTestId("route-Bob")).toContainText("direct", { timeout: 30_000 });
+    await capture(a, "connection");
+
+    // Search finds a reply across spaces.
+    await a.getByLabel("Search messages and discussions").fill("nitrogen");
+    await expect(a.getByRole("button", { name: /Beans, they fix nitrogen/ })).toBeVisible();
+    await capture(a, "search");
+    await a.getByLabel("Search messages and discussions").fill("");
+
+    // Cho goes offline; Ann and Bob post; Cho writes offline too (local only).
+    await ctxC.setOffline(true);
+    await expect(c.getByRole("button", { name: /^Connection: Offline/ })).toBeVisible();
+    await openSpace(a, "Garden club");
+    const away = ["While Cho is away 1", "While Cho is away 2", "While Cho is away 3"];
+    await say(a, away[0]!);
+    await say(b, away[1]!);
+    await say(a, away[2]!);
+    await expect(lastOwnDelivery(a)).toHaveText(/At relay|Delivered to 1 of 2/, {
+      timeout: 20_000,
+    });
+    await say(c, "Cho wrote this offline");
+    await expect(lastOwnDelivery(c)).toHaveText("Local only");
+
+    // Back: Cho sees everything once, in order; everyone gets Cho's message; Ann's is delivered.
+    await ctxC.setOffline(false);
+    const expected = [
+      "Welcome to the garden club",
+      "Hi, Bob here",
+      "Cho here, thanks @Ann",
+      ...away,
+      "Cho wrote this offline",
+    ];
+    await expect(messageTexts(c)).toHaveText(expected, { timeout: 30_000 });
+    // One order for everyone, no duplicates.
+    for (const page of [a, b]) {
+      await expect(messageTexts(page)).toHaveText(expected, { timeout: 30_000 });
+    }
+    await expect(lastOwnDelivery(a)).toHaveText("Delivered", { timeout: 30_000 });
+    await expect(lastOwnDelivery(c)).toHaveText("Delivered", { timeout: 30_000 });
+  } finally {
+    await Promise.all(contexts.map((c) => c.close()));
+  }
+});
