@@ -62,7 +62,15 @@ export class SpaceHandle {
     this.presence.on("change", () => this.bump());
     member.space.doc.on("update", () => this.bump());
     member.space.on("remoteChange", () => this.scheduleReceipt());
-    member.access.onChange(() => this.bump());
+    let wasMember = member.access.isMember();
+    member.access.onChange(() => {
+      // Just let in: say so now, not at the next heartbeat (before, there was nobody to tell).
+      if (!wasMember && member.access.isMember() && this.presence.started) {
+        void this.presence.setStatus(this.presence.currentStatus);
+      }
+      wasMember = member.access.isMember();
+      this.bump();
+    });
   }
 
   /** Changes with every update of the space, for memoized views. */

@@ -32,6 +32,9 @@ export function Sidebar(props: {
 
   return (
     <nav className="sidebar" aria-label="Spaces and people">
+      <div className="brand" aria-hidden="true">
+        Grove
+      </div>
       <div className="me">
         <div>
           <strong>{client.profile?.name}</strong>

@@ -1,0 +1,229 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import {
+  contiguousCounts,
+  deleteMessage,
+  deliveredTo,
+  editMessage,
+  findMentions,
+  messages,
+  nextNumber,
+  postMessage,
+  receiptDue,
+  receiptOf,
+  writeReceipt,
+} from "./chat.js";
+import { reply, startTopic, topics, unreadIn } from "./discussion.js";
+import { MAX_TEXT } from "./records.js";
+import { fold, searchSpaces } from "./search.js";
+
+const ann = "a".repeat(64);
+const bob = "b".repeat(64);
+const annDevice = "1".repeat(64);
+const bobDevice = "2".repeat(64);
+let ids = 0;
+const id = () => (ids++).toString(16).padStart(24, "0");
+
+function post(doc: Y.Doc, author: string, device: string, text: string, at: number) {
+  return postMessage(doc, {
+    id: id(),
+    author,
+    device,
+    name: author === ann ? "Ann" : "Bob",
+    at,
+    text,
+    mentions: [],
+  });
+}
+
+/** Applies everything `from` has that `to` lacks, as sync would. */
+function sync(from: Y.Doc, to: Y.Doc) {
+  Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)));
+}
+
+describe("chat", () => {
+  it("orders messages by time, then id, the same on every replica", () => {
+    const a = new Y.Doc();
+    const b = new Y.Doc();
+    post(a, ann, annDevice, "second", 20);
+    post(b, bob, bobDevice, "first", 10);
+    post(b, bob, bobDevice, "third", 30);
+    sync(a, b);
+    sync(b, a);
+    expect(messages(a).map((m) => m.text)).toEqual(["first", "second", "third"]);
+    expect(messages(b)).toEqual(messages(a));
+  });
+
+  it("numbers each device's messages and lets only the author edit or delete", () => {
+    const doc = new Y.Doc();
+    const m1 = post(doc, ann, annDevice, "hello", 1);
+    const m2 = post(doc, ann, annDevice, "again", 2);
+    expect([m1.n, m2.n, nextNumber(doc, annDevice), nextNumber(doc, bobDevice)]).toEqual([
+      1, 2, 3, 1,
+    ]);
+    expect(editMessage(doc, m1.id, bob, "hijacked", 3)).toBe(false);
+    expect(editMessage(doc, m1.id, ann, "hello!", 3)).toBe(true);
+    expect(deleteMessage(doc, m2.id, bob, 4)).toBe(false);
+    expect(deleteMessage(doc, m2.id, ann, 4)).toBe(true);
+    const [e, d] = messages(doc);
+    expect(e).toMatchObject({ text: "hello!", editedAt: 3 });
+    expect(d).toMatchObject({ text: "", deleted: true, n: 2 });
+    expect(editMessage(doc, m2.id, ann, "undelete", 5)).toBe(false);
+  });
+
+  it("counts a message delivered to a reader only once the reader holds every earlier one of its device", () => {
+    const author = new Y.Doc();
+    const reader = new Y.Doc();
+    const first = post(author, ann, annDevice, "1", 1);
+    const second = post(author, ann, annDevice, "2", 2);
+    // The reader gets only the second message (the first is still on its way).
+    const only2 = new Y.Doc();
+    only2.getMap("chat/messages").set(second.id, second);
+    Y.applyUpdate(reader, Y.encodeStateAsUpdate(only2));
+    expect(contiguousCounts(reader)).toEqual({});
+    expect(receiptDue(reader, bob)).toBe(false);
+    sync(author, reader);
+    expect(receiptDue(reader, bob)).toBe(true);
+    writeReceipt(reader, bob);
+    expect(receiptOf(reader, bob)).toEqual({ [annDevice]: 2 });
+    sync(reader, author);
+    expect(deliveredTo(author, first, [bob])).toEqual([bob]);
+    expect(deliveredTo(author, second, [bob, "c".repeat(64)])).toEqual([bob]);
+  });
+
+  it("finds mentions by display name, longest name first, at word ends", () => {
+    const members = [
+      { user: ann, name: "Ann" },
+      { user: bob, name: "Ann Marie" },
+    ];
+    expect(findMentions("thanks @Ann Marie!", members).sort()).toEqual([ann, bob].sort());
+    expect(findMentions("thanks @Anna", members)).toEqual([]);
+    expect(findMentions("@ann, look", members)).toEqual([ann]);
+  });
+
+  it("clamps long text to the record limit", () => {
+    const doc = new Y.Doc();
+    expect(post(doc, ann, annDevice, "x".repeat(MAX_TEXT + 10), 1).text.length).toBe(MAX_TEXT);
+  });
+
+  it("skips whatever a member wrote in the wrong shape, and never throws on it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string(), fc.anything())),
+        fc.anything(),
+        (entries, receipt) => {
+          const doc = new Y.Doc();
+          post(doc, ann, annDevice, "good", 1);
+          doc.transact(() => {
+            for (const [key, value] of entries) {
+              try {
+                doc.getMap("chat/messages").set(key, value as never);
+              } catch {
+                // Yjs refuses some values (functions, symbols): a member could not send those either.
+              }
+            }
+            try {
+              doc.getMap("chat/receipts").set(bob, receipt as never);
+            } catch {}
+          });
+          const shown = messages(doc);
+          for (const m of shown) {
+            expect(typeof m.text).toBe("string");
+            expect(m.author).toMatch(/^[0-9a-f]{64}$/);
+          }
+          for (const n of Object.values(receiptOf(doc, bob)))
+            expect(Number.isSafeInteger(n)).toBe(true);
+          contiguousCounts(doc);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("discussion", () => {
+  it("groups replies under their topic, newest activity first; orphans wait unseen", () => {
+    const doc = new Y.Doc();
+    const t1 = startTopic(doc, {
+      id: id(),
+      author: ann,
+      name: "Ann",
+      at: 1,
+      title: "Old",
+      text: "",
+    });
+    const t2 = startTopic(doc, {
+      id: id(),
+      author: ann,
+      name: "Ann",
+      at: 5,
+      title: "New",
+      text: "",
+    });
+    reply(doc, { id: id(), topic: t1.id, author: bob, name: "Bob", at: 9, text: "bump" });
+    reply(doc, {
+      id: id(),
+      topic: "f".repeat(24),
+      author: bob,
+      name: "Bob",
+      at: 3,
+      text: "orphan",
+    });
+    const list = topics(doc);
+    expect(list.map((t) => t.title)).toEqual(["Old", "New"]);
+    expect(list[0]!.replies.map((r) => r.text)).toEqual(["bump"]);
+    expect(list[1]!.id).toBe(t2.id);
+    expect(unreadIn(list[0]!, 0, ann)).toBe(1);
+    expect(unreadIn(list[0]!, 0, bob)).toBe(1);
+    expect(unreadIn(list[0]!, 10, ann)).toBe(0);
+  });
+
+  it("never throws on malformed topics or replies", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string(), fc.anything()), { maxLength: 10 }), (entries) => {
+        const doc = new Y.Doc();
+        for (const [key, value] of entries) {
+          for (const map of ["discussion/topics", "discussion/replies"]) {
+            try {
+              doc.getMap(map).set(key, value as never);
+            } catch {}
+          }
+        }
+        for (const t of topics(doc)) expect(typeof t.title).toBe("string");
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("search", () => {
+  it("finds every word, ignoring case and accents, newest first, across spaces", () => {
+    const one = new Y.Doc();
+    const two = new Y.Doc();
+    post(one, ann, annDevice, "Meet at the Café at noon", 1);
+    post(two, bob, bobDevice, "the cafe is closed", 2);
+    post(two, bob, bobDevice, "unrelated", 3);
+    const t = startTopic(two, {
+      id: id(),
+      author: ann,
+      name: "Ann",
+      at: 4,
+      title: "Café plans",
+      text: "",
+    });
+    reply(two, { id: id(), topic: t.id, author: bob, name: "Bob", at: 5, text: "noon works" });
+    const spaces = [
+      { id: "1", name: "One", doc: one },
+      { id: "2", name: "Two", doc: two },
+    ];
+    expect(searchSpaces(spaces, "CAFE").map((h) => h.text)).toEqual([
+      "Café plans",
+      "the cafe is closed",
+      "Meet at the Café at noon",
+    ]);
+    expect(searchSpaces(spaces, "cafe noon").map((h) => h.spaceName)).toEqual(["One"]);
+    expect(searchSpaces(spaces, "   ")).toEqual([]);
+    expect(fold("Ünïcödé")).toBe("unicode");
+  });
+});
