@@ -313,6 +313,8 @@ export class DeviceLinkOffer {
 export interface LinkResult {
   me: Me;
   welcomes: Map<string, Welcome>;
+  /** The spaces (hex) in the order the existing device listed them (the app lists its account space first). */
+  spaces: string[];
 }
 
 /**
@@ -344,7 +346,11 @@ export async function requestLink(options: {
   });
   const finishIfComplete = () => {
     if (!accepted || accepted.spaces.some((s) => !welcomes.has(toHex(s)))) return;
-    settle.resolve({ me: { keys, cert: accepted.cert, name: accepted.userName }, welcomes });
+    settle.resolve({
+      me: { keys, cert: accepted.cert, name: accepted.userName },
+      welcomes,
+      spaces: accepted.spaces.map(toHex),
+    });
   };
   const relay = new RelayTransport({
     url: link.relayUrl,

@@ -251,3 +251,52 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await Promise.all(contexts.map((c) => c.close()));
   }
 });
+
+test("a second device of Ann's is linked by code and gets her spaces and their history", async ({
+  browser,
+}) => {
+  const laptopCtx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const phoneCtx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  try {
+    const laptop = await person(laptopCtx, "Ann");
+    await laptop.getByRole("button", { name: "Create a space" }).first().click();
+    await laptop.getByLabel("Space name").fill("Book club");
+    await laptop.getByRole("dialog").getByRole("button", { name: "Create" }).click();
+    await say(laptop, "Chapter one by Friday");
+
+    await laptop.getByRole("button", { name: "Link a device" }).click();
+    const text = await laptop.getByRole("textbox", { name: "Device link" }).inputValue();
+    expect(text).toMatch(/^grove:\/\/link#/);
+    await capture(laptop, "link-device");
+
+    const phone = await phoneCtx.newPage();
+    await phone.goto(appUrl());
+    await phone.getByRole("button", { name: "Link to a device I already use" }).click();
+    await phone.getByRole("textbox", { name: "Device link" }).fill(text);
+    await phone.getByLabel("This device's name").fill("Ann's phone");
+    await phone.getByRole("button", { name: "Ask to link" }).click();
+    const phoneCode = (await phone.locator("strong.code").textContent()) ?? "";
+    expect(phoneCode).toMatch(/^\d{3} \d{3}$/);
+    const dialog = laptop.getByRole("dialog");
+    await expect(dialog.getByText("Ann's phone asks to become one of your devices")).toBeVisible({
+      timeout: 20_000,
+    });
+    await expect(dialog.locator("strong.code")).toHaveText(phoneCode);
+    await dialog.getByRole("button", { name: "Yes, link Ann's phone" }).click();
+    await expect(dialog.getByRole("status")).toHaveText(/Linked/);
+    await dialog.getByRole("button", { name: "Close" }).click();
+
+    await expect(phone.getByRole("heading", { name: "Welcome, Ann" })).toBeVisible({
+      timeout: 20_000,
+    });
+    await openSpace(phone, "Book club");
+    await expect(messageTexts(phone)).toHaveText(["Chapter one by Friday"], { timeout: 20_000 });
+    await say(phone, "Sent from my phone");
+    await expect(messageTexts(laptop)).toHaveText(["Chapter one by Friday", "Sent from my phone"], {
+      timeout: 20_000,
+    });
+  } finally {
+    await laptopCtx.close();
+    await phoneCtx.close();
+  }
+});

@@ -14,6 +14,14 @@ import {
 } from "../../../core/crypto/identity.js";
 import { AccountSpace } from "../../../core/membership/account.js";
 import { buddiesOf, verifiedRecord } from "../../../core/membership/buddies.js";
+import {
+  DeviceLinkOffer,
+  decodeDeviceLink,
+  type LinkRequest,
+  linkCode,
+  openLinkedSpaces,
+  requestLink,
+} from "../../../core/membership/device-link.js";
 import { parseInviteUrl } from "../../../core/membership/invite-link.js";
 import {
   composeInviteMail,
@@ -152,6 +160,86 @@ export class GroveClient extends ObservableV2<Events> {
     engine.start();
     this.phase = "ready";
     this.changed();
+  }
+
+  /**
+   * This (new) device asks to be linked by the text another device of the
+   * user shows. Returns the code both screens show, and the outcome: once
+   * accepted there, this device holds a certificate and every space.
+   */
+  async requestLink(text: string, deviceName: string) {
+    const link = decodeDeviceLink(text.trim());
+    const keys = generateDeviceKeys();
+    const { code, linked } = await requestLink({
+      text: text.trim(),
+      keys,
+      name: deviceName.trim(),
+      backend: this.backend!,
+      connect,
+    });
+    const done = linked.then(async (result) => {
+      const [account, ...spaces] = result.spaces;
+      this.profile = {
+        name: result.me.name,
+        email: "",
+        deviceName: deviceName.trim(),
+        relayUrl: link.relayUrl,
+        device: keys,
+        cert: result.me.cert,
+        accountSpace: account ?? "",
+        spaces,
+      };
+      await saveProfile(this.store!, this.profile);
+      const engine = this.makeEngine();
+      const opened = await openLinkedSpaces({
+        result,
+        engine,
+        store: this.store!,
+        backend: this.backend!,
+      });
+      for (const member of opened) {
+        if (member.space.id === account) {
+          this.account = new AccountSpace(member);
+          this.watchAccount(member);
+        } else this.adopt(member);
+      }
+      engine.start();
+      for (const h of this.spaces.values()) void h.presence.start();
+      this.phase = "ready";
+      this.changed();
+    });
+    return { code, done };
+  }
+
+  /** On the device holding the user key: an offer to link a new device, shown as text and QR. */
+  offerLink() {
+    const p = this.profile!;
+    if (!p.user) throw new Error("only the device that created this identity can link new devices");
+    const offer = new DeviceLinkOffer({
+      relayUrl: p.relayUrl,
+      me: this.me,
+      user: p.user,
+      backend: this.backend!,
+      connect,
+    });
+    return {
+      text: offer.text,
+      next: () => offer.nextRequest(),
+      code: (request: LinkRequest) => linkCode(offer.seed, request),
+      /** Certifies the device and adds it to every space; the account space goes first. */
+      accept: async (request: LinkRequest) => {
+        const spaces = [
+          this.account!.member,
+          ...[...this.spaces.values()].filter((h) => h.isMember).map((h) => h.member),
+        ];
+        await offer.accept(request, spaces);
+      },
+      close: () => offer.close(),
+    };
+  }
+
+  get canLinkDevices(): boolean {
+    return this.profile?.user !== undefined;
   }
 
   private makeEngine(): SyncEngine {

@@ -3,6 +3,7 @@ import type { GroveClient } from "../model/client.js";
 import { Buddies } from "./Buddies.js";
 import { ClientContext, useClient } from "./hooks.js";
 import { KeyChangeBanner } from "./KeyChangeBanner.js";
+import { LinkDeviceDialog } from "./LinkDevice.js";
 import { useNotifications } from "./notifications.js";
 import { Onboarding } from "./Onboarding.js";
 import { SearchResults } from "./Search.js";
@@ -39,7 +40,7 @@ function Shell() {
   const client = useClient();
   const [theme, setTheme] = useTheme();
   const [view, setView] = useState<View>({ kind: "home" });
-  const [dialog, setDialog] = useState<"new" | "join" | undefined>();
+  const [dialog, setDialog] = useState<"new" | "join" | "link" | undefined>();
   const [joinLink, setJoinLink] = useState<string | undefined>(takeJoinLink);
   useNotifications(client, view.kind === "space" ? view.id : undefined);
 
@@ -72,6 +73,7 @@ function Shell() {
         onView={setView}
         onNewSpace={() => setDialog("new")}
         onJoin={() => setDialog("join")}
+        onLinkDevice={() => setDialog("link")}
         theme={theme}
         onTheme={setTheme}
       />
@@ -98,6 +100,7 @@ function Shell() {
           }}
         />
       )}
+      {dialog === "link" && <LinkDeviceDialog onClose={() => setDialog(undefined)} />}
       {dialog === "join" && (
         <JoinDialog
           initial={joinLink ?? ""}

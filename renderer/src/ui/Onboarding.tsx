@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { defaultRelayUrl } from "../model/profile.js";
 import { useClient } from "./hooks.js";
+import { LinkThisDevice } from "./LinkDevice.js";
 
 function guessDevice(): string {
   const p = navigator.userAgent;
@@ -22,6 +23,7 @@ export function Onboarding() {
   const [relay, setRelay] = useState(() => defaultRelayUrl(location));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  const [linking, setLinking] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -39,6 +41,13 @@ export function Onboarding() {
     }
   };
 
+  if (linking) {
+    return (
+      <main className="onboarding">
+        <LinkThisDevice deviceName={device} onBack={() => setLinking(false)} />
+      </main>
+    );
+  }
   return (
     <main className="onboarding">
       <form className="card" onSubmit={submit} aria-labelledby="onb-title">
@@ -98,6 +107,9 @@ export function Onboarding() {
         )}
         <button type="submit" className="primary" disabled={busy || name.trim() === ""}>
           {busy ? "Creating your keys…" : "Create my identity"}
+        </button>
+        <button type="button" className="link wide" onClick={() => setLinking(true)}>
+          Link to a device I already use
         </button>
       </form>
     </main>

@@ -18,6 +18,7 @@ export function Sidebar(props: {
   onView: (v: View) => void;
   onNewSpace: () => void;
   onJoin: () => void;
+  onLinkDevice: () => void;
   theme: Theme;
   onTheme: (t: Theme) => void;
 }) {
@@ -132,6 +133,11 @@ export function Sidebar(props: {
           />
           {status}
         </button>
+        {client.canLinkDevices && (
+          <button type="button" className="nav" onClick={props.onLinkDevice}>
+            Link a device
+          </button>
+        )}
         <button
           type="button"
           className="nav"

@@ -1,0 +1,164 @@
+import { type FormEvent, useEffect, useState } from "react";
+import type { LinkRequest } from "../../../core/membership/device-link.js";
+import { Dialog } from "./Dialog.js";
+import { useClient } from "./hooks.js";
+import { QrCode } from "./QrCode.js";
+
+const spaced = (code: string) => `${code.slice(0, 3)} ${code.slice(3)}`;
+
+/** On the device holding the user key: shows the link, then asks whether the codes match. */
+export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
+  const client = useClient();
+  const [offer] = useState(() => client.offerLink());
+  const [request, setRequest] = useState<LinkRequest>();
+  const [state, setState] = useState<"waiting" | "asking" | "linking" | "done" | "refused">(
+    "waiting",
+  );
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    let live = true;
+    void offer.next().then((r) => {
+      if (!live) return;
+      setRequest(r);
+      setState("asking");
+    });
+    return () => {
+      live = false;
+      void offer.close();
+    };
+  }, [offer]);
+
+  return (
+    <Dialog title="Link a new device" onClose={onClose} wide>
+      {state === "waiting" && (
+        <>
+          <p>
+            On the new device, open Grove, choose “Link to a device I already use” and paste this
+            text (or scan the code).
+          </p>
+          <div className="verify">
+            <QrCode text={offer.text} label="QR code of the device link" />
+            <label className="grow">
+              Device link
+              <input readOnly value={offer.text} onFocus={(e) => e.target.select()} />
+            </label>
+          </div>
+          <p className="muted" role="status">
+            Waiting for the new device…
+          </p>
+        </>
+      )}
+      {state === "asking" && request && (
+        <>
+          <p>
+            <strong>{request.name}</strong> asks to become one of your devices. It gets every space
+            you are in and their history.
+          </p>
+          <p>
+            Does it show this code? <strong className="code">{spaced(offer.code(request))}</strong>
+          </p>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+          <div className="row end">
+            <button type="button" onClick={() => setState("refused")}>
+              No, refuse
+            </button>
+            <button
+              type="button"
+              className="primary"
+              onClick={async () => {
+                setState("linking");
+                try {
+                  await offer.accept(request);
+                  setState("done");
+                } catch (err) {
+                  setError((err as Error).message);
+                  setState("asking");
+                }
+              }}
+            >
+              Yes, link {request.name}
+            </button>
+          </div>
+        </>
+      )}
+      {state === "linking" && <p role="status">Adding the device to your spaces…</p>}
+      {state === "done" && <p role="status">Linked. The new device is catching up now.</p>}
+      {state === "refused" && <p role="status">Refused. Nothing was shared with that device.</p>}
+    </Dialog>
+  );
+}
+
+/** On the new device, at onboarding: asks through the link and shows the code to compare. */
+export function LinkThisDevice({ deviceName, onBack }: { deviceName: string; onBack: () => void }) {
+  const client = useClient();
+  const [text, setText] = useState("");
+  const [name, setName] = useState(deviceName);
+  const [code, setCode] = useState<string>();
+  const [error, setError] = useState<string>();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      const { code, done } = await client.requestLink(text, name);
+      setCode(code);
+      await done;
+    } catch (err) {
+      setCode(undefined);
+      setError(`Could not link: ${(err as Error).message}`);
+    }
+  };
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="link-title">
+      <h1 id="link-title">Link to a device you already use</h1>
+      {code ? (
+        <>
+          <p>
+            Your other device now asks whether it shows this code:{" "}
+            <strong className="code">{spaced(code)}</strong>
+          </p>
+          <p className="muted" role="status">
+            Accept there; this device then receives your spaces.
+          </p>
+        </>
+      ) : (
+        <>
+          <p className="muted">
+            On the other device: the sidebar's “Link a device” shows the text to paste here.
+          </p>
+          <label>
+            Device link
+            <input
+              required
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              placeholder="grove://link#…"
+              spellCheck={false}
+            />
+          </label>
+          <label>
+            This device's name
+            <input required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+          <div className="row end">
+            <button type="button" onClick={onBack}>
+              Back
+            </button>
+            <button type="submit" className="primary" disabled={!text.trim() || !name.trim()}>
+              Ask to link
+            </button>
+          </div>
+        </>
+      )}
+    </form>
+  );
+}
