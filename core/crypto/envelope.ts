@@ -7,7 +7,6 @@
  * right to write, check replay, and only then decrypt. Nothing about the
  * plaintext is touched before the signature holds.
  */
-import nacl from "tweetnacl";
 import {
   appendSignature,
   type DecodedEnvelope,
@@ -20,13 +19,14 @@ import {
 } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import type { WireLimits } from "../wire/limits.js";
-import { concatBytes, equalBytes } from "./bytes.js";
+import { equalBytes } from "./bytes.js";
 import type { Ed25519Backend } from "./ed25519.js";
 import { CryptoError } from "./errors.js";
 import { hash32 } from "./hash.js";
 import type { SigningKeyPair } from "./identity.js";
 import { randomBytes } from "./random.js";
 import type { ReplayGuard } from "./replay-guard.js";
+import { openSecretbox, sealSecretbox } from "./secretbox.js";
 
 export const GENESIS_HASH = new Uint8Array(HASH_BYTES);
 
@@ -65,7 +65,7 @@ export async function sealEnvelopeWithNonce(
     seq: params.seq,
     prevHash: params.prevHash,
   };
-  const body = concatBytes(nonce, nacl.secretbox(params.payload, nonce, epochKey));
+  const body = sealSecretbox(params.payload, nonce, epochKey);
   const signed = encodeSignedPart(header, body);
   return appendSignature(signed, await backend.sign(author.secretKey, signed));
 }
@@ -139,8 +139,7 @@ export function openAuthenticated(
   opts.replay?.check(header.author, header.seq);
   const key = opts.keyForEpoch(header.epoch);
   if (!key) throw new CryptoError("UNKNOWN_EPOCH", `no key for epoch ${header.epoch}`);
-  const nonce = decoded.body.subarray(0, NONCE_BYTES);
-  const payload = nacl.secretbox.open(decoded.body.subarray(NONCE_BYTES), nonce, key);
+  const payload = openSecretbox(decoded.body, key);
   if (!payload)
     throw new CryptoError("DECRYPT_FAILED", "envelope does not decrypt with the epoch key");
   opts.replay?.accept(header.author, header.seq);

@@ -33,48 +33,102 @@ interface Item {
  * Opens a batch of envelopes (any authors and streams, in any order) and returns one result per input, in input order.
  * Never throws for a bad envelope; its slot holds the CryptoError.
  */
-export async function openBatch(envelopes: Uint8Array[], opts: OpenOptions): Promise<RunResult[]> {
+export function openBatch(envelopes: Uint8Array[], opts: OpenOptions): Promise<RunResult[]> {
+  const decoded: (DecodedEnvelope | CryptoError)[] = envelopes.map((bytes) => {
+    try {
+      return decodeForOpen(bytes, opts.limits);
+    } catch (err) {
+      return asCryptoError(err);
+    }
+  });
+  return openDecodedBatch(decoded, opts);
+}
+
+/**
+ * openBatch for envelopes the caller already decoded (a slot may hold the
+ * CryptoError its decoding gave, passed through): a Space decodes each
+ * envelope once, to drop duplicates, and the chain check reuses that.
+ */
+export async function openDecodedBatch(
+  envelopes: (DecodedEnvelope | CryptoError)[],
+  opts: OpenOptions,
+): Promise<RunResult[]> {
   const results: RunResult[] = new Array(envelopes.length);
   const byAuthor = new Map<string, Item[]>();
-  envelopes.forEach((bytes, index) => {
+  envelopes.forEach((decoded, index) => {
+    if (decoded instanceof CryptoError) {
+      results[index] = decoded;
+      return;
+    }
     try {
-      const decoded = decodeForOpen(bytes, opts.limits);
+      if (decoded.bytes.length > (opts.limits?.maxEnvelopeBytes ?? Number.POSITIVE_INFINITY)) {
+        throw new CryptoError("BAD_FORMAT", "envelope exceeds the size limit");
+      }
       checkSpace(decoded, opts);
       const { author, spaceId, kind } = decoded.header;
       const id = `${bytesKey(author)}${bytesKey(spaceId)}${streamOf(kind)}`;
       const list = byAuthor.get(id) ?? [];
       byAuthor.set(id, list);
-      list.push({ index, decoded, hash: hash32(bytes) });
+      list.push({ index, decoded, hash: hash32(decoded.bytes) });
     } catch (err) {
       results[index] = asCryptoError(err);
     }
   });
 
-  const authentic = new Set<number>();
-  for (const items of byAuthor.values()) {
+  // Each run's closing signature, all authors at once: one wait for the backend, not one each.
+  const groups = [...byAuthor.values()].map((items) => {
     items.sort((a, b) => a.decoded.header.seq - b.decoded.header.seq);
-    for (const run of splitRuns(items)) {
-      const last = run[run.length - 1]!;
-      if (await verifySignature(last, opts)) {
-        for (const item of run) authentic.add(item.index);
-        continue;
-      }
-      // The run's closing signature failed: trust nothing by link, check each.
-      for (const item of run) if (await verifySignature(item, opts)) authentic.add(item.index);
-    }
+    return { items, runs: splitRuns(items) };
+  });
+  const authentic = new Set<number>();
+  await Promise.all(
+    groups.flatMap(({ runs }) =>
+      runs.map(async (run) => {
+        if (await verifySignature(run[run.length - 1]!, opts)) {
+          for (const item of run) authentic.add(item.index);
+          return;
+        }
+        // The run's closing signature failed: trust nothing by link, check each.
+        for (const item of run) if (await verifySignature(item, opts)) authentic.add(item.index);
+      }),
+    ),
+  );
+
+  for (const { items } of groups) {
+    // Role checks within one author's group, with no await in between: the answer cannot
+    // change, so it is asked once per (epoch, kind) instead of once per envelope.
+    const itemOpts: OpenOptions = opts.isAllowed
+      ? { ...opts, isAllowed: memoAllowed(opts.isAllowed) }
+      : opts;
     for (const item of items) {
       if (!authentic.has(item.index)) {
         results[item.index] = new CryptoError("BAD_SIGNATURE", "envelope signature is invalid");
         continue;
       }
       try {
-        results[item.index] = openAuthenticated(item.decoded, item.hash, opts);
+        results[item.index] = openAuthenticated(item.decoded, item.hash, itemOpts);
       } catch (err) {
         results[item.index] = asCryptoError(err);
       }
     }
   }
   return results;
+}
+
+/** `isAllowed` for one author, remembered by epoch and kind. */
+function memoAllowed(
+  isAllowed: NonNullable<OpenOptions["isAllowed"]>,
+): NonNullable<OpenOptions["isAllowed"]> {
+  const known = new Map<number, boolean>();
+  return (author, epoch, kind) => {
+    const id = epoch * 256 + kind;
+    let allowed = known.get(id);
+    if (allowed === undefined) {
+      allowed = isAllowed(author, epoch, kind);
+      known.set(id, allowed);
+    }
+    return allowed;
+  };
 }
 
 /** Maximal runs in which each envelope names the one before it by hash. */

@@ -13,7 +13,7 @@
  * counts as taken (refused as a replay). Broadcast chains stay exact: their
  * holes are losses to fill.
  */
-import { toHex } from "../crypto/bytes.js";
+import { bytesKey, fromHex, toHex } from "../crypto/bytes.js";
 import type { EnvelopeStream } from "../wire/envelope.js";
 
 interface Chain {
@@ -40,16 +40,25 @@ export interface LedgerEntry {
   above: number[];
 }
 
+/**
+ * Chains are keyed by the author's raw bytes (bytesKey) and the stream: a
+ * receive looks up every envelope's author, and hex keys cost a 64-char
+ * string per envelope. Hex is made only where it leaves (floors, gaps,
+ * entries).
+ */
 export class SeqLedger {
-  private readonly chains = new Map<string, Chain>();
+  private readonly chains = new Map<
+    string,
+    { author: Uint8Array; stream: EnvelopeStream; chain: Chain }
+  >();
 
   has(author: Uint8Array, stream: EnvelopeStream, seq: number): boolean {
-    const chain = this.chains.get(chainKey(toHex(author), stream));
+    const chain = this.chains.get(chainKey(author, stream))?.chain;
     return !!chain && (seq <= chain.floor || chain.above.has(seq));
   }
 
   take(author: Uint8Array, stream: EnvelopeStream, seq: number): void {
-    const chain = this.chain(chainKey(toHex(author), stream));
+    const chain = this.chain(author, stream);
     if (seq <= chain.floor) return;
     chain.above.add(seq);
     absorb(chain);
@@ -58,7 +67,7 @@ export class SeqLedger {
 
   /** Marks 1..floor of an author's broadcast chain as taken (their content arrived in a snapshot). */
   raiseFloor(authorHex: string, floor: number): void {
-    const chain = this.chain(chainKey(authorHex, "broadcast"));
+    const chain = this.chain(fromHex(authorHex), "broadcast");
     if (floor <= chain.floor) return;
     chain.floor = floor;
     for (const seq of chain.above) if (seq <= floor) chain.above.delete(seq);
@@ -68,9 +77,8 @@ export class SeqLedger {
   /** Contiguous broadcast floors by author (hex): what a snapshot of this device's doc covers. */
   floors(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [key, chain] of this.chains) {
-      const [stream, author] = key.split(":") as [string, string];
-      if (stream === "broadcast" && chain.floor > 0) out.set(author, chain.floor);
+    for (const { author, stream, chain } of this.chains.values()) {
+      if (stream === "broadcast" && chain.floor > 0) out.set(toHex(author), chain.floor);
     }
     return out;
   }
@@ -78,12 +86,12 @@ export class SeqLedger {
   /** Holes in broadcast chains: seqs below one already taken that never arrived. */
   gaps(): Gap[] {
     const out: Gap[] = [];
-    for (const [key, chain] of this.chains) {
-      const [stream, author] = key.split(":") as [string, string];
+    for (const { author, stream, chain } of this.chains.values()) {
       if (stream !== "broadcast" || chain.above.size === 0) continue;
+      const hex = toHex(author);
       let next = chain.floor + 1;
       for (const seq of [...chain.above].sort((a, b) => a - b)) {
-        if (seq > next) out.push({ author, from: next, to: seq - 1 });
+        if (seq > next) out.push({ author: hex, from: next, to: seq - 1 });
         next = seq + 1;
       }
     }
@@ -92,16 +100,18 @@ export class SeqLedger {
 
   /** Every chain, for a checkpoint; `restore` takes it back. */
   entries(): LedgerEntry[] {
-    return [...this.chains].map(([key, chain]) => {
-      const [stream, author] = key.split(":") as [EnvelopeStream, string];
-      return { author, stream, floor: chain.floor, above: [...chain.above].sort((a, b) => a - b) };
-    });
+    return [...this.chains.values()].map(({ author, stream, chain }) => ({
+      author: toHex(author),
+      stream,
+      floor: chain.floor,
+      above: [...chain.above].sort((a, b) => a - b),
+    }));
   }
 
   static restore(entries: readonly LedgerEntry[]): SeqLedger {
     const ledger = new SeqLedger();
     for (const e of entries) {
-      const chain = ledger.chain(chainKey(e.author, e.stream));
+      const chain = ledger.chain(fromHex(e.author), e.stream);
       chain.floor = Math.max(chain.floor, e.floor);
       for (const seq of e.above) if (seq > chain.floor) chain.above.add(seq);
       absorb(chain);
@@ -110,18 +120,20 @@ export class SeqLedger {
     return ledger;
   }
 
-  private chain(key: string): Chain {
-    let chain = this.chains.get(key);
-    if (!chain) {
-      chain = { floor: 0, above: new Set() };
-      this.chains.set(key, chain);
+  private chain(author: Uint8Array, stream: EnvelopeStream): Chain {
+    const key = chainKey(author, stream);
+    let entry = this.chains.get(key);
+    if (!entry) {
+      // A copy: `author` is often a view into an envelope the ledger should not keep alive.
+      entry = { author: author.slice(), stream, chain: { floor: 0, above: new Set() } };
+      this.chains.set(key, entry);
     }
-    return chain;
+    return entry.chain;
   }
 }
 
-function chainKey(authorHex: string, stream: EnvelopeStream): string {
-  return `${stream}:${authorHex}`;
+function chainKey(author: Uint8Array, stream: EnvelopeStream): string {
+  return `${stream === "broadcast" ? "b" : "a"}${bytesKey(author)}`;
 }
 
 function absorb(chain: Chain): void {

@@ -18,7 +18,13 @@ import { fromHex, toHex } from "../crypto/bytes.js";
 import type { WriterState } from "../crypto/envelope-writer.js";
 import { HASH_BYTES, KEY_BYTES } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
-import { decodeStrict, encodeWith, type Reader, writeFixed } from "../wire/reader.js";
+import {
+  decodeStrict,
+  encodeWith,
+  type Reader,
+  varUintLength,
+  writeFixed,
+} from "../wire/reader.js";
 import type { LedgerEntry } from "./seq-ledger.js";
 
 const VERSION = 1;
@@ -129,11 +135,19 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 
 /** The envelopes of one received batch, exactly as they arrived, stored as one record. */
 export function encodeLogRecord(envelopes: Uint8Array[]): Uint8Array {
-  return encodeWith((e) => {
-    encoding.writeUint8(e, VERSION);
-    encoding.writeVarUint(e, envelopes.length);
-    for (const envelope of envelopes) encoding.writeVarUint8Array(e, envelope);
-  });
+  // Sized first and written in place: a batch record is a few hundred KB, and lib0's
+  // growing encoder copied it twice (its chunks, then the join).
+  let length = 1 + varUintLength(envelopes.length);
+  for (const envelope of envelopes) length += varUintLength(envelope.length) + envelope.length;
+  const out = new Uint8Array(length);
+  out[0] = VERSION;
+  let at = writeVarUintAt(out, 1, envelopes.length);
+  for (const envelope of envelopes) {
+    at = writeVarUintAt(out, at, envelope.length);
+    out.set(envelope, at);
+    at += envelope.length;
+  }
+  return out;
 }
 
 /** The envelopes of a log record; views into `bytes`, not copies. */
@@ -174,4 +188,16 @@ function readFloors(r: Reader): Floors {
     floors.set(author, floor);
   }
   return floors;
+}
+
+/** Writes `value` as a varuint (lib0's layout) at `at` in `out`; returns the end. */
+function writeVarUintAt(out: Uint8Array, at: number, value: number): number {
+  let rest = value;
+  let i = at;
+  while (rest >= 0x80) {
+    out[i++] = 0x80 | (rest % 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  out[i++] = rest;
+  return i;
 }

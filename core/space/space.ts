@@ -24,12 +24,12 @@
  */
 import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
-import { equalBytes, toHex } from "../crypto/bytes.js";
+import { bytesKey, equalBytes, toHex } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
 import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
 import { CryptoError } from "../crypto/errors.js";
-import { openBatch } from "../crypto/hash-chain.js";
+import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import type { Store, StoreError } from "../store/store.js";
 import {
@@ -173,6 +173,9 @@ export class Space extends ObservableV2<Events> {
   static async open(options: SpaceOptions): Promise<Space> {
     const space = new Space(options);
     await space.load();
+    // A log left long by the last run (closed before its space went quiet) is checkpointed
+    // once this one is quiet, not only after the next edit: else every launch reads it all.
+    await space.maybeCompact();
     return space;
   }
 
@@ -360,7 +363,7 @@ export class Space extends ObservableV2<Events> {
         continue;
       }
       const { author, seq, kind } = decoded.header;
-      const id = `${toHex(author)}/${streamOf(kind)}/${seq}`;
+      const id = `${bytesKey(author)}${streamOf(kind)}${seq}`;
       if (this.ledger.has(author, streamOf(kind), seq) || seen.has(id)) {
         this.stats.duplicates++;
         continue;
@@ -429,15 +432,12 @@ export class Space extends ObservableV2<Events> {
   ): Promise<{ decoded: DecodedEnvelope; payload: Uint8Array }[]> {
     if (envelopes.length === 0) return [];
     const { access } = this.options;
-    const results = await openBatch(
-      envelopes.map((d) => d.bytes),
-      {
-        backend: this.options.backend,
-        spaceId: access.spaceId,
-        keyForEpoch: (epoch) => access.keyForEpoch(epoch),
-        isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
-      },
-    );
+    const results = await openDecodedBatch(envelopes, {
+      backend: this.options.backend,
+      spaceId: access.spaceId,
+      keyForEpoch: (epoch) => access.keyForEpoch(epoch),
+      isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
+    });
     const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
     results.forEach((result, i) => {
       const decoded = envelopes[i]!;
@@ -452,6 +452,27 @@ export class Space extends ObservableV2<Events> {
    * malformed. A sync request comes back parsed, for answering; a snapshot's
    * floors come back for the ledger.
    */
+  /**
+   * The log's updates, merged into one before applying. Records come back
+   * in any order, and Yjs keeps an update whose dependencies have not been
+   * applied yet pending, re-merging the pending set at every later update:
+   * a thousand own edits read in hash order took seconds. One merged update
+   * is integrated in causal order at once. Should the merge refuse (an
+   * update Yjs cannot read, which was refused at arrival anyway), each is
+   * applied alone and a bad one reported.
+   */
+  private applyLogged(updates: { payload: Uint8Array; kind: EnvelopeKind; author: Uint8Array }[]) {
+    if (updates.length === 0) return;
+    try {
+      const plain = updates.map(({ kind, payload }) =>
+        kind === EnvelopeKind.snapshot ? decodeSyncAnswer(payload).update : payload,
+      );
+      Y.applyUpdate(this.doc, Y.mergeUpdates(plain), REMOTE);
+    } catch {
+      for (const { kind, payload, author } of updates) this.apply(kind, payload, author);
+    }
+  }
+
   private apply(kind: EnvelopeKind, payload: Uint8Array, author: Uint8Array): Applied | undefined {
     try {
       if (kind === EnvelopeKind.update) Y.applyUpdate(this.doc, payload, REMOTE);
@@ -607,19 +628,19 @@ export class Space extends ObservableV2<Events> {
       .filter((bytes) => !loggedIds.has(toHex(envelopeHash(bytes))))
       .map((bytes) => this.openLocal(bytes));
 
-    this.applyRemote(() => {
-      for (const { decoded, payload } of [...logged, ...unsent]) {
-        const { header } = decoded;
-        const stream = streamOf(header.kind);
-        this.ledger.take(header.author, stream, header.seq);
-        if (toHex(header.author) === me) {
-          raise(stream, { seq: header.seq, lastHash: envelopeHash(decoded.bytes) });
-        }
-        if (header.kind === EnvelopeKind.update || header.kind === EnvelopeKind.snapshot) {
-          this.apply(header.kind, payload, header.author);
-        }
+    const updates: { payload: Uint8Array; kind: EnvelopeKind; author: Uint8Array }[] = [];
+    for (const { decoded, payload } of [...logged, ...unsent]) {
+      const { header } = decoded;
+      const stream = streamOf(header.kind);
+      this.ledger.take(header.author, stream, header.seq);
+      if (toHex(header.author) === me) {
+        raise(stream, { seq: header.seq, lastHash: envelopeHash(decoded.bytes) });
       }
-    });
+      if (header.kind === EnvelopeKind.update || header.kind === EnvelopeKind.snapshot) {
+        updates.push({ payload, kind: header.kind, author: header.author });
+      }
+    }
+    this.applyRemote(() => this.applyLogged(updates));
     await this.putRecords(unsent.map(({ decoded }) => decoded));
     if (this.reservedSeq > writerStates.addressed.seq) {
       // A hole in the addressed chain, which only guards replay: nobody asks for it.

@@ -1,0 +1,60 @@
+import nacl from "tweetnacl";
+import { describe, expect, it } from "vitest";
+import { concatBytes } from "./bytes.js";
+import { openSecretbox, sealSecretbox } from "./secretbox.js";
+
+/** tweetnacl is the reference: nonce || nacl.secretbox(message, nonce, key). */
+const naclSeal = (message: Uint8Array, key: Uint8Array, nonce = nacl.randomBytes(24)) =>
+  concatBytes(nonce, nacl.secretbox(message, nonce, key));
+const naclOpen = (body: Uint8Array, key: Uint8Array) =>
+  nacl.secretbox.open(body.subarray(24), body.subarray(0, 24), key);
+
+const LENGTHS = [0, 1, 15, 16, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 4099];
+
+describe("the secretbox seam: envelope body layout, authentication", () => {
+  it("seals the same bytes as nacl.secretbox, at every length around the block size", () => {
+    const key = nacl.randomBytes(32);
+    for (const length of LENGTHS) {
+      const message = nacl.randomBytes(length);
+      const nonce = nacl.randomBytes(24);
+      expect(sealSecretbox(message, nonce, key)).toEqual(naclSeal(message, key, nonce));
+    }
+  });
+
+  it("opens what nacl.secretbox seals, and nacl opens what it seals", () => {
+    const key = nacl.randomBytes(32);
+    for (const length of LENGTHS) {
+      const message = nacl.randomBytes(length);
+      const box = naclSeal(message, key);
+      expect(openSecretbox(box, key)).toEqual(message);
+      expect(openSecretbox(box, key)).toEqual(naclOpen(box, key));
+      expect(naclOpen(sealSecretbox(message, nacl.randomBytes(24), key), key)).toEqual(message);
+    }
+  });
+
+  it("refuses a flipped bit anywhere, a wrong key and a short box, like nacl", () => {
+    const key = nacl.randomBytes(32);
+    const box = naclSeal(nacl.randomBytes(100), key);
+    for (let i = 0; i < box.length; i++) {
+      const bad = box.slice();
+      bad[i]! ^= 1 << (i % 8);
+      expect(openSecretbox(bad, key)).toBeUndefined();
+      expect(naclOpen(bad, key)).toBeNull();
+    }
+    expect(openSecretbox(box, nacl.randomBytes(32))).toBeUndefined();
+    expect(openSecretbox(box.subarray(0, 39), key)).toBeUndefined();
+    expect(openSecretbox(box.subarray(0, 40), key)).toBeUndefined();
+    expect(() => openSecretbox(box, new Uint8Array(31))).toThrow(RangeError);
+    expect(() => sealSecretbox(box, new Uint8Array(24), new Uint8Array(16))).toThrow(RangeError);
+  });
+
+  it("leaves the box untouched, opened or refused", () => {
+    const key = nacl.randomBytes(32);
+    const box = naclSeal(nacl.randomBytes(300), key);
+    const copy = box.slice();
+    openSecretbox(box, key);
+    expect(box).toEqual(copy);
+    openSecretbox(box, nacl.randomBytes(32));
+    expect(box).toEqual(copy);
+  });
+});
