@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   crypto: async () => (await import("./crypto.js")).runCryptoBench(),
   relay: async () => (await import("./relay.js")).runRelayBench(),
   sync: async () => (await import("./sync.js")).runSyncBench(),
+  app: async () => (await import("./app.js")).runAppBench(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -8,6 +8,8 @@ export default defineConfig({
   base: "/app/",
   plugins: [react()],
   build: {
+    // GROVE_NO_MINIFY=1 keeps names readable in CPU profiles of the built app.
+    minify: process.env.GROVE_NO_MINIFY ? false : "oxc",
     outDir: "dist",
     emptyOutDir: true,
     target: "es2022",

@@ -41,6 +41,11 @@ export type Delivery =
   | { state: "relay" }
   | { state: "delivered"; to: number; of: number };
 
+/** Arrivals further apart than this end a catch-up. */
+const BURST_GAP_MS = 1500;
+/** A catch-up is shown once it has taken this many changes. */
+const CATCH_UP_SHOWN = 50;
+
 const randomId = () => toHex(crypto.getRandomValues(new Uint8Array(12)));
 
 export class SpaceHandle {
@@ -61,7 +66,10 @@ export class SpaceHandle {
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
     this.presence.on("change", () => this.bump());
     member.space.doc.on("update", () => this.bump());
-    member.space.on("remoteChange", () => this.scheduleReceipt());
+    member.space.on("remoteChange", () => {
+      this.scheduleReceipt();
+      this.noteArrivals();
+    });
     let wasMember = member.access.isMember();
     member.access.onChange(() => {
       // Just let in: say so now, not at the next heartbeat (before, there was nobody to tell).
@@ -71,6 +79,31 @@ export class SpaceHandle {
       wasMember = member.access.isMember();
       this.bump();
     });
+  }
+
+  /** A run of arrivals close together (a catch-up), for the progress shown while it lasts. */
+  private burst: { from: number; last: number; at: number } | undefined;
+  private burstTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private noteArrivals(): void {
+    const accepted = this.member.space.stats.accepted;
+    const now = Date.now();
+    if (!this.burst || now - this.burst.at > BURST_GAP_MS) {
+      this.burst = { from: accepted, last: accepted, at: now };
+    }
+    this.burst.last = accepted;
+    this.burst.at = now;
+    clearTimeout(this.burstTimer);
+    this.burstTimer = setTimeout(() => {
+      this.burst = undefined;
+      this.bump();
+    }, BURST_GAP_MS);
+  }
+
+  /** Changes taken in the current catch-up, while one runs (more than a handful in a row). */
+  catchingUp(): number | undefined {
+    const n = this.burst ? this.burst.last - this.burst.from : 0;
+    return n >= CATCH_UP_SHOWN ? n : undefined;
   }
 
   /** Changes with every update of the space, for memoized views. */
@@ -112,6 +145,10 @@ export class SpaceHandle {
   }
 
   members(): MemberView[] {
+    return this.cached("members", () => this.listMembers());
+  }
+
+  private listMembers(): MemberView[] {
     const out: MemberView[] = [];
     for (const m of this.member.log.state.members.values()) {
       out.push({
@@ -137,8 +174,19 @@ export class SpaceHandle {
 
   // --- chat
 
+  /** Views are rebuilt only when the doc changed (the sidebar asks every space on each render). */
+  private readonly memo = new Map<string, { at: number; arg: number; value: unknown }>();
+
+  private cached<T>(name: string, build: () => T, arg = 0): T {
+    const hit = this.memo.get(name);
+    if (hit && hit.at === this.version && hit.arg === arg) return hit.value as T;
+    const value = build();
+    this.memo.set(name, { at: this.version, arg, value });
+    return value;
+  }
+
   messages(): ChatMessage[] {
-    return messages(this.member.space.doc);
+    return this.cached("messages", () => messages(this.member.space.doc));
   }
 
   async send(text: string): Promise<void> {
@@ -226,7 +274,7 @@ export class SpaceHandle {
   // --- discussion
 
   topics(): TopicView[] {
-    return topics(this.member.space.doc);
+    return this.cached("topics", () => topics(this.member.space.doc));
   }
 
   startTopic(title: string, text: string): Promise<void> {
@@ -257,6 +305,10 @@ export class SpaceHandle {
 
   /** Unread posts: chat messages and discussion posts by others after `readAt`. */
   unread(readAt: number): number {
+    return this.cached("unread", () => this.countUnread(readAt), readAt);
+  }
+
+  private countUnread(readAt: number): number {
     let n = 0;
     for (const m of this.messages())
       if (m.author !== this.me.user && m.at > readAt && !m.deleted) n++;

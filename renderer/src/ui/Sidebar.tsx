@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { View } from "./App.js";
 import { ago } from "./format.js";
 import { useClient } from "./hooks.js";
@@ -24,12 +24,22 @@ export function Sidebar(props: {
 }) {
   const client = useClient();
   const [query, setQuery] = useState("");
+  const [notify, setNotify] = useState(() =>
+    typeof Notification === "undefined" ? "denied" : Notification.permission,
+  );
   const spaces = client.spaceList();
   const status = client.offline
     ? "Offline"
     : (RELAY_TEXT[client.relayStatus] ?? client.relayStatus);
   const myStatus = [...client.spaces.values()][0]?.presence.currentStatus ?? "online";
+  const catchUp = [...client.spaces.values()].reduce((n, h) => n + (h.catchingUp() ?? 0), 0);
   const active = props.view.kind === "space" ? props.view.id : undefined;
+  // The moment the space list is first usable: what `npm run bench -- app` times from launch.
+  useEffect(() => {
+    if (performance.getEntriesByName("grove:interactive").length === 0) {
+      performance.mark("grove:interactive", { detail: { spaces: client.spaces.size } });
+    }
+  }, [client]);
 
   return (
     <nav className="sidebar" aria-label="Spaces and people">
@@ -113,6 +123,11 @@ export function Sidebar(props: {
       <button type="button" className="link" onClick={props.onJoin}>
         Join with a link
       </button>
+      {catchUp > 0 && (
+        <p className="catching-up small" role="status">
+          Catching up: {catchUp.toLocaleString()} changes received
+        </p>
+      )}
       <div className="sidebar-foot">
         <button
           type="button"
@@ -133,6 +148,15 @@ export function Sidebar(props: {
           />
           {status}
         </button>
+        {typeof Notification !== "undefined" && notify === "default" && (
+          <button
+            type="button"
+            className="nav"
+            onClick={() => void Notification.requestPermission().then(setNotify)}
+          >
+            Turn on notifications
+          </button>
+        )}
         {client.canLinkDevices && (
           <button type="button" className="nav" onClick={props.onLinkDevice}>
             Link a device
