@@ -100,6 +100,22 @@ export async function runAppBench() {
       { spaces: SPACES, messages: MESSAGES },
     );
     const authorMs = Date.now() - authorStart;
+    // Closed at once after writing: every space's log is still unchecked-in.
+    const rightAfterWriting = await launch(page, SPACES);
+    // The usual launch: the last run went quiet, so each space has its checkpoint.
+    await waitFor(
+      () =>
+        page.evaluate(async () => {
+          const store = (groveClient as unknown as { store: { get(k: string): Promise<unknown> } })
+            .store;
+          for (const h of groveClient.spaces.values()) {
+            if (!(await store.get(`s/${h.id}/checkpoint`))) return false;
+          }
+          return true;
+        }),
+      "every space to be checkpointed",
+      300_000,
+    );
     const launches: number[] = [];
     for (let i = 0; i < LAUNCHES; i++) launches.push(await launch(page, SPACES));
     launches.sort((x, y) => x - y);
@@ -205,6 +221,9 @@ export async function runAppBench() {
           all: launches.map((x) => round(x, 1)),
         },
         goalMs: 1500,
+        rightAfterWritingMs: round(rightAfterWriting, 1),
+        rightAfterWritingNote:
+          "closed the moment the last message was written: no space checkpointed yet, every log record read",
       },
       catchUp: {
         deltas: CATCH_UP,

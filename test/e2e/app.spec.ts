@@ -50,12 +50,14 @@ async function tab(page: Page, name: "Chat" | "Discussion" | "Members") {
   await page.getByRole("tab", { name }).click();
 }
 
-async function invite(page: Page, mode: "Open" | "Confirmed"): Promise<string> {
+async function invite(page: Page, mode: "Open" | "Confirmed", screen?: string): Promise<string> {
   await tab(page, "Members");
   await page.getByRole("button", { name: "Invite people" }).click();
   const dialog = page.getByRole("dialog");
   await dialog.getByRole("radio", { name: new RegExp(`^${mode}`) }).check();
+  if (screen) await capture(page, `${screen}-form`);
   await dialog.getByRole("button", { name: "Create invitation" }).click();
+  if (screen) await capture(page, `${screen}-link`);
   await dialog.getByRole("button", { name: "Copy link" }).click();
   await expect(dialog.getByRole("status")).toHaveText("Link copied.");
   const link = await page.evaluate(() => navigator.clipboard.readText());
@@ -140,9 +142,10 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(messageTexts(b)).toContainText(["Welcome to the garden club"]);
 
     // Cho asks by a confirmed link and sees nothing until Ann confirms, after comparing numbers.
-    const confirmed = await invite(a, "Confirmed");
+    const confirmed = await invite(a, "Confirmed", "invite-dialog");
     await join(c, confirmed);
     await expect(c.getByRole("heading", { name: "Waiting to be let in" })).toBeVisible();
+    await capture(c, "waiting-to-be-let-in");
     const choSees = (await c.getByLabel("Safety number with Ann").textContent()) ?? "";
     await tab(a, "Members");
     const annSees = a.getByLabel("Safety number with Cho");
@@ -205,6 +208,13 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       a.getByRole("listitem").filter({ hasText: "Bob" }).getByTestId("buddy-presence"),
     ).toContainText("Away", { timeout: 5_000 });
     await capture(a, "buddies");
+    await a.getByRole("button", { name: "Verify Cho" }).click();
+    await expect(a.getByRole("dialog").getByRole("img", { name: /QR code/ })).toBeVisible();
+    await capture(a, "verify-dialog");
+    await a.getByRole("dialog").getByRole("button", { name: "The numbers match" }).click();
+    await expect(
+      a.getByRole("listitem").filter({ hasText: "Cho" }).getByText("Verified"),
+    ).toBeVisible();
 
     // The connection panel shows a direct route to a buddy online with Ann.
     await a.getByRole("button", { name: /^Connection/ }).click();

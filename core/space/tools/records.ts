@@ -13,10 +13,29 @@ const ID = /^[0-9a-f]{16,64}$/;
 
 export type Shape = Record<string, "string" | "number" | "boolean" | "user" | "id" | "users">;
 
+/**
+ * Verdicts per shape and value object. Yjs hands back the same object for an
+ * entry until it is overwritten, so a view rebuilt after each update of a
+ * catch-up checks only the records that are new (the regexes were most of
+ * the app's CPU while ten thousand messages arrived).
+ */
+const verdicts = new WeakMap<Shape, WeakMap<object, unknown>>();
+
 /** The value as a plain record when every named field has its kind (optional ones end in "?"). */
 export function readRecord<T>(value: unknown, shape: Shape): T | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const v = value as Record<string, unknown>;
+  let known = verdicts.get(shape);
+  if (!known) {
+    known = new WeakMap();
+    verdicts.set(shape, known);
+  }
+  if (known.has(value)) return known.get(value) as T | undefined;
+  const verdict = check<T>(value as Record<string, unknown>, shape);
+  known.set(value, verdict);
+  return verdict;
+}
+
+function check<T>(v: Record<string, unknown>, shape: Shape): T | undefined {
   for (const [rawKey, kind] of Object.entries(shape)) {
     const optional = rawKey.endsWith("?");
     const key = optional ? rawKey.slice(0, -1) : rawKey;

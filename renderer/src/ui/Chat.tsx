@@ -1,4 +1,4 @@
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, memo, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
 import type { Delivery, SpaceHandle } from "../model/space-handle.js";
 import { shortTime } from "./format.js";
@@ -45,16 +45,12 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
           <Message
             key={m.id}
             m={m}
+            handle={handle}
             mine={m.author === client.myUser}
             mentionsMe={m.mentions.includes(client.myUser)}
             delivery={m.author === client.myUser ? handle.delivery(m, client.queued) : undefined}
             editing={editing === m.id}
-            onEdit={() => setEditing(m.id)}
-            onDone={async (text) => {
-              setEditing(undefined);
-              if (text?.trim() && text !== m.text) await handle.editMessage(m.id, text);
-            }}
-            onDelete={() => void handle.deleteMessage(m.id)}
+            setEditing={setEditing}
           />
         ))}
         <div ref={bottom} />
@@ -68,19 +64,28 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
   );
 }
 
-function Message(props: {
+/**
+ * One message; memoized, so a catch-up that re-renders the list every frame
+ * re-renders (and re-parses the markdown of) only the messages that changed.
+ * Records are replaced, never mutated, so identity tells.
+ */
+const Message = memo(function Message(props: {
   m: ChatMessage;
+  handle: SpaceHandle;
   mine: boolean;
   mentionsMe: boolean;
+  /** Own messages only (a fresh object each render: those few re-render every time). */
   delivery: Delivery | undefined;
   editing: boolean;
-  onEdit: () => void;
-  onDone: (text?: string) => void;
-  onDelete: () => void;
+  setEditing: (id: string | undefined) => void;
 }) {
-  const { m } = props;
+  const { m, handle } = props;
   const [draft, setDraft] = useState(m.text);
   const cls = ["message", props.mine ? "mine" : "", props.mentionsMe ? "mention" : ""].join(" ");
+  const done = async (text?: string) => {
+    props.setEditing(undefined);
+    if (text?.trim() && text !== m.text) await handle.editMessage(m.id, text);
+  };
   return (
     <article className={cls} aria-label={`${m.name}, ${shortTime(m.at)}`} data-message-id={m.id}>
       <header>
@@ -101,7 +106,7 @@ function Message(props: {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            props.onDone(draft);
+            void done(draft);
           }}
         >
           <label className="sr-only" htmlFor={`edit-${m.id}`}>
@@ -109,7 +114,7 @@ function Message(props: {
           </label>
           <textarea id={`edit-${m.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} />
           <div className="row end">
-            <button type="button" onClick={() => props.onDone()}>
+            <button type="button" onClick={() => void done()}>
               Cancel
             </button>
             <button type="submit" className="primary">
@@ -122,17 +127,21 @@ function Message(props: {
       )}
       {props.mine && !m.deleted && !props.editing && (
         <div className="message-actions">
-          <button type="button" className="link small" onClick={props.onEdit}>
+          <button type="button" className="link small" onClick={() => props.setEditing(m.id)}>
             Edit
           </button>
-          <button type="button" className="link small" onClick={props.onDelete}>
+          <button
+            type="button"
+            className="link small"
+            onClick={() => void handle.deleteMessage(m.id)}
+          >
             Delete
           </button>
         </div>
       )}
     </article>
   );
-}
+});
 
 function Composer({ onSend }: { onSend: (text: string) => Promise<void> }) {
   const [text, setText] = useState("");
