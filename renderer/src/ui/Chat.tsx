@@ -1,6 +1,7 @@
 import { type KeyboardEvent, memo, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
 import type { Delivery, SpaceHandle } from "../model/space-handle.js";
+import { Alert } from "./Form.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 import { Markdown } from "./Markdown.js";
@@ -186,11 +187,7 @@ function Composer({ onSend }: { onSend: (text: string) => Promise<void> }) {
       <button type="submit" className="primary" disabled={!text.trim()}>
         Send
       </button>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
     </form>
   );
 }

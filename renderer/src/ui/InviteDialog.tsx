@@ -3,6 +3,7 @@ import type { InviteMode } from "../../../core/membership/ops.js";
 import type { Role } from "../../../core/space/access.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { Dialog } from "./Dialog.js";
+import { Actions, Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 
 type Made = Awaited<ReturnType<ReturnType<typeof useClient>["invite"]>>;
@@ -102,19 +103,8 @@ export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose
               </span>
             </label>
           </fieldset>
-          {status && (
-            <p role="alert" className="error">
-              {status}
-            </p>
-          )}
-          <div className="row end">
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy}>
-              Create invitation
-            </button>
-          </div>
+          <Alert message={status} />
+          <Actions onCancel={onClose} submit={"Create invitation"} disabled={busy} />
         </form>
       ) : (
         <div className="invite-made">

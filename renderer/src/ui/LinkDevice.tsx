@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import type { LinkRequest } from "../../../core/membership/device-link.js";
 import { Dialog } from "./Dialog.js";
+import { Actions, Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 import { QrCode } from "./QrCode.js";
 
@@ -58,11 +59,7 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
           <p>
             Does it show this code? <strong className="code">{spaced(offer.code(request))}</strong>
           </p>
-          {error && (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          )}
+          <Alert message={error} />
           <div className="row end">
             <button type="button" onClick={() => setState("refused")}>
               No, refuse
@@ -144,19 +141,13 @@ export function LinkThisDevice({ deviceName, onBack }: { deviceName: string; onB
             This device's name
             <input required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />
           </label>
-          {error && (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          )}
-          <div className="row end">
-            <button type="button" onClick={onBack}>
-              Back
-            </button>
-            <button type="submit" className="primary" disabled={!text.trim() || !name.trim()}>
-              Ask to link
-            </button>
-          </div>
+          <Alert message={error} />
+          <Actions
+            onCancel={onBack}
+            cancel="Back"
+            submit={"Ask to link"}
+            disabled={!text.trim() || !name.trim()}
+          />
         </>
       )}
     </form>

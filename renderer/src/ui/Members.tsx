@@ -2,6 +2,7 @@ import { useState } from "react";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import type { Role } from "../../../core/space/access.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 import { InviteDialog } from "./InviteDialog.js";
 import { PresenceDot, presenceText } from "./Presence.js";
@@ -22,11 +23,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
 
   return (
     <div className="members">
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {handle.canManage && (
         <div className="row">
           <button type="button" className="primary" onClick={() => setInviting(true)}>

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { defaultRelayUrl } from "../model/profile.js";
+import { Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 import { LinkThisDevice } from "./LinkDevice.js";
 
@@ -100,11 +101,7 @@ export function Onboarding() {
             app came from; anyone can run one.
           </p>
         </details>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <button type="submit" className="primary" disabled={busy || name.trim() === ""}>
           {busy ? "Creating your keys…" : "Create my identity"}
         </button>

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { Dialog } from "./Dialog.js";
+import { Actions, Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 
 export function NewSpaceDialog(props: { onClose: () => void; onCreated: (id: string) => void }) {
@@ -31,19 +32,8 @@ export function NewSpaceDialog(props: { onClose: () => void; onCreated: (id: str
             autoFocus
           />
         </label>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-        <div className="row end">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || !name.trim()}>
-            Create
-          </button>
-        </div>
+        <Alert message={error} />
+        <Actions onCancel={props.onClose} submit={"Create"} disabled={busy || !name.trim()} />
       </form>
     </Dialog>
   );
@@ -87,19 +77,12 @@ export function JoinDialog(props: {
         <p className="muted small">
           The secret part of the link (after #) never leaves this device.
         </p>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-        <div className="row end">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || !link.trim()}>
-            {busy ? "Joining…" : "Join"}
-          </button>
-        </div>
+        <Alert message={error} />
+        <Actions
+          onCancel={props.onClose}
+          submit={busy ? "Joining…" : "Join"}
+          disabled={busy || !link.trim()}
+        />
       </form>
     </Dialog>
   );
