@@ -80,8 +80,26 @@ export class GroveClient extends ObservableV2<Events> {
   private version = 0;
   private notifyScheduled = false;
 
+  /** The last action that failed, for the banner (cleared by the user). */
+  problem: { what: string; message: string } | undefined;
+
   get revision(): number {
     return this.version;
+  }
+
+  /** Runs a user's action; a failure is shown, not lost in an unhandled rejection. */
+  async attempt(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.problem = { what, message: (err as Error).message };
+      this.changed();
+    }
+  }
+
+  dismissProblem(): void {
+    this.problem = undefined;
+    this.changed();
   }
 
   /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
@@ -264,7 +282,8 @@ export class GroveClient extends ObservableV2<Events> {
     engine.on("route", () => this.changed());
     this.engine = engine;
     // The outbox lives in the store, not an event source: read it each second for the status.
-    setInterval(() => void this.readOutbox(), 1000);
+    // A store that fails here fails loudly elsewhere; the status just keeps its last reading.
+    setInterval(() => void this.readOutbox().catch(() => {}), 1000);
     this.watchNetwork();
     return engine;
   }

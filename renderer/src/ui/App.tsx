@@ -79,6 +79,14 @@ function Shell() {
       />
       <main className="main" id="main">
         <KeyChangeBanner onShow={() => setView({ kind: "buddies" })} />
+        {client.problem && (
+          <div className="banner danger" role="alert">
+            <strong>{client.problem.what} failed:</strong> {client.problem.message}{" "}
+            <button type="button" className="link" onClick={() => client.dismissProblem()}>
+              Dismiss
+            </button>
+          </div>
+        )}
         {view.kind === "space" && current ? (
           <SpaceView key={current.id} handle={current} onLeft={() => setView({ kind: "home" })} />
         ) : view.kind === "buddies" ? (

@@ -76,7 +76,11 @@ function VerifyDialog({ buddy, onClose }: { buddy: Buddy; onClose: () => void })
         <button
           type="button"
           className="primary"
-          onClick={() => void client.verify(buddy.user, buddy.name).then(onClose)}
+          onClick={() =>
+            void client
+              .attempt("Marking as verified", () => client.verify(buddy.user, buddy.name))
+              .then(onClose)
+          }
         >
           The numbers match
         </button>

@@ -3,7 +3,7 @@ import type { ChatMessage } from "../../../core/space/tools/chat.js";
 import type { Delivery, SpaceHandle } from "../model/space-handle.js";
 import { Alert } from "./Form.js";
 import { shortTime } from "./format.js";
-import { useClient } from "./hooks.js";
+import { useClient, useClientActions } from "./hooks.js";
 import { Markdown } from "./Markdown.js";
 
 /** Messages rendered at once; older ones come on request (a space may hold thousands). */
@@ -81,11 +81,14 @@ const Message = memo(function Message(props: {
   setEditing: (id: string | undefined) => void;
 }) {
   const { m, handle } = props;
+  const client = useClientActions();
   const [draft, setDraft] = useState(m.text);
   const cls = ["message", props.mine ? "mine" : "", props.mentionsMe ? "mention" : ""].join(" ");
   const done = async (text?: string) => {
     props.setEditing(undefined);
-    if (text?.trim() && text !== m.text) await handle.editMessage(m.id, text);
+    if (text?.trim() && text !== m.text) {
+      await client.attempt("Saving the edit", () => handle.editMessage(m.id, text));
+    }
   };
   return (
     <article className={cls} aria-label={`${m.name}, ${shortTime(m.at)}`} data-message-id={m.id}>
@@ -134,7 +137,9 @@ const Message = memo(function Message(props: {
           <button
             type="button"
             className="link small"
-            onClick={() => void handle.deleteMessage(m.id)}
+            onClick={() =>
+              void client.attempt("Deleting the message", () => handle.deleteMessage(m.id))
+            }
           >
             Delete
           </button>

@@ -57,7 +57,10 @@ export function Sidebar(props: {
         <select
           id="my-status"
           value={myStatus}
-          onChange={(e) => void client.setStatus(e.target.value as "online" | "away")}
+          onChange={(e) => {
+            const status = e.target.value as "online" | "away";
+            void client.attempt("Changing your status", () => client.setStatus(status));
+          }}
         >
           <option value="online">Online</option>
           <option value="away">Away</option>

@@ -19,7 +19,8 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
   // Seen while open: the unread count goes back to zero (debounced, one account edit per burst).
   useEffect(() => {
     if (unread === 0 || document.visibilityState !== "visible") return;
-    const t = setTimeout(() => void client.markRead(handle.id), 600);
+    // An unread count that stays is the worst a failed write does here.
+    const t = setTimeout(() => void client.markRead(handle.id).catch(() => {}), 600);
     return () => clearTimeout(t);
   }, [client, handle.id, unread]);
 
@@ -64,7 +65,7 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
             className="row"
             onSubmit={(e) => {
               e.preventDefault();
-              if (name.trim()) void handle.rename(name);
+              if (name.trim()) void client.attempt("Renaming the space", () => handle.rename(name));
               setRenaming(false);
             }}
           >
@@ -96,7 +97,9 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
               if (
                 confirm(`Leave "${handle.name}"? Your copy is removed from this device's list.`)
               ) {
-                void client.leaveSpace(handle.id).then(onLeft);
+                void client
+                  .attempt("Leaving the space", () => client.leaveSpace(handle.id))
+                  .then(onLeft);
               }
             }}
           >

@@ -16,3 +16,10 @@ export function useClient(): GroveClient {
   );
   return client;
 }
+
+/** The client without re-rendering on its changes: for memoized components that only call it. */
+export function useClientActions(): GroveClient {
+  const client = useContext(ClientContext);
+  if (!client) throw new Error("useClientActions outside <ClientContext>");
+  return client;
+}
