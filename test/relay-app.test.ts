@@ -70,10 +70,17 @@ describe("the relay serving the app", () => {
 
   it("refuses to start with an app folder that holds no built app", () => {
     const empty = tempDir("grove-noapp-");
+    const data = tempDir("grove-noapp-data-");
     cleanup.push(() => removeDir(empty));
+    cleanup.push(() => removeDir(data));
     const run = spawnSync(
       process.execPath,
-      ["--import", "tsx", join(ROOT, "relay/main.ts"), "--port", "0", "--app-dir", empty],
+      [
+        "--import",
+        "tsx",
+        join(ROOT, "relay/main.ts"),
+        ...["--port", "0", "--data", data, "--app-dir", empty],
+      ],
       { cwd: ROOT, encoding: "utf8", timeout: 20_000 },
     );
     expect(run.status).toBe(2);
