@@ -40,6 +40,8 @@ export async function startRelay(
   options: { logger?: Logger } = {},
 ): Promise<RunningRelay> {
   const config = resolveConfig(partial);
+  // A missing app build is refused before anything is opened or written.
+  const app = config.appDir ? appFiles(config.appDir) : undefined;
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: "grove-relay" } });
   // SQLite on its own thread: a group commit's fsync never stalls the sockets.
   const store = await WorkerRelayStore.open(config.dataDir, {
@@ -63,7 +65,6 @@ export async function startRelay(
 
   // Without --app-url, a relay serving the app links its own /app/ (known once the port is).
   let page = joinPage(config.appUrl);
-  const app = config.appDir ? appFiles(config.appDir) : undefined;
   const http: Server = createServer((req, res) => {
     handleHttp(
       {
