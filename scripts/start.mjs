@@ -108,8 +108,11 @@ console.log(`Grove: embedded relay on ws://127.0.0.1:${port} (data in ${data}).`
 const electron = electronBinary();
 const shell = join(root, "electron", "main.ts");
 if (electron.path && existsSync(shell)) {
+  // Electron runs no TypeScript: electron/build.mjs bundles the shell to electron/dist/*.cjs.
+  const { buildShell } = await import("../electron/build.mjs");
+  const main = await buildShell(root);
   console.log("Grove: opening the desktop app.");
-  const app = spawn(electron.path, [join(root, "electron", "main.ts"), `--app-url=${appUrl}`], {
+  const app = spawn(electron.path, [main, `--app-url=${appUrl}`], {
     cwd: root,
     stdio: "inherit",
   });

@@ -1,0 +1,204 @@
+/**
+ * Main's IPC surface. Every `ipcMain.handle` goes through `guardedHandle`,
+ * which answers only the main frame of Grove's own window while it shows
+ * the app (same origin, under the app's path); any other sender (an iframe,
+ * another window, a page the window was navigated to) gets an `IpcError`
+ * with code "foreign-sender" and the handler never runs. Arguments are
+ * checked before use ("bad-argument"). The channels are those of
+ * shell-api.ts; Electron's objects come in through `ShellIpcDeps`.
+ */
+import type { SafeStorage } from "electron";
+import { isAppUrl } from "./app-url.js";
+import type { DeepLinkInbox } from "./deep-link-inbox.js";
+import { isExternalUrl } from "./navigation.js";
+import {
+  CHANNELS,
+  type Channel,
+  DEEP_LINK_EVENT,
+  LIMITS,
+  type ShellNotification,
+  type UnwrapResult,
+  type WrapResult,
+} from "./shell-api.js";
+
+export type IpcErrorCode = "foreign-sender" | "bad-argument";
+
+export class IpcError extends Error {
+  constructor(
+    readonly code: IpcErrorCode,
+    message: string,
+  ) {
+    // The code leads the message: Electron passes only the message to the renderer.
+    super(`[${code}] ${message}`);
+    this.name = "IpcError";
+  }
+}
+
+/** What the guard reads of a frame (Electron's WebFrameMain satisfies it). */
+export interface FrameLike {
+  readonly url: string;
+  readonly parent: unknown;
+  readonly processId: number;
+  readonly routingId: number;
+}
+
+/** What the guard reads from an invoke event (Electron's IpcMainInvokeEvent satisfies it). */
+export interface SenderEvent {
+  readonly sender: {
+    readonly id: number;
+    readonly mainFrame: FrameLike;
+    send(channel: string, ...args: unknown[]): void;
+  };
+  readonly senderFrame: FrameLike | null;
+}
+
+export interface SenderPolicy {
+  /** The webContents id of Grove's window, or undefined while there is none. */
+  windowContentsId(): number | undefined;
+  appUrl: URL;
+}
+
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: SenderEvent, ...args: unknown[]) => unknown): void;
+}
+
+/** Throws IpcError("foreign-sender") unless the event comes from our window's app page. */
+export function assertTrustedSender(event: SenderEvent, policy: SenderPolicy): void {
+  const frame = event.senderFrame;
+  if (frame === null) throw new IpcError("foreign-sender", "the sending frame is gone");
+  if (event.sender.id !== policy.windowContentsId()) {
+    throw new IpcError("foreign-sender", "the sender is not Grove's window");
+  }
+  const main = event.sender.mainFrame;
+  const isMain =
+    frame.parent === null &&
+    frame.processId === main.processId &&
+    frame.routingId === main.routingId;
+  if (!isMain) {
+    throw new IpcError("foreign-sender", "the sender is a subframe");
+  }
+  if (!isAppUrl(frame.url, policy.appUrl)) {
+    throw new IpcError("foreign-sender", `the sender is not on the app's origin: ${frame.url}`);
+  }
+}
+
+export type Handler = (event: SenderEvent, ...args: unknown[]) => unknown;
+
+export function guardedHandle(
+  ipcMain: IpcMainLike,
+  policy: SenderPolicy,
+  channel: Channel,
+  handler: Handler,
+): void {
+  ipcMain.handle(channel, (event, ...args) => {
+    assertTrustedSender(event, policy);
+    return handler(event, ...args);
+  });
+}
+
+export interface ShellIpcDeps {
+  ipcMain: IpcMainLike;
+  policy: SenderPolicy;
+  safeStorage: Pick<SafeStorage, "isEncryptionAvailable" | "encryptString" | "decryptString"> &
+    Partial<Pick<SafeStorage, "getSelectedStorageBackend">>;
+  notify(notification: ShellNotification): void;
+  setBadgeCount(count: number): void;
+  openExternal(url: string): Promise<void>;
+  appVersion: string;
+  deepLinks: DeepLinkInbox;
+}
+
+/** Registers every channel of shell-api.ts. */
+export function registerShellIpc(deps: ShellIpcDeps): void {
+  const handle = (channel: Channel, handler: Handler) =>
+    guardedHandle(deps.ipcMain, deps.policy, channel, handler);
+  const { safeStorage } = deps;
+  const keychain = () => keychainUsable(safeStorage);
+
+  handle(CHANNELS.wrapStorageKey, (_event, key): WrapResult => {
+    const bytes = bytesArg(key, LIMITS.storageKeyBytes, "key");
+    if (!keychain()) return { ok: false, reason: "unavailable" };
+    const sealed = safeStorage.encryptString(Buffer.from(bytes).toString("base64"));
+    return { ok: true, wrapped: new Uint8Array(sealed) };
+  });
+
+  handle(CHANNELS.unwrapStorageKey, (_event, wrapped): UnwrapResult => {
+    const bytes = bytesArg(wrapped, LIMITS.wrappedKeyBytes, "wrapped key");
+    if (!keychain()) return { ok: false, reason: "unavailable" };
+    try {
+      const base64 = safeStorage.decryptString(Buffer.from(bytes));
+      return { ok: true, key: new Uint8Array(Buffer.from(base64, "base64")) };
+    } catch {
+      return { ok: false, reason: "undecryptable" };
+    }
+  });
+
+  handle(CHANNELS.notify, (_event, notification) => {
+    deps.notify(notificationArg(notification));
+  });
+
+  handle(CHANNELS.setBadgeCount, (_event, count) => {
+    if (
+      !Number.isInteger(count) ||
+      (count as number) < 0 ||
+      (count as number) > LIMITS.badgeCount
+    ) {
+      throw new IpcError("bad-argument", `badge count must be an integer 0..${LIMITS.badgeCount}`);
+    }
+    deps.setBadgeCount(count as number);
+  });
+
+  handle(CHANNELS.openExternal, async (_event, url) => {
+    if (typeof url !== "string" || url.length > LIMITS.urlLength || !isExternalUrl(url)) {
+      throw new IpcError("bad-argument", "only https: and mailto: URLs open outside the app");
+    }
+    await deps.openExternal(url);
+  });
+
+  handle(CHANNELS.appVersion, () => deps.appVersion);
+
+  handle(CHANNELS.subscribeDeepLinks, (event) => {
+    const { sender } = event;
+    return deps.deepLinks.subscribe((url) => sender.send(DEEP_LINK_EVENT, url));
+  });
+}
+
+/**
+ * safeStorage is only worth using over a real OS keychain. On Linux without
+ * a secret service Electron falls back to "basic_text" (a fixed password)
+ * and still reports encryption as available: that counts as unavailable.
+ */
+export function keychainUsable(safeStorage: ShellIpcDeps["safeStorage"]): boolean {
+  if (!safeStorage.isEncryptionAvailable()) return false;
+  if (!safeStorage.getSelectedStorageBackend) return true;
+  try {
+    const backend = safeStorage.getSelectedStorageBackend();
+    return backend !== "basic_text" && backend !== "unknown";
+  } catch {
+    // Not Linux: the call is Linux-only.
+    return true;
+  }
+}
+
+function bytesArg(value: unknown, max: number, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length === 0 || value.length > max) {
+    throw new IpcError("bad-argument", `${what} must be 1..${max} bytes`);
+  }
+  return value;
+}
+
+function notificationArg(value: unknown): ShellNotification {
+  const n = value as Partial<ShellNotification> | null;
+  if (
+    typeof n !== "object" ||
+    n === null ||
+    typeof n.title !== "string" ||
+    typeof n.body !== "string" ||
+    n.title.length === 0 ||
+    n.title.length > LIMITS.notificationTitle ||
+    n.body.length > LIMITS.notificationBody
+  ) {
+    throw new IpcError("bad-argument", "a notification is { title, body } within the limits");
+  }
+  return { title: n.title, body: n.body };
+}

@@ -1,0 +1,216 @@
+/**
+ * Electron main: wires the shell's modules to the real Electron API. It
+ * claims the single-instance lock (a later launch forwards its grove://
+ * link here and quits), registers the grove: protocol, enforces the CSP,
+ * the permission policy and the navigation policy, serves the IPC channels
+ * of shell-api.ts to Grove's window only, and keeps one window (bounds
+ * remembered), a tray and the standard menus.
+ *
+ * The window loads `--app-url=` (scripts/start.mjs passes the embedded
+ * relay's http://127.0.0.1:7447/app/). Packaged builds will load packaged
+ * renderer files instead; until then they use the same URL.
+ *
+ * Environment: GROVE_USER_DATA moves the profile (tests use a temporary
+ * one; the single-instance lock lives there too); GROVE_REGISTER_PROTOCOL=0
+ * leaves the OS protocol registration alone.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  Notification,
+  nativeImage,
+  safeStorage,
+  screen,
+  session,
+  shell,
+  Tray,
+} from "electron";
+import { appUrlFromArgv } from "./app-url.js";
+import { enforceCsp } from "./csp.js";
+import { deepLinkFromArgv, watchOpenUrl } from "./deep-link.js";
+import { DeepLinkInbox } from "./deep-link-inbox.js";
+import { registerShellIpc } from "./ipc.js";
+import { appMenuTemplate } from "./menu.js";
+import { guardNavigation } from "./navigation.js";
+import { claimSingleInstance } from "./single-instance.js";
+import { trayIconBitmap, trayMenuTemplate } from "./tray.js";
+import {
+  clampBounds,
+  installPermissionHandlers,
+  parseSavedBounds,
+  windowOptions,
+} from "./window.js";
+
+/** Set by electron/build.mjs from package.json. */
+declare const GROVE_VERSION: string;
+
+const appUrl = appUrlFromArgv(process.argv);
+app.setName("Grove");
+app.setPath("userData", process.env.GROVE_USER_DATA ?? join(app.getPath("appData"), "Grove"));
+app.setAppLogsPath();
+app.enableSandbox();
+
+const inbox = new DeepLinkInbox();
+const boundsFile = () => join(app.getPath("userData"), "window-bounds.json");
+const hideOnClose = process.platform === "darwin" || process.platform === "win32";
+let win: BrowserWindow | undefined;
+let tray: Tray | undefined;
+let quitting = false;
+
+function showWindow(): void {
+  if (!win) {
+    if (app.isReady()) createWindow();
+    return;
+  }
+  if (win.isMinimized()) win.restore();
+  win.show();
+  win.focus();
+  refreshTray();
+}
+
+function readBounds() {
+  try {
+    return parseSavedBounds(readFileSync(boundsFile(), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function saveBounds(w: BrowserWindow): void {
+  try {
+    writeFileSync(boundsFile(), JSON.stringify(w.getNormalBounds()));
+  } catch (err) {
+    console.error("Grove: could not save the window's bounds:", err);
+  }
+}
+
+function createWindow(): void {
+  const areas = [screen.getPrimaryDisplay(), ...screen.getAllDisplays()].map((d) => d.workArea);
+  const w = new BrowserWindow(
+    windowOptions({
+      preload: join(__dirname, "preload.cjs"),
+      bounds: clampBounds(readBounds(), areas),
+    }),
+  );
+  win = w;
+  guardNavigation(w.webContents, appUrl, (url) => shell.openExternal(url));
+  w.webContents.on("did-start-navigation", (details) => {
+    if (details.isMainFrame && !details.isSameDocument) inbox.detach();
+  });
+  w.once("ready-to-show", () => w.show());
+  w.on("show", refreshTray);
+  w.on("hide", refreshTray);
+  w.on("close", (event) => {
+    saveBounds(w);
+    if (!quitting && hideOnClose && tray) {
+      event.preventDefault();
+      w.hide();
+    }
+  });
+  w.on("closed", () => {
+    win = undefined;
+    inbox.detach();
+    refreshTray();
+  });
+  w.loadURL(appUrl.href).catch((err: unknown) => {
+    console.error(`Grove: could not load ${appUrl.href}:`, err);
+  });
+}
+
+function refreshTray(): void {
+  if (!tray) return;
+  const template = trayMenuTemplate({
+    windowVisible: win?.isVisible() ?? false,
+    show: showWindow,
+    hide: () => win?.hide(),
+    quit: () => app.quit(),
+  });
+  tray.setContextMenu(Menu.buildFromTemplate(template));
+}
+
+function createTray(): void {
+  const size = 16;
+  const icon = nativeImage.createFromBitmap(trayIconBitmap(size), { width: size, height: size });
+  tray = new Tray(icon);
+  tray.setToolTip("Grove");
+  tray.on("click", showWindow);
+  refreshTray();
+}
+
+function registerProtocol(): void {
+  if (process.env.GROVE_REGISTER_PROTOCOL === "0") return;
+  // Unpackaged (electron electron/dist/main.cjs) the OS must start Electron with our script.
+  const script = process.argv[1];
+  const ok =
+    process.defaultApp && script
+      ? app.setAsDefaultProtocolClient("grove", process.execPath, [resolve(script)])
+      : app.setAsDefaultProtocolClient("grove");
+  if (!ok) console.warn("Grove: could not register as the grove:// handler.");
+}
+
+function start(): void {
+  enforceCsp(session.defaultSession.webRequest);
+  installPermissionHandlers(session.defaultSession, appUrl);
+  registerShellIpc({
+    ipcMain,
+    policy: { appUrl, windowContentsId: () => win?.webContents.id },
+    safeStorage: {
+      isEncryptionAvailable: () => safeStorage.isEncryptionAvailable(),
+      encryptString: (text) => safeStorage.encryptString(text),
+      decryptString: (sealed) => safeStorage.decryptString(sealed),
+      ...(process.platform === "linux"
+        ? { getSelectedStorageBackend: () => safeStorage.getSelectedStorageBackend() }
+        : {}),
+    },
+    notify: ({ title, body }) => {
+      if (!Notification.isSupported()) return;
+      const n = new Notification({ title, body });
+      n.on("click", showWindow);
+      n.show();
+    },
+    setBadgeCount: (count) => {
+      app.setBadgeCount(count);
+    },
+    openExternal: (url) => shell.openExternal(url),
+    appVersion: GROVE_VERSION,
+    deepLinks: inbox,
+  });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(process.platform, "Grove")));
+  createWindow();
+  createTray();
+}
+
+// Any other webContents (there should be none) gets no webviews and no popups.
+app.on("web-contents-created", (_event, contents) => {
+  contents.on("will-attach-webview", (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: "deny" }));
+});
+
+const first = claimSingleInstance(app, process.argv, {
+  focus: showWindow,
+  onLink: (link) => inbox.deliver(link),
+});
+if (first) {
+  registerProtocol();
+  watchOpenUrl(app, (link) => {
+    inbox.deliver(link);
+    showWindow();
+  });
+  const initial = deepLinkFromArgv(process.argv);
+  if (initial) inbox.deliver(initial);
+  app.on("before-quit", () => {
+    quitting = true;
+  });
+  app.on("activate", showWindow);
+  app.on("window-all-closed", () => {
+    if (process.platform !== "darwin") app.quit();
+  });
+  app.whenReady().then(start, (err: unknown) => {
+    console.error("Grove: Electron failed to start:", err);
+    app.quit();
+  });
+}
