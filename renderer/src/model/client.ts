@@ -34,14 +34,29 @@ import type { InviteMode } from "../../../core/membership/ops.js";
 import type { Role } from "../../../core/space/access.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { IdbStore } from "../../../core/store/idb-store.js";
+import { StoreError } from "../../../core/store/store.js";
 import type { RelayStatus } from "../../../core/sync/relay-transport.js";
 import { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
-import { loadProfile, type Profile, saveProfile, storageKey } from "./profile.js";
+import type { GroveShell } from "../../../electron/shell-api.js";
+import { loadProfile, type Profile, saveProfile } from "./profile.js";
 import { SpaceHandle } from "./space-handle.js";
+import { passphraseKey, storageKeySource } from "./storage-key.js";
 
-export type Phase = "loading" | "onboarding" | "ready" | "failed";
+export type Phase =
+  | "loading"
+  /** Desktop app without an OS keychain: a passphrase protects the profile. */
+  | "choose-passphrase"
+  | "locked"
+  | "onboarding"
+  | "ready"
+  | "failed";
+
+/** The desktop shell's API, where the app runs in it (electron/preload.ts). */
+export function desktopShell(): GroveShell | undefined {
+  return (globalThis as { groveShell?: GroveShell }).groveShell;
+}
 
 export interface OnboardingInput {
   name: string;
@@ -116,22 +131,58 @@ export class GroveClient extends ObservableV2<Events> {
     } else setTimeout(run, 16);
   };
 
-  async open(storeName = "grove"): Promise<void> {
+  /** A grove://join or grove://link URL the desktop shell handed over, not yet taken. */
+  deepLink: string | undefined;
+
+  async open(): Promise<void> {
     try {
       this.backend = await ed25519();
-      this.store = new EncryptedStore(await IdbStore.open(storeName), await storageKey());
-      this.profile = await loadProfile(this.store);
-      if (!this.profile) {
-        this.phase = "onboarding";
-      } else {
-        await this.start();
-        this.phase = "ready";
-      }
+      const shell = desktopShell();
+      shell?.onDeepLink((url) => {
+        this.deepLink = url;
+        this.changed();
+      });
+      const source = await storageKeySource(shell);
+      if (source.kind === "ready") await this.unlockWith(source.key);
+      else this.phase = source.kind === "choose-passphrase" ? "choose-passphrase" : "locked";
     } catch (err) {
       this.phase = "failed";
       this.failure = (err as Error).message;
     }
     this.changed();
+  }
+
+  takeDeepLink(): string | undefined {
+    const url = this.deepLink;
+    this.deepLink = undefined;
+    return url;
+  }
+
+  /** Opens a passphrase-protected profile (or protects a new one with it). */
+  async unlock(passphrase: string): Promise<void> {
+    const key = await passphraseKey(passphrase, this.phase === "choose-passphrase");
+    try {
+      await this.unlockWith(key);
+    } catch (err) {
+      await this.store?.close().catch(() => {});
+      this.store = undefined;
+      if (err instanceof StoreError && err.code === "CORRUPT_RECORD") {
+        throw new Error("that passphrase does not open this profile");
+      }
+      throw err;
+    }
+    this.changed();
+  }
+
+  private async unlockWith(key: CryptoKey): Promise<void> {
+    this.store = new EncryptedStore(await IdbStore.open("grove"), key);
+    this.profile = await loadProfile(this.store);
+    if (!this.profile) {
+      this.phase = "onboarding";
+    } else {
+      await this.start();
+      this.phase = "ready";
+    }
   }
 
   get me(): Me {

@@ -1,13 +1,7 @@
 /**
- * This device's profile in the browser: the storage key and the identity.
- *
- * The storage key is an AES-256-GCM CryptoKey made non-extractable, kept in
- * its own IndexedDB database (a CryptoKey survives structured cloning, but
- * its bytes can never be read back by script, including ours). Every record
- * of the local store, the private keys included, is sealed with it. In
- * Electron the shell wraps a raw key with the OS keychain instead.
+ * This device's profile: its names, relay and keys, one record in the
+ * encrypted local store (sealed with the storage key of storage-key.ts).
  */
-import { openDB } from "idb";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import {
   type DeviceCertificate,
@@ -19,30 +13,7 @@ import {
 import { decodeCertificate, encodeCertificate } from "../../../core/crypto/identity-codec.js";
 import type { Store } from "../../../core/store/store.js";
 
-const KEYRING_DB = "grove-keyring";
-const KEYRING_STORE = "keys";
-const STORAGE_KEY_ID = "storage";
 const PROFILE_RECORD = "profile";
-
-export async function storageKey(): Promise<CryptoKey> {
-  const db = await openDB(KEYRING_DB, 1, {
-    upgrade(d) {
-      d.createObjectStore(KEYRING_STORE);
-    },
-  });
-  try {
-    const existing = (await db.get(KEYRING_STORE, STORAGE_KEY_ID)) as CryptoKey | undefined;
-    if (existing) return existing;
-    const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
-      "encrypt",
-      "decrypt",
-    ]);
-    await db.put(KEYRING_STORE, key, STORAGE_KEY_ID);
-    return key;
-  } finally {
-    db.close();
-  }
-}
 
 export interface Profile {
   name: string;

@@ -4,7 +4,7 @@ import { Buddies } from "./Buddies.js";
 import { ClientContext, useClient } from "./hooks.js";
 import { KeyChangeBanner } from "./KeyChangeBanner.js";
 import { LinkDeviceDialog } from "./LinkDevice.js";
-import { useNotifications } from "./notifications.js";
+import { useBadge, useNotifications } from "./notifications.js";
 import { Onboarding } from "./Onboarding.js";
 import { SearchResults } from "./Search.js";
 import { Sidebar } from "./Sidebar.js";
@@ -12,6 +12,7 @@ import { JoinDialog, NewSpaceDialog } from "./SpaceDialogs.js";
 import { SpaceView } from "./SpaceView.js";
 import { StatusPanel } from "./StatusPanel.js";
 import { useTheme } from "./theme.js";
+import { Unlock } from "./Unlock.js";
 
 export type View =
   | { kind: "space"; id: string }
@@ -48,6 +49,16 @@ function Shell() {
     if (client.phase === "ready" && joinLink) setDialog("join");
   }, [client.phase, joinLink]);
 
+  // A grove://join link the desktop shell handed over (first launch or a second one).
+  const deepLink = client.deepLink;
+  useEffect(() => {
+    if (client.phase === "ready" && deepLink?.startsWith("grove://join")) {
+      setJoinLink(client.takeDeepLink());
+      setDialog("join");
+    }
+  }, [client, client.phase, deepLink]);
+  useBadge(client);
+
   if (client.phase === "loading") {
     return (
       <main className="center" aria-busy="true">
@@ -63,6 +74,7 @@ function Shell() {
       </main>
     );
   }
+  if (client.phase === "choose-passphrase" || client.phase === "locked") return <Unlock />;
   if (client.phase === "onboarding") return <Onboarding />;
 
   const current = view.kind === "space" ? client.spaces.get(view.id) : undefined;

@@ -91,9 +91,15 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
 }
 
 /** On the new device, at onboarding: asks through the link and shows the code to compare. */
-export function LinkThisDevice({ deviceName, onBack }: { deviceName: string; onBack: () => void }) {
+export function LinkThisDevice(props: {
+  deviceName: string;
+  /** A grove://link URL the desktop shell was opened with. */
+  initial?: string | undefined;
+  onBack: () => void;
+}) {
+  const { deviceName, onBack } = props;
   const client = useClient();
-  const [text, setText] = useState("");
+  const [text, setText] = useState(props.initial ?? "");
   const [name, setName] = useState(deviceName);
   const [code, setCode] = useState<string>();
   const [error, setError] = useState<string>();

@@ -24,7 +24,9 @@ export function Onboarding() {
   const [relay, setRelay] = useState(() => defaultRelayUrl(location));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
-  const [linking, setLinking] = useState(false);
+  const [linking, setLinking] = useState(
+    () => client.deepLink?.startsWith("grove://link") ?? false,
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -45,7 +47,11 @@ export function Onboarding() {
   if (linking) {
     return (
       <main className="onboarding">
-        <LinkThisDevice deviceName={device} onBack={() => setLinking(false)} />
+        <LinkThisDevice
+          deviceName={device}
+          initial={client.deepLink?.startsWith("grove://link") ? client.takeDeepLink() : undefined}
+          onBack={() => setLinking(false)}
+        />
       </main>
     );
   }

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "react";
-import type { GroveClient } from "../model/client.js";
+import { desktopShell, type GroveClient } from "../model/client.js";
 
 /**
  * New messages in spaces not on screen (or any, with the window hidden)
@@ -12,7 +12,9 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
   const since = useRef(Date.now());
   useEffect(() => {
     const check = () => {
-      if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+      const shell = desktopShell();
+      const web = typeof Notification !== "undefined" && Notification.permission === "granted";
+      if (!shell && !web) return;
       for (const h of client.spaces.values()) {
         if (!h.isMember) continue;
         for (const m of h.messages().slice(-20)) {
@@ -35,4 +37,14 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
     client.on("change", check);
     return () => client.off("change", check);
   }, [client, shownSpace]);
+}
+
+/** The desktop shell's badge (dock, taskbar) shows the unread count of every space. */
+export function useBadge(client: GroveClient) {
+  const total = client.phase === "ready" ? client.spaceList().reduce((n, s) => n + s.unread, 0) : 0;
+  useEffect(() => {
+    void desktopShell()
+      ?.setBadgeCount(total)
+      .catch(() => {});
+  }, [total]);
 }

@@ -1,0 +1,142 @@
+/**
+ * The web app inside the desktop shell, with the shell's `groveShell` API
+ * stood in by a page script (the Electron binary is not available here; the
+ * real bridge is unit-tested in test/electron/): the storage key wrapped by
+ * the OS keychain, a passphrase where there is none, and a grove://join
+ * deep link opening the join dialog. Real relay, real app build.
+ */
+import { AxeBuilder } from "@axe-core/playwright";
+import { expect, type Page, test } from "@playwright/test";
+import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
+import { buildRenderer } from "./app-build.js";
+
+let relay: RelayProcess;
+test.beforeAll(async () => {
+  relay = await startRelayProcess({ args: ["--app-dir", await buildRenderer()] });
+});
+test.afterAll(async () => {
+  await relay?.kill();
+  if (relay) removeDir(relay.dataDir);
+});
+const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
+
+/** Installs a stand-in shell before the app's script runs. */
+async function withShell(page: Page, keychain: boolean) {
+  await page.addInitScript((hasKeychain: boolean) => {
+    const w = window as unknown as Record<string, unknown>;
+    const calls: string[] = [];
+    const listeners: ((url: string) => void)[] = [];
+    // A reversible stand-in for safeStorage: what matters is that the raw key never lands on disk.
+    const flip = (b: Uint8Array) => Uint8Array.from(b, (x) => x ^ 0x5a);
+    w.shellCalls = calls;
+    w.emitDeepLink = (url: string) => {
+      for (const l of listeners) l(url);
+    };
+    w.groveShell = Object.freeze({
+      wrapStorageKey: async (key: Uint8Array) => {
+        calls.push("wrap");
+        return hasKeychain
+          ? { ok: true, wrapped: flip(key) }
+          : { ok: false, reason: "unavailable" };
+      },
+      unwrapStorageKey: async (wrapped: Uint8Array) => {
+        calls.push("unwrap");
+        return { ok: true, key: flip(wrapped) };
+      },
+      notify: async () => {
+        calls.push("notify");
+      },
+      setBadgeCount: async (n: number) => {
+        calls.push(`badge:${n}`);
+      },
+      openExternal: async () => {},
+      appVersion: async () => "test",
+      onDeepLink: (listener: (url: string) => void) => {
+        listeners.push(listener);
+        return () => {};
+      },
+    });
+  }, keychain);
+}
+
+async function onboard(page: Page, name: string) {
+  await page.getByLabel("Your name").fill(name);
+  await page.getByRole("button", { name: "Create my identity" }).click();
+  await expect(page.getByRole("heading", { name: `Welcome, ${name}` })).toBeVisible();
+}
+
+test("with an OS keychain the storage key is wrapped by it and unwrapped at the next start", async ({
+  page,
+}) => {
+  await withShell(page, true);
+  await page.goto(appUrl());
+  await onboard(page, "Ann");
+  const stored = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((ok, fail) => {
+      const r = indexedDB.open("grove-keyring");
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const get = (key: string) =>
+      new Promise<unknown>((ok) => {
+        const r = db.transaction("keys").objectStore("keys").get(key);
+        r.onsuccess = () => ok(r.result);
+      });
+    return { shell: (await get("storage-shell")) as { kind: string }, web: await get("storage") };
+  });
+  expect(stored.shell.kind).toBe("keychain");
+  expect(stored.web).toBeUndefined();
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Welcome, Ann" })).toBeVisible();
+  expect(
+    await page.evaluate(() => (window as unknown as { shellCalls: string[] }).shellCalls),
+  ).toContain("unwrap");
+});
+
+test("without a keychain a passphrase protects the profile; a wrong one opens nothing", async ({
+  page,
+}) => {
+  await withShell(page, false);
+  await page.goto(appUrl());
+  await expect(
+    page.getByRole("heading", { name: "Protect Grove with a passphrase" }),
+  ).toBeVisible();
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  expect(violations.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
+  await page.screenshot({
+    path: new URL("../artifacts/passphrase-light.png", import.meta.url).pathname,
+  });
+  await page.getByRole("textbox", { name: /^Passphrase/ }).fill("short");
+  await page.getByLabel("The same passphrase again").fill("short");
+  await page.getByRole("button", { name: "Protect and continue" }).click();
+  await expect(page.getByRole("alert")).toContainText("at least 10 characters");
+  await page.getByRole("textbox", { name: /^Passphrase/ }).fill("correct horse battery");
+  await page.getByLabel("The same passphrase again").fill("correct horse battery");
+  await page.getByRole("button", { name: "Protect and continue" }).click();
+  await onboard(page, "Bob");
+
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Unlock Grove" })).toBeVisible();
+  await page.getByRole("textbox", { name: /^Passphrase/ }).fill("wrong horse battery");
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await expect(page.getByRole("alert")).toContainText("does not open this profile");
+  await page.getByRole("textbox", { name: /^Passphrase/ }).fill("correct horse battery");
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await expect(page.getByRole("heading", { name: "Welcome, Bob" })).toBeVisible();
+});
+
+test("a grove://join link from the shell opens the join dialog with the link", async ({ page }) => {
+  await withShell(page, true);
+  await page.goto(appUrl());
+  await onboard(page, "Cho");
+  const link = "grove://join#not-a-real-payload";
+  await page.evaluate(
+    (url) => (window as unknown as { emitDeepLink(u: string): void }).emitDeepLink(url),
+    link,
+  );
+  const dialog = page.getByRole("dialog", { name: "Join a space" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel("Invitation link")).toHaveValue(link);
+  await dialog.getByRole("button", { name: "Join", exact: true }).click();
+  await expect(dialog.getByRole("alert")).toContainText("Could not join");
+});
