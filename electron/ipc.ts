@@ -17,6 +17,7 @@ import {
   DEEP_LINK_EVENT,
   LIMITS,
   type ShellNotification,
+  type TrayStatus,
   type UnwrapResult,
   type WrapResult,
 } from "./shell-api.js";
@@ -106,6 +107,9 @@ export interface ShellIpcDeps {
   openExternal(url: string): Promise<void>;
   appVersion: string;
   deepLinks: DeepLinkInbox;
+  setTrayStatus(status: TrayStatus): void;
+  /** The shell's own settings file (main keeps it, in the profile folder). */
+  startMinimized: { get(): boolean; set(on: boolean): void };
 }
 
 /** Registers every channel of shell-api.ts. */
@@ -157,6 +161,18 @@ export function registerShellIpc(deps: ShellIpcDeps): void {
 
   handle(CHANNELS.appVersion, () => deps.appVersion);
 
+  handle(CHANNELS.setTrayStatus, (_event, status) => {
+    deps.setTrayStatus(trayStatusArg(status));
+  });
+
+  handle(CHANNELS.getStartMinimized, () => deps.startMinimized.get());
+
+  handle(CHANNELS.setStartMinimized, (_event, on) => {
+    if (typeof on !== "boolean")
+      throw new IpcError("bad-argument", "start minimized is true or false");
+    deps.startMinimized.set(on);
+  });
+
   handle(CHANNELS.subscribeDeepLinks, (event) => {
     const { sender } = event;
     return deps.deepLinks.subscribe((url) => sender.send(DEEP_LINK_EVENT, url));
@@ -201,4 +217,22 @@ function notificationArg(value: unknown): ShellNotification {
     throw new IpcError("bad-argument", "a notification is { title, body } within the limits");
   }
   return { title: n.title, body: n.body };
+}
+
+const PRESENCES = new Set(["online", "away", "offline"]);
+
+function trayStatusArg(value: unknown): TrayStatus {
+  const s = value as Partial<TrayStatus> | null;
+  if (
+    typeof s !== "object" ||
+    s === null ||
+    typeof s.presence !== "string" ||
+    !PRESENCES.has(s.presence) ||
+    !Number.isInteger(s.unread) ||
+    (s.unread as number) < 0 ||
+    (s.unread as number) > LIMITS.badgeCount
+  ) {
+    throw new IpcError("bad-argument", "tray status is a presence and an unread count");
+  }
+  return { presence: s.presence, unread: s.unread as number };
 }

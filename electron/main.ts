@@ -36,8 +36,9 @@ import { DeepLinkInbox } from "./deep-link-inbox.js";
 import { registerShellIpc } from "./ipc.js";
 import { appMenuTemplate } from "./menu.js";
 import { guardNavigation } from "./navigation.js";
+import type { TrayStatus } from "./shell-api.js";
 import { claimSingleInstance } from "./single-instance.js";
-import { trayIconBitmap, trayMenuTemplate } from "./tray.js";
+import { trayIconBitmap, trayMenuTemplate, trayStatusText } from "./tray.js";
 import {
   clampBounds,
   installPermissionHandlers,
@@ -60,6 +61,27 @@ const hideOnClose = process.platform === "darwin" || process.platform === "win32
 let win: BrowserWindow | undefined;
 let tray: Tray | undefined;
 let quitting = false;
+let trayStatus: TrayStatus | undefined;
+const settingsFile = () => join(app.getPath("userData"), "shell-settings.json");
+
+/** The shell's settings: one small JSON file in the profile folder. */
+const startMinimized = {
+  get(): boolean {
+    try {
+      return JSON.parse(readFileSync(settingsFile(), "utf8")).startMinimized === true;
+    } catch {
+      return false;
+    }
+  },
+  set(on: boolean): void {
+    try {
+      writeFileSync(settingsFile(), JSON.stringify({ startMinimized: on }));
+    } catch (err) {
+      console.error("Grove: could not save the shell's settings:", err);
+    }
+    refreshTray();
+  },
+};
 
 function showWindow(): void {
   if (!win) {
@@ -101,7 +123,10 @@ function createWindow(): void {
   w.webContents.on("did-start-navigation", (details) => {
     if (details.isMainFrame && !details.isSameDocument) inbox.detach();
   });
-  w.once("ready-to-show", () => w.show());
+  // Started minimized: the window waits in the tray (where there is one) until asked for.
+  w.once("ready-to-show", () => {
+    if (!(tray && startMinimized.get())) w.show();
+  });
   w.on("show", refreshTray);
   w.on("hide", refreshTray);
   w.on("close", (event) => {
@@ -123,8 +148,12 @@ function createWindow(): void {
 
 function refreshTray(): void {
   if (!tray) return;
+  tray.setToolTip(`Grove: ${trayStatusText(trayStatus)}`);
   const template = trayMenuTemplate({
     windowVisible: win?.isVisible() ?? false,
+    status: trayStatus,
+    startMinimized: startMinimized.get(),
+    setStartMinimized: (on) => startMinimized.set(on),
     show: showWindow,
     hide: () => win?.hide(),
     quit: () => app.quit(),
@@ -178,10 +207,16 @@ function start(): void {
     openExternal: (url) => shell.openExternal(url),
     appVersion: GROVE_VERSION,
     deepLinks: inbox,
+    setTrayStatus: (status) => {
+      trayStatus = status;
+      refreshTray();
+    },
+    startMinimized,
   });
   Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(process.platform, "Grove")));
-  createWindow();
+  // The tray first: a window that starts minimized must have somewhere to wait.
   createTray();
+  createWindow();
 }
 
 // Any other webContents (there should be none) gets no webviews and no popups.

@@ -18,6 +18,9 @@ export const CHANNELS = {
   openExternal: "grove:open-external",
   appVersion: "grove:app-version",
   subscribeDeepLinks: "grove:deep-link:subscribe",
+  setTrayStatus: "grove:tray:status",
+  getStartMinimized: "grove:settings:start-minimized:get",
+  setStartMinimized: "grove:settings:start-minimized:set",
 } as const;
 
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
@@ -30,6 +33,12 @@ export type KeyStoreFailure = "unavailable" | "undecryptable";
 
 export type WrapResult = { ok: true; wrapped: Uint8Array } | { ok: false; reason: KeyStoreFailure };
 export type UnwrapResult = { ok: true; key: Uint8Array } | { ok: false; reason: KeyStoreFailure };
+
+/** What the tray shows: this user's presence and the unread count of every space. */
+export interface TrayStatus {
+  presence: "online" | "away" | "offline";
+  unread: number;
+}
 
 export interface ShellNotification {
   title: string;
@@ -50,6 +59,10 @@ export interface GroveShell {
   /** Opens an https: or mailto: URL in the OS; anything else is refused. */
   openExternal(url: string): Promise<void>;
   appVersion(): Promise<string>;
+  setTrayStatus(status: TrayStatus): Promise<void>;
+  /** A setting of this device's shell: open hidden in the tray at launch. */
+  getStartMinimized(): Promise<boolean>;
+  setStartMinimized(on: boolean): Promise<void>;
   /**
    * Calls `listener` with every deep link the OS hands the app, starting
    * with those that arrived before the page subscribed (first launch).

@@ -4,7 +4,7 @@
  * get the URL string, never the IpcRendererEvent (whose `sender` would hand
  * the page ipcRenderer itself).
  */
-import { CHANNELS, DEEP_LINK_EVENT, type GroveShell } from "./shell-api.js";
+import { CHANNELS, DEEP_LINK_EVENT, type GroveShell, type TrayStatus } from "./shell-api.js";
 
 export interface RendererIpc {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -36,6 +36,16 @@ export function createShellApi(ipc: RendererIpc): GroveShell {
       await ipc.invoke(CHANNELS.openExternal, url);
     },
     appVersion: () => ipc.invoke(CHANNELS.appVersion) as Promise<string>,
+    setTrayStatus: async (status: TrayStatus) => {
+      await ipc.invoke(CHANNELS.setTrayStatus, {
+        presence: status.presence,
+        unread: status.unread,
+      });
+    },
+    getStartMinimized: async () => (await ipc.invoke(CHANNELS.getStartMinimized)) === true,
+    setStartMinimized: async (on: boolean) => {
+      await ipc.invoke(CHANNELS.setStartMinimized, on === true);
+    },
     onDeepLink(listener: (url: string) => void) {
       listeners.add(listener);
       if (!subscribed) {

@@ -4,19 +4,45 @@
  * binary asset. Pure data; main.ts builds the Tray.
  */
 import type { MenuItemConstructorOptions } from "electron";
+import type { TrayStatus } from "./shell-api.js";
 
 export interface TrayActions {
   windowVisible: boolean;
+  /** Unknown until the app has said (it may still be locked or onboarding). */
+  status?: TrayStatus | undefined;
+  startMinimized: boolean;
   show(): void;
   hide(): void;
+  setStartMinimized(on: boolean): void;
   quit(): void;
+}
+
+const PRESENCE_TEXT: Record<TrayStatus["presence"], string> = {
+  online: "Online",
+  away: "Away",
+  offline: "Offline",
+};
+
+/** "Online · 3 unread", for the tray's first line and its tooltip. */
+export function trayStatusText(status: TrayStatus | undefined): string {
+  if (!status) return "Grove";
+  const unread = status.unread === 0 ? "nothing unread" : `${status.unread} unread`;
+  return `${PRESENCE_TEXT[status.presence]} · ${unread}`;
 }
 
 export function trayMenuTemplate(actions: TrayActions): MenuItemConstructorOptions[] {
   return [
+    { label: trayStatusText(actions.status), enabled: false },
+    { type: "separator" },
     actions.windowVisible
       ? { label: "Hide Grove", click: () => actions.hide() }
       : { label: "Show Grove", click: () => actions.show() },
+    {
+      label: "Start minimized to tray",
+      type: "checkbox",
+      checked: actions.startMinimized,
+      click: () => actions.setStartMinimized(!actions.startMinimized),
+    },
     { type: "separator" },
     { label: "Quit Grove", click: () => actions.quit() },
   ];

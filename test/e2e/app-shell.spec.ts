@@ -26,6 +26,7 @@ async function withShell(page: Page, keychain: boolean) {
     const w = window as unknown as Record<string, unknown>;
     const calls: string[] = [];
     const listeners: ((url: string) => void)[] = [];
+    let startMinimized = false;
     // A reversible stand-in for safeStorage: what matters is that the raw key never lands on disk.
     const flip = (b: Uint8Array) => Uint8Array.from(b, (x) => x ^ 0x5a);
     w.shellCalls = calls;
@@ -50,6 +51,14 @@ async function withShell(page: Page, keychain: boolean) {
         calls.push(`badge:${n}`);
       },
       openExternal: async () => {},
+      setTrayStatus: async (s: { presence: string; unread: number }) => {
+        calls.push(`tray:${s.presence}:${s.unread}`);
+      },
+      getStartMinimized: async () => startMinimized,
+      setStartMinimized: async (on: boolean) => {
+        startMinimized = on;
+        calls.push(`minimized:${on}`);
+      },
       appVersion: async () => "test",
       onDeepLink: (listener: (url: string) => void) => {
         listeners.push(listener);
@@ -88,9 +97,13 @@ test("with an OS keychain the storage key is wrapped by it and unwrapped at the 
   expect(stored.web).toBeUndefined();
   await page.reload();
   await expect(page.getByRole("heading", { name: "Welcome, Ann" })).toBeVisible();
-  expect(
-    await page.evaluate(() => (window as unknown as { shellCalls: string[] }).shellCalls),
-  ).toContain("unwrap");
+  const calls = () =>
+    page.evaluate(() => (window as unknown as { shellCalls: string[] }).shellCalls);
+  expect(await calls()).toContain("unwrap");
+  // The tray hears this user's presence and the unread count; the tray setting is the shell's.
+  await expect.poll(calls).toContain("tray:online:0");
+  await page.getByRole("checkbox", { name: "Start minimized to tray" }).check();
+  await expect.poll(calls).toContain("minimized:true");
 });
 
 test("without a keychain a passphrase protects the profile; a wrong one opens nothing", async ({

@@ -52,14 +52,20 @@ function fakeSafeStorage(available = true) {
 }
 
 let handlers: Map<string, Listener>;
-let calls: { notify: unknown[]; badge: number[]; opened: string[] };
+let calls: {
+  notify: unknown[];
+  badge: number[];
+  opened: string[];
+  tray: unknown[];
+  startMinimized: boolean;
+};
 let deps: ShellIpcDeps;
 let storage: ReturnType<typeof fakeSafeStorage>;
 let inbox: DeepLinkInbox;
 
 beforeEach(() => {
   handlers = new Map();
-  calls = { notify: [], badge: [], opened: [] };
+  calls = { notify: [], badge: [], opened: [], tray: [], startMinimized: false };
   storage = fakeSafeStorage();
   inbox = new DeepLinkInbox();
   deps = {
@@ -73,6 +79,13 @@ beforeEach(() => {
     },
     appVersion: "0.1.0",
     deepLinks: inbox,
+    setTrayStatus: (s) => calls.tray.push(s),
+    startMinimized: {
+      get: () => calls.startMinimized,
+      set: (on) => {
+        calls.startMinimized = on;
+      },
+    },
   };
   registerShellIpc(deps);
 });
@@ -95,7 +108,7 @@ describe("IPC sender validation", () => {
 
   it.each(Object.values(CHANNELS))("refuses a subframe on %s without running it", async (ch) => {
     await expectIpcError(invoke(ch, event({ subframe: true }).e, "x"), "foreign-sender");
-    expect(calls).toEqual({ notify: [], badge: [], opened: [] });
+    expect(calls).toEqual({ notify: [], badge: [], opened: [], tray: [], startMinimized: false });
   });
 
   it("refuses another window, another origin, another path, and a vanished frame", async () => {
@@ -214,5 +227,43 @@ describe("IPC channels", () => {
     await expect(invoke(CHANNELS.subscribeDeepLinks, e)).resolves.toEqual(["grove://join#early"]);
     inbox.deliver(parseDeepLink("grove://link#later")!);
     expect(sent).toEqual([[DEEP_LINK_EVENT, "grove://link#later"]]);
+  });
+});
+
+describe("tray status and the start-minimized setting", () => {
+  it("takes a presence and an unread count, nothing else", async () => {
+    const { e } = event();
+    await invoke(CHANNELS.setTrayStatus, e, { presence: "away", unread: 3, extra: "dropped" });
+    expect(calls.tray).toEqual([{ presence: "away", unread: 3 }]);
+    for (const bad of [
+      null,
+      { presence: "busy", unread: 1 },
+      { presence: "online", unread: -1 },
+      { presence: "online", unread: 1.5 },
+      { presence: "online", unread: 1e9 },
+    ]) {
+      await expectIpcError(invoke(CHANNELS.setTrayStatus, e, bad), "bad-argument");
+    }
+    expect(calls.tray).toHaveLength(1);
+  });
+
+  it("keeps the setting, refuses non-booleans and foreign senders", async () => {
+    const { e } = event();
+    expect(await invoke(CHANNELS.getStartMinimized, e)).toBe(false);
+    await invoke(CHANNELS.setStartMinimized, e, true);
+    expect(await invoke(CHANNELS.getStartMinimized, e)).toBe(true);
+    await expectIpcError(invoke(CHANNELS.setStartMinimized, e, "yes"), "bad-argument");
+    await expectIpcError(
+      invoke(CHANNELS.setStartMinimized, event({ url: "https://evil.example/" }).e, false),
+      "foreign-sender",
+    );
+    await expectIpcError(
+      invoke(CHANNELS.setTrayStatus, event({ subframe: true }).e, {
+        presence: "online",
+        unread: 0,
+      }),
+      "foreign-sender",
+    );
+    expect(calls.startMinimized).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { appMenuTemplate } from "../../electron/menu.js";
-import { trayIconBitmap, trayMenuTemplate } from "../../electron/tray.js";
+import { trayIconBitmap, trayMenuTemplate, trayStatusText } from "../../electron/tray.js";
 
 describe("menus", () => {
   it("gives the application menu the standard edit roles", () => {
@@ -19,17 +19,33 @@ describe("menus", () => {
   it("offers show or hide and quit in the tray", () => {
     const done: string[] = [];
     const actions = {
+      startMinimized: false,
       show: () => done.push("show"),
       hide: () => done.push("hide"),
+      setStartMinimized: (on: boolean) => done.push(`minimized:${on}`),
       quit: () => done.push("quit"),
     };
     const hidden = trayMenuTemplate({ ...actions, windowVisible: false });
-    const shown = trayMenuTemplate({ ...actions, windowVisible: true });
-    expect(hidden.map((i) => i.label)).toEqual(["Show Grove", undefined, "Quit Grove"]);
-    expect(shown[0]?.label).toBe("Hide Grove");
-    for (const item of [hidden[0], shown[0], shown[2]])
+    const shown = trayMenuTemplate({
+      ...actions,
+      windowVisible: true,
+      status: { presence: "away", unread: 3 },
+    });
+    expect(hidden.map((i) => i.label)).toEqual([
+      "Grove",
+      undefined,
+      "Show Grove",
+      "Start minimized to tray",
+      undefined,
+      "Quit Grove",
+    ]);
+    expect(shown[0]).toMatchObject({ label: "Away · 3 unread", enabled: false });
+    expect(shown[2]?.label).toBe("Hide Grove");
+    expect(shown[3]).toMatchObject({ type: "checkbox", checked: false });
+    for (const item of [hidden[2], shown[2], shown[3], shown[5]])
       item?.click?.({} as never, undefined, {} as never);
-    expect(done).toEqual(["show", "hide", "quit"]);
+    expect(done).toEqual(["show", "hide", "minimized:true", "quit"]);
+    expect(trayStatusText({ presence: "online", unread: 0 })).toBe("Online · nothing unread");
   });
 
   it("draws a 16x16 BGRA tray icon, transparent in the corners", () => {

@@ -32,10 +32,13 @@ describe("groveShell (preload API)", () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         "appVersion",
+        "getStartMinimized",
         "notify",
         "onDeepLink",
         "openExternal",
         "setBadgeCount",
+        "setStartMinimized",
+        "setTrayStatus",
         "unwrapStorageKey",
         "wrapStorageKey",
       ].sort(),

@@ -541,6 +541,11 @@ export class GroveClient extends ObservableV2<Events> {
     await this.account!.unverify(user);
   }
 
+  /** This user's own status as announced (the same in every space). */
+  get myStatus(): "online" | "away" {
+    return [...this.spaces.values()][0]?.presence.currentStatus ?? "online";
+  }
+
   async setStatus(status: "online" | "away"): Promise<void> {
     for (const h of this.spaces.values()) await h.presence.setStatus(status);
     this.changed();

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { desktopShell } from "../model/client.js";
 import type { View } from "./App.js";
 import { ago } from "./format.js";
 import { useClient } from "./hooks.js";
@@ -31,7 +32,7 @@ export function Sidebar(props: {
   const status = client.offline
     ? "Offline"
     : (RELAY_TEXT[client.relayStatus] ?? client.relayStatus);
-  const myStatus = [...client.spaces.values()][0]?.presence.currentStatus ?? "online";
+  const myStatus = client.myStatus;
   const catchUp = [...client.spaces.values()].reduce((n, h) => n + (h.catchingUp() ?? 0), 0);
   const active = props.view.kind === "space" ? props.view.id : undefined;
   // The moment the space list is first usable: what `npm run bench -- app` times from launch.
@@ -160,6 +161,7 @@ export function Sidebar(props: {
             Turn on notifications
           </button>
         )}
+        {desktopShell() && <StartMinimized />}
         {client.canLinkDevices && (
           <button type="button" className="nav" onClick={props.onLinkDevice}>
             Link a device
@@ -174,5 +176,33 @@ export function Sidebar(props: {
         </button>
       </div>
     </nav>
+  );
+}
+
+/** The desktop shell's setting: open hidden in the tray at launch. */
+function StartMinimized() {
+  const [on, setOn] = useState<boolean>();
+  useEffect(() => {
+    void desktopShell()
+      ?.getStartMinimized()
+      .then(setOn)
+      .catch(() => {});
+  }, []);
+  if (on === undefined) return null;
+  return (
+    <label className="nav check">
+      <input
+        type="checkbox"
+        checked={on}
+        onChange={(e) => {
+          const next = e.target.checked;
+          setOn(next);
+          void desktopShell()
+            ?.setStartMinimized(next)
+            .catch(() => setOn(!next));
+        }}
+      />
+      Start minimized to tray
+    </label>
   );
 }

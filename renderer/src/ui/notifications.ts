@@ -39,12 +39,14 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
   }, [client, shownSpace]);
 }
 
-/** The desktop shell's badge (dock, taskbar) shows the unread count of every space. */
+/** The desktop shell's badge (dock, taskbar) and tray show the unread count and my presence. */
 export function useBadge(client: GroveClient) {
-  const total = client.phase === "ready" ? client.spaceList().reduce((n, s) => n + s.unread, 0) : 0;
+  const ready = client.phase === "ready";
+  const total = ready ? client.spaceList().reduce((n, s) => n + s.unread, 0) : 0;
+  const presence = !ready || client.offline ? "offline" : client.myStatus;
   useEffect(() => {
-    void desktopShell()
-      ?.setBadgeCount(total)
-      .catch(() => {});
-  }, [total]);
+    const shell = desktopShell();
+    void shell?.setBadgeCount(total).catch(() => {});
+    void shell?.setTrayStatus({ presence, unread: total }).catch(() => {});
+  }, [total, presence]);
 }
