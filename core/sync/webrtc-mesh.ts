@@ -46,6 +46,9 @@ export function roomFor(access: SpaceAccess): { name: string; password: string }
   };
 }
 
+/** How often a hello is said again while an open link is unproven (ms). */
+const HELLO_AGAIN_MS = 1500;
+
 function helloMessage(room: string, peerId: string, clientId: number): Uint8Array {
   return utf8(`grove/webrtc-hello/v1|${room}|${peerId}|${clientId}`);
 }
@@ -73,6 +76,9 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   private readonly pendingSince = new Map<string, number>();
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private lastConnected = "";
+  private lastHelloAgain = 0;
+  private readonly verdicts = new Map<number, string>();
+  private readonly unprovenSince = new Map<string, number>();
 
   constructor(private readonly options: WebrtcMeshOptions) {
     super();
@@ -98,6 +104,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     const limit = timeout + Math.random() * timeout;
     this.watchdog = setInterval(() => {
       this.retryStalled(limit);
+      this.helloAgainIfUnproven(2 * limit);
       // A data channel opening does not fire "peers"; awareness usually follows, but not always.
       this.changed();
     }, 500);
@@ -110,6 +117,14 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       if (conns.get(peerId)?.connected) devices.add(device);
     }
     return devices;
+  }
+
+  /** For diagnosis: what this device makes of every remote awareness state it holds. */
+  hellos(): { clientId: number; verdict: string }[] {
+    const states = this.provider?.awareness.getStates() ?? new Map();
+    return [...states.keys()]
+      .filter((id) => id !== this.doc.clientID)
+      .map((clientId) => ({ clientId, verdict: this.verdicts.get(clientId) ?? "not checked" }));
   }
 
   /** Every y-webrtc connection of the room and who proved to be behind it: for status panels. */
@@ -188,19 +203,63 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     for (const [clientId, state] of provider.awareness.getStates()) {
       if (clientId === this.doc.clientID) continue;
       const hello = (state as { grove?: Hello }).grove;
-      if (!validHello(hello) || !members.has(hello.d)) continue;
+      if (!validHello(hello)) {
+        this.verdicts.set(clientId, "no hello");
+        continue;
+      }
+      if (!members.has(hello.d)) {
+        this.verdicts.set(clientId, "not a member");
+        continue;
+      }
       if (this.proven.get(clientId)?.sig === hello.s) continue;
       const ok = await this.options.backend.verify(
         fromHex(hello.d),
         helloMessage(this.room.name, hello.p, clientId),
         fromHex(hello.s),
       );
+      this.verdicts.set(clientId, ok ? "proven" : "bad signature");
       if (ok) this.proven.set(clientId, { device: hello.d, peerId: hello.p, sig: hello.s });
     }
     for (const clientId of this.proven.keys()) {
       if (!provider.awareness.getStates().has(clientId)) this.proven.delete(clientId);
     }
     this.changed();
+  }
+
+  /**
+   * An open link whose peer has not proved itself: a hello can be lost
+   * (y-webrtc drops a broadcast on a channel that is not open yet), so say
+   * ours again (re-setting the awareness state broadcasts it) and look at
+   * theirs, at most every HELLO_AGAIN_MS, until every open link is proven.
+   * A link open but unproven past `limitMs` is torn down: after offer glare
+   * y-webrtc can keep a channel whose far end it has replaced, which looks
+   * open and carries nothing; y-webrtc then announces itself and connects
+   * afresh, as for a stalled offer.
+   */
+  private helloAgainIfUnproven(limitMs: number): void {
+    const provider = this.provider;
+    if (!provider) return;
+    const now = Date.now();
+    const proven = new Set([...this.proven.values()].map((p) => p.peerId));
+    let unproven = false;
+    for (const [peerId, conn] of this.conns()) {
+      if (!conn.connected || proven.has(peerId)) {
+        this.unprovenSince.delete(peerId);
+        continue;
+      }
+      unproven = true;
+      const since = this.unprovenSince.get(peerId) ?? now;
+      this.unprovenSince.set(peerId, since);
+      if (now - since > limitMs) {
+        this.unprovenSince.delete(peerId);
+        conn.peer.destroy();
+      }
+    }
+    if (!unproven || now - this.lastHelloAgain < HELLO_AGAIN_MS) return;
+    this.lastHelloAgain = now;
+    const state = provider.awareness.getLocalState();
+    if (state) provider.awareness.setLocalState({ ...state });
+    void this.checkHellos().catch(() => {});
   }
 
   private retryStalled(limitMs: number): void {

@@ -84,7 +84,7 @@ const api = {
   chat: () => space.doc.getArray<string>("chat").toJSON(),
   directPeers: () => engine.directPeers(fromHex(space.id)).size,
   relayStatus: () => engine.relay?.status,
-  links: () => mesh?.links() ?? [],
+  links: () => ({ links: mesh?.links() ?? [], hellos: mesh?.hellos() ?? [] }),
   route: () => engine.route?.reason,
   stats: () => JSON.parse(JSON.stringify(space.stats)) as typeof space.stats,
   async queued() {
