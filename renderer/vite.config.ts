@@ -7,6 +7,7 @@ export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "/app/",
   plugins: [react()],
+  define: { __GROVE_TEST_HOOKS__: JSON.stringify(process.env.GROVE_TEST_HOOKS === "1") },
   build: {
     // GROVE_NO_MINIFY=1 keeps names readable in CPU profiles of the built app.
     minify: process.env.GROVE_NO_MINIFY ? false : "oxc",

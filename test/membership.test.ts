@@ -185,6 +185,31 @@ describe("membership log", () => {
     expect(cyKeys.has(second!.epoch)).toBe(false);
   });
 
+  it("any member may leave (remove themselves); removing someone else takes a manager", async () => {
+    const [a, b, c] = await Promise.all([person("Ann"), person("Bob"), person("Cy")]);
+    const { log, key } = await space(a);
+    for (const p of [b, c]) await join(log, p, await invite(log, a));
+    const others = rotation(key, [a.device.box.publicKey, c.device.box.publicKey]).rotation;
+    const bobRemovesCy = await signed(log, b, {
+      type: "remove",
+      user: c.user.sign.publicKey,
+      rotation: rotation(key, [a.device.box.publicKey, b.device.box.publicKey]).rotation,
+    });
+    expect(await codeOf(log.add(bobRemovesCy))).toBe("NOT_ALLOWED");
+    await log.author(b.device.sign, {
+      type: "remove",
+      user: b.user.sign.publicKey,
+      rotation: others,
+    });
+    expect(log.state.members.has(b.id)).toBe(false);
+    expect(log.state.members.has(c.id)).toBe(true);
+    // Leaving rotates the key past the one who left, like any removal.
+    const newest = log.state.epochs[log.state.epochs.length - 1]!;
+    expect(log.state.epochs).toHaveLength(2);
+    expect(reachableKeys(log.state.epochs, b.device.box).has(newest.epoch)).toBe(false);
+    expect(reachableKeys(log.state.epochs, c.device.box).has(newest.epoch)).toBe(true);
+  });
+
   it("A removes C while C adds D: D stays out on every device, whatever arrives first", async () => {
     const [a, c, d] = await Promise.all([person("Ann"), person("Cy"), person("Dee")]);
     const { log: logA, key } = await space(a);

@@ -337,7 +337,8 @@ function apply(state: MembershipState, op: VerifiedOp, latest: number): void {
       share(state, a.share);
       return;
     case "remove": {
-      needs("manager");
+      // Anyone may leave (remove themselves); removing others takes a manager.
+      if (toHex(a.user) !== author) needs("manager");
       const target = state.members.get(toHex(a.user));
       if (!target) refuse("UNKNOWN_USER", "the user to remove is not a member");
       if (RANK[target.role] > RANK[role]) {

@@ -253,6 +253,18 @@ export class SyncEngine extends ObservableV2<Events> {
     this.spaces.clear();
   }
 
+  /** Closes one space (left by this user): its mesh stops, its doc and log are closed. */
+  async closeSpace(spaceId: Uint8Array): Promise<void> {
+    const id = toHex(spaceId);
+    const space = this.spaces.get(id);
+    if (!space) return;
+    this.spaces.delete(id);
+    await space.flush();
+    await this.direct.get(id)?.stop();
+    this.direct.delete(id);
+    await space.close();
+  }
+
   /**
    * The network is gone (the OS says offline): the relay link and the direct
    * meshes stop, the spaces stay open, and edits wait in the outboxes.

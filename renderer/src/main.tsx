@@ -4,7 +4,9 @@ import { App } from "./ui/App.js";
 import "./styles.css";
 
 const client = new GroveClient();
-// For the end-to-end tests and the bench, which read state they cannot see on screen.
-(globalThis as unknown as { groveClient: GroveClient }).groveClient = client;
+// Only in builds for the bench and tests, which read state they cannot see on screen: a
+// user's build does not hand its client (keys included) to every script on the page.
+if (__GROVE_TEST_HOOKS__)
+  (globalThis as unknown as { groveClient: GroveClient }).groveClient = client;
 createRoot(document.getElementById("root")!).render(<App client={client} />);
 void client.open();

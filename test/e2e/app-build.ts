@@ -1,4 +1,7 @@
-/** Builds the web app once per test run (Vite, production mode) and returns its folder. */
+/**
+ * Builds the web app once per test run (Vite, production mode, with the test
+ * hooks on: `globalThis.groveClient` for the bench) and returns its folder.
+ */
 import { fileURLToPath } from "node:url";
 import { build } from "vite";
 
@@ -7,6 +10,7 @@ const OUT = fileURLToPath(new URL("../../renderer/dist", import.meta.url));
 let built: Promise<string> | undefined;
 
 export function buildRenderer(): Promise<string> {
+  process.env.GROVE_TEST_HOOKS = "1";
   built ??= build({ configFile: CONFIG, logLevel: "error" }).then(() => OUT);
   return built;
 }

@@ -257,6 +257,18 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     }
     await expect(lastOwnDelivery(a)).toHaveText("Delivered", { timeout: 30_000 });
     await expect(lastOwnDelivery(c)).toHaveText("Delivered", { timeout: 30_000 });
+
+    // Bob leaves: the space goes from his list, and Ann no longer counts him a member.
+    b.once("dialog", (d) => void d.accept());
+    await b.getByRole("button", { name: "Leave" }).click();
+    await expect(b.getByRole("heading", { name: "Welcome, Bob" })).toBeVisible();
+    await expect(
+      b.getByRole("navigation").getByRole("button", { name: /^Garden club/ }),
+    ).toHaveCount(0);
+    await tab(a, "Members");
+    await expect(a.locator(".member-list").getByText("Bob", { exact: true })).toHaveCount(0, {
+      timeout: 20_000,
+    });
   } finally {
     await Promise.all(contexts.map((c) => c.close()));
   }

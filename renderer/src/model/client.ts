@@ -91,6 +91,11 @@ export class GroveClient extends ObservableV2<Events> {
   queued: ReadonlySet<string> = new Set();
   waitingFor: ReadonlyMap<string, number> = new Map();
   private store: EncryptedStore | undefined;
+  private readonly opening = new Map<string, Promise<SpaceHandle>>();
+  /** Spaces left in this run: an account update arriving meanwhile must not reopen them. */
+  private readonly left = new Set<string>();
+  private outboxTimer: ReturnType<typeof setInterval> | undefined;
+  private networkWatched = false;
   private backend: Ed25519Backend | undefined;
   private version = 0;
   private notifyScheduled = false;
@@ -126,9 +131,15 @@ export class GroveClient extends ObservableV2<Events> {
       this.version++;
       this.emit("change", []);
     };
-    if (typeof requestAnimationFrame === "function" && document.visibilityState === "visible") {
-      requestAnimationFrame(run);
-    } else setTimeout(run, 16);
+    // A frame, or a timeout where frames stop (a window hidden meanwhile): whichever comes first.
+    let ran = false;
+    const once = () => {
+      if (ran) return;
+      ran = true;
+      run();
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(once);
+    setTimeout(once, 100);
   };
 
   /** A grove://join or grove://link URL the desktop shell handed over, not yet taken. */
@@ -334,7 +345,7 @@ export class GroveClient extends ObservableV2<Events> {
     this.engine = engine;
     // The outbox lives in the store, not an event source: read it each second for the status.
     // A store that fails here fails loudly elsewhere; the status just keeps its last reading.
-    setInterval(() => void this.readOutbox().catch(() => {}), 1000);
+    this.outboxTimer ??= setInterval(() => void this.readOutbox().catch(() => {}), 1000);
     this.watchNetwork();
     return engine;
   }
@@ -363,17 +374,25 @@ export class GroveClient extends ObservableV2<Events> {
     account.space.doc.on("update", () => {
       this.changed();
       for (const entry of this.account?.spaces() ?? []) {
-        if (!this.spaces.has(entry.id)) void this.openSpace(entry.id).catch(() => {});
+        if (this.spaces.has(entry.id) || this.opening.has(entry.id) || this.left.has(entry.id)) {
+          continue;
+        }
+        void this.attempt(`Opening "${entry.name}"`, async () => {
+          const handle = await this.openSpace(entry.id);
+          if (this.engine && !this.offline) await handle.presence.start();
+        });
       }
     });
   }
 
   private watchNetwork(): void {
+    if (this.networkWatched) return;
+    this.networkWatched = true;
     const apply = () => {
       const offline = !navigator.onLine;
       if (offline === this.offline) return;
       this.offline = offline;
-      if (offline) void this.engine?.pause();
+      if (offline) void this.attempt("Going offline", async () => this.engine?.pause());
       else {
         this.engine?.resume();
         for (const h of this.spaces.values()) void h.presence.start();
@@ -384,9 +403,19 @@ export class GroveClient extends ObservableV2<Events> {
     window.addEventListener("offline", apply);
   }
 
-  private async openSpace(id: string): Promise<SpaceHandle> {
+  /** Opens a space once: a second call while the first is under way gets the same handle. */
+  private openSpace(id: string): Promise<SpaceHandle> {
     const existing = this.spaces.get(id);
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    let opening = this.opening.get(id);
+    if (!opening) {
+      opening = this.openSpaceNow(id).finally(() => this.opening.delete(id));
+      this.opening.set(id, opening);
+    }
+    return opening;
+  }
+
+  private async openSpaceNow(id: string): Promise<SpaceHandle> {
     const member = await MemberSpace.open({
       engine: this.engine!,
       store: this.store!,
@@ -447,16 +476,23 @@ export class GroveClient extends ObservableV2<Events> {
     return handle;
   }
 
+  /**
+   * Leaves a space: this user's removal goes to every member first (a failure
+   * is reported and nothing is forgotten), then the space is closed and
+   * dropped from this user's lists.
+   */
   async leaveSpace(id: string): Promise<void> {
     const handle = this.spaces.get(id);
     if (!handle) return;
-    if (handle.isMember) await handle.member.remove(this.profile!.cert.user).catch(() => {});
-    await handle.close();
-    this.spaces.delete(id);
+    if (handle.isMember) await handle.member.remove(this.profile!.cert.user);
+    this.left.add(id);
+    await this.account!.forgetSpace(id);
     const p = this.profile!;
     p.spaces = p.spaces.filter((s) => s !== id);
     await saveProfile(this.store!, p);
-    await this.account!.forgetSpace(id);
+    this.spaces.delete(id);
+    await handle.close();
+    await this.engine?.closeSpace(handle.member.space.access.spaceId);
     this.changed();
   }
 

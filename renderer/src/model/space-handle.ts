@@ -55,6 +55,12 @@ export class SpaceHandle {
   private readonly sentAs = new Map<string, Set<string>>();
   private receiptTimer: ReturnType<typeof setTimeout> | undefined;
   private version = 0;
+  private readonly offAccess: () => void;
+  private readonly onBump = () => this.bump();
+  private readonly onRemote = () => {
+    this.scheduleReceipt();
+    this.noteArrivals();
+  };
 
   constructor(
     readonly member: MemberSpace,
@@ -64,14 +70,11 @@ export class SpaceHandle {
   ) {
     this.id = member.space.id;
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
-    this.presence.on("change", () => this.bump());
-    member.space.doc.on("update", () => this.bump());
-    member.space.on("remoteChange", () => {
-      this.scheduleReceipt();
-      this.noteArrivals();
-    });
+    this.presence.on("change", this.onBump);
+    member.space.doc.on("update", this.onBump);
+    member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();
-    member.access.onChange(() => {
+    this.offAccess = member.access.onChange(() => {
       // Just let in: say so now, not at the next heartbeat (before, there was nobody to tell).
       if (!wasMember && member.access.isMember() && this.presence.started) {
         void this.presence.setStatus(this.presence.currentStatus);
@@ -228,8 +231,9 @@ export class SpaceHandle {
   delivery(message: ChatMessage, queued: ReadonlySet<string>): Delivery {
     const ids = this.sentAs.get(message.id);
     if (ids && [...ids].some((id) => queued.has(id))) return { state: "local" };
+    // Viewers write nothing, receipts included: they cannot be counted.
     const readers = this.members()
-      .filter((m) => !m.me)
+      .filter((m) => !m.me && m.role !== "viewer")
       .map((m) => m.user);
     if (readers.length === 0) return { state: "relay" };
     const to = deliveredTo(this.member.space.doc, message, readers).length;
@@ -334,8 +338,14 @@ export class SpaceHandle {
     return this.member.space.edit((doc) => doc.getMap("meta").set("name", name.trim()));
   }
 
+  /** Stops listening and announcing (the space is left); the engine closes the space itself. */
   async close(): Promise<void> {
     clearTimeout(this.receiptTimer);
+    clearTimeout(this.burstTimer);
+    this.offAccess();
+    this.member.space.doc.off("update", this.onBump);
+    this.member.space.off("remoteChange", this.onRemote);
+    this.presence.off("change", this.onBump);
     await this.presence.stop().catch(() => {});
   }
 }

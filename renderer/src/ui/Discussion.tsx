@@ -56,14 +56,17 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
 }
 
 function NewTopic({ handle }: { handle: SpaceHandle }) {
+  const client = useClient();
   const [title, setTitle] = useState("");
   const [text, setText] = useState("");
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!title.trim()) return;
-    await handle.startTopic(title, text);
-    setTitle("");
-    setText("");
+    await client.attempt("Starting the topic", async () => {
+      await handle.startTopic(title, text);
+      setTitle("");
+      setText("");
+    });
   };
   return (
     <form className="new-topic card" onSubmit={submit} aria-label="New topic">
@@ -85,6 +88,7 @@ function NewTopic({ handle }: { handle: SpaceHandle }) {
 }
 
 function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => void }) {
+  const client = useClient();
   const topic = props.handle.topics().find((t) => t.id === props.topicId);
   const [text, setText] = useState("");
   if (!topic) return null;
@@ -116,8 +120,10 @@ function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => voi
           onSubmit={async (e) => {
             e.preventDefault();
             if (!text.trim()) return;
-            await props.handle.reply(topic.id, text);
-            setText("");
+            await client.attempt("Sending the reply", async () => {
+              await props.handle.reply(topic.id, text);
+              setText("");
+            });
           }}
         >
           <label className="sr-only" htmlFor="reply">

@@ -19,11 +19,14 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
 
   useEffect(() => {
     let live = true;
-    void offer.next().then((r) => {
-      if (!live) return;
-      setRequest(r);
-      setState("asking");
-    });
+    offer.next().then(
+      (r) => {
+        if (!live) return;
+        setRequest(r);
+        setState("asking");
+      },
+      (err: unknown) => live && setError(`The link stopped working: ${(err as Error).message}`),
+    );
     return () => {
       live = false;
       void offer.close();
@@ -48,6 +51,7 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
           <p className="muted" role="status">
             Waiting for the new device…
           </p>
+          <Alert message={error} />
         </>
       )}
       {state === "asking" && request && (
@@ -127,6 +131,11 @@ export function LinkThisDevice(props: {
           <p className="muted" role="status">
             Accept there; this device then receives your spaces.
           </p>
+          <div className="row end">
+            <button type="button" onClick={onBack}>
+              Cancel
+            </button>
+          </div>
         </>
       ) : (
         <>

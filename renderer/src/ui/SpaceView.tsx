@@ -120,8 +120,16 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
             onClick={() => setTab(t)}
             onKeyDown={(e) => {
               const i = TABS.indexOf(tab);
-              if (e.key === "ArrowRight") setTab(TABS[(i + 1) % TABS.length]!);
-              if (e.key === "ArrowLeft") setTab(TABS[(i + TABS.length - 1) % TABS.length]!);
+              const next =
+                e.key === "ArrowRight"
+                  ? TABS[(i + 1) % TABS.length]!
+                  : e.key === "ArrowLeft"
+                    ? TABS[(i + TABS.length - 1) % TABS.length]!
+                    : undefined;
+              if (!next) return;
+              setTab(next);
+              // Focus follows the selection, as the tabs pattern expects.
+              document.getElementById(`tab-${next}`)?.focus();
             }}
           >
             {t}
