@@ -15,6 +15,7 @@
  * leaves the OS protocol registration alone.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   app,
@@ -23,6 +24,7 @@ import {
   Menu,
   Notification,
   nativeImage,
+  protocol,
   safeStorage,
   screen,
   session,
@@ -30,12 +32,13 @@ import {
   Tray,
 } from "electron";
 import { appUrlFromArgv } from "./app-url.js";
-import { enforceCsp } from "./csp.js";
+import { enforceCsp, SHELL_CSP } from "./csp.js";
 import { deepLinkFromArgv, watchOpenUrl } from "./deep-link.js";
 import { DeepLinkInbox } from "./deep-link-inbox.js";
 import { registerShellIpc } from "./ipc.js";
 import { appMenuTemplate } from "./menu.js";
 import { guardNavigation } from "./navigation.js";
+import { PACKAGED_APP_URL, PACKAGED_SCHEME, packagedFile } from "./packaged-files.js";
 import type { TrayStatus } from "./shell-api.js";
 import { claimSingleInstance } from "./single-instance.js";
 import { trayIconBitmap, trayMenuTemplate, trayStatusText } from "./tray.js";
@@ -49,7 +52,14 @@ import {
 /** Set by electron/build.mjs from package.json. */
 declare const GROVE_VERSION: string;
 
-const appUrl = appUrlFromArgv(process.argv);
+// Packaged, the renderer comes from the files packaged with the app (app://grove/app/);
+// `--app-url=` (npm start passes the embedded relay's /app/) overrides that.
+const packagedUi = app.isPackaged && !process.argv.some((a) => a.startsWith("--app-url="));
+const appUrl = packagedUi ? new URL(PACKAGED_APP_URL) : appUrlFromArgv(process.argv);
+// A standard, secure scheme: its pages get an origin, 'self' in the CSP, and fetch.
+protocol.registerSchemesAsPrivileged([
+  { scheme: PACKAGED_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 app.setName("Grove");
 app.setPath("userData", process.env.GROVE_USER_DATA ?? join(app.getPath("appData"), "Grove"));
 app.setAppLogsPath();
@@ -181,7 +191,28 @@ function registerProtocol(): void {
   if (!ok) console.warn("Grove: could not register as the grove:// handler.");
 }
 
+/** Answers app:// requests from the packaged renderer folder, with the shell's CSP. */
+function servePackagedFiles(): void {
+  const root = join(app.getAppPath(), "renderer", "dist");
+  protocol.handle(PACKAGED_SCHEME, async (request) => {
+    const file = packagedFile(root, request.url);
+    if (file.kind !== "file") return new Response("not found", { status: 404 });
+    try {
+      return new Response(await readFile(file.path), {
+        headers: {
+          "content-type": file.type,
+          "content-security-policy": SHELL_CSP,
+          "x-content-type-options": "nosniff",
+        },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+}
+
 function start(): void {
+  if (packagedUi) servePackagedFiles();
   enforceCsp(session.defaultSession.webRequest);
   installPermissionHandlers(session.defaultSession, appUrl);
   registerShellIpc({

@@ -98,5 +98,6 @@ describe("profile", () => {
     expect(defaultRelayUrl({ protocol: "https:", host: "relay.example" })).toBe(
       "wss://relay.example",
     );
+    expect(defaultRelayUrl({ protocol: "app:", host: "grove" })).toBe("");
   });
 });

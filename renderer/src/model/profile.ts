@@ -107,7 +107,11 @@ export async function saveProfile(store: Store, p: Profile): Promise<void> {
   await store.put(PROFILE_RECORD, new TextEncoder().encode(JSON.stringify(raw)));
 }
 
-/** The relay this page came from, where the relay serves the app (as `npm start` does). */
+/**
+ * The relay this page came from, where a relay serves the app (as `npm start`
+ * does); none for the packaged desktop app (app://), whose user names one.
+ */
 export function defaultRelayUrl(location: { protocol: string; host: string }): string {
+  if (location.protocol !== "http:" && location.protocol !== "https:") return "";
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
 }

@@ -21,7 +21,8 @@ export function Onboarding() {
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [device, setDevice] = useState(guessDevice);
-  const [relay, setRelay] = useState(() => defaultRelayUrl(location));
+  const [relayFromOrigin] = useState(() => defaultRelayUrl(location));
+  const [relay, setRelay] = useState(relayFromOrigin);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [linking, setLinking] = useState(
@@ -91,7 +92,8 @@ export function Onboarding() {
             onChange={(e) => setDevice(e.target.value)}
           />
         </label>
-        <details>
+        {/* Open where there is no relay to default to (the packaged desktop app). */}
+        <details open={relayFromOrigin === "" ? true : undefined}>
           <summary>Relay</summary>
           <label>
             Relay address
@@ -99,6 +101,7 @@ export function Onboarding() {
               required
               value={relay}
               onChange={(e) => setRelay(e.target.value)}
+              placeholder="wss://relay.example.com"
               spellCheck={false}
             />
           </label>
