@@ -7,6 +7,7 @@
  * checked before use ("bad-argument"). The channels are those of
  * shell-api.ts; Electron's objects come in through `ShellIpcDeps`.
  */
+import { basename } from "node:path";
 import type { SafeStorage } from "electron";
 import { isAppUrl } from "./app-url.js";
 import type { DeepLinkInbox } from "./deep-link-inbox.js";
@@ -108,6 +109,14 @@ export interface ShellIpcDeps {
   appVersion: string;
   deepLinks: DeepLinkInbox;
   setTrayStatus(status: TrayStatus): void;
+  /** The OS dialogs (a path, or undefined when cancelled) and the file system behind them. */
+  files: {
+    askSavePath(suggestedName: string): Promise<string | undefined>;
+    askOpenPath(): Promise<string | undefined>;
+    write(path: string, bytes: Uint8Array): Promise<void>;
+    size(path: string): Promise<number>;
+    read(path: string): Promise<Uint8Array>;
+  };
   /** The shell's own settings file (main keeps it, in the profile folder). */
   startMinimized: { get(): boolean; set(on: boolean): void };
 }
@@ -166,6 +175,24 @@ export function registerShellIpc(deps: ShellIpcDeps): void {
   });
 
   handle(CHANNELS.getStartMinimized, () => deps.startMinimized.get());
+
+  handle(CHANNELS.saveFile, async (_event, name, bytes) => {
+    const suggested = safeFileName(name);
+    const data = bytesArg(bytes, LIMITS.fileBytes, "file");
+    const path = await deps.files.askSavePath(suggested);
+    if (path === undefined) return false;
+    await deps.files.write(path, data);
+    return true;
+  });
+
+  handle(CHANNELS.openFile, async () => {
+    const path = await deps.files.askOpenPath();
+    if (path === undefined) return undefined;
+    if ((await deps.files.size(path)) > LIMITS.fileBytes) {
+      throw new IpcError("bad-argument", `files over ${LIMITS.fileBytes} bytes are not opened`);
+    }
+    return { name: basename(path), bytes: new Uint8Array(await deps.files.read(path)) };
+  });
 
   handle(CHANNELS.setStartMinimized, (_event, on) => {
     if (typeof on !== "boolean")
@@ -235,4 +262,18 @@ function trayStatusArg(value: unknown): TrayStatus {
     throw new IpcError("bad-argument", "tray status is a presence and an unread count");
   }
   return { presence: s.presence, unread: s.unread as number };
+}
+
+/**
+ * A name the page suggests for a saved file, as the dialog's default: one
+ * path segment (no separators, no "." or ".."), no control characters,
+ * at most LIMITS.fileNameLength characters. The user still picks the place.
+ */
+export function safeFileName(value: unknown): string {
+  if (typeof value !== "string") throw new IpcError("bad-argument", "a file name is a string");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const cleaned = value.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, "_").trim();
+  const name = cleaned.slice(0, LIMITS.fileNameLength);
+  if (name === "" || name === "." || name === "..") return "download";
+  return name;
 }

@@ -15,11 +15,12 @@
  * leaves the OS protocol registration alone.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat, writeFile as writeFileAsync } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   Menu,
   Notification,
@@ -243,6 +244,25 @@ function start(): void {
       refreshTray();
     },
     startMinimized,
+    files: {
+      askSavePath: async (name) => {
+        const options = { defaultPath: join(app.getPath("downloads"), name) };
+        const r = win
+          ? await dialog.showSaveDialog(win, options)
+          : await dialog.showSaveDialog(options);
+        return r.canceled ? undefined : r.filePath;
+      },
+      askOpenPath: async () => {
+        const options = { properties: ["openFile" as const] };
+        const r = win
+          ? await dialog.showOpenDialog(win, options)
+          : await dialog.showOpenDialog(options);
+        return r.canceled ? undefined : r.filePaths[0];
+      },
+      write: (path, bytes) => writeFileAsync(path, bytes),
+      size: async (path) => (await stat(path)).size,
+      read: (path) => readFile(path),
+    },
   });
   Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(process.platform, "Grove")));
   // The tray first: a window that starts minimized must have somewhere to wait.

@@ -21,6 +21,8 @@ export const CHANNELS = {
   setTrayStatus: "grove:tray:status",
   getStartMinimized: "grove:settings:start-minimized:get",
   setStartMinimized: "grove:settings:start-minimized:set",
+  saveFile: "grove:file:save",
+  openFile: "grove:file:open",
 } as const;
 
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
@@ -64,6 +66,13 @@ export interface GroveShell {
   getStartMinimized(): Promise<boolean>;
   setStartMinimized(on: boolean): Promise<void>;
   /**
+   * Asks where to save `bytes` (the OS save dialog, `name` suggested) and
+   * writes them there. False when the user cancelled.
+   */
+  saveFile(name: string, bytes: Uint8Array): Promise<boolean>;
+  /** The OS open dialog: the chosen file's name and bytes, or undefined when cancelled. */
+  openFile(): Promise<{ name: string; bytes: Uint8Array } | undefined>;
+  /**
    * Calls `listener` with every deep link the OS hands the app, starting
    * with those that arrived before the page subscribed (first launch).
    * Returns the unsubscribe function.
@@ -79,4 +88,7 @@ export const LIMITS = {
   notificationBody: 1000,
   badgeCount: 99_999,
   urlLength: 8192,
+  fileNameLength: 255,
+  /** Largest file the open and save dialogs move through IPC. */
+  fileBytes: 64 * 1024 * 1024,
 } as const;

@@ -46,6 +46,9 @@ export function createShellApi(ipc: RendererIpc): GroveShell {
     setStartMinimized: async (on: boolean) => {
       await ipc.invoke(CHANNELS.setStartMinimized, on === true);
     },
+    saveFile: async (name: string, bytes: Uint8Array) =>
+      (await ipc.invoke(CHANNELS.saveFile, String(name), bytes)) === true,
+    openFile: () => ipc.invoke(CHANNELS.openFile) as ReturnType<GroveShell["openFile"]>,
     onDeepLink(listener: (url: string) => void) {
       listeners.add(listener);
       if (!subscribed) {

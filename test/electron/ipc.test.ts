@@ -8,6 +8,7 @@ import {
   registerShellIpc,
   type SenderEvent,
   type ShellIpcDeps,
+  safeFileName,
 } from "../../electron/ipc.js";
 import { CHANNELS, DEEP_LINK_EVENT } from "../../electron/shell-api.js";
 
@@ -62,12 +63,14 @@ let calls: {
 let deps: ShellIpcDeps;
 let storage: ReturnType<typeof fakeSafeStorage>;
 let inbox: DeepLinkInbox;
+let disk: { cancel: boolean; files: Map<string, Uint8Array>; sizes: Map<string, number> };
 
 beforeEach(() => {
   handlers = new Map();
   calls = { notify: [], badge: [], opened: [], tray: [], startMinimized: false };
   storage = fakeSafeStorage();
   inbox = new DeepLinkInbox();
+  disk = { cancel: false, files: new Map(), sizes: new Map() };
   deps = {
     ipcMain: { handle: (channel, listener) => handlers.set(channel, listener) },
     policy: { appUrl: APP, windowContentsId: () => WINDOW_ID },
@@ -80,6 +83,15 @@ beforeEach(() => {
     appVersion: "0.1.0",
     deepLinks: inbox,
     setTrayStatus: (s) => calls.tray.push(s),
+    files: {
+      askSavePath: async (name) => (disk.cancel ? undefined : `/home/ann/Downloads/${name}`),
+      askOpenPath: async () => (disk.cancel ? undefined : "/home/ann/notes.txt"),
+      write: async (path, bytes) => {
+        disk.files.set(path, bytes);
+      },
+      size: async (path) => disk.sizes.get(path) ?? disk.files.get(path)?.length ?? 0,
+      read: async (path) => disk.files.get(path) ?? new Uint8Array(0),
+    },
     startMinimized: {
       get: () => calls.startMinimized,
       set: (on) => {
@@ -265,5 +277,34 @@ describe("tray status and the start-minimized setting", () => {
       "foreign-sender",
     );
     expect(calls.startMinimized).toBe(true);
+  });
+});
+
+describe("file dialogs", () => {
+  it("saves under a safe suggested name where the user chose, and says when cancelled", async () => {
+    const { e } = event();
+    const bytes = new Uint8Array([1, 2, 3]);
+    expect(await invoke(CHANNELS.saveFile, e, "../../etc/pass\u0000wd", bytes)).toBe(true);
+    expect([...disk.files.keys()]).toEqual(["/home/ann/Downloads/.._.._etc_pass_wd"]);
+    disk.cancel = true;
+    expect(await invoke(CHANNELS.saveFile, e, "notes.txt", bytes)).toBe(false);
+    await expectIpcError(invoke(CHANNELS.saveFile, e, 42, bytes), "bad-argument");
+    await expectIpcError(invoke(CHANNELS.saveFile, e, "a.txt", "not bytes"), "bad-argument");
+    expect(safeFileName("..")).toBe("download");
+    expect(safeFileName("x".repeat(400))).toHaveLength(255);
+  });
+
+  it("opens the chosen file's name and bytes, refuses huge ones and foreign senders", async () => {
+    const { e } = event();
+    disk.files.set("/home/ann/notes.txt", new Uint8Array([7, 8]));
+    expect(await invoke(CHANNELS.openFile, e)).toEqual({
+      name: "notes.txt",
+      bytes: new Uint8Array([7, 8]),
+    });
+    disk.sizes.set("/home/ann/notes.txt", 65 * 1024 * 1024);
+    await expectIpcError(invoke(CHANNELS.openFile, e), "bad-argument");
+    await expectIpcError(invoke(CHANNELS.openFile, event({ subframe: true }).e), "foreign-sender");
+    disk.cancel = true;
+    expect(await invoke(CHANNELS.openFile, e)).toBeUndefined();
   });
 });
