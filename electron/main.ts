@@ -159,7 +159,7 @@ function createWindow(): void {
 
 function refreshTray(): void {
   if (!tray) return;
-  tray.setToolTip(`Grove: ${trayStatusText(trayStatus)}`);
+  tray.setToolTip(trayStatus ? `Grove: ${trayStatusText(trayStatus)}` : "Grove");
   const template = trayMenuTemplate({
     windowVisible: win?.isVisible() ?? false,
     status: trayStatus,
