@@ -448,11 +448,6 @@ export class Space extends ObservableV2<Events> {
   }
 
   /**
-   * Applies one opened payload; undefined (and reported) when it is
-   * malformed. A sync request comes back parsed, for answering; a snapshot's
-   * floors come back for the ledger.
-   */
-  /**
    * The log's updates, merged into one before applying. Records come back
    * in any order, and Yjs keeps an update whose dependencies have not been
    * applied yet pending, re-merging the pending set at every later update:
@@ -473,6 +468,11 @@ export class Space extends ObservableV2<Events> {
     }
   }
 
+  /**
+   * Applies one opened payload; undefined (and reported) when it is
+   * malformed. A sync request comes back parsed, for answering; a snapshot's
+   * floors come back for the ledger.
+   */
   private apply(kind: EnvelopeKind, payload: Uint8Array, author: Uint8Array): Applied | undefined {
     try {
       if (kind === EnvelopeKind.update) Y.applyUpdate(this.doc, payload, REMOTE);

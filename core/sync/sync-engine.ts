@@ -242,15 +242,20 @@ export class SyncEngine extends ObservableV2<Events> {
   }
 
   async stop(): Promise<void> {
+    for (const space of this.spaces.values()) await space.flush();
+    await this.stopLinks();
+    for (const space of this.spaces.values()) await space.close();
+    this.spaces.clear();
+  }
+
+  /** Stops the gap timer, every direct mesh and the relay link; the spaces stay open. */
+  private async stopLinks(): Promise<void> {
     this.started = false;
     clearInterval(this.gapTimer);
     this.gapTimer = undefined;
-    for (const space of this.spaces.values()) await space.flush();
     for (const transport of this.direct.values()) await transport.stop();
     this.direct.clear();
     await this.relay?.stop();
-    for (const space of this.spaces.values()) await space.close();
-    this.spaces.clear();
   }
 
   /** Closes one space (left by this user): its mesh stops, its doc and log are closed. */
@@ -270,13 +275,7 @@ export class SyncEngine extends ObservableV2<Events> {
    * meshes stop, the spaces stay open, and edits wait in the outboxes.
    */
   async pause(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    clearInterval(this.gapTimer);
-    this.gapTimer = undefined;
-    for (const transport of this.direct.values()) await transport.stop();
-    this.direct.clear();
-    await this.relay?.stop();
+    if (this.started) await this.stopLinks();
   }
 
   /** Back from `pause`: fresh meshes (a stopped one cannot restart), the relay link again. */

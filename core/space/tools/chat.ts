@@ -63,10 +63,6 @@ export function messages(doc: Y.Doc): ChatMessage[] {
   return out.sort(byTime);
 }
 
-export function messageCount(doc: Y.Doc): number {
-  return messagesMap(doc).size;
-}
-
 /** The number the next message of `device` gets. */
 export function nextNumber(doc: Y.Doc, device: string): number {
   let max = 0;

@@ -573,10 +573,6 @@ export class GroveClient extends ObservableV2<Events> {
     await this.account!.markVerified(user, verifiedRecord(fromHex(user), name));
   }
 
-  async unverify(user: string): Promise<void> {
-    await this.account!.unverify(user);
-  }
-
   /** This user's own status as announced (the same in every space). */
   get myStatus(): "online" | "away" {
     return [...this.spaces.values()][0]?.presence.currentStatus ?? "online";

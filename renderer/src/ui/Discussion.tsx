@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from "react";
+import { unreadIn } from "../../../core/space/tools/discussion.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
@@ -30,9 +31,7 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
       <h2 className="sr-only">Topics</h2>
       <ul className="topics">
         {topics.map((t) => {
-          const unread = [t, ...t.replies].filter(
-            (p) => p.author !== client.myUser && p.at > Math.max(spaceRead, readAt[t.id] ?? 0),
-          ).length;
+          const unread = unreadIn(t, Math.max(spaceRead, readAt[t.id] ?? 0), client.myUser);
           return (
             <li key={t.id}>
               <button type="button" className="topic" onClick={() => setOpen(t.id)}>

@@ -14,7 +14,7 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
   const [tab, setTab] = useState<Tab>("Chat");
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(handle.name);
-  const unread = client.spaceList().find((s) => s.handle.id === handle.id)?.unread ?? 0;
+  const unread = handle.unread(client.readAt(handle.id));
 
   // Seen while open: the unread count goes back to zero (debounced, one account edit per burst).
   useEffect(() => {
