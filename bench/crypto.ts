@@ -2,7 +2,8 @@
  * Crypto cost against the work it protects: sealing and opening envelopes
  * that carry real Yjs updates, next to applying the same updates to a Y.Doc
  * with no crypto at all, for the WebCrypto and tweetnacl Ed25519 paths; and
- * a 10,000-envelope catch-up verified by hash chain.
+ * a 10,000-envelope catch-up verified by hash chain; and the envelope
+ * cipher (secretbox) by implementation, libsodium against tweetnacl.
  */
 import * as Y from "yjs";
 import { type Ed25519Backend, naclEd25519, webCryptoEd25519 } from "../core/crypto/ed25519.js";
@@ -11,7 +12,15 @@ import { EnvelopeWriter } from "../core/crypto/envelope-writer.js";
 import { CryptoError } from "../core/crypto/errors.js";
 import { openBatch } from "../core/crypto/hash-chain.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
+import { randomBytes } from "../core/crypto/random.js";
 import { ReplayGuard } from "../core/crypto/replay-guard.js";
+import {
+  loadSecretbox,
+  openSecretbox,
+  type SecretboxBackendName,
+  sealSecretbox,
+  useSecretbox,
+} from "../core/crypto/secretbox.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
 import { now, round } from "./timing.js";
 
@@ -137,7 +146,70 @@ async function catchUp(backend: Ed25519Backend, { updates, envelopes, authors }:
   };
 }
 
+/** Best of 5 runs of `work`, after two warm-ups, in ms. */
+function best(work: () => void): number {
+  work();
+  work();
+  let ms = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 5; r++) {
+    const start = now();
+    work();
+    ms = Math.min(ms, now() - start);
+  }
+  return ms;
+}
+
+/**
+ * The envelope cipher alone, per implementation: 10,000 envelope-sized
+ * boxes (250-350 B, as chat and typing deltas are) sealed and opened, and
+ * one 3 MB box (a large snapshot or blob chunk).
+ */
+async function secretboxes() {
+  const key = randomBytes(32);
+  const messages = Array.from({ length: 10_000 }, (_, i) => randomBytes(250 + (i % 101)));
+  const nonce = randomBytes(24);
+  const large = randomBytes(3_000_000);
+  const boxes = messages.map((m) => sealSecretbox(m, randomBytes(24), key));
+  const largeBox = sealSecretbox(large, nonce, key);
+  const measure = (name: SecretboxBackendName) => {
+    const before = useSecretbox(name);
+    try {
+      return {
+        seal10kMs: round(
+          best(() => {
+            for (const m of messages) sealSecretbox(m, nonce, key);
+          }),
+          1,
+        ),
+        open10kMs: round(
+          best(() => {
+            for (const b of boxes) if (!openSecretbox(b, key)) throw new Error("did not open");
+          }),
+          1,
+        ),
+        open3MBMs: round(
+          best(() => {
+            if (!openSecretbox(largeBox, key)) throw new Error("did not open");
+          }),
+          1,
+        ),
+      };
+    } finally {
+      useSecretbox(before);
+    }
+  };
+  const libsodium = measure("libsodium");
+  const tweetnacl = measure("tweetnacl");
+  return {
+    libsodium,
+    tweetnacl,
+    open10kRatio: round(libsodium.open10kMs / tweetnacl.open10kMs, 2),
+  };
+}
+
 export async function runCryptoBench() {
+  // Every figure with the cipher the app uses; `secretbox` holds the two side by side.
+  const cipher = await loadSecretbox();
   const webcrypto = webCryptoEd25519(globalThis.crypto.subtle);
   const sizes = [100, 1024, 64 * 1024];
   const fast = [];
@@ -153,7 +225,7 @@ export async function runCryptoBench() {
       webcrypto: await catchUp(webcrypto, input),
       tweetnacl: await catchUp(naclEd25519, input),
     },
-    notes:
-      "Node (node:crypto WebCrypto). Ratios are Grove time / applying the same Yjs updates with no crypto. Catch-up verifies one signature per author run, a hash per envelope.",
+    secretbox: await secretboxes(),
+    notes: `Node (node:crypto WebCrypto; secretbox: ${cipher}). Ratios are Grove time / applying the same Yjs updates with no crypto. Catch-up verifies one signature per author run, a hash per envelope. secretbox: best of 5 per implementation, same boxes; open10kRatio = libsodium / tweetnacl.`,
   };
 }

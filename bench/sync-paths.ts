@@ -139,14 +139,21 @@ export async function browserCatchUp(input: CatchUpInput) {
   return withBrowser({ catchup: entry }, async (open) => {
     const page = await open("catchup");
     await callPage<CatchUpApi, "run">(page, "run", input); // warm-up (JIT, IndexedDB files)
-    const run = await callPage<CatchUpApi, "run">(page, "run", input);
+    // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
+    const runs = [];
+    for (let r = 0; r < 3; r++) runs.push(await callPage<CatchUpApi, "run">(page, "run", input));
+    const run = runs.reduce((a, b) => (b.groveMs < a.groveMs ? b : a));
+    const rawMs = Math.min(...runs.map((r) => r.rawMs));
     return {
+      runs: runs.length,
+      groveMsEach: runs.map((r) => round(r.groveMs, 1)),
       store: "EncryptedStore over IdbStore (Chromium IndexedDB, strict durability)",
       groveMs: round(run.groveMs, 1),
-      rawMs: round(run.rawMs, 1),
-      ratioToRaw: round(run.groveMs / run.rawMs, 2),
+      rawMs: round(rawMs, 1),
+      ratioToRaw: round(run.groveMs / rawMs, 2),
       longestTaskMs: round(run.longestTaskMs, 1),
       backend: run.backend,
+      secretbox: run.secretbox,
     };
   });
 }

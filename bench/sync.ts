@@ -24,6 +24,7 @@ import * as Y from "yjs";
 import { equalBytes, toHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
+import { loadSecretbox } from "../core/crypto/secretbox.js";
 import { StaticAccess } from "../core/space/access.js";
 import { REMOTE, Space } from "../core/space/space.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
@@ -389,7 +390,7 @@ function variants(): Variant[] {
     {
       name: "file",
       store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; per log record, i.e. per batch: temp file, fsync, rename, dir fsync)`,
-      runs: 1,
+      runs: 3,
       sealed: true,
       async open() {
         const dir = await mkdtemp(join(tmpdir(), "grove-bench-sync-"));
@@ -543,6 +544,7 @@ async function snapshotCatchUp(backend: Ed25519Backend, deltas: Deltas, rawMs: n
 
 export async function runSyncBench() {
   const backend = await ed25519();
+  const cipher = await loadSecretbox();
   const deltas = await authorDeltas(backend);
   return {
     catchUp: await catchUp(backend, deltas),
@@ -560,8 +562,8 @@ export async function runSyncBench() {
     uplink: await uplinkPerDelta(),
     webrtcLatency: await webrtcLatency(),
     notes: [
-      `Ed25519 backend: ${backend.name}.`,
-      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH} (verify by hash chain, decrypt, apply, one log record per batch; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); file: one run, memory: best of 3.`,
+      `Ed25519 backend: ${backend.name}; secretbox: ${cipher} (Node and the Chromium page alike, see catchUpInChromium.secretbox).`,
+      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH} (verify by hash chain, decrypt, apply, one log record per batch; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); best of 3 runs per store, each on a fresh store.`,
       "rawMs: Y.applyUpdate of the same plaintext updates, one by one, into a fresh Y.Doc (best of 5); rawBatchedMs: the same inside one transaction per batch, as Space applies them.",
       "Receiver and raw docs are both checked to equal the authors' content. ratioToRaw = groveMs / rawMs (goal: under 3).",
       "storeOps counts what reaches the store backend (under EncryptedStore); wallMs is time with at least one call of that kind pending.",

@@ -6,6 +6,7 @@
 import * as Y from "yjs";
 import { fromHex } from "../../core/crypto/bytes.js";
 import { ed25519 } from "../../core/crypto/ed25519.js";
+import { secretboxBackend } from "../../core/crypto/secretbox.js";
 import { StaticAccess } from "../../core/space/access.js";
 import { Space } from "../../core/space/space.js";
 import { EncryptedStore } from "../../core/store/encrypted-store.js";
@@ -76,7 +77,14 @@ const api = {
     const stats = JSON.parse(JSON.stringify(space.stats));
     await space.close();
     await store.close();
-    return { groveMs, rawMs, longestTaskMs, stats, backend: backend.name };
+    return {
+      groveMs,
+      rawMs,
+      longestTaskMs,
+      stats,
+      backend: backend.name,
+      secretbox: secretboxBackend().name,
+    };
   },
 };
 

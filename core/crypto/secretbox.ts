@@ -1,13 +1,18 @@
 /**
  * NaCl secretbox (XSalsa20-Poly1305), the cipher of every envelope body:
  * `nonce (24) || tag (16) || ciphertext`. One seam so envelopes never
- * touch the library directly. tweetnacl is the reference, and for envelope
- * sized boxes the fastest JS one measured here (10,000 boxes of 300 B:
- * 66-85 ms against 115-205 ms for @noble/ciphers, per-call setup).
+ * touch a library directly.
  *
- * nacl.secretbox.open checks the Poly1305 tag before it decrypts and
- * returns null on a mismatch; here that is `undefined`, so no plaintext
- * leaves unauthenticated.
+ * Two implementations of the one primitive, byte for byte the same output:
+ * tweetnacl (pure JS, always there) and libsodium (WASM), which opens an
+ * envelope-sized box in under half tweetnacl's time (bench/results/crypto.json;
+ * secretbox was a sixth of a 10,000-envelope catch-up). libsodium is loaded
+ * once by `loadSecretbox` (Space.open awaits it); until it has loaded, or
+ * where it cannot (a page whose CSP refuses WebAssembly), tweetnacl serves.
+ * @noble/ciphers was slower than both here (per-call setup).
+ *
+ * Both check the Poly1305 tag before they decrypt; a mismatch is
+ * `undefined` here, so no plaintext leaves unauthenticated.
  */
 import nacl from "tweetnacl";
 
@@ -15,12 +20,80 @@ export const SECRETBOX_NONCE_BYTES = 24;
 export const SECRETBOX_KEY_BYTES = 32;
 const TAG_BYTES = 16;
 
+export type SecretboxBackendName = "libsodium" | "tweetnacl";
+
+/** `tag || ciphertext` for a message, and back; length checks are the seam's. */
+interface SecretboxImpl {
+  name: SecretboxBackendName;
+  seal(message: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
+  open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | undefined;
+}
+
+const tweetnacl: SecretboxImpl = {
+  name: "tweetnacl",
+  seal: (message, nonce, key) => nacl.secretbox(message, nonce, key),
+  open: (box, nonce, key) => nacl.secretbox.open(box, nonce, key) ?? undefined,
+};
+
+let active: SecretboxImpl = tweetnacl;
+let loading: Promise<SecretboxBackendName> | undefined;
+let sodiumImpl: SecretboxImpl | undefined;
+let loadFailure: string | undefined;
+
+/**
+ * Loads libsodium once and makes it the implementation; resolves with the
+ * one in use. Never rejects: where libsodium cannot load, tweetnacl stays
+ * (and `secretboxBackend().unavailable` says why).
+ */
+export function loadSecretbox(): Promise<SecretboxBackendName> {
+  loading ??= import("libsodium-wrappers")
+    .then(async ({ default: sodium }) => {
+      await sodium.ready;
+      sodiumImpl = {
+        name: "libsodium",
+        seal: (message, nonce, key) => sodium.crypto_secretbox_easy(message, nonce, key),
+        open: (box, nonce, key) => {
+          // libsodium throws on a box that does not authenticate; nothing else reaches it,
+          // since lengths are checked before.
+          try {
+            return sodium.crypto_secretbox_open_easy(box, nonce, key);
+          } catch {
+            return undefined;
+          }
+        },
+      };
+      active = sodiumImpl;
+      return active.name;
+    })
+    .catch((err: unknown) => {
+      loadFailure = err instanceof Error ? err.message : String(err);
+      return active.name;
+    });
+  return loading;
+}
+
+/** The implementation in use, and why libsodium is not, where it failed to load. */
+export function secretboxBackend(): { name: SecretboxBackendName; unavailable?: string } {
+  return { name: active.name, ...(loadFailure ? { unavailable: loadFailure } : {}) };
+}
+
+/**
+ * Switches to one implementation (libsodium only once loaded): for tests
+ * and benches that hold the two side by side. Returns the one before.
+ */
+export function useSecretbox(name: SecretboxBackendName): SecretboxBackendName {
+  const before = active.name;
+  if (name === "libsodium" && !sodiumImpl) throw new Error("libsodium is not loaded");
+  active = name === "libsodium" ? sodiumImpl! : tweetnacl;
+  return before;
+}
+
 /** `nonce || secretbox(message, nonce, key)`, the secretbox after its nonce. */
 export function sealSecretbox(message: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
   checkKey(key);
   if (nonce.length !== SECRETBOX_NONCE_BYTES)
     throw new RangeError("secretbox nonce must be 24 bytes");
-  const box = nacl.secretbox(message, nonce, key);
+  const box = active.seal(message, nonce, key);
   const out = new Uint8Array(SECRETBOX_NONCE_BYTES + box.length);
   out.set(nonce);
   out.set(box, SECRETBOX_NONCE_BYTES);
@@ -35,7 +108,7 @@ export function openSecretbox(body: Uint8Array, key: Uint8Array): Uint8Array | u
   checkKey(key);
   if (body.length < SECRETBOX_NONCE_BYTES + TAG_BYTES) return undefined;
   const nonce = body.subarray(0, SECRETBOX_NONCE_BYTES);
-  return nacl.secretbox.open(body.subarray(SECRETBOX_NONCE_BYTES), nonce, key) ?? undefined;
+  return active.open(body.subarray(SECRETBOX_NONCE_BYTES), nonce, key);
 }
 
 function checkKey(key: Uint8Array): void {

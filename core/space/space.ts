@@ -31,6 +31,7 @@ import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
 import { CryptoError } from "../crypto/errors.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
+import { loadSecretbox } from "../crypto/secretbox.js";
 import type { Store, StoreError } from "../store/store.js";
 import {
   type DecodedEnvelope,
@@ -171,6 +172,8 @@ export class Space extends ObservableV2<Events> {
   }
 
   static async open(options: SpaceOptions): Promise<Space> {
+    // The faster cipher before the first envelope; both seal and open the same bytes.
+    await loadSecretbox();
     const space = new Space(options);
     await space.load();
     // A log left long by the last run (closed before its space went quiet) is checkpointed

@@ -219,6 +219,8 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     // The connection panel shows a direct route to a buddy online with Ann.
     await a.getByRole("button", { name: /^Connection/ }).click();
     await expect(a.getByTestId("route-Bob")).toContainText("direct", { timeout: 30_000 });
+    // The app's CSP lets libsodium's WebAssembly run (and nothing else that evaluates code).
+    await expect(a.getByTestId("cipher")).toHaveText(/libsodium \(WebAssembly\)/);
     await capture(a, "connection");
 
     // Search finds a reply across spaces.

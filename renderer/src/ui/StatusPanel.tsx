@@ -1,3 +1,4 @@
+import { secretboxBackend } from "../../../core/crypto/secretbox.js";
 import { bytesPerSecond } from "./format.js";
 import { useClient } from "./hooks.js";
 
@@ -36,6 +37,8 @@ export function StatusPanel() {
         <dd>{route?.text ?? "nothing sent yet"}</dd>
         <dt>Measured uplink</dt>
         <dd>{bytesPerSecond(engine?.uplink.bytesPerSecond)}</dd>
+        <dt>Encryption</dt>
+        <dd data-testid="cipher">{cipherText()}</dd>
         <dt>Waiting in the outbox</dt>
         <dd>
           {waiting.size === 0
@@ -82,4 +85,11 @@ export function StatusPanel() {
       </table>
     </section>
   );
+}
+
+/** Which implementation seals envelopes here: the WASM one, or the JS one and why. */
+function cipherText(): string {
+  const { name, unavailable } = secretboxBackend();
+  if (name === "libsodium") return "XSalsa20-Poly1305, libsodium (WebAssembly)";
+  return `XSalsa20-Poly1305, tweetnacl (JavaScript${unavailable ? `; WebAssembly unavailable: ${unavailable}` : ""})`;
 }
