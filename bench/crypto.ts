@@ -19,7 +19,7 @@ import {
   openSecretbox,
   type SecretboxBackendName,
   sealSecretbox,
-  useSecretbox,
+  selectSecretbox,
 } from "../core/crypto/secretbox.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
 import { now, round } from "./timing.js";
@@ -172,7 +172,7 @@ async function secretboxes() {
   const boxes = messages.map((m) => sealSecretbox(m, randomBytes(24), key));
   const largeBox = sealSecretbox(large, nonce, key);
   const measure = (name: SecretboxBackendName) => {
-    const before = useSecretbox(name);
+    const before = selectSecretbox(name);
     try {
       return {
         seal10kMs: round(
@@ -195,7 +195,7 @@ async function secretboxes() {
         ),
       };
     } finally {
-      useSecretbox(before);
+      selectSecretbox(before);
     }
   };
   const libsodium = measure("libsodium");

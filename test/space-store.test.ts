@@ -209,3 +209,30 @@ it("a log far past its checkpoint size is checkpointed at once, without waiting 
   const again = await openSpace(dir, fixture, [], { member: 1 });
   expect(again.doc.getArray("chat").length).toBe(40);
 });
+
+it("reads back the update inside its own envelopes only", async () => {
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const fixture = spaceFor(2);
+  const sent: Outgoing[] = [];
+  const space = await openSpace(dir, fixture, sent);
+  const updates: Uint8Array[] = [];
+  space.doc.on("update", (u: Uint8Array) => updates.push(u));
+  await space.edit((doc) => doc.getArray("chat").push(["mine"]));
+  const own = sent[0]!.envelope;
+  expect(space.ownUpdate(own)).toEqual(updates[0]);
+
+  // Another member's device holds the epoch key, yet the envelope is not its own.
+  const otherDir = tempDir("grove-space-");
+  dirs.push(otherDir);
+  const other = await openSpace(otherDir, fixture, [], { member: 1 });
+  expect(other.ownUpdate(own)).toBeUndefined();
+  // Damaged, truncated or not an envelope at all: nothing, and no throw.
+  const damaged = own.slice();
+  damaged[damaged.length - 70]! ^= 1;
+  expect(space.ownUpdate(damaged)).toBeUndefined();
+  expect(space.ownUpdate(own.subarray(0, 40))).toBeUndefined();
+  expect(space.ownUpdate(new Uint8Array(0))).toBeUndefined();
+  await other.close();
+  await space.close();
+});

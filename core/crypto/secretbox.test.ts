@@ -8,7 +8,7 @@ import {
   type SecretboxBackendName,
   sealSecretbox,
   secretboxBackend,
-  useSecretbox,
+  selectSecretbox,
 } from "./secretbox.js";
 
 /** tweetnacl is the reference: nonce || nacl.secretbox(message, nonce, key). */
@@ -30,9 +30,9 @@ describe.each<SecretboxBackendName>(["libsodium", "tweetnacl"])(
     let before: SecretboxBackendName;
     beforeAll(async () => {
       await loadSecretbox();
-      before = useSecretbox(backend);
+      before = selectSecretbox(backend);
     });
-    afterAll(() => void useSecretbox(before));
+    afterAll(() => void selectSecretbox(before));
 
     it("seals the same bytes as nacl.secretbox, at every length around the block size", () => {
       const key = nacl.randomBytes(32);

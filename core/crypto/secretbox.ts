@@ -81,7 +81,7 @@ export function secretboxBackend(): { name: SecretboxBackendName; unavailable?: 
  * Switches to one implementation (libsodium only once loaded): for tests
  * and benches that hold the two side by side. Returns the one before.
  */
-export function useSecretbox(name: SecretboxBackendName): SecretboxBackendName {
+export function selectSecretbox(name: SecretboxBackendName): SecretboxBackendName {
   const before = active.name;
   if (name === "libsodium" && !sodiumImpl) throw new Error("libsodium is not loaded");
   active = name === "libsodium" ? sodiumImpl! : tweetnacl;

@@ -186,6 +186,25 @@ export class Space extends ObservableV2<Events> {
     return this.options.access;
   }
 
+  /**
+   * The Yjs update inside one of this device's own update envelopes (as
+   * its outbox holds them, from the store it wrote them to); undefined for
+   * any other envelope, author or space, or one that does not open.
+   */
+  ownUpdate(envelope: Uint8Array): Uint8Array | undefined {
+    try {
+      // Whose and what it is first: nothing is decrypted that this device did not write.
+      const { header } = decodeEnvelope(envelope);
+      if (header.kind !== EnvelopeKind.update) return undefined;
+      if (!equalBytes(header.author, this.options.device.publicKey)) return undefined;
+      if (!equalBytes(header.spaceId, this.options.access.spaceId)) return undefined;
+      return this.openLocal(envelope).payload;
+    } catch (err) {
+      if (err instanceof DecodeError || err instanceof CryptoError) return undefined;
+      throw err;
+    }
+  }
+
   /** A discrete change (a message, a ticked task): one envelope, sealed now. */
   edit(change: (doc: Y.Doc) => void): Promise<void> {
     this.doc.transact(() => change(this.doc));

@@ -243,7 +243,23 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await say(c, "Cho wrote this offline");
     await expect(lastOwnDelivery(c)).toHaveText("Local only");
 
+    // Cho's app restarts with the message still waiting: it is still "Local only", read back
+    // from the outbox. The page loads, but no WebSocket (relay, signaling) gets through yet.
+    let relayBlocked = true;
+    await ctxC.routeWebSocket(/./, (ws) => {
+      if (relayBlocked) ws.close();
+      else ws.connectToServer();
+    });
+    await ctxC.setOffline(false);
+    await c.reload();
+    await openSpace(c, "Garden club");
+    await expect(messageTexts(c).last()).toHaveText("Cho wrote this offline");
+    await expect(lastOwnDelivery(c)).toHaveText("Local only");
+
     // Back: Cho sees everything once, in order; everyone gets Cho's message; Ann's is delivered.
+    relayBlocked = false;
+    // Offline and back at once: the app reconnects on "online" instead of at its next retry.
+    await ctxC.setOffline(true);
     await ctxC.setOffline(false);
     const expected = [
       "Welcome to the garden club",

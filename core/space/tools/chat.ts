@@ -12,7 +12,7 @@
  * Edits and deletes rewrite the record in place (deleted ones keep their
  * number, as a tombstone, so receipts stay contiguous).
  */
-import type * as Y from "yjs";
+import * as Y from "yjs";
 import { byTime, clampText, readRecord } from "./records.js";
 
 export interface ChatMessage {
@@ -92,6 +92,30 @@ export function postMessage(doc: Y.Doc, m: NewMessage): ChatMessage {
   };
   messagesMap(doc).set(m.id, message);
   return message;
+}
+
+/**
+ * Ids of the messages an update first posts (for "local only" while its
+ * envelope waits in the outbox). Edits and deletes are not counted: Yjs
+ * encodes a rewrite relative to the record it replaces, not by its key. An
+ * update that does not decode posts nothing.
+ */
+export function messagesPostedIn(update: Uint8Array): string[] {
+  let structs: ReturnType<typeof Y.decodeUpdate>["structs"];
+  try {
+    structs = Y.decodeUpdate(update).structs;
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const s of structs) {
+    // Decoded but not integrated, an item names a root parent by its name (typed otherwise).
+    const parent: unknown = s instanceof Y.Item ? s.parent : undefined;
+    if (s instanceof Y.Item && parent === MESSAGES && typeof s.parentSub === "string") {
+      out.push(s.parentSub);
+    }
+  }
+  return out;
 }
 
 /** Rewrites the text of `author`'s own message; false when it is not theirs or gone. */

@@ -8,6 +8,7 @@ import {
   editMessage,
   findMentions,
   messages,
+  messagesPostedIn,
   nextNumber,
   postMessage,
   receiptDue,
@@ -53,6 +54,40 @@ describe("chat", () => {
     sync(b, a);
     expect(messages(a).map((m) => m.text)).toEqual(["first", "second", "third"]);
     expect(messages(b)).toEqual(messages(a));
+  });
+
+  it("names the messages an update posts: new ones only, in any batch, nothing from edits or noise", () => {
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on("update", (u: Uint8Array) => updates.push(u));
+    const first = post(doc, ann, annDevice, "one", 1);
+    expect(messagesPostedIn(updates.pop()!)).toEqual([first.id]);
+    // Typing elsewhere and a receipt in the same batch post nothing.
+    doc.transact(() => {
+      doc.getText("notes").insert(0, "hi");
+      writeReceipt(doc, ann);
+    });
+    expect(messagesPostedIn(updates.pop()!)).toEqual([]);
+    editMessage(doc, first.id, ann, "one!", 2);
+    expect(messagesPostedIn(updates.pop()!)).toEqual([]);
+    // One envelope may carry several (a merged batch).
+    const second = post(doc, ann, annDevice, "two", 3);
+    const third = post(doc, ann, annDevice, "three", 4);
+    const merged = Y.mergeUpdates(updates.splice(0));
+    expect(messagesPostedIn(merged).sort()).toEqual([second.id, third.id].sort());
+    // The whole state posts every message.
+    expect(messagesPostedIn(Y.encodeStateAsUpdate(doc)).sort()).toEqual(
+      [first.id, second.id, third.id].sort(),
+    );
+  });
+
+  it("reads any bytes as an update without throwing", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+        expect(Array.isArray(messagesPostedIn(bytes))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("numbers each device's messages and lets only the author edit or delete", () => {

@@ -600,7 +600,9 @@ export class GroveClient extends ObservableV2<Events> {
     const same = queued.size === this.queued.size && [...queued].every((id) => this.queued.has(id));
     this.queued = queued;
     this.waitingFor = waiting;
-    if (!same) this.changed();
+    let learned = false;
+    for (const h of this.spaces.values()) learned = h.notePending(entries) || learned;
+    if (!same || learned) this.changed();
   }
 
   /** Users (hex) connected directly in any space, by device. */

@@ -14,6 +14,7 @@ import {
   editMessage,
   findMentions,
   messages,
+  messagesPostedIn,
   postMessage,
   receiptDue,
   writeReceipt,
@@ -25,6 +26,7 @@ import {
   topics,
   unreadIn,
 } from "../../../core/space/tools/discussion.js";
+import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
 
@@ -51,8 +53,12 @@ const randomId = () => toHex(crypto.getRandomValues(new Uint8Array(12)));
 export class SpaceHandle {
   readonly id: string;
   readonly presence: PresenceAnnouncer;
-  /** Outbox msgIds (hex) of each own message's envelopes, while this run knows them. */
-  private readonly sentAs = new Map<string, Set<string>>();
+  /**
+   * For each queued outbox entry (msgId hex) of this space, the messages its
+   * envelope first posts: read from the envelopes themselves, so a restart
+   * with messages still waiting shows them "Local only" as before it.
+   */
+  private readonly pendingPosts = new Map<string, string[]>();
   private receiptTimer: ReturnType<typeof setTimeout> | undefined;
   private version = 0;
   private readonly offAccess: () => void;
@@ -200,7 +206,7 @@ export class SpaceHandle {
       this.members().filter((m) => !m.me),
     );
     const id = randomId();
-    await this.tracked(id, () =>
+    await this.tracked(() =>
       this.member.space.edit((doc) =>
         postMessage(doc, {
           id,
@@ -229,8 +235,9 @@ export class SpaceHandle {
 
   /** What happened to one of this device's messages, given the outbox as it stands. */
   delivery(message: ChatMessage, queued: ReadonlySet<string>): Delivery {
-    const ids = this.sentAs.get(message.id);
-    if (ids && [...ids].some((id) => queued.has(id))) return { state: "local" };
+    for (const [msgId, posted] of this.pendingPosts) {
+      if (queued.has(msgId) && posted.includes(message.id)) return { state: "local" };
+    }
     // Viewers write nothing, receipts included: they cannot be counted.
     const readers = this.members()
       .filter((m) => !m.me && m.role !== "viewer")
@@ -241,26 +248,41 @@ export class SpaceHandle {
     return { state: "delivered", to, of: readers.length };
   }
 
-  /** Runs an edit and notes which outbox entries it added (this space's only). */
-  private async tracked(id: string, edit: () => Promise<void>): Promise<void> {
-    const before = await this.queuedIds();
+  /** Runs an edit and reads the outbox entries it added, so the message shows as waiting at once. */
+  private async tracked(edit: () => Promise<void>): Promise<void> {
     await edit();
-    const added = new Set([...(await this.queuedIds())].filter((m) => !before.has(m)));
-    this.sentAs.set(id, added);
+    this.notePending([
+      ...(await this.engine.outbox.list()),
+      ...(await this.engine.directOutbox.list()),
+    ]);
     this.bump();
   }
 
-  private async queuedIds(): Promise<Set<string>> {
-    const entries = [
-      ...(await this.engine.outbox.list()),
-      ...(await this.engine.directOutbox.list()),
-    ];
-    const out = new Set<string>();
-    for (const e of entries) {
-      const space = peekSpaceId(e.envelope);
-      if (space && toHex(space) === this.id) out.add(toHex(e.msgId));
+  /**
+   * Takes the outbox as it stands: entries of this space not seen before are
+   * opened (this device's own envelopes only) for the messages they post;
+   * entries gone from it (acked) are forgotten. True when something changed.
+   */
+  notePending(entries: readonly OutboxEntry[]): boolean {
+    const listed = new Set<string>();
+    let changed = false;
+    for (const entry of entries) {
+      const msgId = toHex(entry.msgId);
+      listed.add(msgId);
+      if (this.pendingPosts.has(msgId)) continue;
+      const space = peekSpaceId(entry.envelope);
+      if (!space || toHex(space) !== this.id) continue;
+      const update = this.member.space.ownUpdate(entry.envelope);
+      const posted = update ? messagesPostedIn(update) : [];
+      this.pendingPosts.set(msgId, posted);
+      changed ||= posted.length > 0;
     }
-    return out;
+    for (const [msgId, posted] of this.pendingPosts) {
+      if (listed.has(msgId)) continue;
+      this.pendingPosts.delete(msgId);
+      changed ||= posted.length > 0;
+    }
+    return changed;
   }
 
   /** A receipt says what this device holds; written after a quiet moment, one envelope per burst. */
