@@ -116,6 +116,23 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
   }
   const [ctxA, ctxB, ctxC] = contexts as [BrowserContext, BrowserContext, BrowserContext];
+  // Ann's notifications are recorded (headless Chromium shows none): the web API, granted.
+  await ctxA.addInitScript(() => {
+    const shown: { title: string; body: string }[] = [];
+    class Recorded {
+      static permission = "granted";
+      static requestPermission = async () => "granted";
+      constructor(title: string, options?: { body?: string }) {
+        shown.push({ title, body: options?.body ?? "" });
+      }
+      close() {}
+    }
+    Object.assign(window, { Notification: Recorded, shownNotifications: shown });
+  });
+  const notifications = (page: Page) =>
+    page.evaluate(
+      () => (window as unknown as { shownNotifications: unknown[] }).shownNotifications,
+    );
   try {
     // Onboarding (the first screen is scanned and captured before anyone signs up).
     const first = await ctxA.newPage();
@@ -174,6 +191,23 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     }
     await expect(lastOwnDelivery(a)).toHaveText("Delivered", { timeout: 20_000 });
     await capture(a, "chat");
+
+    // A mention notifies Ann with the text; once she hides previews, with neither name nor text.
+    await expect
+      .poll(() => notifications(a))
+      .toContainEqual({
+        title: "Cho mentioned you in Garden club",
+        body: "Cho here, thanks @Ann",
+      });
+    await a.getByRole("combobox", { name: "Notifications" }).selectOption("No name or message");
+    await say(c, "@Ann the seeds are in the shed");
+    await expect
+      .poll(() => notifications(a))
+      .toContainEqual({
+        title: "Grove",
+        body: "You were mentioned",
+      });
+    expect(JSON.stringify(await notifications(a))).not.toContain("seeds");
 
     // A discussion with replies from the other two.
     await tab(a, "Discussion");
@@ -265,6 +299,7 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       "Welcome to the garden club",
       "Hi, Bob here",
       "Cho here, thanks @Ann",
+      "@Ann the seeds are in the shed",
       ...away,
       "Cho wrote this offline",
     ];

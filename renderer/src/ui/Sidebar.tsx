@@ -3,6 +3,12 @@ import { desktopShell } from "../model/client.js";
 import type { View } from "./App.js";
 import { ago } from "./format.js";
 import { useClient } from "./hooks.js";
+import {
+  type NotificationPreview,
+  notificationPreview,
+  PREVIEW_CHOICES,
+  setNotificationPreview,
+} from "./notifications.js";
 import type { Theme } from "./theme.js";
 
 const RELAY_TEXT: Record<string, string> = {
@@ -161,6 +167,7 @@ export function Sidebar(props: {
             Turn on notifications
           </button>
         )}
+        {(notify === "granted" || desktopShell()) && <PreviewSetting />}
         {desktopShell() && <StartMinimized />}
         {client.canLinkDevices && (
           <button type="button" className="nav" onClick={props.onLinkDevice}>
@@ -176,6 +183,30 @@ export function Sidebar(props: {
         </button>
       </div>
     </nav>
+  );
+}
+
+/** How much a notification shows (a setting of this device). */
+function PreviewSetting() {
+  const [preview, setPreview] = useState(notificationPreview);
+  return (
+    <label className="nav setting">
+      Notifications{" "}
+      <select
+        value={preview}
+        onChange={(e) => {
+          const next = e.target.value as NotificationPreview;
+          setNotificationPreview(next);
+          setPreview(next);
+        }}
+      >
+        {PREVIEW_CHOICES.map((c) => (
+          <option key={c.value} value={c.value}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

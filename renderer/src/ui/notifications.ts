@@ -1,11 +1,64 @@
 import { useEffect, useRef } from "react";
+import type { ChatMessage } from "../../../core/space/tools/chat.js";
 import { desktopShell, type GroveClient } from "../model/client.js";
+
+/**
+ * How much a notification tells, for anyone who can see the screen or the
+ * lock screen: a setting of this device, like the theme.
+ */
+export type NotificationPreview = "message" | "sender" | "nothing" | "off";
+
+export const PREVIEW_CHOICES: { value: NotificationPreview; label: string }[] = [
+  { value: "message", label: "Name and message" },
+  { value: "sender", label: "Name only" },
+  { value: "nothing", label: "No name or message" },
+  { value: "off", label: "Off" },
+];
+
+const PREVIEW_KEY = "grove.notificationPreview";
+
+export function notificationPreview(): NotificationPreview {
+  const saved = localStorage.getItem(PREVIEW_KEY);
+  return PREVIEW_CHOICES.some((c) => c.value === saved)
+    ? (saved as NotificationPreview)
+    : "message";
+}
+
+export function setNotificationPreview(preview: NotificationPreview): void {
+  localStorage.setItem(PREVIEW_KEY, preview);
+}
+
+/** What the notification of one message says under a preview setting; undefined for none. */
+export function notificationFor(
+  m: Pick<ChatMessage, "name" | "text" | "deleted">,
+  space: string,
+  mentioned: boolean,
+  preview: NotificationPreview,
+): { title: string; body: string } | undefined {
+  switch (preview) {
+    case "off":
+      return undefined;
+    case "nothing":
+      return { title: "Grove", body: mentioned ? "You were mentioned" : "New message" };
+    case "sender":
+      return {
+        title: mentioned ? `${m.name} mentioned you in ${space}` : `${m.name} in ${space}`,
+        body: "New message",
+      };
+    case "message":
+      return {
+        title: mentioned ? `${m.name} mentioned you in ${space}` : `${m.name} in ${space}`,
+        body: m.deleted ? "" : m.text.slice(0, 200),
+      };
+  }
+}
 
 /**
  * New messages in spaces not on screen (or any, with the window hidden)
  * become notifications, mentions always; only messages that arrive while
- * the app runs, never history being caught up. The Electron shell maps the
- * web Notification API to native notifications.
+ * the app runs, never history being caught up, and only as much as the
+ * preview setting lets them say. The Electron shell maps the web
+ * Notification API to native notifications.
  */
 export function useNotifications(client: GroveClient, shownSpace: string | undefined) {
   const seen = useRef(new Set<string>());
@@ -15,6 +68,7 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
       const shell = desktopShell();
       const web = typeof Notification !== "undefined" && Notification.permission === "granted";
       if (!shell && !web) return;
+      const preview = notificationPreview();
       for (const h of client.spaces.values()) {
         if (!h.isMember) continue;
         for (const m of h.messages().slice(-20)) {
@@ -24,13 +78,8 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
           const background = document.visibilityState !== "visible" || h.id !== shownSpace;
           const mentioned = m.mentions.includes(client.myUser);
           if (!background && !mentioned) continue;
-          new Notification(
-            mentioned ? `${m.name} mentioned you in ${h.name}` : `${m.name} in ${h.name}`,
-            {
-              body: m.deleted ? "" : m.text.slice(0, 200),
-              tag: m.id,
-            },
-          );
+          const shown = notificationFor(m, h.name, mentioned, preview);
+          if (shown) new Notification(shown.title, { body: shown.body, tag: m.id });
         }
       }
     };

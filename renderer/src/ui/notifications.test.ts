@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { notificationFor, PREVIEW_CHOICES } from "./notifications.js";
+
+const message = { name: "Ann", text: "The door code is 4711", deleted: false };
+
+describe("notification previews", () => {
+  it("show the name and text only when the setting says so", () => {
+    expect(notificationFor(message, "Garden", false, "message")).toEqual({
+      title: "Ann in Garden",
+      body: "The door code is 4711",
+    });
+    expect(notificationFor(message, "Garden", true, "message")?.title).toBe(
+      "Ann mentioned you in Garden",
+    );
+    expect(notificationFor(message, "Garden", false, "sender")).toEqual({
+      title: "Ann in Garden",
+      body: "New message",
+    });
+    expect(notificationFor(message, "Garden", true, "nothing")).toEqual({
+      title: "Grove",
+      body: "You were mentioned",
+    });
+    expect(notificationFor(message, "Garden", false, "off")).toBeUndefined();
+  });
+
+  it("never leak the text, the sender or the space beyond what each setting allows", () => {
+    for (const mentioned of [false, true]) {
+      const sender = notificationFor(message, "Garden", mentioned, "sender")!;
+      expect(JSON.stringify(sender)).not.toContain("4711");
+      const nothing = notificationFor(message, "Garden", mentioned, "nothing")!;
+      expect(JSON.stringify(nothing)).not.toMatch(/4711|Ann|Garden/);
+    }
+    expect(notificationFor({ ...message, deleted: true }, "Garden", false, "message")?.body).toBe(
+      "",
+    );
+    expect(PREVIEW_CHOICES.map((c) => c.value)).toEqual(["message", "sender", "nothing", "off"]);
+  });
+});
