@@ -26,6 +26,11 @@ test.afterAll(async () => {
   if (relay) removeDir(relay.dataDir);
 });
 
+/** What the test reads off the app's client (test hooks build). */
+interface GroveClientView {
+  spaces: Map<string, { member: { space: { stats: { accepted: number } } } }>;
+}
+
 const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
 
 async function person(context: BrowserContext, name: string): Promise<Page> {
@@ -46,7 +51,7 @@ async function openSpace(page: Page, name: string) {
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
 }
 
-async function tab(page: Page, name: "Chat" | "Discussion" | "Members") {
+async function tab(page: Page, name: "Chat" | "Discussion" | "Notes" | "Members") {
   await page.getByRole("tab", { name }).click();
 }
 
@@ -229,6 +234,41 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       timeout: 20_000,
     });
     await capture(a, "discussion");
+
+    // A note Ann and Bob write together: each sees the other's typing, and a burst of
+    // keystrokes reaches Bob as a handful of envelopes, not one per key.
+    const accepted = (page: Page) =>
+      page.evaluate(() => {
+        const client = (globalThis as unknown as { groveClient: GroveClientView }).groveClient;
+        return [...client.spaces.values()][0]!.member.space.stats.accepted;
+      });
+    await tab(a, "Notes");
+    await a.getByRole("button", { name: "New note" }).click();
+    await a.getByLabel("Note title").fill("Sowing calendar");
+    await a.getByLabel("Note title").press("Enter");
+    await tab(b, "Notes");
+    await b.getByRole("button", { name: /^Sowing calendar/ }).click({ timeout: 20_000 });
+    const bobHadBefore = await accepted(b);
+    const annLine = "Beans go in the first row in May.";
+    await a.getByLabel("Note text").click();
+    await a.keyboard.type(annLine);
+    await expect(b.getByLabel("Note text")).toHaveValue(annLine, { timeout: 20_000 });
+    expect((await accepted(b)) - bobHadBefore).toBeLessThan(8);
+    // Bob adds a line at the end while Ann's caret stays where she stopped.
+    await b.getByLabel("Note text").click();
+    await b.keyboard.press("End");
+    await b.keyboard.type("\nPeas follow in June.");
+    const together = `${annLine}\nPeas follow in June.`;
+    await expect(a.getByLabel("Note text")).toHaveValue(together, { timeout: 20_000 });
+    await a.keyboard.type(" Water daily.");
+    const final = `${annLine} Water daily.\nPeas follow in June.`;
+    for (const page of [a, b]) {
+      await expect(page.getByLabel("Note text")).toHaveValue(final, { timeout: 20_000 });
+    }
+    await b.getByRole("button", { name: "Preview" }).click();
+    await expect(b.locator(".note-preview")).toContainText("Peas follow in June.");
+    await capture(a, "notes");
+    await tab(a, "Chat");
     await tab(b, "Chat");
     await tab(c, "Chat");
 
@@ -258,10 +298,10 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await capture(a, "connection");
 
     // Search finds a reply across spaces.
-    await a.getByLabel("Search messages and discussions").fill("nitrogen");
+    await a.getByLabel("Search messages, discussions and notes").fill("nitrogen");
     await expect(a.getByRole("button", { name: /Beans, they fix nitrogen/ })).toBeVisible();
     await capture(a, "search");
-    await a.getByLabel("Search messages and discussions").fill("");
+    await a.getByLabel("Search messages, discussions and notes").fill("");
 
     // Cho goes offline; Ann and Bob post; Cho writes offline too (local only).
     await ctxC.setOffline(true);

@@ -1,17 +1,18 @@
 /**
- * Local search across the user's spaces: chat messages and discussion
- * posts whose text (or topic title) contains every word of the query,
+ * Local search across the user's spaces: chat messages, discussion posts
+ * and notes whose text (or topic or note title) contains every word of the query,
  * case- and accent-insensitively. Everything is already on the device, so
  * a linear scan answers tens of thousands of posts within a frame.
  */
 import type * as Y from "yjs";
 import { messages } from "./chat.js";
 import { topics } from "./discussion.js";
+import { noteTexts } from "./notes.js";
 
 export interface SearchHit {
   spaceId: string;
   spaceName: string;
-  where: "chat" | "discussion";
+  where: "chat" | "discussion" | "note";
   id: string;
   name: string;
   at: number;
@@ -66,6 +67,18 @@ export function searchSpaces(
             text: r.text,
           });
         }
+      }
+    }
+    for (const { note, text } of noteTexts(space.doc)) {
+      if (matches(`${note.title}\n${text}`)) {
+        hits.push({
+          ...base,
+          where: "note",
+          id: note.id,
+          name: note.edited.name,
+          at: note.edited.at,
+          text: note.title,
+        });
       }
     }
   }

@@ -16,6 +16,16 @@ import {
   writeReceipt,
 } from "./chat.js";
 import { reply, startTopic, topics, unreadIn } from "./discussion.js";
+import {
+  createNote,
+  deleteNote,
+  MAX_NOTE_BODY,
+  note,
+  notes,
+  noteText,
+  renameNote,
+  typeInNote,
+} from "./notes.js";
 import { MAX_TEXT } from "./records.js";
 import { fold, searchSpaces } from "./search.js";
 
@@ -232,6 +242,88 @@ describe("discussion", () => {
   });
 });
 
+describe("notes", () => {
+  const stamp = (by: string, at: number) => ({ by, name: by === ann ? "Ann" : "Bob", at });
+
+  it("are made, typed in, renamed and deleted; the last edited comes first", () => {
+    const doc = new Y.Doc();
+    const first = id();
+    const second = id();
+    createNote(doc, { id: first, ...stamp(ann, 1) }, "Seeds");
+    createNote(doc, { id: second, ...stamp(bob, 2) }, "Tools", "spade");
+    expect(notes(doc).map((n) => n.title)).toEqual(["Tools", "Seeds"]);
+    expect(typeInNote(doc, first, { index: 0, remove: 0, insert: "beans" }, stamp(bob, 3))).toBe(
+      true,
+    );
+    expect(noteText(doc, first)).toBe("beans");
+    expect(notes(doc).map((n) => n.title)).toEqual(["Seeds", "Tools"]);
+    expect(note(doc, first)?.edited).toEqual(stamp(bob, 3));
+    expect(note(doc, first)?.created).toEqual(stamp(ann, 1));
+    // Out-of-range edits (the text changed under the caller) are clamped, not thrown.
+    typeInNote(doc, first, { index: 99, remove: 5, insert: "!" }, stamp(ann, 4));
+    expect(noteText(doc, first)).toBe("beans!");
+    expect(renameNote(doc, second, "Shed", stamp(ann, 5))).toBe(true);
+    expect(note(doc, second)?.title).toBe("Shed");
+    expect(deleteNote(doc, second, stamp(ann, 6))).toBe(true);
+    expect(notes(doc).map((n) => n.id)).toEqual([first]);
+    expect(typeInNote(doc, second, { index: 0, remove: 0, insert: "x" }, stamp(ann, 7))).toBe(
+      false,
+    );
+    expect(renameNote(doc, second, "Back", stamp(ann, 8))).toBe(false);
+  });
+
+  it("merge two members typing in one note at once", () => {
+    const a = new Y.Doc();
+    const b = new Y.Doc();
+    const n = id();
+    createNote(a, { id: n, ...stamp(ann, 1) }, "Plan", "sow then water");
+    sync(a, b);
+    typeInNote(a, n, { index: 0, remove: 0, insert: "First " }, stamp(ann, 2));
+    typeInNote(b, n, { index: 14, remove: 0, insert: " daily" }, stamp(bob, 3));
+    sync(a, b);
+    sync(b, a);
+    expect(noteText(a, n)).toBe("First sow then water daily");
+    expect(noteText(b, n)).toBe(noteText(a, n));
+    // Typing concurrent with a delete is kept under the tombstone, never half-applied.
+    deleteNote(a, n, stamp(ann, 4));
+    typeInNote(b, n, { index: 0, remove: 0, insert: "!" }, stamp(bob, 5));
+    sync(a, b);
+    sync(b, a);
+    expect(notes(a)).toEqual([]);
+    expect(notes(b)).toEqual([]);
+  });
+
+  it("cap the body and skip pages of the wrong shape", () => {
+    const doc = new Y.Doc();
+    const n = id();
+    createNote(doc, { id: n, ...stamp(ann, 1) }, "Big");
+    typeInNote(
+      doc,
+      n,
+      { index: 0, remove: 0, insert: "x".repeat(MAX_NOTE_BODY + 10) },
+      stamp(ann, 2),
+    );
+    expect(noteText(doc, n).length).toBe(MAX_NOTE_BODY);
+    const pages = doc.getMap<unknown>("notes/pages");
+    pages.set(id(), { not: "a page" });
+    const wrongMeta = new Y.Map<unknown>();
+    wrongMeta.set("meta", { id: "zz", by: "nobody", name: 3, at: "soon" });
+    pages.set(id(), wrongMeta);
+    const textless = new Y.Map<unknown>();
+    const other = id();
+    textless.set("meta", { id: other, ...stamp(bob, 3) });
+    textless.set("body", "plain string, not text");
+    textless.set("title", 42);
+    pages.set(other, textless);
+    expect(notes(doc).map((x) => [x.id, x.title])).toEqual([
+      [other, ""],
+      [n, "Big"],
+    ]);
+    expect(noteText(doc, other)).toBe("");
+    expect(typeInNote(doc, other, { index: 0, remove: 0, insert: "x" }, stamp(ann, 4))).toBe(false);
+  });
+});
+
 describe("search", () => {
   it("finds every word, ignoring case and accents, newest first, across spaces", () => {
     const one = new Y.Doc();
@@ -260,5 +352,18 @@ describe("search", () => {
     expect(searchSpaces(spaces, "cafe noon").map((h) => h.spaceName)).toEqual(["One"]);
     expect(searchSpaces(spaces, "   ")).toEqual([]);
     expect(fold("Ünïcödé")).toBe("unicode");
+  });
+
+  it("finds notes by title or text, and not once deleted", () => {
+    const doc = new Y.Doc();
+    const n = id();
+    createNote(doc, { id: n, by: ann, name: "Ann", at: 1 }, "Sowing", "Beans go in first");
+    const spaces = [{ id: "1", name: "One", doc }];
+    expect(searchSpaces(spaces, "beans").map((h) => [h.where, h.text])).toEqual([
+      ["note", "Sowing"],
+    ]);
+    expect(searchSpaces(spaces, "sowing first").map((h) => h.id)).toEqual([n]);
+    deleteNote(doc, n, { by: ann, name: "Ann", at: 2 });
+    expect(searchSpaces(spaces, "beans")).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@
  * members, its tools' views, and the delivery state of this device's own
  * chat messages. Everything the UI reads comes out of here as plain values.
  */
+
+import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
@@ -26,6 +28,15 @@ import {
   topics,
   unreadIn,
 } from "../../../core/space/tools/discussion.js";
+import {
+  createNote,
+  deleteNote,
+  type NoteView,
+  noteBody,
+  notes,
+  renameNote,
+  typeInNote,
+} from "../../../core/space/tools/notes.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
@@ -326,6 +337,45 @@ export class SpaceHandle {
         at: Date.now(),
         text: text.trim(),
       });
+    });
+  }
+
+  notes(): NoteView[] {
+    return this.cached("notes", () => notes(this.member.space.doc));
+  }
+
+  /** A note's shared text, for an editor to bind to; undefined once the note is gone. */
+  noteBody(id: string): Y.Text | undefined {
+    return noteBody(this.member.space.doc, id);
+  }
+
+  private stamp() {
+    return { by: this.me.user, name: this.me.name(), at: Date.now() };
+  }
+
+  /** Starts a note; resolves with its id once it is sealed. */
+  async createNote(title: string): Promise<string> {
+    const id = randomId();
+    await this.member.space.edit((doc) => {
+      createNote(doc, { id, ...this.stamp() }, title.trim() || "Untitled");
+    });
+    return id;
+  }
+
+  /** One input event's change to a note; typing is batched into one envelope per burst. */
+  typeInNote(id: string, change: { index: number; remove: number; insert: string }): void {
+    this.member.space.type((doc) => typeInNote(doc, id, change, this.stamp()));
+  }
+
+  renameNote(id: string, title: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      renameNote(doc, id, title.trim() || "Untitled", this.stamp());
+    });
+  }
+
+  deleteNote(id: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      deleteNote(doc, id, this.stamp());
     });
   }
 

@@ -81,7 +81,7 @@ export function Sidebar(props: {
         }}
       >
         <label className="sr-only" htmlFor="search">
-          Search messages and discussions
+          Search messages, discussions and notes
         </label>
         <input
           id="search"

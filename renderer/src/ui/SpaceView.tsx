@@ -4,9 +4,10 @@ import { Chat } from "./Chat.js";
 import { Discussion } from "./Discussion.js";
 import { useClient } from "./hooks.js";
 import { Members } from "./Members.js";
+import { Notes } from "./Notes.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 
-const TABS = ["Chat", "Discussion", "Members"] as const;
+const TABS = ["Chat", "Discussion", "Notes", "Members"] as const;
 type Tab = (typeof TABS)[number];
 
 export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () => void }) {
@@ -139,6 +140,7 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="panel">
         {tab === "Chat" && <Chat handle={handle} />}
         {tab === "Discussion" && <Discussion handle={handle} />}
+        {tab === "Notes" && <Notes handle={handle} />}
         {tab === "Members" && <Members handle={handle} />}
       </div>
     </section>
