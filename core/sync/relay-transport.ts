@@ -11,6 +11,7 @@ import type { Ed25519Backend } from "../crypto/ed25519.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { randomBytes } from "../crypto/random.js";
 import { relayOrigin, signRelayChallenge } from "../crypto/relay-auth.js";
+import { HASH_BYTES } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import { decodeFrame, encodeFrame } from "../wire/frame.js";
 import {
@@ -24,7 +25,9 @@ import {
 import { mailSendProblem } from "../wire/mail-frames.js";
 import { relayErrorName } from "../wire/relay-errors.js";
 import { backoffDelay } from "./backoff.js";
+import { BlobRequests } from "./blob-requests.js";
 import { MemoryOutbox, newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
+import { RelayError } from "./relay-error.js";
 import type { EnqueueOptions, Transport } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
 import { type ConnectWebSocket, messageBytes, type WebSocketLike, WS_OPEN } from "./websocket.js";
@@ -37,17 +40,7 @@ export type RelayStatus =
   | "offline"
   | "stopped";
 
-/** A refusal from the relay, or a failure talking to it. */
-export class RelayError extends Error {
-  override readonly name = "RelayError";
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly ref?: Uint8Array,
-  ) {
-    super(message);
-  }
-}
+export { RelayError } from "./relay-error.js";
 
 /** Refusals that retrying the same send cannot fix: the send is dropped from the outbox. */
 const PERMANENT = new Set([
@@ -93,6 +86,8 @@ export interface RelayTransportOptions {
   ackTimeoutMs?: number;
   /** A mail request the relay has not answered within this time is given up (MAIL_TIMEOUT). */
   mailTimeoutMs?: number;
+  /** A blob put or get the relay has not answered within this time fails (BLOB_TIMEOUT). */
+  blobTimeoutMs?: number;
   random?: () => number;
 }
 
@@ -142,6 +137,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   /** Mail requests sent on the current connection and not yet answered. */
   private readonly mailWaiting = new Map<string, MailInFlight>();
   private readonly outbox: Outbox;
+  /** Blob puts and gets sent on the current connection and not yet answered. */
+  private readonly blobs: BlobRequests;
   /** Deliveries the app has not finished taking; acked as each resolves. */
   private readonly taking = new Set<Promise<void>>();
   private pendingAcks: number[] = [];
@@ -154,6 +151,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   constructor(private readonly options: RelayTransportOptions) {
     super();
     this.outbox = options.outbox ?? new MemoryOutbox();
+    this.blobs = new BlobRequests((frame) => this.write(frame), options.blobTimeoutMs);
   }
 
   get status(): RelayStatus {
@@ -172,7 +170,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.handshakeTimer);
     clearInterval(this.ackTimer);
-    this.failMail("STOPPED", "the relay link was stopped before the relay answered");
+    this.failRequests("STOPPED", "the relay link was stopped before the relay answered");
     // Let the app finish what it holds first, so those acks still go out on this socket.
     await Promise.allSettled([...this.taking]);
     this.flushAcks();
@@ -278,6 +276,23 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     });
   }
 
+  /**
+   * Stores an encrypted file chunk at the relay under its SHA-256; resolves
+   * once it is stored. Rejects with a RelayError: OFFLINE, the relay's
+   * refusal (QUOTA_EXCEEDED, FRAME_TOO_LARGE, HASH_MISMATCH...),
+   * CONNECTION_LOST or BLOB_TIMEOUT. Putting the same chunk again is harmless.
+   */
+  putBlob(hash: Uint8Array, data: Uint8Array): Promise<void> {
+    if (this.state !== "online") return Promise.reject(offline());
+    return this.blobs.put(hash, data);
+  }
+
+  /** The chunk stored under `hash`, checked against it; NOT_FOUND when the relay has none. */
+  getBlob(hash: Uint8Array): Promise<Uint8Array> {
+    if (this.state !== "online") return Promise.reject(offline());
+    return this.blobs.get(hash);
+  }
+
   /** Asks the relay to deliver again every unacked message from a mailbox seq on. */
   resend(fromSeq: number): void {
     if (this.state === "online") this.write({ type: "resend", fromSeq });
@@ -297,7 +312,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       ]);
       // Let go of this socket now rather than wait for a close the relay may never answer.
       this.ws = undefined;
-      this.failMail(
+      this.failRequests(
         "CONNECTION_LOST",
         "the relay connection was dropped before the relay answered; the mail may or may not have been sent",
       );
@@ -321,7 +336,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      this.failMail(
+      this.failRequests(
         "CONNECTION_LOST",
         "the relay connection closed before the relay answered; the mail may or may not have been sent",
       );
@@ -382,6 +397,11 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         return;
       case "error":
         this.onError(frame);
+        return;
+      case "blobPutOk":
+      case "blobData":
+        // An answer nobody waits for (it came after a timeout) is dropped.
+        this.blobs.onFrame(frame);
         return;
       default:
         this.emit("error", [
@@ -489,6 +509,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
 
   private onError(frame: ErrorFrame): void {
     const code = relayErrorName(frame.code);
+    // A refused blob request is its caller's to report (a missing chunk is no relay trouble).
+    if (frame.ref.length === HASH_BYTES && this.blobs.onRefusal(frame.ref, code, frame.message)) {
+      return;
+    }
     const error = new RelayError(code, frame.message, frame.ref.length > 0 ? frame.ref : undefined);
     this.emit("error", [error]);
     if (frame.ref.length !== MSG_ID_BYTES) return;
@@ -525,8 +549,13 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     return true;
   }
 
-  /** A request outlives no connection: without an answer, its fate is unknown, and the caller hears so. */
-  private failMail(code: string, message: string): void {
+  /**
+   * A request outlives no connection: without an answer, its fate is unknown,
+   * and the caller hears so (`message` says it for mail; a blob put may be
+   * tried again, it is stored once).
+   */
+  private failRequests(code: string, message: string): void {
+    this.blobs.failAll(code, "the relay link went away before the relay answered");
     for (const [id, waiter] of this.mailWaiting) {
       clearTimeout(waiter.timer);
       waiter.reject(new RelayError(code, message, waiter.msgId));
@@ -566,4 +595,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     this.state = status;
     this.emit("status", [status]);
   }
+}
+
+function offline(): RelayError {
+  return new RelayError("OFFLINE", "not connected to the relay");
 }

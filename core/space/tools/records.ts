@@ -8,10 +8,14 @@
 
 /** Longest text a record field may carry; longer values are cut on write and skipped on read. */
 export const MAX_TEXT = 16_000;
-const HEX_USER = /^[0-9a-f]{64}$/;
+/** 32 bytes in hex: a user key, a hash, a file key. */
+const HEX_32 = /^[0-9a-f]{64}$/;
 const ID = /^[0-9a-f]{16,64}$/;
 
-export type Shape = Record<string, "string" | "number" | "boolean" | "user" | "id" | "users">;
+export type Shape = Record<
+  string,
+  "string" | "number" | "boolean" | "user" | "id" | "users" | "hex32" | "hex32s"
+>;
 
 /**
  * Verdicts per shape and value object. Yjs hands back the same object for an
@@ -55,15 +59,18 @@ function fits(field: unknown, kind: Shape[string]): boolean {
     case "boolean":
       return typeof field === "boolean";
     case "user":
-      return typeof field === "string" && HEX_USER.test(field);
+      return typeof field === "string" && HEX_32.test(field);
     case "id":
       return typeof field === "string" && ID.test(field);
     case "users":
+    case "hex32s":
       return (
         Array.isArray(field) &&
         field.length <= 256 &&
-        field.every((u) => typeof u === "string" && HEX_USER.test(u))
+        field.every((u) => typeof u === "string" && HEX_32.test(u))
       );
+    case "hex32":
+      return typeof field === "string" && HEX_32.test(field);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   writeReceipt,
 } from "./chat.js";
 import { reply, startTopic, topics, unreadIn } from "./discussion.js";
+import { addFile, files, MAX_FILE_BYTES, removeFile, safeFileName } from "./files.js";
 import {
   createNote,
   deleteNote,
@@ -321,6 +322,61 @@ describe("notes", () => {
     ]);
     expect(noteText(doc, other)).toBe("");
     expect(typeInNote(doc, other, { index: 0, remove: 0, insert: "x" }, stamp(ann, 4))).toBe(false);
+  });
+});
+
+describe("files", () => {
+  const hex = (n: number) => n.toString(16).padStart(2, "0").repeat(32);
+  const file = (over: Partial<Parameters<typeof addFile>[1]> = {}) => ({
+    id: id(),
+    name: "plan.pdf",
+    type: "application/pdf",
+    size: 10,
+    by: ann,
+    byName: "Ann",
+    at: 1,
+    key: hex(1),
+    chunks: [hex(2)],
+    ...over,
+  });
+
+  it("are listed newest first and taken off the list by a tombstone that keeps no key", () => {
+    const doc = new Y.Doc();
+    const older = file({ at: 1 });
+    const newer = file({ at: 2, name: "photo.jpg", size: 2_000_000, chunks: [hex(3), hex(4)] });
+    addFile(doc, older);
+    addFile(doc, newer);
+    expect(files(doc).map((f) => f.name)).toEqual(["photo.jpg", "plan.pdf"]);
+    expect(removeFile(doc, older.id)).toBe(true);
+    expect(files(doc).map((f) => f.id)).toEqual([newer.id]);
+    expect(JSON.stringify(doc.getMap("files/items").get(older.id))).not.toContain(hex(1));
+    expect(removeFile(doc, older.id)).toBe(false);
+  });
+
+  it("skip records whose size does not fit their chunks, or is over the limit", () => {
+    const doc = new Y.Doc();
+    addFile(doc, file({ size: 5_000_000 })); // five chunks' worth, one chunk named
+    addFile(doc, file({ size: MAX_FILE_BYTES + 1, chunks: Array(65).fill(hex(5)) }));
+    addFile(doc, file({ size: -1 }));
+    addFile(doc, file({ key: "not hex" }));
+    doc.getMap("files/items").set(id(), { id: "nonsense" });
+    expect(files(doc)).toEqual([]);
+  });
+
+  it("name a file by one safe path segment, whatever a member wrote", () => {
+    expect(safeFileName("../../etc/passwd")).toBe(".._.._etc_passwd");
+    expect(safeFileName("..")).toBe("file");
+    expect(safeFileName("  ")).toBe("file");
+    expect(safeFileName("a\u0000b\nc")).toBe("a_b_c");
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (name) => {
+        const safe = safeFileName(name);
+        expect(safe).not.toMatch(/[/\\\u0000-\u001f]/);
+        expect(safe.length).toBeGreaterThan(0);
+        expect([...safe].length).toBeLessThanOrEqual(255);
+        expect([".", ".."]).not.toContain(safe);
+      }),
+    );
   });
 });
 
