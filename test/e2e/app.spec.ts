@@ -6,7 +6,7 @@
  * comes back, the connection panel; an axe scan and light and dark
  * screenshots (test/artifacts/) of each main screen.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
 import { type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
@@ -51,7 +51,7 @@ async function openSpace(page: Page, name: string) {
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
 }
 
-async function tab(page: Page, name: "Chat" | "Discussion" | "Notes" | "Members") {
+async function tab(page: Page, name: "Chat" | "Discussion" | "Notes" | "Files" | "Members") {
   await page.getByRole("tab", { name }).click();
 }
 
@@ -268,6 +268,29 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await b.getByRole("button", { name: "Preview" }).click();
     await expect(b.locator(".note-preview")).toContainText("Peas follow in June.");
     await capture(a, "notes");
+
+    // Ann shares a file of two chunks; Bob saves it and has the same bytes.
+    const catalogue = Buffer.from(
+      Array.from({ length: 1_500_000 }, (_, i) => (i * 31 + (i >> 9)) & 0xff),
+    );
+    await tab(a, "Files");
+    await a.getByLabel("File to share").setInputFiles({
+      name: "seed-catalogue.pdf",
+      mimeType: "application/pdf",
+      buffer: catalogue,
+    });
+    await expect(a.getByRole("list", { name: "Shared files" })).toContainText(
+      "seed-catalogue.pdf",
+      { timeout: 20_000 },
+    );
+    await tab(b, "Files");
+    const saved = b.waitForEvent("download");
+    await b.getByRole("button", { name: "Save seed-catalogue.pdf" }).click({ timeout: 20_000 });
+    const download = await saved;
+    expect(download.suggestedFilename()).toBe("seed-catalogue.pdf");
+    expect(Buffer.compare(readFileSync(await download.path()), catalogue)).toBe(0);
+    await expect(b.getByRole("list", { name: "Shared files" })).toContainText("1.5 MB");
+    await capture(b, "files");
     await tab(a, "Chat");
     await tab(b, "Chat");
     await tab(c, "Chat");

@@ -29,6 +29,13 @@ import {
   unreadIn,
 } from "../../../core/space/tools/discussion.js";
 import {
+  addFile,
+  type FileRecord,
+  files,
+  MAX_FILE_BYTES,
+  removeFile,
+} from "../../../core/space/tools/files.js";
+import {
   createNote,
   deleteNote,
   type NoteView,
@@ -37,6 +44,12 @@ import {
   renameNote,
   typeInNote,
 } from "../../../core/space/tools/notes.js";
+import {
+  type BlobLink,
+  downloadFile,
+  type Progress,
+  uploadFile,
+} from "../../../core/sync/file-transfer.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
@@ -338,6 +351,56 @@ export class SpaceHandle {
         text: text.trim(),
       });
     });
+  }
+
+  files(): FileRecord[] {
+    return this.cached("files", () => files(this.member.space.doc));
+  }
+
+  /**
+   * Shares a file: its chunks go to the relay sealed under a key of its own,
+   * then the manifest goes into the space. Rejects with a clear message when
+   * the file is too large or the relay cannot be reached (files travel only
+   * through it, so members offline now get them later).
+   */
+  async shareFile(
+    file: { name: string; type: string; bytes: Uint8Array },
+    onProgress?: Progress,
+  ): Promise<void> {
+    if (file.bytes.length > MAX_FILE_BYTES) {
+      throw new Error(`${file.name} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+    }
+    const manifest = await uploadFile(this.blobLink(), file.bytes, {
+      ...(onProgress ? { onProgress } : {}),
+    });
+    await this.member.space.edit((doc) =>
+      addFile(doc, {
+        id: randomId(),
+        name: file.name,
+        type: file.type,
+        by: this.me.user,
+        byName: this.me.name(),
+        at: Date.now(),
+        ...manifest,
+      }),
+    );
+  }
+
+  /** A shared file's bytes, fetched from the relay and checked chunk by chunk. */
+  fetchFile(file: FileRecord, onProgress?: Progress): Promise<Uint8Array> {
+    return downloadFile(this.blobLink(), file, { ...(onProgress ? { onProgress } : {}) });
+  }
+
+  removeFile(id: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      removeFile(doc, id);
+    });
+  }
+
+  private blobLink(): BlobLink {
+    const relay = this.engine.relay;
+    if (!relay) throw new Error("This device has no relay, and files travel through one");
+    return relay;
   }
 
   notes(): NoteView[] {

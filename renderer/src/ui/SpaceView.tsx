@@ -2,12 +2,13 @@ import { useEffect, useState } from "react";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { Chat } from "./Chat.js";
 import { Discussion } from "./Discussion.js";
+import { Files } from "./Files.js";
 import { useClient } from "./hooks.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 
-const TABS = ["Chat", "Discussion", "Notes", "Members"] as const;
+const TABS = ["Chat", "Discussion", "Notes", "Files", "Members"] as const;
 type Tab = (typeof TABS)[number];
 
 export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () => void }) {
@@ -141,6 +142,7 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
         {tab === "Chat" && <Chat handle={handle} />}
         {tab === "Discussion" && <Discussion handle={handle} />}
         {tab === "Notes" && <Notes handle={handle} />}
+        {tab === "Files" && <Files handle={handle} />}
         {tab === "Members" && <Members handle={handle} />}
       </div>
     </section>

@@ -25,6 +25,14 @@ export function bytesPerSecond(bps: number | undefined): string {
   return `${Math.round(bps)} B/s`;
 }
 
+/** A file size as people read it: "820 B", "14 kB", "3.2 MB". */
+export function byteSize(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)} kB`;
+  return `${n} B`;
+}
+
 /** Safety numbers in groups of five, as people read them out. */
 export function groups(digits: string): string[] {
   return digits.replace(/\s+/g, "").match(/.{1,5}/g) ?? [];
