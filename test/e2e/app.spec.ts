@@ -51,7 +51,10 @@ async function openSpace(page: Page, name: string) {
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
 }
 
-async function tab(page: Page, name: "Chat" | "Discussion" | "Notes" | "Files" | "Members") {
+async function tab(
+  page: Page,
+  name: "Chat" | "Discussion" | "Notes" | "Tasks" | "Files" | "Members",
+) {
   await page.getByRole("tab", { name }).click();
 }
 
@@ -291,6 +294,20 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     expect(Buffer.compare(readFileSync(await download.path()), catalogue)).toBe(0);
     await expect(b.getByRole("list", { name: "Shared files" })).toContainText("1.5 MB");
     await capture(b, "files");
+
+    // Ann adds a task for Bob; Bob sees it is his and ticks it; Ann sees who did it.
+    await tab(a, "Tasks");
+    await a.getByLabel("New task").fill("Order bean seeds");
+    await a.getByRole("button", { name: "Add" }).click();
+    await a.getByLabel("Who does Order bean seeds").selectOption({ label: "Bob" });
+    await tab(b, "Tasks");
+    const bobsTask = b.getByRole("list", { name: "Open tasks" }).getByRole("listitem");
+    await expect(bobsTask).toContainText("yours", { timeout: 20_000 });
+    await b.getByRole("checkbox", { name: "Order bean seeds" }).check();
+    await expect(a.getByRole("list", { name: "Done tasks" })).toContainText("done by Bob", {
+      timeout: 20_000,
+    });
+    await capture(a, "tasks");
     await tab(a, "Chat");
     await tab(b, "Chat");
     await tab(c, "Chat");
@@ -321,10 +338,10 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await capture(a, "connection");
 
     // Search finds a reply across spaces.
-    await a.getByLabel("Search messages, discussions and notes").fill("nitrogen");
+    await a.getByLabel("Search messages, discussions, notes and tasks").fill("nitrogen");
     await expect(a.getByRole("button", { name: /Beans, they fix nitrogen/ })).toBeVisible();
     await capture(a, "search");
-    await a.getByLabel("Search messages, discussions and notes").fill("");
+    await a.getByLabel("Search messages, discussions, notes and tasks").fill("");
 
     // Cho goes offline; Ann and Bob post; Cho writes offline too (local only).
     await ctxC.setOffline(true);

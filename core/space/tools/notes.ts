@@ -14,19 +14,13 @@
  * page of the wrong shape is skipped, a missing part reads as empty.
  */
 import * as Y from "yjs";
-import { readRecord } from "./records.js";
+import { META_SHAPE, readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
 
 export const MAX_NOTE_TITLE = 200;
 /** Longest body a note keeps readable: longer ones are shown cut, never thrown on. */
 export const MAX_NOTE_BODY = 200_000;
 
 const PAGES = "notes/pages";
-
-export interface Stamp {
-  by: string;
-  name: string;
-  at: number;
-}
 
 export interface NoteMeta extends Stamp {
   id: string;
@@ -39,9 +33,6 @@ export interface NoteView {
   edited: Stamp;
 }
 
-const META = { id: "id", by: "user", name: "string", at: "number" } as const;
-const STAMP = { by: "user", name: "string", at: "number" } as const;
-
 function pages(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap<unknown>(PAGES);
 }
@@ -49,15 +40,15 @@ function pages(doc: Y.Doc): Y.Map<unknown> {
 function page(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
   const value = pages(doc).get(id);
   if (!(value instanceof Y.Map)) return undefined;
-  const meta = readRecord<NoteMeta>(value.get("meta"), META);
+  const meta = readRecord<NoteMeta>(value.get("meta"), META_SHAPE);
   if (!meta || meta.id !== id || value.get("deleted") === true) return undefined;
   return value;
 }
 
 function viewOf(id: string, value: Y.Map<unknown>): NoteView {
-  const created = readRecord<NoteMeta>(value.get("meta"), META)!;
+  const created = readRecord<NoteMeta>(value.get("meta"), META_SHAPE)!;
   const title = value.get("title");
-  const edited = readRecord<Stamp>(value.get("edited"), STAMP);
+  const edited = readRecord<Stamp>(value.get("edited"), STAMP_SHAPE);
   return {
     id,
     title: typeof title === "string" ? title.slice(0, MAX_NOTE_TITLE) : "",

@@ -1,6 +1,6 @@
 /**
- * Local search across the user's spaces: chat messages, discussion posts
- * and notes whose text (or topic or note title) contains every word of the query,
+ * Local search across the user's spaces: chat messages, discussion posts,
+ * notes and tasks whose text (or title) contains every word of the query,
  * case- and accent-insensitively. Everything is already on the device, so
  * a linear scan answers tens of thousands of posts within a frame.
  */
@@ -8,11 +8,12 @@ import type * as Y from "yjs";
 import { messages } from "./chat.js";
 import { topics } from "./discussion.js";
 import { noteTexts } from "./notes.js";
+import { tasks } from "./tasks.js";
 
 export interface SearchHit {
   spaceId: string;
   spaceName: string;
-  where: "chat" | "discussion" | "note";
+  where: "chat" | "discussion" | "note" | "task";
   id: string;
   name: string;
   at: number;
@@ -78,6 +79,18 @@ export function searchSpaces(
           name: note.edited.name,
           at: note.edited.at,
           text: note.title,
+        });
+      }
+    }
+    for (const t of tasks(space.doc)) {
+      if (matches(t.title)) {
+        hits.push({
+          ...base,
+          where: "task",
+          id: t.id,
+          name: t.created.name,
+          at: t.created.at,
+          text: t.title,
         });
       }
     }

@@ -29,6 +29,7 @@ import {
 } from "./notes.js";
 import { MAX_TEXT } from "./records.js";
 import { fold, searchSpaces } from "./search.js";
+import { addTask, changeTask, deleteTask, tasks } from "./tasks.js";
 
 const ann = "a".repeat(64);
 const bob = "b".repeat(64);
@@ -382,6 +383,79 @@ describe("files", () => {
   });
 });
 
+describe("tasks", () => {
+  const at = (by: string, t: number) => ({ by, name: by === ann ? "Ann" : "Bob", at: t });
+
+  it("list open tasks by due day then age, done ones last, the same everywhere", () => {
+    const doc = new Y.Doc();
+    const [a, b, c, d] = [id(), id(), id(), id()];
+    addTask(doc, { id: a, ...at(ann, 1) }, "Buy seeds");
+    addTask(doc, { id: b, ...at(ann, 2) }, "Fix the fence");
+    addTask(doc, { id: c, ...at(bob, 3) }, "Water");
+    addTask(doc, { id: d, ...at(bob, 4) }, "Mow");
+    changeTask(doc, c, { due: "2026-12-03" });
+    changeTask(doc, b, { due: "2026-12-02" });
+    changeTask(doc, d, { done: at(bob, 5) });
+    expect(tasks(doc).map((t) => t.title)).toEqual(["Fix the fence", "Water", "Buy seeds", "Mow"]);
+    expect(tasks(doc)[3]?.done).toEqual(at(bob, 5));
+    changeTask(doc, d, { done: null });
+    expect(tasks(doc).find((t) => t.id === d)?.done).toBeUndefined();
+  });
+
+  it("merge one member ticking a task with another renaming and assigning it", () => {
+    const one = new Y.Doc();
+    const two = new Y.Doc();
+    const t = id();
+    addTask(one, { id: t, ...at(ann, 1) }, "Plant beans");
+    sync(one, two);
+    changeTask(one, t, { done: at(ann, 2) });
+    changeTask(two, t, { title: "Plant beans (row 1)" });
+    changeTask(two, t, { assignee: bob });
+    sync(one, two);
+    sync(two, one);
+    for (const doc of [one, two]) {
+      expect(tasks(doc)).toEqual([
+        {
+          id: t,
+          title: "Plant beans (row 1)",
+          created: at(ann, 1),
+          done: at(ann, 2),
+          assignee: bob,
+        },
+      ]);
+    }
+  });
+
+  it("refuse values a task does not take, and skip tasks of the wrong shape", () => {
+    const doc = new Y.Doc();
+    const t = id();
+    addTask(doc, { id: t, ...at(ann, 1) }, "Weed");
+    expect(changeTask(doc, t, { due: "next week" })).toBe(false);
+    expect(changeTask(doc, t, { assignee: "Bob" })).toBe(false);
+    expect(changeTask(doc, t, { due: "2026-12-24" })).toBe(true);
+    expect(changeTask(doc, t, { due: null })).toBe(true);
+    expect(tasks(doc)[0]?.due).toBeUndefined();
+    const items = doc.getMap<unknown>("tasks/items");
+    items.set(id(), { title: "plain object" });
+    const odd = new Y.Map<unknown>();
+    const oddId = id();
+    odd.set("meta", { id: oddId, ...at(bob, 2) });
+    odd.set("title", 7);
+    odd.set("done", "yes");
+    odd.set("assignee", "someone");
+    odd.set("due", "tomorrow");
+    items.set(oddId, odd);
+    expect(tasks(doc).map((x) => [x.title, x.done, x.assignee, x.due])).toEqual([
+      ["Weed", undefined, undefined, undefined],
+      ["", undefined, undefined, undefined],
+    ]);
+    expect(deleteTask(doc, t)).toBe(true);
+    expect(deleteTask(doc, t)).toBe(false);
+    expect(changeTask(doc, t, { title: "back" })).toBe(false);
+    expect(tasks(doc).map((x) => x.id)).toEqual([oddId]);
+  });
+});
+
 describe("search", () => {
   it("finds every word, ignoring case and accents, newest first, across spaces", () => {
     const one = new Y.Doc();
@@ -412,7 +486,7 @@ describe("search", () => {
     expect(fold("Ünïcödé")).toBe("unicode");
   });
 
-  it("finds notes by title or text, and not once deleted", () => {
+  it("finds notes by title or text, and not once deleted, and tasks by title", () => {
     const doc = new Y.Doc();
     const n = id();
     createNote(doc, { id: n, by: ann, name: "Ann", at: 1 }, "Sowing", "Beans go in first");
@@ -423,5 +497,7 @@ describe("search", () => {
     expect(searchSpaces(spaces, "sowing first").map((h) => h.id)).toEqual([n]);
     deleteNote(doc, n, { by: ann, name: "Ann", at: 2 });
     expect(searchSpaces(spaces, "beans")).toEqual([]);
+    addTask(doc, { id: id(), by: bob, name: "Bob", at: 3 }, "Order bean seeds");
+    expect(searchSpaces(spaces, "bean").map((h) => [h.where, h.name])).toEqual([["task", "Bob"]]);
   });
 });

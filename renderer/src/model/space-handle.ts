@@ -45,6 +45,13 @@ import {
   typeInNote,
 } from "../../../core/space/tools/notes.js";
 import {
+  addTask,
+  changeTask,
+  deleteTask,
+  type TaskView,
+  tasks,
+} from "../../../core/space/tools/tasks.js";
+import {
   type BlobLink,
   downloadFile,
   type Progress,
@@ -350,6 +357,36 @@ export class SpaceHandle {
         at: Date.now(),
         text: text.trim(),
       });
+    });
+  }
+
+  tasks(): TaskView[] {
+    return this.cached("tasks", () => tasks(this.member.space.doc));
+  }
+
+  addTask(title: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      addTask(doc, { id: randomId(), ...this.stamp() }, title.trim());
+    });
+  }
+
+  /** Ticks or reopens, renames, assigns (a user key, or null for nobody), sets the due day. */
+  changeTask(
+    id: string,
+    change:
+      | { done: boolean }
+      | { title: string }
+      | { assignee: string | null }
+      | { due: string | null },
+  ): Promise<void> {
+    return this.member.space.edit((doc) => {
+      changeTask(doc, id, "done" in change ? { done: change.done ? this.stamp() : null } : change);
+    });
+  }
+
+  deleteTask(id: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      deleteTask(doc, id);
     });
   }
 

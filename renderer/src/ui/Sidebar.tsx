@@ -81,7 +81,7 @@ export function Sidebar(props: {
         }}
       >
         <label className="sr-only" htmlFor="search">
-          Search messages, discussions and notes
+          Search messages, discussions, notes and tasks
         </label>
         <input
           id="search"

@@ -7,8 +7,9 @@ import { useClient } from "./hooks.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
 import { SafetyNumber } from "./SafetyNumber.js";
+import { Tasks } from "./Tasks.js";
 
-const TABS = ["Chat", "Discussion", "Notes", "Files", "Members"] as const;
+const TABS = ["Chat", "Discussion", "Notes", "Tasks", "Files", "Members"] as const;
 type Tab = (typeof TABS)[number];
 
 export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () => void }) {
@@ -142,6 +143,7 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
         {tab === "Chat" && <Chat handle={handle} />}
         {tab === "Discussion" && <Discussion handle={handle} />}
         {tab === "Notes" && <Notes handle={handle} />}
+        {tab === "Tasks" && <Tasks handle={handle} />}
         {tab === "Files" && <Files handle={handle} />}
         {tab === "Members" && <Members handle={handle} />}
       </div>

@@ -1,0 +1,118 @@
+/**
+ * Tasks over a space's Y.Doc: a shared to-do list.
+ *
+ *   map "tasks/items":  task id -> Y.Map {
+ *     meta:     { id, by, name, at } (who added it, when)
+ *     title:    string
+ *     done:     { by, name, at } once ticked, null when open again
+ *     assignee: user key (hex) or ""
+ *     due:      day as "YYYY-MM-DD" or ""
+ *     deleted?: true
+ *   }
+ *
+ * Each field is its own map entry, so one member ticking a task while
+ * another renames it keeps both. Whatever a member's device wrote is read
+ * through guards: a task of the wrong shape is skipped, a bad field reads
+ * as empty.
+ */
+import * as Y from "yjs";
+import { META_SHAPE, readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
+
+export const MAX_TASK_TITLE = 300;
+const ITEMS = "tasks/items";
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const USER = /^[0-9a-f]{64}$/;
+
+export interface TaskView {
+  id: string;
+  title: string;
+  created: Stamp;
+  done?: Stamp;
+  /** User key (hex), or undefined when nobody has it. */
+  assignee?: string;
+  /** "YYYY-MM-DD", or undefined. */
+  due?: string;
+}
+
+function item(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
+  const value = doc.getMap<unknown>(ITEMS).get(id);
+  if (!(value instanceof Y.Map) || value.get("deleted") === true) return undefined;
+  const meta = readRecord<Stamp & { id: string }>(value.get("meta"), META_SHAPE);
+  return meta && meta.id === id ? value : undefined;
+}
+
+function viewOf(id: string, value: Y.Map<unknown>): TaskView {
+  const meta = readRecord<Stamp & { id: string }>(value.get("meta"), META_SHAPE)!;
+  const title = value.get("title");
+  const done = readRecord<Stamp>(value.get("done"), STAMP_SHAPE);
+  const assignee = value.get("assignee");
+  const due = value.get("due");
+  return {
+    id,
+    title: typeof title === "string" ? title.slice(0, MAX_TASK_TITLE) : "",
+    created: { by: meta.by, name: meta.name, at: meta.at },
+    ...(done && { done: { by: done.by, name: done.name, at: done.at } }),
+    ...(typeof assignee === "string" && USER.test(assignee) && { assignee }),
+    ...(typeof due === "string" && DAY.test(due) && { due }),
+  };
+}
+
+/**
+ * Open tasks first (those due soonest, then the oldest), then done ones,
+ * the most recently done first: the same order on every device.
+ */
+export function tasks(doc: Y.Doc): TaskView[] {
+  const out: TaskView[] = [];
+  for (const id of doc.getMap<unknown>(ITEMS).keys()) {
+    const value = item(doc, id);
+    if (value) out.push(viewOf(id, value));
+  }
+  const byId = (a: TaskView, b: TaskView) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return out.sort((a, b) => {
+    if (!a.done !== !b.done) return a.done ? 1 : -1;
+    if (a.done && b.done) return b.done.at - a.done.at || byId(a, b);
+    if (a.due !== b.due) return !a.due ? 1 : !b.due ? -1 : a.due < b.due ? -1 : 1;
+    return a.created.at - b.created.at || byId(a, b);
+  });
+}
+
+/** Adds a task (call inside `Space.edit`). */
+export function addTask(doc: Y.Doc, meta: Stamp & { id: string }, title: string): void {
+  const value = new Y.Map<unknown>();
+  value.set("meta", { ...meta });
+  value.set("title", title.slice(0, MAX_TASK_TITLE));
+  value.set("done", null);
+  value.set("assignee", "");
+  value.set("due", "");
+  doc.getMap<unknown>(ITEMS).set(meta.id, value);
+}
+
+export type TaskChange =
+  | { title: string }
+  | { done: Stamp | null }
+  | { assignee: string | null }
+  | { due: string | null };
+
+/** Changes one field of a task; false when the task is gone or the value is not one it takes. */
+export function changeTask(doc: Y.Doc, id: string, change: TaskChange): boolean {
+  const value = item(doc, id);
+  if (!value) return false;
+  if ("title" in change) value.set("title", change.title.slice(0, MAX_TASK_TITLE));
+  else if ("done" in change) value.set("done", change.done ? { ...change.done } : null);
+  else if ("assignee" in change) {
+    if (change.assignee !== null && !USER.test(change.assignee)) return false;
+    value.set("assignee", change.assignee ?? "");
+  } else {
+    if (change.due !== null && !DAY.test(change.due)) return false;
+    value.set("due", change.due ?? "");
+  }
+  return true;
+}
+
+/** Takes a task off the list for everyone; false when it is already gone. */
+export function deleteTask(doc: Y.Doc, id: string): boolean {
+  const value = item(doc, id);
+  if (!value) return false;
+  value.set("deleted", true);
+  return true;
+}

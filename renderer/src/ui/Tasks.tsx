@@ -1,0 +1,141 @@
+import { type FormEvent, useState } from "react";
+import { MAX_TASK_TITLE, type TaskView } from "../../../core/space/tools/tasks.js";
+import type { MemberView, SpaceHandle } from "../model/space-handle.js";
+import { shortTime } from "./format.js";
+import { useClient } from "./hooks.js";
+
+/** Today as the date input names days, in this device's time zone. */
+function today(): string {
+  const d = new Date();
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The space's shared to-do list: add, tick, assign, give a day, delete. */
+export function Tasks({ handle }: { handle: SpaceHandle }) {
+  const client = useClient();
+  const [title, setTitle] = useState("");
+  const list = handle.tasks();
+  const members = handle.members();
+  const open = list.filter((t) => !t.done);
+  const done = list.filter((t) => t.done);
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!title.trim()) return;
+    await client.attempt("Adding the task", async () => {
+      await handle.addTask(title);
+      setTitle("");
+    });
+  };
+  return (
+    <div className="tasks">
+      {handle.canWrite && (
+        <form className="row" onSubmit={add} aria-label="Add a task">
+          <label className="sr-only" htmlFor="new-task">
+            New task
+          </label>
+          <input
+            id="new-task"
+            className="grow"
+            placeholder="A new task"
+            value={title}
+            maxLength={MAX_TASK_TITLE}
+            onChange={(e) => setTitle(e.target.value)}
+          />
+          <button type="submit" className="primary" disabled={!title.trim()}>
+            Add
+          </button>
+        </form>
+      )}
+      <h2 className="sr-only">Open tasks</h2>
+      <ul className="task-list" aria-label="Open tasks">
+        {open.map((t) => (
+          <TaskRow key={t.id} handle={handle} task={t} members={members} />
+        ))}
+        {open.length === 0 && <li className="muted pad">Nothing left to do.</li>}
+      </ul>
+      {done.length > 0 && (
+        <>
+          <h2 className="small muted">Done ({done.length})</h2>
+          <ul className="task-list done" aria-label="Done tasks">
+            {done.map((t) => (
+              <TaskRow key={t.id} handle={handle} task={t} members={members} />
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberView[] }) {
+  const { handle, task } = props;
+  const client = useClient();
+  const change = (what: string, c: Parameters<SpaceHandle["changeTask"]>[1]) =>
+    client.attempt(what, () => handle.changeTask(task.id, c));
+  const readOnly = !handle.canWrite;
+  const overdue = !task.done && task.due !== undefined && task.due < today();
+  const mine = task.assignee === client.myUser;
+  const box = `task-${task.id}`;
+  // Shown ticked at once: the doc takes the change now, the view catches up a frame later.
+  const [ticking, setTicking] = useState<boolean>();
+  const shown = ticking ?? task.done !== undefined;
+  return (
+    <li className={mine ? "task mine" : "task"}>
+      <input
+        id={box}
+        type="checkbox"
+        checked={shown}
+        disabled={readOnly}
+        onChange={(e) => {
+          setTicking(e.target.checked);
+          void change("Ticking the task", { done: e.target.checked }).finally(() =>
+            setTicking(undefined),
+          );
+        }}
+      />
+      <div className="grow">
+        <label htmlFor={box} className="task-title">
+          {task.title || "Untitled"}
+        </label>
+        <span className="muted small">
+          {task.done
+            ? `done by ${task.done.name} · ${shortTime(task.done.at)}`
+            : `added by ${task.created.name}`}
+          {mine && !task.done && " · yours"}
+          {overdue && <span className="overdue"> · overdue</span>}
+        </span>
+      </div>
+      <select
+        className="task-who"
+        aria-label={`Who does ${task.title}`}
+        value={task.assignee ?? ""}
+        disabled={readOnly}
+        onChange={(e) => void change("Assigning the task", { assignee: e.target.value || null })}
+      >
+        <option value="">Nobody yet</option>
+        {props.members.map((m) => (
+          <option key={m.user} value={m.user}>
+            {m.me ? `${m.name} (me)` : m.name}
+          </option>
+        ))}
+      </select>
+      <input
+        type="date"
+        className="task-due"
+        aria-label={`Due day of ${task.title}`}
+        value={task.due ?? ""}
+        disabled={readOnly}
+        onChange={(e) => void change("Setting the day", { due: e.target.value || null })}
+      />
+      {handle.canWrite && (handle.canManage || task.created.by === client.myUser) && (
+        <button
+          type="button"
+          onClick={() => void client.attempt("Deleting the task", () => handle.deleteTask(task.id))}
+        >
+          Delete <span className="sr-only">{task.title}</span>
+        </button>
+      )}
+    </li>
+  );
+}
