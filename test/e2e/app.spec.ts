@@ -53,7 +53,7 @@ async function openSpace(page: Page, name: string) {
 
 async function tab(
   page: Page,
-  name: "Chat" | "Discussion" | "Notes" | "Tasks" | "Files" | "Members",
+  name: "Chat" | "Discussion" | "Notes" | "Tasks" | "Calendar" | "Files" | "Members",
 ) {
   await page.getByRole("tab", { name }).click();
 }
@@ -308,6 +308,28 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       timeout: 20_000,
     });
     await capture(a, "tasks");
+
+    // Ann puts a work day in the calendar; Bob says he is going; Ann sees it.
+    const soon = new Date(Date.now() + 3 * 86_400_000);
+    const day = `${soon.getFullYear()}-${String(soon.getMonth() + 1).padStart(2, "0")}-${String(soon.getDate()).padStart(2, "0")}`;
+    await tab(a, "Calendar");
+    const form = a.getByRole("form", { name: "New event" });
+    await form.getByLabel("Event", { exact: true }).fill("Work day");
+    await form.getByLabel("Day", { exact: true }).fill(day);
+    await form.getByLabel(/^Time/).fill("10:00");
+    await form.getByLabel("Length in minutes").fill("120");
+    await form.getByLabel(/^Place/).fill("The garden");
+    await form.getByRole("button", { name: "Add to calendar" }).click();
+    await tab(b, "Calendar");
+    await expect(b.locator(".event")).toContainText("10:00–12:00 · The garden", {
+      timeout: 20_000,
+    });
+    await b
+      .getByRole("group", { name: "Your answer to Work day" })
+      .getByRole("button", { name: "Going" })
+      .click();
+    await expect(a.getByTestId("answers")).toHaveText("Going: Bob", { timeout: 20_000 });
+    await capture(a, "calendar");
     await tab(a, "Chat");
     await tab(b, "Chat");
     await tab(c, "Chat");

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
+import { addEvent, answer, cancelEvent, eventProblem, events } from "./calendar.js";
 import {
   contiguousCounts,
   deleteMessage,
@@ -453,6 +454,83 @@ describe("tasks", () => {
     expect(deleteTask(doc, t)).toBe(false);
     expect(changeTask(doc, t, { title: "back" })).toBe(false);
     expect(tasks(doc).map((x) => x.id)).toEqual([oddId]);
+  });
+});
+
+describe("calendar", () => {
+  const meta = (at: number) => ({ id: id(), by: ann, name: "Ann", at });
+  const event = (over: Partial<Parameters<typeof addEvent>[2]> = {}) => ({
+    title: "Work day",
+    day: "2026-12-05",
+    time: "10:00",
+    minutes: 120,
+    place: "The garden",
+    ...over,
+  });
+
+  it("orders events by day and time, all-day ones first in their day", () => {
+    const doc = new Y.Doc();
+    addEvent(doc, meta(1), event({ title: "Late", time: "18:00" }));
+    addEvent(doc, meta(2), event({ title: "All day", time: "", minutes: 0 }));
+    addEvent(doc, meta(3), event({ title: "Before", day: "2026-12-01" }));
+    expect(events(doc).map((e) => e.title)).toEqual(["Before", "All day", "Late"]);
+  });
+
+  it("keeps every member's answer when they answer at once, and takes one back", () => {
+    const one = new Y.Doc();
+    const two = new Y.Doc();
+    const m = meta(1);
+    addEvent(one, m, event());
+    sync(one, two);
+    answer(one, m.id, ann, "yes");
+    answer(two, m.id, bob, "maybe");
+    sync(one, two);
+    sync(two, one);
+    expect(events(one)[0]?.answers).toEqual({ [ann]: "yes", [bob]: "maybe" });
+    expect(events(two)[0]?.answers).toEqual(events(one)[0]?.answers);
+    answer(two, m.id, bob, null);
+    expect(events(two)[0]?.answers).toEqual({ [ann]: "yes" });
+    expect(cancelEvent(one, m.id)).toBe(true);
+    expect(events(one)).toEqual([]);
+    expect(answer(one, m.id, ann, "no")).toBe(false);
+  });
+
+  it("says what is wrong with an event, and reads odd ones safely", () => {
+    expect(eventProblem(event())).toBeUndefined();
+    expect(eventProblem(event({ title: " " }))).toMatch(/title/);
+    expect(eventProblem(event({ day: "2026-13-45" }))).toMatch(/date/);
+    expect(eventProblem(event({ time: "25:00" }))).toMatch(/time/);
+    expect(eventProblem(event({ minutes: -5 }))).toMatch(/length/);
+    expect(() => addEvent(new Y.Doc(), meta(1), event({ day: "soon" }))).toThrow(RangeError);
+    const doc = new Y.Doc();
+    const odd = new Y.Map<unknown>();
+    const oddId = id();
+    odd.set("meta", { id: oddId, by: bob, name: "Bob", at: 1 });
+    odd.set("day", "2026-12-09");
+    odd.set("time", "noonish");
+    odd.set("minutes", 1e12);
+    odd.set("title", ["not", "text"]);
+    const rsvp = new Y.Map<unknown>();
+    rsvp.set(ann, "definitely");
+    rsvp.set("nobody", "yes");
+    odd.set("rsvp", rsvp);
+    doc.getMap<unknown>("calendar/events").set(oddId, odd);
+    const noDay = new Y.Map<unknown>();
+    const noDayId = id();
+    noDay.set("meta", { id: noDayId, by: bob, name: "Bob", at: 1 });
+    doc.getMap<unknown>("calendar/events").set(noDayId, noDay);
+    expect(events(doc)).toEqual([
+      {
+        id: oddId,
+        title: "",
+        place: "",
+        day: "2026-12-09",
+        time: "",
+        minutes: 7 * 24 * 60,
+        created: { by: bob, name: "Bob", at: 1 },
+        answers: {},
+      },
+    ]);
   });
 });
 

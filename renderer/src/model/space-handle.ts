@@ -10,6 +10,16 @@ import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
 import type { Role } from "../../../core/space/access.js";
 import {
+  type Answer,
+  addEvent,
+  answer,
+  cancelEvent,
+  type EventInput,
+  type EventView,
+  eventProblem,
+  events,
+} from "../../../core/space/tools/calendar.js";
+import {
   type ChatMessage,
   deleteMessage,
   deliveredTo,
@@ -357,6 +367,32 @@ export class SpaceHandle {
         at: Date.now(),
         text: text.trim(),
       });
+    });
+  }
+
+  events(): EventView[] {
+    return this.cached("events", () => events(this.member.space.doc));
+  }
+
+  /** Puts an event in; rejects with what is wrong with it, before anything is sent. */
+  addEvent(input: EventInput): Promise<void> {
+    const problem = eventProblem(input);
+    if (problem) return Promise.reject(new Error(problem));
+    return this.member.space.edit((doc) => {
+      addEvent(doc, { id: randomId(), ...this.stamp() }, input);
+    });
+  }
+
+  /** This user's answer to an event; null takes it back. */
+  answerEvent(id: string, reply: Answer | null): Promise<void> {
+    return this.member.space.edit((doc) => {
+      answer(doc, id, this.me.user, reply);
+    });
+  }
+
+  cancelEvent(id: string): Promise<void> {
+    return this.member.space.edit((doc) => {
+      cancelEvent(doc, id);
     });
   }
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { Calendar } from "./Calendar.js";
 import { Chat } from "./Chat.js";
 import { Discussion } from "./Discussion.js";
 import { Files } from "./Files.js";
@@ -9,7 +10,7 @@ import { Notes } from "./Notes.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 import { Tasks } from "./Tasks.js";
 
-const TABS = ["Chat", "Discussion", "Notes", "Tasks", "Files", "Members"] as const;
+const TABS = ["Chat", "Discussion", "Notes", "Tasks", "Calendar", "Files", "Members"] as const;
 type Tab = (typeof TABS)[number];
 
 export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () => void }) {
@@ -144,6 +145,7 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
         {tab === "Discussion" && <Discussion handle={handle} />}
         {tab === "Notes" && <Notes handle={handle} />}
         {tab === "Tasks" && <Tasks handle={handle} />}
+        {tab === "Calendar" && <Calendar handle={handle} />}
         {tab === "Files" && <Files handle={handle} />}
         {tab === "Members" && <Members handle={handle} />}
       </div>

@@ -1,0 +1,189 @@
+import { type FormEvent, useState } from "react";
+import {
+  type Answer,
+  type EventView,
+  MAX_EVENT_TITLE,
+} from "../../../core/space/tools/calendar.js";
+import type { SpaceHandle } from "../model/space-handle.js";
+import { Alert } from "./Form.js";
+import { useClient } from "./hooks.js";
+
+const ANSWER_TEXT: Record<Answer, string> = { yes: "Going", maybe: "Maybe", no: "Can't go" };
+
+function localDay(d = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** "Saturday 5 December 2026" for a "YYYY-MM-DD" day, read as a calendar day. */
+function dayTitle(day: string): string {
+  return new Date(`${day}T12:00:00`).toLocaleDateString(undefined, {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+  });
+}
+
+function when(e: EventView): string {
+  if (e.time === "") return "All day";
+  if (e.minutes === 0) return e.time;
+  const [h, m] = e.time.split(":").map(Number) as [number, number];
+  const end = h * 60 + m + e.minutes;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const later = end >= 24 * 60 ? ` (+${Math.floor(end / (24 * 60))}d)` : "";
+  return `${e.time}–${pad(Math.floor(end / 60) % 24)}:${pad(end % 60)}${later}`;
+}
+
+/** The space's calendar: what is coming up, day by day, and who comes. */
+export function Calendar({ handle }: { handle: SpaceHandle }) {
+  const [showPast, setShowPast] = useState(false);
+  const today = localDay();
+  const all = handle.events();
+  const past = all.filter((e) => e.day < today);
+  const shown = showPast ? all : all.filter((e) => e.day >= today);
+  const days = [...new Set(shown.map((e) => e.day))];
+  return (
+    <div className="calendar">
+      {handle.canWrite && <NewEvent handle={handle} today={today} />}
+      {past.length > 0 && (
+        <button type="button" className="link" onClick={() => setShowPast(!showPast)}>
+          {showPast
+            ? "Hide past events"
+            : `Show ${past.length} past ${past.length === 1 ? "event" : "events"}`}
+        </button>
+      )}
+      {days.map((day) => (
+        <section key={day} className="day" aria-label={dayTitle(day)}>
+          <h2 className="small">{day === today ? `Today · ${dayTitle(day)}` : dayTitle(day)}</h2>
+          <ul className="events">
+            {shown
+              .filter((e) => e.day === day)
+              .map((e) => (
+                <EventRow key={e.id} handle={handle} event={e} />
+              ))}
+          </ul>
+        </section>
+      ))}
+      {shown.length === 0 && <p className="muted pad">Nothing planned.</p>}
+    </div>
+  );
+}
+
+function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) {
+  const client = useClient();
+  const names = new Map(handle.members().map((m) => [m.user, m.name]));
+  const mine = event.answers[client.myUser];
+  const going = Object.entries(event.answers)
+    .filter(([, a]) => a === "yes")
+    .map(([u]) => names.get(u) ?? "someone");
+  const maybe = Object.values(event.answers).filter((a) => a === "maybe").length;
+  return (
+    <li className="event">
+      <div className="grow">
+        <strong className="event-title">{event.title}</strong>
+        <span className="muted small">
+          {when(event)}
+          {event.place && ` · ${event.place}`} · by {event.created.name}
+        </span>
+        <span className="small" data-testid="answers">
+          {going.length > 0 ? `Going: ${going.join(", ")}` : "Nobody going yet"}
+          {maybe > 0 && ` · ${maybe} maybe`}
+        </span>
+      </div>
+      {handle.canWrite && (
+        <fieldset className="answers">
+          <legend className="sr-only">Your answer to {event.title}</legend>
+          {(Object.keys(ANSWER_TEXT) as Answer[]).map((a) => (
+            <button
+              key={a}
+              type="button"
+              aria-pressed={mine === a}
+              onClick={() =>
+                void client.attempt("Answering", () =>
+                  handle.answerEvent(event.id, mine === a ? null : a),
+                )
+              }
+            >
+              {ANSWER_TEXT[a]}
+            </button>
+          ))}
+        </fieldset>
+      )}
+      {handle.canWrite && (handle.canManage || event.created.by === client.myUser) && (
+        <button
+          type="button"
+          onClick={() => {
+            if (confirm(`Cancel "${event.title}" for everyone?`)) {
+              void client.attempt("Cancelling the event", () => handle.cancelEvent(event.id));
+            }
+          }}
+        >
+          Cancel <span className="sr-only">{event.title}</span>
+        </button>
+      )}
+    </li>
+  );
+}
+
+function NewEvent({ handle, today }: { handle: SpaceHandle; today: string }) {
+  const [title, setTitle] = useState("");
+  const [day, setDay] = useState(today);
+  const [time, setTime] = useState("");
+  const [minutes, setMinutes] = useState(60);
+  const [place, setPlace] = useState("");
+  const [problem, setProblem] = useState<string>();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setProblem(undefined);
+    try {
+      await handle.addEvent({ title, day, time, minutes: time ? minutes : 0, place });
+      setTitle("");
+      setPlace("");
+    } catch (err) {
+      setProblem((err as Error).message);
+    }
+  };
+  return (
+    <form className="new-event card" onSubmit={submit} aria-label="New event">
+      <label className="wide">
+        Event
+        <input
+          value={title}
+          maxLength={MAX_EVENT_TITLE}
+          onChange={(e) => setTitle(e.target.value)}
+        />
+      </label>
+      <label>
+        Day
+        <input type="date" required value={day} onChange={(e) => setDay(e.target.value)} />
+      </label>
+      <label>
+        Time <span className="muted">(empty: all day)</span>
+        <input type="time" value={time} onChange={(e) => setTime(e.target.value)} />
+      </label>
+      <label>
+        Length in minutes
+        <input
+          type="number"
+          min={0}
+          max={10080}
+          step={15}
+          disabled={!time}
+          value={minutes}
+          onChange={(e) => setMinutes(Number(e.target.value))}
+        />
+      </label>
+      <label className="wide">
+        Place <span className="muted">(optional)</span>
+        <input value={place} maxLength={200} onChange={(e) => setPlace(e.target.value)} />
+      </label>
+      <Alert message={problem} />
+      <div className="row end wide">
+        <button type="submit" className="primary" disabled={!title.trim()}>
+          Add to calendar
+        </button>
+      </div>
+    </form>
+  );
+}
