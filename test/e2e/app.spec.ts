@@ -53,7 +53,7 @@ async function openSpace(page: Page, name: string) {
 
 async function tab(
   page: Page,
-  name: "Chat" | "Discussion" | "Notes" | "Tasks" | "Calendar" | "Files" | "Members",
+  name: "Chat" | "Discussion" | "Notes" | "Tasks" | "Calendar" | "Sketch" | "Files" | "Members",
 ) {
   await page.getByRole("tab", { name }).click();
 }
@@ -330,6 +330,25 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       .click();
     await expect(a.getByTestId("answers")).toHaveText("Going: Bob", { timeout: 20_000 });
     await capture(a, "calendar");
+
+    // Ann draws a stroke on the sketch; Bob's board has it.
+    await tab(a, "Sketch");
+    await tab(b, "Sketch");
+    const board = a.getByRole("img", { name: /^Shared sketch/ });
+    const box = (await board.boundingBox())!;
+    await a.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.7);
+    await a.mouse.down();
+    for (let i = 1; i <= 12; i++) {
+      await a.mouse.move(
+        box.x + box.width * (0.2 + i * 0.05),
+        box.y + box.height * (0.7 - i * 0.04),
+      );
+    }
+    await a.mouse.up();
+    await expect(b.getByRole("img", { name: "Shared sketch, 1 stroke" })).toBeVisible({
+      timeout: 20_000,
+    });
+    await capture(b, "sketch");
     await tab(a, "Chat");
     await tab(b, "Chat");
     await tab(c, "Chat");

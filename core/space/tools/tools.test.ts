@@ -30,6 +30,7 @@ import {
 } from "./notes.js";
 import { MAX_TEXT } from "./records.js";
 import { fold, searchSpaces } from "./search.js";
+import { addStroke, clearSketch, GRID, MAX_POINTS, strokes, undoStroke } from "./sketch.js";
 import { addTask, changeTask, deleteTask, tasks } from "./tasks.js";
 
 const ann = "a".repeat(64);
@@ -531,6 +532,59 @@ describe("calendar", () => {
         answers: {},
       },
     ]);
+  });
+});
+
+describe("sketch", () => {
+  const stroke = (by: string, points = [0, 0, 100, 100]) => ({
+    id: id(),
+    by,
+    color: "#c0392b",
+    width: 4,
+    points,
+  });
+
+  it("keeps strokes in drawing order, takes back one's own latest, and clears for everyone", () => {
+    const one = new Y.Doc();
+    const two = new Y.Doc();
+    const a1 = stroke(ann);
+    const b1 = stroke(bob);
+    const a2 = stroke(ann);
+    addStroke(one, a1);
+    addStroke(one, b1);
+    addStroke(one, a2);
+    sync(one, two);
+    expect(strokes(two).map((s) => s.id)).toEqual([a1.id, b1.id, a2.id]);
+    expect(undoStroke(two, ann)).toBe(true);
+    sync(two, one);
+    expect(strokes(one).map((s) => s.id)).toEqual([a1.id, b1.id]);
+    // Clearing on one side while the other draws: the new stroke stays.
+    clearSketch(one);
+    const late = stroke(bob);
+    addStroke(two, late);
+    sync(one, two);
+    sync(two, one);
+    expect(strokes(one).map((s) => s.id)).toEqual([late.id]);
+    expect(strokes(two)).toEqual(strokes(one));
+    expect(undoStroke(one, ann)).toBe(false);
+  });
+
+  it("clamps what it draws to the grid, and skips strokes of the wrong shape", () => {
+    const doc = new Y.Doc();
+    addStroke(doc, stroke(ann, [-5, 20000, 3.6, 7, 9]));
+    expect(strokes(doc)[0]?.points).toEqual([0, GRID, 4, 7]);
+    addStroke(doc, stroke(ann, Array(3 * MAX_POINTS).fill(1)));
+    expect(strokes(doc)[1]?.points).toHaveLength(2 * MAX_POINTS);
+    const array = doc.getArray<unknown>("sketch/strokes");
+    array.push([
+      { ...stroke(bob), color: "url(javascript:alert(1))" },
+      { ...stroke(bob), width: 1000 },
+      { ...stroke(bob), points: [1, 2, 3] },
+      { ...stroke(bob), points: [1, GRID + 1] },
+      { ...stroke(bob), points: "0,0,1,1" },
+      "not a stroke",
+    ]);
+    expect(strokes(doc)).toHaveLength(2);
   });
 });
 

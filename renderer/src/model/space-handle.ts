@@ -55,6 +55,13 @@ import {
   typeInNote,
 } from "../../../core/space/tools/notes.js";
 import {
+  addStroke,
+  clearSketch,
+  type Stroke,
+  strokes,
+  undoStroke,
+} from "../../../core/space/tools/sketch.js";
+import {
   addTask,
   changeTask,
   deleteTask,
@@ -368,6 +375,27 @@ export class SpaceHandle {
         text: text.trim(),
       });
     });
+  }
+
+  strokes(): Stroke[] {
+    return this.cached("strokes", () => strokes(this.member.space.doc));
+  }
+
+  /** A finished stroke (pen down to pen up): one envelope. */
+  draw(stroke: Omit<Stroke, "id" | "by">): Promise<void> {
+    return this.member.space.edit((doc) => {
+      addStroke(doc, { ...stroke, id: randomId(), by: this.me.user });
+    });
+  }
+
+  undoStroke(): Promise<void> {
+    return this.member.space.edit((doc) => {
+      undoStroke(doc, this.me.user);
+    });
+  }
+
+  clearSketch(): Promise<void> {
+    return this.member.space.edit((doc) => clearSketch(doc));
   }
 
   events(): EventView[] {

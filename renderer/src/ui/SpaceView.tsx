@@ -8,9 +8,19 @@ import { useClient } from "./hooks.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
 import { SafetyNumber } from "./SafetyNumber.js";
+import { Sketch } from "./Sketch.js";
 import { Tasks } from "./Tasks.js";
 
-const TABS = ["Chat", "Discussion", "Notes", "Tasks", "Calendar", "Files", "Members"] as const;
+const TABS = [
+  "Chat",
+  "Discussion",
+  "Notes",
+  "Tasks",
+  "Calendar",
+  "Sketch",
+  "Files",
+  "Members",
+] as const;
 type Tab = (typeof TABS)[number];
 
 export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () => void }) {
@@ -146,6 +156,7 @@ export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () 
         {tab === "Notes" && <Notes handle={handle} />}
         {tab === "Tasks" && <Tasks handle={handle} />}
         {tab === "Calendar" && <Calendar handle={handle} />}
+        {tab === "Sketch" && <Sketch handle={handle} />}
         {tab === "Files" && <Files handle={handle} />}
         {tab === "Members" && <Members handle={handle} />}
       </div>

@@ -1,0 +1,164 @@
+import { type PointerEvent, useEffect, useRef, useState } from "react";
+import { COLORS, GRID, MAX_POINTS, type Stroke, WIDTHS } from "../../../core/space/tools/sketch.js";
+import type { SpaceHandle } from "../model/space-handle.js";
+import { useClient } from "./hooks.js";
+
+const COLOR_NAMES: Record<(typeof COLORS)[number], string> = {
+  "#1f2d23": "Ink",
+  "#c0392b": "Red",
+  "#2b7340": "Green",
+  "#1d5fd1": "Blue",
+  "#a36a00": "Ochre",
+  "#7b3fa0": "Violet",
+};
+const WIDTH_NAMES = ["Fine", "Medium", "Broad"];
+/** The board's shape: the grid is square, the board shows it 16:10 (y is squeezed). */
+const ASPECT = 10 / 16;
+
+function paint(canvas: HTMLCanvasElement, all: Stroke[], current?: Omit<Stroke, "id" | "by">) {
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  const { width, height } = canvas;
+  ctx.clearRect(0, 0, width, height);
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  for (const s of current ? [...all, { ...current, id: "", by: "" }] : all) {
+    ctx.strokeStyle = s.color;
+    // Widths are in grid units, so a line is as thick on a small screen as on a large one.
+    ctx.lineWidth = Math.max(1, (s.width * width) / 1000);
+    ctx.beginPath();
+    for (let i = 0; i < s.points.length; i += 2) {
+      const x = (s.points[i]! / GRID) * width;
+      const y = (s.points[i + 1]! / GRID) * height;
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    }
+    // A single point is drawn as a dot.
+    if (s.points.length === 2)
+      ctx.lineTo((s.points[0]! / GRID) * width + 0.01, (s.points[1]! / GRID) * height);
+    ctx.stroke();
+  }
+}
+
+/** A whiteboard for the space: each stroke goes out when the pen lifts. */
+export function Sketch({ handle }: { handle: SpaceHandle }) {
+  const client = useClient();
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const drawing = useRef<Omit<Stroke, "id" | "by"> | undefined>(undefined);
+  const [color, setColor] = useState<(typeof COLORS)[number]>(COLORS[0]);
+  const [width, setWidth] = useState<number>(WIDTHS[0]);
+  const all = handle.strokes();
+  const mine = all.filter((s) => s.by === client.myUser).length;
+
+  // The canvas keeps its pixels in step with its size on screen (and the display's density).
+  useEffect(() => {
+    const el = canvas.current;
+    if (!el) return;
+    const resize = () => {
+      const ratio = window.devicePixelRatio || 1;
+      el.width = Math.round(el.clientWidth * ratio);
+      el.height = Math.round(el.clientWidth * ASPECT * ratio);
+      paint(el, handle.strokes(), drawing.current);
+    };
+    const observer = new ResizeObserver(resize);
+    observer.observe(el);
+    resize();
+    return () => observer.disconnect();
+  }, [handle]);
+
+  useEffect(() => {
+    if (canvas.current) paint(canvas.current, all, drawing.current);
+  }, [all]);
+
+  const point = (e: PointerEvent<HTMLCanvasElement>): [number, number] => {
+    const box = e.currentTarget.getBoundingClientRect();
+    const x = Math.round(((e.clientX - box.left) / box.width) * GRID);
+    const y = Math.round(((e.clientY - box.top) / box.height) * GRID);
+    return [Math.max(0, Math.min(GRID, x)), Math.max(0, Math.min(GRID, y))];
+  };
+
+  const finish = () => {
+    const stroke = drawing.current;
+    drawing.current = undefined;
+    if (stroke) void client.attempt("Drawing", () => handle.draw(stroke));
+  };
+
+  const readOnly = !handle.canWrite;
+  return (
+    <div className="sketch">
+      {!readOnly && (
+        <div className="row sketch-tools">
+          <fieldset className="answers">
+            <legend className="sr-only">Colour</legend>
+            {COLORS.map((c) => (
+              <button
+                key={c}
+                type="button"
+                className="swatch"
+                style={{ background: c }}
+                aria-pressed={color === c}
+                aria-label={COLOR_NAMES[c]}
+                onClick={() => setColor(c)}
+              />
+            ))}
+          </fieldset>
+          <fieldset className="answers">
+            <legend className="sr-only">Line</legend>
+            {WIDTHS.map((w, i) => (
+              <button key={w} type="button" aria-pressed={width === w} onClick={() => setWidth(w)}>
+                {WIDTH_NAMES[i]}
+              </button>
+            ))}
+          </fieldset>
+          <span className="grow" />
+          <button
+            type="button"
+            disabled={mine === 0}
+            onClick={() => void client.attempt("Undoing", () => handle.undoStroke())}
+          >
+            Undo my last stroke
+          </button>
+          <button
+            type="button"
+            disabled={all.length === 0}
+            onClick={() => {
+              if (confirm("Clear the sketch for everyone in this space?")) {
+                void client.attempt("Clearing the sketch", () => handle.clearSketch());
+              }
+            }}
+          >
+            Clear
+          </button>
+        </div>
+      )}
+      <canvas
+        ref={canvas}
+        className="board"
+        role="img"
+        aria-label={`Shared sketch, ${all.length} ${all.length === 1 ? "stroke" : "strokes"}`}
+        onPointerDown={(e) => {
+          if (readOnly || e.button !== 0) return;
+          e.currentTarget.setPointerCapture(e.pointerId);
+          drawing.current = { color, width, points: point(e) };
+        }}
+        onPointerMove={(e) => {
+          const stroke = drawing.current;
+          if (!stroke) return;
+          stroke.points.push(...point(e));
+          if (canvas.current) paint(canvas.current, all, stroke);
+          // A long line goes out in pieces, each within what one stroke may hold.
+          if (stroke.points.length >= 2 * MAX_POINTS) {
+            const last = stroke.points.slice(-2);
+            finish();
+            drawing.current = { color, width, points: last };
+          }
+        }}
+        onPointerUp={finish}
+        onPointerCancel={finish}
+      />
+      <p className="muted small">
+        Draw with a mouse, pen or finger; everyone here sees each stroke once it is finished.
+      </p>
+    </div>
+  );
+}
