@@ -101,22 +101,24 @@ export class BlobRequests {
   }
 
   private settle<T>(map: Map<string, Waiter<T>>, hash: Uint8Array, value: T): boolean {
-    const id = bytesKey(hash);
-    const waiter = map.get(id);
-    if (!waiter) return false;
-    map.delete(id);
-    clearTimeout(waiter.timer);
-    waiter.resolve(value);
-    return true;
+    const waiter = this.take(map, hash);
+    waiter?.resolve(value);
+    return waiter !== undefined;
   }
 
   private fail<T>(map: Map<string, Waiter<T>>, hash: Uint8Array, error: RelayError): boolean {
+    const waiter = this.take(map, hash);
+    waiter?.reject(error);
+    return waiter !== undefined;
+  }
+
+  /** The waiter for `hash`, no longer waiting (its timer cleared), or undefined. */
+  private take<T>(map: Map<string, Waiter<T>>, hash: Uint8Array): Waiter<T> | undefined {
     const id = bytesKey(hash);
     const waiter = map.get(id);
-    if (!waiter) return false;
+    if (!waiter) return undefined;
     map.delete(id);
     clearTimeout(waiter.timer);
-    waiter.reject(error);
-    return true;
+    return waiter;
   }
 }
