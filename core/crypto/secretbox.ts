@@ -51,14 +51,22 @@ export function loadSecretbox(): Promise<SecretboxBackendName> {
       await sodium.ready;
       sodiumImpl = {
         name: "libsodium",
-        seal: (message, nonce, key) => sodium.crypto_secretbox_easy(message, nonce, key),
+        seal: (message, nonce, key) => {
+          try {
+            return sodium.crypto_secretbox_easy(message, nonce, key);
+          } catch {
+            // Only a failing WebAssembly instance throws here: the same bytes come from tweetnacl.
+            return tweetnacl.seal(message, nonce, key);
+          }
+        },
         open: (box, nonce, key) => {
-          // libsodium throws on a box that does not authenticate; nothing else reaches it,
-          // since lengths are checked before.
           try {
             return sodium.crypto_secretbox_open_easy(box, nonce, key);
           } catch {
-            return undefined;
+            // libsodium throws for a box that does not authenticate, and also when its own
+            // instance fails; tweetnacl has the last word, so a broken WebAssembly instance
+            // cannot make good envelopes look forged (forgeries are checked twice, that is all).
+            return tweetnacl.open(box, nonce, key);
           }
         },
       };

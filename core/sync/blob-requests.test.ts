@@ -48,6 +48,8 @@ describe("blob requests on one relay connection", () => {
       code: "HASH_MISMATCH",
     });
     expect(sent).toHaveLength(0);
+    await expect(blobs.get(randomBytes(31))).rejects.toMatchObject({ code: "BAD_HASH" });
+    expect(blobs.pending).toBe(0);
     disconnect();
     await expect(blobs.get(hash32(randomBytes(4)))).rejects.toMatchObject({ code: "OFFLINE" });
   });

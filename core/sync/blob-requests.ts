@@ -8,6 +8,7 @@
  */
 import { bytesKey, equalBytes } from "../crypto/bytes.js";
 import { hash32 } from "../crypto/hash.js";
+import { HASH_BYTES } from "../wire/envelope.js";
 import type { Frame } from "../wire/frame-types.js";
 import { RelayError } from "./relay-error.js";
 
@@ -79,6 +80,9 @@ export class BlobRequests {
   }
 
   private request<T>(map: Map<string, Waiter<T>>, hash: Uint8Array, frame: Frame): Promise<T> {
+    if (hash.length !== HASH_BYTES) {
+      return Promise.reject(new RelayError("BAD_HASH", `a blob hash is ${HASH_BYTES} bytes`));
+    }
     const id = bytesKey(hash);
     const existing = map.get(id);
     if (existing) return existing.promise;

@@ -53,12 +53,23 @@ const SHAPE = {
   chunks: "hex32s",
 } as const;
 
-/** A file name cut to one safe segment: no separators or control characters, not empty. */
+/**
+ * A file name cut to one segment every system saves as shown: no
+ * separators, control or bidi-override characters (which make
+ * "invoice\u202Egpj.exe" read as "invoiceexe.jpg"), none of Windows'
+ * reserved characters, no trailing dots or spaces, never empty.
+ */
 export function safeFileName(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\]/g, "_").trim();
-  const cut = [...cleaned].slice(0, MAX_NAME).join("");
-  return cut === "" || cut === "." || cut === ".." ? "file" : cut;
+  const cleaned = name
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f/\\<>:"|?*]/g, "_")
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
+    .trim();
+  const cut = [...cleaned]
+    .slice(0, MAX_NAME)
+    .join("")
+    .replace(/[. ]+$/, "");
+  return cut === "" ? "file" : cut;
 }
 
 /** Every shared file still listed, newest first. A record of the wrong shape is skipped. */

@@ -276,6 +276,23 @@ describe("notes", () => {
     expect(renameNote(doc, second, "Back", stamp(ann, 8))).toBe(false);
   });
 
+  it("stamp a run of typing once a minute, so typed text stays compact in the doc", () => {
+    const doc = new Y.Doc();
+    const n = id();
+    createNote(doc, { id: n, ...stamp(ann, 0) }, "Long");
+    for (let i = 0; i < 2000; i++) {
+      typeInNote(doc, n, { index: i, remove: 0, insert: "x" }, stamp(ann, i * 10));
+    }
+    expect(noteText(doc, n)).toHaveLength(2000);
+    // 2,000 characters, stamped every minute of typing: a few KB, not one item per key.
+    expect(Y.encodeStateAsUpdate(doc).length).toBeLessThan(4000);
+    expect(note(doc, n)?.edited).toEqual(stamp(ann, 0));
+    typeInNote(doc, n, { index: 0, remove: 0, insert: "y" }, stamp(ann, 60_000));
+    expect(note(doc, n)?.edited.at).toBe(60_000);
+    typeInNote(doc, n, { index: 0, remove: 0, insert: "z" }, stamp(bob, 60_001));
+    expect(note(doc, n)?.edited).toEqual(stamp(bob, 60_001));
+  });
+
   it("merge two members typing in one note at once", () => {
     const a = new Y.Doc();
     const b = new Y.Doc();
@@ -371,16 +388,24 @@ describe("files", () => {
     expect(safeFileName("..")).toBe("file");
     expect(safeFileName("  ")).toBe("file");
     expect(safeFileName("a\u0000b\nc")).toBe("a_b_c");
+    expect(safeFileName("invoice\u202Egpj.exe")).toBe("invoicegpj.exe");
+    expect(safeFileName("con:tent<1>?.txt. . ")).toBe("con_tent_1__.txt");
     fc.assert(
-      fc.property(fc.string({ maxLength: 400 }), (name) => {
-        const safe = safeFileName(name);
-        expect([...safe].some((ch) => ch === "/" || ch === "\\" || ch.charCodeAt(0) < 0x20)).toBe(
-          false,
-        );
-        expect(safe.length).toBeGreaterThan(0);
-        expect([...safe].length).toBeLessThanOrEqual(255);
-        expect([".", ".."]).not.toContain(safe);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom("a", ".", " ", "/", "\u202e", "é"), maxLength: 400 }),
+        (name) => {
+          const safe = safeFileName(name);
+          expect(
+            [...safe].some(
+              (ch) => '/\\<>:"|?*\u202e\u2066'.includes(ch) || ch.charCodeAt(0) < 0x20,
+            ),
+          ).toBe(false);
+          expect(safe).not.toMatch(/[. ]$/);
+          expect(safe.length).toBeGreaterThan(0);
+          expect([...safe].length).toBeLessThanOrEqual(255);
+          expect([".", ".."]).not.toContain(safe);
+        },
+      ),
     );
   });
 });

@@ -51,6 +51,7 @@ import {
   type NoteView,
   noteBody,
   notes,
+  noteText,
   renameNote,
   typeInNote,
 } from "../../../core/space/tools/notes.js";
@@ -283,9 +284,7 @@ export class SpaceHandle {
 
   /** What happened to one of this device's messages, given the outbox as it stands. */
   delivery(message: ChatMessage, queued: ReadonlySet<string>): Delivery {
-    for (const [msgId, posted] of this.pendingPosts) {
-      if (queued.has(msgId) && posted.includes(message.id)) return { state: "local" };
-    }
+    if (this.localOnly(queued).has(message.id)) return { state: "local" };
     // Viewers write nothing, receipts included: they cannot be counted.
     const readers = this.members()
       .filter((m) => !m.me && m.role !== "viewer")
@@ -294,6 +293,22 @@ export class SpaceHandle {
     const to = deliveredTo(this.member.space.doc, message, readers).length;
     if (to === 0) return { state: "relay" };
     return { state: "delivered", to, of: readers.length };
+  }
+
+  private local: { queued: ReadonlySet<string>; version: number; ids: Set<string> } | undefined;
+  private pendingVersion = 0;
+
+  /** Messages still waiting in the outbox, per outbox listing (one pass, not one per message). */
+  private localOnly(queued: ReadonlySet<string>): Set<string> {
+    if (this.local?.queued === queued && this.local.version === this.pendingVersion) {
+      return this.local.ids;
+    }
+    const ids = new Set<string>();
+    for (const [msgId, posted] of this.pendingPosts) {
+      if (queued.has(msgId)) for (const id of posted) ids.add(id);
+    }
+    this.local = { queued, version: this.pendingVersion, ids };
+    return ids;
   }
 
   /** Runs an edit and reads the outbox entries it added, so the message shows as waiting at once. */
@@ -330,6 +345,7 @@ export class SpaceHandle {
       this.pendingPosts.delete(msgId);
       changed ||= posted.length > 0;
     }
+    if (changed) this.pendingVersion++;
     return changed;
   }
 
@@ -506,6 +522,11 @@ export class SpaceHandle {
 
   notes(): NoteView[] {
     return this.cached("notes", () => notes(this.member.space.doc));
+  }
+
+  /** A note's text as shown (cut at the longest a note keeps). */
+  noteText(id: string): string {
+    return noteText(this.member.space.doc, id);
   }
 
   /** A note's shared text, for an editor to bind to; undefined once the note is gone. */

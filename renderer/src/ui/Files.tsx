@@ -1,5 +1,5 @@
 import { type DragEvent, useRef, useState } from "react";
-import type { FileRecord } from "../../../core/space/tools/files.js";
+import { type FileRecord, MAX_FILE_BYTES } from "../../../core/space/tools/files.js";
 import { desktopShell } from "../model/client.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { byteSize, shortTime } from "./format.js";
@@ -46,21 +46,34 @@ export function Files({ handle }: { handle: SpaceHandle }) {
       ),
     );
 
+  /** Each file in turn; one that is too large or unreadable is reported, the rest still go. */
   const shareFiles = async (picked: FileList | File[]) => {
-    for (const f of Array.from(picked))
-      await share(f.name, f.type, new Uint8Array(await f.arrayBuffer()));
+    for (const f of Array.from(picked)) {
+      await client.attempt(`Sharing ${f.name}`, async () => {
+        // Refused before it is read into memory.
+        if (f.size > MAX_FILE_BYTES) {
+          throw new Error(`it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+        }
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        await track(`up:${f.name}:${Date.now()}`, `Sending ${f.name}`, (progress) =>
+          handle.shareFile({ name: f.name, type: f.type, bytes }, progress),
+        );
+      });
+    }
   };
 
-  const pick = async () => {
+  const pick = () => {
     const shell = desktopShell();
     if (!shell) return picker.current?.click();
-    const chosen = await shell.openFile();
-    if (chosen) await share(chosen.name, "", chosen.bytes);
+    void client.attempt("Choosing a file", async () => {
+      const chosen = await shell.openFile();
+      if (chosen) await share(chosen.name, "", chosen.bytes);
+    });
   };
 
   const save = (file: FileRecord) =>
     client.attempt(`Saving ${file.name}`, () =>
-      track(`down:${file.id}`, `Receiving ${file.name}`, async (progress) => {
+      track(`down:${file.id}:${Date.now()}`, `Receiving ${file.name}`, async (progress) => {
         const bytes = await handle.fetchFile(file, progress);
         const shell = desktopShell();
         if (shell) {
@@ -103,7 +116,7 @@ export function Files({ handle }: { handle: SpaceHandle }) {
             Drop files here, or share one. They are sealed on this device; the relay keeps only
             chunks it cannot read.
           </span>
-          <button type="button" className="primary" onClick={() => void pick()}>
+          <button type="button" className="primary" onClick={pick}>
             Share a file
           </button>
           <input

@@ -89,7 +89,7 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
       </div>
       {preview ? (
         <div className="note-preview">
-          <Markdown text={handle.noteBody(id)?.toString() ?? ""} />
+          <Markdown text={handle.noteText(id)} />
         </div>
       ) : (
         <NoteEditor handle={handle} id={id} readOnly={!handle.canWrite} />
@@ -154,8 +154,16 @@ function NoteEditor(props: { handle: SpaceHandle; id: string; readOnly: boolean 
     };
     const onInput = () => {
       const change = diffText(shown, el.value);
-      shown = el.value;
       if (change.remove > 0 || change.insert.length > 0) handle.typeInNote(id, change);
+      // The note may have taken less than was typed (it is full): show what it holds, or
+      // the next diff would be reckoned against text nobody else has.
+      const held = body.toString();
+      if (held !== el.value) {
+        const caret = Math.min(el.selectionStart, held.length);
+        el.value = held;
+        el.setSelectionRange(caret, caret);
+      }
+      shown = held;
       remember();
     };
     const onChange = (_event: Y.YTextEvent, transaction: Y.Transaction) => {
