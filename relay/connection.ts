@@ -15,7 +15,7 @@ import { bytesKey, toHex } from "../core/crypto/bytes.js";
 import type { Ed25519Backend } from "../core/crypto/ed25519.js";
 import { verifyRelayAuth } from "../core/crypto/relay-auth.js";
 import { DecodeError } from "../core/wire/errors.js";
-import { decodeFrame, encodeFrame } from "../core/wire/frame.js";
+import { decodeFrame, encodeFrame, refOfUndecoded } from "../core/wire/frame.js";
 import {
   type AuthFrame,
   type BlobGetFrame,
@@ -25,7 +25,6 @@ import {
   type Frame,
   FrameType,
   type MailSendFrame,
-  MSG_ID_BYTES,
   PROTOCOL_VERSION,
   type SendFrame,
 } from "../core/wire/frame-types.js";
@@ -130,7 +129,7 @@ export class RelayConnection {
     if (this.state === "closed") return;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (!this.frameBucket.take(1)) {
-      this.refuse("RATE_LIMITED", "too many frames; slow down");
+      this.refuse("RATE_LIMITED", "too many frames; slow down", refOfUndecoded(bytes));
       return;
     }
     if (!isBinary) {
@@ -141,6 +140,7 @@ export class RelayConnection {
       this.refuse(
         "FRAME_TOO_LARGE",
         `frame of ${bytes.length} bytes exceeds ${this.ctx.config.maxFrameBytes}`,
+        refOfUndecoded(bytes),
       );
       return;
     }
@@ -170,12 +170,12 @@ export class RelayConnection {
         );
         return;
       }
-      // A mail request refused for its fields still names its msgId, so the app can tell which.
-      const ref =
-        bytes[1] === FrameType.mailSend && bytes.length >= 2 + MSG_ID_BYTES
-          ? bytes.slice(2, 2 + MSG_ID_BYTES)
-          : new Uint8Array();
-      if (ref.length > 0) this.logMail(ref, "invalid", { reason: err.code });
+      // A mail or blob request refused for its fields still names its msgId or hash, so the
+      // app can tell which of its requests failed.
+      const ref = refOfUndecoded(bytes);
+      if (bytes[1] === FrameType.mailSend && ref.length > 0) {
+        this.logMail(ref, "invalid", { reason: err.code });
+      }
       this.refuse("BAD_FRAME", `${err.code}: ${err.message}`, ref);
       return;
     }

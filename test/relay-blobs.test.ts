@@ -86,4 +86,21 @@ describe("files through the relay's blob store", () => {
     // The refusal went to the caller, not to the link's error stream.
     expect(errors).toEqual([]);
   });
+
+  it("hears at once when a chunk is too large for the relay's frames, not after a timeout", async () => {
+    const { ann } = await twoDevices([
+      "--max-frame-bytes",
+      "200000",
+      "--max-envelope-bytes",
+      "100000",
+      "--max-blob-bytes",
+      "100000",
+    ]);
+    const started = Date.now();
+    await expect(uploadFile(ann.client, randomBytes(300_000))).rejects.toMatchObject({
+      code: "FRAME_TOO_LARGE",
+    });
+    // The refusal names the chunk's hash, so it reaches its request (the timeout is a minute).
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
 });

@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { alice, bob, filled, seqBytes } from "../../test/fixtures.js";
 import { DecodeError } from "./errors.js";
-import { decodeFrame, encodeFrame } from "./frame.js";
+import { decodeFrame, encodeFrame, refOfUndecoded } from "./frame.js";
 import { type Frame, FrameType } from "./frame-types.js";
 import { withLimits } from "./limits.js";
 import {
@@ -262,6 +263,28 @@ describe("MAIL_SEND", () => {
     expect(decodeFrame(mail({ text: "x".repeat(MAIL_TEXT_MAX_BYTES) })).type).toBe("mailSend");
     expect(codeOf(() => decodeFrame(mail({ text: "x".repeat(MAIL_TEXT_MAX_BYTES + 1) })))).toBe(
       "TOO_LARGE",
+    );
+  });
+});
+
+describe("the ref of an undecoded frame", () => {
+  it("names a blob frame's hash and a mail request's msgId, and nothing else", () => {
+    const hash = new Uint8Array(32).fill(7);
+    expect(refOfUndecoded(encodeFrame({ type: "blobGet", hash }))).toEqual(hash);
+    expect(refOfUndecoded(encodeFrame({ type: "blobPut", hash, data: new Uint8Array(5) }))).toEqual(
+      hash,
+    );
+    expect(refOfUndecoded(encodeFrame({ type: "blobPutOk", hash }))).toEqual(new Uint8Array());
+    expect(refOfUndecoded(new Uint8Array([1, 0x22, 1, 2]))).toEqual(new Uint8Array());
+  });
+
+  it("never throws and never reads past the bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        const ref = refOfUndecoded(bytes);
+        expect([0, 16, 32]).toContain(ref.length);
+        if (ref.length > 0) expect(bytes.subarray(2, 2 + ref.length)).toEqual(ref);
+      }),
     );
   });
 });

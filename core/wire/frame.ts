@@ -13,8 +13,15 @@ import {
   writeBlobHash,
   writeBlobPut,
 } from "./blob-frames.js";
+import { HASH_BYTES } from "./envelope.js";
 import { DecodeError } from "./errors.js";
-import { type Frame, FrameType, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from "./frame-types.js";
+import {
+  type Frame,
+  FrameType,
+  MSG_ID_BYTES,
+  PROTOCOL_VERSION,
+  SUPPORTED_VERSIONS,
+} from "./frame-types.js";
 import { DEFAULT_LIMITS, type WireLimits } from "./limits.js";
 import { readMailSend, writeMailSend } from "./mail-frames.js";
 import {
@@ -49,6 +56,23 @@ export function encodeFrame(frame: Frame, version: number = PROTOCOL_VERSION): U
     encoding.writeUint8(e, FrameType[frame.type]);
     writeBody(e, frame);
   });
+}
+
+/**
+ * What a refusal of these undecoded bytes should name, so the sender can
+ * tell which request it concerns: a mail request's msgId, a blob frame's
+ * hash; empty for anything else or too short to hold one. Read at fixed
+ * places only (version, type, then the id), before any other check.
+ */
+export function refOfUndecoded(bytes: Uint8Array): Uint8Array {
+  const type = bytes[1];
+  const length =
+    type === FrameType.mailSend
+      ? MSG_ID_BYTES
+      : type === FrameType.blobPut || type === FrameType.blobGet
+        ? HASH_BYTES
+        : 0;
+  return length > 0 && bytes.length >= 2 + length ? bytes.slice(2, 2 + length) : new Uint8Array();
 }
 
 export function decodeFrame(bytes: Uint8Array, limits: WireLimits = DEFAULT_LIMITS): Frame {
