@@ -432,6 +432,8 @@ export class GroveClient extends ObservableV2<Events> {
       this.engine!,
       { user: this.myUser, device: this.myDevice, name: () => this.profile!.name },
       this.changed,
+      // A message just sent shows as waiting now, not at the next outbox poll.
+      () => void this.readOutbox().catch(() => {}),
     );
     this.spaces.set(handle.id, handle);
     this.changed();

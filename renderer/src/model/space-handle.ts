@@ -122,6 +122,8 @@ export class SpaceHandle {
     private readonly engine: SyncEngine,
     private readonly me: { user: string; device: string; name: () => string },
     private readonly changed: () => void,
+    /** Asks the client to list the outbox again (after this space queued something). */
+    private readonly outboxChanged: () => void = () => {},
   ) {
     this.id = member.space.id;
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
@@ -318,6 +320,7 @@ export class SpaceHandle {
       ...(await this.engine.outbox.list()),
       ...(await this.engine.directOutbox.list()),
     ]);
+    this.outboxChanged();
     this.bump();
   }
 
