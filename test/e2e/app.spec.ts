@@ -307,6 +307,14 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(a.getByRole("list", { name: "Done tasks" })).toContainText("done by Bob", {
       timeout: 20_000,
     });
+    // Renamed while done: the tick stays, the new title reaches Bob.
+    await a.getByRole("button", { name: "Rename Order bean seeds" }).click();
+    await a.getByLabel("New title for Order bean seeds").fill("Order bean and pea seeds");
+    await a.getByLabel("New title for Order bean seeds").press("Enter");
+    await expect(b.getByRole("list", { name: "Done tasks" })).toContainText(
+      "Order bean and pea seeds",
+      { timeout: 20_000 },
+    );
     await capture(a, "tasks");
 
     // Ann puts a work day in the calendar; Bob says he is going; Ann sees it.

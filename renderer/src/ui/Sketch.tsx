@@ -1,4 +1,4 @@
-import { type PointerEvent, useEffect, useRef, useState } from "react";
+import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 import { COLORS, GRID, MAX_POINTS, type Stroke, WIDTHS } from "../../../core/space/tools/sketch.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { useClient } from "./hooks.js";
@@ -15,14 +15,13 @@ const WIDTH_NAMES = ["Fine", "Medium", "Broad"];
 /** The board's shape: the grid is square, the board shows it 16:10 (y is squeezed). */
 const ASPECT = 10 / 16;
 
-function paint(canvas: HTMLCanvasElement, all: Stroke[], current?: Omit<Stroke, "id" | "by">) {
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  const { width, height } = canvas;
-  ctx.clearRect(0, 0, width, height);
+type Drawn = Pick<Stroke, "color" | "width" | "points">;
+
+function drawStrokes(ctx: CanvasRenderingContext2D, strokes: Drawn[]) {
+  const { width, height } = ctx.canvas;
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
-  for (const s of current ? [...all, { ...current, id: "", by: "" }] : all) {
+  for (const s of strokes) {
     ctx.strokeStyle = s.color;
     // Widths are in grid units, so a line is as thick on a small screen as on a large one.
     ctx.lineWidth = Math.max(1, (s.width * width) / 1000);
@@ -40,11 +39,32 @@ function paint(canvas: HTMLCanvasElement, all: Stroke[], current?: Omit<Stroke, 
   }
 }
 
+/**
+ * The finished strokes are drawn once into an offscreen canvas (again only
+ * when they or the size change); each pointer move then copies that and
+ * draws just the stroke in progress, however full the board is.
+ */
+function paint(canvas: HTMLCanvasElement, finished: HTMLCanvasElement, current?: Drawn) {
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(finished, 0, 0);
+  if (current) drawStrokes(ctx, [current]);
+}
+
+function renderFinished(finished: HTMLCanvasElement, canvas: HTMLCanvasElement, all: Stroke[]) {
+  finished.width = canvas.width;
+  finished.height = canvas.height;
+  const ctx = finished.getContext("2d");
+  if (ctx) drawStrokes(ctx, all);
+}
+
 /** A whiteboard for the space: each stroke goes out when the pen lifts. */
 export function Sketch({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
   const canvas = useRef<HTMLCanvasElement>(null);
-  const drawing = useRef<Omit<Stroke, "id" | "by"> | undefined>(undefined);
+  const drawing = useRef<Drawn | undefined>(undefined);
+  const finished = useMemo(() => document.createElement("canvas"), []);
   const [color, setColor] = useState<(typeof COLORS)[number]>(COLORS[0]);
   const [width, setWidth] = useState<number>(WIDTHS[0]);
   const all = handle.strokes();
@@ -58,17 +78,21 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
       const ratio = window.devicePixelRatio || 1;
       el.width = Math.round(el.clientWidth * ratio);
       el.height = Math.round(el.clientWidth * ASPECT * ratio);
-      paint(el, handle.strokes(), drawing.current);
+      renderFinished(finished, el, handle.strokes());
+      paint(el, finished, drawing.current);
     };
     const observer = new ResizeObserver(resize);
     observer.observe(el);
     resize();
     return () => observer.disconnect();
-  }, [handle]);
+  }, [handle, finished]);
 
   useEffect(() => {
-    if (canvas.current) paint(canvas.current, all, drawing.current);
-  }, [all]);
+    const el = canvas.current;
+    if (!el) return;
+    renderFinished(finished, el, all);
+    paint(el, finished, drawing.current);
+  }, [all, finished]);
 
   const point = (e: PointerEvent<HTMLCanvasElement>): [number, number] => {
     const box = e.currentTarget.getBoundingClientRect();
@@ -145,7 +169,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
           const stroke = drawing.current;
           if (!stroke) return;
           stroke.points.push(...point(e));
-          if (canvas.current) paint(canvas.current, all, stroke);
+          if (canvas.current) paint(canvas.current, finished, stroke);
           // A long line goes out in pieces, each within what one stroke may hold.
           if (stroke.points.length >= 2 * MAX_POINTS) {
             const last = stroke.points.slice(-2);

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useRef, useState } from "react";
 import { MAX_TASK_TITLE, type TaskView } from "../../../core/space/tools/tasks.js";
 import type { MemberView, SpaceHandle } from "../model/space-handle.js";
 import { shortTime } from "./format.js";
@@ -77,6 +77,8 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
   const overdue = !task.done && task.due !== undefined && task.due < today();
   const mine = task.assignee === client.myUser;
   const box = `task-${task.id}`;
+  const [renaming, setRenaming] = useState<string>();
+  const cancelled = useRef(false);
   // Shown ticked at once: the doc takes the change now, the view catches up a frame later.
   const [ticking, setTicking] = useState<boolean>();
   const shown = ticking ?? task.done !== undefined;
@@ -95,9 +97,36 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
         }}
       />
       <div className="grow">
-        <label htmlFor={box} className="task-title">
-          {task.title || "Untitled"}
-        </label>
+        {renaming !== undefined ? (
+          <input
+            aria-label={`New title for ${task.title}`}
+            value={renaming}
+            maxLength={MAX_TASK_TITLE}
+            // biome-ignore lint/a11y/noAutofocus: the field appears because the user asked to rename
+            autoFocus
+            onChange={(e) => setRenaming(e.target.value)}
+            onBlur={() => {
+              const next = renaming.trim();
+              setRenaming(undefined);
+              if (cancelled.current) {
+                cancelled.current = false;
+                return;
+              }
+              if (next && next !== task.title) void change("Renaming the task", { title: next });
+            }}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") e.currentTarget.blur();
+              if (e.key === "Escape") {
+                cancelled.current = true;
+                e.currentTarget.blur();
+              }
+            }}
+          />
+        ) : (
+          <label htmlFor={box} className="task-title">
+            {task.title || "Untitled"}
+          </label>
+        )}
         <span className="muted small">
           {task.done
             ? `done by ${task.done.name} · ${shortTime(task.done.at)}`
@@ -128,6 +157,11 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
         disabled={readOnly}
         onChange={(e) => void change("Setting the day", { due: e.target.value || null })}
       />
+      {handle.canWrite && renaming === undefined && (
+        <button type="button" onClick={() => setRenaming(task.title)}>
+          Rename <span className="sr-only">{task.title}</span>
+        </button>
+      )}
       {handle.canWrite && (handle.canManage || task.created.by === client.myUser) && (
         <button
           type="button"
