@@ -14,7 +14,8 @@
  * map, so members answering at once never overwrite each other.
  */
 import * as Y from "yjs";
-import { META_SHAPE, readRecord, type Stamp } from "./records.js";
+import { liveEntries, liveEntry, type Meta, newEntry, removeEntry, stampOf } from "./entries.js";
+import type { Stamp } from "./records.js";
 
 export const MAX_EVENT_TITLE = 200;
 const MAX_PLACE = 200;
@@ -42,18 +43,22 @@ export interface EventView extends EventInput {
   answers: Record<string, Answer>;
 }
 
-function entry(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
-  const value = doc.getMap<unknown>(EVENTS).get(id);
-  if (!(value instanceof Y.Map) || value.get("deleted") === true) return undefined;
-  const meta = readRecord<Stamp & { id: string }>(value.get("meta"), META_SHAPE);
+const eventMap = (doc: Y.Doc) => doc.getMap<unknown>(EVENTS);
+
+/** An event is only as good as its day: one without a readable day is not shown. */
+const hasDay = (value: Y.Map<unknown>) => {
   const day = value.get("day");
-  return meta && meta.id === id && typeof day === "string" && DAY.test(day) ? value : undefined;
+  return typeof day === "string" && DAY.test(day);
+};
+
+function entry(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
+  const live = liveEntry(eventMap(doc), id);
+  return live && hasDay(live.value) ? live.value : undefined;
 }
 
 const text = (v: unknown, max: number) => (typeof v === "string" ? v.slice(0, max) : "");
 
-function viewOf(id: string, value: Y.Map<unknown>): EventView {
-  const meta = readRecord<Stamp & { id: string }>(value.get("meta"), META_SHAPE)!;
+function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): EventView {
   const time = value.get("time");
   const minutes = value.get("minutes");
   const answers: Record<string, Answer> = {};
@@ -75,18 +80,16 @@ function viewOf(id: string, value: Y.Map<unknown>): EventView {
       typeof minutes === "number" && Number.isInteger(minutes) && minutes > 0
         ? Math.min(minutes, MAX_MINUTES)
         : 0,
-    created: { by: meta.by, name: meta.name, at: meta.at },
+    created: stampOf(meta),
     answers,
   };
 }
 
 /** Every event in time order (all-day ones first within their day). */
 export function events(doc: Y.Doc): EventView[] {
-  const out: EventView[] = [];
-  for (const id of doc.getMap<unknown>(EVENTS).keys()) {
-    const value = entry(doc, id);
-    if (value) out.push(viewOf(id, value));
-  }
+  const out = liveEntries(eventMap(doc))
+    .filter(({ value }) => hasDay(value))
+    .map(({ id, value, meta }) => viewOf(id, value, meta));
   return out.sort(
     (a, b) =>
       (a.day < b.day ? -1 : a.day > b.day ? 1 : 0) ||
@@ -109,18 +112,17 @@ export function eventProblem(e: EventInput): string | undefined {
 }
 
 /** Puts an event in (call inside `Space.edit`); throws a RangeError for one `eventProblem` refuses. */
-export function addEvent(doc: Y.Doc, meta: Stamp & { id: string }, e: EventInput): void {
+export function addEvent(doc: Y.Doc, meta: Meta, e: EventInput): void {
   const problem = eventProblem(e);
   if (problem) throw new RangeError(problem);
-  const value = new Y.Map<unknown>();
-  value.set("meta", { ...meta });
+  const value = newEntry(meta);
   value.set("title", e.title.trim().slice(0, MAX_EVENT_TITLE));
   value.set("place", e.place.trim().slice(0, MAX_PLACE));
   value.set("day", e.day);
   value.set("time", e.time);
   value.set("minutes", e.minutes);
   value.set("rsvp", new Y.Map<unknown>());
-  doc.getMap<unknown>(EVENTS).set(meta.id, value);
+  eventMap(doc).set(meta.id, value);
 }
 
 /** A user's answer to an event (null takes it back); false when the event is gone. */
@@ -134,8 +136,5 @@ export function answer(doc: Y.Doc, id: string, user: string, reply: Answer | nul
 
 /** Takes an event out of the calendar for everyone; false when it is already gone. */
 export function cancelEvent(doc: Y.Doc, id: string): boolean {
-  const value = entry(doc, id);
-  if (!value) return false;
-  value.set("deleted", true);
-  return true;
+  return removeEntry(eventMap(doc), id) !== undefined;
 }

@@ -14,7 +14,8 @@
  * page of the wrong shape is skipped, a missing part reads as empty.
  */
 import * as Y from "yjs";
-import { META_SHAPE, readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
+import { liveEntries, liveEntry, type Meta, newEntry, removeEntry, stampOf } from "./entries.js";
+import { readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
 
 export const MAX_NOTE_TITLE = 200;
 /** Longest body a note keeps readable: longer ones are shown cut, never thrown on. */
@@ -22,9 +23,7 @@ export const MAX_NOTE_BODY = 200_000;
 
 const PAGES = "notes/pages";
 
-export interface NoteMeta extends Stamp {
-  id: string;
-}
+export type NoteMeta = Meta;
 
 export interface NoteView {
   id: string;
@@ -38,38 +37,30 @@ function pages(doc: Y.Doc): Y.Map<unknown> {
 }
 
 function page(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
-  const value = pages(doc).get(id);
-  if (!(value instanceof Y.Map)) return undefined;
-  const meta = readRecord<NoteMeta>(value.get("meta"), META_SHAPE);
-  if (!meta || meta.id !== id || value.get("deleted") === true) return undefined;
-  return value;
+  return liveEntry(pages(doc), id)?.value;
 }
 
-function viewOf(id: string, value: Y.Map<unknown>): NoteView {
-  const created = readRecord<NoteMeta>(value.get("meta"), META_SHAPE)!;
+function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): NoteView {
   const title = value.get("title");
   const edited = readRecord<Stamp>(value.get("edited"), STAMP_SHAPE);
   return {
     id,
     title: typeof title === "string" ? title.slice(0, MAX_NOTE_TITLE) : "",
-    created: { by: created.by, name: created.name, at: created.at },
-    edited: edited ?? { by: created.by, name: created.name, at: created.at },
+    created: stampOf(meta),
+    edited: stampOf(edited ?? meta),
   };
 }
 
 /** Every live note, the most recently edited first. */
 export function notes(doc: Y.Doc): NoteView[] {
-  const out: NoteView[] = [];
-  for (const id of pages(doc).keys()) {
-    const value = page(doc, id);
-    if (value) out.push(viewOf(id, value));
-  }
-  return out.sort((a, b) => b.edited.at - a.edited.at || (a.id < b.id ? -1 : 1));
+  return liveEntries(pages(doc))
+    .map(({ id, value, meta }) => viewOf(id, value, meta))
+    .sort((a, b) => b.edited.at - a.edited.at || (a.id < b.id ? -1 : 1));
 }
 
 export function note(doc: Y.Doc, id: string): NoteView | undefined {
-  const value = page(doc, id);
-  return value ? viewOf(id, value) : undefined;
+  const entry = liveEntry(pages(doc), id);
+  return entry ? viewOf(id, entry.value, entry.meta) : undefined;
 }
 
 /** A note's text, shared; undefined when the note is gone or its body is not text. */
@@ -80,11 +71,10 @@ export function noteBody(doc: Y.Doc, id: string): Y.Text | undefined {
 
 /** Starts a note (call inside `Space.edit`). */
 export function createNote(doc: Y.Doc, meta: NoteMeta, title: string, text = ""): void {
-  const value = new Y.Map<unknown>();
-  value.set("meta", { ...meta });
+  const value = newEntry(meta);
   value.set("title", title.slice(0, MAX_NOTE_TITLE));
   value.set("body", new Y.Text(text.slice(0, MAX_NOTE_BODY)));
-  value.set("edited", { by: meta.by, name: meta.name, at: meta.at });
+  value.set("edited", stampOf(meta));
   pages(doc).set(meta.id, value);
 }
 
@@ -93,7 +83,7 @@ export function renameNote(doc: Y.Doc, id: string, title: string, stamp: Stamp):
   const value = page(doc, id);
   if (!value) return false;
   value.set("title", title.slice(0, MAX_NOTE_TITLE));
-  value.set("edited", { ...stamp });
+  value.set("edited", stampOf(stamp));
   return true;
 }
 
@@ -144,16 +134,14 @@ function restamp(value: Y.Map<unknown>, stamp: Stamp): void {
   ) {
     return;
   }
-  value.set("edited", { ...stamp });
+  value.set("edited", stampOf(stamp));
 }
 
 /** Removes a note from the list (a tombstone); false when it is already gone. */
 export function deleteNote(doc: Y.Doc, id: string, stamp: Stamp): boolean {
-  const value = page(doc, id);
-  if (!value) return false;
-  value.set("deleted", true);
-  value.set("edited", { ...stamp });
-  return true;
+  const value = removeEntry(pages(doc), id);
+  value?.set("edited", stampOf(stamp));
+  return value !== undefined;
 }
 
 /** The note's text as shown: cut at MAX_NOTE_BODY, whatever a member wrote. */

@@ -15,8 +15,9 @@
  * through guards: a task of the wrong shape is skipped, a bad field reads
  * as empty.
  */
-import * as Y from "yjs";
-import { META_SHAPE, readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
+import type * as Y from "yjs";
+import { liveEntries, liveEntry, type Meta, newEntry, removeEntry, stampOf } from "./entries.js";
+import { readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
 
 export const MAX_TASK_TITLE = 300;
 const ITEMS = "tasks/items";
@@ -34,15 +35,9 @@ export interface TaskView {
   due?: string;
 }
 
-function item(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
-  const value = doc.getMap<unknown>(ITEMS).get(id);
-  if (!(value instanceof Y.Map) || value.get("deleted") === true) return undefined;
-  const meta = readRecord<Stamp & { id: string }>(value.get("meta"), META_SHAPE);
-  return meta && meta.id === id ? value : undefined;
-}
+const items = (doc: Y.Doc) => doc.getMap<unknown>(ITEMS);
 
-function viewOf(id: string, value: Y.Map<unknown>): TaskView {
-  const meta = readRecord<Stamp & { id: string }>(value.get("meta"), META_SHAPE)!;
+function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): TaskView {
   const title = value.get("title");
   const done = readRecord<Stamp>(value.get("done"), STAMP_SHAPE);
   const assignee = value.get("assignee");
@@ -50,8 +45,8 @@ function viewOf(id: string, value: Y.Map<unknown>): TaskView {
   return {
     id,
     title: typeof title === "string" ? title.slice(0, MAX_TASK_TITLE) : "",
-    created: { by: meta.by, name: meta.name, at: meta.at },
-    ...(done && { done: { by: done.by, name: done.name, at: done.at } }),
+    created: stampOf(meta),
+    ...(done && { done: stampOf(done) }),
     ...(typeof assignee === "string" && USER.test(assignee) && { assignee }),
     ...(typeof due === "string" && DAY.test(due) && { due }),
   };
@@ -62,11 +57,7 @@ function viewOf(id: string, value: Y.Map<unknown>): TaskView {
  * the most recently done first: the same order on every device.
  */
 export function tasks(doc: Y.Doc): TaskView[] {
-  const out: TaskView[] = [];
-  for (const id of doc.getMap<unknown>(ITEMS).keys()) {
-    const value = item(doc, id);
-    if (value) out.push(viewOf(id, value));
-  }
+  const out = liveEntries(items(doc)).map(({ id, value, meta }) => viewOf(id, value, meta));
   const byId = (a: TaskView, b: TaskView) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return out.sort((a, b) => {
     if (!a.done !== !b.done) return a.done ? 1 : -1;
@@ -77,14 +68,13 @@ export function tasks(doc: Y.Doc): TaskView[] {
 }
 
 /** Adds a task (call inside `Space.edit`). */
-export function addTask(doc: Y.Doc, meta: Stamp & { id: string }, title: string): void {
-  const value = new Y.Map<unknown>();
-  value.set("meta", { ...meta });
+export function addTask(doc: Y.Doc, meta: Meta, title: string): void {
+  const value = newEntry(meta);
   value.set("title", title.slice(0, MAX_TASK_TITLE));
   value.set("done", null);
   value.set("assignee", "");
   value.set("due", "");
-  doc.getMap<unknown>(ITEMS).set(meta.id, value);
+  items(doc).set(meta.id, value);
 }
 
 export type TaskChange =
@@ -95,10 +85,10 @@ export type TaskChange =
 
 /** Changes one field of a task; false when the task is gone or the value is not one it takes. */
 export function changeTask(doc: Y.Doc, id: string, change: TaskChange): boolean {
-  const value = item(doc, id);
+  const value = liveEntry(items(doc), id)?.value;
   if (!value) return false;
   if ("title" in change) value.set("title", change.title.slice(0, MAX_TASK_TITLE));
-  else if ("done" in change) value.set("done", change.done ? { ...change.done } : null);
+  else if ("done" in change) value.set("done", change.done ? stampOf(change.done) : null);
   else if ("assignee" in change) {
     if (change.assignee !== null && !USER.test(change.assignee)) return false;
     value.set("assignee", change.assignee ?? "");
@@ -111,8 +101,5 @@ export function changeTask(doc: Y.Doc, id: string, change: TaskChange): boolean 
 
 /** Takes a task off the list for everyone; false when it is already gone. */
 export function deleteTask(doc: Y.Doc, id: string): boolean {
-  const value = item(doc, id);
-  if (!value) return false;
-  value.set("deleted", true);
-  return true;
+  return removeEntry(items(doc), id) !== undefined;
 }
