@@ -124,8 +124,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
   }
   const [ctxA, ctxB, ctxC] = contexts as [BrowserContext, BrowserContext, BrowserContext];
-  // Ann's notifications are recorded (headless Chromium shows none): the web API, granted.
-  await ctxA.addInitScript(() => {
+  // Ann's and Bob's notifications are recorded (headless Chromium shows none): the web API,
+  // granted.
+  const recordNotifications = () => {
     const shown: { title: string; body: string }[] = [];
     class Recorded {
       static permission = "granted";
@@ -136,7 +137,8 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       close() {}
     }
     Object.assign(window, { Notification: Recorded, shownNotifications: shown });
-  });
+  };
+  for (const ctx of [ctxA, ctxB]) await ctx.addInitScript(recordNotifications);
   const notifications = (page: Page) =>
     page.evaluate(
       () => (window as unknown as { shownNotifications: unknown[] }).shownNotifications,
@@ -303,6 +305,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await tab(b, "Tasks");
     const bobsTask = b.getByRole("list", { name: "Open tasks" }).getByRole("listitem");
     await expect(bobsTask).toContainText("yours", { timeout: 20_000 });
+    await expect
+      .poll(() => notifications(b))
+      .toContainEqual({ title: "Ann gave you a task in Garden club", body: "Order bean seeds" });
     await b.getByRole("checkbox", { name: "Order bean seeds" }).check();
     await expect(a.getByRole("list", { name: "Done tasks" })).toContainText("done by Bob", {
       timeout: 20_000,

@@ -5,7 +5,7 @@
  *     meta:     { id, by, name, at } (who added it, when)
  *     title:    string
  *     done:     { by, name, at } once ticked, null when open again
- *     assignee: user key (hex) or ""
+ *     assignee: user key (hex) or ""; assigned: { by, name, at } of who gave it, or null
  *     due:      day as "YYYY-MM-DD" or ""
  *     deleted?: true
  *   }
@@ -31,6 +31,8 @@ export interface TaskView {
   done?: Stamp;
   /** User key (hex), or undefined when nobody has it. */
   assignee?: string;
+  /** Who gave it to the assignee, and when. */
+  assigned?: Stamp;
   /** "YYYY-MM-DD", or undefined. */
   due?: string;
 }
@@ -40,6 +42,7 @@ const items = (doc: Y.Doc) => doc.getMap<unknown>(ITEMS);
 function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): TaskView {
   const title = value.get("title");
   const done = readRecord<Stamp>(value.get("done"), STAMP_SHAPE);
+  const assigned = readRecord<Stamp>(value.get("assigned"), STAMP_SHAPE);
   const assignee = value.get("assignee");
   const due = value.get("due");
   return {
@@ -48,6 +51,7 @@ function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): TaskView {
     created: stampOf(meta),
     ...(done && { done: stampOf(done) }),
     ...(typeof assignee === "string" && USER.test(assignee) && { assignee }),
+    ...(typeof assignee === "string" && USER.test(assignee) && assigned && { assigned }),
     ...(typeof due === "string" && DAY.test(due) && { due }),
   };
 }
@@ -80,7 +84,7 @@ export function addTask(doc: Y.Doc, meta: Meta, title: string): void {
 export type TaskChange =
   | { title: string }
   | { done: Stamp | null }
-  | { assignee: string | null }
+  | { assignee: string | null; by: Stamp }
   | { due: string | null };
 
 /** Changes one field of a task; false when the task is gone or the value is not one it takes. */
@@ -92,6 +96,7 @@ export function changeTask(doc: Y.Doc, id: string, change: TaskChange): boolean 
   else if ("assignee" in change) {
     if (change.assignee !== null && !USER.test(change.assignee)) return false;
     value.set("assignee", change.assignee ?? "");
+    value.set("assigned", change.assignee === null ? null : stampOf(change.by));
   } else {
     if (change.due !== null && !DAY.test(change.due)) return false;
     value.set("due", change.due ?? "");
@@ -102,4 +107,16 @@ export function changeTask(doc: Y.Doc, id: string, change: TaskChange): boolean 
 /** Takes a task off the list for everyone; false when it is already gone. */
 export function deleteTask(doc: Y.Doc, id: string): boolean {
   return removeEntry(items(doc), id) !== undefined;
+}
+
+/** Open tasks given to `user` by someone else after `since`: what is new for them to do. */
+export function newlyAssigned(list: TaskView[], user: string, since: number): TaskView[] {
+  return list.filter(
+    (t) =>
+      !t.done &&
+      t.assignee === user &&
+      t.assigned !== undefined &&
+      t.assigned.by !== user &&
+      t.assigned.at > since,
+  );
 }

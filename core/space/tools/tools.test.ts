@@ -31,7 +31,7 @@ import {
 import { MAX_TEXT } from "./records.js";
 import { fold, searchSpaces } from "./search.js";
 import { addStroke, clearSketch, GRID, MAX_POINTS, strokes, undoStroke } from "./sketch.js";
-import { addTask, changeTask, deleteTask, tasks } from "./tasks.js";
+import { addTask, changeTask, deleteTask, newlyAssigned, tasks } from "./tasks.js";
 
 const ann = "a".repeat(64);
 const bob = "b".repeat(64);
@@ -437,7 +437,7 @@ describe("tasks", () => {
     sync(one, two);
     changeTask(one, t, { done: at(ann, 2) });
     changeTask(two, t, { title: "Plant beans (row 1)" });
-    changeTask(two, t, { assignee: bob });
+    changeTask(two, t, { assignee: bob, by: at(ann, 3) });
     sync(one, two);
     sync(two, one);
     for (const doc of [one, two]) {
@@ -448,9 +448,25 @@ describe("tasks", () => {
           created: at(ann, 1),
           done: at(ann, 2),
           assignee: bob,
+          assigned: at(ann, 3),
         },
       ]);
     }
+  });
+
+  it("say what is newly given to a member by someone else", () => {
+    const doc = new Y.Doc();
+    const [mine, self, old, done] = [id(), id(), id(), id()];
+    for (const t of [mine, self, old, done]) addTask(doc, { id: t, ...at(ann, 1) }, t);
+    changeTask(doc, mine, { assignee: bob, by: at(ann, 10) });
+    changeTask(doc, self, { assignee: bob, by: at(bob, 11) });
+    changeTask(doc, old, { assignee: bob, by: at(ann, 2) });
+    changeTask(doc, done, { assignee: bob, by: at(ann, 12) });
+    changeTask(doc, done, { done: at(bob, 13) });
+    expect(newlyAssigned(tasks(doc), bob, 5).map((t) => t.id)).toEqual([mine]);
+    changeTask(doc, mine, { assignee: null, by: at(ann, 14) });
+    expect(newlyAssigned(tasks(doc), bob, 5)).toEqual([]);
+    expect(tasks(doc).find((t) => t.id === mine)?.assigned).toBeUndefined();
   });
 
   it("refuse values a task does not take, and skip tasks of the wrong shape", () => {
@@ -458,7 +474,7 @@ describe("tasks", () => {
     const t = id();
     addTask(doc, { id: t, ...at(ann, 1) }, "Weed");
     expect(changeTask(doc, t, { due: "next week" })).toBe(false);
-    expect(changeTask(doc, t, { assignee: "Bob" })).toBe(false);
+    expect(changeTask(doc, t, { assignee: "Bob", by: at(ann, 2) })).toBe(false);
     expect(changeTask(doc, t, { due: "2026-12-24" })).toBe(true);
     expect(changeTask(doc, t, { due: null })).toBe(true);
     expect(tasks(doc)[0]?.due).toBeUndefined();

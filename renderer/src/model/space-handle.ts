@@ -66,6 +66,7 @@ import {
   addTask,
   changeTask,
   deleteTask,
+  newlyAssigned,
   type TaskView,
   tasks,
 } from "../../../core/space/tools/tasks.js";
@@ -463,7 +464,15 @@ export class SpaceHandle {
       | { due: string | null },
   ): Promise<void> {
     return this.member.space.edit((doc) => {
-      changeTask(doc, id, "done" in change ? { done: change.done ? this.stamp() : null } : change);
+      changeTask(
+        doc,
+        id,
+        "done" in change
+          ? { done: change.done ? this.stamp() : null }
+          : "assignee" in change
+            ? { assignee: change.assignee, by: this.stamp() }
+            : change,
+      );
     });
   }
 
@@ -577,6 +586,7 @@ export class SpaceHandle {
     for (const m of this.messages())
       if (m.author !== this.me.user && m.at > readAt && !m.deleted) n++;
     for (const t of this.topics()) n += unreadIn(t, readAt, this.me.user);
+    n += newlyAssigned(this.tasks(), this.me.user, readAt).length;
     return n;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { notificationFor, PREVIEW_CHOICES } from "./notifications.js";
+import { notificationFor, PREVIEW_CHOICES, taskNotificationFor } from "./notifications.js";
 
 const message = { name: "Ann", text: "The door code is 4711", deleted: false };
 
@@ -34,5 +34,18 @@ describe("notification previews", () => {
       "",
     );
     expect(PREVIEW_CHOICES.map((c) => c.value)).toEqual(["message", "sender", "nothing", "off"]);
+  });
+
+  it("say a task was given only as far as the setting allows", () => {
+    const task = { title: "Pay the seed invoice", by: "Ann" };
+    expect(taskNotificationFor(task, "Garden", "message")).toEqual({
+      title: "Ann gave you a task in Garden",
+      body: "Pay the seed invoice",
+    });
+    expect(JSON.stringify(taskNotificationFor(task, "Garden", "sender"))).not.toContain("invoice");
+    expect(JSON.stringify(taskNotificationFor(task, "Garden", "nothing"))).not.toMatch(
+      /invoice|Ann|Garden/,
+    );
+    expect(taskNotificationFor(task, "Garden", "off")).toBeUndefined();
   });
 });

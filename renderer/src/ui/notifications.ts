@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "react";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
+import { newlyAssigned } from "../../../core/space/tools/tasks.js";
 import { desktopShell, type GroveClient } from "../model/client.js";
 
 /**
@@ -53,9 +54,27 @@ export function notificationFor(
   }
 }
 
+/** What the notification of a task given to this user says under a preview setting. */
+export function taskNotificationFor(
+  task: { title: string; by: string },
+  space: string,
+  preview: NotificationPreview,
+): { title: string; body: string } | undefined {
+  switch (preview) {
+    case "off":
+      return undefined;
+    case "nothing":
+      return { title: "Grove", body: "You have a new task" };
+    case "sender":
+      return { title: `${task.by} gave you a task in ${space}`, body: "New task" };
+    case "message":
+      return { title: `${task.by} gave you a task in ${space}`, body: task.title };
+  }
+}
+
 /**
  * New messages in spaces not on screen (or any, with the window hidden)
- * become notifications, mentions always; only messages that arrive while
+ * become notifications, mentions and tasks given to this user always; only messages that arrive while
  * the app runs, never history being caught up, and only as much as the
  * preview setting lets them say. The Electron shell maps the web
  * Notification API to native notifications.
@@ -80,6 +99,18 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
           if (!background && !mentioned) continue;
           const shown = notificationFor(m, h.name, mentioned, preview);
           if (shown) new Notification(shown.title, { body: shown.body, tag: m.id });
+        }
+        // A task given to this user tells them wherever they are, like a mention.
+        for (const t of newlyAssigned(h.tasks(), client.myUser, since.current)) {
+          const key = `task:${t.id}:${t.assigned!.at}`;
+          if (seen.current.has(key)) continue;
+          seen.current.add(key);
+          const shown = taskNotificationFor(
+            { title: t.title, by: t.assigned!.name },
+            h.name,
+            preview,
+          );
+          if (shown) new Notification(shown.title, { body: shown.body, tag: key });
         }
       }
     };
