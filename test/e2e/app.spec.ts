@@ -326,6 +326,7 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     const soon = new Date(Date.now() + 3 * 86_400_000);
     const day = `${soon.getFullYear()}-${String(soon.getMonth() + 1).padStart(2, "0")}-${String(soon.getDate()).padStart(2, "0")}`;
     await tab(a, "Calendar");
+    await a.getByRole("button", { name: "New event" }).click();
     const form = a.getByRole("form", { name: "New event" });
     await form.getByLabel("Event", { exact: true }).fill("Work day");
     await form.getByLabel("Day", { exact: true }).fill(day);

@@ -38,6 +38,7 @@ function when(e: EventView): string {
 /** The space's calendar: what is coming up, day by day, and who comes. */
 export function Calendar({ handle }: { handle: SpaceHandle }) {
   const [showPast, setShowPast] = useState(false);
+  const [adding, setAdding] = useState(false);
   const today = localDay();
   const all = handle.events();
   const past = all.filter((e) => e.day < today);
@@ -45,7 +46,16 @@ export function Calendar({ handle }: { handle: SpaceHandle }) {
   const days = [...new Set(shown.map((e) => e.day))];
   return (
     <div className="calendar">
-      {handle.canWrite && <NewEvent handle={handle} today={today} />}
+      {handle.canWrite &&
+        (adding ? (
+          <NewEvent handle={handle} today={today} onDone={() => setAdding(false)} />
+        ) : (
+          <div className="row end">
+            <button type="button" className="primary" onClick={() => setAdding(true)}>
+              New event
+            </button>
+          </div>
+        ))}
       {past.length > 0 && (
         <button type="button" className="link" onClick={() => setShowPast(!showPast)}>
           {showPast
@@ -119,14 +129,15 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
             }
           }}
         >
-          Cancel <span className="sr-only">{event.title}</span>
+          Cancel event <span className="sr-only">{event.title}</span>
         </button>
       )}
     </li>
   );
 }
 
-function NewEvent({ handle, today }: { handle: SpaceHandle; today: string }) {
+function NewEvent(props: { handle: SpaceHandle; today: string; onDone: () => void }) {
+  const { handle, today } = props;
   const [title, setTitle] = useState("");
   const [day, setDay] = useState(today);
   const [time, setTime] = useState("");
@@ -138,8 +149,7 @@ function NewEvent({ handle, today }: { handle: SpaceHandle; today: string }) {
     setProblem(undefined);
     try {
       await handle.addEvent({ title, day, time, minutes: time ? minutes : 0, place });
-      setTitle("");
-      setPlace("");
+      props.onDone();
     } catch (err) {
       setProblem((err as Error).message);
     }
@@ -180,6 +190,9 @@ function NewEvent({ handle, today }: { handle: SpaceHandle; today: string }) {
       </label>
       <Alert message={problem} />
       <div className="row end wide">
+        <button type="button" onClick={props.onDone}>
+          Cancel
+        </button>
         <button type="submit" className="primary" disabled={!title.trim()}>
           Add to calendar
         </button>
