@@ -396,7 +396,11 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await a.getByLabel("Search messages, discussions, notes and tasks").fill("nitrogen");
     await expect(a.getByRole("button", { name: /Beans, they fix nitrogen/ })).toBeVisible();
     await capture(a, "search");
-    await a.getByLabel("Search messages, discussions, notes and tasks").fill("");
+    // A note found by its text opens its space on Notes.
+    await a.getByLabel("Search messages, discussions, notes and tasks").fill("peas june");
+    await a.getByRole("button", { name: /Sowing calendar/ }).click();
+    await expect(a.getByRole("tab", { name: "Notes" })).toHaveAttribute("aria-selected", "true");
+    await tab(a, "Chat");
 
     // Cho goes offline; Ann and Bob post; Cho writes offline too (local only).
     await ctxC.setOffline(true);

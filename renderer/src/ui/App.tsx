@@ -9,13 +9,13 @@ import { Onboarding } from "./Onboarding.js";
 import { SearchResults } from "./Search.js";
 import { Sidebar } from "./Sidebar.js";
 import { JoinDialog, NewSpaceDialog } from "./SpaceDialogs.js";
-import { SpaceView } from "./SpaceView.js";
+import { SpaceView, type Tool } from "./SpaceView.js";
 import { StatusPanel } from "./StatusPanel.js";
 import { useTheme } from "./theme.js";
 import { Unlock } from "./Unlock.js";
 
 export type View =
-  | { kind: "space"; id: string }
+  | { kind: "space"; id: string; tool?: Tool }
   | { kind: "buddies" }
   | { kind: "status" }
   | { kind: "search"; query: string }
@@ -100,13 +100,21 @@ function Shell() {
           </div>
         )}
         {view.kind === "space" && current ? (
-          <SpaceView key={current.id} handle={current} onLeft={() => setView({ kind: "home" })} />
+          <SpaceView
+            key={`${current.id}:${view.tool ?? ""}`}
+            handle={current}
+            {...(view.tool ? { tool: view.tool } : {})}
+            onLeft={() => setView({ kind: "home" })}
+          />
         ) : view.kind === "buddies" ? (
           <Buddies />
         ) : view.kind === "status" ? (
           <StatusPanel />
         ) : view.kind === "search" ? (
-          <SearchResults query={view.query} onOpen={(id) => setView({ kind: "space", id })} />
+          <SearchResults
+            query={view.query}
+            onOpen={(id, tool) => setView({ kind: "space", id, tool })}
+          />
         ) : (
           <Home onNew={() => setDialog("new")} onJoin={() => setDialog("join")} />
         )}

@@ -1,13 +1,22 @@
-import { searchSpaces } from "../../../core/space/tools/search.js";
+import { type SearchHit, searchSpaces } from "../../../core/space/tools/search.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
+import type { Tool } from "./SpaceView.js";
+
+/** The tool a hit opens its space on. */
+const TOOL_OF: Record<SearchHit["where"], Tool> = {
+  chat: "Chat",
+  discussion: "Discussion",
+  note: "Notes",
+  task: "Tasks",
+};
 
 export function SearchResults({
   query,
   onOpen,
 }: {
   query: string;
-  onOpen: (spaceId: string) => void;
+  onOpen: (spaceId: string, tool: Tool) => void;
 }) {
   const client = useClient();
   const hits = searchSpaces(
@@ -22,7 +31,11 @@ export function SearchResults({
       <ul className="hits">
         {hits.map((h) => (
           <li key={`${h.spaceId}-${h.id}`}>
-            <button type="button" className="hit" onClick={() => onOpen(h.spaceId)}>
+            <button
+              type="button"
+              className="hit"
+              onClick={() => onOpen(h.spaceId, TOOL_OF[h.where])}
+            >
               <span className="muted small">
                 {h.spaceName} · {h.where} · {h.name} · {shortTime(h.at)}
               </span>

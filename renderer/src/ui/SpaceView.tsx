@@ -21,11 +21,21 @@ const TABS = [
   "Files",
   "Members",
 ] as const;
-type Tab = (typeof TABS)[number];
+export type Tool = (typeof TABS)[number];
+type Tab = Tool;
 
-export function SpaceView({ handle, onLeft }: { handle: SpaceHandle; onLeft: () => void }) {
+export function SpaceView({
+  handle,
+  tool,
+  onLeft,
+}: {
+  handle: SpaceHandle;
+  /** The tool to open on (a search hit's), Chat otherwise. */
+  tool?: Tool;
+  onLeft: () => void;
+}) {
   const client = useClient();
-  const [tab, setTab] = useState<Tab>("Chat");
+  const [tab, setTab] = useState<Tab>(tool ?? "Chat");
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(handle.name);
   const unread = handle.unread(client.readAt(handle.id));
