@@ -172,6 +172,9 @@ describe("membership log", () => {
     const { next, rotation: r } = rotation(key, [a.device.box.publicKey, b.device.box.publicKey]);
     await log.author(a.device.sign, { type: "remove", user: c.user.sign.publicKey, rotation: r });
     expect(log.state.members.has(c.id)).toBe(false);
+    // Cy's device is no member's now, yet what it wrote before stays Cy's.
+    expect(log.state.devices.has(toHex(c.device.sign.publicKey))).toBe(false);
+    expect(log.state.certified.get(toHex(c.device.sign.publicKey))).toBe(c.id);
     const [first, second] = log.state.epochs;
     // Cy joined by an invite whose key box was for epoch 0; the rotation is not sealed to Cy.
     const bobKeys = reachableKeys(log.state.epochs, b.device.box);

@@ -236,3 +236,21 @@ it("reads back the update inside its own envelopes only", async () => {
   await other.close();
   await space.close();
 });
+
+it("signs tool records under a context of their own, good for nothing else", async () => {
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const fixture = spaceFor(2);
+  const space = await openSpace(dir, fixture);
+  const device = fixture.members[0]!;
+  const bytes = new TextEncoder().encode("a record");
+  const sig = await space.signRecord(bytes);
+  expect(await space.verifyRecord(device.publicKey, bytes, sig)).toBe(true);
+  expect(await space.verifyRecord(fixture.members[1]!.publicKey, bytes, sig)).toBe(false);
+  // The same bytes signed plainly (as an envelope or op would be) do not pass, nor the reverse.
+  const backend = await ed25519();
+  expect(await backend.verify(device.publicKey, bytes, sig)).toBe(false);
+  const plain = await backend.sign(device.secretKey, bytes);
+  expect(await space.verifyRecord(device.publicKey, bytes, plain)).toBe(false);
+  await space.close();
+});

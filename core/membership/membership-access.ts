@@ -133,6 +133,11 @@ export class MembershipAccess implements SpaceAccess {
     return this.options.log.state.devices.get(toHex(device));
   }
 
+  /** The user a device was ever certified for, even one removed since (for who wrote what). */
+  certifiedUserOf(device: string): string | undefined {
+    return this.options.log.state.certified.get(device);
+  }
+
   /** Is this device's user a member (and not only a pending joiner)? */
   isMember(): boolean {
     return this.options.log.state.devices.has(toHex(this.options.device.sign.publicKey));

@@ -78,6 +78,12 @@ export interface MembershipState {
   members: Map<string, Member>;
   /** Device key (hex) to user key (hex), members' devices only. */
   devices: Map<string, string>;
+  /**
+   * Device key (hex) to user key (hex) for every device any op certified,
+   * whatever became of the device or its user since: who wrote what, for
+   * records signed before someone left.
+   */
+  certified: Map<string, string>;
   invites: Map<string, Invite>;
   pending: Map<string, PendingJoin>;
   /** In order; the last is current. */
@@ -96,7 +102,7 @@ export function resolveMembership(ops: VerifiedOp[]): MembershipState {
   const users = deviceUsers(order);
   const beaten = new Map<string, MembershipError>();
   for (;;) {
-    const state = replay(order, beaten, latest);
+    const state = replay(order, beaten, latest, users);
     const before = beaten.size;
     // Removals first, then revokes: the first mark an op gets is the one it keeps.
     for (const [id, err] of [
@@ -249,10 +255,12 @@ function replay(
   order: VerifiedOp[],
   beaten: Map<string, MembershipError>,
   latest: Map<string, number>,
+  certified: Map<string, string>,
 ): MembershipState {
   const state: MembershipState = {
     members: new Map(),
     devices: new Map(),
+    certified,
     invites: new Map(),
     pending: new Map(),
     epochs: [],

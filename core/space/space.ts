@@ -24,7 +24,7 @@
  */
 import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
-import { bytesKey, equalBytes, toHex } from "../crypto/bytes.js";
+import { bytesKey, concatBytes, equalBytes, toHex, utf8 } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
 import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
@@ -184,6 +184,20 @@ export class Space extends ObservableV2<Events> {
 
   get access(): SpaceAccess {
     return this.options.access;
+  }
+
+  /**
+   * Signs a tool record (a chat message) with this device's key, under a
+   * context that no envelope, op or login challenge shares, so the
+   * signature is good for nothing else.
+   */
+  signRecord(bytes: Uint8Array): Promise<Uint8Array> {
+    return this.options.backend.sign(this.options.device.secretKey, recordSigningInput(bytes));
+  }
+
+  /** Checks a `signRecord` signature by `device`. */
+  verifyRecord(device: Uint8Array, bytes: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.options.backend.verify(device, recordSigningInput(bytes), signature);
   }
 
   /**
@@ -709,4 +723,10 @@ export class Space extends ObservableV2<Events> {
       return undefined;
     }
   }
+}
+
+const RECORD_CONTEXT = utf8("grove/record-signature/v1\0");
+
+function recordSigningInput(bytes: Uint8Array): Uint8Array {
+  return concatBytes(RECORD_CONTEXT, bytes);
 }

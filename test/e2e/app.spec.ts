@@ -28,7 +28,14 @@ test.afterAll(async () => {
 
 /** What the test reads off the app's client (test hooks build). */
 interface GroveClientView {
-  spaces: Map<string, { member: { space: { stats: { accepted: number } } } }>;
+  spaces: Map<
+    string,
+    {
+      member: { space: { stats: { accepted: number } } };
+      messages(): unknown[];
+      authenticity(m: unknown): string | undefined;
+    }
+  >;
 }
 
 const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
@@ -200,6 +207,17 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       );
     }
     await expect(lastOwnDelivery(a)).toHaveText("Delivered", { timeout: 20_000 });
+    // Every message carries its author device's signature, and it holds on the reader's side.
+    const verdicts = (page: Page) =>
+      page.evaluate(() => {
+        const client = (globalThis as unknown as { groveClient: GroveClientView }).groveClient;
+        const handle = [...client.spaces.values()][0]!;
+        return handle.messages().map((m) => handle.authenticity(m));
+      });
+    for (const page of [a, b, c]) {
+      await expect.poll(() => verdicts(page)).toEqual(["verified", "verified", "verified"]);
+    }
+    await expect(a.getByTestId("authenticity")).toHaveCount(0);
     await capture(a, "chat");
 
     // A mention notifies Ann with the text; once she hides previews, with neither name nor text.
@@ -509,6 +527,18 @@ test("a second device of Ann's is linked by code and gets her spaces and their h
     await expect(messageTexts(laptop)).toHaveText(["Chapter one by Friday", "Sent from my phone"], {
       timeout: 20_000,
     });
+    // Either device's messages are Ann's, signed by one of her devices, on both.
+    for (const page of [laptop, phone]) {
+      await expect
+        .poll(() =>
+          page.evaluate(() => {
+            const client = (globalThis as unknown as { groveClient: GroveClientView }).groveClient;
+            const handle = [...client.spaces.values()].find((h) => h.messages().length > 0)!;
+            return handle.messages().map((m) => handle.authenticity(m));
+          }),
+        )
+        .toEqual(["verified", "verified"]);
+    }
   } finally {
     await laptopCtx.close();
     await phoneCtx.close();

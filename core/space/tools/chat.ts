@@ -30,6 +30,8 @@ export interface ChatMessage {
   mentions: string[];
   editedAt?: number;
   deleted?: boolean;
+  /** The author device's signature over the record (chat-signature.ts), hex. */
+  sig?: string;
 }
 
 const MESSAGES = "chat/messages";
@@ -47,6 +49,7 @@ const SHAPE = {
   mentions: "users",
   "editedAt?": "number",
   "deleted?": "boolean",
+  "sig?": "sig",
 } as const;
 
 function messagesMap(doc: Y.Doc): Y.Map<unknown> {
@@ -83,17 +86,6 @@ export interface NewMessage {
   mentions: string[];
 }
 
-/** Writes a new message (call inside `Space.edit`). */
-export function postMessage(doc: Y.Doc, m: NewMessage): ChatMessage {
-  const message: ChatMessage = {
-    ...m,
-    text: clampText(m.text),
-    n: nextNumber(doc, m.device),
-  };
-  messagesMap(doc).set(m.id, message);
-  return message;
-}
-
 /**
  * Ids of the messages an update first posts (for "local only" while its
  * envelope waits in the outbox). Edits and deletes are not counted: Yjs
@@ -118,20 +110,62 @@ export function messagesPostedIn(update: Uint8Array): string[] {
   return out;
 }
 
-/** Rewrites the text of `author`'s own message; false when it is not theirs or gone. */
-export function editMessage(doc: Y.Doc, id: string, author: string, text: string, at: number) {
-  const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
-  if (!m || m.author !== author || m.deleted) return false;
-  messagesMap(doc).set(id, { ...m, text: clampText(text), editedAt: at });
-  return true;
+/** A new message as it will be written: numbered after this device's last, text cut to size. */
+export function draftPost(doc: Y.Doc, m: NewMessage): ChatMessage {
+  return { ...m, text: clampText(m.text), n: nextNumber(doc, m.device) };
 }
 
-/** Leaves a tombstone of `author`'s own message (its number stays, its text goes). */
-export function deleteMessage(doc: Y.Doc, id: string, author: string, at: number) {
+/** `author`'s message with new text, unsigned; undefined when it is not theirs or gone. */
+export function draftEdit(
+  doc: Y.Doc,
+  id: string,
+  author: string,
+  text: string,
+  at: number,
+): ChatMessage | undefined {
   const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
-  if (!m || m.author !== author || m.deleted) return false;
-  messagesMap(doc).set(id, { ...m, text: "", mentions: [], deleted: true, editedAt: at });
-  return true;
+  if (!m || m.author !== author || m.deleted) return undefined;
+  const { sig: _, ...rest } = m;
+  return { ...rest, text: clampText(text), editedAt: at };
+}
+
+/** The tombstone of `author`'s message (its number stays, its text goes), unsigned. */
+export function draftDelete(
+  doc: Y.Doc,
+  id: string,
+  author: string,
+  at: number,
+): ChatMessage | undefined {
+  const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
+  if (!m || m.author !== author || m.deleted) return undefined;
+  const { sig: _, ...rest } = m;
+  return { ...rest, text: "", mentions: [], deleted: true, editedAt: at };
+}
+
+/** Writes a drafted (and signed) message (call inside `Space.edit`). */
+export function putMessage(doc: Y.Doc, m: ChatMessage): void {
+  messagesMap(doc).set(m.id, { ...m });
+}
+
+/** Writes a new message, unsigned (tests and tools that sign nothing). */
+export function postMessage(doc: Y.Doc, m: NewMessage): ChatMessage {
+  const message = draftPost(doc, m);
+  putMessage(doc, message);
+  return message;
+}
+
+/** Rewrites the text of `author`'s own message, unsigned; false when it is not theirs or gone. */
+export function editMessage(doc: Y.Doc, id: string, author: string, text: string, at: number) {
+  const m = draftEdit(doc, id, author, text, at);
+  if (m) putMessage(doc, m);
+  return m !== undefined;
+}
+
+/** Leaves an unsigned tombstone of `author`'s own message; false when it is not theirs or gone. */
+export function deleteMessage(doc: Y.Doc, id: string, author: string, at: number) {
+  const m = draftDelete(doc, id, author, at);
+  if (m) putMessage(doc, m);
+  return m !== undefined;
 }
 
 /**

@@ -21,16 +21,22 @@ import {
 } from "../../../core/space/tools/calendar.js";
 import {
   type ChatMessage,
-  deleteMessage,
   deliveredTo,
-  editMessage,
+  draftDelete,
+  draftEdit,
+  draftPost,
   findMentions,
   messages,
   messagesPostedIn,
-  postMessage,
+  putMessage,
   receiptDue,
   writeReceipt,
 } from "../../../core/space/tools/chat.js";
+import {
+  type Authenticity,
+  MessageVerifier,
+  signMessage,
+} from "../../../core/space/tools/chat-signature.js";
 import {
   reply,
   startTopic,
@@ -127,6 +133,12 @@ export class SpaceHandle {
     private readonly outboxChanged: () => void = () => {},
   ) {
     this.id = member.space.id;
+    this.verifier = new MessageVerifier({
+      spaceId: member.access.spaceId,
+      userOfDevice: (device) => member.access.certifiedUserOf(device),
+      verify: (device, bytes, signature) => member.space.verifyRecord(device, bytes, signature),
+      onSettled: () => this.bump(),
+    });
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
     this.presence.on("change", this.onBump);
     member.space.doc.on("update", this.onBump);
@@ -138,6 +150,7 @@ export class SpaceHandle {
         void this.presence.setStatus(this.presence.currentStatus);
       }
       wasMember = member.access.isMember();
+      this.verifier.recheckUnknownDevices();
       this.bump();
     });
   }
@@ -258,9 +271,9 @@ export class SpaceHandle {
       this.members().filter((m) => !m.me),
     );
     const id = randomId();
-    await this.tracked(() =>
-      this.member.space.edit((doc) =>
-        postMessage(doc, {
+    await this.writeMessage(
+      (doc) =>
+        draftPost(doc, {
           id,
           author: this.me.user,
           device: this.me.device,
@@ -269,21 +282,46 @@ export class SpaceHandle {
           text: trimmed,
           mentions,
         }),
-      ),
+      true,
     );
   }
 
   editMessage(id: string, text: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      editMessage(doc, id, this.me.user, text.trim(), Date.now());
-    });
+    return this.writeMessage((doc) => draftEdit(doc, id, this.me.user, text.trim(), Date.now()));
   }
 
   deleteMessage(id: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      deleteMessage(doc, id, this.me.user, Date.now());
-    });
+    return this.writeMessage((doc) => draftDelete(doc, id, this.me.user, Date.now()));
   }
+
+  /** Chat writes one at a time: a message's number is drafted from the doc before it is signed. */
+  private chatWrites: Promise<void> = Promise.resolve();
+
+  /** Drafts a message record from the doc, signs it with this device's key, and writes it. */
+  private writeMessage(
+    draft: (doc: Y.Doc) => ChatMessage | undefined,
+    track = false,
+  ): Promise<void> {
+    const write = this.chatWrites.then(async () => {
+      const { space } = this.member;
+      const record = draft(space.doc);
+      if (!record) return;
+      const signed = await signMessage(this.member.access.spaceId, record, (bytes) =>
+        space.signRecord(bytes),
+      );
+      const put = () => space.edit((doc) => putMessage(doc, signed));
+      await (track ? this.tracked(put) : put());
+    });
+    this.chatWrites = write.catch(() => {});
+    return write;
+  }
+
+  /** Whether a message was signed by a device of its named author; undefined while checking. */
+  authenticity(m: ChatMessage): Authenticity | undefined {
+    return this.verifier.verdict(m);
+  }
+
+  private readonly verifier: MessageVerifier;
 
   /** What happened to one of this device's messages, given the outbox as it stands. */
   delivery(message: ChatMessage, queued: ReadonlySet<string>): Delivery {

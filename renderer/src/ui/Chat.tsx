@@ -1,5 +1,6 @@
 import { type KeyboardEvent, memo, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
+import type { Authenticity } from "../../../core/space/tools/chat-signature.js";
 import type { Delivery, SpaceHandle } from "../model/space-handle.js";
 import { Alert } from "./Form.js";
 import { shortTime } from "./format.js";
@@ -50,6 +51,7 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
             mine={m.author === client.myUser}
             mentionsMe={m.mentions.includes(client.myUser)}
             delivery={m.author === client.myUser ? handle.delivery(m, client.queued) : undefined}
+            authenticity={handle.authenticity(m)}
             editing={editing === m.id}
             setEditing={setEditing}
           />
@@ -77,6 +79,8 @@ const Message = memo(function Message(props: {
   mentionsMe: boolean;
   /** Own messages only (a fresh object each render: those few re-render every time). */
   delivery: Delivery | undefined;
+  /** Undefined while its signature is being checked. */
+  authenticity: Authenticity | undefined;
   editing: boolean;
   setEditing: (id: string | undefined) => void;
 }) {
@@ -98,6 +102,13 @@ const Message = memo(function Message(props: {
           {shortTime(m.at)}
         </time>
         {m.editedAt && !m.deleted && <span className="muted small">(edited)</span>}
+        {(props.authenticity === "forged" || props.authenticity === "unsigned") && (
+          <span className="forged small" data-testid="authenticity">
+            {props.authenticity === "forged"
+              ? `Not signed by ${m.name}'s devices: someone else may have written this`
+              : "Unsigned: Grove cannot tell who wrote this"}
+          </span>
+        )}
         {props.delivery && (
           <span className={`delivery ${props.delivery.state}`} data-testid="delivery">
             {deliveryText(props.delivery)}
