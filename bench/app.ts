@@ -16,7 +16,8 @@ import { ed25519 } from "../core/crypto/ed25519.js";
 import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/crypto/identity.js";
 import { parseInviteUrl } from "../core/membership/invite-link.js";
 import { joinByLink } from "../core/membership/join-by-link.js";
-import { postMessage } from "../core/space/tools/chat.js";
+import { draftPost, putMessage } from "../core/space/tools/chat.js";
+import { signMessage } from "../core/space/tools/chat-signature.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
@@ -161,8 +162,10 @@ export async function runAppBench() {
     const bobDevice = toHex(keys.sign.publicKey);
     const writeStart = Date.now();
     for (let i = 0; i < CATCH_UP; i++) {
-      await bob.space.edit((doc) =>
-        postMessage(doc, {
+      // Signed as the app signs each message, so Ann's app checks 10,000 signatures too.
+      const signed = await signMessage(
+        bob.access.spaceId,
+        draftPost(bob.space.doc, {
           id: toHex(crypto.getRandomValues(new Uint8Array(12))),
           author: bobUser,
           device: bobDevice,
@@ -171,7 +174,9 @@ export async function runAppBench() {
           text: `catch-up message ${i + 1}`,
           mentions: [],
         }),
+        (bytes) => bob.space.signRecord(bytes),
       );
+      await bob.space.edit((doc) => putMessage(doc, signed));
     }
     await waitFor(
       async () => (await engine.outbox.list()).length === 0,

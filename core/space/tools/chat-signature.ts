@@ -13,7 +13,7 @@
  * asks `verdict` on every render and hears `onSettled` when answers arrive.
  */
 import * as encoding from "lib0/encoding";
-import { fromHex, toHex, utf8 } from "../../crypto/bytes.js";
+import { fromHex, utf8 } from "../../crypto/bytes.js";
 import type { ChatMessage } from "./chat.js";
 
 /** Prefixed to what is signed, so a chat record's signature passes for no other record. */
@@ -47,7 +47,7 @@ export async function signMessage(
   sign: (bytes: Uint8Array) => Promise<Uint8Array>,
 ): Promise<ChatMessage> {
   const { sig: _, ...fields } = m;
-  return { ...fields, sig: toHex(await sign(messageSigningBytes(spaceId, fields))) };
+  return { ...fields, sig: await sign(messageSigningBytes(spaceId, fields)) };
 }
 
 export interface VerifierOptions {
@@ -107,7 +107,7 @@ export class MessageVerifier {
       // The device must be one of the named author's, and its signature must hold.
       if (user === m.author) {
         const bytes = messageSigningBytes(this.options.spaceId, m);
-        if (await this.options.verify(fromHex(m.device), bytes, fromHex(m.sig!))) {
+        if (await this.options.verify(fromHex(m.device), bytes, m.sig!)) {
           verdict = "verified";
         }
       }

@@ -30,8 +30,8 @@ export interface ChatMessage {
   mentions: string[];
   editedAt?: number;
   deleted?: boolean;
-  /** The author device's signature over the record (chat-signature.ts), hex. */
-  sig?: string;
+  /** The author device's signature over the record (chat-signature.ts). */
+  sig?: Uint8Array;
 }
 
 const MESSAGES = "chat/messages";

@@ -21,8 +21,8 @@ export const META_SHAPE = { id: "id", ...STAMP_SHAPE } as const;
 export const MAX_TEXT = 16_000;
 /** 32 bytes in hex: a user key, a hash, a file key. */
 const HEX_32 = /^[0-9a-f]{64}$/;
-/** An Ed25519 signature in hex. */
-const SIG = /^[0-9a-f]{128}$/;
+/** An Ed25519 signature, kept as bytes (Yjs stores them as they are, half the size of hex). */
+const SIG_BYTES = 64;
 const ID = /^[0-9a-f]{16,64}$/;
 
 export type Shape = Record<
@@ -85,7 +85,7 @@ function fits(field: unknown, kind: Shape[string]): boolean {
     case "hex32":
       return typeof field === "string" && HEX_32.test(field);
     case "sig":
-      return typeof field === "string" && SIG.test(field);
+      return field instanceof Uint8Array && field.length === SIG_BYTES;
   }
 }
 

@@ -137,7 +137,8 @@ export class SpaceHandle {
       spaceId: member.access.spaceId,
       userOfDevice: (device) => member.access.certifiedUserOf(device),
       verify: (device, bytes, signature) => member.space.verifyRecord(device, bytes, signature),
-      onSettled: () => this.bump(),
+      // Verdicts change no view built from the doc: render again, keep those views cached.
+      onSettled: () => this.changed(),
     });
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
     this.presence.on("change", this.onBump);

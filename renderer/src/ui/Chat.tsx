@@ -8,7 +8,11 @@ import { useClient, useClientActions } from "./hooks.js";
 import { Markdown } from "./Markdown.js";
 
 /** Messages rendered at once; older ones come on request (a space may hold thousands). */
-const PAGE = 200;
+const PAGE = 100;
+
+function authenticityWarning(a: Authenticity | undefined): "forged" | "unsigned" | undefined {
+  return a === "forged" || a === "unsigned" ? a : undefined;
+}
 
 function deliveryText(d: Delivery): string {
   switch (d.state) {
@@ -51,7 +55,7 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
             mine={m.author === client.myUser}
             mentionsMe={m.mentions.includes(client.myUser)}
             delivery={m.author === client.myUser ? handle.delivery(m, client.queued) : undefined}
-            authenticity={handle.authenticity(m)}
+            warning={authenticityWarning(handle.authenticity(m))}
             editing={editing === m.id}
             setEditing={setEditing}
           />
@@ -79,8 +83,8 @@ const Message = memo(function Message(props: {
   mentionsMe: boolean;
   /** Own messages only (a fresh object each render: those few re-render every time). */
   delivery: Delivery | undefined;
-  /** Undefined while its signature is being checked. */
-  authenticity: Authenticity | undefined;
+  /** Set only for a record that fails its check (so a verdict of "verified" re-renders nothing). */
+  warning: "forged" | "unsigned" | undefined;
   editing: boolean;
   setEditing: (id: string | undefined) => void;
 }) {
@@ -102,9 +106,9 @@ const Message = memo(function Message(props: {
           {shortTime(m.at)}
         </time>
         {m.editedAt && !m.deleted && <span className="muted small">(edited)</span>}
-        {(props.authenticity === "forged" || props.authenticity === "unsigned") && (
+        {props.warning && (
           <span className="forged small" data-testid="authenticity">
-            {props.authenticity === "forged"
+            {props.warning === "forged"
               ? `Not signed by ${m.name}'s devices: someone else may have written this`
               : "Unsigned: Grove cannot tell who wrote this"}
           </span>
