@@ -115,6 +115,14 @@ export function draftPost(doc: Y.Doc, m: NewMessage): ChatMessage {
   return { ...m, text: clampText(m.text), n: nextNumber(doc, m.device) };
 }
 
+/** `author`'s live message without its signature (about to be rewritten), or undefined. */
+function ownLive(doc: Y.Doc, id: string, author: string): ChatMessage | undefined {
+  const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
+  if (!m || m.author !== author || m.deleted) return undefined;
+  const { sig: _, ...rest } = m;
+  return rest;
+}
+
 /** `author`'s message with new text, unsigned; undefined when it is not theirs or gone. */
 export function draftEdit(
   doc: Y.Doc,
@@ -123,10 +131,8 @@ export function draftEdit(
   text: string,
   at: number,
 ): ChatMessage | undefined {
-  const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
-  if (!m || m.author !== author || m.deleted) return undefined;
-  const { sig: _, ...rest } = m;
-  return { ...rest, text: clampText(text), editedAt: at };
+  const m = ownLive(doc, id, author);
+  return m && { ...m, text: clampText(text), editedAt: at };
 }
 
 /** The tombstone of `author`'s message (its number stays, its text goes), unsigned. */
@@ -136,10 +142,8 @@ export function draftDelete(
   author: string,
   at: number,
 ): ChatMessage | undefined {
-  const m = readRecord<ChatMessage>(messagesMap(doc).get(id), SHAPE);
-  if (!m || m.author !== author || m.deleted) return undefined;
-  const { sig: _, ...rest } = m;
-  return { ...rest, text: "", mentions: [], deleted: true, editedAt: at };
+  const m = ownLive(doc, id, author);
+  return m && { ...m, text: "", mentions: [], deleted: true, editedAt: at };
 }
 
 /** Writes a drafted (and signed) message (call inside `Space.edit`). */

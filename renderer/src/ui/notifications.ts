@@ -29,29 +29,45 @@ export function setNotificationPreview(preview: NotificationPreview): void {
   localStorage.setItem(PREVIEW_KEY, preview);
 }
 
+type Shown = { title: string; body: string } | undefined;
+
+/**
+ * A notification cut to what the preview setting lets it say: all of it,
+ * its title with a generic body, or only a neutral line from Grove.
+ */
+function previewed(
+  preview: NotificationPreview,
+  full: NonNullable<Shown>,
+  generic: string,
+  neutral: string,
+): Shown {
+  switch (preview) {
+    case "off":
+      return undefined;
+    case "nothing":
+      return { title: "Grove", body: neutral };
+    case "sender":
+      return { title: full.title, body: generic };
+    case "message":
+      return full;
+  }
+}
+
 /** What the notification of one message says under a preview setting; undefined for none. */
 export function notificationFor(
   m: Pick<ChatMessage, "name" | "text" | "deleted">,
   space: string,
   mentioned: boolean,
   preview: NotificationPreview,
-): { title: string; body: string } | undefined {
-  switch (preview) {
-    case "off":
-      return undefined;
-    case "nothing":
-      return { title: "Grove", body: mentioned ? "You were mentioned" : "New message" };
-    case "sender":
-      return {
-        title: mentioned ? `${m.name} mentioned you in ${space}` : `${m.name} in ${space}`,
-        body: "New message",
-      };
-    case "message":
-      return {
-        title: mentioned ? `${m.name} mentioned you in ${space}` : `${m.name} in ${space}`,
-        body: m.deleted ? "" : m.text.slice(0, 200),
-      };
-  }
+): Shown {
+  const title = mentioned ? `${m.name} mentioned you in ${space}` : `${m.name} in ${space}`;
+  const body = m.deleted ? "" : m.text.slice(0, 200);
+  return previewed(
+    preview,
+    { title, body },
+    "New message",
+    mentioned ? "You were mentioned" : "New message",
+  );
 }
 
 /** What the notification of a task given to this user says under a preview setting. */
@@ -59,17 +75,9 @@ export function taskNotificationFor(
   task: { title: string; by: string },
   space: string,
   preview: NotificationPreview,
-): { title: string; body: string } | undefined {
-  switch (preview) {
-    case "off":
-      return undefined;
-    case "nothing":
-      return { title: "Grove", body: "You have a new task" };
-    case "sender":
-      return { title: `${task.by} gave you a task in ${space}`, body: "New task" };
-    case "message":
-      return { title: `${task.by} gave you a task in ${space}`, body: task.title };
-  }
+): Shown {
+  const title = `${task.by} gave you a task in ${space}`;
+  return previewed(preview, { title, body: task.title }, "New task", "You have a new task");
 }
 
 /**
