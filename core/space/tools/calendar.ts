@@ -15,14 +15,12 @@
  */
 import * as Y from "yjs";
 import { liveEntries, liveEntry, type Meta, newEntry, removeEntry, stampOf } from "./entries.js";
-import type { Stamp } from "./records.js";
+import { isDay, isUserKey, type Stamp } from "./records.js";
 
 export const MAX_EVENT_TITLE = 200;
 const MAX_PLACE = 200;
 const EVENTS = "calendar/events";
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
-const USER = /^[0-9a-f]{64}$/;
 const MAX_MINUTES = 7 * 24 * 60;
 
 export type Answer = "yes" | "maybe" | "no";
@@ -46,10 +44,7 @@ export interface EventView extends EventInput {
 const eventMap = (doc: Y.Doc) => doc.getMap<unknown>(EVENTS);
 
 /** An event is only as good as its day: one without a readable day is not shown. */
-const hasDay = (value: Y.Map<unknown>) => {
-  const day = value.get("day");
-  return typeof day === "string" && DAY.test(day);
-};
+const hasDay = (value: Y.Map<unknown>) => isDay(value.get("day"));
 
 function entry(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
   const live = liveEntry(eventMap(doc), id);
@@ -65,7 +60,7 @@ function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): EventView {
   const rsvp = value.get("rsvp");
   if (rsvp instanceof Y.Map) {
     for (const [user, answer] of rsvp) {
-      if (USER.test(user) && typeof answer === "string" && ANSWERS.includes(answer)) {
+      if (isUserKey(user) && typeof answer === "string" && ANSWERS.includes(answer)) {
         answers[user] = answer as Answer;
       }
     }
@@ -101,7 +96,7 @@ export function events(doc: Y.Doc): EventView[] {
 /** Why an event cannot be saved as given, or undefined when it can. */
 export function eventProblem(e: EventInput): string | undefined {
   if (e.title.trim() === "") return "An event needs a title";
-  if (!DAY.test(e.day) || Number.isNaN(Date.parse(`${e.day}T00:00:00Z`))) {
+  if (!isDay(e.day) || Number.isNaN(Date.parse(`${e.day}T00:00:00Z`))) {
     return "The day is not a date";
   }
   if (e.time !== "" && !TIME.test(e.time)) return "The time is not a time of day";
@@ -128,7 +123,7 @@ export function addEvent(doc: Y.Doc, meta: Meta, e: EventInput): void {
 /** A user's answer to an event (null takes it back); false when the event is gone. */
 export function answer(doc: Y.Doc, id: string, user: string, reply: Answer | null): boolean {
   const rsvp = entry(doc, id)?.get("rsvp");
-  if (!(rsvp instanceof Y.Map) || !USER.test(user)) return false;
+  if (!(rsvp instanceof Y.Map) || !isUserKey(user)) return false;
   if (reply === null) rsvp.delete(user);
   else rsvp.set(user, reply);
   return true;

@@ -21,6 +21,18 @@ export const META_SHAPE = { id: "id", ...STAMP_SHAPE } as const;
 export const MAX_TEXT = 16_000;
 /** 32 bytes in hex: a user key, a hash, a file key. */
 const HEX_32 = /^[0-9a-f]{64}$/;
+/** A user (or device) key in hex, as records name people. */
+export function isUserKey(v: unknown): v is string {
+  return typeof v === "string" && HEX_32.test(v);
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A calendar day as records keep it ("YYYY-MM-DD"). */
+export function isDay(v: unknown): v is string {
+  return typeof v === "string" && DAY.test(v);
+}
+
 /** An Ed25519 signature, kept as bytes (Yjs stores them as they are, half the size of hex). */
 const SIG_BYTES = 64;
 const ID = /^[0-9a-f]{16,64}$/;

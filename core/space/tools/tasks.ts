@@ -17,12 +17,10 @@
  */
 import type * as Y from "yjs";
 import { liveEntries, liveEntry, type Meta, newEntry, removeEntry, stampOf } from "./entries.js";
-import { readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
+import { isDay, isUserKey, readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
 
 export const MAX_TASK_TITLE = 300;
 const ITEMS = "tasks/items";
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const USER = /^[0-9a-f]{64}$/;
 
 export interface TaskView {
   id: string;
@@ -50,9 +48,8 @@ function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): TaskView {
     title: typeof title === "string" ? title.slice(0, MAX_TASK_TITLE) : "",
     created: stampOf(meta),
     ...(done && { done: stampOf(done) }),
-    ...(typeof assignee === "string" && USER.test(assignee) && { assignee }),
-    ...(typeof assignee === "string" && USER.test(assignee) && assigned && { assigned }),
-    ...(typeof due === "string" && DAY.test(due) && { due }),
+    ...(isUserKey(assignee) && { assignee, ...(assigned && { assigned }) }),
+    ...(isDay(due) && { due }),
   };
 }
 
@@ -94,11 +91,11 @@ export function changeTask(doc: Y.Doc, id: string, change: TaskChange): boolean 
   if ("title" in change) value.set("title", change.title.slice(0, MAX_TASK_TITLE));
   else if ("done" in change) value.set("done", change.done ? stampOf(change.done) : null);
   else if ("assignee" in change) {
-    if (change.assignee !== null && !USER.test(change.assignee)) return false;
+    if (change.assignee !== null && !isUserKey(change.assignee)) return false;
     value.set("assignee", change.assignee ?? "");
     value.set("assigned", change.assignee === null ? null : stampOf(change.by));
   } else {
-    if (change.due !== null && !DAY.test(change.due)) return false;
+    if (change.due !== null && !isDay(change.due)) return false;
     value.set("due", change.due ?? "");
   }
   return true;

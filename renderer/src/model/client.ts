@@ -433,7 +433,7 @@ export class GroveClient extends ObservableV2<Events> {
       { user: this.myUser, device: this.myDevice, name: () => this.profile!.name },
       this.changed,
       // A message just sent shows as waiting now, not at the next outbox poll.
-      () => void this.readOutbox().catch(() => {}),
+      () => this.readOutbox().catch(() => {}),
     );
     this.spaces.set(handle.id, handle);
     this.changed();

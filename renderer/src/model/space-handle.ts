@@ -129,8 +129,11 @@ export class SpaceHandle {
     private readonly engine: SyncEngine,
     private readonly me: { user: string; device: string; name: () => string },
     private readonly changed: () => void,
-    /** Asks the client to list the outbox again (after this space queued something). */
-    private readonly outboxChanged: () => void = () => {},
+    /**
+     * Has the client list the outbox again (after this space queued something);
+     * the listing comes back to `notePending`.
+     */
+    private readonly outboxChanged: () => Promise<void>,
   ) {
     this.id = member.space.id;
     this.verifier = new MessageVerifier({
@@ -356,11 +359,7 @@ export class SpaceHandle {
   /** Runs an edit and reads the outbox entries it added, so the message shows as waiting at once. */
   private async tracked(edit: () => Promise<void>): Promise<void> {
     await edit();
-    this.notePending([
-      ...(await this.engine.outbox.list()),
-      ...(await this.engine.directOutbox.list()),
-    ]);
-    this.outboxChanged();
+    await this.outboxChanged();
     this.bump();
   }
 

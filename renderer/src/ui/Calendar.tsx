@@ -6,14 +6,10 @@ import {
 } from "../../../core/space/tools/calendar.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { Alert } from "./Form.js";
+import { localDay } from "./format.js";
 import { useClient } from "./hooks.js";
 
 const ANSWER_TEXT: Record<Answer, string> = { yes: "Going", maybe: "Maybe", no: "Can't go" };
-
-function localDay(d = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
 
 /** "Saturday 5 December 2026" for a "YYYY-MM-DD" day, read as a calendar day. */
 function dayTitle(day: string): string {

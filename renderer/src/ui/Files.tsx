@@ -39,11 +39,9 @@ export function Files({ handle }: { handle: SpaceHandle }) {
     }
   };
 
-  const share = (name: string, type: string, bytes: Uint8Array) =>
-    client.attempt(`Sharing ${name}`, () =>
-      track(`up:${name}:${Date.now()}`, `Sending ${name}`, (progress) =>
-        handle.shareFile({ name, type, bytes }, progress),
-      ),
+  const upload = (name: string, type: string, bytes: Uint8Array) =>
+    track(`up:${name}:${Date.now()}`, `Sending ${name}`, (progress) =>
+      handle.shareFile({ name, type, bytes }, progress),
     );
 
   /** Each file in turn; one that is too large or unreadable is reported, the rest still go. */
@@ -54,10 +52,7 @@ export function Files({ handle }: { handle: SpaceHandle }) {
         if (f.size > MAX_FILE_BYTES) {
           throw new Error(`it is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
         }
-        const bytes = new Uint8Array(await f.arrayBuffer());
-        await track(`up:${f.name}:${Date.now()}`, `Sending ${f.name}`, (progress) =>
-          handle.shareFile({ name: f.name, type: f.type, bytes }, progress),
-        );
+        await upload(f.name, f.type, new Uint8Array(await f.arrayBuffer()));
       });
     }
   };
@@ -67,7 +62,9 @@ export function Files({ handle }: { handle: SpaceHandle }) {
     if (!shell) return picker.current?.click();
     void client.attempt("Choosing a file", async () => {
       const chosen = await shell.openFile();
-      if (chosen) await share(chosen.name, "", chosen.bytes);
+      if (chosen) {
+        await client.attempt(`Sharing ${chosen.name}`, () => upload(chosen.name, "", chosen.bytes));
+      }
     });
   };
 

@@ -1,15 +1,8 @@
 import { type FormEvent, useRef, useState } from "react";
 import { MAX_TASK_TITLE, type TaskView } from "../../../core/space/tools/tasks.js";
 import type { MemberView, SpaceHandle } from "../model/space-handle.js";
-import { shortTime } from "./format.js";
+import { localDay, shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
-
-/** Today as the date input names days, in this device's time zone. */
-function today(): string {
-  const d = new Date();
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
 
 /** The space's shared to-do list: add, tick, assign, give a day, delete. */
 export function Tasks({ handle }: { handle: SpaceHandle }) {
@@ -74,7 +67,7 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
   const change = (what: string, c: Parameters<SpaceHandle["changeTask"]>[1]) =>
     client.attempt(what, () => handle.changeTask(task.id, c));
   const readOnly = !handle.canWrite;
-  const overdue = !task.done && task.due !== undefined && task.due < today();
+  const overdue = !task.done && task.due !== undefined && task.due < localDay();
   const mine = task.assignee === client.myUser;
   const box = `task-${task.id}`;
   const [renaming, setRenaming] = useState<string>();

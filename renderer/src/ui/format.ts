@@ -9,6 +9,12 @@ export function shortTime(at: number, now = Date.now()): string {
   return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
 }
 
+/** A day as date inputs and tool records name it ("YYYY-MM-DD"), in this device's time zone. */
+export function localDay(d = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 /** "just now", "5 min ago", "3 h ago", or a date. */
 export function ago(at: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - at) / 1000));
