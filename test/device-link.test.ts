@@ -68,6 +68,7 @@ it("a linked phone gets a space its user founded and one it joined by invite, wi
     connect: connectWs,
     me: ann.me,
   });
+  await waitFor(() => joined.access.isMember(), "Ann let in by Bob's device");
   await say(joined, "count me in");
   await waitFor(() => chat(club).includes("count me in"), "Ann's message at Bob");
 

@@ -120,17 +120,27 @@ export class Person {
     return space;
   }
 
-  async join(url: string): Promise<MemberSpace> {
+  /**
+   * Joins by a link. On an open link it waits until a manager's device has
+   * let this person in (the tests keep the inviter online), unless
+   * `admitted: false`; on a confirmed one it returns with the request sent.
+   */
+  async join(url: string, options: { admitted?: boolean } = {}): Promise<MemberSpace> {
     const engine = await this.online();
     engine.start();
-    return joinByLink({
-      link: parseInviteUrl(url),
+    const link = parseInviteUrl(url);
+    const space = await joinByLink({
+      link,
       engine,
       store: this.store,
       backend,
       connect: connectWs,
       me: this.me,
     });
+    if (options.admitted ?? link.mode === "open") {
+      await waitFor(() => space.access.isMember(), `${this.me.name} let in`);
+    }
+    return space;
   }
 }
 

@@ -38,7 +38,7 @@ describe("viewers", () => {
       await waitFor(() => s.log.state.members.size === 3, "three members everywhere");
       expect(s.log.state.members.get(vi.id)?.role).toBe("viewer");
     }
-    expect(chat(viSpace)).toContain("before Vi");
+    await waitFor(() => chat(viSpace).includes("before Vi"), "the history at Vi");
 
     await writesRefused(viSpace, [annSpace, bobSpace], "Vi was here");
 

@@ -60,11 +60,17 @@ function replica(log: MembershipLog) {
   return new MembershipLog(log.spaceId, backend);
 }
 
-async function invite(
-  log: MembershipLog,
-  by: Person,
-  opts: { role?: Role; mode?: "open" | "confirmed"; expiresAt?: number; oneTime?: boolean } = {},
-) {
+type InviteOpts = {
+  role?: Role;
+  mode?: "open" | "confirmed";
+  expiresAt?: number;
+  oneTime?: boolean;
+  /** The current key, sealed to joiners when the inviter lets them in. */
+  key?: Uint8Array;
+};
+type Inv = Awaited<ReturnType<typeof invite>>;
+
+async function invite(log: MembershipLog, by: Person, opts: InviteOpts = {}) {
   const sign = nacl.sign.keyPair();
   const box = nacl.box.keyPair();
   const bytes = await log.author(by.device.sign, {
@@ -77,7 +83,7 @@ async function invite(
     oneTime: opts.oneTime ?? true,
     channelKey: nacl.randomBytes(32),
   });
-  return { id: opId(bytes), sign, box };
+  return { id: opId(bytes), sign, box, by, mode: opts.mode ?? "open", key: opts.key };
 }
 
 /** An op's id: the hash of its body, as the log computes it. */
@@ -85,13 +91,32 @@ function opId(bytes: Uint8Array): Uint8Array {
   return hash32(decodeSignedOp(bytes).body);
 }
 
+/**
+ * A join; on an open invite its inviter then confirms it, as the inviter's
+ * device does without asking (decision 51). Returns the join's verdict.
+ */
 async function join(
   log: MembershipLog,
   who: Person,
-  inv: { id: Uint8Array; sign: nacl.SignKeyPair },
+  inv: Pick<Inv, "id" | "sign"> & { mode?: Inv["mode"]; by?: Inv["by"]; key?: Uint8Array | undefined },
   time = Date.now(),
 ) {
-  return log.add(await joinOp(log, who, inv, time));
+  const result = await log.add(await joinOp(log, who, inv, time));
+  if (result.status !== "accepted" || inv.mode !== "open" || !inv.by) return result;
+  await log.author(inv.by.device.sign, confirmAction(log, result.id, who, inv.key)).catch(() => {});
+  return result;
+}
+
+/** A confirm of `joinId`, sealing `key` (the current epoch's) to the joiner when given. */
+function confirmAction(log: MembershipLog, joinId: string, who: Person, key?: Uint8Array | undefined) {
+  const epoch = log.state.epochs[log.state.epochs.length - 1]!;
+  return {
+    type: "confirm" as const,
+    join: fromHex(joinId),
+    share: key
+      ? { epochOp: fromHex(epoch.op), boxes: sealToAll(key, [who.device.box.publicKey]) }
+      : { epochOp: new Uint8Array(32), boxes: [] },
+  };
 }
 
 /** A join signed by `who`, naming `log`'s heads, not yet added anywhere. */
@@ -134,14 +159,18 @@ function rotation(previous: Uint8Array, to: Uint8Array[]) {
 }
 
 describe("membership log", () => {
-  it("an open invite lets its holder in at once, with the invite's role", async () => {
+  it("an open invite's join waits until a manager's device confirms it, then has the invite's role", async () => {
     const [a, b] = await Promise.all([person("Ann"), person("Bob")]);
-    const { log } = await space(a);
+    const { log, key } = await space(a);
     const inv = await invite(log, a, { role: "member" });
-    const result = await join(log, b, inv);
+    const result = await log.add(await joinOp(log, b, inv, Date.now()));
     expect(result.status).toBe("accepted");
+    expect(log.state.members.has(b.id)).toBe(false);
+    expect(log.state.pending.has((result as { id: string }).id)).toBe(true);
+    await log.author(a.device.sign, confirmAction(log, (result as { id: string }).id, b, key));
     expect(log.state.members.get(b.id)?.role).toBe("member");
     expect(log.state.devices.get(toHex(b.device.sign.publicKey))).toBe(b.id);
+    expect(reachableKeys(log.state.epochs, b.device.box).get(0)).toEqual(key);
   });
 
   it("a confirmed invite keeps the joiner out until a manager confirms", async () => {
@@ -168,7 +197,7 @@ describe("membership log", () => {
   it("removal rotates the key: the removed member reaches none after it, the others all", async () => {
     const [a, b, c] = await Promise.all([person("Ann"), person("Bob"), person("Cy")]);
     const { log, key } = await space(a);
-    for (const p of [b, c]) await join(log, p, await invite(log, a));
+    for (const p of [b, c]) await join(log, p, await invite(log, a, { key }));
     const { next, rotation: r } = rotation(key, [a.device.box.publicKey, b.device.box.publicKey]);
     await log.author(a.device.sign, { type: "remove", user: c.user.sign.publicKey, rotation: r });
     expect(log.state.members.has(c.id)).toBe(false);
@@ -191,26 +220,39 @@ describe("membership log", () => {
   it("any member may leave (remove themselves); removing someone else takes a manager", async () => {
     const [a, b, c] = await Promise.all([person("Ann"), person("Bob"), person("Cy")]);
     const { log, key } = await space(a);
-    for (const p of [b, c]) await join(log, p, await invite(log, a));
-    const others = rotation(key, [a.device.box.publicKey, c.device.box.publicKey]).rotation;
+    for (const p of [b, c]) await join(log, p, await invite(log, a, { key }));
     const bobRemovesCy = await signed(log, b, {
       type: "remove",
       user: c.user.sign.publicKey,
       rotation: rotation(key, [a.device.box.publicKey, b.device.box.publicKey]).rotation,
     });
     expect(await codeOf(log.add(bobRemovesCy))).toBe("NOT_ALLOWED");
+    // The leaver seals a key of its own choosing, as an old client did: it is ignored.
+    const chosenByBob = rotation(key, [a.device.box.publicKey, c.device.box.publicKey]).rotation;
     await log.author(b.device.sign, {
       type: "remove",
       user: b.user.sign.publicKey,
-      rotation: others,
+      rotation: chosenByBob,
     });
     expect(log.state.members.has(b.id)).toBe(false);
     expect(log.state.members.has(c.id)).toBe(true);
-    // Leaving rotates the key past the one who left, like any removal.
+    // Bob still holds the current key, so a rotation is owed, and a plain member may make it.
+    expect(log.state.epochs).toHaveLength(1);
+    expect(log.state.rotationOwed).toBe(true);
+    const { next, rotation: byCy } = rotation(key, [
+      a.device.box.publicKey,
+      c.device.box.publicKey,
+    ]);
+    expect(await codeOf(log.add(await signed(log, c, { type: "rotate", rotation: byCy })))).toBe(
+      "accepted",
+    );
+    expect(log.state.rotationOwed).toBe(false);
     const newest = log.state.epochs[log.state.epochs.length - 1]!;
-    expect(log.state.epochs).toHaveLength(2);
     expect(reachableKeys(log.state.epochs, b.device.box).has(newest.epoch)).toBe(false);
-    expect(reachableKeys(log.state.epochs, c.device.box).has(newest.epoch)).toBe(true);
+    expect(reachableKeys(log.state.epochs, c.device.box).get(newest.epoch)).toEqual(next);
+    // Once nothing is owed, rotating takes a manager again.
+    const again = await signed(log, c, { type: "rotate", rotation: rotation(next, []).rotation });
+    expect(await codeOf(log.add(again))).toBe("NOT_ALLOWED");
   });
 
   it("A removes C while C adds D: D stays out on every device, whatever arrives first", async () => {
@@ -338,6 +380,7 @@ describe("membership log", () => {
 
     const once = await invite(log, a);
     expect((await join(log, b, once)).status).toBe("accepted");
+    expect(log.state.members.has(b.id)).toBe(true);
     expect(await codeOf(join(log, x, once))).toBe("INVITE_USED");
 
     const wrongKey = await invite(log, a);

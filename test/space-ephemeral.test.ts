@@ -160,7 +160,8 @@ describe("ephemeral envelopes in a space", () => {
     const b = await openSpace(fixture, fixture.members[1]!);
     await b.space.receive([m.sent[0]!.envelope]);
     expect(b.heard).toEqual([]);
-    expect(b.space.stats).toMatchObject({ ephemeral: 0, rejected: { AUTHOR_NOT_ALLOWED: 1 } });
+    // Dropped before its signature is checked: a non-member's presence costs no verify.
+    expect(b.space.stats).toMatchObject({ ephemeral: 0, rejected: { EPHEMERAL_NOT_MEMBER: 1 } });
   });
 
   it("with the relay out of reach, the engine drops presence: nothing queued in either outbox", async () => {

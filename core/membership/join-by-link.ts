@@ -4,11 +4,13 @@
  * inviter's device (named in the link) and sealed under the invite's channel
  * key. No member needs to be online.
  *
- * Open invite: the welcome holds the ops, the keys and a snapshot; the
- * joiner checks every op, signs its join (proved with the invite key), and
- * reads and writes at once. Confirmed invite: the welcome names the invite
- * and whom to ask; the join request goes to the managers under the channel
- * key, and the space opens for real once a confirm op arrives.
+ * Whatever the mode, the welcome names the invite and whom to ask, and
+ * holds no key and no content (decision 51): the join request goes to the
+ * managers under the channel key, and the space opens for real once a
+ * confirm op seals the key to this device. An open invite's join is
+ * confirmed by a manager's device without asking anyone; a confirmed one
+ * waits for a person. A one-time invite's welcome is taken off the relay as
+ * it is read, so the link's next holder finds nothing.
  */
 import { equalBytes } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
@@ -21,10 +23,10 @@ import type { ConnectWebSocket } from "../sync/websocket.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { MembershipError } from "./errors.js";
 import { channelEpoch, type InviteKeys, type InviteLink, inviteKeys } from "./invite-link.js";
-import { keyShare, type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
+import { type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
-import { decodeOpBody, decodeSignedOp, joinProofMessage, type KeyShare } from "./ops.js";
+import { decodeOpBody, decodeSignedOp, joinProofMessage } from "./ops.js";
 import { decodeWelcome, type Welcome } from "./welcome.js";
 
 export class JoinError extends Error {
@@ -41,10 +43,16 @@ export class JoinError extends Error {
 /** Thrown to the relay transport so the welcome stays queued for the invite's other uses. */
 class KeepForOthers extends Error {}
 
+/** What the joiner is told when the link leads nowhere: words, not codes. */
+export const GONE_MESSAGE =
+  "This invite link can no longer be used: it was used already, has expired or was revoked " +
+  "(or the inviter's device has not reached the relay yet). Ask the person who sent it for a new link.";
+
 /**
  * Fetches the welcome from the invite's mailbox: the first delivery that
- * opens under the channel key and is signed by the inviter. It is not acked
- * (a multi-use invite has other joiners), so it stays until its TTL.
+ * opens under the channel key and is signed by the inviter. A multi-use
+ * invite's welcome is not acked (it has other joiners) and stays until its
+ * TTL, the invite's expiry; a one-time invite's is acked once read.
  */
 export async function readWelcome(options: {
   link: InviteLink;
@@ -84,9 +92,15 @@ export async function readWelcome(options: {
           await verifyCertificate(backend, welcome.inviter);
         }
         settle.resolve(welcome);
+        // A one-time link is this person's: the next holder of it finds nothing to open.
+        if (inviteOf(welcome, keys)?.oneTime) return;
       } catch (err) {
         settle.reject(
-          new JoinError("BAD_WELCOME", "the invite's welcome does not open", { cause: err }),
+          new JoinError(
+            "BAD_WELCOME",
+            "This invite link is damaged or was not made for this space. Ask the person who sent it for a new link.",
+            { cause: err },
+          ),
         );
       }
       throw new KeepForOthers("kept for the invite's other uses");
@@ -95,12 +109,7 @@ export async function readWelcome(options: {
   relay.on("error", () => {});
   const timer = setTimeout(
     () =>
-      settle.reject(
-        new JoinError(
-          "NO_WELCOME",
-          "the relay holds nothing for this invite: it may have expired, or the inviter's device has not reached the relay yet",
-        ),
-      ),
+      settle.reject(new JoinError("NO_WELCOME", GONE_MESSAGE)),
     options.timeoutMs ?? 15_000,
   );
   relay.start();
@@ -132,48 +141,30 @@ export async function joinByLink(options: {
     keys.sign.secretKey,
     joinProofMessage(link.spaceId, inviteId, me.cert),
   );
-  const join = (share: KeyShare) => ({
-    type: "join" as const,
-    invite: inviteId,
-    cert: me.cert,
-    name: me.name,
-    proof,
-    share,
-  });
-  await writeJoinRecord(store, link.spaceId, link.seed, welcome);
+  // Keys are never handed over in a welcome: whatever one holds is ignored.
+  const kept: Welcome = { ...welcome, keys: [], snapshot: new Uint8Array(0) };
+  await writeJoinRecord(store, link.spaceId, link.seed, kept);
   const access = new MembershipAccess({
     log,
     device: me.keys,
-    knownKeys: welcome.keys,
     invite: keys,
     targets: welcome.targets,
+    inviter: link.inviter,
   });
-
-  if (link.mode === "open") {
-    // The join says which key this device holds, so a rotation it missed shows as owed.
-    const op = await log
-      .author(me.keys.sign, join(keyShare(access, [me.keys.box.publicKey])))
-      .catch((err: unknown) => {
-        throw new JoinError("REFUSED", `the space refuses this join: ${(err as Error).message}`, {
-          cause: err,
-        });
-      });
-    const space = await engine.openSpace(access);
-    if (welcome.snapshot.length > 0) await space.adoptSnapshot(welcome.snapshot);
-    await space.sendMembership(EnvelopeKind.membership, op);
-    return new MemberSpace(space, access, me, { engine, invitation: welcome });
-  }
-
-  // Confirmed: the request names the invite op, which every manager holds.
+  // The request names the invite op, which every manager holds.
   const none = { epochOp: new Uint8Array(32), boxes: [] };
-  const op = await log.sign(me.keys.sign, join(none), [inviteId]);
+  const op = await log.sign(
+    me.keys.sign,
+    { type: "join", invite: inviteId, cert: me.cert, name: me.name, proof, share: none },
+    [inviteId],
+  );
   const space = await engine.openSpace(access);
   await space.sendMembership(EnvelopeKind.membership, op, {
     to: welcome.targets,
     epoch: { epoch: channelEpoch(keys.sign.publicKey), key: keys.channelKey },
   });
   const member = new MemberSpace(space, access, me, { engine, invitation: welcome });
-  // Once confirmed (the log arrives in a welcome), ask for the history.
+  // Once let in (the log arrives in a welcome), ask for the history.
   const onChange = () => {
     if (!access.isMember()) return;
     log.off("change", onChange);
@@ -183,16 +174,25 @@ export async function joinByLink(options: {
   return member;
 }
 
-function findInvite(welcome: Welcome, keys: InviteKeys, log: MembershipLog): Uint8Array {
-  for (const op of welcome.ops) {
+/** The invite op a welcome holds for this link's keys, with its bytes. */
+function inviteOf(welcome: Welcome, keys: InviteKeys) {
+  for (const bytes of welcome.ops) {
     try {
-      const { action } = decodeOpBody(decodeSignedOp(op).body);
+      const { action } = decodeOpBody(decodeSignedOp(bytes).body);
       if (action.type === "invite" && equalBytes(action.inviteSign, keys.sign.publicKey)) {
-        return log.idOf(op);
+        return { ...action, bytes };
       }
     } catch {
-      // Not an op we can read: the log has already said so.
+      // Not an op we can read: the log says so when it takes the welcome.
     }
   }
-  throw new MembershipError("INVITE_UNKNOWN", "the welcome does not hold this link's invite");
+  return undefined;
+}
+
+function findInvite(welcome: Welcome, keys: InviteKeys, log: MembershipLog): Uint8Array {
+  const invite = inviteOf(welcome, keys);
+  if (!invite) {
+    throw new MembershipError("INVITE_UNKNOWN", "the welcome does not hold this link's invite");
+  }
+  return log.idOf(invite.bytes);
 }

@@ -7,8 +7,9 @@
  * Every op is authored into the local log first (so an op the author may
  * not make is refused here, with its code) and then sent to every member as
  * a membership envelope. Removal rotates the epoch key: the new key is
- * sealed to every remaining device and every open invite, the old one under
- * the new one.
+ * sealed to every remaining device (never to an invite: a joiner gets the
+ * key in its confirm), the old one under the new one. A leave rotates
+ * nothing; the next writer who stays rotates before writing (decision 51).
  */
 import * as Y from "yjs";
 import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
@@ -16,7 +17,7 @@ import type { Ed25519Backend } from "../crypto/ed25519.js";
 import type { DeviceCertificate, DeviceKeys } from "../crypto/identity.js";
 import { newEpochKey } from "../crypto/key-box.js";
 import { randomBytes } from "../crypto/random.js";
-import type { Role } from "../space/access.js";
+import type { MembershipSend, Role } from "../space/access.js";
 import type { Space } from "../space/space.js";
 import type { Store } from "../store/store.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
@@ -27,7 +28,8 @@ import { InviteExpiry, type OnlineSignal } from "./invite-expiry.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
-import type { Action, InviteMode, KeyShare } from "./ops.js";
+import { MembershipError } from "./errors.js";
+import { type Action, type InviteMode, type KeyShare, SEALED_PREVIOUS_KEY_BYTES } from "./ops.js";
 import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
 
 export interface Me {
@@ -50,6 +52,8 @@ export interface InviteOptions {
 }
 
 const SPACE_META = "meta";
+/** The longest TTL a relay takes by default (relay/config.ts maxTtlSeconds). */
+const MAX_WELCOME_TTL_SECONDS = 30 * 24 * 3600;
 
 export interface MemberSpaceOptions {
   /** The engine the space is open in: its relay link says when this device is online. */
@@ -82,6 +86,7 @@ export class MemberSpace {
     this.invitation = options.invitation;
     this.healDelayMs = options.healDelayMs ?? 2000;
     this.seen = new Set(access.log.state.accepted);
+    this.told = new Set(access.log.state.closedJoins.keys());
     this.readable = access.readableEpochs().length;
     const online = options.engine && relayOnline(options.engine);
     this.expiry = new InviteExpiry({
@@ -95,10 +100,13 @@ export class MemberSpace {
       ...(options.expirySettleMs !== undefined && { settleMs: options.expirySettleMs }),
       spreadMs: this.healDelayMs,
     });
+    access.setRotator(() => this.owedRotation());
     access.onChange(() => {
       this.scheduleHeal();
+      this.scheduleAdmit();
       this.expiry.schedule();
       void this.forwardJoins().catch(() => {});
+      void this.tellClosedJoins().catch(() => {});
       // A key just reached: what was sealed under it and refused meanwhile is asked for again.
       const readable = this.access.readableEpochs().length;
       if (readable > this.readable && this.access.isMember())
@@ -106,10 +114,96 @@ export class MemberSpace {
       this.readable = readable;
     });
     this.scheduleHeal();
+    this.scheduleAdmit();
     this.expiry.schedule();
   }
 
   private seen: Set<string>;
+  private told: Set<string>;
+  private admitTimer: ReturnType<typeof setTimeout> | undefined;
+  private admitting: Promise<void> | undefined;
+  private rotating: Promise<MembershipSend | undefined> | undefined;
+
+  /**
+   * Joins on open invites are let in by a manager's device without asking
+   * anyone: the link's holder gets in, but through a confirm, so a second
+   * use of a one-time link can displace no one (decision 51).
+   */
+  openJoins(): string[] {
+    const state = this.log.state;
+    return [...state.pending.values()]
+      .filter((p) => state.invites.get(p.invite)?.mode === "open")
+      .map((p) => p.id);
+  }
+
+  private scheduleAdmit(): void {
+    const joins = this.openJoins();
+    if (this.admitTimer || this.admitting || !this.mayManage() || joins.length === 0) return;
+    // The inviter lets its own joiners in at once; other managers wait a little, so they
+    // seldom confirm the same join twice (harmless: the second is refused JOIN_UNKNOWN).
+    const me = toHex(this.me.cert.user);
+    const state = this.log.state;
+    const mine = joins.some((id) => state.invites.get(state.pending.get(id)!.invite)?.by === me);
+    this.admitTimer = setTimeout(
+      () => {
+        this.admitTimer = undefined;
+        void this.admitOpenJoins().catch(() => {});
+      },
+      mine ? 0 : Math.random() * this.healDelayMs,
+    );
+  }
+
+  /** Confirms every join waiting on an open invite; a refusal (used meanwhile) skips it. */
+  admitOpenJoins(): Promise<void> {
+    this.admitting ??= (async () => {
+      try {
+        for (const id of this.openJoins()) {
+          if (!this.log.state.pending.has(id)) continue;
+          await this.confirm(id).catch((err: unknown) => {
+            if (!(err instanceof MembershipError)) throw err;
+          });
+        }
+      } finally {
+        this.admitting = undefined;
+      }
+      // Joins that came in meanwhile.
+      this.scheduleAdmit();
+    })();
+    return this.admitting;
+  }
+
+  private mayManage(): boolean {
+    const role = this.access.role(this.me.cert.user);
+    return role === "owner" || role === "manager";
+  }
+
+  /**
+   * The rotation a departure left owed, authored now (once, however many
+   * writes ask at the same moment) and handed back for the space to send
+   * before what it was about to write. Any member holding the current key
+   * may make it.
+   */
+  private owedRotation(): Promise<MembershipSend | undefined> {
+    this.rotating ??= (async () => {
+      try {
+        if (!this.log.state.rotationOwed || !this.access.isMember()) return undefined;
+        const epoch = this.access.currentEpoch();
+        if (!this.access.keyForEpoch(epoch.epoch)) return undefined;
+        const next = newEpochKey();
+        const op = await this.log.author(this.me.keys.sign, {
+          type: "rotate",
+          rotation: {
+            boxes: sealToAll(next, this.keyRecipients()),
+            previous: sealPrevious(epoch.key, next),
+          },
+        });
+        return { payload: op, epoch, to: this.access.devices() };
+      } finally {
+        this.rotating = undefined;
+      }
+    })();
+    return this.rotating;
+  }
   private readable: number;
 
   /**
@@ -132,12 +226,41 @@ export class MemberSpace {
       if (invite?.by !== me || toHex(action.cert.user) === me) continue;
       const joiner = action.cert.deviceSign;
       const others = this.access.devices().filter((d) => toHex(d) !== toHex(joiner));
+      // The joiner gets the log once let in, with the confirm (it cannot open it before).
       await this.space.sendMembership(EnvelopeKind.membership, this.log.opBytes(id)!, {
         to: others,
       });
-      const welcome = this.logWelcome();
+    }
+  }
+
+  /**
+   * A joiner whose join was closed (another person used the one-time
+   * invite, a manager declined, the invite was revoked or its inviter left)
+   * is told so by the device of whoever closed it, under the invite's
+   * channel: a refusal and names, no ops. Nobody waits forever.
+   */
+  private async tellClosedJoins(): Promise<void> {
+    const state = this.log.state;
+    const me = toHex(this.me.cert.user);
+    for (const [id, closed] of state.closedJoins) {
+      if (this.told.has(id)) continue;
+      this.told.add(id);
+      const join = this.log.op(id)?.body.action;
+      const invite = join?.type === "join" ? state.invites.get(toHex(join.invite)) : undefined;
+      if (closed.by !== me || join?.type !== "join" || !invite) continue;
+      const expired = closed.reason === "INVITE_REVOKED" && invite.revokedAt! > invite.expiresAt;
+      const welcome: Welcome = {
+        spaceName: this.name,
+        inviterName: state.members.get(invite.by)?.name ?? "",
+        ops: [],
+        keys: [],
+        snapshot: new Uint8Array(0),
+        targets: [],
+        refusal: expired ? "INVITE_EXPIRED" : closed.reason,
+      };
       await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
-        to: [joiner],
+        to: [join.cert.deviceSign],
+        epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
       });
     }
   }
@@ -219,24 +342,41 @@ export class MemberSpace {
   }
 
   private scheduleHeal(): void {
-    if (this.healTimer || this.owedDevices().length === 0) return;
+    if (this.healTimer) return;
+    if (this.owedDevices().length === 0 && !this.log.state.rotationOwed) return;
     this.healTimer = setTimeout(() => {
       this.healTimer = undefined;
-      void this.healKeys().catch(() => {});
+      void this.settleOwed().catch(() => {});
     }, Math.random() * this.healDelayMs);
   }
 
-  /** Every device of every member, and every open invite. */
+  /**
+   * A departure's rotation is made even if nobody writes (the direct room
+   * follows the key); a key owed to a member device is sealed by a manager.
+   */
+  private async settleOwed(): Promise<void> {
+    if (this.log.state.rotationOwed) {
+      // Through the space, so the op goes out before anything written after it.
+      await this.space.flush();
+      if (this.log.state.rotationOwed) {
+        const owed = await this.owedRotation();
+        if (owed) {
+          await this.space.sendMembership(EnvelopeKind.membership, owed.payload, {
+            to: owed.to,
+            epoch: owed.epoch,
+          });
+        }
+      }
+    }
+    await this.healKeys();
+  }
+
+  /** Every device of every member (keys are never sealed to invites: decision 51). */
   private keyRecipients(except?: string): Uint8Array[] {
     const recipients: Uint8Array[] = [];
     for (const member of this.log.state.members.values()) {
       if (member.user === except) continue;
       for (const cert of member.devices.values()) recipients.push(cert.deviceBox);
-    }
-    for (const invite of this.log.state.invites.values()) {
-      if (!invite.revoked && !(invite.oneTime && invite.used)) {
-        recipients.push(fromHex(invite.inviteBox));
-      }
     }
     return recipients;
   }
@@ -271,6 +411,7 @@ export class MemberSpace {
         knownKeys: joined.keys,
         invite: inviteKeys(joined.seed),
         targets: joined.targets,
+        ...(joined.inviter && { inviter: joined.inviter.deviceSign }),
       }),
     });
     const space = await engine.openSpace(access);
@@ -319,30 +460,25 @@ export class MemberSpace {
       oneTime: options.oneTime,
       channelKey: keys.channelKey,
     });
-    const welcome: Welcome =
-      options.mode === "open"
-        ? {
-            spaceName: this.name,
-            inviterName: this.me.name,
-            inviter: this.me.cert,
-            ops: this.log.encodedOps(),
-            keys: this.access.readableEpochs(),
-            snapshot: Y.encodeStateAsUpdate(this.space.doc),
-            targets: this.access.devices(),
-          }
-        : {
-            spaceName: this.name,
-            inviterName: this.me.name,
-            inviter: this.me.cert,
-            // The invite op alone: what the join request names; nothing of the space yet.
-            ops: [op],
-            keys: [],
-            snapshot: new Uint8Array(0),
-            targets: this.managerDevices(),
-          };
+    // Whatever the mode, the welcome holds the invite op and names, never a key or content:
+    // a link that was used, revoked or expired must open nothing (decision 51).
+    const welcome: Welcome = {
+      spaceName: this.name,
+      inviterName: this.me.name,
+      inviter: this.me.cert,
+      ops: [op],
+      keys: [],
+      snapshot: new Uint8Array(0),
+      targets: this.managerDevices(),
+    };
     await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
       to: [keys.sign.publicKey],
       epoch: { epoch: channelEpoch(keys.sign.publicKey), key: keys.channelKey },
+      // The relay keeps it no longer than the invite lasts (and no longer than relays allow).
+      ttlSeconds: Math.min(
+        MAX_WELCOME_TTL_SECONDS,
+        Math.max(1, Math.ceil((options.expiresAt - Date.now()) / 1000)),
+      ),
     });
     const link: InviteLink = {
       relayUrl: options.relayUrl,
@@ -361,7 +497,7 @@ export class MemberSpace {
    */
   async confirm(joinId: string): Promise<void> {
     const pending = this.log.state.pending.get(joinId);
-    if (!pending) throw new Error(`no pending join ${joinId}`);
+    if (!pending) throw new MembershipError("JOIN_UNKNOWN", `no pending join ${joinId}`);
     const invite = this.log.state.invites.get(pending.invite)!;
     // Only managers got the request: every member needs it to take the confirm that names it.
     await this.space.sendMembership(EnvelopeKind.membership, this.log.opBytes(joinId)!);
@@ -402,8 +538,19 @@ export class MemberSpace {
     await this.author({ type: "decline", join: fromHex(joinId) });
   }
 
-  /** Removes a user and rotates the key past them. */
+  /**
+   * Removes a user and rotates the key past them. Removing oneself is
+   * leaving: the op carries no key, and whoever stays rotates (decision 51).
+   */
   async remove(user: Uint8Array): Promise<void> {
+    if (toHex(user) === toHex(this.me.cert.user)) {
+      await this.author({
+        type: "remove",
+        user,
+        rotation: { boxes: [], previous: new Uint8Array(SEALED_PREVIOUS_KEY_BYTES) },
+      });
+      return;
+    }
     const { key: previous } = this.access.currentEpoch();
     const next = newEpochKey();
     const recipients = this.keyRecipients(toHex(user));
@@ -427,10 +574,10 @@ export class MemberSpace {
     // Sent under the key from before the op: a rotation's own op must open with the old key,
     // since the new one is only reachable through it.
     const before = this.access.currentEpoch();
-    // To members from before and after: a removed member learns of the removal too.
-    const was = this.access.devices();
+    // To the members from before it: a removed member learns of the removal too, and a
+    // device it lets in gets the log in a welcome (it cannot open the key from before).
+    const to = this.access.devices();
     const op = await this.log.author(this.me.keys.sign, action);
-    const to = [...new Map([...was, ...this.access.devices()].map((d) => [toHex(d), d])).values()];
     await this.space.sendMembership(EnvelopeKind.membership, op, { epoch: before, to });
     return { id: toHex(this.log.idOf(op)), op };
   }

@@ -12,13 +12,13 @@
  */
 import { fromHex, toHex } from "../crypto/bytes.js";
 import type { BoxKeyPair, SigningKeyPair } from "../crypto/identity.js";
-import type { Role, SpaceAccess } from "../space/access.js";
+import type { MembershipSend, Role, SpaceAccess } from "../space/access.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { reachableKeys } from "./epoch-keys.js";
 import { channelEpoch, type InviteKeys } from "./invite-link.js";
 import type { MembershipLog } from "./membership-log.js";
 import type { MembershipState } from "./resolve.js";
-import { decodeWelcome } from "./welcome.js";
+import { decodeWelcome, type Refusal } from "./welcome.js";
 
 /** Kinds that change the space's content: viewers may not author them. */
 const WRITES = new Set<EnvelopeKind>([
@@ -37,11 +37,21 @@ export interface MembershipAccessOptions {
   invite?: InviteKeys;
   /** Whom to address before the log names anyone (a confirmed joiner's managers). */
   targets?: Uint8Array[];
+  /** The device that made the invite this device joined by (the link names it). */
+  inviter?: Uint8Array;
+}
+
+/** Why a membership or welcome envelope was not taken (counted and acked, never retried). */
+export class WelcomeRefused extends Error {
+  override readonly name = "WelcomeRefused";
+  readonly code = "WELCOME_NOT_FROM_MEMBER";
 }
 
 export class MembershipAccess implements SpaceAccess {
   private cache: { state: MembershipState; keys: Map<number, Uint8Array> } | undefined;
   private readonly known = new Map<number, Uint8Array>();
+  private rotator: (() => Promise<MembershipSend | undefined>) | undefined;
+  private refused: { reason: Refusal; inviterName: string } | undefined;
 
   constructor(private readonly options: MembershipAccessOptions) {
     for (const { epoch, key } of options.knownKeys ?? []) this.known.set(epoch, key);
@@ -103,9 +113,20 @@ export class MembershipAccess implements SpaceAccess {
 
   isAllowed(author: Uint8Array, epoch: number, kind: EnvelopeKind): boolean {
     // An epoch without a key here is refused as UNKNOWN_EPOCH by the opener, not as the author's fault.
+    // Under an invite's channel only join requests travel to members; welcomes only to the
+    // device that joins by it (a welcome a member gets under a channel is nobody's to send).
+    if (isChannelEpoch(epoch)) {
+      if (kind === EnvelopeKind.membership) return true;
+      const own = this.options.invite;
+      return (
+        kind === EnvelopeKind.welcome &&
+        !this.isMember() &&
+        own !== undefined &&
+        epoch === channelEpoch(own.sign.publicKey)
+      );
+    }
     // Ops are judged by the log (signatures, roles); anyone with the key may carry them.
     if (OPS.has(kind)) return true;
-    if (isChannelEpoch(epoch)) return false;
     const state = this.options.log.state;
     const user = state.devices.get(toHex(author));
     if (!user) return false;
@@ -113,14 +134,58 @@ export class MembershipAccess implements SpaceAccess {
     return role !== "viewer" || !WRITES.has(kind);
   }
 
-  async takeMembership(kind: EnvelopeKind, payload: Uint8Array): Promise<void> {
-    if (kind === EnvelopeKind.membership) await this.options.log.add(payload);
-    // A welcome's ops are checked one by one like any other. Its keys are not taken: anyone
-    // holding a link could send one, and a key this device needs reaches it in a key box.
-    if (kind === EnvelopeKind.welcome) {
-      for (const op of decodeWelcome(payload).ops) await this.options.log.add(op);
-    }
+  /**
+   * Ops are signed by their authors and judged by the log, so a membership
+   * envelope may come from anyone holding the key. A welcome is taken only
+   * from a member's device, or, for a device not let in yet, from its
+   * inviter, the managers its first welcome named, or a device the welcome's
+   * own ops show to be a member (the manager who confirmed it). Its keys are
+   * never taken: a key this device needs reaches it in a key box.
+   */
+  async takeMembership(kind: EnvelopeKind, payload: Uint8Array, author: Uint8Array): Promise<void> {
     this.cache = undefined;
+    if (kind === EnvelopeKind.membership) {
+      await this.options.log.add(payload);
+      return;
+    }
+    if (kind !== EnvelopeKind.welcome) return;
+    const state = this.options.log.state;
+    const fromMember = state.devices.has(toHex(author));
+    if (!fromMember && this.isMember()) throw new WelcomeRefused("a welcome from a non-member");
+    const vouched =
+      fromMember ||
+      [this.options.inviter, ...(this.options.targets ?? [])].some(
+        (d) => d !== undefined && toHex(d) === toHex(author),
+      );
+    const welcome = decodeWelcome(payload);
+    // Ops stand on their own signatures; what a welcome adds beyond them is the sender's word.
+    for (const op of welcome.ops) await this.options.log.add(op);
+    if (!vouched && !this.options.log.state.devices.has(toHex(author))) {
+      throw new WelcomeRefused("a welcome from a device that is not a member");
+    }
+    if (welcome.refusal && !this.isMember()) {
+      this.refused = { reason: welcome.refusal, inviterName: welcome.inviterName };
+      this.options.log.emit("change", [this.options.log.state]);
+    }
+  }
+
+  /**
+   * For a device waiting to be let in: why it will not be, as a manager's
+   * device told it (a one-time invite used by someone else, revoked, expired,
+   * declined). Undefined while nobody said no.
+   */
+  get refusal(): { reason: Refusal; inviterName: string } | undefined {
+    return this.isMember() ? undefined : this.refused;
+  }
+
+  /** MemberSpace hands in how to author an owed rotation (it holds the device's keys). */
+  setRotator(rotator: () => Promise<MembershipSend | undefined>): void {
+    this.rotator = rotator;
+  }
+
+  async beforeWrite(): Promise<MembershipSend | undefined> {
+    if (!this.options.log.state.rotationOwed || !this.rotator) return undefined;
+    return this.rotator();
   }
 
   onChange(listener: () => void): () => void {
@@ -152,7 +217,9 @@ export class MembershipAccess implements SpaceAccess {
       for (const [e, k] of reachableKeys(state.epochs, this.options.invite.box)) keys.set(e, k);
       keys.set(channelEpoch(this.options.invite.sign.publicKey), this.options.invite.channelKey);
     }
+    // A used, revoked or orphaned invite's channel is closed: its link opens nothing here.
     for (const invite of state.invites.values()) {
+      if (invite.revoked || (invite.oneTime && invite.used)) continue;
       keys.set(channelEpoch(fromHex(invite.inviteSign)), invite.channelKey);
     }
     this.cache = { state, keys };

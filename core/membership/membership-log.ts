@@ -158,12 +158,30 @@ export class MembershipLog extends ObservableV2<Events> {
     return encodeSignedOp({ body, signer: device.publicKey, signature });
   }
 
-  /** Signs and takes an op of this device's; throws its refusal if the log refuses it. */
+  /**
+   * Signs and takes an op of this device's; throws its refusal if the log
+   * refuses it. A refused op of one's own is not kept: nobody else will
+   * ever hold it, so a later op naming it as parent would wait forever.
+   */
   async author(device: SigningKeyPair, action: Action, time = Date.now()): Promise<Uint8Array> {
     const bytes = await this.sign(device, action, this.heads(), time);
     const result = await this.add(bytes);
-    if (result.status === "rejected") throw result.error;
+    if (result.status === "rejected") {
+      if (result.id) await this.discard(result.id);
+      throw result.error;
+    }
     return bytes;
+  }
+
+  private discard(id: string): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (!this.held.delete(id)) return;
+      await this.store?.delete(`${opPrefix(this.spaceId)}${id}`);
+      this.resolved = resolveMembership([...this.held.values()].map((h) => h.op));
+      this.emit("change", [this.resolved]);
+    });
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   private async check(bytes: Uint8Array): Promise<VerifiedOp> {

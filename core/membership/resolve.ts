@@ -18,6 +18,16 @@
  * time, by the times of the ops it descends from (it cannot predate them),
  * and by not being before a revoke made after expiry.
  *
+ * Admission (decision 51): a join only asks. Every join waits, pending,
+ * until a manager confirms it (open invites are confirmed by a manager's
+ * device without asking a human), and a one-time invite is used by its
+ * first accepted confirm, not by a join: a second join, however it sorts
+ * against the first, can neither displace the admitted member nor get in.
+ * Keys are never sealed to invites; a confirm seals the current key to the
+ * joiner's device. A leave rotates nothing (the leaver must not choose the
+ * next key): it leaves a rotation owed, which any remaining member may
+ * author and every writer authors before writing again.
+ *
  * Signatures, certificates and invite proofs are checked before an op gets
  * here (membership-log.ts); this module judges authority only.
  */
@@ -52,7 +62,9 @@ export interface Invite {
   inviteSign: string;
   inviteBox: string;
   channelKey: Uint8Array;
+  /** A confirm let someone in by it (a one-time invite admits no one after). */
   used: boolean;
+  /** Revoked by a manager, or its inviter left or was removed: no join counts any more. */
   revoked: boolean;
   /** Time of the first accepted revoke: after expiresAt, joins it beats are reported expired. */
   revokedAt?: number;
@@ -63,6 +75,13 @@ export interface PendingJoin {
   invite: string;
   cert: DeviceCertificate;
   name: string;
+}
+
+/** Why a join that once waited will not be let in: the joiner's app says so. */
+export interface ClosedJoin {
+  reason: "DECLINED" | "INVITE_USED" | "INVITE_REVOKED";
+  /** The user (hex) whose op closed it: the decliner, the confirmer of the other joiner, the revoker. */
+  by?: string;
 }
 
 export interface Epoch {
@@ -86,8 +105,16 @@ export interface MembershipState {
   certified: Map<string, string>;
   invites: Map<string, Invite>;
   pending: Map<string, PendingJoin>;
+  /** Joins that waited and were closed without admission, by join id. */
+  closedJoins: Map<string, ClosedJoin>;
   /** In order; the last is current. */
   epochs: Epoch[];
+  /**
+   * The current key is sealed to a device that is no longer a member's (a
+   * leave, or a rotation that raced a removal): nothing may be written
+   * under it until a member rotates.
+   */
+  rotationOwed: boolean;
   /** Every op's verdict: accepted ids, and refused ones with why. */
   accepted: Set<string>;
   rejected: Map<string, MembershipError>;
@@ -263,7 +290,9 @@ function replay(
     certified,
     invites: new Map(),
     pending: new Map(),
+    closedJoins: new Map(),
     epochs: [],
+    rotationOwed: false,
     accepted: new Set(),
     rejected: new Map(),
   };
@@ -278,7 +307,19 @@ function replay(
       state.rejected.set(op.id, err);
     }
   }
+  state.rotationOwed = departedHoldKey(state);
   return state;
+}
+
+/** Is the current key sealed to any device that is not a member's now? */
+function departedHoldKey(state: MembershipState): boolean {
+  const current = state.epochs[state.epochs.length - 1];
+  if (!current) return false;
+  const boxes = new Set<string>();
+  for (const member of state.members.values()) {
+    for (const cert of member.devices.values()) boxes.add(toHex(cert.deviceBox));
+  }
+  return current.boxes.some((b) => !boxes.has(toHex(b.recipient)));
 }
 
 function refuse(code: MembershipErrorCode, message: string): never {
@@ -329,11 +370,23 @@ function apply(state: MembershipState, op: VerifiedOp, latest: number): void {
       needs("manager");
       const pending = state.pending.get(toHex(a.join));
       if (!pending) refuse("JOIN_UNKNOWN", "no pending join request with that id");
-      state.pending.delete(pending.id);
-      if (a.type === "confirm") {
-        addMember(state, pending.cert, pending.name, state.invites.get(pending.invite)!.role);
-        share(state, a.share);
+      if (a.type === "decline") {
+        state.pending.delete(pending.id);
+        state.closedJoins.set(pending.id, { reason: "DECLINED", by: author });
+        return;
       }
+      const invite = state.invites.get(pending.invite)!;
+      if (invite.oneTime && invite.used) {
+        refuse("INVITE_USED", "the one-time invite already let someone in");
+      }
+      if (state.members.has(toHex(pending.cert.user))) {
+        refuse("ALREADY_MEMBER", "the joiner's user is a member already");
+      }
+      state.pending.delete(pending.id);
+      addMember(state, pending.cert, pending.name, invite.role);
+      share(state, a.share);
+      invite.used = true;
+      if (invite.oneTime) closeJoinsOn(state, invite.id, { reason: "INVITE_USED", by: author });
       return;
     }
     case "addDevice":
@@ -346,7 +399,8 @@ function apply(state: MembershipState, op: VerifiedOp, latest: number): void {
       return;
     case "remove": {
       // Anyone may leave (remove themselves); removing others takes a manager.
-      if (toHex(a.user) !== author) needs("manager");
+      const leaving = toHex(a.user) === author;
+      if (!leaving) needs("manager");
       const target = state.members.get(toHex(a.user));
       if (!target) refuse("UNKNOWN_USER", "the user to remove is not a member");
       if (RANK[target.role] > RANK[role]) {
@@ -354,7 +408,15 @@ function apply(state: MembershipState, op: VerifiedOp, latest: number): void {
       }
       state.members.delete(target.user);
       for (const d of target.devices.keys()) state.devices.delete(d);
-      rotate(state, op, a.rotation.boxes, a.rotation.previous);
+      // Links the departed handed out let no one in after them.
+      for (const invite of state.invites.values()) {
+        if (invite.by !== target.user || invite.revoked) continue;
+        invite.revoked = true;
+        invite.revokedAt ??= op.body.time;
+        closeJoinsOn(state, invite.id, { reason: "INVITE_REVOKED", by: author });
+      }
+      // A leaver's own rotation is ignored: the next key is chosen by someone who stays.
+      if (!leaving) rotate(state, op, a.rotation.boxes, a.rotation.previous);
       return;
     }
     case "setRole": {
@@ -373,10 +435,12 @@ function apply(state: MembershipState, op: VerifiedOp, latest: number): void {
       if (!invite) refuse("INVITE_UNKNOWN", "no such invite");
       invite.revoked = true;
       invite.revokedAt ??= op.body.time;
+      closeJoinsOn(state, invite.id, { reason: "INVITE_REVOKED", by: author });
       return;
     }
     case "rotate":
-      needs("manager");
+      // A rotation owed to a departure is any member's to make: a leave may leave no manager.
+      if (!departedHoldKey(state)) needs("manager");
       rotate(state, op, a.rotation.boxes, a.rotation.previous);
       return;
   }
@@ -390,11 +454,11 @@ function join(
 ) {
   const invite = state.invites.get(toHex(a.invite));
   if (!invite) refuse("INVITE_UNKNOWN", "the invite is unknown in this space");
+  if (invite.oneTime && invite.used) refuse("INVITE_USED", "the one-time invite was used already");
   if (invite.revoked) {
     if (invite.revokedAt! > invite.expiresAt) refuse("INVITE_EXPIRED", "the invite had expired");
     refuse("INVITE_REVOKED", "the invite was revoked");
   }
-  if (invite.oneTime && invite.used) refuse("INVITE_USED", "the one-time invite was used already");
   if (op.body.time > invite.expiresAt) refuse("INVITE_EXPIRED", "the invite had expired");
   // The join's time is the joiner's to choose; the ops it names were made before it.
   if (latest > invite.expiresAt) {
@@ -404,11 +468,18 @@ function join(
     refuse("BAD_CERTIFICATE", "a join is signed by the joining device");
   }
   if (state.members.has(toHex(a.cert.user))) refuse("ALREADY_MEMBER", "the user is a member");
-  invite.used = true;
-  if (invite.mode === "open") {
-    addMember(state, a.cert, a.name, invite.role);
-    share(state, a.share);
-  } else state.pending.set(op.id, { id: op.id, invite: invite.id, cert: a.cert, name: a.name });
+  // Waits for a manager's confirm whatever the mode: a join by itself admits no one, so no
+  // second use of a link can displace whoever the first confirm let in.
+  state.pending.set(op.id, { id: op.id, invite: invite.id, cert: a.cert, name: a.name });
+}
+
+/** Closes every join still waiting on an invite, saying why. */
+function closeJoinsOn(state: MembershipState, inviteId: string, why: ClosedJoin): void {
+  for (const [id, pending] of state.pending) {
+    if (pending.invite !== inviteId) continue;
+    state.pending.delete(id);
+    state.closedJoins.set(id, why);
+  }
 }
 
 function addMember(state: MembershipState, cert: DeviceCertificate, name: string, role: Role) {

@@ -12,6 +12,12 @@
  *   varbytes snapshot (a Yjs update; empty when none),
  *   varuint n, n x bytes32 device (whom to send the join request to),
  *   varbytes inviter certificate (version 2; empty when none)
+ *   u8 refusal (version 3; 0 none, 1 invite used, 2 invite revoked,
+ *               3 invite expired, 4 declined)
+ *
+ * A refusal tells a joiner its join will not be let in, and why; it carries
+ * no ops (the log of a space is not a link holder's to read). The joiner
+ * believes it from its inviter or the managers its first welcome named.
  *
  * The inviter's certificate lets a confirmed joiner show the safety number
  * with the inviter before it holds any op of the space: the joiner checks
@@ -24,7 +30,9 @@ import { decodeCertificate, encodeCertificate } from "../crypto/identity-codec.j
 import { DecodeError } from "../wire/errors.js";
 import { decodeStrict, encodeWith, writeFixed, writeString } from "../wire/reader.js";
 
-const VERSION = 2;
+const VERSION = 3;
+export const REFUSALS = ["INVITE_USED", "INVITE_REVOKED", "INVITE_EXPIRED", "DECLINED"] as const;
+export type Refusal = (typeof REFUSALS)[number];
 const MAX_CERT_BYTES = 1024;
 const MAX_NAME_BYTES = 256;
 const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
@@ -38,6 +46,8 @@ export interface Welcome {
   snapshot: Uint8Array;
   targets: Uint8Array[];
   inviter?: DeviceCertificate;
+  /** The joiner's join will not be let in, and why. */
+  refusal?: Refusal;
 }
 
 export function encodeWelcome(w: Welcome): Uint8Array {
@@ -56,13 +66,14 @@ export function encodeWelcome(w: Welcome): Uint8Array {
     encoding.writeVarUint(e, w.targets.length);
     for (const t of w.targets) writeFixed(e, t, 32, "target");
     encoding.writeVarUint8Array(e, w.inviter ? encodeCertificate(w.inviter) : new Uint8Array(0));
+    encoding.writeUint8(e, w.refusal ? REFUSALS.indexOf(w.refusal) + 1 : 0);
   });
 }
 
 export function decodeWelcome(bytes: Uint8Array): Welcome {
   return decodeStrict(bytes, (r) => {
     const version = r.u8("version");
-    if (version !== VERSION && version !== 1) {
+    if (version < 1 || version > VERSION) {
       throw new DecodeError("UNSUPPORTED_VERSION", `welcome version ${version} is not supported`);
     }
     const spaceName = r.string("spaceName", MAX_NAME_BYTES);
@@ -81,6 +92,20 @@ export function decodeWelcome(bytes: Uint8Array): Welcome {
     for (let i = 0; i < nTargets; i++) targets.push(r.fixed(32, "target").slice());
     const certBytes = version >= 2 ? r.varBytes("inviter", MAX_CERT_BYTES) : new Uint8Array(0);
     const inviter = certBytes.length > 0 ? decodeCertificate(certBytes.slice()) : undefined;
-    return { spaceName, inviterName, ops, keys, snapshot, targets, ...(inviter && { inviter }) };
+    const refusalByte = version >= 3 ? r.u8("refusal") : 0;
+    const refusal = refusalByte === 0 ? undefined : REFUSALS[refusalByte - 1];
+    if (refusalByte > 0 && !refusal) {
+      throw new DecodeError("INVALID_VALUE", `unknown refusal ${refusalByte}`);
+    }
+    return {
+      spaceName,
+      inviterName,
+      ops,
+      keys,
+      snapshot,
+      targets,
+      ...(inviter && { inviter }),
+      ...(refusal && { refusal }),
+    };
   });
 }

@@ -21,7 +21,14 @@ export interface SpaceAccess {
    * Takes the payload of a verified membership or welcome envelope (signed
    * ops, judged by the membership log). Spaces without a log have none.
    */
-  takeMembership?(kind: EnvelopeKind, payload: Uint8Array): Promise<void>;
+  takeMembership?(kind: EnvelopeKind, payload: Uint8Array, author: Uint8Array): Promise<void>;
+  /**
+   * Called before anything but a membership op is sealed. A membership that
+   * owes a key rotation (someone left, and the current key is theirs too)
+   * authors it here and hands back the op, which is sent first: nothing is
+   * written under a key a departed device holds.
+   */
+  beforeWrite?(): Promise<MembershipSend | undefined>;
   /** Calls `listener` after each change of membership or keys; returns the unsubscribe. */
   onChange?(listener: () => void): () => void;
 }
@@ -32,6 +39,13 @@ const WRITES = new Set<EnvelopeKind>([
   EnvelopeKind.snapshot,
   EnvelopeKind.fileManifest,
 ]);
+
+/** A membership op to seal and send: under `epoch`, to `to`. */
+export interface MembershipSend {
+  payload: Uint8Array;
+  epoch: { epoch: number; key: Uint8Array };
+  to: Uint8Array[];
+}
 
 export class StaticAccess implements SpaceAccess {
   private readonly roles: Map<string, Role>;

@@ -32,7 +32,7 @@ import { CryptoError } from "../crypto/errors.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { loadSecretbox } from "../crypto/secretbox.js";
-import type { Store, StoreError } from "../store/store.js";
+import { type Store, StoreError } from "../store/store.js";
 import {
   type DecodedEnvelope,
   decodeEnvelope,
@@ -42,6 +42,7 @@ import {
 } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import type { SpaceAccess } from "./access.js";
+import { RateLimiter } from "./rate-limiter.js";
 import { SeqLedger } from "./seq-ledger.js";
 import {
   decodeSeqReserve,
@@ -74,6 +75,8 @@ export interface Outgoing {
    * queued, stored or retried; `dispatch` resolves without waiting for it.
    */
   ephemeral?: true;
+  /** Longest the relay keeps it for a target (seconds); the relay's default when absent. */
+  ttlSeconds?: number;
 }
 
 export interface SpaceOptions {
@@ -106,7 +109,17 @@ export interface SpaceOptions {
   compactIdleMs?: number;
 }
 
-export type RejectReason = CryptoError["code"] | DecodeError["code"] | "BAD_PAYLOAD";
+export type RejectReason =
+  | CryptoError["code"]
+  | DecodeError["code"]
+  | "BAD_PAYLOAD"
+  /** A membership or welcome payload the membership refused (undecodable, or it threw). */
+  | "BAD_MEMBERSHIP"
+  | "WELCOME_NOT_FROM_MEMBER"
+  /** Presence from a device that may not send it: dropped before its signature is checked. */
+  | "EPHEMERAL_NOT_MEMBER"
+  /** Presence over its author's rate: dropped before its signature is checked. */
+  | "EPHEMERAL_RATE";
 
 export interface SpaceStats {
   accepted: number;
@@ -161,6 +174,8 @@ export class Space extends ObservableV2<Events> {
   /** The highest addressed seq reserved on disk (seq-reserve.ts). */
   private reservedSeq = 0;
   private closed = false;
+  /** Presence per author device: a burst of 20, then 5 a second (heartbeats come every 20 s). */
+  private readonly ephemeralRate = new RateLimiter({ burst: 20, perSecond: 5 });
   private readonly onLocalUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin !== REMOTE) this.pending.push(update);
   };
@@ -332,9 +347,16 @@ export class Space extends ObservableV2<Events> {
   sendMembership(
     kind: typeof EnvelopeKind.membership | typeof EnvelopeKind.welcome,
     payload: Uint8Array,
-    options: { to?: Uint8Array[]; epoch?: { epoch: number; key: Uint8Array } } = {},
+    options: {
+      to?: Uint8Array[];
+      epoch?: { epoch: number; key: Uint8Array };
+      /** How long the relay may keep it for an offline target (an invite's welcome: its life). */
+      ttlSeconds?: number;
+    } = {},
   ): Promise<void> {
-    return this.serial(() => this.sealAndSend(kind, payload, options.to, options.epoch));
+    return this.serial(() =>
+      this.sealAndSend(kind, payload, options.to, options.epoch, options.ttlSeconds),
+    );
   }
 
   /**
@@ -347,6 +369,7 @@ export class Space extends ObservableV2<Events> {
     return this.serial(async () => {
       if (this.closed) return;
       const { access, device, store } = this.options;
+      await this.settleKeys();
       const { epoch, key } = access.currentEpoch();
       if (!access.isAllowed(device.publicKey, epoch, EnvelopeKind.ephemeral)) return;
       const writer = this.writers.addressed;
@@ -368,17 +391,36 @@ export class Space extends ObservableV2<Events> {
     });
   }
 
+  /**
+   * A rotation the membership owes (a member left) is authored and sent
+   * before anything else is sealed, so nothing is written under a key the
+   * departed still hold.
+   */
+  private async settleKeys(): Promise<void> {
+    const owed = await this.options.access.beforeWrite?.();
+    if (owed) {
+      await this.sealAndSend(EnvelopeKind.membership, owed.payload, owed.to, owed.epoch);
+    }
+  }
+
   private async sealAndSend(
     kind: EnvelopeKind,
     payload: Uint8Array,
     to?: Uint8Array[],
     under?: { epoch: number; key: Uint8Array },
+    ttlSeconds?: number,
   ) {
+    if (kind !== EnvelopeKind.membership && kind !== EnvelopeKind.welcome) await this.settleKeys();
     const { epoch, key } = under ?? this.options.access.currentEpoch();
     const stream = streamOf(kind);
     const envelope = await this.writers[stream].seal(kind, payload, epoch, key);
     // Queued first, then logged: a crash in between is healed from `unsent` at the next open.
-    await this.options.dispatch({ envelope, kind, ...(to ? { to } : {}) });
+    await this.options.dispatch({
+      envelope,
+      kind,
+      ...(to ? { to } : {}),
+      ...(ttlSeconds !== undefined && { ttlSeconds }),
+    });
     const seq = this.writers[stream].current.seq;
     await this.options.store.put(...logRecord(this.id, [envelope]));
     this.logged([envelope]);
@@ -399,11 +441,14 @@ export class Space extends ObservableV2<Events> {
         continue;
       }
       const { author, seq, kind } = decoded.header;
-      const id = `${bytesKey(author)}${streamOf(kind)}${seq}`;
+      // Only what the ledger holds (verified) or the very same bytes count as seen: a forgery
+      // naming an author's next seq must not shadow the real envelope in this batch.
+      const id = toHex(envelopeHash(bytes));
       if (this.ledger.has(author, streamOf(kind), seq) || seen.has(id)) {
         this.stats.duplicates++;
         continue;
       }
+      if (kind === EnvelopeKind.ephemeral && !this.admitEphemeral(decoded)) continue;
       seen.add(id);
       fresh.push(decoded);
     }
@@ -413,11 +458,22 @@ export class Space extends ObservableV2<Events> {
     // with the join already in the log.
     const isOp = (d: DecodedEnvelope) =>
       d.header.kind === EnvelopeKind.membership || d.header.kind === EnvelopeKind.welcome;
-    const accepted = await this.open(fresh.filter(isOp));
-    for (const { decoded, payload } of accepted) {
-      await this.options.access.takeMembership?.(decoded.header.kind, payload);
+    const accepted: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
+    for (const item of this.distinct(await this.open(fresh.filter(isOp)))) {
+      // One op or welcome that cannot be taken is refused alone, never the batch behind it.
+      try {
+        await this.options.access.takeMembership?.(
+          item.decoded.header.kind,
+          item.payload,
+          item.decoded.header.author,
+        );
+        accepted.push(item);
+      } catch (err) {
+        if (err instanceof StoreError) throw err;
+        this.refuseMembership(err, item.decoded.header.author);
+      }
     }
-    const opened = [...accepted, ...(await this.open(fresh.filter((d) => !isOp(d))))];
+    const opened = [...accepted, ...this.distinct(await this.open(fresh.filter((d) => !isOp(d))))];
 
     // Ephemeral (presence): handed on at once, never logged nor applied, and not counted
     // toward compaction. The ledger takes the seq now (nothing of it goes to disk), so a
@@ -481,6 +537,58 @@ export class Space extends ObservableV2<Events> {
       else opened.push({ decoded, payload: result.payload });
     });
     return opened;
+  }
+
+  /**
+   * Two verified envelopes with one (author, chain, seq): the author signed
+   * both (equivocation). The first is taken; the second is a duplicate.
+   */
+  private distinct<T extends { decoded: DecodedEnvelope }>(items: T[]): T[] {
+    const taken = new Set<string>();
+    return items.filter(({ decoded: { header } }) => {
+      const id = `${bytesKey(header.author)}${streamOf(header.kind)}${header.seq}`;
+      if (taken.has(id) || this.ledger.has(header.author, streamOf(header.kind), header.seq)) {
+        this.stats.duplicates++;
+        return false;
+      }
+      taken.add(id);
+      return true;
+    });
+  }
+
+  /**
+   * Presence from a device that may not send it is dropped before any
+   * signature check, and each member's rate is bounded: forged or flooding
+   * presence costs a map lookup, not a verify.
+   */
+  private admitEphemeral(decoded: DecodedEnvelope): boolean {
+    const { author, epoch, kind } = decoded.header;
+    if (!this.options.access.isAllowed(author, epoch, kind)) {
+      this.countDropped("EPHEMERAL_NOT_MEMBER");
+      return false;
+    }
+    if (!this.ephemeralRate.take(bytesKey(author))) {
+      this.countDropped("EPHEMERAL_RATE");
+      return false;
+    }
+    return true;
+  }
+
+  private countDropped(code: "EPHEMERAL_NOT_MEMBER" | "EPHEMERAL_RATE"): void {
+    this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1;
+  }
+
+  /** A membership envelope whose payload the membership refused: counted, reported, acked. */
+  private refuseMembership(err: unknown, author: Uint8Array): void {
+    const code = (err as { code?: unknown }).code;
+    const error =
+      err instanceof DecodeError
+        ? err
+        : new DecodeError("MALFORMED", `membership payload refused: ${(err as Error).message}`);
+    const reason: RejectReason =
+      code === "WELCOME_NOT_FROM_MEMBER" ? "WELCOME_NOT_FROM_MEMBER" : "BAD_MEMBERSHIP";
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
+    this.emit("rejected", [error, author]);
   }
 
   /**

@@ -310,7 +310,7 @@ export class SyncEngine extends ObservableV2<Events> {
     const keys = new Map(targets.map((t) => [toHex(t), t]));
     // Offline targets wait in the relay outbox even while the relay is down.
     const viaRelay = [...plan.viaRelay, ...plan.waiting].map((hex) => keys.get(hex)!);
-    if (viaRelay.length > 0) await this.toRelay(viaRelay, out.envelope);
+    if (viaRelay.length > 0) await this.toRelay(viaRelay, out.envelope, out.ttlSeconds);
     if (direct && plan.direct.length > 0) {
       const msgId = envelopeHash(out.envelope).subarray(0, MSG_ID_BYTES);
       await direct.enqueue(
@@ -333,11 +333,18 @@ export class SyncEngine extends ObservableV2<Events> {
     }
   }
 
-  private async toRelay(targets: Uint8Array[], envelope: Uint8Array): Promise<void> {
+  private async toRelay(
+    targets: Uint8Array[],
+    envelope: Uint8Array,
+    ttlSeconds?: number,
+  ): Promise<void> {
     // Without a relay there is no durable path for targets out of reach: the gap
     // they see is healed by a sync request when they next meet a member.
     if (!this.relay) return;
-    await this.relay.enqueue(targets, envelope, { msgId: relayMsgId(envelope, targets) });
+    await this.relay.enqueue(targets, envelope, {
+      msgId: relayMsgId(envelope, targets),
+      ...(ttlSeconds !== undefined && { ttlSeconds }),
+    });
   }
 
   /** Direct sends left unacked by a previous run go through the relay. */
