@@ -98,7 +98,11 @@ function opId(bytes: Uint8Array): Uint8Array {
 async function join(
   log: MembershipLog,
   who: Person,
-  inv: Pick<Inv, "id" | "sign"> & { mode?: Inv["mode"]; by?: Inv["by"]; key?: Uint8Array | undefined },
+  inv: Pick<Inv, "id" | "sign"> & {
+    mode?: Inv["mode"];
+    by?: Inv["by"];
+    key?: Uint8Array | undefined;
+  },
   time = Date.now(),
 ) {
   const result = await log.add(await joinOp(log, who, inv, time));
@@ -108,7 +112,12 @@ async function join(
 }
 
 /** A confirm of `joinId`, sealing `key` (the current epoch's) to the joiner when given. */
-function confirmAction(log: MembershipLog, joinId: string, who: Person, key?: Uint8Array | undefined) {
+function confirmAction(
+  log: MembershipLog,
+  joinId: string,
+  who: Person,
+  key?: Uint8Array | undefined,
+) {
   const epoch = log.state.epochs[log.state.epochs.length - 1]!;
   return {
     type: "confirm" as const,

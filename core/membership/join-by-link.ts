@@ -108,8 +108,7 @@ export async function readWelcome(options: {
   });
   relay.on("error", () => {});
   const timer = setTimeout(
-    () =>
-      settle.reject(new JoinError("NO_WELCOME", GONE_MESSAGE)),
+    () => settle.reject(new JoinError("NO_WELCOME", GONE_MESSAGE)),
     options.timeoutMs ?? 15_000,
   );
   relay.start();
@@ -131,8 +130,23 @@ export async function joinByLink(options: {
   me: Me;
   timeoutMs?: number;
 }): Promise<MemberSpace> {
-  const { link, engine, store, backend, me } = options;
-  const welcome = await readWelcome(options);
+  return joinWithWelcome({ ...options, welcome: await readWelcome(options) });
+}
+
+/**
+ * The join itself, once the welcome is read. Two people who opened the same
+ * one-time link at the same moment both hold its welcome; a manager lets in
+ * one of them, and the other is told it was used.
+ */
+export async function joinWithWelcome(options: {
+  link: InviteLink;
+  welcome: Welcome;
+  engine: SyncEngine;
+  store: Store;
+  backend: Ed25519Backend;
+  me: Me;
+}): Promise<MemberSpace> {
+  const { link, welcome, engine, store, backend, me } = options;
   const keys = inviteKeys(link.seed);
   const log = new MembershipLog(link.spaceId, backend, store);
   for (const op of welcome.ops) await log.add(op);

@@ -24,11 +24,11 @@ import type { SyncEngine } from "../sync/sync-engine.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import { sealPrevious, sealToAll } from "./epoch-keys.js";
+import { MembershipError } from "./errors.js";
 import { InviteExpiry, type OnlineSignal } from "./invite-expiry.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
-import { MembershipError } from "./errors.js";
 import { type Action, type InviteMode, type KeyShare, SEALED_PREVIOUS_KEY_BYTES } from "./ops.js";
 import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
 
