@@ -623,5 +623,5 @@ describe("membership model", () => {
       ),
       { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }), endOnFailure: true },
     );
-  }, 600_000);
+  }, Math.max(600_000, RUNS * 2_000));
 });
