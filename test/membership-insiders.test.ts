@@ -162,6 +162,10 @@ describe("membership against insiders", () => {
     expect(eveSpace.access.readableEpochs()).toEqual([]);
     expect(annSpace.log.state.members.has(eve.id)).toBe(false);
     expect(annSpace.log.state.pending.size).toBe(0);
+    // Told once, kept: after a restart Eve's app still says why.
+    await eve.offline();
+    const eveAgain = await eve.reopen(link.spaceId);
+    expect(eveAgain.access.refusal).toEqual({ reason: "INVITE_USED", inviterName: "Ann" });
   });
 
   it("3. a removed member opens nothing written after the removal through any invite: a multi-use link they joined by, a pending link they saw, or one they made", async () => {

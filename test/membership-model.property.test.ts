@@ -613,15 +613,19 @@ async function runSchedule(users: number, insider: number, steps: Step[]): Promi
 }
 
 describe("membership model", () => {
-  it(`${RUNS} seeded schedules: same members everywhere, nobody displaced, one-time invites admit one, the departed reach no current key`, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 3, max: 6 }),
-        fc.nat(5),
-        fc.array(step, { minLength: 5, maxLength: 25 }),
-        (users, insider, steps) => runSchedule(users, insider % users, steps),
-      ),
-      { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }), endOnFailure: true },
-    );
-  }, Math.max(600_000, RUNS * 2_000));
+  it(
+    `${RUNS} seeded schedules: same members everywhere, nobody displaced, one-time invites admit one, the departed reach no current key`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 3, max: 6 }),
+          fc.nat(5),
+          fc.array(step, { minLength: 5, maxLength: 25 }),
+          (users, insider, steps) => runSchedule(users, insider % users, steps),
+        ),
+        { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }), endOnFailure: true },
+      );
+    },
+    Math.max(600_000, RUNS * 2_000),
+  );
 });

@@ -23,7 +23,7 @@ import type { ConnectWebSocket } from "../sync/websocket.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { MembershipError } from "./errors.js";
 import { channelEpoch, type InviteKeys, type InviteLink, inviteKeys } from "./invite-link.js";
-import { type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
+import { keepRefusal, type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
 import { decodeOpBody, decodeSignedOp, joinProofMessage } from "./ops.js";
@@ -164,6 +164,7 @@ export async function joinWithWelcome(options: {
     invite: keys,
     targets: welcome.targets,
     inviter: link.inviter,
+    onRefusal: keepRefusal(store, link.spaceId, link.seed, kept),
   });
   // The request names the invite op, which every manager holds.
   const none = { epochOp: new Uint8Array(32), boxes: [] };

@@ -27,7 +27,7 @@ import { sealPrevious, sealToAll } from "./epoch-keys.js";
 import { MembershipError } from "./errors.js";
 import { InviteExpiry, type OnlineSignal } from "./invite-expiry.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
-import { MembershipAccess } from "./membership-access.js";
+import { type JoinRefusal, MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
 import { type Action, type InviteMode, type KeyShare, SEALED_PREVIOUS_KEY_BYTES } from "./ops.js";
 import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
@@ -412,6 +412,10 @@ export class MemberSpace {
         invite: inviteKeys(joined.seed),
         targets: joined.targets,
         ...(joined.inviter && { inviter: joined.inviter.deviceSign }),
+        ...(joined.refusal && {
+          refusal: { reason: joined.refusal, inviterName: joined.inviterName },
+        }),
+        onRefusal: keepRefusal(store, spaceId, joined.seed, joined),
       }),
     });
     const space = await engine.openSpace(access);
@@ -611,6 +615,19 @@ export async function writeJoinRecord(
 ): Promise<void> {
   const kept = encodeWelcome({ ...welcome, ops: [], snapshot: new Uint8Array(0) });
   await store.put(`s/${toHex(spaceId)}/join`, concatBytes(seed, kept));
+}
+
+/** Writes a refusal into the join record, so the joiner is told again after a restart. */
+export function keepRefusal(
+  store: Store,
+  spaceId: Uint8Array,
+  seed: Uint8Array,
+  welcome: Welcome,
+): (refusal: JoinRefusal) => void {
+  return ({ reason }) =>
+    void writeJoinRecord(store, spaceId, seed, { ...welcome, refusal: reason }).catch(() => {
+      // Kept in memory for this run; a failed write only means being told again later.
+    });
 }
 
 async function readJoinRecord(

@@ -39,6 +39,16 @@ export interface MembershipAccessOptions {
   targets?: Uint8Array[];
   /** The device that made the invite this device joined by (the link names it). */
   inviter?: Uint8Array;
+  /** A refusal this device was told before (kept with its join record). */
+  refusal?: JoinRefusal;
+  /** Called once when a manager's device says this device will not be let in: keep it. */
+  onRefusal?: (refusal: JoinRefusal) => void;
+}
+
+/** Why a device that asked to join will not be let in, and by whose invite. */
+export interface JoinRefusal {
+  reason: Refusal;
+  inviterName: string;
 }
 
 /** Why a membership or welcome envelope was not taken (counted and acked, never retried). */
@@ -51,10 +61,11 @@ export class MembershipAccess implements SpaceAccess {
   private cache: { state: MembershipState; keys: Map<number, Uint8Array> } | undefined;
   private readonly known = new Map<number, Uint8Array>();
   private rotator: (() => Promise<MembershipSend | undefined>) | undefined;
-  private refused: { reason: Refusal; inviterName: string } | undefined;
+  private refused: JoinRefusal | undefined;
 
   constructor(private readonly options: MembershipAccessOptions) {
     for (const { epoch, key } of options.knownKeys ?? []) this.known.set(epoch, key);
+    this.refused = options.refusal;
   }
 
   get log(): MembershipLog {
@@ -163,8 +174,9 @@ export class MembershipAccess implements SpaceAccess {
     if (!vouched && !this.options.log.state.devices.has(toHex(author))) {
       throw new WelcomeRefused("a welcome from a device that is not a member");
     }
-    if (welcome.refusal && !this.isMember()) {
+    if (welcome.refusal && !this.isMember() && !this.refused) {
       this.refused = { reason: welcome.refusal, inviterName: welcome.inviterName };
+      this.options.onRefusal?.(this.refused);
       this.options.log.emit("change", [this.options.log.state]);
     }
   }
@@ -174,7 +186,7 @@ export class MembershipAccess implements SpaceAccess {
    * device told it (a one-time invite used by someone else, revoked, expired,
    * declined). Undefined while nobody said no.
    */
-  get refusal(): { reason: Refusal; inviterName: string } | undefined {
+  get refusal(): JoinRefusal | undefined {
     return this.isMember() ? undefined : this.refused;
   }
 

@@ -208,6 +208,20 @@ export class SpaceHandle {
     return this.member.access.isMember();
   }
 
+  /** For a device waiting to be let in: why it will not be, in words, once a manager said so. */
+  get refusal(): string | undefined {
+    const refused = this.member.access.refusal;
+    if (!refused) return undefined;
+    const who = refused.inviterName || "the person who invited you";
+    const words: Record<typeof refused.reason, string> = {
+      INVITE_USED: `This invite was already used by someone else. Ask ${who} for a new one.`,
+      INVITE_REVOKED: `This invite was withdrawn. Ask ${who} for a new one.`,
+      INVITE_EXPIRED: `This invite expired before you were let in. Ask ${who} for a new one.`,
+      DECLINED: "A manager of this space declined your request to join.",
+    };
+    return words[refused.reason];
+  }
+
   get myRole(): Role | undefined {
     return this.member.log.state.members.get(this.me.user)?.role;
   }
@@ -241,13 +255,17 @@ export class SpaceHandle {
     return out.sort((a, b) => rank[a.role] - rank[b.role] || a.name.localeCompare(b.name));
   }
 
+  /** Joins that wait for a person; joins on open invites are let in by a manager's device unasked. */
   pendingJoins() {
-    return [...this.member.log.state.pending.values()].map((p) => ({
-      id: p.id,
-      name: p.name,
-      user: toHex(p.cert.user),
-      device: p.cert.name,
-    }));
+    const open = new Set(this.member.openJoins());
+    return [...this.member.log.state.pending.values()]
+      .filter((p) => !open.has(p.id))
+      .map((p) => ({
+        id: p.id,
+        name: p.name,
+        user: toHex(p.cert.user),
+        device: p.cert.name,
+      }));
   }
 
   // --- chat

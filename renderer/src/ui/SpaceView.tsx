@@ -50,6 +50,28 @@ export function SpaceView({
 
   if (!handle.isMember) {
     const inviter = handle.inviter();
+    const refusal = handle.refusal;
+    if (refusal) {
+      return (
+        <section className="space" aria-labelledby="space-title">
+          <header className="space-head">
+            <h1 id="space-title">{handle.name}</h1>
+          </header>
+          <div className="waiting card" role="alert">
+            <h2>You were not let in</h2>
+            <p>{refusal}</p>
+            <button
+              type="button"
+              onClick={() =>
+                void client.attempt("Removing the space", () => client.leaveSpace(handle.id))
+              }
+            >
+              Remove from my spaces
+            </button>
+          </div>
+        </section>
+      );
+    }
     return (
       <section className="space" aria-labelledby="space-title">
         <header className="space-head">
@@ -58,8 +80,9 @@ export function SpaceView({
         <div className="waiting card">
           <h2>Waiting to be let in</h2>
           <p>
-            Your request is at the relay. A manager of this space will compare your safety number
-            with you and let you in; nothing of the space is readable before that.
+            Your request is at the relay. On an open invite a member's device lets you in as soon as
+            one is online; otherwise a manager compares your safety number with you first. Nothing
+            of the space is readable before that.
           </p>
           {inviter && (
             <div>
