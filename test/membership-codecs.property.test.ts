@@ -15,7 +15,7 @@ import {
   parseInviteUrl,
 } from "../core/membership/invite-link.js";
 import { composeInviteMail, mailtoUrl } from "../core/membership/invite-mail.js";
-import { decodeWelcome, encodeWelcome } from "../core/membership/welcome.js";
+import { decodeWelcome, encodeWelcome, REFUSALS } from "../core/membership/welcome.js";
 import { DecodeError } from "../core/wire/errors.js";
 import { mailSendProblem } from "../core/wire/mail-frames.js";
 import { expectOnlyDecodeErrors, hostileBytes } from "./mutate.js";
@@ -46,6 +46,7 @@ const welcome = fc.record(
       createdAt: fc.nat({ max: 2 ** 40 }),
       signature: bytes(64),
     }),
+    refusal: fc.constantFrom(...REFUSALS),
   },
   { requiredKeys: ["spaceName", "inviterName", "ops", "keys", "snapshot", "targets"] },
 );
@@ -135,6 +136,7 @@ describe("welcome", () => {
       keys: [{ epoch: 7, key: new Uint8Array(32) }],
       snapshot: new Uint8Array(5),
       targets: [new Uint8Array(32)],
+      refusal: "INVITE_USED",
     });
     const input = hostileBytes([valid]);
     fc.assert(
