@@ -12,8 +12,8 @@
  *   varbytes snapshot (a Yjs update; empty when none),
  *   varuint n, n x bytes32 device (whom to send the join request to),
  *   varbytes inviter certificate (version 2; empty when none)
- *   u8 refusal (version 3; 0 none, 1 invite used, 2 invite revoked,
- *               3 invite expired, 4 declined)
+ *   u8 refusal (version 3 only: 1 invite used, 2 invite revoked,
+ *               3 invite expired, 4 declined; a welcome without one is version 2)
  *
  * A refusal tells a joiner its join will not be let in, and why; it carries
  * no ops (the log of a space is not a link holder's to read). The joiner
@@ -52,7 +52,8 @@ export interface Welcome {
 
 export function encodeWelcome(w: Welcome): Uint8Array {
   return encodeWith((e) => {
-    encoding.writeUint8(e, VERSION);
+    // Version 2 unless a refusal needs 3, so an older app still reads every other welcome.
+    encoding.writeUint8(e, w.refusal ? VERSION : 2);
     writeString(e, w.spaceName);
     writeString(e, w.inviterName);
     encoding.writeVarUint(e, w.ops.length);
@@ -66,7 +67,7 @@ export function encodeWelcome(w: Welcome): Uint8Array {
     encoding.writeVarUint(e, w.targets.length);
     for (const t of w.targets) writeFixed(e, t, 32, "target");
     encoding.writeVarUint8Array(e, w.inviter ? encodeCertificate(w.inviter) : new Uint8Array(0));
-    encoding.writeUint8(e, w.refusal ? REFUSALS.indexOf(w.refusal) + 1 : 0);
+    if (w.refusal) encoding.writeUint8(e, REFUSALS.indexOf(w.refusal) + 1);
   });
 }
 
@@ -92,10 +93,11 @@ export function decodeWelcome(bytes: Uint8Array): Welcome {
     for (let i = 0; i < nTargets; i++) targets.push(r.fixed(32, "target").slice());
     const certBytes = version >= 2 ? r.varBytes("inviter", MAX_CERT_BYTES) : new Uint8Array(0);
     const inviter = certBytes.length > 0 ? decodeCertificate(certBytes.slice()) : undefined;
+    // Version 3 exists to carry a refusal: one welcome, one encoding.
     const refusalByte = version >= 3 ? r.u8("refusal") : 0;
     const refusal = refusalByte === 0 ? undefined : REFUSALS[refusalByte - 1];
-    if (refusalByte > 0 && !refusal) {
-      throw new DecodeError("INVALID_VALUE", `unknown refusal ${refusalByte}`);
+    if (version >= 3 && !refusal) {
+      throw new DecodeError("INVALID_VALUE", `refusal ${refusalByte} is not one of 1-4`);
     }
     return {
       spaceName,
