@@ -136,7 +136,23 @@ export class MemberSpace {
       .map((p) => p.id);
   }
 
+  /**
+   * Stops everything this space would do on its own (key heals, admitting
+   * open joins, revoking expired invites); the engine closes the space.
+   */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.healTimer);
+    clearTimeout(this.admitTimer);
+    this.healTimer = undefined;
+    this.admitTimer = undefined;
+    this.expiry.stop();
+  }
+
+  private closed = false;
+
   private scheduleAdmit(): void {
+    if (this.closed) return;
     const joins = this.openJoins();
     if (this.admitTimer || this.admitting || !this.mayManage() || joins.length === 0) return;
     // The inviter lets its own joiners in at once; other managers wait a little, so they
@@ -342,7 +358,7 @@ export class MemberSpace {
   }
 
   private scheduleHeal(): void {
-    if (this.healTimer) return;
+    if (this.healTimer || this.closed) return;
     if (this.owedDevices().length === 0 && !this.log.state.rotationOwed) return;
     this.healTimer = setTimeout(() => {
       this.healTimer = undefined;

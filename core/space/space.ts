@@ -410,6 +410,8 @@ export class Space extends ObservableV2<Events> {
     under?: { epoch: number; key: Uint8Array },
     ttlSeconds?: number,
   ) {
+    // A closed space's seqs may already be another run's (a tab that took over the profile).
+    if (this.closed) throw new SpaceClosedError(this.id);
     if (kind !== EnvelopeKind.membership && kind !== EnvelopeKind.welcome) await this.settleKeys();
     const { epoch, key } = under ?? this.options.access.currentEpoch();
     const stream = streamOf(kind);
@@ -830,6 +832,15 @@ export class Space extends ObservableV2<Events> {
       this.corruptRecords.push(damaged);
       return undefined;
     }
+  }
+}
+
+/** Thrown for a write to a space after `close`: nothing is sealed, nothing is queued. */
+export class SpaceClosedError extends Error {
+  override readonly name = "SpaceClosedError";
+  readonly code = "SPACE_CLOSED";
+  constructor(space: string) {
+    super(`space ${space.slice(0, 8)} is closed`);
   }
 }
 

@@ -41,6 +41,7 @@ import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
 import type { GroveShell } from "../../../electron/shell-api.js";
 import { loadProfile, type Profile, saveProfile } from "./profile.js";
+import { ProfileLock } from "./profile-lock.js";
 import { SpaceHandle } from "./space-handle.js";
 import { passphraseKey, storageKeySource } from "./storage-key.js";
 
@@ -51,6 +52,8 @@ export type Phase =
   | "locked"
   | "onboarding"
   | "ready"
+  /** Another tab or window of this profile runs the engine (one engine per profile). */
+  | "elsewhere"
   | "failed";
 
 /** The desktop shell's API, where the app runs in it (electron/preload.ts). */
@@ -91,6 +94,8 @@ export class GroveClient extends ObservableV2<Events> {
   queued: ReadonlySet<string> = new Set();
   waitingFor: ReadonlyMap<string, number> = new Map();
   private store: EncryptedStore | undefined;
+  /** Held while this tab runs the engine; another tab's "Use here" makes it stop and let go. */
+  private readonly lock = new ProfileLock(() => this.stopForOtherTab());
   private readonly opening = new Map<string, Promise<SpaceHandle>>();
   /** Spaces left in this run: an account update arriving meanwhile must not reopen them. */
   private readonly left = new Set<string>();
@@ -163,6 +168,33 @@ export class GroveClient extends ObservableV2<Events> {
     this.changed();
   }
 
+  /**
+   * "Use here": the tab running the engine stops it (flushing every space
+   * and closing its links), then this tab starts afresh with the lock.
+   */
+  async useHere(): Promise<void> {
+    await this.lock.takeOver();
+    location.reload();
+  }
+
+  /** Another tab took the profile over: stop everything that could write, then let go. */
+  private async stopForOtherTab(): Promise<void> {
+    clearInterval(this.outboxTimer);
+    this.outboxTimer = undefined;
+    for (const handle of this.spaces.values()) {
+      handle.member.close();
+      await handle.close();
+    }
+    this.account?.member.close();
+    await this.engine?.stop();
+    this.engine = undefined;
+    this.spaces.clear();
+    await this.store?.close();
+    this.store = undefined;
+    this.phase = "elsewhere";
+    this.changed();
+  }
+
   takeDeepLink(): string | undefined {
     const url = this.deepLink;
     this.deepLink = undefined;
@@ -186,6 +218,10 @@ export class GroveClient extends ObservableV2<Events> {
   }
 
   private async unlockWith(key: CryptoKey): Promise<void> {
+    if (!this.lock.held && !(await this.lock.tryAcquire())) {
+      this.phase = "elsewhere";
+      return;
+    }
     this.store = new EncryptedStore(await IdbStore.open("grove"), key);
     this.profile = await loadProfile(this.store);
     if (!this.profile) {

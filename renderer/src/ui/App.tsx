@@ -74,6 +74,24 @@ function Shell() {
       </main>
     );
   }
+  if (client.phase === "elsewhere") {
+    return (
+      <main className="center">
+        <h1>Grove is open in another tab</h1>
+        <p>
+          One window at a time keeps this profile in sync, so nothing is sent twice or lost. Use the
+          other one, or move Grove here.
+        </p>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void client.attempt("Moving Grove to this tab", () => client.useHere())}
+        >
+          Use here
+        </button>
+      </main>
+    );
+  }
   if (client.phase === "choose-passphrase" || client.phase === "locked") return <Unlock />;
   if (client.phase === "onboarding") return <Onboarding />;
 
