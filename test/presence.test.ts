@@ -3,7 +3,7 @@
  * encrypted file stores: members see each other online, a change of status
  * shows within 5 seconds (with the default 20 s heartbeat, so it is the
  * change itself that travels), leaving shows at once as offline with a
- * last-seen time, and a device that goes silent turns offline after 2.5
+ * last-seen time, and a device that goes silent turns offline after 1.5
  * heartbeat intervals. Presence is never stored: not by the relay for a
  * member who is offline, not in any log or outbox. A replayed presence
  * envelope is refused.
@@ -11,7 +11,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { equalBytes, toHex } from "../core/crypto/bytes.js";
 import type { MemberSpace } from "../core/membership/member-space.js";
-import { type Presence, PresenceAnnouncer } from "../core/membership/presence.js";
+import {
+  PRESENCE_TIMEOUT_FACTOR,
+  type Presence,
+  PresenceAnnouncer,
+} from "../core/membership/presence.js";
 import { loggedEnvelopes } from "../core/space/space-log.js";
 import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { seqBytes } from "./fixtures.js";
@@ -115,7 +119,7 @@ describe("presence", () => {
     await expectNothingEphemeralKept(bob, bobSpace);
   });
 
-  it("a device that goes silent turns offline after 2.5 heartbeat intervals, last seen at its last heartbeat", async () => {
+  it("a device that goes silent turns offline after 1.5 heartbeat intervals, last seen at its last heartbeat", async () => {
     const [ann, bob] = [await person("Ann"), await person("Bob")];
     const [annSpace, bobSpace] = (await spaceOf(ann, bob)) as [MemberSpace, MemberSpace];
     const interval = 200;
@@ -135,8 +139,8 @@ describe("presence", () => {
     const seen = Date.now();
     const { lastSeen } = annP.presenceOf(bob.id);
     expect(lastSeen).toBeGreaterThan(cut - 2_000);
-    // Offline by silence, not by a message: no sooner than 2.5 intervals after the last one.
-    expect(seen - lastSeen!).toBeGreaterThanOrEqual(2.5 * interval);
+    // Offline by silence, not by a message: no sooner than 1.5 intervals after the last one.
+    expect(seen - lastSeen!).toBeGreaterThanOrEqual(PRESENCE_TIMEOUT_FACTOR * interval);
   });
 
   it("the relay never stores presence for a member who is offline; a replayed presence envelope is refused", async () => {

@@ -1,6 +1,6 @@
 /**
  * PresenceTracker on an injected clock: a device is as it last said until
- * 2.5 heartbeat intervals of silence, then offline, last seen at its last
+ * 1.5 heartbeat intervals of silence (PRESENCE_TIMEOUT_FACTOR), then offline, last seen at its last
  * message; "offline" (leaving) counts at once; the most present device of a
  * user wins; a message older than one already heard from its device is
  * ignored (unless the device has gone silent since).
@@ -10,6 +10,7 @@ import {
   decodePresence,
   encodePresence,
   mostPresent,
+  PRESENCE_TIMEOUT_FACTOR,
   type PresenceMessage,
   PresenceTracker,
 } from "./presence.js";
@@ -34,7 +35,7 @@ describe("PresenceTracker", () => {
     expect(tracker.nextChangeAt()).toBeUndefined();
   });
 
-  it("online and away as announced, until 2.5 intervals of silence; then offline, last seen at the last heartbeat", () => {
+  it("online and away as announced, until 1.5 intervals of silence; then offline, last seen at the last heartbeat", () => {
     const { clock, tracker } = clocked();
     tracker.heard("bob", "b1", say("online", 1));
     expect(tracker.presenceOf("bob")).toEqual({ status: "online" });
@@ -42,10 +43,10 @@ describe("PresenceTracker", () => {
     tracker.heard("bob", "b1", say("away", 2));
     const last = clock.now;
     expect(tracker.presenceOf("bob")).toEqual({ status: "away" });
-    expect(tracker.nextChangeAt()).toBe(last + 2.5 * INTERVAL);
-    clock.now = last + 2.5 * INTERVAL - 1;
+    expect(tracker.nextChangeAt()).toBe(last + PRESENCE_TIMEOUT_FACTOR * INTERVAL);
+    clock.now = last + PRESENCE_TIMEOUT_FACTOR * INTERVAL - 1;
     expect(tracker.presenceOf("bob")).toEqual({ status: "away" });
-    clock.now = last + 2.5 * INTERVAL;
+    clock.now = last + PRESENCE_TIMEOUT_FACTOR * INTERVAL;
     expect(tracker.presenceOf("bob")).toEqual({ status: "offline", lastSeen: last });
     expect(tracker.nextChangeAt()).toBeUndefined();
     // Back: online again at once.
@@ -75,7 +76,7 @@ describe("PresenceTracker", () => {
     clock.now += 10_000;
     const laptopLast = clock.now;
     tracker.heard("bob", "laptop", say("away", 3));
-    clock.now += 2.5 * INTERVAL;
+    clock.now += PRESENCE_TIMEOUT_FACTOR * INTERVAL;
     expect(tracker.presenceOf("bob")).toEqual({ status: "offline", lastSeen: laptopLast });
     expect(laptopLast).toBeGreaterThan(phoneLeft);
     expect(tracker.presenceOfDevice("bob", "phone")).toEqual({
@@ -105,7 +106,7 @@ describe("PresenceTracker", () => {
     // Another device's clock is its own.
     expect(tracker.heard("bob", "b2", say("online", 5))).toBe(true);
     // Silent past the timeout: a device whose clock went back is heard again.
-    clock.now += 2.5 * INTERVAL;
+    clock.now += PRESENCE_TIMEOUT_FACTOR * INTERVAL;
     expect(tracker.heard("bob", "b1", say("online", 1_500))).toBe(true);
     expect(tracker.presenceOfDevice("bob", "b1")).toEqual({ status: "online" });
   });

@@ -8,7 +8,8 @@
  *
  * A user is as present as its most present device (online > away >
  * offline). A device is online or away as it last said until nothing has
- * come from it for 2.5 intervals, then offline, last seen at its last
+ * come from it for 1.5 intervals (offline within 10 s of a missed
+ * heartbeat), then offline, last seen at its last
  * message; "offline" (leaving) counts at once. Times are this device's
  * clock at arrival; the sender's `sentAt` only puts one device's messages
  * in order.
@@ -47,7 +48,7 @@ const RANK: Record<PresenceStatus, number> = { online: 2, away: 1, offline: 0 };
 
 export const DEFAULT_PRESENCE_INTERVAL_MS = 20_000;
 /** Silent this many intervals, a device counts as offline. */
-export const PRESENCE_TIMEOUT_FACTOR = 2.5;
+export const PRESENCE_TIMEOUT_FACTOR = 1.5;
 
 export function encodePresence(message: PresenceMessage): Uint8Array {
   const code = CODES.indexOf(message.status);
