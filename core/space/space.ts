@@ -432,7 +432,8 @@ export class Space extends ObservableV2<Events> {
 
   private async take(envelopes: Uint8Array[]): Promise<void> {
     const fresh: DecodedEnvelope[] = [];
-    const seen = new Set<string>();
+    /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
+    const seen = new Map<string, Uint8Array[]>();
     for (const bytes of envelopes) {
       let decoded: DecodedEnvelope;
       try {
@@ -444,14 +445,19 @@ export class Space extends ObservableV2<Events> {
       }
       const { author, seq, kind } = decoded.header;
       // Only what the ledger holds (verified) or the very same bytes count as seen: a forgery
-      // naming an author's next seq must not shadow the real envelope in this batch.
-      const id = toHex(envelopeHash(bytes));
-      if (this.ledger.has(author, streamOf(kind), seq) || seen.has(id)) {
+      // naming an author's next seq must not shadow the real envelope in this batch. Both are
+      // opened; `distinct` keeps the first that verifies.
+      const id = `${bytesKey(author)}${streamOf(kind)}${seq}`;
+      const claims = seen.get(id) ?? [];
+      if (
+        this.ledger.has(author, streamOf(kind), seq) ||
+        claims.some((c) => equalBytes(c, bytes))
+      ) {
         this.stats.duplicates++;
         continue;
       }
       if (kind === EnvelopeKind.ephemeral && !this.admitEphemeral(decoded)) continue;
-      seen.add(id);
+      seen.set(id, [...claims, bytes]);
       fresh.push(decoded);
     }
     if (fresh.length === 0) return;
