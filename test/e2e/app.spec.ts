@@ -11,6 +11,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 import { type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
 import { buildRenderer } from "./app-build.js";
+import { messageTexts, openSpace, say } from "./app-ui.js";
 
 const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 let relay: RelayProcess;
@@ -50,14 +51,6 @@ async function person(context: BrowserContext, name: string): Promise<Page> {
   return page;
 }
 
-async function openSpace(page: Page, name: string) {
-  await page
-    .getByRole("navigation")
-    .getByRole("button", { name: new RegExp(`^${name}`) })
-    .click();
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-}
-
 async function tab(
   page: Page,
   name: "Chat" | "Discussion" | "Notes" | "Tasks" | "Calendar" | "Sketch" | "Files" | "Members",
@@ -87,13 +80,6 @@ async function join(page: Page, link: string) {
   await expect(page.getByRole("dialog")).toBeHidden();
 }
 
-async function say(page: Page, text: string) {
-  await page.getByLabel("Message", { exact: true }).fill(text);
-  await page.getByLabel("Message", { exact: true }).press("Enter");
-  await expect(messageTexts(page)).toContainText([text]);
-}
-
-const messageTexts = (page: Page) => page.getByRole("log", { name: "Messages" }).locator(".md");
 const lastOwnDelivery = (page: Page) =>
   page.locator("article.message.mine").last().getByTestId("delivery");
 

@@ -8,6 +8,7 @@
 import { expect, type Page, test } from "@playwright/test";
 import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
 import { buildRenderer } from "./app-build.js";
+import { messageTexts, openSpace, say } from "./app-ui.js";
 
 let relay: RelayProcess;
 let appDir: string;
@@ -22,7 +23,6 @@ test.afterAll(async () => {
 });
 
 const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
-const messageTexts = (page: Page) => page.getByRole("log", { name: "Messages" }).locator(".md");
 const elsewhere = (page: Page) =>
   page.getByRole("heading", { name: "Grove is open in another tab" });
 
@@ -32,20 +32,6 @@ async function onboard(page: Page, name: string) {
   await page.getByLabel("This device's name").fill(`${name}'s laptop`);
   await page.getByRole("button", { name: "Create my identity" }).click();
   await expect(page.getByRole("heading", { name: `Welcome, ${name}` })).toBeVisible();
-}
-
-async function openSpace(page: Page, name: string) {
-  await page
-    .getByRole("navigation")
-    .getByRole("button", { name: new RegExp(`^${name}`) })
-    .click();
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-}
-
-async function say(page: Page, text: string) {
-  await page.getByLabel("Message", { exact: true }).fill(text);
-  await page.getByLabel("Message", { exact: true }).press("Enter");
-  await expect(messageTexts(page)).toContainText([text]);
 }
 
 test("one profile in two tabs runs one engine; Use here moves it, and no message is lost", async ({
