@@ -69,6 +69,8 @@ it("a linked phone gets a space its user founded and one it joined by invite, wi
     me: ann.me,
   });
   await waitFor(() => joined.access.isMember(), "Ann let in by Bob's device");
+  // History follows admission by a sync request: read it before writing after it.
+  await waitFor(() => chat(joined).includes("Tuesday at eight"), "the club's history at Ann");
   await say(joined, "count me in");
   await waitFor(() => chat(club).includes("count me in"), "Ann's message at Bob");
 
