@@ -183,8 +183,8 @@ describe("tool records", () => {
     );
     // What Cy's app shows, once its checks are in.
     await waitFor(() => {
-      cyApp.messages().forEach((m) => cyApp.authenticity(m));
-      return cyApp.messages().every((m) => cyApp.authenticity(m) !== undefined);
+      const verdicts = cyApp.messages().map((m) => cyApp.authenticity(m));
+      return verdicts.every((v) => v !== undefined);
     }, "Cy's verdicts on every message");
     const shown = cyApp
       .messages()
