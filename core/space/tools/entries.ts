@@ -35,6 +35,16 @@ export interface EntryKinds {
 }
 
 export const META_SHAPE = { id: "id", by: "user", at: "number", ...SIGNED_SHAPE } as const;
+
+/** The meta of an item with a title anyone may change later (notes, tasks): its first title. */
+export interface TitledMeta extends Meta {
+  title: string;
+}
+
+export const TITLED_META_SHAPE = { ...META_SHAPE, title: "string" } as const;
+
+export const isText = (v: unknown): v is string => typeof v === "string";
+export const isTrue = (v: unknown): v is true => v === true;
 const FIELD_SHAPE = { by: "user", at: "number", ...SIGNED_SHAPE } as const;
 
 /** Where a field record sits: its signature is bound to this, so it cannot be moved. */
@@ -55,8 +65,6 @@ export function readField<T>(
   if (!f || !check(f.v)) return undefined;
   return trust.holds(kind, fieldPlace(id, field), f, f.by) ? (f as Field<T>) : undefined;
 }
-
-const isTrue = (v: unknown): v is true => v === true;
 
 /** The live item `id` of `map` and its meta; undefined when absent, removed, malformed or forged. */
 export function liveEntry<M extends Meta>(

@@ -19,14 +19,16 @@ import * as Y from "yjs";
 import {
   type EntryKinds,
   type Field,
+  isText,
+  isTrue,
   liveEntries,
   liveEntry,
-  META_SHAPE,
-  type Meta,
   newEntry,
   putField,
   readField,
   stampOf,
+  TITLED_META_SHAPE,
+  type TitledMeta,
 } from "./entries.js";
 import type { Stamp } from "./records.js";
 import type { RecordTrust } from "./signed-records.js";
@@ -37,14 +39,12 @@ export const MAX_NOTE_BODY = 200_000;
 
 const PAGES = "notes/pages";
 
-export interface NoteMeta extends Meta {
-  title: string;
-}
+export type NoteMeta = TitledMeta;
 
 export const NOTE_KINDS: EntryKinds = {
   meta: "note",
   field: "note-field",
-  shape: { ...META_SHAPE, title: "string" },
+  shape: TITLED_META_SHAPE,
 };
 
 export interface NoteView {
@@ -61,9 +61,6 @@ function pages(doc: Y.Doc): Y.Map<unknown> {
 function page(doc: Y.Doc, id: string, trust: RecordTrust): Y.Map<unknown> | undefined {
   return liveEntry(pages(doc), id, NOTE_KINDS, trust)?.value;
 }
-
-const isText = (v: unknown): v is string => typeof v === "string";
-const isTrue = (v: unknown): v is true => v === true;
 
 function viewOf(id: string, value: Y.Map<unknown>, meta: NoteMeta, trust: RecordTrust): NoteView {
   const title = readField(value, id, "title", NOTE_KINDS.field, trust, isText);

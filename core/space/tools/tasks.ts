@@ -19,13 +19,14 @@ import type * as Y from "yjs";
 import {
   type EntryKinds,
   type Field,
+  isText,
   liveEntries,
-  META_SHAPE,
-  type Meta,
   newEntry,
   putField,
   readField,
   stampOf,
+  TITLED_META_SHAPE,
+  type TitledMeta,
 } from "./entries.js";
 import { isDay, isUserKey, type Stamp } from "./records.js";
 import type { RecordTrust } from "./signed-records.js";
@@ -33,14 +34,12 @@ import type { RecordTrust } from "./signed-records.js";
 export const MAX_TASK_TITLE = 300;
 const ITEMS = "tasks/items";
 
-export interface TaskMeta extends Meta {
-  title: string;
-}
+export type TaskMeta = TitledMeta;
 
 export const TASK_KINDS: EntryKinds = {
   meta: "task",
   field: "task-field",
-  shape: { ...META_SHAPE, title: "string" },
+  shape: TITLED_META_SHAPE,
 };
 
 export interface TaskView {
@@ -58,7 +57,6 @@ export interface TaskView {
 
 const items = (doc: Y.Doc) => doc.getMap<unknown>(ITEMS);
 
-const isText = (v: unknown): v is string => typeof v === "string";
 const isBool = (v: unknown): v is boolean => typeof v === "boolean";
 const isUserOrNone = (v: unknown): v is string => v === "" || isUserKey(v);
 const isDayOrNone = (v: unknown): v is string => v === "" || isDay(v);

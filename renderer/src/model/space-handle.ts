@@ -555,10 +555,19 @@ export class SpaceHandle {
     });
   }
 
-  async cancelEvent(id: string): Promise<void> {
-    const tombstone = await this.field("event-field", id, "deleted", true as const);
+  cancelEvent(id: string): Promise<void> {
+    return this.removeItem("event-field", id, cancelEvent);
+  }
+
+  /** Removes item `id` for everyone with this user's signed tombstone (the tool's `remove`). */
+  private async removeItem(
+    kind: RecordKind,
+    id: string,
+    remove: (doc: Y.Doc, id: string, tombstone: Field<true>, trust: RecordTrust) => boolean,
+  ): Promise<void> {
+    const tombstone = await this.field(kind, id, "deleted", true as const);
     await this.member.space.edit((doc) => {
-      cancelEvent(doc, id, tombstone, this.trust);
+      remove(doc, id, tombstone, this.trust);
     });
   }
 
@@ -582,11 +591,8 @@ export class SpaceHandle {
     });
   }
 
-  async deleteTask(id: string): Promise<void> {
-    const tombstone = await this.field("task-field", id, "deleted", true as const);
-    await this.member.space.edit((doc) => {
-      deleteTask(doc, id, tombstone, this.trust);
-    });
+  deleteTask(id: string): Promise<void> {
+    return this.removeItem("task-field", id, deleteTask);
   }
 
   files(): FileView[] {
@@ -702,11 +708,8 @@ export class SpaceHandle {
     });
   }
 
-  async deleteNote(id: string): Promise<void> {
-    const tombstone = await this.field("note-field", id, "deleted", true as const);
-    await this.member.space.edit((doc) => {
-      deleteNote(doc, id, tombstone, this.trust);
-    });
+  deleteNote(id: string): Promise<void> {
+    return this.removeItem("note-field", id, deleteNote);
   }
 
   /** Unread posts: chat messages and discussion posts by others after `readAt`. */
