@@ -4,8 +4,8 @@
  * tool; Bob, a member in good standing, writes raw records through
  * `space.edit` in Ann's name (or rewrites hers), the way a modified client
  * would; Cy, a third member, must see every forgery refused or shown as not
- * Ann's, every name from the membership, and must never fetch Bob's bytes
- * under Ann's name.
+ * Ann's, every name from the membership (Bob's even after he is removed),
+ * and must never fetch Bob's bytes under Ann's name.
  */
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
@@ -228,6 +228,13 @@ describe("tool records", () => {
     const bobFile = cyApp.files()[0]!;
     expect([bobFile.name, bobFile.byName]).toEqual(["report.pdf", "Bob"]);
     expect(new TextDecoder().decode(await cyApp.fetchFile(bobFile))).toBe("Bob's malware");
+
+    // Once Bob is removed, what he wrote keeps his name (from his join), and stays his.
+    await annSpace.remove(bob.me.cert.user);
+    await waitFor(() => !cySpace.log.state.members.has(bob.id), "Bob removed at Cy");
+    const last = cyApp.messages().find((m) => m.text === "that is all from Bob")!;
+    expect([cyApp.nameOf(last.author), cyApp.authenticity(last)]).toEqual(["Bob", "verified"]);
+    expect(cyApp.nameOf("f".repeat(64))).toBe("Unknown member");
 
     for (const app of [annApp, bobApp, cyApp]) await app.close();
   });

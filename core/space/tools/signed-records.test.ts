@@ -151,6 +151,9 @@ describe("chat records", () => {
     expect(await check({ ...real, mentions: [bob.user] })).toBe("forged");
     // A record with no signature at all says so.
     expect(await check(draft(doc, ann, "old"))).toBe("unsigned");
+    // ...at once: the chat shows "Unsigned" on its first render, no verdict batch to wait for.
+    const { verifier } = setting();
+    expect(verifier.verdict("chat-message", "", draft(doc, ann, "old"), ann.user)).toBe("unsigned");
     // Signed by Ann for another space, and copied here: not valid here.
     const elsewhere = await signRecord(
       "chat-message",

@@ -180,7 +180,8 @@ export class RecordVerifier {
     const known = this.verdicts.get(record);
     if (known) return known;
     void this.check(kind, place, record, author);
-    return undefined;
+    // An unsigned record is judged at once: no settled batch will come to say so.
+    return this.verdicts.get(record);
   }
 
   /** The record's authenticity once checked (for acts that must wait, like a download). */
@@ -195,7 +196,8 @@ export class RecordVerifier {
     if (!running) {
       running = new Promise<Authenticity>((done) => {
         if (this.queue.push({ job: { kind, place, record, author }, done }) === 1) {
-          const run = new Promise<void>((r) => queueMicrotask(() => void this.drain().then(r)));
+          // Settled or not (a throwing listener), `idle` must not wait forever.
+          const run = new Promise<void>((r) => queueMicrotask(() => void this.drain().then(r, r)));
           this.drained = Promise.all([this.drained, run]).then(() => {});
         }
       });
