@@ -24,11 +24,11 @@ import { draftReply, draftTopic, reply, startTopic, topics } from "./discussion.
 import { fieldPlace } from "./entries.js";
 import { addFile, draftFile, files } from "./files.js";
 import { createNote, draftNote, notes, renameNote } from "./notes.js";
+import { RecordVerifier } from "./record-verifier.js";
 import {
   type Authenticity,
   type RecordKind,
   type RecordTrust,
-  RecordVerifier,
   recordSigningBytes,
   type Signed,
   signRecord,

@@ -68,11 +68,11 @@ import {
   stampEdit,
   typeInNote,
 } from "../../../core/space/tools/notes.js";
+import { RecordVerifier } from "../../../core/space/tools/record-verifier.js";
 import {
   type Authenticity,
   type RecordKind,
   type RecordTrust,
-  RecordVerifier,
   type Signed,
   signRecord,
   UnsignedRecordError,
