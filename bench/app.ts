@@ -17,7 +17,7 @@ import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/cry
 import { parseInviteUrl } from "../core/membership/invite-link.js";
 import { joinByLink } from "../core/membership/join-by-link.js";
 import { draftPost, putMessage } from "../core/space/tools/chat.js";
-import { signMessage } from "../core/space/tools/chat-signature.js";
+import { signRecord } from "../core/space/tools/signed-records.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
@@ -163,8 +163,10 @@ export async function runAppBench() {
     const writeStart = Date.now();
     for (let i = 0; i < CATCH_UP; i++) {
       // Signed as the app signs each message, so Ann's app checks 10,000 signatures too.
-      const signed = await signMessage(
+      const signed = await signRecord(
+        "chat-message",
         bob.access.spaceId,
+        "",
         draftPost(bob.space.doc, {
           id: toHex(crypto.getRandomValues(new Uint8Array(12))),
           author: bobUser,

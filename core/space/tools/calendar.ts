@@ -2,11 +2,10 @@
  * The space's group calendar over its Y.Doc: events and who comes.
  *
  *   map "calendar/events":  event id -> Y.Map {
- *     meta:  { id, by, name, at } (who put it in, when)
- *     title, place: strings
- *     day:   "YYYY-MM-DD"; time: "HH:MM" or "" (all day); minutes: length, 0 for none
- *     rsvp:  Y.Map user key -> "yes" | "maybe" | "no"
- *     deleted?: true
+ *     meta:  { id, by, at, title, place, day, time, minutes } (signed by who put it in)
+ *            day "YYYY-MM-DD"; time "HH:MM" or "" (all day); minutes: length, 0 for none
+ *     rsvp:  Y.Map user key -> { v: "yes" | "maybe" | "no", by, at } (signed by that user)
+ *     deleted?: { v: true, by, at } (signed by its author or a manager)
  *   }
  *
  * Times are wall-clock times of the day as the event's author typed them,
@@ -14,8 +13,20 @@
  * map, so members answering at once never overwrite each other.
  */
 import * as Y from "yjs";
-import { liveEntries, liveEntry, type Meta, newEntry, removeEntry, stampOf } from "./entries.js";
-import { isDay, isUserKey, type Stamp } from "./records.js";
+import {
+  type EntryKinds,
+  type Field,
+  fieldPlace,
+  liveEntries,
+  liveEntry,
+  META_SHAPE,
+  type Meta,
+  newEntry,
+  putField,
+  stampOf,
+} from "./entries.js";
+import { isDay, isUserKey, readRecord, SIGNED_SHAPE, type Stamp } from "./records.js";
+import type { RecordTrust } from "./signed-records.js";
 
 export const MAX_EVENT_TITLE = 200;
 const MAX_PLACE = 200;
@@ -34,6 +45,23 @@ export interface EventInput {
   place: string;
 }
 
+export interface EventMeta extends Meta, EventInput {}
+
+export const EVENT_KINDS: EntryKinds = {
+  meta: "event",
+  field: "event-field",
+  shape: {
+    ...META_SHAPE,
+    title: "string",
+    place: "string",
+    day: "string",
+    time: "string",
+    minutes: "number",
+  },
+};
+
+const ANSWER_SHAPE = { by: "user", at: "number", ...SIGNED_SHAPE } as const;
+
 export interface EventView extends EventInput {
   id: string;
   created: Stamp;
@@ -44,47 +72,47 @@ export interface EventView extends EventInput {
 const eventMap = (doc: Y.Doc) => doc.getMap<unknown>(EVENTS);
 
 /** An event is only as good as its day: one without a readable day is not shown. */
-const hasDay = (value: Y.Map<unknown>) => isDay(value.get("day"));
-
-function entry(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
-  const live = liveEntry(eventMap(doc), id);
-  return live && hasDay(live.value) ? live.value : undefined;
+function live(doc: Y.Doc, id: string, trust: RecordTrust) {
+  const entry = liveEntry<EventMeta>(eventMap(doc), id, EVENT_KINDS, trust);
+  return entry && isDay(entry.meta.day) ? entry : undefined;
 }
 
-const text = (v: unknown, max: number) => (typeof v === "string" ? v.slice(0, max) : "");
+/** Where an answer to event `id` is signed for (the user it is filed under is in the record). */
+export const answerPlace = (id: string) => fieldPlace(id, "rsvp");
 
-function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): EventView {
-  const time = value.get("time");
-  const minutes = value.get("minutes");
+/** Answers in `rsvp` that the users they are filed under signed. */
+function answersIn(id: string, rsvp: unknown, trust: RecordTrust): Record<string, Answer> {
   const answers: Record<string, Answer> = {};
-  const rsvp = value.get("rsvp");
-  if (rsvp instanceof Y.Map) {
-    for (const [user, answer] of rsvp) {
-      if (isUserKey(user) && typeof answer === "string" && ANSWERS.includes(answer)) {
-        answers[user] = answer as Answer;
-      }
+  if (!(rsvp instanceof Y.Map)) return answers;
+  for (const [user, value] of rsvp) {
+    const a = readRecord<Field<unknown>>(value, ANSWER_SHAPE);
+    if (!a || a.by !== user || typeof a.v !== "string" || !ANSWERS.includes(a.v)) continue;
+    if (trust.holds("event-answer", answerPlace(id), a as never, user)) {
+      answers[user] = a.v as Answer;
     }
   }
+  return answers;
+}
+
+function viewOf(id: string, value: Y.Map<unknown>, meta: EventMeta, trust: RecordTrust): EventView {
   return {
     id,
-    title: text(value.get("title"), MAX_EVENT_TITLE),
-    place: text(value.get("place"), MAX_PLACE),
-    day: value.get("day") as string,
-    time: typeof time === "string" && TIME.test(time) ? time : "",
+    title: meta.title.slice(0, MAX_EVENT_TITLE),
+    place: meta.place.slice(0, MAX_PLACE),
+    day: meta.day,
+    time: TIME.test(meta.time) ? meta.time : "",
     minutes:
-      typeof minutes === "number" && Number.isInteger(minutes) && minutes > 0
-        ? Math.min(minutes, MAX_MINUTES)
-        : 0,
-    created: stampOf(meta),
-    answers,
+      Number.isInteger(meta.minutes) && meta.minutes > 0 ? Math.min(meta.minutes, MAX_MINUTES) : 0,
+    created: stampOf(meta, trust),
+    answers: answersIn(id, value.get("rsvp"), trust),
   };
 }
 
 /** Every event in time order (all-day ones first within their day). */
-export function events(doc: Y.Doc): EventView[] {
-  const out = liveEntries(eventMap(doc))
-    .filter(({ value }) => hasDay(value))
-    .map(({ id, value, meta }) => viewOf(id, value, meta));
+export function events(doc: Y.Doc, trust: RecordTrust): EventView[] {
+  const out = liveEntries<EventMeta>(eventMap(doc), EVENT_KINDS, trust)
+    .filter(({ meta }) => isDay(meta.day))
+    .map(({ id, value, meta }) => viewOf(id, value, meta, trust));
   return out.sort(
     (a, b) =>
       (a.day < b.day ? -1 : a.day > b.day ? 1 : 0) ||
@@ -106,30 +134,46 @@ export function eventProblem(e: EventInput): string | undefined {
   return undefined;
 }
 
-/** Puts an event in (call inside `Space.edit`); throws a RangeError for one `eventProblem` refuses. */
-export function addEvent(doc: Y.Doc, meta: Meta, e: EventInput): void {
+/** An event's record as it will be signed; throws a RangeError for one `eventProblem` refuses. */
+export function draftEvent(meta: Meta, e: EventInput): EventMeta {
   const problem = eventProblem(e);
   if (problem) throw new RangeError(problem);
+  return {
+    ...meta,
+    title: e.title.trim().slice(0, MAX_EVENT_TITLE),
+    place: e.place.trim().slice(0, MAX_PLACE),
+    day: e.day,
+    time: e.time,
+    minutes: e.minutes,
+  };
+}
+
+/** Puts a signed event in (call inside `Space.edit`). */
+export function addEvent(doc: Y.Doc, meta: EventMeta): void {
   const value = newEntry(meta);
-  value.set("title", e.title.trim().slice(0, MAX_EVENT_TITLE));
-  value.set("place", e.place.trim().slice(0, MAX_PLACE));
-  value.set("day", e.day);
-  value.set("time", e.time);
-  value.set("minutes", e.minutes);
   value.set("rsvp", new Y.Map<unknown>());
   eventMap(doc).set(meta.id, value);
 }
 
-/** A user's answer to an event (null takes it back); false when the event is gone. */
-export function answer(doc: Y.Doc, id: string, user: string, reply: Answer | null): boolean {
-  const rsvp = entry(doc, id)?.get("rsvp");
+/**
+ * A user's signed answer to an event, or null to take `user`'s back; false
+ * when the event is gone.
+ */
+export function answer(
+  doc: Y.Doc,
+  id: string,
+  user: string,
+  reply: Field<Answer> | null,
+  trust: RecordTrust,
+): boolean {
+  const rsvp = live(doc, id, trust)?.value.get("rsvp");
   if (!(rsvp instanceof Y.Map) || !isUserKey(user)) return false;
   if (reply === null) rsvp.delete(user);
-  else rsvp.set(user, reply);
+  else rsvp.set(user, { ...reply });
   return true;
 }
 
-/** Takes an event out of the calendar for everyone; false when it is already gone. */
-export function cancelEvent(doc: Y.Doc, id: string): boolean {
-  return removeEntry(eventMap(doc), id) !== undefined;
+/** Takes an event out of the calendar for everyone (a signed tombstone); false when gone. */
+export function cancelEvent(doc: Y.Doc, id: string, tombstone: Field<true>, trust: RecordTrust) {
+  return putField(eventMap(doc), id, "deleted", tombstone, EVENT_KINDS, trust);
 }

@@ -3,17 +3,20 @@
  * of its own).
  *
  *   map "chat/messages":  message id -> ChatMessage (plain JSON record)
- *   map "chat/receipts":  reader user key -> { author device -> n }
+ *   map "chat/receipts":  reader user key -> { by: reader, counts: { author device -> n }, at }
  *
  * A message is one envelope (one `Space.edit`). Each device numbers its own
  * messages 1, 2, 3...; a reader's receipt holds, per author device, the
  * highest n up to which it holds every message, so "delivered to n of m"
  * is counted from receipts that every member can see, never from the relay.
  * Edits and deletes rewrite the record in place (deleted ones keep their
- * number, as a tombstone, so receipts stay contiguous).
+ * number, as a tombstone, so receipts stay contiguous). Messages and
+ * receipts are signed by their author's device (signed-records.ts); a
+ * receipt counts only when one of its reader's devices signed it.
  */
 import * as Y from "yjs";
-import { byTime, clampText, readRecord } from "./records.js";
+import { byTime, clampText, readRecord, SIGNED_SHAPE } from "./records.js";
+import type { RecordTrust, Signed } from "./signed-records.js";
 
 export interface ChatMessage {
   id: string;
@@ -22,7 +25,10 @@ export interface ChatMessage {
   /** Device key (hex) that wrote it, and its number among that device's messages. */
   device: string;
   n: number;
-  /** Display name of the author when sent. */
+  /**
+   * The author's display name when sent: part of what is signed, never shown
+   * while the membership knows the author (a member could name itself anyone).
+   */
   name: string;
   at: number;
   text: string;
@@ -197,12 +203,23 @@ export function contiguousCounts(doc: Y.Doc): Record<string, number> {
   return out;
 }
 
-/** This reader's receipt as the doc holds it. */
-export function receiptOf(doc: Y.Doc, reader: string): Record<string, number> {
-  const value = doc.getMap<unknown>(RECEIPTS).get(reader);
+/** A receipt: per author device, the highest n up to which its reader holds every message. */
+export interface Receipt extends Signed {
+  by: string;
+  counts: Record<string, number>;
+  at: number;
+}
+
+const RECEIPT = { by: "user", at: "number", ...SIGNED_SHAPE } as const;
+
+/** The counts of `reader`'s receipt when one of their devices signed it; empty otherwise. */
+export function receiptOf(doc: Y.Doc, reader: string, trust: RecordTrust): Record<string, number> {
   const out: Record<string, number> = {};
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return out;
-  for (const [device, n] of Object.entries(value as Record<string, unknown>)) {
+  const r = readRecord<Receipt>(doc.getMap<unknown>(RECEIPTS).get(reader), RECEIPT);
+  const counts: unknown = r?.counts;
+  if (!r || r.by !== reader || typeof counts !== "object" || counts === null) return out;
+  if (Array.isArray(counts) || !trust.holds("chat-receipt", "", r, reader)) return out;
+  for (const [device, n] of Object.entries(counts as Record<string, unknown>)) {
     if (DEVICE.test(device) && typeof n === "number" && Number.isSafeInteger(n) && n > 0) {
       out[device] = n;
     }
@@ -211,24 +228,44 @@ export function receiptOf(doc: Y.Doc, reader: string): Record<string, number> {
 }
 
 /** Whether `reader`'s receipt is behind what its doc holds (so a new receipt is due). */
-export function receiptDue(doc: Y.Doc, reader: string): boolean {
+export function receiptDue(doc: Y.Doc, reader: string, trust: RecordTrust): boolean {
   const have = contiguousCounts(doc);
-  const said = receiptOf(doc, reader);
+  const said = receiptOf(doc, reader, trust);
   return Object.entries(have).some(([device, n]) => (said[device] ?? 0) < n);
 }
 
-/** Writes `reader`'s receipt from what the doc holds (call inside an edit). */
-export function writeReceipt(doc: Y.Doc, reader: string): void {
-  const merged = { ...receiptOf(doc, reader) };
-  for (const [device, n] of Object.entries(contiguousCounts(doc))) {
-    if ((merged[device] ?? 0) < n) merged[device] = n;
+/**
+ * `reader`'s next receipt, to be signed by `device`: what the doc holds,
+ * never less than the reader's last signed receipt (another of their devices
+ * may hold more).
+ */
+export function draftReceipt(
+  doc: Y.Doc,
+  reader: string,
+  device: string,
+  at: number,
+  trust: RecordTrust,
+): Receipt {
+  const counts = { ...receiptOf(doc, reader, trust) };
+  for (const [d, n] of Object.entries(contiguousCounts(doc))) {
+    if ((counts[d] ?? 0) < n) counts[d] = n;
   }
-  doc.getMap<unknown>(RECEIPTS).set(reader, merged);
+  return { by: reader, counts, at, device };
 }
 
-/** Which of `readers` hold `message`, by their receipts. */
-export function deliveredTo(doc: Y.Doc, message: ChatMessage, readers: string[]): string[] {
-  return readers.filter((r) => (receiptOf(doc, r)[message.device] ?? 0) >= message.n);
+/** Writes a signed receipt (call inside an edit). */
+export function putReceipt(doc: Y.Doc, receipt: Receipt): void {
+  doc.getMap<unknown>(RECEIPTS).set(receipt.by, { ...receipt, counts: { ...receipt.counts } });
+}
+
+/** Which of `readers` hold `message`, by their signed receipts. */
+export function deliveredTo(
+  doc: Y.Doc,
+  message: ChatMessage,
+  readers: string[],
+  trust: RecordTrust,
+): string[] {
+  return readers.filter((r) => (receiptOf(doc, r, trust)[message.device] ?? 0) >= message.n);
 }
 
 /** Display names mentioned as `@Name` in `text`, matched against `members` (longest first). */

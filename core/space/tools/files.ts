@@ -9,34 +9,50 @@
  * so nobody who syncs after the removal learns how to read it. Members who
  * had the manifest before can still fetch and open its chunks; a removal
  * hides a file, it cannot unshare it.
+ *
+ * A manifest is signed by its sharer's device. One that is not (a member
+ * replacing someone's record so it fetches other bytes under their name) is
+ * not listed, and nothing is fetched for it: the name shown next to a file is
+ * always the membership's name of whoever signed what will be downloaded.
  */
 import type * as Y from "yjs";
 import { CHUNK_BYTES } from "../../crypto/file-chunks.js";
-import { byTime, readRecord } from "./records.js";
+import { byTime, readRecord, SIGNED_SHAPE } from "./records.js";
+import type { RecordTrust, Signed } from "./signed-records.js";
 
 /** Largest file shared at once: it is sealed in memory, and the shell's dialogs stop here too. */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 const MAX_NAME = 255;
 
-export interface FileRecord {
+export interface FileRecord extends Signed {
   id: string;
   /** Shown name, one path segment. */
   name: string;
   /** Media type as the sender's system named it ("" when unknown); never trusted for display. */
   type: string;
   size: number;
-  /** User key (hex) of who shared it, and their display name then. */
+  /** User key (hex) of who shared it. */
   by: string;
-  byName: string;
   at: number;
   /** secretbox key of the file (hex), and the SHA-256 of each sealed chunk in order. */
   key: string;
   chunks: string[];
 }
 
-interface Tombstone {
+/** A file as listed: who shared it, by the membership's name. */
+export interface FileView extends FileRecord {
+  byName: string;
+}
+
+/**
+ * What a removal leaves. It is signed like every record, though nothing reads
+ * it back: the manifest it replaced is gone whoever wrote it.
+ */
+export interface Tombstone extends Signed {
   id: string;
   removed: true;
+  by: string;
+  at: number;
 }
 
 const ITEMS = "files/items";
@@ -47,10 +63,10 @@ const SHAPE = {
   type: "string",
   size: "number",
   by: "user",
-  byName: "string",
   at: "number",
   key: "hex32",
   chunks: "hex32s",
+  ...SIGNED_SHAPE,
 } as const;
 
 /**
@@ -72,13 +88,19 @@ export function safeFileName(name: string): string {
   return cut === "" ? "file" : cut;
 }
 
-/** Every shared file still listed, newest first. A record of the wrong shape is skipped. */
-export function files(doc: Y.Doc): FileRecord[] {
-  const out: FileRecord[] = [];
-  for (const [id, value] of doc.getMap<unknown>(ITEMS)) {
-    const f = readRecord<FileRecord>(value, SHAPE);
-    if (!f || f.id !== id || !plausible(f)) continue;
-    out.push({ ...f, name: safeFileName(f.name) });
+/** File `id`'s manifest as the doc holds it (signature unchecked); undefined when malformed. */
+export function fileRecord(doc: Y.Doc, id: string): FileRecord | undefined {
+  const f = readRecord<FileRecord>(doc.getMap<unknown>(ITEMS).get(id), SHAPE);
+  return f && f.id === id && plausible(f) ? f : undefined;
+}
+
+/** Every shared file still listed that its sharer signed, newest first. */
+export function files(doc: Y.Doc, trust: RecordTrust): FileView[] {
+  const out: FileView[] = [];
+  for (const id of doc.getMap<unknown>(ITEMS).keys()) {
+    const f = fileRecord(doc, id);
+    if (!f || !trust.holds("file", "", f, f.by)) continue;
+    out.push({ ...f, name: safeFileName(f.name), byName: trust.nameOf(f.by) });
   }
   return out.sort((a, b) => -byTime(a, b));
 }
@@ -90,16 +112,20 @@ function plausible(f: FileRecord): boolean {
   return f.chunks.length === expected;
 }
 
-/** Lists a file (call inside `Space.edit`, once its chunks are at the relay). */
-export function addFile(doc: Y.Doc, f: FileRecord): void {
-  doc.getMap<unknown>(ITEMS).set(f.id, { ...f, name: safeFileName(f.name) });
+/** A manifest as it will be signed: its name one safe segment. */
+export function draftFile(f: FileRecord): FileRecord {
+  return { ...f, name: safeFileName(f.name) };
 }
 
-/** Takes a file off the list for everyone; false when it is not there. */
-export function removeFile(doc: Y.Doc, id: string): boolean {
+/** Lists a signed file (call inside `Space.edit`, once its chunks are at the relay). */
+export function addFile(doc: Y.Doc, f: FileRecord): void {
+  doc.getMap<unknown>(ITEMS).set(f.id, { ...f });
+}
+
+/** Takes a file off the list for everyone with a signed tombstone; false when it is not there. */
+export function removeFile(doc: Y.Doc, tombstone: Tombstone): boolean {
   const map = doc.getMap<unknown>(ITEMS);
-  if (!readRecord<FileRecord>(map.get(id), SHAPE)) return false;
-  const tombstone: Tombstone = { id, removed: true };
-  map.set(id, tombstone);
+  if (!readRecord<FileRecord>(map.get(tombstone.id), SHAPE)) return false;
+  map.set(tombstone.id, { ...tombstone });
   return true;
 }

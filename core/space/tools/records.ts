@@ -6,16 +6,15 @@
  * checked.
  */
 
-/** Who did something, under which name, and when: a record's author or its last change. */
+/** Who did something, and when, with their name as the membership knows it: for views. */
 export interface Stamp {
   by: string;
   name: string;
   at: number;
 }
 
-export const STAMP_SHAPE = { by: "user", name: "string", at: "number" } as const;
-/** A stamp that names its own record (a note's or a task's first line). */
-export const META_SHAPE = { id: "id", ...STAMP_SHAPE } as const;
+/** The signer and signature every signed record carries (signed-records.ts). */
+export const SIGNED_SHAPE = { device: "user", "sig?": "sig" } as const;
 
 /** Longest text a record field may carry; longer values are cut on write and skipped on read. */
 export const MAX_TEXT = 16_000;

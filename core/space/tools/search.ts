@@ -2,12 +2,14 @@
  * Local search across the user's spaces: chat messages, discussion posts,
  * notes and tasks whose text (or title) contains every word of the query,
  * case- and accent-insensitively. Everything is already on the device, so
- * a linear scan answers tens of thousands of posts within a frame.
+ * a linear scan answers tens of thousands of posts within a frame. Names
+ * are the membership's, and posts their authors did not sign are not found.
  */
 import type * as Y from "yjs";
 import { messages } from "./chat.js";
 import { topics } from "./discussion.js";
 import { noteTexts } from "./notes.js";
+import type { RecordTrust } from "./signed-records.js";
 import { tasks } from "./tasks.js";
 
 export interface SearchHit {
@@ -28,7 +30,7 @@ export function fold(text: string): string {
 }
 
 export function searchSpaces(
-  spaces: { id: string; name: string; doc: Y.Doc }[],
+  spaces: { id: string; name: string; doc: Y.Doc; trust: RecordTrust }[],
   query: string,
   limit = MAX_HITS,
 ): SearchHit[] {
@@ -40,13 +42,15 @@ export function searchSpaces(
   };
   const hits: SearchHit[] = [];
   for (const space of spaces) {
+    const { trust } = space;
     const base = { spaceId: space.id, spaceName: space.name };
     for (const m of messages(space.doc)) {
       if (!m.deleted && matches(m.text)) {
-        hits.push({ ...base, where: "chat", id: m.id, name: m.name, at: m.at, text: m.text });
+        const name = trust.nameOf(m.author);
+        hits.push({ ...base, where: "chat", id: m.id, name, at: m.at, text: m.text });
       }
     }
-    for (const t of topics(space.doc)) {
+    for (const t of topics(space.doc, trust)) {
       if (matches(`${t.title}\n${t.text}`)) {
         hits.push({
           ...base,
@@ -70,7 +74,7 @@ export function searchSpaces(
         }
       }
     }
-    for (const { note, text } of noteTexts(space.doc)) {
+    for (const { note, text } of noteTexts(space.doc, trust)) {
       if (matches(`${note.title}\n${text}`)) {
         hits.push({
           ...base,
@@ -82,7 +86,7 @@ export function searchSpaces(
         });
       }
     }
-    for (const t of tasks(space.doc)) {
+    for (const t of tasks(space.doc, trust)) {
       if (matches(t.title)) {
         hits.push({
           ...base,

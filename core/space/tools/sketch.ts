@@ -6,10 +6,13 @@
  * One stroke is one envelope (pen down to pen up). Points are integers on a
  * 0..10,000 square grid in both directions, so every screen size shows the
  * same drawing. A stroke of the wrong shape (out of range, too long, an odd
- * colour) is skipped, never drawn.
+ * colour) is skipped, never drawn; so is one its named author's device did
+ * not sign. Taking strokes away (undo, clear) deletes array items, which
+ * carry no signature: any member can wipe the board, nobody can draw as another.
  */
 import type * as Y from "yjs";
-import { readRecord } from "./records.js";
+import { readRecord, SIGNED_SHAPE } from "./records.js";
+import type { RecordTrust, Signed } from "./signed-records.js";
 
 export const GRID = 10_000;
 /** Most points in one stroke (x, y pairs): longer drawing is cut into further strokes. */
@@ -19,7 +22,7 @@ export const WIDTHS = [4, 10, 24] as const;
 
 const STROKES = "sketch/strokes";
 
-export interface Stroke {
+export interface Stroke extends Signed {
   id: string;
   by: string;
   color: string;
@@ -28,7 +31,13 @@ export interface Stroke {
   points: number[];
 }
 
-const SHAPE = { id: "id", by: "user", color: "string", width: "number" } as const;
+const SHAPE = {
+  id: "id",
+  by: "user",
+  color: "string",
+  width: "number",
+  ...SIGNED_SHAPE,
+} as const;
 
 function strokeOf(value: unknown): Stroke | undefined {
   const s = readRecord<Stroke>(value, SHAPE);
@@ -44,31 +53,41 @@ function strokeOf(value: unknown): Stroke | undefined {
   return s;
 }
 
-/** Every well-formed stroke, in the order drawn. */
-export function strokes(doc: Y.Doc): Stroke[] {
+/** A well-formed stroke its author signed, or undefined. */
+function signedStroke(value: unknown, trust: RecordTrust): Stroke | undefined {
+  const s = strokeOf(value);
+  return s && trust.holds("stroke", "", s, s.by) ? s : undefined;
+}
+
+/** Every well-formed stroke its author signed, in the order drawn. */
+export function strokes(doc: Y.Doc, trust: RecordTrust): Stroke[] {
   const out: Stroke[] = [];
   for (const value of doc.getArray<unknown>(STROKES)) {
-    const s = strokeOf(value);
+    const s = signedStroke(value, trust);
     if (s) out.push(s);
   }
   return out;
 }
 
-/** Adds a finished stroke (call inside `Space.edit`); points are clamped to the grid. */
-export function addStroke(doc: Y.Doc, stroke: Stroke): void {
+/** A stroke as it will be signed, its points clamped to the grid; undefined when too short. */
+export function draftStroke(stroke: Stroke): Stroke | undefined {
   const points = stroke.points
     .slice(0, 2 * MAX_POINTS)
     .map((p) => Math.max(0, Math.min(GRID, Math.round(p))));
   if (points.length % 2 === 1) points.pop();
-  if (points.length < 2) return;
-  doc.getArray<unknown>(STROKES).push([{ ...stroke, points }]);
+  return points.length < 2 ? undefined : { ...stroke, points };
 }
 
-/** Takes back `user`'s latest stroke; false when they have none. */
-export function undoStroke(doc: Y.Doc, user: string): boolean {
+/** Adds a drafted and signed stroke (call inside `Space.edit`). */
+export function addStroke(doc: Y.Doc, stroke: Stroke): void {
+  doc.getArray<unknown>(STROKES).push([{ ...stroke }]);
+}
+
+/** Takes back `user`'s latest signed stroke; false when they have none. */
+export function undoStroke(doc: Y.Doc, user: string, trust: RecordTrust): boolean {
   const array = doc.getArray<unknown>(STROKES);
   for (let i = array.length - 1; i >= 0; i--) {
-    if (strokeOf(array.get(i))?.by === user) {
+    if (signedStroke(array.get(i), trust)?.by === user) {
       array.delete(i, 1);
       return true;
     }

@@ -2,25 +2,45 @@
  * Tasks over a space's Y.Doc: a shared to-do list.
  *
  *   map "tasks/items":  task id -> Y.Map {
- *     meta:     { id, by, name, at } (who added it, when)
- *     title:    string
- *     done:     { by, name, at } once ticked, null when open again
- *     assignee: user key (hex) or ""; assigned: { by, name, at } of who gave it, or null
- *     due:      day as "YYYY-MM-DD" or ""
- *     deleted?: true
+ *     meta:      { id, by, at, title } (signed: who added it, when, its first title)
+ *     title?:    { v: string, by, at } (each field signed by who set it last)
+ *     done?:     { v: boolean, by, at } (who ticked or reopened it)
+ *     assignee?: { v: user key (hex) or "", by, at } (who gave it to whom)
+ *     due?:      { v: "YYYY-MM-DD" or "", by, at }
+ *     deleted?:  { v: true, by, at }
  *   }
  *
  * Each field is its own map entry, so one member ticking a task while
  * another renames it keeps both. Whatever a member's device wrote is read
- * through guards: a task of the wrong shape is skipped, a bad field reads
- * as empty.
+ * through guards: a task of the wrong shape or whose meta is not its
+ * author's is skipped, a bad or forged field reads as never set.
  */
 import type * as Y from "yjs";
-import { liveEntries, liveEntry, type Meta, newEntry, removeEntry, stampOf } from "./entries.js";
-import { isDay, isUserKey, readRecord, STAMP_SHAPE, type Stamp } from "./records.js";
+import {
+  type EntryKinds,
+  type Field,
+  isText,
+  liveEntries,
+  newEntry,
+  putField,
+  readField,
+  stampOf,
+  TITLED_META_SHAPE,
+  type TitledMeta,
+} from "./entries.js";
+import { isDay, isUserKey, type Stamp } from "./records.js";
+import type { RecordTrust } from "./signed-records.js";
 
 export const MAX_TASK_TITLE = 300;
 const ITEMS = "tasks/items";
+
+export type TaskMeta = TitledMeta;
+
+export const TASK_KINDS: EntryKinds = {
+  meta: "task",
+  field: "task-field",
+  shape: TITLED_META_SHAPE,
+};
 
 export interface TaskView {
   id: string;
@@ -37,19 +57,24 @@ export interface TaskView {
 
 const items = (doc: Y.Doc) => doc.getMap<unknown>(ITEMS);
 
-function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): TaskView {
-  const title = value.get("title");
-  const done = readRecord<Stamp>(value.get("done"), STAMP_SHAPE);
-  const assigned = readRecord<Stamp>(value.get("assigned"), STAMP_SHAPE);
-  const assignee = value.get("assignee");
-  const due = value.get("due");
+const isBool = (v: unknown): v is boolean => typeof v === "boolean";
+const isUserOrNone = (v: unknown): v is string => v === "" || isUserKey(v);
+const isDayOrNone = (v: unknown): v is string => v === "" || isDay(v);
+
+function viewOf(id: string, value: Y.Map<unknown>, meta: TaskMeta, trust: RecordTrust): TaskView {
+  const field = <T>(name: string, check: (v: unknown) => v is T) =>
+    readField(value, id, name, TASK_KINDS.field, trust, check);
+  const title = field("title", isText);
+  const done = field("done", isBool);
+  const assignee = field("assignee", isUserOrNone);
+  const due = field("due", isDayOrNone);
   return {
     id,
-    title: typeof title === "string" ? title.slice(0, MAX_TASK_TITLE) : "",
-    created: stampOf(meta),
-    ...(done && { done: stampOf(done) }),
-    ...(isUserKey(assignee) && { assignee, ...(assigned && { assigned }) }),
-    ...(isDay(due) && { due }),
+    title: (title?.v ?? meta.title).slice(0, MAX_TASK_TITLE),
+    created: stampOf(meta, trust),
+    ...(done?.v && { done: stampOf(done, trust) }),
+    ...(assignee?.v && { assignee: assignee.v, assigned: stampOf(assignee, trust) }),
+    ...(due?.v && { due: due.v }),
   };
 }
 
@@ -57,8 +82,10 @@ function viewOf(id: string, value: Y.Map<unknown>, meta: Meta): TaskView {
  * Open tasks first (those due soonest, then the oldest), then done ones,
  * the most recently done first: the same order on every device.
  */
-export function tasks(doc: Y.Doc): TaskView[] {
-  const out = liveEntries(items(doc)).map(({ id, value, meta }) => viewOf(id, value, meta));
+export function tasks(doc: Y.Doc, trust: RecordTrust): TaskView[] {
+  const out = liveEntries<TaskMeta>(items(doc), TASK_KINDS, trust).map(({ id, value, meta }) =>
+    viewOf(id, value, meta, trust),
+  );
   const byId = (a: TaskView, b: TaskView) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return out.sort((a, b) => {
     if (!a.done !== !b.done) return a.done ? 1 : -1;
@@ -68,42 +95,53 @@ export function tasks(doc: Y.Doc): TaskView[] {
   });
 }
 
-/** Adds a task (call inside `Space.edit`). */
-export function addTask(doc: Y.Doc, meta: Meta, title: string): void {
-  const value = newEntry(meta);
-  value.set("title", title.slice(0, MAX_TASK_TITLE));
-  value.set("done", null);
-  value.set("assignee", "");
-  value.set("due", "");
-  items(doc).set(meta.id, value);
+/** A task's meta as it will be signed: its title cut to size. */
+export function draftTask(meta: TaskMeta): TaskMeta {
+  return { ...meta, title: meta.title.slice(0, MAX_TASK_TITLE) };
+}
+
+/** Adds a task from its signed meta (call inside `Space.edit`). */
+export function addTask(doc: Y.Doc, meta: TaskMeta): void {
+  items(doc).set(meta.id, newEntry(meta));
 }
 
 export type TaskChange =
   | { title: string }
-  | { done: Stamp | null }
-  | { assignee: string | null; by: Stamp }
+  | { done: boolean }
+  | { assignee: string | null }
   | { due: string | null };
 
-/** Changes one field of a task; false when the task is gone or the value is not one it takes. */
-export function changeTask(doc: Y.Doc, id: string, change: TaskChange): boolean {
-  const value = liveEntry(items(doc), id)?.value;
-  if (!value) return false;
-  if ("title" in change) value.set("title", change.title.slice(0, MAX_TASK_TITLE));
-  else if ("done" in change) value.set("done", change.done ? stampOf(change.done) : null);
-  else if ("assignee" in change) {
-    if (change.assignee !== null && !isUserKey(change.assignee)) return false;
-    value.set("assignee", change.assignee ?? "");
-    value.set("assigned", change.assignee === null ? null : stampOf(change.by));
-  } else {
-    if (change.due !== null && !isDay(change.due)) return false;
-    value.set("due", change.due ?? "");
+/**
+ * A change as the field it sets (name and value), before it is signed;
+ * undefined when the value is not one a task takes.
+ */
+export function draftChange(
+  change: TaskChange,
+): { field: string; v: string | boolean } | undefined {
+  if ("title" in change) return { field: "title", v: change.title.slice(0, MAX_TASK_TITLE) };
+  if ("done" in change) return { field: "done", v: change.done };
+  if ("assignee" in change) {
+    if (change.assignee !== null && !isUserKey(change.assignee)) return undefined;
+    return { field: "assignee", v: change.assignee ?? "" };
   }
-  return true;
+  if (change.due !== null && !isDay(change.due)) return undefined;
+  return { field: "due", v: change.due ?? "" };
 }
 
-/** Takes a task off the list for everyone; false when it is already gone. */
-export function deleteTask(doc: Y.Doc, id: string): boolean {
-  return removeEntry(items(doc), id) !== undefined;
+/** Sets one signed field of a task; false when the task is gone. */
+export function changeTask(
+  doc: Y.Doc,
+  id: string,
+  field: string,
+  record: Field<string | boolean>,
+  trust: RecordTrust,
+): boolean {
+  return putField(items(doc), id, field, record, TASK_KINDS, trust);
+}
+
+/** Takes a task off the list for everyone (a signed tombstone); false when it is already gone. */
+export function deleteTask(doc: Y.Doc, id: string, tombstone: Field<true>, trust: RecordTrust) {
+  return putField(items(doc), id, "deleted", tombstone, TASK_KINDS, trust);
 }
 
 /** Open tasks given to `user` by someone else after `since`: what is new for them to do. */

@@ -13,7 +13,9 @@ import {
   type Answer,
   addEvent,
   answer,
+  answerPlace,
   cancelEvent,
+  draftEvent,
   type EventInput,
   type EventView,
   eventProblem,
@@ -25,28 +27,29 @@ import {
   draftDelete,
   draftEdit,
   draftPost,
+  draftReceipt,
   findMentions,
   messages,
   messagesPostedIn,
   putMessage,
+  putReceipt,
   receiptDue,
-  writeReceipt,
 } from "../../../core/space/tools/chat.js";
 import {
-  type Authenticity,
-  MessageVerifier,
-  signMessage,
-} from "../../../core/space/tools/chat-signature.js";
-import {
+  draftReply,
+  draftTopic,
   reply,
   startTopic,
   type TopicView,
   topics,
   unreadIn,
 } from "../../../core/space/tools/discussion.js";
+import { type Field, fieldPlace } from "../../../core/space/tools/entries.js";
 import {
   addFile,
-  type FileRecord,
+  draftFile,
+  type FileView,
+  fileRecord,
   files,
   MAX_FILE_BYTES,
   removeFile,
@@ -54,16 +57,30 @@ import {
 import {
   createNote,
   deleteNote,
+  draftNote,
+  draftRename,
+  editStampDue,
   type NoteView,
   noteBody,
   notes,
   noteText,
   renameNote,
+  stampEdit,
   typeInNote,
 } from "../../../core/space/tools/notes.js";
+import { RecordVerifier } from "../../../core/space/tools/record-verifier.js";
+import {
+  type Authenticity,
+  type RecordKind,
+  type RecordTrust,
+  type Signed,
+  signRecord,
+  UnsignedRecordError,
+} from "../../../core/space/tools/signed-records.js";
 import {
   addStroke,
   clearSketch,
+  draftStroke,
   type Stroke,
   strokes,
   undoStroke,
@@ -72,7 +89,10 @@ import {
   addTask,
   changeTask,
   deleteTask,
+  draftChange,
+  draftTask,
   newlyAssigned,
+  type TaskChange,
   type TaskView,
   tasks,
 } from "../../../core/space/tools/tasks.js";
@@ -85,6 +105,7 @@ import {
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
+import { MemberNames } from "./member-names.js";
 
 export interface MemberView {
   user: string;
@@ -136,11 +157,12 @@ export class SpaceHandle {
     private readonly outboxChanged: () => Promise<void>,
   ) {
     this.id = member.space.id;
-    this.verifier = new MessageVerifier({
+    this.names = new MemberNames(member.log);
+    this.verifier = new RecordVerifier({
       spaceId: member.access.spaceId,
       userOfDevice: (device) => member.access.certifiedUserOf(device),
       verify: (device, bytes, signature) => member.space.verifyRecord(device, bytes, signature),
-      // Verdicts change no view built from the doc: render again, keep those views cached.
+      // The chat asks verdicts as it renders; the other tools' views are rebuilt per generation.
       onSettled: () => this.changed(),
     });
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
@@ -270,19 +292,68 @@ export class SpaceHandle {
 
   // --- chat
 
-  /** Views are rebuilt only when the doc changed (the sidebar asks every space on each render). */
-  private readonly memo = new Map<string, { at: number; arg: number; value: unknown }>();
+  /**
+   * Views are rebuilt only when the doc changed (the sidebar asks every space
+   * on each render), or, for views that show only signed records, when
+   * verdicts came in. The chat's list is not one of those (it renders each
+   * message's verdict itself), so 30,000 messages are not listed again per
+   * settled batch.
+   */
+  private readonly memo = new Map<
+    string,
+    { at: number; generation: number; arg: number; value: unknown }
+  >();
 
-  private cached<T>(name: string, build: () => T, arg = 0): T {
+  private cached<T>(name: string, build: () => T, arg = 0, bySignature = true): T {
+    const generation = bySignature ? this.verifier.generation : 0;
     const hit = this.memo.get(name);
-    if (hit && hit.at === this.version && hit.arg === arg) return hit.value as T;
+    if (hit && hit.at === this.version && hit.generation === generation && hit.arg === arg) {
+      return hit.value as T;
+    }
     const value = build();
-    this.memo.set(name, { at: this.version, arg, value });
+    this.memo.set(name, { at: this.version, generation, arg, value });
     return value;
   }
 
+  private readonly names: MemberNames;
+  private readonly verifier: RecordVerifier;
+
+  /** What the tools' readers ask about records and people in this space. */
+  readonly trust: RecordTrust = {
+    holds: (kind, place, record, author) =>
+      this.verifier.verdict(kind, place, record, author) === "verified",
+    nameOf: (user) => this.names.nameOf(user),
+    moderates: (user) => {
+      const role = this.member.log.state.members.get(user)?.role;
+      return role === "owner" || role === "manager";
+    },
+  };
+
+  /** A user's name as the membership knows it (never as a record names itself). */
+  nameOf(user: string): string {
+    return this.names.nameOf(user);
+  }
+
+  /** `fields` signed by this device for `kind` at `place`. */
+  private sign<T extends object>(kind: RecordKind, place: string, fields: T): Promise<T & Signed> {
+    const { space, access } = this.member;
+    return signRecord(kind, access.spaceId, place, { ...fields, device: this.me.device }, (b) =>
+      space.signRecord(b),
+    );
+  }
+
+  /** Field `field` of item `id` set to `v` by this user, signed. */
+  private field<T>(kind: RecordKind, id: string, field: string, v: T): Promise<Field<T>> {
+    return this.sign(kind, fieldPlace(id, field), { v, by: this.me.user, at: Date.now() });
+  }
+
+  /** This user and device as a new record's author, now. */
+  private authored() {
+    return { by: this.me.user, at: Date.now(), device: this.me.device };
+  }
+
   messages(): ChatMessage[] {
-    return this.cached("messages", () => messages(this.member.space.doc));
+    return this.cached("messages", () => messages(this.member.space.doc), 0, false);
   }
 
   async send(text: string): Promise<void> {
@@ -328,9 +399,7 @@ export class SpaceHandle {
       const { space } = this.member;
       const record = draft(space.doc);
       if (!record) return;
-      const signed = await signMessage(this.member.access.spaceId, record, (bytes) =>
-        space.signRecord(bytes),
-      );
+      const signed = await this.sign("chat-message", "", record);
       const put = () => space.edit((doc) => putMessage(doc, signed));
       await (track ? this.tracked(put) : put());
     });
@@ -340,10 +409,8 @@ export class SpaceHandle {
 
   /** Whether a message was signed by a device of its named author; undefined while checking. */
   authenticity(m: ChatMessage): Authenticity | undefined {
-    return this.verifier.verdict(m);
+    return this.verifier.verdict("chat-message", "", m, m.author);
   }
-
-  private readonly verifier: MessageVerifier;
 
   /** What happened to one of this device's messages, given the outbox as it stands. */
   delivery(message: ChatMessage, queued: ReadonlySet<string>): Delivery {
@@ -353,7 +420,7 @@ export class SpaceHandle {
       .filter((m) => !m.me && m.role !== "viewer")
       .map((m) => m.user);
     if (readers.length === 0) return { state: "relay" };
-    const to = deliveredTo(this.member.space.doc, message, readers).length;
+    const to = deliveredTo(this.member.space.doc, message, readers, this.trust).length;
     if (to === 0) return { state: "relay" };
     return { state: "delivered", to, of: readers.length };
   }
@@ -414,59 +481,63 @@ export class SpaceHandle {
     if (!this.canWrite || this.receiptTimer) return;
     this.receiptTimer = setTimeout(() => {
       this.receiptTimer = undefined;
-      const doc = this.member.space.doc;
-      if (receiptDue(doc, this.me.user)) {
-        this.member.space.type((d) => writeReceipt(d, this.me.user));
-      }
+      void this.writeReceipt().catch(() => {});
     }, 250);
+  }
+
+  private async writeReceipt(): Promise<void> {
+    const doc = this.member.space.doc;
+    // The last receipt counts only once checked: wait for its verdict before judging.
+    if (!receiptDue(doc, this.me.user, this.trust)) return;
+    await this.verifier.idle();
+    if (!receiptDue(doc, this.me.user, this.trust)) return;
+    const draft = draftReceipt(doc, this.me.user, this.me.device, Date.now(), this.trust);
+    const signed = await this.sign("chat-receipt", "", draft);
+    this.member.space.type((d) => putReceipt(d, signed));
   }
 
   // --- discussion
 
   topics(): TopicView[] {
-    return this.cached("topics", () => topics(this.member.space.doc));
+    return this.cached("topics", () => topics(this.member.space.doc, this.trust));
   }
 
-  startTopic(title: string, text: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      startTopic(doc, {
-        id: randomId(),
-        author: this.me.user,
-        name: this.me.name(),
-        at: Date.now(),
-        title: title.trim(),
-        text: text.trim(),
-      });
+  async startTopic(title: string, text: string): Promise<void> {
+    const { by, ...rest } = this.authored();
+    const draft = draftTopic({
+      id: randomId(),
+      author: by,
+      ...rest,
+      title: title.trim(),
+      text: text.trim(),
     });
+    const signed = await this.sign("discussion-topic", "", draft);
+    await this.member.space.edit((doc) => startTopic(doc, signed));
   }
 
-  reply(topic: string, text: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      reply(doc, {
-        id: randomId(),
-        topic,
-        author: this.me.user,
-        name: this.me.name(),
-        at: Date.now(),
-        text: text.trim(),
-      });
-    });
+  async reply(topic: string, text: string): Promise<void> {
+    const { by, ...rest } = this.authored();
+    const draft = draftReply({ id: randomId(), topic, author: by, ...rest, text: text.trim() });
+    const signed = await this.sign("discussion-reply", "", draft);
+    await this.member.space.edit((doc) => reply(doc, signed));
   }
 
   strokes(): Stroke[] {
-    return this.cached("strokes", () => strokes(this.member.space.doc));
+    return this.cached("strokes", () => strokes(this.member.space.doc, this.trust));
   }
 
   /** A finished stroke (pen down to pen up): one envelope. */
-  draw(stroke: Omit<Stroke, "id" | "by">): Promise<void> {
-    return this.member.space.edit((doc) => {
-      addStroke(doc, { ...stroke, id: randomId(), by: this.me.user });
-    });
+  async draw(stroke: Pick<Stroke, "color" | "width" | "points">): Promise<void> {
+    const { by, device } = this.authored();
+    const draft = draftStroke({ ...stroke, id: randomId(), by, device });
+    if (!draft) return;
+    const signed = await this.sign("stroke", "", draft);
+    await this.member.space.edit((doc) => addStroke(doc, signed));
   }
 
   undoStroke(): Promise<void> {
     return this.member.space.edit((doc) => {
-      undoStroke(doc, this.me.user);
+      undoStroke(doc, this.me.user, this.trust);
     });
   }
 
@@ -475,71 +546,75 @@ export class SpaceHandle {
   }
 
   events(): EventView[] {
-    return this.cached("events", () => events(this.member.space.doc));
+    return this.cached("events", () => events(this.member.space.doc, this.trust));
   }
 
   /** Puts an event in; rejects with what is wrong with it, before anything is sent. */
-  addEvent(input: EventInput): Promise<void> {
+  async addEvent(input: EventInput): Promise<void> {
     const problem = eventProblem(input);
-    if (problem) return Promise.reject(new Error(problem));
-    return this.member.space.edit((doc) => {
-      addEvent(doc, { id: randomId(), ...this.stamp() }, input);
-    });
+    if (problem) throw new Error(problem);
+    const draft = draftEvent({ id: randomId(), ...this.authored() }, input);
+    const signed = await this.sign("event", "", draft);
+    await this.member.space.edit((doc) => addEvent(doc, signed));
   }
 
   /** This user's answer to an event; null takes it back. */
-  answerEvent(id: string, reply: Answer | null): Promise<void> {
-    return this.member.space.edit((doc) => {
-      answer(doc, id, this.me.user, reply);
+  async answerEvent(id: string, reply: Answer | null): Promise<void> {
+    const record =
+      reply === null
+        ? null
+        : await this.sign("event-answer", answerPlace(id), {
+            v: reply,
+            by: this.me.user,
+            at: Date.now(),
+          });
+    await this.member.space.edit((doc) => {
+      answer(doc, id, this.me.user, record, this.trust);
     });
   }
 
   cancelEvent(id: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      cancelEvent(doc, id);
+    return this.removeItem("event-field", id, cancelEvent);
+  }
+
+  /** Removes item `id` for everyone with this user's signed tombstone (the tool's `remove`). */
+  private async removeItem(
+    kind: RecordKind,
+    id: string,
+    remove: (doc: Y.Doc, id: string, tombstone: Field<true>, trust: RecordTrust) => boolean,
+  ): Promise<void> {
+    const tombstone = await this.field(kind, id, "deleted", true as const);
+    await this.member.space.edit((doc) => {
+      remove(doc, id, tombstone, this.trust);
     });
   }
 
   tasks(): TaskView[] {
-    return this.cached("tasks", () => tasks(this.member.space.doc));
+    return this.cached("tasks", () => tasks(this.member.space.doc, this.trust));
   }
 
-  addTask(title: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      addTask(doc, { id: randomId(), ...this.stamp() }, title.trim());
-    });
+  async addTask(title: string): Promise<void> {
+    const draft = draftTask({ id: randomId(), ...this.authored(), title: title.trim() });
+    const signed = await this.sign("task", "", draft);
+    await this.member.space.edit((doc) => addTask(doc, signed));
   }
 
   /** Ticks or reopens, renames, assigns (a user key, or null for nobody), sets the due day. */
-  changeTask(
-    id: string,
-    change:
-      | { done: boolean }
-      | { title: string }
-      | { assignee: string | null }
-      | { due: string | null },
-  ): Promise<void> {
-    return this.member.space.edit((doc) => {
-      changeTask(
-        doc,
-        id,
-        "done" in change
-          ? { done: change.done ? this.stamp() : null }
-          : "assignee" in change
-            ? { assignee: change.assignee, by: this.stamp() }
-            : change,
-      );
+  async changeTask(id: string, change: TaskChange): Promise<void> {
+    const drafted = draftChange("title" in change ? { title: change.title.trim() } : change);
+    if (!drafted) return;
+    const record = await this.field("task-field", id, drafted.field, drafted.v);
+    await this.member.space.edit((doc) => {
+      changeTask(doc, id, drafted.field, record, this.trust);
     });
   }
 
   deleteTask(id: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      deleteTask(doc, id);
-    });
+    return this.removeItem("task-field", id, deleteTask);
   }
 
-  files(): FileRecord[] {
-    return this.cached("files", () => files(this.member.space.doc));
+  files(): FileView[] {
+    return this.cached("files", () => files(this.member.space.doc, this.trust));
   }
 
   /**
@@ -558,27 +633,40 @@ export class SpaceHandle {
     const manifest = await uploadFile(this.blobLink(), file.bytes, {
       ...(onProgress ? { onProgress } : {}),
     });
-    await this.member.space.edit((doc) =>
-      addFile(doc, {
-        id: randomId(),
-        name: file.name,
-        type: file.type,
-        by: this.me.user,
-        byName: this.me.name(),
-        at: Date.now(),
-        ...manifest,
-      }),
-    );
+    const draft = draftFile({
+      id: randomId(),
+      name: file.name,
+      type: file.type,
+      ...this.authored(),
+      ...manifest,
+    });
+    const signed = await this.sign("file", "", draft);
+    await this.member.space.edit((doc) => addFile(doc, signed));
   }
 
-  /** A shared file's bytes, fetched from the relay and checked chunk by chunk. */
-  fetchFile(file: FileRecord, onProgress?: Progress): Promise<Uint8Array> {
-    return downloadFile(this.blobLink(), file, { ...(onProgress ? { onProgress } : {}) });
+  /**
+   * A shared file's bytes, fetched from the relay and checked chunk by chunk.
+   * Only the manifest the doc holds now is fetched, once its sharer's
+   * signature is checked and it is the one listed (same sharer, same key):
+   * a manifest swapped under someone's name fetches nothing.
+   */
+  async fetchFile(file: FileView, onProgress?: Progress): Promise<Uint8Array> {
+    const held = fileRecord(this.member.space.doc, file.id);
+    const verdict = held && (await this.verifier.check("file", "", held, held.by));
+    if (!held || verdict !== "verified" || held.by !== file.by || held.key !== file.key) {
+      throw new UnsignedRecordError(`${file.name} is not signed by ${file.byName}'s devices`);
+    }
+    return downloadFile(this.blobLink(), held, { ...(onProgress ? { onProgress } : {}) });
   }
 
-  removeFile(id: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      removeFile(doc, id);
+  async removeFile(id: string): Promise<void> {
+    const tombstone = await this.sign("file-removal", "", {
+      id,
+      removed: true as const,
+      ...this.authored(),
+    });
+    await this.member.space.edit((doc) => {
+      removeFile(doc, tombstone);
     });
   }
 
@@ -589,47 +677,57 @@ export class SpaceHandle {
   }
 
   notes(): NoteView[] {
-    return this.cached("notes", () => notes(this.member.space.doc));
+    return this.cached("notes", () => notes(this.member.space.doc, this.trust));
   }
 
   /** A note's text as shown (cut at the longest a note keeps). */
   noteText(id: string): string {
-    return noteText(this.member.space.doc, id);
+    return noteText(this.member.space.doc, id, this.trust);
   }
 
   /** A note's shared text, for an editor to bind to; undefined once the note is gone. */
   noteBody(id: string): Y.Text | undefined {
-    return noteBody(this.member.space.doc, id);
-  }
-
-  private stamp() {
-    return { by: this.me.user, name: this.me.name(), at: Date.now() };
+    return noteBody(this.member.space.doc, id, this.trust);
   }
 
   /** Starts a note; resolves with its id once it is sealed. */
   async createNote(title: string): Promise<string> {
     const id = randomId();
-    await this.member.space.edit((doc) => {
-      createNote(doc, { id, ...this.stamp() }, title.trim() || "Untitled");
-    });
+    const draft = draftNote({ id, ...this.authored(), title: title.trim() || "Untitled" });
+    const signed = await this.sign("note", "", draft);
+    await this.member.space.edit((doc) => createNote(doc, signed));
     return id;
   }
 
-  /** One input event's change to a note; typing is batched into one envelope per burst. */
+  /** Notes whose "edited by" stamp is being signed: one stamp at a time per note. */
+  private readonly stamping = new Set<string>();
+
+  /**
+   * One input event's change to a note; typing is batched into one envelope
+   * per burst, and the signed "edited by" stamp joins it when one is due.
+   */
   typeInNote(id: string, change: { index: number; remove: number; insert: string }): void {
-    this.member.space.type((doc) => typeInNote(doc, id, change, this.stamp()));
+    const { space } = this.member;
+    space.type((doc) => typeInNote(doc, id, change, this.trust));
+    if (this.stamping.has(id)) return;
+    if (!editStampDue(space.doc, id, this.me.user, Date.now(), this.trust)) return;
+    this.stamping.add(id);
+    void this.field("note-field", id, "edited", true as const)
+      .then((stamp) => space.type((doc) => stampEdit(doc, id, stamp, this.trust)))
+      .catch(() => {})
+      .finally(() => this.stamping.delete(id));
   }
 
-  renameNote(id: string, title: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      renameNote(doc, id, title.trim() || "Untitled", this.stamp());
+  async renameNote(id: string, title: string): Promise<void> {
+    const draft = draftRename({ v: title.trim() || "Untitled", by: this.me.user, at: Date.now() });
+    const record = await this.sign("note-field", fieldPlace(id, "title"), draft);
+    await this.member.space.edit((doc) => {
+      renameNote(doc, id, record, this.trust);
     });
   }
 
   deleteNote(id: string): Promise<void> {
-    return this.member.space.edit((doc) => {
-      deleteNote(doc, id, this.stamp());
-    });
+    return this.removeItem("note-field", id, deleteNote);
   }
 
   /** Unread posts: chat messages and discussion posts by others after `readAt`. */

@@ -78,11 +78,10 @@ export function Calendar({ handle }: { handle: SpaceHandle }) {
 
 function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) {
   const client = useClient();
-  const names = new Map(handle.members().map((m) => [m.user, m.name]));
   const mine = event.answers[client.myUser];
   const going = Object.entries(event.answers)
     .filter(([, a]) => a === "yes")
-    .map(([u]) => names.get(u) ?? "someone");
+    .map(([u]) => handle.nameOf(u));
   const maybe = Object.values(event.answers).filter((a) => a === "maybe").length;
   return (
     <li className="event">

@@ -1,6 +1,6 @@
 import { type KeyboardEvent, memo, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
-import type { Authenticity } from "../../../core/space/tools/chat-signature.js";
+import type { Authenticity } from "../../../core/space/tools/signed-records.js";
 import type { Delivery, SpaceHandle } from "../model/space-handle.js";
 import { Alert } from "./Form.js";
 import { shortTime } from "./format.js";
@@ -51,6 +51,7 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
           <Message
             key={m.id}
             m={m}
+            name={handle.nameOf(m.author)}
             handle={handle}
             mine={m.author === client.myUser}
             mentionsMe={m.mentions.includes(client.myUser)}
@@ -78,6 +79,8 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
  */
 const Message = memo(function Message(props: {
   m: ChatMessage;
+  /** The author's name in the membership: a record's own name is the writer's to choose. */
+  name: string;
   handle: SpaceHandle;
   mine: boolean;
   mentionsMe: boolean;
@@ -88,7 +91,7 @@ const Message = memo(function Message(props: {
   editing: boolean;
   setEditing: (id: string | undefined) => void;
 }) {
-  const { m, handle } = props;
+  const { m, name, handle } = props;
   const client = useClientActions();
   const [draft, setDraft] = useState(m.text);
   const cls = ["message", props.mine ? "mine" : "", props.mentionsMe ? "mention" : ""].join(" ");
@@ -99,9 +102,9 @@ const Message = memo(function Message(props: {
     }
   };
   return (
-    <article className={cls} aria-label={`${m.name}, ${shortTime(m.at)}`} data-message-id={m.id}>
+    <article className={cls} aria-label={`${name}, ${shortTime(m.at)}`} data-message-id={m.id}>
       <header>
-        <strong className="author">{m.name}</strong>
+        <strong className="author">{name}</strong>
         <time className="muted small" dateTime={new Date(m.at).toISOString()}>
           {shortTime(m.at)}
         </time>
@@ -109,7 +112,7 @@ const Message = memo(function Message(props: {
         {props.warning && (
           <span className="forged small" data-testid="authenticity">
             {props.warning === "forged"
-              ? `Not signed by ${m.name}'s devices: someone else may have written this`
+              ? `Not signed by ${name}'s devices: someone else may have written this`
               : "Unsigned: Grove cannot tell who wrote this"}
           </span>
         )}

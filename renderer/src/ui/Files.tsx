@@ -1,5 +1,5 @@
 import { type DragEvent, useRef, useState } from "react";
-import { type FileRecord, MAX_FILE_BYTES } from "../../../core/space/tools/files.js";
+import { type FileView, MAX_FILE_BYTES } from "../../../core/space/tools/files.js";
 import { desktopShell } from "../model/client.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { byteSize, shortTime } from "./format.js";
@@ -68,7 +68,7 @@ export function Files({ handle }: { handle: SpaceHandle }) {
     });
   };
 
-  const save = (file: FileRecord) =>
+  const save = (file: FileView) =>
     client.attempt(`Saving ${file.name}`, () =>
       track(`down:${file.id}:${Date.now()}`, `Receiving ${file.name}`, async (progress) => {
         const bytes = await handle.fetchFile(file, progress);

@@ -22,7 +22,7 @@ export function SearchResults({
   const hits = searchSpaces(
     [...client.spaces.values()]
       .filter((h) => h.isMember)
-      .map((h) => ({ id: h.id, name: h.name, doc: h.member.space.doc })),
+      .map((h) => ({ id: h.id, name: h.name, doc: h.member.space.doc, trust: h.trust })),
     query,
   );
   return (

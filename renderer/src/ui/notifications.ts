@@ -105,7 +105,13 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
           const background = document.visibilityState !== "visible" || h.id !== shownSpace;
           const mentioned = m.mentions.includes(client.myUser);
           if (!background && !mentioned) continue;
-          const shown = notificationFor(m, h.name, mentioned, preview);
+          // The sender as the membership names them, not as the record names itself.
+          const shown = notificationFor(
+            { ...m, name: h.nameOf(m.author) },
+            h.name,
+            mentioned,
+            preview,
+          );
           if (shown) new Notification(shown.title, { body: shown.body, tag: m.id });
         }
         // A task given to this user tells them wherever they are, like a mention.
