@@ -172,7 +172,7 @@ export class GroveClient extends ObservableV2<Events> {
    * "Use here": the tab running the engine stops it (flushing every space
    * and closing its links), then this tab starts afresh with the lock.
    */
-  async useHere(): Promise<void> {
+  async moveHere(): Promise<void> {
     await this.lock.takeOver();
     location.reload();
   }

@@ -85,7 +85,7 @@ function Shell() {
         <button
           type="button"
           className="primary"
-          onClick={() => void client.attempt("Moving Grove to this tab", () => client.useHere())}
+          onClick={() => void client.attempt("Moving Grove to this tab", () => client.moveHere())}
         >
           Use here
         </button>
