@@ -47,4 +47,8 @@ export const RelayCloseCode = {
   AUTH_TIMEOUT: 4003,
   REPLACED: 4001,
   ABUSE: 4008,
+  /** A handler failed on this connection's frame; the relay serves everyone else on. */
+  INTERNAL_ERROR: 1011,
+  /** A limit of the client's IP or token (connections, new device keys): come back later. */
+  TRY_AGAIN_LATER: 1013,
 } as const;

@@ -47,8 +47,16 @@ export interface RelayStoreStats {
 export interface RelayStore {
   /** Stores the envelope once and queues it for every target, atomically; idempotent on (sender, msgId). */
   enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult>;
-  /** Messages with seq > afterSeq, ascending, at most `limit`; expired ones excluded. */
-  fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Messages with seq > afterSeq, ascending, at most `limit`, and no more
+   * envelope bytes than `maxBytes` (but always the first); expired ones excluded.
+   */
+  fetch(
+    device: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    maxBytes?: number,
+  ): Promise<StoredMessage[]>;
   /** Deletes delivered messages; resolves once durable. Unknown seqs are ignored. */
   ack(device: Uint8Array, seqs: number[]): Promise<void>;
   /** How many messages wait for a device. */

@@ -178,22 +178,29 @@ export class SqliteRelayStore implements RelayStore {
     }) as Promise<EnqueueResult>;
   }
 
-  async fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+  async fetch(
+    device: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<StoredMessage[]> {
     this.assertOpen();
-    const rows = this.stmt.mailFetch.all(device, afterSeq, Date.now(), limit) as {
-      seq: number;
-      msg_id: Buffer;
-      sender: Buffer;
-      flags: number;
-      body: Buffer;
-    }[];
-    return rows.map((r) => ({
-      seq: r.seq,
-      msgId: new Uint8Array(r.msg_id),
-      sender: new Uint8Array(r.sender),
-      flags: r.flags,
-      envelope: new Uint8Array(r.body),
-    }));
+    const out: StoredMessage[] = [];
+    let bytes = 0;
+    // Iterated, not .all(): rows past the byte budget are never read into memory.
+    for (const row of this.stmt.mailFetch.iterate(device, afterSeq, Date.now(), limit)) {
+      const r = row as { seq: number; msg_id: Buffer; sender: Buffer; flags: number; body: Buffer };
+      if (out.length > 0 && bytes + r.body.length > maxBytes) break;
+      bytes += r.body.length;
+      out.push({
+        seq: r.seq,
+        msgId: new Uint8Array(r.msg_id),
+        sender: new Uint8Array(r.sender),
+        flags: r.flags,
+        envelope: new Uint8Array(r.body),
+      });
+    }
+    return out;
   }
 
   ack(device: Uint8Array, seqs: number[]): Promise<void> {

@@ -91,8 +91,13 @@ export class WorkerRelayStore implements RelayStore {
     return this.call("enqueue", request, quota) as Promise<EnqueueResult>;
   }
 
-  fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]> {
-    return this.call("fetch", device, afterSeq, limit) as Promise<StoredMessage[]>;
+  fetch(
+    device: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<StoredMessage[]> {
+    return this.call("fetch", device, afterSeq, limit, maxBytes) as Promise<StoredMessage[]>;
   }
 
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
