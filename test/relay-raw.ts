@@ -24,8 +24,9 @@ export class RawClient {
     );
   }
 
-  static async open(url: string): Promise<RawClient> {
-    const ws = new WebSocket(`${url}/v1`);
+  /** Opens /v1, from `localAddress` (any of 127/8 on Linux) to appear as another client IP. */
+  static async open(url: string, localAddress?: string): Promise<RawClient> {
+    const ws = new WebSocket(`${url}/v1`, localAddress ? { localAddress } : {});
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -80,5 +81,10 @@ export class RawClient {
 
   close(): void {
     this.ws.close();
+  }
+
+  /** Stops reading the socket: the relay's writes then pile up on its side. */
+  stopReading(): void {
+    (this.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   }
 }
