@@ -458,22 +458,34 @@ export class RelayConnection {
       flags: frame.flags,
       envelope: frame.envelope.slice(),
       expiresAt: Date.now() + ttl * 1000,
+      source: this.source,
     };
     const release = this.hold();
     this.ctx.store
-      .enqueue(request, { maxMessages: c.mailboxMaxMessages, maxBytes: c.mailboxMaxBytes })
+      .enqueue(request, {
+        maxMessages: c.mailboxMaxMessages,
+        maxBytes: c.mailboxMaxBytes,
+        sourceShareBytes: c.mailboxSourceShareBytes,
+      })
       .then((result) => {
-        if (result.status === "quota") {
-          return this.refuse(
-            "QUOTA_EXCEEDED",
-            `mailbox of ${toHex(result.device).slice(0, 12)} is full (${result.reason}); nothing was queued`,
-            request.msgId,
-          );
+        if (result.status === "duplicate")
+          return this.sendFrame({ type: "ack", msgId: request.msgId });
+        // A full mailbox costs its own target this message, and tells the sender which one.
+        if (result.full.length > 0) {
+          for (const f of result.full)
+            this.ctx.metrics.refusals.inc({ reason: `mailbox_${f.reason}` });
+          this.sendFrame({
+            type: "partialAck",
+            msgId: request.msgId,
+            full: result.full.map((f) => ({ target: f.device, reason: f.reason })),
+          });
+        } else {
+          this.sendFrame({ type: "ack", msgId: request.msgId });
         }
-        this.sendFrame({ type: "ack", msgId: request.msgId });
         if (result.status === "queued") {
           this.ctx.metrics.sends.inc({ kind: "stored" });
           request.targets.forEach((t, i) => {
+            if (result.seqs[i] === 0) return;
             this.ctx.online.get(bytesKey(t))?.offer({
               seq: result.seqs[i]!,
               msgId: request.msgId,
@@ -555,11 +567,27 @@ export class RelayConnection {
       return this.refuse("RATE_LIMITED", "putting blobs too fast; retry later", hash);
     const release = this.hold();
     this.ctx.store
-      .putBlob(hash, frame.data.slice(), this.device!, c.blobQuotaBytes)
+      .putBlob(
+        hash,
+        frame.data.slice(),
+        this.device!,
+        {
+          ownerBytes: c.blobQuotaBytes,
+          sourceBytes: c.blobQuotaPerSourceBytes,
+          totalBytes: c.blobTotalBytes,
+        },
+        this.source,
+      )
       .then((result) => {
-        if (result === "quota")
-          return this.refuse("QUOTA_EXCEEDED", "blob quota of this device is used up", hash);
-        this.sendFrame({ type: "blobPutOk", hash });
+        if (result === "stored" || result === "exists")
+          return this.sendFrame({ type: "blobPutOk", hash });
+        this.ctx.metrics.refusals.inc({ reason: `blob_${result}` });
+        const whose = {
+          quota: "this device's",
+          source_quota: `this ${this.ctx.tokens ? "access token's" : "address's"}`,
+          total_quota: "the relay's",
+        }[result];
+        this.refuse("QUOTA_EXCEEDED", `${whose} blob storage is used up`, hash);
       })
       .catch((err) => this.storeFailed(err, hash))
       .finally(release);

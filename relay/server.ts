@@ -186,6 +186,12 @@ export async function startRelay(
       .sweepExpired(Date.now())
       .then((n) => n > 0 && log.info({ expired: n }, "expired messages swept"))
       .catch((err) => log.error({ err: (err as Error).message }, "expiry sweep failed"));
+    // Chunks nobody put or fetched within the TTL go: the relay cannot see which files still
+    // need them, so use is the sign of life (a removed file's or failed upload's chunks lapse).
+    store
+      .sweepBlobs(Date.now() - config.blobTtlSeconds * 1000)
+      .then((n) => n > 0 && log.info({ expired: n }, "unused blobs swept"))
+      .catch((err) => log.error({ err: (err as Error).message }, "blob sweep failed"));
     ctx.sendBuckets.prune();
     ctx.mailBudget.prune();
     ctx.sources.prune();

@@ -4,6 +4,11 @@
  * acks it, reconnects with backoff and jitter, retransmits the outbox after
  * each login (same msgIds, so the relay stores nothing twice), and hands
  * deliveries to the app in order, acking each once the app has taken it.
+ *
+ * A target whose mailbox at the relay is full (PARTIAL_ACK) is not retried:
+ * the send counts as done for everyone else, and the target is listed in
+ * `fullTargets` (and announced by the "fullTargets" event) until a later
+ * send reaches it. It catches up by sync request once it has room again.
  */
 import { ObservableV2 } from "lib0/observable";
 import { bytesKey, equalBytes } from "../crypto/bytes.js";
@@ -20,6 +25,7 @@ import {
   FLAG_EPHEMERAL,
   type Frame,
   MSG_ID_BYTES,
+  type PartialAckFrame,
   PROTOCOL_VERSION,
 } from "../wire/frame-types.js";
 import { mailSendProblem } from "../wire/mail-frames.js";
@@ -117,7 +123,17 @@ type Events = {
   error: (error: RelayError) => void;
   /** A send and the time to its ack: what the routing policy measures the uplink from. */
   uplink: (sample: UplinkSample) => void;
+  /** The targets whose relay mailbox is full changed (see `fullTargets`). */
+  fullTargets: (targets: FullTarget[]) => void;
 };
+
+/** A device the relay could not queue for: its mailbox, or our address's share of it, is full. */
+export interface FullTarget {
+  device: Uint8Array;
+  reason: PartialAckFrame["full"][number]["reason"];
+  /** Epoch ms of the refusal that put it on the list. */
+  since: number;
+}
 
 export class RelayTransport extends ObservableV2<Events> implements Transport {
   private ws: WebSocketLike | undefined;
@@ -143,6 +159,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   private readonly taking = new Set<Promise<void>>();
   private pendingAcks: number[] = [];
   private ackScheduled = false;
+  /** Devices whose mailbox is full, by bytesKey; each leaves once a send reaches it. */
+  private readonly full = new Map<string, FullTarget>();
+  /** The targets of each send awaiting its answer, so an ACK can clear them from `full`. */
+  private readonly targetsOf = new Map<string, Uint8Array[]>();
   /** Bytes written to the relay socket: the measured uplink the routing policy reads. */
   bytesSent = 0;
   /** Frames received that did not decode. */
@@ -156,6 +176,11 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
 
   get status(): RelayStatus {
     return this.state;
+  }
+
+  /** Targets the relay could not queue for because their mailbox is full; for the connection panel. */
+  get fullTargets(): FullTarget[] {
+    return [...this.full.values()];
   }
 
   start(): void {
@@ -390,7 +415,11 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       case "ack":
         if (this.ephemeralSent.delete(bytesKey(frame.msgId))) return;
         if (this.settleMail(frame.msgId)) return;
+        this.reached(frame.msgId, []);
         void this.onAck(frame.msgId);
+        return;
+      case "partialAck":
+        this.onPartialAck(frame);
         return;
       case "deliver":
         this.onDeliver(frame);
@@ -465,6 +494,39 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       envelope: entry.envelope,
     });
     this.sentAt.set(bytesKey(entry.msgId), { at: Date.now(), bytes });
+    this.targetsOf.set(bytesKey(entry.msgId), entry.targets);
+  }
+
+  /**
+   * Done for every target with room, and never retried for the full ones:
+   * a full mailbox must not hold up the others, nor keep us sending to it.
+   */
+  private onPartialAck(frame: PartialAckFrame): void {
+    this.reached(
+      frame.msgId,
+      frame.full.map((f) => f.target),
+    );
+    const since = Date.now();
+    for (const { target, reason } of frame.full) {
+      this.full.set(bytesKey(target), { device: target.slice(), reason, since });
+    }
+    this.emit("fullTargets", [this.fullTargets]);
+    void this.onAck(frame.msgId);
+  }
+
+  /** A send was queued for its targets but `missed`: those of them listed as full have room again. */
+  private reached(msgId: Uint8Array, missed: Uint8Array[]): void {
+    const id = bytesKey(msgId);
+    const targets = this.targetsOf.get(id);
+    this.targetsOf.delete(id);
+    if (!targets || this.full.size === 0) return;
+    const skip = new Set(missed.map(bytesKey));
+    let changed = false;
+    for (const t of targets) {
+      const key = bytesKey(t);
+      if (!skip.has(key) && this.full.delete(key)) changed = true;
+    }
+    if (changed) this.emit("fullTargets", [this.fullTargets]);
   }
 
   private async onAck(msgId: Uint8Array): Promise<void> {
@@ -522,6 +584,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     const id = bytesKey(frame.ref);
     const waiter = this.waiting.get(id);
     if (PERMANENT.has(code)) {
+      this.targetsOf.delete(id);
       void this.outbox.delete(frame.ref);
       waiter?.reject(error);
       this.waiting.delete(id);

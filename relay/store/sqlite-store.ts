@@ -12,8 +12,11 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import {
   type BlobPutResult,
+  type BlobQuota,
   type EnqueueRequest,
   type EnqueueResult,
+  type FullReason,
+  type FullTarget,
   type MailboxQuota,
   type RelayStore,
   RelayStoreError,
@@ -21,7 +24,7 @@ import {
   type StoredMessage,
 } from "./relay-store.js";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +57,24 @@ CREATE INDEX IF NOT EXISTS blobs_owner ON blobs(owner);
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
 `;
 
+/**
+ * Version 2: who queued what (a source's share of each mailbox), and who
+ * stored which blob and when it was last used (per-source quotas, expiry).
+ * Rows from version 1 get an empty source: counted against no one's share.
+ */
+const SCHEMA_V2 = `
+ALTER TABLE mail ADD COLUMN source TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS shares (
+  device BLOB NOT NULL, source TEXT NOT NULL, bytes INTEGER NOT NULL,
+  PRIMARY KEY (device, source)
+) WITHOUT ROWID;
+ALTER TABLE blobs ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE blobs ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
+UPDATE blobs SET used_at = created_at;
+CREATE INDEX IF NOT EXISTS blobs_source ON blobs(source);
+CREATE INDEX IF NOT EXISTS blobs_used ON blobs(used_at);
+`;
+
 interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -71,6 +92,8 @@ export class SqliteRelayStore implements RelayStore {
   private flushScheduled = false;
   private closed = false;
   private readonly stmt;
+  /** Blobs fetched since the last sweep, by hex hash: when. */
+  private readonly touched = new Map<string, number>();
 
   constructor(
     dataDir: string,
@@ -85,12 +108,19 @@ export class SqliteRelayStore implements RelayStore {
       const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
         | { value: string }
         | undefined;
-      if (!version) {
-        this.db
-          .prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)")
-          .run(String(SCHEMA_VERSION));
-      } else if (Number(version.value) !== SCHEMA_VERSION) {
-        throw new RelayStoreError("STORE_CORRUPT", `unknown relay store schema ${version.value}`);
+      const from = version ? Number(version.value) : 1;
+      if (from !== 1 && from !== SCHEMA_VERSION) {
+        throw new RelayStoreError("STORE_CORRUPT", `unknown relay store schema ${version?.value}`);
+      }
+      if (from === 1) {
+        this.db.transaction(() => {
+          this.db.exec(SCHEMA_V2);
+          this.db
+            .prepare(
+              "INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            )
+            .run(String(SCHEMA_VERSION));
+        })();
       }
     } catch (err) {
       if (err instanceof RelayStoreError) throw err;
@@ -117,11 +147,19 @@ export class SqliteRelayStore implements RelayStore {
       envUnref: db.prepare("UPDATE envelopes SET refs = refs - 1 WHERE id = ? RETURNING refs"),
       envDelete: db.prepare("DELETE FROM envelopes WHERE id = ?"),
       mailPut: db.prepare(
-        "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       mailTake: db.prepare(
-        "DELETE FROM mail WHERE device = ? AND seq = ? RETURNING envelope_id, size",
+        "DELETE FROM mail WHERE device = ? AND seq = ? RETURNING envelope_id, size, source",
       ),
+      shareGet: db.prepare("SELECT bytes FROM shares WHERE device = ? AND source = ?"),
+      shareAdd: db.prepare(
+        "INSERT INTO shares (device, source, bytes) VALUES (?, ?, ?) ON CONFLICT(device, source) DO UPDATE SET bytes = bytes + excluded.bytes",
+      ),
+      shareDrop: db.prepare(
+        "UPDATE shares SET bytes = bytes - ? WHERE device = ? AND source = ? RETURNING bytes",
+      ),
+      shareDelete: db.prepare("DELETE FROM shares WHERE device = ? AND source = ?"),
       mailFetch: db.prepare(
         "SELECT m.seq, m.msg_id, m.sender, m.flags, e.body FROM mail m JOIN envelopes e ON e.id = m.envelope_id WHERE m.device = ? AND m.seq > ? AND m.expires_at > ? ORDER BY m.seq LIMIT ?",
       ),
@@ -130,10 +168,16 @@ export class SqliteRelayStore implements RelayStore {
       queued: db.prepare("SELECT count FROM mailboxes WHERE device = ?"),
       blobHas: db.prepare("SELECT 1 FROM blobs WHERE hash = ?"),
       blobUsage: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE owner = ?"),
-      blobPut: db.prepare(
-        "INSERT INTO blobs (hash, owner, data, size, created_at) VALUES (?, ?, ?, ?, ?)",
+      blobSourceUsage: db.prepare(
+        "SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE source = ?",
       ),
+      blobTotal: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blobs"),
+      blobPut: db.prepare(
+        "INSERT INTO blobs (hash, owner, data, size, created_at, source, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      blobTouch: db.prepare("UPDATE blobs SET used_at = MAX(used_at, ?) WHERE hash = ?"),
       blobGet: db.prepare("SELECT data FROM blobs WHERE hash = ?"),
+      blobExpire: db.prepare("DELETE FROM blobs WHERE used_at < ? RETURNING size"),
       health: db.prepare(
         "INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at",
       ),
@@ -144,21 +188,36 @@ export class SqliteRelayStore implements RelayStore {
     return this.write(() => {
       if (this.stmt.sentGet.get(req.sender, req.msgId)) return { status: "duplicate" };
       const size = req.envelope.length;
-      const boxes = req.targets.map((device) => {
-        const row = this.stmt.boxGet.get(device) as
-          | { next_seq: number; count: number; bytes: number }
-          | undefined;
-        return { device, row: row ?? { next_seq: 1, count: 0, bytes: 0 } };
-      });
-      // Check every target before writing anything, so a refusal leaves no trace.
-      for (const { device, row } of boxes) {
-        if (row.count + 1 > quota.maxMessages)
-          return { status: "quota", device, reason: "messages" };
-        if (row.bytes + size > quota.maxBytes) return { status: "quota", device, reason: "bytes" };
+      const source = req.source ?? "";
+      const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
+      const full: FullTarget[] = [];
+      const boxes: {
+        device: Uint8Array;
+        row: { next_seq: number; count: number; bytes: number };
+      }[] = [];
+      // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
+      // target this message, not every other target of the send.
+      for (const device of req.targets) {
+        const row = (this.stmt.boxGet.get(device) as (typeof boxes)[number]["row"] | undefined) ?? {
+          next_seq: 1,
+          count: 0,
+          bytes: 0,
+        };
+        const reason: FullReason | undefined =
+          row.count + 1 > quota.maxMessages
+            ? "messages"
+            : row.bytes + size > quota.maxBytes
+              ? "bytes"
+              : this.shareOf(device, source) + size > share
+                ? "source_share"
+                : undefined;
+        if (reason) full.push({ device, reason });
+        else boxes.push({ device, row });
       }
+      if (boxes.length === 0) return { status: "full", full };
       const envelopeId = this.stmt.envPut.run(req.envelope, boxes.length).lastInsertRowid;
       this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt);
-      const seqs: number[] = [];
+      const seqOf = new Map<Uint8Array, number>();
       for (const { device, row } of boxes) {
         const seq = row.next_seq;
         this.stmt.mailPut.run(
@@ -170,12 +229,19 @@ export class SqliteRelayStore implements RelayStore {
           req.flags,
           size,
           req.expiresAt,
+          source,
         );
         this.stmt.boxPut.run(device, seq + 1, row.count + 1, row.bytes + size);
-        seqs.push(seq);
+        if (source) this.stmt.shareAdd.run(device, source, size);
+        seqOf.set(device, seq);
       }
-      return { status: "queued", seqs };
+      return { status: "queued", seqs: req.targets.map((t) => seqOf.get(t) ?? 0), full };
     }) as Promise<EnqueueResult>;
+  }
+
+  private shareOf(device: Uint8Array, source: string): number {
+    if (!source) return 0;
+    return (this.stmt.shareGet.get(device, source) as { bytes: number } | undefined)?.bytes ?? 0;
   }
 
   async fetch(
@@ -218,13 +284,31 @@ export class SqliteRelayStore implements RelayStore {
     hash: Uint8Array,
     data: Uint8Array,
     owner: Uint8Array,
-    quotaBytes: number,
+    quota: BlobQuota,
+    source = "",
   ): Promise<BlobPutResult> {
     return this.write(() => {
-      if (this.stmt.blobHas.get(hash)) return "exists";
-      const { used } = this.stmt.blobUsage.get(owner) as { used: number };
-      if (used + data.length > quotaBytes) return "quota";
-      this.stmt.blobPut.run(hash, owner, data, data.length, Date.now());
+      const now = Date.now();
+      if (this.stmt.blobHas.get(hash)) {
+        this.stmt.blobTouch.run(now, hash);
+        return "exists";
+      }
+      const used = (stmt: Database.Statement, ...args: unknown[]) =>
+        (stmt.get(...args) as { used: number }).used;
+      if (used(this.stmt.blobUsage, owner) + data.length > quota.ownerBytes) return "quota";
+      if (
+        quota.sourceBytes !== undefined &&
+        used(this.stmt.blobSourceUsage, source) + data.length > quota.sourceBytes
+      ) {
+        return "source_quota";
+      }
+      if (
+        quota.totalBytes !== undefined &&
+        used(this.stmt.blobTotal) + data.length > quota.totalBytes
+      ) {
+        return "total_quota";
+      }
+      this.stmt.blobPut.run(hash, owner, data, data.length, now, source, now);
       return "stored";
     }) as Promise<BlobPutResult>;
   }
@@ -232,7 +316,17 @@ export class SqliteRelayStore implements RelayStore {
   async getBlob(hash: Uint8Array): Promise<Uint8Array | undefined> {
     this.assertOpen();
     const row = this.stmt.blobGet.get(hash) as { data: Buffer } | undefined;
+    // Remembered, and written with the next sweep: a read costs no commit of its own.
+    if (row) this.touched.set(Buffer.from(hash).toString("hex"), Date.now());
     return row ? new Uint8Array(row.data) : undefined;
+  }
+
+  sweepBlobs(unusedSince: number): Promise<number> {
+    return this.write(() => {
+      for (const [hex, at] of this.touched) this.stmt.blobTouch.run(at, Buffer.from(hex, "hex"));
+      this.touched.clear();
+      return this.stmt.blobExpire.all(unusedSince).length;
+    }) as Promise<number>;
   }
 
   sweepExpired(now: number): Promise<number> {
@@ -281,11 +375,17 @@ export class SqliteRelayStore implements RelayStore {
     let bytes = 0;
     for (const seq of seqs) {
       const row = this.stmt.mailTake.get(device, seq) as
-        | { envelope_id: number; size: number }
+        | { envelope_id: number; size: number; source: string }
         | undefined;
       if (!row) continue;
       count++;
       bytes += row.size;
+      if (row.source) {
+        const left = this.stmt.shareDrop.get(row.size, device, row.source) as
+          | { bytes: number }
+          | undefined;
+        if (left && left.bytes <= 0) this.stmt.shareDelete.run(device, row.source);
+      }
       const env = this.stmt.envUnref.get(row.envelope_id) as { refs: number } | undefined;
       if (env && env.refs <= 0) this.stmt.envDelete.run(row.envelope_id);
     }

@@ -8,6 +8,7 @@
 import { Worker } from "node:worker_threads";
 import {
   type BlobPutResult,
+  type BlobQuota,
   type EnqueueRequest,
   type EnqueueResult,
   type MailboxQuota,
@@ -112,9 +113,10 @@ export class WorkerRelayStore implements RelayStore {
     hash: Uint8Array,
     data: Uint8Array,
     owner: Uint8Array,
-    quotaBytes: number,
+    quota: BlobQuota,
+    source = "",
   ): Promise<BlobPutResult> {
-    return this.call("putBlob", hash, data, owner, quotaBytes) as Promise<BlobPutResult>;
+    return this.call("putBlob", hash, data, owner, quota, source) as Promise<BlobPutResult>;
   }
 
   getBlob(hash: Uint8Array): Promise<Uint8Array | undefined> {
@@ -123,6 +125,10 @@ export class WorkerRelayStore implements RelayStore {
 
   sweepExpired(now: number): Promise<number> {
     return this.call("sweepExpired", now) as Promise<number>;
+  }
+
+  sweepBlobs(unusedSince: number): Promise<number> {
+    return this.call("sweepBlobs", unusedSince) as Promise<number>;
   }
 
   stats(): Promise<RelayStoreStats> {
