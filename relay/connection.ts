@@ -30,6 +30,7 @@ import {
   FLAG_EPHEMERAL,
   type Frame,
   FrameType,
+  type MailInviteFrame,
   type MailSendFrame,
   PROTOCOL_VERSION,
   type SendFrame,
@@ -41,9 +42,9 @@ import type { RelayConfig } from "./config.js";
 import { MailboxDelivery } from "./delivery.js";
 import { injectFault } from "./fault-injection.js";
 import type { Flow, FlowAccount } from "./flow.js";
-import type { Mailer } from "./mailer.js";
-import type { MailOutcomeLabel, RelayMetrics } from "./metrics.js";
-import { type BucketMap, TokenBucket, type WindowLimit } from "./rate-limit.js";
+import { handleMailRequest, logMail, type MailDeskContext } from "./mail-requests.js";
+import type { RelayMetrics } from "./metrics.js";
+import { type BucketMap, TokenBucket } from "./rate-limit.js";
 import type { Slot } from "./slots.js";
 import type { SourceLimits } from "./source-limits.js";
 import type { RelayStore, StoredMessage } from "./store/relay-store.js";
@@ -59,10 +60,8 @@ export interface RelayContext {
   online: Map<string, RelayConnection>;
   sendBuckets: BucketMap;
   tokens: AccessTokens | undefined;
-  /** Undefined when the operator configured no SMTP server. */
-  mailer: Mailer | undefined;
-  /** Mails per device per hour. */
-  mailBudget: WindowLimit;
+  /** Invitation mail: SMTP (or none), budgets, the relay's own join link. */
+  mail: MailDeskContext;
   flow: Flow;
   sources: SourceLimits;
 }
@@ -81,8 +80,6 @@ const MAX_REFUSED_STREAK = 500;
 const MAX_PENDING_DURING_AUTH = 64;
 /** Blob gets awaiting the store per connection: each answer may be a whole chunk. */
 const MAX_BLOB_GETS_IN_FLIGHT = 4;
-/** SMTP conversations in progress across the relay; a stalled server holds no more sockets than this. */
-const MAX_MAIL_IN_FLIGHT = 16;
 
 type State = "hello" | "auth" | "authenticating" | "ready" | "closed";
 
@@ -250,8 +247,11 @@ export class RelayConnection {
       // A mail or blob request refused for its fields still names its msgId or hash, so the
       // app can tell which of its requests failed.
       const ref = refOfUndecoded(bytes);
-      if (bytes[1] === FrameType.mailSend && ref.length > 0) {
-        this.logMail(ref, "invalid", { reason: err.code });
+      if (
+        (bytes[1] === FrameType.mailSend || bytes[1] === FrameType.mailInvite) &&
+        ref.length > 0
+      ) {
+        logMail(this.log, ref, "invalid", { reason: err.code });
       }
       this.refuse("BAD_FRAME", `${err.code}: ${err.message}`, ref);
       return;
@@ -415,7 +415,8 @@ export class RelayConnection {
       case "blobGet":
         return this.onBlobGet(frame);
       case "mailSend":
-        return this.onMailSend(frame);
+      case "mailInvite":
+        return this.onMail(frame);
       default:
         return this.refuse("BAD_FRAME", `unexpected ${frame.type} frame from a device`);
     }
@@ -615,75 +616,20 @@ export class RelayConnection {
       });
   }
 
-  /**
-   * Hands one mail to the operator's SMTP server and answers ACK once it took
-   * it. The fields were checked by the decoder; they are not logged.
-   */
-  private onMailSend(frame: MailSendFrame): void {
-    const msgId = frame.msgId.slice();
-    const mailer = this.ctx.mailer;
-    if (!mailer) {
-      this.countMail(msgId, "unavailable");
-      return this.refuse(
-        "MAIL_UNAVAILABLE",
-        "this relay has no SMTP server configured; send the invitation another way",
-        msgId,
-      );
-    }
-    if (mailer.inFlight >= MAX_MAIL_IN_FLIGHT) {
-      this.countMail(msgId, "rate_limited", { reason: "busy" });
-      return this.refuse(
-        "RATE_LIMITED",
-        "the relay is sending too many mails; retry shortly",
-        msgId,
-      );
-    }
-    if (!this.ctx.mailBudget.take(this.deviceKey)) {
-      this.countMail(msgId, "rate_limited", { reason: "budget" });
-      return this.refuse(
-        "RATE_LIMITED",
-        `at most ${this.ctx.config.mailPerHour} mails per hour from one device; retry later`,
-        msgId,
-      );
-    }
-    mailer
-      .send({ to: frame.to, subject: frame.subject, text: frame.text })
-      .then((outcome) => {
-        if (outcome.sent) {
-          this.countMail(msgId, "sent", { smtpCode: outcome.smtpCode });
-          return this.sendFrame({ type: "ack", msgId });
-        }
-        this.countMail(msgId, "refused", { smtpCode: outcome.smtpCode, reason: outcome.reason });
-        this.sendError(
-          "MAIL_REFUSED",
-          outcome.smtpCode !== undefined
-            ? `the relay's SMTP server refused the mail (SMTP ${outcome.smtpCode})`
-            : `the relay could not hand the mail to its SMTP server (${outcome.reason})`,
-          msgId,
-        );
-      })
-      // send() settles with an outcome and never throws; this only keeps a bug from taking the relay down.
-      .catch((err) => this.log.error({ err: (err as Error)?.name }, "mail bookkeeping failed"));
-  }
-
-  private countMail(
-    msgId: Uint8Array,
-    outcome: MailOutcomeLabel,
-    detail: { smtpCode?: number | undefined; reason?: string } = {},
-  ): void {
-    this.ctx.metrics.mail.inc({ outcome });
-    this.logMail(msgId, outcome, detail);
-  }
-
-  /** What an operator may know of a mail: who asked, which request, what happened. Never its fields. */
-  private logMail(
-    msgId: Uint8Array,
-    outcome: MailOutcomeLabel | "invalid",
-    detail: { smtpCode?: number | undefined; reason?: string },
-  ): void {
-    const entry = { msgId: toHex(msgId), outcome, ...detail };
-    if (outcome === "refused") this.log.warn(entry, "mail refused");
-    else this.log.info(entry, `mail ${outcome === "sent" ? "sent" : "not sent"}`);
+  /** Invitation mail: composed, budgeted and sent by mail-requests.ts. */
+  private onMail(frame: MailSendFrame | MailInviteFrame): void {
+    handleMailRequest(
+      this.ctx.mail,
+      {
+        deviceKey: this.deviceKey,
+        source: this.source,
+        log: this.log,
+        ack: (msgId) => this.sendFrame({ type: "ack", msgId }),
+        refuse: (code, message, ref) => this.refuse(code, message, ref),
+        error: (code, message, ref) => this.sendError(code, message, ref),
+      },
+      frame,
+    );
   }
 
   private storeFailed(err: unknown, ref: Uint8Array): void {

@@ -56,6 +56,22 @@ export function createMetrics(sources: MetricSources) {
         this.set((await stats()).bytes);
       },
     }),
+    blobs: new Gauge({
+      name: `${prefix}blobs`,
+      help: "Blob chunks stored",
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).blobs);
+      },
+    }),
+    blobBytes: new Gauge({
+      name: `${prefix}blob_bytes`,
+      help: "Bytes of blob chunks stored",
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).blobBytes);
+      },
+    }),
     sends: new Counter({
       name: `${prefix}sends_total`,
       help: "Accepted sends",
@@ -155,5 +171,11 @@ export function createMetrics(sources: MetricSources) {
   return metrics;
 }
 
-export const MAIL_OUTCOMES = ["sent", "refused", "unavailable", "rate_limited"] as const;
+export const MAIL_OUTCOMES = [
+  "sent",
+  "refused",
+  "unavailable",
+  "rate_limited",
+  "not_invitation",
+] as const;
 export type MailOutcomeLabel = (typeof MAIL_OUTCOMES)[number];

@@ -162,6 +162,7 @@ export async function startRelay(
     );
   }
 
+  const sources = new SourceLimits(config);
   const ctx: RelayContext = {
     config,
     origin,
@@ -172,13 +173,20 @@ export async function startRelay(
     online: new Map(),
     sendBuckets: new BucketMap(config.rateSendBytesPerSecond, 2 * config.rateSendBytesPerSecond),
     tokens: config.accessTokens ? new AccessTokens(config.accessTokens) : undefined,
-    mailer:
-      config.smtpUrl && config.smtpFrom
-        ? createMailer({ url: config.smtpUrl, from: config.smtpFrom })
-        : undefined,
-    mailBudget: new WindowLimit(config.mailPerHour, 3600_000),
+    mail: {
+      config,
+      mailer:
+        config.smtpUrl && config.smtpFrom
+          ? createMailer({ url: config.smtpUrl, from: config.smtpFrom })
+          : undefined,
+      metrics,
+      mailBudget: new WindowLimit(config.mailPerHour, 3600_000),
+      sources,
+      publicHttpUrl: (config.publicUrl ?? url).replace(/^ws/, "http"),
+      closed: Boolean(config.accessTokens),
+    },
     flow,
-    sources: new SourceLimits(config),
+    sources,
   };
 
   const sweep = setInterval(() => {
@@ -193,7 +201,7 @@ export async function startRelay(
       .then((n) => n > 0 && log.info({ expired: n }, "unused blobs swept"))
       .catch((err) => log.error({ err: (err as Error).message }, "blob sweep failed"));
     ctx.sendBuckets.prune();
-    ctx.mailBudget.prune();
+    ctx.mail.mailBudget.prune();
     ctx.sources.prune();
   }, config.sweepIntervalMs);
   sweep.unref();
@@ -206,7 +214,7 @@ export async function startRelay(
       closed: Boolean(config.accessTokens),
       dataDir: config.dataDir,
       // Whether mail is on; the URL holds the SMTP password and is never logged.
-      mail: Boolean(ctx.mailer),
+      mail: Boolean(ctx.mail.mailer),
     },
     "relay listening",
   );
@@ -233,7 +241,7 @@ export async function startRelay(
       await store.checkWritable().catch(() => undefined);
       for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
       signaling.close();
-      ctx.mailer?.close();
+      ctx.mail.mailer?.close();
       http.closeAllConnections();
       await closed;
       await store.close();

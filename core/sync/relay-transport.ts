@@ -19,6 +19,7 @@ import { relayOrigin, signRelayChallenge } from "../crypto/relay-auth.js";
 import { HASH_BYTES } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import { decodeFrame, encodeFrame } from "../wire/frame.js";
+import { mailInviteProblem } from "../wire/frame-mail-invite.js";
 import {
   type DeliverFrame,
   type ErrorFrame,
@@ -110,6 +111,22 @@ export interface MailRequest {
   subject: string;
   /** Plain text, at most 8 KiB. */
   text: string;
+}
+
+/**
+ * An invitation for the relay to compose and mail (MAIL_INVITE): it writes
+ * every word itself around these facts. Relays of protocol 1 revision 2
+ * accept only this (or a MAIL_SEND in Grove's invitation template).
+ */
+export interface InviteMailRequest {
+  /** One bare address, local@domain. */
+  to: string;
+  /** Who invites; the relay keeps letters, digits, spaces and a little punctuation. */
+  inviterName: string;
+  /** The space's name, or omitted/empty to leave it out of the mail. */
+  spaceName?: string;
+  /** The join link on this relay: https://<relay>/join#<payload>. */
+  link: string;
 }
 
 interface MailInFlight extends InFlight {
@@ -262,10 +279,31 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
    * INVALID_MAIL before anything is sent, OFFLINE when not logged in, or
    * CONNECTION_LOST / MAIL_TIMEOUT when no answer came; after those two the
    * mail may or may not have gone out. Never retried on its own.
+   *
+   * Relays of protocol 1 revision 2 compose invitation mail themselves: they
+   * take from a MAIL_SEND only the names in a subject of Grove's template
+   * (`<name> invites you to "<space>" on Grove`) and the one join link in
+   * the text, and refuse anything else with MAIL_TEMPLATE_REQUIRED. Prefer
+   * sendInvite.
    */
   sendMail(mail: MailRequest): Promise<void> {
     const problem = mailSendProblem(mail);
     if (problem) return Promise.reject(new RelayError("INVALID_MAIL", problem));
+    return this.requestMail((msgId) => ({ type: "mailSend", msgId, ...mail }));
+  }
+
+  /**
+   * Asks the relay to compose and send one invitation (MAIL_INVITE). Settles
+   * like sendMail; a relay older than protocol 1 revision 2 answers BAD_FRAME.
+   */
+  sendInvite(invite: InviteMailRequest): Promise<void> {
+    const fields = { ...invite, spaceName: invite.spaceName ?? "" };
+    const problem = mailInviteProblem(fields);
+    if (problem) return Promise.reject(new RelayError("INVALID_MAIL", problem));
+    return this.requestMail((msgId) => ({ type: "mailInvite", msgId, ...fields }));
+  }
+
+  private requestMail(frame: (msgId: Uint8Array) => Frame): Promise<void> {
     if (this.state !== "online") {
       return Promise.reject(
         new RelayError("OFFLINE", "not connected to the relay; the mail was not sent"),
@@ -285,13 +323,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         );
       }, this.options.mailTimeoutMs ?? 120_000);
       this.mailWaiting.set(id, { msgId, resolve, reject, timer });
-      const written = this.write({
-        type: "mailSend",
-        msgId,
-        to: mail.to,
-        subject: mail.subject,
-        text: mail.text,
-      });
+      const written = this.write(frame(msgId));
       if (written === 0) {
         this.settleMail(
           msgId,

@@ -24,6 +24,11 @@ export const RelayErrorCode = {
   MAIL_UNAVAILABLE: 18,
   /** The relay's SMTP server refused the mail or could not be reached. */
   MAIL_REFUSED: 19,
+  /**
+   * Protocol 1 revision 2: the relay composes invitation mail itself; a mail
+   * request that is no invitation with this relay's join link is refused.
+   */
+  MAIL_TEMPLATE_REQUIRED: 20,
 } as const;
 export type RelayErrorName = keyof typeof RelayErrorCode;
 export type RelayErrorNumber = (typeof RelayErrorCode)[RelayErrorName];
