@@ -22,12 +22,9 @@ export const NAME_MAX_CHARS = 64;
  * or markup) goes; whitespace runs become one space.
  */
 export function sanitizeName(raw: string, maxChars = NAME_MAX_CHARS): string {
-  const kept = raw
-    .normalize("NFKC")
-    .replace(
-      /[^\p{L}\p{M}\p{N}\p{Extended_Pictographic}\p{Emoji_Modifier}\u200d\ufe0f\s.'’-]/gu,
-      "",
-    )
+  const kept = [...raw.normalize("NFKC")]
+    .filter((ch) => NAME_CHAR.test(ch) || EMOJI_JOINERS.has(ch))
+    .join("")
     .replace(/\.(?!\s|$)/g, "")
     .replace(/\s+/g, " ")
     .trim();
@@ -39,6 +36,10 @@ export function sanitizeName(raw: string, maxChars = NAME_MAX_CHARS): string {
         .join("")
         .trimEnd()}…`;
 }
+
+const NAME_CHAR = /^[\p{L}\p{M}\p{N}\p{Extended_Pictographic}\p{Emoji_Modifier}\s.'’-]$/u;
+/** Zero-width joiner and variation selector 16: they hold emoji sequences together. */
+const EMOJI_JOINERS = new Set(["\u200d", "\ufe0f"]);
 
 export interface ComposedMail {
   subject: string;
