@@ -73,6 +73,8 @@ export interface RelayConfig {
   inboundPerConnectionBytes: number;
   inboundPerSourceBytes: number;
   inboundTotalBytes: number;
+  /** Bytes of sends and blob puts handed to the store at once; the rest wait their source's turn. */
+  storeInFlightBytes: number;
   /** A connection whose outgoing buffer stays over the high-water mark this long is closed. */
   slowReaderTimeoutMs: number;
   /** Bytes one source may have queued in any one device's mailbox. */
@@ -125,6 +127,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   inboundPerConnectionBytes: 8 * 1024 * 1024,
   inboundPerSourceBytes: 16 * 1024 * 1024,
   inboundTotalBytes: 64 * 1024 * 1024,
+  storeInFlightBytes: 2 * 1024 * 1024,
   slowReaderTimeoutMs: 30_000,
   mailboxSourceShareBytes: 64 * 1024 * 1024,
   blobQuotaPerSourceBytes: 2 * 1024 * 1024 * 1024,
@@ -177,6 +180,7 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
     "inboundPerSourceBytes",
     "inboundTotalBytes",
     "slowReaderTimeoutMs",
+    "storeInFlightBytes",
     "mailboxSourceShareBytes",
     "blobQuotaPerSourceBytes",
     "blobTotalBytes",

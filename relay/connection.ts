@@ -40,6 +40,7 @@ import { RelayCloseCode, RelayErrorCode, type RelayErrorName } from "../core/wir
 import type { AccessTokens } from "./access-tokens.js";
 import type { RelayConfig } from "./config.js";
 import { MailboxDelivery } from "./delivery.js";
+import type { FairWrites } from "./fair-writes.js";
 import { injectFault } from "./fault-injection.js";
 import type { Flow, FlowAccount } from "./flow.js";
 import { handleMailRequest, logMail, type MailDeskContext } from "./mail-requests.js";
@@ -64,6 +65,8 @@ export interface RelayContext {
   mail: MailDeskContext;
   flow: Flow;
   sources: SourceLimits;
+  /** Sends and blob puts reach the store in turns by source. */
+  writes: FairWrites;
 }
 
 /** Where a connection comes from, as the upgrade saw it. */
@@ -462,12 +465,14 @@ export class RelayConnection {
       source: this.source,
     };
     const release = this.hold();
-    this.ctx.store
-      .enqueue(request, {
-        maxMessages: c.mailboxMaxMessages,
-        maxBytes: c.mailboxMaxBytes,
-        sourceShareBytes: c.mailboxSourceShareBytes,
-      })
+    this.ctx.writes
+      .run(this.source, request.envelope.length, () =>
+        this.ctx.store.enqueue(request, {
+          maxMessages: c.mailboxMaxMessages,
+          maxBytes: c.mailboxMaxBytes,
+          sourceShareBytes: c.mailboxSourceShareBytes,
+        }),
+      )
       .then((result) => {
         if (result.status === "duplicate")
           return this.sendFrame({ type: "ack", msgId: request.msgId });
@@ -567,17 +572,15 @@ export class RelayConnection {
     if (!this.takeSendBytes(frame.data.length))
       return this.refuse("RATE_LIMITED", "putting blobs too fast; retry later", hash);
     const release = this.hold();
-    this.ctx.store
-      .putBlob(
-        hash,
-        frame.data.slice(),
-        this.device!,
-        {
-          ownerBytes: c.blobQuotaBytes,
-          sourceBytes: c.blobQuotaPerSourceBytes,
-          totalBytes: c.blobTotalBytes,
-        },
-        this.source,
+    const data = frame.data.slice();
+    const quota = {
+      ownerBytes: c.blobQuotaBytes,
+      sourceBytes: c.blobQuotaPerSourceBytes,
+      totalBytes: c.blobTotalBytes,
+    };
+    this.ctx.writes
+      .run(this.source, data.length, () =>
+        this.ctx.store.putBlob(hash, data, this.device!, quota, this.source),
       )
       .then((result) => {
         if (result === "stored" || result === "exists")

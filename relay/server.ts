@@ -16,6 +16,7 @@ import { APP_PREFIX, appFiles } from "./app-files.js";
 import { clientAddress } from "./client-address.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
+import { FairWrites } from "./fair-writes.js";
 import { Flow } from "./flow.js";
 import { handleHttp } from "./http-routes.js";
 import { joinPage } from "./join-page.js";
@@ -187,6 +188,7 @@ export async function startRelay(
     },
     flow,
     sources,
+    writes: new FairWrites(config.storeInFlightBytes),
   };
 
   const sweep = setInterval(() => {

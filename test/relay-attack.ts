@@ -15,6 +15,8 @@ export interface OpenResult {
 /** Opens a WebSocket from `localAddress`; resolves whether the relay accepts or refuses it. */
 export function openFrom(url: string, localAddress: string): Promise<OpenResult> {
   const ws = new WebSocket(url, { localAddress });
+  // Errors after the outcome is known are followed by "close"; an unheard one would throw.
+  ws.on("error", () => {});
   return new Promise((resolve) => {
     ws.once("open", () => resolve({ ws, refused: undefined }));
     ws.once("unexpected-response", (_req, res) => {

@@ -12,6 +12,8 @@ export class RawClient {
   private waiters: (() => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
+    // A reset after open is reported by "close", which follows.
+    ws.on("error", () => {});
     ws.on("message", (data: Buffer) => {
       this.frames.push(decodeFrame(new Uint8Array(data)));
       for (const w of this.waiters.splice(0)) w();

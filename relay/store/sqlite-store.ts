@@ -58,8 +58,12 @@ CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), at INT
 `;
 
 /**
- * Version 2: who queued what (a source's share of each mailbox), and who
- * stored which blob and when it was last used (per-source quotas, expiry).
+ * Version 2: who queued what (a source's share of each mailbox), who stored
+ * which blob and when it was last used (per-source quotas, expiry). Blob
+ * bytes and envelope reference counts move out of the rows that hold large
+ * data: SQLite reads a column after a large blob by walking its overflow
+ * pages and rewrites the whole row on any update, so a quota sum or a
+ * reference count next to megabytes of data cost megabytes of I/O per call.
  * Rows from version 1 get an empty source: counted against no one's share.
  */
 const SCHEMA_V2 = `
@@ -68,11 +72,20 @@ CREATE TABLE IF NOT EXISTS shares (
   device BLOB NOT NULL, source TEXT NOT NULL, bytes INTEGER NOT NULL,
   PRIMARY KEY (device, source)
 ) WITHOUT ROWID;
-ALTER TABLE blobs ADD COLUMN source TEXT NOT NULL DEFAULT '';
-ALTER TABLE blobs ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
-UPDATE blobs SET used_at = created_at;
-CREATE INDEX IF NOT EXISTS blobs_source ON blobs(source);
-CREATE INDEX IF NOT EXISTS blobs_used ON blobs(used_at);
+CREATE TABLE IF NOT EXISTS envelope_refs (id INTEGER PRIMARY KEY, refs INTEGER NOT NULL);
+INSERT INTO envelope_refs (id, refs) SELECT id, refs FROM envelopes;
+CREATE TABLE IF NOT EXISTS blob_meta (
+  hash BLOB PRIMARY KEY, owner BLOB NOT NULL, source TEXT NOT NULL, size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, used_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blob_meta_owner ON blob_meta(owner);
+CREATE INDEX IF NOT EXISTS blob_meta_source ON blob_meta(source);
+CREATE INDEX IF NOT EXISTS blob_meta_used ON blob_meta(used_at);
+CREATE TABLE IF NOT EXISTS blob_data (hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL);
+INSERT INTO blob_meta (hash, owner, source, size, created_at, used_at)
+  SELECT hash, owner, '', size, created_at, created_at FROM blobs;
+INSERT INTO blob_data (hash, data) SELECT hash, data FROM blobs;
+DROP TABLE blobs;
 `;
 
 interface Pending {
@@ -92,6 +105,8 @@ export class SqliteRelayStore implements RelayStore {
   private flushScheduled = false;
   private closed = false;
   private readonly stmt;
+  /** All blob bytes stored, kept here so the relay-wide quota costs no scan per put. */
+  private blobBytes: number;
   /** Blobs fetched since the last sweep, by hex hash: when. */
   private readonly touched = new Map<string, number>();
 
@@ -104,7 +119,7 @@ export class SqliteRelayStore implements RelayStore {
       this.db = new Database(join(dataDir, "relay.sqlite"));
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");
-      this.db.exec(SCHEMA);
+      this.db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
         | { value: string }
         | undefined;
@@ -112,8 +127,10 @@ export class SqliteRelayStore implements RelayStore {
       if (from !== 1 && from !== SCHEMA_VERSION) {
         throw new RelayStoreError("STORE_CORRUPT", `unknown relay store schema ${version?.value}`);
       }
+      // A new store is built as version 1 was, then migrated: one path for old and new.
       if (from === 1) {
         this.db.transaction(() => {
+          this.db.exec(SCHEMA);
           this.db.exec(SCHEMA_V2);
           this.db
             .prepare(
@@ -143,9 +160,11 @@ export class SqliteRelayStore implements RelayStore {
       boxShrink: db.prepare(
         "UPDATE mailboxes SET count = count - ?, bytes = bytes - ? WHERE device = ?",
       ),
-      envPut: db.prepare("INSERT INTO envelopes (body, refs) VALUES (?, ?)"),
-      envUnref: db.prepare("UPDATE envelopes SET refs = refs - 1 WHERE id = ? RETURNING refs"),
+      envPut: db.prepare("INSERT INTO envelopes (body, refs) VALUES (?, 0)"),
+      envRefsPut: db.prepare("INSERT INTO envelope_refs (id, refs) VALUES (?, ?)"),
+      envUnref: db.prepare("UPDATE envelope_refs SET refs = refs - 1 WHERE id = ? RETURNING refs"),
       envDelete: db.prepare("DELETE FROM envelopes WHERE id = ?"),
+      envRefsDelete: db.prepare("DELETE FROM envelope_refs WHERE id = ?"),
       mailPut: db.prepare(
         "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
@@ -166,22 +185,25 @@ export class SqliteRelayStore implements RelayStore {
       mailExpired: db.prepare("SELECT device, seq FROM mail WHERE expires_at <= ? LIMIT 1000"),
       sentExpire: db.prepare("DELETE FROM sent WHERE expires_at <= ?"),
       queued: db.prepare("SELECT count FROM mailboxes WHERE device = ?"),
-      blobHas: db.prepare("SELECT 1 FROM blobs WHERE hash = ?"),
-      blobUsage: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE owner = ?"),
+      blobHas: db.prepare("SELECT 1 FROM blob_meta WHERE hash = ?"),
+      blobUsage: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blob_meta WHERE owner = ?"),
       blobSourceUsage: db.prepare(
-        "SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE source = ?",
+        "SELECT COALESCE(SUM(size), 0) AS used FROM blob_meta WHERE source = ?",
       ),
-      blobTotal: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blobs"),
+      blobTotal: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blob_meta"),
       blobPut: db.prepare(
-        "INSERT INTO blobs (hash, owner, data, size, created_at, source, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO blob_meta (hash, owner, size, created_at, source, used_at) VALUES (?, ?, ?, ?, ?, ?)",
       ),
-      blobTouch: db.prepare("UPDATE blobs SET used_at = MAX(used_at, ?) WHERE hash = ?"),
-      blobGet: db.prepare("SELECT data FROM blobs WHERE hash = ?"),
-      blobExpire: db.prepare("DELETE FROM blobs WHERE used_at < ? RETURNING size"),
+      blobDataPut: db.prepare("INSERT INTO blob_data (hash, data) VALUES (?, ?)"),
+      blobTouch: db.prepare("UPDATE blob_meta SET used_at = MAX(used_at, ?) WHERE hash = ?"),
+      blobGet: db.prepare("SELECT data FROM blob_data WHERE hash = ?"),
+      blobExpire: db.prepare("DELETE FROM blob_meta WHERE used_at < ? RETURNING hash, size"),
+      blobDataDelete: db.prepare("DELETE FROM blob_data WHERE hash = ?"),
       health: db.prepare(
         "INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at",
       ),
     };
+    this.blobBytes = (this.stmt.blobTotal.get() as { used: number }).used;
   }
 
   enqueue(req: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
@@ -215,7 +237,8 @@ export class SqliteRelayStore implements RelayStore {
         else boxes.push({ device, row });
       }
       if (boxes.length === 0) return { status: "full", full };
-      const envelopeId = this.stmt.envPut.run(req.envelope, boxes.length).lastInsertRowid;
+      const envelopeId = this.stmt.envPut.run(req.envelope).lastInsertRowid;
+      this.stmt.envRefsPut.run(envelopeId, boxes.length);
       this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt);
       const seqOf = new Map<Uint8Array, number>();
       for (const { device, row } of boxes) {
@@ -302,13 +325,12 @@ export class SqliteRelayStore implements RelayStore {
       ) {
         return "source_quota";
       }
-      if (
-        quota.totalBytes !== undefined &&
-        used(this.stmt.blobTotal) + data.length > quota.totalBytes
-      ) {
+      if (quota.totalBytes !== undefined && this.blobBytes + data.length > quota.totalBytes) {
         return "total_quota";
       }
-      this.stmt.blobPut.run(hash, owner, data, data.length, now, source, now);
+      this.stmt.blobPut.run(hash, owner, data.length, now, source, now);
+      this.stmt.blobDataPut.run(hash, data);
+      this.blobBytes += data.length;
       return "stored";
     }) as Promise<BlobPutResult>;
   }
@@ -325,7 +347,12 @@ export class SqliteRelayStore implements RelayStore {
     return this.write(() => {
       for (const [hex, at] of this.touched) this.stmt.blobTouch.run(at, Buffer.from(hex, "hex"));
       this.touched.clear();
-      return this.stmt.blobExpire.all(unusedSince).length;
+      const gone = this.stmt.blobExpire.all(unusedSince) as { hash: Buffer; size: number }[];
+      for (const { hash, size } of gone) {
+        this.stmt.blobDataDelete.run(hash);
+        this.blobBytes -= size;
+      }
+      return gone.length;
     }) as Promise<number>;
   }
 
@@ -350,7 +377,7 @@ export class SqliteRelayStore implements RelayStore {
       )
       .get() as { mailboxes: number; messages: number; bytes: number };
     const blobs = this.db
-      .prepare("SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS blobBytes FROM blobs")
+      .prepare("SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS blobBytes FROM blob_meta")
       .get() as { blobs: number; blobBytes: number };
     return { ...mail, ...blobs };
   }
@@ -387,7 +414,10 @@ export class SqliteRelayStore implements RelayStore {
         if (left && left.bytes <= 0) this.stmt.shareDelete.run(device, row.source);
       }
       const env = this.stmt.envUnref.get(row.envelope_id) as { refs: number } | undefined;
-      if (env && env.refs <= 0) this.stmt.envDelete.run(row.envelope_id);
+      if (env && env.refs <= 0) {
+        this.stmt.envDelete.run(row.envelope_id);
+        this.stmt.envRefsDelete.run(row.envelope_id);
+      }
     }
     if (count > 0) this.stmt.boxShrink.run(count, bytes, device);
     return count;
