@@ -140,7 +140,8 @@ export class HonestTraffic {
     const out: number[][] = [];
     this.latencies.forEach((latency, i) => {
       const w = Math.floor((this.receivedAt[i]! - this.startedAt) / ms);
-      (out[w] ??= []).push(latency);
+      if (!out[w]) out[w] = [];
+      out[w].push(latency);
     });
     return [...out].map((w) => w ?? []);
   }
