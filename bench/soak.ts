@@ -13,15 +13,17 @@
  *   --calm        honest devices only: the baseline the attack is compared with
  *   --only a,b    only the attacks whose names start so (to find which one costs what)
  */
+
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { toHex } from "../core/crypto/bytes.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { type RelayProcess, removeDir, startRelayProcess, tempDir } from "../test/relay-harness.js";
 import { FROM, TestSmtp } from "../test/smtp-harness.js";
 import { HonestTraffic } from "./soak-honest.js";
-import { HostileTraffic } from "./soak-hostile.js";
 
 const MiB = 1024 * 1024;
 const HONEST_DEVICES = 20;
@@ -87,6 +89,40 @@ function storeFigures(text: string) {
   };
 }
 
+/** The attackers, in their own process (bench/soak-attacker.ts); stop() returns their counts. */
+function startAttacker(url: string, victim: Uint8Array, honest: Uint8Array) {
+  const only = flag("--only");
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      new URL("./soak-attacker.ts", import.meta.url).pathname,
+      url,
+      toHex(victim),
+      toHex(honest),
+      ...(only ? [only] : []),
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    async stop(): Promise<Record<string, number>> {
+      child.stdin!.end();
+      await exited;
+      try {
+        return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
+      } catch {
+        return {};
+      }
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const smtp = await TestSmtp.start();
   const dataDir = tempDir("grove-soak-");
@@ -118,9 +154,8 @@ async function main(): Promise<void> {
   const absent = generateDeviceKeys().sign.publicKey;
   const honest = new HonestTraffic(relay.url, HONEST_DEVICES, absent);
   await honest.start();
-  const hostile = new HostileTraffic(relay.url, absent, honest.firstDevice);
   const started = Date.now();
-  if (!calm) hostile.start(flag("--only")?.split(",") ?? []);
+  const attacker = calm ? undefined : startAttacker(relay.url, absent, honest.firstDevice);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   console.log(`soak: ${HONEST_DEVICES} honest devices and 13 attackers for ${minutes} min`);
@@ -146,7 +181,7 @@ async function main(): Promise<void> {
   clearInterval(progress);
 
   loopDelay.disable();
-  const attempts = await hostile.stop();
+  const attempts = attacker ? await attacker.stop() : {};
   const honestFigures = await honest.stop(DRAIN_MS);
   clearInterval(sampler);
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -162,7 +197,7 @@ async function main(): Promise<void> {
     minutes,
     calm,
     relayArgs: RELAY_ARGS,
-    /** How late this process's own timers ran: latency the clients add, not the relay. */
+    /** How late the honest clients' timers ran: latency they add themselves, not the relay. */
     benchEventLoopDelayMs: {
       p50: Math.round(loopDelay.percentile(50) / 1e5) / 10,
       p99: Math.round(loopDelay.percentile(99) / 1e5) / 10,
