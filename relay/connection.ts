@@ -103,6 +103,8 @@ export class RelayConnection {
   private source: string;
   private sourceSlot: Slot | undefined;
   private readingPaused = false;
+  /** Whether a wake-up is registered with the flow already (one is enough). */
+  private awaitingRelief = false;
   private slowReaderTimer: NodeJS.Timeout | undefined;
   private blobGets = 0;
   /** The received bytes of the frame being handled; a handler that goes async takes them. */
@@ -717,9 +719,20 @@ export class RelayConnection {
 
   /** Delivery waits for room: on this socket (its drain wakes it) or shared (any release does). */
   private onDeliveryBlocked(): void {
-    if (!this.account.outboundFull) {
-      this.ctx.flow.waitForRelief(() => this.isolated(() => this.delivery?.drained()));
-    }
+    if (!this.account.outboundFull) this.awaitRelief();
+  }
+
+  /** Once bytes are released anywhere, retry what waits on a shared cap: reading and delivery. */
+  private awaitRelief(): void {
+    if (this.awaitingRelief) return;
+    this.awaitingRelief = true;
+    this.ctx.flow.waitForRelief(() =>
+      this.isolated(() => {
+        this.awaitingRelief = false;
+        this.updateReading();
+        this.delivery?.drained();
+      }),
+    );
   }
 
   private onClose(): void {

@@ -12,7 +12,7 @@ import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { signRelayChallenge } from "../core/crypto/relay-auth.js";
 import { FLAG_EPHEMERAL } from "../core/wire/frame-types.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
-import { seqBytes } from "./fixtures.js";
+import { filled, seqBytes } from "./fixtures.js";
 import { httpBase, metric } from "./relay-attack.js";
 import { type RelayProcess, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
 import { RawClient } from "./relay-raw.js";
@@ -111,9 +111,11 @@ describe("finding 6: ephemeral frames per target", () => {
     // Another address still reaches the target: the flood spent its own budget, not the target's.
     const friend = await RawClient.open(r.url, "127.0.0.8");
     await friend.login(generateDeviceKeys().sign, r.url);
+    // All bytes equal: no attacker's msgId (an increasing run of bytes) can be mistaken for it.
+    const friendMsg = filled(16, 0xee);
     friend.send({
       type: "send",
-      msgId: seqBytes(16, 9),
+      msgId: friendMsg,
       flags: FLAG_EPHEMERAL,
       ttlSeconds: 0,
       targets: [targetKeys.publicKey],
@@ -123,7 +125,7 @@ describe("finding 6: ephemeral frames per target", () => {
     await waitFor(
       () =>
         target.frames.some(
-          (f) => f.type === "deliver" && bytesKey(f.msgId) === bytesKey(seqBytes(16, 9)),
+          (f) => f.type === "deliver" && bytesKey(f.msgId) === bytesKey(friendMsg),
         ),
       "friend's frame delivered",
     );
