@@ -19,8 +19,9 @@ import { now, round } from "./timing.js";
 
 const RECEIVERS = 20;
 const PAYLOAD = 1024;
-const THROUGHPUT_MESSAGES = 2000;
-const LATENCY_MESSAGES = 300;
+/** The shape of one run; `--quick` shrinks it to check the bench itself (it starts, ends, exits). */
+let THROUGHPUT_MESSAGES = 2000;
+let LATENCY_MESSAGES = 300;
 const RATE = 100; // messages per second in the latency phase
 const WINDOW = 256;
 
@@ -178,7 +179,11 @@ async function benchYWebsocket() {
       "y-websocket latency",
       60_000,
     );
-    for (const c of all) c.provider.destroy();
+    for (const c of all) {
+      c.provider.destroy();
+      // The provider's awareness keeps an interval running until its doc is destroyed.
+      c.doc.destroy();
+    }
     return {
       durable: false,
       deliveriesPerSec: round((THROUGHPUT_MESSAGES * RECEIVERS) / seconds, 0),
@@ -189,7 +194,11 @@ async function benchYWebsocket() {
   }
 }
 
-export async function runRelayBench() {
+export async function runRelayBench(options: { quick?: boolean } = {}) {
+  if (options.quick) {
+    THROUGHPUT_MESSAGES = 200;
+    LATENCY_MESSAGES = 30;
+  }
   const grove = await benchGrove();
   const yWebsocket = await benchYWebsocket();
   return {

@@ -30,6 +30,80 @@ const NUMERIC: [keyof RelayConfig, string, string][] = [
   ["rateSendBytesPerSecond", "rate-send-bytes", "bytes sent per second per device"],
   ["sweepIntervalMs", "sweep-interval-ms", "how often expired messages are dropped"],
   ["mailPerHour", "mail-per-hour", "invitation mails each device may send per hour"],
+  ["signalPerIp", "signal-per-ip", "/signal sockets per client IP"],
+  ["signalTotal", "signal-total", "/signal sockets in total"],
+  ["unauthPerIp", "unauth-per-ip", "/v1 sockets not yet logged in, per client IP"],
+  ["unauthTotal", "unauth-total", "/v1 sockets not yet logged in, in total"],
+  [
+    "connectionsPerSource",
+    "connections-per-source",
+    "logged-in /v1 connections per IP (per token on a closed relay)",
+  ],
+  [
+    "newDevicesPerHour",
+    "new-devices-per-hour",
+    "device keys new to an IP (token) it may log in with per hour",
+  ],
+  [
+    "rateSendBytesPerSource",
+    "rate-send-bytes-per-source",
+    "bytes sent and blob bytes put per second per IP (token)",
+  ],
+  [
+    "ephemeralPerTarget",
+    "ephemeral-per-target",
+    "ephemeral frames forwarded to one device per second",
+  ],
+  [
+    "ephemeralPerSourceTarget",
+    "ephemeral-per-source-target",
+    "ephemeral frames from one IP (token) to one device per second",
+  ],
+  [
+    "outboundHighWaterBytes",
+    "outbound-high-water-bytes",
+    "outgoing bytes buffered per connection before it is paused",
+  ],
+  [
+    "outboundPerSourceBytes",
+    "outbound-per-source-bytes",
+    "outgoing bytes buffered per IP (token) before delivery waits",
+  ],
+  [
+    "outboundTotalBytes",
+    "outbound-total-bytes",
+    "outgoing bytes buffered in total before delivery waits",
+  ],
+  [
+    "inboundPerConnectionBytes",
+    "inbound-per-connection-bytes",
+    "received bytes not yet stored per connection before reading pauses",
+  ],
+  [
+    "inboundPerSourceBytes",
+    "inbound-per-source-bytes",
+    "received bytes not yet stored per IP (token) before reading pauses",
+  ],
+  [
+    "inboundTotalBytes",
+    "inbound-total-bytes",
+    "received bytes not yet stored in total before reading pauses",
+  ],
+  [
+    "slowReaderTimeoutMs",
+    "slow-reader-timeout-ms",
+    "a connection that does not read for this long is closed",
+  ],
+  [
+    "mailboxSourceShareBytes",
+    "mailbox-source-share-bytes",
+    "bytes one IP (token) may queue in one device's mailbox",
+  ],
+  ["blobQuotaPerSourceBytes", "blob-quota-per-source-bytes", "blob bytes stored per IP (token)"],
+  ["blobTotalBytes", "blob-total-bytes", "blob bytes stored in total"],
+  ["blobTtlSeconds", "blob-ttl", "seconds a blob nobody puts or fetches is kept"],
+  ["mailPerSourcePerHour", "mail-per-source-per-hour", "invitation mails per IP (token) per hour"],
+  ["mailTotalPerHour", "mail-total-per-hour", "invitation mails per hour for the whole relay"],
 ];
 
 export const envName = (flag: string) => `GROVE_RELAY_${flag.replace(/-/g, "_").toUpperCase()}`;
@@ -98,6 +172,12 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
       ).env(envName("smtp-from")),
     )
     .addOption(
+      new Option(
+        "--trusted-proxy <address...>",
+        "reverse proxy addresses whose X-Forwarded-For names the client (for per-IP limits)",
+      ).env(envName("trusted-proxy")),
+    )
+    .addOption(
       new Option("--log-level <level>", "pino log level")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
         .default(DEFAULT_CONFIG.logLevel)
@@ -125,9 +205,18 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
   if (opts.accessTokenFile) config.accessTokens = AccessTokens.fromFile(opts.accessTokenFile);
   if (opts.smtpUrl) config.smtpUrl = opts.smtpUrl;
   if (opts.smtpFrom) config.smtpFrom = opts.smtpFrom;
+  if (opts.trustedProxy) config.trustedProxies = splitList(opts.trustedProxy);
   for (const [key, flag] of NUMERIC) {
     const camel = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     (config as Record<string, unknown>)[key] = opts[camel];
   }
   return config;
+}
+
+/** Repeated flags or one comma-separated value (as an environment variable gives it). */
+function splitList(value: string | string[]): string[] {
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
 }

@@ -43,6 +43,52 @@ export interface RelayConfig {
   smtpFrom?: string;
   /** Mails each authenticated device may have sent in any hour. */
   mailPerHour: number;
+
+  // Limits keys cannot dodge: a "source" is a client IP (IPv6 by /64), or the access token
+  // on a closed relay. See README "Limits" for what each bounds.
+  /** Reverse proxies whose X-Forwarded-For names the client (exact addresses). */
+  trustedProxies: string[];
+  /** /signal sockets per client IP, and in total. */
+  signalPerIp: number;
+  signalTotal: number;
+  /** /v1 sockets not yet logged in, per client IP and in total. */
+  unauthPerIp: number;
+  unauthTotal: number;
+  /** Logged-in /v1 connections per source. */
+  connectionsPerSource: number;
+  /** Device keys a source may log in with that it had not used within the last hour. */
+  newDevicesPerHour: number;
+  /** Bytes sent (SEND envelopes and BLOB_PUT chunks) per second per source (burst = 2x). */
+  rateSendBytesPerSource: number;
+  /** Ephemeral frames forwarded to one target per second, from everyone (burst = 2x)... */
+  ephemeralPerTarget: number;
+  /** ...and from one source (burst = 2x). */
+  ephemeralPerSourceTarget: number;
+  /** Outgoing bytes buffered per connection before delivery pauses and reading stops. */
+  outboundHighWaterBytes: number;
+  /** Outgoing bytes buffered for all connections of one source, and for all, before delivery waits. */
+  outboundPerSourceBytes: number;
+  outboundTotalBytes: number;
+  /** Received bytes not yet stored (sends, blob puts) per connection, source and in total, before reading pauses. */
+  inboundPerConnectionBytes: number;
+  inboundPerSourceBytes: number;
+  inboundTotalBytes: number;
+  /** Bytes of sends and blob puts handed to the store at once; the rest wait their source's turn. */
+  storeInFlightBytes: number;
+  /** A connection whose outgoing buffer stays over the high-water mark this long is closed. */
+  slowReaderTimeoutMs: number;
+  /** Bytes one source may have queued in any one device's mailbox. */
+  mailboxSourceShareBytes: number;
+  /** Blob bytes stored per source, and in total. */
+  blobQuotaPerSourceBytes: number;
+  blobTotalBytes: number;
+  /** A blob not put or fetched for this long is deleted. */
+  blobTtlSeconds: number;
+  /** Invitation mails per source per hour, and for the whole relay. */
+  mailPerSourcePerHour: number;
+  mailTotalPerHour: number;
+  /** Test seam (GROVE_RELAY_INJECT_FAULTS=1 only): markers in frames make handlers fail. */
+  injectFaults: boolean;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -65,6 +111,31 @@ export const DEFAULT_CONFIG: RelayConfig = {
   sweepIntervalMs: 60_000,
   logLevel: "info",
   mailPerHour: 20,
+  trustedProxies: [],
+  signalPerIp: 32,
+  signalTotal: 4096,
+  unauthPerIp: 16,
+  unauthTotal: 1024,
+  connectionsPerSource: 64,
+  newDevicesPerHour: 60,
+  rateSendBytesPerSource: 16 * 1024 * 1024,
+  ephemeralPerTarget: 100,
+  ephemeralPerSourceTarget: 20,
+  outboundHighWaterBytes: 4 * 1024 * 1024,
+  outboundPerSourceBytes: 16 * 1024 * 1024,
+  outboundTotalBytes: 64 * 1024 * 1024,
+  inboundPerConnectionBytes: 8 * 1024 * 1024,
+  inboundPerSourceBytes: 16 * 1024 * 1024,
+  inboundTotalBytes: 64 * 1024 * 1024,
+  storeInFlightBytes: 2 * 1024 * 1024,
+  slowReaderTimeoutMs: 30_000,
+  mailboxSourceShareBytes: 64 * 1024 * 1024,
+  blobQuotaPerSourceBytes: 2 * 1024 * 1024 * 1024,
+  blobTotalBytes: 20 * 1024 * 1024 * 1024,
+  blobTtlSeconds: 30 * 24 * 3600,
+  mailPerSourcePerHour: 30,
+  mailTotalPerHour: 200,
+  injectFaults: false,
 };
 
 /** nodemailer URL options that would write SMTP traffic (recipients, invite secrets) to the console. */
@@ -93,6 +164,29 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
     "rateSendBytesPerSecond",
     "sweepIntervalMs",
     "mailPerHour",
+    "signalPerIp",
+    "signalTotal",
+    "unauthPerIp",
+    "unauthTotal",
+    "connectionsPerSource",
+    "newDevicesPerHour",
+    "rateSendBytesPerSource",
+    "ephemeralPerTarget",
+    "ephemeralPerSourceTarget",
+    "outboundHighWaterBytes",
+    "outboundPerSourceBytes",
+    "outboundTotalBytes",
+    "inboundPerConnectionBytes",
+    "inboundPerSourceBytes",
+    "inboundTotalBytes",
+    "slowReaderTimeoutMs",
+    "storeInFlightBytes",
+    "mailboxSourceShareBytes",
+    "blobQuotaPerSourceBytes",
+    "blobTotalBytes",
+    "blobTtlSeconds",
+    "mailPerSourcePerHour",
+    "mailTotalPerHour",
   ] as const) {
     if (!Number.isSafeInteger(config[key]) || config[key] <= 0) {
       throw new ConfigError(`${key} must be a positive integer, got ${config[key]}`);
@@ -106,6 +200,9 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
   }
   if (config.defaultTtlSeconds > config.maxTtlSeconds) {
     throw new ConfigError("defaultTtlSeconds must not exceed maxTtlSeconds");
+  }
+  if (config.inboundPerConnectionBytes < config.maxFrameBytes) {
+    throw new ConfigError("inboundPerConnectionBytes must hold at least one frame (maxFrameBytes)");
   }
   if (config.publicUrl) relayOrigin(config.publicUrl); // throws a clear error early
   if (config.appUrl !== undefined && !/^https?:\/\/[^\s#?]+$/.test(config.appUrl)) {

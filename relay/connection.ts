@@ -7,6 +7,12 @@
  * auth, is closed with a close code. Sends are handed to the store in the
  * order they arrive, without waiting for earlier commits, so one
  * connection's sends share group commits.
+ *
+ * Every handler runs isolated: an exception closes this connection alone
+ * (INTERNAL_ERROR), logged and counted. Memory is bounded per message by
+ * the flow account: reading stops while this connection's outgoing buffer
+ * is over its high-water mark or too much of what it sent is unstored, and
+ * a connection that stays unread is closed.
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
@@ -24,6 +30,7 @@ import {
   FLAG_EPHEMERAL,
   type Frame,
   FrameType,
+  type MailInviteFrame,
   type MailSendFrame,
   PROTOCOL_VERSION,
   type SendFrame,
@@ -33,9 +40,14 @@ import { RelayCloseCode, RelayErrorCode, type RelayErrorName } from "../core/wir
 import type { AccessTokens } from "./access-tokens.js";
 import type { RelayConfig } from "./config.js";
 import { MailboxDelivery } from "./delivery.js";
-import type { Mailer } from "./mailer.js";
-import type { MailOutcomeLabel, RelayMetrics } from "./metrics.js";
-import { type BucketMap, TokenBucket, type WindowLimit } from "./rate-limit.js";
+import type { FairWrites } from "./fair-writes.js";
+import { injectFault } from "./fault-injection.js";
+import type { Flow, FlowAccount } from "./flow.js";
+import { handleMailRequest, logMail, type MailDeskContext } from "./mail-requests.js";
+import type { RelayMetrics } from "./metrics.js";
+import { type BucketMap, TokenBucket } from "./rate-limit.js";
+import type { Slot } from "./slots.js";
+import type { SourceLimits } from "./source-limits.js";
 import type { RelayStore, StoredMessage } from "./store/relay-store.js";
 
 export interface RelayContext {
@@ -49,20 +61,28 @@ export interface RelayContext {
   online: Map<string, RelayConnection>;
   sendBuckets: BucketMap;
   tokens: AccessTokens | undefined;
-  /** Undefined when the operator configured no SMTP server. */
-  mailer: Mailer | undefined;
-  /** Mails per device per hour. */
-  mailBudget: WindowLimit;
+  /** Invitation mail: SMTP (or none), budgets, the relay's own join link. */
+  mail: MailDeskContext;
+  flow: Flow;
+  sources: SourceLimits;
+  /** Sends and blob puts reach the store in turns by source. */
+  writes: FairWrites;
+}
+
+/** Where a connection comes from, as the upgrade saw it. */
+export interface ConnectionOrigin {
+  /** The client IP (IPv6 by /64): what bytes in flight are counted under. */
+  ip: string;
+  /** Its place among unauthenticated sockets, given back at login or close. */
+  unauthSlot: Slot;
 }
 
 /** Consecutive refused frames after which a connection is closed as abusive. */
 const MAX_REFUSED_STREAK = 500;
 /** Frames buffered while an AUTH signature is being checked. */
 const MAX_PENDING_DURING_AUTH = 64;
-/** Outgoing bytes buffered before delivery pauses. */
-const HIGH_WATER_BYTES = 4 * 1024 * 1024;
-/** SMTP conversations in progress across the relay; a stalled server holds no more sockets than this. */
-const MAX_MAIL_IN_FLIGHT = 16;
+/** Blob gets awaiting the store per connection: each answer may be a whole chunk. */
+const MAX_BLOB_GETS_IN_FLIGHT = 4;
 
 type State = "hello" | "auth" | "authenticating" | "ready" | "closed";
 
@@ -74,18 +94,32 @@ export class RelayConnection {
   private delivery: MailboxDelivery | undefined;
   private readonly frameBucket: TokenBucket;
   private refusedStreak = 0;
-  private pending: Uint8Array[] = [];
+  private pending: { bytes: Uint8Array; release: () => void }[] = [];
   private readonly authTimer: NodeJS.Timeout;
   private readonly limits;
   private log: Logger;
+  private readonly account: FlowAccount;
+  /** Logged-in devices count under their IP, or their access token on a closed relay. */
+  private source: string;
+  private sourceSlot: Slot | undefined;
+  private readingPaused = false;
+  /** Whether a wake-up is registered with the flow already (one is enough). */
+  private awaitingRelief = false;
+  private slowReaderTimer: NodeJS.Timeout | undefined;
+  private blobGets = 0;
+  /** The received bytes of the frame being handled; a handler that goes async takes them. */
+  private holding: (() => void) | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: RelayContext,
     id: number,
+    private readonly origin: ConnectionOrigin,
   ) {
     const c = ctx.config;
     this.log = ctx.log.child({ conn: id });
+    this.account = ctx.flow.account(origin.ip);
+    this.source = origin.ip;
     this.frameBucket = new TokenBucket(c.rateFramesPerSecond, 2 * c.rateFramesPerSecond);
     // Decode with the frame bound only; the handlers check envelope size, targets and
     // blob size themselves so each gets its own error code.
@@ -99,7 +133,9 @@ export class RelayConnection {
       if (this.state !== "ready")
         this.refuseAndClose("AUTH_TIMEOUT", "no valid AUTH in time", RelayCloseCode.AUTH_TIMEOUT);
     }, c.authTimeoutMs);
-    ws.on("message", (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on("message", (data: Buffer, isBinary: boolean) =>
+      this.isolated(() => this.onMessage(data, isBinary)),
+    );
     ws.on("close", () => this.onClose());
     ws.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
   }
@@ -114,9 +150,11 @@ export class RelayConnection {
     this.delivery?.offer(message);
   }
 
-  /** Forward an ephemeral envelope; never stored. */
-  forwardEphemeral(frame: Extract<Frame, { type: "deliver" }>): void {
-    if (this.state === "ready") this.sendFrame(frame);
+  /** Forward an ephemeral envelope; never stored. False when this socket has no room for it. */
+  forwardEphemeral(frame: Extract<Frame, { type: "deliver" }>): boolean {
+    if (this.state !== "ready" || !this.account.canDeliver) return false;
+    this.sendFrame(frame);
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -125,9 +163,50 @@ export class RelayConnection {
     this.onClose();
   }
 
+  /** Runs a handler so that whatever it throws, or rejects later, closes this connection only. */
+  private isolated(run: () => unknown): void {
+    try {
+      const pending = run();
+      if (pending instanceof Promise) pending.catch((err) => this.failed(err));
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.ctx.metrics.handlerFailures.inc({ where: "v1" });
+    const e = err as Error;
+    this.log.error({ err: e?.message, name: e?.name, stack: e?.stack }, "handler failed");
+    if (this.state === "closed") return;
+    this.sendError(
+      "INTERNAL",
+      "the relay failed handling this connection's frame",
+      new Uint8Array(),
+    );
+    this.close(RelayCloseCode.INTERNAL_ERROR, "internal error");
+  }
+
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.state === "closed") return;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.holding = this.account.received(bytes.length);
+    try {
+      this.takeMessage(bytes, isBinary);
+    } finally {
+      this.holding?.();
+      this.holding = undefined;
+      this.updateReading();
+    }
+  }
+
+  /** The received bytes of the current frame, for a handler to release once it is done with them. */
+  private hold(): () => void {
+    const release = this.holding ?? (() => {});
+    this.holding = undefined;
+    return release;
+  }
+
+  private takeMessage(bytes: Uint8Array, isBinary: boolean): void {
     if (!this.frameBucket.take(1)) {
       this.refuse("RATE_LIMITED", "too many frames; slow down", refOfUndecoded(bytes));
       return;
@@ -149,8 +228,8 @@ export class RelayConnection {
         this.refuse("RATE_LIMITED", "wait for AUTH_OK before sending more");
         return;
       }
-      // Copy: ws may reuse the buffer.
-      this.pending.push(bytes.slice());
+      // Copy: ws may reuse the buffer. Its bytes stay counted until it is handled.
+      this.pending.push({ bytes: bytes.slice(), release: this.hold() });
       return;
     }
     this.handleBytes(bytes);
@@ -161,7 +240,7 @@ export class RelayConnection {
     try {
       frame = decodeFrame(bytes, this.limits);
     } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
+      if (!(err instanceof DecodeError)) throw err; // a bug: isolated() closes this connection
       if (err.code === "UNSUPPORTED_VERSION") {
         this.refuseAndClose(
           "UNSUPPORTED_VERSION",
@@ -173,8 +252,11 @@ export class RelayConnection {
       // A mail or blob request refused for its fields still names its msgId or hash, so the
       // app can tell which of its requests failed.
       const ref = refOfUndecoded(bytes);
-      if (bytes[1] === FrameType.mailSend && ref.length > 0) {
-        this.logMail(ref, "invalid", { reason: err.code });
+      if (
+        (bytes[1] === FrameType.mailSend || bytes[1] === FrameType.mailInvite) &&
+        ref.length > 0
+      ) {
+        logMail(this.log, ref, "invalid", { reason: err.code });
       }
       this.refuse("BAD_FRAME", `${err.code}: ${err.message}`, ref);
       return;
@@ -190,7 +272,7 @@ export class RelayConnection {
         return this.onHello(frame);
       case "auth":
         if (frame.type !== "auth") return this.refuse("AUTH_REQUIRED", "send AUTH first");
-        void this.onAuth(frame);
+        this.isolated(() => this.onAuth(frame));
         return;
       case "ready":
         return this.onReadyFrame(frame);
@@ -200,6 +282,8 @@ export class RelayConnection {
   }
 
   private onHello(frame: Extract<Frame, { type: "hello" }>): void {
+    const fault = injectFault(this.ctx.config.injectFaults, frame.client);
+    if (fault) return this.isolated(() => fault);
     if (frame.minVersion > PROTOCOL_VERSION || frame.maxVersion < PROTOCOL_VERSION) {
       return this.refuseAndClose(
         "UNSUPPORTED_VERSION",
@@ -244,9 +328,32 @@ export class RelayConnection {
         RelayCloseCode.AUTH_FAILED,
       );
     }
+    const deviceKey = bytesKey(frame.device);
+    // On a closed relay the token is the source: people behind one NAT do not share limits.
+    const source = this.ctx.tokens ? `token:${tokenId(frame.accessToken)}` : this.origin.ip;
+    if (!this.ctx.sources.newDevices.allow(source, deviceKey)) {
+      this.ctx.metrics.refusals.inc({ reason: "new_device_limit" });
+      return this.refuseAndClose(
+        "RATE_LIMITED",
+        `more than ${this.ctx.config.newDevicesPerHour} new device keys from this ${this.ctx.tokens ? "token" : "address"} in an hour`,
+        RelayCloseCode.TRY_AGAIN_LATER,
+      );
+    }
+    const slot = this.ctx.sources.connections.acquire(source);
+    if (typeof slot === "string") {
+      this.ctx.metrics.refusals.inc({ reason: "connections_per_source" });
+      return this.refuseAndClose(
+        "RATE_LIMITED",
+        `more than ${this.ctx.config.connectionsPerSource} connections from this ${this.ctx.tokens ? "token" : "address"}`,
+        RelayCloseCode.TRY_AGAIN_LATER,
+      );
+    }
+    this.sourceSlot = slot;
+    this.source = source;
+    this.origin.unauthSlot.release();
     clearTimeout(this.authTimer);
     this.device = frame.device;
-    this.deviceKey = bytesKey(frame.device);
+    this.deviceKey = deviceKey;
     this.log = this.log.child({ device: toHex(frame.device).slice(0, 12) });
     const previous = this.ctx.online.get(this.deviceKey);
     this.ctx.online.set(this.deviceKey, this);
@@ -254,23 +361,43 @@ export class RelayConnection {
     this.delivery = new MailboxDelivery(
       this.ctx.store,
       frame.device,
-      this.ctx.config.deliveryWindow,
+      {
+        window: this.ctx.config.deliveryWindow,
+        fetchBytes: this.ctx.config.outboundHighWaterBytes,
+      },
       {
         deliver: (f) => {
           this.ctx.metrics.deliveries.inc();
           this.sendFrame(f);
         },
-        writable: () => this.ws.bufferedAmount < HIGH_WATER_BYTES,
+        writable: () => this.account.canDeliver,
+        blocked: () => this.onDeliveryBlocked(),
         failed: (err) => this.storeFailed(err, new Uint8Array()),
       },
     );
-    this.state = "ready";
+    // Still "authenticating" while the count is read: frames that arrive meanwhile queue
+    // behind those that came during the signature check, so all are handled in arrival order.
     const queued = await this.ctx.store.queued(frame.device).catch(() => 0);
+    if ((this.state as State) === "closed") return;
+    this.state = "ready";
     this.sendFrame({ type: "authOk", queued });
     this.log.info({ queued }, "device authenticated");
     const buffered = this.pending;
     this.pending = [];
-    for (const bytes of buffered) this.handleBytes(bytes);
+    for (const { bytes, release } of buffered) {
+      if ((this.state as State) === "closed") {
+        release();
+        continue;
+      }
+      this.holding = release;
+      try {
+        this.handleBytes(bytes);
+      } finally {
+        this.holding?.();
+        this.holding = undefined;
+      }
+    }
+    this.updateReading();
     this.delivery.pump();
   }
 
@@ -293,7 +420,8 @@ export class RelayConnection {
       case "blobGet":
         return this.onBlobGet(frame);
       case "mailSend":
-        return this.onMailSend(frame);
+      case "mailInvite":
+        return this.onMail(frame);
       default:
         return this.refuse("BAD_FRAME", `unexpected ${frame.type} frame from a device`);
     }
@@ -315,23 +443,11 @@ export class RelayConnection {
         frame.msgId,
       );
     }
-    if (!this.ctx.sendBuckets.take(this.deviceKey, frame.envelope.length)) {
+    if (!this.takeSendBytes(frame.envelope.length)) {
       return this.refuse("RATE_LIMITED", "sending too fast; retry later", frame.msgId);
     }
     const targets = distinct(frame.targets);
-    if ((frame.flags & FLAG_EPHEMERAL) !== 0) {
-      const deliver = {
-        type: "deliver" as const,
-        seq: 0,
-        msgId: frame.msgId,
-        sender: this.device!,
-        flags: frame.flags,
-        envelope: frame.envelope,
-      };
-      for (const t of targets) this.ctx.online.get(bytesKey(t))?.forwardEphemeral(deliver);
-      this.ctx.metrics.sends.inc({ kind: "ephemeral" });
-      return this.sendFrame({ type: "ack", msgId: frame.msgId });
-    }
+    if ((frame.flags & FLAG_EPHEMERAL) !== 0) return this.onEphemeral(frame, targets);
     const ttl = frame.ttlSeconds === 0 ? c.defaultTtlSeconds : frame.ttlSeconds;
     if (ttl > c.maxTtlSeconds) {
       return this.refuse(
@@ -348,21 +464,36 @@ export class RelayConnection {
       flags: frame.flags,
       envelope: frame.envelope.slice(),
       expiresAt: Date.now() + ttl * 1000,
+      source: this.source,
     };
-    this.ctx.store
-      .enqueue(request, { maxMessages: c.mailboxMaxMessages, maxBytes: c.mailboxMaxBytes })
+    const release = this.hold();
+    this.ctx.writes
+      .run(this.source, request.envelope.length, () =>
+        this.ctx.store.enqueue(request, {
+          maxMessages: c.mailboxMaxMessages,
+          maxBytes: c.mailboxMaxBytes,
+          sourceShareBytes: c.mailboxSourceShareBytes,
+        }),
+      )
       .then((result) => {
-        if (result.status === "quota") {
-          return this.refuse(
-            "QUOTA_EXCEEDED",
-            `mailbox of ${toHex(result.device).slice(0, 12)} is full (${result.reason}); nothing was queued`,
-            request.msgId,
-          );
+        if (result.status === "duplicate")
+          return this.sendFrame({ type: "ack", msgId: request.msgId });
+        // A full mailbox costs its own target this message, and tells the sender which one.
+        if (result.full.length > 0) {
+          for (const f of result.full)
+            this.ctx.metrics.refusals.inc({ reason: `mailbox_${f.reason}` });
+          this.sendFrame({
+            type: "partialAck",
+            msgId: request.msgId,
+            full: result.full.map((f) => ({ target: f.device, reason: f.reason })),
+          });
+        } else {
+          this.sendFrame({ type: "ack", msgId: request.msgId });
         }
-        this.sendFrame({ type: "ack", msgId: request.msgId });
         if (result.status === "queued") {
           this.ctx.metrics.sends.inc({ kind: "stored" });
           request.targets.forEach((t, i) => {
+            if (result.seqs[i] === 0) return;
             this.ctx.online.get(bytesKey(t))?.offer({
               seq: result.seqs[i]!,
               msgId: request.msgId,
@@ -373,7 +504,62 @@ export class RelayConnection {
           });
         }
       })
-      .catch((err) => this.storeFailed(err, request.msgId));
+      .catch((err) => this.storeFailed(err, request.msgId))
+      .finally(release);
+  }
+
+  /**
+   * Forwards to online targets only, each within its per-target budgets; a
+   * target over budget, or whose socket is full, is skipped and the sender
+   * told so (RATE_LIMITED), since a refusal is never silent.
+   */
+  private onEphemeral(frame: SendFrame, targets: Uint8Array[]): void {
+    const deliver = {
+      type: "deliver" as const,
+      seq: 0,
+      msgId: frame.msgId,
+      sender: this.device!,
+      flags: frame.flags,
+      envelope: frame.envelope,
+    };
+    const { ephemeralTarget, ephemeralSourceTarget } = this.ctx.sources;
+    let skipped = 0;
+    for (const t of targets) {
+      const target = this.ctx.online.get(bytesKey(t));
+      if (!target) continue;
+      const key = target.deviceId;
+      // The source's own budget first, so a flood from one address spends none of the target's.
+      if (
+        !ephemeralSourceTarget.take(`${this.source}|${key}`, 1) ||
+        !ephemeralTarget.take(key, 1)
+      ) {
+        skipped++;
+        this.ctx.metrics.refusals.inc({ reason: "ephemeral_target_rate" });
+        continue;
+      }
+      if (!target.forwardEphemeral(deliver)) {
+        skipped++;
+        this.ctx.metrics.refusals.inc({ reason: "ephemeral_target_busy" });
+      }
+    }
+    this.ctx.metrics.sends.inc({ kind: "ephemeral" });
+    if (skipped > 0) {
+      return this.refuse(
+        "RATE_LIMITED",
+        `${skipped} of ${targets.length} targets get too many ephemeral frames; not forwarded to them`,
+        frame.msgId,
+      );
+    }
+    this.sendFrame({ type: "ack", msgId: frame.msgId });
+  }
+
+  /** Charges sent bytes to this device and to its source: minting keys buys no bandwidth. */
+  private takeSendBytes(n: number): boolean {
+    if (!this.ctx.sources.sendBytes.take(this.source, n)) {
+      this.ctx.metrics.refusals.inc({ reason: "send_bytes_per_source" });
+      return false;
+    }
+    return this.ctx.sendBuckets.take(this.deviceKey, n);
   }
 
   private onBlobPut(frame: BlobPutFrame): void {
@@ -385,96 +571,70 @@ export class RelayConnection {
     const actual = createHash("sha256").update(frame.data).digest();
     if (!actual.equals(hash))
       return this.refuse("HASH_MISMATCH", "blob data does not match its SHA-256", hash);
-    this.ctx.store
-      .putBlob(hash, frame.data.slice(), this.device!, c.blobQuotaBytes)
+    if (!this.takeSendBytes(frame.data.length))
+      return this.refuse("RATE_LIMITED", "putting blobs too fast; retry later", hash);
+    const release = this.hold();
+    const data = frame.data.slice();
+    const quota = {
+      ownerBytes: c.blobQuotaBytes,
+      sourceBytes: c.blobQuotaPerSourceBytes,
+      totalBytes: c.blobTotalBytes,
+    };
+    this.ctx.writes
+      .run(this.source, data.length, () =>
+        this.ctx.store.putBlob(hash, data, this.device!, quota, this.source),
+      )
       .then((result) => {
-        if (result === "quota")
-          return this.refuse("QUOTA_EXCEEDED", "blob quota of this device is used up", hash);
-        this.sendFrame({ type: "blobPutOk", hash });
+        if (result === "stored" || result === "exists")
+          return this.sendFrame({ type: "blobPutOk", hash });
+        this.ctx.metrics.refusals.inc({ reason: `blob_${result}` });
+        const whose = {
+          quota: "this device's",
+          source_quota: `this ${this.ctx.tokens ? "access token's" : "address's"}`,
+          total_quota: "the relay's",
+        }[result];
+        this.refuse("QUOTA_EXCEEDED", `${whose} blob storage is used up`, hash);
       })
-      .catch((err) => this.storeFailed(err, hash));
+      .catch((err) => this.storeFailed(err, hash))
+      .finally(release);
   }
 
   private onBlobGet(frame: BlobGetFrame): void {
     const hash = frame.hash.slice();
+    if (this.blobGets >= MAX_BLOB_GETS_IN_FLIGHT) {
+      return this.refuse(
+        "RATE_LIMITED",
+        `at most ${MAX_BLOB_GETS_IN_FLIGHT} blob gets in flight per connection`,
+        hash,
+      );
+    }
+    this.blobGets++;
     this.ctx.store
       .getBlob(hash)
       .then((data) => {
         if (!data) return this.refuse("NOT_FOUND", "no blob with this hash", hash);
         this.sendFrame({ type: "blobData", hash, data });
       })
-      .catch((err) => this.storeFailed(err, hash));
+      .catch((err) => this.storeFailed(err, hash))
+      .finally(() => {
+        this.blobGets--;
+      });
   }
 
-  /**
-   * Hands one mail to the operator's SMTP server and answers ACK once it took
-   * it. The fields were checked by the decoder; they are not logged.
-   */
-  private onMailSend(frame: MailSendFrame): void {
-    const msgId = frame.msgId.slice();
-    const mailer = this.ctx.mailer;
-    if (!mailer) {
-      this.countMail(msgId, "unavailable");
-      return this.refuse(
-        "MAIL_UNAVAILABLE",
-        "this relay has no SMTP server configured; send the invitation another way",
-        msgId,
-      );
-    }
-    if (mailer.inFlight >= MAX_MAIL_IN_FLIGHT) {
-      this.countMail(msgId, "rate_limited", { reason: "busy" });
-      return this.refuse(
-        "RATE_LIMITED",
-        "the relay is sending too many mails; retry shortly",
-        msgId,
-      );
-    }
-    if (!this.ctx.mailBudget.take(this.deviceKey)) {
-      this.countMail(msgId, "rate_limited", { reason: "budget" });
-      return this.refuse(
-        "RATE_LIMITED",
-        `at most ${this.ctx.config.mailPerHour} mails per hour from one device; retry later`,
-        msgId,
-      );
-    }
-    mailer
-      .send({ to: frame.to, subject: frame.subject, text: frame.text })
-      .then((outcome) => {
-        if (outcome.sent) {
-          this.countMail(msgId, "sent", { smtpCode: outcome.smtpCode });
-          return this.sendFrame({ type: "ack", msgId });
-        }
-        this.countMail(msgId, "refused", { smtpCode: outcome.smtpCode, reason: outcome.reason });
-        this.sendError(
-          "MAIL_REFUSED",
-          outcome.smtpCode !== undefined
-            ? `the relay's SMTP server refused the mail (SMTP ${outcome.smtpCode})`
-            : `the relay could not hand the mail to its SMTP server (${outcome.reason})`,
-          msgId,
-        );
-      })
-      // send() settles with an outcome and never throws; this only keeps a bug from taking the relay down.
-      .catch((err) => this.log.error({ err: (err as Error)?.name }, "mail bookkeeping failed"));
-  }
-
-  private countMail(
-    msgId: Uint8Array,
-    outcome: MailOutcomeLabel,
-    detail: { smtpCode?: number | undefined; reason?: string } = {},
-  ): void {
-    this.ctx.metrics.mail.inc({ outcome });
-    this.logMail(msgId, outcome, detail);
-  }
-
-  /** What an operator may know of a mail: who asked, which request, what happened. Never its fields. */
-  private logMail(
-    msgId: Uint8Array,
-    outcome: MailOutcomeLabel | "invalid",
-    detail: { smtpCode?: number | undefined; reason?: string },
-  ): void {
-    const entry = { msgId: toHex(msgId), outcome, ...detail };
-    if (outcome === "refused") this.log.warn(entry, "mail refused");
-    else this.log.info(entry, `mail ${outcome === "sent" ? "sent" : "not sent"}`);
+  /** Invitation mail: composed, budgeted and sent by mail-requests.ts. */
+  private onMail(frame: MailSendFrame | MailInviteFrame): void {
+    handleMailRequest(
+      this.ctx.mail,
+      {
+        deviceKey: this.deviceKey,
+        source: this.source,
+        log: this.log,
+        ack: (msgId) => this.sendFrame({ type: "ack", msgId }),
+        refuse: (code, message, ref) => this.refuse(code, message, ref),
+        error: (code, message, ref) => this.sendError(code, message, ref),
+      },
+      frame,
+    );
   }
 
   private storeFailed(err: unknown, ref: Uint8Array): void {
@@ -504,17 +664,89 @@ export class RelayConnection {
 
   private sendFrame(frame: Frame): void {
     if (this.state === "closed" || this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(encodeFrame(frame), (err) => {
-      // Delivery paused on backpressure resumes as the socket drains.
-      if (!err && this.ws.bufferedAmount < HIGH_WATER_BYTES / 2) this.delivery?.drained();
-    });
+    const bytes = encodeFrame(frame);
+    const release = this.account.sent(bytes.length);
+    this.ws.send(bytes, () => this.isolated(() => this.onWritten(release)));
+    if (this.account.outboundFull) this.updateReading();
+  }
+
+  /** Bytes left for the kernel: delivery and reading may resume. */
+  private onWritten(release: () => void): void {
+    release();
+    if (this.state === "closed") return;
+    if (this.account.outbound < this.ctx.config.outboundHighWaterBytes / 2) {
+      this.updateReading();
+      this.delivery?.drained();
+    }
+  }
+
+  /**
+   * Reads only while this connection has room both ways: a client that does
+   * not read its answers, or sends faster than the store takes it, is not
+   * read either. Outgoing bytes stuck over the mark for too long close it.
+   */
+  private updateReading(): void {
+    if (this.state === "closed") return;
+    const stuck = this.account.outboundFull;
+    const pause = stuck || !this.account.canReceive;
+    if (pause !== this.readingPaused) {
+      this.readingPaused = pause;
+      if (pause) this.ws.pause();
+      else this.ws.resume();
+    }
+    if (pause && !stuck)
+      this.ctx.flow.waitForRelief(() => this.isolated(() => this.updateReading()));
+    if (stuck && !this.slowReaderTimer) {
+      this.slowReaderTimer = setTimeout(
+        () => this.isolated(() => this.closeSlowReader()),
+        this.ctx.config.slowReaderTimeoutMs,
+      );
+    } else if (!stuck && this.slowReaderTimer) {
+      clearTimeout(this.slowReaderTimer);
+      this.slowReaderTimer = undefined;
+    }
+  }
+
+  private closeSlowReader(): void {
+    this.slowReaderTimer = undefined;
+    if (this.state === "closed" || !this.account.outboundFull) return;
+    this.ctx.metrics.refusals.inc({ reason: "slow_reader" });
+    this.log.info({ buffered: this.account.outbound }, "closing a connection that does not read");
+    // terminate, not close: a close frame would wait behind the very bytes it does not read.
+    this.ws.terminate();
+    this.onClose();
+  }
+
+  /** Delivery waits for room: on this socket (its drain wakes it) or shared (any release does). */
+  private onDeliveryBlocked(): void {
+    if (!this.account.outboundFull) this.awaitRelief();
+  }
+
+  /** Once bytes are released anywhere, retry what waits on a shared cap: reading and delivery. */
+  private awaitRelief(): void {
+    if (this.awaitingRelief) return;
+    this.awaitingRelief = true;
+    this.ctx.flow.waitForRelief(() =>
+      this.isolated(() => {
+        this.awaitingRelief = false;
+        this.updateReading();
+        this.delivery?.drained();
+      }),
+    );
   }
 
   private onClose(): void {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.authTimer);
+    clearTimeout(this.slowReaderTimer);
     this.delivery?.stop();
+    this.origin.unauthSlot.release();
+    this.sourceSlot?.release();
+    for (const { release } of this.pending.splice(0)) release();
+    this.holding?.();
+    this.holding = undefined;
+    this.account.close();
     if (this.deviceKey && this.ctx.online.get(this.deviceKey) === this)
       this.ctx.online.delete(this.deviceKey);
   }
@@ -528,4 +760,9 @@ function distinct(keys: Uint8Array[]): Uint8Array[] {
     seen.add(id);
     return true;
   });
+}
+
+/** A short, stable name for an access token's limits; the token itself is never kept here. */
+function tokenId(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex").slice(0, 16);
 }

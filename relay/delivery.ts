@@ -10,8 +10,10 @@ import type { RelayStore, StoredMessage } from "./store/relay-store.js";
 
 export interface DeliverySink {
   deliver(frame: DeliverFrame): void;
-  /** Whether the socket can take more now (backpressure). */
+  /** Whether the socket can take more now (backpressure), checked before every message. */
   writable(): boolean;
+  /** Delivery stopped for want of room; drained() resumes it. */
+  blocked(): void;
   failed(error: unknown): void;
 }
 
@@ -26,7 +28,12 @@ export class MailboxDelivery {
   constructor(
     private readonly store: RelayStore,
     private readonly device: Uint8Array,
-    private readonly window: number,
+    private readonly limits: {
+      /** Unacked deliveries in flight. */
+      window: number;
+      /** Most envelope bytes one store read returns (at least one message). */
+      fetchBytes: number;
+    },
     private readonly sink: DeliverySink,
   ) {}
 
@@ -60,7 +67,7 @@ export class MailboxDelivery {
       !this.running &&
       !this.blocked &&
       this.cursor === message.seq - 1 &&
-      this.inflight.size < this.window &&
+      this.inflight.size < this.limits.window &&
       this.sink.writable();
     if (!caughtUp) return this.pump();
     this.cursor = message.seq;
@@ -95,22 +102,29 @@ export class MailboxDelivery {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.inflight.size < this.window) {
-      if (!this.sink.writable()) {
-        this.blocked = true;
-        return;
-      }
+    while (!this.stopped && this.inflight.size < this.limits.window) {
+      if (!this.writable()) return;
       const batch = await this.store.fetch(
         this.device,
         this.cursor,
-        this.window - this.inflight.size,
+        this.limits.window - this.inflight.size,
+        this.limits.fetchBytes,
       );
       if (batch.length === 0 || this.stopped) return;
+      // Room is checked per message: a batch of large envelopes must not all land in the buffer.
       for (const m of batch) {
+        if (this.stopped || !this.writable()) return;
         this.cursor = m.seq;
         this.inflight.add(m.seq);
         this.sink.deliver({ type: "deliver", ...m });
       }
     }
+  }
+
+  private writable(): boolean {
+    if (this.sink.writable()) return true;
+    this.blocked = true;
+    this.sink.blocked();
+    return false;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { CommanderError } from "commander";
 import { parseRelayArgs } from "./cli.js";
+import { installProcessGuard } from "./process-guard.js";
 import { startRelay } from "./server.js";
 
 async function main(): Promise<void> {
@@ -18,11 +19,16 @@ async function main(): Promise<void> {
   }
   let relay: Awaited<ReturnType<typeof startRelay>>;
   try {
-    relay = await startRelay(config);
+    // Env only, never a flag: a test seam that must not be one typo away in production.
+    relay = await startRelay({
+      ...config,
+      injectFaults: process.env.GROVE_RELAY_INJECT_FAULTS === "1",
+    });
   } catch (err) {
     console.error(`relay: cannot start: ${(err as Error).message}`);
     process.exit(2);
   }
+  installProcessGuard((kind, err) => relay.noteEscaped(kind, err));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -2,7 +2,7 @@
  * Prometheus metrics for one relay (its own registry, so several relays can
  * run in one process in tests). Store-derived gauges are read at scrape time.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RelayStore } from "./store/relay-store.js";
 
 export type RelayMetrics = ReturnType<typeof createMetrics>;
@@ -11,10 +11,14 @@ export interface MetricSources {
   store: () => RelayStore;
   connections: () => number;
   signalingConnections: () => number;
+  unauthenticated: () => number;
+  /** Bytes buffered toward clients, and received but not yet stored. */
+  outboundBytes: () => number;
+  inboundBytes: () => number;
 }
 
 export function createMetrics(sources: MetricSources) {
-  const { store, connections, signalingConnections } = sources;
+  const { store, connections, signalingConnections, unauthenticated } = sources;
   const registry = new Registry();
   const prefix = "grove_relay_";
   const stats = async () => store().stats();
@@ -50,6 +54,22 @@ export function createMetrics(sources: MetricSources) {
       registers: [registry],
       async collect() {
         this.set((await stats()).bytes);
+      },
+    }),
+    blobs: new Gauge({
+      name: `${prefix}blobs`,
+      help: "Blob chunks stored",
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).blobs);
+      },
+    }),
+    blobBytes: new Gauge({
+      name: `${prefix}blob_bytes`,
+      help: "Bytes of blob chunks stored",
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).blobBytes);
       },
     }),
     sends: new Counter({
@@ -94,6 +114,42 @@ export function createMetrics(sources: MetricSources) {
       labelNames: ["type"],
       registers: [registry],
     }),
+    unauthenticated: new Gauge({
+      name: `${prefix}unauthenticated_connections`,
+      help: "Open /v1 connections not yet logged in",
+      registers: [registry],
+      collect() {
+        this.set(unauthenticated());
+      },
+    }),
+    outboundBytes: new Gauge({
+      name: `${prefix}outbound_buffered_bytes`,
+      help: "Bytes handed to /v1 sockets and not yet written out",
+      registers: [registry],
+      collect() {
+        this.set(sources.outboundBytes());
+      },
+    }),
+    inboundBytes: new Gauge({
+      name: `${prefix}inbound_pending_bytes`,
+      help: "Bytes received on /v1 and not yet stored or refused",
+      registers: [registry],
+      collect() {
+        this.set(sources.inboundBytes());
+      },
+    }),
+    handlerFailures: new Counter({
+      name: `${prefix}handler_failures_total`,
+      help: "Exceptions in handlers (v1, signal: that connection was closed) or escaping them (process)",
+      labelNames: ["where"],
+      registers: [registry],
+    }),
+    refusals: new Counter({
+      name: `${prefix}refusals_total`,
+      help: "Hostile or excess traffic turned away without an error frame, by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
     storeCommitSeconds: new Histogram({
       name: `${prefix}store_commit_seconds`,
       help: "Latency of group commits to the store",
@@ -109,8 +165,17 @@ export function createMetrics(sources: MetricSources) {
   };
   // Every outcome shows from the first scrape, so a rate over it never starts from nothing.
   for (const outcome of MAIL_OUTCOMES) metrics.mail.inc({ outcome }, 0);
+  for (const where of ["v1", "signal", "process"]) metrics.handlerFailures.inc({ where }, 0);
+  // process_resident_memory_bytes and friends: what the memory bound is checked against.
+  collectDefaultMetrics({ register: registry, prefix });
   return metrics;
 }
 
-export const MAIL_OUTCOMES = ["sent", "refused", "unavailable", "rate_limited"] as const;
+export const MAIL_OUTCOMES = [
+  "sent",
+  "refused",
+  "unavailable",
+  "rate_limited",
+  "not_invitation",
+] as const;
 export type MailOutcomeLabel = (typeof MAIL_OUTCOMES)[number];

@@ -13,14 +13,20 @@ import { relayOrigin } from "../core/crypto/relay-auth.js";
 import { RelayCloseCode } from "../core/wire/relay-errors.js";
 import { AccessTokens } from "./access-tokens.js";
 import { APP_PREFIX, appFiles } from "./app-files.js";
+import { clientAddress } from "./client-address.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
+import { FairWrites } from "./fair-writes.js";
+import { Flow } from "./flow.js";
 import { handleHttp } from "./http-routes.js";
 import { joinPage } from "./join-page.js";
 import { createMailer } from "./mailer.js";
 import { createMetrics } from "./metrics.js";
+import type { EscapeKind } from "./process-guard.js";
 import { BucketMap, WindowLimit } from "./rate-limit.js";
 import { SignalingHub } from "./signaling.js";
+import { SlotLimiter } from "./slots.js";
+import { SourceLimits } from "./source-limits.js";
 import { WorkerRelayStore } from "./store/worker-store.js";
 
 export interface RunningRelay {
@@ -33,6 +39,8 @@ export interface RunningRelay {
   origin: string;
   /** Stops accepting, flushes the store, closes every connection. */
   close(): Promise<void>;
+  /** For the process guard: an exception or rejection escaped every handler. */
+  noteEscaped(kind: EscapeKind, error: unknown): void;
 }
 
 export async function startRelay(
@@ -51,16 +59,33 @@ export async function startRelay(
     },
   });
   const connections = new Set<RelayConnection>();
+  const signalSlots = new SlotLimiter(config.signalPerIp, config.signalTotal);
+  const unauthSlots = new SlotLimiter(config.unauthPerIp, config.unauthTotal);
+  const flow = new Flow({
+    outboundPerConnection: config.outboundHighWaterBytes,
+    outboundPerIp: config.outboundPerSourceBytes,
+    outboundTotal: config.outboundTotalBytes,
+    inboundPerConnection: config.inboundPerConnectionBytes,
+    inboundPerIp: config.inboundPerSourceBytes,
+    inboundTotal: config.inboundTotalBytes,
+  });
   const metrics = createMetrics({
     store: () => store,
     connections: () => connections.size,
     signalingConnections: () => signaling.connectionCount,
+    unauthenticated: () => unauthSlots.size,
+    outboundBytes: () => flow.outboundBytes,
+    inboundBytes: () => flow.inboundBytes,
   });
   const signaling = new SignalingHub({
     log,
     onMessage: (type) => metrics.signalingMessages.inc({ type }),
+    onFailure: () => metrics.handlerFailures.inc({ where: "signal" }),
+    onRefusal: (reason) => metrics.refusals.inc({ reason }),
+    injectFaults: config.injectFaults,
   });
   let shuttingDown = false;
+  let nextId = 1;
   const startedAt = Date.now();
 
   // Without --app-url, a relay serving the app links its own /app/ (known once the port is).
@@ -98,11 +123,27 @@ export async function startRelay(
   http.on("upgrade", (req, socket: Duplex, head) => {
     const path = new URL(req.url ?? "/", "http://relay").pathname;
     if (shuttingDown) return reject(socket, 503, "Service Unavailable");
-    if (path === "/v1")
-      return v1.handleUpgrade(req, socket, head, (ws) => v1.emit("connection", ws, req));
-    if (path === "/signal")
-      return signal.handleUpgrade(req, socket, head, (ws) => signaling.handleConnection(ws));
-    reject(socket, 404, "Not Found");
+    if (path !== "/v1" && path !== "/signal") return reject(socket, 404, "Not Found");
+    const ip = clientAddress(req, config.trustedProxies);
+    // A place is taken before the handshake: sockets that never finish one count too.
+    const slot = (path === "/v1" ? unauthSlots : signalSlots).acquire(ip);
+    if (typeof slot === "string") {
+      metrics.refusals.inc({ reason: `${path === "/v1" ? "unauth" : "signal"}_${slot}` });
+      return slot === "per_key"
+        ? reject(socket, 429, "Too Many Requests")
+        : reject(socket, 503, "Service Unavailable");
+    }
+    socket.once("close", () => {
+      if (path === "/signal") slot.release();
+    });
+    if (path === "/v1") {
+      return v1.handleUpgrade(req, socket, head, (ws) => {
+        const conn = new RelayConnection(ws, ctx, nextId++, { ip, unauthSlot: slot });
+        connections.add(conn);
+        ws.on("close", () => connections.delete(conn));
+      });
+    }
+    signal.handleUpgrade(req, socket, head, (ws) => signaling.handleConnection(ws));
   });
 
   // Everything a connection needs is ready before the port opens: a device that reconnects
@@ -122,6 +163,7 @@ export async function startRelay(
     );
   }
 
+  const sources = new SourceLimits(config);
   const ctx: RelayContext = {
     config,
     origin,
@@ -132,26 +174,37 @@ export async function startRelay(
     online: new Map(),
     sendBuckets: new BucketMap(config.rateSendBytesPerSecond, 2 * config.rateSendBytesPerSecond),
     tokens: config.accessTokens ? new AccessTokens(config.accessTokens) : undefined,
-    mailer:
-      config.smtpUrl && config.smtpFrom
-        ? createMailer({ url: config.smtpUrl, from: config.smtpFrom })
-        : undefined,
-    mailBudget: new WindowLimit(config.mailPerHour, 3600_000),
+    mail: {
+      config,
+      mailer:
+        config.smtpUrl && config.smtpFrom
+          ? createMailer({ url: config.smtpUrl, from: config.smtpFrom })
+          : undefined,
+      metrics,
+      mailBudget: new WindowLimit(config.mailPerHour, 3600_000),
+      sources,
+      publicHttpUrl: (config.publicUrl ?? url).replace(/^ws/, "http"),
+      closed: Boolean(config.accessTokens),
+    },
+    flow,
+    sources,
+    writes: new FairWrites(config.storeInFlightBytes),
   };
-  let nextId = 1;
-  v1.on("connection", (ws) => {
-    const conn = new RelayConnection(ws, ctx, nextId++);
-    connections.add(conn);
-    ws.on("close", () => connections.delete(conn));
-  });
 
   const sweep = setInterval(() => {
     store
       .sweepExpired(Date.now())
       .then((n) => n > 0 && log.info({ expired: n }, "expired messages swept"))
       .catch((err) => log.error({ err: (err as Error).message }, "expiry sweep failed"));
+    // Chunks nobody put or fetched within the TTL go: the relay cannot see which files still
+    // need them, so use is the sign of life (a removed file's or failed upload's chunks lapse).
+    store
+      .sweepBlobs(Date.now() - config.blobTtlSeconds * 1000)
+      .then((n) => n > 0 && log.info({ expired: n }, "unused blobs swept"))
+      .catch((err) => log.error({ err: (err as Error).message }, "blob sweep failed"));
     ctx.sendBuckets.prune();
-    ctx.mailBudget.prune();
+    ctx.mail.mailBudget.prune();
+    ctx.sources.prune();
   }, config.sweepIntervalMs);
   sweep.unref();
 
@@ -163,7 +216,7 @@ export async function startRelay(
       closed: Boolean(config.accessTokens),
       dataDir: config.dataDir,
       // Whether mail is on; the URL holds the SMTP password and is never logged.
-      mail: Boolean(ctx.mailer),
+      mail: Boolean(ctx.mail.mailer),
     },
     "relay listening",
   );
@@ -173,6 +226,14 @@ export async function startRelay(
     port,
     url,
     origin,
+    noteEscaped(kind, error) {
+      metrics.handlerFailures.inc({ where: "process" });
+      const e = error as Error;
+      log.error(
+        { kind, err: e?.message ?? String(error), name: e?.name, stack: e?.stack },
+        kind === "exception" ? "uncaught exception" : "unhandled rejection",
+      );
+    },
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
@@ -182,7 +243,7 @@ export async function startRelay(
       await store.checkWritable().catch(() => undefined);
       for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
       signaling.close();
-      ctx.mailer?.close();
+      ctx.mail.mailer?.close();
       http.closeAllConnections();
       await closed;
       await store.close();

@@ -3,16 +3,21 @@
  * the relay to find peers. It forwards offers, answers and candidates to
  * every subscriber of a topic (the sender included, as y-webrtc expects:
  * clients drop their own messages by peer id). Topics are room names the
- * clients already hash or encrypt; the hub stores nothing.
+ * clients already hash or encrypt; the hub stores nothing. A published
+ * message goes out as the text that came in (plus the client count): it is
+ * never re-serialised, so no shape of JSON can make the hub recurse. A
+ * handler that fails closes that peer alone (1011).
  */
 import type { Logger } from "pino";
 import type { RawData, WebSocket } from "ws";
+import { injectFault } from "./fault-injection.js";
 import { TokenBucket } from "./rate-limit.js";
 import {
   DEFAULT_SIGNAL_LIMITS,
   parseSignalMessage,
   type SignalLimits,
   SignalMessageError,
+  withClientCount,
 } from "./signal-message.js";
 
 export interface SignalingOptions {
@@ -20,6 +25,11 @@ export interface SignalingOptions {
   limits?: Partial<SignalHubLimits>;
   /** Called per accepted message, for metrics. */
   onMessage?: (type: string) => void;
+  /** A handler threw: that peer was closed. For metrics. */
+  onFailure?: () => void;
+  /** A peer was closed or a message not forwarded, by reason. For metrics. */
+  onRefusal?: (reason: string) => void;
+  injectFaults?: boolean;
 }
 
 export interface SignalHubLimits extends SignalLimits {
@@ -39,6 +49,10 @@ const DEFAULT_HUB_LIMITS: SignalHubLimits = {
 const CLOSE_POLICY = 1008;
 /** WebSocket close code 1001: going away. */
 const CLOSE_GOING_AWAY = 1001;
+/** WebSocket close code 1011: the server failed. */
+const CLOSE_INTERNAL = 1011;
+/** Bytes buffered toward one peer beyond which messages to it are dropped (it is not reading). */
+const PEER_BUFFER_BYTES = 256 * 1024;
 
 interface Peer {
   ws: WebSocket;
@@ -79,7 +93,13 @@ export class SignalingHub {
     ws.on("pong", () => {
       peer.alive = true;
     });
-    ws.on("message", (data, isBinary) => this.onMessage(peer, data, isBinary));
+    ws.on("message", (data, isBinary) => {
+      try {
+        this.onMessage(peer, data, isBinary);
+      } catch (err) {
+        this.failed(peer, err);
+      }
+    });
     ws.on("close", () => this.remove(peer));
     ws.on("error", () => this.remove(peer));
   }
@@ -91,6 +111,14 @@ export class SignalingHub {
     this.topics.clear();
   }
 
+  private failed(peer: Peer, err: unknown): void {
+    this.options.onFailure?.();
+    const e = err as Error;
+    this.options.log.error({ err: e?.message, name: e?.name, stack: e?.stack }, "handler failed");
+    peer.ws.close(CLOSE_INTERNAL, "internal error");
+    this.remove(peer);
+  }
+
   private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
     if (!peer.bucket.take()) return this.reject(peer, "rate limit exceeded");
     if (isBinary) return this.reject(peer, "binary frames are not signaling messages");
@@ -98,14 +126,17 @@ export class SignalingHub {
     try {
       msg = parseSignalMessage(rawText(data), this.limits);
     } catch (err) {
-      if (err instanceof SignalMessageError)
+      if (err instanceof SignalMessageError) {
+        this.options.onRefusal?.(`signal_${err.code.toLowerCase()}`);
         return this.reject(peer, `${err.code}: ${err.message}`);
-      throw err;
+      }
+      throw err; // a bug: the caller closes this peer alone
     }
     this.options.onMessage?.(msg.type);
     switch (msg.type) {
       case "subscribe":
         for (const topic of msg.topics) {
+          injectFault(this.options.injectFaults ?? false, topic);
           if (peer.topics.has(topic)) continue;
           if (peer.topics.size >= this.limits.maxTopicsPerConnection) {
             return this.reject(peer, `more than ${this.limits.maxTopicsPerConnection} topics`);
@@ -125,18 +156,22 @@ export class SignalingHub {
       case "publish": {
         const members = this.topics.get(msg.topic);
         if (!members) return;
-        const out = JSON.stringify({ ...msg.body, clients: members.size });
-        for (const member of members) send(member.ws, out);
+        const out = withClientCount(msg.text, members.size);
+        for (const member of members) {
+          if (!send(member.ws, out)) this.options.onRefusal?.("signal_peer_busy");
+        }
         return;
       }
       case "ping":
-        return send(peer.ws, JSON.stringify({ type: "pong" }));
+        send(peer.ws, JSON.stringify({ type: "pong" }));
+        return;
       case "pong":
         return;
     }
   }
 
   private reject(peer: Peer, reason: string): void {
+    if (reason.startsWith("rate limit")) this.options.onRefusal?.("signal_rate");
     this.options.log.info({ reason }, "signaling connection closed for a bad message");
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     peer.ws.close(CLOSE_POLICY, reason.slice(0, 120));
@@ -175,7 +210,10 @@ function rawText(data: RawData): string {
   return data.toString("utf8");
 }
 
-function send(ws: WebSocket, text: string): void {
-  // Backpressure: a peer that cannot keep up with signaling is not worth buffering for.
-  if (ws.readyState === ws.OPEN && ws.bufferedAmount < 1024 * 1024) ws.send(text);
+/** False when the peer is not reading: a peer that cannot keep up with signaling is not worth buffering for. */
+function send(ws: WebSocket, text: string): boolean {
+  if (ws.readyState !== ws.OPEN) return true;
+  if (ws.bufferedAmount >= PEER_BUFFER_BYTES) return false;
+  ws.send(text);
+  return true;
 }

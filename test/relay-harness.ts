@@ -58,10 +58,11 @@ export async function startRelayProcess(
     proc.once("exit", (code) => resolve(code)),
   );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`relay did not start:\n${logs.join("\n")}`)),
-      20_000,
-    );
+    const timer = setTimeout(() => {
+      // Never leave a relay behind that this harness could not see start.
+      proc.kill("SIGKILL");
+      reject(new Error(`relay did not start:\n${logs.join("\n")}`));
+    }, 20_000);
     let buffered = "";
     proc.stdout!.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();

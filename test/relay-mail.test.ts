@@ -1,10 +1,13 @@
 /**
  * Invitation mail through the relay: a real relay process sends through a
  * real SMTP server (smtp-server on loopback), and the test reads what that
- * server received. Covers delivery, a relay without SMTP, refusals by and
- * failures of the SMTP server (the relay keeps serving), header injection
- * (refused before anything reaches SMTP), the per-device budget, a link that
- * drops before the answer, and logs that hold no address, subject or text.
+ * server received. Covers the relay's own template (issue 16, finding 4:
+ * no free-form subject or body, only this relay's join link), older apps'
+ * MAIL_SEND, a relay without SMTP, refusals by and failures of the SMTP
+ * server (the relay keeps serving), header injection (refused before
+ * anything reaches SMTP), the per-device, per-address and relay budgets, a
+ * link that drops before the answer, and logs that hold no address,
+ * subject or text.
  */
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
@@ -16,8 +19,10 @@ import { RelayError } from "../core/sync/relay-transport.js";
 import type { WebSocketLike } from "../core/sync/websocket.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { ConfigError, resolveConfig } from "../relay/config.js";
+import { sanitizeName } from "../relay/invite-template.js";
 import { WindowLimit } from "../relay/rate-limit.js";
 import { seqBytes } from "./fixtures.js";
+import { httpBase } from "./relay-attack.js";
 import {
   connectWs,
   device,
@@ -75,6 +80,16 @@ afterAll(async () => {
   await smtp?.close();
 });
 
+/** An invitation to `to` with a join link on relay `r` (the only kind a relay mails). */
+function invite(to: string, r: RelayProcess = relay, secret = "c2VjcmV0LWpvaW4ta2V5") {
+  return {
+    to,
+    inviterName: "Ann",
+    spaceName: "Garden plans",
+    link: `${httpBase(r.url)}/join#${secret}`,
+  };
+}
+
 async function onlineDevice(url = relay.url, connect = connectWs): Promise<TestDevice> {
   const d = await device(url, { connect });
   devices.push(d);
@@ -117,24 +132,14 @@ async function relayStillServes(url: string): Promise<void> {
 }
 
 describe("invitation mail through the relay", () => {
-  it("hands the mail to SMTP: From, To, Subject and the text arrive intact; ACK after", async () => {
+  it("composes the mail from its own template around the sender's facts; ACK after SMTP took it", async () => {
     const a = await onlineDevice();
-    const secret = "k=Zm9vYmFyLXNlY3JldC1pbnZpdGUta2V5LTAxMjM0NTY3ODk";
-    const url = `https://relay.example/join#${secret}&space=${"a1b2c3d4".repeat(20)}&name=Garden%20club`;
+    const secret = "Zm9vYmFyLXNlY3JldC1pbnZpdGUta2V5LTAxMjM0NTY3ODk";
+    const link = `${httpBase(relay.url)}/join#${secret}`;
     const to = "bob.smith+grove@mail.example.org";
-    const subject = "Alice invites you to “Garden club” on Grove";
-    const text = [
-      "Hi Bob,",
-      "",
-      "Alice invites you to the space “Garden club”. Open this link to join:",
-      url,
-      ".",
-      "From here on it is end-to-end encrypted. Ünïcödé and emoji 🌱 survive too.",
-      "-- ",
-      "Grove",
-    ].join("\n");
+    const inviterName = "Alice\u202e <b>evil.com</b>\r\nBcc: eve@evil.example";
     const before = smtp.received.length;
-    await a.client.sendMail({ to, subject, text });
+    await a.client.sendInvite({ to, inviterName, spaceName: "Garden club 🌱", link });
     // Acked only once the SMTP server had it.
     expect(smtp.received.length).toBe(before + 1);
     const got = smtp.received.at(-1)!;
@@ -144,9 +149,13 @@ describe("invitation mail through the relay", () => {
     expect(parsed.from?.value.map((v) => v.address)).toEqual([FROM]);
     const toHeader = Array.isArray(parsed.to) ? parsed.to : [parsed.to];
     expect(toHeader.flatMap((t) => t?.value.map((v) => v.address))).toEqual([to]);
-    expect(parsed.subject).toBe(subject);
-    expect(parsed.text?.replace(/\n$/, "")).toBe(text);
-    expect(parsed.text).toContain(url);
+    const name = sanitizeName(inviterName);
+    expect(name).toBe("Alice bevilcomb Bcc eveevilexample");
+    expect(parsed.subject).toBe(`${name} invites you to "Garden club 🌱" on Grove`);
+    const lines = parsed.text!.split("\n");
+    expect(lines.filter((l) => l.includes("://"))).toEqual([link]);
+    expect(parsed.text).toContain("Whoever holds the link can use it");
+    expect(got.raw.toString()).not.toMatch(/evil\.com|<b>|\u202e/);
     expect(parsed.headers.get("bcc")).toBeUndefined();
     expect(parsed.headers.get("cc")).toBeUndefined();
 
@@ -154,27 +163,72 @@ describe("invitation mail through the relay", () => {
     const logs = await logsAfter(relay, "sent");
     expect(logs).toMatch(/"smtpCode":250/);
     expect(logs).toContain(toHex(a.keys.publicKey).slice(0, 12));
-    expectNoneOf(logs, [to, "bob.smith", subject, "Garden", secret, url, "Alice", SMTP_PASS]);
+    expectNoneOf(logs, [to, "bob.smith", "Garden", secret, link, "Alice", SMTP_PASS]);
+  });
+
+  it("an older app's MAIL_SEND in Grove's template still goes out, in the relay's words", async () => {
+    const a = await onlineDevice();
+    const { link } = invite("x@example.org");
+    const subject = 'Ann invites you to "Garden plans" on Grove';
+    const text = `Ann invites you.\n\nBuy cheap pills at https://spam.example/now\n\n${link}\n`;
+    await a.client.sendMail({
+      to: "bob@example.org",
+      subject,
+      text: text.replace("https://spam.example/now", "spam.example"),
+    });
+    const parsed = await simpleParser(smtp.received.at(-1)!.raw);
+    expect(parsed.subject).toBe(subject);
+    expect(parsed.text).toContain(`\n${link}\n`);
+    expect(parsed.text).not.toContain("pills");
+  });
+
+  it("refuses free-form mail and foreign links with MAIL_TEMPLATE_REQUIRED; nothing reaches SMTP", async () => {
+    const a = await onlineDevice();
+    const connections = smtp.connections;
+    const spam = {
+      to: "victim@example.com",
+      subject: "You won!",
+      text: "Claim at https://spam.example",
+    };
+    const freeForm = await rejection(a.client.sendMail(spam));
+    expect(freeForm.code).toBe("MAIL_TEMPLATE_REQUIRED");
+    expect(freeForm.message).toContain("MAIL_INVITE");
+    const foreign = await rejection(
+      a.client.sendInvite({
+        ...invite("victim@example.com"),
+        link: "https://phish.example/join#abc",
+      }),
+    );
+    expect(foreign.code).toBe("MAIL_TEMPLATE_REQUIRED");
+    expect(foreign.message).toContain(`${httpBase(relay.url)}/join#`);
+    const legacyForeign = await rejection(
+      a.client.sendMail({
+        to: "victim@example.com",
+        subject: 'Ann invites you to "Prize" on Grove',
+        text: "https://phish.example/join#abc",
+      }),
+    );
+    expect(legacyForeign.code).toBe("MAIL_TEMPLATE_REQUIRED");
+    expect(smtp.connections).toBe(connections);
+    expect(await metrics(relay)).toContain('grove_relay_mail_total{outcome="not_invitation"} 3');
   });
 
   it("MAIL_REFUSED with the SMTP code when the server refuses the recipient; the relay keeps serving", async () => {
     const a = await onlineDevice();
     const to = "nobody@refuse.example";
-    const err = await rejection(
-      a.client.sendMail({ to, subject: "Invite for nobody", text: "secret-text-4471" }),
-    );
+    const err = await rejection(a.client.sendInvite(invite(to, relay, "secret-text-4471")));
     expect(err.code).toBe("MAIL_REFUSED");
     expect(err.message).toContain("550");
     expect(err.message).not.toContain(to);
     expect(a.client.status).toBe("online");
     // The same device goes on: another mail goes out, and other devices' sends still work.
-    await a.client.sendMail({ to: "carol@example.com", subject: "Invite", text: "hi" });
+    await a.client.sendInvite(invite("carol@example.com"));
     await relayStillServes(relay.url);
 
     expect(await metrics(relay)).toMatch(/grove_relay_mail_total\{outcome="refused"\} [1-9]/);
     const logs = await logsAfter(relay, "refused");
     expect(logs).toMatch(/"outcome":"refused","smtpCode":550,"reason":"EENVELOPE"/);
-    expectNoneOf(logs, [to, "nobody", "Invite for nobody", "secret-text-4471", "carol@"]);
+    expectNoneOf(logs, [to, "nobody", "Garden", "secret-text-4471", "carol@"]);
   });
 
   it("MAIL_REFUSED when the SMTP server cannot be reached; settings from GROVE_RELAY_* variables", async () => {
@@ -188,9 +242,7 @@ describe("invitation mail through the relay", () => {
     extraRelays.push(r);
     expect(r.logs.join("\n")).toContain('"mail":true');
     const a = await onlineDevice(r.url);
-    const err = await rejection(
-      a.client.sendMail({ to: "dave@example.com", subject: "Invite", text: "unreachable" }),
-    );
+    const err = await rejection(a.client.sendInvite(invite("dave@example.com", r, "unreachable")));
     expect(err.code).toBe("MAIL_REFUSED");
     expect(err.message).toMatch(/could not hand the mail to its SMTP server \(E[A-Z]+\)/);
     await relayStillServes(r.url);
@@ -203,14 +255,12 @@ describe("invitation mail through the relay", () => {
     extraRelays.push(r);
     expect(r.logs.join("\n")).toContain('"mail":false');
     const a = await onlineDevice(r.url);
-    const err = await rejection(
-      a.client.sendMail({ to: "erin@example.com", subject: "Invite", text: "no smtp here" }),
-    );
+    const err = await rejection(a.client.sendInvite(invite("erin@example.com", r, "nosmtphere")));
     expect(err.code).toBe("MAIL_UNAVAILABLE");
     expect(err.ref).toBeDefined();
     expect(await metrics(r)).toContain('grove_relay_mail_total{outcome="unavailable"} 1');
     expect(await metrics(r)).toContain('grove_relay_mail_total{outcome="sent"} 0');
-    expectNoneOf(await logsAfter(r, "unavailable"), ["erin@example.com", "no smtp here"]);
+    expectNoneOf(await logsAfter(r, "unavailable"), ["erin@example.com", "nosmtphere"]);
   });
 
   it("refuses header injection in to or subject before anything reaches SMTP", async () => {
@@ -251,7 +301,7 @@ describe("invitation mail through the relay", () => {
     }
     // And the connection still serves a valid one afterwards (the proof the relay read them all).
     const ok = seqBytes(16, 0x70);
-    raw.send({ type: "mailSend", msgId: ok, to: "frank@example.com", subject: "Ok", text: "y" });
+    raw.send({ type: "mailInvite", msgId: ok, ...invite("frank@example.com") });
     expect((await raw.next("ack", 0)).msgId).toEqual(ok);
     raw.close();
 
@@ -265,18 +315,50 @@ describe("invitation mail through the relay", () => {
   it(`refuses the ${MAIL_PER_HOUR + 1}th mail in an hour from one device with RATE_LIMITED, not another device's`, async () => {
     const a = await onlineDevice();
     for (let i = 0; i < MAIL_PER_HOUR; i++) {
-      await a.client.sendMail({ to: `guest${i}@example.com`, subject: "Invite", text: `#${i}` });
+      await a.client.sendInvite(invite(`guest${i}@example.com`));
     }
-    const err = await rejection(
-      a.client.sendMail({ to: "one-too-many@example.com", subject: "Invite", text: "over" }),
-    );
+    const err = await rejection(a.client.sendInvite(invite("one-too-many@example.com")));
     expect(err.code).toBe("RATE_LIMITED");
     expect(err.message).toContain(`${MAIL_PER_HOUR} mails per hour`);
     expect(smtp.received.some((m) => m.rcptTo.includes("one-too-many@example.com"))).toBe(false);
     const b = await onlineDevice();
-    await b.client.sendMail({ to: "guest@example.com", subject: "Invite", text: "other device" });
+    await b.client.sendInvite(invite("guest@example.com"));
     expect(await metrics(relay)).toContain('grove_relay_mail_total{outcome="rate_limited"} 1');
     expectNoneOf(await logsAfter(relay, "rate_limited"), ["one-too-many"]);
+  });
+
+  it("budgets mail per address and for the whole relay, whatever the device keys", async () => {
+    const r = await startRelayProcess({
+      args: [
+        "--smtp-url",
+        smtp.url,
+        "--smtp-from",
+        FROM,
+        "--mail-per-source-per-hour",
+        "2",
+        "--mail-total-per-hour",
+        "3",
+      ],
+    });
+    extraRelays.push(r);
+    // The issue's attack: a fresh key per mail, all from one address.
+    const mailFrom = async (address: string, n: number) => {
+      const c = await RawClient.open(r.url, address);
+      await c.login(generateDeviceKeys().sign, r.url);
+      c.send({ type: "mailInvite", msgId: seqBytes(16, n), ...invite(`spam${n}@example.com`, r) });
+      const answer = await Promise.race([c.next("ack"), c.next("error")]);
+      c.close();
+      return answer;
+    };
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await mailFrom("127.0.0.51", i));
+    expect(answers.map((a) => a.type)).toEqual(["ack", "ack", "error", "error"]);
+    expect(answers[2]).toMatchObject({ code: RelayErrorCode.RATE_LIMITED });
+    expect((answers[2] as { message: string }).message).toContain("from one address");
+    expect((await mailFrom("127.0.0.52", 10)).type).toBe("ack");
+    const relayWide = await mailFrom("127.0.0.53", 11);
+    expect(relayWide).toMatchObject({ type: "error", code: RelayErrorCode.RATE_LIMITED });
+    expect((relayWide as { message: string }).message).toContain("3 mails per hour");
   });
 
   it("rejects with CONNECTION_LOST when the link drops before the relay answered", async () => {
@@ -286,7 +368,7 @@ describe("invitation mail through the relay", () => {
       sockets.push(ws);
       return ws;
     });
-    const pending = a.client.sendMail({ to: "slow@hold.example", subject: "Invite", text: "z" });
+    const pending = a.client.sendInvite(invite("slow@hold.example"));
     await waitFor(() => smtp.held.length === 1, "the SMTP server to hold the recipient");
     sockets.at(-1)!.close();
     const err = await rejection(pending);
@@ -301,9 +383,7 @@ describe("invitation mail through the relay", () => {
 
   it("a device that is not online is told so at once", async () => {
     const d = await device(relay.url);
-    const err = await rejection(
-      d.client.sendMail({ to: "g@example.com", subject: "s", text: "t" }),
-    );
+    const err = await rejection(d.client.sendInvite(invite("g@example.com")));
     expect(err.code).toBe("OFFLINE");
   });
 });

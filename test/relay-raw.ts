@@ -12,6 +12,8 @@ export class RawClient {
   private waiters: (() => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
+    // A reset after open is reported by "close", which follows.
+    ws.on("error", () => {});
     ws.on("message", (data: Buffer) => {
       this.frames.push(decodeFrame(new Uint8Array(data)));
       for (const w of this.waiters.splice(0)) w();
@@ -24,8 +26,9 @@ export class RawClient {
     );
   }
 
-  static async open(url: string): Promise<RawClient> {
-    const ws = new WebSocket(`${url}/v1`);
+  /** Opens /v1, from `localAddress` (any of 127/8 on Linux) to appear as another client IP. */
+  static async open(url: string, localAddress?: string): Promise<RawClient> {
+    const ws = new WebSocket(`${url}/v1`, localAddress ? { localAddress } : {});
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -80,5 +83,10 @@ export class RawClient {
 
   close(): void {
     this.ws.close();
+  }
+
+  /** Stops reading the socket: the relay's writes then pile up on its side. */
+  stopReading(): void {
+    (this.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   }
 }

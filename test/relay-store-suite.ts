@@ -49,8 +49,8 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
         send({ msgId: msg(2), targets: [dev(2)], envelope: seqBytes(60) }),
         quota,
       );
-      expect(r1).toEqual({ status: "queued", seqs: [1, 1] });
-      expect(r2).toEqual({ status: "queued", seqs: [2] });
+      expect(r1).toEqual({ status: "queued", seqs: [1, 1], full: [] });
+      expect(r2).toEqual({ status: "queued", seqs: [2], full: [] });
       const forTwo = await store.fetch(dev(2), 0, 10);
       expect(forTwo.map((m) => m.seq)).toEqual([1, 2]);
       expect(forTwo[0]!.envelope).toEqual(seqBytes(50));
@@ -71,27 +71,48 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
       expect((await store.enqueue({ ...req, sender: dev(9) }, quota)).status).toBe("queued");
     });
 
-    it("a send that would overflow any target's mailbox is refused whole", async () => {
+    it("a full mailbox costs its own target the message, not the send's other targets", async () => {
       const store = await fresh();
       const small = { maxMessages: 2, maxBytes: 100 };
       await store.enqueue(send({ msgId: msg(1), targets: [dev(2)] }), small);
       await store.enqueue(send({ msgId: msg(2), targets: [dev(2)] }), small);
-      const refused = await store.enqueue(
+      const partial = await store.enqueue(
         send({ msgId: msg(3), targets: [dev(3), dev(2)] }),
         small,
       );
-      expect(refused).toMatchObject({ status: "quota", reason: "messages" });
-      expect(await store.fetch(dev(3), 0, 10)).toHaveLength(0);
+      expect(partial).toEqual({
+        status: "queued",
+        seqs: [1, 0],
+        full: [{ device: dev(2), reason: "messages" }],
+      });
+      expect(await store.fetch(dev(3), 0, 10)).toHaveLength(1);
+      expect(await store.fetch(dev(2), 0, 10)).toHaveLength(2);
       const tooBig = await store.enqueue(
         send({ msgId: msg(4), targets: [dev(4)], envelope: seqBytes(101) }),
         small,
       );
-      expect(tooBig).toMatchObject({ status: "quota", reason: "bytes" });
-      // A refused msgId can be sent again once there is room.
-      await store.ack(dev(2), [1]);
-      expect((await store.enqueue(send({ msgId: msg(3), targets: [dev(2)] }), small)).status).toBe(
+      expect(tooBig).toEqual({ status: "full", full: [{ device: dev(4), reason: "bytes" }] });
+      // A msgId refused for every target can be sent again once there is room.
+      await store.ack(dev(4), [1]);
+      expect((await store.enqueue(send({ msgId: msg(4), targets: [dev(4)] }), small)).status).toBe(
         "queued",
       );
+    });
+
+    it("caps each source's share of a mailbox, and gives it back as messages are acked", async () => {
+      const store = await fresh();
+      const shared = { maxMessages: 100, maxBytes: 1000, sourceShareBytes: 25 };
+      const from = (source: string, i: number) =>
+        send({ msgId: msg(i), targets: [dev(2)], envelope: seqBytes(10), source });
+      expect((await store.enqueue(from("ip-a", 1), shared)).status).toBe("queued");
+      expect((await store.enqueue(from("ip-a", 2), shared)).status).toBe("queued");
+      expect(await store.enqueue(from("ip-a", 3), shared)).toEqual({
+        status: "full",
+        full: [{ device: dev(2), reason: "source_share" }],
+      });
+      expect((await store.enqueue(from("ip-b", 4), shared)).status).toBe("queued");
+      await store.ack(dev(2), [1]);
+      expect((await store.enqueue(from("ip-a", 5), shared)).status).toBe("queued");
     });
 
     it("acked messages are gone; seqs keep increasing after a mailbox empties", async () => {
@@ -109,7 +130,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
         send({ msgId: msg(4), targets: [dev(2)], envelope: seqBytes(8) }),
         quota,
       );
-      expect(next).toEqual({ status: "queued", seqs: [4] });
+      expect(next).toEqual({ status: "queued", seqs: [4], full: [] });
       expect((await store.stats()).messages).toBe(1);
     });
 
@@ -155,7 +176,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
         send({ msgId: msg(1), targets: [dev(2)], envelope: seqBytes(30) }),
         quota,
       );
-      await store.putBlob(hash(seqBytes(40)), seqBytes(40), dev(1), 1000);
+      await store.putBlob(hash(seqBytes(40)), seqBytes(40), dev(1), { ownerBytes: 1000 });
       const reopened = await h.reopen();
       expect((await reopened.fetch(dev(2), 0, 10))[0]!.envelope).toEqual(seqBytes(30));
       expect(await reopened.getBlob(hash(seqBytes(40)))).toEqual(seqBytes(40));
@@ -169,13 +190,46 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
     it("stores blobs by hash within a per-owner quota", async () => {
       const store = await fresh();
       const data = seqBytes(600);
-      expect(await store.putBlob(hash(data), data, dev(1), 1000)).toBe("stored");
-      expect(await store.putBlob(hash(data), data, dev(1), 1000)).toBe("exists");
+      const q = { ownerBytes: 1000 };
+      expect(await store.putBlob(hash(data), data, dev(1), q)).toBe("stored");
+      expect(await store.putBlob(hash(data), data, dev(1), q)).toBe("exists");
       expect(await store.getBlob(hash(data))).toEqual(data);
       expect(await store.getBlob(filled(32, 0))).toBeUndefined();
       const more = seqBytes(600, 1);
-      expect(await store.putBlob(hash(more), more, dev(1), 1000)).toBe("quota");
-      expect(await store.putBlob(hash(more), more, dev(2), 1000)).toBe("stored");
+      expect(await store.putBlob(hash(more), more, dev(1), q)).toBe("quota");
+      expect(await store.putBlob(hash(more), more, dev(2), q)).toBe("stored");
+    });
+
+    it("caps blob bytes per source and in total, whatever the device keys", async () => {
+      const store = await fresh();
+      const q = { ownerBytes: 1000, sourceBytes: 250, totalBytes: 400 };
+      const chunk = (i: number) => seqBytes(100, i);
+      for (let i = 0; i < 2; i++) {
+        expect(await store.putBlob(hash(chunk(i)), chunk(i), dev(10 + i), q, "ip-a")).toBe(
+          "stored",
+        );
+      }
+      expect(await store.putBlob(hash(chunk(2)), chunk(2), dev(12), q, "ip-a")).toBe(
+        "source_quota",
+      );
+      expect(await store.putBlob(hash(chunk(3)), chunk(3), dev(13), q, "ip-b")).toBe("stored");
+      expect(await store.putBlob(hash(chunk(4)), chunk(4), dev(14), q, "ip-c")).toBe("stored");
+      expect(await store.putBlob(hash(chunk(5)), chunk(5), dev(15), q, "ip-d")).toBe("total_quota");
+    });
+
+    it("expires blobs nobody put or fetched since the cut-off; a get refreshes", async () => {
+      const store = await fresh();
+      const [kept, gone] = [seqBytes(50, 1), seqBytes(50, 2)];
+      await store.putBlob(hash(kept), kept, dev(1), { ownerBytes: 1000 });
+      await store.putBlob(hash(gone), gone, dev(1), { ownerBytes: 1000 });
+      const cutoff = Date.now() + 1;
+      await waitUntil(() => Date.now() > cutoff);
+      expect(await store.getBlob(hash(kept))).toEqual(kept);
+      expect(await store.sweepBlobs(cutoff)).toBe(1);
+      expect(await store.getBlob(hash(gone))).toBeUndefined();
+      expect(await store.getBlob(hash(kept))).toEqual(kept);
+      // Gone chunks no longer count against the quota.
+      expect((await store.stats()).blobBytes).toBe(50);
     });
 
     it("reports whether it can write, and refuses work once closed", async () => {
@@ -186,6 +240,15 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
       await expect(store.fetch(dev(1), 0, 1)).rejects.toMatchObject({ code: "STORE_CLOSED" });
     });
   });
+}
+
+/** Spins on a condition with a deadline (for a clock tick), never a fixed sleep. */
+async function waitUntil(condition: () => boolean, timeoutMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 function hash(data: Uint8Array): Uint8Array {

@@ -320,27 +320,31 @@ describe("relay: limits", () => {
     await a.client.send([target], new Uint8Array(1000));
   });
 
-  it("a full mailbox refuses with QUOTA_EXCEEDED, loses nothing queued, and takes the send once drained", async () => {
+  it("a full mailbox is reported as such (PARTIAL_ACK), not retried, and loses nothing queued", async () => {
     const r = await relay(["--mailbox-max-messages", "5"]);
-    const errors: RelayError[] = [];
     const a = await dev(r.url);
-    a.client.on("error", (e) => errors.push(e));
     const b = await dev(r.url);
     a.client.start();
     await online(a.client);
     await Promise.all(
       Array.from({ length: 5 }, (_, i) => a.client.send([b.keys.publicKey], payload(i))),
     );
-    const sixth = a.client.send([b.keys.publicKey], payload(5));
-    await waitFor(() => errors.some((e) => e.code === "QUOTA_EXCEEDED"), "a quota refusal");
+    // The sixth is answered at once: b's mailbox is full, so b is listed and the send is done.
+    await a.client.send([b.keys.publicKey], payload(5));
+    expect(a.client.fullTargets).toMatchObject([{ device: b.keys.publicKey, reason: "messages" }]);
     b.client.start();
-    await sixth;
-    await waitFor(() => unique(b).length >= 6, "all six");
+    await waitFor(() => unique(b).length >= 5, "the five queued");
     expect(
       unique(b)
         .map(indexOf)
         .sort((x, y) => x - y),
-    ).toEqual([0, 1, 2, 3, 4, 5]);
+    ).toEqual([0, 1, 2, 3, 4]);
+    // Once b has drained its mailbox, the next send reaches it and clears the listing.
+    await waitFor(async () => {
+      await a.client.send([b.keys.publicKey], payload(6));
+      return a.client.fullTargets.length === 0;
+    }, "b reachable again");
+    await waitFor(() => unique(b).map(indexOf).includes(6), "the send after the drain");
   });
 
   it("a sender over its rate gets RATE_LIMITED and every send still arrives", async () => {

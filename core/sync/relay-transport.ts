@@ -4,6 +4,11 @@
  * acks it, reconnects with backoff and jitter, retransmits the outbox after
  * each login (same msgIds, so the relay stores nothing twice), and hands
  * deliveries to the app in order, acking each once the app has taken it.
+ *
+ * A target whose mailbox at the relay is full (PARTIAL_ACK) is not retried:
+ * the send counts as done for everyone else, and the target is listed in
+ * `fullTargets` (and announced by the "fullTargets" event) until a later
+ * send reaches it. It catches up by sync request once it has room again.
  */
 import { ObservableV2 } from "lib0/observable";
 import { bytesKey, equalBytes } from "../crypto/bytes.js";
@@ -14,12 +19,14 @@ import { relayOrigin, signRelayChallenge } from "../crypto/relay-auth.js";
 import { HASH_BYTES } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import { decodeFrame, encodeFrame } from "../wire/frame.js";
+import { mailInviteProblem } from "../wire/frame-mail-invite.js";
 import {
   type DeliverFrame,
   type ErrorFrame,
   FLAG_EPHEMERAL,
   type Frame,
   MSG_ID_BYTES,
+  type PartialAckFrame,
   PROTOCOL_VERSION,
 } from "../wire/frame-types.js";
 import { mailSendProblem } from "../wire/mail-frames.js";
@@ -106,6 +113,22 @@ export interface MailRequest {
   text: string;
 }
 
+/**
+ * An invitation for the relay to compose and mail (MAIL_INVITE): it writes
+ * every word itself around these facts. Relays of protocol 1 revision 2
+ * accept only this (or a MAIL_SEND in Grove's invitation template).
+ */
+export interface InviteMailRequest {
+  /** One bare address, local@domain. */
+  to: string;
+  /** Who invites; the relay keeps letters, digits, spaces and a little punctuation. */
+  inviterName: string;
+  /** The space's name, or omitted/empty to leave it out of the mail. */
+  spaceName?: string;
+  /** The join link on this relay: https://<relay>/join#<payload>. */
+  link: string;
+}
+
 interface MailInFlight extends InFlight {
   msgId: Uint8Array;
   timer: ReturnType<typeof setTimeout>;
@@ -117,7 +140,17 @@ type Events = {
   error: (error: RelayError) => void;
   /** A send and the time to its ack: what the routing policy measures the uplink from. */
   uplink: (sample: UplinkSample) => void;
+  /** The targets whose relay mailbox is full changed (see `fullTargets`). */
+  fullTargets: (targets: FullTarget[]) => void;
 };
+
+/** A device the relay could not queue for: its mailbox, or our address's share of it, is full. */
+export interface FullTarget {
+  device: Uint8Array;
+  reason: PartialAckFrame["full"][number]["reason"];
+  /** Epoch ms of the refusal that put it on the list. */
+  since: number;
+}
 
 export class RelayTransport extends ObservableV2<Events> implements Transport {
   private ws: WebSocketLike | undefined;
@@ -143,6 +176,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   private readonly taking = new Set<Promise<void>>();
   private pendingAcks: number[] = [];
   private ackScheduled = false;
+  /** Devices whose mailbox is full, by bytesKey; each leaves once a send reaches it. */
+  private readonly full = new Map<string, FullTarget>();
+  /** The targets of each send awaiting its answer, so an ACK can clear them from `full`. */
+  private readonly targetsOf = new Map<string, Uint8Array[]>();
   /** Bytes written to the relay socket: the measured uplink the routing policy reads. */
   bytesSent = 0;
   /** Frames received that did not decode. */
@@ -156,6 +193,11 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
 
   get status(): RelayStatus {
     return this.state;
+  }
+
+  /** Targets the relay could not queue for because their mailbox is full; for the connection panel. */
+  get fullTargets(): FullTarget[] {
+    return [...this.full.values()];
   }
 
   start(): void {
@@ -237,10 +279,31 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
    * INVALID_MAIL before anything is sent, OFFLINE when not logged in, or
    * CONNECTION_LOST / MAIL_TIMEOUT when no answer came; after those two the
    * mail may or may not have gone out. Never retried on its own.
+   *
+   * Relays of protocol 1 revision 2 compose invitation mail themselves: they
+   * take from a MAIL_SEND only the names in a subject of Grove's template
+   * (`<name> invites you to "<space>" on Grove`) and the one join link in
+   * the text, and refuse anything else with MAIL_TEMPLATE_REQUIRED. Prefer
+   * sendInvite.
    */
   sendMail(mail: MailRequest): Promise<void> {
     const problem = mailSendProblem(mail);
     if (problem) return Promise.reject(new RelayError("INVALID_MAIL", problem));
+    return this.requestMail((msgId) => ({ type: "mailSend", msgId, ...mail }));
+  }
+
+  /**
+   * Asks the relay to compose and send one invitation (MAIL_INVITE). Settles
+   * like sendMail; a relay older than protocol 1 revision 2 answers BAD_FRAME.
+   */
+  sendInvite(invite: InviteMailRequest): Promise<void> {
+    const fields = { ...invite, spaceName: invite.spaceName ?? "" };
+    const problem = mailInviteProblem(fields);
+    if (problem) return Promise.reject(new RelayError("INVALID_MAIL", problem));
+    return this.requestMail((msgId) => ({ type: "mailInvite", msgId, ...fields }));
+  }
+
+  private requestMail(frame: (msgId: Uint8Array) => Frame): Promise<void> {
     if (this.state !== "online") {
       return Promise.reject(
         new RelayError("OFFLINE", "not connected to the relay; the mail was not sent"),
@@ -260,13 +323,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         );
       }, this.options.mailTimeoutMs ?? 120_000);
       this.mailWaiting.set(id, { msgId, resolve, reject, timer });
-      const written = this.write({
-        type: "mailSend",
-        msgId,
-        to: mail.to,
-        subject: mail.subject,
-        text: mail.text,
-      });
+      const written = this.write(frame(msgId));
       if (written === 0) {
         this.settleMail(
           msgId,
@@ -390,7 +447,11 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       case "ack":
         if (this.ephemeralSent.delete(bytesKey(frame.msgId))) return;
         if (this.settleMail(frame.msgId)) return;
+        this.reached(frame.msgId, []);
         void this.onAck(frame.msgId);
+        return;
+      case "partialAck":
+        this.onPartialAck(frame);
         return;
       case "deliver":
         this.onDeliver(frame);
@@ -465,6 +526,39 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       envelope: entry.envelope,
     });
     this.sentAt.set(bytesKey(entry.msgId), { at: Date.now(), bytes });
+    this.targetsOf.set(bytesKey(entry.msgId), entry.targets);
+  }
+
+  /**
+   * Done for every target with room, and never retried for the full ones:
+   * a full mailbox must not hold up the others, nor keep us sending to it.
+   */
+  private onPartialAck(frame: PartialAckFrame): void {
+    this.reached(
+      frame.msgId,
+      frame.full.map((f) => f.target),
+    );
+    const since = Date.now();
+    for (const { target, reason } of frame.full) {
+      this.full.set(bytesKey(target), { device: target.slice(), reason, since });
+    }
+    this.emit("fullTargets", [this.fullTargets]);
+    void this.onAck(frame.msgId);
+  }
+
+  /** A send was queued for its targets but `missed`: those of them listed as full have room again. */
+  private reached(msgId: Uint8Array, missed: Uint8Array[]): void {
+    const id = bytesKey(msgId);
+    const targets = this.targetsOf.get(id);
+    this.targetsOf.delete(id);
+    if (!targets || this.full.size === 0) return;
+    const skip = new Set(missed.map(bytesKey));
+    let changed = false;
+    for (const t of targets) {
+      const key = bytesKey(t);
+      if (!skip.has(key) && this.full.delete(key)) changed = true;
+    }
+    if (changed) this.emit("fullTargets", [this.fullTargets]);
   }
 
   private async onAck(msgId: Uint8Array): Promise<void> {
@@ -522,6 +616,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     const id = bytesKey(frame.ref);
     const waiter = this.waiting.get(id);
     if (PERMANENT.has(code)) {
+      this.targetsOf.delete(id);
       void this.outbox.delete(frame.ref);
       waiter?.reject(error);
       this.waiting.delete(id);

@@ -17,11 +17,13 @@ export const FrameType = {
   deliver: 0x12,
   deliverAck: 0x13,
   resend: 0x14,
+  partialAck: 0x15,
   blobPut: 0x20,
   blobPutOk: 0x21,
   blobGet: 0x22,
   blobData: 0x23,
   mailSend: 0x30,
+  mailInvite: 0x31,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
 
@@ -124,6 +126,27 @@ export interface MailSendFrame {
   text: string;
 }
 
+export interface PartialAckFrame {
+  type: "partialAck";
+  msgId: Uint8Array;
+  /** Targets that got nothing, and why; every other target of the send has it queued. */
+  full: { target: Uint8Array; reason: "messages" | "bytes" | "source_share" }[];
+}
+
+export interface MailInviteFrame {
+  type: "mailInvite";
+  /** Answered by ACK or ERROR with this msgId. */
+  msgId: Uint8Array;
+  /** One bare address, local@domain. */
+  to: string;
+  /** Who invites, as they call themselves; the relay sanitises it. */
+  inviterName: string;
+  /** The space's name, or empty to leave it out of the mail. */
+  spaceName: string;
+  /** The join link: this relay's https://…/join#<payload>. */
+  link: string;
+}
+
 export type Frame =
   | HelloFrame
   | ChallengeFrame
@@ -139,4 +162,6 @@ export type Frame =
   | BlobPutOkFrame
   | BlobGetFrame
   | BlobDataFrame
-  | MailSendFrame;
+  | MailSendFrame
+  | PartialAckFrame
+  | MailInviteFrame;

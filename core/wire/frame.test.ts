@@ -49,6 +49,22 @@ const everyFrame: Frame[] = [
     subject: "Alice invites you to “Garden club”",
     text: "Join us:\nhttps://relay.example/join#k=abc_DEF-123\n\t— Alice",
   },
+  {
+    type: "partialAck",
+    msgId,
+    full: [
+      { target: filled(32, 5), reason: "bytes" },
+      { target: filled(32, 6), reason: "source_share" },
+    ],
+  },
+  {
+    type: "mailInvite",
+    msgId,
+    to: "bob@mail.example.org",
+    inviterName: "Alice “Al” Smith",
+    spaceName: "",
+    link: "https://relay.example/join#abc_DEF-123",
+  },
 ];
 
 function codeOf(fn: () => unknown): string {

@@ -15,6 +15,8 @@ import {
 } from "./blob-frames.js";
 import { HASH_BYTES } from "./envelope.js";
 import { DecodeError } from "./errors.js";
+import { readMailInvite, writeMailInvite } from "./frame-mail-invite.js";
+import { readPartialAck, writePartialAck } from "./frame-partial-ack.js";
 import {
   type Frame,
   FrameType,
@@ -67,7 +69,7 @@ export function encodeFrame(frame: Frame, version: number = PROTOCOL_VERSION): U
 export function refOfUndecoded(bytes: Uint8Array): Uint8Array {
   const type = bytes[1];
   const length =
-    type === FrameType.mailSend
+    type === FrameType.mailSend || type === FrameType.mailInvite
       ? MSG_ID_BYTES
       : type === FrameType.blobPut || type === FrameType.blobGet
         ? HASH_BYTES
@@ -112,6 +114,8 @@ const WRITERS: Writers = {
   blobGet: writeBlobHash,
   blobData: writeBlobPut,
   mailSend: writeMailSend,
+  partialAck: writePartialAck,
+  mailInvite: writeMailInvite,
 };
 
 function writeBody(e: encoding.Encoder, frame: Frame): void {
@@ -134,6 +138,8 @@ const READERS = new Map<number, (r: Reader, limits: WireLimits) => Frame>([
   [FrameType.blobGet, readBlobGet],
   [FrameType.blobData, readBlobData],
   [FrameType.mailSend, readMailSend],
+  [FrameType.partialAck, readPartialAck],
+  [FrameType.mailInvite, readMailInvite],
 ]);
 
 function readBody(r: Reader, type: number, limits: WireLimits): Frame {

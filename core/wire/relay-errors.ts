@@ -24,6 +24,11 @@ export const RelayErrorCode = {
   MAIL_UNAVAILABLE: 18,
   /** The relay's SMTP server refused the mail or could not be reached. */
   MAIL_REFUSED: 19,
+  /**
+   * Protocol 1 revision 2: the relay composes invitation mail itself; a mail
+   * request that is no invitation with this relay's join link is refused.
+   */
+  MAIL_TEMPLATE_REQUIRED: 20,
 } as const;
 export type RelayErrorName = keyof typeof RelayErrorCode;
 export type RelayErrorNumber = (typeof RelayErrorCode)[RelayErrorName];
@@ -47,4 +52,8 @@ export const RelayCloseCode = {
   AUTH_TIMEOUT: 4003,
   REPLACED: 4001,
   ABUSE: 4008,
+  /** A handler failed on this connection's frame; the relay serves everyone else on. */
+  INTERNAL_ERROR: 1011,
+  /** A limit of the client's IP or token (connections, new device keys): come back later. */
+  TRY_AGAIN_LATER: 1013,
 } as const;

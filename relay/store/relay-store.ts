@@ -22,19 +22,44 @@ export interface EnqueueRequest {
   envelope: Uint8Array;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** Where the send came from (client IP or access token id): its share of each mailbox is capped. */
+  source?: string;
 }
 
 export interface MailboxQuota {
   maxMessages: number;
   maxBytes: number;
+  /** Bytes one source may have queued in any one mailbox. */
+  sourceShareBytes?: number;
 }
 
-export type EnqueueResult =
-  | { status: "queued"; seqs: number[] }
-  | { status: "duplicate" }
-  | { status: "quota"; device: Uint8Array; reason: "messages" | "bytes" };
+/** Why a target got nothing: its mailbox is full, or this source has used its share of it. */
+export type FullReason = "messages" | "bytes" | "source_share";
 
-export type BlobPutResult = "stored" | "exists" | "quota";
+export interface FullTarget {
+  device: Uint8Array;
+  reason: FullReason;
+}
+
+/**
+ * A send is queued for every target with room; the full ones are listed.
+ * `seqs` follows `targets`, with 0 for a full target. "full" means no
+ * target had room and nothing was stored (the msgId may be sent again).
+ */
+export type EnqueueResult =
+  | { status: "queued"; seqs: number[]; full: FullTarget[] }
+  | { status: "duplicate" }
+  | { status: "full"; full: FullTarget[] };
+
+export interface BlobQuota {
+  /** Bytes each device key may store. */
+  ownerBytes: number;
+  /** Bytes each source (IP or access token) may store, and the relay in all. */
+  sourceBytes?: number;
+  totalBytes?: number;
+}
+
+export type BlobPutResult = "stored" | "exists" | "quota" | "source_quota" | "total_quota";
 
 export interface RelayStoreStats {
   mailboxes: number;
@@ -47,21 +72,34 @@ export interface RelayStoreStats {
 export interface RelayStore {
   /** Stores the envelope once and queues it for every target, atomically; idempotent on (sender, msgId). */
   enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult>;
-  /** Messages with seq > afterSeq, ascending, at most `limit`; expired ones excluded. */
-  fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Messages with seq > afterSeq, ascending, at most `limit`, and no more
+   * envelope bytes than `maxBytes` (but always the first); expired ones excluded.
+   */
+  fetch(
+    device: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    maxBytes?: number,
+  ): Promise<StoredMessage[]>;
   /** Deletes delivered messages; resolves once durable. Unknown seqs are ignored. */
   ack(device: Uint8Array, seqs: number[]): Promise<void>;
   /** How many messages wait for a device. */
   queued(device: Uint8Array): Promise<number>;
+  /** Stores a chunk once per hash; putting one that exists refreshes it (see sweepBlobs). */
   putBlob(
     hash: Uint8Array,
     data: Uint8Array,
     owner: Uint8Array,
-    quotaBytes: number,
+    quota: BlobQuota,
+    source?: string,
   ): Promise<BlobPutResult>;
+  /** A chunk, if stored; fetching it refreshes it. */
   getBlob(hash: Uint8Array): Promise<Uint8Array | undefined>;
   /** Drops expired messages and send records; returns how many messages went. */
   sweepExpired(now: number): Promise<number>;
+  /** Deletes blobs neither put nor fetched since `unusedSince` (epoch ms); returns how many. */
+  sweepBlobs(unusedSince: number): Promise<number>;
   stats(): Promise<RelayStoreStats>;
   /** Throws unless the store can write right now (for /healthz). */
   checkWritable(): Promise<void>;

@@ -12,8 +12,11 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import {
   type BlobPutResult,
+  type BlobQuota,
   type EnqueueRequest,
   type EnqueueResult,
+  type FullReason,
+  type FullTarget,
   type MailboxQuota,
   type RelayStore,
   RelayStoreError,
@@ -21,7 +24,7 @@ import {
   type StoredMessage,
 } from "./relay-store.js";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +57,37 @@ CREATE INDEX IF NOT EXISTS blobs_owner ON blobs(owner);
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
 `;
 
+/**
+ * Version 2: who queued what (a source's share of each mailbox), who stored
+ * which blob and when it was last used (per-source quotas, expiry). Blob
+ * bytes and envelope reference counts move out of the rows that hold large
+ * data: SQLite reads a column after a large blob by walking its overflow
+ * pages and rewrites the whole row on any update, so a quota sum or a
+ * reference count next to megabytes of data cost megabytes of I/O per call.
+ * Rows from version 1 get an empty source: counted against no one's share.
+ */
+const SCHEMA_V2 = `
+ALTER TABLE mail ADD COLUMN source TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS shares (
+  device BLOB NOT NULL, source TEXT NOT NULL, bytes INTEGER NOT NULL,
+  PRIMARY KEY (device, source)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS envelope_refs (id INTEGER PRIMARY KEY, refs INTEGER NOT NULL);
+INSERT INTO envelope_refs (id, refs) SELECT id, refs FROM envelopes;
+CREATE TABLE IF NOT EXISTS blob_meta (
+  hash BLOB PRIMARY KEY, owner BLOB NOT NULL, source TEXT NOT NULL, size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, used_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blob_meta_owner ON blob_meta(owner);
+CREATE INDEX IF NOT EXISTS blob_meta_source ON blob_meta(source);
+CREATE INDEX IF NOT EXISTS blob_meta_used ON blob_meta(used_at);
+CREATE TABLE IF NOT EXISTS blob_data (hash BLOB NOT NULL UNIQUE, data BLOB NOT NULL);
+INSERT INTO blob_meta (hash, owner, source, size, created_at, used_at)
+  SELECT hash, owner, '', size, created_at, created_at FROM blobs;
+INSERT INTO blob_data (hash, data) SELECT hash, data FROM blobs;
+DROP TABLE blobs;
+`;
+
 interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -71,6 +105,10 @@ export class SqliteRelayStore implements RelayStore {
   private flushScheduled = false;
   private closed = false;
   private readonly stmt;
+  /** All blob bytes stored, kept here so the relay-wide quota costs no scan per put. */
+  private blobBytes: number;
+  /** Blobs fetched since the last sweep, by hex hash: when. */
+  private readonly touched = new Map<string, number>();
 
   constructor(
     dataDir: string,
@@ -81,16 +119,25 @@ export class SqliteRelayStore implements RelayStore {
       this.db = new Database(join(dataDir, "relay.sqlite"));
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");
-      this.db.exec(SCHEMA);
+      this.db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
         | { value: string }
         | undefined;
-      if (!version) {
-        this.db
-          .prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)")
-          .run(String(SCHEMA_VERSION));
-      } else if (Number(version.value) !== SCHEMA_VERSION) {
-        throw new RelayStoreError("STORE_CORRUPT", `unknown relay store schema ${version.value}`);
+      const from = version ? Number(version.value) : 1;
+      if (from !== 1 && from !== SCHEMA_VERSION) {
+        throw new RelayStoreError("STORE_CORRUPT", `unknown relay store schema ${version?.value}`);
+      }
+      // A new store is built as version 1 was, then migrated: one path for old and new.
+      if (from === 1) {
+        this.db.transaction(() => {
+          this.db.exec(SCHEMA);
+          this.db.exec(SCHEMA_V2);
+          this.db
+            .prepare(
+              "INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            )
+            .run(String(SCHEMA_VERSION));
+        })();
       }
     } catch (err) {
       if (err instanceof RelayStoreError) throw err;
@@ -113,52 +160,87 @@ export class SqliteRelayStore implements RelayStore {
       boxShrink: db.prepare(
         "UPDATE mailboxes SET count = count - ?, bytes = bytes - ? WHERE device = ?",
       ),
-      envPut: db.prepare("INSERT INTO envelopes (body, refs) VALUES (?, ?)"),
-      envUnref: db.prepare("UPDATE envelopes SET refs = refs - 1 WHERE id = ? RETURNING refs"),
+      envPut: db.prepare("INSERT INTO envelopes (body, refs) VALUES (?, 0)"),
+      envRefsPut: db.prepare("INSERT INTO envelope_refs (id, refs) VALUES (?, ?)"),
+      envUnref: db.prepare("UPDATE envelope_refs SET refs = refs - 1 WHERE id = ? RETURNING refs"),
       envDelete: db.prepare("DELETE FROM envelopes WHERE id = ?"),
+      envRefsDelete: db.prepare("DELETE FROM envelope_refs WHERE id = ?"),
       mailPut: db.prepare(
-        "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       mailTake: db.prepare(
-        "DELETE FROM mail WHERE device = ? AND seq = ? RETURNING envelope_id, size",
+        "DELETE FROM mail WHERE device = ? AND seq = ? RETURNING envelope_id, size, source",
       ),
+      shareGet: db.prepare("SELECT bytes FROM shares WHERE device = ? AND source = ?"),
+      shareAdd: db.prepare(
+        "INSERT INTO shares (device, source, bytes) VALUES (?, ?, ?) ON CONFLICT(device, source) DO UPDATE SET bytes = bytes + excluded.bytes",
+      ),
+      shareDrop: db.prepare(
+        "UPDATE shares SET bytes = bytes - ? WHERE device = ? AND source = ? RETURNING bytes",
+      ),
+      shareDelete: db.prepare("DELETE FROM shares WHERE device = ? AND source = ?"),
       mailFetch: db.prepare(
         "SELECT m.seq, m.msg_id, m.sender, m.flags, e.body FROM mail m JOIN envelopes e ON e.id = m.envelope_id WHERE m.device = ? AND m.seq > ? AND m.expires_at > ? ORDER BY m.seq LIMIT ?",
       ),
       mailExpired: db.prepare("SELECT device, seq FROM mail WHERE expires_at <= ? LIMIT 1000"),
       sentExpire: db.prepare("DELETE FROM sent WHERE expires_at <= ?"),
       queued: db.prepare("SELECT count FROM mailboxes WHERE device = ?"),
-      blobHas: db.prepare("SELECT 1 FROM blobs WHERE hash = ?"),
-      blobUsage: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blobs WHERE owner = ?"),
-      blobPut: db.prepare(
-        "INSERT INTO blobs (hash, owner, data, size, created_at) VALUES (?, ?, ?, ?, ?)",
+      blobHas: db.prepare("SELECT 1 FROM blob_meta WHERE hash = ?"),
+      blobUsage: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blob_meta WHERE owner = ?"),
+      blobSourceUsage: db.prepare(
+        "SELECT COALESCE(SUM(size), 0) AS used FROM blob_meta WHERE source = ?",
       ),
-      blobGet: db.prepare("SELECT data FROM blobs WHERE hash = ?"),
+      blobTotal: db.prepare("SELECT COALESCE(SUM(size), 0) AS used FROM blob_meta"),
+      blobPut: db.prepare(
+        "INSERT INTO blob_meta (hash, owner, size, created_at, source, used_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      blobDataPut: db.prepare("INSERT INTO blob_data (hash, data) VALUES (?, ?)"),
+      blobTouch: db.prepare("UPDATE blob_meta SET used_at = MAX(used_at, ?) WHERE hash = ?"),
+      blobGet: db.prepare("SELECT data FROM blob_data WHERE hash = ?"),
+      blobExpire: db.prepare("DELETE FROM blob_meta WHERE used_at < ? RETURNING hash, size"),
+      blobDataDelete: db.prepare("DELETE FROM blob_data WHERE hash = ?"),
       health: db.prepare(
         "INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at",
       ),
     };
+    this.blobBytes = (this.stmt.blobTotal.get() as { used: number }).used;
   }
 
   enqueue(req: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
     return this.write(() => {
       if (this.stmt.sentGet.get(req.sender, req.msgId)) return { status: "duplicate" };
       const size = req.envelope.length;
-      const boxes = req.targets.map((device) => {
-        const row = this.stmt.boxGet.get(device) as
-          | { next_seq: number; count: number; bytes: number }
-          | undefined;
-        return { device, row: row ?? { next_seq: 1, count: 0, bytes: 0 } };
-      });
-      // Check every target before writing anything, so a refusal leaves no trace.
-      for (const { device, row } of boxes) {
-        if (row.count + 1 > quota.maxMessages)
-          return { status: "quota", device, reason: "messages" };
-        if (row.bytes + size > quota.maxBytes) return { status: "quota", device, reason: "bytes" };
+      const source = req.source ?? "";
+      const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
+      const full: FullTarget[] = [];
+      const boxes: {
+        device: Uint8Array;
+        row: { next_seq: number; count: number; bytes: number };
+      }[] = [];
+      // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
+      // target this message, not every other target of the send.
+      for (const device of req.targets) {
+        const row = (this.stmt.boxGet.get(device) as (typeof boxes)[number]["row"] | undefined) ?? {
+          next_seq: 1,
+          count: 0,
+          bytes: 0,
+        };
+        const reason: FullReason | undefined =
+          row.count + 1 > quota.maxMessages
+            ? "messages"
+            : row.bytes + size > quota.maxBytes
+              ? "bytes"
+              : this.shareOf(device, source) + size > share
+                ? "source_share"
+                : undefined;
+        if (reason) full.push({ device, reason });
+        else boxes.push({ device, row });
       }
-      const envelopeId = this.stmt.envPut.run(req.envelope, boxes.length).lastInsertRowid;
+      if (boxes.length === 0) return { status: "full", full };
+      const envelopeId = this.stmt.envPut.run(req.envelope).lastInsertRowid;
+      this.stmt.envRefsPut.run(envelopeId, boxes.length);
       this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt);
-      const seqs: number[] = [];
+      const seqOf = new Map<Uint8Array, number>();
       for (const { device, row } of boxes) {
         const seq = row.next_seq;
         this.stmt.mailPut.run(
@@ -170,30 +252,44 @@ export class SqliteRelayStore implements RelayStore {
           req.flags,
           size,
           req.expiresAt,
+          source,
         );
         this.stmt.boxPut.run(device, seq + 1, row.count + 1, row.bytes + size);
-        seqs.push(seq);
+        if (source) this.stmt.shareAdd.run(device, source, size);
+        seqOf.set(device, seq);
       }
-      return { status: "queued", seqs };
+      return { status: "queued", seqs: req.targets.map((t) => seqOf.get(t) ?? 0), full };
     }) as Promise<EnqueueResult>;
   }
 
-  async fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+  private shareOf(device: Uint8Array, source: string): number {
+    if (!source) return 0;
+    return (this.stmt.shareGet.get(device, source) as { bytes: number } | undefined)?.bytes ?? 0;
+  }
+
+  async fetch(
+    device: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<StoredMessage[]> {
     this.assertOpen();
-    const rows = this.stmt.mailFetch.all(device, afterSeq, Date.now(), limit) as {
-      seq: number;
-      msg_id: Buffer;
-      sender: Buffer;
-      flags: number;
-      body: Buffer;
-    }[];
-    return rows.map((r) => ({
-      seq: r.seq,
-      msgId: new Uint8Array(r.msg_id),
-      sender: new Uint8Array(r.sender),
-      flags: r.flags,
-      envelope: new Uint8Array(r.body),
-    }));
+    const out: StoredMessage[] = [];
+    let bytes = 0;
+    // Iterated, not .all(): rows past the byte budget are never read into memory.
+    for (const row of this.stmt.mailFetch.iterate(device, afterSeq, Date.now(), limit)) {
+      const r = row as { seq: number; msg_id: Buffer; sender: Buffer; flags: number; body: Buffer };
+      if (out.length > 0 && bytes + r.body.length > maxBytes) break;
+      bytes += r.body.length;
+      out.push({
+        seq: r.seq,
+        msgId: new Uint8Array(r.msg_id),
+        sender: new Uint8Array(r.sender),
+        flags: r.flags,
+        envelope: new Uint8Array(r.body),
+      });
+    }
+    return out;
   }
 
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
@@ -211,13 +307,30 @@ export class SqliteRelayStore implements RelayStore {
     hash: Uint8Array,
     data: Uint8Array,
     owner: Uint8Array,
-    quotaBytes: number,
+    quota: BlobQuota,
+    source = "",
   ): Promise<BlobPutResult> {
     return this.write(() => {
-      if (this.stmt.blobHas.get(hash)) return "exists";
-      const { used } = this.stmt.blobUsage.get(owner) as { used: number };
-      if (used + data.length > quotaBytes) return "quota";
-      this.stmt.blobPut.run(hash, owner, data, data.length, Date.now());
+      const now = Date.now();
+      if (this.stmt.blobHas.get(hash)) {
+        this.stmt.blobTouch.run(now, hash);
+        return "exists";
+      }
+      const used = (stmt: Database.Statement, ...args: unknown[]) =>
+        (stmt.get(...args) as { used: number }).used;
+      if (used(this.stmt.blobUsage, owner) + data.length > quota.ownerBytes) return "quota";
+      if (
+        quota.sourceBytes !== undefined &&
+        used(this.stmt.blobSourceUsage, source) + data.length > quota.sourceBytes
+      ) {
+        return "source_quota";
+      }
+      if (quota.totalBytes !== undefined && this.blobBytes + data.length > quota.totalBytes) {
+        return "total_quota";
+      }
+      this.stmt.blobPut.run(hash, owner, data.length, now, source, now);
+      this.stmt.blobDataPut.run(hash, data);
+      this.blobBytes += data.length;
       return "stored";
     }) as Promise<BlobPutResult>;
   }
@@ -225,7 +338,22 @@ export class SqliteRelayStore implements RelayStore {
   async getBlob(hash: Uint8Array): Promise<Uint8Array | undefined> {
     this.assertOpen();
     const row = this.stmt.blobGet.get(hash) as { data: Buffer } | undefined;
+    // Remembered, and written with the next sweep: a read costs no commit of its own.
+    if (row) this.touched.set(Buffer.from(hash).toString("hex"), Date.now());
     return row ? new Uint8Array(row.data) : undefined;
+  }
+
+  sweepBlobs(unusedSince: number): Promise<number> {
+    return this.write(() => {
+      for (const [hex, at] of this.touched) this.stmt.blobTouch.run(at, Buffer.from(hex, "hex"));
+      this.touched.clear();
+      const gone = this.stmt.blobExpire.all(unusedSince) as { hash: Buffer; size: number }[];
+      for (const { hash, size } of gone) {
+        this.stmt.blobDataDelete.run(hash);
+        this.blobBytes -= size;
+      }
+      return gone.length;
+    }) as Promise<number>;
   }
 
   sweepExpired(now: number): Promise<number> {
@@ -249,7 +377,7 @@ export class SqliteRelayStore implements RelayStore {
       )
       .get() as { mailboxes: number; messages: number; bytes: number };
     const blobs = this.db
-      .prepare("SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS blobBytes FROM blobs")
+      .prepare("SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS blobBytes FROM blob_meta")
       .get() as { blobs: number; blobBytes: number };
     return { ...mail, ...blobs };
   }
@@ -274,13 +402,22 @@ export class SqliteRelayStore implements RelayStore {
     let bytes = 0;
     for (const seq of seqs) {
       const row = this.stmt.mailTake.get(device, seq) as
-        | { envelope_id: number; size: number }
+        | { envelope_id: number; size: number; source: string }
         | undefined;
       if (!row) continue;
       count++;
       bytes += row.size;
+      if (row.source) {
+        const left = this.stmt.shareDrop.get(row.size, device, row.source) as
+          | { bytes: number }
+          | undefined;
+        if (left && left.bytes <= 0) this.stmt.shareDelete.run(device, row.source);
+      }
       const env = this.stmt.envUnref.get(row.envelope_id) as { refs: number } | undefined;
-      if (env && env.refs <= 0) this.stmt.envDelete.run(row.envelope_id);
+      if (env && env.refs <= 0) {
+        this.stmt.envDelete.run(row.envelope_id);
+        this.stmt.envRefsDelete.run(row.envelope_id);
+      }
     }
     if (count > 0) this.stmt.boxShrink.run(count, bytes, device);
     return count;

@@ -11,6 +11,7 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   "putBlob",
   "getBlob",
   "sweepExpired",
+  "sweepBlobs",
   "stats",
   "checkWritable",
   "close",

@@ -8,6 +8,7 @@
 import { Worker } from "node:worker_threads";
 import {
   type BlobPutResult,
+  type BlobQuota,
   type EnqueueRequest,
   type EnqueueResult,
   type MailboxQuota,
@@ -91,8 +92,13 @@ export class WorkerRelayStore implements RelayStore {
     return this.call("enqueue", request, quota) as Promise<EnqueueResult>;
   }
 
-  fetch(device: Uint8Array, afterSeq: number, limit: number): Promise<StoredMessage[]> {
-    return this.call("fetch", device, afterSeq, limit) as Promise<StoredMessage[]>;
+  fetch(
+    device: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<StoredMessage[]> {
+    return this.call("fetch", device, afterSeq, limit, maxBytes) as Promise<StoredMessage[]>;
   }
 
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
@@ -107,9 +113,10 @@ export class WorkerRelayStore implements RelayStore {
     hash: Uint8Array,
     data: Uint8Array,
     owner: Uint8Array,
-    quotaBytes: number,
+    quota: BlobQuota,
+    source = "",
   ): Promise<BlobPutResult> {
-    return this.call("putBlob", hash, data, owner, quotaBytes) as Promise<BlobPutResult>;
+    return this.call("putBlob", hash, data, owner, quota, source) as Promise<BlobPutResult>;
   }
 
   getBlob(hash: Uint8Array): Promise<Uint8Array | undefined> {
@@ -118,6 +125,10 @@ export class WorkerRelayStore implements RelayStore {
 
   sweepExpired(now: number): Promise<number> {
     return this.call("sweepExpired", now) as Promise<number>;
+  }
+
+  sweepBlobs(unusedSince: number): Promise<number> {
+    return this.call("sweepBlobs", unusedSince) as Promise<number>;
   }
 
   stats(): Promise<RelayStoreStats> {
