@@ -4,7 +4,8 @@
  * own replica of the membership log, ops delivered by partial gossip (a
  * device offline simply misses a round), and one insider acting against the
  * rules: reusing links with sock puppets (joins ground to sort first),
- * confirming or rotating after being removed, forging ops. Real signatures,
+ * confirming or rotating after being removed, forging ops, poisoning and
+ * replaying welcomes (with keys slipped in). Real signatures,
  * certificates, invite proofs and key boxes throughout.
  *
  * After every step, once quiet (every reachable replica holds every op, and
@@ -36,10 +37,14 @@ import {
 import { newEpochKey } from "../core/crypto/key-box.js";
 import { reachableKeys, sealPrevious, sealToAll } from "../core/membership/epoch-keys.js";
 import { type InviteKeys, inviteKeys } from "../core/membership/invite-link.js";
+import { MembershipAccess, WelcomeRefused } from "../core/membership/membership-access.js";
 import { MembershipLog } from "../core/membership/membership-log.js";
 import { type Action, joinProofMessage } from "../core/membership/ops.js";
 import type { MembershipState } from "../core/membership/resolve.js";
+import { encodeWelcome } from "../core/membership/welcome.js";
 import type { Role } from "../core/space/access.js";
+import { EnvelopeKind } from "../core/wire/envelope.js";
+import { DecodeError } from "../core/wire/errors.js";
 
 const backend: Ed25519Backend = await ed25519();
 const RUNS = Number(process.env.GROVE_MODEL_RUNS ?? 200);
@@ -493,6 +498,35 @@ class World {
     forged.set(victim.keys.sign.publicKey, forged.length - 96);
     const result = await target.log.add(forged);
     expect(result.status).toBe("rejected");
+    await this.poisonWelcomes(d, target);
+  }
+
+  /**
+   * Welcomes from the insider: garbage, a truncated one, and a replay of
+   * every op it holds with keys and a snapshot slipped in. The target takes
+   * them as a device's membership access would: only typed refusals, no key
+   * learnt, and no op beyond those every replica may take anyway.
+   */
+  private async poisonWelcomes(from: Device, target: Device): Promise<void> {
+    const access = new MembershipAccess({ log: target.log, device: target.keys });
+    const readableBefore = JSON.stringify(access.readableEpochs().map((e) => e.epoch));
+    const replay = encodeWelcome({
+      spaceName: "x",
+      inviterName: "y",
+      ops: from.log.encodedOps(),
+      keys: [{ epoch: 0x7fffffff, key: new Uint8Array(32).fill(7) }],
+      snapshot: Uint8Array.of(0, 0),
+      targets: [],
+    });
+    for (const payload of [Uint8Array.of(9, 9, 9), replay.subarray(0, 7), replay]) {
+      try {
+        await access.takeMembership(EnvelopeKind.welcome, payload, from.keys.sign.publicKey);
+      } catch (err) {
+        expect(err instanceof DecodeError || err instanceof WelcomeRefused, String(err)).toBe(true);
+      }
+    }
+    expect(access.keyForEpoch(0x7fffffff)).toBeUndefined();
+    expect(JSON.stringify(access.readableEpochs().map((e) => e.epoch))).toBe(readableBefore);
   }
 
   /**
