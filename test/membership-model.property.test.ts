@@ -637,6 +637,18 @@ async function gossip(from: MembershipLog, to: MembershipLog): Promise<void> {
   }
 }
 
+/** Long runs say how far they are (GROVE_MODEL_RUNS past the default), every 100 schedules. */
+let done = 0;
+const started = Date.now();
+function progress(): void {
+  done++;
+  if (RUNS > 200 && done % 100 === 0) {
+    process.stderr.write(
+      `model: ${done} schedules in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
+  }
+}
+
 async function runSchedule(users: number, insider: number, steps: Step[]): Promise<void> {
   const world = await World.create(users, insider);
   for (const [i, s] of steps.entries()) {
@@ -655,7 +667,10 @@ describe("membership model", () => {
           fc.integer({ min: 3, max: 6 }),
           fc.nat(5),
           fc.array(step, { minLength: 5, maxLength: 25 }),
-          (users, insider, steps) => runSchedule(users, insider % users, steps),
+          async (users, insider, steps) => {
+            await runSchedule(users, insider % users, steps);
+            progress();
+          },
         ),
         { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }), endOnFailure: true },
       );
