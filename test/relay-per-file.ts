@@ -6,10 +6,12 @@
 import { afterAll, beforeAll } from "vitest";
 import { type RelayProcess, removeDir, startRelayProcess } from "./relay-harness.js";
 
-export function relayPerFile(): { readonly process: RelayProcess; readonly url: string } {
+export function relayPerFile(
+  args: string[] = [],
+): { readonly process: RelayProcess; readonly url: string } {
   let relay: RelayProcess | undefined;
   beforeAll(async () => {
-    relay = await startRelayProcess();
+    relay = await startRelayProcess({ args });
   });
   afterAll(async () => {
     await relay?.kill();
