@@ -6,9 +6,10 @@
 import { afterAll, beforeAll } from "vitest";
 import { type RelayProcess, removeDir, startRelayProcess } from "./relay-harness.js";
 
-export function relayPerFile(
-  args: string[] = [],
-): { readonly process: RelayProcess; readonly url: string } {
+export function relayPerFile(args: string[] = []): {
+  readonly process: RelayProcess;
+  readonly url: string;
+} {
   let relay: RelayProcess | undefined;
   beforeAll(async () => {
     relay = await startRelayProcess({ args });
