@@ -44,13 +44,14 @@ const calm = args.includes("--calm");
 
 /**
  * Defaults everywhere but blob storage, scaled down so a soak does not fill
- * the disk of the machine it runs on (the defaults allow 2 GiB per address).
+ * the disk of the machine it runs on (the defaults allow 2 GiB per address),
+ * with room for what the honest devices store in 30 minutes (~450 MiB).
  */
 const RELAY_ARGS = [
   "--blob-quota-per-source-bytes",
   String(64 * MiB),
   "--blob-total-bytes",
-  String(256 * MiB),
+  String(1024 * MiB),
 ];
 
 function rssBytes(pid: number): number {
