@@ -94,6 +94,11 @@ export class DirectTransport implements Transport {
     return this.pending.size;
   }
 
+  /** Envelopes still in the shared log (removed once acked): zero when the direct path is quiet. */
+  get logged(): number {
+    return this.log.size;
+  }
+
   start(): void {
     this.options.mesh.start();
     const ackTimeoutMs = this.options.ackTimeoutMs ?? 5000;
