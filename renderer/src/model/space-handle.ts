@@ -290,6 +290,11 @@ export class SpaceHandle {
       }));
   }
 
+  /** How many joins wait for this user's answer: none unless they may give one. */
+  waitingForMe(): number {
+    return this.isMember && this.canManage ? this.pendingJoins().length : 0;
+  }
+
   // --- chat
 
   /**

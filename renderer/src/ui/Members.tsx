@@ -24,13 +24,6 @@ export function Members({ handle }: { handle: SpaceHandle }) {
   return (
     <div className="members">
       <Alert message={error} />
-      {handle.canManage && (
-        <div className="row">
-          <button type="button" className="primary" onClick={() => setInviting(true)}>
-            Invite people
-          </button>
-        </div>
-      )}
       {handle.canManage && handle.pendingJoins().length > 0 && (
         <section aria-labelledby="pending-title" className="card pending">
           <h2 id="pending-title">Waiting for your confirmation</h2>
@@ -65,6 +58,13 @@ export function Members({ handle }: { handle: SpaceHandle }) {
             ))}
           </ul>
         </section>
+      )}
+      {handle.canManage && (
+        <div className="row">
+          <button type="button" className="primary" onClick={() => setInviting(true)}>
+            Invite people
+          </button>
+        </div>
       )}
       <h2>Members</h2>
       <ul className="member-list">

@@ -5,6 +5,7 @@ import { Chat } from "./Chat.js";
 import { Discussion } from "./Discussion.js";
 import { Files } from "./Files.js";
 import { useClient } from "./hooks.js";
+import { JoinBadge } from "./JoinBadge.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
 import { SafetyNumber } from "./SafetyNumber.js";
@@ -180,6 +181,7 @@ export function SpaceView({
             }}
           >
             {t}
+            {t === "Members" && <JoinBadge count={handle.waitingForMe()} />}
           </button>
         ))}
       </div>
