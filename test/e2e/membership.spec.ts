@@ -93,3 +93,92 @@ test("a manager on Chat sees a join request at once: badges, a notification, the
     for (const ctx of contexts) await ctx.close();
   }
 });
+
+test("invites are objects: addresses checked first, one link per address with its terms and QR, listed on Members, revoked", async ({
+  browser,
+}) => {
+  test.setTimeout(150_000);
+  const contexts = await profiles(browser, 4);
+  try {
+    const [ctxA, ...others] = contexts as [BrowserContext, ...BrowserContext[]];
+    const a = await person(ctxA, appUrl(), "Ann");
+    await createSpace(a, "Book club");
+    await tab(a, "Members");
+    await a.getByRole("button", { name: "Invite people" }).click();
+    const dialog = a.getByRole("dialog");
+    const addresses = dialog.getByLabel(/^Email addresses/);
+
+    // A bad address stops everything: no invitation is made.
+    await addresses.fill("bob@example.com, not-an-email");
+    await dialog.getByRole("button", { name: "Create invitation" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText(
+      '"not-an-email" is not an email address. Correct or remove it; no invitation was made.',
+    );
+
+    // Three addresses, open and single use: three links, each with its terms and a QR code.
+    await addresses.fill("bob@example.com, cho@example.com; dan@example.com");
+    await dialog.getByRole("radio", { name: /^Open/ }).check();
+    await dialog.getByRole("radio", { name: /^Single use/ }).check();
+    await dialog.getByRole("button", { name: "Create invitation" }).click();
+    await expect(dialog.getByText(/^Open · member · single use · expires /)).toBeVisible();
+    const people = ["Bob", "Cho", "Dan"];
+    const links: string[] = [];
+    for (const who of people) {
+      const address = `${who.toLowerCase()}@example.com`;
+      await expect(
+        dialog.getByRole("img", { name: `QR code of the invitation link for ${address}` }),
+      ).toBeVisible();
+      links.push(
+        await dialog
+          .getByRole("textbox", { name: `Invitation link for ${address}`, exact: true })
+          .inputValue(),
+      );
+      await expect(
+        dialog.getByRole("link", { name: `Open in mail app for ${address}` }),
+      ).toHaveAttribute(
+        "href",
+        // The mail to each address carries that address's own link.
+        new RegExp(
+          `^mailto:${encodeURIComponent(address)}\\?.*${encodeURIComponent(links.at(-1)!)}`,
+        ),
+      );
+    }
+    expect(new Set(links).size).toBe(3);
+    await expect(dialog.getByRole("button", { name: "Send through relay" })).toHaveCount(0);
+    await capture(a, "invite-made");
+    await dialog.getByRole("button", { name: "Done" }).click();
+
+    // All three are listed, with who made them; each person gets in by their own link.
+    const list = a.getByRole("region", { name: "Open invitations" });
+    await expect(list.getByRole("listitem")).toHaveCount(3);
+    await expect(list.getByRole("listitem").first()).toContainText("Made by Ann · not used yet");
+    await capture(a, "invite-list");
+    const joiners = await Promise.all(people.map((who, i) => person(others[i]!, appUrl(), who)));
+    for (const [i, page] of joiners.entries()) {
+      await join(page, links[i]!);
+      await expect(page.getByRole("heading", { level: 1, name: "Book club" })).toBeVisible({
+        timeout: 30_000,
+      });
+    }
+    // Used single-use links are no longer outstanding.
+    await expect(list).toBeHidden({ timeout: 20_000 });
+
+    // A multi-use link, revoked: it leaves the list. (A joiner holding it is not told yet: the
+    // core leaves the welcome at the relay and nobody answers the join; see issue 17's note.)
+    await a.getByRole("button", { name: "Invite people" }).click();
+    await dialog.getByRole("radio", { name: /^Multi-use/ }).check();
+    await dialog.getByRole("button", { name: "Create invitation" }).click();
+    await expect(dialog.getByText(/^Confirmed · member · multi-use · expires /)).toBeVisible();
+    await expect(
+      dialog.getByRole("textbox", { name: "Invitation link", exact: true }),
+    ).toBeVisible();
+    await dialog.getByRole("button", { name: "Done" }).click();
+    a.once("dialog", (d) => void d.accept());
+    await list
+      .getByRole("button", { name: /^Revoke the invitation: Confirmed · member · multi-use/ })
+      .click();
+    await expect(list).toBeHidden({ timeout: 20_000 });
+  } finally {
+    for (const ctx of contexts) await ctx.close();
+  }
+});

@@ -290,6 +290,25 @@ export class SpaceHandle {
       }));
   }
 
+  /**
+   * Invites that can still let someone in (not revoked, not expired, a single-use one not used
+   * yet), newest expiry first, for managers to see and revoke.
+   */
+  outstandingInvites(now = Date.now()) {
+    return [...this.member.log.state.invites.values()]
+      .filter((i) => !i.revoked && i.expiresAt > now && !(i.oneTime && i.used))
+      .sort((a, b) => b.expiresAt - a.expiresAt)
+      .map((i) => ({
+        id: i.id,
+        mode: i.mode,
+        role: i.role,
+        oneTime: i.oneTime,
+        expiresAt: i.expiresAt,
+        used: i.used,
+        by: this.nameOf(i.by),
+      }));
+  }
+
   /** How many joins wait for this user's answer: none unless they may give one. */
   waitingForMe(): number {
     return this.isMember && this.canManage ? this.pendingJoins().length : 0;

@@ -5,6 +5,7 @@ import type { SpaceHandle } from "../model/space-handle.js";
 import { Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 import { InviteDialog } from "./InviteDialog.js";
+import { inviteSummary } from "./invite-words.js";
 import { PresenceDot, presenceText } from "./Presence.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 
@@ -65,6 +66,34 @@ export function Members({ handle }: { handle: SpaceHandle }) {
             Invite people
           </button>
         </div>
+      )}
+      {handle.canManage && handle.outstandingInvites().length > 0 && (
+        <section aria-labelledby="invites-title">
+          <h2 id="invites-title">Open invitations</h2>
+          <ul className="invite-list">
+            {handle.outstandingInvites().map((i) => (
+              <li key={i.id}>
+                <div>
+                  {inviteSummary(i)}
+                  <div className="muted small">
+                    Made by {i.by} · {i.used ? "someone got in by it" : "not used yet"}
+                  </div>
+                </div>
+                <button
+                  type="button"
+                  aria-label={`Revoke the invitation: ${inviteSummary(i)}, made by ${i.by}`}
+                  onClick={() => {
+                    if (confirm("Revoke this invitation? Its link stops working for everyone.")) {
+                      run(handle.member.revokeInvite(i.id));
+                    }
+                  }}
+                >
+                  Revoke
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
       <h2>Members</h2>
       <ul className="member-list">
