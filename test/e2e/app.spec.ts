@@ -385,9 +385,12 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(lastOwnDelivery(a)).toHaveText("Delivered", { timeout: 30_000 });
     await expect(lastOwnDelivery(c)).toHaveText("Delivered", { timeout: 30_000 });
 
-    // Bob leaves: the space goes from his list, and Ann no longer counts him a member.
+    // Bob leaves, keeps a read-only copy until he deletes it, and Ann no longer counts him.
     b.once("dialog", (d) => void d.accept());
     await b.getByRole("button", { name: "Leave" }).click();
+    await expect(b.getByRole("heading", { name: "You left Garden club" })).toBeVisible();
+    b.once("dialog", (d) => void d.accept());
+    await b.getByRole("button", { name: "Delete from this device" }).click();
     await expect(b.getByRole("heading", { name: "Welcome, Bob" })).toBeVisible();
     await expect(
       b.getByRole("navigation").getByRole("button", { name: /^Garden club/ }),

@@ -6,6 +6,7 @@
  * scanned by axe and captured in light and dark (test/artifacts/).
  */
 import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { decodeInvitePayload, encodeInvitePayload } from "../../core/membership/invite-link.js";
 import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
 import { buildRenderer } from "./app-build.js";
 import {
@@ -13,9 +14,11 @@ import {
   createSpace,
   invite,
   join,
+  messageTexts,
   notifications,
   person,
   recordNotifications,
+  say,
   tab,
 } from "./app-ui.js";
 
@@ -178,6 +181,103 @@ test("invites are objects: addresses checked first, one link per address with it
       .getByRole("button", { name: /^Revoke the invitation: Confirmed · member · multi-use/ })
       .click();
     await expect(list).toBeHidden({ timeout: 20_000 });
+  } finally {
+    for (const ctx of contexts) await ctx.close();
+  }
+});
+
+/** Pastes a link into the join dialog and returns the dialog, whose alert says what went wrong. */
+async function tryJoin(page: Page, link: string) {
+  await page.getByRole("button", { name: "Join with a link" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Invitation link").fill(link);
+  await dialog.getByRole("button", { name: "Join", exact: true }).click();
+  return dialog;
+}
+
+test("a removed member reads the archive and is told who removed them; a leaver is told; join errors are in words", async ({
+  browser,
+}) => {
+  test.setTimeout(150_000);
+  const contexts = await profiles(browser, 4);
+  try {
+    const [ctxA, ctxB, ctxC, ctxD] = contexts as [
+      BrowserContext,
+      BrowserContext,
+      BrowserContext,
+      BrowserContext,
+    ];
+    const a = await person(ctxA, appUrl(), "Ann");
+    const b = await person(ctxB, appUrl(), "Bob");
+    const c = await person(ctxC, appUrl(), "Cho");
+    await createSpace(a, "Choir");
+    await say(a, "Rehearsal on Friday");
+    const bobLink = await invite(a, "Open");
+    await join(b, bobLink);
+    await join(c, await invite(a, "Open"));
+    for (const page of [b, c]) {
+      await expect(page.getByRole("heading", { level: 1, name: "Choir" })).toBeVisible({
+        timeout: 30_000,
+      });
+    }
+    await expect(messageTexts(b)).toContainText(["Rehearsal on Friday"], { timeout: 20_000 });
+
+    // Ann removes Bob: he is told by whom and when, and keeps what was written up to then.
+    a.once("dialog", (d) => void d.accept());
+    await a.getByRole("button", { name: "Remove Bob" }).click();
+    const told = b.getByRole("heading", { level: 2, name: /^Ann removed you from Choir on / });
+    await expect(told).toBeVisible({ timeout: 30_000 });
+    const today = await b.evaluate(() =>
+      new Date().toLocaleDateString(undefined, { dateStyle: "long" }),
+    );
+    await expect(told).toHaveText(`Ann removed you from Choir on ${today}`);
+    await expect(messageTexts(b)).toContainText(["Rehearsal on Friday"]);
+    await expect(b.getByLabel("Message", { exact: true })).toHaveCount(0);
+    await expect(b.getByRole("heading", { name: "Waiting to be let in" })).toHaveCount(0);
+    await capture(b, "removed");
+    b.once("dialog", (d) => void d.accept());
+    await b.getByRole("button", { name: "Delete from this device" }).click();
+    await expect(sidebarSpace(b, "Choir")).toHaveCount(0);
+
+    // Cho leaves: she is told so, and Ann no longer lists her.
+    c.once("dialog", (d) => void d.accept());
+    await c.getByRole("button", { name: "Leave" }).click();
+    await expect(c.getByRole("heading", { level: 2, name: "You left Choir" })).toBeVisible({
+      timeout: 20_000,
+    });
+    await capture(c, "left");
+    await tab(a, "Members");
+    await expect(a.locator(".member-list").getByText("Cho", { exact: true })).toHaveCount(0, {
+      timeout: 20_000,
+    });
+
+    // Links that cannot be joined say why and what to do, in words.
+    const d = await person(ctxD, appUrl(), "Dan");
+    const [, payload] = bobLink.split("#") as [string, string];
+    const dialog = await tryJoin(d, `${bobLink.split("#")[0]}#${payload.slice(0, 30)}`);
+    await expect(dialog.getByRole("alert")).toHaveText(
+      /^This link is incomplete or damaged: .* Copy the whole link again/,
+    );
+    await capture(d, "join-error");
+    await dialog.getByLabel("Invitation link").fill("https://example.com/hello#abc");
+    await dialog.getByRole("button", { name: "Join", exact: true }).click();
+    await expect(dialog.getByRole("alert")).toHaveText(/^This is not a Grove invitation link\./);
+    const elsewhere = encodeInvitePayload({
+      ...decodeInvitePayload(payload),
+      relayUrl: "wss://relay.example.org",
+    });
+    await dialog.getByLabel("Invitation link").fill(`https://relay.example.org/join#${elsewhere}`);
+    await dialog.getByRole("button", { name: "Join", exact: true }).click();
+    await expect(dialog.getByRole("alert")).toHaveText(
+      /^This invitation is for another relay \(wss:\/\/relay\.example\.org\); .* Ask the person who invited you for a link made on your relay\.$/,
+    );
+    // Bob's single-use link was used: nothing waits at the relay for it any more.
+    await dialog.getByLabel("Invitation link").fill(bobLink);
+    await dialog.getByRole("button", { name: "Join", exact: true }).click();
+    await expect(dialog.getByRole("alert")).toHaveText(
+      /^This invite link can no longer be used: .* Ask the person who invited you for a new link\.$/,
+      { timeout: 30_000 },
+    );
   } finally {
     for (const ctx of contexts) await ctx.close();
   }

@@ -134,6 +134,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   </select>
                   <button
                     type="button"
+                    aria-label={`Remove ${m.name}`}
                     onClick={() => {
                       if (confirm(`Remove ${m.name}? The space gets a new key they cannot read.`)) {
                         run(handle.member.remove(fromHex(m.user)));

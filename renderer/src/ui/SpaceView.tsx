@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { fromHex } from "../../../core/crypto/bytes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { Calendar } from "./Calendar.js";
 import { Chat } from "./Chat.js";
@@ -49,7 +50,11 @@ export function SpaceView({
     return () => clearTimeout(t);
   }, [client, handle.id, unread]);
 
-  if (!handle.isMember) {
+  const gone = handle.departure();
+  const forget = () =>
+    void client.attempt("Deleting the space", () => client.leaveSpace(handle.id)).then(onLeft);
+
+  if (!handle.isMember && !gone) {
     const inviter = handle.inviter();
     const refusal = handle.refusal;
     if (refusal) {
@@ -134,27 +139,57 @@ export function SpaceView({
           <h1 id="space-title">{handle.name}</h1>
         )}
         <div className="row">
+          {gone && (
+            <button
+              type="button"
+              onClick={() => {
+                if (confirm(`Delete "${handle.name}" from this device? Its copy here is erased.`)) {
+                  forget();
+                }
+              }}
+            >
+              Delete from this device
+            </button>
+          )}
           {handle.canManage && !renaming && (
             <button type="button" onClick={() => setRenaming(true)}>
               Rename
             </button>
           )}
-          <button
-            type="button"
-            onClick={() => {
-              if (
-                confirm(`Leave "${handle.name}"? Your copy is removed from this device's list.`)
-              ) {
-                void client
-                  .attempt("Leaving the space", () => client.leaveSpace(handle.id))
-                  .then(onLeft);
-              }
-            }}
-          >
-            Leave
-          </button>
+          {!gone && (
+            <button
+              type="button"
+              onClick={() => {
+                // As in Signal: what was written stays readable here until deleted.
+                if (
+                  confirm(
+                    `Leave "${handle.name}"? You keep a read-only copy of what was written so far, which you can delete.`,
+                  )
+                ) {
+                  void client.attempt("Leaving the space", () =>
+                    handle.member.remove(fromHex(client.myUser)),
+                  );
+                }
+              }}
+            >
+              Leave
+            </button>
+          )}
         </div>
       </header>
+      {gone && (
+        <div className="card departed" role="status">
+          <h2>
+            {gone.self
+              ? `You left ${handle.name}`
+              : `${gone.by} removed you from ${handle.name} on ${new Date(gone.at).toLocaleDateString(undefined, { dateStyle: "long" })}`}
+          </h2>
+          <p className="muted">
+            This is an archive of the space up to then: nothing new reaches you, and you cannot
+            write in it.
+          </p>
+        </div>
+      )}
       <div role="tablist" aria-label="Tools" className="tabs">
         {TABS.map((t) => (
           <button
