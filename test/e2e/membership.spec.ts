@@ -282,3 +282,71 @@ test("a removed member reads the archive and is told who removed them; a leaver 
     for (const ctx of contexts) await ctx.close();
   }
 });
+
+/** How many groups of the safety number stand on each line, top to bottom. */
+const linesOf = (number: import("@playwright/test").Locator) =>
+  number.evaluate((el) => {
+    const lines = new Map<number, number>();
+    for (const group of Array.from(el.children)) {
+      const top = Math.round(group.getBoundingClientRect().top);
+      lines.set(top, (lines.get(top) ?? 0) + 1);
+    }
+    return [...lines.values()];
+  });
+
+test("confirming after comparing verifies once on both sides, with the digits grouped alike on every screen", async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const contexts = await profiles(browser, 3);
+  try {
+    const [ctxA, ctxB, ctxC] = contexts as [BrowserContext, BrowserContext, BrowserContext];
+    const a = await person(ctxA, appUrl(), "Ann");
+    const b = await person(ctxB, appUrl(), "Bob");
+    const c = await person(ctxC, appUrl(), "Cho");
+    await createSpace(a, "Quartet");
+    await join(b, await invite(a, "Open"));
+    await expect(b.getByRole("heading", { level: 1, name: "Quartet" })).toBeVisible({
+      timeout: 30_000,
+    });
+    await join(c, await invite(a, "Confirmed"));
+
+    // Both screens show the same digits in the same lines: four groups of five, three lines.
+    const choSees = c.getByLabel("Safety number with Ann");
+    await tab(a, "Members");
+    const annSees = a.getByLabel("Safety number with Cho");
+    await expect(annSees).toBeVisible({ timeout: 20_000 });
+    await expect(annSees).toHaveText((await choSees.textContent()) ?? "");
+    expect(await linesOf(choSees)).toEqual([4, 4, 4]);
+    expect(await linesOf(annSees)).toEqual([4, 4, 4]);
+
+    // Cho says the numbers match; Ann confirms: each is verified for the other, once.
+    await c.getByRole("button", { name: "The numbers match: mark Ann verified" }).click();
+    await expect(c.getByText("You marked Ann verified.")).toBeVisible();
+    await capture(c, "waiting-verified");
+    await a.getByRole("button", { name: "Confirm Cho" }).click();
+    await expect(c.getByRole("heading", { level: 1, name: "Quartet" })).toBeVisible({
+      timeout: 20_000,
+    });
+    await expect(
+      a.locator(".member-list .member").filter({ hasText: "Cho" }).getByText("· Verified"),
+    ).toBeVisible();
+    for (const [page, other] of [
+      [a, "Cho"],
+      [c, "Ann"],
+    ] as const) {
+      await page.getByRole("button", { name: "Buddies" }).click();
+      const row = page.locator(".member-list .member").filter({ hasText: other });
+      await expect(row.getByText("Verified", { exact: true })).toBeVisible({ timeout: 20_000 });
+      await expect(page.getByRole("button", { name: `Verify ${other}` })).toHaveCount(0);
+    }
+
+    // Bob, let in by an open link, is still to verify, and the dialog groups the digits alike.
+    await a.getByRole("button", { name: "Verify Bob" }).click();
+    const inDialog = a.getByRole("dialog").getByRole("group", { name: "Safety number" });
+    await expect(inDialog).toBeVisible();
+    expect(await linesOf(inDialog)).toEqual([4, 4, 4]);
+  } finally {
+    for (const ctx of contexts) await ctx.close();
+  }
+});

@@ -616,6 +616,11 @@ export class GroveClient extends ObservableV2<Events> {
     );
   }
 
+  /** Whether this user marked `user` verified (on any of their devices: the account space). */
+  isVerified(user: string): boolean {
+    return this.account?.verified().has(user) ?? false;
+  }
+
   async verify(user: string, name: string): Promise<void> {
     await this.account!.markVerified(user, verifiedRecord(fromHex(user), name));
   }

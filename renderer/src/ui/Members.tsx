@@ -30,7 +30,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
           <h2 id="pending-title">Waiting for your confirmation</h2>
           <p className="muted small">
             Compare the safety number with the person (in person or on a call) before letting them
-            in.
+            in. Confirming marks them verified.
           </p>
           <ul>
             {handle.pendingJoins().map((p) => (
@@ -47,7 +47,10 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   <button
                     type="button"
                     className="primary"
-                    onClick={() => run(handle.member.confirm(p.id))}
+                    onClick={() =>
+                      // Confirming is the comparison done: it verifies them, so Buddies does not ask again.
+                      run(handle.member.confirm(p.id).then(() => client.verify(p.user, p.name)))
+                    }
                   >
                     Confirm {p.name}
                   </button>

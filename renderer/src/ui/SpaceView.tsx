@@ -102,6 +102,20 @@ export function SpaceView({
                 label={`Safety number with ${inviter.name}`}
                 big
               />
+              {client.isVerified(inviter.user) ? (
+                <p className="verified">You marked {inviter.name} verified.</p>
+              ) : (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void client.attempt("Marking as verified", () =>
+                      client.verify(inviter.user, inviter.name),
+                    )
+                  }
+                >
+                  The numbers match: mark {inviter.name} verified
+                </button>
+              )}
             </div>
           )}
           <p className="muted small">You can close Grove meanwhile: the answer waits for you.</p>
