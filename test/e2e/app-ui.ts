@@ -1,5 +1,9 @@
 /** Steps the app's browser tests take through the UI, shared by the specs that drive it. */
-import { expect, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { AxeBuilder } from "@axe-core/playwright";
+import { type BrowserContext, expect, type Page } from "@playwright/test";
+
+const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 
 export const messageTexts = (page: Page) =>
   page.getByRole("log", { name: "Messages" }).locator(".md");
@@ -18,3 +22,103 @@ export async function say(page: Page, text: string) {
   await page.getByLabel("Message", { exact: true }).press("Enter");
   await expect(messageTexts(page)).toContainText([text]);
 }
+
+/** A new page in `context` that onboards as `name` at the app served at `appUrl`. */
+export async function person(context: BrowserContext, appUrl: string, name: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(appUrl);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("This device's name").fill(`${name}'s laptop`);
+  await page.getByRole("button", { name: "Create my identity" }).click();
+  await expect(page.getByRole("heading", { name: `Welcome, ${name}` })).toBeVisible();
+  return page;
+}
+
+export async function createSpace(page: Page, name: string) {
+  await page.getByRole("button", { name: "Create a space" }).first().click();
+  await page.getByLabel("Space name").fill(name);
+  await page.getByRole("dialog").getByRole("button", { name: "Create" }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+}
+
+export async function tab(
+  page: Page,
+  name: "Chat" | "Discussion" | "Notes" | "Tasks" | "Calendar" | "Sketch" | "Files" | "Members",
+) {
+  await page.getByRole("tab", { name: new RegExp(`^${name}`) }).click();
+}
+
+/** Makes an invitation on the Members tab and returns its link (from the clipboard). */
+export async function invite(
+  page: Page,
+  mode: "Open" | "Confirmed",
+  screen?: string,
+): Promise<string> {
+  await tab(page, "Members");
+  await page.getByRole("button", { name: "Invite people" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("radio", { name: new RegExp(`^${mode}`) }).check();
+  if (screen) await capture(page, `${screen}-form`);
+  await dialog.getByRole("button", { name: "Create invitation" }).click();
+  if (screen) await capture(page, `${screen}-link`);
+  await dialog.getByRole("button", { name: "Copy link" }).first().click();
+  await expect(dialog.getByRole("status")).toHaveText("Link copied.");
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  await dialog.getByRole("button", { name: "Done" }).click();
+  return link;
+}
+
+export async function join(page: Page, link: string) {
+  await page.getByRole("button", { name: "Join with a link" }).click();
+  await page.getByLabel("Invitation link").fill(link);
+  await page.getByRole("dialog").getByRole("button", { name: "Join", exact: true }).click();
+  await expect(page.getByRole("dialog")).toBeHidden();
+}
+
+async function axe(page: Page, screen: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+    `axe on ${screen}`,
+  ).toEqual([]);
+}
+
+/** Light and dark screenshots (test/artifacts/), and an axe scan in each theme. */
+export async function capture(page: Page, screen: string) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  for (const theme of ["light", "dark"] as const) {
+    await page.evaluate((t) => {
+      document.documentElement.dataset.theme = t;
+    }, theme);
+    await axe(page, `${screen} (${theme})`);
+    await page.screenshot({ path: `${ARTIFACTS}${screen}-${theme}.png` });
+  }
+  await page.evaluate(() => {
+    document.documentElement.dataset.theme = localStorage.getItem("grove.theme") ?? "light";
+  });
+}
+
+/**
+ * Installs a recording stand-in for the web Notification API, granted
+ * (headless Chromium shows none); `notifications(page)` reads what it was given.
+ */
+export function recordNotifications() {
+  const shown: { title: string; body: string }[] = [];
+  class Recorded {
+    static permission = "granted";
+    static requestPermission = async () => "granted";
+    constructor(title: string, options?: { body?: string }) {
+      shown.push({ title, body: options?.body ?? "" });
+    }
+    close() {}
+  }
+  Object.assign(window, { Notification: Recorded, shownNotifications: shown });
+}
+
+export const notifications = (page: Page) =>
+  page.evaluate(
+    () =>
+      (window as unknown as { shownNotifications: { title: string; body: string }[] })
+        .shownNotifications,
+  );

@@ -68,6 +68,17 @@ export interface OnboardingInput {
   relayUrl: string;
 }
 
+/** A link made on a relay other than this device's: the join would ask where nobody listens. */
+export class OtherRelayError extends Error {
+  override readonly name = "OtherRelayError";
+  constructor(
+    readonly linkRelay: string,
+    readonly myRelay: string,
+  ) {
+    super(`this invitation is for the relay ${linkRelay}; this device uses ${myRelay}`);
+  }
+}
+
 export interface InviteRequest {
   role: Role;
   mode: InviteMode;
@@ -578,9 +589,7 @@ export class GroveClient extends ObservableV2<Events> {
     const known = this.spaces.get(toHex(link.spaceId));
     if (known) return known;
     if (link.relayUrl.replace(/\/+$/, "") !== p.relayUrl.replace(/\/+$/, "")) {
-      throw new Error(
-        `this invitation is for the relay ${link.relayUrl}; this device uses ${p.relayUrl}`,
-      );
+      throw new OtherRelayError(link.relayUrl, p.relayUrl);
     }
     const member = await joinByLink({
       link,
@@ -605,6 +614,11 @@ export class GroveClient extends ObservableV2<Events> {
     return buddiesOf(this.myUser, views, this.account?.verified() ?? new Map(), (space, user) =>
       this.spaces.get(space)?.presence.presenceOf(user),
     );
+  }
+
+  /** Whether this user marked `user` verified (on any of their devices: the account space). */
+  isVerified(user: string): boolean {
+    return this.account?.verified().has(user) ?? false;
   }
 
   async verify(user: string, name: string): Promise<void> {

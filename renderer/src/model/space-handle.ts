@@ -244,6 +244,30 @@ export class SpaceHandle {
     return words[refused.reason];
   }
 
+  /**
+   * For a device no longer a member: the accepted op that took this user out (the last one, as
+   * a user may have been let in again since), with who did it and when by the author's clock.
+   * Undefined while waiting to be let in, so a joiner is never told they were removed.
+   */
+  departure(): { self: boolean; by: string; at: number } | undefined {
+    if (this.isMember) return undefined;
+    const { log } = this.member;
+    let last: { self: boolean; by: string; at: number } | undefined;
+    for (const id of log.state.accepted) {
+      const op = log.op(id);
+      const action = op?.body.action;
+      if (action?.type !== "remove" || toHex(action.user) !== this.me.user) continue;
+      const author = log.state.devices.get(op!.signer);
+      last = {
+        // A leaver's own device is gone from the state's devices: its key says it was us.
+        self: author === this.me.user || op!.signer === this.me.device,
+        by: author ? this.nameOf(author) : "A manager",
+        at: op!.body.time,
+      };
+    }
+    return last;
+  }
+
   get myRole(): Role | undefined {
     return this.member.log.state.members.get(this.me.user)?.role;
   }
@@ -288,6 +312,30 @@ export class SpaceHandle {
         user: toHex(p.cert.user),
         device: p.cert.name,
       }));
+  }
+
+  /**
+   * Invites that can still let someone in (not revoked, not expired, a single-use one not used
+   * yet), newest expiry first, for managers to see and revoke.
+   */
+  outstandingInvites(now = Date.now()) {
+    return [...this.member.log.state.invites.values()]
+      .filter((i) => !i.revoked && i.expiresAt > now && !(i.oneTime && i.used))
+      .sort((a, b) => b.expiresAt - a.expiresAt)
+      .map((i) => ({
+        id: i.id,
+        mode: i.mode,
+        role: i.role,
+        oneTime: i.oneTime,
+        expiresAt: i.expiresAt,
+        used: i.used,
+        by: this.nameOf(i.by),
+      }));
+  }
+
+  /** How many joins wait for this user's answer: none unless they may give one. */
+  waitingForMe(): number {
+    return this.isMember && this.canManage ? this.pendingJoins().length : 0;
   }
 
   // --- chat

@@ -5,8 +5,13 @@ import type { SpaceHandle } from "../model/space-handle.js";
 import { Dialog } from "./Dialog.js";
 import { Actions, Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
+import { type InviteFacts, inviteSummary, parseAddresses } from "./invite-words.js";
+import { QrCode } from "./QrCode.js";
 
-type Made = Awaited<ReturnType<ReturnType<typeof useClient>["invite"]>>;
+type Made = Awaited<ReturnType<ReturnType<typeof useClient>["invite"]>> & {
+  /** The address this link is for; none when the inviter sends it themselves. */
+  to?: string;
+};
 
 const EXPIRY = [
   { hours: 24, label: "1 day" },
@@ -14,27 +19,49 @@ const EXPIRY = [
   { hours: 24 * 30, label: "30 days" },
 ];
 
+/*
+ * "Send through relay" is not offered: nothing the relay tells a client (challenge, authOk,
+ * /healthz) says whether its operator configured mail, and a button that fails after the
+ * click is worse than none. Links go by the user's own mail app or by copy.
+ */
 export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose: () => void }) {
   const client = useClient();
   const [emails, setEmails] = useState("");
   const [role, setRole] = useState<Role>("member");
   const [mode, setMode] = useState<InviteMode>("confirmed");
+  const [oneTime, setOneTime] = useState(true);
   const [hours, setHours] = useState(24 * 7);
-  const [made, setMade] = useState<Made>();
+  const [made, setMade] = useState<{ links: Made[]; facts: InviteFacts }>();
+  const [error, setError] = useState<string>();
   const [status, setStatus] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const addresses = emails
-    .split(/[\s,;]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
 
   const create = async () => {
+    const { addresses, bad } = parseAddresses(emails);
+    // Every address is checked before any invite exists: a typo must not leave live links behind.
+    if (bad.length > 0) {
+      setError(
+        `${bad.map((b) => `"${b}"`).join(", ")} ${bad.length === 1 ? "is not an email address" : "are not email addresses"}. Correct or remove ${bad.length === 1 ? "it" : "them"}; no invitation was made.`,
+      );
+      return;
+    }
     setBusy(true);
+    setError(undefined);
+    const request = { role, mode, expiresInHours: hours, oneTime };
+    const facts = { role, mode, oneTime, expiresAt: Date.now() + hours * 3600_000 };
+    const links: Made[] = [];
     try {
-      setMade(await client.invite(handle.id, { role, mode, expiresInHours: hours, oneTime: true }));
-      setStatus(undefined);
+      // One link per person, so a single-use link admits exactly the person it was sent to.
+      for (const to of addresses.length > 0 ? addresses : [undefined]) {
+        const link = await client.invite(handle.id, request);
+        links.push(to ? { ...link, to } : link);
+      }
+      setMade({ links, facts });
     } catch (err) {
-      setStatus(`Could not create the invitation: ${(err as Error).message}`);
+      setError(
+        `Could not create ${links.length > 0 ? "every" : "the"} invitation: ${(err as Error).message}`,
+      );
+      if (links.length > 0) setMade({ links, facts });
     } finally {
       setBusy(false);
     }
@@ -44,14 +71,17 @@ export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose
     <Dialog title={`Invite to ${handle.name}`} onClose={onClose} wide>
       {!made ? (
         <form
+          noValidate
           onSubmit={(e) => {
             e.preventDefault();
             void create();
           }}
         >
           <label>
-            Email addresses <span className="muted">(optional; separate with commas)</span>
+            Email addresses{" "}
+            <span className="muted">(optional; separate with commas: one link each)</span>
             <input
+              inputMode="email"
               value={emails}
               onChange={(e) => setEmails(e.target.value)}
               placeholder="bob@example.com"
@@ -103,66 +133,77 @@ export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose
               </span>
             </label>
           </fieldset>
-          <Alert message={status} />
+          <fieldset>
+            <legend>How many people per link</legend>
+            <label className="radio">
+              <input type="radio" name="uses" checked={oneTime} onChange={() => setOneTime(true)} />
+              <span>
+                <strong>Single use</strong>: the first person let in uses it up.
+              </span>
+            </label>
+            <label className="radio">
+              <input
+                type="radio"
+                name="uses"
+                checked={!oneTime}
+                onChange={() => setOneTime(false)}
+              />
+              <span>
+                <strong>Multi-use</strong>: anyone with the link may ask until it expires or you
+                revoke it.
+              </span>
+            </label>
+          </fieldset>
+          <Alert message={error} />
           <Actions onCancel={onClose} submit={"Create invitation"} disabled={busy} />
         </form>
       ) : (
         <div className="invite-made">
-          <label>
-            Invitation link
-            <input
-              readOnly
-              value={made.url}
-              aria-label="Invitation link"
-              onFocus={(e) => e.target.select()}
-            />
-          </label>
-          <div className="row">
-            <button
-              type="button"
-              className="primary"
-              onClick={async () => {
-                try {
-                  await navigator.clipboard.writeText(made.url);
-                  setStatus("Link copied.");
-                } catch {
-                  setStatus("Copying was refused: select the link and copy it yourself.");
-                }
-              }}
-            >
-              Copy link
-            </button>
-            <a
-              className="button"
-              href={made.mailto(addresses)}
-              onClick={() => setStatus("Opened in your mail app.")}
-            >
-              Open in mail app
-            </a>
-            {mode === "confirmed" && (
-              <button
-                type="button"
-                disabled={addresses.length === 0}
-                onClick={async () => {
-                  setStatus("Sending through the relay…");
-                  try {
-                    await client.mailInvite(addresses, made.mail, mode);
-                    setStatus(`Sent to ${addresses.join(", ")}.`);
-                  } catch (err) {
-                    setStatus(`Not sent: ${(err as Error).message}`);
-                  }
-                }}
-              >
-                Send through relay
-              </button>
-            )}
-          </div>
-          {mode === "confirmed" && (
-            <p className="muted small">
-              Sending through the relay lets its operator see the addresses and the link; the link
-              alone does not let anyone in without your confirmation.
-            </p>
-          )}
+          <Alert message={error} />
+          <p>{inviteSummary(made.facts)}</p>
+          <ul className="invite-links">
+            {made.links.map((link, i) => {
+              const label = link.to ? `Invitation link for ${link.to}` : "Invitation link";
+              return (
+                <li key={link.url} className="invite-link card">
+                  <div className="grow">
+                    <label>
+                      {label}
+                      <input readOnly value={link.url} onFocus={(e) => e.target.select()} />
+                    </label>
+                    <div className="row">
+                      <button
+                        type="button"
+                        className={i === 0 ? "primary" : undefined}
+                        aria-label={link.to ? `Copy link for ${link.to}` : "Copy link"}
+                        onClick={async () => {
+                          try {
+                            await navigator.clipboard.writeText(link.url);
+                            setStatus("Link copied.");
+                          } catch {
+                            setStatus("Copying was refused: select the link and copy it yourself.");
+                          }
+                        }}
+                      >
+                        Copy link
+                      </button>
+                      <a
+                        className="button"
+                        href={link.mailto(link.to ? [link.to] : [])}
+                        aria-label={
+                          link.to ? `Open in mail app for ${link.to}` : "Open in mail app"
+                        }
+                        onClick={() => setStatus("Opened in your mail app.")}
+                      >
+                        Open in mail app
+                      </a>
+                    </div>
+                  </div>
+                  <QrCode text={link.url} label={`QR code of the ${label.toLowerCase()}`} />
+                </li>
+              );
+            })}
+          </ul>
           {status && (
             <p role="status" className="muted">
               {status}

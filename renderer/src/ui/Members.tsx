@@ -5,6 +5,7 @@ import type { SpaceHandle } from "../model/space-handle.js";
 import { Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 import { InviteDialog } from "./InviteDialog.js";
+import { inviteSummary } from "./invite-words.js";
 import { PresenceDot, presenceText } from "./Presence.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 
@@ -24,19 +25,12 @@ export function Members({ handle }: { handle: SpaceHandle }) {
   return (
     <div className="members">
       <Alert message={error} />
-      {handle.canManage && (
-        <div className="row">
-          <button type="button" className="primary" onClick={() => setInviting(true)}>
-            Invite people
-          </button>
-        </div>
-      )}
       {handle.canManage && handle.pendingJoins().length > 0 && (
         <section aria-labelledby="pending-title" className="card pending">
           <h2 id="pending-title">Waiting for your confirmation</h2>
           <p className="muted small">
             Compare the safety number with the person (in person or on a call) before letting them
-            in.
+            in. Confirming marks them verified.
           </p>
           <ul>
             {handle.pendingJoins().map((p) => (
@@ -53,7 +47,10 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   <button
                     type="button"
                     className="primary"
-                    onClick={() => run(handle.member.confirm(p.id))}
+                    onClick={() =>
+                      // Confirming is the comparison done: it verifies them, so Buddies does not ask again.
+                      run(handle.member.confirm(p.id).then(() => client.verify(p.user, p.name)))
+                    }
                   >
                     Confirm {p.name}
                   </button>
@@ -61,6 +58,41 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                     Decline
                   </button>
                 </div>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {handle.canManage && (
+        <div className="row">
+          <button type="button" className="primary" onClick={() => setInviting(true)}>
+            Invite people
+          </button>
+        </div>
+      )}
+      {handle.canManage && handle.outstandingInvites().length > 0 && (
+        <section aria-labelledby="invites-title">
+          <h2 id="invites-title">Open invitations</h2>
+          <ul className="invite-list">
+            {handle.outstandingInvites().map((i) => (
+              <li key={i.id}>
+                <div>
+                  {inviteSummary(i)}
+                  <div className="muted small">
+                    Made by {i.by} · {i.used ? "someone got in by it" : "not used yet"}
+                  </div>
+                </div>
+                <button
+                  type="button"
+                  aria-label={`Revoke the invitation: ${inviteSummary(i)}, made by ${i.by}`}
+                  onClick={() => {
+                    if (confirm("Revoke this invitation? Its link stops working for everyone.")) {
+                      run(handle.member.revokeInvite(i.id));
+                    }
+                  }}
+                >
+                  Revoke
+                </button>
               </li>
             ))}
           </ul>
@@ -105,6 +137,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   </select>
                   <button
                     type="button"
+                    aria-label={`Remove ${m.name}`}
                     onClick={() => {
                       if (confirm(`Remove ${m.name}? The space gets a new key they cannot read.`)) {
                         run(handle.member.remove(fromHex(m.user)));

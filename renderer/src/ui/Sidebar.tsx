@@ -3,6 +3,7 @@ import { desktopShell } from "../model/client.js";
 import type { View } from "./App.js";
 import { ago } from "./format.js";
 import { useClient } from "./hooks.js";
+import { JoinBadge } from "./JoinBadge.js";
 import {
   type NotificationPreview,
   notificationPreview,
@@ -118,6 +119,7 @@ export function Sidebar(props: {
               <span className="space-name">{handle.name}</span>
               <span className="space-meta">
                 {lastActivity > 0 && <span className="muted small">{ago(lastActivity)}</span>}
+                <JoinBadge count={handle.waitingForMe()} />
                 {unread > 0 && (
                   <span className="badge">
                     {unread}

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from "react";
 import { Dialog } from "./Dialog.js";
 import { Actions, Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
+import { joinErrorWords } from "./invite-words.js";
 
 export function NewSpaceDialog(props: { onClose: () => void; onCreated: (id: string) => void }) {
   const client = useClient();
@@ -56,7 +57,7 @@ export function JoinDialog(props: {
       const handle = await client.join(link);
       props.onJoined(handle.id);
     } catch (err) {
-      setError(`Could not join: ${(err as Error).message}`);
+      setError(joinErrorWords(err));
       setBusy(false);
     }
   };

@@ -1,10 +1,12 @@
 import { useEffect, useState } from "react";
+import { fromHex } from "../../../core/crypto/bytes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { Calendar } from "./Calendar.js";
 import { Chat } from "./Chat.js";
 import { Discussion } from "./Discussion.js";
 import { Files } from "./Files.js";
 import { useClient } from "./hooks.js";
+import { JoinBadge } from "./JoinBadge.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
 import { SafetyNumber } from "./SafetyNumber.js";
@@ -48,7 +50,11 @@ export function SpaceView({
     return () => clearTimeout(t);
   }, [client, handle.id, unread]);
 
-  if (!handle.isMember) {
+  const gone = handle.departure();
+  const forget = () =>
+    void client.attempt("Deleting the space", () => client.leaveSpace(handle.id)).then(onLeft);
+
+  if (!handle.isMember && !gone) {
     const inviter = handle.inviter();
     const refusal = handle.refusal;
     if (refusal) {
@@ -96,6 +102,20 @@ export function SpaceView({
                 label={`Safety number with ${inviter.name}`}
                 big
               />
+              {client.isVerified(inviter.user) ? (
+                <p className="verified">You marked {inviter.name} verified.</p>
+              ) : (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void client.attempt("Marking as verified", () =>
+                      client.verify(inviter.user, inviter.name),
+                    )
+                  }
+                >
+                  The numbers match: mark {inviter.name} verified
+                </button>
+              )}
             </div>
           )}
           <p className="muted small">You can close Grove meanwhile: the answer waits for you.</p>
@@ -133,27 +153,57 @@ export function SpaceView({
           <h1 id="space-title">{handle.name}</h1>
         )}
         <div className="row">
+          {gone && (
+            <button
+              type="button"
+              onClick={() => {
+                if (confirm(`Delete "${handle.name}" from this device? Its copy here is erased.`)) {
+                  forget();
+                }
+              }}
+            >
+              Delete from this device
+            </button>
+          )}
           {handle.canManage && !renaming && (
             <button type="button" onClick={() => setRenaming(true)}>
               Rename
             </button>
           )}
-          <button
-            type="button"
-            onClick={() => {
-              if (
-                confirm(`Leave "${handle.name}"? Your copy is removed from this device's list.`)
-              ) {
-                void client
-                  .attempt("Leaving the space", () => client.leaveSpace(handle.id))
-                  .then(onLeft);
-              }
-            }}
-          >
-            Leave
-          </button>
+          {!gone && (
+            <button
+              type="button"
+              onClick={() => {
+                // As in Signal: what was written stays readable here until deleted.
+                if (
+                  confirm(
+                    `Leave "${handle.name}"? You keep a read-only copy of what was written so far, which you can delete.`,
+                  )
+                ) {
+                  void client.attempt("Leaving the space", () =>
+                    handle.member.remove(fromHex(client.myUser)),
+                  );
+                }
+              }}
+            >
+              Leave
+            </button>
+          )}
         </div>
       </header>
+      {gone && (
+        <div className="card departed" role="status">
+          <h2>
+            {gone.self
+              ? `You left ${handle.name}`
+              : `${gone.by} removed you from ${handle.name} on ${new Date(gone.at).toLocaleDateString(undefined, { dateStyle: "long" })}`}
+          </h2>
+          <p className="muted">
+            This is an archive of the space up to then: nothing new reaches you, and you cannot
+            write in it.
+          </p>
+        </div>
+      )}
       <div role="tablist" aria-label="Tools" className="tabs">
         {TABS.map((t) => (
           <button
@@ -180,6 +230,7 @@ export function SpaceView({
             }}
           >
             {t}
+            {t === "Members" && <JoinBadge count={handle.waitingForMe()} />}
           </button>
         ))}
       </div>

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { notificationFor, PREVIEW_CHOICES, taskNotificationFor } from "./notifications.js";
+import {
+  joinNotificationFor,
+  notificationFor,
+  PREVIEW_CHOICES,
+  taskNotificationFor,
+} from "./notifications.js";
 
 const message = { name: "Ann", text: "The door code is 4711", deleted: false };
 
@@ -47,5 +52,14 @@ describe("notification previews", () => {
       /invoice|Ann|Garden/,
     );
     expect(taskNotificationFor(task, "Garden", "off")).toBeUndefined();
+  });
+
+  it("name a joiner and the space only as far as the setting allows", () => {
+    expect(joinNotificationFor("Cho", "Garden", "message")?.title).toBe("Cho asks to join Garden");
+    expect(joinNotificationFor("Cho", "Garden", "sender")?.body).toBe("Asks to join");
+    expect(JSON.stringify(joinNotificationFor("Cho", "Garden", "nothing"))).not.toMatch(
+      /Cho|Garden/,
+    );
+    expect(joinNotificationFor("Cho", "Garden", "off")).toBeUndefined();
   });
 });

@@ -80,11 +80,30 @@ export function taskNotificationFor(
   return previewed(preview, { title, body: task.title }, "New task", "You have a new task");
 }
 
+/** What the notification of someone asking to join a space this user manages says. */
+export function joinNotificationFor(
+  joiner: string,
+  space: string,
+  preview: NotificationPreview,
+): Shown {
+  return previewed(
+    preview,
+    {
+      title: `${joiner} asks to join ${space}`,
+      body: "Compare the safety number with them, then confirm or decline on Members.",
+    },
+    "Asks to join",
+    "Someone asks to join a space",
+  );
+}
+
 /**
  * New messages in spaces not on screen (or any, with the window hidden)
  * become notifications, mentions and tasks given to this user always; only messages that arrive while
  * the app runs, never history being caught up, and only as much as the
- * preview setting lets them say. The Electron shell maps the web
+ * preview setting lets them say. A join request waiting for this manager
+ * tells them once per run wherever they are: someone is waiting on them,
+ * and the badge alone is missed with the window hidden. The Electron shell maps the web
  * Notification API to native notifications.
  */
 export function useNotifications(client: GroveClient, shownSpace: string | undefined) {
@@ -124,6 +143,14 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
             h.name,
             preview,
           );
+          if (shown) new Notification(shown.title, { body: shown.body, tag: key });
+        }
+        if (!h.canManage) continue;
+        for (const p of h.pendingJoins()) {
+          const key = `join:${p.id}`;
+          if (seen.current.has(key)) continue;
+          seen.current.add(key);
+          const shown = joinNotificationFor(p.name, h.name, preview);
           if (shown) new Notification(shown.title, { body: shown.body, tag: key });
         }
       }
