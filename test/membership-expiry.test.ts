@@ -9,8 +9,7 @@
  * expiry stays in.
  */
 import { describe, expect, it } from "vitest";
-import { fromHex, toHex } from "../core/crypto/bytes.js";
-import { MembershipError } from "../core/membership/errors.js";
+import { toHex } from "../core/crypto/bytes.js";
 import { inviteKeys, parseInviteUrl } from "../core/membership/invite-link.js";
 import { readWelcome } from "../core/membership/join-by-link.js";
 import { MemberSpace } from "../core/membership/member-space.js";

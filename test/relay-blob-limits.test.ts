@@ -4,27 +4,17 @@
  * nobody puts or fetches expire. Against a real relay process on loopback.
  */
 import { createHash } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import type { Frame } from "../core/wire/frame-types.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { httpBase, metric } from "./relay-attack.js";
-import { type RelayProcess, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
+import { type RelayProcess, waitFor } from "./relay-harness.js";
+import { relaysPerTest } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
 
-const running: RelayProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    await r.kill();
-    removeDir(r.dataDir);
-  }
-});
-async function relay(args: string[] = []) {
-  const r = await startRelayProcess({ args });
-  running.push(r);
-  return r;
-}
+const relay = relaysPerTest();
 
 const KiB = 1024;
 const sha256 = (data: Uint8Array) => new Uint8Array(createHash("sha256").update(data).digest());

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
 import { MemoryOutbox } from "../core/sync/outbox.js";
@@ -14,29 +14,11 @@ import type { FullTarget } from "../core/sync/relay-transport.js";
 import type { Frame } from "../core/wire/frame-types.js";
 import { RelayCloseCode, RelayErrorCode } from "../core/wire/relay-errors.js";
 import { seqBytes } from "./fixtures.js";
-import {
-  device,
-  online,
-  type RelayProcess,
-  removeDir,
-  startRelayProcess,
-  tempDir,
-  waitFor,
-} from "./relay-harness.js";
+import { device, online, type RelayProcess, removeDir, tempDir, waitFor } from "./relay-harness.js";
+import { relaysPerTest } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
 
-const running: RelayProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    await r.kill();
-    removeDir(r.dataDir);
-  }
-});
-async function relay(args: string[] = []) {
-  const r = await startRelayProcess({ args });
-  running.push(r);
-  return r;
-}
+const relay = relaysPerTest();
 
 const KiB = 1024;
 

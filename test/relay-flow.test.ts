@@ -5,7 +5,7 @@
  * relay process on loopback.
  */
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
@@ -14,21 +14,11 @@ import { FLAG_EPHEMERAL } from "../core/wire/frame-types.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { filled, seqBytes } from "./fixtures.js";
 import { httpBase, metric } from "./relay-attack.js";
-import { type RelayProcess, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
+import { waitFor } from "./relay-harness.js";
+import { relaysPerTest } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
 
-const running: RelayProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    await r.kill();
-    removeDir(r.dataDir);
-  }
-});
-async function relay(args: string[] = []) {
-  const r = await startRelayProcess({ args });
-  running.push(r);
-  return r;
-}
+const relay = relaysPerTest();
 
 const msgId = (i: number) => seqBytes(16, i);
 

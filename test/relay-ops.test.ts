@@ -7,36 +7,19 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { GENESIS_HASH, sealEnvelope } from "../core/crypto/envelope.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { EPOCH_KEY, SPACE_ID, seqBytes } from "./fixtures.js";
-import {
-  device,
-  online,
-  type RelayProcess,
-  removeDir,
-  startRelayProcess,
-  waitFor,
-} from "./relay-harness.js";
+import { device, online, waitFor } from "./relay-harness.js";
+import { relaysPerTest } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const running: RelayProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    await r.kill();
-    removeDir(r.dataDir);
-  }
-});
-async function relay(args: string[] = []) {
-  const r = await startRelayProcess({ args });
-  running.push(r);
-  return r;
-}
+const relay = relaysPerTest();
 
 describe("relay operations", () => {
   it("serves /healthz, Prometheus /metrics and a join page that keeps the fragment local", async () => {
@@ -176,8 +159,7 @@ describe("relay operations", () => {
     await a.client.stop();
     expect(await r.stop()).toBe(0);
     expect(r.logs.join("\n")).toContain("relay stopped");
-    const again = await startRelayProcess({ dataDir: r.dataDir });
-    running.push(again);
+    const again = await relay([], { dataDir: r.dataDir });
     const b = await device(again.url, {}, target);
     b.client.start();
     await waitFor(() => b.received.length === 30, "30 deliveries after restart");
@@ -217,10 +199,9 @@ describe("relay operations", () => {
   });
 
   it("takes its settings from GROVE_RELAY_* environment variables", async () => {
-    const r = await startRelayProcess({
+    const r = await relay([], {
       env: { GROVE_RELAY_MAX_TARGETS: "2", GROVE_RELAY_PUBLIC_URL: "https://relay.example" },
     });
-    running.push(r);
     expect(r.logs.join("\n")).toContain('"origin":"wss://relay.example"');
     const raw = await RawClient.open(r.url);
     const challenge = await raw.hello();

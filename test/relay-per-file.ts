@@ -3,7 +3,7 @@
  * the first, killed and its data removed after the last. (Vitest only: the
  * Playwright specs start theirs with their own hooks.)
  */
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { type RelayProcess, removeDir, startRelayProcess } from "./relay-harness.js";
 
 export function relayPerFile(args: string[] = []): {
@@ -26,5 +26,27 @@ export function relayPerFile(args: string[] = []): {
     get url() {
       return this.process.url;
     },
+  };
+}
+
+/**
+ * Relays a test starts with flags of its own (real processes): the returned
+ * function starts one; each is killed and its data removed after the test.
+ */
+export function relaysPerTest(): (
+  args?: string[],
+  options?: Omit<Parameters<typeof startRelayProcess>[0], "args">,
+) => Promise<RelayProcess> {
+  const running: RelayProcess[] = [];
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      await r.kill();
+      removeDir(r.dataDir);
+    }
+  });
+  return async (args = [], options = {}) => {
+    const r = await startRelayProcess({ ...options, args });
+    running.push(r);
+    return r;
   };
 }

@@ -1,17 +1,3 @@
-/**
- * A space as its members use it: the content Space, its membership log and
- * the access built from it, with the acts that change who is in it (create,
- * invite, confirm, decline, remove, set role, revoke) and the joiner's side
- * of an invite link.
- *
- * Every op is authored into the local log first (so an op the author may
- * not make is refused here, with its code) and then sent to every member as
- * a membership envelope. Removal rotates the epoch key: the new key is
- * sealed to every remaining device (never to an invite: a joiner gets the
- * key in its confirm), the old one under the new one. A leave rotates
- * nothing; the next writer who stays rotates before writing (decision 51).
- */
-import * as Y from "yjs";
 import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import type { DeviceCertificate, DeviceKeys } from "../crypto/identity.js";

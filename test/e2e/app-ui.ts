@@ -1,9 +1,36 @@
 /** Steps the app's browser tests take through the UI, shared by the specs that drive it. */
 import { mkdirSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
-import { type BrowserContext, expect, type Page } from "@playwright/test";
+import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
+import { buildRenderer } from "./app-build.js";
 
 const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
+
+/**
+ * A real relay process serving the built web app, for every test of a spec:
+ * started before the first, killed and its data removed after the last.
+ */
+export function appRelayPerSpec(): { readonly relay: RelayProcess; appUrl(): string } {
+  let relay: RelayProcess | undefined;
+  test.beforeAll(async () => {
+    const appDir = await buildRenderer();
+    relay = await startRelayProcess({ args: ["--app-dir", appDir] });
+  });
+  test.afterAll(async () => {
+    await relay?.kill();
+    if (relay) removeDir(relay.dataDir);
+  });
+  return {
+    get relay() {
+      if (!relay) throw new Error("relay not started yet (use it inside a test)");
+      return relay;
+    },
+    appUrl() {
+      return `http://127.0.0.1:${this.relay.port}/app/`;
+    },
+  };
+}
 
 export const messageTexts = (page: Page) =>
   page.getByRole("log", { name: "Messages" }).locator(".md");

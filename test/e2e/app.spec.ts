@@ -8,9 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { type BrowserContext, expect, type Page, test } from "@playwright/test";
-import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
-import { buildRenderer } from "./app-build.js";
 import {
+  appRelayPerSpec,
   capture,
   invite,
   join,
@@ -23,17 +22,7 @@ import {
   tab,
 } from "./app-ui.js";
 
-let relay: RelayProcess;
-let appDir: string;
-
-test.beforeAll(async () => {
-  appDir = await buildRenderer();
-  relay = await startRelayProcess({ args: ["--app-dir", appDir] });
-});
-test.afterAll(async () => {
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
-});
+const app = appRelayPerSpec();
 
 /** What the test reads off the app's client (test hooks build). */
 interface GroveClientView {
@@ -47,7 +36,7 @@ interface GroveClientView {
   >;
 }
 
-const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
+const appUrl = () => app.appUrl();
 const person = (context: BrowserContext, name: string) => onboard(context, appUrl(), name);
 
 const lastOwnDelivery = (page: Page) =>

@@ -7,9 +7,8 @@
  */
 import { type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { decodeInvitePayload, encodeInvitePayload } from "../../core/membership/invite-link.js";
-import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
-import { buildRenderer } from "./app-build.js";
 import {
+  appRelayPerSpec,
   capture,
   createSpace,
   invite,
@@ -22,19 +21,9 @@ import {
   tab,
 } from "./app-ui.js";
 
-let relay: RelayProcess;
-let appDir: string;
+const app = appRelayPerSpec();
 
-test.beforeAll(async () => {
-  appDir = await buildRenderer();
-  relay = await startRelayProcess({ args: ["--app-dir", appDir] });
-});
-test.afterAll(async () => {
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
-});
-
-const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
+const appUrl = () => app.appUrl();
 
 /** Isolated browser profiles with the clipboard allowed and notifications recorded. */
 async function profiles(browser: import("@playwright/test").Browser, n: number) {

@@ -6,23 +6,11 @@
  * one profile lost messages).
  */
 import { expect, type Page, test } from "@playwright/test";
-import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
-import { buildRenderer } from "./app-build.js";
-import { messageTexts, openSpace, say } from "./app-ui.js";
+import { appRelayPerSpec, messageTexts, openSpace, say } from "./app-ui.js";
 
-let relay: RelayProcess;
-let appDir: string;
+const app = appRelayPerSpec();
 
-test.beforeAll(async () => {
-  appDir = await buildRenderer();
-  relay = await startRelayProcess({ args: ["--app-dir", appDir] });
-});
-test.afterAll(async () => {
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
-});
-
-const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
+const appUrl = () => app.appUrl();
 const elsewhere = (page: Page) =>
   page.getByRole("heading", { name: "Grove is open in another tab" });
 
