@@ -55,7 +55,8 @@ export function joinErrorWords(err: unknown): string {
       return "This is not a Grove invitation link. Grove links look like https://…/join#… or grove://join#…; check that you pasted the right one.";
     }
     if (err.code === "UNSUPPORTED_VERSION") {
-      return "This link was made by a newer version of Grove. Update Grove, then open the link again.";
+      // A damaged payload reads as an unknown version too: say both.
+      return "This link could not be read: it is damaged, or was made by a newer version of Grove. Copy the whole link again, or update Grove and open it again.";
     }
     return `This link is incomplete or damaged: part of it was probably lost when it was copied. Copy the whole link again, up to its last character. ${askAgain}`;
   }
