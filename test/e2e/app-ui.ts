@@ -11,11 +11,14 @@ const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
  * A real relay process serving the built web app, for every test of a spec:
  * started before the first, killed and its data removed after the last.
  */
-export function appRelayPerSpec(): { readonly relay: RelayProcess; appUrl(): string } {
+export function appRelayPerSpec(args: string[] = []): {
+  readonly relay: RelayProcess;
+  appUrl(): string;
+} {
   let relay: RelayProcess | undefined;
   test.beforeAll(async () => {
     const appDir = await buildRenderer();
-    relay = await startRelayProcess({ args: ["--app-dir", appDir] });
+    relay = await startRelayProcess({ args: ["--app-dir", appDir, ...args] });
   });
   test.afterAll(async () => {
     await relay?.kill();

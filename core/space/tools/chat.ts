@@ -213,6 +213,11 @@ export interface Receipt extends Signed {
 const RECEIPT = { by: "user", at: "number", ...SIGNED_SHAPE } as const;
 
 /** The counts of `reader`'s receipt when one of their devices signed it; empty otherwise. */
+/** Every user who ever wrote a receipt in the space, members who left included. */
+export function receiptReaders(doc: Y.Doc): string[] {
+  return [...doc.getMap<unknown>(RECEIPTS).keys()];
+}
+
 export function receiptOf(doc: Y.Doc, reader: string, trust: RecordTrust): Record<string, number> {
   const out: Record<string, number> = {};
   const r = readRecord<Receipt>(doc.getMap<unknown>(RECEIPTS).get(reader), RECEIPT);

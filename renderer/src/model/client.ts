@@ -389,6 +389,8 @@ export class GroveClient extends ObservableV2<Events> {
       this.changed();
     });
     engine.on("route", () => this.changed());
+    // A member whose relay mailbox is full is no longer retried: the panel says so.
+    engine.relay?.on("fullTargets", () => this.changed());
     this.engine = engine;
     // The outbox lives in the store, not an event source: read it each second for the status.
     // A store that fails here fails loudly elsewhere; the status just keeps its last reading.

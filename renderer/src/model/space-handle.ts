@@ -34,6 +34,7 @@ import {
   putMessage,
   putReceipt,
   receiptDue,
+  receiptReaders,
 } from "../../../core/space/tools/chat.js";
 import {
   draftReply,
@@ -463,14 +464,17 @@ export class SpaceHandle {
   /** What happened to one of this device's messages, given the outbox as it stands. */
   delivery(message: ChatMessage, queued: ReadonlySet<string>): Delivery {
     if (this.localOnly(queued).has(message.id)) return { state: "local" };
-    // Viewers write nothing, receipts included: they cannot be counted.
+    // Viewers write nothing, receipts included: they cannot be counted. A member who has
+    // left keeps counting for what they received before: delivery never goes backwards.
+    const doc = this.member.space.doc;
     const readers = this.members()
       .filter((m) => !m.me && m.role !== "viewer")
       .map((m) => m.user);
-    if (readers.length === 0) return { state: "relay" };
-    const to = deliveredTo(this.member.space.doc, message, readers, this.trust).length;
-    if (to === 0) return { state: "relay" };
-    return { state: "delivered", to, of: readers.length };
+    const past = receiptReaders(doc).filter((u) => u !== this.me.user && !readers.includes(u));
+    const to = deliveredTo(doc, message, [...readers, ...past], this.trust);
+    if (to.length === 0) return { state: "relay" };
+    const departed = to.filter((u) => !readers.includes(u)).length;
+    return { state: "delivered", to: to.length, of: readers.length + departed };
   }
 
   private local: { queued: ReadonlySet<string>; version: number; ids: Set<string> } | undefined;

@@ -1,3 +1,4 @@
+import { toHex } from "../../../core/crypto/bytes.js";
 import { secretboxBackend } from "../../../core/crypto/secretbox.js";
 import { bytesPerSecond } from "./format.js";
 import { useClient } from "./hooks.js";
@@ -23,6 +24,12 @@ export function StatusPanel() {
     if (user && user !== client.myUser) waiting.set(user, (waiting.get(user) ?? 0) + n);
   }
   const buddies = client.buddies();
+  const full = (engine?.relay?.fullTargets ?? [])
+    .map(
+      (t) =>
+        names.get(userOfDevice.get(toHex(t.device)) ?? "") ?? "a device you share a space with",
+    )
+    .filter((name, i, all) => all.indexOf(name) === i);
   return (
     <section className="status" aria-labelledby="status-title">
       <h1 id="status-title">Connection</h1>
@@ -49,6 +56,12 @@ export function StatusPanel() {
                     `${n} ${n === 1 ? "change" : "changes"} waiting for ${names.get(user) ?? "someone"}`,
                 )
                 .join("; ")}
+        </dd>
+        <dt>Mailbox full at the relay</dt>
+        <dd data-testid="full-targets">
+          {full.length === 0
+            ? "nobody"
+            : `${full.join(", ")}: the relay holds no more for ${full.length === 1 ? "them" : "these members"}; what you write still reaches everyone else, and ${full.length === 1 ? "they get" : "each gets"} it from a member once back online`}
         </dd>
       </dl>
       <h2>Routes</h2>
