@@ -6,25 +6,13 @@
  * back to "At relay" after a removal).
  */
 import { expect, it } from "vitest";
-import { toHex } from "../core/crypto/bytes.js";
-import type { MemberSpace } from "../core/membership/member-space.js";
-import { SpaceHandle } from "../renderer/src/model/space-handle.js";
-import { type Person, peopleOn } from "./membership-harness.js";
+import { handleOf } from "./app-handle.js";
+import { peopleOn } from "./membership-harness.js";
 import { waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
 
 const relay = relayPerFile();
 const { person, founded, inviteOptions } = peopleOn(() => relay.url);
-
-function handleOf(p: Person, space: MemberSpace): SpaceHandle {
-  return new SpaceHandle(
-    space,
-    p.engine!,
-    { user: p.id, device: toHex(p.me.keys.sign.publicKey), name: () => p.me.name },
-    () => {},
-    async () => {},
-  );
-}
 
 it("a message delivered to a member stays delivered after the member is removed", async () => {
   const [ann, bob, cy] = [await person("Ann"), await person("Bob"), await person("Cy")];

@@ -21,24 +21,13 @@ import {
   UnsignedRecordError,
 } from "../core/space/tools/signed-records.js";
 import { uploadFile } from "../core/sync/file-transfer.js";
-import { SpaceHandle } from "../renderer/src/model/space-handle.js";
-import { type Person, peopleOn } from "./membership-harness.js";
+import { handleOf } from "./app-handle.js";
+import { peopleOn } from "./membership-harness.js";
 import { waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
 
 const relay = relayPerFile();
 const { person, founded, inviteOptions } = peopleOn(() => relay.url);
-
-/** The app's model of one space on `p`'s device. */
-function handleOf(p: Person, space: MemberSpace): SpaceHandle {
-  return new SpaceHandle(
-    space,
-    p.engine!,
-    { user: p.id, device: toHex(p.me.keys.sign.publicKey), name: () => p.me.name },
-    () => {},
-    async () => {},
-  );
-}
 
 /** `fields` under `fields.device`'s name, signed by the device of `space` (a modified client). */
 async function forged<T extends object>(
