@@ -15,7 +15,13 @@ import { InviteExpiry, type OnlineSignal } from "./invite-expiry.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
 import { type JoinRefusal, MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
-import { type Action, type InviteMode, type KeyShare, SEALED_PREVIOUS_KEY_BYTES } from "./ops.js";
+import {
+  type Action,
+  type InviteMode,
+  type KeyShare,
+  type Rotation,
+  SEALED_PREVIOUS_KEY_BYTES,
+} from "./ops.js";
 import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
 
 export interface Me {
@@ -77,10 +83,7 @@ export class MemberSpace {
     const online = options.engine && relayOnline(options.engine);
     this.expiry = new InviteExpiry({
       openInvites: () => [...this.log.state.invites.values()].filter((i) => !i.revoked),
-      mayRevoke: () => {
-        const role = this.access.role(this.me.cert.user);
-        return role === "owner" || role === "manager";
-      },
+      mayRevoke: () => this.mayManage(),
       revoke: (id) => this.revokeInvite(id),
       ...(online && { online }),
       ...(options.expirySettleMs !== undefined && { settleMs: options.expirySettleMs }),
@@ -191,13 +194,9 @@ export class MemberSpace {
         if (!this.log.state.rotationOwed || !this.access.isMember()) return undefined;
         const epoch = this.access.currentEpoch();
         if (!this.access.keyForEpoch(epoch.epoch)) return undefined;
-        const next = newEpochKey();
         const op = await this.log.author(this.me.keys.sign, {
           type: "rotate",
-          rotation: {
-            boxes: sealToAll(next, this.keyRecipients()),
-            previous: sealPrevious(epoch.key, next),
-          },
+          rotation: this.nextKey(this.keyRecipients()),
         });
         return { payload: op, epoch, to: this.access.devices() };
       } finally {
@@ -294,20 +293,11 @@ export class MemberSpace {
   async healKeys(): Promise<boolean> {
     const state = this.log.state;
     const current = state.epochs[state.epochs.length - 1];
-    const role = this.access.role(this.me.cert.user);
-    if (!current || (role !== "owner" && role !== "manager")) return false;
+    if (!current || !this.mayManage()) return false;
     if (!this.access.keyForEpoch(current.epoch) || this.owedDevices().length === 0) return false;
     // Which key each owed device holds, before the rotation seals it the new one.
     const owed = this.owedDevices().map((cert) => ({ cert, held: this.heldEpoch(cert.deviceBox) }));
-    const { key: previous } = this.access.currentEpoch();
-    const next = newEpochKey();
-    await this.author({
-      type: "rotate",
-      rotation: {
-        boxes: sealToAll(next, this.keyRecipients()),
-        previous: sealPrevious(previous, next),
-      },
-    });
+    await this.author({ type: "rotate", rotation: this.nextKey(this.keyRecipients()) });
     // The owed cannot open the current key's envelopes: the log goes to each under a key it holds.
     for (const { cert, held } of owed) {
       if (!held) continue;
@@ -357,19 +347,8 @@ export class MemberSpace {
    * follows the key); a key owed to a member device is sealed by a manager.
    */
   private async settleOwed(): Promise<void> {
-    if (this.log.state.rotationOwed) {
-      // Through the space, so the op goes out before anything written after it.
-      await this.space.flush();
-      if (this.log.state.rotationOwed) {
-        const owed = await this.owedRotation();
-        if (owed) {
-          await this.space.sendMembership(EnvelopeKind.membership, owed.payload, {
-            to: owed.to,
-            epoch: owed.epoch,
-          });
-        }
-      }
-    }
+    // Through the space's queue, the same way a write settles it first.
+    await this.space.rotateIfOwed();
     await this.healKeys();
   }
 
@@ -557,14 +536,18 @@ export class MemberSpace {
       });
       return;
     }
-    const { key: previous } = this.access.currentEpoch();
-    const next = newEpochKey();
-    const recipients = this.keyRecipients(toHex(user));
     await this.author({
       type: "remove",
       user,
-      rotation: { boxes: sealToAll(next, recipients), previous: sealPrevious(previous, next) },
+      rotation: this.nextKey(this.keyRecipients(toHex(user))),
     });
+  }
+
+  /** A fresh key sealed to `recipients`, with the current one sealed under it. */
+  private nextKey(recipients: Uint8Array[]): Rotation {
+    const { key: previous } = this.access.currentEpoch();
+    const next = newEpochKey();
+    return { boxes: sealToAll(next, recipients), previous: sealPrevious(previous, next) };
   }
 
   async setRole(user: Uint8Array, role: Role): Promise<void> {

@@ -391,6 +391,11 @@ export class Space extends ObservableV2<Events> {
     });
   }
 
+  /** Makes the rotation a departure left owed now, even with nothing to write. */
+  rotateIfOwed(): Promise<void> {
+    return this.serial(() => this.settleKeys());
+  }
+
   /**
    * A rotation the membership owes (a member left) is authored and sent
    * before anything else is sealed, so nothing is written under a key the
