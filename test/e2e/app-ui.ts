@@ -152,3 +152,10 @@ export const notifications = (page: Page) =>
       (window as unknown as { shownNotifications: { title: string; body: string }[] })
         .shownNotifications,
   );
+
+/** Answers the app's own confirmation (it replaced the browser's confirm()) with its action. */
+export async function confirmWith(page: Page, action: string) {
+  const dialog = page.getByRole("alertdialog");
+  await dialog.getByRole("button", { name: action, exact: true }).click();
+  await expect(dialog).toBeHidden();
+}

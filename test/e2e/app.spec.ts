@@ -11,6 +11,7 @@ import { type BrowserContext, expect, type Page, test } from "@playwright/test";
 import {
   appRelayPerSpec,
   capture,
+  confirmWith,
   invite,
   join,
   messageTexts,
@@ -377,11 +378,11 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(lastOwnDelivery(c)).toHaveText("Delivered", { timeout: 30_000 });
 
     // Bob leaves, keeps a read-only copy until he deletes it, and Ann no longer counts him.
-    b.once("dialog", (d) => void d.accept());
     await b.getByRole("button", { name: "Leave" }).click();
+    await confirmWith(b, "Leave");
     await expect(b.getByRole("heading", { name: "You left Garden club" })).toBeVisible();
-    b.once("dialog", (d) => void d.accept());
     await b.getByRole("button", { name: "Delete from this device" }).click();
+    await confirmWith(b, "Delete");
     await expect(b.getByRole("heading", { name: "Welcome, Bob" })).toBeVisible();
     await expect(
       b.getByRole("navigation").getByRole("button", { name: /^Garden club/ }),

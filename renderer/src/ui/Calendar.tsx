@@ -5,6 +5,7 @@ import {
   MAX_EVENT_TITLE,
 } from "../../../core/space/tools/calendar.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { Alert } from "./Form.js";
 import { localDay } from "./format.js";
 import { useClient } from "./hooks.js";
@@ -78,6 +79,7 @@ export function Calendar({ handle }: { handle: SpaceHandle }) {
 
 function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const mine = event.answers[client.myUser];
   const going = Object.entries(event.answers)
     .filter(([, a]) => a === "yes")
@@ -85,6 +87,7 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
   const maybe = Object.values(event.answers).filter((a) => a === "maybe").length;
   return (
     <li className="event">
+      {confirmDialog}
       <div className="grow">
         <strong className="event-title">{event.title}</strong>
         <span className="muted small">
@@ -118,11 +121,15 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
       {handle.canWrite && (handle.canManage || event.created.by === client.myUser) && (
         <button
           type="button"
-          onClick={() => {
-            if (confirm(`Cancel "${event.title}" for everyone?`)) {
-              void client.attempt("Cancelling the event", () => handle.cancelEvent(event.id));
-            }
-          }}
+          onClick={() =>
+            ask({
+              title: "Cancel this event?",
+              body: `"${event.title}" is taken off the calendar for everyone in the space.`,
+              action: "Cancel event",
+              run: () =>
+                void client.attempt("Cancelling the event", () => handle.cancelEvent(event.id)),
+            })
+          }
         >
           Cancel event <span className="sr-only">{event.title}</span>
         </button>

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import type { Role } from "../../../core/space/access.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 import { InviteDialog } from "./InviteDialog.js";
@@ -13,6 +14,7 @@ const ROLES: Role[] = ["owner", "manager", "member", "viewer"];
 
 export function Members({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const [inviting, setInviting] = useState(false);
   const [error, setError] = useState<string>();
   const buddies = new Map(client.buddies().map((b) => [b.user, b]));
@@ -24,6 +26,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
 
   return (
     <div className="members">
+      {confirmDialog}
       <Alert message={error} />
       {handle.canManage && handle.pendingJoins().length > 0 && (
         <section aria-labelledby="pending-title" className="card pending">
@@ -85,11 +88,14 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                 <button
                   type="button"
                   aria-label={`Revoke the invitation: ${inviteSummary(i)}, made by ${i.by}`}
-                  onClick={() => {
-                    if (confirm("Revoke this invitation? Its link stops working for everyone.")) {
-                      run(handle.member.revokeInvite(i.id));
-                    }
-                  }}
+                  onClick={() =>
+                    ask({
+                      title: "Revoke this invitation?",
+                      body: "Its link stops working for everyone it was sent to. People already in stay in.",
+                      action: "Revoke",
+                      run: () => void run(handle.member.revokeInvite(i.id)),
+                    })
+                  }
                 >
                   Revoke
                 </button>
@@ -138,11 +144,14 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   <button
                     type="button"
                     aria-label={`Remove ${m.name}`}
-                    onClick={() => {
-                      if (confirm(`Remove ${m.name}? The space gets a new key they cannot read.`)) {
-                        run(handle.member.remove(fromHex(m.user)));
-                      }
-                    }}
+                    onClick={() =>
+                      ask({
+                        title: `Remove ${m.name}?`,
+                        body: `${m.name} stops receiving anything new: the space gets a new key they cannot read. They keep what they already have.`,
+                        action: "Remove",
+                        run: () => void run(handle.member.remove(fromHex(m.user))),
+                      })
+                    }
                   >
                     Remove
                   </button>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import * as Y from "yjs";
 import { MAX_NOTE_TITLE } from "../../../core/space/tools/notes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 import { Markdown } from "./Markdown.js";
@@ -57,12 +58,14 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
 function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
   const { handle, id } = props;
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const view = handle.notes().find((n) => n.id === id);
   const [preview, setPreview] = useState(false);
   if (!view) return null;
   const canDelete = handle.canWrite && (handle.canManage || view.created.by === client.myUser);
   return (
     <div className="thread note">
+      {confirmDialog}
       <button type="button" className="link" onClick={props.onBack}>
         ← All notes
       </button>
@@ -77,11 +80,14 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
         {canDelete && (
           <button
             type="button"
-            onClick={() => {
-              if (confirm(`Delete the note "${view.title}" for everyone in this space?`)) {
-                void client.attempt("Deleting the note", () => handle.deleteNote(id));
-              }
-            }}
+            onClick={() =>
+              ask({
+                title: "Delete this note?",
+                body: `"${view.title || "Untitled"}" is deleted for everyone in this space.`,
+                action: "Delete note",
+                run: () => void client.attempt("Deleting the note", () => handle.deleteNote(id)),
+              })
+            }
           >
             Delete
           </button>

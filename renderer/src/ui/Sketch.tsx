@@ -1,6 +1,7 @@
 import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 import { COLORS, GRID, MAX_POINTS, type Stroke, WIDTHS } from "../../../core/space/tools/sketch.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { useClient } from "./hooks.js";
 
 const COLOR_NAMES: Record<(typeof COLORS)[number], string> = {
@@ -62,6 +63,7 @@ function renderFinished(finished: HTMLCanvasElement, canvas: HTMLCanvasElement, 
 /** A whiteboard for the space: each stroke goes out when the pen lifts. */
 export function Sketch({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const canvas = useRef<HTMLCanvasElement>(null);
   const drawing = useRef<Drawn | undefined>(undefined);
   const finished = useMemo(() => document.createElement("canvas"), []);
@@ -110,6 +112,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
   const readOnly = !handle.canWrite;
   return (
     <div className="sketch">
+      {confirmDialog}
       {!readOnly && (
         <div className="row sketch-tools">
           <fieldset className="answers">
@@ -145,11 +148,14 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
           <button
             type="button"
             disabled={all.length === 0}
-            onClick={() => {
-              if (confirm("Clear the sketch for everyone in this space?")) {
-                void client.attempt("Clearing the sketch", () => handle.clearSketch());
-              }
-            }}
+            onClick={() =>
+              ask({
+                title: "Clear the sketch?",
+                body: "Every stroke on the board is erased, for everyone in this space.",
+                action: "Clear sketch",
+                run: () => void client.attempt("Clearing the sketch", () => handle.clearSketch()),
+              })
+            }
           >
             Clear
           </button>

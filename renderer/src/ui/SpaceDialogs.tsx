@@ -25,13 +25,7 @@ export function NewSpaceDialog(props: { onClose: () => void; onCreated: (id: str
       <form onSubmit={submit}>
         <label>
           Space name
-          <input
-            required
-            maxLength={80}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoFocus
-          />
+          <input required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} />
         </label>
         <Alert message={error} />
         <Actions onCancel={props.onClose} submit={"Create"} disabled={busy || !name.trim()} />
@@ -72,7 +66,6 @@ export function JoinDialog(props: {
             onChange={(e) => setLink(e.target.value)}
             placeholder="https://…/join#… or grove://join#…"
             spellCheck={false}
-            autoFocus
           />
         </label>
         <p className="muted small">

@@ -3,6 +3,7 @@ import { fromHex } from "../../../core/crypto/bytes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { Calendar } from "./Calendar.js";
 import { Chat } from "./Chat.js";
+import { useConfirm } from "./Confirm.js";
 import { Discussion } from "./Discussion.js";
 import { Files } from "./Files.js";
 import { useClient } from "./hooks.js";
@@ -37,6 +38,7 @@ export function SpaceView({
   onLeft: () => void;
 }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const [tab, setTab] = useState<Tab>(tool ?? "Chat");
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(handle.name);
@@ -126,6 +128,7 @@ export function SpaceView({
 
   return (
     <section className="space" aria-labelledby="space-title">
+      {confirmDialog}
       <header className="space-head">
         {renaming ? (
           <form
@@ -156,11 +159,14 @@ export function SpaceView({
           {gone && (
             <button
               type="button"
-              onClick={() => {
-                if (confirm(`Delete "${handle.name}" from this device? Its copy here is erased.`)) {
-                  forget();
-                }
-              }}
+              onClick={() =>
+                ask({
+                  title: "Delete from this device?",
+                  body: `The copy of "${handle.name}" on this device is erased. This cannot be undone.`,
+                  action: "Delete",
+                  run: forget,
+                })
+              }
             >
               Delete from this device
             </button>
@@ -173,18 +179,18 @@ export function SpaceView({
           {!gone && (
             <button
               type="button"
-              onClick={() => {
+              onClick={() =>
                 // As in Signal: what was written stays readable here until deleted.
-                if (
-                  confirm(
-                    `Leave "${handle.name}"? You keep a read-only copy of what was written so far, which you can delete.`,
-                  )
-                ) {
-                  void client.attempt("Leaving the space", () =>
-                    handle.member.remove(fromHex(client.myUser)),
-                  );
-                }
-              }}
+                ask({
+                  title: `Leave ${handle.name}?`,
+                  body: "You stop receiving anything new. You keep a read-only copy of what was written so far, which you can delete.",
+                  action: "Leave",
+                  run: () =>
+                    void client.attempt("Leaving the space", () =>
+                      handle.member.remove(fromHex(client.myUser)),
+                    ),
+                })
+              }
             >
               Leave
             </button>
