@@ -7,7 +7,7 @@ import {
 import type { SpaceHandle } from "../model/space-handle.js";
 import { useConfirm } from "./Confirm.js";
 import { Alert } from "./Form.js";
-import { localDay } from "./format.js";
+import { localDay, wallClock } from "./format.js";
 import { useClient } from "./hooks.js";
 
 const ANSWER_TEXT: Record<Answer, string> = { yes: "Going", maybe: "Maybe", no: "Can't go" };
@@ -24,12 +24,13 @@ function dayTitle(day: string): string {
 
 function when(e: EventView): string {
   if (e.time === "") return "All day";
-  if (e.minutes === 0) return e.time;
+  if (e.minutes === 0) return wallClock(e.time);
   const [h, m] = e.time.split(":").map(Number) as [number, number];
   const end = h * 60 + m + e.minutes;
   const pad = (n: number) => String(n).padStart(2, "0");
   const later = end >= 24 * 60 ? ` (+${Math.floor(end / (24 * 60))}d)` : "";
-  return `${e.time}–${pad(Math.floor(end / 60) % 24)}:${pad(end % 60)}${later}`;
+  const until = wallClock(`${pad(Math.floor(end / 60) % 24)}:${pad(end % 60)}`);
+  return `${wallClock(e.time)} – ${until}${later}`;
 }
 
 /** The space's calendar: what is coming up, day by day, and who comes. */

@@ -201,6 +201,7 @@ function Composer({ onSend }: { onSend: (text: string) => Promise<void> }) {
       </label>
       <textarea
         id="composer"
+        data-composer
         rows={2}
         value={text}
         placeholder="Write a message (Enter sends, Shift+Enter for a new line; @name mentions)"

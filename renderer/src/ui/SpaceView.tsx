@@ -10,39 +10,42 @@ import { useClient } from "./hooks.js";
 import { JoinBadge } from "./JoinBadge.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
+import { TOOLS, type Tool } from "./route.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 import { Sketch } from "./Sketch.js";
 import { Tasks } from "./Tasks.js";
 
-const TABS = [
-  "Chat",
-  "Discussion",
-  "Notes",
-  "Tasks",
-  "Calendar",
-  "Sketch",
-  "Files",
-  "Members",
-] as const;
-export type Tool = (typeof TABS)[number];
+const TABS = TOOLS;
+
+export type { Tool };
+
 type Tab = Tool;
 
 export function SpaceView({
   handle,
   tool,
+  onTool,
   onLeft,
 }: {
   handle: SpaceHandle;
-  /** The tool to open on (a search hit's), Chat otherwise. */
+  /** The open tool (the route's), Chat when none is named. */
   tool?: Tool;
+  onTool: (tool: Tool) => void;
   onLeft: () => void;
 }) {
   const client = useClient();
   const { dialog: confirmDialog, ask } = useConfirm();
-  const [tab, setTab] = useState<Tab>(tool ?? "Chat");
+  const tab: Tab = tool ?? "Chat";
+  const setTab = onTool;
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(handle.name);
   const unread = handle.unread(client.readAt(handle.id));
+
+  // Opening a space puts focus in it (its writing field, else its title), not left in the sidebar.
+  useEffect(() => {
+    const field = document.querySelector<HTMLElement>("#main [data-composer]");
+    (field ?? document.getElementById("space-title"))?.focus({ preventScroll: true });
+  }, []);
 
   // Seen while open: the unread count goes back to zero (debounced, one account edit per burst).
   useEffect(() => {
@@ -63,7 +66,9 @@ export function SpaceView({
       return (
         <section className="space" aria-labelledby="space-title">
           <header className="space-head">
-            <h1 id="space-title">{handle.name}</h1>
+            <h1 id="space-title" tabIndex={-1} dir="auto">
+              {handle.name}
+            </h1>
           </header>
           <div className="waiting card" role="alert">
             <h2>You were not let in</h2>
@@ -83,7 +88,9 @@ export function SpaceView({
     return (
       <section className="space" aria-labelledby="space-title">
         <header className="space-head">
-          <h1 id="space-title">{handle.name}</h1>
+          <h1 id="space-title" tabIndex={-1} dir="auto">
+            {handle.name}
+          </h1>
         </header>
         <div className="waiting card">
           <h2>Waiting to be let in</h2>
@@ -153,7 +160,9 @@ export function SpaceView({
             </button>
           </form>
         ) : (
-          <h1 id="space-title">{handle.name}</h1>
+          <h1 id="space-title" tabIndex={-1} dir="auto">
+            {handle.name}
+          </h1>
         )}
         <div className="row">
           {gone && (

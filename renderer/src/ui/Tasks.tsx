@@ -128,41 +128,45 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
           {overdue && <span className="overdue"> · overdue</span>}
         </span>
       </div>
-      <select
-        className="task-who"
-        aria-label={`Who does ${task.title}`}
-        value={task.assignee ?? ""}
-        disabled={readOnly}
-        onChange={(e) => void change("Assigning the task", { assignee: e.target.value || null })}
-      >
-        <option value="">Nobody yet</option>
-        {props.members.map((m) => (
-          <option key={m.user} value={m.user}>
-            {m.me ? `${m.name} (me)` : m.name}
-          </option>
-        ))}
-      </select>
-      <input
-        type="date"
-        className="task-due"
-        aria-label={`Due day of ${task.title}`}
-        value={task.due ?? ""}
-        disabled={readOnly}
-        onChange={(e) => void change("Setting the day", { due: e.target.value || null })}
-      />
-      {handle.canWrite && renaming === undefined && (
-        <button type="button" onClick={() => setRenaming(task.title)}>
-          Rename <span className="sr-only">{task.title}</span>
-        </button>
-      )}
-      {handle.canWrite && (handle.canManage || task.created.by === client.myUser) && (
-        <button
-          type="button"
-          onClick={() => void client.attempt("Deleting the task", () => handle.deleteTask(task.id))}
+      <div className="task-controls">
+        <select
+          className="task-who"
+          aria-label={`Who does ${task.title}`}
+          value={task.assignee ?? ""}
+          disabled={readOnly}
+          onChange={(e) => void change("Assigning the task", { assignee: e.target.value || null })}
         >
-          Delete <span className="sr-only">{task.title}</span>
-        </button>
-      )}
+          <option value="">Nobody yet</option>
+          {props.members.map((m) => (
+            <option key={m.user} value={m.user}>
+              {m.me ? `${m.name} (me)` : m.name}
+            </option>
+          ))}
+        </select>
+        <input
+          type="date"
+          className="task-due"
+          aria-label={`Due day of ${task.title}`}
+          value={task.due ?? ""}
+          disabled={readOnly}
+          onChange={(e) => void change("Setting the day", { due: e.target.value || null })}
+        />
+        {handle.canWrite && renaming === undefined && (
+          <button type="button" onClick={() => setRenaming(task.title)}>
+            Rename <span className="sr-only">{task.title}</span>
+          </button>
+        )}
+        {handle.canWrite && (handle.canManage || task.created.by === client.myUser) && (
+          <button
+            type="button"
+            onClick={() =>
+              void client.attempt("Deleting the task", () => handle.deleteTask(task.id))
+            }
+          >
+            Delete <span className="sr-only">{task.title}</span>
+          </button>
+        )}
+      </div>
     </li>
   );
 }
