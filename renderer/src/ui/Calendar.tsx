@@ -90,10 +90,18 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
     <li className="event">
       {confirmDialog}
       <div className="grow">
-        <strong className="event-title">{event.title}</strong>
+        <strong className="event-title" dir="auto">
+          {event.title}
+        </strong>
         <span className="muted small">
           {when(event)}
-          {event.place && ` · ${event.place}`} · by {event.created.name}
+          {event.place && (
+            <>
+              {" · "}
+              <bdi>{event.place}</bdi>
+            </>
+          )}{" "}
+          · by <bdi>{event.created.name}</bdi>
         </span>
         <span className="small" data-testid="answers">
           {going.length > 0 ? `Going: ${going.join(", ")}` : "Nobody going yet"}

@@ -149,7 +149,9 @@ export function Files({ handle }: { handle: SpaceHandle }) {
         {list.map((f) => (
           <li key={f.id} className="file-row">
             <div className="grow">
-              <span className="topic-title">{f.name}</span>
+              <span className="topic-title" dir="auto">
+                {f.name}
+              </span>
               <span className="muted small">
                 {byteSize(f.size)} · shared by {f.byName} · {shortTime(f.at)}
               </span>

@@ -115,7 +115,8 @@ export function Members({ handle }: { handle: SpaceHandle }) {
             <li key={m.user} className="member">
               <PresenceDot presence={presence} />
               <div className="grow">
-                <strong>{m.name}</strong> {m.me && <span className="muted small">(you)</span>}
+                <strong dir="auto">{m.name}</strong>{" "}
+                {m.me && <span className="muted small">(you)</span>}
                 <div className="muted small">
                   {presenceText(presence)} · {m.devices.length}{" "}
                   {m.devices.length === 1 ? "device" : "devices"}

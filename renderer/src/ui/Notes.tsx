@@ -38,7 +38,9 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
         {list.map((n) => (
           <li key={n.id}>
             <button type="button" className="topic" onClick={() => setOpen(n.id)}>
-              <span className="topic-title">{n.title || "Untitled"}</span>
+              <span className="topic-title" dir="auto">
+                {n.title || "Untitled"}
+              </span>
               <span className="muted small">
                 edited by {n.edited.name} · {shortTime(n.edited.at)}
               </span>
@@ -112,7 +114,7 @@ function NoteTitle(props: { handle: SpaceHandle; id: string; title: string }) {
   useEffect(() => {
     if (!editing) setTitle(props.title);
   }, [props.title, editing]);
-  if (!props.handle.canWrite) return <h2>{props.title || "Untitled"}</h2>;
+  if (!props.handle.canWrite) return <h2 dir="auto">{props.title || "Untitled"}</h2>;
   const commit = () => {
     setEditing(false);
     if (title.trim() !== props.title) {
@@ -122,6 +124,7 @@ function NoteTitle(props: { handle: SpaceHandle; id: string; title: string }) {
   return (
     <input
       className="note-title"
+      dir="auto"
       aria-label="Note title"
       value={title}
       maxLength={MAX_NOTE_TITLE}
@@ -203,6 +206,7 @@ function NoteEditor(props: { handle: SpaceHandle; id: string; readOnly: boolean 
     <textarea
       ref={area}
       className="note-body"
+      dir="auto"
       aria-label="Note text"
       readOnly={props.readOnly}
       rows={18}

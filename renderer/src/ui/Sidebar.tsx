@@ -61,7 +61,7 @@ export function Sidebar(props: {
       </div>
       <div className="me">
         <div>
-          <strong>{client.profile?.name}</strong>
+          <strong dir="auto">{client.profile?.name}</strong>
           <div className="muted small">{client.profile?.deviceName}</div>
         </div>
         <label className="sr-only" htmlFor="my-status">
@@ -130,7 +130,9 @@ export function Sidebar(props: {
               aria-current={active === handle.id ? "page" : undefined}
               onClick={() => props.onView({ kind: "space", id: handle.id })}
             >
-              <span className="space-name">{handle.name}</span>
+              <span className="space-name" dir="auto">
+                {handle.name}
+              </span>
               <span className="space-meta">
                 {lastActivity > 0 && <span className="muted small">{ago(lastActivity)}</span>}
                 <JoinBadge count={handle.waitingForMe()} />

@@ -1,13 +1,14 @@
 import { type FormEvent, useRef, useState } from "react";
 import { MAX_TASK_TITLE, type TaskView } from "../../../core/space/tools/tasks.js";
 import type { MemberView, SpaceHandle } from "../model/space-handle.js";
+import { useDraft } from "./compose.js";
 import { localDay, shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 
 /** The space's shared to-do list: add, tick, assign, give a day, delete. */
 export function Tasks({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
-  const [title, setTitle] = useState("");
+  const [title, setTitle] = useDraft(handle.id, "tasks");
   const list = handle.tasks();
   const members = handle.members();
   const open = list.filter((t) => !t.done);
@@ -29,6 +30,8 @@ export function Tasks({ handle }: { handle: SpaceHandle }) {
           </label>
           <input
             id="new-task"
+            data-composer
+            dir="auto"
             className="grow"
             placeholder="A new task"
             value={title}
@@ -116,7 +119,7 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
             }}
           />
         ) : (
-          <label htmlFor={box} className="task-title">
+          <label htmlFor={box} className="task-title" dir="auto">
             {task.title || "Untitled"}
           </label>
         )}
