@@ -175,10 +175,12 @@ async function axe(page: Page, what: string, only?: "contrast") {
   if (only) builder.withRules(["color-contrast", "link-in-text-block"]);
   const results = await builder.analyze();
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect.soft(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
-    `axe on ${what}`,
-  ).toEqual([]);
+  expect
+    .soft(
+      bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+      `axe on ${what}`,
+    )
+    .toEqual([]);
 }
 
 /** Everything wider than the window, by a readable name; empty when all fits. */
@@ -189,7 +191,9 @@ function overflows(page: Page): Promise<string[]> {
       `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className && typeof el.className === "string" ? `.${el.className.trim().split(/\s+/).join(".")}` : ""}`;
     const containers = [
       document.documentElement,
-      ...Array.from(document.querySelectorAll("#main, #main > *, .panel, .panel > *, dialog[open]")),
+      ...Array.from(
+        document.querySelectorAll("#main, #main > *, .panel, .panel > *, dialog[open]"),
+      ),
     ];
     for (const el of containers) {
       if (el.scrollWidth > el.clientWidth + 1) {

@@ -37,6 +37,17 @@ function deliveryText(d: Delivery): string {
   }
 }
 
+function shownDelivery(
+  handle: SpaceHandle,
+  m: ChatMessage,
+  next: ChatMessage | undefined,
+  queued: ReadonlySet<string>,
+): Delivery | undefined {
+  const delivery = handle.delivery(m, queued);
+  const lastOfGroup = !next || !continues(m, next);
+  return lastOfGroup || delivery.state === "local" ? delivery : undefined;
+}
+
 export function Chat({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
   const [shown, setShown] = useState(PAGE);
@@ -72,7 +83,12 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
             handle={handle}
             mine={m.author === client.myUser}
             mentionsMe={m.mentions.includes(client.myUser)}
-            delivery={m.author === client.myUser ? handle.delivery(m, client.queued) : undefined}
+            delivery={
+              // Said once per group (under its last message), and on any message not yet sent.
+              m.author === client.myUser
+                ? shownDelivery(handle, m, list[i + 1], client.queued)
+                : undefined
+            }
             warning={authenticityWarning(handle.authenticity(m))}
             editing={editing === m.id}
             setEditing={setEditing}
@@ -127,7 +143,7 @@ const Message = memo(function Message(props: {
       await client.attempt("Saving the edit", () => handle.editMessage(m.id, text));
     }
   };
-  const showHead = !props.grouped || props.warning || props.delivery || (m.editedAt && !m.deleted);
+  const showHead = !props.grouped || props.warning || (m.editedAt && !m.deleted);
   return (
     <>
       {props.unreadFromHere && (
@@ -154,11 +170,6 @@ const Message = memo(function Message(props: {
                 {props.warning === "forged"
                   ? `Not signed by ${name}'s devices: someone else may have written this`
                   : "Unsigned: Grove cannot tell who wrote this"}
-              </span>
-            )}
-            {props.delivery && (
-              <span className={`delivery ${props.delivery.state}`} data-testid="delivery">
-                {deliveryText(props.delivery)}
               </span>
             )}
           </header>
@@ -200,6 +211,11 @@ const Message = memo(function Message(props: {
           </form>
         ) : (
           <Markdown text={m.text} />
+        )}
+        {props.delivery && (
+          <span className={`delivery ${props.delivery.state}`} data-testid="delivery">
+            {deliveryText(props.delivery)}
+          </span>
         )}
         {props.mine && !m.deleted && !props.editing && (
           <div className="message-actions">

@@ -31,9 +31,17 @@ export function Dialog(props: {
   const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
+    // The dialog leaves the page by unmounting, where close() no longer gives focus back.
+    const opener = document.activeElement as HTMLElement | null;
     if (dialog && !dialog.open) dialog.showModal();
     if (body.current) firstFocus(body.current)?.focus();
-    return () => dialog?.close();
+    return () => {
+      dialog?.close();
+      // Unless what was done moved focus on purpose (opening a space focuses its composer).
+      if (opener?.isConnected && !document.querySelector("#main [data-composer]:focus")) {
+        opener.focus();
+      }
+    };
   }, []);
   return (
     <dialog

@@ -11,6 +11,13 @@ import { PresenceDot, presenceText } from "./Presence.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 
 const ROLES: Role[] = ["owner", "manager", "member", "viewer"];
+/** Roles as the app writes them everywhere (sentence case, as in the invite dialog). */
+const ROLE_NAMES: Record<Role, string> = {
+  owner: "Owner",
+  manager: "Manager",
+  member: "Member",
+  viewer: "Viewer",
+};
 
 export function Members({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
@@ -138,7 +145,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   >
                     {ROLES.filter((r) => r !== "owner").map((r) => (
                       <option key={r} value={r}>
-                        {r}
+                        {ROLE_NAMES[r]}
                       </option>
                     ))}
                   </select>
@@ -158,7 +165,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   </button>
                 </>
               ) : (
-                <span className="role">{m.role}</span>
+                <span className="role">{ROLE_NAMES[m.role]}</span>
               )}
             </li>
           );
