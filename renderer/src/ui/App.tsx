@@ -81,7 +81,10 @@ function Shell() {
   // The open drawer closes with Escape, giving focus back to its button.
   useEffect(() => {
     if (!navOpen) return;
-    document.querySelector<HTMLElement>(".sidebar input, .sidebar button")?.focus();
+    // Onto the current space (or the first), not the search box: no keyboard pops up on a phone.
+    document
+      .querySelector<HTMLElement>(".sidebar .space-item.active, .sidebar .space-item")
+      ?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== "Escape" || document.querySelector("dialog[open]")) return;
       setNavOpen(false);
