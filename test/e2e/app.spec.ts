@@ -260,7 +260,12 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await form.getByLabel(/^Place/).fill("The garden");
     await form.getByRole("button", { name: "Add to calendar" }).click();
     await tab(b, "Calendar");
-    await expect(b.locator(".event")).toContainText("10:00–12:00 · The garden", {
+    // Times read in the locale's clock, as everywhere in the app.
+    const hours = await b.evaluate(() => {
+      const clock = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+      return `${clock.format(new Date(2000, 0, 1, 10))} – ${clock.format(new Date(2000, 0, 1, 12))}`;
+    });
+    await expect(b.locator(".event")).toContainText(`${hours} · The garden`, {
       timeout: 20_000,
     });
     await b

@@ -314,7 +314,7 @@ async function seed(page: Page): Promise<string> {
       minutes: 180,
       place: "The allotment, north gate",
     });
-    await h.draw({ color: "#1f2d23", width: 4, points: [100, 100, 400, 300, 700, 200] });
+    await h.draw({ color: "#1f2d23", width: 4, points: [1000, 1500, 3000, 6000, 5200, 3000, 8000, 7000] });
     return h.id;
   });
 }

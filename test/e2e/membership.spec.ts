@@ -166,10 +166,10 @@ test("invites are objects: addresses checked first, one link per address with it
       dialog.getByRole("textbox", { name: "Invitation link", exact: true }),
     ).toBeVisible();
     await dialog.getByRole("button", { name: "Done" }).click();
-    a.once("dialog", (d) => void d.accept());
     await list
       .getByRole("button", { name: /^Revoke the invitation: Confirmed · member · multi-use/ })
       .click();
+    await confirmWith(a, "Revoke");
     await expect(list).toBeHidden({ timeout: 20_000 });
   } finally {
     for (const ctx of contexts) await ctx.close();

@@ -94,6 +94,30 @@ function Shell() {
     return () => removeEventListener("keydown", onKey);
   }, [navOpen]);
 
+  // On a touch screen the drawer follows a swipe: in from the left edge, out to the left.
+  useEffect(() => {
+    let start: { x: number; y: number } | undefined;
+    const down = (e: TouchEvent) => {
+      const t = e.touches[0];
+      start = t ? { x: t.clientX, y: t.clientY } : undefined;
+    };
+    const up = (e: TouchEvent) => {
+      const t = e.changedTouches[0];
+      if (!start || !t || !matchMedia("(max-width: 899px)").matches) return;
+      const dx = t.clientX - start.x;
+      // Mostly sideways and far enough to be meant.
+      if (Math.abs(dx) < 60 || Math.abs(t.clientY - start.y) > Math.abs(dx) / 2) return;
+      if (dx > 0 && start.x < 24) setNavOpen(true);
+      if (dx < 0) setNavOpen(false);
+    };
+    addEventListener("touchstart", down, { passive: true });
+    addEventListener("touchend", up, { passive: true });
+    return () => {
+      removeEventListener("touchstart", down);
+      removeEventListener("touchend", up);
+    };
+  }, []);
+
   const onShortcut = useCallback(
     (a: ShortcutAction) => {
       if (a.kind === "switcher") setDialog((d) => (d === "switcher" ? undefined : "switcher"));

@@ -10,6 +10,7 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
   const [open, setOpen] = useState<string>();
   const [readAt, setReadAt] = useState<Record<string, number>>({});
+  const [openedAt] = useState(() => client.readAt(handle.id));
   const topics = handle.topics();
   const topic = topics.find((t) => t.id === open);
 
@@ -25,7 +26,9 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
       />
     );
   }
-  const spaceRead = client.readAt(handle.id);
+  // The space's read mark as it was when the tool opened: a topic arriving while it is on
+  // screen stays marked until opened, though the space's count is cleared meanwhile.
+  const spaceRead = openedAt;
   return (
     <div className="discussion">
       {handle.canWrite && <NewTopic handle={handle} />}
