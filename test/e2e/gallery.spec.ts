@@ -89,8 +89,8 @@ const SCREENS: Screen[] = [
   ),
   tool(
     "Files",
-    (p) => button(p, "Share a file"),
-    (p) => [button(p, "Share a file")],
+    (p) => button(p, /^Save Seed list/),
+    (p) => [button(p, "Share a file"), button(p, /^Save Seed list/), button(p, /^Remove Seed/)],
   ),
   tool(
     "Members",
@@ -313,6 +313,11 @@ async function seed(page: Page): Promise<string> {
       time: "10:00",
       minutes: 180,
       place: "The allotment, north gate",
+    });
+    await h.shareFile({
+      name: "Seed list for the spring swap, with varieties and who brings what.pdf",
+      type: "application/pdf",
+      bytes: new Uint8Array(3000),
     });
     await h.draw({ color: "#1f2d23", width: 4, points: [1000, 1500, 3000, 6000, 5200, 3000, 8000, 7000] });
     return h.id;

@@ -74,7 +74,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
         </section>
       )}
       {handle.canManage && (
-        <div className="row">
+        <div className="row end">
           <button type="button" className="primary" onClick={() => setInviting(true)}>
             Invite people
           </button>
