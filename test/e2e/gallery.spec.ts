@@ -351,9 +351,10 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
           await timed("ready", expect(screen.ready(page), what).toBeVisible());
           await timed("axe", axe(page, what, theme === "dark" ? "contrast" : undefined));
           expect.soft(await timed("overflow", overflows(page)), `${what}: overflow`).toEqual([]);
+          // The screenshot first: the reachability check scrolls actions into view.
+          await timed("shot", shoot(page, width, theme, screen.name));
           // The themes share one layout: reachability is checked in the first.
           if (theme === "light") await timed("reach", reachable(page, screen.actions(page), what));
-          await timed("shot", shoot(page, width, theme, screen.name));
         }
         if (width < 900) {
           const what = `drawer at ${width} px, ${theme}`;
@@ -362,8 +363,8 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
           const nav = page.getByRole("navigation");
           await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeVisible();
           await axe(page, what);
-          await reachable(page, [nav.getByRole("button", { name: /^Garden club/ })], what);
           await shoot(page, width, theme, "drawer");
+          await reachable(page, [nav.getByRole("button", { name: /^Garden club/ })], what);
           await page.keyboard.press("Escape");
           await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeHidden();
         }
@@ -381,8 +382,8 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
         await expect(dialog, what).toBeVisible();
         await axe(page, what);
         expect.soft(await overflows(page), `${what}: overflow`).toEqual([]);
-        await reachable(page, d.actions(dialog), what);
         await shoot(page, width, theme, `dialog-${d.name}`);
+        await reachable(page, d.actions(dialog), what);
         await page.keyboard.press("Escape");
         await expect(dialog, `${what} closes with Escape`).toHaveCount(0);
       }
