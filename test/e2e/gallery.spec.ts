@@ -319,7 +319,11 @@ async function seed(page: Page): Promise<string> {
       type: "application/pdf",
       bytes: new Uint8Array(3000),
     });
-    await h.draw({ color: "#1f2d23", width: 4, points: [1000, 1500, 3000, 6000, 5200, 3000, 8000, 7000] });
+    await h.draw({
+      color: "#1f2d23",
+      width: 4,
+      points: [1000, 1500, 3000, 6000, 5200, 3000, 8000, 7000],
+    });
     return h.id;
   });
 }

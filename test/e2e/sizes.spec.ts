@@ -137,6 +137,12 @@ test("a reload keeps the space, the tool and the drafts; back and forward walk t
     await draftsWritten(page);
     await page.reload();
     await expect(page.getByLabel("Message", { exact: true })).toHaveValue("");
+
+    // A start without a route (as the desktop app starts) opens the last place.
+    await page.getByRole("tab", { name: "Notes" }).click();
+    await page.goto(app.appUrl());
+    await expect(heading(page, "Garden club")).toBeVisible();
+    await expect(page.getByRole("tab", { name: "Notes" })).toHaveAttribute("aria-selected", "true");
   } finally {
     await context.close();
   }

@@ -37,7 +37,8 @@ export function SearchResults({
               onClick={() => onOpen(h.spaceId, TOOL_OF[h.where])}
             >
               <span className="muted small">
-                <bdi>{h.spaceName}</bdi> · {TOOL_OF[h.where]} · <bdi>{h.name}</bdi> · {shortTime(h.at)}
+                <bdi>{h.spaceName}</bdi> · {TOOL_OF[h.where]} · <bdi>{h.name}</bdi> ·{" "}
+                {shortTime(h.at)}
               </span>
               <span dir="auto">
                 <Highlight text={h.text} words={query} />

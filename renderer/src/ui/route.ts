@@ -65,8 +65,37 @@ export function formatRoute(view: View): string {
  * (`replace`) for steps that are not places of their own, such as each letter
  * typed into search.
  */
+/**
+ * Where a start without a route opens: the last place, as Slack and Element reopen the last
+ * room. Kept beside the theme (this device's display state); searches are not kept, since
+ * their words may be private and this storage is not encrypted.
+ */
+const LAST = "grove.lastPlace";
+
+function remember(view: View): void {
+  try {
+    if (view.kind !== "search") localStorage.setItem(LAST, formatRoute(view));
+  } catch {
+    // Storage full or refused: the next start opens at home, nothing worse.
+  }
+}
+
+function initialView(): View {
+  if (location.hash.length > 1) return parseRoute(location.hash);
+  let saved: string | null = null;
+  try {
+    saved = localStorage.getItem(LAST);
+  } catch {
+    // as above
+  }
+  const view = saved ? parseRoute(saved) : { kind: "home" as const };
+  if (view.kind !== "home") history.replaceState(null, "", formatRoute(view));
+  return view;
+}
+
 export function useRoute(): [View, (v: View, how?: { replace?: boolean }) => void] {
-  const [view, setView] = useState<View>(() => parseRoute(location.hash));
+  const [view, setView] = useState<View>(initialView);
+  useEffect(() => remember(view), [view]);
   useEffect(() => {
     const onHash = () => setView(parseRoute(location.hash));
     // Back and forward over pushState entries fire popstate (and hashchange); typed hashes only the latter.
