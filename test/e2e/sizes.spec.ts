@@ -8,7 +8,7 @@
  */
 import { expect, type Page, test } from "@playwright/test";
 import type { GroveClient } from "../../renderer/src/model/client.js";
-import { appRelayPerSpec, messageTexts, person, say } from "./app-ui.js";
+import { appRelayPerSpec, invite, join, messageTexts, person, say, tab } from "./app-ui.js";
 
 const app = appRelayPerSpec();
 
@@ -93,6 +93,13 @@ test("dialogs take typed text and Enter, and Escape cancels; Ctrl+K switches spa
     await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeVisible();
     await page.keyboard.press("Escape");
     await expect(page.getByRole("dialog")).toHaveCount(0);
+    // Alt+M goes to the open tool's writing field; Alt+4 opens the fourth tool.
+    await page.keyboard.press("Alt+m");
+    await expect(page.getByLabel("Message", { exact: true })).toBeFocused();
+    await page.keyboard.press("Alt+4");
+    await expect(page.getByRole("tab", { name: "Tasks" })).toHaveAttribute("aria-selected", "true");
+    await page.keyboard.press("Alt+m");
+    await expect(page.getByLabel("New task")).toBeFocused();
   } finally {
     await context.close();
   }
@@ -235,5 +242,50 @@ test("in a narrow window the space list is a drawer: it opens, takes a choice, a
     }
   } finally {
     await context.close();
+  }
+});
+
+test("a member back in a space sees a New messages line above what came meanwhile, one name per minute's run", async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const ann = await browser.newContext();
+  const bob = await browser.newContext();
+  await ann.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.appUrl() });
+  try {
+    const a = await person(ann, app.appUrl(), "Ann");
+    const b = await person(bob, app.appUrl(), "Bob");
+    await createByKeyboard(a, "Garden club");
+    await join(b, await invite(a, "Open"));
+    await expect(heading(b, "Garden club")).toBeVisible({ timeout: 30_000 });
+    await tab(a, "Chat");
+    await say(a, "Before Bob looked away");
+    await expect(messageTexts(b)).toHaveText(["Before Bob looked away"], { timeout: 20_000 });
+    // The read mark is written a moment after a message is seen; wait until it has been.
+    await expect(b.getByRole("navigation").locator(".badge")).toHaveCount(0);
+
+    // Bob is elsewhere while Ann writes three messages in one go.
+    await b.getByRole("navigation").getByRole("button", { name: "Buddies" }).click();
+    for (const text of ["First new one", "Second new one", "Third new one"]) await say(a, text);
+    await expect(
+      b.getByRole("navigation").getByRole("button", { name: /^Garden club/ }),
+    ).toContainText("3", { timeout: 20_000 });
+    await b.goBack();
+    await expect(heading(b, "Garden club")).toBeVisible();
+    await expect(messageTexts(b)).toHaveCount(4, { timeout: 20_000 });
+
+    // The line sits right above the first message Bob had not seen.
+    const line = b.locator(".new-divider");
+    await expect(line).toHaveText("New messages");
+    const next = b.locator(".new-divider + article");
+    await expect(next.locator(".md")).toHaveText("First new one");
+    // Ann's run shows her name once per minute: every message after the first in a minute
+    // continues the group (at most one name more, if the minute turned meanwhile).
+    const names = await b.locator("article.message .author").count();
+    expect(names).toBeLessThanOrEqual(3);
+    await expect(b.locator("article.message.grouped")).not.toHaveCount(0);
+  } finally {
+    await ann.close();
+    await bob.close();
   }
 });
