@@ -333,6 +333,35 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
   mkdirSync(OUT, { recursive: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
+    // Before anyone signs up, in a context of its own: the first screen a person sees.
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const first = await fresh.newPage();
+    await first.goto(app.appUrl());
+    for (const width of WIDTHS) {
+      await first.setViewportSize({ width, height: width === 360 ? 740 : 800 });
+      for (const theme of THEMES) {
+        const what = `onboarding at ${width} px, ${theme}`;
+        await first.evaluate((t) => {
+          document.documentElement.dataset.theme = t;
+        }, theme);
+        await expect(first.getByRole("heading", { name: "Welcome to Grove" })).toBeVisible();
+        await axe(first, what, theme === "dark" ? "contrast" : undefined);
+        expect.soft(await overflows(first), `${what}: overflow`).toEqual([]);
+        await shoot(first, width, theme, "onboarding");
+        if (theme === "light") {
+          await reachable(
+            first,
+            [
+              first.getByRole("button", { name: "Create my identity" }),
+              first.getByLabel("Your name"),
+            ],
+            what,
+          );
+        }
+      }
+    }
+    await fresh.close();
+
     const page = await person(context, app.appUrl(), "Ann");
     const space = await seed(page);
     const go = async (route: string) => {
