@@ -220,12 +220,20 @@ test("in a narrow window the space list is a drawer: it opens, takes a choice, a
     await expect(nav.getByRole("button", { name: "Buddies" })).toBeHidden();
     await toggle.click();
     await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeVisible();
+    // The page behind an open drawer takes no focus or clicks, as behind a dialog.
+    await expect(page.locator("#main")).toHaveAttribute("inert");
     await page.keyboard.press("Escape");
     await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeHidden();
     await expect(toggle).toBeFocused();
     // Every tool is on screen, none behind a scroll.
     await page.goBack();
     await expect(heading(page, "Garden club")).toBeVisible();
+    // Widened past the drawer's width with it open: the sidebar is back and the page usable.
+    await toggle.click();
+    await page.setViewportSize({ width: 1280, height: 760 });
+    await expect(page.locator("#main")).not.toHaveAttribute("inert");
+    await page.setViewportSize({ width: 400, height: 760 });
+    await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeHidden();
     for (const tool of [
       "Chat",
       "Discussion",

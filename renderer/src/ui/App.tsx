@@ -94,6 +94,16 @@ function Shell() {
     return () => removeEventListener("keydown", onKey);
   }, [navOpen]);
 
+  // A window widened past the drawer's width has no drawer to close: the page must not stay inert.
+  useEffect(() => {
+    const narrow = matchMedia("(max-width: 899px)");
+    const onChange = () => {
+      if (!narrow.matches) setNavOpen(false);
+    };
+    narrow.addEventListener("change", onChange);
+    return () => narrow.removeEventListener("change", onChange);
+  }, []);
+
   // On a touch screen the drawer follows a swipe: in from the left edge, out to the left.
   useEffect(() => {
     let start: { x: number; y: number } | undefined;
@@ -196,17 +206,17 @@ function Shell() {
         // biome-ignore lint/a11y/noStaticElementInteractions: a click beside the drawer closes it
         <div className="scrim" onClick={() => setNavOpen(false)} />
       )}
-      <main className="main" id="main">
-        <button
-          ref={navButton}
-          type="button"
-          className="nav-toggle"
-          aria-expanded={navOpen}
-          aria-label="Spaces and people"
-          onClick={() => setNavOpen(!navOpen)}
-        >
-          <span aria-hidden="true">☰</span>
-        </button>
+      <button
+        ref={navButton}
+        type="button"
+        className="nav-toggle"
+        aria-expanded={navOpen}
+        aria-label="Spaces and people"
+        onClick={() => setNavOpen(!navOpen)}
+      >
+        <span aria-hidden="true">☰</span>
+      </button>
+      <main className="main" id="main" inert={navOpen}>
         <KeyChangeBanner onShow={() => go({ kind: "buddies" })} />
         {client.problem && (
           <div className="banner danger" role="alert">
