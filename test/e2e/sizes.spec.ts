@@ -289,6 +289,11 @@ test("a member back in a space sees a New messages line above what came meanwhil
     await expect(next.locator(".md")).toHaveText("First new one");
     // Ann's run shows her name once per minute: every message after the first in a minute
     // continues the group (at most one name more, if the minute turned meanwhile).
+    // What arrives while Bob reads is being read: the line stays where it was.
+    await say(a, "While Bob reads");
+    await expect(messageTexts(b)).toHaveCount(5, { timeout: 20_000 });
+    await expect(line).toHaveCount(1);
+    await expect(next.locator(".md")).toHaveText("First new one");
     const names = await b.locator("article.message .author").count();
     expect(names).toBeLessThanOrEqual(3);
     await expect(b.locator("article.message.grouped")).not.toHaveCount(0);

@@ -1,4 +1,4 @@
-import { memo, useEffect, useRef, useState } from "react";
+import { memo, type RefObject, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
 import type { Authenticity } from "../../../core/space/tools/signed-records.js";
 import type { Delivery, SpaceHandle } from "../model/space-handle.js";
@@ -51,17 +51,27 @@ function shownDelivery(
 export function Chat({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
   const [shown, setShown] = useState(PAGE);
-  // Read up to when the space was opened: the divider stays put while the count is cleared.
-  const [readAt] = useState(() => client.readAt(handle.id));
+  // The first message someone else wrote since the space was last read, as it stood when the
+  // chat opened: the line stays put while the count is cleared, and what arrives while the
+  // chat is on screen is being read, so it gets no line (as in Slack).
+  const [firstUnread] = useState(() => {
+    const readAt = client.readAt(handle.id);
+    return handle.messages().find((m) => m.at > readAt && m.author !== client.myUser)?.id;
+  });
   const [editing, setEditing] = useState<string>();
   const all = handle.messages();
   const list = all.slice(-shown);
   const bottom = useRef<HTMLDivElement>(null);
+  const divider = useRef<HTMLDivElement>(null);
   const last = all[all.length - 1]?.id;
-  const firstUnread = list.find((m) => m.at > readAt && m.author !== client.myUser)?.id;
+  const opened = useRef(false);
 
   useEffect(() => {
-    if (last) bottom.current?.scrollIntoView({ block: "end" });
+    if (!last) return;
+    // On opening, the first unread message shows (near the top); afterwards, the newest.
+    if (!opened.current && divider.current) divider.current.scrollIntoView({ block: "start" });
+    else bottom.current?.scrollIntoView({ block: "end" });
+    opened.current = true;
   }, [last]);
 
   return (
@@ -79,6 +89,7 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
             m={m}
             grouped={continues(list[i - 1], m) && m.id !== firstUnread}
             unreadFromHere={m.id === firstUnread}
+            dividerRef={divider}
             name={handle.nameOf(m.author)}
             handle={handle}
             mine={m.author === client.myUser}
@@ -116,6 +127,7 @@ const Message = memo(function Message(props: {
   grouped: boolean;
   /** The first message not yet read: a divider goes above it. */
   unreadFromHere: boolean;
+  dividerRef: RefObject<HTMLDivElement | null>;
   /** The author's name in the membership: a record's own name is the writer's to choose. */
   name: string;
   handle: SpaceHandle;
@@ -147,7 +159,7 @@ const Message = memo(function Message(props: {
   return (
     <>
       {props.unreadFromHere && (
-        <div className="new-divider">
+        <div className="new-divider" ref={props.dividerRef}>
           <span>New messages</span>
         </div>
       )}
