@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { GroveClient } from "../model/client.js";
 import { Buddies } from "./Buddies.js";
+import { NARROW, useDrawer } from "./drawer.js";
 import { ClientContext, useClient } from "./hooks.js";
 import { KeyChangeBanner } from "./KeyChangeBanner.js";
 import { LinkDeviceDialog } from "./LinkDevice.js";
@@ -43,8 +44,7 @@ function Shell() {
   const [view, navigate] = useRoute();
   const [dialog, setDialog] = useState<"new" | "join" | "link" | "switcher" | "help" | undefined>();
   // Below 900 px the space list is a drawer behind a button.
-  const [navOpen, setNavOpen] = useState(false);
-  const navButton = useRef<HTMLButtonElement>(null);
+  const { open: navOpen, setOpen: setNavOpen, button: navButton } = useDrawer();
   // Where search was started from: Escape or an emptied box goes back there.
   const beforeSearch = useRef<View>({ kind: "home" });
   useNotifications(client, view.kind === "space" ? view.id : undefined);
@@ -54,7 +54,7 @@ function Shell() {
       setNavOpen(false);
       navigate(next, how);
     },
-    [navigate],
+    [navigate, setNavOpen],
   );
 
   useEffect(() => {
@@ -78,70 +78,20 @@ function Shell() {
     return () => removeEventListener("pagehide", flush);
   }, [client]);
 
-  // The open drawer closes with Escape, giving focus back to its button.
-  useEffect(() => {
-    if (!navOpen) return;
-    // Onto the current space (or the first), not the search box: no keyboard pops up on a phone.
-    document
-      .querySelector<HTMLElement>(".sidebar .space-item.active, .sidebar .space-item")
-      ?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== "Escape" || document.querySelector("dialog[open]")) return;
-      setNavOpen(false);
-      navButton.current?.focus();
-    };
-    addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
-  }, [navOpen]);
-
-  // A window widened past the drawer's width has no drawer to close: the page must not stay inert.
-  useEffect(() => {
-    const narrow = matchMedia("(max-width: 899px)");
-    const onChange = () => {
-      if (!narrow.matches) setNavOpen(false);
-    };
-    narrow.addEventListener("change", onChange);
-    return () => narrow.removeEventListener("change", onChange);
-  }, []);
-
-  // On a touch screen the drawer follows a swipe: in from the left edge, out to the left.
-  useEffect(() => {
-    let start: { x: number; y: number } | undefined;
-    const down = (e: TouchEvent) => {
-      const t = e.touches[0];
-      start = t ? { x: t.clientX, y: t.clientY } : undefined;
-    };
-    const up = (e: TouchEvent) => {
-      const t = e.changedTouches[0];
-      if (!start || !t || !matchMedia("(max-width: 899px)").matches) return;
-      const dx = t.clientX - start.x;
-      // Mostly sideways and far enough to be meant.
-      if (Math.abs(dx) < 60 || Math.abs(t.clientY - start.y) > Math.abs(dx) / 2) return;
-      if (dx > 0 && start.x < 24) setNavOpen(true);
-      if (dx < 0) setNavOpen(false);
-    };
-    addEventListener("touchstart", down, { passive: true });
-    addEventListener("touchend", up, { passive: true });
-    return () => {
-      removeEventListener("touchstart", down);
-      removeEventListener("touchend", up);
-    };
-  }, []);
-
   const onShortcut = useCallback(
     (a: ShortcutAction) => {
       if (a.kind === "switcher") setDialog((d) => (d === "switcher" ? undefined : "switcher"));
       else if (a.kind === "help") setDialog("help");
       else if (a.kind === "compose") focusComposer();
       else if (a.kind === "search") {
-        if (matchMedia("(max-width: 899px)").matches) setNavOpen(true);
+        if (matchMedia(NARROW).matches) setNavOpen(true);
         requestAnimationFrame(() => document.getElementById("search")?.focus());
       } else if (a.kind === "tool" && view.kind === "space") {
         const tool = TOOLS[a.index];
         if (tool) navigate({ ...view, tool });
       }
     },
-    [view, navigate],
+    [view, navigate, setNavOpen],
   );
   useShortcuts(onShortcut);
 
