@@ -170,6 +170,7 @@ function NewEvent(props: { handle: SpaceHandle; today: string; onDone: () => voi
       <label className="wide">
         Event
         <input
+          dir="auto"
           value={title}
           maxLength={MAX_EVENT_TITLE}
           onChange={(e) => setTitle(e.target.value)}
@@ -197,7 +198,12 @@ function NewEvent(props: { handle: SpaceHandle; today: string; onDone: () => voi
       </label>
       <label className="wide">
         Place <span className="muted">(optional)</span>
-        <input value={place} maxLength={200} onChange={(e) => setPlace(e.target.value)} />
+        <input
+          dir="auto"
+          value={place}
+          maxLength={200}
+          onChange={(e) => setPlace(e.target.value)}
+        />
       </label>
       <Alert message={problem} />
       <div className="row end wide">

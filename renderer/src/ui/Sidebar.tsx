@@ -92,6 +92,7 @@ export function Sidebar(props: {
         <input
           id="search"
           type="search"
+          dir="auto"
           placeholder="Search"
           value={query}
           onChange={(e) => {

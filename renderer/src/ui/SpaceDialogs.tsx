@@ -25,7 +25,13 @@ export function NewSpaceDialog(props: { onClose: () => void; onCreated: (id: str
       <form onSubmit={submit}>
         <label>
           Space name
-          <input required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} />
+          <input
+            required
+            dir="auto"
+            maxLength={80}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         </label>
         <Alert message={error} />
         <Actions onCancel={props.onClose} submit={"Create"} disabled={busy || !name.trim()} />

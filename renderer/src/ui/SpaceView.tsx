@@ -151,6 +151,7 @@ export function SpaceView({
             </label>
             <input
               id="space-name"
+              dir="auto"
               value={name}
               onChange={(e) => setName(e.target.value)}
               maxLength={80}

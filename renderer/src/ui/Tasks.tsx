@@ -95,6 +95,7 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
       <div className="grow">
         {renaming !== undefined ? (
           <input
+            dir="auto"
             aria-label={`New title for ${task.title}`}
             value={renaming}
             maxLength={MAX_TASK_TITLE}
