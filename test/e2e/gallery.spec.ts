@@ -228,7 +228,7 @@ function overflows(page: Page): Promise<string[]> {
  * topmost element at its centre once scrolled into view (nothing covers it): what a click
  * needs. One round trip per action, so the gallery stays quick.
  */
-async function reachable(page: Page, actions: Locator[], what: string) {
+async function reachable(actions: Locator[], what: string) {
   for (const action of actions) {
     const problem = (await action.count())
       ? await action.first().evaluate((el) => {
@@ -350,7 +350,6 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
         await shoot(first, width, theme, "onboarding");
         if (theme === "light") {
           await reachable(
-            first,
             [
               first.getByRole("button", { name: "Create my identity" }),
               first.getByLabel("Your name"),
@@ -387,7 +386,7 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
           // The screenshot first: the reachability check scrolls actions into view.
           await timed("shot", shoot(page, width, theme, screen.name));
           // The themes share one layout: reachability is checked in the first.
-          if (theme === "light") await timed("reach", reachable(page, screen.actions(page), what));
+          if (theme === "light") await timed("reach", reachable(screen.actions(page), what));
         }
         if (width < 900) {
           const what = `drawer at ${width} px, ${theme}`;
@@ -397,7 +396,7 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
           await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeVisible();
           await axe(page, what);
           await shoot(page, width, theme, "drawer");
-          await reachable(page, [nav.getByRole("button", { name: /^Garden club/ })], what);
+          await reachable([nav.getByRole("button", { name: /^Garden club/ })], what);
           await page.keyboard.press("Escape");
           await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeHidden();
         }
@@ -416,7 +415,7 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
         await axe(page, what);
         expect.soft(await overflows(page), `${what}: overflow`).toEqual([]);
         await shoot(page, width, theme, `dialog-${d.name}`);
-        await reachable(page, d.actions(dialog), what);
+        await reachable(d.actions(dialog), what);
         await page.keyboard.press("Escape");
         await expect(dialog, `${what} closes with Escape`).toHaveCount(0);
       }
