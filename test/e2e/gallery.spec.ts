@@ -49,7 +49,12 @@ const SCREENS: Screen[] = [
     name: "home",
     route: "#/",
     ready: (p) => p.getByRole("heading", { name: "Welcome, Ann" }),
-    actions: (p) => [button(p, "Create a space"), button(p, "Join with an invitation link")],
+    actions: (p) => [
+      button(p, "Create a space"),
+      button(p, "Join with an invitation link"),
+      // Below 900 px the spaces are listed on the first screen too.
+      ...(p.viewportSize()!.width < 900 ? [button(p, /^Garden club/)] : []),
+    ],
   },
   tool(
     "Chat",

@@ -194,7 +194,11 @@ function Shell() {
             onOpen={(id, tool) => go({ kind: "space", id, tool })}
           />
         ) : (
-          <Home onNew={() => setDialog("new")} onJoin={() => setDialog("join")} />
+          <Home
+            onNew={() => setDialog("new")}
+            onJoin={() => setDialog("join")}
+            onOpen={(id) => go({ kind: "space", id })}
+          />
         )}
       </main>
       {dialog === "switcher" && (
@@ -235,7 +239,7 @@ function Shell() {
   );
 }
 
-function Home(props: { onNew: () => void; onJoin: () => void }) {
+function Home(props: { onNew: () => void; onJoin: () => void; onOpen: (id: string) => void }) {
   const client = useClient();
   const count = client.spaces.size;
   return (
@@ -244,7 +248,7 @@ function Home(props: { onNew: () => void; onJoin: () => void }) {
       <p>
         {count === 0
           ? "Spaces hold your group's chat and discussions, kept on every member's device and end-to-end encrypted."
-          : "Pick a space on the left, or start another one."}
+          : "Pick one of your spaces, or start another one."}
       </p>
       <div className="row">
         <button type="button" className="primary" onClick={props.onNew}>
@@ -254,6 +258,29 @@ function Home(props: { onNew: () => void; onJoin: () => void }) {
           Join with an invitation link
         </button>
       </div>
+      {count > 0 && (
+        // Where the sidebar is a drawer, the spaces are on the first screen too (as on a phone).
+        <section className="home-spaces" aria-labelledby="home-spaces-title">
+          <h2 id="home-spaces-title">Your spaces</h2>
+          <ul className="topics">
+            {client.spaceList().map(({ handle, unread }) => (
+              <li key={handle.id}>
+                <button type="button" className="topic" onClick={() => props.onOpen(handle.id)}>
+                  <span className="topic-title">
+                    <span dir="auto">{handle.name}</span>
+                    {unread > 0 && (
+                      <span className="badge">
+                        {unread}
+                        <span className="sr-only"> unread</span>
+                      </span>
+                    )}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
     </section>
   );
 }
