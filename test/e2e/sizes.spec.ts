@@ -198,6 +198,11 @@ test("right-to-left messages read right to left; bare web addresses are links, o
     await page.getByLabel(/^Search messages/).press("Escape");
     await expect(heading(page, "Garden club")).toBeVisible();
     await expect(page.getByLabel(/^Search messages/)).toHaveValue("");
+    // A hit opens its place, and the box is empty again.
+    await page.getByLabel(/^Search messages/).fill("plan");
+    await page.locator(".hits").getByRole("button").first().click();
+    await expect(heading(page, "Garden club")).toBeVisible();
+    await expect(page.getByLabel(/^Search messages/)).toHaveValue("");
   } finally {
     await context.close();
   }

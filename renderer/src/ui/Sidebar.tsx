@@ -37,6 +37,11 @@ export function Sidebar(props: {
 }) {
   const client = useClient();
   const [query, setQuery] = useState(props.view.kind === "search" ? props.view.query : "");
+  // Leaving the results (a hit opened, back, another place) empties the box, as Slack does.
+  const searching = props.view.kind === "search";
+  useEffect(() => {
+    if (!searching) setQuery("");
+  }, [searching]);
   const [notify, setNotify] = useState(() =>
     typeof Notification === "undefined" ? "denied" : Notification.permission,
   );
