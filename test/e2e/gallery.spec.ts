@@ -403,6 +403,24 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
           // The themes share one layout: reachability is checked in the first.
           if (theme === "light") await timed("reach", reachable(screen.actions(page), what));
         }
+        {
+          // A message's own actions float over it on hover: on screen, clickable, covering nothing
+          // of the message's text.
+          const what = `chat actions at ${width} px, ${theme}`;
+          await go("#/space/{space}/chat");
+          const message = page.locator("article.message.mine").first();
+          await message.hover();
+          const edit = message.getByRole("button", { name: "Edit" });
+          await expect(edit, what).toBeVisible();
+          await shoot(page, width, theme, "chat-actions");
+          if (theme === "light")
+            await reachable([edit, message.getByRole("button", { name: "Delete" })], what);
+          const text = await message.locator(".md").boundingBox();
+          const bar = await message.locator(".message-actions").boundingBox();
+          expect
+            .soft(bar && text && bar.y + bar.height <= text.y + 2, `${what}: over the text`)
+            .toBe(true);
+        }
         if (width < 900) {
           const what = `drawer at ${width} px, ${theme}`;
           await go("#/space/{space}/chat");
