@@ -37,15 +37,34 @@ function deliveryText(d: Delivery): string {
   }
 }
 
+/** How far a message got: later states rank higher; "Delivered to 2 of 3" below "Delivered". */
+function reach(d: Delivery): number {
+  if (d.state === "local") return 0;
+  if (d.state === "relay") return 1;
+  return 2 + (d.of > 0 ? d.to / d.of : 1);
+}
+
+/**
+ * The delivery said under message `i` of `list`: once per group, under its last message, and
+ * then the group's least advanced state, so a group never reads "Delivered" while one of its
+ * messages is not; a message still on this device only says so itself as well.
+ */
 function shownDelivery(
   handle: SpaceHandle,
-  m: ChatMessage,
-  next: ChatMessage | undefined,
+  list: ChatMessage[],
+  i: number,
   queued: ReadonlySet<string>,
 ): Delivery | undefined {
-  const delivery = handle.delivery(m, queued);
-  const lastOfGroup = !next || !continues(m, next);
-  return lastOfGroup || delivery.state === "local" ? delivery : undefined;
+  const m = list[i]!;
+  const own = handle.delivery(m, queued);
+  const next = list[i + 1];
+  if (next && continues(m, next)) return own.state === "local" ? own : undefined;
+  let least = own;
+  for (let k = i; k > 0 && continues(list[k - 1], list[k]!); k--) {
+    const d = handle.delivery(list[k - 1]!, queued);
+    if (reach(d) < reach(least)) least = d;
+  }
+  return least;
 }
 
 export function Chat({ handle }: { handle: SpaceHandle }) {
@@ -96,9 +115,7 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
             mentionsMe={m.mentions.includes(client.myUser)}
             delivery={
               // Said once per group (under its last message), and on any message not yet sent.
-              m.author === client.myUser
-                ? shownDelivery(handle, m, list[i + 1], client.queued)
-                : undefined
+              m.author === client.myUser ? shownDelivery(handle, list, i, client.queued) : undefined
             }
             warning={authenticityWarning(handle.authenticity(m))}
             editing={editing === m.id}
