@@ -211,7 +211,10 @@ test("right-to-left messages read right to left; bare web addresses are links, o
 test("in a narrow window the space list is a drawer: it opens, takes a choice, and Escape closes it", async ({
   browser,
 }) => {
-  const context = await browser.newContext({ viewport: { width: 400, height: 760 } });
+  const context = await browser.newContext({
+    viewport: { width: 400, height: 760 },
+    hasTouch: true,
+  });
   try {
     const page = await person(context, app.appUrl(), "Ann");
     await createByKeyboard(page, "Garden club");
@@ -233,6 +236,26 @@ test("in a narrow window the space list is a drawer: it opens, takes a choice, a
     // Every tool is on screen, none behind a scroll.
     await page.goBack();
     await expect(heading(page, "Garden club")).toBeVisible();
+    // On a touch screen: a swipe in from the left edge opens it, a swipe to the left closes it.
+    const swipe = (from: number, to: number) =>
+      page.evaluate(
+        ([a, b]) => {
+          const at = (x: number) =>
+            new Touch({ identifier: 1, target: document.body, clientX: x, clientY: 400 });
+          const init = (x: number, down: boolean) => ({
+            touches: down ? [at(x)] : [],
+            changedTouches: [at(x)],
+            bubbles: true,
+          });
+          document.body.dispatchEvent(new TouchEvent("touchstart", init(a!, true)));
+          document.body.dispatchEvent(new TouchEvent("touchend", init(b!, false)));
+        },
+        [from, to],
+      );
+    await swipe(4, 200);
+    await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeVisible();
+    await swipe(250, 40);
+    await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeHidden();
     // Widened past the drawer's width with it open: the sidebar is back and the page usable.
     await toggle.click();
     await page.setViewportSize({ width: 1280, height: 760 });
