@@ -161,6 +161,17 @@ const DIALOGS: Dialog[] = [
     actions: (d) => [d.getByRole("button", { name: "Done" })],
   },
   {
+    name: "link-device",
+    route: "#/",
+    open: async (p) => {
+      if (p.viewportSize()!.width < 900) {
+        await p.getByRole("button", { name: "Spaces and people" }).click();
+      }
+      await p.getByRole("navigation").getByRole("button", { name: "Link a device" }).click();
+    },
+    actions: (d) => [d.getByLabel("Device link"), d.getByRole("img", { name: /^QR code/ })],
+  },
+  {
     name: "confirm-leave",
     route: "#/space/{space}/chat",
     open: (p) => button(p, "Leave").click(),

@@ -57,6 +57,15 @@ function Shell() {
     [navigate, setNavOpen],
   );
 
+  // A dialog opened from the drawer replaces it, as a menu's choice does.
+  const openDialog = (d: NonNullable<typeof dialog>) => {
+    setNavOpen(false);
+    setDialog(d);
+  };
+  // Any change of place (back, forward, a typed address) closes the drawer too.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the view is the trigger, not an input
+  useEffect(() => setNavOpen(false), [view, setNavOpen]);
+
   useEffect(() => {
     if (client.phase === "ready" && joinLink) setDialog("join");
   }, [client.phase, joinLink]);
@@ -144,10 +153,10 @@ function Shell() {
         onSearchEnd={() => {
           if (view.kind === "search") go(beforeSearch.current, { replace: true });
         }}
-        onNewSpace={() => setDialog("new")}
-        onJoin={() => setDialog("join")}
-        onLinkDevice={() => setDialog("link")}
-        onShortcuts={() => setDialog("help")}
+        onNewSpace={() => openDialog("new")}
+        onJoin={() => openDialog("join")}
+        onLinkDevice={() => openDialog("link")}
+        onShortcuts={() => openDialog("help")}
         theme={theme}
         onTheme={setTheme}
       />

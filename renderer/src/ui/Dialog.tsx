@@ -1,8 +1,8 @@
 /**
  * A modal dialog on the native <dialog> element: focus trapped, Escape closes, labelled by its
  * title. On open, focus goes to the element marked `data-autofocus`, else the first field, else
- * the first button of the body: showModal() alone would put it on ×, so that typing then Enter
- * would type nothing and close the dialog.
+ * the first button of the body, else a text to copy: showModal() alone would put it on ×, so
+ * that typing then Enter would type nothing and close the dialog.
  */
 import { type ReactNode, useEffect, useId, useRef } from "react";
 
@@ -14,7 +14,9 @@ export function firstFocus(body: HTMLElement): HTMLElement | null {
   return (
     body.querySelector<HTMLElement>("[data-autofocus]") ??
     body.querySelector<HTMLElement>(FIELD) ??
-    body.querySelector<HTMLElement>("button:not([disabled]), a[href]")
+    body.querySelector<HTMLElement>("button:not([disabled]), a[href]") ??
+    // A text to copy (the device link): focusing selects it.
+    body.querySelector<HTMLElement>("input[readonly], textarea[readonly]")
   );
 }
 
