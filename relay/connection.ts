@@ -33,6 +33,7 @@ import {
   type MailInviteFrame,
   type MailSendFrame,
   PROTOCOL_VERSION,
+  RELAY_FEATURE_MAIL,
   type SendFrame,
 } from "../core/wire/frame-types.js";
 import { withLimits } from "../core/wire/limits.js";
@@ -381,6 +382,7 @@ export class RelayConnection {
     if ((this.state as State) === "closed") return;
     this.state = "ready";
     this.sendFrame({ type: "authOk", queued });
+    this.sendFrame({ type: "relayInfo", features: this.ctx.mail.mailer ? RELAY_FEATURE_MAIL : 0 });
     this.log.info({ queued }, "device authenticated");
     const buffered = this.pending;
     this.pending = [];
