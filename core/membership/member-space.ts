@@ -4,6 +4,7 @@ import type { DeviceCertificate, DeviceKeys } from "../crypto/identity.js";
 import { newEpochKey } from "../crypto/key-box.js";
 import { randomBytes } from "../crypto/random.js";
 import type { MembershipSend, Role } from "../space/access.js";
+import { RateLimiter } from "../space/rate-limiter.js";
 import type { Space } from "../space/space.js";
 import type { Store } from "../store/store.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
@@ -13,7 +14,7 @@ import { sealPrevious, sealToAll } from "./epoch-keys.js";
 import { MembershipError } from "./errors.js";
 import { InviteExpiry, type OnlineSignal } from "./invite-expiry.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
-import { type JoinRefusal, MembershipAccess } from "./membership-access.js";
+import { isChannelEpoch, type JoinRefusal, MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
 import {
   type Action,
@@ -22,7 +23,8 @@ import {
   type Rotation,
   SEALED_PREVIOUS_KEY_BYTES,
 } from "./ops.js";
-import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
+import type { Invite } from "./resolve.js";
+import { decodeWelcome, encodeWelcome, type Refusal, type Welcome } from "./welcome.js";
 
 export interface Me {
   keys: DeviceKeys;
@@ -90,6 +92,7 @@ export class MemberSpace {
       spreadMs: this.healDelayMs,
     });
     access.setRotator(() => this.owedRotation());
+    space.on("unknownEpoch", (author, epoch, kind) => this.answerLateJoin(author, epoch, kind));
     access.onChange(() => {
       this.scheduleHeal();
       this.scheduleAdmit();
@@ -249,21 +252,54 @@ export class MemberSpace {
       const join = this.log.op(id)?.body.action;
       const invite = join?.type === "join" ? state.invites.get(toHex(join.invite)) : undefined;
       if (closed.by !== me || join?.type !== "join" || !invite) continue;
-      const expired = closed.reason === "INVITE_REVOKED" && invite.revokedAt! > invite.expiresAt;
-      const welcome: Welcome = {
-        spaceName: this.name,
-        inviterName: state.members.get(invite.by)?.name ?? "",
-        ops: [],
-        keys: [],
-        snapshot: new Uint8Array(0),
-        targets: [],
-        refusal: expired ? "INVITE_EXPIRED" : closed.reason,
-      };
-      await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
-        to: [join.cert.deviceSign],
-        epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
-      });
+      const reason = closed.reason === "INVITE_REVOKED" ? closedBecause(invite) : closed.reason;
+      await this.sendRefusal(invite, join.cert.deviceSign, reason ?? closed.reason);
     }
+  }
+
+  /** A refusal and names, no ops, to one joining device under the invite's channel. */
+  private async sendRefusal(invite: Invite, device: Uint8Array, refusal: Refusal): Promise<void> {
+    const welcome: Welcome = {
+      spaceName: this.name,
+      inviterName: this.log.state.members.get(invite.by)?.name ?? "",
+      ops: [],
+      keys: [],
+      snapshot: new Uint8Array(0),
+      targets: [],
+      refusal,
+    };
+    await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
+      to: [device],
+      epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
+    });
+  }
+
+  /** Late joins answered, by invite and device; cleared when full, so a flood cannot grow it. */
+  private readonly answeredLate = new Set<string>();
+  /** Answers per invite: a link holder cannot make managers' devices send without limit. */
+  private readonly lateAnswers = new RateLimiter({ burst: 10, perSecond: 1 / 30, maxKeys: 256 });
+
+  /**
+   * A join that reaches this device after its invite closed (used, revoked,
+   * expired) opens nothing here, so it never enters the log and no one would
+   * answer it: its joiner would wait forever. The inviter's device (or any
+   * manager's, once the inviter is gone) tells it why, once per device.
+   */
+  private answerLateJoin(author: Uint8Array, epoch: number, kind: EnvelopeKind): void {
+    if (this.closed || kind !== EnvelopeKind.membership || !isChannelEpoch(epoch)) return;
+    if (!this.mayManage()) return;
+    const state = this.log.state;
+    const invite = [...state.invites.values()].find(
+      (i) => channelEpoch(fromHex(i.inviteSign)) === epoch,
+    );
+    const reason = invite && closedBecause(invite);
+    if (!invite || !reason) return;
+    if (invite.by !== toHex(this.me.cert.user) && state.members.has(invite.by)) return;
+    const key = `${invite.id}:${toHex(author)}`;
+    if (this.answeredLate.has(key) || !this.lateAnswers.take(invite.id)) return;
+    if (this.answeredLate.size >= 4096) this.answeredLate.clear();
+    this.answeredLate.add(key);
+    void this.sendRefusal(invite, author, reason).catch(() => {});
   }
 
   /**
@@ -631,4 +667,14 @@ export function keyShare(access: MembershipAccess, recipients: Uint8Array[]): Ke
   const begun = access.log.state.epochs.find((e) => e.epoch === epoch);
   if (!begun) return { epochOp: new Uint8Array(32), boxes: [] };
   return { epochOp: fromHex(begun.op), boxes: sealToAll(key, recipients) };
+}
+
+/** Why an invite admits no one any more, as its joiners are told; undefined while it is open. */
+export function closedBecause(invite: Invite): Refusal | undefined {
+  if (invite.revoked) {
+    // Expiry is carried out by a manager's revoke: one after the expiry time is an expiry.
+    const expired = invite.revokedAt !== undefined && invite.revokedAt > invite.expiresAt;
+    return expired ? "INVITE_EXPIRED" : "INVITE_REVOKED";
+  }
+  return invite.oneTime && invite.used ? "INVITE_USED" : undefined;
 }
