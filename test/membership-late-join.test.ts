@@ -116,3 +116,57 @@ describe("a join that arrives after its invite closed is told why", () => {
     expect(told).toBeLessThanOrEqual(10);
   });
 });
+
+describe("the link's next holder is told why before asking", () => {
+  const closedOf = (url: string, extra: { now?: () => number } = {}) =>
+    readWelcome({ link: parseInviteUrl(url), backend, connect: connectWs, ...extra }).then(
+      () => undefined,
+      (err: { code?: string; closed?: unknown }) => ({ code: err.code, closed: err.closed }),
+    );
+
+  it("revoked: the welcome is still at the relay, but the inviter's notice wins", async () => {
+    const ann = await person("Ann");
+    const annSpace = await founded(ann, "Garden");
+    const { url, id } = await annSpace.invite({ ...inviteOptions("confirmed"), oneTime: false });
+    await annSpace.revokeInvite(id);
+    await waitFor(
+      async () => (await closedOf(url))?.code === "CLOSED",
+      "the notice at the relay",
+      15_000,
+    );
+    expect(await closedOf(url)).toEqual({
+      code: "CLOSED",
+      closed: { reason: "INVITE_REVOKED", inviterName: "Ann" },
+    });
+  });
+
+  it("used: after the one-time link let someone in, the next holder reads that it was used", async () => {
+    const [ann, bob] = [await person("Ann"), await person("Bob")];
+    const annSpace = await founded(ann, "Garden");
+    const { url } = await annSpace.invite(inviteOptions("open"));
+    const bobSpace = await bob.join(url);
+    await waitFor(() => bobSpace.access.isMember(), "Bob let in", 15_000);
+    await waitFor(
+      async () => (await closedOf(url))?.code === "CLOSED",
+      "the notice at the relay",
+      15_000,
+    );
+    expect(await closedOf(url)).toEqual({
+      code: "CLOSED",
+      closed: { reason: "INVITE_USED", inviterName: "Ann" },
+    });
+  });
+
+  it("expired by the joiner's clock: a welcome the relay still holds past its invite's expiry is not taken", async () => {
+    const ann = await person("Ann");
+    const annSpace = await founded(ann, "Garden");
+    const { url } = await annSpace.invite({ ...inviteOptions("confirmed"), oneTime: false });
+    const later = Date.now() + 2 * 3_600_000;
+    expect(await closedOf(url, { now: () => later })).toEqual({
+      code: "CLOSED",
+      closed: { reason: "INVITE_EXPIRED", inviterName: "Ann" },
+    });
+    // The same link, read today, opens.
+    expect(await closedOf(url)).toBeUndefined();
+  });
+});

@@ -48,6 +48,8 @@ export interface InviteOptions {
 const SPACE_META = "meta";
 /** The longest TTL a relay takes by default (relay/config.ts maxTtlSeconds). */
 const MAX_WELCOME_TTL_SECONDS = 30 * 24 * 3600;
+/** How long after its expiry a closed invite's notice stays at the relay. */
+const NOTICE_GRACE_SECONDS = 14 * 24 * 3600;
 
 export interface MemberSpaceOptions {
   /** The engine the space is open in: its relay link says when this device is online. */
@@ -81,6 +83,10 @@ export class MemberSpace {
     this.healDelayMs = options.healDelayMs ?? 2000;
     this.seen = new Set(access.log.state.accepted);
     this.told = new Set(access.log.state.closedJoins.keys());
+    // Notices are posted on a close seen while running; one seen in an earlier run was posted then.
+    this.noticed = new Set(
+      [...access.log.state.invites.values()].filter((i) => closedBecause(i)).map((i) => i.id),
+    );
     this.readable = access.readableEpochs().length;
     const online = options.engine && relayOnline(options.engine);
     this.expiry = new InviteExpiry({
@@ -99,6 +105,7 @@ export class MemberSpace {
       this.expiry.schedule();
       void this.forwardJoins().catch(() => {});
       void this.tellClosedJoins().catch(() => {});
+      void this.postClosedNotices().catch(() => {});
       // A key just reached: what was sealed under it and refused meanwhile is asked for again.
       const readable = this.access.readableEpochs().length;
       if (readable > this.readable && this.access.isMember())
@@ -112,6 +119,7 @@ export class MemberSpace {
 
   private seen: Set<string>;
   private told: Set<string>;
+  private noticed: Set<string>;
   private admitTimer: ReturnType<typeof setTimeout> | undefined;
   private admitting: Promise<void> | undefined;
   private rotating: Promise<MembershipSend | undefined> | undefined;
@@ -257,8 +265,38 @@ export class MemberSpace {
     }
   }
 
+  /**
+   * When an invite this device made closes, it leaves a notice in the
+   * invite's mailbox at the relay beside the welcome, so the link's next
+   * holder is told why before asking (used, revoked, expired) instead of
+   * "can no longer be used" or a request nobody answers. Only this device:
+   * a link names its inviter's device, the one a joiner believes.
+   */
+  private async postClosedNotices(): Promise<void> {
+    const mine = toHex(this.me.keys.sign.publicKey);
+    for (const invite of this.log.state.invites.values()) {
+      const reason = closedBecause(invite);
+      if (!reason || this.noticed.has(invite.id)) continue;
+      this.noticed.add(invite.id);
+      if (this.log.op(invite.id)?.signer !== mine) continue;
+      const inviteSign = fromHex(invite.inviteSign);
+      await this.sendRefusal(invite, inviteSign, reason, {
+        // Long enough for a holder who opens the link until well after it would have expired.
+        ttlSeconds: Math.min(
+          MAX_WELCOME_TTL_SECONDS,
+          Math.max(0, Math.ceil((invite.expiresAt - Date.now()) / 1000)) + NOTICE_GRACE_SECONDS,
+        ),
+      });
+    }
+  }
+
   /** A refusal and names, no ops, to one joining device under the invite's channel. */
-  private async sendRefusal(invite: Invite, device: Uint8Array, refusal: Refusal): Promise<void> {
+  private async sendRefusal(
+    invite: Invite,
+    device: Uint8Array,
+    refusal: Refusal,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<void> {
     const welcome: Welcome = {
       spaceName: this.name,
       inviterName: this.log.state.members.get(invite.by)?.name ?? "",
@@ -271,6 +309,7 @@ export class MemberSpace {
     await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
       to: [device],
       epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
+      ...options,
     });
   }
 

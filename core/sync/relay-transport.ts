@@ -198,6 +198,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
    * never does, and then offers no mail).
    */
   info: RelayInfo = { mail: false };
+  /** Messages the relay said wait in this device's mailbox at the last AUTH_OK. */
+  queuedAtLogin: number | undefined;
 
   constructor(private readonly options: RelayTransportOptions) {
     super();
@@ -453,6 +455,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         void this.onChallenge(frame.nonce, frame.relayUrl);
         return;
       case "authOk":
+        this.queuedAtLogin = frame.queued;
         clearTimeout(this.handshakeTimer);
         this.attempt = 0;
         this.setStatus("online");

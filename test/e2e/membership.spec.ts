@@ -90,7 +90,7 @@ test("invites are objects: addresses checked first, one link per address with it
   browser,
 }) => {
   test.setTimeout(150_000);
-  const contexts = await profiles(browser, 4);
+  const contexts = await profiles(browser, 5);
   try {
     const [ctxA, ...others] = contexts as [BrowserContext, ...BrowserContext[]];
     const a = await person(ctxA, appUrl(), "Ann");
@@ -155,21 +155,27 @@ test("invites are objects: addresses checked first, one link per address with it
     // Used single-use links are no longer outstanding.
     await expect(list).toBeHidden({ timeout: 20_000 });
 
-    // A multi-use link, revoked: it leaves the list. (A joiner holding it is not told yet: the
-    // core leaves the welcome at the relay and nobody answers the join; see issue 17's note.)
+    // A multi-use link, revoked: it leaves the list, and whoever opens it is told so in words.
     await a.getByRole("button", { name: "Invite people" }).click();
     await dialog.getByRole("radio", { name: /^Multi-use/ }).check();
     await dialog.getByRole("button", { name: "Create invitation" }).click();
     await expect(dialog.getByText(/^Confirmed · member · multi-use · expires /)).toBeVisible();
-    await expect(
-      dialog.getByRole("textbox", { name: "Invitation link", exact: true }),
-    ).toBeVisible();
+    const multi = await dialog
+      .getByRole("textbox", { name: "Invitation link", exact: true })
+      .inputValue();
     await dialog.getByRole("button", { name: "Done" }).click();
     a.once("dialog", (d) => void d.accept());
     await list
       .getByRole("button", { name: /^Revoke the invitation: Confirmed · member · multi-use/ })
       .click();
     await expect(list).toBeHidden({ timeout: 20_000 });
+    const eve = await person(others[3]!, appUrl(), "Eve");
+    const refused = await tryJoin(eve, multi);
+    await expect(refused.getByRole("alert")).toHaveText(
+      "This invite was withdrawn. Ask Ann for a new one.",
+      { timeout: 30_000 },
+    );
+    await capture(eve, "join-revoked");
   } finally {
     for (const ctx of contexts) await ctx.close();
   }
@@ -260,11 +266,11 @@ test("a removed member reads the archive and is told who removed them; a leaver 
     await expect(dialog.getByRole("alert")).toHaveText(
       /^This invitation is for another relay \(wss:\/\/relay\.example\.org\); .* Ask the person who invited you for a link made on your relay\.$/,
     );
-    // Bob's single-use link was used: nothing waits at the relay for it any more.
+    // Bob's single-use link was used: Ann's device left word of it at the relay.
     await dialog.getByLabel("Invitation link").fill(bobLink);
     await dialog.getByRole("button", { name: "Join", exact: true }).click();
     await expect(dialog.getByRole("alert")).toHaveText(
-      /^This invite link can no longer be used: .* Ask the person who invited you for a new link\.$/,
+      "This invite was already used by someone else. Ask Ann for a new one.",
       { timeout: 30_000 },
     );
   } finally {

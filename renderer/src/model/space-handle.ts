@@ -107,6 +107,7 @@ import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
 import { MemberNames } from "./member-names.js";
+import { refusalWords } from "./refusal-words.js";
 
 export interface MemberView {
   user: string;
@@ -234,15 +235,7 @@ export class SpaceHandle {
   /** For a device waiting to be let in: why it will not be, in words, once a manager said so. */
   get refusal(): string | undefined {
     const refused = this.member.access.refusal;
-    if (!refused) return undefined;
-    const who = refused.inviterName || "the person who invited you";
-    const words: Record<typeof refused.reason, string> = {
-      INVITE_USED: `This invite was already used by someone else. Ask ${who} for a new one.`,
-      INVITE_REVOKED: `This invite was withdrawn. Ask ${who} for a new one.`,
-      INVITE_EXPIRED: `This invite expired before you were let in. Ask ${who} for a new one.`,
-      DECLINED: "A manager of this space declined your request to join.",
-    };
-    return words[refused.reason];
+    return refused && refusalWords(refused.reason, refused.inviterName);
   }
 
   /**
