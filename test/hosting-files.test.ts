@@ -1,8 +1,9 @@
 /**
  * Every file in docs/hosting is checked by the program that will read it,
  * at the version Debian 12 ships (nginx 1.22, Caddy 2.6, HAProxy 2.6,
- * systemd 252): `nginx -t`, `caddy validate`, `haproxy -c`,
- * `systemd-analyze verify`. Each check also runs on a deliberately broken
+ * systemd 252, PostgreSQL 15): `nginx -t`, `caddy validate`, `haproxy -c`,
+ * `systemd-analyze verify`, and a PostgreSQL server started on the
+ * settings, which reports what it could not apply. Each check also runs on a deliberately broken
  * copy, which must fail, so a wrapper that hid the file from its tool could
  * not pass. Warnings count as failures: an operator copies these files as
  * they are.
@@ -11,7 +12,18 @@
  * installs them) and skips it, with a notice, elsewhere.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, type TestContext } from "vitest";
@@ -32,7 +44,17 @@ const TOOLS = {
   haproxy: { paths: ["/usr/sbin/haproxy"], pkg: "haproxy" },
   "systemd-analyze": { paths: ["/usr/bin/systemd-analyze"], pkg: "systemd" },
   openssl: { paths: ["/usr/bin/openssl"], pkg: "openssl" },
+  pg_ctl: { paths: postgresBinaries("pg_ctl"), pkg: "postgresql" },
 } as const;
+
+/** Debian installs PostgreSQL off PATH, one directory per major version: newest first. */
+function postgresBinaries(name: string): string[] {
+  const base = "/usr/lib/postgresql";
+  if (!existsSync(base)) return [];
+  return readdirSync(base)
+    .sort((a, b) => Number(b) - Number(a))
+    .map((version) => join(base, version, "bin", name));
+}
 type Tool = keyof typeof TOOLS;
 
 function locate(tool: Tool): string | undefined {
@@ -64,8 +86,13 @@ interface Run {
   output: string;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const result = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000, env });
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  user: { uid?: number; gid?: number } = {},
+): Run {
+  const result = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000, env, ...user });
   if (result.error) throw result.error;
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
 }
@@ -106,6 +133,8 @@ describe("docs/hosting", () => {
       "haproxy.cfg",
       "grove-relay.service",
       "grove-relay@.service",
+      "postgresql.conf",
+      "pg_hba.conf",
     ];
     const files = readdirSync(HOSTING).filter((f) => !f.endsWith(".md"));
     expect(files.sort()).toEqual(checked.sort());
@@ -283,6 +312,139 @@ describe("systemd units under systemd-analyze verify", () => {
     expect(text).toMatch(/GROVE_RELAY_STORE=postgres:\/\//);
     expect(text).toMatch(/GROVE_RELAY_BUS=redis:\/\//);
     expect(text).not.toMatch(/^ExecStart=.*--(store|bus)/m);
+  });
+});
+
+describe("PostgreSQL settings under PostgreSQL itself", () => {
+  /**
+   * One throwaway cluster (initdb once), restarted per check on the files as
+   * an operator installs them: postgresql.conf included from the main file,
+   * pg_hba.conf's lines appended. Loopback is off (a socket in the temp dir
+   * only) and TLS uses a test certificate, since the hba lines are hostssl.
+   */
+  let cluster: { dir: string; bin: string; user: { uid?: number; gid?: number } } | undefined;
+
+  /** PostgreSQL refuses to run as root: as root, the server runs as nobody. */
+  function unprivileged(): { uid?: number; gid?: number } {
+    if (process.getuid?.() !== 0) return {};
+    const line = readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("nobody:"));
+    const [, , uid, gid] = line?.split(":") ?? [];
+    if (uid === undefined || gid === undefined)
+      throw new Error("no user nobody to run PostgreSQL as");
+    return { uid: Number(uid), gid: Number(gid) };
+  }
+
+  function initCluster(pgCtl: string, openssl: string) {
+    if (cluster) return cluster;
+    const bin = join(pgCtl, "..");
+    const user = unprivileged();
+    const dir = mkdtempSync(join(tmpdir(), "grove-hosting-pg-"));
+    const { cert, key } = selfSigned(openssl, dir);
+    chmodSync(key, 0o600);
+    if (user.uid !== undefined) {
+      for (const p of [dir, cert, key]) chownSync(p, user.uid, user.gid!);
+    }
+    const made = run(
+      join(bin, "initdb"),
+      ["-D", join(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync"],
+      process.env,
+      user,
+    );
+    expect(made.status, made.output).toBe(0);
+    copyFileSync(join(dir, "data", "pg_hba.conf"), join(dir, "pg_hba.base"));
+    appendFileSync(
+      join(dir, "data", "postgresql.conf"),
+      `\ninclude '${join(dir, "grove.conf")}'\n`,
+    );
+    cluster = { dir, bin, user };
+    return cluster;
+  }
+  afterAll(() => {
+    if (cluster) rmSync(cluster.dir, { recursive: true, force: true });
+  });
+
+  /** Starts the server on the given files; returns whether it started and every setting or hba line it rejected. */
+  function check(
+    pgCtl: string,
+    openssl: string,
+    conf: string,
+    hba: string,
+  ): { started: boolean; rejected: string[]; log: string } {
+    const { dir, bin, user } = initCluster(pgCtl, openssl);
+    const data = join(dir, "data");
+    writeFileSync(join(dir, "grove.conf"), conf);
+    writeFileSync(join(data, "pg_hba.conf"), readFileSync(join(dir, "pg_hba.base"), "utf8") + hba);
+    if (user.uid !== undefined) {
+      for (const f of [join(dir, "grove.conf"), join(data, "pg_hba.conf")]) {
+        chownSync(f, user.uid, user.gid!);
+      }
+    }
+    const log = join(dir, "server.log");
+    rmSync(log, { force: true });
+    const options = [
+      "-c listen_addresses=''",
+      `-k ${dir}`,
+      "-c ssl=on",
+      `-c ssl_cert_file=${join(dir, "cert.pem")}`,
+      `-c ssl_key_file=${join(dir, "key.pem")}`,
+    ].join(" ");
+    const start = run(
+      pgCtl,
+      ["-D", data, "-w", "-t", "30", "-l", log, "-o", options, "start"],
+      process.env,
+      user,
+    );
+    const logText = () => (existsSync(log) ? readFileSync(log, "utf8") : start.output);
+    if (start.status !== 0) return { started: false, rejected: [], log: logText() };
+    try {
+      const query = run(
+        join(bin, "psql"),
+        [
+          ...["-h", dir, "-U", "postgres", "-d", "postgres", "-At", "-c"],
+          `select name || ': ' || error from pg_file_settings where error is not null
+           union all
+           select 'pg_hba line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null`,
+        ],
+        process.env,
+        user,
+      );
+      expect(query.status, query.output).toBe(0);
+      return { started: true, rejected: query.output.split("\n").filter(Boolean), log: logText() };
+    } finally {
+      run(pgCtl, ["-D", data, "-m", "immediate", "stop"], process.env, user);
+    }
+  }
+
+  it("postgresql.conf and pg_hba.conf start a server that applies every line", async (ctx) => {
+    const { pg_ctl: pgCtl, openssl } = need(ctx, "pg_ctl", "openssl");
+    await noteVersion(ctx, join(pgCtl, "..", "postgres"), ["--version"]);
+    const result = check(pgCtl, openssl, read("postgresql.conf"), read("pg_hba.conf"));
+    expect(result.started, result.log).toBe(true);
+    expect(result.rejected).toEqual([]);
+    expect(read("postgresql.conf")).toMatch(/^synchronous_commit = on$/m);
+    expect(read("postgresql.conf")).toMatch(/^synchronous_standby_names = '.+'$/m);
+  });
+
+  it("rejects a misspelt setting and an unknown hba method", (ctx) => {
+    const { pg_ctl: pgCtl, openssl } = need(ctx, "pg_ctl", "openssl");
+    const conf = check(
+      pgCtl,
+      openssl,
+      `${read("postgresql.conf")}\nsynchronous_comit = on\n`,
+      read("pg_hba.conf"),
+    );
+    expect(conf.started).toBe(false);
+    expect(conf.log).toContain("synchronous_comit");
+    const hba = check(
+      pgCtl,
+      openssl,
+      read("postgresql.conf"),
+      `${read("pg_hba.conf")}hostssl grove grove 10.0.0.0/24 grove_no_such_method\n`,
+    );
+    expect(hba.started).toBe(false);
+    expect(hba.log).toContain("grove_no_such_method");
   });
 });
 
