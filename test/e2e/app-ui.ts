@@ -11,14 +11,16 @@ const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
  * A real relay process serving the built web app, for every test of a spec:
  * started before the first, killed and its data removed after the last.
  */
-export function appRelayPerSpec(args: string[] = []): {
+export function appRelayPerSpec(args: string[] | (() => Promise<string[]>) = []): {
   readonly relay: RelayProcess;
   appUrl(): string;
 } {
   let relay: RelayProcess | undefined;
   test.beforeAll(async () => {
     const appDir = await buildRenderer();
-    relay = await startRelayProcess({ args: ["--app-dir", appDir, ...args] });
+    // Arguments may depend on servers the spec starts first (an SMTP server's port).
+    const extra = typeof args === "function" ? await args() : args;
+    relay = await startRelayProcess({ args: ["--app-dir", appDir, ...extra] });
   });
   test.afterAll(async () => {
     await relay?.kill();

@@ -22,6 +22,7 @@ import {
   events,
 } from "../../../core/space/tools/calendar.js";
 import {
+  backlogOf,
   type ChatMessage,
   deliveredTo,
   draftDelete,
@@ -108,6 +109,8 @@ import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
 import { MemberNames } from "./member-names.js";
 import { refusalWords } from "./refusal-words.js";
+
+const DAY_MS = 24 * 3600_000;
 
 export interface MemberView {
   user: string;
@@ -306,6 +309,27 @@ export class SpaceHandle {
         user: toHex(p.cert.user),
         device: p.cert.name,
       }));
+  }
+
+  /**
+   * Members none of whose devices has acknowledged anything for `days` while messages waited for
+   * them (Groove's "stale member"), longest first, for managers to remind or remove. Viewers
+   * write no receipts, so they are never judged by them.
+   */
+  staleMembers(days: number, now = Date.now()) {
+    const doc = this.member.space.doc;
+    const list = this.messages();
+    const out: { user: string; name: string; since: number; waiting: number }[] = [];
+    for (const m of this.members()) {
+      if (m.me || m.role === "viewer") continue;
+      const backlog = backlogOf(doc, list, m.user, this.trust);
+      if (backlog.waiting === 0 || backlog.waitingSince === undefined) continue;
+      // Silent since their last receipt, or, with none, since the first message that waits.
+      const since = Math.max(backlog.lastReceipt ?? 0, backlog.waitingSince);
+      if (now - since < days * DAY_MS) continue;
+      out.push({ user: m.user, name: m.name, since, waiting: backlog.waiting });
+    }
+    return out.sort((a, b) => a.since - b.since);
   }
 
   /**

@@ -8,6 +8,7 @@ import { InviteDialog } from "./InviteDialog.js";
 import { inviteSummary } from "./invite-words.js";
 import { PresenceDot, presenceText } from "./Presence.js";
 import { SafetyNumber } from "./SafetyNumber.js";
+import { StaleMembers } from "./StaleMembers.js";
 
 const ROLES: Role[] = ["owner", "manager", "member", "viewer"];
 
@@ -98,6 +99,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
           </ul>
         </section>
       )}
+      {handle.canManage && <StaleMembers handle={handle} run={run} part="flags" />}
       <h2>Members</h2>
       <ul className="member-list">
         {handle.members().map((m) => {
@@ -154,6 +156,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
           );
         })}
       </ul>
+      {handle.canManage && <StaleMembers handle={handle} run={run} part="setting" />}
       {inviting && <InviteDialog handle={handle} onClose={() => setInviting(false)} />}
     </div>
   );
