@@ -1,7 +1,7 @@
 /** Steps the app's browser tests take through the UI, shared by the specs that drive it. */
 import { mkdirSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
-import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
 import { buildRenderer } from "./app-build.js";
 
@@ -154,3 +154,33 @@ export const notifications = (page: Page) =>
       (window as unknown as { shownNotifications: { title: string; body: string }[] })
         .shownNotifications,
   );
+
+/**
+ * Isolated browser profiles with the clipboard allowed; notifications recorded, and with
+ * `clock` a clock the test may move (installed before any page loads).
+ */
+export async function profiles(
+  browser: Browser,
+  appUrl: string,
+  n: number,
+  options: { clock?: boolean } = {},
+): Promise<BrowserContext[]> {
+  const contexts: BrowserContext[] = [];
+  for (let i = 0; i < n; i++) {
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl });
+    await ctx.addInitScript(recordNotifications);
+    if (options.clock) await ctx.clock.install();
+    contexts.push(ctx);
+  }
+  return contexts;
+}
+
+/** Pastes a link into the join dialog and returns the dialog, whose alert says what went wrong. */
+export async function tryJoin(page: Page, link: string) {
+  await page.getByRole("button", { name: "Join with a link" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Invitation link").fill(link);
+  await dialog.getByRole("button", { name: "Join", exact: true }).click();
+  return dialog;
+}

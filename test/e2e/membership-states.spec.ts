@@ -18,8 +18,10 @@ import {
   join,
   messageTexts,
   person,
+  profiles,
   say,
   tab,
+  tryJoin,
 } from "./app-ui.js";
 
 const DAY_MS = 24 * 3600_000;
@@ -33,23 +35,13 @@ test.afterAll(async () => {
 });
 const appUrl = () => app.appUrl();
 
-/** Browser profiles whose clocks the test may move (installed before any page loads). */
-async function profiles(browser: Browser, n: number) {
-  const contexts: BrowserContext[] = [];
-  for (let i = 0; i < n; i++) {
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
-    await ctx.clock.install();
-    contexts.push(ctx);
-  }
-  return contexts;
-}
+const profilesOf = (browser: Browser, n: number) => profiles(browser, appUrl(), n, { clock: true });
 
 test("declined: the joiner is told and removes the space; an expired link says so", async ({
   browser,
 }) => {
   test.setTimeout(120_000);
-  const contexts = await profiles(browser, 3);
+  const contexts = await profilesOf(browser, 3);
   try {
     const [ctxA, ctxC, ctxD] = contexts as [BrowserContext, BrowserContext, BrowserContext];
     const a = await person(ctxA, appUrl(), "Ann");
@@ -77,10 +69,7 @@ test("declined: the joiner is told and removes the space; an expired link says s
     const link = await invite(a, "Confirmed");
     const d = await person(ctxD, appUrl(), "Dan");
     await ctxD.clock.setSystemTime(Date.now() + 8 * DAY_MS);
-    await d.getByRole("button", { name: "Join with a link" }).click();
-    const dialog = d.getByRole("dialog");
-    await dialog.getByLabel("Invitation link").fill(link);
-    await dialog.getByRole("button", { name: "Join", exact: true }).click();
+    const dialog = await tryJoin(d, link);
     await expect(dialog.getByRole("alert")).toHaveText(
       "This invite has expired. Ask Ann for a new one.",
       { timeout: 30_000 },
@@ -95,7 +84,7 @@ test("a member silent for 22 days is flagged to the manager with what waits, a r
   browser,
 }) => {
   test.setTimeout(120_000);
-  const contexts = await profiles(browser, 2);
+  const contexts = await profilesOf(browser, 2);
   try {
     const [ctxA, ctxB] = contexts as [BrowserContext, BrowserContext];
     const a = await person(ctxA, appUrl(), "Ann");
@@ -148,7 +137,7 @@ test("Send through relay is offered where the relay has mail: one mail per addre
   browser,
 }) => {
   test.setTimeout(90_000);
-  const [ctxA] = (await profiles(browser, 1)) as [BrowserContext];
+  const [ctxA] = (await profilesOf(browser, 1)) as [BrowserContext];
   try {
     const a = await person(ctxA, appUrl(), "Ann");
     await createSpace(a, "Book club");

@@ -5,7 +5,7 @@
  * errors are in words, and verification is asked once. Each new screen is
  * scanned by axe and captured in light and dark (test/artifacts/).
  */
-import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { decodeInvitePayload, encodeInvitePayload } from "../../core/membership/invite-link.js";
 import {
   appRelayPerSpec,
@@ -16,26 +16,17 @@ import {
   messageTexts,
   notifications,
   person,
-  recordNotifications,
+  profiles,
   say,
   tab,
+  tryJoin,
 } from "./app-ui.js";
 
 const app = appRelayPerSpec();
 
 const appUrl = () => app.appUrl();
 
-/** Isolated browser profiles with the clipboard allowed and notifications recorded. */
-async function profiles(browser: import("@playwright/test").Browser, n: number) {
-  const contexts: BrowserContext[] = [];
-  for (let i = 0; i < n; i++) {
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
-    await ctx.addInitScript(recordNotifications);
-    contexts.push(ctx);
-  }
-  return contexts;
-}
+const profilesOf = (browser: Browser, n: number) => profiles(browser, appUrl(), n);
 
 const sidebarSpace = (page: Page, name: string) =>
   page.getByRole("navigation").getByRole("button", { name: new RegExp(`^${name}`) });
@@ -44,7 +35,7 @@ test("a manager on Chat sees a join request at once: badges, a notification, the
   browser,
 }) => {
   test.setTimeout(120_000);
-  const contexts = await profiles(browser, 2);
+  const contexts = await profilesOf(browser, 2);
   try {
     const [ctxA, ctxC] = contexts as [BrowserContext, BrowserContext];
     const a = await person(ctxA, appUrl(), "Ann");
@@ -90,7 +81,7 @@ test("invites are objects: addresses checked first, one link per address with it
   browser,
 }) => {
   test.setTimeout(150_000);
-  const contexts = await profiles(browser, 5);
+  const contexts = await profilesOf(browser, 5);
   try {
     const [ctxA, ...others] = contexts as [BrowserContext, ...BrowserContext[]];
     const a = await person(ctxA, appUrl(), "Ann");
@@ -181,20 +172,11 @@ test("invites are objects: addresses checked first, one link per address with it
   }
 });
 
-/** Pastes a link into the join dialog and returns the dialog, whose alert says what went wrong. */
-async function tryJoin(page: Page, link: string) {
-  await page.getByRole("button", { name: "Join with a link" }).click();
-  const dialog = page.getByRole("dialog");
-  await dialog.getByLabel("Invitation link").fill(link);
-  await dialog.getByRole("button", { name: "Join", exact: true }).click();
-  return dialog;
-}
-
 test("a removed member reads the archive and is told who removed them; a leaver is told; join errors are in words", async ({
   browser,
 }) => {
   test.setTimeout(150_000);
-  const contexts = await profiles(browser, 4);
+  const contexts = await profilesOf(browser, 4);
   try {
     const [ctxA, ctxB, ctxC, ctxD] = contexts as [
       BrowserContext,
@@ -293,7 +275,7 @@ test("confirming after comparing verifies once on both sides, with the digits gr
   browser,
 }) => {
   test.setTimeout(120_000);
-  const contexts = await profiles(browser, 3);
+  const contexts = await profilesOf(browser, 3);
   try {
     const [ctxA, ctxB, ctxC] = contexts as [BrowserContext, BrowserContext, BrowserContext];
     const a = await person(ctxA, appUrl(), "Ann");
