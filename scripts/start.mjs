@@ -4,13 +4,14 @@
  * (data under the user's data directory; it also serves the web app at
  * /app/), and opens Grove: the desktop app where an Electron binary and
  * shell exist, otherwise the web app in the default browser, with a
- * one-line reason. Ctrl-C stops the relay.
+ * one-line reason. It says what it is doing while it builds, and once
+ * serving, how to stop: Ctrl-C stops the relay.
  *
  * GROVE_PORT (default 7447) keeps the app's origin stable between runs:
  * the web app's IndexedDB belongs to its origin. GROVE_DATA moves the data.
  * GROVE_NO_OPEN=1 starts everything without opening a window.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir, platform } from "node:os";
@@ -46,14 +47,40 @@ function openInBrowser(url) {
   child.unref();
 }
 
-const build = spawnSync("npx", ["vite", "build", "--config", "renderer/vite.config.ts"], {
-  cwd: root,
-  stdio: "inherit",
-});
-if (build.status !== 0) {
-  console.error("Grove: building the renderer failed (see above).");
-  process.exit(1);
+/**
+ * Builds the renderer, saying so: a line that counts the seconds on a terminal (one line
+ * otherwise), and Vite's own output only if the build fails.
+ */
+async function buildRenderer() {
+  const started = Date.now();
+  const tty = process.stdout.isTTY;
+  const line = () => `Grove: building the app… ${Math.round((Date.now() - started) / 1000)} s`;
+  if (tty) process.stdout.write(line());
+  else console.log("Grove: building the app…");
+  const ticker = tty ? setInterval(() => process.stdout.write(`\r${line()}`), 500) : undefined;
+  const child = spawn("npx", ["vite", "build", "--config", "renderer/vite.config.ts"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const code = await new Promise((resolve) => {
+    child.on("error", () => resolve(1));
+    child.on("exit", (c) => resolve(c ?? 1));
+  });
+  clearInterval(ticker);
+  const took = ((Date.now() - started) / 1000).toFixed(1);
+  if (tty) process.stdout.write("\r\x1b[K");
+  if (code !== 0) {
+    process.stdout.write(output);
+    console.error("Grove: building the renderer failed (see above).");
+    process.exit(1);
+  }
+  console.log(`Grove: app built in ${took} s.`);
 }
+
+await buildRenderer();
 
 const data = join(dataDir(), "relay");
 mkdirSync(data, { recursive: true });
@@ -104,6 +131,7 @@ if (!(await waitForRelay())) {
   process.exit(1);
 }
 console.log(`Grove: embedded relay on ws://127.0.0.1:${port} (data in ${data}).`);
+const stopHint = () => console.log("Grove: running. Press Ctrl-C to stop.");
 
 const electron = electronBinary();
 const shell = join(root, "electron", "main.ts");
@@ -117,8 +145,10 @@ if (electron.path && existsSync(shell)) {
     stdio: "inherit",
   });
   app.on("exit", () => relay.kill("SIGTERM"));
+  stopHint();
 } else {
   const why = electron.path ? "the desktop shell is not built yet" : electron.why;
   console.log(`Grove: web mode, because ${why}: ${appUrl}`);
   if (process.env.GROVE_NO_OPEN !== "1" && process.env.CI !== "true") openInBrowser(appUrl);
+  stopHint();
 }

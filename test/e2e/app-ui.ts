@@ -184,3 +184,10 @@ export async function tryJoin(page: Page, link: string) {
   await dialog.getByRole("button", { name: "Join", exact: true }).click();
   return dialog;
 }
+
+/** Answers the app's own confirmation (it replaced the browser's confirm()) with its action. */
+export async function confirmWith(page: Page, action: string) {
+  const dialog = page.getByRole("alertdialog");
+  await dialog.getByRole("button", { name: action, exact: true }).click();
+  await expect(dialog).toBeHidden();
+}

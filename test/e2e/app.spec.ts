@@ -11,6 +11,7 @@ import { type BrowserContext, expect, type Page, test } from "@playwright/test";
 import {
   appRelayPerSpec,
   capture,
+  confirmWith,
   invite,
   join,
   messageTexts,
@@ -259,7 +260,12 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await form.getByLabel(/^Place/).fill("The garden");
     await form.getByRole("button", { name: "Add to calendar" }).click();
     await tab(b, "Calendar");
-    await expect(b.locator(".event")).toContainText("10:00–12:00 · The garden", {
+    // Times read in the locale's clock, as everywhere in the app.
+    const hours = await b.evaluate(() => {
+      const clock = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+      return `${clock.format(new Date(2000, 0, 1, 10))} – ${clock.format(new Date(2000, 0, 1, 12))}`;
+    });
+    await expect(b.locator(".event")).toContainText(`${hours} · The garden`, {
       timeout: 20_000,
     });
     await b
@@ -377,11 +383,11 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(lastOwnDelivery(c)).toHaveText("Delivered", { timeout: 30_000 });
 
     // Bob leaves, keeps a read-only copy until he deletes it, and Ann no longer counts him.
-    b.once("dialog", (d) => void d.accept());
     await b.getByRole("button", { name: "Leave" }).click();
+    await confirmWith(b, "Leave");
     await expect(b.getByRole("heading", { name: "You left Garden club" })).toBeVisible();
-    b.once("dialog", (d) => void d.accept());
     await b.getByRole("button", { name: "Delete from this device" }).click();
+    await confirmWith(b, "Delete");
     await expect(b.getByRole("heading", { name: "Welcome, Bob" })).toBeVisible();
     await expect(
       b.getByRole("navigation").getByRole("button", { name: /^Garden club/ }),

@@ -10,6 +10,7 @@ import { decodeInvitePayload, encodeInvitePayload } from "../../core/membership/
 import {
   appRelayPerSpec,
   capture,
+  confirmWith,
   createSpace,
   invite,
   join,
@@ -155,10 +156,10 @@ test("invites are objects: addresses checked first, one link per address with it
       .getByRole("textbox", { name: "Invitation link", exact: true })
       .inputValue();
     await dialog.getByRole("button", { name: "Done" }).click();
-    a.once("dialog", (d) => void d.accept());
     await list
       .getByRole("button", { name: /^Revoke the invitation: Confirmed · member · multi-use/ })
       .click();
+    await confirmWith(a, "Revoke");
     await expect(list).toBeHidden({ timeout: 20_000 });
     const eve = await person(others[3]!, appUrl(), "Eve");
     const refused = await tryJoin(eve, multi);
@@ -200,8 +201,8 @@ test("a removed member reads the archive and is told who removed them; a leaver 
     await expect(messageTexts(b)).toContainText(["Rehearsal on Friday"], { timeout: 20_000 });
 
     // Ann removes Bob: he is told by whom and when, and keeps what was written up to then.
-    a.once("dialog", (d) => void d.accept());
     await a.getByRole("button", { name: "Remove Bob" }).click();
+    await confirmWith(a, "Remove");
     const told = b.getByRole("heading", { level: 2, name: /^Ann removed you from Choir on / });
     await expect(told).toBeVisible({ timeout: 30_000 });
     const today = await b.evaluate(() =>
@@ -212,13 +213,13 @@ test("a removed member reads the archive and is told who removed them; a leaver 
     await expect(b.getByLabel("Message", { exact: true })).toHaveCount(0);
     await expect(b.getByRole("heading", { name: "Waiting to be let in" })).toHaveCount(0);
     await capture(b, "removed");
-    b.once("dialog", (d) => void d.accept());
     await b.getByRole("button", { name: "Delete from this device" }).click();
+    await confirmWith(b, "Delete");
     await expect(sidebarSpace(b, "Choir")).toHaveCount(0);
 
     // Cho leaves: she is told so, and Ann no longer lists her.
-    c.once("dialog", (d) => void d.accept());
     await c.getByRole("button", { name: "Leave" }).click();
+    await confirmWith(c, "Leave");
     await expect(c.getByRole("heading", { level: 2, name: "You left Choir" })).toBeVisible({
       timeout: 20_000,
     });

@@ -40,6 +40,7 @@ import { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
 import type { GroveShell } from "../../../electron/shell-api.js";
+import { Drafts } from "./drafts.js";
 import { loadProfile, type Profile, saveProfile } from "./profile.js";
 import { ProfileLock } from "./profile-lock.js";
 import { SpaceHandle } from "./space-handle.js";
@@ -105,6 +106,8 @@ export class GroveClient extends ObservableV2<Events> {
   queued: ReadonlySet<string> = new Set();
   waitingFor: ReadonlyMap<string, number> = new Map();
   private store: EncryptedStore | undefined;
+  /** Unsent text per space and tool, in the encrypted store (present once unlocked). */
+  drafts: Drafts | undefined;
   /** Held while this tab runs the engine; another tab's "Use here" makes it stop and let go. */
   private readonly lock = new ProfileLock(() => this.stopForOtherTab());
   private readonly opening = new Map<string, Promise<SpaceHandle>>();
@@ -234,6 +237,7 @@ export class GroveClient extends ObservableV2<Events> {
       return;
     }
     this.store = new EncryptedStore(await IdbStore.open("grove"), key);
+    this.drafts = await Drafts.open(this.store);
     this.profile = await loadProfile(this.store);
     if (!this.profile) {
       this.phase = "onboarding";

@@ -1,25 +1,24 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { GroveClient } from "../model/client.js";
 import { Buddies } from "./Buddies.js";
+import { NARROW, useDrawer } from "./drawer.js";
 import { ClientContext, useClient } from "./hooks.js";
 import { KeyChangeBanner } from "./KeyChangeBanner.js";
 import { LinkDeviceDialog } from "./LinkDevice.js";
 import { useBadge, useNotifications } from "./notifications.js";
 import { Onboarding } from "./Onboarding.js";
+import { TOOLS, useRoute, type View } from "./route.js";
 import { SearchResults } from "./Search.js";
 import { Sidebar } from "./Sidebar.js";
 import { JoinDialog, NewSpaceDialog } from "./SpaceDialogs.js";
-import { SpaceView, type Tool } from "./SpaceView.js";
+import { SpaceView } from "./SpaceView.js";
 import { StatusPanel } from "./StatusPanel.js";
+import { SpaceSwitcher } from "./Switcher.js";
+import { focusComposer, type ShortcutAction, ShortcutsHelp, useShortcuts } from "./shortcuts.js";
 import { useTheme } from "./theme.js";
 import { Unlock } from "./Unlock.js";
 
-export type View =
-  | { kind: "space"; id: string; tool?: Tool }
-  | { kind: "buddies" }
-  | { kind: "status" }
-  | { kind: "search"; query: string }
-  | { kind: "home" };
+export type { View };
 
 /** An invite link the page was opened with (/app/join#…), taken once and cleared from the address bar. */
 function takeJoinLink(): string | undefined {
@@ -40,10 +39,23 @@ export function App({ client }: { client: GroveClient }) {
 function Shell() {
   const client = useClient();
   const [theme, setTheme] = useTheme();
-  const [view, setView] = useState<View>({ kind: "home" });
-  const [dialog, setDialog] = useState<"new" | "join" | "link" | undefined>();
+  // Taken before the route is read: it clears the invite's fragment from the address bar.
   const [joinLink, setJoinLink] = useState<string | undefined>(takeJoinLink);
+  const [view, navigate] = useRoute();
+  const [dialog, setDialog] = useState<"new" | "join" | "link" | "switcher" | "help" | undefined>();
+  // Below 900 px the space list is a drawer behind a button.
+  const { open: navOpen, setOpen: setNavOpen, button: navButton } = useDrawer();
+  // Where search was started from: Escape or an emptied box goes back there.
+  const beforeSearch = useRef<View>({ kind: "home" });
   useNotifications(client, view.kind === "space" ? view.id : undefined);
+
+  const go = useCallback(
+    (next: View, how?: { replace?: boolean }) => {
+      setNavOpen(false);
+      navigate(next, how);
+    },
+    [navigate, setNavOpen],
+  );
 
   useEffect(() => {
     if (client.phase === "ready" && joinLink) setDialog("join");
@@ -58,6 +70,30 @@ function Shell() {
     }
   }, [client, client.phase, deepLink]);
   useBadge(client);
+
+  // Drafts are written a moment after typing stops; a page going away writes them now.
+  useEffect(() => {
+    const flush = () => client.drafts?.flush();
+    addEventListener("pagehide", flush);
+    return () => removeEventListener("pagehide", flush);
+  }, [client]);
+
+  const onShortcut = useCallback(
+    (a: ShortcutAction) => {
+      if (a.kind === "switcher") setDialog((d) => (d === "switcher" ? undefined : "switcher"));
+      else if (a.kind === "help") setDialog("help");
+      else if (a.kind === "compose") focusComposer();
+      else if (a.kind === "search") {
+        if (matchMedia(NARROW).matches) setNavOpen(true);
+        requestAnimationFrame(() => document.getElementById("search")?.focus());
+      } else if (a.kind === "tool" && view.kind === "space") {
+        const tool = TOOLS[a.index];
+        if (tool) navigate({ ...view, tool });
+      }
+    },
+    [view, navigate, setNavOpen],
+  );
+  useShortcuts(onShortcut);
 
   if (client.phase === "loading") {
     return (
@@ -97,18 +133,41 @@ function Shell() {
 
   const current = view.kind === "space" ? client.spaces.get(view.id) : undefined;
   return (
-    <div className="app">
+    <div className={navOpen ? "app nav-open" : "app"}>
       <Sidebar
         view={view}
-        onView={setView}
+        onView={(v) => go(v)}
+        onSearch={(query) => {
+          if (view.kind !== "search") beforeSearch.current = view;
+          go({ kind: "search", query }, { replace: view.kind === "search" });
+        }}
+        onSearchEnd={() => {
+          if (view.kind === "search") go(beforeSearch.current, { replace: true });
+        }}
         onNewSpace={() => setDialog("new")}
         onJoin={() => setDialog("join")}
         onLinkDevice={() => setDialog("link")}
+        onShortcuts={() => setDialog("help")}
         theme={theme}
         onTheme={setTheme}
       />
-      <main className="main" id="main">
-        <KeyChangeBanner onShow={() => setView({ kind: "buddies" })} />
+      {navOpen && (
+        // biome-ignore lint/a11y/useKeyWithClickEvents: Escape closes the drawer (handled above)
+        // biome-ignore lint/a11y/noStaticElementInteractions: a click beside the drawer closes it
+        <div className="scrim" onClick={() => setNavOpen(false)} />
+      )}
+      <button
+        ref={navButton}
+        type="button"
+        className="nav-toggle"
+        aria-expanded={navOpen}
+        aria-label="Spaces and people"
+        onClick={() => setNavOpen(!navOpen)}
+      >
+        <span aria-hidden="true">☰</span>
+      </button>
+      <main className="main" id="main" inert={navOpen}>
+        <KeyChangeBanner onShow={() => go({ kind: "buddies" })} />
         {client.problem && (
           <div className="banner danger" role="alert">
             <strong>{client.problem.what} failed:</strong> {client.problem.message}{" "}
@@ -119,10 +178,11 @@ function Shell() {
         )}
         {view.kind === "space" && current ? (
           <SpaceView
-            key={`${current.id}:${view.tool ?? ""}`}
+            key={current.id}
             handle={current}
             {...(view.tool ? { tool: view.tool } : {})}
-            onLeft={() => setView({ kind: "home" })}
+            onTool={(tool) => navigate({ kind: "space", id: current.id, tool })}
+            onLeft={() => go({ kind: "home" })}
           />
         ) : view.kind === "buddies" ? (
           <Buddies />
@@ -131,18 +191,28 @@ function Shell() {
         ) : view.kind === "search" ? (
           <SearchResults
             query={view.query}
-            onOpen={(id, tool) => setView({ kind: "space", id, tool })}
+            onOpen={(id, tool) => go({ kind: "space", id, tool })}
           />
         ) : (
           <Home onNew={() => setDialog("new")} onJoin={() => setDialog("join")} />
         )}
       </main>
+      {dialog === "switcher" && (
+        <SpaceSwitcher
+          onClose={() => setDialog(undefined)}
+          onOpen={(id) => {
+            setDialog(undefined);
+            go({ kind: "space", id });
+          }}
+        />
+      )}
+      {dialog === "help" && <ShortcutsHelp onClose={() => setDialog(undefined)} />}
       {dialog === "new" && (
         <NewSpaceDialog
           onClose={() => setDialog(undefined)}
           onCreated={(id) => {
             setDialog(undefined);
-            setView({ kind: "space", id });
+            go({ kind: "space", id });
           }}
         />
       )}
@@ -157,7 +227,7 @@ function Shell() {
           onJoined={(id) => {
             setDialog(undefined);
             setJoinLink(undefined);
-            setView({ kind: "space", id });
+            go({ kind: "space", id });
           }}
         />
       )}

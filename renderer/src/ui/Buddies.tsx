@@ -21,7 +21,7 @@ export function Buddies() {
           <li key={b.user} className={b.trust === "keyChanged" ? "member key-changed" : "member"}>
             <PresenceDot presence={b.presence} />
             <div className="grow">
-              <strong>{b.name}</strong>
+              <strong dir="auto">{b.name}</strong>
               <div className="muted small" data-testid="buddy-presence">
                 {presenceText(b.presence)}
                 {direct.has(b.user) ? " · connected directly" : ""} ·{" "}

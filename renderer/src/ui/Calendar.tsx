@@ -5,8 +5,9 @@ import {
   MAX_EVENT_TITLE,
 } from "../../../core/space/tools/calendar.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { Alert } from "./Form.js";
-import { localDay } from "./format.js";
+import { localDay, wallClock } from "./format.js";
 import { useClient } from "./hooks.js";
 
 const ANSWER_TEXT: Record<Answer, string> = { yes: "Going", maybe: "Maybe", no: "Can't go" };
@@ -23,12 +24,13 @@ function dayTitle(day: string): string {
 
 function when(e: EventView): string {
   if (e.time === "") return "All day";
-  if (e.minutes === 0) return e.time;
+  if (e.minutes === 0) return wallClock(e.time);
   const [h, m] = e.time.split(":").map(Number) as [number, number];
   const end = h * 60 + m + e.minutes;
   const pad = (n: number) => String(n).padStart(2, "0");
   const later = end >= 24 * 60 ? ` (+${Math.floor(end / (24 * 60))}d)` : "";
-  return `${e.time}–${pad(Math.floor(end / 60) % 24)}:${pad(end % 60)}${later}`;
+  const until = wallClock(`${pad(Math.floor(end / 60) % 24)}:${pad(end % 60)}`);
+  return `${wallClock(e.time)} – ${until}${later}`;
 }
 
 /** The space's calendar: what is coming up, day by day, and who comes. */
@@ -78,6 +80,7 @@ export function Calendar({ handle }: { handle: SpaceHandle }) {
 
 function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const mine = event.answers[client.myUser];
   const going = Object.entries(event.answers)
     .filter(([, a]) => a === "yes")
@@ -85,11 +88,20 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
   const maybe = Object.values(event.answers).filter((a) => a === "maybe").length;
   return (
     <li className="event">
+      {confirmDialog}
       <div className="grow">
-        <strong className="event-title">{event.title}</strong>
+        <strong className="event-title" dir="auto">
+          {event.title}
+        </strong>
         <span className="muted small">
           {when(event)}
-          {event.place && ` · ${event.place}`} · by {event.created.name}
+          {event.place && (
+            <>
+              {" · "}
+              <bdi>{event.place}</bdi>
+            </>
+          )}{" "}
+          · by <bdi>{event.created.name}</bdi>
         </span>
         <span className="small" data-testid="answers">
           {going.length > 0 ? `Going: ${going.join(", ")}` : "Nobody going yet"}
@@ -118,11 +130,15 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
       {handle.canWrite && (handle.canManage || event.created.by === client.myUser) && (
         <button
           type="button"
-          onClick={() => {
-            if (confirm(`Cancel "${event.title}" for everyone?`)) {
-              void client.attempt("Cancelling the event", () => handle.cancelEvent(event.id));
-            }
-          }}
+          onClick={() =>
+            ask({
+              title: "Cancel this event?",
+              body: `"${event.title}" is taken off the calendar for everyone in the space.`,
+              action: "Cancel event",
+              run: () =>
+                void client.attempt("Cancelling the event", () => handle.cancelEvent(event.id)),
+            })
+          }
         >
           Cancel event <span className="sr-only">{event.title}</span>
         </button>
@@ -154,6 +170,7 @@ function NewEvent(props: { handle: SpaceHandle; today: string; onDone: () => voi
       <label className="wide">
         Event
         <input
+          dir="auto"
           value={title}
           maxLength={MAX_EVENT_TITLE}
           onChange={(e) => setTitle(e.target.value)}
@@ -181,7 +198,12 @@ function NewEvent(props: { handle: SpaceHandle; today: string; onDone: () => voi
       </label>
       <label className="wide">
         Place <span className="muted">(optional)</span>
-        <input value={place} maxLength={200} onChange={(e) => setPlace(e.target.value)} />
+        <input
+          dir="auto"
+          value={place}
+          maxLength={200}
+          onChange={(e) => setPlace(e.target.value)}
+        />
       </label>
       <Alert message={problem} />
       <div className="row end wide">

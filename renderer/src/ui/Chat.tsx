@@ -1,7 +1,8 @@
-import { type KeyboardEvent, memo, useEffect, useRef, useState } from "react";
+import { memo, type RefObject, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
 import type { Authenticity } from "../../../core/space/tools/signed-records.js";
 import type { Delivery, SpaceHandle } from "../model/space-handle.js";
+import { submitOnEnter, useDraft } from "./compose.js";
 import { Alert } from "./Form.js";
 import { shortTime } from "./format.js";
 import { useClient, useClientActions } from "./hooks.js";
@@ -9,6 +10,17 @@ import { Markdown } from "./Markdown.js";
 
 /** Messages rendered at once; older ones come on request (a space may hold thousands). */
 const PAGE = 100;
+/** Messages of one author within this long of the group's first share one name and time. */
+const GROUP_MS = 60_000;
+
+/** Whether `m` continues the group of the message before it (same author, same minute). */
+export function continues(prev: ChatMessage | undefined, m: ChatMessage): boolean {
+  return (
+    prev !== undefined &&
+    prev.author === m.author &&
+    Math.floor(prev.at / GROUP_MS) === Math.floor(m.at / GROUP_MS)
+  );
+}
 
 function authenticityWarning(a: Authenticity | undefined): "forged" | "unsigned" | undefined {
   return a === "forged" || a === "unsigned" ? a : undefined;
@@ -25,17 +37,41 @@ function deliveryText(d: Delivery): string {
   }
 }
 
+function shownDelivery(
+  handle: SpaceHandle,
+  m: ChatMessage,
+  next: ChatMessage | undefined,
+  queued: ReadonlySet<string>,
+): Delivery | undefined {
+  const delivery = handle.delivery(m, queued);
+  const lastOfGroup = !next || !continues(m, next);
+  return lastOfGroup || delivery.state === "local" ? delivery : undefined;
+}
+
 export function Chat({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
   const [shown, setShown] = useState(PAGE);
+  // The first message someone else wrote since the space was last read, as it stood when the
+  // chat opened: the line stays put while the count is cleared, and what arrives while the
+  // chat is on screen is being read, so it gets no line (as in Slack).
+  const [firstUnread] = useState(() => {
+    const readAt = client.readAt(handle.id);
+    return handle.messages().find((m) => m.at > readAt && m.author !== client.myUser)?.id;
+  });
   const [editing, setEditing] = useState<string>();
   const all = handle.messages();
   const list = all.slice(-shown);
   const bottom = useRef<HTMLDivElement>(null);
+  const divider = useRef<HTMLDivElement>(null);
   const last = all[all.length - 1]?.id;
+  const opened = useRef(false);
 
   useEffect(() => {
-    if (last) bottom.current?.scrollIntoView({ block: "end" });
+    if (!last) return;
+    // On opening, the first unread message shows (near the top); afterwards, the newest.
+    if (!opened.current && divider.current) divider.current.scrollIntoView({ block: "start" });
+    else bottom.current?.scrollIntoView({ block: "end" });
+    opened.current = true;
   }, [last]);
 
   return (
@@ -47,15 +83,23 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
           </button>
         )}
         {list.length === 0 && <p className="muted pad">No messages yet. Say hello.</p>}
-        {list.map((m) => (
+        {list.map((m, i) => (
           <Message
             key={m.id}
             m={m}
+            grouped={continues(list[i - 1], m) && m.id !== firstUnread}
+            unreadFromHere={m.id === firstUnread}
+            dividerRef={divider}
             name={handle.nameOf(m.author)}
             handle={handle}
             mine={m.author === client.myUser}
             mentionsMe={m.mentions.includes(client.myUser)}
-            delivery={m.author === client.myUser ? handle.delivery(m, client.queued) : undefined}
+            delivery={
+              // Said once per group (under its last message), and on any message not yet sent.
+              m.author === client.myUser
+                ? shownDelivery(handle, m, list[i + 1], client.queued)
+                : undefined
+            }
             warning={authenticityWarning(handle.authenticity(m))}
             editing={editing === m.id}
             setEditing={setEditing}
@@ -64,7 +108,7 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
         <div ref={bottom} />
       </div>
       {handle.canWrite ? (
-        <Composer onSend={(text) => handle.send(text)} />
+        <Composer handle={handle} />
       ) : (
         <p className="muted pad">You can read this space; only members may write.</p>
       )}
@@ -79,6 +123,11 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
  */
 const Message = memo(function Message(props: {
   m: ChatMessage;
+  /** Continues the previous message's group: no name and time of its own. */
+  grouped: boolean;
+  /** The first message not yet read: a divider goes above it. */
+  unreadFromHere: boolean;
+  dividerRef: RefObject<HTMLDivElement | null>;
   /** The author's name in the membership: a record's own name is the writer's to choose. */
   name: string;
   handle: SpaceHandle;
@@ -94,98 +143,126 @@ const Message = memo(function Message(props: {
   const { m, name, handle } = props;
   const client = useClientActions();
   const [draft, setDraft] = useState(m.text);
-  const cls = ["message", props.mine ? "mine" : "", props.mentionsMe ? "mention" : ""].join(" ");
+  const cls = [
+    "message",
+    props.mine ? "mine" : "",
+    props.mentionsMe ? "mention" : "",
+    props.grouped ? "grouped" : "",
+  ].join(" ");
   const done = async (text?: string) => {
     props.setEditing(undefined);
     if (text?.trim() && text !== m.text) {
       await client.attempt("Saving the edit", () => handle.editMessage(m.id, text));
     }
   };
+  const showHead = !props.grouped || props.warning || (m.editedAt && !m.deleted);
   return (
-    <article className={cls} aria-label={`${name}, ${shortTime(m.at)}`} data-message-id={m.id}>
-      <header>
-        <strong className="author">{name}</strong>
-        <time className="muted small" dateTime={new Date(m.at).toISOString()}>
-          {shortTime(m.at)}
-        </time>
-        {m.editedAt && !m.deleted && <span className="muted small">(edited)</span>}
-        {props.warning && (
-          <span className="forged small" data-testid="authenticity">
-            {props.warning === "forged"
-              ? `Not signed by ${name}'s devices: someone else may have written this`
-              : "Unsigned: Grove cannot tell who wrote this"}
-          </span>
+    <>
+      {props.unreadFromHere && (
+        <div className="new-divider" ref={props.dividerRef}>
+          <span>New messages</span>
+        </div>
+      )}
+      <article className={cls} aria-label={`${name}, ${shortTime(m.at)}`} data-message-id={m.id}>
+        {showHead && (
+          <header>
+            {!props.grouped && (
+              <>
+                <strong className="author" dir="auto">
+                  {name}
+                </strong>
+                <time className="muted small" dateTime={new Date(m.at).toISOString()}>
+                  {shortTime(m.at)}
+                </time>
+              </>
+            )}
+            {m.editedAt && !m.deleted && <span className="muted small">(edited)</span>}
+            {props.warning && (
+              <span className="forged small" data-testid="authenticity">
+                {props.warning === "forged"
+                  ? `Not signed by ${name}'s devices: someone else may have written this`
+                  : "Unsigned: Grove cannot tell who wrote this"}
+              </span>
+            )}
+          </header>
+        )}
+        {m.deleted ? (
+          <p className="muted deleted">Message deleted</p>
+        ) : props.editing ? (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void done(draft);
+            }}
+          >
+            <label className="sr-only" htmlFor={`edit-${m.id}`}>
+              Edit message
+            </label>
+            <textarea
+              id={`edit-${m.id}`}
+              dir="auto"
+              value={draft}
+              // biome-ignore lint/a11y/noAutofocus: the field appears because the user asked to edit
+              autoFocus
+              onChange={(e) => setDraft(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Escape") {
+                  e.preventDefault();
+                  void done();
+                } else submitOnEnter(e);
+              }}
+            />
+            <div className="row end">
+              <button type="button" onClick={() => void done()}>
+                Cancel
+              </button>
+              <button type="submit" className="primary">
+                Save
+              </button>
+            </div>
+          </form>
+        ) : (
+          <Markdown text={m.text} />
         )}
         {props.delivery && (
           <span className={`delivery ${props.delivery.state}`} data-testid="delivery">
             {deliveryText(props.delivery)}
           </span>
         )}
-      </header>
-      {m.deleted ? (
-        <p className="muted deleted">Message deleted</p>
-      ) : props.editing ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void done(draft);
-          }}
-        >
-          <label className="sr-only" htmlFor={`edit-${m.id}`}>
-            Edit message
-          </label>
-          <textarea id={`edit-${m.id}`} value={draft} onChange={(e) => setDraft(e.target.value)} />
-          <div className="row end">
-            <button type="button" onClick={() => void done()}>
-              Cancel
+        {props.mine && !m.deleted && !props.editing && (
+          <div className="message-actions">
+            <button type="button" className="link small" onClick={() => props.setEditing(m.id)}>
+              Edit
             </button>
-            <button type="submit" className="primary">
-              Save
+            <button
+              type="button"
+              className="link small"
+              onClick={() =>
+                void client.attempt("Deleting the message", () => handle.deleteMessage(m.id))
+              }
+            >
+              Delete
             </button>
           </div>
-        </form>
-      ) : (
-        <Markdown text={m.text} />
-      )}
-      {props.mine && !m.deleted && !props.editing && (
-        <div className="message-actions">
-          <button type="button" className="link small" onClick={() => props.setEditing(m.id)}>
-            Edit
-          </button>
-          <button
-            type="button"
-            className="link small"
-            onClick={() =>
-              void client.attempt("Deleting the message", () => handle.deleteMessage(m.id))
-            }
-          >
-            Delete
-          </button>
-        </div>
-      )}
-    </article>
+        )}
+      </article>
+    </>
   );
 });
 
-function Composer({ onSend }: { onSend: (text: string) => Promise<void> }) {
-  const [text, setText] = useState("");
+function Composer({ handle }: { handle: SpaceHandle }) {
+  const [text, setText] = useDraft(handle.id, "chat");
   const [error, setError] = useState<string>();
   const send = async () => {
     const value = text;
     if (!value.trim()) return;
     setText("");
     try {
-      await onSend(value);
+      await handle.send(value);
       setError(undefined);
     } catch (err) {
       setText(value);
       setError(`Not sent: ${(err as Error).message}`);
-    }
-  };
-  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (e.key === "Enter" && !e.shiftKey) {
-      e.preventDefault();
-      void send();
     }
   };
   return (
@@ -201,15 +278,21 @@ function Composer({ onSend }: { onSend: (text: string) => Promise<void> }) {
       </label>
       <textarea
         id="composer"
+        data-composer
+        dir="auto"
         rows={2}
         value={text}
-        placeholder="Write a message (Enter sends, Shift+Enter for a new line; @name mentions)"
+        placeholder={`Message ${handle.name}`}
+        aria-describedby="composer-hint"
         onChange={(e) => setText(e.target.value)}
-        onKeyDown={onKey}
+        onKeyDown={submitOnEnter}
       />
       <button type="submit" className="primary" disabled={!text.trim()}>
         Send
       </button>
+      <span id="composer-hint" className="composer-hint muted small">
+        Enter sends · Shift+Enter new line · @name mentions
+      </span>
       <Alert message={error} />
     </form>
   );

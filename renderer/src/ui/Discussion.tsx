@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { unreadIn } from "../../../core/space/tools/discussion.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { submitOnEnter, useDraft } from "./compose.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 import { Markdown } from "./Markdown.js";
@@ -9,6 +10,7 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
   const [open, setOpen] = useState<string>();
   const [readAt, setReadAt] = useState<Record<string, number>>({});
+  const [openedAt] = useState(() => client.readAt(handle.id));
   const topics = handle.topics();
   const topic = topics.find((t) => t.id === open);
 
@@ -24,7 +26,9 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
       />
     );
   }
-  const spaceRead = client.readAt(handle.id);
+  // The space's read mark as it was when the tool opened: a topic arriving while it is on
+  // screen stays marked until opened, though the space's count is cleared meanwhile.
+  const spaceRead = openedAt;
   return (
     <div className="discussion">
       {handle.canWrite && <NewTopic handle={handle} />}
@@ -37,7 +41,7 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
               <button type="button" className="topic" onClick={() => setOpen(t.id)}>
                 <span className="topic-title">
                   {unread > 0 && <span className="unread-dot" aria-hidden />}
-                  {t.title}
+                  <span dir="auto">{t.title}</span>
                 </span>
                 <span className="muted small">
                   {t.name} · {t.replies.length} {t.replies.length === 1 ? "reply" : "replies"} ·{" "}
@@ -56,8 +60,8 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
 
 function NewTopic({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
-  const [title, setTitle] = useState("");
-  const [text, setText] = useState("");
+  const [title, setTitle] = useDraft(handle.id, "discussion", "title");
+  const [text, setText] = useDraft(handle.id, "discussion", "post");
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!title.trim()) return;
@@ -71,11 +75,23 @@ function NewTopic({ handle }: { handle: SpaceHandle }) {
     <form className="new-topic card" onSubmit={submit} aria-label="New topic">
       <label>
         Topic title
-        <input value={title} maxLength={200} onChange={(e) => setTitle(e.target.value)} />
+        <input
+          data-composer
+          dir="auto"
+          value={title}
+          maxLength={200}
+          onChange={(e) => setTitle(e.target.value)}
+        />
       </label>
       <label>
         First post
-        <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} />
+        <textarea
+          rows={2}
+          dir="auto"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={submitOnEnter}
+        />
       </label>
       <div className="row end">
         <button type="submit" className="primary" disabled={!title.trim()}>
@@ -89,7 +105,7 @@ function NewTopic({ handle }: { handle: SpaceHandle }) {
 function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => void }) {
   const client = useClient();
   const topic = props.handle.topics().find((t) => t.id === props.topicId);
-  const [text, setText] = useState("");
+  const [text, setText] = useDraft(props.handle.id, "discussion", props.topicId);
   if (!topic) return null;
   return (
     <div className="thread">
@@ -97,7 +113,7 @@ function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => voi
         ← All topics
       </button>
       <article className="post">
-        <h2>{topic.title}</h2>
+        <h2 dir="auto">{topic.title}</h2>
         <p className="muted small">
           {topic.name} · {shortTime(topic.at)}
         </p>
@@ -107,7 +123,10 @@ function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => voi
         {topic.replies.map((r) => (
           <li key={r.id} className="reply">
             <p className="muted small">
-              <strong className="author">{r.name}</strong> · {shortTime(r.at)}
+              <strong className="author" dir="auto">
+                {r.name}
+              </strong>{" "}
+              · {shortTime(r.at)}
             </p>
             <Markdown text={r.text} />
           </li>
@@ -130,10 +149,13 @@ function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => voi
           </label>
           <textarea
             id="reply"
+            data-composer
+            dir="auto"
             rows={2}
             placeholder="Reply"
             value={text}
             onChange={(e) => setText(e.target.value)}
+            onKeyDown={submitOnEnter}
           />
           <button type="submit" className="primary" disabled={!text.trim()}>
             Reply

@@ -2,6 +2,7 @@ import { type DragEvent, useRef, useState } from "react";
 import { type FileView, MAX_FILE_BYTES } from "../../../core/space/tools/files.js";
 import { desktopShell } from "../model/client.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { byteSize, shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 
@@ -18,6 +19,7 @@ interface Transfer {
  */
 export function Files({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const picker = useRef<HTMLInputElement>(null);
   const [transfers, setTransfers] = useState<Transfer[]>([]);
   const [dragging, setDragging] = useState(false);
@@ -107,6 +109,7 @@ export function Files({ handle }: { handle: SpaceHandle }) {
       onDragLeave={() => setDragging(false)}
       onDrop={onDrop}
     >
+      {confirmDialog}
       {handle.canWrite && (
         <div className="row end">
           <span className="muted small grow">
@@ -146,7 +149,9 @@ export function Files({ handle }: { handle: SpaceHandle }) {
         {list.map((f) => (
           <li key={f.id} className="file-row">
             <div className="grow">
-              <span className="topic-title">{f.name}</span>
+              <span className="topic-title" dir="auto">
+                {f.name}
+              </span>
               <span className="muted small">
                 {byteSize(f.size)} · shared by {f.byName} · {shortTime(f.at)}
               </span>
@@ -157,11 +162,15 @@ export function Files({ handle }: { handle: SpaceHandle }) {
             {handle.canWrite && (handle.canManage || f.by === client.myUser) && (
               <button
                 type="button"
-                onClick={() => {
-                  if (confirm(`Remove ${f.name} from this space's files?`)) {
-                    void client.attempt("Removing the file", () => handle.removeFile(f.id));
-                  }
-                }}
+                onClick={() =>
+                  ask({
+                    title: "Remove this file?",
+                    body: `${f.name} leaves this space's files for everyone. Copies people already saved stay theirs.`,
+                    action: "Remove file",
+                    run: () =>
+                      void client.attempt("Removing the file", () => handle.removeFile(f.id)),
+                  })
+                }
               >
                 Remove <span className="sr-only">{f.name}</span>
               </button>

@@ -2,9 +2,15 @@
  * Message text: a small markdown subset (emphasis, code, links, lists,
  * quotes), never raw HTML. react-markdown builds React elements (no
  * innerHTML); elements outside the subset are unwrapped to their text, and
- * links are limited to http(s) and mailto and open outside the app.
+ * links are limited to http(s) and mailto and open outside the app. Bare
+ * http(s) addresses are linked (linkify.ts). The text's direction is its own
+ * (dir="auto"): Hebrew and Arabic read right to left, each paragraph by its
+ * first strong character.
  */
 import ReactMarkdown, { defaultUrlTransform } from "react-markdown";
+import { remarkLinkify } from "./linkify.js";
+
+const PLUGINS = [remarkLinkify];
 
 const ALLOWED = [
   "p",
@@ -28,13 +34,16 @@ function safeUrl(url: string): string {
 
 export function Markdown({ text }: { text: string }) {
   return (
-    <div className="md">
+    <div className="md" dir="auto">
       <ReactMarkdown
+        remarkPlugins={PLUGINS}
         allowedElements={ALLOWED}
         unwrapDisallowed
         skipHtml
         urlTransform={safeUrl}
         components={{
+          p: ({ children }) => <p dir="auto">{children}</p>,
+          li: ({ children }) => <li dir="auto">{children}</li>,
           a: ({ href, children }) =>
             href ? (
               <a href={href} target="_blank" rel="noreferrer noopener">

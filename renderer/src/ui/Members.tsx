@@ -2,6 +2,7 @@ import { useState } from "react";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import type { Role } from "../../../core/space/access.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 import { InviteDialog } from "./InviteDialog.js";
@@ -11,9 +12,17 @@ import { SafetyNumber } from "./SafetyNumber.js";
 import { StaleMembers } from "./StaleMembers.js";
 
 const ROLES: Role[] = ["owner", "manager", "member", "viewer"];
+/** Roles as the app writes them everywhere (sentence case, as in the invite dialog). */
+const ROLE_NAMES: Record<Role, string> = {
+  owner: "Owner",
+  manager: "Manager",
+  member: "Member",
+  viewer: "Viewer",
+};
 
 export function Members({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const [inviting, setInviting] = useState(false);
   const [error, setError] = useState<string>();
   const buddies = new Map(client.buddies().map((b) => [b.user, b]));
@@ -22,9 +31,17 @@ export function Members({ handle }: { handle: SpaceHandle }) {
       () => setError(undefined),
       (err: unknown) => setError((err as Error).message),
     );
+  const askRemove = (m: { user: string; name: string }) =>
+    ask({
+      title: `Remove ${m.name}?`,
+      body: `${m.name} stops receiving anything new: the space gets a new key they cannot read. They keep what they already have.`,
+      action: "Remove",
+      run: () => void run(handle.member.remove(fromHex(m.user))),
+    });
 
   return (
     <div className="members">
+      {confirmDialog}
       <Alert message={error} />
       {handle.canManage && handle.pendingJoins().length > 0 && (
         <section aria-labelledby="pending-title" className="card pending">
@@ -65,7 +82,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
         </section>
       )}
       {handle.canManage && (
-        <div className="row">
+        <div className="row end">
           <button type="button" className="primary" onClick={() => setInviting(true)}>
             Invite people
           </button>
@@ -86,11 +103,14 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                 <button
                   type="button"
                   aria-label={`Revoke the invitation: ${inviteSummary(i)}, made by ${i.by}`}
-                  onClick={() => {
-                    if (confirm("Revoke this invitation? Its link stops working for everyone.")) {
-                      run(handle.member.revokeInvite(i.id));
-                    }
-                  }}
+                  onClick={() =>
+                    ask({
+                      title: "Revoke this invitation?",
+                      body: "Its link stops working for everyone it was sent to. People already in stay in.",
+                      action: "Revoke",
+                      run: () => void run(handle.member.revokeInvite(i.id)),
+                    })
+                  }
                 >
                   Revoke
                 </button>
@@ -99,7 +119,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
           </ul>
         </section>
       )}
-      {handle.canManage && <StaleMembers handle={handle} run={run} part="flags" />}
+      {handle.canManage && <StaleMembers handle={handle} remove={askRemove} part="flags" />}
       <h2>Members</h2>
       <ul className="member-list">
         {handle.members().map((m) => {
@@ -111,7 +131,8 @@ export function Members({ handle }: { handle: SpaceHandle }) {
             <li key={m.user} className="member">
               <PresenceDot presence={presence} />
               <div className="grow">
-                <strong>{m.name}</strong> {m.me && <span className="muted small">(you)</span>}
+                <strong dir="auto">{m.name}</strong>{" "}
+                {m.me && <span className="muted small">(you)</span>}
                 <div className="muted small">
                   {presenceText(presence)} · {m.devices.length}{" "}
                   {m.devices.length === 1 ? "device" : "devices"}
@@ -133,30 +154,26 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   >
                     {ROLES.filter((r) => r !== "owner").map((r) => (
                       <option key={r} value={r}>
-                        {r}
+                        {ROLE_NAMES[r]}
                       </option>
                     ))}
                   </select>
                   <button
                     type="button"
                     aria-label={`Remove ${m.name}`}
-                    onClick={() => {
-                      if (confirm(`Remove ${m.name}? The space gets a new key they cannot read.`)) {
-                        run(handle.member.remove(fromHex(m.user)));
-                      }
-                    }}
+                    onClick={() => askRemove(m)}
                   >
                     Remove
                   </button>
                 </>
               ) : (
-                <span className="role">{m.role}</span>
+                <span className="role">{ROLE_NAMES[m.role]}</span>
               )}
             </li>
           );
         })}
       </ul>
-      {handle.canManage && <StaleMembers handle={handle} run={run} part="setting" />}
+      {handle.canManage && <StaleMembers handle={handle} remove={askRemove} part="setting" />}
       {inviting && <InviteDialog handle={handle} onClose={() => setInviting(false)} />}
     </div>
   );

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import * as Y from "yjs";
 import { MAX_NOTE_TITLE } from "../../../core/space/tools/notes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 import { Markdown } from "./Markdown.js";
@@ -37,7 +38,9 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
         {list.map((n) => (
           <li key={n.id}>
             <button type="button" className="topic" onClick={() => setOpen(n.id)}>
-              <span className="topic-title">{n.title || "Untitled"}</span>
+              <span className="topic-title" dir="auto">
+                {n.title || "Untitled"}
+              </span>
               <span className="muted small">
                 edited by {n.edited.name} · {shortTime(n.edited.at)}
               </span>
@@ -57,12 +60,14 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
 function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
   const { handle, id } = props;
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const view = handle.notes().find((n) => n.id === id);
   const [preview, setPreview] = useState(false);
   if (!view) return null;
   const canDelete = handle.canWrite && (handle.canManage || view.created.by === client.myUser);
   return (
     <div className="thread note">
+      {confirmDialog}
       <button type="button" className="link" onClick={props.onBack}>
         ← All notes
       </button>
@@ -77,11 +82,14 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
         {canDelete && (
           <button
             type="button"
-            onClick={() => {
-              if (confirm(`Delete the note "${view.title}" for everyone in this space?`)) {
-                void client.attempt("Deleting the note", () => handle.deleteNote(id));
-              }
-            }}
+            onClick={() =>
+              ask({
+                title: "Delete this note?",
+                body: `"${view.title || "Untitled"}" is deleted for everyone in this space.`,
+                action: "Delete note",
+                run: () => void client.attempt("Deleting the note", () => handle.deleteNote(id)),
+              })
+            }
           >
             Delete
           </button>
@@ -106,7 +114,7 @@ function NoteTitle(props: { handle: SpaceHandle; id: string; title: string }) {
   useEffect(() => {
     if (!editing) setTitle(props.title);
   }, [props.title, editing]);
-  if (!props.handle.canWrite) return <h2>{props.title || "Untitled"}</h2>;
+  if (!props.handle.canWrite) return <h2 dir="auto">{props.title || "Untitled"}</h2>;
   const commit = () => {
     setEditing(false);
     if (title.trim() !== props.title) {
@@ -116,6 +124,7 @@ function NoteTitle(props: { handle: SpaceHandle; id: string; title: string }) {
   return (
     <input
       className="note-title"
+      dir="auto"
       aria-label="Note title"
       value={title}
       maxLength={MAX_NOTE_TITLE}
@@ -197,6 +206,7 @@ function NoteEditor(props: { handle: SpaceHandle; id: string; readOnly: boolean 
     <textarea
       ref={area}
       className="note-body"
+      dir="auto"
       aria-label="Note text"
       readOnly={props.readOnly}
       rows={18}

@@ -1,7 +1,7 @@
-import { type SearchHit, searchSpaces } from "../../../core/space/tools/search.js";
+import { fold, type SearchHit, searchSpaces } from "../../../core/space/tools/search.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
-import type { Tool } from "./SpaceView.js";
+import type { Tool } from "./route.js";
 
 /** The tool a hit opens its space on. */
 const TOOL_OF: Record<SearchHit["where"], Tool> = {
@@ -37,9 +37,12 @@ export function SearchResults({
               onClick={() => onOpen(h.spaceId, TOOL_OF[h.where])}
             >
               <span className="muted small">
-                {h.spaceName} · {h.where} · {h.name} · {shortTime(h.at)}
+                <bdi>{h.spaceName}</bdi> · {TOOL_OF[h.where]} · <bdi>{h.name}</bdi> ·{" "}
+                {shortTime(h.at)}
               </span>
-              <span>{h.text}</span>
+              <span dir="auto">
+                <Highlight text={h.text} words={query} />
+              </span>
             </button>
           </li>
         ))}
@@ -47,4 +50,51 @@ export function SearchResults({
       </ul>
     </section>
   );
+}
+
+/** `text` with each occurrence of any of the searched words marked (case and accents aside). */
+export function Highlight({ text, words }: { text: string; words: string }) {
+  const pieces = highlightPieces(text, words);
+  return (
+    <>
+      {pieces.map((p, i) =>
+        // biome-ignore lint/suspicious/noArrayIndexKey: pieces of one string, in order, never reordered
+        p.match ? <mark key={i}>{p.text}</mark> : <span key={i}>{p.text}</span>,
+      )}
+    </>
+  );
+}
+
+/**
+ * Splits `text` at the searched words, matched as search matches them (case and accents
+ * folded: "creme" marks "Crème"); the marks cover the original characters.
+ */
+export function highlightPieces(text: string, words: string): { text: string; match: boolean }[] {
+  const terms = fold(words)
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
+  // The folded text, and for each of its positions the original position it came from.
+  let folded = "";
+  const from: number[] = [];
+  let i = 0;
+  for (const ch of text) {
+    const f = fold(ch);
+    for (let k = 0; k < f.length; k++) from.push(i);
+    folded += f;
+    i += ch.length;
+  }
+  from.push(text.length);
+  const marked = new Array<boolean>(text.length).fill(false);
+  for (const t of terms) {
+    for (let at = folded.indexOf(t); at !== -1; at = folded.indexOf(t, at + 1)) {
+      for (let k = from[at]!; k < from[at + t.length]!; k++) marked[k] = true;
+    }
+  }
+  const pieces: { text: string; match: boolean }[] = [];
+  for (let k = 0; k < text.length; k++) {
+    const last = pieces.at(-1);
+    if (last && last.match === marked[k]) last.text += text[k];
+    else pieces.push({ text: text[k]!, match: marked[k]! });
+  }
+  return pieces;
 }

@@ -1,6 +1,5 @@
 import { useEffect, useState } from "react";
 import { desktopShell } from "../model/client.js";
-import type { View } from "./App.js";
 import { ago } from "./format.js";
 import { useClient } from "./hooks.js";
 import { JoinBadge } from "./JoinBadge.js";
@@ -10,6 +9,7 @@ import {
   PREVIEW_CHOICES,
   setNotificationPreview,
 } from "./notifications.js";
+import type { View } from "./route.js";
 import type { Theme } from "./theme.js";
 
 const RELAY_TEXT: Record<string, string> = {
@@ -24,6 +24,11 @@ const RELAY_TEXT: Record<string, string> = {
 export function Sidebar(props: {
   view: View;
   onView: (v: View) => void;
+  /** Words typed into search (trimmed, never empty). */
+  onSearch: (query: string) => void;
+  /** Search emptied or escaped: back to where it started. */
+  onSearchEnd: () => void;
+  onShortcuts: () => void;
   onNewSpace: () => void;
   onJoin: () => void;
   onLinkDevice: () => void;
@@ -31,7 +36,7 @@ export function Sidebar(props: {
   onTheme: (t: Theme) => void;
 }) {
   const client = useClient();
-  const [query, setQuery] = useState("");
+  const [query, setQuery] = useState(props.view.kind === "search" ? props.view.query : "");
   const [notify, setNotify] = useState(() =>
     typeof Notification === "undefined" ? "denied" : Notification.permission,
   );
@@ -56,7 +61,7 @@ export function Sidebar(props: {
       </div>
       <div className="me">
         <div>
-          <strong>{client.profile?.name}</strong>
+          <strong dir="auto">{client.profile?.name}</strong>
           <div className="muted small">{client.profile?.deviceName}</div>
         </div>
         <label className="sr-only" htmlFor="my-status">
@@ -78,7 +83,7 @@ export function Sidebar(props: {
         aria-label="Search"
         onSubmit={(e) => {
           e.preventDefault();
-          if (query.trim()) props.onView({ kind: "search", query: query.trim() });
+          if (query.trim()) props.onSearch(query.trim());
         }}
       >
         <label className="sr-only" htmlFor="search">
@@ -87,12 +92,22 @@ export function Sidebar(props: {
         <input
           id="search"
           type="search"
+          dir="auto"
           placeholder="Search"
           value={query}
           onChange={(e) => {
             setQuery(e.target.value);
-            if (e.target.value.trim())
-              props.onView({ kind: "search", query: e.target.value.trim() });
+            if (e.target.value.trim()) props.onSearch(e.target.value.trim());
+            else props.onSearchEnd();
+          }}
+          onKeyDown={(e) => {
+            // Escape empties the box and goes back (the browser's own clearing does not).
+            // With nothing to clear, Escape goes on (it closes the narrow window's drawer).
+            if (e.key !== "Escape" || (!query && props.view.kind !== "search")) return;
+            e.preventDefault();
+            e.stopPropagation();
+            setQuery("");
+            props.onSearchEnd();
           }}
         />
       </form>
@@ -116,7 +131,9 @@ export function Sidebar(props: {
               aria-current={active === handle.id ? "page" : undefined}
               onClick={() => props.onView({ kind: "space", id: handle.id })}
             >
-              <span className="space-name">{handle.name}</span>
+              <span className="space-name" dir="auto">
+                {handle.name}
+              </span>
               <span className="space-meta">
                 {lastActivity > 0 && <span className="muted small">{ago(lastActivity)}</span>}
                 <JoinBadge count={handle.waitingForMe()} />
@@ -176,6 +193,9 @@ export function Sidebar(props: {
             Link a device
           </button>
         )}
+        <button type="button" className="nav" onClick={props.onShortcuts}>
+          Keyboard shortcuts
+        </button>
         <button
           type="button"
           className="nav"

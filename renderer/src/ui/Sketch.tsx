@@ -1,7 +1,9 @@
 import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 import { COLORS, GRID, MAX_POINTS, type Stroke, WIDTHS } from "../../../core/space/tools/sketch.js";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { useConfirm } from "./Confirm.js";
 import { useClient } from "./hooks.js";
+import { useAppliedTheme } from "./theme.js";
 
 const COLOR_NAMES: Record<(typeof COLORS)[number], string> = {
   "#1f2d23": "Ink",
@@ -12,17 +14,31 @@ const COLOR_NAMES: Record<(typeof COLORS)[number], string> = {
   "#7b3fa0": "Violet",
 };
 const WIDTH_NAMES = ["Fine", "Medium", "Broad"];
+/**
+ * On the dark board each colour is drawn as its lighter twin, so ink stays
+ * visible and red still reads as red: a stroke keeps its meaning, and the
+ * stored colour is the same for everyone whatever their theme.
+ */
+const ON_DARK: Record<string, string> = {
+  "#1f2d23": "#e2ebe3",
+  "#c0392b": "#ff7b6e",
+  "#2b7340": "#6cc585",
+  "#1d5fd1": "#8ab4ff",
+  "#a36a00": "#e0a93a",
+  "#7b3fa0": "#c9a0e8",
+};
+const shade = (color: string, dark: boolean) => (dark ? (ON_DARK[color] ?? color) : color);
 /** The board's shape: the grid is square, the board shows it 16:10 (y is squeezed). */
 const ASPECT = 10 / 16;
 
 type Drawn = Pick<Stroke, "color" | "width" | "points">;
 
-function drawStrokes(ctx: CanvasRenderingContext2D, strokes: Drawn[]) {
+function drawStrokes(ctx: CanvasRenderingContext2D, strokes: Drawn[], dark: boolean) {
   const { width, height } = ctx.canvas;
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   for (const s of strokes) {
-    ctx.strokeStyle = s.color;
+    ctx.strokeStyle = shade(s.color, dark);
     // Widths are in grid units, so a line is as thick on a small screen as on a large one.
     ctx.lineWidth = Math.max(1, (s.width * width) / 1000);
     ctx.beginPath();
@@ -44,30 +60,44 @@ function drawStrokes(ctx: CanvasRenderingContext2D, strokes: Drawn[]) {
  * when they or the size change); each pointer move then copies that and
  * draws just the stroke in progress, however full the board is.
  */
-function paint(canvas: HTMLCanvasElement, finished: HTMLCanvasElement, current?: Drawn) {
+function paint(
+  canvas: HTMLCanvasElement,
+  finished: HTMLCanvasElement,
+  dark: boolean,
+  current?: Drawn,
+) {
   const ctx = canvas.getContext("2d");
   if (!ctx) return;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.drawImage(finished, 0, 0);
-  if (current) drawStrokes(ctx, [current]);
+  if (current) drawStrokes(ctx, [current], dark);
 }
 
-function renderFinished(finished: HTMLCanvasElement, canvas: HTMLCanvasElement, all: Stroke[]) {
+function renderFinished(
+  finished: HTMLCanvasElement,
+  canvas: HTMLCanvasElement,
+  all: Stroke[],
+  dark: boolean,
+) {
   finished.width = canvas.width;
   finished.height = canvas.height;
   const ctx = finished.getContext("2d");
-  if (ctx) drawStrokes(ctx, all);
+  if (ctx) drawStrokes(ctx, all, dark);
 }
 
 /** A whiteboard for the space: each stroke goes out when the pen lifts. */
 export function Sketch({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
+  const { dialog: confirmDialog, ask } = useConfirm();
   const canvas = useRef<HTMLCanvasElement>(null);
   const drawing = useRef<Drawn | undefined>(undefined);
   const finished = useMemo(() => document.createElement("canvas"), []);
   const [color, setColor] = useState<(typeof COLORS)[number]>(COLORS[0]);
   const [width, setWidth] = useState<number>(WIDTHS[0]);
   const all = handle.strokes();
+  const dark = useAppliedTheme() === "dark";
+  const darkRef = useRef(dark);
+  darkRef.current = dark;
   const mine = all.filter((s) => s.by === client.myUser).length;
 
   // The canvas keeps its pixels in step with its size on screen (and the display's density).
@@ -78,8 +108,8 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
       const ratio = window.devicePixelRatio || 1;
       el.width = Math.round(el.clientWidth * ratio);
       el.height = Math.round(el.clientWidth * ASPECT * ratio);
-      renderFinished(finished, el, handle.strokes());
-      paint(el, finished, drawing.current);
+      renderFinished(finished, el, handle.strokes(), darkRef.current);
+      paint(el, finished, darkRef.current, drawing.current);
     };
     const observer = new ResizeObserver(resize);
     observer.observe(el);
@@ -90,9 +120,9 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
   useEffect(() => {
     const el = canvas.current;
     if (!el) return;
-    renderFinished(finished, el, all);
-    paint(el, finished, drawing.current);
-  }, [all, finished]);
+    renderFinished(finished, el, all, dark);
+    paint(el, finished, dark, drawing.current);
+  }, [all, finished, dark]);
 
   const point = (e: PointerEvent<HTMLCanvasElement>): [number, number] => {
     const box = e.currentTarget.getBoundingClientRect();
@@ -110,6 +140,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
   const readOnly = !handle.canWrite;
   return (
     <div className="sketch">
+      {confirmDialog}
       {!readOnly && (
         <div className="row sketch-tools">
           <fieldset className="answers">
@@ -119,7 +150,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
                 key={c}
                 type="button"
                 className="swatch"
-                style={{ background: c }}
+                style={{ background: shade(c, dark) }}
                 aria-pressed={color === c}
                 aria-label={COLOR_NAMES[c]}
                 onClick={() => setColor(c)}
@@ -145,11 +176,14 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
           <button
             type="button"
             disabled={all.length === 0}
-            onClick={() => {
-              if (confirm("Clear the sketch for everyone in this space?")) {
-                void client.attempt("Clearing the sketch", () => handle.clearSketch());
-              }
-            }}
+            onClick={() =>
+              ask({
+                title: "Clear the sketch?",
+                body: "Every stroke on the board is erased, for everyone in this space.",
+                action: "Clear sketch",
+                run: () => void client.attempt("Clearing the sketch", () => handle.clearSketch()),
+              })
+            }
           >
             Clear
           </button>
@@ -169,7 +203,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
           const stroke = drawing.current;
           if (!stroke) return;
           stroke.points.push(...point(e));
-          if (canvas.current) paint(canvas.current, finished, stroke);
+          if (canvas.current) paint(canvas.current, finished, dark, stroke);
           // A long line goes out in pieces, each within what one stroke may hold.
           if (stroke.points.length >= 2 * MAX_POINTS) {
             const last = stroke.points.slice(-2);

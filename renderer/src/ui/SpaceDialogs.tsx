@@ -27,10 +27,10 @@ export function NewSpaceDialog(props: { onClose: () => void; onCreated: (id: str
           Space name
           <input
             required
+            dir="auto"
             maxLength={80}
             value={name}
             onChange={(e) => setName(e.target.value)}
-            autoFocus
           />
         </label>
         <Alert message={error} />
@@ -72,7 +72,6 @@ export function JoinDialog(props: {
             onChange={(e) => setLink(e.target.value)}
             placeholder="https://…/join#… or grove://join#…"
             spellCheck={false}
-            autoFocus
           />
         </label>
         <p className="muted small">

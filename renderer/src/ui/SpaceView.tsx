@@ -3,44 +3,49 @@ import { fromHex } from "../../../core/crypto/bytes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { Calendar } from "./Calendar.js";
 import { Chat } from "./Chat.js";
+import { useConfirm } from "./Confirm.js";
 import { Discussion } from "./Discussion.js";
 import { Files } from "./Files.js";
 import { useClient } from "./hooks.js";
 import { JoinBadge } from "./JoinBadge.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
+import { TOOLS, type Tool } from "./route.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 import { Sketch } from "./Sketch.js";
 import { Tasks } from "./Tasks.js";
 
-const TABS = [
-  "Chat",
-  "Discussion",
-  "Notes",
-  "Tasks",
-  "Calendar",
-  "Sketch",
-  "Files",
-  "Members",
-] as const;
-export type Tool = (typeof TABS)[number];
+const TABS = TOOLS;
+
+export type { Tool };
+
 type Tab = Tool;
 
 export function SpaceView({
   handle,
   tool,
+  onTool,
   onLeft,
 }: {
   handle: SpaceHandle;
-  /** The tool to open on (a search hit's), Chat otherwise. */
+  /** The open tool (the route's), Chat when none is named. */
   tool?: Tool;
+  onTool: (tool: Tool) => void;
   onLeft: () => void;
 }) {
   const client = useClient();
-  const [tab, setTab] = useState<Tab>(tool ?? "Chat");
+  const { dialog: confirmDialog, ask } = useConfirm();
+  const tab: Tab = tool ?? "Chat";
+  const setTab = onTool;
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(handle.name);
   const unread = handle.unread(client.readAt(handle.id));
+
+  // Opening a space puts focus in it (its writing field, else its title), not left in the sidebar.
+  useEffect(() => {
+    const field = document.querySelector<HTMLElement>("#main [data-composer]");
+    (field ?? document.getElementById("space-title"))?.focus({ preventScroll: true });
+  }, []);
 
   // Seen while open: the unread count goes back to zero (debounced, one account edit per burst).
   useEffect(() => {
@@ -61,7 +66,9 @@ export function SpaceView({
       return (
         <section className="space" aria-labelledby="space-title">
           <header className="space-head">
-            <h1 id="space-title">{handle.name}</h1>
+            <h1 id="space-title" tabIndex={-1} dir="auto">
+              {handle.name}
+            </h1>
           </header>
           <div className="waiting card" role="alert">
             <h2>You were not let in</h2>
@@ -81,7 +88,9 @@ export function SpaceView({
     return (
       <section className="space" aria-labelledby="space-title">
         <header className="space-head">
-          <h1 id="space-title">{handle.name}</h1>
+          <h1 id="space-title" tabIndex={-1} dir="auto">
+            {handle.name}
+          </h1>
         </header>
         <div className="waiting card">
           <h2>Waiting to be let in</h2>
@@ -126,6 +135,7 @@ export function SpaceView({
 
   return (
     <section className="space" aria-labelledby="space-title">
+      {confirmDialog}
       <header className="space-head">
         {renaming ? (
           <form
@@ -141,6 +151,7 @@ export function SpaceView({
             </label>
             <input
               id="space-name"
+              dir="auto"
               value={name}
               onChange={(e) => setName(e.target.value)}
               maxLength={80}
@@ -150,17 +161,22 @@ export function SpaceView({
             </button>
           </form>
         ) : (
-          <h1 id="space-title">{handle.name}</h1>
+          <h1 id="space-title" tabIndex={-1} dir="auto">
+            {handle.name}
+          </h1>
         )}
         <div className="row">
           {gone && (
             <button
               type="button"
-              onClick={() => {
-                if (confirm(`Delete "${handle.name}" from this device? Its copy here is erased.`)) {
-                  forget();
-                }
-              }}
+              onClick={() =>
+                ask({
+                  title: "Delete from this device?",
+                  body: `The copy of "${handle.name}" on this device is erased. This cannot be undone.`,
+                  action: "Delete",
+                  run: forget,
+                })
+              }
             >
               Delete from this device
             </button>
@@ -173,18 +189,18 @@ export function SpaceView({
           {!gone && (
             <button
               type="button"
-              onClick={() => {
+              onClick={() =>
                 // As in Signal: what was written stays readable here until deleted.
-                if (
-                  confirm(
-                    `Leave "${handle.name}"? You keep a read-only copy of what was written so far, which you can delete.`,
-                  )
-                ) {
-                  void client.attempt("Leaving the space", () =>
-                    handle.member.remove(fromHex(client.myUser)),
-                  );
-                }
-              }}
+                ask({
+                  title: `Leave ${handle.name}?`,
+                  body: "You stop receiving anything new. You keep a read-only copy of what was written so far, which you can delete.",
+                  action: "Leave",
+                  run: () =>
+                    void client.attempt("Leaving the space", () =>
+                      handle.member.remove(fromHex(client.myUser)),
+                    ),
+                })
+              }
             >
               Leave
             </button>

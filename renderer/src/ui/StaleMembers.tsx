@@ -6,7 +6,6 @@
  * device (Groove's 21 days by default).
  */
 import { useEffect, useState } from "react";
-import { fromHex } from "../../../core/crypto/bytes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 
 const DEFAULT_DAYS = 21;
@@ -52,11 +51,12 @@ function useStaleDays(space: string): [number, (n: number) => void] {
  */
 export function StaleMembers({
   handle,
-  run,
+  remove,
   part,
 }: {
   handle: SpaceHandle;
-  run: (work: Promise<void>) => void;
+  /** Asks to remove a member, as the member list does. */
+  remove: (m: { user: string; name: string }) => void;
   part: "flags" | "setting";
 }) {
   const [days, choose] = useStaleDays(handle.id);
@@ -114,11 +114,7 @@ export function StaleMembers({
               <button
                 type="button"
                 aria-label={`Remove ${m.name} (not heard from)`}
-                onClick={() => {
-                  if (confirm(`Remove ${m.name}? The space gets a new key they cannot read.`)) {
-                    run(handle.member.remove(fromHex(m.user)));
-                  }
-                }}
+                onClick={() => remove(m)}
               >
                 Remove
               </button>

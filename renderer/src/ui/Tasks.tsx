@@ -1,13 +1,14 @@
 import { type FormEvent, useRef, useState } from "react";
 import { MAX_TASK_TITLE, type TaskView } from "../../../core/space/tools/tasks.js";
 import type { MemberView, SpaceHandle } from "../model/space-handle.js";
+import { useDraft } from "./compose.js";
 import { localDay, shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 
 /** The space's shared to-do list: add, tick, assign, give a day, delete. */
 export function Tasks({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
-  const [title, setTitle] = useState("");
+  const [title, setTitle] = useDraft(handle.id, "tasks");
   const list = handle.tasks();
   const members = handle.members();
   const open = list.filter((t) => !t.done);
@@ -29,6 +30,8 @@ export function Tasks({ handle }: { handle: SpaceHandle }) {
           </label>
           <input
             id="new-task"
+            data-composer
+            dir="auto"
             className="grow"
             placeholder="A new task"
             value={title}
@@ -92,6 +95,7 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
       <div className="grow">
         {renaming !== undefined ? (
           <input
+            dir="auto"
             aria-label={`New title for ${task.title}`}
             value={renaming}
             maxLength={MAX_TASK_TITLE}
@@ -116,7 +120,7 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
             }}
           />
         ) : (
-          <label htmlFor={box} className="task-title">
+          <label htmlFor={box} className="task-title" dir="auto">
             {task.title || "Untitled"}
           </label>
         )}
@@ -128,41 +132,45 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
           {overdue && <span className="overdue"> · overdue</span>}
         </span>
       </div>
-      <select
-        className="task-who"
-        aria-label={`Who does ${task.title}`}
-        value={task.assignee ?? ""}
-        disabled={readOnly}
-        onChange={(e) => void change("Assigning the task", { assignee: e.target.value || null })}
-      >
-        <option value="">Nobody yet</option>
-        {props.members.map((m) => (
-          <option key={m.user} value={m.user}>
-            {m.me ? `${m.name} (me)` : m.name}
-          </option>
-        ))}
-      </select>
-      <input
-        type="date"
-        className="task-due"
-        aria-label={`Due day of ${task.title}`}
-        value={task.due ?? ""}
-        disabled={readOnly}
-        onChange={(e) => void change("Setting the day", { due: e.target.value || null })}
-      />
-      {handle.canWrite && renaming === undefined && (
-        <button type="button" onClick={() => setRenaming(task.title)}>
-          Rename <span className="sr-only">{task.title}</span>
-        </button>
-      )}
-      {handle.canWrite && (handle.canManage || task.created.by === client.myUser) && (
-        <button
-          type="button"
-          onClick={() => void client.attempt("Deleting the task", () => handle.deleteTask(task.id))}
+      <div className="task-controls">
+        <select
+          className="task-who"
+          aria-label={`Who does ${task.title}`}
+          value={task.assignee ?? ""}
+          disabled={readOnly}
+          onChange={(e) => void change("Assigning the task", { assignee: e.target.value || null })}
         >
-          Delete <span className="sr-only">{task.title}</span>
-        </button>
-      )}
+          <option value="">Nobody yet</option>
+          {props.members.map((m) => (
+            <option key={m.user} value={m.user}>
+              {m.me ? `${m.name} (me)` : m.name}
+            </option>
+          ))}
+        </select>
+        <input
+          type="date"
+          className="task-due"
+          aria-label={`Due day of ${task.title}`}
+          value={task.due ?? ""}
+          disabled={readOnly}
+          onChange={(e) => void change("Setting the day", { due: e.target.value || null })}
+        />
+        {handle.canWrite && renaming === undefined && (
+          <button type="button" onClick={() => setRenaming(task.title)}>
+            Rename <span className="sr-only">{task.title}</span>
+          </button>
+        )}
+        {handle.canWrite && (handle.canManage || task.created.by === client.myUser) && (
+          <button
+            type="button"
+            onClick={() =>
+              void client.attempt("Deleting the task", () => handle.deleteTask(task.id))
+            }
+          >
+            Delete <span className="sr-only">{task.title}</span>
+          </button>
+        )}
+      </div>
     </li>
   );
 }

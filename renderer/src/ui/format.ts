@@ -1,7 +1,23 @@
+/**
+ * The one clock format of the app, the user's locale's ("14:05", or "2:05 PM" where
+ * 12-hour clocks are the custom): messages, events and lists all read alike.
+ */
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+
+export function clockTime(d: Date): string {
+  return CLOCK.format(d);
+}
+
+/** A wall-clock "HH:MM" (as time inputs give it) in the locale's format. */
+export function wallClock(hhmm: string): string {
+  const [h, m] = hhmm.split(":").map(Number) as [number, number];
+  return clockTime(new Date(2000, 0, 1, h, m));
+}
+
 /** Short, local time for a message: "14:05", or "Mon 14:05" / "3 Nov" when older. */
 export function shortTime(at: number, now = Date.now()): string {
   const d = new Date(at);
-  const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const time = clockTime(d);
   const age = now - at;
   if (age < 20 * 3600_000 && new Date(now).getDate() === d.getDate()) return time;
   if (age < 6 * 86400_000)

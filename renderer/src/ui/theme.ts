@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
 
 export type Theme = "light" | "dark";
 const KEY = "grove.theme";
@@ -22,4 +22,16 @@ export function useTheme(): [Theme, (t: Theme) => void] {
       setTheme(t);
     },
   ];
+}
+
+/** The theme on screen now (for drawing code that cannot use CSS), following every change. */
+export function useAppliedTheme(): Theme {
+  return useSyncExternalStore(
+    (notify) => {
+      const observer = new MutationObserver(notify);
+      observer.observe(document.documentElement, { attributeFilter: ["data-theme"] });
+      return () => observer.disconnect();
+    },
+    () => (document.documentElement.dataset.theme === "dark" ? "dark" : "light"),
+  );
 }

@@ -1,0 +1,84 @@
+/**
+ * Unsent text, per space and tool (and per topic for replies): kept in the
+ * profile's encrypted local store, so a draft survives a reload and a restart
+ * and is as private at rest as the messages themselves. Reads are from memory
+ * (every draft is loaded when the profile opens: a few short records); writes
+ * go out shortly after typing stops, and an emptied draft is deleted.
+ */
+import type { Store } from "../../../core/store/store.js";
+
+const PREFIX = "draft/";
+/** Long enough to coalesce a burst of typing into one write, short enough that a reload keeps it. */
+const WRITE_AFTER_MS = 250;
+/** Drafts are human-sized; a paste larger than this is kept in memory only. */
+const MAX_CHARS = 64_000;
+
+/** A draft's name: what it belongs to, reduced to the store's key characters. */
+export function draftKey(spaceId: string, tool: string, sub?: string): string {
+  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9.-]/g, "-");
+  return `${PREFIX}${clean(spaceId)}/${clean(tool)}${sub ? `-${clean(sub)}` : ""}`.slice(0, 120);
+}
+
+export class Drafts {
+  private readonly texts = new Map<string, string>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private writing = 0;
+
+  private constructor(private readonly store: Store) {}
+
+  static async open(store: Store): Promise<Drafts> {
+    const drafts = new Drafts(store);
+    const decoder = new TextDecoder();
+    for (const key of await store.list(PREFIX)) {
+      // A record this build cannot read is no one's loss: it was never sent anyway.
+      const bytes = await store.get(key).catch(() => undefined);
+      if (bytes) drafts.texts.set(key, decoder.decode(bytes));
+    }
+    return drafts;
+  }
+
+  get(key: string): string {
+    return this.texts.get(key) ?? "";
+  }
+
+  /** Writes still to go (tests wait for none before reloading). */
+  get pending(): number {
+    return this.timers.size + this.writing;
+  }
+
+  set(key: string, text: string): void {
+    if (text === this.get(key)) return;
+    if (text) this.texts.set(key, text);
+    else this.texts.delete(key);
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.write(key);
+      }, WRITE_AFTER_MS),
+    );
+  }
+
+  /** Writes every draft waiting for its timer (the page is going away). */
+  flush(): void {
+    for (const [key, timer] of this.timers) {
+      clearTimeout(timer);
+      this.timers.delete(key);
+      void this.write(key);
+    }
+  }
+
+  private async write(key: string): Promise<void> {
+    const text = this.texts.get(key);
+    this.writing++;
+    try {
+      if (!text) await this.store.delete(key);
+      else if (text.length <= MAX_CHARS) await this.store.put(key, new TextEncoder().encode(text));
+    } catch {
+      // A draft that could not be written stays in memory; losing it on reload is the worst case.
+    } finally {
+      this.writing--;
+    }
+  }
+}
