@@ -1,7 +1,7 @@
 /**
  * RelayStore: where a relay keeps mailboxes, envelopes and blobs. Every
  * write resolves only once durable, so "acked" means "survives kill -9".
- * Implementations: SQLite (embedded default); Redis (scale-out) later.
+ * Implementations: SQLite (embedded default); PostgreSQL (several nodes).
  * Each must pass the shared suite in test/relay-store-suite.ts.
  */
 
@@ -109,7 +109,8 @@ export interface RelayStore {
 export class RelayStoreError extends Error {
   override readonly name = "RelayStoreError";
   constructor(
-    readonly code: "STORE_CLOSED" | "STORE_CORRUPT" | "STORE_IO",
+    /** STORE_UNAVAILABLE: the database cannot be reached right now (retry later). */
+    readonly code: "STORE_CLOSED" | "STORE_CORRUPT" | "STORE_IO" | "STORE_UNAVAILABLE",
     message: string,
     options?: { cause?: unknown },
   ) {
