@@ -156,6 +156,30 @@ export function createMetrics(sources: MetricSources) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    deliveryHints: new Counter({
+      name: `${prefix}delivery_hints_total`,
+      help: "Mail hints over the bus to or from other relay nodes (out: a target held elsewhere)",
+      labelNames: ["direction"],
+      registers: [registry],
+    }),
+    resyncs: new Counter({
+      name: `${prefix}resyncs_total`,
+      help: "Re-reads of every local device's mailbox head (bus: after a (re)subscribe; poll: safety poll)",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    busFailures: new Counter({
+      name: `${prefix}bus_failures_total`,
+      help: "Bus calls that failed because it was unreachable (the store still has everything)",
+      labelNames: ["what"],
+      registers: [registry],
+    }),
+    storeReadSeconds: new Histogram({
+      name: `${prefix}store_read_seconds`,
+      help: "Latency of mailbox reads from the store",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
     storeBatchWrites: new Histogram({
       name: `${prefix}store_batch_writes`,
       help: "Writes per group commit",
@@ -166,6 +190,8 @@ export function createMetrics(sources: MetricSources) {
   // Every outcome shows from the first scrape, so a rate over it never starts from nothing.
   for (const outcome of MAIL_OUTCOMES) metrics.mail.inc({ outcome }, 0);
   for (const where of ["v1", "signal", "process"]) metrics.handlerFailures.inc({ where }, 0);
+  for (const direction of ["in", "out"]) metrics.deliveryHints.inc({ direction }, 0);
+  for (const reason of ["bus", "poll"]) metrics.resyncs.inc({ reason }, 0);
   // process_resident_memory_bytes and friends: what the memory bound is checked against.
   collectDefaultMetrics({ register: registry, prefix });
   return metrics;

@@ -84,6 +84,12 @@ export interface RelayStore {
   ): Promise<StoredMessage[]>;
   /** Deletes delivered messages; resolves once durable. Unknown seqs are ignored. */
   ack(device: Uint8Array, seqs: number[]): Promise<void>;
+  /**
+   * Optional: the newest seq queued for each device (0 for none), in one
+   * read. A node of a cluster re-reads its devices' heads after a bus
+   * (re)subscribe and on its safety poll; without it, it fetches per device.
+   */
+  heads?(devices: Uint8Array[]): Promise<number[]>;
   /** How many messages wait for a device. */
   queued(device: Uint8Array): Promise<number>;
   /** Stores a chunk once per hash; putting one that exists refreshes it (see sweepBlobs). */
