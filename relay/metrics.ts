@@ -3,6 +3,7 @@
  * run in one process in tests). Store-derived gauges are read at scrape time.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { RelayBus } from "./bus/relay-bus.js";
 import type { RelayStore } from "./store/relay-store.js";
 
 export type RelayMetrics = ReturnType<typeof createMetrics>;
@@ -15,6 +16,8 @@ export interface MetricSources {
   /** Bytes buffered toward clients, and received but not yet stored. */
   outboundBytes: () => number;
   inboundBytes: () => number;
+  /** Which engines this node runs on (for the info metric and bus reachability). */
+  engines?: { store: string; bus: () => RelayBus };
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -155,6 +158,25 @@ export function createMetrics(sources: MetricSources) {
       help: "Latency of group commits to the store",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
+    }),
+    nodeInfo: new Gauge({
+      name: `${prefix}node_info`,
+      help: "Always 1; labels name this node's store and bus engines",
+      labelNames: ["store", "bus"],
+      registers: [registry],
+      collect() {
+        if (sources.engines)
+          this.set({ store: sources.engines.store, bus: sources.engines.bus().kind }, 1);
+      },
+    }),
+    busUp: new Gauge({
+      name: `${prefix}bus_up`,
+      help: "1 while the bus (Redis) answers; 0 while delivery between nodes rests on the safety poll",
+      registers: [registry],
+      async collect() {
+        const bus = sources.engines?.bus();
+        this.set(bus ? ((await bus.health()).reachable ? 1 : 0) : 1);
+      },
     }),
     deliveryHints: new Counter({
       name: `${prefix}delivery_hints_total`,

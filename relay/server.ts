@@ -88,6 +88,7 @@ export async function startRelay(
     unauthenticated: () => unauthSlots.size,
     outboundBytes: () => flow.outboundBytes,
     inboundBytes: () => flow.inboundBytes,
+    engines: { store: config.storeUrl ? "postgres" : "sqlite", bus: () => bus },
   });
   const presence = new Presence({
     bus,

@@ -91,18 +91,23 @@ export class PgRelayStore implements RelayStore {
         await client.query("BEGIN");
         await client.query("SELECT pg_advisory_xact_lock($1)", [LOCK_SCHEMA.toString()]);
         const has = await client.query("SELECT to_regclass('grove_meta') AS t");
+        let version: string | undefined;
         if (has.rows[0].t) {
           const v = await client.query("SELECT value FROM grove_meta WHERE key = 'schema'");
-          const version = v.rows[0]?.value;
+          version = v.rows[0]?.value;
           if (version !== undefined && Number(version) !== PG_SCHEMA_VERSION) {
             throw new RelayStoreError("STORE_CORRUPT", `unknown relay store schema ${version}`);
           }
         }
-        await client.query(PG_SCHEMA);
-        await client.query(
-          "INSERT INTO grove_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO NOTHING",
-          [String(PG_SCHEMA_VERSION)],
-        );
+        // Only a new database gets DDL: on a live one, CREATE INDEX and CREATE OR REPLACE
+        // FUNCTION would lock tables and functions the running nodes are writing with.
+        if (version === undefined) {
+          await client.query(PG_SCHEMA);
+          await client.query(
+            "INSERT INTO grove_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO NOTHING",
+            [String(PG_SCHEMA_VERSION)],
+          );
+        }
         await client.query("COMMIT");
       } catch (err) {
         await client.query("ROLLBACK").catch(() => undefined);
