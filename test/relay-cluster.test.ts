@@ -17,7 +17,7 @@ import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { relayOrigin } from "../core/crypto/relay-auth.js";
 import { RelayCloseCode } from "../core/wire/relay-errors.js";
 import { type Cluster, PUBLIC_URL, startCluster } from "./cluster-harness.js";
-import { online, startRelayProcess, waitFor } from "./relay-harness.js";
+import { online, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
 import { RawClient } from "./relay-raw.js";
 
 const DEVICES = Number(process.env.GROVE_CLUSTER_DEVICES ?? 200);
@@ -48,6 +48,18 @@ describe("relay cluster", () => {
     await expect(startRelayProcess({ args: ["--bus", "redis://127.0.0.1:1"] })).rejects.toThrow(
       /several nodes cannot share one SQLite file/,
     );
+  });
+
+  it("refuses a second relay process on one SQLite data directory, saying why", async () => {
+    const first = await startRelayProcess();
+    try {
+      await expect(startRelayProcess({ dataDir: first.dataDir })).rejects.toThrow(
+        /one SQLite data directory serves one relay/,
+      );
+    } finally {
+      await first.kill();
+      removeDir(first.dataDir);
+    }
   });
 
   it("reports store and bus in /healthz and the engines in /metrics", async () => {
