@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { relayOrigin } from "../core/crypto/relay-auth.js";
-import { RelayCloseCode } from "../core/wire/relay-errors.js";
+import { RelayCloseCode, RelayErrorCode } from "../core/wire/relay-errors.js";
 import { type Cluster, PUBLIC_URL, startCluster } from "./cluster-harness.js";
 import { online, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
 import { RawClient } from "./relay-raw.js";
@@ -260,6 +260,43 @@ describe("relay cluster", () => {
     );
     await Promise.all(devices.map((d) => d.client.stop()));
   }, 120_000);
+
+  it("while PostgreSQL is down, sends are refused with the retryable STORE_UNAVAILABLE and /healthz is 503", async () => {
+    const keys = generateDeviceKeys().sign;
+    const client = await RawClient.open(cluster.nodes[0]!.relay.url);
+    await client.login(keys, relayOrigin(PUBLIC_URL));
+    await client.next("authOk");
+    const msgId = new Uint8Array(16).fill(7);
+    const frame = {
+      type: "send" as const,
+      msgId,
+      flags: 0,
+      ttlSeconds: 0,
+      targets: [generateDeviceKeys().sign.publicKey],
+      envelope: encoder.encode("during the outage"),
+    };
+    await cluster.pg.stop();
+    try {
+      const from = client.frames.length;
+      client.send(frame);
+      const error = await client.next("error", from);
+      expect(error.code).toBe(RelayErrorCode.STORE_UNAVAILABLE);
+      expect(error.ref).toEqual(msgId);
+      const res = await fetch(`${cluster.nodes[0]!.relay.url.replace(/^ws/, "http")}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ store: { kind: "postgres", reachable: false } });
+    } finally {
+      await cluster.pg.start();
+    }
+    // The same msgId again, as a device retries: acked once the primary is back.
+    await waitFor(async () => {
+      const from = client.frames.length;
+      client.send(frame);
+      const answer = await Promise.race([client.next("ack", from), client.next("error", from)]);
+      return answer.type === "ack";
+    }, "an ack after PostgreSQL is back");
+    client.ws.close();
+  });
 
   it("after a restart of everything (nodes, Redis, PostgreSQL) every queued message is delivered", async () => {
     const sender = await cluster.device(0);
