@@ -15,9 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { relayOrigin } from "../core/crypto/relay-auth.js";
+import type { WebSocketLike } from "../core/sync/websocket.js";
 import { RelayCloseCode, RelayErrorCode } from "../core/wire/relay-errors.js";
 import { type Cluster, PUBLIC_URL, startCluster } from "./cluster-harness.js";
-import { online, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
+import { device, online, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
 import { RawClient } from "./relay-raw.js";
 
 const DEVICES = Number(process.env.GROVE_CLUSTER_DEVICES ?? 200);
@@ -197,9 +198,18 @@ describe("relay cluster", () => {
         ).length;
       await waitFor(() => completeSinceKill() >= 20, "fan-outs complete without Redis", 20_000);
       expect(delivered()).toBeGreaterThan(beforeRedis);
-      expect(await cluster.metric(1, "grove_relay_resyncs_total", 'reason="poll"')).toBeGreaterThan(
+      // A device with no traffic of its own (nothing else wakes its mailbox) on node 2 gets a
+      // message sent on node 1: only the safety poll can tell node 2.
+      const quiet = await device(PUBLIC_URL, { connect: pinned(2) });
+      const quietSender = await device(PUBLIC_URL, { connect: pinned(1) });
+      for (const d of [quiet, quietSender]) d.client.start();
+      await Promise.all([online(quiet.client), online(quietSender.client)]);
+      await quietSender.client.send([quiet.keys.publicKey], encoder.encode("poll only"));
+      await waitFor(() => quiet.received.length === 1, "a quiet device's mail without Redis");
+      expect(await cluster.metric(2, "grove_relay_resyncs_total", 'reason="poll"')).toBeGreaterThan(
         0,
       );
+      await Promise.all([quiet.client.stop(), quietSender.client.stop()]);
       await cluster.redis.start();
       await waitFor(
         async () => {
@@ -337,6 +347,14 @@ describe("relay cluster", () => {
     }
   }, 90_000);
 });
+
+/** A socket to one node, whatever the load balancer would pick. */
+function pinned(index: number) {
+  return (url: string) =>
+    new WebSocket(
+      url.replace(PUBLIC_URL, cluster.nodes[index]!.relay.url),
+    ) as unknown as WebSocketLike;
+}
 
 interface SignalPeer {
   ws: WebSocket;
