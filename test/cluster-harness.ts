@@ -36,7 +36,7 @@ export interface Cluster {
   killNode(index: number): Promise<void>;
   /** A new process for a node slot (a new port; the load balancer follows). */
   restartNode(index: number): Promise<void>;
-  /** A socket to a live node, `home` first; rotates on every call for that device. */
+  /** One device's dialer: a socket to a live node, `home` first, the next one on each retry. */
   dialer(home: number): (url: string) => WebSocketLike;
   /** A RelayTransport device behind the load balancer. */
   device(
@@ -74,7 +74,6 @@ export async function startCluster(
   const nodes: ClusterNode[] = (await Promise.all(Array.from({ length: nodeCount }, start))).map(
     (relay, index) => ({ index, relay, alive: true }),
   );
-  const attempts = new Map<number, number>();
 
   const cluster: Cluster = {
     pg,
@@ -97,10 +96,10 @@ export async function startCluster(
       node.alive = true;
     },
     dialer(home) {
+      let attempt = 0;
       return (url) => {
         const live = nodes.filter((n) => n.alive);
-        const n = attempts.get(home) ?? 0;
-        attempts.set(home, n + 1);
+        const n = attempt++;
         // All down: dial a dead port and fail like a load balancer with no backend would.
         const target = live.length === 0 ? nodes[home]! : live[(home + n) % live.length]!;
         return new WebSocket(url.replace(PUBLIC_URL, target.relay.url)) as unknown as WebSocketLike;

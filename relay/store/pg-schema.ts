@@ -159,6 +159,18 @@ BEGIN
   RETURN v_count;
 END $$;
 
+-- Acks of a batch, one statement: (device, seq) pairs, each mailbox dropped from in key order.
+CREATE OR REPLACE FUNCTION grove_ack(p_devices bytea[], p_seqs bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT t.d, array_agg(t.s) AS seqs FROM unnest(p_devices, p_seqs) AS t(d, s)
+           GROUP BY t.d ORDER BY t.d LOOP
+    PERFORM grove_drop(r.d, r.seqs);
+  END LOOP;
+END $$;
+
 -- Expired messages and send records; -1 when another node holds the sweep.
 CREATE OR REPLACE FUNCTION grove_sweep(p_now bigint, p_lock bigint) RETURNS integer
 LANGUAGE plpgsql AS $$

@@ -15,7 +15,10 @@
  * one connection's sends keep their order in every mailbox). A batch that
  * fails on a conflict between nodes (deadlock, serialization) is retried; a
  * batch that fails otherwise is replayed one write per transaction so one bad
- * write cannot fail the others. Reads use the pool and never wait for writes.
+ * write cannot fail the others. A write alone in its batch is one statement
+ * (no BEGIN/COMMIT round trips). Acks form batches of their own, each one
+ * statement: an ack never waits behind sends, nor a send behind acks. Reads
+ * use the pool and never wait for writes.
  */
 import pg from "pg";
 import {
@@ -50,6 +53,8 @@ export interface PgStoreOptions {
 /** A write of a batch: what it runs on the batch's client, and which mailboxes it locks. */
 interface Write {
   run: (client: pg.PoolClient) => Promise<unknown>;
+  /** Runs as one statement, so it may go without BEGIN/COMMIT when alone in its batch. */
+  single?: boolean;
   boxes: Uint8Array[];
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -63,6 +68,14 @@ const MAX_INT = "9223372036854775807";
 export class PgRelayStore implements RelayStore {
   private queue: Write[] = [];
   private committing = false;
+  /** Acks go in their own batches: an ack never waits behind sends, nor sends behind acks. */
+  private acks: {
+    device: Uint8Array;
+    seqs: number[];
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private acking: Promise<void> | undefined;
   private closed = false;
   /** Blobs fetched since the last sweep, by hex hash: when (written by this node's next sweep). */
   private readonly touched = new Map<string, number>();
@@ -128,36 +141,40 @@ export class PgRelayStore implements RelayStore {
   }
 
   enqueue(req: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
-    return this.write(req.targets, async (client) => {
-      const { rows } = await client.query(
-        "SELECT * FROM grove_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        [
-          req.sender,
-          req.msgId,
-          req.targets.map(Buffer.from),
-          req.flags,
-          req.envelope,
-          req.expiresAt,
-          req.source ?? "",
-          quota.maxMessages,
-          quota.maxBytes,
-          quota.sourceShareBytes ?? MAX_INT,
-        ],
-      );
-      const row = rows[0] as {
-        status: "queued" | "duplicate" | "full";
-        seqs: string[];
-        full_idx: number[];
-        full_reason: FullReason[];
-      };
-      if (row.status === "duplicate") return { status: "duplicate" };
-      const full = row.full_idx.map((i, k) => ({
-        device: req.targets[i - 1]!,
-        reason: row.full_reason[k]!,
-      }));
-      if (row.status === "full") return { status: "full", full };
-      return { status: "queued", seqs: row.seqs.map(Number), full };
-    }) as Promise<EnqueueResult>;
+    return this.write(
+      req.targets,
+      async (client) => {
+        const { rows } = await client.query(
+          "SELECT * FROM grove_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+          [
+            req.sender,
+            req.msgId,
+            req.targets.map(Buffer.from),
+            req.flags,
+            req.envelope,
+            req.expiresAt,
+            req.source ?? "",
+            quota.maxMessages,
+            quota.maxBytes,
+            quota.sourceShareBytes ?? MAX_INT,
+          ],
+        );
+        const row = rows[0] as {
+          status: "queued" | "duplicate" | "full";
+          seqs: string[];
+          full_idx: number[];
+          full_reason: FullReason[];
+        };
+        if (row.status === "duplicate") return { status: "duplicate" };
+        const full = row.full_idx.map((i, k) => ({
+          device: req.targets[i - 1]!,
+          reason: row.full_reason[k]!,
+        }));
+        if (row.status === "full") return { status: "full", full };
+        return { status: "queued", seqs: row.seqs.map(Number), full };
+      },
+      true,
+    ) as Promise<EnqueueResult>;
   }
 
   async fetch(
@@ -188,9 +205,52 @@ export class PgRelayStore implements RelayStore {
   }
 
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
-    return this.write([device], async (client) => {
-      await client.query("SELECT grove_drop($1, $2)", [device, seqs]);
-    }) as Promise<void>;
+    if (this.closed)
+      return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
+    if (seqs.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.acks.push({ device, seqs, resolve, reject });
+      this.startAcks();
+    });
+  }
+
+  private startAcks(): void {
+    this.acking ??= this.ackLoop().finally(() => {
+      this.acking = undefined;
+      // An ack that came while the loop was ending: start again rather than strand it.
+      if (this.acks.length > 0) this.startAcks();
+    });
+  }
+
+  /** All acks waiting go as one statement (its own transaction): one round trip, one commit. */
+  private async ackLoop(): Promise<void> {
+    while (this.acks.length > 0) {
+      const batch = this.acks;
+      this.acks = [];
+      const devices: Buffer[] = [];
+      const seqs: number[] = [];
+      for (const a of batch) {
+        for (const seq of a.seqs) {
+          devices.push(Buffer.from(a.device));
+          seqs.push(seq);
+        }
+      }
+      const started = performance.now();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.pool.query("SELECT grove_ack($1::bytea[], $2::bigint[])", [devices, seqs]);
+          this.options.onCommit?.(performance.now() - started, batch.length);
+          for (const a of batch) a.resolve();
+          break;
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
+          const failure = storeError(err);
+          for (const a of batch) a.reject(failure);
+          break;
+        }
+      }
+    }
   }
 
   async queued(device: Uint8Array): Promise<number> {
@@ -306,7 +366,7 @@ export class PgRelayStore implements RelayStore {
   /** Commits what is queued, then closes the pool. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.checkWritable().catch(() => undefined);
+    await Promise.all([this.checkWritable().catch(() => undefined), this.acking]);
     this.closed = true;
     await this.pool.end().catch(() => undefined);
   }
@@ -324,11 +384,11 @@ export class PgRelayStore implements RelayStore {
     if (this.closed) throw new RelayStoreError("STORE_CLOSED", "relay store is closed");
   }
 
-  private write(boxes: Uint8Array[], run: Write["run"]): Promise<unknown> {
+  private write(boxes: Uint8Array[], run: Write["run"], single = false): Promise<unknown> {
     if (this.closed)
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ run, boxes, resolve, reject });
+      this.queue.push({ run, boxes, resolve, reject, single });
       if (!this.committing) void this.commitLoop();
     });
   }
@@ -394,6 +454,8 @@ export class PgRelayStore implements RelayStore {
   }
 
   private async runInTransaction(client: pg.PoolClient, writes: Write[]): Promise<unknown[]> {
+    // One write alone is one statement: its own transaction, locking what it locks in key order.
+    if (writes.length === 1 && writes[0]!.single) return [await writes[0]!.run(client)];
     await client.query("BEGIN");
     try {
       const boxes = writes.flatMap((w) => w.boxes);
