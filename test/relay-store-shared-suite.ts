@@ -87,6 +87,21 @@ export function runSharedStoreTests(name: string, setup: () => Promise<SharedSto
       expect(await a!.queued(dev(2))).toBe(0);
     });
 
+    it("room freed by an ack on one node is room for a send on another", async () => {
+      const [a, b] = await nodes(2);
+      const small = { maxMessages: 2, maxBytes: 1000, sourceShareBytes: 20 };
+      const from = (i: number) =>
+        send({ msgId: msg(i), targets: [dev(2)], envelope: seqBytes(10), source: "ip-a" });
+      expect((await a!.enqueue(from(1), small)).status).toBe("queued");
+      expect((await a!.enqueue(from(2), small)).status).toBe("queued");
+      expect((await a!.enqueue(from(3), small)).status).toBe("full");
+      await b!.ack(dev(2), [1]);
+      expect(await a!.queued(dev(2))).toBe(1);
+      expect((await a!.enqueue(from(3), small)).status).toBe("queued");
+      expect(await b!.enqueue(from(4), small)).toMatchObject({ status: "full" });
+      expect((await b!.stats()).messages).toBe(2);
+    });
+
     it("nodes sweeping at once drop each expired message exactly once", async () => {
       const [a, b, c] = await nodes(3);
       const past = Date.now() - 1;

@@ -66,6 +66,42 @@ describe("PgRelayStore in a cluster", () => {
     }
   });
 
+  it("acks of one envelope's last copies on two nodes at once leave no envelope once swept", async () => {
+    const url = await server.createDatabase("envelopes");
+    const [a, b] = [await PgRelayStore.open(url), await PgRelayStore.open(url)];
+    const peek = new pg.Client({ connectionString: url });
+    await peek.connect();
+    try {
+      const q = { maxMessages: 1000, maxBytes: 1_000_000 };
+      for (let i = 0; i < 30; i++) {
+        await a.enqueue(
+          {
+            sender: filled(32, 1),
+            msgId: seqBytes(16, i),
+            targets: [filled(32, 2), filled(32, 3)],
+            flags: 0,
+            envelope: seqBytes(100, i),
+            expiresAt: Date.now() + 60_000,
+          },
+          q,
+        );
+      }
+      const seqs = Array.from({ length: 30 }, (_, i) => i + 1);
+      await Promise.all(
+        seqs.flatMap((seq) => [a.ack(filled(32, 2), [seq]), b.ack(filled(32, 3), [seq])]),
+      );
+      await a.sweepExpired(Date.now());
+      expect((await peek.query("SELECT count(*)::int AS n FROM grove_envelopes")).rows[0].n).toBe(
+        0,
+      );
+      expect(await a.stats()).toMatchObject({ messages: 0, bytes: 0, mailboxes: 0 });
+    } finally {
+      await peek.end();
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("refuses writes with STORE_UNAVAILABLE while the database is down, and serves again once it is back", async () => {
     const url = await server.createDatabase("down");
     const store = await PgRelayStore.open(url);

@@ -1,10 +1,21 @@
 /**
  * The PostgreSQL schema of PgRelayStore, and the functions that make each
- * write one round trip. Every write that touches a mailbox locks its row
- * first (mailbox rows are the only rows two nodes contend for), so per-device
- * seqs stay gap-free and increasing whichever node writes; the batch a node
- * commits locks all its mailboxes up front in key order, so two nodes'
- * batches wait for each other instead of deadlocking.
+ * write one round trip.
+ *
+ * A mailbox row is what SENDs to a device contend for: it hands out seqs
+ * and counts what was ever queued (messages, bytes; per source in
+ * grove_shares). A SEND locks its targets' rows, so per-device seqs stay
+ * gap-free and increase in commit order whichever node writes; a node's
+ * batch locks all its mailboxes up front in key order, so two nodes'
+ * batches queue instead of deadlocking. What left a mailbox (acked or
+ * expired) is counted in rows of their own (grove_freed,
+ * grove_shares_freed), so acks, which come from the node holding the device,
+ * never wait for the SENDs of every other node, nor SENDs for acks. A
+ * mailbox's size is queued minus freed; read without a lock, a concurrent
+ * ack is not yet counted, so quotas err on the safe side. Envelopes carry
+ * no reference count (a shared row every target's ack would write): an
+ * ack deletes the envelopes it sees unreferenced, and the expiry sweep
+ * collects any that two concurrent acks each left to the other.
  */
 
 export const PG_SCHEMA_VERSION = 1;
@@ -16,9 +27,7 @@ export const LOCK_SWEEP_BLOBS = 0x67726f7665_03n;
 
 export const PG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS grove_meta (key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE IF NOT EXISTS grove_envelopes (
-  id bigserial PRIMARY KEY, body bytea NOT NULL, refs integer NOT NULL
-);
+CREATE TABLE IF NOT EXISTS grove_envelopes (id bigserial PRIMARY KEY, body bytea NOT NULL);
 CREATE TABLE IF NOT EXISTS grove_sent (
   sender bytea NOT NULL, msg_id bytea NOT NULL, expires_at bigint NOT NULL,
   PRIMARY KEY (sender, msg_id)
@@ -34,10 +43,23 @@ CREATE TABLE IF NOT EXISTS grove_mail (
   PRIMARY KEY (device, seq)
 );
 CREATE INDEX IF NOT EXISTS grove_mail_expiry ON grove_mail (expires_at);
+CREATE INDEX IF NOT EXISTS grove_mail_envelope ON grove_mail (envelope_id);
+CREATE TABLE IF NOT EXISTS grove_freed (
+  device bytea PRIMARY KEY, count bigint NOT NULL, bytes bigint NOT NULL
+);
 CREATE TABLE IF NOT EXISTS grove_shares (
   device bytea NOT NULL, source text NOT NULL, bytes bigint NOT NULL,
   PRIMARY KEY (device, source)
 );
+CREATE TABLE IF NOT EXISTS grove_shares_freed (
+  device bytea NOT NULL, source text NOT NULL, bytes bigint NOT NULL,
+  PRIMARY KEY (device, source)
+);
+-- Queued now, per mailbox: what was queued minus what left.
+CREATE OR REPLACE VIEW grove_mailbox_sizes AS
+  SELECT b.device, b.next_seq, b.count - coalesce(f.count, 0) AS count,
+         b.bytes - coalesce(f.bytes, 0) AS bytes
+    FROM grove_mailboxes b LEFT JOIN grove_freed f ON f.device = b.device;
 CREATE TABLE IF NOT EXISTS grove_blob_meta (
   hash bytea PRIMARY KEY, owner bytea NOT NULL, source text NOT NULL, size integer NOT NULL,
   created_at bigint NOT NULL, used_at bigint NOT NULL
@@ -88,11 +110,12 @@ BEGIN
   END IF;
   PERFORM grove_lock_boxes(p_targets);
   FOR i IN 1 .. coalesce(array_length(p_targets, 1), 0) LOOP
-    SELECT next_seq, count, bytes INTO v_box FROM grove_mailboxes WHERE device = p_targets[i];
+    SELECT next_seq, count, bytes INTO v_box FROM grove_mailbox_sizes WHERE device = p_targets[i];
     v_share := 0;
     IF p_source <> '' THEN
-      SELECT bytes INTO v_share FROM grove_shares WHERE device = p_targets[i] AND source = p_source;
-      v_share := coalesce(v_share, 0);
+      SELECT coalesce((SELECT bytes FROM grove_shares WHERE device = p_targets[i] AND source = p_source), 0)
+           - coalesce((SELECT bytes FROM grove_shares_freed WHERE device = p_targets[i] AND source = p_source), 0)
+        INTO v_share;
     END IF;
     IF v_box.count + 1 > p_max_messages THEN
       full_idx := full_idx || i; full_reason := full_reason || 'messages'::text; seqs := seqs || 0::bigint;
@@ -110,7 +133,7 @@ BEGIN
     status := 'full';
     RETURN;
   END IF;
-  INSERT INTO grove_envelopes (body, refs) VALUES (p_env, cardinality(v_ok)) RETURNING id INTO v_env;
+  INSERT INTO grove_envelopes (body) VALUES (p_env) RETURNING id INTO v_env;
   FOREACH i IN ARRAY v_ok LOOP
     INSERT INTO grove_mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at, source)
       VALUES (p_targets[i], seqs[i], v_env, p_msg, p_sender, p_flags, v_size, p_expires, p_source);
@@ -124,38 +147,32 @@ BEGIN
   status := 'queued';
 END $$;
 
--- Deletes a device's messages (acked or expired), releasing envelopes and shares; returns how many.
+-- Deletes a device's messages (acked or expired), counting what left; returns how many.
 CREATE OR REPLACE FUNCTION grove_drop(p_device bytea, p_seqs bigint[]) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
   v_count integer;
   v_bytes bigint;
-  v_dead bigint[];
+  v_envs bigint[];
 BEGIN
-  -- The mailbox row first, as every writer takes it: no lock-order inversion with a SEND.
-  PERFORM 1 FROM grove_mailboxes WHERE device = p_device FOR UPDATE;
   WITH gone AS (
     DELETE FROM grove_mail WHERE device = p_device AND seq = ANY (p_seqs)
     RETURNING envelope_id, size, source
   ), shares AS (
-    UPDATE grove_shares s SET bytes = s.bytes - g.b
-      FROM (SELECT source, sum(size) AS b FROM gone WHERE source <> '' GROUP BY source) g
-      WHERE s.device = p_device AND s.source = g.source
-  ), envs AS (
-    UPDATE grove_envelopes e SET refs = e.refs - g.c
-      FROM (SELECT envelope_id, count(*) AS c FROM gone GROUP BY envelope_id) g
-      WHERE e.id = g.envelope_id
-      RETURNING e.id, e.refs
+    INSERT INTO grove_shares_freed (device, source, bytes)
+      SELECT p_device, source, sum(size) FROM gone WHERE source <> '' GROUP BY source
+      ON CONFLICT (device, source) DO UPDATE SET bytes = grove_shares_freed.bytes + excluded.bytes
   )
-  SELECT (SELECT count(*) FROM gone), (SELECT coalesce(sum(size), 0) FROM gone),
-         (SELECT array_agg(id) FROM envs WHERE refs <= 0)
-    INTO v_count, v_bytes, v_dead;
+  SELECT count(*), coalesce(sum(size), 0), array_agg(DISTINCT envelope_id)
+    INTO v_count, v_bytes, v_envs FROM gone;
   IF v_count = 0 THEN
     RETURN 0;
   END IF;
-  DELETE FROM grove_envelopes WHERE id = ANY (v_dead);
-  DELETE FROM grove_shares WHERE device = p_device AND bytes <= 0;
-  UPDATE grove_mailboxes SET count = count - v_count, bytes = bytes - v_bytes WHERE device = p_device;
+  INSERT INTO grove_freed (device, count, bytes) VALUES (p_device, v_count, v_bytes)
+    ON CONFLICT (device) DO UPDATE
+      SET count = grove_freed.count + excluded.count, bytes = grove_freed.bytes + excluded.bytes;
+  DELETE FROM grove_envelopes e WHERE e.id = ANY (v_envs)
+    AND NOT EXISTS (SELECT 1 FROM grove_mail m WHERE m.envelope_id = e.id);
   RETURN v_count;
 END $$;
 
@@ -186,6 +203,14 @@ BEGIN
     v_total := v_total + grove_drop(r.device, r.seqs);
   END LOOP;
   DELETE FROM grove_sent WHERE expires_at <= p_now;
+  -- Envelopes two concurrent acks each left to the other (committed, referenced by no mail).
+  DELETE FROM grove_envelopes e
+    WHERE NOT EXISTS (SELECT 1 FROM grove_mail m WHERE m.envelope_id = e.id);
+  -- Fold what left into what was queued, per source, and forget sources with nothing queued.
+  WITH out AS (DELETE FROM grove_shares_freed RETURNING device, source, bytes)
+  UPDATE grove_shares s SET bytes = s.bytes - out.bytes
+    FROM out WHERE s.device = out.device AND s.source = out.source;
+  DELETE FROM grove_shares WHERE bytes <= 0;
   RETURN v_total;
 END $$;
 

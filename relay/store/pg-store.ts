@@ -254,10 +254,10 @@ export class PgRelayStore implements RelayStore {
   }
 
   async queued(device: Uint8Array): Promise<number> {
-    const { rows } = await this.read("SELECT count FROM grove_mailboxes WHERE device = $1", [
+    const { rows } = await this.read("SELECT count FROM grove_mailbox_sizes WHERE device = $1", [
       device,
     ]);
-    return rows[0]?.count ?? 0;
+    return Number(rows[0]?.count ?? 0);
   }
 
   /**
@@ -267,7 +267,7 @@ export class PgRelayStore implements RelayStore {
   async heads(devices: Uint8Array[]): Promise<number[]> {
     if (devices.length === 0) return [];
     const { rows } = await this.read(
-      "SELECT device, next_seq - 1 AS head FROM grove_mailboxes WHERE device = ANY ($1) AND count > 0",
+      "SELECT device, next_seq - 1 AS head FROM grove_mailbox_sizes WHERE device = ANY ($1) AND count > 0",
       [devices.map(Buffer.from)],
     );
     const byKey = new Map(rows.map((r) => [(r.device as Buffer).toString("hex"), Number(r.head)]));
@@ -337,9 +337,9 @@ export class PgRelayStore implements RelayStore {
 
   async stats(): Promise<RelayStoreStats> {
     const { rows } = await this.read(
-      `SELECT (SELECT count(*) FROM grove_mailboxes WHERE count > 0) AS mailboxes,
-              (SELECT coalesce(sum(count), 0) FROM grove_mailboxes) AS messages,
-              (SELECT coalesce(sum(bytes), 0) FROM grove_mailboxes) AS bytes,
+      `SELECT (SELECT count(*) FROM grove_mailbox_sizes WHERE count > 0) AS mailboxes,
+              (SELECT coalesce(sum(count), 0) FROM grove_mailbox_sizes) AS messages,
+              (SELECT coalesce(sum(bytes), 0) FROM grove_mailbox_sizes) AS bytes,
               (SELECT count(*) FROM grove_blob_meta) AS blobs,
               (SELECT bytes FROM grove_blob_total WHERE id = 1) AS blob_bytes`,
       [],
