@@ -17,7 +17,7 @@ export interface MetricSources {
   outboundBytes: () => number;
   inboundBytes: () => number;
   /** Which engines this node runs on (for the info metric and bus reachability). */
-  engines?: { store: string; bus: () => RelayBus };
+  engines?: { node: string; store: string; bus: () => RelayBus };
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -161,12 +161,12 @@ export function createMetrics(sources: MetricSources) {
     }),
     nodeInfo: new Gauge({
       name: `${prefix}node_info`,
-      help: "Always 1; labels name this node's store and bus engines",
-      labelNames: ["store", "bus"],
+      help: "Always 1; labels name this node (host:pid) and its store and bus engines",
+      labelNames: ["node", "store", "bus"],
       registers: [registry],
       collect() {
-        if (sources.engines)
-          this.set({ store: sources.engines.store, bus: sources.engines.bus().kind }, 1);
+        const e = sources.engines;
+        if (e) this.set({ node: e.node, store: e.store, bus: e.bus().kind }, 1);
       },
     }),
     busUp: new Gauge({

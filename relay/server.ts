@@ -13,7 +13,7 @@ import { relayOrigin } from "../core/crypto/relay-auth.js";
 import { RelayCloseCode } from "../core/wire/relay-errors.js";
 import { AccessTokens } from "./access-tokens.js";
 import { APP_PREFIX, appFiles } from "./app-files.js";
-import { openBus, openStore } from "./backends.js";
+import { NODE_NAME, openBus, openStore } from "./backends.js";
 import { clientAddress } from "./client-address.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
@@ -88,7 +88,7 @@ export async function startRelay(
     unauthenticated: () => unauthSlots.size,
     outboundBytes: () => flow.outboundBytes,
     inboundBytes: () => flow.inboundBytes,
-    engines: { store: config.storeUrl ? "postgres" : "sqlite", bus: () => bus },
+    engines: { node: NODE_NAME, store: config.storeUrl ? "postgres" : "sqlite", bus: () => bus },
   });
   const presence = new Presence({
     bus,

@@ -88,6 +88,18 @@ describe("relay cluster", () => {
     second.ws.close();
   });
 
+  it("an ephemeral frame reaches a device on another node, and is never stored", async () => {
+    const a = await device(PUBLIC_URL, { connect: pinned(0) });
+    const b = await device(PUBLIC_URL, { connect: pinned(1) });
+    for (const d of [a, b]) d.client.start();
+    await Promise.all([online(a.client), online(b.client)]);
+    expect(a.client.sendEphemeral([b.keys.publicKey], encoder.encode("typing"))).toBe(true);
+    await waitFor(() => b.received.length === 1, "the ephemeral frame on node 1");
+    expect(b.received[0]).toMatchObject({ seq: 0, ephemeral: true });
+    expect(decoder.decode(b.received[0]!.envelope)).toBe("typing");
+    await Promise.all([a.client.stop(), b.client.stop()]);
+  });
+
   it("/signal: a peer on one node reaches a peer on another, once, and hears itself once", async () => {
     const topic = `room-${Date.now()}`;
     const [a, b] = await Promise.all([0, 1].map((i) => signalPeer(cluster.nodes[i]!.relay.url)));
