@@ -10,15 +10,8 @@
  * reports a duplicate. Sweeps take a transaction-scoped advisory lock, so
  * one node sweeps at a time and a crashed sweeper frees it.
  *
- * Group commit as in the SQLite store: writes that arrive while a batch
- * commits wait and go together in the next transaction, in call order (so
- * one connection's sends keep their order in every mailbox). A batch that
- * fails on a conflict between nodes (deadlock, serialization) is retried; a
- * batch that fails otherwise is replayed one write per transaction so one bad
- * write cannot fail the others. A write alone in its batch is one statement
- * (no BEGIN/COMMIT round trips). Acks form batches of their own, each one
- * statement: an ack never waits behind sends, nor a send behind acks. Reads
- * use the pool and never wait for writes.
+ * Writes commit in group-commit batches per node, acks in batches of their
+ * own (pg-writer.ts); reads use the pool and never wait for writes.
  */
 import pg from "pg";
 import {
@@ -28,6 +21,7 @@ import {
   PG_SCHEMA,
   PG_SCHEMA_VERSION,
 } from "./pg-schema.js";
+import { PgWriter, storeError, type Write } from "./pg-writer.js";
 import type {
   BlobPutResult,
   BlobQuota,
@@ -50,32 +44,10 @@ export interface PgStoreOptions {
   node?: string;
 }
 
-/** A write of a batch: what it runs on the batch's client, and which mailboxes it locks. */
-interface Write {
-  run: (client: pg.PoolClient) => Promise<unknown>;
-  /** Runs as one statement, so it may go without BEGIN/COMMIT when alone in its batch. */
-  single?: boolean;
-  boxes: Uint8Array[];
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-/** SQLSTATEs of conflicts between concurrent transactions: the batch is simply run again. */
-const RETRYABLE = new Set(["40001", "40P01"]);
-const MAX_ATTEMPTS = 5;
 const MAX_INT = "9223372036854775807";
 
 export class PgRelayStore implements RelayStore {
-  private queue: Write[] = [];
-  private committing = false;
-  /** Acks go in their own batches: an ack never waits behind sends, nor sends behind acks. */
-  private acks: {
-    device: Uint8Array;
-    seqs: number[];
-    resolve: () => void;
-    reject: (e: unknown) => void;
-  }[] = [];
-  private acking: Promise<void> | undefined;
+  private readonly writer: PgWriter;
   private closed = false;
   /** Blobs fetched since the last sweep, by hex hash: when (written by this node's next sweep). */
   private readonly touched = new Map<string, number>();
@@ -83,7 +55,9 @@ export class PgRelayStore implements RelayStore {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PgStoreOptions,
-  ) {}
+  ) {
+    this.writer = new PgWriter(pool, options.onCommit);
+  }
 
   /** Connects, and creates or checks the schema (one node at a time). */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgRelayStore> {
@@ -207,50 +181,7 @@ export class PgRelayStore implements RelayStore {
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
     if (this.closed)
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
-    if (seqs.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.acks.push({ device, seqs, resolve, reject });
-      this.startAcks();
-    });
-  }
-
-  private startAcks(): void {
-    this.acking ??= this.ackLoop().finally(() => {
-      this.acking = undefined;
-      // An ack that came while the loop was ending: start again rather than strand it.
-      if (this.acks.length > 0) this.startAcks();
-    });
-  }
-
-  /** All acks waiting go as one statement (its own transaction): one round trip, one commit. */
-  private async ackLoop(): Promise<void> {
-    while (this.acks.length > 0) {
-      const batch = this.acks;
-      this.acks = [];
-      const devices: Buffer[] = [];
-      const seqs: number[] = [];
-      for (const a of batch) {
-        for (const seq of a.seqs) {
-          devices.push(Buffer.from(a.device));
-          seqs.push(seq);
-        }
-      }
-      const started = performance.now();
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.pool.query("SELECT grove_ack($1::bytea[], $2::bigint[])", [devices, seqs]);
-          this.options.onCommit?.(performance.now() - started, batch.length);
-          for (const a of batch) a.resolve();
-          break;
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
-          const failure = storeError(err);
-          for (const a of batch) a.reject(failure);
-          break;
-        }
-      }
-    }
+    return this.writer.ack(device, seqs);
   }
 
   async queued(device: Uint8Array): Promise<number> {
@@ -366,7 +297,7 @@ export class PgRelayStore implements RelayStore {
   /** Commits what is queued, then closes the pool. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.all([this.checkWritable().catch(() => undefined), this.acking]);
+    await Promise.all([this.checkWritable().catch(() => undefined), this.writer.drained()]);
     this.closed = true;
     await this.pool.end().catch(() => undefined);
   }
@@ -387,106 +318,6 @@ export class PgRelayStore implements RelayStore {
   private write(boxes: Uint8Array[], run: Write["run"], single = false): Promise<unknown> {
     if (this.closed)
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ run, boxes, resolve, reject, single });
-      if (!this.committing) void this.commitLoop();
-    });
+    return this.writer.write(boxes, run, single);
   }
-
-  /** One batch at a time; what arrives meanwhile forms the next batch. */
-  private async commitLoop(): Promise<void> {
-    this.committing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        await this.commitBatch(batch);
-      }
-    } finally {
-      this.committing = false;
-    }
-  }
-
-  private async commitBatch(batch: Write[]): Promise<void> {
-    const started = performance.now();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      const failure = storeError(err);
-      for (const w of batch) w.reject(failure);
-      return;
-    }
-    let broken = false;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const values = await this.runInTransaction(client, batch);
-          this.options.onCommit?.(performance.now() - started, batch.length);
-          batch.forEach((w, i) => {
-            w.resolve(values[i]);
-          });
-          return;
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
-          if (batch.length > 1 && !isConnectionError(err)) break; // replay one by one
-          broken = isConnectionError(err);
-          const failure = storeError(err);
-          for (const w of batch) w.reject(failure);
-          return;
-        }
-      }
-      // A write failed for reasons of its own: each in its own transaction, so it fails alone.
-      for (const w of batch) {
-        try {
-          const [value] = await this.runInTransaction(client, [w]);
-          w.resolve(value);
-        } catch (err) {
-          broken ||= isConnectionError(err);
-          w.reject(storeError(err));
-        }
-      }
-    } finally {
-      // A client whose connection broke is destroyed, not returned to the pool.
-      client.release(broken ? true : undefined);
-    }
-  }
-
-  private async runInTransaction(client: pg.PoolClient, writes: Write[]): Promise<unknown[]> {
-    // One write alone is one statement: its own transaction, locking what it locks in key order.
-    if (writes.length === 1 && writes[0]!.single) return [await writes[0]!.run(client)];
-    await client.query("BEGIN");
-    try {
-      const boxes = writes.flatMap((w) => w.boxes);
-      if (boxes.length > 0)
-        await client.query("SELECT grove_lock_boxes($1)", [boxes.map(Buffer.from)]);
-      const values: unknown[] = [];
-      for (const w of writes) values.push(await w.run(client));
-      await client.query("COMMIT");
-      return values;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    }
-  }
-}
-
-/** Errors that mean the server is gone or going, not that the statement was wrong. */
-function isConnectionError(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (!e) return false;
-  if (e.code && /^(08|57P)/.test(e.code)) return true;
-  if (e.code && /^E[A-Z]+$/.test(e.code)) return true; // ECONNREFUSED, ECONNRESET, ...
-  return /terminated|Connection terminated|timeout|not queryable|ended/i.test(e.message ?? "");
-}
-
-function storeError(err: unknown): RelayStoreError {
-  if (err instanceof RelayStoreError) return err;
-  const message = (err as Error)?.message ?? String(err);
-  return new RelayStoreError(
-    isConnectionError(err) ? "STORE_UNAVAILABLE" : "STORE_IO",
-    `PostgreSQL: ${message}`,
-    { cause: err },
-  );
 }
