@@ -54,6 +54,8 @@ export class RedisBus implements RelayBus {
   private handlers: BusHandlers | undefined;
   private seq = 0;
   private closed = false;
+  /** Whether the subscriber was connected and subscribed, for logging changes only. */
+  private up = false;
 
   private constructor(private readonly options: RedisBusOptions) {
     this.node = options.node ?? randomUUID();
@@ -76,8 +78,11 @@ export class RedisBus implements RelayBus {
       client.on("error", (err) => options.log.debug({ err: err.message, client: name }, "redis"));
       client.on("end", () => undefined);
     }
+    // One line per change of state, not one per reconnect attempt while Redis is away.
     this.sub.on("close", () => {
-      if (!this.closed) options.log.warn("redis bus disconnected; delivery falls back to polling");
+      if (this.closed || !this.up) return;
+      this.up = false;
+      options.log.warn("redis bus disconnected; delivery between nodes falls back to polling");
     });
     this.sub.on("ready", () => void this.resubscribe());
     this.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
@@ -192,6 +197,7 @@ export class RedisBus implements RelayBus {
   private async resubscribe(): Promise<void> {
     try {
       if (this.channels.size > 0) await this.sub.subscribe(...this.channels);
+      this.up = true;
       this.options.log.info({ channels: this.channels.size }, "redis bus subscribed");
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, "redis bus resubscribe failed");
