@@ -48,6 +48,8 @@ export class Presence {
   private readonly online = new Map<string, LocalDevice>();
   private readonly poll: NodeJS.Timeout | undefined;
   private resyncing = false;
+  /** A resync asked for while one ran: its heads may predate what the new one must see. */
+  private resyncAgain: "bus" | "poll" | undefined;
 
   constructor(private readonly options: PresenceOptions) {
     if (options.pollMs > 0) {
@@ -88,6 +90,7 @@ export class Presence {
   mailQueued(device: string, message: StoredMessage): void {
     const local = this.online.get(device);
     if (local) return local.offer(message);
+    if (!this.clustered) return; // offline: its next login reads the mailbox
     const { seq, ...rest } = message;
     this.options.metrics.deliveryHints.inc({ direction: "out" });
     this.options.bus.publishDevice(device, {
@@ -104,7 +107,11 @@ export class Presence {
 
   /** Re-reads every local device's mailbox head and wakes those with mail beyond their position. */
   async resync(reason: "bus" | "poll"): Promise<void> {
-    if (this.resyncing || this.online.size === 0) return;
+    if (this.online.size === 0) return;
+    if (this.resyncing) {
+      this.resyncAgain = this.resyncAgain === "bus" ? "bus" : reason;
+      return;
+    }
     this.resyncing = true;
     try {
       this.options.metrics.resyncs.inc({ reason });
@@ -119,6 +126,9 @@ export class Presence {
       this.options.log.warn({ err: (err as Error).message, reason }, "resync failed");
     } finally {
       this.resyncing = false;
+      const again = this.resyncAgain;
+      this.resyncAgain = undefined;
+      if (again) void this.resync(again);
     }
   }
 
