@@ -51,6 +51,19 @@ describe("relay cluster", () => {
     );
   });
 
+  it("refuses a store or bus URL of another kind without echoing it (it may hold a password)", async () => {
+    const refused = (args: string[]) =>
+      startRelayProcess({ args }).then(
+        () => "",
+        (err: Error) => err.message,
+      );
+    const store = await refused(["--store", "mysql://grove:hunter2@db/grove"]);
+    expect(store).toMatch(/store must be a postgres:\/\//);
+    const bus = await refused(["--store", "postgres://db/grove", "--bus", "http://:hunter2@x"]);
+    expect(bus).toMatch(/bus must be a redis:\/\//);
+    expect(store + bus).not.toContain("hunter2");
+  });
+
   it("refuses a second relay process on one SQLite data directory, saying why", async () => {
     const first = await startRelayProcess();
     try {

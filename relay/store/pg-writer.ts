@@ -28,6 +28,8 @@ export interface Write {
 /** SQLSTATEs of conflicts between concurrent transactions: the batch is simply run again. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 5;
+/** Clients that already have a listener for connection errors (pool clients are reused). */
+const guarded = new WeakSet<pg.PoolClient>();
 
 export class PgWriter {
   private queue: Write[] = [];
@@ -78,6 +80,12 @@ export class PgWriter {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
+      // A connection lost between two statements of a batch is reported on the client; the next
+      // statement fails and says so. Unheard, the event would be an uncaught exception.
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        client.on("error", () => undefined);
+      }
     } catch (err) {
       const failure = storeError(err);
       for (const w of batch) w.reject(failure);
