@@ -534,7 +534,9 @@ export class RelayConnection implements LocalDevice {
   /**
    * Forwards to online targets only, each within its per-target budgets; a
    * target over budget, or whose socket is full, is skipped and the sender
-   * told so (RATE_LIMITED), since a refusal is never silent.
+   * told so (RATE_LIMITED), since a refusal is never silent. On a cluster, a
+   * target not held here goes over the bus to whichever node holds it (if
+   * any); that node spends its budget and drops the frame when over it.
    */
   private onEphemeral(frame: SendFrame, targets: Uint8Array[]): void {
     const message: BusMessage = {
