@@ -49,6 +49,7 @@ const MAX_INT = "9223372036854775807";
 export class PgRelayStore implements RelayStore {
   private readonly writer: PgWriter;
   private closed = false;
+  private statsRunning: Promise<RelayStoreStats> | undefined;
   /** Blobs fetched since the last sweep, by hex hash: when (written by this node's next sweep). */
   private readonly touched = new Map<string, number>();
 
@@ -266,13 +267,25 @@ export class PgRelayStore implements RelayStore {
     }) as Promise<number>;
   }
 
-  async stats(): Promise<RelayStoreStats> {
+  /**
+   * Whole-database counts. Calls made while one is running share it: a
+   * Prometheus scrape asks for five gauges at once, and each would scan.
+   */
+  stats(): Promise<RelayStoreStats> {
+    this.statsRunning ??= this.readStats().finally(() => {
+      this.statsRunning = undefined;
+    });
+    return this.statsRunning;
+  }
+
+  private async readStats(): Promise<RelayStoreStats> {
     const { rows } = await this.read(
-      `SELECT (SELECT count(*) FROM grove_mailbox_sizes WHERE count > 0) AS mailboxes,
-              (SELECT coalesce(sum(count), 0) FROM grove_mailbox_sizes) AS messages,
-              (SELECT coalesce(sum(bytes), 0) FROM grove_mailbox_sizes) AS bytes,
+      `SELECT m.mailboxes, m.messages, m.bytes,
               (SELECT count(*) FROM grove_blob_meta) AS blobs,
-              (SELECT bytes FROM grove_blob_total WHERE id = 1) AS blob_bytes`,
+              (SELECT bytes FROM grove_blob_total WHERE id = 1) AS blob_bytes
+         FROM (SELECT count(*) FILTER (WHERE count > 0) AS mailboxes,
+                      coalesce(sum(count), 0) AS messages, coalesce(sum(bytes), 0) AS bytes
+                 FROM grove_mailbox_sizes) m`,
       [],
     );
     const r = rows[0];
