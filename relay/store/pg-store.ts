@@ -36,7 +36,7 @@ import type {
 import { RelayStoreError } from "./relay-store.js";
 
 export interface PgStoreOptions {
-  /** Connections in the pool (one of them commits at a time for this node). */
+  /** Connections in the pool (default 12: one commits sends, one acks, the rest read). */
   poolSize?: number;
   /** Called after every group commit, for metrics. */
   onCommit?: (ms: number, writes: number) => void;
@@ -64,7 +64,7 @@ export class PgRelayStore implements RelayStore {
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgRelayStore> {
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.poolSize ?? 8,
+      max: options.poolSize ?? 12,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
       // Whatever the server's default: a commit is flushed (and on a synchronous standby) before it returns.
