@@ -156,7 +156,7 @@ describe("PgRelayStore answers as SqliteRelayStore does", () => {
           removeDir(dir);
         }
       }),
-      { numRuns: 20 },
+      { numRuns: 15 },
     );
   }, 120_000);
 });
