@@ -4,10 +4,11 @@
  * chat messages. Everything the UI reads comes out of here as plain values.
  */
 
-import type * as Y from "yjs";
+import * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
+import { type Caret, type DevicePlace, Whereabouts } from "../../../core/membership/whereabouts.js";
 import type { Role } from "../../../core/space/access.js";
 import {
   type Answer,
@@ -57,6 +58,11 @@ import {
   removeFile,
 } from "../../../core/space/tools/files.js";
 import {
+  migratedCopy,
+  migrationUpdate,
+  richFragment,
+} from "../../../core/space/tools/note-rich.js";
+import {
   createNote,
   deleteNote,
   draftNote,
@@ -66,6 +72,7 @@ import {
   noteBody,
   notes,
   noteText,
+  plainToMigrate,
   renameNote,
   stampEdit,
   typeInNote,
@@ -135,6 +142,8 @@ const randomId = () => toHex(crypto.getRandomValues(new Uint8Array(12)));
 export class SpaceHandle {
   readonly id: string;
   readonly presence: PresenceAnnouncer;
+  /** Who has which tool and note open, and their carets (presence payload version 2). */
+  readonly whereabouts: Whereabouts;
   /**
    * For each queued outbox entry (msgId hex) of this space, the messages its
    * envelope first posts: read from the envelopes themselves, so a restart
@@ -172,6 +181,13 @@ export class SpaceHandle {
     });
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
     this.presence.on("change", this.onBump);
+    this.whereabouts = new Whereabouts({
+      space: member.space,
+      userOf: (device) => member.access.userOf(device),
+      device: member.access.device,
+      presence: this.presence,
+    });
+    this.whereabouts.on("change", this.onBump);
     member.space.doc.on("update", this.onBump);
     member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();
@@ -760,12 +776,45 @@ export class SpaceHandle {
   }
 
   /** Starts a note; resolves with its id once it is sealed. */
-  async createNote(title: string): Promise<string> {
+  async createNote(title: string, fill?: (rich: Y.XmlFragment) => void): Promise<string> {
     const id = randomId();
     const draft = draftNote({ id, ...this.authored(), title: title.trim() || "Untitled" });
     const signed = await this.sign("note", "", draft);
-    await this.member.space.edit((doc) => createNote(doc, signed));
+    await this.member.space.edit((doc) => {
+      createNote(doc, signed);
+      fill?.(richFragment(doc, id));
+    });
     return id;
+  }
+
+  /**
+   * A note's rich text for the editor to bind to. A note still in the
+   * textarea's plain text is migrated first (one deterministic update, so
+   * two devices doing it at once keep one copy; note-rich.ts); a device
+   * that may not write gets a read-only copy of what the migration makes.
+   * Undefined once the note is gone.
+   */
+  noteRich(id: string): { fragment: Y.XmlFragment; shared: boolean } | undefined {
+    const { space } = this.member;
+    if (!this.notes().some((n) => n.id === id)) return undefined;
+    const plain = plainToMigrate(space.doc, id, this.trust);
+    if (plain !== undefined) {
+      if (!this.canWrite) return { fragment: migratedCopy(id, plain), shared: false };
+      const update = migrationUpdate(id, plain);
+      void space.edit((doc) => Y.applyUpdate(doc, update)).catch(() => {});
+    }
+    return { fragment: richFragment(space.doc, id), shared: true };
+  }
+
+  /**
+   * The editor changed a note's rich text (the ProseMirror binding wrote it
+   * to the doc, which the space holds as pending): seal it with the typing
+   * batch, and stamp "edited by" when one is due.
+   */
+  typedInNote(id: string): void {
+    const { space } = this.member;
+    space.type(() => {});
+    this.stampIfDue(id);
   }
 
   /** Notes whose "edited by" stamp is being signed: one stamp at a time per note. */
@@ -778,6 +827,11 @@ export class SpaceHandle {
   typeInNote(id: string, change: { index: number; remove: number; insert: string }): void {
     const { space } = this.member;
     space.type((doc) => typeInNote(doc, id, change, this.trust));
+    this.stampIfDue(id);
+  }
+
+  private stampIfDue(id: string): void {
+    const { space } = this.member;
     if (this.stamping.has(id)) return;
     if (!editStampDue(space.doc, id, this.me.user, Date.now(), this.trust)) return;
     this.stamping.add(id);
@@ -822,6 +876,48 @@ export class SpaceHandle {
     return last;
   }
 
+  /** This device's user (hex). */
+  get myUser(): string {
+    return this.me.user;
+  }
+
+  /** The tool open in this space's view ("" when the view closes); a note open in it stays. */
+  setTool(tool: string): void {
+    if (this.whereabouts.current.tool === tool) return;
+    this.whereabouts.setPlace(tool);
+  }
+
+  /** The note open in the notes tool (undefined: back to the list). */
+  setNote(note: string | undefined): void {
+    // Leaving a note as the whole view closes: "nowhere" stays nowhere.
+    if (!note && this.whereabouts.current.tool !== "Notes") return;
+    this.whereabouts.setPlace("Notes", note);
+  }
+
+  /** This device's caret in the open note (undefined when the editor is not focused). */
+  setCaret(caret: Caret | undefined): void {
+    this.whereabouts.setCaret(caret);
+  }
+
+  /** Everyone else here now, where they are (one entry per user: their latest-heard device). */
+  whoIsWhere(): (DevicePlace & { name: string })[] {
+    const byUser = new Map<string, DevicePlace>();
+    for (const p of this.whereabouts.places()) {
+      if (p.user === this.me.user) continue;
+      const seen = byUser.get(p.user);
+      if (!seen || p.heardAt > seen.heardAt) byUser.set(p.user, p);
+    }
+    return [...byUser.values()].map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  }
+
+  /** Carets of other devices in one note. */
+  caretsIn(note: string): (DevicePlace & { name: string })[] {
+    return this.whereabouts
+      .places()
+      .filter((p) => p.note === note && p.device !== this.me.device)
+      .map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  }
+
   /** User (hex) behind a device (hex), if a member's. */
   userOfDevice(device: string): string | undefined {
     return this.member.access.userOf(fromHex(device));
@@ -839,6 +935,8 @@ export class SpaceHandle {
     this.member.space.doc.off("update", this.onBump);
     this.member.space.off("remoteChange", this.onRemote);
     this.presence.off("change", this.onBump);
+    this.whereabouts.off("change", this.onBump);
+    await this.whereabouts.close().catch(() => {});
     await this.presence.stop().catch(() => {});
   }
 }
