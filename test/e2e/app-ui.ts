@@ -43,10 +43,12 @@ export const messageTexts = (page: Page) =>
 /** The open note's text, a line per paragraph (carets' name labels left out). */
 export const noteText = (page: Page) =>
   page.getByRole("textbox", { name: "Note text" }).evaluate((el) =>
-    [...el.querySelectorAll("p")]
+    Array.from(el.querySelectorAll("p"))
       .map((p) => {
         const copy = p.cloneNode(true) as HTMLElement;
-        for (const c of copy.querySelectorAll(".collaboration-carets__caret")) c.remove();
+        for (const c of Array.from(copy.querySelectorAll(".collaboration-carets__caret"))) {
+          c.remove();
+        }
         return copy.textContent;
       })
       .join("\n"),
