@@ -21,6 +21,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   relay: async () => (await import("./relay.js")).runRelayBench({ quick }),
   sync: async () => (await import("./sync.js")).runSyncBench(),
   app: async () => (await import("./app.js")).runAppBench(),
+  notes: async () => (await import("./notes.js")).runNotesBench(),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));

@@ -5,6 +5,7 @@ import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 import { readMarkdown, saveMarkdown } from "./notes/files.js";
 import { fillFragment, fragmentToMarkdown, fromMarkdown } from "./notes/markdown.js";
+import { PlainNoteEditor } from "./notes/PlainNoteEditor.js";
 import { RichNoteEditor } from "./notes/RichNoteEditor.js";
 import { WhoIsHere } from "./notes/WhoIsHere.js";
 
@@ -82,17 +83,23 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
   );
 }
 
+/** The textarea of decision 44 instead of the rich editor: for the notes benchmark only. */
+const plainEditor = () =>
+  __GROVE_TEST_HOOKS__ &&
+  (globalThis as { groveNotesEditor?: string }).groveNotesEditor === "plain";
+
 function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
   const { handle, id } = props;
   const client = useClient();
   const view = handle.notes().find((n) => n.id === id);
+  const plain = plainEditor();
   // Bound once per note: a plain note is migrated here, on first open by a writer.
-  const rich = useMemo(() => handle.noteRich(id), [handle, id]);
+  const rich = useMemo(() => (plain ? undefined : handle.noteRich(id)), [handle, id, plain]);
   useEffect(() => {
     handle.setNote(id);
     return () => handle.setNote(undefined);
   }, [handle, id]);
-  if (!view || !rich) return null;
+  if (!view || (!rich && !plain)) return null;
   const canDelete = handle.canWrite && (handle.canManage || view.created.by === client.myUser);
   const here = handle
     .whoIsWhere()
@@ -112,9 +119,9 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
         <button
           type="button"
           onClick={() =>
-            void client.attempt("Exporting the note", () =>
-              saveMarkdown(view.title, fragmentToMarkdown(rich.fragment)),
-            )
+            void client.attempt("Exporting the note", async () => {
+              if (rich) await saveMarkdown(view.title, fragmentToMarkdown(rich.fragment));
+            })
           }
         >
           Export Markdown
@@ -132,12 +139,16 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
           </button>
         )}
       </div>
-      <RichNoteEditor
-        handle={handle}
-        id={id}
-        fragment={rich.fragment}
-        readOnly={!handle.canWrite || !rich.shared}
-      />
+      {rich ? (
+        <RichNoteEditor
+          handle={handle}
+          id={id}
+          fragment={rich.fragment}
+          readOnly={!handle.canWrite || !rich.shared}
+        />
+      ) : (
+        <PlainNoteEditor handle={handle} id={id} readOnly={!handle.canWrite} />
+      )}
     </div>
   );
 }
