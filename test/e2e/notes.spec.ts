@@ -7,7 +7,8 @@
  * the tabs and the notes list; a viewer cannot edit; pasted HTML loses its
  * scripts, handlers, javascript: links and images; a note written by the
  * textarea's code opens with its text; an idle editor sends nothing; no
- * caret envelope reaches the relay's disk; axe in light and dark.
+ * caret envelope reaches the relay's disk; the activity view links to what
+ * others did; axe in light and dark.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join as joinPath } from "node:path";
@@ -283,6 +284,17 @@ test("two members edit a rich note together, see each other's carets and whereab
       expect(bytes.indexOf(Buffer.from("Shopping list"))).toBe(-1);
       expect(bytes.indexOf(Buffer.from("Notes: "))).toBe(-1);
     }
+
+    // The activity view: what others did, from Bob's replica, each item opening its place.
+    await b.getByRole("button", { name: "Activity", exact: true }).click();
+    const activity = b.getByRole("region", { name: "Allotment" });
+    await expect(activity.getByRole("button", { name: /Cho joined/ })).toBeVisible();
+    await expect(
+      activity.getByRole("button", { name: /Ann (started|edited) the note “Old list”/ }),
+    ).toBeVisible();
+    await capture(b, "activity");
+    await activity.getByRole("button", { name: /the note “Old list”/ }).click();
+    await expect(b.getByRole("tab", { name: /^Notes/ })).toHaveAttribute("aria-selected", "true");
   } finally {
     await Promise.all(contexts.map((c) => c.close()));
   }

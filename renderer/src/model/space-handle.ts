@@ -114,6 +114,7 @@ import {
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
+import { type ActivityItem, activitySince } from "./activity.js";
 import { MemberNames } from "./member-names.js";
 import { refusalWords } from "./refusal-words.js";
 
@@ -916,6 +917,29 @@ export class SpaceHandle {
       .places()
       .filter((p) => p.note === note && p.device !== this.me.device)
       .map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  }
+
+  /** What others did here after `since`, newest first, from this device's replica. */
+  activity(since: number): ActivityItem[] {
+    return this.cached(
+      "activity",
+      () =>
+        activitySince(
+          {
+            me: this.me.user,
+            nameOf: (user) => this.nameOf(user),
+            messages: this.messages(),
+            topics: this.topics(),
+            notes: this.notes(),
+            tasks: this.tasks(),
+            events: this.events(),
+            files: this.files(),
+            log: this.member.log,
+          },
+          since,
+        ),
+      since,
+    );
   }
 
   /** User (hex) behind a device (hex), if a member's. */

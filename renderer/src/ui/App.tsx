@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { GroveClient } from "../model/client.js";
+import { Activity } from "./Activity.js";
 import { Buddies } from "./Buddies.js";
 import { ClientContext, useClient } from "./hooks.js";
 import { KeyChangeBanner } from "./KeyChangeBanner.js";
@@ -19,6 +20,7 @@ export type View =
   | { kind: "buddies" }
   | { kind: "status" }
   | { kind: "search"; query: string }
+  | { kind: "activity" }
   | { kind: "home" };
 
 /** An invite link the page was opened with (/app/join#…), taken once and cleared from the address bar. */
@@ -128,6 +130,8 @@ function Shell() {
           <Buddies />
         ) : view.kind === "status" ? (
           <StatusPanel />
+        ) : view.kind === "activity" ? (
+          <Activity onOpen={(id, tool) => setView({ kind: "space", id, tool })} />
         ) : view.kind === "search" ? (
           <SearchResults
             query={view.query}
