@@ -131,7 +131,7 @@ export function Toolbar(props: {
         onMouseDown={(e) => e.preventDefault()}
         onClick={link}
       >
-        🔗
+        Link
       </button>
     </div>
   );
