@@ -12,6 +12,8 @@
  *     same machine) to the character in Bob's editor, one key at a time.
  *     Typing is sealed in bursts (Space.type waits 300 ms for a pause), so
  *     this is dominated by that batching, for both editors alike.
+ * (d) Rich only: Ann's caret appearing and going in Bob's editor (whereabouts
+ *     take the relay's ephemeral path), from her click.
  * (c) Opening a 20,000-word note (200 paragraphs): from the click on its
  *     list entry to its last word in the editor's DOM, checked each frame;
  *     median of several opens. The rich editor's first open, which migrates
@@ -168,6 +170,77 @@ async function remoteLatency(a: Page, b: Page, keys: number): Promise<number[]> 
   return pressed.map((t, i) => seen[i]! - t);
 }
 
+/**
+ * (d) Caret to the other member: Ann focuses the editor (her caret appears in
+ * Bob's) or leaves it (it goes); from her mousedown to the change in Bob's
+ * DOM, through the relay's ephemeral path, in ms. Each move waits out the
+ * 250 ms throttle first: this is the path's latency; a caret moving
+ * continuously is shown at most 250 ms late on top of it.
+ */
+async function caretLatency(a: Page, b: Page, rounds: number): Promise<number[]> {
+  // Start with Ann out of the editor, her caret gone at Bob's.
+  await a.getByLabel("Note title").click();
+  await waitFor(
+    () => b.evaluate(() => document.querySelector(".collaboration-carets__label") === null),
+    "Ann's caret gone at Bob's",
+    30_000,
+  );
+  await b.evaluate(() => {
+    const w = globalThis as unknown as { caretSeen: number[] };
+    w.caretSeen = [];
+    let shown = document.querySelector(".collaboration-carets__label") !== null;
+    new MutationObserver(() => {
+      const now = document.querySelector(".collaboration-carets__label") !== null;
+      if (now !== shown) w.caretSeen.push(performance.timeOrigin + performance.now());
+      shown = now;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  await a.evaluate(() => {
+    const w = globalThis as unknown as { clickedAt: number[] };
+    w.clickedAt = [];
+    document.addEventListener(
+      "mousedown",
+      (e) => w.clickedAt.push(performance.timeOrigin + e.timeStamp),
+      true,
+    );
+  });
+  // Each move after the throttle's interval (250 ms) has run out: the latency, not the throttle.
+  const quiet = () =>
+    waitFor(
+      () =>
+        a.evaluate(() => {
+          const where = [...groveClient.spaces.values()][0]!.whereabouts as unknown as {
+            lastSendAt: number;
+            intervalMs: number;
+          };
+          return Date.now() > where.lastSendAt + where.intervalMs;
+        }),
+      "the caret throttle to run out",
+      30_000,
+    );
+  for (let i = 0; i < rounds; i++) {
+    await quiet();
+    await a.getByLabel("Note text").click();
+    await waitFor(
+      () => b.evaluate(() => document.querySelector(".collaboration-carets__label") !== null),
+      "Ann's caret at Bob's",
+      30_000,
+    );
+    await quiet();
+    await a.getByLabel("Note title").click();
+    await waitFor(
+      () => b.evaluate(() => document.querySelector(".collaboration-carets__label") === null),
+      "Ann's caret gone at Bob's",
+      30_000,
+    );
+  }
+  const clicked = await a.evaluate(
+    () => (globalThis as unknown as { clickedAt: number[] }).clickedAt,
+  );
+  const seen = await b.evaluate(() => (globalThis as unknown as { caretSeen: number[] }).caretSeen);
+  return clicked.map((t, i) => seen[i]! - t);
+}
+
 /** (c): click on the list entry to the last word in the editor, in ms. */
 function timeOpen(page: Page, title: string, lastWord: string): Promise<number> {
   return page.evaluate(
@@ -270,6 +343,7 @@ export async function runNotesBench() {
       const local = await localLatency(a, LOCAL_KEYS);
       if (process.env.GROVE_BENCH_DEBUG) console.error(kind, JSON.stringify(local));
       const remote = await remoteLatency(a, b, REMOTE_KEYS);
+      const carets = kind === "rich" ? await caretLatency(a, b, 10) : undefined;
       const route = await a.evaluate(
         () => (groveClient as unknown as { engine?: { route?: { reason: string } } }).engine?.route,
       );
@@ -289,6 +363,7 @@ export async function runNotesBench() {
         keystrokeToLocalDomMs: stats(local),
         remoteKeystrokeToDomMs: stats(remote),
         route: route?.reason,
+        ...(carets && { caretToOtherViaRelayMs: stats(carets) }),
         open20kWordsMs: { median: round(quantile(opens, 0.5)), runs: opens.map((o) => round(o)) },
         ...(firstOpen !== undefined && { firstOpenWithMigrationMs: round(firstOpen) }),
       };
