@@ -190,6 +190,8 @@ test("two members edit a rich note together, see each other's carets and whereab
       .poll(() => quote(b), { timeout: 20_000 })
       .toHaveLength("patience".length + " ann-types-here".length + " bob-types-too".length);
     await expect.poll(() => quote(a), { timeout: 20_000 }).toBe(await quote(b));
+    // Typing in the editor still signs "edited by": Bob's stamp is the newest.
+    await expect(a.getByText(/edited by Bob/)).toBeVisible({ timeout: 20_000 });
 
     // Ann leaves the note: her caret goes from Bob's editor, and the list says where she is not.
     await a.getByRole("button", { name: "← All notes" }).click();
@@ -244,13 +246,14 @@ test("two members edit a rich note together, see each other's carets and whereab
     await expect.poll(() => noteText(a)).not.toContain("viewer was here");
     await capture(c, "notes-viewer");
 
-    // The textarea's note opens in the editor with its text, for a writer and for the viewer.
-    await b.getByRole("button", { name: "← All notes" }).click();
-    await b.getByRole("button", { name: /^Old list/ }).click({ timeout: 20_000 });
-    await expect.poll(() => noteText(b), { timeout: 20_000 }).toBe(oldText);
+    // The textarea's note opens in the editor with its text: for the viewer before anyone
+    // migrated it (a copy of her own), then for a writer (who migrates it), then for Ann.
     await c.getByRole("button", { name: "← All notes" }).click();
     await c.getByRole("button", { name: /^Old list/ }).click();
     await expect.poll(() => noteText(c), { timeout: 20_000 }).toBe(oldText);
+    await b.getByRole("button", { name: "← All notes" }).click();
+    await b.getByRole("button", { name: /^Old list/ }).click({ timeout: 20_000 });
+    await expect.poll(() => noteText(b), { timeout: 20_000 }).toBe(oldText);
     await a.getByRole("button", { name: "← All notes" }).click();
     await a.getByRole("button", { name: /^Old list/ }).click();
     await expect.poll(() => noteText(a), { timeout: 20_000 }).toBe(oldText);
