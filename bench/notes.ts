@@ -9,9 +9,10 @@
  *     editor's DOM and the doc by then), typed at 25 keys a second; p50, p99.
  *     Goal: p99 under 16 ms.
  * (b) Remote keystroke to the other's DOM: from Ann's keydown (wall clock,
- *     same machine) to the character in Bob's editor, one key at a time.
- *     Typing is sealed in bursts (Space.type waits 300 ms for a pause), so
- *     this is dominated by that batching, for both editors alike.
+ *     same machine) to the character in Bob's editor, one key at a time,
+ *     each as soon as Bob has the last (mid-burst: Space.type's 300 ms pause
+ *     decides), and again with 1.2 s before each key (a word started after a
+ *     stop, which leaves at once: decision 73). Both editors alike.
  * (d) Rich only: Ann's caret appearing and going in Bob's editor (whereabouts
  *     take the relay's ephemeral path), from her click.
  * (c) Opening a 20,000-word note (200 paragraphs): from the click on its
@@ -28,6 +29,7 @@ import { round } from "./timing.js";
 
 const LOCAL_KEYS = Number(process.env.GROVE_BENCH_NOTE_KEYS ?? 300);
 const REMOTE_KEYS = Number(process.env.GROVE_BENCH_NOTE_REMOTE_KEYS ?? 30);
+const PAUSED_KEYS = Number(process.env.GROVE_BENCH_NOTE_PAUSED_KEYS ?? 15);
 const WORDS = 20_000;
 const OPENS = 5;
 
@@ -107,7 +109,7 @@ const countQ = (page: Page) =>
   });
 
 /** (b): Ann's keydown to the character in Bob's DOM, one key at a time, in ms. */
-async function remoteLatency(a: Page, b: Page, keys: number): Promise<number[]> {
+async function remoteLatency(a: Page, b: Page, keys: number, gapMs = 0): Promise<number[]> {
   // Bob first has all Ann typed before (the local run's text has q's too).
   await waitFor(
     async () => (await countQ(b)) === (await countQ(a)),
@@ -159,9 +161,19 @@ async function remoteLatency(a: Page, b: Page, keys: number): Promise<number[]> 
   });
   await a.getByLabel("Note text").click();
   await a.keyboard.press("End");
+  let last = Date.now();
   for (let i = 1; i <= keys; i++) {
+    // A pause before each key when asked: a word started after a stop, not mid-burst.
+    if (gapMs > 0) await waitFor(async () => Date.now() - last >= gapMs, "the pause", gapMs + 1000);
+    last = Date.now();
     await a.keyboard.press("q");
-    await waitFor(async () => (await countQ(b)) >= base + i, "Bob to see the key", 30_000);
+    await waitFor(async () => (await countQ(b)) >= base + i, "Bob to see the key", 30_000).catch(
+      async (err: Error) => {
+        throw new Error(
+          `${err.message}: Ann has ${await countQ(a)}, Bob ${await countQ(b)}, wanted ${base + i}`,
+        );
+      },
+    );
   }
   const pressed = await a.evaluate(
     () => (globalThis as unknown as { pressedAt: number[] }).pressedAt,
@@ -343,6 +355,7 @@ export async function runNotesBench() {
       const local = await localLatency(a, LOCAL_KEYS);
       if (process.env.GROVE_BENCH_DEBUG) console.error(kind, JSON.stringify(local));
       const remote = await remoteLatency(a, b, REMOTE_KEYS);
+      const afterPause = await remoteLatency(a, b, PAUSED_KEYS, 1200);
       const carets = kind === "rich" ? await caretLatency(a, b, 10) : undefined;
       const route = await a.evaluate(
         () => (groveClient as unknown as { engine?: { route?: { reason: string } } }).engine?.route,
@@ -362,6 +375,7 @@ export async function runNotesBench() {
       figures[kind] = {
         keystrokeToLocalDomMs: stats(local),
         remoteKeystrokeToDomMs: stats(remote),
+        remoteKeystrokeAfterPauseMs: stats(afterPause),
         route: route?.reason,
         ...(carets && { caretToOtherViaRelayMs: stats(carets) }),
         open20kWordsMs: { median: round(quantile(opens, 0.5)), runs: opens.map((o) => round(o)) },

@@ -133,6 +133,9 @@ export type Delivery =
   | { state: "relay" }
   | { state: "delivered"; to: number; of: number };
 
+/** Typing this long after the last keystroke that left at once leaves at once too. */
+const TYPING_LEAD_MS = 1000;
+
 /** Arrivals further apart than this end a catch-up. */
 const BURST_GAP_MS = 1500;
 /** A catch-up is shown once it has taken this many changes. */
@@ -813,9 +816,31 @@ export class SpaceHandle {
    * batch, and stamp "edited by" when one is due.
    */
   typedInNote(id: string): void {
+    // Called from the fragment's observer, before the doc emits the update the space keeps as
+    // pending: sealing now would find nothing and leave that update without a timer.
+    queueMicrotask(() => {
+      this.typeNow(() => {});
+      this.stampIfDue(id);
+    });
+  }
+
+  /** When this device's typing last went out at once (see `typeNow`). */
+  private typingLead = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Typing, batched by `Space.type` (a burst leaves as one envelope, decision 44), except
+   * that a keystroke a second or more after the last one that left at once leaves at once,
+   * with whatever waited: the others see a word start as soon as the network allows, not
+   * after the batch's pause, and a long burst costs at most one more envelope a second
+   * (decision 73).
+   */
+  private typeNow(change: (doc: Y.Doc) => void): void {
     const { space } = this.member;
-    space.type(() => {});
-    this.stampIfDue(id);
+    space.type(change);
+    const now = Date.now();
+    if (now - this.typingLead < TYPING_LEAD_MS) return;
+    this.typingLead = now;
+    void space.flush().catch(() => {});
   }
 
   /** Notes whose "edited by" stamp is being signed: one stamp at a time per note. */
@@ -826,8 +851,7 @@ export class SpaceHandle {
    * per burst, and the signed "edited by" stamp joins it when one is due.
    */
   typeInNote(id: string, change: { index: number; remove: number; insert: string }): void {
-    const { space } = this.member;
-    space.type((doc) => typeInNote(doc, id, change, this.trust));
+    this.typeNow((doc) => typeInNote(doc, id, change, this.trust));
     this.stampIfDue(id);
   }
 
