@@ -6,7 +6,8 @@
  * ephemeral path; it goes when the other leaves the note; who is where on
  * the tabs and the notes list; a viewer cannot edit; pasted HTML loses its
  * scripts, handlers, javascript: links and images; a note written by the
- * textarea's code opens with its text; an idle editor sends nothing; no
+ * textarea's code opens with its text; a Markdown file imports as a note and
+ * exports back the same; an idle editor sends nothing; no
  * caret envelope reaches the relay's disk; the activity view links to what
  * others did; axe in light and dark.
  */
@@ -287,6 +288,40 @@ test("two members edit a rich note together, see each other's carets and whereab
       expect(bytes.indexOf(Buffer.from("Shopping list"))).toBe(-1);
       expect(bytes.indexOf(Buffer.from("Notes: "))).toBe(-1);
     }
+
+    // A Markdown file imported as a note keeps every element, and exports back the same.
+    const markdown = [
+      "# Harvest",
+      "Some **bold**, *italic*, ~~struck~~ and `code` with [a link](https://example.org/h)",
+      "- leeks\n- kale",
+      "1. lift\n2. store",
+      "- [ ] label\n- [x] dry",
+      "> keep cool",
+      "```\nrow 3\n```",
+      "---",
+      "The end",
+    ].join("\n\n");
+    await a.getByRole("button", { name: "← All notes" }).click();
+    await a.getByLabel("Markdown file to import").setInputFiles({
+      name: "Harvest plan.md",
+      mimeType: "text/markdown",
+      buffer: Buffer.from(markdown),
+    });
+    await expect(a.getByLabel("Note title")).toHaveValue("Harvest plan");
+    const imported = editor(a);
+    await expect(imported.locator("h1")).toHaveText("Harvest");
+    await expect(imported.locator('ul[data-type="taskList"] input[type="checkbox"]')).toHaveCount(
+      2,
+    );
+    await expect(imported.locator("pre")).toHaveText("row 3");
+    await expect(imported.locator("hr")).toHaveCount(1);
+    const download = a.waitForEvent("download");
+    await a.getByRole("button", { name: "Export Markdown" }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe("Harvest plan.md");
+    expect(readFileSync((await file.path())!, "utf8").trim()).toBe(markdown);
+    await b.getByRole("button", { name: "← All notes" }).click();
+    await expect(b.getByRole("button", { name: /^Harvest plan/ })).toBeVisible({ timeout: 20_000 });
 
     // The activity view: what others did, from Bob's replica, each item opening its place.
     await b.getByRole("button", { name: "Activity", exact: true }).click();
