@@ -816,6 +816,9 @@ export class SpaceHandle {
    * batch, and stamp "edited by" when one is due.
    */
   typedInNote(id: string): void {
+    // A viewer types nothing; what the binding may write on its own (dropping nodes the schema
+    // lacks) is not this user's edit, and a viewer's envelopes are refused anyway.
+    if (!this.canWrite) return;
     // Called from the fragment's observer, before the doc emits the update the space keeps as
     // pending: sealing now would find nothing and leave that update without a timer.
     queueMicrotask(() => {
