@@ -1,8 +1,16 @@
+import { yXmlFragmentToProsemirror } from "@tiptap/y-tiptap";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { richFragment, richText } from "../../../../core/space/tools/note-rich.js";
 import { allowedHref } from "./content.js";
-import { fillFragment, fragmentToMarkdown, fromMarkdown } from "./markdown.js";
+import {
+  fillFragment,
+  fragmentToMarkdown,
+  fromMarkdown,
+  NoteImportError,
+  noteSchema,
+} from "./markdown.js";
 
 /** Through the shared doc, as an import then an export does it. */
 function roundTrip(markdown: string): string {
@@ -84,5 +92,69 @@ describe("Markdown export and import", () => {
     ]) {
       expect(allowedHref(bad)).toBe(false);
     }
+  });
+
+  it("takes any text as a note of the schema, with only allowed links, or refuses it with a typed error", () => {
+    const pieces = fc.constantFrom(
+      "# ",
+      "## ",
+      "- ",
+      "1. ",
+      "- [ ] ",
+      "> ",
+      "```",
+      "\n",
+      "\n\n",
+      "**",
+      "*",
+      "~~",
+      "`",
+      "[x](",
+      "javascript:alert(1)",
+      "https://a.example",
+      "mailto:a@b.example",
+      ")",
+      "![i](",
+      "<script>",
+      "</script>",
+      "<img src=x onerror=alert(1)>",
+      "<a href='javascript:x'>",
+      "---",
+      "  ",
+      "\t",
+      "text",
+      "|a|b|\n|-|-|",
+      "<div>",
+      "&amp;",
+      "\\",
+    );
+    const markdown = fc.array(fc.oneof(pieces, fc.string({ maxLength: 5 })), { maxLength: 40 });
+    const schema = noteSchema();
+    fc.assert(
+      fc.property(markdown, (parts) => {
+        let content: ReturnType<typeof fromMarkdown>;
+        try {
+          content = fromMarkdown(parts.join(""));
+        } catch (err) {
+          expect(err).toBeInstanceOf(NoteImportError);
+          return;
+        }
+        const node = schema.nodeFromJSON(content);
+        node.check();
+        node.descendants((n) => {
+          for (const mark of n.marks) {
+            if (mark.type.name === "link")
+              expect(allowedHref(mark.attrs.href as string)).toBe(true);
+          }
+        });
+        // Into a shared fragment and back: what another device reads is the same document.
+        const doc = new Y.Doc();
+        doc.transact(() => fillFragment(richFragment(doc, "n"), content));
+        const other = new Y.Doc();
+        Y.applyUpdate(other, Y.encodeStateAsUpdate(doc));
+        expect(yXmlFragmentToProsemirror(schema, richFragment(other, "n")).eq(node)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -66,12 +66,22 @@ export function cleanContent(doc: JSONContent): JSONContent {
   return { type: "doc", content: blocks.length ? blocks : [{ type: "paragraph" }] };
 }
 
-/** Markdown as a note's content, cleaned; throws only if the result breaks the schema. */
+/** A Markdown file that cannot become a note (what the parser made breaks the schema). */
+export class NoteImportError extends Error {
+  override readonly name = "NoteImportError";
+  readonly code = "UNREADABLE_MARKDOWN";
+}
+
+/** Markdown as a note's content, cleaned; throws only NoteImportError. */
 export function fromMarkdown(markdown: string): JSONContent {
-  const content = cleanContent(tools().manager.parse(markdown));
-  // Refuse what the schema would not hold (a list item with no paragraph...), before it is shared.
-  tools().schema.nodeFromJSON(content).check();
-  return content;
+  try {
+    const content = cleanContent(tools().manager.parse(markdown));
+    // Refuse what the schema would not hold (a list item with no paragraph...), before it is shared.
+    tools().schema.nodeFromJSON(content).check();
+    return content;
+  } catch (err) {
+    throw new NoteImportError(`This Markdown cannot be read as a note: ${(err as Error).message}`);
+  }
 }
 
 /** A note's content as Markdown. */
