@@ -37,6 +37,8 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
             type="file"
             accept=".md,.markdown,.txt,text/markdown,text/plain"
             hidden
+            // The stylesheet gives inputs a display of their own, which beats `hidden`.
+            style={{ display: "none" }}
             aria-label="Markdown file to import"
             onChange={(e) => {
               const file = e.target.files?.[0];
