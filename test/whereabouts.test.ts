@@ -103,4 +103,48 @@ describe("whereabouts", () => {
       expect(kinds).not.toContain(EnvelopeKind.ephemeral);
     }
   });
+
+  it("a caret moving without pause stays under what receivers admit, and its last place arrives", async () => {
+    const [ann, bob] = [await person("Ann"), await person("Bob")];
+    const annSpace = await founded(ann, "Studio");
+    const bobSpace = await bob.join((await annSpace.invite(inviteOptions("open"))).url);
+    await waitFor(() => annSpace.log.state.members.size === 2, "Bob at Ann");
+    const a = track(ann, annSpace);
+    const b = track(bob, bobSpace);
+    await a.presence.start();
+    await b.presence.start();
+    await waitFor(() => a.presence.presenceOf(bob.id).status === "online", "Bob online at Ann");
+    b.where.setPlace("Notes", "n1");
+    // 4 seconds of a caret moving every 20 ms (200 moves): far more than may be sent.
+    const started = Date.now();
+    let i = 0;
+    await new Promise<void>((done) => {
+      const move = setInterval(() => {
+        i++;
+        b.where.setCaret({
+          anchor: Uint8Array.of(i & 0xff, i >> 8),
+          head: Uint8Array.of(i & 0xff),
+        });
+        if (Date.now() - started >= 4000) {
+          clearInterval(move);
+          done();
+        }
+      }, 20);
+    });
+    const last = i;
+    await waitFor(
+      () =>
+        a.where
+          .places()
+          .some(
+            (p) =>
+              p.caret && p.caret.anchor[0] === (last & 0xff) && p.caret.anchor[1] === last >> 8,
+          ),
+      "Bob's last caret at Ann",
+    );
+    // At most 4 a second (plus the first at once), none refused for rate at Ann.
+    expect(b.where.sent).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 250) + 2);
+    expect(annSpace.space.stats.rejected.EPHEMERAL_RATE ?? 0).toBe(0);
+    expect(a.presence.presenceOf(bob.id).status).toBe("online");
+  });
 });
