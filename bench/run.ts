@@ -22,6 +22,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   sync: async () => (await import("./sync.js")).runSyncBench(),
   app: async () => (await import("./app.js")).runAppBench(),
   cluster: async () => (await import("./cluster.js")).runClusterBench({ quick }),
+  notes: async () => (await import("./notes.js")).runNotesBench(),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));

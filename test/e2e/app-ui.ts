@@ -40,6 +40,20 @@ export function appRelayPerSpec(args: string[] | (() => Promise<string[]>) = [])
 export const messageTexts = (page: Page) =>
   page.getByRole("log", { name: "Messages" }).locator(".md");
 
+/** The open note's text, a line per paragraph (carets' name labels left out). */
+export const noteText = (page: Page) =>
+  page.getByRole("textbox", { name: "Note text" }).evaluate((el) =>
+    Array.from(el.querySelectorAll("p"))
+      .map((p) => {
+        const copy = p.cloneNode(true) as HTMLElement;
+        for (const c of Array.from(copy.querySelectorAll(".collaboration-carets__caret"))) {
+          c.remove();
+        }
+        return copy.textContent;
+      })
+      .join("\n"),
+  );
+
 export async function openSpace(page: Page, name: string) {
   await page
     .getByRole("navigation")
