@@ -45,6 +45,8 @@ export function RichNoteEditor(props: {
       editorProps: {
         attributes: {
           class: "note-rich",
+          // Each block takes its direction from its own first letters (styles.css: plaintext).
+          dir: "auto",
           "aria-label": "Note text",
           "aria-multiline": "true",
           role: "textbox",
