@@ -4,7 +4,7 @@
  * baseline they name, in the same process and run. The process exits once
  * the results are written, whatever timers a library left behind.
  *
- *   --quick          a small shape, to check a bench runs and ends (relay only)
+ *   --quick          a small shape, to check a bench runs and ends (relay, cluster)
  *   --out <dir>      write results there instead of bench/results/
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -21,6 +21,8 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   relay: async () => (await import("./relay.js")).runRelayBench({ quick }),
   sync: async () => (await import("./sync.js")).runSyncBench(),
   app: async () => (await import("./app.js")).runAppBench(),
+  cluster: async () => (await import("./cluster.js")).runClusterBench({ quick }),
+  notes: async () => (await import("./notes.js")).runNotesBench(),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));

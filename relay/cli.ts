@@ -29,6 +29,11 @@ const NUMERIC: [keyof RelayConfig, string, string][] = [
   ["rateFramesPerSecond", "rate-frames", "frames per second per connection"],
   ["rateSendBytesPerSecond", "rate-send-bytes", "bytes sent per second per device"],
   ["sweepIntervalMs", "sweep-interval-ms", "how often expired messages are dropped"],
+  [
+    "busPollMs",
+    "bus-poll-ms",
+    "with --bus: how often each node re-reads its devices' mailboxes in case a hint was lost",
+  ],
   ["mailPerHour", "mail-per-hour", "invitation mails each device may send per hour"],
   ["signalPerIp", "signal-per-ip", "/signal sockets per client IP"],
   ["signalTotal", "signal-total", "/signal sockets in total"],
@@ -137,6 +142,18 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
     )
     .addOption(
       new Option(
+        "--store <url>",
+        "postgres://user:pass@host/db to share mailboxes among several relay nodes (default: SQLite in --data)",
+      ).env(envName("store")),
+    )
+    .addOption(
+      new Option(
+        "--bus <url>",
+        "redis://host:6379 for several relay nodes to tell each other who is where (needs --store postgres://…)",
+      ).env(envName("bus")),
+    )
+    .addOption(
+      new Option(
         "--public-url <url>",
         "URL devices use to reach this relay, e.g. wss://relay.example.com",
       ).env(envName("public-url")),
@@ -199,6 +216,8 @@ export function parseRelayArgs(argv: string[]): Partial<RelayConfig> {
     dataDir: opts.data,
     logLevel: opts.logLevel,
   };
+  if (opts.store) config.storeUrl = opts.store;
+  if (opts.bus) config.busUrl = opts.bus;
   if (opts.publicUrl) config.publicUrl = opts.publicUrl;
   if (opts.appUrl) config.appUrl = opts.appUrl;
   if (opts.appDir) config.appDir = opts.appDir;

@@ -10,6 +10,15 @@ export interface RelayConfig {
   /** 0 picks a free port. */
   port: number;
   dataDir: string;
+  /**
+   * Where mailboxes, envelopes and blobs live: unset for SQLite in dataDir
+   * (one node), or postgres://… shared by several nodes.
+   */
+  storeUrl?: string;
+  /** How nodes tell each other who is where: unset for none (one node), or redis://…. */
+  busUrl?: string;
+  /** With a bus: how often every local device's mailbox is re-read in case a hint was lost. */
+  busPollMs: number;
   /** The URL devices dial; they sign its origin when they log in. Default: ws://host:port. */
   publicUrl?: string;
   /** http(s) URL of a Grove web app: the /join page then offers it next to the installed app. */
@@ -109,6 +118,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   rateFramesPerSecond: 2000,
   rateSendBytesPerSecond: 8 * 1024 * 1024,
   sweepIntervalMs: 60_000,
+  busPollMs: 2000,
   logLevel: "info",
   mailPerHour: 20,
   trustedProxies: [],
@@ -187,6 +197,7 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
     "blobTtlSeconds",
     "mailPerSourcePerHour",
     "mailTotalPerHour",
+    "busPollMs",
   ] as const) {
     if (!Number.isSafeInteger(config[key]) || config[key] <= 0) {
       throw new ConfigError(`${key} must be a positive integer, got ${config[key]}`);
@@ -212,7 +223,25 @@ export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
     throw new ConfigError("the access token file holds no tokens");
   }
   checkMailConfig(config);
+  checkClusterConfig(config);
   return config;
+}
+
+/** Store and bus URLs: the right schemes, and never a shared bus over a single-node store. Never echoes a URL (it may hold a password). */
+function checkClusterConfig(config: RelayConfig): void {
+  if (config.storeUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.storeUrl)) {
+    throw new ConfigError(
+      "store must be a postgres:// (or postgresql://) URL; leave it unset for SQLite in the data directory",
+    );
+  }
+  if (config.busUrl !== undefined && !/^rediss?:\/\/./.test(config.busUrl)) {
+    throw new ConfigError("bus must be a redis:// (or rediss://) URL; leave it unset for one node");
+  }
+  if (config.busUrl !== undefined && config.storeUrl === undefined) {
+    throw new ConfigError(
+      "a Redis bus is for several relay nodes, and several nodes cannot share one SQLite file (each would keep its own mailboxes and lose the others' mail): add --store postgres://…, or drop --bus to run one node on SQLite",
+    );
+  }
 }
 
 /** The SMTP settings must be whole: a URL nodemailer can dial and a From address. Never echoes the URL (it holds a password). */

@@ -33,11 +33,13 @@ import {
   type MailInviteFrame,
   type MailSendFrame,
   PROTOCOL_VERSION,
+  RELAY_FEATURE_MAIL,
   type SendFrame,
 } from "../core/wire/frame-types.js";
 import { withLimits } from "../core/wire/limits.js";
 import { RelayCloseCode, RelayErrorCode, type RelayErrorName } from "../core/wire/relay-errors.js";
 import type { AccessTokens } from "./access-tokens.js";
+import type { BusMessage } from "./bus/relay-bus.js";
 import type { RelayConfig } from "./config.js";
 import { MailboxDelivery } from "./delivery.js";
 import type { FairWrites } from "./fair-writes.js";
@@ -45,6 +47,7 @@ import { injectFault } from "./fault-injection.js";
 import type { Flow, FlowAccount } from "./flow.js";
 import { handleMailRequest, logMail, type MailDeskContext } from "./mail-requests.js";
 import type { RelayMetrics } from "./metrics.js";
+import type { LocalDevice, Presence } from "./presence.js";
 import { type BucketMap, TokenBucket } from "./rate-limit.js";
 import type { Slot } from "./slots.js";
 import type { SourceLimits } from "./source-limits.js";
@@ -58,7 +61,8 @@ export interface RelayContext {
   metrics: RelayMetrics;
   log: Logger;
   backend: Ed25519Backend;
-  online: Map<string, RelayConnection>;
+  /** Devices held here, and the way to devices held by other nodes. */
+  presence: Presence;
   sendBuckets: BucketMap;
   tokens: AccessTokens | undefined;
   /** Invitation mail: SMTP (or none), budgets, the relay's own join link. */
@@ -86,11 +90,12 @@ const MAX_BLOB_GETS_IN_FLIGHT = 4;
 
 type State = "hello" | "auth" | "authenticating" | "ready" | "closed";
 
-export class RelayConnection {
+export class RelayConnection implements LocalDevice {
   private state: State = "hello";
   private nonce: Uint8Array | undefined;
-  private device: Uint8Array | undefined;
+  private deviceBytes: Uint8Array | undefined;
   private deviceKey = "";
+  private loggedInAt = 0;
   private delivery: MailboxDelivery | undefined;
   private readonly frameBucket: TokenBucket;
   private refusedStreak = 0;
@@ -144,16 +149,32 @@ export class RelayConnection {
     return this.deviceKey;
   }
 
-  /** Wake delivery after new mail was committed for this device. */
-  /** A message was committed to this device's mailbox. */
+  get device(): Uint8Array {
+    return this.deviceBytes ?? new Uint8Array();
+  }
+
+  get connectedAt(): number {
+    return this.loggedInAt;
+  }
+
+  get position(): number {
+    return this.delivery?.position ?? 0;
+  }
+
+  /** A message was committed to this device's mailbox (delivered once AUTH_OK has gone out). */
   offer(message: StoredMessage): void {
-    this.delivery?.offer(message);
+    if (this.state === "ready") this.delivery?.offer(message);
+  }
+
+  /** Mail may be waiting (a hint from another node, a resync): read the mailbox. */
+  pump(): void {
+    if (this.state === "ready") this.delivery?.pump();
   }
 
   /** Forward an ephemeral envelope; never stored. False when this socket has no room for it. */
-  forwardEphemeral(frame: Extract<Frame, { type: "deliver" }>): boolean {
+  forwardEphemeral(message: BusMessage): boolean {
     if (this.state !== "ready" || !this.account.canDeliver) return false;
-    this.sendFrame(frame);
+    this.sendFrame({ type: "deliver", seq: 0, ...message });
     return true;
   }
 
@@ -352,12 +373,10 @@ export class RelayConnection {
     this.source = source;
     this.origin.unauthSlot.release();
     clearTimeout(this.authTimer);
-    this.device = frame.device;
+    this.deviceBytes = frame.device;
     this.deviceKey = deviceKey;
+    this.loggedInAt = Date.now();
     this.log = this.log.child({ device: toHex(frame.device).slice(0, 12) });
-    const previous = this.ctx.online.get(this.deviceKey);
-    this.ctx.online.set(this.deviceKey, this);
-    previous?.close(RelayCloseCode.REPLACED, "replaced by a newer connection of this device");
     this.delivery = new MailboxDelivery(
       this.ctx.store,
       frame.device,
@@ -373,14 +392,20 @@ export class RelayConnection {
         writable: () => this.account.canDeliver,
         blocked: () => this.onDeliveryBlocked(),
         failed: (err) => this.storeFailed(err, new Uint8Array()),
+        readTime: (ms) => this.ctx.metrics.storeReadSeconds.observe(ms / 1000),
       },
     );
+    // Subscribed to this device's hints before its mailbox is first read: none falls in between.
+    // An older connection of the device, here or on another node, is closed as REPLACED.
+    await this.ctx.presence.arrive(this);
+    if ((this.state as State) === "closed") return;
     // Still "authenticating" while the count is read: frames that arrive meanwhile queue
     // behind those that came during the signature check, so all are handled in arrival order.
     const queued = await this.ctx.store.queued(frame.device).catch(() => 0);
     if ((this.state as State) === "closed") return;
     this.state = "ready";
     this.sendFrame({ type: "authOk", queued });
+    this.sendFrame({ type: "relayInfo", features: this.ctx.mail.mailer ? RELAY_FEATURE_MAIL : 0 });
     this.log.info({ queued }, "device authenticated");
     const buffered = this.pending;
     this.pending = [];
@@ -458,7 +483,7 @@ export class RelayConnection {
     }
     // Copies: the frame's views point into a buffer ws may reuse.
     const request = {
-      sender: this.device!,
+      sender: this.deviceBytes!,
       msgId: frame.msgId.slice(),
       targets: targets.map((t) => t.slice()),
       flags: frame.flags,
@@ -494,7 +519,7 @@ export class RelayConnection {
           this.ctx.metrics.sends.inc({ kind: "stored" });
           request.targets.forEach((t, i) => {
             if (result.seqs[i] === 0) return;
-            this.ctx.online.get(bytesKey(t))?.offer({
+            this.ctx.presence.mailQueued(bytesKey(t), {
               seq: result.seqs[i]!,
               msgId: request.msgId,
               sender: request.sender,
@@ -511,23 +536,37 @@ export class RelayConnection {
   /**
    * Forwards to online targets only, each within its per-target budgets; a
    * target over budget, or whose socket is full, is skipped and the sender
-   * told so (RATE_LIMITED), since a refusal is never silent.
+   * told so (RATE_LIMITED), since a refusal is never silent. On a cluster, a
+   * target not held here goes over the bus to whichever node holds it (if
+   * any); that node spends its budget and drops the frame when over it.
    */
   private onEphemeral(frame: SendFrame, targets: Uint8Array[]): void {
-    const deliver = {
-      type: "deliver" as const,
-      seq: 0,
+    const message: BusMessage = {
       msgId: frame.msgId,
-      sender: this.device!,
+      sender: this.deviceBytes!,
       flags: frame.flags,
       envelope: frame.envelope,
     };
     const { ephemeralTarget, ephemeralSourceTarget } = this.ctx.sources;
     let skipped = 0;
     for (const t of targets) {
-      const target = this.ctx.online.get(bytesKey(t));
-      if (!target) continue;
-      const key = target.deviceId;
+      const key = bytesKey(t);
+      const target = this.ctx.presence.get(key);
+      if (!target && !this.ctx.presence.clustered) continue;
+      if (!target) {
+        // Held by another node (or none): that node spends the target's budget, this one the source's.
+        if (ephemeralSourceTarget.take(`${this.source}|${key}`, 1)) {
+          this.ctx.presence.ephemeralElsewhere(key, {
+            ...message,
+            msgId: message.msgId.slice(),
+            envelope: message.envelope.slice(),
+          });
+        } else {
+          skipped++;
+          this.ctx.metrics.refusals.inc({ reason: "ephemeral_target_rate" });
+        }
+        continue;
+      }
       // The source's own budget first, so a flood from one address spends none of the target's.
       if (
         !ephemeralSourceTarget.take(`${this.source}|${key}`, 1) ||
@@ -537,7 +576,7 @@ export class RelayConnection {
         this.ctx.metrics.refusals.inc({ reason: "ephemeral_target_rate" });
         continue;
       }
-      if (!target.forwardEphemeral(deliver)) {
+      if (!target.forwardEphemeral(message)) {
         skipped++;
         this.ctx.metrics.refusals.inc({ reason: "ephemeral_target_busy" });
       }
@@ -582,7 +621,7 @@ export class RelayConnection {
     };
     this.ctx.writes
       .run(this.source, data.length, () =>
-        this.ctx.store.putBlob(hash, data, this.device!, quota, this.source),
+        this.ctx.store.putBlob(hash, data, this.deviceBytes!, quota, this.source),
       )
       .then((result) => {
         if (result === "stored" || result === "exists")
@@ -747,8 +786,7 @@ export class RelayConnection {
     this.holding?.();
     this.holding = undefined;
     this.account.close();
-    if (this.deviceKey && this.ctx.online.get(this.deviceKey) === this)
-      this.ctx.online.delete(this.deviceKey);
+    if (this.deviceKey) this.ctx.presence.leave(this);
   }
 }
 

@@ -15,6 +15,8 @@ export interface DeliverySink {
   /** Delivery stopped for want of room; drained() resumes it. */
   blocked(): void;
   failed(error: unknown): void;
+  /** How long a store read took, for metrics. */
+  readTime?(ms: number): void;
 }
 
 export class MailboxDelivery {
@@ -36,6 +38,11 @@ export class MailboxDelivery {
     },
     private readonly sink: DeliverySink,
   ) {}
+
+  /** The highest seq read so far: mail beyond it is still to be fetched. */
+  get position(): number {
+    return this.cursor;
+  }
 
   /** Sends what is waiting, up to the window. Safe to call at any time, any number of times. */
   pump(): void {
@@ -104,12 +111,14 @@ export class MailboxDelivery {
   private async drain(): Promise<void> {
     while (!this.stopped && this.inflight.size < this.limits.window) {
       if (!this.writable()) return;
+      const started = performance.now();
       const batch = await this.store.fetch(
         this.device,
         this.cursor,
         this.limits.window - this.inflight.size,
         this.limits.fetchBytes,
       );
+      this.sink.readTime?.(performance.now() - started);
       if (batch.length === 0 || this.stopped) return;
       // Room is checked per message: a batch of large envelopes must not all land in the buffer.
       for (const m of batch) {

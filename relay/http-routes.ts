@@ -5,12 +5,15 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { APP_PREFIX, type AppFiles } from "./app-files.js";
+import type { RelayBus } from "./bus/relay-bus.js";
 import type { JoinPage } from "./join-page.js";
 import type { RelayMetrics } from "./metrics.js";
 import type { RelayStore } from "./store/relay-store.js";
 
 export interface HttpContext {
   store: RelayStore;
+  storeKind: "sqlite" | "postgres";
+  bus: RelayBus;
   metrics: RelayMetrics;
   connections: () => number;
   startedAt: number;
@@ -79,17 +82,33 @@ async function health(ctx: HttpContext, res: ServerResponse): Promise<void> {
   if (ctx.isShuttingDown()) {
     return send(res, 503, "application/json", JSON.stringify({ status: "shutting_down", ...base }));
   }
-  try {
-    await ctx.store.checkWritable();
-    send(res, 200, "application/json", JSON.stringify({ status: "ok", ...base }));
-  } catch (err) {
-    send(
+  // The store is what an ack rests on: without it this node is unavailable. A bus that is down
+  // only costs latency (delivery falls back to the poll), so it is reported, not failed on.
+  const [store, bus] = await Promise.all([
+    ctx.store.checkWritable().then(
+      (): { kind: string; reachable: boolean; error?: string } => ({
+        kind: ctx.storeKind,
+        reachable: true,
+      }),
+      (err: Error) => ({ kind: ctx.storeKind, reachable: false, error: err.message }),
+    ),
+    ctx.bus.health(),
+  ]);
+  const body = { store, bus, ...base };
+  if (!store.reachable) {
+    return send(
       res,
       503,
       "application/json",
-      JSON.stringify({ status: "unavailable", error: (err as Error).message, ...base }),
+      JSON.stringify({ status: "unavailable", error: store.error, ...body }),
     );
   }
+  send(
+    res,
+    200,
+    "application/json",
+    JSON.stringify({ status: bus.reachable ? "ok" : "degraded", ...body }),
+  );
 }
 
 function send(

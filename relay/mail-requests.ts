@@ -7,12 +7,14 @@
  *
  * Budgets, each a sliding hour: per device key, per source (IP, or access
  * token on a closed relay, where only token holders get this far at all),
- * and for the whole relay; plus a cap on SMTP conversations in flight.
+ * and for the whole relay; plus a cap on SMTP conversations in flight. The
+ * budgets are the bus's: on a cluster they hold across all nodes.
  */
 import type { Logger } from "pino";
 import { toHex } from "../core/crypto/bytes.js";
 import type { MailInviteFrame, MailSendFrame } from "../core/wire/frame-types.js";
 import type { RelayErrorName } from "../core/wire/relay-errors.js";
+import type { SharedBudget } from "./bus/relay-bus.js";
 import type { RelayConfig } from "./config.js";
 import {
   composeInvite,
@@ -22,8 +24,6 @@ import {
 } from "./invite-template.js";
 import type { Mailer } from "./mailer.js";
 import type { MailOutcomeLabel, RelayMetrics } from "./metrics.js";
-import type { WindowLimit } from "./rate-limit.js";
-import type { SourceLimits } from "./source-limits.js";
 
 /** SMTP conversations in progress across the relay; a stalled server holds no more sockets than this. */
 const MAX_MAIL_IN_FLIGHT = 16;
@@ -32,8 +32,8 @@ export interface MailDeskContext {
   config: RelayConfig;
   mailer: Mailer | undefined;
   metrics: RelayMetrics;
-  mailBudget: WindowLimit;
-  sources: SourceLimits;
+  /** Mails per hour per device key, per source and for the whole relay. */
+  budgets: { device: SharedBudget; source: SharedBudget; total: SharedBudget };
   /** The relay's public URL as http(s): the origin every mailed link must have. */
   publicHttpUrl: string;
   closed: boolean;
@@ -81,36 +81,37 @@ export function handleMailRequest(
     count("not_invitation");
     return who.refuse("MAIL_TEMPLATE_REQUIRED", problem, msgId);
   }
-  const budget = takeBudget(ctx, who);
-  if (budget) {
-    count("rate_limited", { reason: budget.reason });
-    return who.refuse("RATE_LIMITED", budget.message, msgId);
-  }
-  send(ctx, mailer, who, frame.to, facts as InviteFacts, msgId, count);
+  void takeBudget(ctx, who).then((budget) => {
+    if (budget) {
+      count("rate_limited", { reason: budget.reason });
+      return who.refuse("RATE_LIMITED", budget.message, msgId);
+    }
+    send(ctx, mailer, who, frame.to, facts as InviteFacts, msgId, count);
+  });
 }
 
-function takeBudget(
+async function takeBudget(
   ctx: MailDeskContext,
   who: MailRequester,
-): { reason: string; message: string } | undefined {
+): Promise<{ reason: string; message: string } | undefined> {
   const c = ctx.config;
   if ((ctx.mailer?.inFlight ?? 0) >= MAX_MAIL_IN_FLIGHT) {
     return { reason: "busy", message: "the relay is sending too many mails; retry shortly" };
   }
   // Checked from the narrowest out, so one device's excess spends nothing of its source's.
-  if (!ctx.mailBudget.take(who.deviceKey)) {
+  if (!(await ctx.budgets.device.take(who.deviceKey))) {
     return {
       reason: "budget",
       message: `at most ${c.mailPerHour} mails per hour from one device; retry later`,
     };
   }
-  if (!ctx.sources.mailPerSource.take(who.source)) {
+  if (!(await ctx.budgets.source.take(who.source))) {
     return {
       reason: "source_budget",
       message: `at most ${c.mailPerSourcePerHour} mails per hour from one ${ctx.closed ? "access token" : "address"}; retry later`,
     };
   }
-  if (!ctx.sources.mailTotal.take("relay")) {
+  if (!(await ctx.budgets.total.take("relay"))) {
     return {
       reason: "relay_budget",
       message: `this relay sends at most ${c.mailTotalPerHour} mails per hour; retry later`,

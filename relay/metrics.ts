@@ -3,6 +3,7 @@
  * run in one process in tests). Store-derived gauges are read at scrape time.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { RelayBus } from "./bus/relay-bus.js";
 import type { RelayStore } from "./store/relay-store.js";
 
 export type RelayMetrics = ReturnType<typeof createMetrics>;
@@ -15,6 +16,8 @@ export interface MetricSources {
   /** Bytes buffered toward clients, and received but not yet stored. */
   outboundBytes: () => number;
   inboundBytes: () => number;
+  /** Which engines this node runs on (for the info metric and bus reachability). */
+  engines?: { node: string; store: string; bus: () => RelayBus };
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -156,6 +159,49 @@ export function createMetrics(sources: MetricSources) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    nodeInfo: new Gauge({
+      name: `${prefix}node_info`,
+      help: "Always 1; labels name this node (host:pid) and its store and bus engines",
+      labelNames: ["node", "store", "bus"],
+      registers: [registry],
+      collect() {
+        const e = sources.engines;
+        if (e) this.set({ node: e.node, store: e.store, bus: e.bus().kind }, 1);
+      },
+    }),
+    busUp: new Gauge({
+      name: `${prefix}bus_up`,
+      help: "1 while the bus (Redis) answers; 0 while delivery between nodes rests on the safety poll",
+      registers: [registry],
+      async collect() {
+        const bus = sources.engines?.bus();
+        this.set(bus ? ((await bus.health()).reachable ? 1 : 0) : 1);
+      },
+    }),
+    deliveryHints: new Counter({
+      name: `${prefix}delivery_hints_total`,
+      help: "Mail hints over the bus to or from other relay nodes (out: a target held elsewhere)",
+      labelNames: ["direction"],
+      registers: [registry],
+    }),
+    resyncs: new Counter({
+      name: `${prefix}resyncs_total`,
+      help: "Re-reads of every local device's mailbox head (bus: after a (re)subscribe; poll: safety poll)",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    busFailures: new Counter({
+      name: `${prefix}bus_failures_total`,
+      help: "Bus calls that failed because it was unreachable (the store still has everything)",
+      labelNames: ["what"],
+      registers: [registry],
+    }),
+    storeReadSeconds: new Histogram({
+      name: `${prefix}store_read_seconds`,
+      help: "Latency of mailbox reads from the store",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
     storeBatchWrites: new Histogram({
       name: `${prefix}store_batch_writes`,
       help: "Writes per group commit",
@@ -166,6 +212,8 @@ export function createMetrics(sources: MetricSources) {
   // Every outcome shows from the first scrape, so a rate over it never starts from nothing.
   for (const outcome of MAIL_OUTCOMES) metrics.mail.inc({ outcome }, 0);
   for (const where of ["v1", "signal", "process"]) metrics.handlerFailures.inc({ where }, 0);
+  for (const direction of ["in", "out"]) metrics.deliveryHints.inc({ direction }, 0);
+  for (const reason of ["bus", "poll"]) metrics.resyncs.inc({ reason }, 0);
   // process_resident_memory_bytes and friends: what the memory bound is checked against.
   collectDefaultMetrics({ register: registry, prefix });
   return metrics;

@@ -13,6 +13,7 @@ import { relayOrigin } from "../core/crypto/relay-auth.js";
 import { RelayCloseCode } from "../core/wire/relay-errors.js";
 import { AccessTokens } from "./access-tokens.js";
 import { APP_PREFIX, appFiles } from "./app-files.js";
+import { NODE_NAME, openBus, openStore } from "./backends.js";
 import { clientAddress } from "./client-address.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
@@ -22,12 +23,12 @@ import { handleHttp } from "./http-routes.js";
 import { joinPage } from "./join-page.js";
 import { createMailer } from "./mailer.js";
 import { createMetrics } from "./metrics.js";
+import { Presence } from "./presence.js";
 import type { EscapeKind } from "./process-guard.js";
-import { BucketMap, WindowLimit } from "./rate-limit.js";
+import { BucketMap } from "./rate-limit.js";
 import { SignalingHub } from "./signaling.js";
 import { SlotLimiter } from "./slots.js";
 import { SourceLimits } from "./source-limits.js";
-import { WorkerRelayStore } from "./store/worker-store.js";
 
 export interface RunningRelay {
   config: RelayConfig;
@@ -51,13 +52,17 @@ export async function startRelay(
   // A missing app build is refused before anything is opened or written.
   const app = config.appDir ? appFiles(config.appDir) : undefined;
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: "grove-relay" } });
-  // SQLite on its own thread: a group commit's fsync never stalls the sockets.
-  const store = await WorkerRelayStore.open(config.dataDir, {
-    onCommit: (ms, writes) => {
-      metrics.storeCommitSeconds.observe(ms / 1000);
-      metrics.storeBatchWrites.observe(writes);
-    },
+  const store = await openStore(config, (ms, writes) => {
+    metrics.storeCommitSeconds.observe(ms / 1000);
+    metrics.storeBatchWrites.observe(writes);
   });
+  let bus: Awaited<ReturnType<typeof openBus>>;
+  try {
+    bus = await openBus(config, log, (what) => metrics.busFailures.inc({ what }));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const connections = new Set<RelayConnection>();
   const signalSlots = new SlotLimiter(config.signalPerIp, config.signalTotal);
   const unauthSlots = new SlotLimiter(config.unauthPerIp, config.unauthTotal);
@@ -69,6 +74,13 @@ export async function startRelay(
     inboundPerIp: config.inboundPerSourceBytes,
     inboundTotal: config.inboundTotalBytes,
   });
+  // Before the presence that spends them: a cluster's nodes count against one another.
+  const sources = new SourceLimits(config);
+  const mailBudgets = {
+    device: bus.budget("mail-device", config.mailPerHour, 3600_000),
+    source: bus.budget("mail-source", config.mailPerSourcePerHour, 3600_000),
+    total: bus.budget("mail-total", config.mailTotalPerHour, 3600_000),
+  };
   const metrics = createMetrics({
     store: () => store,
     connections: () => connections.size,
@@ -76,13 +88,29 @@ export async function startRelay(
     unauthenticated: () => unauthSlots.size,
     outboundBytes: () => flow.outboundBytes,
     inboundBytes: () => flow.inboundBytes,
+    engines: { node: NODE_NAME, store: config.storeUrl ? "postgres" : "sqlite", bus: () => bus },
+  });
+  const presence = new Presence({
+    bus,
+    store,
+    metrics,
+    log,
+    pollMs: bus.kind === "local" ? 0 : config.busPollMs,
+    // A device held here spends its per-target budget here, whichever node the frame came from.
+    admitEphemeral: (device) => sources.ephemeralTarget.take(device, 1),
   });
   const signaling = new SignalingHub({
+    bus,
     log,
     onMessage: (type) => metrics.signalingMessages.inc({ type }),
     onFailure: () => metrics.handlerFailures.inc({ where: "signal" }),
     onRefusal: (reason) => metrics.refusals.inc({ reason }),
     injectFaults: config.injectFaults,
+  });
+  bus.setHandlers({
+    device: (device, event) => presence.hear(device, event),
+    topic: (topic, text) => signaling.hearRemote(topic, text),
+    resync: () => void presence.resync("bus"),
   });
   let shuttingDown = false;
   let nextId = 1;
@@ -96,6 +124,8 @@ export async function startRelay(
         joinPage: page,
         app,
         store,
+        bus,
+        storeKind: config.storeUrl ? "postgres" : "sqlite",
         metrics,
         connections: () => connections.size,
         startedAt,
@@ -163,7 +193,6 @@ export async function startRelay(
     );
   }
 
-  const sources = new SourceLimits(config);
   const ctx: RelayContext = {
     config,
     origin,
@@ -171,7 +200,7 @@ export async function startRelay(
     metrics,
     log,
     backend,
-    online: new Map(),
+    presence,
     sendBuckets: new BucketMap(config.rateSendBytesPerSecond, 2 * config.rateSendBytesPerSecond),
     tokens: config.accessTokens ? new AccessTokens(config.accessTokens) : undefined,
     mail: {
@@ -181,8 +210,7 @@ export async function startRelay(
           ? createMailer({ url: config.smtpUrl, from: config.smtpFrom })
           : undefined,
       metrics,
-      mailBudget: new WindowLimit(config.mailPerHour, 3600_000),
-      sources,
+      budgets: mailBudgets,
       publicHttpUrl: (config.publicUrl ?? url).replace(/^ws/, "http"),
       closed: Boolean(config.accessTokens),
     },
@@ -203,7 +231,7 @@ export async function startRelay(
       .then((n) => n > 0 && log.info({ expired: n }, "unused blobs swept"))
       .catch((err) => log.error({ err: (err as Error).message }, "blob sweep failed"));
     ctx.sendBuckets.prune();
-    ctx.mail.mailBudget.prune();
+    for (const budget of Object.values(mailBudgets)) budget.prune();
     ctx.sources.prune();
   }, config.sweepIntervalMs);
   sweep.unref();
@@ -214,7 +242,9 @@ export async function startRelay(
       host: config.host,
       origin,
       closed: Boolean(config.accessTokens),
-      dataDir: config.dataDir,
+      dataDir: config.storeUrl ? undefined : config.dataDir,
+      store: config.storeUrl ? "postgres" : "sqlite",
+      bus: bus.kind,
       // Whether mail is on; the URL holds the SMTP password and is never logged.
       mail: Boolean(ctx.mail.mailer),
     },
@@ -243,10 +273,12 @@ export async function startRelay(
       await store.checkWritable().catch(() => undefined);
       for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
       signaling.close();
+      presence.close();
       ctx.mail.mailer?.close();
       http.closeAllConnections();
       await closed;
       await store.close();
+      await bus.close();
       log.info("relay stopped");
     },
   };

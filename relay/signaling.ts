@@ -7,9 +7,14 @@
  * message goes out as the text that came in (plus the client count): it is
  * never re-serialised, so no shape of JSON can make the hub recurse. A
  * handler that fails closes that peer alone (1011).
+ *
+ * Across relay nodes: while a local peer is on a topic the hub watches it on
+ * the bus, and a message published here goes to the bus as well; a message
+ * from another node reaches the local subscribers only (never back out).
  */
 import type { Logger } from "pino";
 import type { RawData, WebSocket } from "ws";
+import type { RelayBus } from "./bus/relay-bus.js";
 import { injectFault } from "./fault-injection.js";
 import { TokenBucket } from "./rate-limit.js";
 import {
@@ -30,6 +35,8 @@ export interface SignalingOptions {
   /** A peer was closed or a message not forwarded, by reason. For metrics. */
   onRefusal?: (reason: string) => void;
   injectFaults?: boolean;
+  /** Other nodes' peers: topics are watched and published there too. */
+  bus?: Pick<RelayBus, "watchTopic" | "unwatchTopic" | "publishTopic">;
 }
 
 export interface SignalHubLimits extends SignalLimits {
@@ -104,6 +111,25 @@ export class SignalingHub {
     ws.on("error", () => this.remove(peer));
   }
 
+  /** A message another node's peer published to a topic: to the local subscribers, as is. */
+  hearRemote(topic: string, text: string): void {
+    const members = this.topics.get(topic);
+    if (!members) return;
+    // Checked again as if a peer sent it here: the hub forwards nothing it would not accept.
+    let msg: ReturnType<typeof parseSignalMessage>;
+    try {
+      msg = parseSignalMessage(text, this.limits);
+    } catch {
+      this.options.onRefusal?.("signal_bad_remote");
+      return;
+    }
+    if (msg.type !== "publish" || msg.topic !== topic) return;
+    const out = withClientCount(text, members.size);
+    for (const member of members) {
+      if (!send(member.ws, out)) this.options.onRefusal?.("signal_peer_busy");
+    }
+  }
+
   close(): void {
     clearInterval(this.heartbeat);
     for (const peer of this.peers) peer.ws.close(CLOSE_GOING_AWAY, "relay shutting down");
@@ -146,6 +172,7 @@ export class SignalingHub {
           if (!members) {
             members = new Set();
             this.topics.set(topic, members);
+            this.options.bus?.watchTopic(topic);
           }
           members.add(peer);
         }
@@ -154,6 +181,7 @@ export class SignalingHub {
         for (const topic of msg.topics) this.leave(peer, topic);
         return;
       case "publish": {
+        this.options.bus?.publishTopic(msg.topic, msg.text);
         const members = this.topics.get(msg.topic);
         if (!members) return;
         const out = withClientCount(msg.text, members.size);
@@ -183,7 +211,10 @@ export class SignalingHub {
     const members = this.topics.get(topic);
     if (!members) return;
     members.delete(peer);
-    if (members.size === 0) this.topics.delete(topic);
+    if (members.size === 0) {
+      this.topics.delete(topic);
+      this.options.bus?.unwatchTopic(topic);
+    }
   }
 
   private remove(peer: Peer): void {

@@ -5,7 +5,7 @@
  * sit beside them so that minting keys buys nothing.
  */
 import type { RelayConfig } from "./config.js";
-import { BucketMap, WindowLimit } from "./rate-limit.js";
+import { BucketMap } from "./rate-limit.js";
 import { SlotLimiter } from "./slots.js";
 
 const HOUR_MS = 3600_000;
@@ -19,8 +19,6 @@ export class SourceLimits {
   readonly ephemeralTarget: BucketMap;
   /** Ephemeral frames per second to one target from one source. */
   readonly ephemeralSourceTarget: BucketMap;
-  readonly mailPerSource: WindowLimit;
-  readonly mailTotal: WindowLimit;
   readonly newDevices: NewDeviceLimit;
 
   constructor(c: RelayConfig) {
@@ -31,8 +29,6 @@ export class SourceLimits {
       c.ephemeralPerSourceTarget,
       2 * c.ephemeralPerSourceTarget,
     );
-    this.mailPerSource = new WindowLimit(c.mailPerSourcePerHour, HOUR_MS);
-    this.mailTotal = new WindowLimit(c.mailTotalPerHour, HOUR_MS);
     this.newDevices = new NewDeviceLimit(c.newDevicesPerHour, HOUR_MS);
   }
 
@@ -40,8 +36,6 @@ export class SourceLimits {
     this.sendBytes.prune();
     this.ephemeralTarget.prune();
     this.ephemeralSourceTarget.prune();
-    this.mailPerSource.prune();
-    this.mailTotal.prune();
     this.newDevices.prune();
   }
 }

@@ -172,6 +172,7 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     accessToken: text,
   }),
   fc.record({ type: fc.constant("authOk" as const), queued: seq }),
+  fc.record({ type: fc.constant("relayInfo" as const), features: seq }),
   fc.record({
     type: fc.constant("error" as const),
     code: fc.nat({ max: 0xffff }),

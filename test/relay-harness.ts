@@ -36,21 +36,19 @@ export function tempDir(prefix = "grove-relay-"): string {
 }
 
 export async function startRelayProcess(
-  options: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    dataDir?: string;
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    /** A built relay (dist/relay/main.js) to run with plain node instead of the source through tsx. */
+    built?: string;
+  } = {},
 ): Promise<RelayProcess> {
   const dataDir = options.dataDir ?? tempDir();
+  const entry = options.built ? [options.built] : ["--import", "tsx", join(ROOT, "relay/main.ts")];
   const proc = spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(ROOT, "relay/main.ts"),
-      "--port",
-      "0",
-      "--data",
-      dataDir,
-      ...(options.args ?? []),
-    ],
+    [...entry, "--port", "0", "--data", dataDir, ...(options.args ?? [])],
     { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const logs: string[] = [];

@@ -17,6 +17,7 @@ import { toHex } from "../core/crypto/bytes.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { RelayError } from "../core/sync/relay-transport.js";
 import type { WebSocketLike } from "../core/sync/websocket.js";
+import { RELAY_FEATURE_MAIL } from "../core/wire/frame-types.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { ConfigError, resolveConfig } from "../relay/config.js";
 import { sanitizeName } from "../relay/invite-template.js";
@@ -137,6 +138,8 @@ describe("invitation mail through the relay", () => {
     const secret = "Zm9vYmFyLXNlY3JldC1pbnZpdGUta2V5LTAxMjM0NTY3ODk";
     const link = `${httpBase(relay.url)}/join#${secret}`;
     const to = "bob.smith+grove@mail.example.org";
+    // The relay says it has mail, so the app may offer "Send through relay".
+    await expect.poll(() => a.client.info.mail).toBe(true);
     const inviterName = "Alice\u202e <b>evil.com</b>\r\nBcc: eve@evil.example";
     const before = smtp.received.length;
     await a.client.sendInvite({ to, inviterName, spaceName: "Garden club 🌱", link });
@@ -255,6 +258,12 @@ describe("invitation mail through the relay", () => {
     extraRelays.push(r);
     expect(r.logs.join("\n")).toContain('"mail":false');
     const a = await onlineDevice(r.url);
+    // It says so after every AUTH_OK: the app does not offer what would fail.
+    const raw = await RawClient.open(r.url);
+    await raw.login(generateDeviceKeys().sign, r.url);
+    expect((await raw.next("relayInfo")).features & RELAY_FEATURE_MAIL).toBe(0);
+    raw.close();
+    expect(a.client.info.mail).toBe(false);
     const err = await rejection(a.client.sendInvite(invite("erin@example.com", r, "nosmtphere")));
     expect(err.code).toBe("MAIL_UNAVAILABLE");
     expect(err.ref).toBeDefined();

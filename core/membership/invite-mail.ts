@@ -3,6 +3,7 @@
  * mailto: URL that opens it in the user's own mail client. Plain text only:
  * names come from people, and a mail client renders text as text.
  */
+import type { InviteMailRequest } from "../sync/relay-transport.js";
 import type { InviteMode } from "./ops.js";
 
 export interface InviteMail {
@@ -83,21 +84,26 @@ export class InviteMailError extends Error {
 }
 
 /**
- * Sends the invitation through the relay's SMTP, one mail per address. Only
- * for confirmed invites: the relay then sees the address and the link, and
- * an open link would let whoever reads it straight in.
+ * Sends one invitation through the relay's SMTP (MAIL_INVITE: the relay
+ * writes the words around these facts). Only for confirmed invites: the
+ * relay then sees the address and the link, and an open link would let
+ * whoever reads it straight in.
  */
 export async function mailThroughRelay(
-  relay: { sendMail(mail: { to: string } & InviteMail): Promise<void> },
-  to: string[],
-  mail: InviteMail,
-  mode: InviteMode,
+  relay: { sendInvite(invite: InviteMailRequest): Promise<void> },
+  invite: { to: string; link: string },
+  facts: { inviterName: string; spaceName: string; mode: InviteMode },
 ): Promise<void> {
-  if (mode !== "confirmed") {
+  if (facts.mode !== "confirmed") {
     throw new InviteMailError(
       "OPEN_INVITE_BY_RELAY",
       "open invites are sent from your own mail app: through the relay, its operator could use the link",
     );
   }
-  for (const address of to) await relay.sendMail({ to: address, ...mail });
+  await relay.sendInvite({
+    to: invite.to,
+    link: invite.link,
+    inviterName: facts.inviterName,
+    spaceName: facts.spaceName,
+  });
 }

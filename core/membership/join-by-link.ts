@@ -27,17 +27,20 @@ import { keepRefusal, type Me, MemberSpace, writeJoinRecord } from "./member-spa
 import { MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
 import { decodeOpBody, decodeSignedOp, joinProofMessage } from "./ops.js";
-import { decodeWelcome, type Welcome } from "./welcome.js";
+import { decodeWelcome, type Refusal, type Welcome } from "./welcome.js";
 
 export class JoinError extends Error {
   override readonly name = "JoinError";
   constructor(
-    readonly code: "NO_WELCOME" | "BAD_WELCOME" | "REFUSED",
+    readonly code: "NO_WELCOME" | "BAD_WELCOME" | "REFUSED" | "CLOSED",
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; closed?: { reason: Refusal; inviterName: string } },
   ) {
     super(message, options);
+    this.closed = options?.closed;
   }
+  /** For CLOSED: why the invite admits no one, as its inviter's device left word at the relay. */
+  readonly closed: { reason: Refusal; inviterName: string } | undefined;
 }
 
 /** Thrown to the relay transport so the welcome stays queued for the invite's other uses. */
@@ -49,31 +52,67 @@ export const GONE_MESSAGE =
   "(or the inviter's device has not reached the relay yet). Ask the person who sent it for a new link.";
 
 /**
- * Fetches the welcome from the invite's mailbox: the first delivery that
- * opens under the channel key and is signed by the inviter. A multi-use
- * invite's welcome is not acked (it has other joiners) and stays until its
- * TTL, the invite's expiry; a one-time invite's is acked once read.
+ * Fetches the welcome from the invite's mailbox: what opens under the
+ * channel key and is signed by the inviter's device. The mailbox may also
+ * hold the inviter's notice that the invite closed (used, revoked,
+ * expired), which wins over the welcome; so every message the relay said
+ * was waiting is read before deciding. Anything else there (anyone who
+ * knows the mailbox may write to it) is skipped. A multi-use invite's
+ * welcome is not acked (it has other joiners) and stays until its TTL, the
+ * invite's expiry; a one-time invite's is acked once read.
  */
 export async function readWelcome(options: {
   link: InviteLink;
   backend: Ed25519Backend;
   connect: ConnectWebSocket;
   timeoutMs?: number;
+  now?: () => number;
 }): Promise<Welcome> {
   const { link, backend } = options;
+  const now = options.now ?? Date.now;
   const keys = inviteKeys(link.seed);
   const epoch = channelEpoch(keys.sign.publicKey);
   let settle!: { resolve: (w: Welcome) => void; reject: (e: Error) => void };
   const found = new Promise<Welcome>((resolve, reject) => {
     settle = { resolve, reject };
   });
-  const relay = new RelayTransport({
+  const read: Welcome[] = [];
+  let processed = 0;
+  let damaged: unknown;
+  const decide = (final: boolean) => {
+    const waiting = relay.queuedAtLogin;
+    const ready =
+      final ||
+      (waiting !== undefined && waiting > 0 && processed >= waiting) ||
+      // Nothing waited at login: what arrives since comes live from the inviter's device.
+      (waiting === 0 && read.length > 0);
+    if (!ready) return;
+    const closed = read.find((w) => w.refusal);
+    const welcome = read.find((w) => !w.refusal);
+    const invite = welcome && inviteOf(welcome, keys);
+    const inviterName = (closed ?? welcome)?.inviterName ?? "";
+    if (closed?.refusal) settle.reject(closedError(closed.refusal, inviterName));
+    else if (welcome && invite && invite.expiresAt <= now()) {
+      settle.reject(closedError("INVITE_EXPIRED", inviterName));
+    } else if (welcome) settle.resolve(welcome);
+    else if (damaged !== undefined) {
+      settle.reject(
+        new JoinError(
+          "BAD_WELCOME",
+          "This invite link is damaged or was not made for this space. Ask the person who sent it for a new link.",
+          { cause: damaged },
+        ),
+      );
+    } else settle.reject(new JoinError("NO_WELCOME", GONE_MESSAGE));
+  };
+  const relay: RelayTransport = new RelayTransport({
     url: link.relayUrl,
     device: keys.sign,
     backend,
     connect: options.connect,
     clientName: "grove-join",
     onDeliver: async ({ envelope }) => {
+      let consumed = false;
       try {
         const opened = await openEnvelope(envelope, {
           backend,
@@ -91,26 +130,21 @@ export async function readWelcome(options: {
           }
           await verifyCertificate(backend, welcome.inviter);
         }
-        settle.resolve(welcome);
+        read.push(welcome);
         // A one-time link is this person's: the next holder of it finds nothing to open.
-        if (inviteOf(welcome, keys)?.oneTime) return;
+        consumed = !welcome.refusal && inviteOf(welcome, keys)?.oneTime === true;
       } catch (err) {
-        settle.reject(
-          new JoinError(
-            "BAD_WELCOME",
-            "This invite link is damaged or was not made for this space. Ask the person who sent it for a new link.",
-            { cause: err },
-          ),
-        );
+        damaged = err;
+      } finally {
+        processed++;
+        decide(false);
       }
-      throw new KeepForOthers("kept for the invite's other uses");
+      if (!consumed) throw new KeepForOthers("kept for the invite's other uses");
     },
   });
   relay.on("error", () => {});
-  const timer = setTimeout(
-    () => settle.reject(new JoinError("NO_WELCOME", GONE_MESSAGE)),
-    options.timeoutMs ?? 15_000,
-  );
+  // With nothing waiting at login, a welcome may still be on its way from the inviter's device.
+  const timer = setTimeout(() => decide(true), options.timeoutMs ?? 15_000);
   relay.start();
   try {
     return await found;
@@ -118,6 +152,12 @@ export async function readWelcome(options: {
     clearTimeout(timer);
     await relay.stop();
   }
+}
+
+function closedError(reason: Refusal, inviterName: string): JoinError {
+  return new JoinError("CLOSED", `the invite was closed: ${reason}`, {
+    closed: { reason, inviterName },
+  });
 }
 
 /** Joins the space an invite link is for; resolves once the join is sent. */

@@ -4,6 +4,7 @@ import type { DeviceCertificate, DeviceKeys } from "../crypto/identity.js";
 import { newEpochKey } from "../crypto/key-box.js";
 import { randomBytes } from "../crypto/random.js";
 import type { MembershipSend, Role } from "../space/access.js";
+import { RateLimiter } from "../space/rate-limiter.js";
 import type { Space } from "../space/space.js";
 import type { Store } from "../store/store.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
@@ -13,7 +14,7 @@ import { sealPrevious, sealToAll } from "./epoch-keys.js";
 import { MembershipError } from "./errors.js";
 import { InviteExpiry, type OnlineSignal } from "./invite-expiry.js";
 import { channelEpoch, type InviteLink, inviteKeys, inviteUrl } from "./invite-link.js";
-import { type JoinRefusal, MembershipAccess } from "./membership-access.js";
+import { isChannelEpoch, type JoinRefusal, MembershipAccess } from "./membership-access.js";
 import { MembershipLog } from "./membership-log.js";
 import {
   type Action,
@@ -22,7 +23,8 @@ import {
   type Rotation,
   SEALED_PREVIOUS_KEY_BYTES,
 } from "./ops.js";
-import { decodeWelcome, encodeWelcome, type Welcome } from "./welcome.js";
+import type { Invite } from "./resolve.js";
+import { decodeWelcome, encodeWelcome, type Refusal, type Welcome } from "./welcome.js";
 
 export interface Me {
   keys: DeviceKeys;
@@ -46,6 +48,8 @@ export interface InviteOptions {
 const SPACE_META = "meta";
 /** The longest TTL a relay takes by default (relay/config.ts maxTtlSeconds). */
 const MAX_WELCOME_TTL_SECONDS = 30 * 24 * 3600;
+/** How long after its expiry a closed invite's notice stays at the relay. */
+const NOTICE_GRACE_SECONDS = 14 * 24 * 3600;
 
 export interface MemberSpaceOptions {
   /** The engine the space is open in: its relay link says when this device is online. */
@@ -79,6 +83,10 @@ export class MemberSpace {
     this.healDelayMs = options.healDelayMs ?? 2000;
     this.seen = new Set(access.log.state.accepted);
     this.told = new Set(access.log.state.closedJoins.keys());
+    // Notices are posted on a close seen while running; one seen in an earlier run was posted then.
+    this.noticed = new Set(
+      [...access.log.state.invites.values()].filter((i) => closedBecause(i)).map((i) => i.id),
+    );
     this.readable = access.readableEpochs().length;
     const online = options.engine && relayOnline(options.engine);
     this.expiry = new InviteExpiry({
@@ -90,12 +98,14 @@ export class MemberSpace {
       spreadMs: this.healDelayMs,
     });
     access.setRotator(() => this.owedRotation());
+    space.on("unknownEpoch", (author, epoch, kind) => this.answerLateJoin(author, epoch, kind));
     access.onChange(() => {
       this.scheduleHeal();
       this.scheduleAdmit();
       this.expiry.schedule();
       void this.forwardJoins().catch(() => {});
       void this.tellClosedJoins().catch(() => {});
+      void this.postClosedNotices().catch(() => {});
       // A key just reached: what was sealed under it and refused meanwhile is asked for again.
       const readable = this.access.readableEpochs().length;
       if (readable > this.readable && this.access.isMember())
@@ -109,6 +119,7 @@ export class MemberSpace {
 
   private seen: Set<string>;
   private told: Set<string>;
+  private noticed: Set<string>;
   private admitTimer: ReturnType<typeof setTimeout> | undefined;
   private admitting: Promise<void> | undefined;
   private rotating: Promise<MembershipSend | undefined> | undefined;
@@ -249,21 +260,85 @@ export class MemberSpace {
       const join = this.log.op(id)?.body.action;
       const invite = join?.type === "join" ? state.invites.get(toHex(join.invite)) : undefined;
       if (closed.by !== me || join?.type !== "join" || !invite) continue;
-      const expired = closed.reason === "INVITE_REVOKED" && invite.revokedAt! > invite.expiresAt;
-      const welcome: Welcome = {
-        spaceName: this.name,
-        inviterName: state.members.get(invite.by)?.name ?? "",
-        ops: [],
-        keys: [],
-        snapshot: new Uint8Array(0),
-        targets: [],
-        refusal: expired ? "INVITE_EXPIRED" : closed.reason,
-      };
-      await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
-        to: [join.cert.deviceSign],
-        epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
+      const reason = closed.reason === "INVITE_REVOKED" ? closedBecause(invite) : closed.reason;
+      await this.sendRefusal(invite, join.cert.deviceSign, reason ?? closed.reason);
+    }
+  }
+
+  /**
+   * When an invite this device made closes, it leaves a notice in the
+   * invite's mailbox at the relay beside the welcome, so the link's next
+   * holder is told why before asking (used, revoked, expired) instead of
+   * "can no longer be used" or a request nobody answers. Only this device:
+   * a link names its inviter's device, the one a joiner believes.
+   */
+  private async postClosedNotices(): Promise<void> {
+    const mine = toHex(this.me.keys.sign.publicKey);
+    for (const invite of this.log.state.invites.values()) {
+      const reason = closedBecause(invite);
+      if (!reason || this.noticed.has(invite.id)) continue;
+      this.noticed.add(invite.id);
+      if (this.log.op(invite.id)?.signer !== mine) continue;
+      const inviteSign = fromHex(invite.inviteSign);
+      await this.sendRefusal(invite, inviteSign, reason, {
+        // Long enough for a holder who opens the link until well after it would have expired.
+        ttlSeconds: Math.min(
+          MAX_WELCOME_TTL_SECONDS,
+          Math.max(0, Math.ceil((invite.expiresAt - Date.now()) / 1000)) + NOTICE_GRACE_SECONDS,
+        ),
       });
     }
+  }
+
+  /** A refusal and names, no ops, to one joining device under the invite's channel. */
+  private async sendRefusal(
+    invite: Invite,
+    device: Uint8Array,
+    refusal: Refusal,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<void> {
+    const welcome: Welcome = {
+      spaceName: this.name,
+      inviterName: this.log.state.members.get(invite.by)?.name ?? "",
+      ops: [],
+      keys: [],
+      snapshot: new Uint8Array(0),
+      targets: [],
+      refusal,
+    };
+    await this.space.sendMembership(EnvelopeKind.welcome, encodeWelcome(welcome), {
+      to: [device],
+      epoch: { epoch: channelEpoch(fromHex(invite.inviteSign)), key: invite.channelKey },
+      ...options,
+    });
+  }
+
+  /** Late joins answered, by invite and device; cleared when full, so a flood cannot grow it. */
+  private readonly answeredLate = new Set<string>();
+  /** Answers per invite: a link holder cannot make managers' devices send without limit. */
+  private readonly lateAnswers = new RateLimiter({ burst: 10, perSecond: 1 / 30, maxKeys: 256 });
+
+  /**
+   * A join that reaches this device after its invite closed (used, revoked,
+   * expired) opens nothing here, so it never enters the log and no one would
+   * answer it: its joiner would wait forever. The inviter's device (or any
+   * manager's, once the inviter is gone) tells it why, once per device.
+   */
+  private answerLateJoin(author: Uint8Array, epoch: number, kind: EnvelopeKind): void {
+    if (this.closed || kind !== EnvelopeKind.membership || !isChannelEpoch(epoch)) return;
+    if (!this.mayManage()) return;
+    const state = this.log.state;
+    const invite = [...state.invites.values()].find(
+      (i) => channelEpoch(fromHex(i.inviteSign)) === epoch,
+    );
+    const reason = invite && closedBecause(invite);
+    if (!invite || !reason) return;
+    if (invite.by !== toHex(this.me.cert.user) && state.members.has(invite.by)) return;
+    const key = `${invite.id}:${toHex(author)}`;
+    if (this.answeredLate.has(key) || !this.lateAnswers.take(invite.id)) return;
+    if (this.answeredLate.size >= 4096) this.answeredLate.clear();
+    this.answeredLate.add(key);
+    void this.sendRefusal(invite, author, reason).catch(() => {});
   }
 
   /**
@@ -631,4 +706,14 @@ export function keyShare(access: MembershipAccess, recipients: Uint8Array[]): Ke
   const begun = access.log.state.epochs.find((e) => e.epoch === epoch);
   if (!begun) return { epochOp: new Uint8Array(32), boxes: [] };
   return { epochOp: fromHex(begun.op), boxes: sealToAll(key, recipients) };
+}
+
+/** Why an invite admits no one any more, as its joiners are told; undefined while it is open. */
+export function closedBecause(invite: Invite): Refusal | undefined {
+  if (invite.revoked) {
+    // Expiry is carried out by a manager's revoke: one after the expiry time is an expiry.
+    const expired = invite.revokedAt !== undefined && invite.revokedAt > invite.expiresAt;
+    return expired ? "INVITE_EXPIRED" : "INVITE_REVOKED";
+  }
+  return invite.oneTime && invite.used ? "INVITE_USED" : undefined;
 }

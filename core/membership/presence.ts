@@ -25,6 +25,7 @@ import type { SyncEngine } from "../sync/sync-engine.js";
 import { DecodeError } from "../wire/errors.js";
 import { decodeStrict, encodeWith } from "../wire/reader.js";
 import type { MemberSpace } from "./member-space.js";
+import { isWherePayload } from "./whereabouts.js";
 
 export type PresenceStatus = "online" | "away" | "offline";
 
@@ -303,6 +304,8 @@ export class PresenceAnnouncer extends ObservableV2<AnnouncerEvents> {
   }
 
   private readonly onEphemeral = (author: Uint8Array, payload: Uint8Array): void => {
+    // Version 2 is whereabouts (whereabouts.ts), a payload of its own, not a status.
+    if (isWherePayload(payload)) return;
     let message: PresenceMessage;
     try {
       message = decodePresence(payload);

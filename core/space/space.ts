@@ -133,6 +133,12 @@ export interface SpaceStats {
 type Events = {
   /** A remote envelope that was refused, with the reason. */
   rejected: (error: CryptoError | DecodeError, author: Uint8Array | undefined) => void;
+  /**
+   * A verified envelope under an epoch this device holds no key for (after
+   * `rejected`): its author signed it, so membership may answer it (a join
+   * under an invite that has closed is told why).
+   */
+  unknownEpoch: (author: Uint8Array, epoch: number, kind: EnvelopeKind) => void;
   /** The doc changed because of remote envelopes. */
   remoteChange: () => void;
   /**
@@ -546,8 +552,12 @@ export class Space extends ObservableV2<Events> {
     const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
     results.forEach((result, i) => {
       const decoded = envelopes[i]!;
-      if (result instanceof CryptoError) this.reject(result, decoded.header.author);
-      else opened.push({ decoded, payload: result.payload });
+      if (result instanceof CryptoError) {
+        this.reject(result, decoded.header.author);
+        // Only UNKNOWN_EPOCH comes after the signature check: the author is who it says.
+        const { author, epoch, kind } = decoded.header;
+        if (result.code === "UNKNOWN_EPOCH") this.emit("unknownEpoch", [author, epoch, kind]);
+      } else opened.push({ decoded, payload: result.payload });
     });
     return opened;
   }

@@ -28,6 +28,7 @@ import {
   MSG_ID_BYTES,
   type PartialAckFrame,
   PROTOCOL_VERSION,
+  RELAY_FEATURE_MAIL,
 } from "../wire/frame-types.js";
 import { mailSendProblem } from "../wire/mail-frames.js";
 import { relayErrorName } from "../wire/relay-errors.js";
@@ -142,7 +143,15 @@ type Events = {
   uplink: (sample: UplinkSample) => void;
   /** The targets whose relay mailbox is full changed (see `fullTargets`). */
   fullTargets: (targets: FullTarget[]) => void;
+  /** The relay said what it offers (RELAY_INFO, after each AUTH_OK). */
+  info: (info: RelayInfo) => void;
 };
+
+/** What the relay offers beyond the core protocol, as it last said. */
+export interface RelayInfo {
+  /** Its operator configured SMTP: MAIL_INVITE can succeed. */
+  mail: boolean;
+}
 
 /** A device the relay could not queue for: its mailbox, or our address's share of it, is full. */
 export interface FullTarget {
@@ -184,6 +193,13 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   bytesSent = 0;
   /** Frames received that did not decode. */
   badFrames = 0;
+  /**
+   * What the relay offers; nothing until it says (a relay before revision 3
+   * never does, and then offers no mail).
+   */
+  info: RelayInfo = { mail: false };
+  /** Messages the relay said wait in this device's mailbox at the last AUTH_OK. */
+  queuedAtLogin: number | undefined;
 
   constructor(private readonly options: RelayTransportOptions) {
     super();
@@ -439,10 +455,15 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         void this.onChallenge(frame.nonce, frame.relayUrl);
         return;
       case "authOk":
+        this.queuedAtLogin = frame.queued;
         clearTimeout(this.handshakeTimer);
         this.attempt = 0;
         this.setStatus("online");
         void this.retransmitOutbox();
+        return;
+      case "relayInfo":
+        this.info = { mail: (frame.features & RELAY_FEATURE_MAIL) !== 0 };
+        this.emit("info", [this.info]);
         return;
       case "ack":
         if (this.ephemeralSent.delete(bytesKey(frame.msgId))) return;

@@ -12,6 +12,7 @@ export const FrameType = {
   auth: 0x03,
   authOk: 0x04,
   error: 0x05,
+  relayInfo: 0x06,
   send: 0x10,
   ack: 0x11,
   deliver: 0x12,
@@ -59,6 +60,17 @@ export interface AuthOkFrame {
   /** Messages waiting in this device's mailbox. */
   queued: number;
 }
+/**
+ * What this relay offers beyond the core protocol (revision 3), sent once
+ * right after AUTH_OK, so the app offers only what will work.
+ */
+export interface RelayInfoFrame {
+  type: "relayInfo";
+  /** Bit set of RELAY_FEATURE_*; unknown bits are ignored. */
+  features: number;
+}
+/** RELAY_INFO feature: the operator configured SMTP, so MAIL_INVITE can succeed. */
+export const RELAY_FEATURE_MAIL = 0x01;
 export interface ErrorFrame {
   type: "error";
   code: number;
@@ -152,6 +164,7 @@ export type Frame =
   | ChallengeFrame
   | AuthFrame
   | AuthOkFrame
+  | RelayInfoFrame
   | ErrorFrame
   | SendFrame
   | AckFrame

@@ -25,6 +25,7 @@ const everyFrame: Frame[] = [
   },
   { type: "auth", device: alice.device.sign.publicKey, signature: filled(64, 1), accessToken: "" },
   { type: "authOk", queued: 0 },
+  { type: "relayInfo", features: 1 },
   { type: "error", code: 11, message: "slow down", ref: new Uint8Array() },
   {
     type: "send",

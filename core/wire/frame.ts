@@ -45,11 +45,13 @@ import {
   readChallenge,
   readError,
   readHello,
+  readRelayInfo,
   writeAuth,
   writeAuthOk,
   writeChallenge,
   writeError,
   writeHello,
+  writeRelayInfo,
 } from "./session-frames.js";
 
 export function encodeFrame(frame: Frame, version: number = PROTOCOL_VERSION): Uint8Array {
@@ -103,6 +105,7 @@ const WRITERS: Writers = {
   challenge: writeChallenge,
   auth: writeAuth,
   authOk: writeAuthOk,
+  relayInfo: writeRelayInfo,
   error: writeError,
   send: writeSend,
   ack: writeAck,
@@ -127,6 +130,7 @@ const READERS = new Map<number, (r: Reader, limits: WireLimits) => Frame>([
   [FrameType.challenge, readChallenge],
   [FrameType.auth, readAuth],
   [FrameType.authOk, readAuthOk],
+  [FrameType.relayInfo, readRelayInfo],
   [FrameType.error, readError],
   [FrameType.send, readSend],
   [FrameType.ack, readAck],

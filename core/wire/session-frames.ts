@@ -5,6 +5,7 @@
  *   relay  -> device CHALLENGE  a fresh nonce, the relay's public URL, its limits
  *   device -> relay  AUTH       Ed25519(device, context || nonce || url) and an access token
  *   relay  -> device AUTH_OK    how many messages wait in the mailbox
+ *   relay  -> device RELAY_INFO what the relay offers beyond the core (revision 3)
  *   either           ERROR      a numeric code, a message, and what it refers to
  *
  * Binding the signature to the relay URL stops one relay from replaying a
@@ -21,6 +22,7 @@ import {
   type ErrorFrame,
   type HelloFrame,
   MSG_ID_BYTES,
+  type RelayInfoFrame,
 } from "./frame-types.js";
 import type { WireLimits } from "./limits.js";
 import { type Reader, writeFixed, writeString } from "./reader.js";
@@ -73,6 +75,13 @@ export function writeAuthOk(e: encoding.Encoder, f: AuthOkFrame): void {
 }
 export function readAuthOk(r: Reader): AuthOkFrame {
   return { type: "authOk", queued: r.varUint("queued") };
+}
+
+export function writeRelayInfo(e: encoding.Encoder, f: RelayInfoFrame): void {
+  encoding.writeVarUint(e, f.features);
+}
+export function readRelayInfo(r: Reader): RelayInfoFrame {
+  return { type: "relayInfo", features: r.varUint("features") };
 }
 
 export function writeError(e: encoding.Encoder, f: ErrorFrame): void {

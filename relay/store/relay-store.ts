@@ -1,7 +1,7 @@
 /**
  * RelayStore: where a relay keeps mailboxes, envelopes and blobs. Every
  * write resolves only once durable, so "acked" means "survives kill -9".
- * Implementations: SQLite (embedded default); Redis (scale-out) later.
+ * Implementations: SQLite (embedded default); PostgreSQL (several nodes).
  * Each must pass the shared suite in test/relay-store-suite.ts.
  */
 
@@ -84,6 +84,12 @@ export interface RelayStore {
   ): Promise<StoredMessage[]>;
   /** Deletes delivered messages; resolves once durable. Unknown seqs are ignored. */
   ack(device: Uint8Array, seqs: number[]): Promise<void>;
+  /**
+   * Optional: the newest seq queued for each device (0 for none), in one
+   * read. A node of a cluster re-reads its devices' heads after a bus
+   * (re)subscribe and on its safety poll; without it, it fetches per device.
+   */
+  heads?(devices: Uint8Array[]): Promise<number[]>;
   /** How many messages wait for a device. */
   queued(device: Uint8Array): Promise<number>;
   /** Stores a chunk once per hash; putting one that exists refreshes it (see sweepBlobs). */
@@ -109,7 +115,8 @@ export interface RelayStore {
 export class RelayStoreError extends Error {
   override readonly name = "RelayStoreError";
   constructor(
-    readonly code: "STORE_CLOSED" | "STORE_CORRUPT" | "STORE_IO",
+    /** STORE_UNAVAILABLE: the database cannot be reached right now (retry later). */
+    readonly code: "STORE_CLOSED" | "STORE_CORRUPT" | "STORE_IO" | "STORE_UNAVAILABLE",
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -1,6 +1,8 @@
 /**
  * The embedded RelayStore: SQLite in WAL mode with synchronous=FULL, so a
  * committed transaction survives a crash of the process or the machine.
+ * The file is locked exclusively while open: one relay process per data
+ * directory.
  *
  * Group commit: writes queue up during one turn of the event loop and
  * commit together in one transaction (one fsync), each in its own savepoint
@@ -116,8 +118,21 @@ export class SqliteRelayStore implements RelayStore {
   ) {
     mkdirSync(dataDir, { recursive: true });
     try {
-      this.db = new Database(join(dataDir, "relay.sqlite"));
-      this.db.pragma("journal_mode = WAL");
+      this.db = new Database(join(dataDir, "relay.sqlite"), { timeout: 0 });
+      // One process per data directory: a second relay on the same file would keep its own
+      // devices and never wake the first's (the lock dies with the process, kill -9 included).
+      this.db.pragma("locking_mode = EXCLUSIVE");
+      try {
+        this.db.pragma("journal_mode = WAL");
+        this.db.exec("BEGIN EXCLUSIVE; COMMIT");
+      } catch (err) {
+        if ((err as { code?: string }).code !== "SQLITE_BUSY") throw err;
+        throw new RelayStoreError(
+          "STORE_IO",
+          `another relay process is using ${dataDir}: one SQLite data directory serves one relay; several relay nodes need --store postgres://… and --bus redis://…`,
+          { cause: err },
+        );
+      }
       this.db.pragma("synchronous = FULL");
       this.db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
       const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as

@@ -1,7 +1,7 @@
 /** Steps the app's browser tests take through the UI, shared by the specs that drive it. */
 import { mkdirSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
-import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
 import { buildRenderer } from "./app-build.js";
 
@@ -11,14 +11,16 @@ const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
  * A real relay process serving the built web app, for every test of a spec:
  * started before the first, killed and its data removed after the last.
  */
-export function appRelayPerSpec(args: string[] = []): {
+export function appRelayPerSpec(args: string[] | (() => Promise<string[]>) = []): {
   readonly relay: RelayProcess;
   appUrl(): string;
 } {
   let relay: RelayProcess | undefined;
   test.beforeAll(async () => {
     const appDir = await buildRenderer();
-    relay = await startRelayProcess({ args: ["--app-dir", appDir, ...args] });
+    // Arguments may depend on servers the spec starts first (an SMTP server's port).
+    const extra = typeof args === "function" ? await args() : args;
+    relay = await startRelayProcess({ args: ["--app-dir", appDir, ...extra] });
   });
   test.afterAll(async () => {
     await relay?.kill();
@@ -37,6 +39,20 @@ export function appRelayPerSpec(args: string[] = []): {
 
 export const messageTexts = (page: Page) =>
   page.getByRole("log", { name: "Messages" }).locator(".md");
+
+/** The open note's text, a line per paragraph (carets' name labels left out). */
+export const noteText = (page: Page) =>
+  page.getByRole("textbox", { name: "Note text" }).evaluate((el) =>
+    Array.from(el.querySelectorAll("p"))
+      .map((p) => {
+        const copy = p.cloneNode(true) as HTMLElement;
+        for (const c of Array.from(copy.querySelectorAll(".collaboration-carets__caret"))) {
+          c.remove();
+        }
+        return copy.textContent;
+      })
+      .join("\n"),
+  );
 
 export async function openSpace(page: Page, name: string) {
   await page
@@ -152,6 +168,36 @@ export const notifications = (page: Page) =>
       (window as unknown as { shownNotifications: { title: string; body: string }[] })
         .shownNotifications,
   );
+
+/**
+ * Isolated browser profiles with the clipboard allowed; notifications recorded, and with
+ * `clock` a clock the test may move (installed before any page loads).
+ */
+export async function profiles(
+  browser: Browser,
+  appUrl: string,
+  n: number,
+  options: { clock?: boolean } = {},
+): Promise<BrowserContext[]> {
+  const contexts: BrowserContext[] = [];
+  for (let i = 0; i < n; i++) {
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl });
+    await ctx.addInitScript(recordNotifications);
+    if (options.clock) await ctx.clock.install();
+    contexts.push(ctx);
+  }
+  return contexts;
+}
+
+/** Pastes a link into the join dialog and returns the dialog, whose alert says what went wrong. */
+export async function tryJoin(page: Page, link: string) {
+  await page.getByRole("button", { name: "Join with a link" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Invitation link").fill(link);
+  await dialog.getByRole("button", { name: "Join", exact: true }).click();
+  return dialog;
+}
 
 /** Answers the app's own confirmation (it replaced the browser's confirm()) with its action. */
 export async function confirmWith(page: Page, action: string) {

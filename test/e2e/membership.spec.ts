@@ -5,7 +5,7 @@
  * errors are in words, and verification is asked once. Each new screen is
  * scanned by axe and captured in light and dark (test/artifacts/).
  */
-import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import { type Browser, type BrowserContext, expect, type Page, test } from "@playwright/test";
 import { decodeInvitePayload, encodeInvitePayload } from "../../core/membership/invite-link.js";
 import {
   appRelayPerSpec,
@@ -17,26 +17,17 @@ import {
   messageTexts,
   notifications,
   person,
-  recordNotifications,
+  profiles,
   say,
   tab,
+  tryJoin,
 } from "./app-ui.js";
 
 const app = appRelayPerSpec();
 
 const appUrl = () => app.appUrl();
 
-/** Isolated browser profiles with the clipboard allowed and notifications recorded. */
-async function profiles(browser: import("@playwright/test").Browser, n: number) {
-  const contexts: BrowserContext[] = [];
-  for (let i = 0; i < n; i++) {
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
-    await ctx.addInitScript(recordNotifications);
-    contexts.push(ctx);
-  }
-  return contexts;
-}
+const profilesOf = (browser: Browser, n: number) => profiles(browser, appUrl(), n);
 
 const sidebarSpace = (page: Page, name: string) =>
   page.getByRole("navigation").getByRole("button", { name: new RegExp(`^${name}`) });
@@ -45,7 +36,7 @@ test("a manager on Chat sees a join request at once: badges, a notification, the
   browser,
 }) => {
   test.setTimeout(120_000);
-  const contexts = await profiles(browser, 2);
+  const contexts = await profilesOf(browser, 2);
   try {
     const [ctxA, ctxC] = contexts as [BrowserContext, BrowserContext];
     const a = await person(ctxA, appUrl(), "Ann");
@@ -91,7 +82,7 @@ test("invites are objects: addresses checked first, one link per address with it
   browser,
 }) => {
   test.setTimeout(150_000);
-  const contexts = await profiles(browser, 4);
+  const contexts = await profilesOf(browser, 5);
   try {
     const [ctxA, ...others] = contexts as [BrowserContext, ...BrowserContext[]];
     const a = await person(ctxA, appUrl(), "Ann");
@@ -156,40 +147,37 @@ test("invites are objects: addresses checked first, one link per address with it
     // Used single-use links are no longer outstanding.
     await expect(list).toBeHidden({ timeout: 20_000 });
 
-    // A multi-use link, revoked: it leaves the list. (A joiner holding it is not told yet: the
-    // core leaves the welcome at the relay and nobody answers the join; see issue 17's note.)
+    // A multi-use link, revoked: it leaves the list, and whoever opens it is told so in words.
     await a.getByRole("button", { name: "Invite people" }).click();
     await dialog.getByRole("radio", { name: /^Multi-use/ }).check();
     await dialog.getByRole("button", { name: "Create invitation" }).click();
     await expect(dialog.getByText(/^Confirmed · member · multi-use · expires /)).toBeVisible();
-    await expect(
-      dialog.getByRole("textbox", { name: "Invitation link", exact: true }),
-    ).toBeVisible();
+    const multi = await dialog
+      .getByRole("textbox", { name: "Invitation link", exact: true })
+      .inputValue();
     await dialog.getByRole("button", { name: "Done" }).click();
     await list
       .getByRole("button", { name: /^Revoke the invitation: Confirmed · member · multi-use/ })
       .click();
     await confirmWith(a, "Revoke");
     await expect(list).toBeHidden({ timeout: 20_000 });
+    const eve = await person(others[3]!, appUrl(), "Eve");
+    const refused = await tryJoin(eve, multi);
+    await expect(refused.getByRole("alert")).toHaveText(
+      "This invite was withdrawn. Ask Ann for a new one.",
+      { timeout: 30_000 },
+    );
+    await capture(eve, "join-revoked");
   } finally {
     for (const ctx of contexts) await ctx.close();
   }
 });
 
-/** Pastes a link into the join dialog and returns the dialog, whose alert says what went wrong. */
-async function tryJoin(page: Page, link: string) {
-  await page.getByRole("button", { name: "Join with a link" }).click();
-  const dialog = page.getByRole("dialog");
-  await dialog.getByLabel("Invitation link").fill(link);
-  await dialog.getByRole("button", { name: "Join", exact: true }).click();
-  return dialog;
-}
-
 test("a removed member reads the archive and is told who removed them; a leaver is told; join errors are in words", async ({
   browser,
 }) => {
   test.setTimeout(150_000);
-  const contexts = await profiles(browser, 4);
+  const contexts = await profilesOf(browser, 4);
   try {
     const [ctxA, ctxB, ctxC, ctxD] = contexts as [
       BrowserContext,
@@ -261,11 +249,11 @@ test("a removed member reads the archive and is told who removed them; a leaver 
     await expect(dialog.getByRole("alert")).toHaveText(
       /^This invitation is for another relay \(wss:\/\/relay\.example\.org\); .* Ask the person who invited you for a link made on your relay\.$/,
     );
-    // Bob's single-use link was used: nothing waits at the relay for it any more.
+    // Bob's single-use link was used: Ann's device left word of it at the relay.
     await dialog.getByLabel("Invitation link").fill(bobLink);
     await dialog.getByRole("button", { name: "Join", exact: true }).click();
     await expect(dialog.getByRole("alert")).toHaveText(
-      /^This invite link can no longer be used: .* Ask the person who invited you for a new link\.$/,
+      "This invite was already used by someone else. Ask Ann for a new one.",
       { timeout: 30_000 },
     );
   } finally {
@@ -288,7 +276,7 @@ test("confirming after comparing verifies once on both sides, with the digits gr
   browser,
 }) => {
   test.setTimeout(120_000);
-  const contexts = await profiles(browser, 3);
+  const contexts = await profilesOf(browser, 3);
   try {
     const [ctxA, ctxB, ctxC] = contexts as [BrowserContext, BrowserContext, BrowserContext];
     const a = await person(ctxA, appUrl(), "Ann");

@@ -32,7 +32,7 @@ test("one profile in two tabs runs one engine; Use here moves it, and no message
   try {
     const a1 = await ann.newPage();
     await onboard(a1, "Ann");
-    const b = await bob.newPage();
+    let b = await bob.newPage();
     await onboard(b, "Bob");
 
     await a1.getByRole("button", { name: "Create a space" }).first().click();
@@ -68,9 +68,26 @@ test("one profile in two tabs runs one engine; Use here moves it, and no message
     await expect(elsewhere(a1)).toBeVisible({ timeout: 20_000 });
     await openSpace(a2, "Two tabs");
     await a2.getByRole("tab", { name: "Chat" }).click();
+    // Bob is away while tab two writes: nothing of Ann's own may make these "Delivered".
+    await expect(messageTexts(b)).toHaveCount(20, { timeout: 20_000 });
+    await b.close();
     for (let i = 1; i <= 20; i++) await say(a2, `tab two ${i}`);
+    // The state is said once per group of messages, under its last one.
+    const states = a2
+      .locator(".message")
+      .filter({ hasText: /tab two \d+/ })
+      .getByTestId("delivery");
+    await expect(states.last()).toHaveText("At relay", { timeout: 20_000 });
+    await expect(states.filter({ hasText: "Delivered" })).toHaveCount(0);
 
+    // Bob is back: his receipts, and only they, make them delivered.
+    b = await bob.newPage();
+    await b.goto(appUrl());
+    await openSpace(b, "Two tabs");
+    await b.getByRole("tab", { name: "Chat" }).click();
     await expect(messageTexts(b)).toHaveCount(40, { timeout: 20_000 });
+    await expect(states.last()).toHaveText("Delivered", { timeout: 20_000 });
+    await expect(states.filter({ hasText: "At relay" })).toHaveCount(0);
     // Closing the tab that runs the engine and reloading the other: everything is there.
     await a2.close();
     await a1.reload();

@@ -293,3 +293,41 @@ export function findMentions(text: string, members: { user: string; name: string
   }
   return [...found];
 }
+
+/** What waits for one reader: messages by others its signed receipt does not cover. */
+export interface Backlog {
+  /** How many messages by others the reader's receipt does not cover. */
+  waiting: number;
+  /** The author's time of the oldest of them. */
+  waitingSince?: number;
+  /** When the reader's last signed receipt was written (by its device's clock). */
+  lastReceipt?: number;
+}
+
+/**
+ * How far behind `reader` is, from the signed receipts every member sees
+ * (never from the relay): `list` is the chat as this device holds it, its
+ * records already checked.
+ */
+export function backlogOf(
+  doc: Y.Doc,
+  list: readonly ChatMessage[],
+  reader: string,
+  trust: RecordTrust,
+): Backlog {
+  const said = receiptOf(doc, reader, trust);
+  let waiting = 0;
+  let waitingSince: number | undefined;
+  for (const m of list) {
+    if (m.author === reader || (said[m.device] ?? 0) >= m.n) continue;
+    waiting++;
+    if (waitingSince === undefined || m.at < waitingSince) waitingSince = m.at;
+  }
+  const r = readRecord<Receipt>(doc.getMap<unknown>(RECEIPTS).get(reader), RECEIPT);
+  const lastReceipt = r && Object.keys(said).length > 0 ? r.at : undefined;
+  return {
+    waiting,
+    ...(waitingSince !== undefined && { waitingSince }),
+    ...(lastReceipt !== undefined && { lastReceipt }),
+  };
+}

@@ -4,13 +4,15 @@
  *   map "notes/pages":  note id -> Y.Map {
  *     meta:   { id, by, at, title } (signed: who made it, when, its first title)
  *     title:  { v: string, by, at } (signed by who renamed it; last writer wins)
- *     body:   Y.Text (merged character by character)
+ *     body:   Y.Text (decision 44's plain text; kept, and read until the note has rich text)
  *     edited: { v: true, by, at } (signed: the last typing's stamp)
  *     deleted?: { v: true, by, at } (a signed tombstone: concurrent typing is never lost to a delete)
  *   }
  *
- * Typing goes through `Space.type`, so a burst of keystrokes leaves as one
- * envelope. Everything read here was written by some member's device: a
+ *   fragment "notes/rich/<id>": the note's rich text (note-rich.ts), top level
+ *
+ * Typing (plain or rich) is sealed through `Space.type`'s batching, so a
+ * burst of keystrokes leaves as one envelope. Everything read here was written by some member's device: a
  * page of the wrong shape or whose meta is not its author's is skipped, a
  * missing or forged part reads as absent. The body's characters carry no
  * signature (Yjs text has no place for one): who typed is the edit stamp's word.
@@ -30,6 +32,7 @@ import {
   TITLED_META_SHAPE,
   type TitledMeta,
 } from "./entries.js";
+import { hasRich, richFragment, richText } from "./note-rich.js";
 import type { Stamp } from "./records.js";
 import type { RecordTrust } from "./signed-records.js";
 
@@ -174,9 +177,24 @@ export function deleteNote(doc: Y.Doc, id: string, tombstone: Field<true>, trust
   return putField(pages(doc), id, "deleted", tombstone, NOTE_KINDS, trust);
 }
 
-/** The note's text as shown: cut at MAX_NOTE_BODY, whatever a member wrote. */
+/**
+ * The note's text as plain text, cut at MAX_NOTE_BODY whatever a member
+ * wrote: its rich text's lines once it has any, else its plain body.
+ */
 export function noteText(doc: Y.Doc, id: string, trust: RecordTrust): string {
+  if (!page(doc, id, trust)) return "";
+  if (hasRich(doc, id)) return richText(richFragment(doc, id), MAX_NOTE_BODY);
   return noteBody(doc, id, trust)?.toString().slice(0, MAX_NOTE_BODY) ?? "";
+}
+
+/**
+ * The plain text a note still has to be migrated from: its body, when the
+ * note has no rich text yet and the body is not empty; undefined otherwise.
+ */
+export function plainToMigrate(doc: Y.Doc, id: string, trust: RecordTrust): string | undefined {
+  if (hasRich(doc, id)) return undefined;
+  const text = noteBody(doc, id, trust)?.toString();
+  return text ? text.slice(0, MAX_NOTE_BODY) : undefined;
 }
 
 /** For search: each note's title and text. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { addEvent, answer, cancelEvent, draftEvent, eventProblem, events } from "./calendar.js";
 import {
+  backlogOf,
   contiguousCounts,
   deleteMessage,
   deliveredTo,
@@ -170,6 +171,24 @@ describe("chat", () => {
     sync(reader, author);
     expect(deliveredTo(author, first, [bob], trust)).toEqual([bob]);
     expect(deliveredTo(author, second, [bob, "c".repeat(64)], trust)).toEqual([bob]);
+  });
+
+  it("tells what waits for a reader beyond its signed receipt, and since when", () => {
+    const doc = new Y.Doc();
+    post(doc, ann, annDevice, "1", 10);
+    post(doc, ann, annDevice, "2", 20);
+    // Never acknowledged anything: both wait, since the first.
+    expect(backlogOf(doc, messages(doc), bob, trust)).toEqual({ waiting: 2, waitingSince: 10 });
+    putReceipt(doc, draftReceipt(doc, bob, bobDevice, 25, trust));
+    expect(backlogOf(doc, messages(doc), bob, trust)).toEqual({ waiting: 0, lastReceipt: 25 });
+    post(doc, ann, annDevice, "3", 30);
+    post(doc, bob, bobDevice, "mine", 31);
+    // Only others' messages wait for a reader, never its own.
+    expect(backlogOf(doc, messages(doc), bob, trust)).toEqual({
+      waiting: 1,
+      waitingSince: 30,
+      lastReceipt: 25,
+    });
   });
 
   it("finds mentions by display name, longest name first, at word ends", () => {

@@ -395,6 +395,7 @@ export class GroveClient extends ObservableV2<Events> {
     engine.on("route", () => this.changed());
     // A member whose relay mailbox is full is no longer retried: the panel says so.
     engine.relay?.on("fullTargets", () => this.changed());
+    engine.relay?.on("info", () => this.changed());
     this.engine = engine;
     // The outbox lives in the store, not an event source: read it each second for the status.
     // A store that fails here fails loudly elsewhere; the status just keeps its last reading.
@@ -585,8 +586,18 @@ export class GroveClient extends ObservableV2<Events> {
     return { url, mail, mailto: (to: string[]) => mailtoUrl(to, mail) };
   }
 
-  async mailInvite(to: string[], mail: ReturnType<typeof composeInviteMail>, mode: InviteMode) {
-    await mailThroughRelay(this.engine!.relay!, to, mail, mode);
+  /** Whether the relay said it sends invitation mail (RELAY_INFO); "Send through relay" needs it. */
+  get relayMail(): boolean {
+    return this.engine?.relay?.info.mail ?? false;
+  }
+
+  /** Asks the relay to mail one invitation link to its address, in the relay's own words. */
+  async mailInvite(handle: SpaceHandle, invite: { to: string; link: string }, mode: InviteMode) {
+    await mailThroughRelay(this.engine!.relay!, invite, {
+      inviterName: this.profile!.name,
+      spaceName: handle.name,
+      mode,
+    });
   }
 
   async join(text: string): Promise<SpaceHandle> {

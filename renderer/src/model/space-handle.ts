@@ -4,10 +4,11 @@
  * chat messages. Everything the UI reads comes out of here as plain values.
  */
 
-import type * as Y from "yjs";
+import * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
+import { type Caret, type DevicePlace, Whereabouts } from "../../../core/membership/whereabouts.js";
 import type { Role } from "../../../core/space/access.js";
 import {
   type Answer,
@@ -22,6 +23,7 @@ import {
   events,
 } from "../../../core/space/tools/calendar.js";
 import {
+  backlogOf,
   type ChatMessage,
   deliveredTo,
   draftDelete,
@@ -56,6 +58,11 @@ import {
   removeFile,
 } from "../../../core/space/tools/files.js";
 import {
+  migratedCopy,
+  migrationUpdate,
+  richFragment,
+} from "../../../core/space/tools/note-rich.js";
+import {
   createNote,
   deleteNote,
   draftNote,
@@ -65,6 +72,7 @@ import {
   noteBody,
   notes,
   noteText,
+  plainToMigrate,
   renameNote,
   stampEdit,
   typeInNote,
@@ -106,7 +114,11 @@ import {
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
+import { type ActivityItem, activitySince } from "./activity.js";
 import { MemberNames } from "./member-names.js";
+import { refusalWords } from "./refusal-words.js";
+
+const DAY_MS = 24 * 3600_000;
 
 export interface MemberView {
   user: string;
@@ -121,6 +133,9 @@ export type Delivery =
   | { state: "relay" }
   | { state: "delivered"; to: number; of: number };
 
+/** Typing this long after the last keystroke that left at once leaves at once too. */
+const TYPING_LEAD_MS = 1000;
+
 /** Arrivals further apart than this end a catch-up. */
 const BURST_GAP_MS = 1500;
 /** A catch-up is shown once it has taken this many changes. */
@@ -131,6 +146,8 @@ const randomId = () => toHex(crypto.getRandomValues(new Uint8Array(12)));
 export class SpaceHandle {
   readonly id: string;
   readonly presence: PresenceAnnouncer;
+  /** Who has which tool and note open, and their carets (presence payload version 2). */
+  readonly whereabouts: Whereabouts;
   /**
    * For each queued outbox entry (msgId hex) of this space, the messages its
    * envelope first posts: read from the envelopes themselves, so a restart
@@ -168,6 +185,13 @@ export class SpaceHandle {
     });
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
     this.presence.on("change", this.onBump);
+    this.whereabouts = new Whereabouts({
+      space: member.space,
+      userOf: (device) => member.access.userOf(device),
+      device: member.access.device,
+      presence: this.presence,
+    });
+    this.whereabouts.on("change", this.onBump);
     member.space.doc.on("update", this.onBump);
     member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();
@@ -234,15 +258,7 @@ export class SpaceHandle {
   /** For a device waiting to be let in: why it will not be, in words, once a manager said so. */
   get refusal(): string | undefined {
     const refused = this.member.access.refusal;
-    if (!refused) return undefined;
-    const who = refused.inviterName || "the person who invited you";
-    const words: Record<typeof refused.reason, string> = {
-      INVITE_USED: `This invite was already used by someone else. Ask ${who} for a new one.`,
-      INVITE_REVOKED: `This invite was withdrawn. Ask ${who} for a new one.`,
-      INVITE_EXPIRED: `This invite expired before you were let in. Ask ${who} for a new one.`,
-      DECLINED: "A manager of this space declined your request to join.",
-    };
-    return words[refused.reason];
+    return refused && refusalWords(refused.reason, refused.inviterName);
   }
 
   /**
@@ -313,6 +329,27 @@ export class SpaceHandle {
         user: toHex(p.cert.user),
         device: p.cert.name,
       }));
+  }
+
+  /**
+   * Members none of whose devices has acknowledged anything for `days` while messages waited for
+   * them (Groove's "stale member"), longest first, for managers to remind or remove. Viewers
+   * write no receipts, so they are never judged by them.
+   */
+  staleMembers(days: number, now = Date.now()) {
+    const doc = this.member.space.doc;
+    const list = this.messages();
+    const out: { user: string; name: string; since: number; waiting: number }[] = [];
+    for (const m of this.members()) {
+      if (m.me || m.role === "viewer") continue;
+      const backlog = backlogOf(doc, list, m.user, this.trust);
+      if (backlog.waiting === 0 || backlog.waitingSince === undefined) continue;
+      // Silent since their last receipt, or, with none, since the first message that waits.
+      const since = Math.max(backlog.lastReceipt ?? 0, backlog.waitingSince);
+      if (now - since < days * DAY_MS) continue;
+      out.push({ user: m.user, name: m.name, since, waiting: backlog.waiting });
+    }
+    return out.sort((a, b) => a.since - b.since);
   }
 
   /**
@@ -743,12 +780,70 @@ export class SpaceHandle {
   }
 
   /** Starts a note; resolves with its id once it is sealed. */
-  async createNote(title: string): Promise<string> {
+  async createNote(title: string, fill?: (rich: Y.XmlFragment) => void): Promise<string> {
     const id = randomId();
     const draft = draftNote({ id, ...this.authored(), title: title.trim() || "Untitled" });
     const signed = await this.sign("note", "", draft);
-    await this.member.space.edit((doc) => createNote(doc, signed));
+    await this.member.space.edit((doc) => {
+      createNote(doc, signed);
+      fill?.(richFragment(doc, id));
+    });
     return id;
+  }
+
+  /**
+   * A note's rich text for the editor to bind to. A note still in the
+   * textarea's plain text is migrated first (one deterministic update, so
+   * two devices doing it at once keep one copy; note-rich.ts); a device
+   * that may not write gets a read-only copy of what the migration makes.
+   * Undefined once the note is gone.
+   */
+  noteRich(id: string): { fragment: Y.XmlFragment; shared: boolean } | undefined {
+    const { space } = this.member;
+    if (!this.notes().some((n) => n.id === id)) return undefined;
+    const plain = plainToMigrate(space.doc, id, this.trust);
+    if (plain !== undefined) {
+      if (!this.canWrite) return { fragment: migratedCopy(id, plain), shared: false };
+      const update = migrationUpdate(id, plain);
+      void space.edit((doc) => Y.applyUpdate(doc, update)).catch(() => {});
+    }
+    return { fragment: richFragment(space.doc, id), shared: true };
+  }
+
+  /**
+   * The editor changed a note's rich text (the ProseMirror binding wrote it
+   * to the doc, which the space holds as pending): seal it with the typing
+   * batch, and stamp "edited by" when one is due.
+   */
+  typedInNote(id: string): void {
+    // A viewer types nothing; what the binding may write on its own (dropping nodes the schema
+    // lacks) is not this user's edit, and a viewer's envelopes are refused anyway.
+    if (!this.canWrite) return;
+    // Called from the fragment's observer, before the doc emits the update the space keeps as
+    // pending: sealing now would find nothing and leave that update without a timer.
+    queueMicrotask(() => {
+      this.typeNow(() => {});
+      this.stampIfDue(id);
+    });
+  }
+
+  /** When this device's typing last went out at once (see `typeNow`). */
+  private typingLead = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Typing, batched by `Space.type` (a burst leaves as one envelope, decision 44), except
+   * that a keystroke a second or more after the last one that left at once leaves at once,
+   * with whatever waited: the others see a word start as soon as the network allows, not
+   * after the batch's pause, and a long burst costs at most one more envelope a second
+   * (decision 82).
+   */
+  private typeNow(change: (doc: Y.Doc) => void): void {
+    const { space } = this.member;
+    space.type(change);
+    const now = Date.now();
+    if (now - this.typingLead < TYPING_LEAD_MS) return;
+    this.typingLead = now;
+    void space.flush().catch(() => {});
   }
 
   /** Notes whose "edited by" stamp is being signed: one stamp at a time per note. */
@@ -759,8 +854,12 @@ export class SpaceHandle {
    * per burst, and the signed "edited by" stamp joins it when one is due.
    */
   typeInNote(id: string, change: { index: number; remove: number; insert: string }): void {
+    this.typeNow((doc) => typeInNote(doc, id, change, this.trust));
+    this.stampIfDue(id);
+  }
+
+  private stampIfDue(id: string): void {
     const { space } = this.member;
-    space.type((doc) => typeInNote(doc, id, change, this.trust));
     if (this.stamping.has(id)) return;
     if (!editStampDue(space.doc, id, this.me.user, Date.now(), this.trust)) return;
     this.stamping.add(id);
@@ -805,6 +904,71 @@ export class SpaceHandle {
     return last;
   }
 
+  /** This device's user (hex). */
+  get myUser(): string {
+    return this.me.user;
+  }
+
+  /** The tool open in this space's view ("" when the view closes); a note open in it stays. */
+  setTool(tool: string): void {
+    if (this.whereabouts.current.tool === tool) return;
+    this.whereabouts.setPlace(tool);
+  }
+
+  /** The note open in the notes tool (undefined: back to the list). */
+  setNote(note: string | undefined): void {
+    // Leaving a note as the whole view closes: "nowhere" stays nowhere.
+    if (!note && this.whereabouts.current.tool !== "Notes") return;
+    this.whereabouts.setPlace("Notes", note);
+  }
+
+  /** This device's caret in the open note (undefined when the editor is not focused). */
+  setCaret(caret: Caret | undefined): void {
+    this.whereabouts.setCaret(caret);
+  }
+
+  /** Everyone else here now, where they are (one entry per user: their latest-heard device). */
+  whoIsWhere(): (DevicePlace & { name: string })[] {
+    const byUser = new Map<string, DevicePlace>();
+    for (const p of this.whereabouts.places()) {
+      if (p.user === this.me.user) continue;
+      const seen = byUser.get(p.user);
+      if (!seen || p.heardAt > seen.heardAt) byUser.set(p.user, p);
+    }
+    return [...byUser.values()].map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  }
+
+  /** Carets of other devices in one note. */
+  caretsIn(note: string): (DevicePlace & { name: string })[] {
+    return this.whereabouts
+      .places()
+      .filter((p) => p.note === note && p.device !== this.me.device)
+      .map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  }
+
+  /** What others did here after `since`, newest first, from this device's replica. */
+  activity(since: number): ActivityItem[] {
+    return this.cached(
+      "activity",
+      () =>
+        activitySince(
+          {
+            me: this.me.user,
+            nameOf: (user) => this.nameOf(user),
+            messages: this.messages(),
+            topics: this.topics(),
+            notes: this.notes(),
+            tasks: this.tasks(),
+            events: this.events(),
+            files: this.files(),
+            log: this.member.log,
+          },
+          since,
+        ),
+      since,
+    );
+  }
+
   /** User (hex) behind a device (hex), if a member's. */
   userOfDevice(device: string): string | undefined {
     return this.member.access.userOf(fromHex(device));
@@ -822,6 +986,8 @@ export class SpaceHandle {
     this.member.space.doc.off("update", this.onBump);
     this.member.space.off("remoteChange", this.onRemote);
     this.presence.off("change", this.onBump);
+    this.whereabouts.off("change", this.onBump);
+    await this.whereabouts.close().catch(() => {});
     await this.presence.stop().catch(() => {});
   }
 }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { GroveClient } from "../model/client.js";
+import { Activity } from "./Activity.js";
 import { Buddies } from "./Buddies.js";
 import { NARROW, useDrawer } from "./drawer.js";
 import { ClientContext, useClient } from "./hooks.js";
@@ -197,6 +198,8 @@ function Shell() {
           <Buddies />
         ) : view.kind === "status" ? (
           <StatusPanel />
+        ) : view.kind === "activity" ? (
+          <Activity onOpen={(id, tool) => go({ kind: "space", id, tool })} />
         ) : view.kind === "search" ? (
           <SearchResults
             query={view.query}

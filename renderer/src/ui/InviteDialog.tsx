@@ -20,9 +20,9 @@ const EXPIRY = [
 ];
 
 /*
- * "Send through relay" is not offered: nothing the relay tells a client (challenge, authOk,
- * /healthz) says whether its operator configured mail, and a button that fails after the
- * click is worse than none. Links go by the user's own mail app or by copy.
+ * "Send through relay" is offered only where the relay said it has mail (RELAY_INFO), and only
+ * for confirmed invites: an open link read by the relay's operator would let them in. A button
+ * that fails after the click is worse than none.
  */
 export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose: () => void }) {
   const client = useClient();
@@ -209,6 +209,7 @@ export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose
               {status}
             </p>
           )}
+          <RelayMail links={made.links} mode={made.facts.mode} handle={handle} />
           <div className="row end">
             <button type="button" onClick={onClose}>
               Done
@@ -217,5 +218,73 @@ export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose
         </div>
       )}
     </Dialog>
+  );
+}
+
+type Sent = "sending" | "sent" | { error: string };
+
+/**
+ * Sends each addressed link through the relay's mail, when the relay has it; says per address
+ * what happened, in words, and lets a failed one be tried again.
+ */
+function RelayMail({
+  links,
+  mode,
+  handle,
+}: {
+  links: Made[];
+  mode: InviteMode;
+  handle: SpaceHandle;
+}) {
+  const client = useClient();
+  const addressed = links.filter((l): l is Made & { to: string } => Boolean(l.to));
+  const [sent, setSent] = useState<Record<string, Sent>>({});
+  if (!client.relayMail || addressed.length === 0) return null;
+  if (mode !== "confirmed") {
+    return (
+      <p className="muted">
+        Open invitations go from your own mail app, never through the relay: whoever reads an open
+        link gets in.
+      </p>
+    );
+  }
+  const send = async () => {
+    for (const link of addressed) {
+      if (sent[link.to] === "sent") continue;
+      setSent((s) => ({ ...s, [link.to]: "sending" }));
+      try {
+        await client.mailInvite(handle, { to: link.to, link: link.url }, mode);
+        setSent((s) => ({ ...s, [link.to]: "sent" }));
+      } catch (err) {
+        setSent((s) => ({ ...s, [link.to]: { error: (err as Error).message } }));
+      }
+    }
+  };
+  const busy = Object.values(sent).includes("sending");
+  const allSent = addressed.every((l) => sent[l.to] === "sent");
+  return (
+    <section className="relay-mail" aria-label="Mail through the relay">
+      <ul className="relay-mail-results" aria-live="polite">
+        {addressed
+          .filter((l) => sent[l.to] !== undefined)
+          .map((l) => {
+            const state = sent[l.to]!;
+            return (
+              <li key={l.to}>
+                {state === "sending"
+                  ? `Sending to ${l.to}…`
+                  : state === "sent"
+                    ? `Sent to ${l.to} by the relay.`
+                    : `Not sent to ${l.to}: ${state.error}`}
+              </li>
+            );
+          })}
+      </ul>
+      {!allSent && (
+        <button type="button" disabled={busy} onClick={() => void send()}>
+          {Object.keys(sent).length > 0 ? "Try again through relay" : "Send through relay"}
+        </button>
+      )}
+    </section>
   );
 }

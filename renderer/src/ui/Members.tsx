@@ -9,6 +9,7 @@ import { InviteDialog } from "./InviteDialog.js";
 import { inviteSummary } from "./invite-words.js";
 import { PresenceDot, presenceText } from "./Presence.js";
 import { SafetyNumber } from "./SafetyNumber.js";
+import { StaleMembers } from "./StaleMembers.js";
 
 const ROLES: Role[] = ["owner", "manager", "member", "viewer"];
 /** Roles as the app writes them everywhere (sentence case, as in the invite dialog). */
@@ -30,6 +31,13 @@ export function Members({ handle }: { handle: SpaceHandle }) {
       () => setError(undefined),
       (err: unknown) => setError((err as Error).message),
     );
+  const askRemove = (m: { user: string; name: string }) =>
+    ask({
+      title: `Remove ${m.name}?`,
+      body: `${m.name} stops receiving anything new: the space gets a new key they cannot read. They keep what they already have.`,
+      action: "Remove",
+      run: () => void run(handle.member.remove(fromHex(m.user))),
+    });
 
   return (
     <div className="members">
@@ -111,6 +119,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
           </ul>
         </section>
       )}
+      {handle.canManage && <StaleMembers handle={handle} remove={askRemove} part="flags" />}
       <h2>Members</h2>
       <ul className="member-list">
         {handle.members().map((m) => {
@@ -152,14 +161,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
                   <button
                     type="button"
                     aria-label={`Remove ${m.name}`}
-                    onClick={() =>
-                      ask({
-                        title: `Remove ${m.name}?`,
-                        body: `${m.name} stops receiving anything new: the space gets a new key they cannot read. They keep what they already have.`,
-                        action: "Remove",
-                        run: () => void run(handle.member.remove(fromHex(m.user))),
-                      })
-                    }
+                    onClick={() => askRemove(m)}
                   >
                     Remove
                   </button>
@@ -171,6 +173,7 @@ export function Members({ handle }: { handle: SpaceHandle }) {
           );
         })}
       </ul>
+      {handle.canManage && <StaleMembers handle={handle} remove={askRemove} part="setting" />}
       {inviting && <InviteDialog handle={handle} onClose={() => setInviting(false)} />}
     </div>
   );

@@ -1,25 +1,51 @@
-import { useEffect, useRef, useState } from "react";
-import * as Y from "yjs";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { MAX_NOTE_TITLE } from "../../../core/space/tools/notes.js";
 import type { SpaceHandle } from "../model/space-handle.js";
 import { useConfirm } from "./Confirm.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
-import { Markdown } from "./Markdown.js";
-import { diffText } from "./text-edit.js";
+import { readMarkdown, saveMarkdown } from "./notes/files.js";
+import { fillFragment, fragmentToMarkdown, fromMarkdown } from "./notes/markdown.js";
+import { PlainNoteEditor } from "./notes/PlainNoteEditor.js";
+import { RichNoteEditor } from "./notes/RichNoteEditor.js";
+import { WhoIsHere } from "./notes/WhoIsHere.js";
 
-/** Notes: pages of text everyone in the space edits together, live. */
+/** Notes: pages of rich text everyone in the space edits together, live. */
 export function Notes({ handle }: { handle: SpaceHandle }) {
   const client = useClient();
   const [open, setOpen] = useState<string>();
+  const picker = useRef<HTMLInputElement>(null);
   const list = handle.notes();
+  const here = handle.whoIsWhere();
   if (open && list.some((n) => n.id === open)) {
     return <Note handle={handle} id={open} onBack={() => setOpen(undefined)} />;
   }
+  const importFile = (file: File) =>
+    client.attempt(`Importing ${file.name}`, async () => {
+      const { title, text } = await readMarkdown(file);
+      const content = fromMarkdown(text);
+      setOpen(await handle.createNote(title, (rich) => fillFragment(rich, content)));
+    });
   return (
     <div className="notes">
       {handle.canWrite && (
         <div className="row end">
+          <button type="button" onClick={() => picker.current?.click()}>
+            Import Markdown
+          </button>
+          <input
+            ref={picker}
+            type="file"
+            accept=".md,.markdown,.txt,text/markdown,text/plain"
+            hidden
+            // The stylesheet gives inputs a display of their own, which beats `hidden`.
+            style={{ display: "none" }}
+            aria-label="Markdown file to import"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) void importFile(file).finally(() => (e.target.value = ""));
+            }}
+          />
           <button
             type="button"
             className="primary"
@@ -36,7 +62,7 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
       <h2 className="sr-only">Notes</h2>
       <ul className="topics">
         {list.map((n) => (
-          <li key={n.id}>
+          <li key={n.id} className="note-item">
             <button type="button" className="topic" onClick={() => setOpen(n.id)}>
               <span className="topic-title" dir="auto">
                 {n.title || "Untitled"}
@@ -45,6 +71,11 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
                 edited by {n.edited.name} · {shortTime(n.edited.at)}
               </span>
             </button>
+            <WhoIsHere
+              people={here
+                .filter((p) => p.note === n.id)
+                .map((p) => ({ ...p, where: `Notes: ${n.title || "Untitled"}` }))}
+            />
           </li>
         ))}
         {list.length === 0 && (
@@ -57,14 +88,29 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
   );
 }
 
+/** The textarea of decision 44 instead of the rich editor: for the notes benchmark only. */
+const plainEditor = () =>
+  __GROVE_TEST_HOOKS__ &&
+  (globalThis as { groveNotesEditor?: string }).groveNotesEditor === "plain";
+
 function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
   const { handle, id } = props;
   const client = useClient();
   const { dialog: confirmDialog, ask } = useConfirm();
   const view = handle.notes().find((n) => n.id === id);
-  const [preview, setPreview] = useState(false);
-  if (!view) return null;
+  const plain = plainEditor();
+  // Bound once per note: a plain note is migrated here, on first open by a writer.
+  const rich = useMemo(() => (plain ? undefined : handle.noteRich(id)), [handle, id, plain]);
+  useEffect(() => {
+    handle.setNote(id);
+    return () => handle.setNote(undefined);
+  }, [handle, id]);
+  if (!view || (!rich && !plain)) return null;
   const canDelete = handle.canWrite && (handle.canManage || view.created.by === client.myUser);
+  const here = handle
+    .whoIsWhere()
+    .filter((p) => p.note === id)
+    .map((p) => ({ ...p, where: `Notes: ${view.title || "Untitled"}` }));
   return (
     <div className="thread note">
       {confirmDialog}
@@ -76,8 +122,16 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
         Started by {view.created.name} · edited by {view.edited.name} · {shortTime(view.edited.at)}
       </p>
       <div className="row">
-        <button type="button" aria-pressed={preview} onClick={() => setPreview(!preview)}>
-          {preview ? "Edit" : "Preview"}
+        <WhoIsHere people={here} className="grow" />
+        <button
+          type="button"
+          onClick={() =>
+            void client.attempt("Exporting the note", async () => {
+              if (rich) await saveMarkdown(view.title, fragmentToMarkdown(rich.fragment));
+            })
+          }
+        >
+          Export Markdown
         </button>
         {canDelete && (
           <button
@@ -95,12 +149,15 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
           </button>
         )}
       </div>
-      {preview ? (
-        <div className="note-preview">
-          <Markdown text={handle.noteText(id)} />
-        </div>
+      {rich ? (
+        <RichNoteEditor
+          handle={handle}
+          id={id}
+          fragment={rich.fragment}
+          readOnly={!handle.canWrite || !rich.shared}
+        />
       ) : (
-        <NoteEditor handle={handle} id={id} readOnly={!handle.canWrite} />
+        <PlainNoteEditor handle={handle} id={id} readOnly={!handle.canWrite} />
       )}
     </div>
   );
@@ -134,84 +191,6 @@ function NoteTitle(props: { handle: SpaceHandle; id: string; title: string }) {
       onKeyDown={(e) => {
         if (e.key === "Enter") e.currentTarget.blur();
       }}
-    />
-  );
-}
-
-/**
- * A textarea over the note's shared text. It is left uncontrolled: local
- * input becomes one change to the Y.Text (sealed with the rest of the burst),
- * and a remote change rewrites the value and puts the selection back by the
- * same characters, through Yjs relative positions.
- */
-function NoteEditor(props: { handle: SpaceHandle; id: string; readOnly: boolean }) {
-  const { handle, id } = props;
-  const area = useRef<HTMLTextAreaElement>(null);
-  const body = handle.noteBody(id);
-  useEffect(() => {
-    const el = area.current;
-    if (!el || !body?.doc) return;
-    const doc = body.doc;
-    let shown = body.toString();
-    el.value = shown;
-    let selection: [Y.RelativePosition, Y.RelativePosition] | undefined;
-    const remember = () => {
-      selection = [
-        Y.createRelativePositionFromTypeIndex(body, el.selectionStart, -1),
-        Y.createRelativePositionFromTypeIndex(body, el.selectionEnd, -1),
-      ];
-    };
-    const onInput = () => {
-      const change = diffText(shown, el.value);
-      if (change.remove > 0 || change.insert.length > 0) handle.typeInNote(id, change);
-      // The note may have taken less than was typed (it is full): show what it holds, or
-      // the next diff would be reckoned against text nobody else has.
-      const held = body.toString();
-      if (held !== el.value) {
-        const caret = Math.min(el.selectionStart, held.length);
-        el.value = held;
-        el.setSelectionRange(caret, caret);
-      }
-      shown = held;
-      remember();
-    };
-    const onChange = (_event: Y.YTextEvent, transaction: Y.Transaction) => {
-      if (transaction.local) return;
-      const next = body.toString();
-      if (next === el.value) {
-        shown = next;
-        return;
-      }
-      const focused = document.activeElement === el;
-      el.value = next;
-      shown = next;
-      if (focused && selection) {
-        const at = (p: Y.RelativePosition) =>
-          Y.createAbsolutePositionFromRelativePosition(p, doc)?.index ?? next.length;
-        el.setSelectionRange(at(selection[0]), at(selection[1]));
-      }
-    };
-    const events = ["select", "keyup", "mouseup", "focus"] as const;
-    el.addEventListener("input", onInput);
-    for (const e of events) el.addEventListener(e, remember);
-    body.observe(onChange);
-    return () => {
-      el.removeEventListener("input", onInput);
-      for (const e of events) el.removeEventListener(e, remember);
-      body.unobserve(onChange);
-    };
-  }, [body, handle, id]);
-  if (!body) return null;
-  return (
-    <textarea
-      ref={area}
-      className="note-body"
-      dir="auto"
-      aria-label="Note text"
-      readOnly={props.readOnly}
-      rows={18}
-      spellCheck
-      placeholder={props.readOnly ? "" : "Write here. Everyone in the space sees it as you type."}
     />
   );
 }

@@ -165,6 +165,13 @@ export function Sidebar(props: {
       <div className="sidebar-foot">
         <button
           type="button"
+          className={props.view.kind === "activity" ? "nav active" : "nav"}
+          onClick={() => props.onView({ kind: "activity" })}
+        >
+          Activity
+        </button>
+        <button
+          type="button"
           className={props.view.kind === "buddies" ? "nav active" : "nav"}
           onClick={() => props.onView({ kind: "buddies" })}
         >

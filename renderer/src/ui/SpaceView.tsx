@@ -10,6 +10,7 @@ import { useClient } from "./hooks.js";
 import { JoinBadge } from "./JoinBadge.js";
 import { Members } from "./Members.js";
 import { Notes } from "./Notes.js";
+import { WhoIsHere } from "./notes/WhoIsHere.js";
 import { TOOLS, type Tool } from "./route.js";
 import { SafetyNumber } from "./SafetyNumber.js";
 import { Sketch } from "./Sketch.js";
@@ -40,6 +41,14 @@ export function SpaceView({
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(handle.name);
   const unread = handle.unread(client.readAt(handle.id));
+  const here = handle.whoIsWhere();
+  const noteTitle = (id?: string) => handle.notes().find((n) => n.id === id)?.title;
+
+  // Who is where: the others see which tool this device has open (whereabouts.ts).
+  useEffect(() => {
+    handle.setTool(tab);
+  }, [handle, tab]);
+  useEffect(() => () => handle.setTool(""), [handle]);
 
   // Opening a space puts focus in it (its writing field, else its title), not left in the sidebar.
   useEffect(() => {
@@ -247,6 +256,14 @@ export function SpaceView({
           >
             {t}
             {t === "Members" && <JoinBadge count={handle.waitingForMe()} />}
+            <WhoIsHere
+              people={here
+                .filter((p) => p.tool === t)
+                .map((p) => ({
+                  ...p,
+                  where: p.note ? `${t}: ${noteTitle(p.note) ?? "a note"}` : t,
+                }))}
+            />
           </button>
         ))}
       </div>

@@ -5,6 +5,7 @@ import type { InviteMode } from "../../../core/membership/ops.js";
 import type { Role } from "../../../core/space/access.js";
 import { DecodeError } from "../../../core/wire/errors.js";
 import { OtherRelayError } from "../model/client.js";
+import { refusalWords } from "../model/refusal-words.js";
 
 export interface InviteFacts {
   mode: InviteMode;
@@ -59,6 +60,10 @@ export function joinErrorWords(err: unknown): string {
       return "This link could not be read: it is damaged, or was made by a newer version of Grove. Copy the whole link again, or update Grove and open it again.";
     }
     return `This link is incomplete or damaged: part of it was probably lost when it was copied. Copy the whole link again, up to its last character. ${askAgain}`;
+  }
+  if (err instanceof JoinError && err.code === "CLOSED" && err.closed) {
+    // The inviter's device left word at the relay: used, withdrawn or expired.
+    return refusalWords(err.closed.reason, err.closed.inviterName);
   }
   if (err instanceof JoinError && err.code === "NO_WELCOME") {
     // The relay holds nothing for the link; which of these it is, nothing on this side can tell.

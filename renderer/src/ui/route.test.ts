@@ -10,6 +10,7 @@ const view: fc.Arbitrary<View> = fc.oneof(
   }),
   fc.constant({ kind: "buddies" as const }),
   fc.constant({ kind: "status" as const }),
+  fc.constant({ kind: "activity" as const }),
   fc.constant({ kind: "home" as const }),
   fc
     .string({ minLength: 1 })
@@ -30,7 +31,7 @@ describe("routes", () => {
     fc.assert(
       fc.property(fc.string(), (hash) => {
         const v = parseRoute(`#${hash}`);
-        expect(["space", "buddies", "status", "search", "home"]).toContain(v.kind);
+        expect(["space", "buddies", "status", "activity", "search", "home"]).toContain(v.kind);
       }),
     );
     expect(parseRoute("#/space/not-an-id/chat")).toEqual({ kind: "home" });

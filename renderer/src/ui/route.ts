@@ -1,6 +1,6 @@
 /**
  * Where the user is, as a hash route (#/space/<id>/<tool>, #/buddies, #/status,
- * #/search/<words>): reload, back and forward keep the place, and a hash works
+ * #/activity, #/search/<words>): reload, back and forward keep the place, and a hash works
  * alike over http(s), app:// and file:// (the desktop shell), since it never
  * reaches a server. An unknown or malformed route is the home screen.
  */
@@ -23,6 +23,7 @@ export type View =
   | { kind: "buddies" }
   | { kind: "status" }
   | { kind: "search"; query: string }
+  | { kind: "activity" }
   | { kind: "home" };
 
 const SPACE_ID = /^[0-9a-f]{32}$/;
@@ -36,6 +37,7 @@ export function parseRoute(hash: string): View {
   }
   if (head === "buddies" && parts.length === 1) return { kind: "buddies" };
   if (head === "status" && parts.length === 1) return { kind: "status" };
+  if (head === "activity" && parts.length === 1) return { kind: "activity" };
   if (head === "search" && a) {
     try {
       const query = decodeURIComponent(parts.slice(1).join("/")).trim();

@@ -1,0 +1,401 @@
+/**
+ * `npm run bench -- notes`: the note editors in the built web app, two
+ * members in Chromium against a real relay, the rich editor (TipTap) and
+ * decision 44's textarea side by side in one run (a test-hooks switch,
+ * `groveNotesEditor = "plain"`, puts the textarea back).
+ *
+ * (a) Keystroke to local DOM: from the keydown event's timestamp to the
+ *     first task after the input event's handlers (the character is in the
+ *     editor's DOM and the doc by then), typed at 25 keys a second; p50, p99.
+ *     Goal: p99 under 16 ms.
+ * (b) Remote keystroke to the other's DOM: from Ann's keydown (wall clock,
+ *     same machine) to the character in Bob's editor, one key at a time,
+ *     each as soon as Bob has the last (mid-burst: Space.type's 300 ms pause
+ *     decides), and again with 1.2 s before each key (a word started after a
+ *     stop, which leaves at once: decision 82). Both editors alike.
+ * (d) Rich only: Ann's caret appearing and going in Bob's editor (whereabouts
+ *     take the relay's ephemeral path), from her click.
+ * (c) Opening a 20,000-word note (200 paragraphs): from the click on its
+ *     list entry to its last word in the editor's DOM, checked each frame;
+ *     median of several opens. The rich editor's first open, which migrates
+ *     the note from the textarea's text, is reported on its own.
+ */
+import { loadavg } from "node:os";
+import { type Browser, chromium, type Page } from "@playwright/test";
+import { buildRenderer } from "../test/e2e/app-build.js";
+import { CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
+import { startRelayProcess, waitFor } from "../test/relay-harness.js";
+import { round } from "./timing.js";
+
+const LOCAL_KEYS = Number(process.env.GROVE_BENCH_NOTE_KEYS ?? 300);
+const REMOTE_KEYS = Number(process.env.GROVE_BENCH_NOTE_REMOTE_KEYS ?? 30);
+const PAUSED_KEYS = Number(process.env.GROVE_BENCH_NOTE_PAUSED_KEYS ?? 15);
+const WORDS = 20_000;
+const OPENS = 5;
+
+type Client = import("../renderer/src/model/client.js").GroveClient;
+declare const groveClient: Client;
+
+type Kind = "rich" | "plain";
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+async function person(browser: Browser, url: string, relayUrl: string, name: string) {
+  const page = await (
+    await browser.newContext({ viewport: { width: 1200, height: 900 } })
+  ).newPage();
+  // tsx keeps function names with a helper the page lacks: give it one that does nothing.
+  await page.addInitScript(() => {
+    (globalThis as { __name?: unknown }).__name = (f: unknown) => f;
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => groveClient.phase !== "loading");
+  await page.evaluate(
+    ({ name, relayUrl }) =>
+      groveClient.onboard({ name, email: "", deviceName: `${name}'s bench`, relayUrl }),
+    { name, relayUrl },
+  );
+  return page;
+}
+
+const setKind = (page: Page, kind: Kind) =>
+  page.evaluate((k) => {
+    (globalThis as { groveNotesEditor?: string }).groveNotesEditor = k;
+  }, kind);
+
+async function openNote(page: Page, title: string) {
+  await page.getByRole("button", { name: new RegExp(`^${title}`) }).click({ timeout: 60_000 });
+  await page.getByLabel("Note text").waitFor();
+}
+
+async function back(page: Page) {
+  await page.getByRole("button", { name: "← All notes" }).click();
+}
+
+/** (a): keydown to the first task after the input handlers, per key, in ms. */
+async function localLatency(page: Page, keys: number): Promise<number[]> {
+  await page.evaluate(() => {
+    const w = globalThis as unknown as { keyTimes: number[]; keyWatch?: true };
+    w.keyTimes = [];
+    if (w.keyWatch) return;
+    w.keyWatch = true;
+    let t0 = 0;
+    document.addEventListener("keydown", (e) => (t0 = e.timeStamp), true);
+    document.addEventListener(
+      "input",
+      () => {
+        const start = t0;
+        setTimeout(() => w.keyTimes.push(performance.now() - start), 0);
+      },
+      true,
+    );
+  });
+  await page.getByLabel("Note text").click();
+  const text = "the quick brown fox jumps over the lazy dog ".repeat(Math.ceil(keys / 44));
+  await page.keyboard.type(text.slice(0, keys), { delay: 40 });
+  return page.evaluate(() => (globalThis as unknown as { keyTimes: number[] }).keyTimes);
+}
+
+/** The count of `q` in the open note's editor, caret labels aside. */
+const countQ = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.querySelector('[aria-label="Note text"]') as HTMLElement | null;
+    if (!el) return 0;
+    const text = el instanceof HTMLTextAreaElement ? el.value : (el.textContent ?? "");
+    return text.split("q").length - 1;
+  });
+
+/** (b): Ann's keydown to the character in Bob's DOM, one key at a time, in ms. */
+async function remoteLatency(a: Page, b: Page, keys: number, gapMs = 0): Promise<number[]> {
+  // Bob first has all Ann typed before (the local run's text has q's too).
+  await waitFor(
+    async () => (await countQ(b)) === (await countQ(a)),
+    "Bob to catch up with Ann",
+    30_000,
+  );
+  const base = await countQ(b);
+  await b.evaluate(() => {
+    const w = globalThis as unknown as { seenAt: number[]; seen: number; seenWatch?: true };
+    w.seenAt = [];
+    const count = () => {
+      const el = document.querySelector('[aria-label="Note text"]') as HTMLElement | null;
+      if (!el) return 0;
+      const text = el instanceof HTMLTextAreaElement ? el.value : (el.textContent ?? "");
+      return text.split("q").length - 1;
+    };
+    w.seen = count();
+    if (w.seenWatch) return;
+    w.seenWatch = true;
+    const check = () => {
+      const n = count();
+      while (w.seen < n) {
+        w.seenAt.push(performance.timeOrigin + performance.now());
+        w.seen++;
+      }
+    };
+    const space = [...groveClient.spaces.values()][0]!.member.space;
+    // Right after the remote update is applied (the editors render it synchronously)...
+    space.on("remoteChange", () => setTimeout(check, 0));
+    // ...and every frame, in case a render waits for one.
+    const frame = () => {
+      check();
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+  await a.evaluate(() => {
+    const w = globalThis as unknown as { pressedAt: number[]; pressWatch?: true };
+    w.pressedAt = [];
+    if (w.pressWatch) return;
+    w.pressWatch = true;
+    document.addEventListener(
+      "keydown",
+      (e) => {
+        if (e.key === "q") w.pressedAt.push(performance.timeOrigin + e.timeStamp);
+      },
+      true,
+    );
+  });
+  await a.getByLabel("Note text").click();
+  await a.keyboard.press("End");
+  let last = Date.now();
+  for (let i = 1; i <= keys; i++) {
+    // A pause before each key when asked: a word started after a stop, not mid-burst.
+    if (gapMs > 0) await waitFor(async () => Date.now() - last >= gapMs, "the pause", gapMs + 1000);
+    last = Date.now();
+    await a.keyboard.press("q");
+    await waitFor(async () => (await countQ(b)) >= base + i, "Bob to see the key", 30_000).catch(
+      async (err: Error) => {
+        throw new Error(
+          `${err.message}: Ann has ${await countQ(a)}, Bob ${await countQ(b)}, wanted ${base + i}`,
+        );
+      },
+    );
+  }
+  const pressed = await a.evaluate(
+    () => (globalThis as unknown as { pressedAt: number[] }).pressedAt,
+  );
+  const seen = await b.evaluate(() => (globalThis as unknown as { seenAt: number[] }).seenAt);
+  return pressed.map((t, i) => seen[i]! - t);
+}
+
+/**
+ * (d) Caret to the other member: Ann focuses the editor (her caret appears in
+ * Bob's) or leaves it (it goes); from her mousedown to the change in Bob's
+ * DOM, through the relay's ephemeral path, in ms. Each move waits out the
+ * 250 ms throttle first: this is the path's latency; a caret moving
+ * continuously is shown at most 250 ms late on top of it.
+ */
+async function caretLatency(a: Page, b: Page, rounds: number): Promise<number[]> {
+  // Start with Ann out of the editor, her caret gone at Bob's.
+  await a.getByLabel("Note title").click();
+  await waitFor(
+    () => b.evaluate(() => document.querySelector(".collaboration-carets__label") === null),
+    "Ann's caret gone at Bob's",
+    30_000,
+  );
+  await b.evaluate(() => {
+    const w = globalThis as unknown as { caretSeen: number[] };
+    w.caretSeen = [];
+    let shown = document.querySelector(".collaboration-carets__label") !== null;
+    new MutationObserver(() => {
+      const now = document.querySelector(".collaboration-carets__label") !== null;
+      if (now !== shown) w.caretSeen.push(performance.timeOrigin + performance.now());
+      shown = now;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  await a.evaluate(() => {
+    const w = globalThis as unknown as { clickedAt: number[] };
+    w.clickedAt = [];
+    document.addEventListener(
+      "mousedown",
+      (e) => w.clickedAt.push(performance.timeOrigin + e.timeStamp),
+      true,
+    );
+  });
+  // Each move after the throttle's interval (250 ms) has run out: the latency, not the throttle.
+  const quiet = () =>
+    waitFor(
+      () =>
+        a.evaluate(() => {
+          const where = [...groveClient.spaces.values()][0]!.whereabouts as unknown as {
+            lastSendAt: number;
+            intervalMs: number;
+          };
+          return Date.now() > where.lastSendAt + where.intervalMs;
+        }),
+      "the caret throttle to run out",
+      30_000,
+    );
+  for (let i = 0; i < rounds; i++) {
+    await quiet();
+    await a.getByLabel("Note text").click();
+    await waitFor(
+      () => b.evaluate(() => document.querySelector(".collaboration-carets__label") !== null),
+      "Ann's caret at Bob's",
+      30_000,
+    );
+    await quiet();
+    await a.getByLabel("Note title").click();
+    await waitFor(
+      () => b.evaluate(() => document.querySelector(".collaboration-carets__label") === null),
+      "Ann's caret gone at Bob's",
+      30_000,
+    );
+  }
+  const clicked = await a.evaluate(
+    () => (globalThis as unknown as { clickedAt: number[] }).clickedAt,
+  );
+  const seen = await b.evaluate(() => (globalThis as unknown as { caretSeen: number[] }).caretSeen);
+  return clicked.map((t, i) => seen[i]! - t);
+}
+
+/** (c): click on the list entry to the last word in the editor, in ms. */
+function timeOpen(page: Page, title: string, lastWord: string): Promise<number> {
+  return page.evaluate(
+    ({ title, lastWord }) =>
+      new Promise<number>((resolve, reject) => {
+        const button = Array.from(document.querySelectorAll("button.topic")).find((b) =>
+          b.textContent?.startsWith(title),
+        ) as HTMLButtonElement | undefined;
+        if (!button) return reject(new Error(`no note ${title}`));
+        const t0 = performance.now();
+        button.click();
+        const deadline = t0 + 60_000;
+        const frame = () => {
+          const el = document.querySelector('[aria-label="Note text"]') as HTMLElement | null;
+          const text = el
+            ? el instanceof HTMLTextAreaElement
+              ? el.value
+              : (el.lastElementChild?.textContent ?? "")
+            : "";
+          if (text.includes(lastWord)) resolve(performance.now() - t0);
+          else if (performance.now() > deadline) reject(new Error("the note never showed"));
+          else requestAnimationFrame(frame);
+        };
+        frame();
+      }),
+    { title, lastWord },
+  );
+}
+
+const stats = (values: number[]) => ({
+  n: values.length,
+  p50: round(quantile(values, 0.5)),
+  p99: round(quantile(values, 0.99)),
+  max: round(Math.max(...values)),
+});
+
+export async function runNotesBench() {
+  const loadBefore = loadavg()[0]!;
+  const appDir = await buildRenderer();
+  const relay = await startRelayProcess({ args: ["--app-dir", appDir] });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  const url = `http://127.0.0.1:${relay.port}/app/`;
+  try {
+    const a = await person(browser, url, relay.url, "Ann");
+    const b = await person(browser, url, relay.url, "Bob");
+    const link = await a.evaluate(async () => {
+      const h = await groveClient.createSpace("Bench");
+      const { url } = await groveClient.invite(h.id, {
+        role: "member",
+        mode: "open",
+        expiresInHours: 1,
+        oneTime: false,
+      });
+      return url;
+    });
+    await b.evaluate((l) => groveClient.join(l).then(() => undefined), link);
+    await waitFor(
+      () => b.evaluate(() => [...groveClient.spaces.values()][0]?.isMember === true),
+      "Bob to be let in",
+      60_000,
+    );
+    // The long note, written the textarea's way: the same text for both editors.
+    const words = Array.from({ length: WORDS }, (_, i) => `word${i}`);
+    words[WORDS - 1] = "lastword";
+    const lines = Array.from({ length: WORDS / 100 }, (_, i) =>
+      words.slice(i * 100, (i + 1) * 100).join(" "),
+    );
+    await a.evaluate(async (text) => {
+      const h = [...groveClient.spaces.values()][0]!;
+      const id = await h.createNote("Long note");
+      while (!h.notes().some((n) => n.id === id)) await new Promise((r) => setTimeout(r, 20));
+      h.typeInNote(id, { index: 0, remove: 0, insert: text });
+      await h.member.space.flush();
+    }, lines.join("\n"));
+
+    for (const page of [a, b]) {
+      await page
+        .getByRole("navigation")
+        .getByRole("button", { name: /^Bench/ })
+        .click();
+      await page.getByRole("tab", { name: /^Notes/ }).click();
+    }
+    await waitFor(
+      async () => (await b.getByRole("button", { name: /^Long note/ }).count()) > 0,
+      "Bob to have the long note",
+      60_000,
+    );
+
+    const figures: Record<Kind, Record<string, unknown>> = { plain: {}, rich: {} };
+    // The textarea first: the rich editor's first open migrates the long note.
+    for (const kind of ["plain", "rich"] as const) {
+      for (const page of [a, b]) await setKind(page, kind);
+      const title = `Typing ${kind}`;
+      await a.evaluate(async (t) => {
+        const h = [...groveClient.spaces.values()][0]!;
+        await h.createNote(t);
+      }, title);
+      await openNote(a, title);
+      await openNote(b, title);
+      const local = await localLatency(a, LOCAL_KEYS);
+      if (process.env.GROVE_BENCH_DEBUG) console.error(kind, JSON.stringify(local));
+      const remote = await remoteLatency(a, b, REMOTE_KEYS);
+      const afterPause = await remoteLatency(a, b, PAUSED_KEYS, 1200);
+      const carets = kind === "rich" ? await caretLatency(a, b, 10) : undefined;
+      const route = await a.evaluate(
+        () => (groveClient as unknown as { engine?: { route?: { reason: string } } }).engine?.route,
+      );
+      await back(a);
+      await back(b);
+      const opens: number[] = [];
+      let firstOpen: number | undefined;
+      if (kind === "rich") {
+        firstOpen = await timeOpen(a, "Long note", "lastword");
+        await back(a);
+      }
+      for (let i = 0; i < OPENS; i++) {
+        opens.push(await timeOpen(a, "Long note", "lastword"));
+        await back(a);
+      }
+      figures[kind] = {
+        keystrokeToLocalDomMs: stats(local),
+        remoteKeystrokeToDomMs: stats(remote),
+        remoteKeystrokeAfterPauseMs: stats(afterPause),
+        route: route?.reason,
+        ...(carets && { caretToOtherViaRelayMs: stats(carets) }),
+        open20kWordsMs: { median: round(quantile(opens, 0.5)), runs: opens.map((o) => round(o)) },
+        ...(firstOpen !== undefined && { firstOpenWithMigrationMs: round(firstOpen) }),
+      };
+    }
+    return {
+      // The machine is shared: its 1-minute load average before and after, for reading the figures.
+      load: { before: round(loadBefore), after: round(loadavg()[0]!) },
+      shape: { localKeys: LOCAL_KEYS, remoteKeys: REMOTE_KEYS, words: WORDS, opens: OPENS },
+      rich: figures.rich,
+      textarea: figures.plain,
+      goals: {
+        keystrokeToLocalDomP99Ms: 16,
+        remoteKeystrokeP50Ms: 50,
+        open20kWordsMs: 300,
+      },
+    };
+  } finally {
+    await browser.close();
+    await relay.kill();
+  }
+}
