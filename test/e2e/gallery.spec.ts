@@ -23,6 +23,8 @@ interface Screen {
   name: string;
   /** The hash route it lives at ({space} is the seeded space's id). */
   route: string;
+  /** What to do there first (open a note). */
+  enter?: (page: Page) => Promise<void>;
   /** Waits for the screen to be there. */
   ready: (page: Page) => Locator;
   /** The screen's main actions: each must be visible, inside the window and clickable. */
@@ -71,6 +73,15 @@ const SCREENS: Screen[] = [
     (p) => button(p, "New note"),
     (p) => [button(p, "New note"), button(p, /^Planting plan/)],
   ),
+  {
+    ...tool(
+      "Notes",
+      (p) => p.getByLabel("Note title"),
+      (p) => [p.getByLabel("Note title"), button(p, "← All notes"), button(p, "Delete")],
+    ),
+    name: "note",
+    enter: (p) => button(p, /^Planting plan/).click(),
+  },
   tool(
     "Tasks",
     (p) => p.getByRole("list", { name: "Open tasks" }),
@@ -398,6 +409,7 @@ test("every screen and dialog at 360, 768 and 1280 px, light and dark", async ({
         for (const screen of SCREENS) {
           const what = `${screen.name} at ${width} px, ${theme}`;
           await timed("go", go(screen.route));
+          if (screen.enter) await screen.enter(page);
           await timed("ready", expect(screen.ready(page), what).toBeVisible());
           await timed(
             "axe",
