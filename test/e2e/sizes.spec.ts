@@ -236,6 +236,15 @@ test("in a narrow window the space list is a drawer: it opens, takes a choice, a
     // Every tool is on screen, none behind a scroll.
     await page.goBack();
     await expect(heading(page, "Garden club")).toBeVisible();
+    // Search from the drawer: typing stays in the drawer, Enter shows the results.
+    await toggle.click();
+    await nav.getByLabel(/^Search messages/).fill("garden");
+    await expect(nav.getByLabel(/^Search messages/)).toBeVisible();
+    await nav.getByLabel(/^Search messages/).press("Enter");
+    await expect(page.getByRole("heading", { name: "Results for “garden”" })).toBeVisible();
+    await expect(nav.getByRole("button", { name: /^Garden club/ })).toBeHidden();
+    await page.goBack();
+    await expect(heading(page, "Garden club")).toBeVisible();
     // On a touch screen: a swipe in from the left edge opens it, a swipe to the left closes it.
     const swipe = (from: number, to: number) =>
       page.evaluate(

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { desktopShell } from "../model/client.js";
+import { NARROW } from "./drawer.js";
 import { ago } from "./format.js";
 import { useClient } from "./hooks.js";
 import { JoinBadge } from "./JoinBadge.js";
@@ -102,6 +103,8 @@ export function Sidebar(props: {
           value={query}
           onChange={(e) => {
             setQuery(e.target.value);
+            // In the narrow window's drawer, results would open behind it: Enter searches there.
+            if (matchMedia(NARROW).matches) return;
             if (e.target.value.trim()) props.onSearch(e.target.value.trim());
             else props.onSearchEnd();
           }}
