@@ -140,6 +140,14 @@ export async function capture(page: Page, screen: string) {
     await axe(page, `${screen} (${theme})`);
     await page.screenshot({ path: `${ARTIFACTS}${screen}-${theme}.png` });
   }
+  // The same screen on a phone-sized window: nothing wider than it (the gallery's rule).
+  const size = page.viewportSize();
+  if (size) {
+    await page.setViewportSize({ width: 360, height: size.height });
+    expect(await overflows(page), `${screen} at 360 px`).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}${screen}-360.png` });
+    await page.setViewportSize(size);
+  }
   await page.evaluate(() => {
     document.documentElement.dataset.theme = localStorage.getItem("grove.theme") ?? "light";
   });
@@ -204,4 +212,44 @@ export async function confirmWith(page: Page, action: string) {
   const dialog = page.getByRole("alertdialog");
   await dialog.getByRole("button", { name: action, exact: true }).click();
   await expect(dialog).toBeHidden();
+}
+
+/** Everything wider than the window, by a readable name; empty when all fits. */
+export function overflows(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    const name = (el: Element) =>
+      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className && typeof el.className === "string" ? `.${el.className.trim().split(/\s+/).join(".")}` : ""}`;
+    const containers = [
+      document.documentElement,
+      ...Array.from(
+        document.querySelectorAll("#main, #main > *, .panel, .panel > *, dialog[open]"),
+      ),
+    ];
+    for (const el of containers) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        found.push(`${name(el)} scrolls sideways (${el.scrollWidth} > ${el.clientWidth})`);
+      }
+    }
+    const right = document.documentElement.clientWidth;
+    for (const el of Array.from(document.querySelectorAll("body *"))) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.right <= right + 1) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || el.closest("[hidden], .sr-only")) continue;
+      // Inside a sideways scroller by design, or inside the closed drawer.
+      let scroller = el.parentElement;
+      let clipped = false;
+      while (scroller && scroller !== document.body) {
+        const s = getComputedStyle(scroller);
+        if (s.overflowX === "auto" || s.overflowX === "scroll" || s.visibility === "hidden") {
+          clipped = true;
+          break;
+        }
+        scroller = scroller.parentElement;
+      }
+      if (!clipped) found.push(`${name(el)} reaches ${Math.round(box.right)} px of ${right}`);
+    }
+    return found.slice(0, 10);
+  });
 }

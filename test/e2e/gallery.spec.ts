@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import type { GroveClient } from "../../renderer/src/model/client.js";
-import { appRelayPerSpec, person } from "./app-ui.js";
+import { appRelayPerSpec, overflows, person } from "./app-ui.js";
 
 const app = appRelayPerSpec();
 const OUT = new URL("../artifacts/gallery/", import.meta.url).pathname;
@@ -210,46 +210,6 @@ async function axe(page: Page, what: string, only?: "contrast", within?: string)
       `axe on ${what}`,
     )
     .toEqual([]);
-}
-
-/** Everything wider than the window, by a readable name; empty when all fits. */
-function overflows(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const found: string[] = [];
-    const name = (el: Element) =>
-      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className && typeof el.className === "string" ? `.${el.className.trim().split(/\s+/).join(".")}` : ""}`;
-    const containers = [
-      document.documentElement,
-      ...Array.from(
-        document.querySelectorAll("#main, #main > *, .panel, .panel > *, dialog[open]"),
-      ),
-    ];
-    for (const el of containers) {
-      if (el.scrollWidth > el.clientWidth + 1) {
-        found.push(`${name(el)} scrolls sideways (${el.scrollWidth} > ${el.clientWidth})`);
-      }
-    }
-    const right = document.documentElement.clientWidth;
-    for (const el of Array.from(document.querySelectorAll("body *"))) {
-      const box = el.getBoundingClientRect();
-      if (box.width === 0 || box.right <= right + 1) continue;
-      const style = getComputedStyle(el);
-      if (style.visibility === "hidden" || el.closest("[hidden], .sr-only")) continue;
-      // Inside a sideways scroller by design, or inside the closed drawer.
-      let scroller = el.parentElement;
-      let clipped = false;
-      while (scroller && scroller !== document.body) {
-        const s = getComputedStyle(scroller);
-        if (s.overflowX === "auto" || s.overflowX === "scroll" || s.visibility === "hidden") {
-          clipped = true;
-          break;
-        }
-        scroller = scroller.parentElement;
-      }
-      if (!clipped) found.push(`${name(el)} reaches ${Math.round(box.right)} px of ${right}`);
-    }
-    return found.slice(0, 10);
-  });
 }
 
 /**
