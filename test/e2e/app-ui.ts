@@ -144,8 +144,12 @@ export async function capture(page: Page, screen: string) {
   const size = page.viewportSize();
   if (size) {
     await page.setViewportSize({ width: 360, height: size.height });
-    expect(await overflows(page), `${screen} at 360 px`).toEqual([]);
+    // The space list slides away into its drawer: judge the screen once it has.
+    await page.waitForFunction(() =>
+      document.getAnimations().every((a) => a.playState !== "running"),
+    );
     await page.screenshot({ path: `${ARTIFACTS}${screen}-360.png` });
+    expect(await overflows(page), `${screen} at 360 px`).toEqual([]);
     await page.setViewportSize(size);
   }
   await page.evaluate(() => {
