@@ -180,6 +180,12 @@ export class Space extends ObservableV2<Events> {
   /** The highest addressed seq reserved on disk (seq-reserve.ts). */
   private reservedSeq = 0;
   private closed = false;
+  /** (author, chain, seq) of received envelopes whose log write is in flight (seqId). */
+  private readonly writing = new Set<string>();
+  /** Log writes in flight; a checkpoint waits for them, so its ledger covers what it holds. */
+  private readonly writes = new Set<Promise<void>>();
+  /** Writes the batch being taken found copies of its envelopes in (see `taken`). */
+  private awaitedWrites: Promise<void>[] | undefined;
   /** Presence per author device: a burst of 20, then 5 a second (heartbeats come every 20 s). */
   private readonly ephemeralRate = new RateLimiter({ burst: 20, perSecond: 5 });
   private readonly onLocalUpdate = (update: Uint8Array, origin: unknown) => {
@@ -284,7 +290,7 @@ export class Space extends ObservableV2<Events> {
    * bad envelope; a store failure does throw, so the caller does not ack.
    */
   receive(envelopes: Uint8Array[]): Promise<void> {
-    return this.serial(() => this.take(envelopes));
+    return this.serial(() => this.take(envelopes)).then((durable) => durable());
   }
 
   async close(): Promise<void> {
@@ -441,7 +447,23 @@ export class Space extends ObservableV2<Events> {
     await this.maybeCompact();
   }
 
-  private async take(envelopes: Uint8Array[]): Promise<void> {
+  /**
+   * Verifies, decrypts and applies a batch, and starts its log write;
+   * returns what waits for that write (ledger, listeners, answers), to run
+   * outside the serial queue so the next batch need not wait for the disk.
+   */
+  private async take(envelopes: Uint8Array[]): Promise<() => Promise<void>> {
+    this.awaitedWrites = undefined;
+    const durable = await this.takeBatch(envelopes);
+    const earlier = this.awaitedWrites ?? [];
+    this.awaitedWrites = undefined;
+    return async () => {
+      await Promise.all(earlier);
+      await durable?.();
+    };
+  }
+
+  private async takeBatch(envelopes: Uint8Array[]): Promise<(() => Promise<void>) | undefined> {
     const fresh: DecodedEnvelope[] = [];
     /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
     const seen = new Map<string, Uint8Array[]>();
@@ -454,16 +476,13 @@ export class Space extends ObservableV2<Events> {
         this.reject(err, undefined);
         continue;
       }
-      const { author, seq, kind } = decoded.header;
+      const { kind } = decoded.header;
       // Only what the ledger holds (verified) or the very same bytes count as seen: a forgery
       // naming an author's next seq must not shadow the real envelope in this batch. Both are
       // opened; `distinct` keeps the first that verifies.
-      const id = `${bytesKey(author)}${streamOf(kind)}${seq}`;
+      const id = seqId(decoded.header);
       const claims = seen.get(id) ?? [];
-      if (
-        this.ledger.has(author, streamOf(kind), seq) ||
-        claims.some((c) => equalBytes(c, bytes))
-      ) {
+      if (this.taken(decoded.header, id) || claims.some((c) => equalBytes(c, bytes))) {
         this.stats.duplicates++;
         continue;
       }
@@ -513,6 +532,9 @@ export class Space extends ObservableV2<Events> {
     // Shown first, for latency: the doc may run ahead of the disk, since applying a Yjs
     // update twice is harmless. The ledger moves only once the records are on disk, and
     // nothing is acked before that, so a crash or a failed write means a resend, not a loss.
+    // Every verified envelope is logged, one whose payload Yjs then refuses included (it is
+    // counted and reported here, skipped again at load): its author signed it, and its seq
+    // taken means it is not asked for again.
     const applied: { decoded: DecodedEnvelope; result: Applied }[] = [];
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
     this.applyRemote(() => {
@@ -525,16 +547,47 @@ export class Space extends ObservableV2<Events> {
         }
       }
     });
-    await this.putRecords(applied.map(({ decoded }) => decoded));
-    for (const { decoded, result } of applied) {
-      const { header } = decoded;
-      this.ledger.take(header.author, streamOf(header.kind), header.seq);
-      for (const [a, floor] of result.floors ?? []) this.ledger.raiseFloor(a, floor);
-      this.stats.accepted++;
+    // The write runs while the next batch is verified and applied (the serial queue moves on
+    // now); this batch's receive resolves once it is on disk. Its seqs count as taken for
+    // the batches behind it meanwhile, so none is applied or logged twice.
+    const ids = lasting.map(({ decoded: { header } }) => seqId(header));
+    for (const id of ids) this.writing.add(id);
+    const written = this.putRecords(lasting.map(({ decoded }) => decoded)).then(() => {
+      for (const { decoded } of lasting) {
+        const { header } = decoded;
+        this.ledger.take(header.author, streamOf(header.kind), header.seq);
+      }
+      for (const { result } of applied) {
+        for (const [a, floor] of result.floors ?? []) this.ledger.raiseFloor(a, floor);
+      }
+      this.stats.accepted += applied.length;
+    });
+    const tracked = written.finally(() => {
+      for (const id of ids) this.writing.delete(id);
+      this.writes.delete(tracked);
+    });
+    this.writes.add(tracked);
+    // Reported to the receive that waits on it, not as an unhandled rejection meanwhile.
+    tracked.catch(() => {});
+    return async () => {
+      await tracked;
+      this.emit("remoteChange", []);
+      if (requests.length === 0 && !this.compactionDue()) return;
+      await this.serial(async () => {
+        for (const { author, stateVector } of requests) await this.answer(author, stateVector);
+        await this.maybeCompact();
+      });
+    };
+  }
+
+  /** Whether an (author, chain, seq) is taken or on its way to disk. */
+  private taken(header: DecodedEnvelope["header"], id: string): boolean {
+    if (this.writing.has(id)) {
+      // A copy of an envelope still on its way to disk: acked only once that write is done.
+      this.awaitedWrites ??= [...this.writes];
+      return true;
     }
-    this.emit("remoteChange", []);
-    for (const { author, stateVector } of requests) await this.answer(author, stateVector);
-    await this.maybeCompact();
+    return this.ledger.has(header.author, streamOf(header.kind), header.seq);
   }
 
   /** Verifies and decrypts; refusals are counted and reported, the rest returned. */
@@ -569,8 +622,8 @@ export class Space extends ObservableV2<Events> {
   private distinct<T extends { decoded: DecodedEnvelope }>(items: T[]): T[] {
     const taken = new Set<string>();
     return items.filter(({ decoded: { header } }) => {
-      const id = `${bytesKey(header.author)}${streamOf(header.kind)}${header.seq}`;
-      if (taken.has(id) || this.ledger.has(header.author, streamOf(header.kind), header.seq)) {
+      const id = seqId(header);
+      if (taken.has(id) || this.taken(header, id)) {
         this.stats.duplicates++;
         return false;
       }
@@ -729,6 +782,7 @@ export class Space extends ObservableV2<Events> {
   /** Writes the doc, writer and ledger state as one record, then drops the log behind it. */
   private async checkpoint(): Promise<void> {
     const { store } = this.options;
+    await Promise.allSettled([...this.writes]);
     const logged = await store.list(logPrefix(this.id));
     const doc = Y.encodeStateAsUpdate(this.doc);
     await store.put(
@@ -863,6 +917,11 @@ export class SpaceClosedError extends Error {
   constructor(space: string) {
     super(`space ${space.slice(0, 8)} is closed`);
   }
+}
+
+/** One key per (author, chain, seq). */
+function seqId(header: DecodedEnvelope["header"]): string {
+  return `${bytesKey(header.author)}${streamOf(header.kind)}${header.seq}`;
 }
 
 const RECORD_CONTEXT = utf8("grove/record-signature/v1\0");
