@@ -87,6 +87,8 @@ export async function runAppBench() {
     );
 
     // (a) 30 spaces of 1,000 messages, each message one envelope, written by the app.
+    const progress = (what: string) => console.error(`app bench: ${what}`);
+    progress(`writing ${SPACES} x ${MESSAGES} messages`);
     const authorStart = Date.now();
     await page.evaluate(
       async ({ spaces, messages }) => {
@@ -103,6 +105,7 @@ export async function runAppBench() {
     );
     const authorMs = Date.now() - authorStart;
     // Closed at once after writing: every space's log is still unchecked-in.
+    progress("launch right after writing");
     const rightAfterWriting = await launch(page, SPACES);
     // The usual launch: the last run went quiet, so each space has its checkpoint.
     await waitFor(
@@ -118,6 +121,7 @@ export async function runAppBench() {
       "every space to be checkpointed",
       300_000,
     );
+    progress("launches");
     const launches: number[] = [];
     for (let i = 0; i < LAUNCHES; i++) launches.push(await launch(page, SPACES));
     launches.sort((x, y) => x - y);
@@ -165,6 +169,7 @@ export async function runAppBench() {
     });
     const bobUser = toHex(user.sign.publicKey);
     const bobDevice = toHex(keys.sign.publicKey);
+    progress(`Bob writes ${CATCH_UP} messages`);
     const writeStart = Date.now();
     for (let i = 0; i < CATCH_UP; i++) {
       // Signed as the app signs each message, so Ann's app checks 10,000 signatures too.
@@ -193,6 +198,7 @@ export async function runAppBench() {
     const bobWriteMs = Date.now() - writeStart;
     await engine.stop();
 
+    progress("catch-up");
     const again = await context.newPage();
     await again.addInitScript(() => {
       const w = window as unknown as { longest: number; tasks: number };
@@ -205,24 +211,34 @@ export async function runAppBench() {
         }
       }).observe({ type: "longtask", buffered: true });
     });
-    // When the relay's first delivery reached the space, and when the chat list (the DOM the
-    // user sees, not only the model) first showed every message: polled each frame.
-    await again.addInitScript((n: number) => {
-      const w = window as unknown as { firstDelivery?: number; allShown?: number };
+    // When the relay's first delivery reached the space, and when the space's model first held
+    // every message: polled every 10 ms.
+    // A string, not a function: tsx names inner functions with a helper the page lacks.
+    await again.addInitScript(`(() => {
+      const n = ${MESSAGES + CATCH_UP};
       const poll = () => {
-        const client = (window as unknown as { groveClient?: Client }).groveClient;
-        const first = client && [...client.spaces.values()].find((h) => h.name === "Space 1");
-        if (first && w.firstDelivery === undefined && first.member.space.stats.accepted > 0) {
-          w.firstDelivery = performance.now();
+        try {
+          const client = window.groveClient;
+          const first = client && client.spaces
+            ? [...client.spaces.values()].find((h) => h.name === "Space 1")
+            : undefined;
+          if (first && window.firstDelivery === undefined && first.member.space.stats.accepted > 0) {
+            window.firstDelivery = performance.now();
+          }
+          window.seen = first ? first.messages().length : 0;
+          window.stats = first ? JSON.stringify(first.member.space.stats) : "";
+          if (first && window.seen >= n) {
+            window.allShown = performance.now();
+            return;
+          }
+        } catch (err) {
+          window.pollError = String(err);
         }
-        if (first && first.messages().length >= n) {
-          w.allShown = performance.now();
-          return;
-        }
-        requestAnimationFrame(poll);
+        // A timer, not animation frames: a page Chromium deems hidden gets none.
+        setTimeout(poll, 10);
       };
-      requestAnimationFrame(poll);
-    }, MESSAGES + CATCH_UP);
+      setTimeout(poll, 10);
+    })();`);
     const cdp = process.env.GROVE_BENCH_PROFILE ? await context.newCDPSession(again) : undefined;
     if (cdp) {
       await cdp.send("Profiler.enable");
@@ -231,10 +247,32 @@ export async function runAppBench() {
     const openAt = Date.now();
     await again.goto(`http://127.0.0.1:${relay.port}/app/`);
     await ready(again);
-    await again.waitForFunction(
-      () => (window as unknown as { allShown?: number }).allShown !== undefined,
-      undefined,
-      { timeout: 600_000, polling: 250 },
+    let lastReport = Date.now();
+    await waitFor(
+      async () => {
+        const state = await again.evaluate(() => {
+          const w = window as unknown as {
+            allShown?: number;
+            seen?: number;
+            pollError?: string;
+            stats?: string;
+          };
+          return {
+            done: w.allShown !== undefined,
+            seen: w.seen,
+            error: w.pollError,
+            stats: w.stats,
+          };
+        });
+        if (state.error) progress(`poll: ${state.error}`);
+        if (Date.now() - lastReport > 5000) {
+          lastReport = Date.now();
+          progress(`${state.seen} messages shown; space ${state.stats}`);
+        }
+        return state.done;
+      },
+      "every message shown",
+      600_000,
     );
     const catchUpMs = Date.now() - openAt;
     if (cdp) {

@@ -22,6 +22,8 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   sync: async () => (await import("./sync.js")).runSyncBench(),
   app: async () => (await import("./app.js")).runAppBench(),
   catchup: async () => (await import("./catchup.js")).runCatchUpBench({ quick }),
+  fanout: async () => (await import("./fanout.js")).runFanOutBench({ quick }),
+  membership: async () => (await import("./membership.js")).runMembershipBench({ quick }),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));

@@ -29,13 +29,13 @@ import {
   draftPost,
   draftReceipt,
   findMentions,
-  messages,
   messagesPostedIn,
   putMessage,
   putReceipt,
   receiptDue,
   receiptReaders,
 } from "../../../core/space/tools/chat.js";
+import { MessageIndex } from "../../../core/space/tools/chat-index.js";
 import {
   draftReply,
   draftTopic,
@@ -159,6 +159,7 @@ export class SpaceHandle {
     private readonly outboxChanged: () => Promise<void>,
   ) {
     this.id = member.space.id;
+    this.chatIndex = new MessageIndex(member.space.doc);
     this.names = new MemberNames(member.log);
     this.verifier = new RecordVerifier({
       spaceId: member.access.spaceId,
@@ -359,6 +360,8 @@ export class SpaceHandle {
 
   private readonly names: MemberNames;
   private readonly verifier: RecordVerifier;
+  /** The chat's messages, read as they change rather than all at every update. */
+  private readonly chatIndex: MessageIndex;
 
   /** What the tools' readers ask about records and people in this space. */
   readonly trust: RecordTrust = {
@@ -395,7 +398,7 @@ export class SpaceHandle {
   }
 
   messages(): ChatMessage[] {
-    return this.cached("messages", () => messages(this.member.space.doc), 0, false);
+    return this.chatIndex.messages();
   }
 
   async send(text: string): Promise<void> {
@@ -812,6 +815,7 @@ export class SpaceHandle {
     clearTimeout(this.receiptTimer);
     clearTimeout(this.burstTimer);
     this.offAccess();
+    this.chatIndex.destroy();
     this.member.space.doc.off("update", this.onBump);
     this.member.space.off("remoteChange", this.onRemote);
     this.presence.off("change", this.onBump);
