@@ -142,7 +142,6 @@ export async function runAppBench() {
       () => page.evaluate(async () => (await groveClient.engine!.outbox.list()).length === 0),
       "Ann's invite to reach the relay",
     );
-    await page.close();
     const backend = await ed25519();
     const user = generateUserKeys();
     const keys = generateDeviceKeys();
@@ -167,6 +166,10 @@ export async function runAppBench() {
       connect: connectWs,
       me: { keys, cert, name: "Bob" },
     });
+    // A join waits for a manager's confirm, which Ann's app (the inviter, online) makes at
+    // once; Bob writes only once let in, and Ann's app is closed while he does.
+    await waitFor(() => bob.access.isMember(), "Ann's app to let Bob in", 60_000);
+    await page.close();
     const bobUser = toHex(user.sign.publicKey);
     const bobDevice = toHex(keys.sign.publicKey);
     progress(`Bob writes ${CATCH_UP} messages`);

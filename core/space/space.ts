@@ -180,10 +180,17 @@ export class Space extends ObservableV2<Events> {
   /** The highest addressed seq reserved on disk (seq-reserve.ts). */
   private reservedSeq = 0;
   private closed = false;
-  /** (author, chain, seq) of received envelopes whose log write is in flight (seqId). */
-  private readonly writing = new Set<string>();
+  /** (author, chain, seq) of received envelopes whose log write is in flight, and that write. */
+  private readonly writing = new Map<string, Promise<void>>();
   /** Log writes in flight; a checkpoint waits for them, so its ledger covers what it holds. */
   private readonly writes = new Set<Promise<void>>();
+  /** Log records waiting for the write in flight to finish (see `commit`). */
+  private readonly toCommit: {
+    record: [string, Uint8Array];
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  private committing = false;
   /** Writes the batch being taken found copies of its envelopes in (see `taken`). */
   private awaitedWrites: Promise<void>[] | undefined;
   /** Presence per author device: a burst of 20, then 5 a second (heartbeats come every 20 s). */
@@ -551,7 +558,6 @@ export class Space extends ObservableV2<Events> {
     // now); this batch's receive resolves once it is on disk. Its seqs count as taken for
     // the batches behind it meanwhile, so none is applied or logged twice.
     const ids = lasting.map(({ decoded: { header } }) => seqId(header));
-    for (const id of ids) this.writing.add(id);
     const written = this.putRecords(lasting.map(({ decoded }) => decoded)).then(() => {
       for (const { decoded } of lasting) {
         const { header } = decoded;
@@ -562,10 +568,11 @@ export class Space extends ObservableV2<Events> {
       }
       this.stats.accepted += applied.length;
     });
-    const tracked = written.finally(() => {
-      for (const id of ids) this.writing.delete(id);
+    const tracked: Promise<void> = written.finally(() => {
+      for (const id of ids) if (this.writing.get(id) === tracked) this.writing.delete(id);
       this.writes.delete(tracked);
     });
+    for (const id of ids) this.writing.set(id, tracked);
     this.writes.add(tracked);
     // Reported to the receive that waits on it, not as an unhandled rejection meanwhile.
     tracked.catch(() => {});
@@ -582,9 +589,10 @@ export class Space extends ObservableV2<Events> {
 
   /** Whether an (author, chain, seq) is taken or on its way to disk. */
   private taken(header: DecodedEnvelope["header"], id: string): boolean {
-    if (this.writing.has(id)) {
+    const writing = this.writing.get(id);
+    if (writing) {
       // A copy of an envelope still on its way to disk: acked only once that write is done.
-      this.awaitedWrites ??= [...this.writes];
+      (this.awaitedWrites ??= []).push(writing);
       return true;
     }
     return this.ledger.has(header.author, streamOf(header.kind), header.seq);
@@ -743,12 +751,41 @@ export class Space extends ObservableV2<Events> {
     this.emit("rejected", [error, author]);
   }
 
-  /** Logs envelopes as one record: one sealed value and one durable write. */
+  /** Logs envelopes as one record: one sealed value, written in the next group commit. */
   private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     const bytes = envelopes.map((e) => e.bytes);
-    await this.options.store.put(...logRecord(this.id, bytes));
+    await this.commit(logRecord(this.id, bytes));
     this.logged(bytes);
+  }
+
+  /**
+   * Group commit: records that come while a write is in flight go together
+   * in the next one (one store call, one transaction or directory sync),
+   * each still its own record. Relay deliveries arrive in many small
+   * batches while one is being synced; one durable write per batch made the
+   * disk, not the work, set the pace of a catch-up.
+   */
+  private commit(record: [string, Uint8Array]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.toCommit.push({ record, resolve, reject });
+      if (!this.committing) void this.commitGroups();
+    });
+  }
+
+  private async commitGroups(): Promise<void> {
+    this.committing = true;
+    while (this.toCommit.length > 0) {
+      const group = this.toCommit.splice(0);
+      try {
+        if (group.length === 1) await this.options.store.put(...group[0]!.record);
+        else await this.options.store.putMany(group.map((g) => g.record));
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.committing = false;
   }
 
   private logged(envelopes: Uint8Array[]): void {
