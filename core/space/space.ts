@@ -592,7 +592,8 @@ export class Space extends ObservableV2<Events> {
     const writing = this.writing.get(id);
     if (writing) {
       // A copy of an envelope still on its way to disk: acked only once that write is done.
-      (this.awaitedWrites ??= []).push(writing);
+      this.awaitedWrites ??= [];
+      this.awaitedWrites.push(writing);
       return true;
     }
     return this.ledger.has(header.author, streamOf(header.kind), header.seq);
