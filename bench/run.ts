@@ -24,6 +24,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   catchup: async () => (await import("./catchup.js")).runCatchUpBench({ quick }),
   fanout: async () => (await import("./fanout.js")).runFanOutBench({ quick }),
   membership: async () => (await import("./membership.js")).runMembershipBench({ quick }),
+  mesh: async () => (await import("./mesh.js")).runMeshBench({ quick }),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));

@@ -844,7 +844,6 @@ export class Space extends ObservableV2<Events> {
 
   private async load(): Promise<void> {
     const { store, device, access } = this.options;
-    const me = toHex(device.publicKey);
     const writerStates: Record<EnvelopeStream, WriterState> = {
       broadcast: { seq: 0, lastHash: GENESIS_HASH },
       addressed: { seq: 0, lastHash: GENESIS_HASH },
@@ -881,23 +880,39 @@ export class Space extends ObservableV2<Events> {
       if (damaged) this.corruptRecords.push(damaged);
     }
     this.logged(logged.map((e) => e.decoded.bytes));
-    // Own envelopes that were queued but not logged before a crash.
-    const loggedIds = new Set(logged.map((e) => toHex(envelopeHash(e.decoded.bytes))));
-    const unsent = (this.options.unsent ?? [])
+    // Own envelopes that were queued but not logged before a crash (hashed only when some
+    // are queued: hashing a whole long log for nothing was a tenth of a launch).
+    const queued = this.options.unsent ?? [];
+    const loggedIds =
+      queued.length === 0
+        ? new Set<string>()
+        : new Set(logged.map((e) => toHex(envelopeHash(e.decoded.bytes))));
+    const unsent = queued
       .filter((bytes) => !loggedIds.has(toHex(envelopeHash(bytes))))
       .map((bytes) => this.openLocal(bytes));
 
     const updates: { payload: Uint8Array; kind: EnvelopeKind; author: Uint8Array }[] = [];
+    /** This device's latest envelope per chain: its hash is where the writer goes on from. */
+    const latestOwn: Partial<Record<EnvelopeStream, DecodedEnvelope>> = {};
     for (const { decoded, payload } of [...logged, ...unsent]) {
       const { header } = decoded;
       const stream = streamOf(header.kind);
       this.ledger.take(header.author, stream, header.seq);
-      if (toHex(header.author) === me) {
-        raise(stream, { seq: header.seq, lastHash: envelopeHash(decoded.bytes) });
+      if (
+        equalBytes(header.author, device.publicKey) &&
+        header.seq > (latestOwn[stream]?.header.seq ?? 0)
+      ) {
+        latestOwn[stream] = decoded;
       }
       if (header.kind === EnvelopeKind.update || header.kind === EnvelopeKind.snapshot) {
         updates.push({ payload, kind: header.kind, author: header.author });
       }
+    }
+    for (const [stream, decoded] of Object.entries(latestOwn) as [
+      EnvelopeStream,
+      DecodedEnvelope,
+    ][]) {
+      raise(stream, { seq: decoded.header.seq, lastHash: envelopeHash(decoded.bytes) });
     }
     this.applyRemote(() => this.applyLogged(updates));
     await this.putRecords(unsent.map(({ decoded }) => decoded));
@@ -924,7 +939,8 @@ export class Space extends ObservableV2<Events> {
 
   private openLocal(bytes: Uint8Array): { decoded: DecodedEnvelope; payload: Uint8Array } {
     const decoded = decodeEnvelope(bytes);
-    const { payload } = openAuthenticated(decoded, envelopeHash(bytes), {
+    // The hash is only handed back, and nothing here uses it: not computed for every record.
+    const { payload } = openAuthenticated(decoded, NO_HASH, {
       backend: this.options.backend,
       keyForEpoch: (epoch) => this.options.access.keyForEpoch(epoch),
     });
@@ -956,6 +972,8 @@ export class SpaceClosedError extends Error {
     super(`space ${space.slice(0, 8)} is closed`);
   }
 }
+
+const NO_HASH = new Uint8Array(0);
 
 /** One key per (author, chain, seq). */
 function seqId(header: DecodedEnvelope["header"]): string {
