@@ -42,14 +42,14 @@ const LAUNCHES = 5;
 type Client = import("../renderer/src/model/client.js").GroveClient;
 declare const groveClient: Client;
 
-async function ready(page: Page) {
+export async function ready(page: Page) {
   await page.waitForFunction(() => groveClient.phase !== "loading", undefined, {
     timeout: 120_000,
   });
 }
 
 /** Reloads and reads how long the app took to its interactive mark, and its longest task. */
-async function launch(page: Page, spaces: number) {
+export async function launch(page: Page, spaces: number) {
   await page.reload();
   await page
     .waitForFunction(

@@ -35,6 +35,9 @@ const OPEN_LIMITS = [
   "20000",
   "--unauth-total",
   "20000",
+  // 500 receivers of one send: past the public default of 256 targets per send.
+  "--max-targets",
+  "1000",
 ];
 
 function rssBytes(pid: number): number {

@@ -25,6 +25,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   fanout: async () => (await import("./fanout.js")).runFanOutBench({ quick }),
   membership: async () => (await import("./membership.js")).runMembershipBench({ quick }),
   mesh: async () => (await import("./mesh.js")).runMeshBench({ quick }),
+  launch: async () => (await import("./launch.js")).runLaunchBench({ quick }),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));
