@@ -23,6 +23,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   app: async () => (await import("./app.js")).runAppBench(),
   catchup: async () => (await import("./catchup.js")).runCatchUpBench({ quick }),
   fanout: async () => (await import("./fanout.js")).runFanOutBench({ quick }),
+  idle: async () => (await import("./fanout.js")).runIdleBench({ quick }),
   membership: async () => (await import("./membership.js")).runMembershipBench({ quick }),
   mesh: async () => (await import("./mesh.js")).runMeshBench({ quick }),
   launch: async () => (await import("./launch.js")).runLaunchBench({ quick }),
