@@ -529,6 +529,9 @@ export class SpaceHandle {
     if (!this.canWrite || this.receiptTimer) return;
     this.receiptTimer = setTimeout(() => {
       this.receiptTimer = undefined;
+      // In a catch-up, one receipt once it is over: each one is an envelope sealed, queued and
+      // logged in the space's queue, which held the next deliveries back every 250 ms.
+      if (this.catchingUp() !== undefined) return this.scheduleReceipt();
       void this.writeReceipt().catch(() => {});
     }, 250);
   }
