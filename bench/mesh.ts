@@ -31,7 +31,18 @@ function sentBytes(d: TestDevice): number {
 
 async function typing(relayUrl: string, members: number) {
   const fixture = spaceFor(members);
-  const devices = await openLinked(fixture, members, new LoopbackHub(), () => relayUrl);
+  // The app's own timings (the test harness shortens them): typing sealed after 300 ms idle
+  // or 1 s at most, gaps asked for after 2 s.
+  const devices = await openLinked(
+    fixture,
+    members,
+    new LoopbackHub(),
+    () => relayUrl,
+    () => ({
+      gapTimeoutMs: 2000,
+      space: { batchMs: 300, maxBatchMs: 1000 },
+    }),
+  );
   const updates: Uint8Array[] = [];
   try {
     // Greetings settled first, so only the typing is counted.
