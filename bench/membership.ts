@@ -26,6 +26,7 @@ import {
   generateUserKeys,
 } from "../core/crypto/identity.js";
 import { newEpochKey } from "../core/crypto/key-box.js";
+import { loadSecretbox } from "../core/crypto/secretbox.js";
 import { randomBytes } from "../core/crypto/random.js";
 import { reachableKeys, sealPrevious, sealToAll } from "../core/membership/epoch-keys.js";
 import { inviteKeys } from "../core/membership/invite-link.js";
@@ -219,6 +220,8 @@ async function measure(backend: Ed25519Backend, size: number) {
 export async function runMembershipBench(options: { quick?: boolean; sizes?: number[] } = {}) {
   const sizes = options.sizes ?? (options.quick ? [10, 30] : [10, 100, 1000]);
   const backend = await ed25519();
+  // As in the app, where the first space's open has loaded libsodium (key boxes use it).
+  await loadSecretbox();
   const rows: Awaited<ReturnType<typeof measure>>[] = [];
   for (const size of sizes) {
     const row = await measure(backend, size);

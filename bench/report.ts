@@ -53,12 +53,19 @@ function legacyGoals(r: Result): Goal[] {
               : undefined,
           limits: load,
         },
-        {
-          goal: "No main-thread task over 50 ms during that catch-up",
-          figure: `${x.catchUp?.longestTaskMs} ms longest (${x.catchUp?.longTasks} tasks of 50 ms or more)`,
-          met: x.catchUp?.longTasks === 0,
-          limits: load,
-        },
+        x.catchUp?.longTasksDuringCatchUp
+          ? {
+              goal: "No main-thread task over 50 ms during that catch-up",
+              figure: `${x.catchUp.longestTaskDuringCatchUpMs} ms longest while the messages came in (${x.catchUp.longTasksDuringCatchUp.length} of 50 ms or more); ${x.catchUp.longestTaskMs} ms counting the launch before`,
+              met: x.catchUp.longTasksDuringCatchUp.every((ms: number) => ms <= 50),
+              limits: load,
+            }
+          : {
+              goal: "No main-thread task over 50 ms during that catch-up",
+              figure: `${x.catchUp?.longestTaskMs} ms longest (${x.catchUp?.longTasks} tasks of 50 ms or more)`,
+              met: x.catchUp?.longTasks === 0,
+              limits: load,
+            },
       ];
     case "sync":
       return [
