@@ -93,7 +93,11 @@ function legacyGoals(r: Result): Goal[] {
     case "soak":
       return Object.entries(x.goals ?? {}).map(([name, g]: [string, Any]) => ({
         goal: `Soak: ${name} ${g.goal}`,
-        figure: `${JSON.stringify(x.honest?.[name] ?? x.relay?.[name] ?? "see soak.json")}`,
+        figure: `${JSON.stringify(
+          name === "p99Ms"
+            ? `${x.honest?.latencyMs?.p99} ms`
+            : (x.honest?.[name] ?? x.relay?.[name] ?? "see soak.json"),
+        )}`,
         met: g.met,
       }));
     default:
