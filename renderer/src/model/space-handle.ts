@@ -142,6 +142,14 @@ export class SpaceHandle {
   private version = 0;
   private readonly offAccess: () => void;
   private readonly onBump = () => this.bump();
+  /**
+   * After each transaction that changed the doc. Not the "update" event: a listener there has
+   * Yjs encode every transaction as an update, remote batches included, which cost about as
+   * much as applying them.
+   */
+  private readonly onTransaction = (tr: Y.Transaction) => {
+    if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) this.bump();
+  };
   private readonly onRemote = () => {
     this.scheduleReceipt();
     this.noteArrivals();
@@ -170,7 +178,7 @@ export class SpaceHandle {
     });
     this.presence = PresenceAnnouncer.forMemberSpace(member, { engine });
     this.presence.on("change", this.onBump);
-    member.space.doc.on("update", this.onBump);
+    member.space.doc.on("afterTransaction", this.onTransaction);
     member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();
     this.offAccess = member.access.onChange(() => {
@@ -819,7 +827,7 @@ export class SpaceHandle {
     clearTimeout(this.burstTimer);
     this.offAccess();
     this.chatIndex.destroy();
-    this.member.space.doc.off("update", this.onBump);
+    this.member.space.doc.off("afterTransaction", this.onTransaction);
     this.member.space.off("remoteChange", this.onRemote);
     this.presence.off("change", this.onBump);
     await this.presence.stop().catch(() => {});
