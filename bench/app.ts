@@ -4,11 +4,12 @@
  * (a) Launch to an interactive space list with 30 spaces of 1,000 chat
  *     messages each (written by the app itself, one envelope per message):
  *     from navigation start to the app's "grove:interactive" mark, with
- *     every space open; median of several reloads. Goal: under 1.5 s.
- * (b) The longest main-thread task while the app catches up on 10,000
- *     chat messages another member (a Node device on the same relay) wrote
- *     while it was closed, and how long until all are shown. Goal: no task
- *     over 100 ms.
+ *     every space open; median of several reloads. Goal: under 0.5 s, and
+ *     1.5 s right after writing (no checkpoint yet).
+ * (b) The app catching up on 10,000 chat messages another member (a Node
+ *     device on the same relay, let in by the app first) wrote while it was
+ *     closed: from the first delivery until the space holds them all (goal:
+ *     2 s), and the long tasks meanwhile (goal: none over 50 ms).
  */
 import { chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
@@ -342,7 +343,8 @@ export async function runAppBench() {
           median: round(launches[Math.floor(LAUNCHES / 2)]!, 1),
           all: launches.map((x) => round(x, 1)),
         },
-        goalMs: 1500,
+        goalMs: 500,
+        goalRightAfterWritingMs: 1500,
         rightAfterWritingMs: round(rightAfterWriting, 1),
         rightAfterWritingNote:
           "closed the moment the last message was written: no space checkpointed yet, every log record read",
@@ -358,7 +360,7 @@ export async function runAppBench() {
         longTasks: tasks,
         longestTaskDuringCatchUpMs: Math.max(0, ...duringCatchUp),
         longTasksDuringCatchUp: duringCatchUp,
-        goalMs: 100,
+        goalMs: 50,
         note: "Chromium reports tasks of 50 ms or more; 0 means none reached 50 ms",
       },
     };
