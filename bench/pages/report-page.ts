@@ -92,6 +92,13 @@ function render(input: ReportInput): void {
     section.append(el("h3", c.title));
     section.append(el("p", `${c.bench} bench, ${c.date}, ${c.machine}`, { class: "small" }));
     section.append(chart(c));
+    // Every drawing named for screen readers: the chart by its title, a legend swatch by its series.
+    section.querySelectorAll("svg").forEach((svg) => {
+      svg.setAttribute("role", "img");
+      if (!svg.getAttribute("aria-label")) {
+        svg.setAttribute("aria-label", svg.parentElement?.textContent?.trim() || c.title);
+      }
+    });
     const shapes = el("ul", undefined, { class: "small" });
     for (const s of c.series) {
       const fit = s.shape
