@@ -26,8 +26,8 @@ import {
   generateUserKeys,
 } from "../core/crypto/identity.js";
 import { newEpochKey } from "../core/crypto/key-box.js";
-import { loadSecretbox } from "../core/crypto/secretbox.js";
 import { randomBytes } from "../core/crypto/random.js";
+import { loadSecretbox } from "../core/crypto/secretbox.js";
 import { reachableKeys, sealPrevious, sealToAll } from "../core/membership/epoch-keys.js";
 import { inviteKeys } from "../core/membership/invite-link.js";
 import { MembershipLog } from "../core/membership/membership-log.js";
