@@ -4,11 +4,12 @@
  * (a) Launch to an interactive space list with 30 spaces of 1,000 chat
  *     messages each (written by the app itself, one envelope per message):
  *     from navigation start to the app's "grove:interactive" mark, with
- *     every space open; median of several reloads. Goal: under 1.5 s.
- * (b) The longest main-thread task while the app catches up on 10,000
- *     chat messages another member (a Node device on the same relay) wrote
- *     while it was closed, and how long until all are shown. Goal: no task
- *     over 100 ms.
+ *     every space open; median of several reloads. Goal: under 0.5 s, and
+ *     1.5 s right after writing (no checkpoint yet).
+ * (b) The app catching up on 10,000 chat messages another member (a Node
+ *     device on the same relay, let in by the app first) wrote while it was
+ *     closed: from the first delivery until the space holds them all (goal:
+ *     2 s), and the long tasks meanwhile (goal: none over 50 ms).
  */
 import { chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
@@ -30,6 +31,7 @@ import {
   tempDir,
   waitFor,
 } from "../test/relay-harness.js";
+import { MemoryStore } from "./memory-store.js";
 import { round } from "./timing.js";
 
 // Smaller figures (GROVE_BENCH_SPACES etc.) for trying the bench out; results use the defaults.
@@ -41,14 +43,14 @@ const LAUNCHES = 5;
 type Client = import("../renderer/src/model/client.js").GroveClient;
 declare const groveClient: Client;
 
-async function ready(page: Page) {
+export async function ready(page: Page) {
   await page.waitForFunction(() => groveClient.phase !== "loading", undefined, {
     timeout: 120_000,
   });
 }
 
 /** Reloads and reads how long the app took to its interactive mark, and its longest task. */
-async function launch(page: Page, spaces: number) {
+export async function launch(page: Page, spaces: number) {
   await page.reload();
   await page
     .waitForFunction(
@@ -86,6 +88,8 @@ export async function runAppBench() {
     );
 
     // (a) 30 spaces of 1,000 messages, each message one envelope, written by the app.
+    const progress = (what: string) => console.error(`app bench: ${what}`);
+    progress(`writing ${SPACES} x ${MESSAGES} messages`);
     const authorStart = Date.now();
     await page.evaluate(
       async ({ spaces, messages }) => {
@@ -102,7 +106,22 @@ export async function runAppBench() {
     );
     const authorMs = Date.now() - authorStart;
     // Closed at once after writing: every space's log is still unchecked-in.
+    progress("launch right after writing");
+    const firstProfile = process.env.GROVE_BENCH_PROFILE_FIRST_LAUNCH;
+    const cdpFirst = firstProfile ? await page.context().newCDPSession(page) : undefined;
+    if (cdpFirst) {
+      await cdpFirst.send("Profiler.enable");
+      await cdpFirst.send("Profiler.setSamplingInterval", { interval: 500 });
+      await cdpFirst.send("Profiler.start");
+    }
     const rightAfterWriting = await launch(page, SPACES);
+    if (cdpFirst) {
+      const { profile } = await cdpFirst.send("Profiler.stop");
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(firstProfile!, JSON.stringify(profile));
+      progress(`launch right after writing: ${rightAfterWriting} ms (profiled)`);
+      return { launch: { rightAfterWritingMs: rightAfterWriting, profiled: true } };
+    }
     // The usual launch: the last run went quiet, so each space has its checkpoint.
     await waitFor(
       () =>
@@ -117,8 +136,20 @@ export async function runAppBench() {
       "every space to be checkpointed",
       300_000,
     );
+    progress("launches");
     const launches: number[] = [];
     for (let i = 0; i < LAUNCHES; i++) launches.push(await launch(page, SPACES));
+    if (process.env.GROVE_BENCH_PROFILE_LAUNCH) {
+      // One more launch under the profiler (not counted), to see where launch time goes.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+      await cdp.send("Profiler.start");
+      await launch(page, SPACES);
+      const { profile } = await cdp.send("Profiler.stop");
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(process.env.GROVE_BENCH_PROFILE_LAUNCH, JSON.stringify(profile));
+    }
     launches.sort((x, y) => x - y);
 
     // (b) Bob, a Node device, joins one space by an open link and writes 10,000 messages
@@ -137,12 +168,15 @@ export async function runAppBench() {
       () => page.evaluate(async () => (await groveClient.engine!.outbox.list()).length === 0),
       "Ann's invite to reach the relay",
     );
-    await page.close();
     const backend = await ed25519();
     const user = generateUserKeys();
     const keys = generateDeviceKeys();
     const cert = await certifyDevice(backend, user, keys, "Bob's bench", Date.now());
-    const store = new EncryptedStore(await FileStore.open(bobDir), new Uint8Array(32).fill(5));
+    // Bob's own disk is not what is measured: in memory, so writing 10,000 messages takes
+    // seconds, not minutes (the relay still stores each one durably).
+    const store = process.env.GROVE_BENCH_BOB_ON_DISK
+      ? new EncryptedStore(await FileStore.open(bobDir), new Uint8Array(32).fill(5))
+      : new MemoryStore();
     const engine = new SyncEngine({
       device: keys.sign,
       backend,
@@ -158,8 +192,13 @@ export async function runAppBench() {
       connect: connectWs,
       me: { keys, cert, name: "Bob" },
     });
+    // A join waits for a manager's confirm, which Ann's app (the inviter, online) makes at
+    // once; Bob writes only once let in, and Ann's app is closed while he does.
+    await waitFor(() => bob.access.isMember(), "Ann's app to let Bob in", 60_000);
+    await page.close();
     const bobUser = toHex(user.sign.publicKey);
     const bobDevice = toHex(keys.sign.publicKey);
+    progress(`Bob writes ${CATCH_UP} messages`);
     const writeStart = Date.now();
     for (let i = 0; i < CATCH_UP; i++) {
       // Signed as the app signs each message, so Ann's app checks 10,000 signatures too.
@@ -188,34 +227,111 @@ export async function runAppBench() {
     const bobWriteMs = Date.now() - writeStart;
     await engine.stop();
 
+    progress("catch-up");
     const again = await context.newPage();
     await again.addInitScript(() => {
-      const w = window as unknown as { longest: number; tasks: number };
+      const w = window as unknown as {
+        longest: number;
+        tasks: number;
+        longTasks: { start: number; ms: number }[];
+      };
       w.longest = 0;
       w.tasks = 0;
+      w.longTasks = [];
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
           w.longest = Math.max(w.longest, e.duration);
           w.tasks++;
+          w.longTasks.push({ start: e.startTime, ms: e.duration });
         }
       }).observe({ type: "longtask", buffered: true });
     });
+    // When the relay's first delivery reached the space, and when the space's model first held
+    // every message: polled every 10 ms.
+    // A string, not a function: tsx names inner functions with a helper the page lacks.
+    await again.addInitScript(`(() => {
+      const n = ${MESSAGES + CATCH_UP};
+      const poll = () => {
+        try {
+          const client = window.groveClient;
+          const first = client && client.spaces
+            ? [...client.spaces.values()].find((h) => h.name === "Space 1")
+            : undefined;
+          if (client && client.engine && window.firstDelivery === undefined && client.engine.deliveriesTaken > 0) {
+            window.firstDelivery = performance.now();
+          }
+          window.seen = first ? first.messages().length : 0;
+          window.stats = first ? JSON.stringify(first.member.space.stats) : "";
+          if (first && window.seen >= n) {
+            window.allShown = performance.now();
+            return;
+          }
+        } catch (err) {
+          window.pollError = String(err);
+        }
+        // A timer, not animation frames: a page Chromium deems hidden gets none.
+        setTimeout(poll, 10);
+      };
+      setTimeout(poll, 10);
+    })();`);
+    const cdp = process.env.GROVE_BENCH_PROFILE ? await context.newCDPSession(again) : undefined;
+    if (cdp) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.start");
+    }
     const openAt = Date.now();
     await again.goto(`http://127.0.0.1:${relay.port}/app/`);
     await ready(again);
-    const expected = MESSAGES + CATCH_UP;
-    await again.waitForFunction(
-      (n) => {
-        const first = [...groveClient.spaces.values()].find((h) => h.name === "Space 1");
-        return first !== undefined && first.messages().length >= n;
+    let lastReport = Date.now();
+    await waitFor(
+      async () => {
+        const state = await again.evaluate(() => {
+          const w = window as unknown as {
+            allShown?: number;
+            seen?: number;
+            pollError?: string;
+            stats?: string;
+          };
+          return {
+            done: w.allShown !== undefined,
+            seen: w.seen,
+            error: w.pollError,
+            stats: w.stats,
+          };
+        });
+        if (state.error) progress(`poll: ${state.error}`);
+        if (Date.now() - lastReport > 5000) {
+          lastReport = Date.now();
+          progress(`${state.seen} messages shown; space ${state.stats}`);
+        }
+        return state.done;
       },
-      expected,
-      { timeout: 600_000, polling: 250 },
+      "every message shown",
+      600_000,
     );
     const catchUpMs = Date.now() - openAt;
-    const { longest, tasks } = await again.evaluate(() => {
-      const w = window as unknown as { longest: number; tasks: number };
-      return { longest: w.longest, tasks: w.tasks };
+    if (cdp) {
+      const { profile } = await cdp.send("Profiler.stop");
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(process.env.GROVE_BENCH_PROFILE!, JSON.stringify(profile));
+    }
+    const { longest, tasks, fromFirstDelivery, duringCatchUp } = await again.evaluate(() => {
+      const w = window as unknown as {
+        longest: number;
+        tasks: number;
+        firstDelivery: number;
+        allShown: number;
+      };
+      // Tasks that ran while the messages came in (launch's own tasks apart).
+      const during = (
+        window as unknown as { longTasks: { start: number; ms: number }[] }
+      ).longTasks.filter((t) => t.start + t.ms >= w.firstDelivery && t.start <= w.allShown);
+      return {
+        longest: w.longest,
+        tasks: w.tasks,
+        fromFirstDelivery: w.allShown - w.firstDelivery,
+        duringCatchUp: during.map((t) => Math.round(t.ms)),
+      };
     });
     return {
       launch: {
@@ -227,7 +343,8 @@ export async function runAppBench() {
           median: round(launches[Math.floor(LAUNCHES / 2)]!, 1),
           all: launches.map((x) => round(x, 1)),
         },
-        goalMs: 1500,
+        goalMs: 500,
+        goalRightAfterWritingMs: 1500,
         rightAfterWritingMs: round(rightAfterWriting, 1),
         rightAfterWritingNote:
           "closed the moment the last message was written: no space checkpointed yet, every log record read",
@@ -237,9 +354,13 @@ export async function runAppBench() {
         from: "a Node member device through the relay (one envelope per chat message)",
         writerSeconds: round(bobWriteMs / 1000, 1),
         untilAllShownMs: catchUpMs,
+        fromFirstDeliveryMs: round(fromFirstDelivery, 1),
+        goalFromFirstDeliveryMs: 2000,
         longestTaskMs: round(longest, 1),
         longTasks: tasks,
-        goalMs: 100,
+        longestTaskDuringCatchUpMs: Math.max(0, ...duringCatchUp),
+        longTasksDuringCatchUp: duringCatchUp,
+        goalMs: 50,
         note: "Chromium reports tasks of 50 ms or more; 0 means none reached 50 ms",
       },
     };

@@ -47,11 +47,15 @@ function summarize(latencies: number[]) {
   };
 }
 
-async function paced(count: number, send: (i: number) => unknown): Promise<void> {
+async function paced(
+  count: number,
+  send: (i: number) => unknown,
+  rate: number = RATE,
+): Promise<void> {
   const start = now();
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
-    const due = start + (i * 1000) / RATE;
+    const due = start + (i * 1000) / rate;
     const wait = due - now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(Promise.resolve(send(i)));
@@ -59,8 +63,27 @@ async function paced(count: number, send: (i: number) => unknown): Promise<void>
   await Promise.all(pending);
 }
 
-async function benchGrove() {
-  const relay = await startRelayProcess();
+/** One fan-out run's shape: the default is the `relay` bench's (20 receivers). */
+export interface FanOutShape {
+  receivers: number;
+  throughputMessages: number;
+  latencyMessages: number;
+  /** Messages per second in the latency phase. */
+  rate: number;
+  relayArgs?: string[];
+}
+
+const defaultShape = (): FanOutShape => ({
+  receivers: RECEIVERS,
+  throughputMessages: THROUGHPUT_MESSAGES,
+  latencyMessages: LATENCY_MESSAGES,
+  rate: RATE,
+});
+
+export async function benchGrove(shape: FanOutShape = defaultShape()) {
+  const { receivers: RECEIVERS, throughputMessages: THROUGHPUT_MESSAGES, rate } = shape;
+  const LATENCY_MESSAGES = shape.latencyMessages;
+  const relay = await startRelayProcess({ args: shape.relayArgs ?? [] });
   try {
     let phase: "throughput" | "latency" = "throughput";
     const latencies: number[] = [];
@@ -97,7 +120,7 @@ async function benchGrove() {
     const seconds = (now() - start) / 1000;
 
     phase = "latency";
-    await paced(LATENCY_MESSAGES, (i) => sender.client.send(targets, stamped(i)));
+    await paced(LATENCY_MESSAGES, (i) => sender.client.send(targets, stamped(i)), rate);
     await waitFor(
       () => latencies.length >= LATENCY_MESSAGES * RECEIVERS,
       "grove latency deliveries",
@@ -115,7 +138,7 @@ async function benchGrove() {
   }
 }
 
-async function startPeer(): Promise<{ proc: ChildProcess; port: number }> {
+export async function startPeer(): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(
     process.execPath,
     [new URL("./peers/y-websocket-server.mjs", import.meta.url).pathname],
@@ -130,7 +153,9 @@ async function startPeer(): Promise<{ proc: ChildProcess; port: number }> {
   return { proc, port };
 }
 
-async function benchYWebsocket() {
+export async function benchYWebsocket(shape: FanOutShape = defaultShape()) {
+  const { receivers: RECEIVERS, throughputMessages: THROUGHPUT_MESSAGES, rate } = shape;
+  const LATENCY_MESSAGES = shape.latencyMessages;
   const { proc, port } = await startPeer();
   try {
     const url = `ws://127.0.0.1:${port}`;
@@ -173,7 +198,7 @@ async function benchYWebsocket() {
     const seconds = (now() - start) / 1000;
 
     phase = "latency";
-    await paced(LATENCY_MESSAGES, (i) => sender.items.push([stamped(i)]));
+    await paced(LATENCY_MESSAGES, (i) => sender.items.push([stamped(i)]), rate);
     await waitFor(
       () => latencies.length >= LATENCY_MESSAGES * RECEIVERS,
       "y-websocket latency",

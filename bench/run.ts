@@ -4,7 +4,7 @@
  * baseline they name, in the same process and run. The process exits once
  * the results are written, whatever timers a library left behind.
  *
- *   --quick          a small shape, to check a bench runs and ends (relay, cluster)
+ *   --quick          a small shape, to check a bench runs and ends (relay, cluster, curves)
  *   --out <dir>      write results there instead of bench/results/
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -23,9 +23,21 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   app: async () => (await import("./app.js")).runAppBench(),
   cluster: async () => (await import("./cluster.js")).runClusterBench({ quick }),
   notes: async () => (await import("./notes.js")).runNotesBench(),
+  catchup: async () => (await import("./catchup.js")).runCatchUpBench({ quick }),
+  fanout: async () => (await import("./fanout.js")).runFanOutBench({ quick }),
+  idle: async () => (await import("./fanout.js")).runIdleBench({ quick }),
+  membership: async () => (await import("./membership.js")).runMembershipBench({ quick }),
+  mesh: async () => (await import("./mesh.js")).runMeshBench({ quick }),
+  launch: async () => (await import("./launch.js")).runLaunchBench({ quick }),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));
+if (names[0] === "report") {
+  // Not a measurement: draws bench/report.html and the charts from the results there are.
+  const { renderReport } = await import("./report.js");
+  console.log(JSON.stringify(await renderReport(outDir ? { out: outDir } : {}), null, 2));
+  process.exit(0);
+}
 if (names.length === 0 || names.some((n) => !benches[n])) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join("|")}> [...]`);
   process.exit(2);

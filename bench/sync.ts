@@ -33,6 +33,7 @@ import type { Store } from "../core/store/store.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
 import { seededRandom } from "../test/faulty-socket.js";
 import { contentOf } from "./doc-content.js";
+import { MemoryStore } from "./memory-store.js";
 import { browserCatchUp, uplinkPerDelta, webrtcLatency } from "./sync-paths.js";
 import { now, round } from "./timing.js";
 
@@ -45,31 +46,7 @@ const EXCHANGE_EVERY = 25;
 const SEED = 0x5eed;
 const STORAGE_KEY = new Uint8Array(32).fill(9);
 /** The device that missed everything. */
-const RECEIVER = { keys: generateDeviceKeys().sign };
-
-/** A store in memory, to separate the disk's share of a figure from everything else. */
-class MemoryStore implements Store {
-  private readonly records = new Map<string, Uint8Array>();
-  async get(key: string) {
-    return this.records.get(key);
-  }
-  async put(key: string, value: Uint8Array) {
-    this.records.set(key, value.slice());
-  }
-  async putMany(entries: [string, Uint8Array][]) {
-    for (const [key, value] of entries) this.records.set(key, value.slice());
-  }
-  async delete(key: string) {
-    this.records.delete(key);
-  }
-  async deleteMany(keys: string[]) {
-    for (const key of keys) this.records.delete(key);
-  }
-  async list(prefix: string) {
-    return [...this.records.keys()].filter((k) => k.startsWith(prefix)).sort();
-  }
-  async close() {}
-}
+export const RECEIVER = { keys: generateDeviceKeys().sign };
 
 /** Wall time during which at least one tracked call was pending. */
 class Busy {
@@ -144,7 +121,7 @@ class CountingStore implements Store {
   }
 }
 
-interface Deltas {
+export interface Deltas {
   /** In the order a relay mailbox would hold them (dispatch order). */
   envelopes: Uint8Array[];
   /** The plaintext Yjs update inside each envelope, same order. */
@@ -158,7 +135,7 @@ interface Deltas {
 }
 
 /** 10,000 real envelopes from three author Spaces (stores in memory: authoring is not timed). */
-async function authorDeltas(backend: Ed25519Backend): Promise<Deltas> {
+export async function authorDeltas(backend: Ed25519Backend, count = DELTAS): Promise<Deltas> {
   const spaceId = nacl.randomBytes(16);
   const epochKey = nacl.randomBytes(32);
   const keys = Array.from({ length: AUTHORS }, () => generateDeviceKeys().sign);
@@ -211,7 +188,7 @@ async function authorDeltas(backend: Ed25519Backend): Promise<Deltas> {
   const pick = (n: number) => Math.floor(rand() * n);
   const edits = { chat: 0, tasks: 0, typing: 0, keystrokes: 0 };
   const letters = "abcdefghijklmnopqrstuvwxyz";
-  for (let i = 0; i < DELTAS; i++) {
+  for (let i = 0; i < count; i++) {
     const a = pick(AUTHORS);
     const author = authors[a]!;
     const { space } = author;
@@ -273,10 +250,8 @@ async function authorDeltas(backend: Ed25519Backend): Promise<Deltas> {
   }
   await exchange();
 
-  if (log.length !== DELTAS || updates.length !== DELTAS) {
-    throw new Error(
-      `authored ${log.length} envelopes and ${updates.length} updates, not ${DELTAS}`,
-    );
+  if (log.length !== count || updates.length !== count) {
+    throw new Error(`authored ${log.length} envelopes and ${updates.length} updates, not ${count}`);
   }
   const [first, ...rest] = authors.map((x) => x.space);
   const content = contentOf(first!.doc);
@@ -317,7 +292,7 @@ function rawApplyBest(deltas: Deltas): number {
   return Math.min(...Array.from({ length: 5 }, () => rawApply(deltas)));
 }
 
-function rawApply(deltas: Deltas, batched = false): number {
+export function rawApply(deltas: Deltas, batched = false): number {
   const start = now();
   const doc = new Y.Doc();
   if (batched) {
@@ -337,7 +312,11 @@ function rawApply(deltas: Deltas, batched = false): number {
 }
 
 /** One fresh receiving Space taking every envelope; ms from first batch to last on disk. */
-async function receiveAll(deltas: Deltas, backend: Ed25519Backend, store: Store): Promise<number> {
+export async function receiveAll(
+  deltas: Deltas,
+  backend: Ed25519Backend,
+  store: Store,
+): Promise<number> {
   const space = await Space.open({
     access: new StaticAccess(
       deltas.spaceId,
@@ -352,12 +331,20 @@ async function receiveAll(deltas: Deltas, backend: Ed25519Backend, store: Store)
     },
   });
   const start = now();
+  // Handed over as the SyncEngine hands relay deliveries over: each batch as it comes, not
+  // waiting for the one before to reach disk (the Space verifies and applies them in order).
+  const batches: Promise<void>[] = [];
   for (let i = 0; i < deltas.envelopes.length; i += BATCH) {
-    await space.receive(deltas.envelopes.slice(i, i + BATCH));
+    batches.push(space.receive(deltas.envelopes.slice(i, i + BATCH)));
   }
+  await Promise.all(batches);
   const ms = now() - start;
   const { accepted, duplicates, rejected } = space.stats;
-  if (accepted !== DELTAS || duplicates !== 0 || Object.keys(rejected).length > 0) {
+  if (
+    accepted !== deltas.envelopes.length ||
+    duplicates !== 0 ||
+    Object.keys(rejected).length > 0
+  ) {
     throw new Error(`receiver: ${JSON.stringify(space.stats)}`);
   }
   checkConverged(space.doc, deltas, "receiving Space");

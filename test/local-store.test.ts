@@ -35,6 +35,27 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 describe("local store (files, encrypted at rest)", () => {
+  it("reads many records in one call: each slot its record, nothing, or its own damage", async () => {
+    const { dir, store } = await encrypted();
+    await store.putMany([
+      ["r/a", utf8("A")],
+      ["r/b", utf8("B")],
+      ["r/c", utf8("C")],
+    ]);
+    const file = readdirSync(dir).find((f) => f.startsWith(Buffer.from("r/b").toString("hex")))!;
+    const bytes = readFileSync(join(dir, file));
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(join(dir, file), bytes);
+    const got = await store.getMany(["r/a", "r/b", "r/c", "r/none"]);
+    expect(got.map((v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v))).toEqual([
+      "A",
+      expect.objectContaining({ code: "CORRUPT_RECORD", key: "r/b" }),
+      "C",
+      undefined,
+    ]);
+    expect(await codeOf(store.getMany(["ok", "not a key!"]))).toBe("BAD_KEY");
+  });
+
   it("puts, gets, lists by prefix and deletes; survives reopening", async () => {
     const { dir, store } = await encrypted();
     await store.put("space/a/log/1", utf8("one"));

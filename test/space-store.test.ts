@@ -189,6 +189,69 @@ it("a batch whose write fails is shown but not taken: the resend is accepted, no
   expect(await store.list(logPrefix(receiver.id))).toHaveLength(1);
 });
 
+it("batches handed over during a write: each resolves once its own record is on disk, grouped into the next write; a copy of an envelope still being written waits for it; a failed group fails all its batches", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 6);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const files = await FileStore.open(dir);
+  /** Store calls, each held until released: what reaches the disk, and when. */
+  const calls: { keys: string[]; release: (err?: Error) => void }[] = [];
+  const gated: typeof files = Object.assign(Object.create(files), {
+    put: (key: string, value: Uint8Array) => gate([[key, value]]),
+    putMany: (entries: [string, Uint8Array][]) => gate(entries),
+  });
+  function gate(entries: [string, Uint8Array][]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      calls.push({
+        keys: entries.map(([k]) => k),
+        release: (err) => (err ? reject(err) : files.putMany(entries).then(resolve, reject)),
+      });
+    });
+  }
+  const receiver = await Space.open({
+    access: fixture.access(),
+    device: fixture.members[1]!,
+    backend: await ed25519(),
+    store: new EncryptedStore(gated, STORAGE_KEY),
+    dispatch: async () => {},
+  });
+  const done: string[] = [];
+  const track = (name: string, p: Promise<void>) =>
+    p.then(
+      () => void done.push(name),
+      (err: Error) => void done.push(`${name}: ${err.message}`),
+    );
+  const first = track("first", receiver.receive(envelopes.slice(0, 2)));
+  await waitFor(() => calls.length === 1, "the first write");
+  const second = track("second", receiver.receive(envelopes.slice(2, 4)));
+  // A copy of the first batch's envelope: a duplicate, acked only once that write is done.
+  const copy = track("copy", receiver.receive([envelopes[1]!]));
+  const third = track("third", receiver.receive(envelopes.slice(4, 6)));
+  // Applied at once, whatever the disk is doing.
+  await waitFor(() => receiver.doc.getArray("chat").length === 6, "all applied");
+  expect(calls).toHaveLength(1);
+  expect(done).toEqual([]);
+  calls[0]!.release();
+  await first;
+  await copy;
+  expect(done).toEqual(["first", "copy"]);
+  // The second and third batches, two records, in one store call.
+  await waitFor(() => calls.length === 2, "the grouped write");
+  expect(calls[1]!.keys).toHaveLength(2);
+  calls[1]!.release(new Error("disk full"));
+  await Promise.all([second, third]);
+  expect(done.slice(2).sort()).toEqual(["second: disk full", "third: disk full"]);
+  expect(receiver.stats).toMatchObject({ accepted: 2, duplicates: 1 });
+  // Not acked, so resent: taken in, not dropped as duplicates.
+  const resent = receiver.receive(envelopes.slice(2, 6));
+  await waitFor(() => calls.length === 3, "the resend's write");
+  calls[2]!.release();
+  await resent;
+  expect(receiver.stats).toMatchObject({ accepted: 6, duplicates: 1 });
+  expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5]);
+});
+
 it("a log far past its checkpoint size is checkpointed at once, without waiting for quiet", async () => {
   const fixture = spaceFor(2);
   const envelopes = await authored(fixture, 40);

@@ -1,13 +1,22 @@
 import nacl from "tweetnacl";
 import { describe, expect, it } from "vitest";
 import { seqBytes } from "../../test/fixtures.js";
-import { ed25519, naclEd25519, webCryptoEd25519 } from "./ed25519.js";
+import { toHex } from "./bytes.js";
+import { ed25519, naclEd25519, PROBE, webCryptoEd25519 } from "./ed25519.js";
 
 const webcrypto = webCryptoEd25519(globalThis.crypto.subtle);
 
 describe("Ed25519 backends", () => {
   it("detects WebCrypto in Node and uses it", async () => {
     expect((await ed25519()).name).toBe("webcrypto");
+  });
+
+  it("probes WebCrypto against tweetnacl's own answer, held as constants", () => {
+    const keys = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(7));
+    expect(toHex(keys.publicKey)).toBe(PROBE.publicKey);
+    expect(toHex(nacl.sign.detached(Uint8Array.from([1, 2, 3]), keys.secretKey))).toBe(
+      PROBE.signature,
+    );
   });
 
   it("give byte-identical signatures and accept each other's", async () => {

@@ -9,6 +9,7 @@ import nacl from "tweetnacl";
 import { concatBytes } from "./bytes.js";
 import { CryptoError } from "./errors.js";
 import { randomBytes } from "./random.js";
+import { boxImpl } from "./secretbox.js";
 
 const KEY_BOX_VERSION = 1;
 export const EPOCH_KEY_BYTES = nacl.secretbox.keyLength;
@@ -30,9 +31,11 @@ export function sealKeyBoxWith(
   nonce: Uint8Array,
 ): Uint8Array {
   if (key.length !== EPOCH_KEY_BYTES) throw new RangeError("epoch key must be 32 bytes");
-  const ephemeral = nacl.box.keyPair.fromSecretKey(ephemeralSecret);
-  const box = nacl.box(key, nonce, recipientBoxKey, ephemeral.secretKey);
-  return concatBytes(Uint8Array.of(KEY_BOX_VERSION), ephemeral.publicKey, nonce, box);
+  if (recipientBoxKey.length !== 32) throw new RangeError("box key must be 32 bytes");
+  const impl = boxImpl();
+  const box = impl.seal(key, nonce, recipientBoxKey, ephemeralSecret);
+  const ephemeralPublic = impl.publicKeyOf(ephemeralSecret);
+  return concatBytes(Uint8Array.of(KEY_BOX_VERSION), ephemeralPublic, nonce, box);
 }
 
 export function openKeyBox(sealed: Uint8Array, recipientBoxSecret: Uint8Array): Uint8Array {
@@ -41,7 +44,7 @@ export function openKeyBox(sealed: Uint8Array, recipientBoxSecret: Uint8Array): 
   }
   const ephemeral = sealed.subarray(1, 33);
   const nonce = sealed.subarray(33, 57);
-  const key = nacl.box.open(sealed.subarray(57), nonce, ephemeral, recipientBoxSecret);
+  const key = boxImpl().open(sealed.subarray(57), nonce, ephemeral, recipientBoxSecret);
   if (!key) throw new CryptoError("DECRYPT_FAILED", "key box is not sealed to this device");
   return key;
 }

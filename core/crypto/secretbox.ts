@@ -36,6 +36,33 @@ const tweetnacl: SecretboxImpl = {
 };
 
 let active: SecretboxImpl = tweetnacl;
+
+/**
+ * nacl.box (X25519, then XSalsa20-Poly1305) for key boxes: libsodium with
+ * the secretbox (same selection), tweetnacl otherwise; the same bytes.
+ * Sealing a rotation's key to 2,000 devices took seconds in JavaScript.
+ */
+export interface BoxImpl {
+  publicKeyOf(secret: Uint8Array): Uint8Array;
+  seal(message: Uint8Array, nonce: Uint8Array, theirs: Uint8Array, mine: Uint8Array): Uint8Array;
+  open(
+    box: Uint8Array,
+    nonce: Uint8Array,
+    theirs: Uint8Array,
+    mine: Uint8Array,
+  ): Uint8Array | undefined;
+}
+const tweetnaclBox: BoxImpl = {
+  publicKeyOf: (secret) => nacl.box.keyPair.fromSecretKey(secret).publicKey,
+  seal: (message, nonce, theirs, mine) => nacl.box(message, nonce, theirs, mine),
+  open: (box, nonce, theirs, mine) => nacl.box.open(box, nonce, theirs, mine) ?? undefined,
+};
+let sodiumBox: BoxImpl | undefined;
+
+/** The box implementation that goes with the secretbox in use. */
+export function boxImpl(): BoxImpl {
+  return active.name === "libsodium" && sodiumBox ? sodiumBox : tweetnaclBox;
+}
 let loading: Promise<SecretboxBackendName> | undefined;
 let sodiumImpl: SecretboxImpl | undefined;
 let loadFailure: string | undefined;
@@ -49,6 +76,19 @@ export function loadSecretbox(): Promise<SecretboxBackendName> {
   loading ??= import("libsodium-wrappers")
     .then(async ({ default: sodium }) => {
       await sodium.ready;
+      sodiumBox = {
+        publicKeyOf: (secret) => sodium.crypto_scalarmult_base(secret),
+        seal: (message, nonce, theirs, mine) =>
+          sodium.crypto_box_easy(message, nonce, theirs, mine),
+        open: (box, nonce, theirs, mine) => {
+          try {
+            return sodium.crypto_box_open_easy(box, nonce, theirs, mine);
+          } catch {
+            // As for secretbox: a refusal or a failing instance; tweetnacl has the last word.
+            return nacl.box.open(box, nonce, theirs, mine) ?? undefined;
+          }
+        },
+      };
       sodiumImpl = {
         name: "libsodium",
         seal: (message, nonce, key) => {

@@ -180,6 +180,19 @@ export class Space extends ObservableV2<Events> {
   /** The highest addressed seq reserved on disk (seq-reserve.ts). */
   private reservedSeq = 0;
   private closed = false;
+  /** (author, chain, seq) of received envelopes whose log write is in flight, and that write. */
+  private readonly writing = new Map<string, Promise<void>>();
+  /** Log writes in flight; a checkpoint waits for them, so its ledger covers what it holds. */
+  private readonly writes = new Set<Promise<void>>();
+  /** Log records waiting for the write in flight to finish (see `commit`). */
+  private readonly toCommit: {
+    record: [string, Uint8Array];
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  private committing = false;
+  /** Writes the batch being taken found copies of its envelopes in (see `taken`). */
+  private awaitedWrites: Promise<void>[] | undefined;
   /** Presence per author device: a burst of 20, then 5 a second (heartbeats come every 20 s). */
   private readonly ephemeralRate = new RateLimiter({ burst: 20, perSecond: 5 });
   private readonly onLocalUpdate = (update: Uint8Array, origin: unknown) => {
@@ -284,7 +297,7 @@ export class Space extends ObservableV2<Events> {
    * bad envelope; a store failure does throw, so the caller does not ack.
    */
   receive(envelopes: Uint8Array[]): Promise<void> {
-    return this.serial(() => this.take(envelopes));
+    return this.serial(() => this.take(envelopes)).then((durable) => durable());
   }
 
   async close(): Promise<void> {
@@ -441,7 +454,23 @@ export class Space extends ObservableV2<Events> {
     await this.maybeCompact();
   }
 
-  private async take(envelopes: Uint8Array[]): Promise<void> {
+  /**
+   * Verifies, decrypts and applies a batch, and starts its log write;
+   * returns what waits for that write (ledger, listeners, answers), to run
+   * outside the serial queue so the next batch need not wait for the disk.
+   */
+  private async take(envelopes: Uint8Array[]): Promise<() => Promise<void>> {
+    this.awaitedWrites = undefined;
+    const durable = await this.takeBatch(envelopes);
+    const earlier = this.awaitedWrites ?? [];
+    this.awaitedWrites = undefined;
+    return async () => {
+      await Promise.all(earlier);
+      await durable?.();
+    };
+  }
+
+  private async takeBatch(envelopes: Uint8Array[]): Promise<(() => Promise<void>) | undefined> {
     const fresh: DecodedEnvelope[] = [];
     /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
     const seen = new Map<string, Uint8Array[]>();
@@ -454,16 +483,13 @@ export class Space extends ObservableV2<Events> {
         this.reject(err, undefined);
         continue;
       }
-      const { author, seq, kind } = decoded.header;
+      const { kind } = decoded.header;
       // Only what the ledger holds (verified) or the very same bytes count as seen: a forgery
       // naming an author's next seq must not shadow the real envelope in this batch. Both are
       // opened; `distinct` keeps the first that verifies.
-      const id = `${bytesKey(author)}${streamOf(kind)}${seq}`;
+      const id = seqId(decoded.header);
       const claims = seen.get(id) ?? [];
-      if (
-        this.ledger.has(author, streamOf(kind), seq) ||
-        claims.some((c) => equalBytes(c, bytes))
-      ) {
+      if (this.taken(decoded.header, id) || claims.some((c) => equalBytes(c, bytes))) {
         this.stats.duplicates++;
         continue;
       }
@@ -513,6 +539,9 @@ export class Space extends ObservableV2<Events> {
     // Shown first, for latency: the doc may run ahead of the disk, since applying a Yjs
     // update twice is harmless. The ledger moves only once the records are on disk, and
     // nothing is acked before that, so a crash or a failed write means a resend, not a loss.
+    // Every verified envelope is logged, one whose payload Yjs then refuses included (it is
+    // counted and reported here, skipped again at load): its author signed it, and its seq
+    // taken means it is not asked for again.
     const applied: { decoded: DecodedEnvelope; result: Applied }[] = [];
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
     this.applyRemote(() => {
@@ -525,16 +554,49 @@ export class Space extends ObservableV2<Events> {
         }
       }
     });
-    await this.putRecords(applied.map(({ decoded }) => decoded));
-    for (const { decoded, result } of applied) {
-      const { header } = decoded;
-      this.ledger.take(header.author, streamOf(header.kind), header.seq);
-      for (const [a, floor] of result.floors ?? []) this.ledger.raiseFloor(a, floor);
-      this.stats.accepted++;
+    // The write runs while the next batch is verified and applied (the serial queue moves on
+    // now); this batch's receive resolves once it is on disk. Its seqs count as taken for
+    // the batches behind it meanwhile, so none is applied or logged twice.
+    const ids = lasting.map(({ decoded: { header } }) => seqId(header));
+    const written = this.putRecords(lasting.map(({ decoded }) => decoded)).then(() => {
+      for (const { decoded } of lasting) {
+        const { header } = decoded;
+        this.ledger.take(header.author, streamOf(header.kind), header.seq);
+      }
+      for (const { result } of applied) {
+        for (const [a, floor] of result.floors ?? []) this.ledger.raiseFloor(a, floor);
+      }
+      this.stats.accepted += applied.length;
+    });
+    const tracked: Promise<void> = written.finally(() => {
+      for (const id of ids) if (this.writing.get(id) === tracked) this.writing.delete(id);
+      this.writes.delete(tracked);
+    });
+    for (const id of ids) this.writing.set(id, tracked);
+    this.writes.add(tracked);
+    // Reported to the receive that waits on it, not as an unhandled rejection meanwhile.
+    tracked.catch(() => {});
+    return async () => {
+      await tracked;
+      this.emit("remoteChange", []);
+      if (requests.length === 0 && !this.compactionDue()) return;
+      await this.serial(async () => {
+        for (const { author, stateVector } of requests) await this.answer(author, stateVector);
+        await this.maybeCompact();
+      });
+    };
+  }
+
+  /** Whether an (author, chain, seq) is taken or on its way to disk. */
+  private taken(header: DecodedEnvelope["header"], id: string): boolean {
+    const writing = this.writing.get(id);
+    if (writing) {
+      // A copy of an envelope still on its way to disk: acked only once that write is done.
+      this.awaitedWrites ??= [];
+      this.awaitedWrites.push(writing);
+      return true;
     }
-    this.emit("remoteChange", []);
-    for (const { author, stateVector } of requests) await this.answer(author, stateVector);
-    await this.maybeCompact();
+    return this.ledger.has(header.author, streamOf(header.kind), header.seq);
   }
 
   /** Verifies and decrypts; refusals are counted and reported, the rest returned. */
@@ -569,8 +631,8 @@ export class Space extends ObservableV2<Events> {
   private distinct<T extends { decoded: DecodedEnvelope }>(items: T[]): T[] {
     const taken = new Set<string>();
     return items.filter(({ decoded: { header } }) => {
-      const id = `${bytesKey(header.author)}${streamOf(header.kind)}${header.seq}`;
-      if (taken.has(id) || this.ledger.has(header.author, streamOf(header.kind), header.seq)) {
+      const id = seqId(header);
+      if (taken.has(id) || this.taken(header, id)) {
         this.stats.duplicates++;
         return false;
       }
@@ -690,12 +752,41 @@ export class Space extends ObservableV2<Events> {
     this.emit("rejected", [error, author]);
   }
 
-  /** Logs envelopes as one record: one sealed value and one durable write. */
+  /** Logs envelopes as one record: one sealed value, written in the next group commit. */
   private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     const bytes = envelopes.map((e) => e.bytes);
-    await this.options.store.put(...logRecord(this.id, bytes));
+    await this.commit(logRecord(this.id, bytes));
     this.logged(bytes);
+  }
+
+  /**
+   * Group commit: records that come while a write is in flight go together
+   * in the next one (one store call, one transaction or directory sync),
+   * each still its own record. Relay deliveries arrive in many small
+   * batches while one is being synced; one durable write per batch made the
+   * disk, not the work, set the pace of a catch-up.
+   */
+  private commit(record: [string, Uint8Array]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.toCommit.push({ record, resolve, reject });
+      if (!this.committing) void this.commitGroups();
+    });
+  }
+
+  private async commitGroups(): Promise<void> {
+    this.committing = true;
+    while (this.toCommit.length > 0) {
+      const group = this.toCommit.splice(0);
+      try {
+        if (group.length === 1) await this.options.store.put(...group[0]!.record);
+        else await this.options.store.putMany(group.map((g) => g.record));
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.committing = false;
   }
 
   private logged(envelopes: Uint8Array[]): void {
@@ -729,6 +820,7 @@ export class Space extends ObservableV2<Events> {
   /** Writes the doc, writer and ledger state as one record, then drops the log behind it. */
   private async checkpoint(): Promise<void> {
     const { store } = this.options;
+    await Promise.allSettled([...this.writes]);
     const logged = await store.list(logPrefix(this.id));
     const doc = Y.encodeStateAsUpdate(this.doc);
     await store.put(
@@ -752,7 +844,6 @@ export class Space extends ObservableV2<Events> {
 
   private async load(): Promise<void> {
     const { store, device, access } = this.options;
-    const me = toHex(device.publicKey);
     const writerStates: Record<EnvelopeStream, WriterState> = {
       broadcast: { seq: 0, lastHash: GENESIS_HASH },
       addressed: { seq: 0, lastHash: GENESIS_HASH },
@@ -789,23 +880,39 @@ export class Space extends ObservableV2<Events> {
       if (damaged) this.corruptRecords.push(damaged);
     }
     this.logged(logged.map((e) => e.decoded.bytes));
-    // Own envelopes that were queued but not logged before a crash.
-    const loggedIds = new Set(logged.map((e) => toHex(envelopeHash(e.decoded.bytes))));
-    const unsent = (this.options.unsent ?? [])
+    // Own envelopes that were queued but not logged before a crash (hashed only when some
+    // are queued: hashing a whole long log for nothing was a tenth of a launch).
+    const queued = this.options.unsent ?? [];
+    const loggedIds =
+      queued.length === 0
+        ? new Set<string>()
+        : new Set(logged.map((e) => toHex(envelopeHash(e.decoded.bytes))));
+    const unsent = queued
       .filter((bytes) => !loggedIds.has(toHex(envelopeHash(bytes))))
       .map((bytes) => this.openLocal(bytes));
 
     const updates: { payload: Uint8Array; kind: EnvelopeKind; author: Uint8Array }[] = [];
+    /** This device's latest envelope per chain: its hash is where the writer goes on from. */
+    const latestOwn: Partial<Record<EnvelopeStream, DecodedEnvelope>> = {};
     for (const { decoded, payload } of [...logged, ...unsent]) {
       const { header } = decoded;
       const stream = streamOf(header.kind);
       this.ledger.take(header.author, stream, header.seq);
-      if (toHex(header.author) === me) {
-        raise(stream, { seq: header.seq, lastHash: envelopeHash(decoded.bytes) });
+      if (
+        equalBytes(header.author, device.publicKey) &&
+        header.seq > (latestOwn[stream]?.header.seq ?? 0)
+      ) {
+        latestOwn[stream] = decoded;
       }
       if (header.kind === EnvelopeKind.update || header.kind === EnvelopeKind.snapshot) {
         updates.push({ payload, kind: header.kind, author: header.author });
       }
+    }
+    for (const [stream, decoded] of Object.entries(latestOwn) as [
+      EnvelopeStream,
+      DecodedEnvelope,
+    ][]) {
+      raise(stream, { seq: decoded.header.seq, lastHash: envelopeHash(decoded.bytes) });
     }
     this.applyRemote(() => this.applyLogged(updates));
     await this.putRecords(unsent.map(({ decoded }) => decoded));
@@ -832,7 +939,8 @@ export class Space extends ObservableV2<Events> {
 
   private openLocal(bytes: Uint8Array): { decoded: DecodedEnvelope; payload: Uint8Array } {
     const decoded = decodeEnvelope(bytes);
-    const { payload } = openAuthenticated(decoded, envelopeHash(bytes), {
+    // The hash is only handed back, and nothing here uses it: not computed for every record.
+    const { payload } = openAuthenticated(decoded, NO_HASH, {
       backend: this.options.backend,
       keyForEpoch: (epoch) => this.options.access.keyForEpoch(epoch),
     });
@@ -863,6 +971,13 @@ export class SpaceClosedError extends Error {
   constructor(space: string) {
     super(`space ${space.slice(0, 8)} is closed`);
   }
+}
+
+const NO_HASH = new Uint8Array(0);
+
+/** One key per (author, chain, seq). */
+function seqId(header: DecodedEnvelope["header"]): string {
+  return `${bytesKey(header.author)}${streamOf(header.kind)}${header.seq}`;
 }
 
 const RECORD_CONTEXT = utf8("grove/record-signature/v1\0");

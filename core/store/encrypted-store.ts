@@ -13,7 +13,7 @@
  */
 import { utf8 } from "../crypto/bytes.js";
 import { randomBytes } from "../crypto/random.js";
-import { checkKey, type Store, StoreError } from "./store.js";
+import { checkKey, getMany, recordError, type Store, StoreError } from "./store.js";
 
 const VERSION = 2;
 const IV = 12;
@@ -120,6 +120,19 @@ export class EncryptedStore implements Store {
     checkKey(key);
     const record = await this.inner.get(key);
     return record === undefined ? undefined : (await this.cipher).open(key, record);
+  }
+
+  async getMany(keys: string[]): Promise<(Uint8Array | undefined | StoreError)[]> {
+    for (const key of keys) checkKey(key);
+    const records = await getMany(this.inner, keys);
+    const cipher = await this.cipher;
+    return Promise.all(
+      records.map((record, i) =>
+        record === undefined || record instanceof StoreError
+          ? record
+          : cipher.open(keys[i]!, record).catch(recordError),
+      ),
+    );
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

@@ -80,6 +80,22 @@ export class IdbStore implements Store {
     }
   }
 
+  async getMany(keys: string[]): Promise<(Uint8Array | undefined | StoreError)[]> {
+    for (const key of keys) this.check(key);
+    let values: unknown[];
+    try {
+      const tx = this.db.transaction(RECORDS, "readonly");
+      values = await Promise.all([...keys.map((key) => tx.store.get(key)), tx.done]);
+    } catch (err) {
+      throw io(`cannot read ${keys.length} records`, err);
+    }
+    return keys.map((key, i) => {
+      const value = values[i];
+      if (value === undefined || value instanceof Uint8Array) return value;
+      return new StoreError("CORRUPT_RECORD", `record ${key} is not bytes`, key);
+    });
+  }
+
   async list(prefix: string): Promise<string[]> {
     if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
     try {

@@ -34,6 +34,14 @@ export interface Store {
   deleteMany(keys: string[]): Promise<void>;
   /** Keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Reads several records at once (IndexedDB: one transaction, where a
+   * transaction per record cost most of loading a long log). A slot holds
+   * the record, undefined if absent, or the StoreError that record alone
+   * gave (CORRUPT_RECORD); a failure of the store itself rejects the call.
+   * Optional: `getMany` below falls back to one `get` per key.
+   */
+  getMany?(keys: string[]): Promise<(Uint8Array | undefined | StoreError)[]>;
   close(): Promise<void>;
 }
 
@@ -50,6 +58,21 @@ export class StoreError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** Several records from `store`, by its `getMany` where it has one; see Store.getMany. */
+export function getMany(
+  store: Store,
+  keys: string[],
+): Promise<(Uint8Array | undefined | StoreError)[]> {
+  if (store.getMany) return store.getMany(keys);
+  return Promise.all(keys.map((key) => store.get(key).catch(recordError)));
+}
+
+/** A record's own failure into its slot; anything else (the store failing) goes on up. */
+export function recordError(err: unknown): StoreError {
+  if (err instanceof StoreError && err.code === "CORRUPT_RECORD") return err;
+  throw err;
 }
 
 /** Keys: 1-120 characters of [A-Za-z0-9._/-], so every backend can use them as names. */

@@ -105,6 +105,8 @@ export class SyncEngine extends ObservableV2<Events> {
   private lastRoute: RouteStatus | undefined;
   /** Relay deliveries for spaces this device does not hold (acked and dropped). */
   strayDeliveries = 0;
+  /** Envelopes taken in from either path since start (what a catch-up's progress counts). */
+  deliveriesTaken = 0;
 
   constructor(private readonly options: SyncEngineOptions) {
     super();
@@ -366,6 +368,7 @@ export class SyncEngine extends ObservableV2<Events> {
 
   /** An envelope in from either path; resolves once its space has it on disk. */
   private take(envelope: Uint8Array): Promise<void> {
+    this.deliveriesTaken++;
     return new Promise((done, failed) => {
       this.inbox.push({ envelope, done, failed });
       if (this.inbox.length >= MAX_BATCH) return void this.takeInbox();

@@ -103,6 +103,26 @@ test("reports a damaged record by name and still loads the others", async ({ pag
   expect(failed).toEqual([{ code: "CORRUPT_RECORD", key: "b" }]);
 });
 
+test("reads many records in one call: each slot its record, nothing, or its own damage", async ({
+  page,
+}) => {
+  await grove(page, "open", `${DB}-many`);
+  await grove(page, "putMany", [
+    ["a", "A"],
+    ["b", "B"],
+    ["c", "C"],
+  ]);
+  const b = fromHex((await grove(page, "rawRecords")).find((r) => r.key === "b")!.hex);
+  b[b.length - 1]! ^= 1;
+  await grove(page, "rawPut", "b", toHex(b));
+  expect(await grove(page, "getMany", ["a", "b", "c", "none"])).toEqual({
+    ok: ["A", { code: "CORRUPT_RECORD", key: "b" }, "C", null],
+  });
+  await grove(page, "openPlain", `${DB}-many-plain`);
+  await grove(page, "putMany", [["x", "X"]]);
+  expect(await grove(page, "getMany", ["x", "y"])).toEqual({ ok: ["X", null] });
+});
+
 test("refuses a record moved under another name, and records under another storage key", async ({
   page,
 }) => {

@@ -62,12 +62,21 @@ function messagesMap(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap<unknown>(MESSAGES);
 }
 
+/** The map messages live in (for MessageIndex). */
+export const messagesOf = messagesMap;
+
+/** The message stored under `id`, if well-formed. */
+export function messageOf(id: string, value: unknown): ChatMessage | undefined {
+  const m = readRecord<ChatMessage>(value, SHAPE);
+  return m && m.id === id ? m : undefined;
+}
+
 /** Every well-formed message, oldest first. */
 export function messages(doc: Y.Doc): ChatMessage[] {
   const out: ChatMessage[] = [];
   for (const [id, value] of messagesMap(doc)) {
-    const m = readRecord<ChatMessage>(value, SHAPE);
-    if (m && m.id === id) out.push(m);
+    const m = messageOf(id, value);
+    if (m) out.push(m);
   }
   return out.sort(byTime);
 }

@@ -5,6 +5,7 @@
  * anything changed. The UI calls its methods and reads plain values back.
  */
 import { ObservableV2 } from "lib0/observable";
+import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../../../core/crypto/ed25519.js";
 import {
@@ -425,7 +426,9 @@ export class GroveClient extends ObservableV2<Events> {
 
   /** Spaces another device of the user added show up here too. */
   private watchAccount(account: MemberSpace): void {
-    account.space.doc.on("update", () => {
+    // afterTransaction, not "update": no listener here needs the update encoded.
+    account.space.doc.on("afterTransaction", (tr: Y.Transaction) => {
+      if (tr.changed.size === 0 && tr.deleteSet.clients.size === 0) return;
       this.changed();
       for (const entry of this.account?.spaces() ?? []) {
         if (this.spaces.has(entry.id) || this.opening.has(entry.id) || this.left.has(entry.id)) {

@@ -31,13 +31,13 @@ import {
   draftPost,
   draftReceipt,
   findMentions,
-  messages,
   messagesPostedIn,
   putMessage,
   putReceipt,
   receiptDue,
   receiptReaders,
 } from "../../../core/space/tools/chat.js";
+import { MessageIndex } from "../../../core/space/tools/chat-index.js";
 import {
   draftReply,
   draftTopic,
@@ -158,6 +158,14 @@ export class SpaceHandle {
   private version = 0;
   private readonly offAccess: () => void;
   private readonly onBump = () => this.bump();
+  /**
+   * After each transaction that changed the doc. Not the "update" event: a listener there has
+   * Yjs encode every transaction as an update, remote batches included, which cost about as
+   * much as applying them.
+   */
+  private readonly onTransaction = (tr: Y.Transaction) => {
+    if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) this.bump();
+  };
   private readonly onRemote = () => {
     this.scheduleReceipt();
     this.noteArrivals();
@@ -175,6 +183,7 @@ export class SpaceHandle {
     private readonly outboxChanged: () => Promise<void>,
   ) {
     this.id = member.space.id;
+    this.chatIndex = new MessageIndex(member.space.doc);
     this.names = new MemberNames(member.log);
     this.verifier = new RecordVerifier({
       spaceId: member.access.spaceId,
@@ -192,7 +201,7 @@ export class SpaceHandle {
       presence: this.presence,
     });
     this.whereabouts.on("change", this.onBump);
-    member.space.doc.on("update", this.onBump);
+    member.space.doc.on("afterTransaction", this.onTransaction);
     member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();
     this.offAccess = member.access.onChange(() => {
@@ -403,6 +412,8 @@ export class SpaceHandle {
 
   private readonly names: MemberNames;
   private readonly verifier: RecordVerifier;
+  /** The chat's messages, read as they change rather than all at every update. */
+  private readonly chatIndex: MessageIndex;
 
   /** What the tools' readers ask about records and people in this space. */
   readonly trust: RecordTrust = {
@@ -439,7 +450,7 @@ export class SpaceHandle {
   }
 
   messages(): ChatMessage[] {
-    return this.cached("messages", () => messages(this.member.space.doc), 0, false);
+    return this.chatIndex.messages();
   }
 
   async send(text: string): Promise<void> {
@@ -570,6 +581,9 @@ export class SpaceHandle {
     if (!this.canWrite || this.receiptTimer) return;
     this.receiptTimer = setTimeout(() => {
       this.receiptTimer = undefined;
+      // In a catch-up, one receipt once it is over: each one is an envelope sealed, queued and
+      // logged in the space's queue, which held the next deliveries back every 250 ms.
+      if (this.catchingUp() !== undefined) return this.scheduleReceipt();
       void this.writeReceipt().catch(() => {});
     }, 250);
   }
@@ -983,7 +997,8 @@ export class SpaceHandle {
     clearTimeout(this.receiptTimer);
     clearTimeout(this.burstTimer);
     this.offAccess();
-    this.member.space.doc.off("update", this.onBump);
+    this.chatIndex.destroy();
+    this.member.space.doc.off("afterTransaction", this.onTransaction);
     this.member.space.off("remoteChange", this.onRemote);
     this.presence.off("change", this.onBump);
     this.whereabouts.off("change", this.onBump);

@@ -58,6 +58,17 @@ const api = {
       const value = await store!.get(key);
       return value && new TextDecoder().decode(value);
     }),
+  /** One getMany: each slot's text, null when absent, or its error code. */
+  getMany: (keys: string[]) =>
+    attempt(async () =>
+      (await store!.getMany!(keys)).map((v) =>
+        v instanceof StoreError
+          ? { code: v.code, key: v.key }
+          : v === undefined
+            ? null
+            : new TextDecoder().decode(v),
+      ),
+    ),
   delete: (key: string) => attempt(() => store!.delete(key)),
   /** One putMany of `[key, text]` pairs. */
   putMany: (entries: [string, string][]) =>
