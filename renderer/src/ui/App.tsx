@@ -4,6 +4,7 @@ import { Activity } from "./Activity.js";
 import { Buddies } from "./Buddies.js";
 import { NARROW, useDrawer } from "./drawer.js";
 import { ClientContext, useClient } from "./hooks.js";
+import { UnreadBadge } from "./JoinBadge.js";
 import { KeyChangeBanner } from "./KeyChangeBanner.js";
 import { LinkDeviceDialog } from "./LinkDevice.js";
 import { useBadge, useNotifications } from "./notifications.js";
@@ -280,12 +281,7 @@ function Home(props: { onNew: () => void; onJoin: () => void; onOpen: (id: strin
                 <button type="button" className="topic" onClick={() => props.onOpen(handle.id)}>
                   <span className="topic-title">
                     <span dir="auto">{handle.name}</span>
-                    {unread > 0 && (
-                      <span className="badge">
-                        {unread}
-                        <span className="sr-only"> unread</span>
-                      </span>
-                    )}
+                    <UnreadBadge count={unread} />
                   </span>
                 </button>
               </li>

@@ -12,3 +12,14 @@ export function JoinBadge({ count }: { count: number }) {
     </>
   );
 }
+
+/** The count of messages not read yet, on a space wherever it is listed. */
+export function UnreadBadge({ count }: { count: number }) {
+  if (count === 0) return null;
+  return (
+    <span className="badge">
+      {count}
+      <span className="sr-only"> unread</span>
+    </span>
+  );
+}

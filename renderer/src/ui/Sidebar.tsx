@@ -3,7 +3,7 @@ import { desktopShell } from "../model/client.js";
 import { NARROW } from "./drawer.js";
 import { ago } from "./format.js";
 import { useClient } from "./hooks.js";
-import { JoinBadge } from "./JoinBadge.js";
+import { JoinBadge, UnreadBadge } from "./JoinBadge.js";
 import {
   type NotificationPreview,
   notificationPreview,
@@ -145,12 +145,7 @@ export function Sidebar(props: {
               <span className="space-meta">
                 {lastActivity > 0 && <span className="muted small">{ago(lastActivity)}</span>}
                 <JoinBadge count={handle.waitingForMe()} />
-                {unread > 0 && (
-                  <span className="badge">
-                    {unread}
-                    <span className="sr-only"> unread</span>
-                  </span>
-                )}
+                <UnreadBadge count={unread} />
               </span>
             </button>
           </li>
