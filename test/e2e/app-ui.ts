@@ -246,7 +246,9 @@ export function overflows(page: Page): Promise<string[]> {
       let clipped = false;
       while (scroller && scroller !== document.body) {
         const s = getComputedStyle(scroller);
-        if (s.overflowX === "auto" || s.overflowX === "scroll" || s.visibility === "hidden") {
+        // A sideways scroller, or a box that cuts what sticks out (nothing shows past it).
+        const cuts = ["auto", "scroll", "hidden", "clip"].includes(s.overflowX);
+        if (cuts || s.visibility === "hidden") {
           clipped = true;
           break;
         }
