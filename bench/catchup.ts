@@ -16,13 +16,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { best, curve, type Goal, type Point } from "./curve.js";
 import { MemoryStore } from "./memory-store.js";
-import { authorDeltas, type Deltas, RECEIVER, rawApply, receiveAll } from "./sync.js";
+import { authorDeltas, catchUpInput, type Deltas, rawApply, receiveAll } from "./sync.js";
 import { browserCatchUp } from "./sync-paths.js";
 import { round } from "./timing.js";
 
@@ -75,19 +74,7 @@ export async function runCatchUpBench(options: { quick?: boolean } = {}) {
       runs.file.push(await onFiles(deltas, backend));
     }
     for (const k of Object.keys(runs) as (keyof typeof runs)[]) series[k].push(best(n, runs[k]));
-    const chromium = await browserCatchUp(
-      {
-        envelopes: deltas.envelopes.map(toHex),
-        updates: deltas.updates.map(toHex),
-        spaceId: toHex(deltas.spaceId),
-        epochKey: toHex(deltas.epochKey),
-        members: [...deltas.authors, RECEIVER.keys].map((k) => toHex(k.publicKey)),
-        receiverSecretKey: toHex(RECEIVER.keys.secretKey),
-        content: deltas.content,
-        batch: BATCH,
-      },
-      n >= 100_000 ? 2 : 3,
-    );
+    const chromium = await browserCatchUp(catchUpInput(deltas), n >= 100_000 ? 2 : 3);
     series.chromium.push(best(n, chromium.groveMsEach));
     series.chromiumRaw.push(best(n, chromium.rawMsEach));
     const raw = Math.min(...runs.raw);

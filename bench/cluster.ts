@@ -28,7 +28,7 @@ import {
   type TestDevice,
   waitFor,
 } from "../test/relay-harness.js";
-import { now, round } from "./timing.js";
+import { now, round, summarize } from "./timing.js";
 
 const SENDERS = 3;
 const RECEIVERS = 20;
@@ -48,19 +48,6 @@ function stamped(index: number, sender: number): Uint8Array {
   return bytes;
 }
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function summarize(latencies: number[]) {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    samples: sorted.length,
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-  };
-}
 
 /**
  * The cost of a cross-node hop alone: one sender on node 0, one receiver on

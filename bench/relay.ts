@@ -15,7 +15,7 @@ import * as Y from "yjs";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import type { Delivery } from "../core/sync/relay-transport.js";
 import { device, online, removeDir, startRelayProcess, waitFor } from "../test/relay-harness.js";
-import { now, round } from "./timing.js";
+import { now, round, summarize } from "./timing.js";
 
 const RECEIVERS = 20;
 const PAYLOAD = 1024;
@@ -33,19 +33,6 @@ function stamped(index: number): Uint8Array {
   return bytes;
 }
 const sentAt = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset).getFloat64(4);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function summarize(latencies: number[]) {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    samples: sorted.length,
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-  };
-}
 
 async function paced(
   count: number,

@@ -24,7 +24,7 @@ import {
   type TestDevice,
 } from "../test/sync-harness.js";
 import type { CatchUpApi, CatchUpInput } from "./pages/catchup-page.js";
-import { round } from "./timing.js";
+import { percentile, round } from "./timing.js";
 
 const TARGETS = 10;
 const UPLINK_DELTAS = 100;
@@ -101,10 +101,6 @@ async function countPerDelta([sender, ...targets]: TestDevice[], textBytes: numb
 }
 
 const LATENCY_EDITS = 300;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** Chromium with bundled pages served from loopback; `open` gives each page its own context. */
 async function withBrowser<T>(

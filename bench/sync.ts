@@ -536,16 +536,7 @@ export async function runSyncBench() {
   return {
     catchUp: await catchUp(backend, deltas),
     catchUpBySnapshot: await snapshotCatchUp(backend, deltas, rawApplyBest(deltas)),
-    catchUpInChromium: await browserCatchUp({
-      envelopes: deltas.envelopes.map(toHex),
-      updates: deltas.updates.map(toHex),
-      spaceId: toHex(deltas.spaceId),
-      epochKey: toHex(deltas.epochKey),
-      members: [...deltas.authors, RECEIVER.keys].map((k) => toHex(k.publicKey)),
-      receiverSecretKey: toHex(RECEIVER.keys.secretKey),
-      content: deltas.content,
-      batch: BATCH,
-    }),
+    catchUpInChromium: await browserCatchUp(catchUpInput(deltas)),
     uplink: await uplinkPerDelta(),
     webrtcLatency: await webrtcLatency(),
     notes: [
@@ -555,5 +546,19 @@ export async function runSyncBench() {
       "Receiver and raw docs are both checked to equal the authors' content. ratioToRaw = groveMs / rawMs (goal: under 3).",
       "storeOps counts what reaches the store backend (under EncryptedStore); wallMs is time with at least one call of that kind pending.",
     ].join(" "),
+  };
+}
+
+/** What the Chromium catch-up page takes: the same deltas and receiver, in hex. */
+export function catchUpInput(deltas: Deltas) {
+  return {
+    envelopes: deltas.envelopes.map(toHex),
+    updates: deltas.updates.map(toHex),
+    spaceId: toHex(deltas.spaceId),
+    epochKey: toHex(deltas.epochKey),
+    members: [...deltas.authors, RECEIVER.keys].map((k) => toHex(k.publicKey)),
+    receiverSecretKey: toHex(RECEIVER.keys.secretKey),
+    content: deltas.content,
+    batch: BATCH,
   };
 }
