@@ -50,6 +50,23 @@ export async function ready(page: Page) {
 }
 
 /** Reloads and reads how long the app took to its interactive mark, and its longest task. */
+/** `spaces` new spaces of `messages` messages each, written through the app, one envelope each. */
+export async function writeSpaces(page: Page, spaces: number, messages: number): Promise<void> {
+  await page.evaluate(
+    async ({ spaces, messages }) => {
+      const handles = [];
+      for (let s = 0; s < spaces; s++)
+        handles.push(await groveClient.createSpace(`Space ${s + 1}`));
+      await Promise.all(
+        handles.map(async (h) => {
+          for (let m = 0; m < messages; m++) await h.send(`message ${m + 1} in ${h.name}`);
+        }),
+      );
+    },
+    { spaces, messages },
+  );
+}
+
 export async function launch(page: Page, spaces: number) {
   await page.reload();
   await page
@@ -91,19 +108,7 @@ export async function runAppBench() {
     const progress = (what: string) => console.error(`app bench: ${what}`);
     progress(`writing ${SPACES} x ${MESSAGES} messages`);
     const authorStart = Date.now();
-    await page.evaluate(
-      async ({ spaces, messages }) => {
-        const handles = [];
-        for (let s = 0; s < spaces; s++)
-          handles.push(await groveClient.createSpace(`Space ${s + 1}`));
-        await Promise.all(
-          handles.map(async (h) => {
-            for (let m = 0; m < messages; m++) await h.send(`message ${m + 1} in ${h.name}`);
-          }),
-        );
-      },
-      { spaces: SPACES, messages: MESSAGES },
-    );
+    await writeSpaces(page, SPACES, MESSAGES);
     const authorMs = Date.now() - authorStart;
     // Closed at once after writing: every space's log is still unchecked-in.
     progress("launch right after writing");

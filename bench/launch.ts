@@ -13,7 +13,7 @@ import { chromium } from "@playwright/test";
 import { buildRenderer } from "../test/e2e/app-build.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import { removeDir, startRelayProcess } from "../test/relay-harness.js";
-import { launch, ready } from "./app.js";
+import { launch, ready, writeSpaces } from "./app.js";
 import { curve, type Goal, type Point } from "./curve.js";
 import { round } from "./timing.js";
 
@@ -37,19 +37,7 @@ export async function runLaunchBench(options: { quick?: boolean } = {}) {
           groveClient.onboard({ name: "Ann", email: "", deviceName: "bench", relayUrl }),
         relay.url,
       );
-      await page.evaluate(
-        async ({ spaces, messages }) => {
-          const handles = [];
-          for (let s = 0; s < spaces; s++)
-            handles.push(await groveClient.createSpace(`Space ${s + 1}`));
-          await Promise.all(
-            handles.map(async (h) => {
-              for (let m = 0; m < messages; m++) await h.send(`message ${m + 1} in ${h.name}`);
-            }),
-          );
-        },
-        { spaces, messages },
-      );
+      await writeSpaces(page, spaces, messages);
       const first = await launch(page, spaces);
       const runs = [];
       for (let i = 0; i < 3; i++) runs.push(await launch(page, spaces));
