@@ -346,19 +346,30 @@ export class SpaceHandle {
    * write no receipts, so they are never judged by them.
    */
   staleMembers(days: number, now = Date.now()) {
-    const doc = this.member.space.doc;
-    const list = this.messages();
-    const out: { user: string; name: string; since: number; waiting: number }[] = [];
-    for (const m of this.members()) {
-      if (m.me || m.role === "viewer") continue;
-      const backlog = backlogOf(doc, list, m.user, this.trust);
-      if (backlog.waiting === 0 || backlog.waitingSince === undefined) continue;
-      // Silent since their last receipt, or, with none, since the first message that waits.
-      const since = Math.max(backlog.lastReceipt ?? 0, backlog.waitingSince);
-      if (now - since < days * DAY_MS) continue;
-      out.push({ user: m.user, name: m.name, since, waiting: backlog.waiting });
-    }
-    return out.sort((a, b) => a.since - b.since);
+    return this.backlogs()
+      .filter((b) => now - b.since >= days * DAY_MS)
+      .sort((a, b) => a.since - b.since);
+  }
+
+  /**
+   * Who has messages waiting for them and since when; read once per change of the doc (or of
+   * the records' verdicts), however often the clock or the threshold asks.
+   */
+  private backlogs() {
+    return this.cached("backlogs", () => {
+      const doc = this.member.space.doc;
+      const list = this.messages();
+      const out: { user: string; name: string; since: number; waiting: number }[] = [];
+      for (const m of this.members()) {
+        if (m.me || m.role === "viewer") continue;
+        const backlog = backlogOf(doc, list, m.user, this.trust);
+        if (backlog.waiting === 0 || backlog.waitingSince === undefined) continue;
+        // Silent since their last receipt, or, with none, since the first message that waits.
+        const since = Math.max(backlog.lastReceipt ?? 0, backlog.waitingSince);
+        out.push({ user: m.user, name: m.name, since, waiting: backlog.waiting });
+      }
+      return out;
+    });
   }
 
   /**
