@@ -10,12 +10,14 @@
  * `fullTargets` (and announced by the "fullTargets" event) until a later
  * send reaches it. It catches up by sync request once it has room again.
  */
+
 import { ObservableV2 } from "lib0/observable";
 import { bytesKey, equalBytes } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { randomBytes } from "../crypto/random.js";
 import { relayOrigin, signRelayChallenge } from "../crypto/relay-auth.js";
+import { whenSettled } from "../diagnostics/recent-errors.js";
 import { HASH_BYTES } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import { decodeFrame, encodeFrame } from "../wire/frame.js";
@@ -272,7 +274,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       this.waiting.set(bytesKey(entry.msgId), { resolve, reject }),
     );
     // Callers that only wanted it queued must not see an unhandled rejection.
-    acked.catch(() => {});
+    void whenSettled(acked);
     if (this.state === "online") this.transmit(entry);
     return { acked };
   }
