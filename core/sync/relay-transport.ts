@@ -64,6 +64,11 @@ const PERMANENT = new Set([
   "FRAME_TOO_LARGE",
 ]);
 
+/** Acks sent in one frame at once, without waiting for the deliveries still in hand. */
+const ACK_BATCH = 64;
+/** Longest an ack waits, by default, for the other deliveries in hand to be taken (ms). */
+const ACK_HOLD_MS = 50;
+
 /** Ephemeral sends awaiting their ack that are remembered (see `ephemeralSent`). */
 const MAX_EPHEMERAL_UNACKED = 1024;
 
@@ -101,6 +106,8 @@ export interface RelayTransportOptions {
   mailTimeoutMs?: number;
   /** A blob put or get the relay has not answered within this time fails (BLOB_TIMEOUT). */
   blobTimeoutMs?: number;
+  /** Longest an ack waits for the other deliveries in hand (ms; see `queueAck`). */
+  ackHoldMs?: number;
   random?: () => number;
 }
 
@@ -193,6 +200,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   /** Deliveries the app has not finished taking; acked as each resolves. */
   private readonly taking = new Set<Promise<void>>();
   private pendingAcks: number[] = [];
+  /** When the oldest ack in `pendingAcks` was queued. */
+  private ackHeldSince = 0;
   private ackScheduled = false;
   /** Devices whose mailbox is full, by bytesKey; each leaves once a send reaches it. */
   private readonly full = new Map<string, FullTarget>();
@@ -628,7 +637,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       if (delivery.seq > 0) this.queueAck(delivery.seq);
     })();
     this.taking.add(taken);
-    void taken.finally(() => this.taking.delete(taken));
+    void taken.finally(() => {
+      this.taking.delete(taken);
+      this.tookAll();
+    });
   }
 
   private onError(frame: ErrorFrame): void {
@@ -690,17 +702,41 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     }
   }
 
+  /**
+   * Acks go out together: at once when ACK_BATCH are waiting or when nothing
+   * else is being taken, else once the deliveries still in hand are done (at
+   * most `ackHoldMs` later). The relay refills its window as acks come back:
+   * a lone ack while a large batch is still in hand frees one slot, the relay
+   * sends one delivery, that one is taken and acked alone, and the link runs
+   * one delivery at a time until the batch is done (silly window syndrome,
+   * seen in the app's catch-up: a third of its deliveries came one by one).
+   */
   private queueAck(seq: number): void {
+    if (this.pendingAcks.length === 0) this.ackHeldSince = Date.now();
     this.pendingAcks.push(seq);
-    if (this.pendingAcks.length >= 128) return this.flushAcks();
-    if (!this.ackScheduled) {
-      this.ackScheduled = true;
-      setTimeout(() => this.flushAcks(), 0);
-    }
+    if (this.pendingAcks.length >= ACK_BATCH) return this.flushAcks();
+    this.scheduleAcks(0);
+  }
+
+  private scheduleAcks(ms: number): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setTimeout(() => {
+      this.ackScheduled = false;
+      // Still taking others (their `finally` runs before this): wait for them, within bounds.
+      const hold = this.options.ackHoldMs ?? ACK_HOLD_MS;
+      const held = Date.now() - this.ackHeldSince;
+      if (this.taking.size > 0 && held < hold) return this.scheduleAcks(hold - held);
+      this.flushAcks();
+    }, ms);
+  }
+
+  /** The last delivery in hand is done: what it and the others left waiting goes out now. */
+  private tookAll(): void {
+    if (this.taking.size === 0 && this.pendingAcks.length > 0) this.flushAcks();
   }
 
   private flushAcks(): void {
-    this.ackScheduled = false;
     if (this.pendingAcks.length === 0 || !this.ws || this.ws.readyState !== WS_OPEN) return;
     const seqs = this.pendingAcks;
     this.pendingAcks = [];
