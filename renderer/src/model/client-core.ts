@@ -35,6 +35,11 @@ import type { SpaceHandle } from "./space-handle.js";
 
 type Events = { change: () => void };
 
+/** A change this soon after the last render (ms) is part of a stream of them. */
+const STREAM_GAP_MS = 50;
+/** A stream of changes renders this often (ms). */
+const STREAM_RENDER_MS = 100;
+
 export class ClientCore extends ObservableV2<Events> {
   private state: ClientState = { phase: "loading" };
   private readonly opened = new OpenSpaces(this);
@@ -46,6 +51,8 @@ export class ClientCore extends ObservableV2<Events> {
   private readonly lock: EngineLock;
   private networkWatched = false;
   private notifyScheduled = false;
+  /** When the UI was last told of a change (ms since the epoch). */
+  private notifiedAt = 0;
   private current: ClientSnapshot;
 
   constructor(readonly platform: ClientPlatform) {
@@ -154,7 +161,13 @@ export class ClientCore extends ObservableV2<Events> {
     this.changed();
   }
 
-  /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
+  /**
+   * Coalesces bursts of changes (a catch-up applies thousands) into one
+   * render per frame; a change that comes within STREAM_GAP_MS of the last
+   * render is part of a stream (a catch-up), rendered STREAM_RENDER_MS after
+   * that one: a whole view's render every frame cost a catch-up about as much
+   * main-thread time as verifying and applying what it rendered.
+   */
   readonly changed = (): void => {
     if (this.notifyScheduled) return;
     this.notifyScheduled = true;
@@ -164,9 +177,15 @@ export class ClientCore extends ObservableV2<Events> {
       if (ran) return;
       ran = true;
       this.notifyScheduled = false;
+      this.notifiedAt = Date.now();
       this.current = snapshotOf(this, this.current.revision + 1);
       this.emit("change", []);
     };
+    const since = Date.now() - this.notifiedAt;
+    if (since < STREAM_GAP_MS) {
+      setTimeout(once, STREAM_RENDER_MS - since);
+      return;
+    }
     if (typeof requestAnimationFrame === "function") requestAnimationFrame(once);
     setTimeout(once, 100);
   };

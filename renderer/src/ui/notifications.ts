@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "react";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
 import { newlyAssigned } from "../../../core/space/tools/tasks.js";
 import { desktopShell, type GroveClient } from "../model/client.js";
@@ -111,15 +112,21 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
   const since = useRef(Date.now());
   useEffect(() => {
     const check = () => {
-      const shell = desktopShell();
-      const web = typeof Notification !== "undefined" && Notification.permission === "granted";
-      if (!shell && !web) return;
-      const preview = notificationPreview();
+      // Asked only once there is something to tell: reading the permission is a round trip to
+      // the browser, and this runs at every change (every frame of a catch-up).
+      let allowed: boolean | undefined;
+      const canNotify = () =>
+        (allowed ??=
+          desktopShell() !== undefined ||
+          (typeof Notification !== "undefined" && Notification.permission === "granted"));
+      let chosen: NotificationPreview | undefined;
+      const preview = () => (chosen ??= notificationPreview());
       for (const h of client.spaces.values()) {
         if (!h.isMember) continue;
         for (const m of h.messages().slice(-20)) {
           if (m.at < since.current || m.author === client.myUser || seen.current.has(m.id))
             continue;
+          if (!canNotify()) return;
           seen.current.add(m.id);
           const background = document.visibilityState !== "visible" || h.id !== shownSpace;
           const mentioned = m.mentions.includes(client.myUser);
@@ -129,19 +136,22 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
             { ...m, name: h.nameOf(m.author) },
             h.name,
             mentioned,
-            preview,
+            preview(),
           );
           if (shown) new Notification(shown.title, { body: shown.body, tag: m.id });
         }
         // A task given to this user tells them wherever they are, like a mention.
         for (const t of newlyAssigned(h.tasks(), client.myUser, since.current)) {
-          const key = `task:${t.id}:${t.assigned!.at}`;
+          const assigned = t.assigned;
+          if (!assigned) continue;
+          const key = `task:${t.id}:${assigned.at}`;
           if (seen.current.has(key)) continue;
+          if (!canNotify()) return;
           seen.current.add(key);
           const shown = taskNotificationFor(
-            { title: t.title, by: t.assigned!.name },
+            { title: t.title, by: assigned.name },
             h.name,
-            preview,
+            preview(),
           );
           if (shown) new Notification(shown.title, { body: shown.body, tag: key });
         }
@@ -149,8 +159,9 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
         for (const p of h.pendingJoins()) {
           const key = `join:${p.id}`;
           if (seen.current.has(key)) continue;
+          if (!canNotify()) return;
           seen.current.add(key);
-          const shown = joinNotificationFor(p.name, h.name, preview);
+          const shown = joinNotificationFor(p.name, h.name, preview());
           if (shown) new Notification(shown.title, { body: shown.body, tag: key });
         }
       }
@@ -167,7 +178,9 @@ export function useBadge(client: GroveClient) {
   const presence = !ready || client.offline ? "offline" : client.myStatus;
   useEffect(() => {
     const shell = desktopShell();
-    void shell?.setBadgeCount(total).catch(() => {});
-    void shell?.setTrayStatus({ presence, unread: total }).catch(() => {});
+    void shell?.setBadgeCount(total).catch(noted("SHELL", "showing the unread count on the badge"));
+    void shell
+      ?.setTrayStatus({ presence, unread: total })
+      .catch(noted("SHELL", "showing the status in the tray"));
   }, [total, presence]);
 }
