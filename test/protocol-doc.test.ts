@@ -84,7 +84,7 @@ describe("PROTOCOL.md names everything the code puts on the wire", () => {
     const ops = section("## Membership log (core/membership)");
     const tags = actionTags();
     expect(tags.length).toBeGreaterThan(0);
-    tags.forEach((tag, i) => expect(ops, `action ${tag}`).toContain(row(i, tag)));
+    for (const [i, tag] of tags.entries()) expect(ops, `action ${tag}`).toContain(row(i, tag));
     expect(ops).toContain(ROLES.map((role, i) => `${i} ${role}`).join(", "));
   });
 
