@@ -13,7 +13,16 @@ import { RESERVED_IDENTITY_TAGS } from "../core/crypto/identity-codec.js";
 import { ROLES } from "../core/membership/ops.js";
 import { EnvelopeKind, RESERVED_ENVELOPE_KINDS } from "../core/wire/envelope.js";
 import { FullReasonCode } from "../core/wire/frame-partial-ack.js";
-import { FrameType, PROTOCOL_VERSION, RELAY_FEATURE_MAIL } from "../core/wire/frame-types.js";
+import {
+  FLAG_EPHEMERAL,
+  FLAG_TARGET_SET,
+  FrameType,
+  MAX_TARGET_SET_ENTRIES,
+  MAX_TARGET_SETS,
+  PROTOCOL_VERSION,
+  RELAY_FEATURE_MAIL,
+  RELAY_FEATURE_TARGET_SETS,
+} from "../core/wire/frame-types.js";
 import { RelayCloseCode, RelayErrorCode } from "../core/wire/relay-errors.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -23,6 +32,11 @@ const doc = readFileSync(`${ROOT}core/wire/PROTOCOL.md`, "utf8");
 const frameName = (key: string) => key.replace(/([A-Z])/g, "_$1").toUpperCase();
 const hex2 = (n: number) => `0x${n.toString(16).padStart(2, "0")}`;
 const row = (number: string | number, name: string) => `| ${number} | ${name} |`;
+/** 0x02 -> 1: the bit a one-bit mask sets. */
+function bit(mask: number): number {
+  if (mask <= 0 || (mask & (mask - 1)) !== 0) throw new Error(`${mask} is not one bit`);
+  return Math.log2(mask);
+}
 
 /** The text of one `###`/`##` section, up to the next heading of any level. */
 function section(title: string): string {
@@ -90,9 +104,24 @@ describe("PROTOCOL.md names everything the code puts on the wire", () => {
 
   it("the protocol version, the RELAY_INFO feature bits and the reserved identity tags", () => {
     expect(doc).toContain(`# Grove wire protocol, version ${PROTOCOL_VERSION}`);
-    expect(RELAY_FEATURE_MAIL).toBe(1);
-    expect(doc).toContain("bit 0 = mail");
+    const relay = section("## Relay protocol (`WS /v1`)");
+    expect(relay).toContain(`bit ${bit(RELAY_FEATURE_MAIL)} = mail`);
+    expect(relay).toContain(`bit ${bit(RELAY_FEATURE_TARGET_SETS)} = target sets`);
     for (const tag of RESERVED_IDENTITY_TAGS) expect(doc).toContain(hex2(tag));
+  });
+
+  it("the SEND flags and the target-set bounds (revision 4)", () => {
+    const relay = section("## Relay protocol (`WS /v1`)");
+    expect(relay).toContain(`bit ${bit(FLAG_EPHEMERAL)} = ephemeral`);
+    expect(relay).toContain(`bit ${bit(FLAG_TARGET_SET)} = target set`);
+    expect(relay).toContain(`setId \`varuint\` (0-${MAX_TARGET_SETS - 1}`);
+    const sets = section("### Target sets (revision 4)");
+    expect(sets).toContain(`\`MAX_TARGET_SETS\` = ${MAX_TARGET_SETS}`);
+    expect(sets).toContain(
+      `\`MAX_TARGET_SET_ENTRIES\` = ${MAX_TARGET_SET_ENTRIES.toLocaleString("en")}`,
+    );
+    expect(sets).toContain("UNKNOWN_TARGET_SET");
+    expect(section("### Revisions")).toContain(`**Revision 4**`);
   });
 });
 
