@@ -26,8 +26,8 @@ import type { InviteMode } from "../core/membership/ops.js";
 import type { SpaceAccess } from "../core/space/access.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
+import { roomFor } from "../core/sync/dom-webrtc-mesh.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
-import { roomFor } from "../core/sync/webrtc-mesh.js";
 import { type LoopbackHub, LoopbackMesh, Uplink } from "./loopback-mesh.js";
 import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
 

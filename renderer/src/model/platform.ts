@@ -1,7 +1,7 @@
 /**
  * What the client needs from where it runs, as one seam: the browser (and the
  * desktop shell's renderer) gives IndexedDB, WebSocket, y-webrtc, the OS's
- * network events and a Web Lock (browser-platform.ts); Node tests give a file
+ * network events and a Web Lock (dom-platform.ts); Node tests give a file
  * store, the `ws` client and a switch for the network, and run the same
  * GroveClient without a browser.
  */

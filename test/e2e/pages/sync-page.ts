@@ -9,10 +9,10 @@ import { ed25519 } from "../../../core/crypto/ed25519.js";
 import { type Role, StaticAccess } from "../../../core/space/access.js";
 import type { Space } from "../../../core/space/space.js";
 import { loggedEnvelopes } from "../../../core/space/space-log.js";
+import { IdbStore } from "../../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
-import { IdbStore } from "../../../core/store/idb-store.js";
+import { WebrtcMesh } from "../../../core/sync/dom-webrtc-mesh.js";
 import { SyncEngine } from "../../../core/sync/sync-engine.js";
-import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
 import { decodeEnvelope, streamOf } from "../../../core/wire/envelope.js";
 

@@ -1,6 +1,6 @@
 /** The client's platform in a browser window or the desktop shell's renderer. */
-import { IdbStore } from "../../../core/store/idb-store.js";
-import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
+import { IdbStore } from "../../../core/store/dom-idb-store.js";
+import { WebrtcMesh } from "../../../core/sync/dom-webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
 import type { ClientPlatform } from "./platform.js";
 import { ProfileLock } from "./profile-lock.js";
