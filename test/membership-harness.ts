@@ -26,7 +26,7 @@ import type { InviteMode } from "../core/membership/ops.js";
 import type { SpaceAccess } from "../core/space/access.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
-import { roomFor } from "../core/sync/dom-webrtc-mesh.js";
+import { roomFor } from "../core/sync/mesh-room.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
 import { type LoopbackHub, LoopbackMesh, Uplink } from "./loopback-mesh.js";
 import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
