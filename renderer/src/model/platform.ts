@@ -12,7 +12,7 @@ import type { Store } from "../../../core/store/store.js";
 import type { PeerMesh } from "../../../core/sync/direct-transport.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
 import type { GroveShell } from "../../../electron/shell-api.js";
-import type { KeySource } from "./storage-key.js";
+import type { KeySource } from "./dom-storage-key.js";
 
 /** One engine per profile: the holder runs it; another holder asks it to stop. */
 export interface EngineLock {
