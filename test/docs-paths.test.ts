@@ -10,7 +10,17 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DOCS = ["docs/architecture.md", "core/wire/PROTOCOL.md", "README.md"];
-const FOLDERS = ["core", "relay", "renderer", "electron", "test", "bench", "scripts", "docs", ".ci"];
+const FOLDERS = [
+  "core",
+  "relay",
+  "renderer",
+  "electron",
+  "test",
+  "bench",
+  "scripts",
+  "docs",
+  ".ci",
+];
 
 /**
  * Build output the docs point at: not in the tree until a build makes it,
@@ -73,7 +83,10 @@ describe("the docs name only files that exist", () => {
     const ignored = readFileSync(`${ROOT}.gitignore`, "utf8").split("\n");
     for (const built of BUILT) {
       const last = built.replace(/\/$/, "").split("/").pop();
-      expect(ignored.some((line) => line === built || line === `${last}/`), built).toBe(true);
+      expect(
+        ignored.some((line) => line === built || line === `${last}/`),
+        built,
+      ).toBe(true);
     }
   });
 

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { alice, bob, filled } from "../../test/fixtures.js";
-import { DecodeError } from "../wire/errors.js";
+import { alice, bob } from "../../test/fixtures.js";
 import { naclEd25519 } from "./ed25519.js";
-import { CryptoError } from "./errors.js";
 import {
   certifyDevice,
   generateDeviceKeys,
