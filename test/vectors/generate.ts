@@ -65,6 +65,9 @@ export async function buildVectors(backend: Ed25519Backend = naclEd25519): Promi
     ["relayInfo", { type: "relayInfo", features: 1 }],
     ["partialAck", { type: "partialAck", msgId, full: [{ target: bob.device.sign.publicKey, reason: "bytes" }, { target: alice.device.sign.publicKey, reason: "source_share" }] }],
     ["mailInvite", { type: "mailInvite", msgId, to: "bob@example.com", inviterName: "Alice", spaceName: "Garden", link: "https://relay.example/join#AAEC" }],
+    ["relayInfoTargetSets", { type: "relayInfo", features: 3 }],
+    ["targetSet", { type: "targetSet", setId: 3, targets: [bob.device.sign.publicKey, alice.device.sign.publicKey] }],
+    ["sendTargetSet", { type: "send", msgId, flags: 0, ttlSeconds: 604800, targets: [], targetSet: 3, envelope: env1 }],
   ];
   return {
     envelopes: [
