@@ -22,7 +22,10 @@ describe("the sync engine's seams", () => {
 
   it("the real paths implement the interfaces the engine names", () => {
     const relay = readFileSync(new URL("../core/sync/relay-transport.ts", import.meta.url), "utf8");
-    const direct = readFileSync(new URL("../core/sync/direct-transport.ts", import.meta.url), "utf8");
+    const direct = readFileSync(
+      new URL("../core/sync/direct-transport.ts", import.meta.url),
+      "utf8",
+    );
     // The compiler checks the shapes; this keeps the `implements` that makes it check them.
     expect(relay).toMatch(/class RelayTransport\b[^{]*\bimplements RelayPath\b/);
     expect(direct).toMatch(/class DirectTransport\b[^{]*\bimplements DirectPath\b/);
