@@ -135,9 +135,7 @@ export async function runAppBench() {
       await waitFor(
         () =>
           page.evaluate(async () => {
-            const store = (
-              groveClient as unknown as { store: { get(k: string): Promise<unknown> } }
-            ).store;
+            const { store } = groveClient.session();
             for (const h of groveClient.spaces.values()) {
               if (!(await store.get(`s/${h.id}/checkpoint`))) return false;
             }

@@ -103,6 +103,11 @@ export class ClientCore extends ObservableV2<Events> {
     return this.opened.all;
   }
 
+  /** Spaces still being opened (at launch, those the profile lists); 0 once all are listed. */
+  get spacesOpening(): number {
+    return this.opened.opening;
+  }
+
   get relayStatus(): RelayStatus {
     return this.relay;
   }
