@@ -42,9 +42,10 @@ describe("local store (files, encrypted at rest)", () => {
       ["r/b", utf8("B")],
       ["r/c", utf8("C")],
     ]);
-    const file = readdirSync(dir).find((f) => f.startsWith(Buffer.from("r/b").toString("hex")))!;
+    const file = readdirSync(dir).find((f) => f.startsWith(Buffer.from("r/b").toString("hex")));
+    if (!file) throw new Error("no file for r/b");
     const bytes = readFileSync(join(dir, file));
-    bytes[bytes.length - 1]! ^= 1;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
     writeFileSync(join(dir, file), bytes);
     const got = await store.getMany(["r/a", "r/b", "r/c", "r/none"]);
     expect(got.map((v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v))).toEqual([
@@ -54,6 +55,18 @@ describe("local store (files, encrypted at rest)", () => {
       undefined,
     ]);
     expect(await codeOf(store.getMany(["ok", "not a key!"]))).toBe("BAD_KEY");
+    // By prefix (FileStore has no range read: listed, then read in one getMany).
+    const under = await store.readPrefix("r/");
+    expect(
+      under.map(({ key, value }) =>
+        value instanceof Uint8Array ? [key, new TextDecoder().decode(value)] : [key, value.code],
+      ),
+    ).toEqual([
+      ["r/a", "A"],
+      ["r/b", "CORRUPT_RECORD"],
+      ["r/c", "C"],
+    ]);
+    expect(await store.readPrefix("none/")).toEqual([]);
   });
 
   it("puts, gets, lists by prefix and deletes; survives reopening", async () => {
@@ -85,9 +98,10 @@ describe("local store (files, encrypted at rest)", () => {
     const { dir, store } = await encrypted();
     await store.put("a", utf8("A"));
     await store.put("b", utf8("B"));
-    const fileOfB = readdirSync(dir).find((n) => n.startsWith(Buffer.from("b").toString("hex")))!;
+    const fileOfB = readdirSync(dir).find((n) => n.startsWith(Buffer.from("b").toString("hex")));
+    if (!fileOfB) throw new Error("no file for b");
     const bytes = readFileSync(join(dir, fileOfB));
-    bytes[bytes.length - 1]! ^= 1;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
     writeFileSync(join(dir, fileOfB), bytes);
 
     const loaded: string[] = [];
@@ -143,7 +157,7 @@ describe("local store (files, encrypted at rest)", () => {
       fc.uint8Array({ maxLength: 200 }),
       fc.tuple(fc.nat(sealed.length - 1), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
         const copy = sealed.slice();
-        copy[i]! ^= x;
+        copy[i] = (copy[i] ?? 0) ^ x;
         return copy;
       }),
     );

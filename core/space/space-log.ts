@@ -13,7 +13,7 @@
 import { toHex } from "../crypto/bytes.js";
 import { envelopeHash } from "../crypto/envelope.js";
 import { CryptoError } from "../crypto/errors.js";
-import { getMany, type Store, StoreError } from "../store/store.js";
+import { readPrefix, type Store, StoreError } from "../store/store.js";
 import { DecodeError } from "../wire/errors.js";
 import { DEFAULT_LIMITS } from "../wire/limits.js";
 import { decodeLogRecord, encodeLogRecord } from "./space-codecs.js";
@@ -29,8 +29,9 @@ export function logPrefix(spaceId: string): string {
 
 /** The record (key and bytes) that logs `envelopes` together. */
 export function logRecord(spaceId: string, envelopes: Uint8Array[]): [string, Uint8Array] {
-  if (envelopes.length === 0) throw new RangeError("a log record holds at least one envelope");
-  const name = toHex(envelopeHash(envelopes[0]!).subarray(0, 16));
+  const [first] = envelopes;
+  if (!first) throw new RangeError("a log record holds at least one envelope");
+  const name = toHex(envelopeHash(first).subarray(0, 16));
   return [`${logPrefix(spaceId)}${name}`, encodeLogRecord(envelopes)];
 }
 
@@ -45,22 +46,18 @@ export async function readLog(
 ): Promise<{ records: LogRecord[]; corrupt: StoreError[] }> {
   const records: LogRecord[] = [];
   const corrupt: StoreError[] = [];
-  // All reads at once (one IndexedDB transaction): one round trip to the store after
-  // another, then one transaction per record, were most of a long log's load time.
-  const keys = await store.list(logPrefix(spaceId));
-  const values = await getMany(store, keys);
-  values.forEach((bytes, i) => {
-    const key = keys[i]!;
+  // All reads at once (one IndexedDB range read): a round trip to the store per record, then
+  // a request per record, were most of a long log's load time.
+  for (const { key, value } of await readPrefix(store, logPrefix(spaceId))) {
     try {
-      if (bytes instanceof StoreError) throw bytes;
-      if (bytes)
-        records.push({ key, envelopes: decodeLogRecord(bytes, DEFAULT_LIMITS.maxEnvelopeBytes) });
+      if (value instanceof StoreError) throw value;
+      records.push({ key, envelopes: decodeLogRecord(value, DEFAULT_LIMITS.maxEnvelopeBytes) });
     } catch (err) {
       const damaged = asCorrupt(err, key);
       if (!damaged) throw err;
       corrupt.push(damaged);
     }
-  });
+  }
   return { records, corrupt };
 }
 

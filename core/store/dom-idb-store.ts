@@ -7,7 +7,7 @@
  * allows.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
-import { checkKey, type Store, StoreError } from "./store.js";
+import { checkKey, type KeyedRecord, type Store, StoreError } from "./store.js";
 
 const RECORDS = "records";
 
@@ -96,6 +96,34 @@ export class IdbStore implements Store {
     });
   }
 
+  async readPrefix(prefix: string): Promise<KeyedRecord[]> {
+    if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
+    let keys: string[];
+    let values: unknown[];
+    try {
+      // One transaction: the keys and the values are of the same records, in the same order.
+      const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+      const tx = this.db.transaction(RECORDS, "readonly");
+      [keys, values] = await Promise.all([
+        tx.store.getAllKeys(range),
+        tx.store.getAll(range),
+        tx.done,
+      ]);
+    } catch (err) {
+      throw io(`cannot read the records under ${prefix}`, err);
+    }
+    return keys.map((key, i) => {
+      const value = values[i];
+      return {
+        key,
+        value:
+          value instanceof Uint8Array
+            ? value
+            : new StoreError("CORRUPT_RECORD", `record ${key} is not bytes`, key),
+      };
+    });
+  }
+
   async list(prefix: string): Promise<string[]> {
     if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
     try {
@@ -129,5 +157,6 @@ function io(message: string, cause: unknown, key?: string): StoreError {
 
 /** A batch's keys for an error message: the key itself when there is one. */
 function what(keys: string[]): string {
-  return keys.length === 1 ? keys[0]! : `a batch of ${keys.length} records`;
+  const [only] = keys;
+  return keys.length === 1 && only !== undefined ? only : `a batch of ${keys.length} records`;
 }

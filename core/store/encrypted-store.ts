@@ -15,7 +15,15 @@
 import { utf8 } from "../crypto/bytes.js";
 import { randomBytes } from "../crypto/random.js";
 import { whenSettled } from "../diagnostics/recent-errors.js";
-import { checkKey, getMany, recordError, type Store, StoreError } from "./store.js";
+import {
+  checkKey,
+  getMany,
+  type KeyedRecord,
+  readPrefix,
+  recordError,
+  type Store,
+  StoreError,
+} from "./store.js";
 
 const VERSION = 2;
 const IV = 12;
@@ -129,11 +137,24 @@ export class EncryptedStore implements Store {
     const records = await getMany(this.inner, keys);
     const cipher = await this.cipher;
     return Promise.all(
-      records.map((record, i) =>
-        record === undefined || record instanceof StoreError
+      keys.map((key, i) => {
+        const record = records[i];
+        return record === undefined || record instanceof StoreError
           ? record
-          : cipher.open(keys[i]!, record).catch(recordError),
-      ),
+          : cipher.open(key, record).catch(recordError);
+      }),
+    );
+  }
+
+  async readPrefix(prefix: string): Promise<KeyedRecord[]> {
+    const records = await readPrefix(this.inner, prefix);
+    const cipher = await this.cipher;
+    return Promise.all(
+      records.map(async ({ key, value }) => ({
+        key,
+        value:
+          value instanceof StoreError ? value : await cipher.open(key, value).catch(recordError),
+      })),
     );
   }
 

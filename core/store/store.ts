@@ -42,6 +42,14 @@ export interface Store {
    * Optional: `getMany` below falls back to one `get` per key.
    */
   getMany?(keys: string[]): Promise<(Uint8Array | undefined | StoreError)[]>;
+  /**
+   * Every record whose key starts with `prefix`, sorted by key, in one read
+   * (IndexedDB: one range request for the keys and one for the values,
+   * where a request per record was most of loading a long log). A value is
+   * the record or the StoreError it alone gave. Optional: `readPrefix`
+   * below falls back to `list` and `getMany`.
+   */
+  readPrefix?(prefix: string): Promise<KeyedRecord[]>;
   close(): Promise<void>;
 }
 
@@ -67,6 +75,26 @@ export function getMany(
 ): Promise<(Uint8Array | undefined | StoreError)[]> {
   if (store.getMany) return store.getMany(keys);
   return Promise.all(keys.map((key) => store.get(key).catch(recordError)));
+}
+
+/** One record read by prefix: its bytes, or the error that record alone gave. */
+export interface KeyedRecord {
+  key: string;
+  value: Uint8Array | StoreError;
+}
+
+/** Every record under `prefix`, by the store's `readPrefix` where it has one; see Store.readPrefix. */
+export async function readPrefix(store: Store, prefix: string): Promise<KeyedRecord[]> {
+  if (store.readPrefix) return store.readPrefix(prefix);
+  const keys = await store.list(prefix);
+  const values = await getMany(store, keys);
+  const out: KeyedRecord[] = [];
+  values.forEach((value, i) => {
+    const key = keys[i];
+    // Gone between the listing and the read (a checkpoint's delete): not there.
+    if (key !== undefined && value !== undefined) out.push({ key, value });
+  });
+  return out;
 }
 
 /** A record's own failure into its slot; anything else (the store failing) goes on up. */

@@ -87,8 +87,8 @@ test("reports a damaged record by name and still loads the others", async ({ pag
   await grove(page, "open", DB);
   await grove(page, "put", "a", "A");
   await grove(page, "put", "b", "B");
-  const b = fromHex((await grove(page, "rawRecords")).find((r) => r.key === "b")!.hex);
-  b[b.length - 1]! ^= 1;
+  const b = fromHex((await grove(page, "rawRecords")).find((r) => r.key === "b")?.hex ?? "");
+  b[b.length - 1] = (b[b.length - 1] ?? 0) ^ 1;
   await grove(page, "rawPut", "b", toHex(b));
 
   const loaded: string[] = [];
@@ -112,8 +112,8 @@ test("reads many records in one call: each slot its record, nothing, or its own 
     ["b", "B"],
     ["c", "C"],
   ]);
-  const b = fromHex((await grove(page, "rawRecords")).find((r) => r.key === "b")!.hex);
-  b[b.length - 1]! ^= 1;
+  const b = fromHex((await grove(page, "rawRecords")).find((r) => r.key === "b")?.hex ?? "");
+  b[b.length - 1] = (b[b.length - 1] ?? 0) ^ 1;
   await grove(page, "rawPut", "b", toHex(b));
   expect(await grove(page, "getMany", ["a", "b", "c", "none"])).toEqual({
     ok: ["A", { code: "CORRUPT_RECORD", key: "b" }, "C", null],
@@ -123,13 +123,37 @@ test("reads many records in one call: each slot its record, nothing, or its own 
   expect(await grove(page, "getMany", ["x", "y"])).toEqual({ ok: ["X", null] });
 });
 
+test("reads every record under a prefix in one read: sorted, each its text or its own damage", async ({
+  page,
+}) => {
+  await grove(page, "open", `${DB}-prefix`);
+  await grove(page, "putMany", [
+    ["l/c", "C"],
+    ["l/a", "A"],
+    ["l/b", "B"],
+    ["m/a", "other"],
+  ]);
+  const b = fromHex((await grove(page, "rawRecords")).find((r) => r.key === "l/b")?.hex ?? "");
+  b[b.length - 1] = (b[b.length - 1] ?? 0) ^ 1;
+  await grove(page, "rawPut", "l/b", toHex(b));
+  expect(await grove(page, "readPrefix", "l/")).toEqual({
+    ok: [
+      { key: "l/a", text: "A" },
+      { key: "l/b", code: "CORRUPT_RECORD" },
+      { key: "l/c", text: "C" },
+    ],
+  });
+  expect(await grove(page, "readPrefix", "none/")).toEqual({ ok: [] });
+});
+
 test("refuses a record moved under another name, and records under another storage key", async ({
   page,
 }) => {
   await grove(page, "open", DB);
   await grove(page, "put", "role", "reader");
   await grove(page, "put", "other", "admin");
-  const other = (await grove(page, "rawRecords")).find((r) => r.key === "other")!;
+  const other = (await grove(page, "rawRecords")).find((r) => r.key === "other");
+  if (!other) throw new Error("no record other");
   await grove(page, "rawPut", "role", other.hex);
   expect(await grove(page, "get", "role")).toEqual({ code: "CORRUPT_RECORD", key: "role" });
 

@@ -15,6 +15,11 @@ export type Outcome<T> = { ok: T } | { code: StoreErrorCode; key?: string | unde
 let store: Store | undefined;
 let dbName = "";
 
+function current(): Store {
+  if (!store) throw new Error("open a store first");
+  return store;
+}
+
 async function attempt<T>(op: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: await op() };
@@ -32,7 +37,9 @@ async function raw<T>(
   try {
     const names = [...db.objectStoreNames];
     if (names.length !== 1) throw new Error(`expected one object store, found ${names}`);
-    return await use(db, names[0]!);
+    const [objects] = names;
+    if (objects === undefined) throw new Error("no object store");
+    return await use(db, objects);
   } finally {
     db.close();
   }
@@ -49,19 +56,19 @@ const api = {
     dbName = name;
     store = await IdbStore.open(name);
   },
-  put: (key: string, text: string) => attempt(() => store!.put(key, utf8(text))),
+  put: (key: string, text: string) => attempt(() => current().put(key, utf8(text))),
   /** Stores bytes `start..end` of `text` as a view into its larger buffer. */
   putView: (key: string, text: string, start: number, end: number) =>
-    attempt(() => store!.put(key, utf8(text).subarray(start, end))),
+    attempt(() => current().put(key, utf8(text).subarray(start, end))),
   get: (key: string) =>
     attempt(async () => {
-      const value = await store!.get(key);
+      const value = await current().get(key);
       return value && new TextDecoder().decode(value);
     }),
   /** One getMany: each slot's text, null when absent, or its error code. */
   getMany: (keys: string[]) =>
     attempt(async () =>
-      (await store!.getMany!(keys)).map((v) =>
+      ((await current().getMany?.(keys)) ?? []).map((v) =>
         v instanceof StoreError
           ? { code: v.code, key: v.key }
           : v === undefined
@@ -69,13 +76,22 @@ const api = {
             : new TextDecoder().decode(v),
       ),
     ),
-  delete: (key: string) => attempt(() => store!.delete(key)),
+  /** One readPrefix: each record's key and text, or its error code. */
+  readPrefix: (prefix: string) =>
+    attempt(async () =>
+      (await (current().readPrefix?.(prefix) ?? Promise.resolve([]))).map(({ key, value }) =>
+        value instanceof StoreError
+          ? { key, code: value.code }
+          : { key, text: new TextDecoder().decode(value) },
+      ),
+    ),
+  delete: (key: string) => attempt(() => current().delete(key)),
   /** One putMany of `[key, text]` pairs. */
   putMany: (entries: [string, string][]) =>
-    attempt(() => store!.putMany(entries.map(([key, text]) => [key, utf8(text)]))),
-  deleteMany: (keys: string[]) => attempt(() => store!.deleteMany(keys)),
-  list: (prefix: string) => attempt(() => store!.list(prefix)),
-  close: () => attempt(() => store!.close()),
+    attempt(() => current().putMany(entries.map(([key, text]) => [key, utf8(text)]))),
+  deleteMany: (keys: string[]) => attempt(() => current().deleteMany(keys)),
+  list: (prefix: string) => attempt(() => current().list(prefix)),
+  close: () => attempt(() => current().close()),
 
   /** Every record as IndexedDB holds it: its key and the whole buffer behind its value. */
   rawRecords: () =>
