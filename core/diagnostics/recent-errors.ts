@@ -20,6 +20,7 @@ export type BackgroundCode =
   | "JOIN_RECORD"
   | "OPEN_LINK"
   | "RECEIPT"
+  | "PRESENCE"
   | "TYPING_FLUSH"
   | "NOTE_STAMP"
   | "NOTE_MIGRATION"

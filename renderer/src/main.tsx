@@ -1,13 +1,16 @@
 import { createRoot } from "react-dom/client";
 import { browserPlatform } from "./model/browser-platform.js";
 import { GroveClient } from "./model/client.js";
+import { TOOL_PLUGINS } from "./tools/registry.js";
 import { App } from "./ui/App.js";
 import "./styles.css";
 
-const client = new GroveClient(browserPlatform());
+const client = new GroveClient(browserPlatform(), TOOL_PLUGINS);
 // Only in builds for the bench and tests, which read state they cannot see on screen: a
 // user's build does not hand its client (keys included) to every script on the page.
 if (__GROVE_TEST_HOOKS__)
   (globalThis as unknown as { groveClient: GroveClient }).groveClient = client;
-createRoot(document.getElementById("root")!).render(<App client={client} />);
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html has no #root to render into");
+createRoot(root).render(<App client={client} />);
 void client.open();

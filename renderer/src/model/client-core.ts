@@ -32,12 +32,13 @@ import type { ClientPlatform, EngineLock } from "./platform.js";
 import { loadProfile, type Profile, saveProfile } from "./profile.js";
 import { type ClientSnapshot, snapshotOf } from "./snapshot.js";
 import type { SpaceHandle } from "./space-handle.js";
+import type { ToolRegistry } from "./tool-plugin.js";
 
 type Events = { change: () => void };
 
 export class ClientCore extends ObservableV2<Events> {
   private state: ClientState = { phase: "loading" };
-  private readonly opened = new OpenSpaces(this);
+  private readonly opened: OpenSpaces;
   private relay: RelayStatus = "idle";
   private isOffline = false;
   private outboxStatus: OutboxStatus | undefined;
@@ -48,8 +49,13 @@ export class ClientCore extends ObservableV2<Events> {
   private notifyScheduled = false;
   private current: ClientSnapshot;
 
-  constructor(readonly platform: ClientPlatform) {
+  constructor(
+    readonly platform: ClientPlatform,
+    /** The tools every space runs (renderer/src/tools/registry.ts in the app). */
+    readonly tools: ToolRegistry,
+  ) {
     super();
+    this.opened = new OpenSpaces(this);
     this.lock = platform.engineLock(() => this.stopForOtherTab());
     this.current = snapshotOf(this, 0);
     // A background failure shows in the Connection panel's list as it happens.

@@ -6,7 +6,7 @@
 import { useEffect, useState } from "react";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
-import type { Tool } from "./SpaceView.js";
+import { TOOLS, type Tool } from "./route.js";
 
 const SEEN_KEY = "grove.activitySeen";
 /** With no visit yet, a week back. */
@@ -43,7 +43,11 @@ export function Activity({ onOpen }: { onOpen: (spaceId: string, tool: Tool) => 
           <ul className="hits">
             {items.map((item) => (
               <li key={item.key}>
-                <button type="button" className="hit" onClick={() => onOpen(handle.id, item.tool)}>
+                <button
+                  type="button"
+                  className="hit"
+                  onClick={() => onOpen(handle.id, toolOf(item.tool))}
+                >
                   <span className="muted small">
                     {item.tool} · {shortTime(item.at)}
                   </span>
@@ -57,3 +61,6 @@ export function Activity({ onOpen }: { onOpen: (spaceId: string, tool: Tool) => 
     </section>
   );
 }
+
+/** The tab an item opens (items name their tool's label, or "Members"). */
+const toolOf = (label: string): Tool => TOOLS.find((t) => t === label) ?? "Chat";

@@ -5,18 +5,11 @@
  * reaches a server. An unknown or malformed route is the home screen.
  */
 import { useCallback, useEffect, useState } from "react";
+import { TOOL_LABELS, type ToolLabel } from "../tools/registry.js";
 
-export const TOOLS = [
-  "Chat",
-  "Discussion",
-  "Notes",
-  "Tasks",
-  "Calendar",
-  "Sketch",
-  "Files",
-  "Members",
-] as const;
-export type Tool = (typeof TOOLS)[number];
+/** The tabs of a space: its tools (the registry's), then its members. */
+export const TOOLS: readonly Tool[] = [...TOOL_LABELS, "Members"];
+export type Tool = ToolLabel | "Members";
 
 export type View =
   | { kind: "space"; id: string; tool?: Tool }
