@@ -28,6 +28,7 @@ import { Drafts } from "./drafts.js";
 import { makeEngine } from "./engine.js";
 import { OpenSpaces } from "./open-spaces.js";
 import { EMPTY_READING, OutboxStatus } from "./outbox-status.js";
+import { perFrame } from "./per-frame.js";
 import type { ClientPlatform, EngineLock } from "./platform.js";
 import { loadProfile, type Profile, saveProfile } from "./profile.js";
 import { type ClientSnapshot, snapshotOf } from "./snapshot.js";
@@ -46,7 +47,6 @@ export class ClientCore extends ObservableV2<Events> {
   private pendingDeepLink: string | undefined;
   private readonly lock: EngineLock;
   private networkWatched = false;
-  private notifyScheduled = false;
   private current: ClientSnapshot;
 
   constructor(
@@ -161,21 +161,10 @@ export class ClientCore extends ObservableV2<Events> {
   }
 
   /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
-  readonly changed = (): void => {
-    if (this.notifyScheduled) return;
-    this.notifyScheduled = true;
-    // A frame, or a timeout where frames stop (a window hidden meanwhile): whichever comes first.
-    let ran = false;
-    const once = () => {
-      if (ran) return;
-      ran = true;
-      this.notifyScheduled = false;
-      this.current = snapshotOf(this, this.current.revision + 1);
-      this.emit("change", []);
-    };
-    if (typeof requestAnimationFrame === "function") requestAnimationFrame(once);
-    setTimeout(once, 100);
-  };
+  readonly changed: () => void = perFrame(() => {
+    this.current = snapshotOf(this, this.current.revision + 1);
+    this.emit("change", []);
+  });
 
   async open(): Promise<void> {
     try {

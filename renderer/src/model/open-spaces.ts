@@ -6,6 +6,7 @@
  */
 import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import { type Me, MemberSpace } from "../../../core/membership/member-space.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { Session } from "./client-state.js";
@@ -119,7 +120,9 @@ export class OpenSpaces {
   }
 
   startPresence(): void {
-    for (const h of this.handles.values()) void h.presence.start();
+    for (const h of this.handles.values()) {
+      void h.presence.start().catch(noted("PRESENCE", "starting to announce presence in a space"));
+    }
   }
 
   /** Closes every space's membership and handle (the engine closes the spaces themselves). */
