@@ -29,6 +29,8 @@ export type BackgroundCode =
   | "MARK_READ"
   | "SHELL"
   | "DRAFT_UNREADABLE"
+  | "DRAFT_WRITE"
+  | "LOCAL_STORAGE"
   | "UNLOCK_CLEANUP";
 
 export interface RecentError {

@@ -28,8 +28,12 @@ export function Activity({ onOpen }: { onOpen: (spaceId: string, tool: Tool) => 
   const spaces = [...client.spaces.values()]
     .filter((h) => h.isMember)
     .map((h) => ({ handle: h, items: h.activity(since) }))
-    .filter((s) => s.items.length > 0)
-    .sort((a, b) => b.items[0]!.at - a.items[0]!.at);
+    .flatMap((s) => {
+      // Items come newest first: the first says when the space last had news.
+      const newest = s.items[0];
+      return newest ? [{ ...s, at: newest.at }] : [];
+    })
+    .sort((a, b) => b.at - a.at);
   return (
     <section className="activity" aria-labelledby="activity-title">
       <h1 id="activity-title">Activity</h1>

@@ -57,13 +57,17 @@ function shownDelivery(
   i: number,
   queued: ReadonlySet<string>,
 ): Delivery | undefined {
-  const m = list[i]!;
+  const m = list[i];
+  if (!m) return undefined;
   const own = model.delivery(m, queued);
   const next = list[i + 1];
   if (next && continues(m, next)) return own.state === "local" ? own : undefined;
   let least = own;
-  for (let k = i; k > 0 && continues(list[k - 1], list[k]!); k--) {
-    const d = model.delivery(list[k - 1]!, queued);
+  // Back through the group: each earlier message that this one continues.
+  for (let k = i; k > 0; k--) {
+    const [prev, cur] = [list[k - 1], list[k]];
+    if (!prev || !cur || !continues(prev, cur)) break;
+    const d = model.delivery(prev, queued);
     if (reach(d) < reach(least)) least = d;
   }
   return least;

@@ -49,15 +49,14 @@ function drawStrokes(ctx: CanvasRenderingContext2D, strokes: Drawn[], dark: bool
     // Widths are in grid units, so a line is as thick on a small screen as on a large one.
     ctx.lineWidth = Math.max(1, (s.width * width) / 1000);
     ctx.beginPath();
-    for (let i = 0; i < s.points.length; i += 2) {
-      const x = (s.points[i]! / GRID) * width;
-      const y = (s.points[i + 1]! / GRID) * height;
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
+    // Points come in x, y pairs (a stroke's record holds an even count; see sketch.ts).
+    const at = (i: number) => ((s.points[i] ?? 0) / GRID) * (i % 2 === 0 ? width : height);
+    for (let i = 0; i + 1 < s.points.length; i += 2) {
+      if (i === 0) ctx.moveTo(at(i), at(i + 1));
+      else ctx.lineTo(at(i), at(i + 1));
     }
     // A single point is drawn as a dot.
-    if (s.points.length === 2)
-      ctx.lineTo((s.points[0]! / GRID) * width + 0.01, (s.points[1]! / GRID) * height);
+    if (s.points.length === 2) ctx.lineTo(at(0) + 0.01, at(1));
     ctx.stroke();
   }
 }
