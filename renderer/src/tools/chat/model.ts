@@ -23,13 +23,14 @@ import {
   receiptReaders,
 } from "../../../../core/space/tools/chat.js";
 import { MessageIndex } from "../../../../core/space/tools/chat-index.js";
+import { chatHits } from "../../../../core/space/tools/search.js";
 import type { Authenticity } from "../../../../core/space/tools/signed-records.js";
 import type { OutboxEntry } from "../../../../core/sync/outbox.js";
 import { peekSpaceId } from "../../../../core/wire/envelope.js";
 import type { ActivityItem } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
 import type { Notice, ToolHit, ToolModel } from "../../model/tool-plugin.js";
-import { chatActivity, chatHits, chatNotice } from "./words.js";
+import { chatActivity, chatNotice } from "./words.js";
 
 const DAY_MS = 24 * 3600_000;
 /** A receipt is written after this quiet moment, one envelope per burst. */
@@ -255,7 +256,7 @@ export class ChatModel implements ToolModel {
   }
 
   search(matches: (text: string) => boolean): ToolHit[] {
-    return chatHits(this.messages(), (u) => this.ctx.nameOf(u), matches);
+    return chatHits(this.messages(), this.ctx.trust, matches);
   }
 
   notices(since: number, space: string): Notice[] {

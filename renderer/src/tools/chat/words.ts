@@ -1,11 +1,11 @@
 /**
  * What the chat says outside its own view: a notification of a message, the
- * activity line of new messages, and its search hits. Pure, over the
+ * activity line of new messages. Pure, over the
  * messages as the chat's index lists them; names are the membership's.
  */
 import type { ChatMessage } from "../../../../core/space/tools/chat.js";
 import { type ActivityItem, quote } from "../../model/activity.js";
-import type { Notice, ToolHit } from "../../model/tool-plugin.js";
+import type { Notice } from "../../model/tool-plugin.js";
 
 /** The notice of one message in `space`, named as `name` (the membership's name of its author). */
 export function chatNotice(
@@ -46,14 +46,4 @@ export function chatActivity(
           : `${messages.length} new messages from ${who.join(", ")}; the last: ${quote(last.text)}`,
     },
   ];
-}
-
-export function chatHits(
-  list: readonly ChatMessage[],
-  nameOf: (user: string) => string,
-  matches: (text: string) => boolean,
-): ToolHit[] {
-  return list
-    .filter((m) => !m.deleted && matches(m.text))
-    .map((m) => ({ id: m.id, name: nameOf(m.author), at: m.at, text: m.text }));
 }

@@ -8,6 +8,7 @@ import {
   topics,
   unreadIn,
 } from "../../../../core/space/tools/discussion.js";
+import { discussionHits } from "../../../../core/space/tools/search.js";
 import { type ActivityItem, quote } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
 import type { ToolHit, ToolModel } from "../../model/tool-plugin.js";
@@ -52,16 +53,7 @@ export class DiscussionModel implements ToolModel {
   }
 
   search(matches: (text: string) => boolean): ToolHit[] {
-    const hits: ToolHit[] = [];
-    for (const t of this.topics()) {
-      if (matches(`${t.title}\n${t.text}`)) {
-        hits.push({ id: t.id, name: t.name, at: t.at, text: t.title });
-      }
-      for (const r of t.replies) {
-        if (matches(r.text)) hits.push({ id: r.id, name: r.name, at: r.at, text: r.text });
-      }
-    }
-    return hits;
+    return discussionHits(this.topics(), matches);
   }
 
   activity(since: number): ActivityItem[] {

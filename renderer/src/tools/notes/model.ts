@@ -22,12 +22,12 @@ import {
   noteBody,
   notes,
   noteText,
-  noteTexts,
   plainToMigrate,
   renameNote,
   stampEdit,
   typeInNote,
 } from "../../../../core/space/tools/notes.js";
+import { noteHits } from "../../../../core/space/tools/search.js";
 import { type ActivityItem, quote } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
 import type { ToolHit, ToolModel } from "../../model/tool-plugin.js";
@@ -194,14 +194,7 @@ export class NotesModel implements ToolModel {
   // --- asked of every tool
 
   search(matches: (text: string) => boolean): ToolHit[] {
-    return noteTexts(this.ctx.doc, this.ctx.trust)
-      .filter(({ note, text }) => matches(`${note.title}\n${text}`))
-      .map(({ note }) => ({
-        id: note.id,
-        name: note.edited.name,
-        at: note.edited.at,
-        text: note.title,
-      }));
+    return noteHits(this.ctx.doc, this.ctx.trust, matches);
   }
 
   activity(since: number): ActivityItem[] {

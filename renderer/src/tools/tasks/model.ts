@@ -1,4 +1,5 @@
 /** The tasks of one space: signed items whose fields (done, title, assignee, due) change alone. */
+import { taskHits } from "../../../../core/space/tools/search.js";
 import {
   addTask,
   changeTask,
@@ -47,9 +48,7 @@ export class TasksModel implements ToolModel {
   }
 
   search(matches: (text: string) => boolean): ToolHit[] {
-    return this.tasks()
-      .filter((t) => matches(t.title))
-      .map((t) => ({ id: t.id, name: t.created.name, at: t.created.at, text: t.title }));
+    return taskHits(this.tasks(), matches);
   }
 
   /** A task given to this user tells them wherever they are, like a mention. */
