@@ -52,10 +52,14 @@ export async function startRelay(
   // A missing app build is refused before anything is opened or written.
   const app = config.appDir ? appFiles(config.appDir) : undefined;
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: "grove-relay" } });
-  const store = await openStore(config, (ms, writes) => {
-    metrics.storeCommitSeconds.observe(ms / 1000);
-    metrics.storeBatchWrites.observe(writes);
-  });
+  const store = await openStore(
+    config,
+    (ms, writes) => {
+      metrics.storeCommitSeconds.observe(ms / 1000);
+      metrics.storeBatchWrites.observe(writes);
+    },
+    log,
+  );
   let bus: Awaited<ReturnType<typeof openBus>>;
   try {
     bus = await openBus(config, log, (what) => metrics.busFailures.inc({ what }));

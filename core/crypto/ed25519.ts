@@ -27,8 +27,9 @@ const ORDER = Uint8Array.from([
 function wellFormed(publicKey: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   for (let i = 31; i >= 0; i--) {
-    const s = signature[32 + i]!;
-    const l = ORDER[i]!;
+    const s = signature[32 + i];
+    const l = ORDER[i];
+    if (s === undefined || l === undefined) return false;
     if (s < l) return true;
     if (s > l) return false;
   }
