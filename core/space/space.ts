@@ -33,7 +33,7 @@ import { CryptoError } from "../crypto/errors.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { loadSecretbox } from "../crypto/secretbox.js";
-import { whenSettled } from "../diagnostics/recent-errors.js";
+import { noted, whenSettled } from "../diagnostics/recent-errors.js";
 import { type Store, StoreError } from "../store/store.js";
 import {
   type DecodedEnvelope,
@@ -271,7 +271,12 @@ export class Space extends ObservableV2<Events> {
       this.options.batchMs ?? 300,
       this.batchStarted + (this.options.maxBatchMs ?? 1000) - now,
     );
-    this.batchTimer = setTimeout(() => void this.flush(), Math.max(0, wait));
+    // Nobody awaits a timer's flush: its failure (say, the store) is noted; the change stays
+    // in the doc and goes with the next sync answer.
+    this.batchTimer = setTimeout(
+      () => this.flush().catch(noted("TYPING_FLUSH", "sealing changes typed before a pause")),
+      Math.max(0, wait),
+    );
   }
 
   /** Seals whatever local change is waiting. */
