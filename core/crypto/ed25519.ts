@@ -66,7 +66,8 @@ export function webCryptoEd25519(subtle: SubtleCrypto): Ed25519Backend {
   ) => {
     let key = cache.get(id);
     if (!key) {
-      if (cache.size >= KEY_CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+      const oldest = cache.size >= KEY_CACHE_LIMIT ? cache.keys().next() : undefined;
+      if (oldest && !oldest.done) cache.delete(oldest.value);
       key = load();
       cache.set(id, key);
       key.catch(() => cache.delete(id));
