@@ -27,7 +27,7 @@ const PENDING = new Set<string>([
   "core/membership/join-by-link.ts",
   "core/membership/whereabouts.ts",
   "core/sync/direct-transport.ts",
-  "core/sync/webrtc-mesh.ts",
+  "core/sync/dom-webrtc-mesh.ts",
   "relay/server.ts",
   "renderer/src/model/drafts.ts",
   "renderer/src/model/space-handle.ts",

@@ -41,19 +41,12 @@ import { BlobRequests } from "./blob-requests.js";
 import { MemoryOutbox, newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import { RelayError } from "./relay-error.js";
 import { type TargetChoice, TargetSetCache } from "./target-set-cache.js";
-import type { EnqueueOptions, Transport } from "./transport.js";
+import type { EnqueueOptions, RelayPath, RelayStatus } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
 import { type ConnectWebSocket, messageBytes, type WebSocketLike, WS_OPEN } from "./websocket.js";
 
-export type RelayStatus =
-  | "idle"
-  | "connecting"
-  | "authenticating"
-  | "online"
-  | "offline"
-  | "stopped";
-
 export { RelayError } from "./relay-error.js";
+export type { RelayStatus } from "./transport.js";
 
 /** Refusals that retrying the same send cannot fix: the send is dropped from the outbox. */
 const PERMANENT = new Set([
@@ -170,7 +163,7 @@ export interface FullTarget {
   since: number;
 }
 
-export class RelayTransport extends ObservableV2<Events> implements Transport {
+export class RelayTransport extends ObservableV2<Events> implements RelayPath {
   private ws: WebSocketLike | undefined;
   private state: RelayStatus = "idle";
   private attempt = 0;

@@ -1,6 +1,6 @@
 import { createRoot } from "react-dom/client";
-import { browserPlatform } from "./model/browser-platform.js";
 import { GroveClient } from "./model/client.js";
+import { browserPlatform } from "./model/dom-platform.js";
 import { App } from "./ui/App.js";
 import "./styles.css";
 
