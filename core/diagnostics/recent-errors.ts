@@ -31,7 +31,8 @@ export type BackgroundCode =
   | "DRAFT_UNREADABLE"
   | "DRAFT_WRITE"
   | "LOCAL_STORAGE"
-  | "UNLOCK_CLEANUP";
+  | "UNLOCK_CLEANUP"
+  | "RECORD_CHECK";
 
 export interface RecentError {
   readonly code: BackgroundCode;

@@ -1,7 +1,7 @@
 import { createRoot } from "react-dom/client";
 import { type RecentErrors, recentErrors } from "../../core/diagnostics/recent-errors.js";
-import { browserPlatform } from "./model/browser-platform.js";
 import { GroveClient } from "./model/client.js";
+import { browserPlatform } from "./model/dom-platform.js";
 import { TOOL_PLUGINS } from "./tools/registry.js";
 import { App } from "./ui/App.js";
 import "./styles.css";

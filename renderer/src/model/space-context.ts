@@ -17,7 +17,7 @@ import {
   type Signed,
   signRecord,
 } from "../../../core/space/tools/signed-records.js";
-import type { SyncEngine } from "../../../core/sync/sync-engine.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import { MemberNames } from "./member-names.js";
 
 export interface MemberView {
@@ -54,7 +54,7 @@ export class SpaceContext {
 
   constructor(
     readonly member: MemberSpace,
-    readonly engine: SyncEngine,
+    readonly engine: AppSyncEngine,
     readonly me: Me,
     /** Who has which tool and note open here (the notes editor shows carets from it). */
     readonly whereabouts: Whereabouts,

@@ -13,8 +13,8 @@ import { PresenceAnnouncer } from "../../../core/membership/presence.js";
 import { type DevicePlace, Whereabouts } from "../../../core/membership/whereabouts.js";
 import type { Role } from "../../../core/space/access.js";
 import type { RecordTrust } from "../../../core/space/tools/signed-records.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
-import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { type ActivityItem, membershipActivity, newestFirst } from "./activity.js";
 import { refusalWords } from "./refusal-words.js";
 import { type Me, type MemberView, SpaceContext } from "./space-context.js";
@@ -37,7 +37,7 @@ const CATCH_UP_SHOWN = 50;
 
 export interface SpaceHandleOptions {
   readonly member: MemberSpace;
-  readonly engine: SyncEngine;
+  readonly engine: AppSyncEngine;
   readonly me: Me;
   /** The tools this space runs, in tab order. */
   readonly tools: ToolRegistry;
