@@ -8,20 +8,14 @@
  * new folder under renderer/src/tools and one line in its registry.
  */
 import type { ReactNode } from "react";
+import type { ToolHit } from "../../../core/space/tools/search.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { ActivityItem } from "./activity.js";
 import type { SpaceContext } from "./space-context.js";
 import type { SpaceHandle } from "./space-handle.js";
 
-/** One search result in a tool, before the space is named. */
-export interface ToolHit {
-  readonly id: string;
-  /** Who wrote it, as the membership names them. */
-  readonly name: string;
-  readonly at: number;
-  /** What the result shows (a title, or the matching text). */
-  readonly text: string;
-}
+/** One search result in a tool, before the space is named (core's search builds them). */
+export type { ToolHit } from "../../../core/space/tools/search.js";
 
 /**
  * Something worth a system notification, in three levels of detail: the
