@@ -41,7 +41,8 @@ import { RelayCloseCode, RelayErrorCode, type RelayErrorName } from "../core/wir
 import type { AccessTokens } from "./access-tokens.js";
 import type { BusMessage } from "./bus/relay-bus.js";
 import type { RelayConfig } from "./config.js";
-import { MailboxDelivery } from "./delivery.js";
+import { deliverFrameBytes } from "./deliver-bytes.js";
+import { type BacklogBudget, MailboxDelivery } from "./delivery.js";
 import type { FairWrites } from "./fair-writes.js";
 import { injectFault } from "./fault-injection.js";
 import type { Flow, FlowAccount } from "./flow.js";
@@ -52,6 +53,7 @@ import { type BucketMap, TokenBucket } from "./rate-limit.js";
 import type { Slot } from "./slots.js";
 import type { SourceLimits } from "./source-limits.js";
 import type { RelayStore, StoredMessage } from "./store/relay-store.js";
+import { type Corkable, TurnWrites } from "./turn-writes.js";
 
 export interface RelayContext {
   config: RelayConfig;
@@ -71,6 +73,8 @@ export interface RelayContext {
   sources: SourceLimits;
   /** Sends and blob puts reach the store in turns by source. */
   writes: FairWrites;
+  /** Memory for committed messages waiting, per connection, for window or socket room. */
+  backlog: BacklogBudget;
 }
 
 /** Where a connection comes from, as the upgrade saw it. */
@@ -79,6 +83,8 @@ export interface ConnectionOrigin {
   ip: string;
   /** Its place among unauthenticated sockets, given back at login or close. */
   unauthSlot: Slot;
+  /** The socket under the WebSocket, corked per turn so a burst of frames is one write. */
+  socket?: Corkable;
 }
 
 /** Consecutive refused frames after which a connection is closed as abusive. */
@@ -114,6 +120,7 @@ export class RelayConnection implements LocalDevice {
   private blobGets = 0;
   /** The received bytes of the frame being handled; a handler that goes async takes them. */
   private holding: (() => void) | undefined;
+  private readonly turnWrites: TurnWrites | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -125,6 +132,7 @@ export class RelayConnection implements LocalDevice {
     this.log = ctx.log.child({ conn: id });
     this.account = ctx.flow.account(origin.ip);
     this.source = origin.ip;
+    this.turnWrites = origin.socket && new TurnWrites(origin.socket);
     this.frameBucket = new TokenBucket(c.rateFramesPerSecond, 2 * c.rateFramesPerSecond);
     // Decode with the frame bound only; the handlers check envelope size, targets and
     // blob size themselves so each gets its own error code.
@@ -383,11 +391,12 @@ export class RelayConnection implements LocalDevice {
       {
         window: this.ctx.config.deliveryWindow,
         fetchBytes: this.ctx.config.outboundHighWaterBytes,
+        backlog: this.ctx.backlog,
       },
       {
-        deliver: (f) => {
+        deliver: (message) => {
           this.ctx.metrics.deliveries.inc();
-          this.sendFrame(f);
+          this.sendBytes(deliverFrameBytes(message));
         },
         writable: () => this.account.canDeliver,
         blocked: () => this.onDeliveryBlocked(),
@@ -703,7 +712,12 @@ export class RelayConnection implements LocalDevice {
 
   private sendFrame(frame: Frame): void {
     if (this.state === "closed" || this.ws.readyState !== this.ws.OPEN) return;
-    const bytes = encodeFrame(frame);
+    this.sendBytes(encodeFrame(frame));
+  }
+
+  private sendBytes(bytes: Uint8Array): void {
+    if (this.state === "closed" || this.ws.readyState !== this.ws.OPEN) return;
+    this.turnWrites?.hold();
     const release = this.account.sent(bytes.length);
     this.ws.send(bytes, () => this.isolated(() => this.onWritten(release)));
     if (this.account.outboundFull) this.updateReading();

@@ -17,6 +17,7 @@ import { NODE_NAME, openBus, openStore } from "./backends.js";
 import { clientAddress } from "./client-address.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
 import { RelayConnection, type RelayContext } from "./connection.js";
+import { BacklogBudget } from "./delivery.js";
 import { FairWrites } from "./fair-writes.js";
 import { Flow } from "./flow.js";
 import { handleHttp } from "./http-routes.js";
@@ -29,6 +30,9 @@ import { BucketMap } from "./rate-limit.js";
 import { SignalingHub } from "./signaling.js";
 import { SlotLimiter } from "./slots.js";
 import { SourceLimits } from "./source-limits.js";
+
+/** Memory all connections' delivery backlogs may hold; past it, delivery reads the store. */
+const BACKLOG_BYTES = 64 * 1024 * 1024;
 
 export interface RunningRelay {
   config: RelayConfig;
@@ -168,7 +172,11 @@ export async function startRelay(
     });
     if (path === "/v1") {
       return v1.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new RelayConnection(ws, ctx, nextId++, { ip, unauthSlot: slot });
+        const conn = new RelayConnection(ws, ctx, nextId++, {
+          ip,
+          unauthSlot: slot,
+          socket,
+        });
         connections.add(conn);
         ws.on("close", () => connections.delete(conn));
       });
@@ -217,6 +225,7 @@ export async function startRelay(
     flow,
     sources,
     writes: new FairWrites(config.storeInFlightBytes),
+    backlog: new BacklogBudget(BACKLOG_BYTES),
   };
 
   const sweep = setInterval(() => {
