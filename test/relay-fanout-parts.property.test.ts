@@ -50,7 +50,12 @@ describe("DELIVER frames with a shared tail", () => {
     fc.assert(
       fc.property(message, bytes(16), bytes(32), (m, otherId, otherSender) => {
         deliverFrameBytes(m);
-        const other = { ...m, msgId: otherId, sender: otherSender, flags: m.flags ^ FLAG_EPHEMERAL };
+        const other = {
+          ...m,
+          msgId: otherId,
+          sender: otherSender,
+          flags: m.flags ^ FLAG_EPHEMERAL,
+        };
         expect(deliverFrameBytes(other)).toEqual(encodeFrame({ type: "deliver", ...other }));
       }),
       { numRuns: 200 },
