@@ -151,9 +151,9 @@ export class MailboxDelivery {
   private flush(): void {
     let sent = 0;
     let bytes = 0;
-    while (sent < this.backlog.length && this.inflight.size < this.limits.window) {
-      if (!this.writable()) break;
-      const message = this.backlog[sent++]!;
+    for (const message of this.backlog) {
+      if (this.inflight.size >= this.limits.window || !this.writable()) break;
+      sent++;
       bytes += message.envelope.length;
       this.cursor = message.seq;
       this.inflight.add(message.seq);

@@ -16,7 +16,7 @@ import { APP_PREFIX, appFiles } from "./app-files.js";
 import { NODE_NAME, openBus, openStore } from "./backends.js";
 import { clientAddress } from "./client-address.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
-import { RelayConnection, type RelayContext } from "./connection.js";
+import { RelayConnection } from "./connection.js";
 import { BacklogBudget } from "./delivery.js";
 import { FairWrites } from "./fair-writes.js";
 import { Flow } from "./flow.js";
@@ -27,6 +27,7 @@ import { createMetrics } from "./metrics.js";
 import { Presence } from "./presence.js";
 import type { EscapeKind } from "./process-guard.js";
 import { BucketMap } from "./rate-limit.js";
+import type { RelayContext } from "./relay-context.js";
 import { SignalingHub } from "./signaling.js";
 import { SlotLimiter } from "./slots.js";
 import { SourceLimits } from "./source-limits.js";
@@ -279,7 +280,14 @@ export async function startRelay(
       clearInterval(sweep);
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       // Commit what is queued first, so the acks it earns still reach their senders.
-      await store.checkWritable().catch(() => undefined);
+      await store.checkWritable().catch((err: unknown) => {
+        // Shutting down goes on: a write that failed here was never acked, so nothing is lost.
+        metrics.handlerFailures.inc({ where: "shutdown" });
+        log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          "final commit before shutdown failed; its sends were not acked",
+        );
+      });
       for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
       signaling.close();
       presence.close();

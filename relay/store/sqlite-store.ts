@@ -525,18 +525,18 @@ export class SqliteRelayStore implements RelayStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0 || this.closed) return;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const outcomes: { op: Pending; ok: boolean; value: unknown }[] = [];
     const started = performance.now();
     try {
       this.db.transaction(() => {
         for (const op of batch) {
           try {
             // A nested transaction is a savepoint: a failing write rolls back alone.
-            outcomes.push({ ok: true, value: this.db.transaction(op.run)() });
+            outcomes.push({ op, ok: true, value: this.db.transaction(op.run)() });
             for (const cache of this.caches) cache.keep();
           } catch (err) {
             for (const cache of this.caches) cache.drop();
-            outcomes.push({ ok: false, value: err });
+            outcomes.push({ op, ok: false, value: err });
           }
         }
         this.writeBack();
@@ -550,11 +550,10 @@ export class SqliteRelayStore implements RelayStore {
       return;
     }
     this.options.onCommit?.(performance.now() - started, batch.length);
-    batch.forEach((op, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) op.resolve(outcome.value);
-      else op.reject(outcome.value);
-    });
+    for (const { op, ok, value } of outcomes) {
+      if (ok) op.resolve(value);
+      else op.reject(value);
+    }
   }
 }
 

@@ -57,7 +57,11 @@ export class WriteBehind<V> {
   /** Changed rows, to be written inside the transaction; then forgotten as changed. */
   takeChanged(): [string, V][] {
     const changed: [string, V][] = [];
-    for (const key of this.dirty) changed.push([key, this.rows.get(key)!]);
+    for (const key of this.dirty) {
+      // keep() puts every dirty key in rows, and rows are cleared only below, once written.
+      const row = this.rows.get(key);
+      if (row !== undefined) changed.push([key, row]);
+    }
     this.dirty.clear();
     if (this.rows.size > this.maxRows) this.rows.clear();
     return changed;
