@@ -1,13 +1,14 @@
 /**
  * One device's WebSocket on /v1: HELLO -> CHALLENGE -> AUTH -> serving.
- * This is the dispatcher: it owns the socket, the connection's state, its
- * flow control and its refusal count, and hands each frame to the module
- * whose job it is, through a ConnectionLink (connection-link.ts):
+ * This is the dispatcher: it owns the socket, the connection's state and
+ * its refusal count, and hands each frame to the module whose job it is,
+ * through a ConnectionLink (connection-link.ts):
  *
  *   connection-session.ts   HELLO, AUTH, admission within source limits
  *   connection-mailbox.ts   SEND, TARGET_SET, delivery, DELIVER_ACK, RESEND
  *   connection-blobs.ts     BLOB_PUT, BLOB_GET
  *   connection-mail.ts      MAIL_INVITE, MAIL_SEND
+ *   connection-flow.ts      backpressure both ways, slow readers
  *
  * (WebRTC signaling has its own socket path and hub: signaling.ts.)
  *
@@ -42,6 +43,7 @@ import { withLimits } from "../core/wire/limits.js";
 import { RelayCloseCode, RelayErrorCode, type RelayErrorName } from "../core/wire/relay-errors.js";
 import type { BusMessage } from "./bus/relay-bus.js";
 import { BlobHandlers } from "./connection-blobs.js";
+import { ConnectionFlow } from "./connection-flow.js";
 import type { ConnectionLink, Session } from "./connection-link.js";
 import { onMailFrame } from "./connection-mail.js";
 import { MailboxHandlers } from "./connection-mailbox.js";
@@ -96,10 +98,7 @@ export class RelayConnection implements LocalDevice {
   private readonly limits;
   private log: Logger;
   private readonly account: FlowAccount;
-  private readingPaused = false;
-  /** Whether a wake-up is registered with the flow already (one is enough). */
-  private awaitingRelief = false;
-  private slowReaderTimer: NodeJS.Timeout | undefined;
+  private readonly flow: ConnectionFlow;
   /** The received bytes of the frame being handled; a handler that goes async takes them. */
   private holding: (() => void) | undefined;
   private readonly turnWrites: TurnWrites | undefined;
@@ -115,6 +114,14 @@ export class RelayConnection implements LocalDevice {
     const c = ctx.config;
     this.log = ctx.log.child({ conn: id });
     this.account = ctx.flow.account(origin.ip);
+    this.flow = new ConnectionFlow(this.account, ctx.flow, c, {
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
+      isolated: (run) => this.isolated(run),
+      closed: () => this.isClosed(),
+      drained: () => this.serving?.mailbox.delivery.drained(),
+      slowReader: (buffered) => this.closeSlowReader(buffered),
+    });
     this.turnWrites = origin.socket && new TurnWrites(origin.socket);
     this.frameBucket = new TokenBucket(c.rateFramesPerSecond, 2 * c.rateFramesPerSecond);
     // Decode with the frame bound only; the handlers check envelope size, targets and
@@ -227,7 +234,7 @@ export class RelayConnection implements LocalDevice {
     } finally {
       this.holding?.();
       this.holding = undefined;
-      this.updateReading();
+      this.flow.update();
     }
   }
 
@@ -346,7 +353,7 @@ export class RelayConnection implements LocalDevice {
     const mailbox = new MailboxHandlers(this.link, session, {
       sendBytes: (bytes) => this.sendBytes(bytes),
       writable: () => this.account.canDeliver,
-      blocked: () => this.onDeliveryBlocked(),
+      blocked: () => this.flow.deliveryBlocked(),
     });
     this.serving = {
       session,
@@ -390,7 +397,7 @@ export class RelayConnection implements LocalDevice {
         this.holding = undefined;
       }
     }
-    this.updateReading();
+    this.flow.update();
     mailbox.delivery.pump();
   }
 
@@ -455,87 +462,29 @@ export class RelayConnection implements LocalDevice {
     if (this.state === "closed" || this.ws.readyState !== this.ws.OPEN) return;
     this.turnWrites?.hold();
     const release = this.account.sent(bytes.length);
-    this.ws.send(bytes, () => this.isolated(() => this.onWritten(release)));
-    if (this.account.outboundFull) this.updateReading();
+    this.ws.send(bytes, () => this.isolated(() => this.flow.written(release)));
+    if (this.account.outboundFull) this.flow.update();
   }
 
-  /** Bytes left for the kernel: delivery and reading may resume. */
-  private onWritten(release: () => void): void {
-    release();
-    if (this.state === "closed") return;
-    if (this.account.outbound < this.ctx.config.outboundHighWaterBytes / 2) {
-      this.updateReading();
-      this.serving?.mailbox.delivery.drained();
-    }
-  }
-
-  /**
-   * Reads only while this connection has room both ways: a client that does
-   * not read its answers, or sends faster than the store takes it, is not
-   * read either. Outgoing bytes stuck over the mark for too long close it.
-   */
-  private updateReading(): void {
-    if (this.state === "closed") return;
-    const stuck = this.account.outboundFull;
-    const pause = stuck || !this.account.canReceive;
-    if (pause !== this.readingPaused) {
-      this.readingPaused = pause;
-      if (pause) this.ws.pause();
-      else this.ws.resume();
-    }
-    if (pause && !stuck)
-      this.ctx.flow.waitForRelief(() => this.isolated(() => this.updateReading()));
-    if (stuck && !this.slowReaderTimer) {
-      this.slowReaderTimer = setTimeout(
-        () => this.isolated(() => this.closeSlowReader()),
-        this.ctx.config.slowReaderTimeoutMs,
-      );
-    } else if (!stuck && this.slowReaderTimer) {
-      clearTimeout(this.slowReaderTimer);
-      this.slowReaderTimer = undefined;
-    }
-  }
-
-  private closeSlowReader(): void {
-    this.slowReaderTimer = undefined;
-    if (this.state === "closed" || !this.account.outboundFull) return;
+  private closeSlowReader(buffered: number): void {
     this.ctx.metrics.refusals.inc({ reason: "slow_reader" });
-    this.log.info({ buffered: this.account.outbound }, "closing a connection that does not read");
+    this.log.info({ buffered }, "closing a connection that does not read");
     // terminate, not close: a close frame would wait behind the very bytes it does not read.
     this.ws.terminate();
     this.onClose();
-  }
-
-  /** Delivery waits for room: on this socket (its drain wakes it) or shared (any release does). */
-  private onDeliveryBlocked(): void {
-    if (!this.account.outboundFull) this.awaitRelief();
-  }
-
-  /** Once bytes are released anywhere, retry what waits on a shared cap: reading and delivery. */
-  private awaitRelief(): void {
-    if (this.awaitingRelief) return;
-    this.awaitingRelief = true;
-    this.ctx.flow.waitForRelief(() =>
-      this.isolated(() => {
-        this.awaitingRelief = false;
-        this.updateReading();
-        this.serving?.mailbox.delivery.drained();
-      }),
-    );
   }
 
   private onClose(): void {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.authTimer);
-    clearTimeout(this.slowReaderTimer);
     this.serving?.mailbox.delivery.stop();
     this.origin.unauthSlot.release();
     this.serving?.slot.release();
     for (const { release } of this.pending.splice(0)) release();
     this.holding?.();
     this.holding = undefined;
-    this.account.close();
+    this.flow.stop();
     if (this.serving) this.ctx.presence.leave(this);
   }
 }
