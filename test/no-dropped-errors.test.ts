@@ -28,12 +28,6 @@ const PENDING = new Set<string>([
   "core/membership/whereabouts.ts",
   "core/sync/direct-transport.ts",
   "core/sync/dom-webrtc-mesh.ts",
-  "renderer/src/model/drafts.ts",
-  "renderer/src/model/space-handle.ts",
-  "renderer/src/ui/Sidebar.tsx",
-  "renderer/src/ui/SpaceView.tsx",
-  "renderer/src/ui/notifications.ts",
-  "renderer/src/ui/route.ts",
 ]);
 
 /** `whenSettled` is the one sanctioned "ignore": its caller awaits the promise itself. */
