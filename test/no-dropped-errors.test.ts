@@ -28,7 +28,6 @@ const PENDING = new Set<string>([
   "core/membership/whereabouts.ts",
   "core/sync/direct-transport.ts",
   "core/sync/dom-webrtc-mesh.ts",
-  "relay/server.ts",
 ]);
 
 /** `whenSettled` is the one sanctioned "ignore": its caller awaits the promise itself. */
