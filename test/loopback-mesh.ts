@@ -1,7 +1,8 @@
 /**
  * Direct links for Node tests, where there is no WebRTC: meshes in one
  * process keep their envelope-log docs in sync the way y-webrtc does (state
- * exchange on connect, then every local update to every linked peer), over
+ * exchange on connect, then every local update to every linked peer) and
+ * pass best-effort ephemeral messages the way WebrtcMesh does, over
  * an optionally throttled uplink that the relay socket can share, so a
  * "slow link" is slow on both paths as it would be for a real user.
  */
@@ -57,6 +58,21 @@ export class LoopbackMesh extends ObservableV2<MeshEvents> implements PeerMesh {
 
   connected(): ReadonlySet<string> {
     return new Set([...this.links].map((m) => m.device));
+  }
+
+  sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string> {
+    const wanted = new Set(devices);
+    const sent = new Set<string>();
+    for (const peer of this.links) {
+      if (!wanted.has(peer.device)) continue;
+      sent.add(peer.device);
+      this.bytesSent += bytes.length;
+      const copy = bytes.slice();
+      setTimeout(() => {
+        if (this.links.has(peer)) peer.emit("ephemeral", [this.device, copy]);
+      }, this.uplink.schedule(bytes.length));
+    }
+    return sent;
   }
 
   drained(): Promise<void> {

@@ -7,6 +7,11 @@
  * which queues it for the relay. So the direct path is fast but never the
  * only copy: an envelope is in the direct outbox or the relay outbox until
  * someone has it.
+ *
+ * Ephemeral envelopes (presence, carets) take the mesh's own best-effort
+ * messages instead: sent to the connected targets only, kept nowhere, and
+ * handed on arrival to the same `take` as everything else, which verifies
+ * them before it opens them.
  */
 import type { ObservableV2 } from "lib0/observable";
 import type * as Y from "yjs";
@@ -19,6 +24,8 @@ import type { UplinkSample } from "./uplink-meter.js";
 export type MeshEvents = {
   /** The set of connected devices changed. */
   peers: () => void;
+  /** Bytes a connected device sent this one with `sendEphemeral`. */
+  ephemeral: (from: string, bytes: Uint8Array) => void;
 };
 
 /** A group of peers that keep one Y.Doc in sync over direct links. */
@@ -30,6 +37,12 @@ export interface PeerMesh extends ObservableV2<MeshEvents> {
   readonly bytesSent: number;
   /** Resolves once what was handed to the links has left this device. */
   drained(): Promise<void>;
+  /**
+   * Sends bytes to those of `devices` with an open, authenticated direct
+   * link, as one message each, kept nowhere: lost if the link drops. Returns
+   * the devices it went to (the caller sends to the others some other way).
+   */
+  sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string>;
   start(): void;
   destroy(): void;
 }
@@ -51,6 +64,9 @@ export interface DirectTransportOptions {
   logTtlMs?: number;
   now?: () => number;
 }
+
+/** Larger ephemeral envelopes go through the relay (one data-channel message stays small). */
+export const MAX_EPHEMERAL_BYTES = CHUNK_BYTES;
 
 interface Pending {
   entry: OutboxEntry;
@@ -79,6 +95,8 @@ export class DirectTransport implements Transport {
       this.now,
     );
     options.mesh.on("peers", () => this.settle(this.checkPending()));
+    // Not acked and never retried: a lost one is outdated by the next.
+    options.mesh.on("ephemeral", (_from, bytes) => this.settle(options.take(bytes)));
   }
 
   get bytesSent(): number {
@@ -87,6 +105,15 @@ export class DirectTransport implements Transport {
 
   connected(): ReadonlySet<string> {
     return this.options.mesh.connected();
+  }
+
+  /**
+   * Sends an ephemeral envelope to the targets connected directly now;
+   * returns those it went to.
+   */
+  sendEphemeral(targets: readonly string[], envelope: Uint8Array): Set<string> {
+    if (envelope.length > MAX_EPHEMERAL_BYTES) return new Set();
+    return this.options.mesh.sendEphemeral(targets, envelope);
   }
 
   /** Envelopes sent directly that some target has not acked yet. */

@@ -7,10 +7,10 @@
  * on each new direct peer, and whenever a broadcast seq stays missing, a
  * space asks its members for what it lacks.
  *
- * Ephemeral envelopes (presence) take neither outbox nor route: they go to
- * the relay once, for whichever targets are online there, and are dropped
- * when the relay link is down. Not over the direct path either, whose every
- * send is kept in the durable direct outbox and handed to the relay's.
+ * Ephemeral envelopes (presence, carets) take neither outbox nor route: they
+ * go once, as the mesh's best-effort messages to the targets connected
+ * directly and to the relay for the others (whichever are online there), and
+ * are dropped when neither path is up.
  */
 import { ObservableV2 } from "lib0/observable";
 import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
@@ -107,6 +107,9 @@ export class SyncEngine extends ObservableV2<Events> {
   strayDeliveries = 0;
   /** Envelopes taken in from either path since start (what a catch-up's progress counts). */
   deliveriesTaken = 0;
+  /** Ephemeral sends, counted per target, by the path they took. */
+  ephemeralDirect = 0;
+  ephemeralRelayed = 0;
 
   constructor(private readonly options: SyncEngineOptions) {
     super();
@@ -295,8 +298,8 @@ export class SyncEngine extends ObservableV2<Events> {
     const me = toHex(this.options.device.publicKey);
     const targets = (out.to ?? access.devices()).filter((d) => toHex(d) !== me);
     if (targets.length === 0) return;
-    if (out.ephemeral) return this.sendEphemeral(targets, out.envelope);
     const direct = this.direct.get(toHex(access.spaceId));
+    if (out.ephemeral) return this.sendEphemeral(targets, out.envelope, direct);
     const fitsDirect = out.envelope.length <= DirectTransport.maxEnvelopeBytes;
     const plan = planRoute(
       {
@@ -324,14 +327,23 @@ export class SyncEngine extends ObservableV2<Events> {
   }
 
   /**
-   * Presence: forwarded by the relay to the targets online now, never stored,
-   * never queued here; with the relay down it is dropped (the next heartbeat
-   * says the same). The route status is left alone: it describes lasting sends.
+   * Presence and carets: over the direct links to the targets connected now,
+   * and forwarded by the relay to the others online there; never stored,
+   * never queued here, dropped where no path is up (the next message says the
+   * same). The route status is left alone: it describes lasting sends.
    */
-  private sendEphemeral(targets: Uint8Array[], envelope: Uint8Array): void {
-    if (!this.relay) return;
-    for (let i = 0; i < targets.length; i += DEFAULT_LIMITS.maxTargets) {
-      this.relay.sendEphemeral(targets.slice(i, i + DEFAULT_LIMITS.maxTargets), envelope);
+  private sendEphemeral(
+    targets: Uint8Array[],
+    envelope: Uint8Array,
+    direct: DirectTransport | undefined,
+  ): void {
+    const sent = direct?.sendEphemeral(targets.map(toHex), envelope);
+    this.ephemeralDirect += sent?.size ?? 0;
+    const rest = sent?.size ? targets.filter((t) => !sent.has(toHex(t))) : targets;
+    if (!this.relay || rest.length === 0) return;
+    this.ephemeralRelayed += rest.length;
+    for (let i = 0; i < rest.length; i += DEFAULT_LIMITS.maxTargets) {
+      this.relay.sendEphemeral(rest.slice(i, i + DEFAULT_LIMITS.maxTargets), envelope);
     }
   }
 

@@ -10,6 +10,11 @@
  * - A peer counts as a member's device only once it has proven it: its
  *   awareness state carries a signature by the device key over the room,
  *   its y-webrtc peer id and its client id, and the key must be a member's.
+ * - Ephemeral envelopes (presence, carets) travel as messages of Grove's own
+ *   on the same data channels, tagged with a first byte y-webrtc does not
+ *   use and taken off the channel before y-webrtc reads it. They go only to
+ *   peers whose hello says they take them (`x`), so a build before this one
+ *   never sees one, and come in only from proven peers.
  * - Stock y-webrtc can stall when two peers offer to each other at once
  *   (offer glare); a connection attempt not open after a jittered timeout is
  *   torn down, which makes y-webrtc announce again.
@@ -57,12 +62,24 @@ interface Hello {
   d: string;
   p: string;
   s: string;
+  /** 1: takes Grove's ephemeral messages. Not signed: it only says what to send. */
+  x?: number;
 }
+
+/** First byte of a Grove ephemeral message (y-webrtc's own types are 0 to 4). */
+const EPHEMERAL_TAG = 0x67;
+/** A channel with this much still buffered is skipped: a caret late is worth less than the relay's. */
+const EPHEMERAL_BACKLOG = 64 * 1024;
 
 /** The parts of y-webrtc's connection objects this module reads (not in its typings). */
 interface Conn {
   connected: boolean;
-  peer: { send(data: Uint8Array): void; bufferSize: number; destroy(): void };
+  peer: {
+    send(data: Uint8Array): void;
+    emit(event: string | symbol, ...args: unknown[]): boolean;
+    bufferSize: number;
+    destroy(): void;
+  };
 }
 
 export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
@@ -71,7 +88,10 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   private provider: WebrtcProvider | undefined;
   private readonly room: { name: string; password: string };
   /** Awareness client id -> the device and y-webrtc peer id it proved. */
-  private readonly proven = new Map<number, { device: string; peerId: string; sig: string }>();
+  private readonly proven = new Map<
+    number,
+    { device: string; peerId: string; sig: string; ephemeral: boolean }
+  >();
   private readonly counted = new WeakSet<object>();
   private readonly pendingSince = new Map<string, number>();
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -94,7 +114,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     });
     this.provider = provider;
     provider.on("peers", () => {
-      this.countSends();
+      this.wrapPeers();
       this.changed();
     });
     // Hellos that cannot be checked now are checked again on the next awareness change.
@@ -103,6 +123,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     const timeout = this.options.connectTimeoutMs ?? 4000;
     const limit = timeout + Math.random() * timeout;
     this.watchdog = setInterval(() => {
+      this.wrapPeers();
       this.retryStalled(limit);
       this.helloAgainIfUnproven(2 * limit);
       // A data channel opening does not fire "peers"; awareness usually follows, but not always.
@@ -117,6 +138,25 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       if (conns.get(peerId)?.connected) devices.add(device);
     }
     return devices;
+  }
+
+  sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string> {
+    const wanted = new Set(devices);
+    const sent = new Set<string>();
+    const conns = this.conns();
+    this.wrapPeers();
+    for (const { device, peerId, ephemeral } of this.proven.values()) {
+      if (!ephemeral || !wanted.has(device) || sent.has(device)) continue;
+      const conn = conns.get(peerId);
+      if (!conn?.connected || conn.peer.bufferSize > EPHEMERAL_BACKLOG) continue;
+      try {
+        conn.peer.send(concatBytes(Uint8Array.of(EPHEMERAL_TAG), bytes));
+        sent.add(device);
+      } catch {
+        // The channel closed under us: the relay takes this one.
+      }
+    }
+    return sent;
   }
 
   /** For diagnosis: what this device makes of every remote awareness state it holds. */
@@ -166,9 +206,13 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     this.emit("peers", []);
   }
 
-  /** Counts what goes out on each data channel: the uplink the routing policy measures. */
-  private countSends(): void {
-    for (const conn of this.conns().values()) {
+  /**
+   * On each data channel: counts what goes out (the uplink the routing
+   * policy measures) and takes Grove's ephemeral messages off what comes in
+   * before y-webrtc reads it (it would answer a type it does not know).
+   */
+  private wrapPeers(): void {
+    for (const [peerId, conn] of this.conns()) {
       const peer = conn.peer;
       if (this.counted.has(peer)) continue;
       this.counted.add(peer);
@@ -177,6 +221,24 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
         this.bytesSent += data.byteLength;
         send(data);
       };
+      const emit = peer.emit.bind(peer);
+      peer.emit = (event: string | symbol, ...args: unknown[]) => {
+        const data = args[0];
+        if (event !== "data" || !(data instanceof Uint8Array) || data[0] !== EPHEMERAL_TAG) {
+          return emit(event, ...args);
+        }
+        this.onEphemeral(peerId, data.subarray(1));
+        return true;
+      };
+    }
+  }
+
+  /** From a proven peer only; what the bytes say is for the receiver to verify. */
+  private onEphemeral(peerId: string, bytes: Uint8Array): void {
+    for (const p of this.proven.values()) {
+      if (p.peerId !== peerId) continue;
+      if (this.conns().get(peerId)?.connected) this.emit("ephemeral", [p.device, bytes.slice()]);
+      return;
     }
   }
 
@@ -193,6 +255,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       d: toHex(this.options.device.publicKey),
       p: room.peerId,
       s: toHex(sig),
+      x: 1,
     } satisfies Hello);
   }
 
@@ -218,7 +281,14 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
         fromHex(hello.s),
       );
       this.verdicts.set(clientId, ok ? "proven" : "bad signature");
-      if (ok) this.proven.set(clientId, { device: hello.d, peerId: hello.p, sig: hello.s });
+      if (ok) {
+        this.proven.set(clientId, {
+          device: hello.d,
+          peerId: hello.p,
+          sig: hello.s,
+          ephemeral: hello.x === 1,
+        });
+      }
     }
     for (const clientId of this.proven.keys()) {
       if (!provider.awareness.getStates().has(clientId)) this.proven.delete(clientId);

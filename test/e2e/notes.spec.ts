@@ -9,7 +9,10 @@
  * textarea's code opens with its text; a Markdown file imports as a note and
  * exports back the same; an idle editor sends nothing; no
  * caret envelope reaches the relay's disk; the activity view links to what
- * others did; axe in light and dark.
+ * others did; axe in light and dark. Carets cross the WebRTC data channel
+ * when the two are linked directly (the relay's ephemeral counter does not
+ * move) and the relay's ephemeral path with WebRTC off; the time from a
+ * click to the caret in the other's editor is measured both ways.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join as joinPath } from "node:path";
@@ -333,6 +336,168 @@ test("two members edit a rich note together, see each other's carets and whereab
     await capture(b, "activity");
     await activity.getByRole("button", { name: /the note “Old list”/ }).click();
     await expect(b.getByRole("tab", { name: /^Notes/ })).toHaveAttribute("aria-selected", "true");
+  } finally {
+    await Promise.all(contexts.map((c) => c.close()));
+  }
+});
+
+/** The relay's count of ephemeral sends it forwarded (its Prometheus counter). */
+async function relayEphemeralSends(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${app.relay.port}/metrics`)).text();
+  const line = /^grove_relay_sends_total\{[^}]*kind="ephemeral"[^}]*\} (\d+)/m.exec(text);
+  return line ? Number(line[1]) : 0;
+}
+
+/** Records when the caret named `name` shows in which paragraph of this page's open note. */
+async function watchCaret(page: Page, name: string) {
+  await editor(page).evaluate((el, who) => {
+    const w = globalThis as unknown as { caretSeen: { i: number; at: number }[] };
+    w.caretSeen = [];
+    const check = () => {
+      const label = Array.from(el.querySelectorAll(".collaboration-carets__label")).find(
+        (l) => l.textContent === who,
+      );
+      const i = label ? Array.from(el.querySelectorAll("p")).indexOf(label.closest("p")!) : -1;
+      if (w.caretSeen[w.caretSeen.length - 1]?.i !== i) w.caretSeen.push({ i, at: Date.now() });
+    };
+    new MutationObserver(check).observe(el, { subtree: true, childList: true });
+    check();
+  }, name);
+  await page.evaluate(() => {
+    document.addEventListener(
+      "mousedown",
+      () => {
+        (globalThis as unknown as { downAt: number }).downAt = Date.now();
+      },
+      true,
+    );
+  });
+}
+
+/**
+ * Milliseconds from `from`'s click into each paragraph to its caret showing
+ * there in `to`'s editor, each move made once the sender's whereabouts may
+ * send at once (the 250 ms throttle is not what is measured).
+ */
+async function caretLatencies(from: Page, to: Page, order: number[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const i of order) {
+    await expect
+      .poll(() =>
+        from.evaluate(() => {
+          const client = (globalThis as unknown as { groveClient: { spaces: Map<string, Handle> } })
+            .groveClient;
+          const where = [...client.spaces.values()][0]!.whereabouts as unknown as {
+            timer?: unknown;
+            lastSendAt: number;
+          };
+          return where.timer === undefined && Date.now() - where.lastSendAt > 300;
+        }),
+      )
+      .toBe(true);
+    await editor(from).locator("p").nth(i).click();
+    await expect
+      .poll(() =>
+        to.evaluate(
+          () => (globalThis as unknown as { caretSeen: { i: number }[] }).caretSeen.at(-1)?.i,
+        ),
+      )
+      .toBe(i);
+    const [down, seen] = await Promise.all([
+      from.evaluate(() => (globalThis as unknown as { downAt: number }).downAt),
+      to.evaluate(
+        () => (globalThis as unknown as { caretSeen: { at: number }[] }).caretSeen.at(-1)!.at,
+      ),
+    ]);
+    out.push(seen - down);
+  }
+  return out;
+}
+
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
+
+test("carets over WebRTC when direct, the relay's ephemeral path unused; through the relay with WebRTC off", async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const contexts = await Promise.all(
+    [0, 1].map(() => browser.newContext({ viewport: { width: 1200, height: 800 } })),
+  );
+  for (const c of contexts) {
+    await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.appUrl() });
+  }
+  const [ctxA, ctxB] = contexts as [BrowserContext, BrowserContext];
+  try {
+    const a = await person(ctxA, "Ana");
+    const b = await person(ctxB, "Ben");
+    await createSpace(a, "Orchard");
+    await join(b, await invite(a, "Open"));
+    await expect(b.getByRole("heading", { level: 1, name: "Orchard" })).toBeVisible();
+    await tab(a, "Notes");
+    await a.getByRole("button", { name: "New note" }).click();
+    await a.getByLabel("Note title").fill("Pruning");
+    await a.getByLabel("Note title").press("Enter");
+    await editor(a).click();
+    await a.keyboard.type("apples\npears\nplums\ncherries\nquinces");
+    await tab(b, "Notes");
+    await b.getByRole("button", { name: /^Pruning/ }).click({ timeout: 20_000 });
+    await expect(editor(b).locator("p")).toHaveCount(5, { timeout: 20_000 });
+    await editor(b).locator("p").first().click();
+
+    // Directly linked (y-webrtc over loopback), each caret crosses the data channel.
+    const directUsers = (page: Page) =>
+      page.evaluate(
+        () =>
+          (
+            globalThis as unknown as { groveClient: { directUsers(): Set<string> } }
+          ).groveClient.directUsers().size,
+      );
+    await expect.poll(() => directUsers(a), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => directUsers(b), { timeout: 30_000 }).toBe(1);
+    await watchCaret(a, "Ben");
+    await watchCaret(b, "Ana");
+    const relayBefore = await relayEphemeralSends();
+    const annToBen = await caretLatencies(a, b, [2, 4, 1, 3, 0]);
+    const benToAnn = await caretLatencies(b, a, [3, 1, 4, 0, 2]);
+    await expect(b.locator(".collaboration-carets__label")).toHaveText("Ana");
+    await expect(a.locator(".collaboration-carets__label")).toHaveText("Ben");
+    // Not one ephemeral envelope went through the relay while they moved.
+    expect(await relayEphemeralSends()).toBe(relayBefore);
+    test.info().annotations.push({
+      type: "caret latency over WebRTC (ms)",
+      description: JSON.stringify({ annToBen, benToAnn }),
+    });
+    expect(median(annToBen)).toBeLessThan(300);
+    expect(median(benToAnn)).toBeLessThan(300);
+
+    // WebRTC off (both reload without a mesh): the relay's ephemeral path carries them.
+    for (const page of [a, b]) {
+      await page.evaluate(() => {
+        (globalThis as { groveNoDirect?: boolean }).groveNoDirect = true;
+      });
+      await page.context().addInitScript(() => {
+        (globalThis as { groveNoDirect?: boolean }).groveNoDirect = true;
+      });
+      await page.reload();
+      // The route keeps the space and its tool; the note is opened again.
+      await page.getByRole("button", { name: /^Pruning/ }).click({ timeout: 30_000 });
+      await expect(editor(page).locator("p")).toHaveCount(5, { timeout: 30_000 });
+    }
+    await editor(a).locator("p").first().click();
+    await editor(b).locator("p").first().click();
+    expect(await directUsers(a)).toBe(0);
+    await watchCaret(a, "Ben");
+    await watchCaret(b, "Ana");
+    const relayed = await relayEphemeralSends();
+    const viaRelayAB = await caretLatencies(a, b, [2, 4, 1]);
+    const viaRelayBA = await caretLatencies(b, a, [3, 1, 4]);
+    expect(await relayEphemeralSends()).toBeGreaterThanOrEqual(relayed + 6);
+    test.info().annotations.push({
+      type: "caret latency through the relay (ms)",
+      description: JSON.stringify({ viaRelayAB, viaRelayBA }),
+    });
+    expect(median(viaRelayAB)).toBeLessThan(1000);
+    expect(median(viaRelayBA)).toBeLessThan(1000);
   } finally {
     await Promise.all(contexts.map((c) => c.close()));
   }

@@ -32,7 +32,7 @@ import {
 import { joinByLink } from "../../../core/membership/join-by-link.js";
 import { type InviteOptions, type Me, MemberSpace } from "../../../core/membership/member-space.js";
 import type { InviteMode } from "../../../core/membership/ops.js";
-import type { Role } from "../../../core/space/access.js";
+import type { Role, SpaceAccess } from "../../../core/space/access.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { IdbStore } from "../../../core/store/idb-store.js";
 import { StoreError } from "../../../core/store/store.js";
@@ -381,13 +381,15 @@ export class GroveClient extends ObservableV2<Events> {
       backend: this.backend!,
       store: this.store!,
       relay: { url: p.relayUrl, connect, clientName: "grove-app" },
-      direct: (access) =>
-        new WebrtcMesh({
-          relayUrl: p.relayUrl,
-          access,
-          device: p.device.sign,
-          backend: this.backend!,
-        }),
+      ...(!noDirect() && {
+        direct: (access: SpaceAccess) =>
+          new WebrtcMesh({
+            relayUrl: p.relayUrl,
+            access,
+            device: p.device.sign,
+            backend: this.backend!,
+          }),
+      }),
     });
     engine.on("relayStatus", (status) => {
       this.relayStatus = status;
@@ -689,3 +691,7 @@ export class GroveClient extends ObservableV2<Events> {
     return out;
   }
 }
+
+/** No direct mesh, the relay alone: for tests of the relay's path (test-hooks builds only). */
+const noDirect = () =>
+  __GROVE_TEST_HOOKS__ && (globalThis as { groveNoDirect?: boolean }).groveNoDirect === true;
