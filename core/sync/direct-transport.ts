@@ -8,6 +8,12 @@
  * only copy: an envelope is in the direct outbox or the relay outbox until
  * someone has it.
  *
+ * A receiver's ack goes to the envelope's author alone, as one of the
+ * mesh's best-effort messages, where the author's link takes them; written
+ * into the log (which every peer receives) only where it does not, or when
+ * the envelope cannot be read for its author. A lost ack costs a resend
+ * through the relay, which the receiver drops as a duplicate.
+ *
  * Ephemeral envelopes (presence, carets) take the mesh's own best-effort
  * messages instead: sent to the connected targets only, kept nowhere, and
  * handed on arrival to the same `take` as everything else, which verifies
@@ -16,8 +22,10 @@
 
 import type { ObservableV2 } from "lib0/observable";
 import type * as Y from "yjs";
-import { toHex } from "../crypto/bytes.js";
+import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
 import { noted } from "../diagnostics/recent-errors.js";
+import { decodeEnvelope } from "../wire/envelope.js";
+import { MSG_ID_BYTES } from "../wire/frame-types.js";
 import { CHUNK_BYTES, EnvelopeLog, MAX_CHUNKS } from "./envelope-log.js";
 import { newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import type { EnqueueOptions, TakeEnvelope, Transport } from "./transport.js";
@@ -28,6 +36,8 @@ export type MeshEvents = {
   peers: () => void;
   /** Bytes a connected device sent this one with `sendEphemeral`. */
   ephemeral: (from: string, bytes: Uint8Array) => void;
+  /** Ids (MSG_ID_BYTES each) of envelopes a connected device says it has taken (`sendAcks`). */
+  acks: (from: string, ids: Uint8Array) => void;
 };
 
 /** A group of peers that keep one Y.Doc in sync over direct links. */
@@ -45,6 +55,12 @@ export interface PeerMesh extends ObservableV2<MeshEvents> {
    * the devices it went to (the caller sends to the others some other way).
    */
   sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string>;
+  /**
+   * Tells `device` alone, over its direct link, which of its envelopes this
+   * one has taken (`ids`: MSG_ID_BYTES each). False where there is no such
+   * link or it takes no such message: the caller then acks in the log.
+   */
+  sendAcks(device: string, ids: Uint8Array): boolean;
   start(): void;
   destroy(): void;
 }
@@ -82,6 +98,12 @@ export class DirectTransport implements Transport {
   private readonly pending = new Map<string, Pending>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
+  /** Acks waiting to go, by the author they go to (hex) -> envelope ids (hex). */
+  private readonly acksOut = new Map<string, string[]>();
+  private acksTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Acks sent to authors directly, and those written into the log instead (for benches and tests). */
+  acksDirect = 0;
+  acksLogged = 0;
   /** Envelopes too large for the log; the engine routes those through the relay. */
   static readonly maxEnvelopeBytes = MAX_CHUNKS * CHUNK_BYTES;
 
@@ -99,6 +121,11 @@ export class DirectTransport implements Transport {
     options.mesh.on("peers", () => this.settle(this.checkPending()));
     // Not acked and never retried: a lost one is outdated by the next.
     options.mesh.on("ephemeral", (_from, bytes) => this.settle(options.take(bytes)));
+    options.mesh.on("acks", (from, ids) => {
+      for (let i = 0; i + MSG_ID_BYTES <= ids.length; i += MSG_ID_BYTES) {
+        this.settle(this.onAck(toHex(ids.subarray(i, i + MSG_ID_BYTES)), from));
+      }
+    });
   }
 
   get bytesSent(): number {
@@ -143,6 +170,7 @@ export class DirectTransport implements Transport {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.sendAcks();
     // What is unacked stays in the direct outbox; the engine sends it through the relay next start.
     this.pending.clear();
     this.options.mesh.destroy();
@@ -188,14 +216,46 @@ export class DirectTransport implements Transport {
     this.options.uplink?.({ bytes, ms: this.now() - started });
   }
 
-  private async onEnvelope(id: string, bytes: Uint8Array): Promise<void> {
-    try {
-      await this.options.take(bytes);
-      // Acked only once taken (on disk, or refused for good): a crash before it means a resend.
+  /**
+   * Acked only once taken (on disk, or refused for good): a crash before it
+   * means a resend. Not taken (say, the store failed): no ack, so the author
+   * falls back to the relay.
+   */
+  private onEnvelope(id: string, bytes: Uint8Array): void {
+    this.options
+      .take(bytes)
+      .then(
+        () => this.ack(id, bytes),
+        noted("DIRECT_BOOKKEEPING", "taking an envelope from the direct log"),
+      );
+  }
+
+  /** Queues the ack for the author's own link; acks taken together go in one message. */
+  private ack(id: string, envelope: Uint8Array): void {
+    const author = authorOf(envelope);
+    if (author === undefined || author === this.options.device) {
+      this.acksLogged++;
       this.log.ack(id, this.options.device);
-    } catch {
-      // Not taken (say, the store failed): no ack, so the author falls back to the relay.
+      return;
     }
+    const ids = this.acksOut.get(author) ?? [];
+    ids.push(id);
+    this.acksOut.set(author, ids);
+    this.acksTimer ??= setTimeout(() => this.sendAcks(), 0);
+  }
+
+  private sendAcks(): void {
+    clearTimeout(this.acksTimer);
+    this.acksTimer = undefined;
+    for (const [author, ids] of this.acksOut) {
+      if (this.options.mesh.sendAcks(author, concatBytes(...ids.map(fromHex)))) {
+        this.acksDirect += ids.length;
+        continue;
+      }
+      this.acksLogged += ids.length;
+      for (const id of ids) this.log.ack(id, this.options.device);
+    }
+    this.acksOut.clear();
   }
 
   private async onAck(id: string, device: string): Promise<void> {
@@ -236,5 +296,14 @@ export class DirectTransport implements Transport {
     await this.options.undelivered(pending.entry, targets);
     await this.options.outbox.delete(pending.entry.msgId);
     pending.resolve();
+  }
+}
+
+/** The author (hex) of an envelope, or undefined if it does not decode (the log gets its ack). */
+function authorOf(envelope: Uint8Array): string | undefined {
+  try {
+    return toHex(decodeEnvelope(envelope).header.author);
+  } catch {
+    return undefined;
   }
 }

@@ -208,7 +208,9 @@ export class SyncEngine extends ObservableV2<Events> {
   }
 
   private openMesh(access: SpaceAccess, space: Space): void {
-    const mesh = this.options.direct!(access);
+    const open = this.options.direct;
+    if (!open) return;
+    const mesh = open(access);
     const transport = new DirectTransport({
       mesh,
       device: toHex(this.options.device.publicKey),
@@ -321,17 +323,16 @@ export class SyncEngine extends ObservableV2<Events> {
       this.options.routePolicy ?? DEFAULT_ROUTE_POLICY,
     );
     this.setRoute(plan.reason);
-    const keys = new Map(targets.map((t) => [toHex(t), t]));
+    // planRoute returns hex keys of `targets` only; fromHex gives back the same bytes.
     // Offline targets wait in the relay outbox even while the relay is down.
-    const viaRelay = [...plan.viaRelay, ...plan.waiting].map((hex) => keys.get(hex)!);
+    const viaRelay = [...plan.viaRelay, ...plan.waiting].map(fromHex);
     if (viaRelay.length > 0) await this.toRelay(viaRelay, out.envelope, out.ttlSeconds);
     if (direct && plan.direct.length > 0) {
       const msgId = envelopeHash(out.envelope).subarray(0, MSG_ID_BYTES);
-      await direct.enqueue(
-        plan.direct.map((hex) => keys.get(hex)!),
-        out.envelope,
-        { msgId, addressed: out.to !== undefined },
-      );
+      await direct.enqueue(plan.direct.map(fromHex), out.envelope, {
+        msgId,
+        addressed: out.to !== undefined,
+      });
     }
   }
 
@@ -404,7 +405,7 @@ export class SyncEngine extends ObservableV2<Events> {
   private async takeInbox(): Promise<void> {
     this.inboxScheduled = false;
     const batch = this.inbox.splice(0);
-    const bySpace = new Map<string, PendingDelivery[]>();
+    const bySpace = new Map<string, { space: Space; items: PendingDelivery[] }>();
     for (const item of batch) {
       const raw = peekSpaceId(item.envelope);
       const id = raw && toHex(raw);
@@ -414,13 +415,13 @@ export class SyncEngine extends ObservableV2<Events> {
         item.done();
         continue;
       }
-      const list = bySpace.get(id) ?? [];
-      bySpace.set(id, list);
-      list.push(item);
+      const entry = bySpace.get(id) ?? { space, items: [] };
+      bySpace.set(id, entry);
+      entry.items.push(item);
     }
-    for (const [id, items] of bySpace) {
+    for (const { space, items } of bySpace.values()) {
       try {
-        await this.spaces.get(id)!.receive(items.map((i) => i.envelope));
+        await space.receive(items.map((i) => i.envelope));
         for (const item of items) item.done();
       } catch (err) {
         for (const item of items) item.failed(err);

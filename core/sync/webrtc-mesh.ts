@@ -10,11 +10,18 @@
  * - A peer counts as a member's device only once it has proven it: its
  *   awareness state carries a signature by the device key over the room,
  *   its y-webrtc peer id and its client id, and the key must be a member's.
- * - Ephemeral envelopes (presence, carets) travel as messages of Grove's own
- *   on the same data channels, tagged with a first byte y-webrtc does not
- *   use and taken off the channel before y-webrtc reads it. They go only to
- *   peers whose hello says they take them (`x`), so a build before this one
- *   never sees one, and come in only from proven peers.
+ * - Ephemeral envelopes (presence, carets) and acks for the author alone
+ *   travel as messages of Grove's own on the same data channels, tagged
+ *   with a first byte y-webrtc does not use and taken off the channel before
+ *   y-webrtc reads it. They go only to peers whose hello says they take them
+ *   (`x`), so a build before this one never sees one, and come in only from
+ *   proven peers.
+ * - y-webrtc sends every update of the doc to every peer, including those
+ *   it just applied from a peer: in a full mesh each write then crosses
+ *   n(n-1) links instead of n-1. Here only this device's own writes go out
+ *   (the log's authors write to every peer themselves; a peer out of reach
+ *   is sent to through the relay, and the sync step on connect gives a late
+ *   peer what is still in the log).
  * - Stock y-webrtc can stall when two peers offer to each other at once
  *   (offer glare); a connection attempt not open after a jittered timeout is
  *   torn down, which makes y-webrtc announce again.
@@ -26,6 +33,7 @@ import { concatBytes, fromHex, toHex, utf8 } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
+import { noted } from "../diagnostics/recent-errors.js";
 import type { SpaceAccess } from "../space/access.js";
 import type { MeshEvents, PeerMesh } from "./direct-transport.js";
 
@@ -62,12 +70,14 @@ interface Hello {
   d: string;
   p: string;
   s: string;
-  /** 1: takes Grove's ephemeral messages. Not signed: it only says what to send. */
+  /** 1: takes Grove's own messages (ephemeral, acks). Not signed: it only says what to send. */
   x?: number;
 }
 
 /** First byte of a Grove ephemeral message (y-webrtc's own types are 0 to 4). */
 const EPHEMERAL_TAG = 0x67;
+/** First byte of a Grove ack message: envelope ids for their author. */
+const ACKS_TAG = 0x68;
 /** A channel with this much still buffered is skipped: a caret late is worth less than the relay's. */
 const EPHEMERAL_BACKLOG = 64 * 1024;
 
@@ -118,8 +128,11 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       this.changed();
     });
     // Hellos that cannot be checked now are checked again on the next awareness change.
-    provider.awareness.on("change", () => void this.checkHellos().catch(() => {}));
-    void this.sayHello().catch(() => {});
+    provider.awareness.on("change", () => this.checkHellosNow());
+    void this.sayHello(provider).catch(noted("DIRECT_BOOKKEEPING", "saying hello on the mesh"));
+    void this.sendOwnWritesOnly(provider).catch(
+      noted("DIRECT_BOOKKEEPING", "stopping y-webrtc's rebroadcast"),
+    );
     const timeout = this.options.connectTimeoutMs ?? 4000;
     const limit = timeout + Math.random() * timeout;
     this.watchdog = setInterval(() => {
@@ -143,20 +156,41 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string> {
     const wanted = new Set(devices);
     const sent = new Set<string>();
+    const message = concatBytes(Uint8Array.of(EPHEMERAL_TAG), bytes);
+    for (const { device, conn } of this.takers()) {
+      if (!wanted.has(device) || sent.has(device)) continue;
+      if (conn.peer.bufferSize > EPHEMERAL_BACKLOG) continue;
+      if (this.sendOn(conn, message)) sent.add(device);
+    }
+    return sent;
+  }
+
+  sendAcks(device: string, ids: Uint8Array): boolean {
+    const message = concatBytes(Uint8Array.of(ACKS_TAG), ids);
+    for (const taker of this.takers()) {
+      if (taker.device === device && this.sendOn(taker.conn, message)) return true;
+    }
+    return false;
+  }
+
+  /** Proven peers with an open link whose hello says they take Grove's own messages. */
+  private *takers(): Generator<{ device: string; conn: Conn }> {
     const conns = this.conns();
     this.wrapPeers();
     for (const { device, peerId, ephemeral } of this.proven.values()) {
-      if (!ephemeral || !wanted.has(device) || sent.has(device)) continue;
       const conn = conns.get(peerId);
-      if (!conn?.connected || conn.peer.bufferSize > EPHEMERAL_BACKLOG) continue;
-      try {
-        conn.peer.send(concatBytes(Uint8Array.of(EPHEMERAL_TAG), bytes));
-        sent.add(device);
-      } catch {
-        // The channel closed under us: the relay takes this one.
-      }
+      if (ephemeral && conn?.connected) yield { device, conn };
     }
-    return sent;
+  }
+
+  /** False when the channel closed under us (the caller takes another path). */
+  private sendOn(conn: Conn, message: Uint8Array): boolean {
+    try {
+      conn.peer.send(message);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** For diagnosis: what this device makes of every remote awareness state it holds. */
@@ -170,11 +204,10 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   /** Every y-webrtc connection of the room and who proved to be behind it: for status panels. */
   links(): { peerId: string; open: boolean; device?: string }[] {
     const devices = new Map([...this.proven.values()].map((p) => [p.peerId, p.device]));
-    return [...this.conns()].map(([peerId, conn]) => ({
-      peerId,
-      open: conn.connected,
-      ...(devices.has(peerId) ? { device: devices.get(peerId)! } : {}),
-    }));
+    return [...this.conns()].map(([peerId, conn]) => {
+      const device = devices.get(peerId);
+      return { peerId, open: conn.connected, ...(device !== undefined && { device }) };
+    });
   }
 
   async drained(): Promise<void> {
@@ -224,26 +257,49 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       const emit = peer.emit.bind(peer);
       peer.emit = (event: string | symbol, ...args: unknown[]) => {
         const data = args[0];
-        if (event !== "data" || !(data instanceof Uint8Array) || data[0] !== EPHEMERAL_TAG) {
-          return emit(event, ...args);
-        }
-        this.onEphemeral(peerId, data.subarray(1));
+        const tag = event === "data" && data instanceof Uint8Array ? data[0] : undefined;
+        if (tag !== EPHEMERAL_TAG && tag !== ACKS_TAG) return emit(event, ...args);
+        this.onMessage(peerId, tag, (data as Uint8Array).subarray(1));
         return true;
       };
     }
   }
 
   /** From a proven peer only; what the bytes say is for the receiver to verify. */
-  private onEphemeral(peerId: string, bytes: Uint8Array): void {
+  private onMessage(peerId: string, tag: number, bytes: Uint8Array): void {
     for (const p of this.proven.values()) {
       if (p.peerId !== peerId) continue;
-      if (this.conns().get(peerId)?.connected) this.emit("ephemeral", [p.device, bytes.slice()]);
+      if (!this.conns().get(peerId)?.connected) return;
+      if (tag === ACKS_TAG) this.emit("acks", [p.device, bytes.slice()]);
+      else this.emit("ephemeral", [p.device, bytes.slice()]);
       return;
     }
   }
 
-  private async sayHello(): Promise<void> {
-    const provider = this.provider!;
+  /**
+   * Replaces y-webrtc's doc listener (once its room exists, after the key)
+   * by one that skips updates applied from a peer: the room is their origin.
+   */
+  private async sendOwnWritesOnly(provider: WebrtcProvider): Promise<void> {
+    await provider.key;
+    const room = provider.room as unknown as {
+      _docUpdateHandler: (update: Uint8Array, origin: unknown) => void;
+    } | null;
+    if (!room || this.provider !== provider) return;
+    const send = room._docUpdateHandler;
+    const ownOnly = (update: Uint8Array, origin: unknown) => {
+      if (origin !== room) send(update, origin);
+    };
+    this.doc.off("update", send);
+    room._docUpdateHandler = ownOnly;
+    this.doc.on("update", ownOnly);
+  }
+
+  private checkHellosNow(): void {
+    void this.checkHellos().catch(noted("DIRECT_BOOKKEEPING", "checking hellos on the mesh"));
+  }
+
+  private async sayHello(provider: WebrtcProvider): Promise<void> {
     await provider.key;
     const room = provider.room as { peerId: string } | null;
     if (!room || this.provider !== provider) return;
@@ -329,7 +385,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     this.lastHelloAgain = now;
     const state = provider.awareness.getLocalState();
     if (state) provider.awareness.setLocalState({ ...state });
-    void this.checkHellos().catch(() => {});
+    this.checkHellosNow();
   }
 
   private retryStalled(limitMs: number): void {
