@@ -72,6 +72,7 @@ import {
   noteBody,
   notes,
   noteText,
+  plainChangedSinceMigration,
   plainToMigrate,
   renameNote,
   stampEdit,
@@ -802,6 +803,11 @@ export class SpaceHandle {
   /** A note's shared text, for an editor to bind to; undefined once the note is gone. */
   noteBody(id: string): Y.Text | undefined {
     return noteBody(this.member.space.doc, id, this.trust);
+  }
+
+  /** What an older build typed into a note's plain text after it became rich (notes.ts). */
+  noteOlderTyping(id: string): string | undefined {
+    return plainChangedSinceMigration(this.member.space.doc, id, this.trust);
   }
 
   /** Starts a note; resolves with its id once it is sealed. */

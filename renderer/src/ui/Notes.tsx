@@ -106,6 +106,7 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
     return () => handle.setNote(undefined);
   }, [handle, id]);
   if (!view || (!rich && !plain)) return null;
+  const older = rich ? handle.noteOlderTyping(id) : undefined;
   const canDelete = handle.canWrite && (handle.canManage || view.created.by === client.myUser);
   const here = handle
     .whoIsWhere()
@@ -149,6 +150,12 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
           </button>
         )}
       </div>
+      {rich && older !== undefined && (
+        <details className="notice">
+          <summary>An older version of Grove changed this note's plain text since</summary>
+          <pre className="small">{older}</pre>
+        </details>
+      )}
       {rich ? (
         <RichNoteEditor
           handle={handle}
