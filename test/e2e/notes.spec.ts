@@ -39,6 +39,7 @@ interface Handle {
   whereabouts: { sent: number };
   member: {
     space: {
+      id: string;
       flush(): Promise<void>;
       sendEphemeral: unknown;
       options: { dispatch: (out: { envelope: Uint8Array; ephemeral?: boolean }) => unknown };
@@ -414,6 +415,67 @@ async function caretLatencies(from: Page, to: Page, order: number[]): Promise<nu
   return out;
 }
 
+/**
+ * Records every message this page hands to its WebRTC data channels (hex),
+ * for what crosses the direct link to be inspected.
+ */
+async function tapDataChannels(page: Page) {
+  await page.evaluate(() => {
+    type Peer = { send(data: Uint8Array): void; tapped?: true };
+    const client = globalThis as unknown as {
+      groveClient: {
+        spaces: Map<string, Handle>;
+        engine: { directTransport(id: Uint8Array): unknown };
+      };
+      channelSent: string[];
+    };
+    client.channelSent = [];
+    const handle = [...client.groveClient.spaces.values()][0];
+    if (!handle) throw new Error("no space");
+    const hex = handle.member.space.id;
+    const id = Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+    const transport = client.groveClient.engine.directTransport(id) as {
+      options: {
+        mesh: { provider: { room: { webrtcConns: Map<string, { peer: Peer }> } } };
+      };
+    };
+    for (const { peer } of transport.options.mesh.provider.room.webrtcConns.values()) {
+      if (peer.tapped) continue;
+      peer.tapped = true;
+      const send = peer.send.bind(peer);
+      peer.send = (data: Uint8Array) => {
+        client.channelSent.push([...data].map((b) => b.toString(16).padStart(2, "0")).join(""));
+        send(data);
+      };
+    }
+  });
+}
+
+const channelSent = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { channelSent: string[] }).channelSent);
+
+/** The space's ephemeral envelopes sealed so far (presence and carets), read off the client. */
+const ephemeralSealed = (page: Page) =>
+  page.evaluate(() => {
+    const client = (globalThis as unknown as { groveClient: { spaces: Map<string, Handle> } })
+      .groveClient;
+    const handle = [...client.spaces.values()][0];
+    return handle ? handle.whereabouts.sent : -1;
+  });
+
+/**
+ * An idle editor for 10 s: the caret's whereabouts send nothing, and
+ * whatever path is up carries at most presence's own heartbeat (20 s).
+ */
+async function idleTenSeconds(page: Page, pathCount: () => Promise<number>) {
+  await expect.poll(() => whereWaiting(page)).toBe(false);
+  const where = await ephemeralSealed(page);
+  const before = await pathCount();
+  await page.waitForTimeout(10_000);
+  expect(await ephemeralSealed(page)).toBe(where);
+  expect((await pathCount()) - before).toBeLessThanOrEqual(1);
+}
+
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
 
 test("carets over WebRTC when direct, the relay's ephemeral path unused; through the relay with WebRTC off", async ({
@@ -456,6 +518,7 @@ test("carets over WebRTC when direct, the relay's ephemeral path unused; through
     await expect.poll(() => directUsers(b), { timeout: 30_000 }).toBe(1);
     await watchCaret(a, "Ben");
     await watchCaret(b, "Ana");
+    await tapDataChannels(a);
     const relayBefore = await relayEphemeralSends();
     const annToBen = await caretLatencies(a, b, [2, 4, 1, 3, 0]);
     const benToAnn = await caretLatencies(b, a, [3, 1, 4, 0, 2]);
@@ -469,6 +532,24 @@ test("carets over WebRTC when direct, the relay's ephemeral path unused; through
     });
     expect(median(annToBen)).toBeLessThan(300);
     expect(median(benToAnn)).toBeLessThan(300);
+    // What crossed the link: Grove's ephemeral messages are sealed envelopes (version 1,
+    // kind 6: ephemeral), and nothing on the channel names the note or its text in clear.
+    const sent = await channelSent(a);
+    const carets = sent.filter((m) => m.startsWith("67"));
+    expect(carets.length).toBeGreaterThanOrEqual(5);
+    for (const m of carets) expect(m.slice(2, 6)).toBe("0106");
+    const clear = ["Pruning", "quinces", "cherries"].map((w) => Buffer.from(w).toString("hex"));
+    for (const m of sent) for (const w of clear) expect(m).not.toContain(w);
+    // Idle over the direct link: no whereabouts, nothing on the channel but a heartbeat.
+    const directMessages = async () =>
+      (await channelSent(a)).filter((m) => m.startsWith("67")).length;
+    await idleTenSeconds(a, directMessages);
+    // Ben leaves the note: his caret goes from Ana's editor.
+    await b.getByRole("button", { name: "← All notes" }).click();
+    await expect(a.locator(".collaboration-carets__label")).toHaveCount(0, { timeout: 5_000 });
+    expect(await relayEphemeralSends()).toBe(relayBefore);
+    await b.getByRole("button", { name: /^Pruning/ }).click();
+    await expect(editor(b).locator("p")).toHaveCount(5, { timeout: 20_000 });
 
     // WebRTC off (both reload without a mesh): the relay's ephemeral path carries them.
     for (const page of [a, b]) {
@@ -498,6 +579,11 @@ test("carets over WebRTC when direct, the relay's ephemeral path unused; through
     });
     expect(median(viaRelayAB)).toBeLessThan(1000);
     expect(median(viaRelayBA)).toBeLessThan(1000);
+    // Idle through the relay: no whereabouts, at most a heartbeat forwarded.
+    await idleTenSeconds(a, relayEphemeralSends);
+    // Ana leaves the note: her caret goes from Ben's editor.
+    await a.getByRole("button", { name: "← All notes" }).click();
+    await expect(b.locator(".collaboration-carets__label")).toHaveCount(0, { timeout: 5_000 });
   } finally {
     await Promise.all(contexts.map((c) => c.close()));
   }
