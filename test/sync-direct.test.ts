@@ -10,7 +10,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { afterEach, expect, it } from "vitest";
-import { toHex } from "../core/crypto/bytes.js";
+import { fromHex, toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { envelopeHash } from "../core/crypto/envelope.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
@@ -275,3 +275,51 @@ async function openBareSpace(fixture: SpaceFixture, device: SigningKeyPair) {
   cleanup.push(() => space.close());
   return { space, sent };
 }
+
+it("acks go to the author alone, and into the log for a build that takes no direct acks; the log empties either way", async () => {
+  const r = await relay();
+  const fixture = spaceFor(3);
+  const hub = new LoopbackHub();
+  // Cho's build is older: a mesh that forwards what it applies and acks in the log.
+  const devices = await openLinked(
+    fixture,
+    3,
+    hub,
+    () => r.url,
+    (i, hex) => ({
+      direct: () => new LoopbackMesh(hub, hex, undefined, "", i === 2),
+    }),
+  );
+  for (const d of devices) {
+    cleanup.push(async () => {
+      await d.stop();
+      d.remove();
+    });
+  }
+  const [a, b, c] = devices as [TestDevice, TestDevice, TestDevice];
+  const transport = (d: TestDevice) => {
+    const t = d.engine.directTransport(fromHex(d.space.id));
+    if (!t) throw new Error("no direct transport");
+    return t;
+  };
+  const acks = () =>
+    devices.map((d) => ({ direct: transport(d).acksDirect, logged: transport(d).acksLogged }));
+  const before = acks();
+  await a.space.edit((doc) => doc.getArray("chat").push(["from ann"]));
+  await c.space.edit((doc) => doc.getArray("chat").push(["from cho"]));
+  await waitConverged([a, b, c], "both messages everywhere");
+  await waitFor(
+    () => devices.every((d) => transport(d).unacked === 0 && transport(d).logged === 0),
+    "every send acked and gone from the log",
+  );
+  // Bob acked Ann's directly and Cho's (whose build takes none) in the log; Ann acked Cho's
+  // in the log; Cho never acks directly. (Link-up's sync answers may add to the counts.)
+  const after = acks();
+  const grew = (i: number, k: "direct" | "logged") => (after[i]?.[k] ?? 0) - (before[i]?.[k] ?? 0);
+  expect(grew(1, "direct")).toBeGreaterThanOrEqual(1);
+  expect(grew(1, "logged")).toBeGreaterThanOrEqual(1);
+  expect(grew(0, "logged")).toBeGreaterThanOrEqual(1);
+  expect(after[2]?.direct).toBe(0);
+  // Nothing went through the relay: every ack reached its author in time.
+  for (const d of devices) expect(await d.engine.outbox.list()).toEqual([]);
+});
