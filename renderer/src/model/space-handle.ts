@@ -6,6 +6,7 @@
 
 import * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
 import { type Caret, type DevicePlace, Whereabouts } from "../../../core/membership/whereabouts.js";
@@ -112,8 +113,8 @@ import {
   type Progress,
   uploadFile,
 } from "../../../core/sync/file-transfer.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
-import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
 import { type ActivityItem, activitySince } from "./activity.js";
 import { MemberNames } from "./member-names.js";
@@ -174,7 +175,7 @@ export class SpaceHandle {
 
   constructor(
     readonly member: MemberSpace,
-    private readonly engine: SyncEngine,
+    private readonly engine: AppSyncEngine,
     private readonly me: { user: string; device: string; name: () => string },
     private readonly changed: () => void,
     /**
@@ -836,7 +837,9 @@ export class SpaceHandle {
     if (plain !== undefined) {
       if (!this.canWrite) return { fragment: migratedCopy(id, plain), shared: false };
       const update = migrationUpdate(id, plain);
-      void space.edit((doc) => Y.applyUpdate(doc, update)).catch(() => {});
+      void space
+        .edit((doc) => Y.applyUpdate(doc, update))
+        .catch(noted("NOTE_MIGRATION", "migrating a plain note to rich text"));
     }
     return { fragment: richFragment(space.doc, id), shared: true };
   }
@@ -874,7 +877,7 @@ export class SpaceHandle {
     const now = Date.now();
     if (now - this.typingLead < TYPING_LEAD_MS) return;
     this.typingLead = now;
-    void space.flush().catch(() => {});
+    void space.flush().catch(noted("TYPING_FLUSH", "sending the first keystroke of a burst"));
   }
 
   /** Notes whose "edited by" stamp is being signed: one stamp at a time per note. */
@@ -896,7 +899,7 @@ export class SpaceHandle {
     this.stamping.add(id);
     void this.field("note-field", id, "edited", true as const)
       .then((stamp) => space.type((doc) => stampEdit(doc, id, stamp, this.trust)))
-      .catch(() => {})
+      .catch(noted("NOTE_STAMP", "signing a note's edited-by stamp"))
       .finally(() => this.stamping.delete(id));
   }
 
