@@ -20,6 +20,7 @@ export type BackgroundCode =
   | "JOIN_RECORD"
   | "OPEN_LINK"
   | "RECEIPT"
+  | "PRESENCE"
   | "TYPING_FLUSH"
   | "NOTE_STAMP"
   | "NOTE_MIGRATION"
@@ -28,6 +29,8 @@ export type BackgroundCode =
   | "MARK_READ"
   | "SHELL"
   | "DRAFT_UNREADABLE"
+  | "DRAFT_WRITE"
+  | "LOCAL_STORAGE"
   | "UNLOCK_CLEANUP"
   | "RECORD_CHECK";
 
