@@ -207,7 +207,7 @@ export async function runMeshBench(options: { quick?: boolean } = {}) {
               1.25 * (rows[0]?.grove.bytesPerEnvelopePerReceiver ?? 0),
           ),
           limits:
-            "all members in one Node process on 2 shared cores: timers run late under load, so typing seals into more, smaller envelopes as members grow (keystrokes per envelope in the rows)",
+            "all members in one Node process on 2 shared cores (CPU figures are noisy); in-process links stand in for WebRTC, with y-webrtc's forwarding modelled in the stock series; y-webrtc's own awareness renewals (every 15 s, not per keystroke) are not counted",
         },
       ]
     : [];
@@ -257,7 +257,7 @@ export async function runMeshBench(options: { quick?: boolean } = {}) {
           },
           { name: "Grove (direct and relay)", points: pts((r) => r.grove.bytesPerEdit) },
         ],
-        note: "A keystroke must reach the n-1 others: linear in n is inherent (the baseline too). The stock mesh added n-1 acks each sent to n-1 peers and every update forwarded by every receiver (quadratic per envelope).",
+        note: "A keystroke must reach the n-1 others: linear in n-1 is inherent (the baseline too); fitted against n, c x (n-1) reads as n log n. The stock mesh added n-1 acks each sent to n-1 peers and every update forwarded by every receiver (quadratic per envelope).",
       }),
       curve({
         id: "mesh-bytes-per-receiver",
