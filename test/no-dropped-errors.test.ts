@@ -26,8 +26,6 @@ const PENDING = new Set<string>([
   "core/membership/epoch-keys.ts",
   "core/membership/join-by-link.ts",
   "core/membership/whereabouts.ts",
-  "core/sync/direct-transport.ts",
-  "core/sync/dom-webrtc-mesh.ts",
 ]);
 
 /** `whenSettled` is the one sanctioned "ignore": its caller awaits the promise itself. */

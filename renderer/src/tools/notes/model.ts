@@ -22,6 +22,7 @@ import {
   noteBody,
   notes,
   noteText,
+  plainChangedSinceMigration,
   plainToMigrate,
   renameNote,
   stampEdit,
@@ -90,6 +91,11 @@ export class NotesModel implements ToolModel {
         .catch(noted("NOTE_MIGRATION", "moving a plain note to rich text"));
     }
     return { fragment: richFragment(space.doc, id), shared: true };
+  }
+
+  /** What an older build typed into a note's plain text after it became rich (notes.ts). */
+  noteOlderTyping(id: string): string | undefined {
+    return plainChangedSinceMigration(this.ctx.member.space.doc, id, this.ctx.trust);
   }
 
   /**

@@ -108,6 +108,7 @@ function Note(props: { handle: SpaceHandle; model: NotesModel; id: string; onBac
     return () => model.setNote(undefined);
   }, [model, id]);
   if (!view || (!rich && !plain)) return null;
+  const older = rich ? model.noteOlderTyping(id) : undefined;
   const canDelete = handle.canWrite && (handle.canManage || view.created.by === client.myUser);
   const here = handle
     .whoIsWhere()
@@ -151,6 +152,12 @@ function Note(props: { handle: SpaceHandle; model: NotesModel; id: string; onBac
           </button>
         )}
       </div>
+      {rich && older !== undefined && (
+        <details className="notice">
+          <summary>An older version of Grove changed this note's plain text since</summary>
+          <pre className="small">{older}</pre>
+        </details>
+      )}
       {rich ? (
         <RichNoteEditor
           handle={model}
