@@ -1,7 +1,8 @@
 /**
  * Direct links for Node tests, where there is no WebRTC: meshes in one
  * process keep their envelope-log docs in sync the way y-webrtc does (state
- * exchange on connect, then every local update to every linked peer), over
+ * exchange on connect, then every local update to every linked peer) and
+ * pass best-effort ephemeral messages the way WebrtcMesh does, over
  * an optionally throttled uplink that the relay socket can share, so a
  * "slow link" is slow on both paths as it would be for a real user.
  */
@@ -46,17 +47,53 @@ export class LoopbackMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     readonly uplink = new Uplink(),
     /** Meshes meet only others of the same room (the app's is derived from the epoch key). */
     readonly room = "",
+    /**
+     * As WebrtcMesh was before it sent its own writes only and acks to the
+     * author (and as stock y-webrtc is): every update it applies from a peer
+     * goes on to every peer, the sender included, and acks go into the log.
+     */
+    readonly stock = false,
   ) {
     super();
     this.doc.on("update", (update: Uint8Array, origin: unknown) => {
       // A full mesh needs no gossip: only this device's own writes go out.
-      if (origin instanceof LoopbackMesh) return;
+      if (origin instanceof LoopbackMesh && !this.stock) return;
       for (const peer of this.links) this.send(peer, update);
     });
   }
 
   connected(): ReadonlySet<string> {
     return new Set([...this.links].map((m) => m.device));
+  }
+
+  sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string> {
+    const wanted = new Set(devices);
+    const sent = new Set<string>();
+    for (const peer of this.links) {
+      if (!wanted.has(peer.device)) continue;
+      sent.add(peer.device);
+      // The tag byte WebrtcMesh puts before it.
+      this.bytesSent += 1 + bytes.length;
+      const copy = bytes.slice();
+      setTimeout(() => {
+        if (this.links.has(peer)) peer.emit("ephemeral", [this.device, copy]);
+      }, this.uplink.schedule(bytes.length));
+    }
+    return sent;
+  }
+
+  sendAcks(device: string, ids: Uint8Array): boolean {
+    const peer = [...this.links].find((m) => m.device === device);
+    if (!peer || this.stock || peer.stock) return false;
+    this.bytesSent += 1 + ids.length;
+    const copy = ids.slice();
+    setTimeout(
+      () => {
+        if (this.links.has(peer)) peer.emit("acks", [this.device, copy]);
+      },
+      this.uplink.schedule(1 + ids.length),
+    );
+    return true;
   }
 
   drained(): Promise<void> {

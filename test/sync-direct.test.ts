@@ -4,23 +4,37 @@
  * Edits go directly while peers are linked, keep flowing with the relay
  * gone, fall back to the relay when a direct target vanishes unacked, and
  * hostile envelopes written into the log are refused like on the relay.
+ * Ephemeral envelopes (presence, carets) take the direct link to linked
+ * members and the relay to the others, and what a link brings is verified
+ * like what the relay brings.
  */
 import { isDeepStrictEqual } from "node:util";
 import { afterEach, expect, it } from "vitest";
-import { toHex } from "../core/crypto/bytes.js";
+import { fromHex, toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { envelopeHash } from "../core/crypto/envelope.js";
+import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
+import { type Outgoing, Space } from "../core/space/space.js";
+import { EncryptedStore } from "../core/store/encrypted-store.js";
+import { FileStore } from "../core/store/node-file-store.js";
 import { EnvelopeLog } from "../core/sync/envelope-log.js";
+import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { HOSTILE_REJECTIONS, hostileEnvelopes } from "./hostile-envelopes.js";
 import { LoopbackHub, LoopbackMesh, Uplink } from "./loopback-mesh.js";
-import { type RelayProcess, removeDir, startRelayProcess, waitFor } from "./relay-harness.js";
+import {
+  type RelayProcess,
+  removeDir,
+  startRelayProcess,
+  tempDir,
+  waitFor,
+} from "./relay-harness.js";
 import {
   firstLogRecord,
   openLinked,
   queued,
   type SpaceFixture,
   spaceFor,
-  type TestDevice,
+  TestDevice,
   waitConverged,
 } from "./sync-harness.js";
 
@@ -64,6 +78,9 @@ it("edits go directly between linked peers and keep flowing both ways with the r
   const fixture = spaceFor(2);
   const [a, b] = await linked(fixture, 2, new LoopbackHub(), () => r.url);
   await waitFor(() => a!.engine.relay?.status === "online", "a online at the relay");
+  // The greeting (sync requests sent before the peers met) may still wait for the relay's
+  // ack: only once it is gone does an empty relay outbox below say the edit never went there.
+  await waitFor(async () => (await queued(a!)) === 0, "a's greeting acked");
 
   await a!.space.edit((doc) => doc.getArray("chat").push(["hello over the direct link"]));
   await waitFor(() => chat(b!).length === 1, "b to see a's message");
@@ -147,4 +164,165 @@ it("forged, non-member, viewer, wrong-key and replayed envelopes written into th
   });
   expect(chat(b!)).toEqual(["real"]);
   expect(chat(a!)).toEqual(["real"]);
+});
+
+/** Every ephemeral payload a device's space hands on, and every ephemeral envelope it seals. */
+function listen(d: TestDevice) {
+  const heard: string[] = [];
+  d.space.on("ephemeral", (_author, payload) => heard.push(new TextDecoder().decode(payload)));
+  const tap = { sealed: [] as Uint8Array[], hold: false };
+  const options = (d.space as unknown as { options: { dispatch(out: Outgoing): Promise<void> } })
+    .options;
+  const dispatch = options.dispatch;
+  options.dispatch = async (out) => {
+    if (out.ephemeral) tap.sealed.push(out.envelope);
+    if (!(out.ephemeral && tap.hold)) await dispatch(out);
+  };
+  return { heard, tap };
+}
+
+const say = (space: Space, text: string) => space.sendEphemeral(new TextEncoder().encode(text));
+
+const ephemeralQueued = async (d: TestDevice) =>
+  [...(await d.engine.outbox.list()), ...(await d.engine.directOutbox.list())].filter(
+    (e) => decodeEnvelope(e.envelope).header.kind === EnvelopeKind.ephemeral,
+  ).length;
+
+it("presence and carets go over the direct link to linked members and through the relay to the others", async () => {
+  const r = await relay();
+  const fixture = spaceFor(3);
+  const [a, b] = await linked(fixture, 2, new LoopbackHub(), () => r.url);
+  // Cho has no direct link: only the relay reaches her.
+  const c = await TestDevice.open(fixture, 2, () => r.url);
+  cleanup.push(async () => {
+    await c.stop();
+    c.remove();
+  });
+  await waitFor(
+    () => [a!, c].every((d) => d.engine.relay?.status === "online"),
+    "a and c online at the relay",
+  );
+  const atB = listen(b!);
+  const atC = listen(c);
+  await say(a!.space, "here");
+  await waitFor(() => atB.heard.includes("here") && atC.heard.includes("here"), "b and c hear a");
+  expect(a!.engine.ephemeralDirect).toBe(1);
+  expect(a!.engine.ephemeralRelayed).toBe(1);
+
+  // With the relay gone, the link still carries them; none waits in an outbox.
+  await r.kill();
+  await waitFor(() => a!.engine.relay?.status !== "online", "a to notice the relay is gone");
+  await say(a!.space, "still here");
+  await waitFor(() => atB.heard.includes("still here"), "b to hear a with no relay");
+  expect(atC.heard).not.toContain("still here");
+  expect(await ephemeralQueued(a!)).toBe(0);
+});
+
+it("ephemeral envelopes over a direct link are verified before they are opened: an outsider's, a tampered one and a replay are refused", async () => {
+  const r = await relay();
+  const fixture = spaceFor(2);
+  const hub = new LoopbackHub();
+  const [a, b] = await linked(fixture, 2, hub, () => r.url);
+  const atA = listen(a!);
+  const atB = listen(b!);
+  await say(a!.space, "real");
+  await waitFor(() => atB.heard.includes("real"), "b to hear a");
+  const real = atA.tap.sealed[0]!;
+  // A fresh one of a's, kept back and changed on the way by someone in the room.
+  atA.tap.hold = true;
+  await say(a!.space, "changed");
+  const tampered = atA.tap.sealed[1]!.slice();
+  tampered[tampered.length - 80]! ^= 1;
+
+  // Mallory holds the epoch key and a place in the room, and is no member.
+  const mallory = generateDeviceKeys().sign;
+  const believed = spaceFor(3, { ...fixture, members: [...fixture.members, mallory] });
+  const outsider = await openBareSpace(believed, mallory);
+  await outsider.space.sendEphemeral(new TextEncoder().encode("from mallory"));
+  const rogue = new LoopbackMesh(hub, toHex(mallory.publicKey));
+  rogue.start();
+  cleanup.push(async () => rogue.destroy());
+  const bHex = toHex(b!.keys.publicKey);
+  const before = { ...b!.space.stats, rejected: { ...b!.space.stats.rejected } };
+  for (const bytes of [outsider.sent[0]!.envelope, tampered, real]) {
+    expect(rogue.sendEphemeral([bHex], bytes)).toEqual(new Set([bHex]));
+  }
+  const grew = (code: keyof typeof before.rejected) =>
+    (b!.space.stats.rejected[code] ?? 0) - (before.rejected[code] ?? 0);
+  await waitFor(
+    () =>
+      grew("EPHEMERAL_NOT_MEMBER") === 1 &&
+      grew("BAD_SIGNATURE") === 1 &&
+      b!.space.stats.duplicates - before.duplicates === 1,
+    "b to refuse all three",
+  ).catch((err) => {
+    throw new Error(`${err.message}: ${JSON.stringify(b!.space.stats)}`);
+  });
+  expect(atB.heard).toEqual(["real"]);
+});
+
+/** A space of Mallory's own, whose sends are kept, not dispatched. */
+async function openBareSpace(fixture: SpaceFixture, device: SigningKeyPair) {
+  const dir = tempDir("grove-space-");
+  cleanup.push(async () => removeDir(dir));
+  const sent: Outgoing[] = [];
+  const space = await Space.open({
+    access: fixture.access(),
+    device,
+    backend: await ed25519(),
+    store: new EncryptedStore(await FileStore.open(dir), new Uint8Array(32).fill(3)),
+    dispatch: async (out) => {
+      sent.push(out);
+    },
+  });
+  cleanup.push(() => space.close());
+  return { space, sent };
+}
+
+it("acks go to the author alone, and into the log for a build that takes no direct acks; the log empties either way", async () => {
+  const r = await relay();
+  const fixture = spaceFor(3);
+  const hub = new LoopbackHub();
+  // Cho's build is older: a mesh that forwards what it applies and acks in the log.
+  const devices = await openLinked(
+    fixture,
+    3,
+    hub,
+    () => r.url,
+    (i, hex) => ({
+      direct: () => new LoopbackMesh(hub, hex, undefined, "", i === 2),
+    }),
+  );
+  for (const d of devices) {
+    cleanup.push(async () => {
+      await d.stop();
+      d.remove();
+    });
+  }
+  const [a, b, c] = devices as [TestDevice, TestDevice, TestDevice];
+  const transport = (d: TestDevice) => {
+    const t = d.engine.directTransport(fromHex(d.space.id));
+    if (!t) throw new Error("no direct transport");
+    return t;
+  };
+  const acks = () =>
+    devices.map((d) => ({ direct: transport(d).acksDirect, logged: transport(d).acksLogged }));
+  const before = acks();
+  await a.space.edit((doc) => doc.getArray("chat").push(["from ann"]));
+  await c.space.edit((doc) => doc.getArray("chat").push(["from cho"]));
+  await waitConverged([a, b, c], "both messages everywhere");
+  await waitFor(
+    () => devices.every((d) => transport(d).unacked === 0 && transport(d).logged === 0),
+    "every send acked and gone from the log",
+  );
+  // Bob acked Ann's directly and Cho's (whose build takes none) in the log; Ann acked Cho's
+  // in the log; Cho never acks directly. (Link-up's sync answers may add to the counts.)
+  const after = acks();
+  const grew = (i: number, k: "direct" | "logged") => (after[i]?.[k] ?? 0) - (before[i]?.[k] ?? 0);
+  expect(grew(1, "direct")).toBeGreaterThanOrEqual(1);
+  expect(grew(1, "logged")).toBeGreaterThanOrEqual(1);
+  expect(grew(0, "logged")).toBeGreaterThanOrEqual(1);
+  expect(after[2]?.direct).toBe(0);
+  // Nothing went through the relay: every ack reached its author in time.
+  for (const d of devices) expect(await d.engine.outbox.list()).toEqual([]);
 });

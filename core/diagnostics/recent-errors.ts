@@ -20,6 +20,7 @@ export type BackgroundCode =
   | "JOIN_RECORD"
   | "OPEN_LINK"
   | "RECEIPT"
+  | "PRESENCE"
   | "TYPING_FLUSH"
   | "NOTE_STAMP"
   | "NOTE_MIGRATION"
@@ -28,7 +29,10 @@ export type BackgroundCode =
   | "MARK_READ"
   | "SHELL"
   | "DRAFT_UNREADABLE"
-  | "UNLOCK_CLEANUP";
+  | "DRAFT_WRITE"
+  | "LOCAL_STORAGE"
+  | "UNLOCK_CLEANUP"
+  | "RECORD_CHECK";
 
 export interface RecentError {
   readonly code: BackgroundCode;

@@ -7,12 +7,25 @@
  * which queues it for the relay. So the direct path is fast but never the
  * only copy: an envelope is in the direct outbox or the relay outbox until
  * someone has it.
+ *
+ * A receiver's ack goes to the envelope's author alone, as one of the
+ * mesh's best-effort messages, where the author's link takes them; written
+ * into the log (which every peer receives) only where it does not, or when
+ * the envelope cannot be read for its author. A lost ack costs a resend
+ * through the relay, which the receiver drops as a duplicate.
+ *
+ * Ephemeral envelopes (presence, carets) take the mesh's own best-effort
+ * messages instead: sent to the connected targets only, kept nowhere, and
+ * handed on arrival to the same `take` as everything else, which verifies
+ * them before it opens them.
  */
 
 import type { ObservableV2 } from "lib0/observable";
 import type * as Y from "yjs";
-import { toHex } from "../crypto/bytes.js";
+import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
 import { noted } from "../diagnostics/recent-errors.js";
+import { decodeEnvelope } from "../wire/envelope.js";
+import { MSG_ID_BYTES } from "../wire/frame-types.js";
 import { CHUNK_BYTES, EnvelopeLog, MAX_CHUNKS } from "./envelope-log.js";
 import { newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import type { DirectPath, EnqueueOptions, TakeEnvelope } from "./transport.js";
@@ -21,6 +34,10 @@ import type { UplinkSample } from "./uplink-meter.js";
 export type MeshEvents = {
   /** The set of connected devices changed. */
   peers: () => void;
+  /** Bytes a connected device sent this one with `sendEphemeral`. */
+  ephemeral: (from: string, bytes: Uint8Array) => void;
+  /** Ids (MSG_ID_BYTES each) of envelopes a connected device says it has taken (`sendAcks`). */
+  acks: (from: string, ids: Uint8Array) => void;
 };
 
 /** A group of peers that keep one Y.Doc in sync over direct links. */
@@ -32,6 +49,18 @@ export interface PeerMesh extends ObservableV2<MeshEvents> {
   readonly bytesSent: number;
   /** Resolves once what was handed to the links has left this device. */
   drained(): Promise<void>;
+  /**
+   * Sends bytes to those of `devices` with an open, authenticated direct
+   * link, as one message each, kept nowhere: lost if the link drops. Returns
+   * the devices it went to (the caller sends to the others some other way).
+   */
+  sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string>;
+  /**
+   * Tells `device` alone, over its direct link, which of its envelopes this
+   * one has taken (`ids`: MSG_ID_BYTES each). False where there is no such
+   * link or it takes no such message: the caller then acks in the log.
+   */
+  sendAcks(device: string, ids: Uint8Array): boolean;
   start(): void;
   destroy(): void;
 }
@@ -54,6 +83,9 @@ export interface DirectTransportOptions {
   now?: () => number;
 }
 
+/** Larger ephemeral envelopes go through the relay (one data-channel message stays small). */
+export const MAX_EPHEMERAL_BYTES = CHUNK_BYTES;
+
 interface Pending {
   entry: OutboxEntry;
   remaining: Map<string, Uint8Array>;
@@ -66,6 +98,12 @@ export class DirectTransport implements DirectPath {
   private readonly pending = new Map<string, Pending>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
+  /** Acks waiting to go, by the author they go to (hex) -> envelope ids (hex). */
+  private readonly acksOut = new Map<string, string[]>();
+  private acksTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Acks sent to authors directly, and those written into the log instead (for benches and tests). */
+  acksDirect = 0;
+  acksLogged = 0;
   /** Envelopes too large for the log; the engine routes those through the relay. */
   static readonly maxEnvelopeBytes = MAX_CHUNKS * CHUNK_BYTES;
   readonly maxEnvelopeBytes = DirectTransport.maxEnvelopeBytes;
@@ -82,6 +120,13 @@ export class DirectTransport implements DirectPath {
       this.now,
     );
     options.mesh.on("peers", () => this.settle(this.checkPending()));
+    // Not acked and never retried: a lost one is outdated by the next.
+    options.mesh.on("ephemeral", (_from, bytes) => this.settle(options.take(bytes)));
+    options.mesh.on("acks", (from, ids) => {
+      for (let i = 0; i + MSG_ID_BYTES <= ids.length; i += MSG_ID_BYTES) {
+        this.settle(this.onAck(toHex(ids.subarray(i, i + MSG_ID_BYTES)), from));
+      }
+    });
   }
 
   get bytesSent(): number {
@@ -90,6 +135,15 @@ export class DirectTransport implements DirectPath {
 
   connected(): ReadonlySet<string> {
     return this.options.mesh.connected();
+  }
+
+  /**
+   * Sends an ephemeral envelope to the targets connected directly now;
+   * returns those it went to.
+   */
+  sendEphemeral(targets: readonly string[], envelope: Uint8Array): Set<string> {
+    if (envelope.length > MAX_EPHEMERAL_BYTES) return new Set();
+    return this.options.mesh.sendEphemeral(targets, envelope);
   }
 
   /** Envelopes sent directly that some target has not acked yet. */
@@ -117,6 +171,7 @@ export class DirectTransport implements DirectPath {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.sendAcks();
     // What is unacked stays in the direct outbox; the engine sends it through the relay next start.
     this.pending.clear();
     this.options.mesh.destroy();
@@ -162,14 +217,46 @@ export class DirectTransport implements DirectPath {
     this.options.uplink?.({ bytes, ms: this.now() - started });
   }
 
-  private async onEnvelope(id: string, bytes: Uint8Array): Promise<void> {
-    try {
-      await this.options.take(bytes);
-      // Acked only once taken (on disk, or refused for good): a crash before it means a resend.
+  /**
+   * Acked only once taken (on disk, or refused for good): a crash before it
+   * means a resend. Not taken (say, the store failed): no ack, so the author
+   * falls back to the relay.
+   */
+  private onEnvelope(id: string, bytes: Uint8Array): void {
+    this.options
+      .take(bytes)
+      .then(
+        () => this.ack(id, bytes),
+        noted("DIRECT_BOOKKEEPING", "taking an envelope from the direct log"),
+      );
+  }
+
+  /** Queues the ack for the author's own link; acks taken together go in one message. */
+  private ack(id: string, envelope: Uint8Array): void {
+    const author = authorOf(envelope);
+    if (author === undefined || author === this.options.device) {
+      this.acksLogged++;
       this.log.ack(id, this.options.device);
-    } catch {
-      // Not taken (say, the store failed): no ack, so the author falls back to the relay.
+      return;
     }
+    const ids = this.acksOut.get(author) ?? [];
+    ids.push(id);
+    this.acksOut.set(author, ids);
+    this.acksTimer ??= setTimeout(() => this.sendAcks(), 0);
+  }
+
+  private sendAcks(): void {
+    clearTimeout(this.acksTimer);
+    this.acksTimer = undefined;
+    for (const [author, ids] of this.acksOut) {
+      if (this.options.mesh.sendAcks(author, concatBytes(...ids.map(fromHex)))) {
+        this.acksDirect += ids.length;
+        continue;
+      }
+      this.acksLogged += ids.length;
+      for (const id of ids) this.log.ack(id, this.options.device);
+    }
+    this.acksOut.clear();
   }
 
   private async onAck(id: string, device: string): Promise<void> {
@@ -210,5 +297,14 @@ export class DirectTransport implements DirectPath {
     await this.options.undelivered(pending.entry, targets);
     await this.options.outbox.delete(pending.entry.msgId);
     pending.resolve();
+  }
+}
+
+/** The author (hex) of an envelope, or undefined if it does not decode (the log gets its ack). */
+function authorOf(envelope: Uint8Array): string | undefined {
+  try {
+    return toHex(decodeEnvelope(envelope).header.author);
+  } catch {
+    return undefined;
   }
 }

@@ -8,6 +8,18 @@
  * - A peer counts as a member's device only once it has proven it: its
  *   awareness state carries a signature by the device key over the room,
  *   its y-webrtc peer id and its client id, and the key must be a member's.
+ * - Ephemeral envelopes (presence, carets) and acks for the author alone
+ *   travel as messages of Grove's own on the same data channels, tagged
+ *   with a first byte y-webrtc does not use and taken off the channel before
+ *   y-webrtc reads it. They go only to peers whose hello says they take them
+ *   (`x`), so a build before this one never sees one, and come in only from
+ *   proven peers.
+ * - y-webrtc sends every update of the doc to every peer, including those
+ *   it just applied from a peer: in a full mesh each write then crosses
+ *   n(n-1) links instead of n-1. Here only this device's own writes go out
+ *   (the log's authors write to every peer themselves; a peer out of reach
+ *   is sent to through the relay, and the sync step on connect gives a late
+ *   peer what is still in the log).
  * - Stock y-webrtc can stall when two peers offer to each other at once
  *   (offer glare); a connection attempt not open after a jittered timeout is
  *   torn down, which makes y-webrtc announce again.
@@ -15,9 +27,10 @@
 import { ObservableV2 } from "lib0/observable";
 import { WebrtcProvider } from "y-webrtc";
 import * as Y from "yjs";
-import { fromHex, toHex, utf8 } from "../crypto/bytes.js";
+import { concatBytes, fromHex, toHex, utf8 } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
+import { noted } from "../diagnostics/recent-errors.js";
 import type { SpaceAccess } from "../space/access.js";
 import type { MeshEvents, PeerMesh } from "./direct-transport.js";
 import { roomFor } from "./mesh-room.js";
@@ -45,12 +58,26 @@ interface Hello {
   d: string;
   p: string;
   s: string;
+  /** 1: takes Grove's own messages (ephemeral, acks). Not signed: it only says what to send. */
+  x?: number;
 }
+
+/** First byte of a Grove ephemeral message (y-webrtc's own types are 0 to 4). */
+const EPHEMERAL_TAG = 0x67;
+/** First byte of a Grove ack message: envelope ids for their author. */
+const ACKS_TAG = 0x68;
+/** A channel with this much still buffered is skipped: a caret late is worth less than the relay's. */
+const EPHEMERAL_BACKLOG = 64 * 1024;
 
 /** The parts of y-webrtc's connection objects this module reads (not in its typings). */
 interface Conn {
   connected: boolean;
-  peer: { send(data: Uint8Array): void; bufferSize: number; destroy(): void };
+  peer: {
+    send(data: Uint8Array): void;
+    emit(event: string | symbol, ...args: unknown[]): boolean;
+    bufferSize: number;
+    destroy(): void;
+  };
 }
 
 export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
@@ -59,7 +86,10 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   private provider: WebrtcProvider | undefined;
   private readonly room: { name: string; password: string };
   /** Awareness client id -> the device and y-webrtc peer id it proved. */
-  private readonly proven = new Map<number, { device: string; peerId: string; sig: string }>();
+  private readonly proven = new Map<
+    number,
+    { device: string; peerId: string; sig: string; ephemeral: boolean }
+  >();
   private readonly counted = new WeakSet<object>();
   private readonly pendingSince = new Map<string, number>();
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -82,15 +112,19 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     });
     this.provider = provider;
     provider.on("peers", () => {
-      this.countSends();
+      this.wrapPeers();
       this.changed();
     });
     // Hellos that cannot be checked now are checked again on the next awareness change.
-    provider.awareness.on("change", () => void this.checkHellos().catch(() => {}));
-    void this.sayHello().catch(() => {});
+    provider.awareness.on("change", () => this.checkHellosNow());
+    void this.sayHello(provider).catch(noted("DIRECT_BOOKKEEPING", "saying hello on the mesh"));
+    void this.sendOwnWritesOnly(provider).catch(
+      noted("DIRECT_BOOKKEEPING", "stopping y-webrtc's rebroadcast"),
+    );
     const timeout = this.options.connectTimeoutMs ?? 4000;
     const limit = timeout + Math.random() * timeout;
     this.watchdog = setInterval(() => {
+      this.wrapPeers();
       this.retryStalled(limit);
       this.helloAgainIfUnproven(2 * limit);
       // A data channel opening does not fire "peers"; awareness usually follows, but not always.
@@ -107,6 +141,46 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     return devices;
   }
 
+  sendEphemeral(devices: readonly string[], bytes: Uint8Array): Set<string> {
+    const wanted = new Set(devices);
+    const sent = new Set<string>();
+    const message = concatBytes(Uint8Array.of(EPHEMERAL_TAG), bytes);
+    for (const { device, conn } of this.takers()) {
+      if (!wanted.has(device) || sent.has(device)) continue;
+      if (conn.peer.bufferSize > EPHEMERAL_BACKLOG) continue;
+      if (this.sendOn(conn, message)) sent.add(device);
+    }
+    return sent;
+  }
+
+  sendAcks(device: string, ids: Uint8Array): boolean {
+    const message = concatBytes(Uint8Array.of(ACKS_TAG), ids);
+    for (const taker of this.takers()) {
+      if (taker.device === device && this.sendOn(taker.conn, message)) return true;
+    }
+    return false;
+  }
+
+  /** Proven peers with an open link whose hello says they take Grove's own messages. */
+  private *takers(): Generator<{ device: string; conn: Conn }> {
+    const conns = this.conns();
+    this.wrapPeers();
+    for (const { device, peerId, ephemeral } of this.proven.values()) {
+      const conn = conns.get(peerId);
+      if (ephemeral && conn?.connected) yield { device, conn };
+    }
+  }
+
+  /** False when the channel closed under us (the caller takes another path). */
+  private sendOn(conn: Conn, message: Uint8Array): boolean {
+    try {
+      conn.peer.send(message);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** For diagnosis: what this device makes of every remote awareness state it holds. */
   hellos(): { clientId: number; verdict: string }[] {
     const states = this.provider?.awareness.getStates() ?? new Map();
@@ -118,11 +192,10 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   /** Every y-webrtc connection of the room and who proved to be behind it: for status panels. */
   links(): { peerId: string; open: boolean; device?: string }[] {
     const devices = new Map([...this.proven.values()].map((p) => [p.peerId, p.device]));
-    return [...this.conns()].map(([peerId, conn]) => ({
-      peerId,
-      open: conn.connected,
-      ...(devices.has(peerId) ? { device: devices.get(peerId)! } : {}),
-    }));
+    return [...this.conns()].map(([peerId, conn]) => {
+      const device = devices.get(peerId);
+      return { peerId, open: conn.connected, ...(device !== undefined && { device }) };
+    });
   }
 
   async drained(): Promise<void> {
@@ -154,9 +227,13 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     this.emit("peers", []);
   }
 
-  /** Counts what goes out on each data channel: the uplink the routing policy measures. */
-  private countSends(): void {
-    for (const conn of this.conns().values()) {
+  /**
+   * On each data channel: counts what goes out (the uplink the routing
+   * policy measures) and takes Grove's ephemeral messages off what comes in
+   * before y-webrtc reads it (it would answer a type it does not know).
+   */
+  private wrapPeers(): void {
+    for (const [peerId, conn] of this.conns()) {
       const peer = conn.peer;
       if (this.counted.has(peer)) continue;
       this.counted.add(peer);
@@ -165,11 +242,52 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
         this.bytesSent += data.byteLength;
         send(data);
       };
+      const emit = peer.emit.bind(peer);
+      peer.emit = (event: string | symbol, ...args: unknown[]) => {
+        const data = args[0];
+        const tag = event === "data" && data instanceof Uint8Array ? data[0] : undefined;
+        if (tag !== EPHEMERAL_TAG && tag !== ACKS_TAG) return emit(event, ...args);
+        this.onMessage(peerId, tag, (data as Uint8Array).subarray(1));
+        return true;
+      };
     }
   }
 
-  private async sayHello(): Promise<void> {
-    const provider = this.provider!;
+  /** From a proven peer only; what the bytes say is for the receiver to verify. */
+  private onMessage(peerId: string, tag: number, bytes: Uint8Array): void {
+    for (const p of this.proven.values()) {
+      if (p.peerId !== peerId) continue;
+      if (!this.conns().get(peerId)?.connected) return;
+      if (tag === ACKS_TAG) this.emit("acks", [p.device, bytes.slice()]);
+      else this.emit("ephemeral", [p.device, bytes.slice()]);
+      return;
+    }
+  }
+
+  /**
+   * Replaces y-webrtc's doc listener (once its room exists, after the key)
+   * by one that skips updates applied from a peer: the room is their origin.
+   */
+  private async sendOwnWritesOnly(provider: WebrtcProvider): Promise<void> {
+    await provider.key;
+    const room = provider.room as unknown as {
+      _docUpdateHandler: (update: Uint8Array, origin: unknown) => void;
+    } | null;
+    if (!room || this.provider !== provider) return;
+    const send = room._docUpdateHandler;
+    const ownOnly = (update: Uint8Array, origin: unknown) => {
+      if (origin !== room) send(update, origin);
+    };
+    this.doc.off("update", send);
+    room._docUpdateHandler = ownOnly;
+    this.doc.on("update", ownOnly);
+  }
+
+  private checkHellosNow(): void {
+    void this.checkHellos().catch(noted("DIRECT_BOOKKEEPING", "checking hellos on the mesh"));
+  }
+
+  private async sayHello(provider: WebrtcProvider): Promise<void> {
     await provider.key;
     const room = provider.room as { peerId: string } | null;
     if (!room || this.provider !== provider) return;
@@ -181,6 +299,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       d: toHex(this.options.device.publicKey),
       p: room.peerId,
       s: toHex(sig),
+      x: 1,
     } satisfies Hello);
   }
 
@@ -206,7 +325,14 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
         fromHex(hello.s),
       );
       this.verdicts.set(clientId, ok ? "proven" : "bad signature");
-      if (ok) this.proven.set(clientId, { device: hello.d, peerId: hello.p, sig: hello.s });
+      if (ok) {
+        this.proven.set(clientId, {
+          device: hello.d,
+          peerId: hello.p,
+          sig: hello.s,
+          ephemeral: hello.x === 1,
+        });
+      }
     }
     for (const clientId of this.proven.keys()) {
       if (!provider.awareness.getStates().has(clientId)) this.proven.delete(clientId);
@@ -247,7 +373,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     this.lastHelloAgain = now;
     const state = provider.awareness.getLocalState();
     if (state) provider.awareness.setLocalState({ ...state });
-    void this.checkHellos().catch(() => {});
+    this.checkHellosNow();
   }
 
   private retryStalled(limitMs: number): void {

@@ -7,10 +7,10 @@
  * on each new direct peer, and whenever a broadcast seq stays missing, a
  * space asks its members for what it lacks.
  *
- * Ephemeral envelopes (presence) take neither outbox nor route: they go to
- * the relay once, for whichever targets are online there, and are dropped
- * when the relay link is down. Not over the direct path either, whose every
- * send is kept in the durable direct outbox and handed to the relay's.
+ * Ephemeral envelopes (presence, carets) take neither outbox nor route: they
+ * go once, as the direct path's best-effort messages to the targets connected
+ * directly and to the relay for the others (whichever are online there), and
+ * are dropped when neither path is up.
  */
 
 import { ObservableV2 } from "lib0/observable";
@@ -107,6 +107,9 @@ export class SyncEngine<
   strayDeliveries = 0;
   /** Envelopes taken in from either path since start (what a catch-up's progress counts). */
   deliveriesTaken = 0;
+  /** Ephemeral sends, counted per target, by the path they took. */
+  ephemeralDirect = 0;
+  ephemeralRelayed = 0;
 
   constructor(private readonly options: SyncEngineOptions<R, D>) {
     super();
@@ -302,8 +305,8 @@ export class SyncEngine<
     const me = toHex(this.options.device.publicKey);
     const targets = (out.to ?? access.devices()).filter((d) => toHex(d) !== me);
     if (targets.length === 0) return;
-    if (out.ephemeral) return this.sendEphemeral(targets, out.envelope);
     const direct = this.direct.get(toHex(access.spaceId));
+    if (out.ephemeral) return this.sendEphemeral(targets, out.envelope, direct);
     const fitsDirect = direct !== undefined && out.envelope.length <= direct.maxEnvelopeBytes;
     const plan = planRoute(
       {
@@ -316,29 +319,33 @@ export class SyncEngine<
       this.options.routePolicy ?? DEFAULT_ROUTE_POLICY,
     );
     this.setRoute(plan.reason);
-    const keys = new Map(targets.map((t) => [toHex(t), t]));
+    // planRoute returns hex keys of `targets` only; fromHex gives back the same bytes.
     // Offline targets wait in the relay outbox even while the relay is down.
-    const viaRelay = [...plan.viaRelay, ...plan.waiting].map((hex) => keys.get(hex)!);
+    const viaRelay = [...plan.viaRelay, ...plan.waiting].map(fromHex);
     if (viaRelay.length > 0) await this.toRelay(viaRelay, out.envelope, out.ttlSeconds);
     if (direct && plan.direct.length > 0) {
       const msgId = envelopeHash(out.envelope).subarray(0, MSG_ID_BYTES);
-      await direct.enqueue(
-        plan.direct.map((hex) => keys.get(hex)!),
-        out.envelope,
-        { msgId, addressed: out.to !== undefined },
-      );
+      await direct.enqueue(plan.direct.map(fromHex), out.envelope, {
+        msgId,
+        addressed: out.to !== undefined,
+      });
     }
   }
 
   /**
-   * Presence: forwarded by the relay to the targets online now, never stored,
-   * never queued here; with the relay down it is dropped (the next heartbeat
-   * says the same). The route status is left alone: it describes lasting sends.
+   * Presence and carets: over the direct links to the targets connected now,
+   * and forwarded by the relay to the others online there; never stored,
+   * never queued here, dropped where no path is up (the next message says the
+   * same). The route status is left alone: it describes lasting sends.
    */
-  private sendEphemeral(targets: Uint8Array[], envelope: Uint8Array): void {
-    if (!this.relay) return;
-    for (let i = 0; i < targets.length; i += DEFAULT_LIMITS.maxTargets) {
-      this.relay.sendEphemeral(targets.slice(i, i + DEFAULT_LIMITS.maxTargets), envelope);
+  private sendEphemeral(targets: Uint8Array[], envelope: Uint8Array, direct: D | undefined): void {
+    const sent = direct?.sendEphemeral(targets.map(toHex), envelope);
+    this.ephemeralDirect += sent?.size ?? 0;
+    const rest = sent?.size ? targets.filter((t) => !sent.has(toHex(t))) : targets;
+    if (!this.relay || rest.length === 0) return;
+    this.ephemeralRelayed += rest.length;
+    for (let i = 0; i < rest.length; i += DEFAULT_LIMITS.maxTargets) {
+      this.relay.sendEphemeral(rest.slice(i, i + DEFAULT_LIMITS.maxTargets), envelope);
     }
   }
 
@@ -390,7 +397,7 @@ export class SyncEngine<
   private async takeInbox(): Promise<void> {
     this.inboxScheduled = false;
     const batch = this.inbox.splice(0);
-    const bySpace = new Map<string, PendingDelivery[]>();
+    const bySpace = new Map<string, { space: Space; items: PendingDelivery[] }>();
     for (const item of batch) {
       const raw = peekSpaceId(item.envelope);
       const id = raw && toHex(raw);
@@ -400,13 +407,13 @@ export class SyncEngine<
         item.done();
         continue;
       }
-      const list = bySpace.get(id) ?? [];
-      bySpace.set(id, list);
-      list.push(item);
+      const entry = bySpace.get(id) ?? { space, items: [] };
+      bySpace.set(id, entry);
+      entry.items.push(item);
     }
-    for (const [id, items] of bySpace) {
+    for (const { space, items } of bySpace.values()) {
       try {
-        await this.spaces.get(id)!.receive(items.map((i) => i.envelope));
+        await space.receive(items.map((i) => i.envelope));
         for (const item of items) item.done();
       } catch (err) {
         for (const item of items) item.failed(err);

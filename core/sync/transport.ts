@@ -73,6 +73,11 @@ export interface DirectPath extends Transport {
   connected(): ReadonlySet<string>;
   /** The largest envelope this path carries; larger ones go through the relay. */
   readonly maxEnvelopeBytes: number;
+  /**
+   * Best effort, kept nowhere: an ephemeral envelope to those of `targets`
+   * (hex) reachable directly now; returns those it went to.
+   */
+  sendEphemeral(targets: readonly string[], envelope: Uint8Array): Set<string>;
   /** `addressed`: only the targets take it (a broadcast is taken by every member present). */
   enqueue(
     targets: Uint8Array[],

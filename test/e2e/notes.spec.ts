@@ -9,7 +9,10 @@
  * textarea's code opens with its text; a Markdown file imports as a note and
  * exports back the same; an idle editor sends nothing; no
  * caret envelope reaches the relay's disk; the activity view links to what
- * others did; axe in light and dark.
+ * others did; axe in light and dark. Carets cross the WebRTC data channel
+ * when the two are linked directly (the relay's ephemeral counter does not
+ * move) and the relay's ephemeral path with WebRTC off; the time from a
+ * click to the caret in the other's editor is measured both ways.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join as joinPath } from "node:path";
@@ -30,12 +33,16 @@ const person = (context: BrowserContext, name: string) => onboard(context, app.a
 
 /** What the test reads off the app's client (test hooks build). */
 interface Handle {
-  createNote(title: string): Promise<string>;
-  notes(): { id: string }[];
-  typeInNote(id: string, change: { index: number; remove: number; insert: string }): void;
+  /** A tool's model by id (the page script cannot hold the plug-ins). */
+  model(id: "notes"): {
+    createNote(title: string): Promise<string>;
+    notes(): { id: string }[];
+    typeInNote(id: string, change: { index: number; remove: number; insert: string }): void;
+  };
   whereabouts: { sent: number };
   member: {
     space: {
+      id: string;
       flush(): Promise<void>;
       sendEphemeral: unknown;
       options: { dispatch: (out: { envelope: Uint8Array; ephemeral?: boolean }) => unknown };
@@ -128,14 +135,15 @@ test("two members edit a rich note together, see each other's carets and whereab
       const client = (globalThis as unknown as { groveClient: { spaces: Map<string, Handle> } })
         .groveClient;
       const handle = [...client.spaces.values()][0]!;
-      const id = await handle.createNote("Old list");
+      const notes = handle.model("notes");
+      const id = await notes.createNote("Old list");
       // Typing needs the note's signed meta checked (decision 52): wait for it, with a deadline.
       const deadline = Date.now() + 10_000;
-      while (!handle.notes().some((n) => n.id === id)) {
+      while (!notes.notes().some((n) => n.id === id)) {
         if (Date.now() > deadline) throw new Error("the note never verified");
         await new Promise((r) => setTimeout(r, 20));
       }
-      handle.typeInNote(id, { index: 0, remove: 0, insert: text });
+      notes.typeInNote(id, { index: 0, remove: 0, insert: text });
       await handle.member.space.flush();
     }, oldText);
 
@@ -333,6 +341,253 @@ test("two members edit a rich note together, see each other's carets and whereab
     await capture(b, "activity");
     await activity.getByRole("button", { name: /the note “Old list”/ }).click();
     await expect(b.getByRole("tab", { name: /^Notes/ })).toHaveAttribute("aria-selected", "true");
+  } finally {
+    await Promise.all(contexts.map((c) => c.close()));
+  }
+});
+
+/** The relay's count of ephemeral sends it forwarded (its Prometheus counter). */
+async function relayEphemeralSends(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${app.relay.port}/metrics`)).text();
+  const line = /^grove_relay_sends_total\{[^}]*kind="ephemeral"[^}]*\} (\d+)/m.exec(text);
+  return line ? Number(line[1]) : 0;
+}
+
+/** Records when the caret named `name` shows in which paragraph of this page's open note. */
+async function watchCaret(page: Page, name: string) {
+  await editor(page).evaluate((el, who) => {
+    const w = globalThis as unknown as { caretSeen: { i: number; at: number }[] };
+    w.caretSeen = [];
+    const check = () => {
+      const label = Array.from(el.querySelectorAll(".collaboration-carets__label")).find(
+        (l) => l.textContent === who,
+      );
+      const i = label ? Array.from(el.querySelectorAll("p")).indexOf(label.closest("p")!) : -1;
+      if (w.caretSeen[w.caretSeen.length - 1]?.i !== i) w.caretSeen.push({ i, at: Date.now() });
+    };
+    new MutationObserver(check).observe(el, { subtree: true, childList: true });
+    check();
+  }, name);
+  await page.evaluate(() => {
+    document.addEventListener(
+      "mousedown",
+      () => {
+        (globalThis as unknown as { downAt: number }).downAt = Date.now();
+      },
+      true,
+    );
+  });
+}
+
+/**
+ * Milliseconds from `from`'s click into each paragraph to its caret showing
+ * there in `to`'s editor, each move made once the sender's whereabouts may
+ * send at once (the 250 ms throttle is not what is measured).
+ */
+async function caretLatencies(from: Page, to: Page, order: number[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const i of order) {
+    await expect
+      .poll(() =>
+        from.evaluate(() => {
+          const client = (globalThis as unknown as { groveClient: { spaces: Map<string, Handle> } })
+            .groveClient;
+          const where = [...client.spaces.values()][0]!.whereabouts as unknown as {
+            timer?: unknown;
+            lastSendAt: number;
+          };
+          return where.timer === undefined && Date.now() - where.lastSendAt > 300;
+        }),
+      )
+      .toBe(true);
+    await editor(from).locator("p").nth(i).click();
+    await expect
+      .poll(() =>
+        to.evaluate(
+          () => (globalThis as unknown as { caretSeen: { i: number }[] }).caretSeen.at(-1)?.i,
+        ),
+      )
+      .toBe(i);
+    const [down, seen] = await Promise.all([
+      from.evaluate(() => (globalThis as unknown as { downAt: number }).downAt),
+      to.evaluate(
+        () => (globalThis as unknown as { caretSeen: { at: number }[] }).caretSeen.at(-1)!.at,
+      ),
+    ]);
+    out.push(seen - down);
+  }
+  return out;
+}
+
+/**
+ * Records every message this page hands to its WebRTC data channels (hex),
+ * for what crosses the direct link to be inspected.
+ */
+async function tapDataChannels(page: Page) {
+  await page.evaluate(() => {
+    type Peer = { send(data: Uint8Array): void; tapped?: true };
+    const client = globalThis as unknown as {
+      groveClient: {
+        spaces: Map<string, Handle>;
+        engine: { directTransport(id: Uint8Array): unknown };
+      };
+      channelSent: string[];
+    };
+    client.channelSent = [];
+    const handle = [...client.groveClient.spaces.values()][0];
+    if (!handle) throw new Error("no space");
+    const hex = handle.member.space.id;
+    const id = Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+    const transport = client.groveClient.engine.directTransport(id) as {
+      options: {
+        mesh: { provider: { room: { webrtcConns: Map<string, { peer: Peer }> } } };
+      };
+    };
+    for (const { peer } of transport.options.mesh.provider.room.webrtcConns.values()) {
+      if (peer.tapped) continue;
+      peer.tapped = true;
+      const send = peer.send.bind(peer);
+      peer.send = (data: Uint8Array) => {
+        client.channelSent.push([...data].map((b) => b.toString(16).padStart(2, "0")).join(""));
+        send(data);
+      };
+    }
+  });
+}
+
+const channelSent = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { channelSent: string[] }).channelSent);
+
+/** The space's ephemeral envelopes sealed so far (presence and carets), read off the client. */
+const ephemeralSealed = (page: Page) =>
+  page.evaluate(() => {
+    const client = (globalThis as unknown as { groveClient: { spaces: Map<string, Handle> } })
+      .groveClient;
+    const handle = [...client.spaces.values()][0];
+    return handle ? handle.whereabouts.sent : -1;
+  });
+
+/**
+ * An idle editor for 10 s: the caret's whereabouts send nothing, and
+ * whatever path is up carries at most presence's own heartbeat (20 s).
+ */
+async function idleTenSeconds(page: Page, pathCount: () => Promise<number>) {
+  await expect.poll(() => whereWaiting(page)).toBe(false);
+  const where = await ephemeralSealed(page);
+  const before = await pathCount();
+  await page.waitForTimeout(10_000);
+  expect(await ephemeralSealed(page)).toBe(where);
+  expect((await pathCount()) - before).toBeLessThanOrEqual(1);
+}
+
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
+
+test("carets over WebRTC when direct, the relay's ephemeral path unused; through the relay with WebRTC off", async ({
+  browser,
+}) => {
+  test.setTimeout(180_000);
+  const contexts = await Promise.all(
+    [0, 1].map(() => browser.newContext({ viewport: { width: 1200, height: 800 } })),
+  );
+  for (const c of contexts) {
+    await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.appUrl() });
+  }
+  const [ctxA, ctxB] = contexts as [BrowserContext, BrowserContext];
+  try {
+    const a = await person(ctxA, "Ana");
+    const b = await person(ctxB, "Ben");
+    await createSpace(a, "Orchard");
+    await join(b, await invite(a, "Open"));
+    await expect(b.getByRole("heading", { level: 1, name: "Orchard" })).toBeVisible();
+    await tab(a, "Notes");
+    await a.getByRole("button", { name: "New note" }).click();
+    await a.getByLabel("Note title").fill("Pruning");
+    await a.getByLabel("Note title").press("Enter");
+    await editor(a).click();
+    await a.keyboard.type("apples\npears\nplums\ncherries\nquinces");
+    await tab(b, "Notes");
+    await b.getByRole("button", { name: /^Pruning/ }).click({ timeout: 20_000 });
+    await expect(editor(b).locator("p")).toHaveCount(5, { timeout: 20_000 });
+    await editor(b).locator("p").first().click();
+
+    // Directly linked (y-webrtc over loopback), each caret crosses the data channel.
+    const directUsers = (page: Page) =>
+      page.evaluate(
+        () =>
+          (
+            globalThis as unknown as { groveClient: { directUsers(): Set<string> } }
+          ).groveClient.directUsers().size,
+      );
+    await expect.poll(() => directUsers(a), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => directUsers(b), { timeout: 30_000 }).toBe(1);
+    await watchCaret(a, "Ben");
+    await watchCaret(b, "Ana");
+    await tapDataChannels(a);
+    const relayBefore = await relayEphemeralSends();
+    const annToBen = await caretLatencies(a, b, [2, 4, 1, 3, 0]);
+    const benToAnn = await caretLatencies(b, a, [3, 1, 4, 0, 2]);
+    await expect(b.locator(".collaboration-carets__label")).toHaveText("Ana");
+    await expect(a.locator(".collaboration-carets__label")).toHaveText("Ben");
+    // Not one ephemeral envelope went through the relay while they moved.
+    expect(await relayEphemeralSends()).toBe(relayBefore);
+    test.info().annotations.push({
+      type: "caret latency over WebRTC (ms)",
+      description: JSON.stringify({ annToBen, benToAnn }),
+    });
+    expect(median(annToBen)).toBeLessThan(300);
+    expect(median(benToAnn)).toBeLessThan(300);
+    // What crossed the link: Grove's ephemeral messages are sealed envelopes (version 1,
+    // kind 6: ephemeral), and nothing on the channel names the note or its text in clear.
+    const sent = await channelSent(a);
+    const carets = sent.filter((m) => m.startsWith("67"));
+    expect(carets.length).toBeGreaterThanOrEqual(5);
+    for (const m of carets) expect(m.slice(2, 6)).toBe("0106");
+    const clear = ["Pruning", "quinces", "cherries"].map((w) => Buffer.from(w).toString("hex"));
+    for (const m of sent) for (const w of clear) expect(m).not.toContain(w);
+    // Idle over the direct link: no whereabouts, nothing on the channel but a heartbeat.
+    const directMessages = async () =>
+      (await channelSent(a)).filter((m) => m.startsWith("67")).length;
+    await idleTenSeconds(a, directMessages);
+    // Ben leaves the note: his caret goes from Ana's editor.
+    await b.getByRole("button", { name: "← All notes" }).click();
+    await expect(a.locator(".collaboration-carets__label")).toHaveCount(0, { timeout: 5_000 });
+    expect(await relayEphemeralSends()).toBe(relayBefore);
+    await b.getByRole("button", { name: /^Pruning/ }).click();
+    await expect(editor(b).locator("p")).toHaveCount(5, { timeout: 20_000 });
+
+    // WebRTC off (both reload without a mesh): the relay's ephemeral path carries them.
+    for (const page of [a, b]) {
+      await page.evaluate(() => {
+        (globalThis as { groveNoDirect?: boolean }).groveNoDirect = true;
+      });
+      await page.context().addInitScript(() => {
+        (globalThis as { groveNoDirect?: boolean }).groveNoDirect = true;
+      });
+      await page.reload();
+      // The route keeps the space and its tool; the note is opened again.
+      await page.getByRole("button", { name: /^Pruning/ }).click({ timeout: 30_000 });
+      await expect(editor(page).locator("p")).toHaveCount(5, { timeout: 30_000 });
+    }
+    await editor(a).locator("p").first().click();
+    await editor(b).locator("p").first().click();
+    expect(await directUsers(a)).toBe(0);
+    await watchCaret(a, "Ben");
+    await watchCaret(b, "Ana");
+    const relayed = await relayEphemeralSends();
+    const viaRelayAB = await caretLatencies(a, b, [2, 4, 1]);
+    const viaRelayBA = await caretLatencies(b, a, [3, 1, 4]);
+    expect(await relayEphemeralSends()).toBeGreaterThanOrEqual(relayed + 6);
+    test.info().annotations.push({
+      type: "caret latency through the relay (ms)",
+      description: JSON.stringify({ viaRelayAB, viaRelayBA }),
+    });
+    expect(median(viaRelayAB)).toBeLessThan(1000);
+    expect(median(viaRelayBA)).toBeLessThan(1000);
+    // Idle through the relay: no whereabouts, at most a heartbeat forwarded.
+    await idleTenSeconds(a, relayEphemeralSends);
+    // Ana leaves the note: her caret goes from Ben's editor.
+    await a.getByRole("button", { name: "← All notes" }).click();
+    await expect(b.locator(".collaboration-carets__label")).toHaveCount(0, { timeout: 5_000 });
   } finally {
     await Promise.all(contexts.map((c) => c.close()));
   }

@@ -2,7 +2,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { hasRich, migratedCopy, migrationUpdate, richFragment, richText } from "./note-rich.js";
-import { createNote, draftNote, noteText, plainToMigrate, typeInNote } from "./notes.js";
+import {
+  createNote,
+  draftNote,
+  noteBody,
+  noteText,
+  plainChangedSinceMigration,
+  plainToMigrate,
+  typeInNote,
+} from "./notes.js";
 import { searchSpaces } from "./search.js";
 import type { RecordTrust } from "./signed-records.js";
 
@@ -61,6 +69,41 @@ describe("notes written by the textarea editor", () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("typed into by an older build after migration: still opens, every replica converges, the older typing is kept and shown beside the rich text", () => {
+    // Ann's old build wrote it; Bob's new build migrates it and types rich text.
+    const oldAnn = new Y.Doc();
+    textareaNote(oldAnn, noteId, "eggs\nmilk");
+    const newBob = new Y.Doc();
+    sync(oldAnn, newBob);
+    const plain = plainToMigrate(newBob, noteId, trust);
+    if (plain === undefined) throw new Error("nothing to migrate");
+    Y.applyUpdate(newBob, migrationUpdate(noteId, plain));
+    const second = richFragment(newBob, noteId).get(1) as Y.XmlElement;
+    (second.get(0) as Y.XmlText).insert(4, " (oat)", { bold: true });
+    expect(plainChangedSinceMigration(newBob, noteId, trust)).toBeUndefined();
+    // Cho's old build gets all that (it cannot read the rich text) and types into the body.
+    const oldCho = new Y.Doc();
+    sync(newBob, oldCho);
+    typeInNote(oldCho, noteId, { index: 9, remove: 0, insert: "\nbread" }, trust);
+    // Everyone meets everyone, in some order; Dan's new build starts from Ann's copy.
+    const newDan = new Y.Doc();
+    const all = [oldAnn, newBob, oldCho, newDan];
+    for (const from of all) for (const to of all) if (from !== to) sync(from, to);
+    for (const from of all) for (const to of all) if (from !== to) sync(from, to);
+    const state = Y.encodeStateVector(oldAnn);
+    for (const d of all) expect(Y.encodeStateVector(d)).toEqual(state);
+    // New builds open the rich text, with Bob's formatting, and show Cho's typing beside it.
+    for (const d of [newBob, newDan]) {
+      expect(hasRich(d, noteId)).toBe(true);
+      expect(noteText(d, noteId, trust)).toBe("eggs\nmilk (oat)");
+      expect(plainChangedSinceMigration(d, noteId, trust)).toBe("eggs\nmilk\nbread");
+    }
+    // Old builds read the body, with Cho's typing: nothing anyone typed is lost.
+    for (const d of [oldAnn, oldCho]) {
+      expect(noteBody(d, noteId, trust)?.toString()).toBe("eggs\nmilk\nbread");
+    }
   });
 
   it("migrated from different texts on two devices keep both, one after the other", () => {

@@ -32,7 +32,7 @@ import {
   TITLED_META_SHAPE,
   type TitledMeta,
 } from "./entries.js";
-import { hasRich, richFragment, richText } from "./note-rich.js";
+import { hasRich, migrationClient, richFragment, richText } from "./note-rich.js";
 import type { Stamp } from "./records.js";
 import type { RecordTrust } from "./signed-records.js";
 
@@ -195,6 +195,27 @@ export function plainToMigrate(doc: Y.Doc, id: string, trust: RecordTrust): stri
   if (hasRich(doc, id)) return undefined;
   const text = noteBody(doc, id, trust)?.toString();
   return text ? text.slice(0, MAX_NOTE_BODY) : undefined;
+}
+
+/**
+ * The plain text of a note that an older build typed into after the note
+ * became rich text (builds before the rich editor read and write `body`
+ * only), or undefined. Told without a mark of our own: a migration's items
+ * are written under a client id derived from the text it was made from, so
+ * a body whose text no migration in this doc was made from has changed
+ * since. The rich text stays what new builds edit; this is shown beside it
+ * so that the older build's typing is not lost from sight.
+ */
+export function plainChangedSinceMigration(
+  doc: Y.Doc,
+  id: string,
+  trust: RecordTrust,
+): string | undefined {
+  if (!hasRich(doc, id)) return undefined;
+  const text = noteBody(doc, id, trust)?.toString().slice(0, MAX_NOTE_BODY);
+  // A note born rich has no body text; one emptied by an older build is not shown either.
+  if (!text) return undefined;
+  return doc.store.clients.has(migrationClient(id, text)) ? undefined : text;
 }
 
 /** For search: each note's title and text. */

@@ -28,21 +28,18 @@ import { Drafts } from "./drafts.js";
 import { makeEngine } from "./engine.js";
 import { OpenSpaces } from "./open-spaces.js";
 import { EMPTY_READING, OutboxStatus } from "./outbox-status.js";
+import { perFrame } from "./per-frame.js";
 import type { ClientPlatform, EngineLock } from "./platform.js";
 import { loadProfile, type Profile, saveProfile } from "./profile.js";
 import { type ClientSnapshot, snapshotOf } from "./snapshot.js";
 import type { SpaceHandle } from "./space-handle.js";
+import type { ToolRegistry } from "./tool-plugin.js";
 
 type Events = { change: () => void };
 
-/** A change this soon after the last render (ms) is part of a stream of them. */
-const STREAM_GAP_MS = 50;
-/** A stream of changes renders this often (ms). */
-const STREAM_RENDER_MS = 100;
-
 export class ClientCore extends ObservableV2<Events> {
   private state: ClientState = { phase: "loading" };
-  private readonly opened = new OpenSpaces(this);
+  private readonly opened: OpenSpaces;
   private relay: RelayStatus = "idle";
   private isOffline = false;
   private outboxStatus: OutboxStatus | undefined;
@@ -50,13 +47,15 @@ export class ClientCore extends ObservableV2<Events> {
   private pendingDeepLink: string | undefined;
   private readonly lock: EngineLock;
   private networkWatched = false;
-  private notifyScheduled = false;
-  /** When the UI was last told of a change (ms since the epoch). */
-  private notifiedAt = 0;
   private current: ClientSnapshot;
 
-  constructor(readonly platform: ClientPlatform) {
+  constructor(
+    readonly platform: ClientPlatform,
+    /** The tools every space runs (renderer/src/tools/registry.ts in the app). */
+    readonly tools: ToolRegistry,
+  ) {
     super();
+    this.opened = new OpenSpaces(this);
     this.lock = platform.engineLock(() => this.stopForOtherTab());
     this.current = snapshotOf(this, 0);
     // A background failure shows in the Connection panel's list as it happens.
@@ -166,34 +165,11 @@ export class ClientCore extends ObservableV2<Events> {
     this.changed();
   }
 
-  /**
-   * Coalesces bursts of changes (a catch-up applies thousands) into one
-   * render per frame; a change that comes within STREAM_GAP_MS of the last
-   * render is part of a stream (a catch-up), rendered STREAM_RENDER_MS after
-   * that one: a whole view's render every frame cost a catch-up about as much
-   * main-thread time as verifying and applying what it rendered.
-   */
-  readonly changed = (): void => {
-    if (this.notifyScheduled) return;
-    this.notifyScheduled = true;
-    // A frame, or a timeout where frames stop (a window hidden meanwhile): whichever comes first.
-    let ran = false;
-    const once = () => {
-      if (ran) return;
-      ran = true;
-      this.notifyScheduled = false;
-      this.notifiedAt = Date.now();
-      this.current = snapshotOf(this, this.current.revision + 1);
-      this.emit("change", []);
-    };
-    const since = Date.now() - this.notifiedAt;
-    if (since < STREAM_GAP_MS) {
-      setTimeout(once, STREAM_RENDER_MS - since);
-      return;
-    }
-    if (typeof requestAnimationFrame === "function") requestAnimationFrame(once);
-    setTimeout(once, 100);
-  };
+  /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
+  readonly changed: () => void = perFrame(() => {
+    this.current = snapshotOf(this, this.current.revision + 1);
+    this.emit("change", []);
+  });
 
   async open(): Promise<void> {
     try {

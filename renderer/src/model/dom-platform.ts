@@ -15,7 +15,7 @@ export function browserPlatform(): ClientPlatform {
     passphraseKey,
     openStore: () => IdbStore.open("grove"),
     connect: (url) => new WebSocket(url) as unknown as WebSocketLike,
-    direct: (options) => new WebrtcMesh(options),
+    ...(!noDirect() && { direct: (options) => new WebrtcMesh(options) }),
     online: () => navigator.onLine,
     watchNetwork: (onChange) => {
       window.addEventListener("online", onChange);
@@ -25,3 +25,7 @@ export function browserPlatform(): ClientPlatform {
     reload: () => location.reload(),
   };
 }
+
+/** No direct mesh, the relay alone: for tests of the relay's path (test-hooks builds only). */
+const noDirect = () =>
+  __GROVE_TEST_HOOKS__ && (globalThis as { groveNoDirect?: boolean }).groveNoDirect === true;
