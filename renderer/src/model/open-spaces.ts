@@ -61,7 +61,11 @@ export class OpenSpaces {
         spaceId: fromHex(id),
       })
         .then((member) => this.adopt(member))
-        .finally(() => this.openingNow.delete(id));
+        .finally(() => {
+          this.openingNow.delete(id);
+          // The last one open: the list is whole now (the launch mark waits for this).
+          if (this.openingNow.size === 0) this.host.changed();
+        });
       this.openingNow.set(id, opening);
     }
     return opening;
