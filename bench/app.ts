@@ -71,7 +71,15 @@ export async function writeSpaces(page: Page, spaces: number, messages: number):
   );
 }
 
+/** Uncaught errors of each page, for a launch that never gets interactive to say why. */
+const pageErrors = new WeakMap<Page, string[]>();
+
 export async function launch(page: Page, spaces: number) {
+  if (!pageErrors.has(page)) {
+    const errors: string[] = [];
+    pageErrors.set(page, errors);
+    page.on("pageerror", (err) => errors.push(err.message));
+  }
   await page.reload();
   await page
     .waitForFunction(
@@ -82,8 +90,15 @@ export async function launch(page: Page, spaces: number) {
       },
     )
     .catch(async (err: Error) => {
-      const state = await page.evaluate(() => [groveClient.phase, groveClient.failure]);
-      throw new Error(`${err.message}; app state: ${JSON.stringify(state)}`);
+      const state = await page.evaluate(() => [
+        groveClient.phase,
+        groveClient.failure,
+        `${groveClient.spaces.size} open, ${groveClient.spacesOpening} opening`,
+      ]);
+      const errors = (pageErrors.get(page) ?? []).slice(-3);
+      throw new Error(
+        `${err.message}; app state: ${JSON.stringify(state)}; page errors: ${JSON.stringify(errors)}`,
+      );
     });
   return page.evaluate((expected) => {
     const mark = performance.getEntriesByName("grove:interactive")[0] as PerformanceMark;
