@@ -31,7 +31,7 @@ export function meOf(session: Session): Me {
 
 export class OpenSpaces {
   private readonly handles = new Map<string, SpaceHandle>();
-  private readonly openingNow = new Map<string, Promise<SpaceHandle>>();
+  private readonly opening = new Map<string, Promise<SpaceHandle>>();
   /** Spaces left in this run: an account update arriving meanwhile must not reopen them. */
   private readonly left = new Set<string>();
 
@@ -41,16 +41,11 @@ export class OpenSpaces {
     return this.handles;
   }
 
-  /** How many are being opened now. */
-  get opening(): number {
-    return this.openingNow.size;
-  }
-
   /** Opens a space once: a second call while the first is under way gets the same handle. */
   open(id: string): Promise<SpaceHandle> {
     const existing = this.handles.get(id);
     if (existing) return Promise.resolve(existing);
-    let opening = this.openingNow.get(id);
+    let opening = this.opening.get(id);
     if (!opening) {
       const session = this.host.session();
       opening = MemberSpace.open({
@@ -61,12 +56,8 @@ export class OpenSpaces {
         spaceId: fromHex(id),
       })
         .then((member) => this.adopt(member))
-        .finally(() => {
-          this.openingNow.delete(id);
-          // The last one open: the list is whole now (the launch mark waits for this).
-          if (this.openingNow.size === 0) this.host.changed();
-        });
-      this.openingNow.set(id, opening);
+        .finally(() => this.opening.delete(id));
+      this.opening.set(id, opening);
     }
     return opening;
   }
@@ -100,11 +91,7 @@ export class OpenSpaces {
       if (tr.changed.size === 0 && tr.deleteSet.clients.size === 0) return;
       this.host.changed();
       for (const entry of spaces()) {
-        if (
-          this.handles.has(entry.id) ||
-          this.openingNow.has(entry.id) ||
-          this.left.has(entry.id)
-        ) {
+        if (this.handles.has(entry.id) || this.opening.has(entry.id) || this.left.has(entry.id)) {
           continue;
         }
         void this.host.attempt(`Opening "${entry.name}"`, async () => {
