@@ -80,6 +80,15 @@ interface PendingDelivery {
 /** New direct peers arriving within this window are asked for what they have in one request. */
 const PEER_SETTLE_MS = 200;
 
+/**
+ * Typing while every member is linked directly: sealed within a frame of
+ * the last key, and at least every 50 ms however fast the typing, so a
+ * remote keystroke shows in tens of milliseconds. Through the relay (or
+ * to anyone offline) the space's own pause holds: each envelope there is
+ * stored and fanned out, so fewer, larger ones are kinder to it.
+ */
+const DIRECT_TYPING_BATCH = { idleMs: 16, maxMs: 50 };
+
 /** Most deliveries taken in one batch. */
 const MAX_BATCH = 1024;
 
@@ -140,6 +149,15 @@ export class SyncEngine<
     return this.lastRoute;
   }
 
+  /** Every other device of the space is linked directly now (and there is one). */
+  private allDirect(access: SpaceAccess): boolean {
+    const connected = this.direct.get(toHex(access.spaceId))?.connected();
+    if (!connected) return false;
+    const me = toHex(this.options.device.publicKey);
+    const others = access.devices().map(toHex).filter((d) => d !== me);
+    return others.length > 0 && others.every((d) => connected.has(d));
+  }
+
   /** Devices (hex) connected directly in a space. */
   directPeers(spaceId: Uint8Array): ReadonlySet<string> {
     return this.direct.get(toHex(spaceId))?.connected() ?? new Set();
@@ -173,6 +191,7 @@ export class SyncEngine<
       store: this.options.store,
       unsent,
       dispatch: (out) => this.dispatch(access, out),
+      typingBatch: () => (this.allDirect(access) ? DIRECT_TYPING_BATCH : undefined),
     });
     this.spaces.set(id, space);
     if (this.options.direct) this.openDirect(access, space, this.options.direct);
