@@ -43,7 +43,7 @@ export async function uplinkPerDelta() {
     await relay.kill();
     removeDir(relay.dataDir);
   }
-  return { targets: TARGETS, deltas: UPLINK_DELTAS, ...sizes, goalRatio: 0.15 };
+  return { targets: TARGETS, deltas: UPLINK_DELTAS, ...sizes, goalRatio: 0.12 };
 }
 
 async function uplinkRuns(relayUrl: string, textBytes: number) {

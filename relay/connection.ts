@@ -30,11 +30,14 @@ import {
   FLAG_EPHEMERAL,
   type Frame,
   FrameType,
+  MAX_TARGET_SET_ENTRIES,
   type MailInviteFrame,
   type MailSendFrame,
   PROTOCOL_VERSION,
   RELAY_FEATURE_MAIL,
+  RELAY_FEATURE_TARGET_SETS,
   type SendFrame,
+  type TargetSetFrame,
 } from "../core/wire/frame-types.js";
 import { withLimits } from "../core/wire/limits.js";
 import { RelayCloseCode, RelayErrorCode, type RelayErrorName } from "../core/wire/relay-errors.js";
@@ -52,6 +55,7 @@ import { type BucketMap, TokenBucket } from "./rate-limit.js";
 import type { Slot } from "./slots.js";
 import type { SourceLimits } from "./source-limits.js";
 import type { RelayStore, StoredMessage } from "./store/relay-store.js";
+import { distinctKeys, TargetSets } from "./target-sets.js";
 
 export interface RelayContext {
   config: RelayConfig;
@@ -104,6 +108,8 @@ export class RelayConnection implements LocalDevice {
   private readonly limits;
   private log: Logger;
   private readonly account: FlowAccount;
+  /** Target lists this connection's SENDs may name by id. */
+  private readonly targetSets = new TargetSets();
   /** Logged-in devices count under their IP, or their access token on a closed relay. */
   private source: string;
   private sourceSlot: Slot | undefined;
@@ -405,7 +411,10 @@ export class RelayConnection implements LocalDevice {
     if ((this.state as State) === "closed") return;
     this.state = "ready";
     this.sendFrame({ type: "authOk", queued });
-    this.sendFrame({ type: "relayInfo", features: this.ctx.mail.mailer ? RELAY_FEATURE_MAIL : 0 });
+    this.sendFrame({
+      type: "relayInfo",
+      features: RELAY_FEATURE_TARGET_SETS | (this.ctx.mail.mailer ? RELAY_FEATURE_MAIL : 0),
+    });
     this.log.info({ queued }, "device authenticated");
     const buffered = this.pending;
     this.pending = [];
@@ -430,6 +439,8 @@ export class RelayConnection implements LocalDevice {
     switch (frame.type) {
       case "send":
         return this.onSend(frame);
+      case "targetSet":
+        return this.onTargetSet(frame);
       case "deliverAck": {
         const seqs = frame.seqs.filter((s) => s > 0);
         this.delivery!.ack(seqs).then(
@@ -452,8 +463,31 @@ export class RelayConnection implements LocalDevice {
     }
   }
 
-  private onSend(frame: SendFrame): void {
+  private onTargetSet(frame: TargetSetFrame): void {
+    // A SEND naming the set meets --max-targets like a listed one, with its msgId,
+    // so its sender learns which send failed; here only the connection's memory counts.
+    if (this.targetSets.define(frame.setId, frame.targets)) return;
+    this.targetSets.clear();
+    this.refuse(
+      "TOO_MANY_TARGETS",
+      `a connection's target sets list at most ${MAX_TARGET_SET_ENTRIES} devices in all; every set of this connection is forgotten`,
+    );
+  }
+
+  private onSend(sent: SendFrame): void {
     const c = this.ctx.config;
+    let frame = sent;
+    if (sent.targetSet !== undefined) {
+      const targets = this.targetSets.get(sent.targetSet);
+      if (!targets) {
+        return this.refuse(
+          "UNKNOWN_TARGET_SET",
+          `no target set ${sent.targetSet} on this connection`,
+          sent.msgId,
+        );
+      }
+      frame = { ...sent, targets };
+    }
     if (frame.targets.length > c.maxTargets) {
       return this.refuse(
         "TOO_MANY_TARGETS",
@@ -471,7 +505,7 @@ export class RelayConnection implements LocalDevice {
     if (!this.takeSendBytes(frame.envelope.length)) {
       return this.refuse("RATE_LIMITED", "sending too fast; retry later", frame.msgId);
     }
-    const targets = distinct(frame.targets);
+    const targets = distinctKeys(frame.targets);
     if ((frame.flags & FLAG_EPHEMERAL) !== 0) return this.onEphemeral(frame, targets);
     const ttl = frame.ttlSeconds === 0 ? c.defaultTtlSeconds : frame.ttlSeconds;
     if (ttl > c.maxTtlSeconds) {
@@ -788,16 +822,6 @@ export class RelayConnection implements LocalDevice {
     this.account.close();
     if (this.deviceKey) this.ctx.presence.leave(this);
   }
-}
-
-function distinct(keys: Uint8Array[]): Uint8Array[] {
-  const seen = new Set<string>();
-  return keys.filter((k) => {
-    const id = bytesKey(k);
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
 }
 
 /** A short, stable name for an access token's limits; the token itself is never kept here. */

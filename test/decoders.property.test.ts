@@ -18,7 +18,7 @@ import { openKeyBox } from "../core/crypto/key-box.js";
 import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { DecodeError } from "../core/wire/errors.js";
 import { decodeFrame, encodeFrame } from "../core/wire/frame.js";
-import type { Frame } from "../core/wire/frame-types.js";
+import { type Frame, MAX_TARGET_SETS } from "../core/wire/frame-types.js";
 import { DEFAULT_LIMITS } from "../core/wire/limits.js";
 import {
   MAIL_SUBJECT_MAX_BYTES,
@@ -186,6 +186,20 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     ttlSeconds: fc.nat(),
     targets: fc.array(key32, { minLength: 1, maxLength: 20 }),
     envelope: body,
+  }),
+  fc.record({
+    type: fc.constant("send" as const),
+    msgId: id16,
+    flags: fc.constantFrom(0, 1),
+    ttlSeconds: fc.nat(),
+    targets: fc.constant([] as Uint8Array[]),
+    targetSet: fc.nat({ max: MAX_TARGET_SETS - 1 }),
+    envelope: body,
+  }),
+  fc.record({
+    type: fc.constant("targetSet" as const),
+    setId: fc.nat({ max: MAX_TARGET_SETS - 1 }),
+    targets: fc.array(key32, { minLength: 1, maxLength: 20 }),
   }),
   fc.record({ type: fc.constant("ack" as const), msgId: id16 }),
   fc.record({

@@ -16,6 +16,7 @@
  * kind welcome: a request (tag 1) or an acceptance (tag 2) in the link's own
  * space id, then one welcome per space in that space's id.
  */
+
 import * as encoding from "lib0/encoding";
 import nacl from "tweetnacl";
 import { concatBytes, equalBytes, fromHex, toHex, utf8 } from "../crypto/bytes.js";
@@ -30,6 +31,7 @@ import {
   type UserKeys,
 } from "../crypto/identity.js";
 import { decodeCertificate, encodeCertificate } from "../crypto/identity-codec.js";
+import { whenSettled } from "../diagnostics/recent-errors.js";
 import type { Store } from "../store/store.js";
 import { RelayTransport } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
@@ -405,7 +407,7 @@ export async function requestLink(options: {
     clearTimeout(timer);
     await relay.stop();
   });
-  done.catch(() => {});
+  void whenSettled(done);
   return { code: linkCode(link.seed, request), linked: done };
 }
 

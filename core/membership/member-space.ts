@@ -3,6 +3,7 @@ import type { Ed25519Backend } from "../crypto/ed25519.js";
 import type { DeviceCertificate, DeviceKeys } from "../crypto/identity.js";
 import { newEpochKey } from "../crypto/key-box.js";
 import { randomBytes } from "../crypto/random.js";
+import { noted } from "../diagnostics/recent-errors.js";
 import type { MembershipSend, Role } from "../space/access.js";
 import { RateLimiter } from "../space/rate-limiter.js";
 import type { Space } from "../space/space.js";
@@ -103,13 +104,19 @@ export class MemberSpace {
       this.scheduleHeal();
       this.scheduleAdmit();
       this.expiry.schedule();
-      void this.forwardJoins().catch(() => {});
-      void this.tellClosedJoins().catch(() => {});
-      void this.postClosedNotices().catch(() => {});
+      void this.forwardJoins().catch(noted("MEMBERSHIP_FOLLOW_UP", "forwarding join requests"));
+      void this.tellClosedJoins().catch(
+        noted("MEMBERSHIP_FOLLOW_UP", "telling joiners their invite closed"),
+      );
+      void this.postClosedNotices().catch(
+        noted("MEMBERSHIP_FOLLOW_UP", "posting closed-invite notices"),
+      );
       // A key just reached: what was sealed under it and refused meanwhile is asked for again.
       const readable = this.access.readableEpochs().length;
       if (readable > this.readable && this.access.isMember())
-        void space.requestSync().catch(() => {});
+        void space
+          .requestSync()
+          .catch(noted("SYNC_REQUEST", "asking again for what a new key opens"));
       this.readable = readable;
     });
     this.scheduleHeal();
@@ -163,7 +170,9 @@ export class MemberSpace {
     this.admitTimer = setTimeout(
       () => {
         this.admitTimer = undefined;
-        void this.admitOpenJoins().catch(() => {});
+        void this.admitOpenJoins().catch(
+          noted("MEMBERSHIP_FOLLOW_UP", "letting in joins on open invites"),
+        );
       },
       mine ? 0 : Math.random() * this.healDelayMs,
     );
@@ -338,7 +347,9 @@ export class MemberSpace {
     if (this.answeredLate.has(key) || !this.lateAnswers.take(invite.id)) return;
     if (this.answeredLate.size >= 4096) this.answeredLate.clear();
     this.answeredLate.add(key);
-    void this.sendRefusal(invite, author, reason).catch(() => {});
+    void this.sendRefusal(invite, author, reason).catch(
+      noted("MEMBERSHIP_FOLLOW_UP", "telling a late joiner why not"),
+    );
   }
 
   /**
@@ -413,7 +424,7 @@ export class MemberSpace {
     if (this.owedDevices().length === 0 && !this.log.state.rotationOwed) return;
     this.healTimer = setTimeout(() => {
       this.healTimer = undefined;
-      void this.settleOwed().catch(() => {});
+      void this.settleOwed().catch(noted("MEMBERSHIP_FOLLOW_UP", "settling an owed key rotation"));
     }, Math.random() * this.healDelayMs);
   }
 
@@ -685,9 +696,10 @@ export function keepRefusal(
   welcome: Welcome,
 ): (refusal: JoinRefusal) => void {
   return ({ reason }) =>
-    void writeJoinRecord(store, spaceId, seed, { ...welcome, refusal: reason }).catch(() => {
-      // Kept in memory for this run; a failed write only means being told again later.
-    });
+    // Kept in memory for this run; a failed write only means being told again later.
+    void writeJoinRecord(store, spaceId, seed, { ...welcome, refusal: reason }).catch(
+      noted("JOIN_RECORD", "keeping a refusal for the next start"),
+    );
 }
 
 async function readJoinRecord(

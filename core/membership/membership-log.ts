@@ -8,12 +8,14 @@
  * With a store, every op taken is written (one record per op, under
  * `s/<space>/m/`) before `add` resolves, and `open` reads them back.
  */
+
 import { ObservableV2 } from "lib0/observable";
 import { equalBytes, fromHex, toHex } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { verifyCertificate } from "../crypto/identity.js";
+import { whenSettled } from "../diagnostics/recent-errors.js";
 import { type Store, StoreError } from "../store/store.js";
 import { DecodeError } from "../wire/errors.js";
 import { MembershipError } from "./errors.js";
@@ -126,7 +128,7 @@ export class MembershipLog extends ObservableV2<Events> {
   add(bytes: Uint8Array): Promise<AddResult> {
     // One at a time: promotion walks the waiting ops across awaits.
     const run = this.queue.then(() => this.take(bytes));
-    this.queue = run.catch(() => {});
+    this.queue = whenSettled(run);
     return run;
   }
 
@@ -185,7 +187,7 @@ export class MembershipLog extends ObservableV2<Events> {
       await this.store?.delete(`${opPrefix(this.spaceId)}${id}`);
       this.emit("change", [this.resolver.remove(id)]);
     });
-    this.queue = run.catch(() => {});
+    this.queue = whenSettled(run);
     return run;
   }
 

@@ -22,6 +22,7 @@
  * Since the log cannot tell a restarted writer which addressed seqs those
  * used, the writer reserves them on disk in blocks (seq-reserve.ts).
  */
+
 import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
 import { bytesKey, concatBytes, equalBytes, toHex, utf8 } from "../crypto/bytes.js";
@@ -32,6 +33,7 @@ import { CryptoError } from "../crypto/errors.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { loadSecretbox } from "../crypto/secretbox.js";
+import { whenSettled } from "../diagnostics/recent-errors.js";
 import { type Store, StoreError } from "../store/store.js";
 import {
   type DecodedEnvelope,
@@ -334,7 +336,7 @@ export class Space extends ObservableV2<Events> {
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);
-    this.queue = run.catch(() => {});
+    this.queue = whenSettled(run);
     return run;
   }
 
@@ -575,7 +577,7 @@ export class Space extends ObservableV2<Events> {
     for (const id of ids) this.writing.set(id, tracked);
     this.writes.add(tracked);
     // Reported to the receive that waits on it, not as an unhandled rejection meanwhile.
-    tracked.catch(() => {});
+    void whenSettled(tracked);
     return async () => {
       await tracked;
       this.emit("remoteChange", []);

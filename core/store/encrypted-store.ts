@@ -11,8 +11,10 @@
  *
  * Record layout: version (2) | iv (12) | AES-GCM(value) with AAD = key utf8 (tag: 16)
  */
+
 import { utf8 } from "../crypto/bytes.js";
 import { randomBytes } from "../crypto/random.js";
+import { whenSettled } from "../diagnostics/recent-errors.js";
 import { checkKey, getMany, recordError, type Store, StoreError } from "./store.js";
 
 const VERSION = 2;
@@ -113,7 +115,7 @@ export class EncryptedStore implements Store {
     }
     this.cipher = RecordCipher.create(storageKey);
     // Reported to whoever reads or writes first; not an unhandled rejection meanwhile.
-    this.cipher.catch(() => {});
+    void whenSettled(this.cipher);
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -8,9 +8,11 @@
  * only copy: an envelope is in the direct outbox or the relay outbox until
  * someone has it.
  */
+
 import type { ObservableV2 } from "lib0/observable";
 import type * as Y from "yjs";
 import { toHex } from "../crypto/bytes.js";
+import { noted } from "../diagnostics/recent-errors.js";
 import { CHUNK_BYTES, EnvelopeLog, MAX_CHUNKS } from "./envelope-log.js";
 import { newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import type { EnqueueOptions, TakeEnvelope, Transport } from "./transport.js";
@@ -150,7 +152,7 @@ export class DirectTransport implements Transport {
    * not finish stays in the direct outbox, which goes to the relay next start.
    */
   private settle(work: Promise<void>): void {
-    work.catch(() => {});
+    work.catch(noted("DIRECT_BOOKKEEPING", "recording a direct send or ack"));
   }
 
   private async measure(bytes: number): Promise<void> {

@@ -10,12 +10,14 @@
  * `fullTargets` (and announced by the "fullTargets" event) until a later
  * send reaches it. It catches up by sync request once it has room again.
  */
+
 import { ObservableV2 } from "lib0/observable";
 import { bytesKey, equalBytes } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { randomBytes } from "../crypto/random.js";
 import { relayOrigin, signRelayChallenge } from "../crypto/relay-auth.js";
+import { whenSettled } from "../diagnostics/recent-errors.js";
 import { HASH_BYTES } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import { decodeFrame, encodeFrame } from "../wire/frame.js";
@@ -29,6 +31,8 @@ import {
   type PartialAckFrame,
   PROTOCOL_VERSION,
   RELAY_FEATURE_MAIL,
+  RELAY_FEATURE_TARGET_SETS,
+  type SendFrame,
 } from "../wire/frame-types.js";
 import { mailSendProblem } from "../wire/mail-frames.js";
 import { relayErrorName } from "../wire/relay-errors.js";
@@ -36,6 +40,7 @@ import { backoffDelay } from "./backoff.js";
 import { BlobRequests } from "./blob-requests.js";
 import { MemoryOutbox, newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import { RelayError } from "./relay-error.js";
+import { type TargetChoice, TargetSetCache } from "./target-set-cache.js";
 import type { EnqueueOptions, Transport } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
 import { type ConnectWebSocket, messageBytes, type WebSocketLike, WS_OPEN } from "./websocket.js";
@@ -151,7 +156,11 @@ type Events = {
 export interface RelayInfo {
   /** Its operator configured SMTP: MAIL_INVITE can succeed. */
   mail: boolean;
+  /** It takes TARGET_SETs (revision 4): repeated fan-outs name their targets by id. */
+  targetSets: boolean;
 }
+
+const NOTHING_OFFERED: RelayInfo = { mail: false, targetSets: false };
 
 /** A device the relay could not queue for: its mailbox, or our address's share of it, is full. */
 export interface FullTarget {
@@ -197,7 +206,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
    * What the relay offers; nothing until it says (a relay before revision 3
    * never does, and then offers no mail).
    */
-  info: RelayInfo = { mail: false };
+  info: RelayInfo = NOTHING_OFFERED;
+  private readonly targetSets = new TargetSetCache();
   /** Messages the relay said wait in this device's mailbox at the last AUTH_OK. */
   queuedAtLogin: number | undefined;
 
@@ -264,7 +274,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       this.waiting.set(bytesKey(entry.msgId), { resolve, reject }),
     );
     // Callers that only wanted it queued must not see an unhandled rejection.
-    acked.catch(() => {});
+    void whenSettled(acked);
     if (this.state === "online") this.transmit(entry);
     return { acked };
   }
@@ -273,14 +283,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   sendEphemeral(targets: Uint8Array[], envelope: Uint8Array): boolean {
     if (this.state !== "online") return false;
     const msgId = randomBytes(MSG_ID_BYTES);
-    const written = this.write({
-      type: "send",
-      msgId,
-      flags: FLAG_EPHEMERAL,
-      ttlSeconds: 0,
+    const written = this.writeSend(
+      { msgId, flags: FLAG_EPHEMERAL, ttlSeconds: 0, envelope },
       targets,
-      envelope,
-    });
+    );
     if (written === 0) return false;
     // Acks normally follow within a round trip; a relay that never sends them cannot grow this.
     if (this.ephemeralSent.size >= MAX_EPHEMERAL_UNACKED) this.ephemeralSent.clear();
@@ -456,13 +462,20 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         return;
       case "authOk":
         this.queuedAtLogin = frame.queued;
+        // Sets die with their connection. What this relay offers, it says next (if it is
+        // of revision 3 or later): until then, nothing beyond the core.
+        this.targetSets.reset();
+        this.info = NOTHING_OFFERED;
         clearTimeout(this.handshakeTimer);
         this.attempt = 0;
         this.setStatus("online");
         void this.retransmitOutbox();
         return;
       case "relayInfo":
-        this.info = { mail: (frame.features & RELAY_FEATURE_MAIL) !== 0 };
+        this.info = {
+          mail: (frame.features & RELAY_FEATURE_MAIL) !== 0,
+          targetSets: (frame.features & RELAY_FEATURE_TARGET_SETS) !== 0,
+        };
         this.emit("info", [this.info]);
         return;
       case "ack":
@@ -538,14 +551,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   }
 
   private transmit(entry: OutboxEntry): void {
-    const bytes = this.write({
-      type: "send",
-      msgId: entry.msgId,
-      flags: 0,
-      ttlSeconds: entry.ttlSeconds,
-      targets: entry.targets,
-      envelope: entry.envelope,
-    });
+    const bytes = this.writeSend(
+      { msgId: entry.msgId, flags: 0, ttlSeconds: entry.ttlSeconds, envelope: entry.envelope },
+      entry.targets,
+    );
     this.sentAt.set(bytesKey(entry.msgId), { at: Date.now(), bytes });
     this.targetsOf.set(bytesKey(entry.msgId), entry.targets);
   }
@@ -629,6 +638,8 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       return;
     }
     const error = new RelayError(code, frame.message, frame.ref.length > 0 ? frame.ref : undefined);
+    // The relay forgot our sets (or never had one): define them again; the send is retried below.
+    if (code === "UNKNOWN_TARGET_SET" || code === "TOO_MANY_TARGETS") this.targetSets.reset();
     this.emit("error", [error]);
     if (frame.ref.length !== MSG_ID_BYTES) return;
     // A refused ephemeral send is not retried: it was best effort.
@@ -694,6 +705,25 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     const seqs = this.pendingAcks;
     this.pendingAcks = [];
     this.write({ type: "deliverAck", seqs });
+  }
+
+  /**
+   * A SEND to `targets`: by a target set where the relay takes them (its
+   * definition first when new on this connection), listed otherwise.
+   * Returns the bytes written (0 when not connected).
+   */
+  private writeSend(
+    send: Omit<SendFrame, "type" | "targets" | "targetSet">,
+    targets: Uint8Array[],
+  ): number {
+    const choice: TargetChoice = this.info.targetSets
+      ? this.targetSets.choose(targets)
+      : { kind: "listed" };
+    if (choice.kind === "listed") return this.write({ type: "send", ...send, targets });
+    const defined = choice.define
+      ? this.write({ type: "targetSet", setId: choice.setId, targets })
+      : 0;
+    return defined + this.write({ type: "send", ...send, targets: [], targetSet: choice.setId });
   }
 
   /** Returns the bytes written (0 when not connected). */

@@ -27,12 +27,29 @@ export class StoreOutbox implements Outbox {
     private readonly prefix = "outbox/",
   ) {}
 
-  put(entry: OutboxEntry): Promise<void> {
-    return this.store.put(this.prefix + toHex(entry.msgId), encodeOutboxEntry(entry));
+  private readonly listeners = new Set<() => void>();
+
+  async put(entry: OutboxEntry): Promise<void> {
+    await this.store.put(this.prefix + toHex(entry.msgId), encodeOutboxEntry(entry));
+    this.changed();
   }
 
-  delete(msgId: Uint8Array): Promise<void> {
-    return this.store.delete(this.prefix + toHex(msgId));
+  async delete(msgId: Uint8Array): Promise<void> {
+    await this.store.delete(this.prefix + toHex(msgId));
+    this.changed();
+  }
+
+  /**
+   * Called after each put or delete has reached the store, so a status (what waits for whom)
+   * is read when it changes instead of polled. Returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   async list(): Promise<OutboxEntry[]> {

@@ -12,12 +12,14 @@
  * when the relay link is down. Not over the direct path either, whose every
  * send is kept in the durable direct outbox and handed to the relay's.
  */
+
 import { ObservableV2 } from "lib0/observable";
 import { concatBytes, fromHex, toHex } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash } from "../crypto/envelope.js";
 import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
+import { noted } from "../diagnostics/recent-errors.js";
 import type { SpaceAccess } from "../space/access.js";
 import { type Outgoing, Space, type SpaceOptions } from "../space/space.js";
 import type { Store } from "../store/store.js";
@@ -125,7 +127,11 @@ export class SyncEngine extends ObservableV2<Events> {
         this.emit("relayStatus", [status]);
         // Back online: ask for whatever was missed while away (or expired from the mailbox).
         if (status === "online") {
-          for (const space of this.spaces.values()) void space.requestSync().catch(() => {});
+          for (const space of this.spaces.values()) {
+            void space
+              .requestSync()
+              .catch(noted("SYNC_REQUEST", "asking for what was missed offline"));
+          }
         }
       });
       this.relay.on("error", (err) => this.emit("error", [err]));
@@ -224,7 +230,8 @@ export class SyncEngine extends ObservableV2<Events> {
         const to = [...fresh].filter((d) => known.has(d)).map(fromHex);
         fresh = new Set();
         asking = undefined;
-        if (to.length > 0 && this.started) void space.requestSync(to).catch(() => {});
+        if (to.length > 0 && this.started)
+          void space.requestSync(to).catch(noted("SYNC_REQUEST", "asking new direct peers"));
       }, PEER_SETTLE_MS);
     });
     this.direct.set(space.id, transport);
@@ -236,7 +243,9 @@ export class SyncEngine extends ObservableV2<Events> {
     this.started = true;
     const since = Date.now();
     // A store failure here leaves the leftovers for the next start; nothing is lost.
-    this.relayLeftovers(since).catch(() => {});
+    this.relayLeftovers(since).catch(
+      noted("RELAY_LEFTOVERS", "handing direct leftovers to the relay"),
+    );
     for (const transport of this.direct.values()) transport.start();
     this.relay?.start();
     const timeout = this.options.gapTimeoutMs ?? 2000;
@@ -431,7 +440,9 @@ export class SyncEngine extends ObservableV2<Events> {
       // Every member asked answers, so ask few: the authors of what is missing and one
       // other member; only a gap that outlives two asks goes to everyone.
       const to = asked.times < 2 ? this.witnesses(space, gaps) : undefined;
-      await space.requestSync(to).catch(() => {});
+      await space
+        .requestSync(to)
+        .catch(noted("SYNC_REQUEST", "asking for a gap in an author's run"));
     }
   }
 

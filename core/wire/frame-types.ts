@@ -19,6 +19,7 @@ export const FrameType = {
   deliverAck: 0x13,
   resend: 0x14,
   partialAck: 0x15,
+  targetSet: 0x16,
   blobPut: 0x20,
   blobPutOk: 0x21,
   blobGet: 0x22,
@@ -33,6 +34,16 @@ export const CHALLENGE_BYTES = 32;
 
 /** SEND / DELIVER flag: forward to online targets only, never store. */
 export const FLAG_EPHEMERAL = 0x01;
+/**
+ * SEND flag, on the wire only (revision 4): the targets are a TARGET_SET
+ * defined earlier on this connection, named by its id instead of listed.
+ * Decoded into `SendFrame.targetSet`; never stored or delivered.
+ */
+export const FLAG_TARGET_SET = 0x02;
+/** How many target sets one connection may hold at once (ids 0..MAX_TARGET_SETS-1). */
+export const MAX_TARGET_SETS = 64;
+/** How many targets all of one connection's sets may list together. */
+export const MAX_TARGET_SET_ENTRIES = 1024;
 
 export interface HelloFrame {
   type: "hello";
@@ -71,6 +82,8 @@ export interface RelayInfoFrame {
 }
 /** RELAY_INFO feature: the operator configured SMTP, so MAIL_INVITE can succeed. */
 export const RELAY_FEATURE_MAIL = 0x01;
+/** RELAY_INFO feature (revision 4): TARGET_SET frames and SENDs that name a set. */
+export const RELAY_FEATURE_TARGET_SETS = 0x02;
 export interface ErrorFrame {
   type: "error";
   code: number;
@@ -81,10 +94,24 @@ export interface ErrorFrame {
 export interface SendFrame {
   type: "send";
   msgId: Uint8Array;
+  /** FLAG_EPHEMERAL or 0 (FLAG_TARGET_SET is the codec's, from `targetSet`). */
   flags: number;
   ttlSeconds: number;
+  /** Empty when `targetSet` names them. */
   targets: Uint8Array[];
+  /** The id of a TARGET_SET of this connection that lists the targets. */
+  targetSet?: number | undefined;
   envelope: Uint8Array;
+}
+/**
+ * Defines (or replaces) a list of targets that later SENDs on this
+ * connection may name by `setId`: a sender fanning out to the same members
+ * again and again uploads their keys once, not with every delta.
+ */
+export interface TargetSetFrame {
+  type: "targetSet";
+  setId: number;
+  targets: Uint8Array[];
 }
 export interface AckFrame {
   type: "ack";
@@ -177,4 +204,5 @@ export type Frame =
   | BlobDataFrame
   | MailSendFrame
   | PartialAckFrame
+  | TargetSetFrame
   | MailInviteFrame;

@@ -35,6 +35,8 @@ const everyFrame: Frame[] = [
     targets: [bob.device.sign.publicKey],
     envelope,
   },
+  { type: "send", msgId, flags: 0, ttlSeconds: 60, targets: [], targetSet: 63, envelope },
+  { type: "targetSet", setId: 0, targets: [bob.device.sign.publicKey, filled(32, 4)] },
   { type: "ack", msgId },
   { type: "deliver", seq: 2 ** 40, msgId, sender: alice.device.sign.publicKey, flags: 0, envelope },
   { type: "deliverAck", seqs: [5, 6, 2 ** 33] },

@@ -32,11 +32,13 @@ import {
   readDeliverAck,
   readResend,
   readSend,
+  readTargetSet,
   writeAck,
   writeDeliver,
   writeDeliverAck,
   writeResend,
   writeSend,
+  writeTargetSet,
 } from "./mailbox-frames.js";
 import { decodeStrict, encodeWith, type Reader } from "./reader.js";
 import {
@@ -118,6 +120,7 @@ const WRITERS: Writers = {
   blobData: writeBlobPut,
   mailSend: writeMailSend,
   partialAck: writePartialAck,
+  targetSet: writeTargetSet,
   mailInvite: writeMailInvite,
 };
 
@@ -143,6 +146,7 @@ const READERS = new Map<number, (r: Reader, limits: WireLimits) => Frame>([
   [FrameType.blobData, readBlobData],
   [FrameType.mailSend, readMailSend],
   [FrameType.partialAck, readPartialAck],
+  [FrameType.targetSet, readTargetSet],
   [FrameType.mailInvite, readMailInvite],
 ]);
 

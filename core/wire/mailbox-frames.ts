@@ -1,7 +1,8 @@
 /**
  * Mailbox frames: store-and-forward between devices.
  *
- *   device -> relay  SEND         (msgId, flags, ttl, targets[], envelope)
+ *   device -> relay  SEND         (msgId, flags, ttl, targets[] | target set id, envelope)
+ *   device -> relay  TARGET_SET   (set id, targets[]) for later SENDs on this connection (rev. 4)
  *   relay  -> device ACK          msgId, sent once the envelope is durably queued for every target
  *   relay  -> device DELIVER      (mailbox seq, msgId, authenticated sender, flags, envelope)
  *   device -> relay  DELIVER_ACK  mailbox seqs the device has stored; the relay deletes them
@@ -18,39 +19,65 @@ import {
   type DeliverAckFrame,
   type DeliverFrame,
   FLAG_EPHEMERAL,
+  FLAG_TARGET_SET,
+  MAX_TARGET_SETS,
   MSG_ID_BYTES,
   type ResendFrame,
   type SendFrame,
+  type TargetSetFrame,
 } from "./frame-types.js";
 import type { WireLimits } from "./limits.js";
 import { type Reader, writeFixed } from "./reader.js";
 
-const KNOWN_FLAGS = FLAG_EPHEMERAL;
-
-function readFlags(r: Reader): number {
+function readFlags(r: Reader, known: number): number {
   const flags = r.u8("flags");
-  if ((flags & ~KNOWN_FLAGS) !== 0) throw new DecodeError("INVALID_VALUE", "unknown flag bits");
+  if ((flags & ~known) !== 0) throw new DecodeError("INVALID_VALUE", "unknown flag bits");
   return flags;
+}
+
+function writeTargets(e: encoding.Encoder, targets: readonly Uint8Array[]): void {
+  encoding.writeVarUint(e, targets.length);
+  for (const target of targets) writeFixed(e, target, KEY_BYTES, "target");
+}
+function readTargets(r: Reader, limits: WireLimits, what: string): Uint8Array[] {
+  const count = r.varUint("targets count", limits.maxTargets);
+  if (count === 0) throw new DecodeError("INVALID_VALUE", `${what} needs at least one target`);
+  const targets: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) targets.push(r.fixed(KEY_BYTES, "target"));
+  return targets;
 }
 
 export function writeSend(e: encoding.Encoder, f: SendFrame): void {
   writeFixed(e, f.msgId, MSG_ID_BYTES, "msgId");
-  encoding.writeUint8(e, f.flags);
+  const bySet = f.targetSet !== undefined;
+  encoding.writeUint8(e, (f.flags & ~FLAG_TARGET_SET) | (bySet ? FLAG_TARGET_SET : 0));
   encoding.writeVarUint(e, f.ttlSeconds);
-  encoding.writeVarUint(e, f.targets.length);
-  for (const target of f.targets) writeFixed(e, target, KEY_BYTES, "target");
+  if (f.targetSet !== undefined) encoding.writeVarUint(e, f.targetSet);
+  else writeTargets(e, f.targets);
   encoding.writeVarUint8Array(e, f.envelope);
 }
 export function readSend(r: Reader, limits: WireLimits): SendFrame {
   const msgId = r.fixed(MSG_ID_BYTES, "msgId");
-  const flags = readFlags(r);
+  const wireFlags = readFlags(r, FLAG_EPHEMERAL | FLAG_TARGET_SET);
   const ttlSeconds = r.varUint("ttlSeconds", 0xffffffff);
-  const count = r.varUint("targets count", limits.maxTargets);
-  if (count === 0) throw new DecodeError("INVALID_VALUE", "a send needs at least one target");
-  const targets: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) targets.push(r.fixed(KEY_BYTES, "target"));
+  const flags = wireFlags & ~FLAG_TARGET_SET;
+  if ((wireFlags & FLAG_TARGET_SET) !== 0) {
+    const targetSet = r.varUint("target set", MAX_TARGET_SETS - 1);
+    const envelope = r.varBytes("envelope", limits.maxEnvelopeBytes);
+    return { type: "send", msgId, flags, ttlSeconds, targets: [], targetSet, envelope };
+  }
+  const targets = readTargets(r, limits, "a send");
   const envelope = r.varBytes("envelope", limits.maxEnvelopeBytes);
   return { type: "send", msgId, flags, ttlSeconds, targets, envelope };
+}
+
+export function writeTargetSet(e: encoding.Encoder, f: TargetSetFrame): void {
+  encoding.writeVarUint(e, f.setId);
+  writeTargets(e, f.targets);
+}
+export function readTargetSet(r: Reader, limits: WireLimits): TargetSetFrame {
+  const setId = r.varUint("target set", MAX_TARGET_SETS - 1);
+  return { type: "targetSet", setId, targets: readTargets(r, limits, "a target set") };
 }
 
 export function writeAck(e: encoding.Encoder, f: AckFrame): void {
@@ -73,7 +100,7 @@ export function readDeliver(r: Reader, limits: WireLimits): DeliverFrame {
     seq: r.varUint("seq"),
     msgId: r.fixed(MSG_ID_BYTES, "msgId"),
     sender: r.fixed(KEY_BYTES, "sender"),
-    flags: readFlags(r),
+    flags: readFlags(r, FLAG_EPHEMERAL),
     envelope: r.varBytes("envelope", limits.maxEnvelopeBytes),
   };
 }

@@ -29,6 +29,11 @@ export const RelayErrorCode = {
    * request that is no invitation with this relay's join link is refused.
    */
   MAIL_TEMPLATE_REQUIRED: 20,
+  /**
+   * Revision 4: a SEND named a target set this connection has not defined
+   * (sets die with their connection). Define it again and resend.
+   */
+  UNKNOWN_TARGET_SET: 21,
 } as const;
 export type RelayErrorName = keyof typeof RelayErrorCode;
 export type RelayErrorNumber = (typeof RelayErrorCode)[RelayErrorName];

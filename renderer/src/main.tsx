@@ -1,9 +1,10 @@
 import { createRoot } from "react-dom/client";
+import { browserPlatform } from "./model/browser-platform.js";
 import { GroveClient } from "./model/client.js";
 import { App } from "./ui/App.js";
 import "./styles.css";
 
-const client = new GroveClient();
+const client = new GroveClient(browserPlatform());
 // Only in builds for the bench and tests, which read state they cannot see on screen: a
 // user's build does not hand its client (keys included) to every script on the page.
 if (__GROVE_TEST_HOOKS__)

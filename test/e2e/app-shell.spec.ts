@@ -3,12 +3,14 @@
  * stood in by a page script (the Electron binary is not available here; the
  * real bridge is unit-tested in test/electron/): the storage key wrapped by
  * the OS keychain, a passphrase where there is none, and a grove://join
- * deep link opening the join dialog. Real relay, real app build.
+ * deep link opening the join dialog, files through the OS dialogs. Real
+ * relay, real app build.
  */
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
 import { type RelayProcess, removeDir, startRelayProcess } from "../relay-harness.js";
 import { buildRenderer } from "./app-build.js";
+import { type StandInOptions, type StandInRecord, standInShell } from "./stand-in-shell.js";
 
 let relay: RelayProcess;
 test.beforeAll(async () => {
@@ -20,53 +22,15 @@ test.afterAll(async () => {
 });
 const appUrl = () => `http://127.0.0.1:${relay.port}/app/`;
 
-/** Installs a stand-in shell before the app's script runs. */
-async function withShell(page: Page, keychain: boolean) {
-  await page.addInitScript((hasKeychain: boolean) => {
-    const w = window as unknown as Record<string, unknown>;
-    const calls: string[] = [];
-    const listeners: ((url: string) => void)[] = [];
-    let startMinimized = false;
-    // A reversible stand-in for safeStorage: what matters is that the raw key never lands on disk.
-    const flip = (b: Uint8Array) => Uint8Array.from(b, (x) => x ^ 0x5a);
-    w.shellCalls = calls;
-    w.emitDeepLink = (url: string) => {
-      for (const l of listeners) l(url);
-    };
-    w.groveShell = Object.freeze({
-      wrapStorageKey: async (key: Uint8Array) => {
-        calls.push("wrap");
-        return hasKeychain
-          ? { ok: true, wrapped: flip(key) }
-          : { ok: false, reason: "unavailable" };
-      },
-      unwrapStorageKey: async (wrapped: Uint8Array) => {
-        calls.push("unwrap");
-        return { ok: true, key: flip(wrapped) };
-      },
-      notify: async () => {
-        calls.push("notify");
-      },
-      setBadgeCount: async (n: number) => {
-        calls.push(`badge:${n}`);
-      },
-      openExternal: async () => {},
-      setTrayStatus: async (s: { presence: string; unread: number }) => {
-        calls.push(`tray:${s.presence}:${s.unread}`);
-      },
-      getStartMinimized: async () => startMinimized,
-      setStartMinimized: async (on: boolean) => {
-        startMinimized = on;
-        calls.push(`minimized:${on}`);
-      },
-      appVersion: async () => "test",
-      onDeepLink: (listener: (url: string) => void) => {
-        listeners.push(listener);
-        return () => {};
-      },
-    });
-  }, keychain);
-}
+/** Installs the stand-in shell before the app's script runs. */
+const withShell = (page: Page, keychain: boolean, openFile?: StandInOptions["openFile"]) =>
+  page.addInitScript(standInShell, { keychain, openFile });
+
+const shellRecord = (page: Page) =>
+  page.evaluate(() => {
+    const w = window as unknown as StandInRecord;
+    return { calls: w.shellCalls, saved: w.savedFiles };
+  });
 
 async function onboard(page: Page, name: string) {
   await page.getByLabel("Your name").fill(name);
@@ -97,8 +61,7 @@ test("with an OS keychain the storage key is wrapped by it and unwrapped at the 
   expect(stored.web).toBeUndefined();
   await page.reload();
   await expect(page.getByRole("heading", { name: "Welcome, Ann" })).toBeVisible();
-  const calls = () =>
-    page.evaluate(() => (window as unknown as { shellCalls: string[] }).shellCalls);
+  const calls = async () => (await shellRecord(page)).calls;
   expect(await calls()).toContain("unwrap");
   // The tray hears this user's presence and the unread count; the tray setting is the shell's.
   await expect.poll(calls).toContain("tray:online:0");
@@ -143,14 +106,32 @@ test("a grove://join link from the shell opens the join dialog with the link", a
   await page.goto(appUrl());
   await onboard(page, "Cho");
   const link = "grove://join#not-a-real-payload";
-  await page.evaluate(
-    (url) => (window as unknown as { emitDeepLink(u: string): void }).emitDeepLink(url),
-    link,
-  );
+  await page.evaluate((url) => (window as unknown as StandInRecord).emitDeepLink(url), link);
   const dialog = page.getByRole("dialog", { name: "Join a space" });
   await expect(dialog).toBeVisible();
   await expect(dialog.getByLabel("Invitation link")).toHaveValue(link);
   await dialog.getByRole("button", { name: "Join", exact: true }).click();
   // A payload that is not one says so in words, with what to do next.
   await expect(dialog.getByRole("alert")).toContainText("could not be read");
+});
+
+test("files are chosen and saved through the shell's own dialogs, byte for byte", async ({
+  page,
+}) => {
+  const bytes = Array.from({ length: 70_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+  await withShell(page, true, { name: "plan.pdf", bytes });
+  await page.goto(appUrl());
+  await onboard(page, "Dee");
+  await page.getByRole("button", { name: "Create a space" }).first().click();
+  await page.getByLabel("Space name").fill("Allotment");
+  await page.getByRole("dialog").getByRole("button", { name: "Create" }).click();
+  await page.getByRole("tab", { name: "Files" }).click();
+  await page.getByRole("button", { name: "Share a file" }).click();
+  await expect(page.getByRole("list", { name: "Shared files" })).toContainText("plan.pdf");
+  await page.getByRole("button", { name: "Save plan.pdf" }).click();
+  await expect.poll(async () => (await shellRecord(page)).saved.length).toBe(1);
+  const { calls, saved } = await shellRecord(page);
+  expect(calls).toContain("openFile");
+  expect(saved[0]?.name).toBe("plan.pdf");
+  expect(saved[0]?.bytes).toEqual(bytes);
 });

@@ -44,31 +44,44 @@ const person = (context: BrowserContext, name: string) => onboard(context, appUr
 const lastOwnDelivery = (page: Page) =>
   page.locator("article.message.mine").last().getByTestId("delivery");
 
-test("three people onboard, invite, confirm, chat, discuss, see presence and routes, and one catches up after being offline", async ({
-  browser,
-}) => {
-  test.setTimeout(180_000);
-  const contexts = await Promise.all(
-    [0, 1, 2].map(() => browser.newContext({ viewport: { width: 1200, height: 800 } })),
-  );
-  for (const c of contexts) {
-    await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
-  }
-  const [ctxA, ctxB, ctxC] = contexts as [BrowserContext, BrowserContext, BrowserContext];
-  // Ann's and Bob's notifications are recorded (headless Chromium shows none): the web API,
-  // granted.
-  for (const ctx of [ctxA, ctxB]) await ctx.addInitScript(recordNotifications);
-  try {
-    // Onboarding (the first screen is scanned and captured before anyone signs up).
+test.describe("three people in one space, through the UI only", () => {
+  // One story told in steps: each step starts where the last one left the three apps.
+  test.describe.configure({ mode: "serial", timeout: 90_000 });
+  let contexts: BrowserContext[] = [];
+  let ctxC: BrowserContext;
+  let a: Page;
+  let b: Page;
+  let c: Page;
+
+  test.beforeAll(async ({ browser }) => {
+    contexts = await Promise.all(
+      [0, 1, 2].map(() => browser.newContext({ viewport: { width: 1200, height: 800 } })),
+    );
+    for (const ctx of contexts) {
+      await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: appUrl() });
+    }
+    // Ann's and Bob's notifications are recorded (headless Chromium shows none): the web API,
+    // granted.
+    for (const ctx of contexts.slice(0, 2)) await ctx.addInitScript(recordNotifications);
+  });
+  test.afterAll(async () => {
+    await Promise.all(contexts.map((ctx) => ctx.close()));
+  });
+
+  test("three people onboard (the first screen scanned and captured before anyone signs up)", async () => {
+    const [ctxA, ctxB, ctxCho] = contexts as [BrowserContext, BrowserContext, BrowserContext];
+    ctxC = ctxCho;
     const first = await ctxA.newPage();
     await first.goto(appUrl());
     await expect(first.getByRole("heading", { name: "Welcome to Grove" })).toBeVisible();
     await capture(first, "onboarding");
     await first.close();
-    const a = await person(ctxA, "Ann");
-    const b = await person(ctxB, "Bob");
-    const c = await person(ctxC, "Cho");
+    a = await person(ctxA, "Ann");
+    b = await person(ctxB, "Bob");
+    c = await person(ctxC, "Cho");
+  });
 
+  test("Ann creates a space and Bob joins by an open link, with the history", async () => {
     // Ann creates a space.
     await a.getByRole("button", { name: "Create a space" }).first().click();
     await a.getByLabel("Space name").fill("Garden club");
@@ -82,7 +95,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await join(b, open);
     await expect(b.getByRole("heading", { level: 1, name: "Garden club" })).toBeVisible();
     await expect(messageTexts(b)).toContainText(["Welcome to the garden club"]);
+  });
 
+  test("Cho asks by a confirmed link and sees nothing until Ann confirms, after comparing numbers", async () => {
     // Cho asks by a confirmed link and sees nothing until Ann confirms, after comparing numbers.
     const confirmed = await invite(a, "Confirmed", "invite-dialog");
     await join(c, confirmed);
@@ -103,7 +118,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(messageTexts(c)).toContainText(["Welcome to the garden club"], {
       timeout: 20_000,
     });
+  });
 
+  test("everyone chats; every message is signed by its author device and verified by the reader", async () => {
     // Everyone chats.
     await tab(a, "Chat");
     await say(b, "Hi, Bob here");
@@ -127,7 +144,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     }
     await expect(a.getByTestId("authenticity")).toHaveCount(0);
     await capture(a, "chat");
+  });
 
+  test("a mention notifies with the text, and with neither name nor text once previews are hidden", async () => {
     // A mention notifies Ann with the text; once she hides previews, with neither name nor text.
     await expect
       .poll(() => notifications(a))
@@ -144,7 +163,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
         body: "You were mentioned",
       });
     expect(JSON.stringify(await notifications(a))).not.toContain("seeds");
+  });
 
+  test("a discussion gets replies from the other two", async () => {
     // A discussion with replies from the other two.
     await tab(a, "Discussion");
     await a.getByLabel("Topic title").fill("Planting plan");
@@ -165,7 +186,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       timeout: 20_000,
     });
     await capture(a, "discussion");
+  });
 
+  test("a note written together converges, a burst of keys in a handful of envelopes", async () => {
     // A note Ann and Bob write together: each sees the other's typing, and a burst of
     // keystrokes reaches Bob as a handful of envelopes, not one per key.
     const accepted = (page: Page) =>
@@ -197,7 +220,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       await expect.poll(() => noteText(page), { timeout: 20_000 }).toBe(final);
     }
     await capture(a, "notes");
+  });
 
+  test("a shared file of two chunks is saved with the same bytes", async () => {
     // Ann shares a file of two chunks; Bob saves it and has the same bytes.
     const catalogue = Buffer.from(
       Array.from({ length: 1_500_000 }, (_, i) => (i * 31 + (i >> 9)) & 0xff),
@@ -220,7 +245,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     expect(Buffer.compare(readFileSync(await download.path()), catalogue)).toBe(0);
     await expect(b.getByRole("list", { name: "Shared files" })).toContainText("1.5 MB");
     await capture(b, "files");
+  });
 
+  test("a task given to Bob is his, ticked by him, and renamed while done", async () => {
     // Ann adds a task for Bob; Bob sees it is his and ticks it; Ann sees who did it.
     await tab(a, "Tasks");
     await a.getByLabel("New task").fill("Order bean seeds");
@@ -245,7 +272,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       { timeout: 20_000 },
     );
     await capture(a, "tasks");
+  });
 
+  test("a calendar event in the locale's clock gets an answer", async () => {
     // Ann puts a work day in the calendar; Bob says he is going; Ann sees it.
     const soon = new Date(Date.now() + 3 * 86_400_000);
     const day = `${soon.getFullYear()}-${String(soon.getMonth() + 1).padStart(2, "0")}-${String(soon.getDate()).padStart(2, "0")}`;
@@ -273,7 +302,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
       .click();
     await expect(a.getByTestId("answers")).toHaveText("Going: Bob", { timeout: 20_000 });
     await capture(a, "calendar");
+  });
 
+  test("a sketch stroke reaches the other board", async () => {
     // Ann draws a stroke on the sketch; Bob's board has it.
     await tab(a, "Sketch");
     await tab(b, "Sketch");
@@ -295,7 +326,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await tab(a, "Chat");
     await tab(b, "Chat");
     await tab(c, "Chat");
+  });
 
+  test("presence changes within 5 s; a buddy is verified by safety number", async () => {
     // Presence: Bob goes away, Ann sees it within 5 s.
     await a.getByRole("button", { name: "Buddies" }).click();
     await expect(
@@ -315,14 +348,18 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(
       a.getByRole("listitem").filter({ hasText: "Bob" }).getByText("Verified"),
     ).toBeVisible();
+  });
 
+  test("the connection panel shows a direct route and libsodium running under the CSP", async () => {
     // The connection panel shows a direct route to a buddy online with Ann.
     await a.getByRole("button", { name: /^Connection/ }).click();
     await expect(a.getByTestId("route-Bob")).toContainText("direct", { timeout: 30_000 });
     // The app's CSP lets libsodium's WebAssembly run (and nothing else that evaluates code).
     await expect(a.getByTestId("cipher")).toHaveText(/libsodium \(WebAssembly\)/);
     await capture(a, "connection");
+  });
 
+  test("search finds a reply across spaces and a note by its text", async () => {
     // Search finds a reply across spaces.
     await a.getByLabel("Search messages, discussions, notes and tasks").fill("nitrogen");
     await expect(a.getByRole("button", { name: /Beans, they fix nitrogen/ })).toBeVisible();
@@ -332,7 +369,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await a.getByRole("button", { name: /Sowing calendar/ }).click();
     await expect(a.getByRole("tab", { name: "Notes" })).toHaveAttribute("aria-selected", "true");
     await tab(a, "Chat");
+  });
 
+  test('an offline member\'s message waits as "Local only" across a restart, then everyone has everything once, in order', async () => {
     // Cho goes offline; Ann and Bob post; Cho writes offline too (local only).
     await ctxC.setOffline(true);
     await expect(c.getByRole("button", { name: /^Connection: Offline/ })).toBeVisible();
@@ -380,7 +419,9 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     }
     await expect(lastOwnDelivery(a)).toHaveText("Delivered", { timeout: 30_000 });
     await expect(lastOwnDelivery(c)).toHaveText("Delivered", { timeout: 30_000 });
+  });
 
+  test("a member who leaves keeps a read-only copy until he deletes it, and is no longer counted", async () => {
     // Bob leaves, keeps a read-only copy until he deletes it, and Ann no longer counts him.
     await b.getByRole("button", { name: "Leave" }).click();
     await confirmWith(b, "Leave");
@@ -395,9 +436,7 @@ test("three people onboard, invite, confirm, chat, discuss, see presence and rou
     await expect(a.locator(".member-list").getByText("Bob", { exact: true })).toHaveCount(0, {
       timeout: 20_000,
     });
-  } finally {
-    await Promise.all(contexts.map((c) => c.close()));
-  }
+  });
 });
 
 test("a second device of Ann's is linked by code and gets her spaces and their history", async ({

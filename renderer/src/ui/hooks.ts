@@ -12,7 +12,8 @@ export function useClient(): GroveClient {
       client.on("change", notify);
       return () => client.off("change", notify);
     },
-    () => client.revision,
+    // A frozen snapshot per change: React compares it by identity.
+    () => client.snapshot,
   );
   return client;
 }

@@ -1,0 +1,354 @@
+/**
+ * The client's phases and lifecycle: opens the local store, keeps the
+ * profile, runs the SyncEngine (relay link and a direct mesh per space), the
+ * account space and each space's handle, and tells the UI when anything
+ * changed. Its state is one of the phases of client-state.ts, each holding
+ * what it owns; the UI reads a frozen snapshot per change. Where it runs
+ * (browser, Node tests) comes in as a ClientPlatform. What a user does with
+ * a ready client is in client.ts.
+ */
+import { ObservableV2 } from "lib0/observable";
+import { fromHex } from "../../../core/crypto/bytes.js";
+import { ed25519 } from "../../../core/crypto/ed25519.js";
+import { recentErrors } from "../../../core/diagnostics/recent-errors.js";
+import { AccountSpace } from "../../../core/membership/account.js";
+import { MemberSpace } from "../../../core/membership/member-space.js";
+import { EncryptedStore } from "../../../core/store/encrypted-store.js";
+import { StoreError } from "../../../core/store/store.js";
+import type { RelayStatus } from "../../../core/sync/relay-transport.js";
+import type { SyncEngine } from "../../../core/sync/sync-engine.js";
+import {
+  type ClientState,
+  ClientStateError,
+  type Phase,
+  type Session,
+  type Vault,
+} from "./client-state.js";
+import { Drafts } from "./drafts.js";
+import { makeEngine } from "./engine.js";
+import { OpenSpaces } from "./open-spaces.js";
+import { EMPTY_READING, OutboxStatus } from "./outbox-status.js";
+import type { ClientPlatform, EngineLock } from "./platform.js";
+import { loadProfile, type Profile, saveProfile } from "./profile.js";
+import { type ClientSnapshot, snapshotOf } from "./snapshot.js";
+import type { SpaceHandle } from "./space-handle.js";
+
+type Events = { change: () => void };
+
+export class ClientCore extends ObservableV2<Events> {
+  private state: ClientState = { phase: "loading" };
+  private readonly opened = new OpenSpaces(this);
+  private relay: RelayStatus = "idle";
+  private isOffline = false;
+  private outboxStatus: OutboxStatus | undefined;
+  private lastProblem: { what: string; message: string } | undefined;
+  private pendingDeepLink: string | undefined;
+  private readonly lock: EngineLock;
+  private networkWatched = false;
+  private notifyScheduled = false;
+  private current: ClientSnapshot;
+
+  constructor(readonly platform: ClientPlatform) {
+    super();
+    this.lock = platform.engineLock(() => this.stopForOtherTab());
+    this.current = snapshotOf(this, 0);
+    // A background failure shows in the Connection panel's list as it happens.
+    recentErrors.onChange(this.changed);
+  }
+
+  /** What the UI shows, frozen; a new object after each (coalesced) change. */
+  get snapshot(): ClientSnapshot {
+    return this.current;
+  }
+
+  get revision(): number {
+    return this.current.revision;
+  }
+
+  get phase(): Phase {
+    return this.state.phase;
+  }
+
+  get failure(): string | undefined {
+    return this.state.phase === "failed" ? this.state.failure : undefined;
+  }
+
+  /** The running session's parts; undefined before the client is ready. */
+  get profile(): Profile | undefined {
+    return this.state.phase === "ready" ? this.state.session.profile : undefined;
+  }
+
+  get engine(): SyncEngine | undefined {
+    return this.state.phase === "ready" ? this.state.session.engine : undefined;
+  }
+
+  get account(): AccountSpace | undefined {
+    return this.state.phase === "ready" ? this.state.session.account : undefined;
+  }
+
+  /** Unsent text per space and tool (present once unlocked). */
+  get drafts(): Drafts | undefined {
+    if (this.state.phase === "ready") return this.state.session.drafts;
+    return this.state.phase === "onboarding" ? this.state.vault.drafts : undefined;
+  }
+
+  get spaces(): ReadonlyMap<string, SpaceHandle> {
+    return this.opened.all;
+  }
+
+  get relayStatus(): RelayStatus {
+    return this.relay;
+  }
+
+  /** The OS says the network is gone: transports are paused, edits wait. */
+  get offline(): boolean {
+    return this.isOffline;
+  }
+
+  /** Outbox msgIds (hex) as last read. */
+  get queued(): ReadonlySet<string> {
+    return (this.outboxStatus?.reading ?? EMPTY_READING).queued;
+  }
+
+  /** Per target device, how many outbox entries wait. */
+  get waitingFor(): ReadonlyMap<string, number> {
+    return (this.outboxStatus?.reading ?? EMPTY_READING).waitingFor;
+  }
+
+  /** The last action that failed, for the banner (cleared by the user). */
+  get problem(): { readonly what: string; readonly message: string } | undefined {
+    return this.lastProblem;
+  }
+
+  /** A grove://join or grove://link URL the desktop shell handed over, not yet taken. */
+  get deepLink(): string | undefined {
+    return this.pendingDeepLink;
+  }
+
+  /** The running session, or a typed error naming the phase the client is in. */
+  session(): Session {
+    if (this.state.phase !== "ready") {
+      throw new ClientStateError("NOT_READY", `the client is ${this.state.phase}, not ready`);
+    }
+    return this.state.session;
+  }
+
+  /** The open store before an identity exists (onboarding). */
+  vault(): Vault {
+    if (this.state.phase === "onboarding") return this.state.vault;
+    throw new ClientStateError("NOT_UNLOCKED", `the client is ${this.state.phase}, not onboarding`);
+  }
+
+  /** Runs a user's action; a failure is shown, not lost in an unhandled rejection. */
+  async attempt(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.lastProblem = { what, message: (err as Error).message };
+      this.changed();
+    }
+  }
+
+  dismissProblem(): void {
+    this.lastProblem = undefined;
+    this.changed();
+  }
+
+  /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
+  readonly changed = (): void => {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    // A frame, or a timeout where frames stop (a window hidden meanwhile): whichever comes first.
+    let ran = false;
+    const once = () => {
+      if (ran) return;
+      ran = true;
+      this.notifyScheduled = false;
+      this.current = snapshotOf(this, this.current.revision + 1);
+      this.emit("change", []);
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(once);
+    setTimeout(once, 100);
+  };
+
+  async open(): Promise<void> {
+    try {
+      const backend = await ed25519();
+      this.platform.shell?.onDeepLink((url) => {
+        this.pendingDeepLink = url;
+        this.changed();
+      });
+      const source = await this.platform.keySource();
+      if (source.kind === "ready") await this.unlockWith(backend, source.key);
+      else if (source.kind === "choose-passphrase") this.state = { phase: source.kind, backend };
+      else this.state = { phase: "locked", backend };
+    } catch (err) {
+      this.state = { phase: "failed", failure: (err as Error).message };
+    }
+    this.changed();
+  }
+
+  /**
+   * "Use here": the tab running the engine stops it (flushing every space
+   * and closing its links), then this tab starts afresh with the lock.
+   */
+  async moveHere(): Promise<void> {
+    await this.lock.takeOver();
+    this.platform.reload();
+  }
+
+  /** Another tab took the profile over: stop everything that could write, then let go. */
+  private async stopForOtherTab(): Promise<void> {
+    await this.stop();
+    this.state = { phase: "elsewhere" };
+    this.changed();
+  }
+
+  /** Closes every space, the engine and the store (another tab's turn, or the end of a test). */
+  async stop(): Promise<void> {
+    const state = this.state;
+    this.outboxStatus?.stop();
+    this.outboxStatus = undefined;
+    await this.opened.closeAll();
+    if (state.phase === "ready") {
+      state.session.account.member.close();
+      await state.session.engine.stop();
+      await state.session.store.close();
+    } else if (state.phase === "onboarding") await state.vault.store.close();
+    this.state = { phase: "loading" };
+  }
+
+  takeDeepLink(): string | undefined {
+    const url = this.pendingDeepLink;
+    this.pendingDeepLink = undefined;
+    return url;
+  }
+
+  /** Opens a passphrase-protected profile (or protects a new one with it). */
+  async unlock(passphrase: string): Promise<void> {
+    const state = this.state;
+    if (state.phase !== "locked" && state.phase !== "choose-passphrase") {
+      throw new ClientStateError("NOT_OPENED", `the client is ${state.phase}, not locked`);
+    }
+    const key = await this.platform.passphraseKey(passphrase, state.phase === "choose-passphrase");
+    try {
+      await this.unlockWith(state.backend, key);
+    } catch (err) {
+      // The store opened under a wrong key is closed again; the error is the one to show.
+      const opened = this.state as ClientState;
+      if (opened.phase === "onboarding") {
+        await opened.vault.store
+          .close()
+          .catch((e: unknown) => recentErrors.note("UNLOCK_CLEANUP", "closing the store", e));
+      }
+      this.state = state;
+      if (err instanceof StoreError && err.code === "CORRUPT_RECORD") {
+        throw new Error("that passphrase does not open this profile");
+      }
+      throw err;
+    }
+    this.changed();
+  }
+
+  private async unlockWith(backend: Vault["backend"], key: CryptoKey): Promise<void> {
+    if (!this.lock.held && !(await this.lock.tryAcquire())) {
+      this.state = { phase: "elsewhere" };
+      return;
+    }
+    const store = new EncryptedStore(await this.platform.openStore(), key);
+    const vault: Vault = { backend, store, drafts: await Drafts.open(store) };
+    // Onboarding until a profile is read: a wrong key fails reading it, and the store is closed.
+    this.state = { phase: "onboarding", vault };
+    const profile = await loadProfile(store);
+    if (profile) await this.start(vault, profile);
+  }
+
+  /** Enters the ready phase with `session` (its engine made by `makeEngine`, not yet started). */
+  begin(session: Session): void {
+    this.state = { phase: "ready", session };
+    const { engine } = session;
+    engine.on("relayStatus", (status) => {
+      this.relay = status;
+      this.changed();
+    });
+    engine.on("route", () => this.changed());
+    // A member whose relay mailbox is full is no longer retried: the panel says so.
+    engine.relay?.on("fullTargets", () => this.changed());
+    engine.relay?.on("info", () => this.changed());
+    this.outboxStatus = new OutboxStatus(
+      session.engine,
+      (entries) => this.opened.notePending(entries),
+      this.changed,
+    );
+    this.opened.follow(session.account.member, () => session.account.spaces());
+    this.watchNetwork();
+  }
+
+  /** The profile changed (a space remembered or forgotten): kept, and the session holds it. */
+  async saveProfile(profile: Profile): Promise<void> {
+    const session = this.session();
+    await saveProfile(session.store, profile);
+    this.state = { phase: "ready", session: { ...session, profile } };
+  }
+
+  private async start(vault: Vault, profile: Profile): Promise<void> {
+    const engine = makeEngine(this.platform, vault, profile);
+    const member = await MemberSpace.open({
+      engine,
+      store: vault.store,
+      backend: vault.backend,
+      me: { keys: profile.device, cert: profile.cert, name: profile.name },
+      spaceId: fromHex(profile.accountSpace),
+    });
+    const account = new AccountSpace(member);
+    this.begin({ ...vault, profile, engine, account });
+    const ids = new Set([...profile.spaces, ...account.spaces().map((s) => s.id)]);
+    // Together: each open waits mostly on the store, so thirty open in about the time of a few.
+    await Promise.all([...ids].map((id) => this.opened.open(id)));
+    engine.start();
+    this.opened.startPresence();
+  }
+
+  /** The OS's network events pause and resume the transports. */
+  private watchNetwork(): void {
+    if (this.networkWatched) return;
+    this.networkWatched = true;
+    this.platform.watchNetwork(() => {
+      const offline = !this.platform.online();
+      if (offline === this.isOffline) return;
+      this.isOffline = offline;
+      const engine = this.engine;
+      if (offline) void this.attempt("Going offline", async () => engine?.pause());
+      else {
+        engine?.resume();
+        this.opened.startPresence();
+      }
+      this.changed();
+    });
+  }
+
+  /** Opens a space once: a second call while the first is under way gets the same handle. */
+  openSpace(id: string): Promise<SpaceHandle> {
+    return this.opened.open(id);
+  }
+
+  /** A space's handle, kept and listed from now on. */
+  adopt(member: MemberSpace): SpaceHandle {
+    return this.opened.adopt(member);
+  }
+
+  /** A space being left in this run: an account update must not reopen it. */
+  markLeft(id: string): void {
+    this.opened.markLeft(id);
+  }
+
+  /** Drops a space's handle from the list (the caller closes it). */
+  dropHandle(id: string): void {
+    this.opened.drop(id);
+  }
+
+  /** Has the outbox read again; resolves once the reading is taken in. */
+  outboxChanged(): Promise<void> {
+    return this.outboxStatus?.refresh() ?? Promise.resolve();
+  }
+}

@@ -1,0 +1,24 @@
+/** The sync engine of one profile, with the relay link and direct meshes its platform has. */
+import { SyncEngine } from "../../../core/sync/sync-engine.js";
+import type { Vault } from "./client-state.js";
+import type { ClientPlatform } from "./platform.js";
+import type { Profile } from "./profile.js";
+
+export function makeEngine(platform: ClientPlatform, vault: Vault, profile: Profile): SyncEngine {
+  const { connect, direct } = platform;
+  return new SyncEngine({
+    device: profile.device.sign,
+    backend: vault.backend,
+    store: vault.store,
+    relay: { url: profile.relayUrl, connect, clientName: "grove-app" },
+    ...(direct && {
+      direct: (access) =>
+        direct({
+          relayUrl: profile.relayUrl,
+          access,
+          device: profile.device.sign,
+          backend: vault.backend,
+        }),
+    }),
+  });
+}

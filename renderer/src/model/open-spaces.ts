@@ -1,0 +1,130 @@
+/**
+ * The spaces open in a running client, one handle each: opened once however
+ * many ask at the same time, followed as the account space lists them
+ * (another device of the user joined one), and never reopened once left in
+ * this run.
+ */
+import type * as Y from "yjs";
+import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import { type Me, MemberSpace } from "../../../core/membership/member-space.js";
+import type { OutboxEntry } from "../../../core/sync/outbox.js";
+import type { Session } from "./client-state.js";
+import { SpaceHandle } from "./space-handle.js";
+
+export interface OpenSpacesHost {
+  session(): Session;
+  changed(): void;
+  /** Runs background work whose failure the banner shows. */
+  attempt(what: string, work: () => Promise<unknown>): Promise<void>;
+  readonly offline: boolean;
+  /** Has the outbox read again (a space queued something); resolves once taken in. */
+  outboxChanged(): Promise<void>;
+}
+
+export function meOf(session: Session): Me {
+  const { profile } = session;
+  return { keys: profile.device, cert: profile.cert, name: profile.name };
+}
+
+export class OpenSpaces {
+  private readonly handles = new Map<string, SpaceHandle>();
+  private readonly opening = new Map<string, Promise<SpaceHandle>>();
+  /** Spaces left in this run: an account update arriving meanwhile must not reopen them. */
+  private readonly left = new Set<string>();
+
+  constructor(private readonly host: OpenSpacesHost) {}
+
+  get all(): ReadonlyMap<string, SpaceHandle> {
+    return this.handles;
+  }
+
+  /** Opens a space once: a second call while the first is under way gets the same handle. */
+  open(id: string): Promise<SpaceHandle> {
+    const existing = this.handles.get(id);
+    if (existing) return Promise.resolve(existing);
+    let opening = this.opening.get(id);
+    if (!opening) {
+      const session = this.host.session();
+      opening = MemberSpace.open({
+        engine: session.engine,
+        store: session.store,
+        backend: session.backend,
+        me: meOf(session),
+        spaceId: fromHex(id),
+      })
+        .then((member) => this.adopt(member))
+        .finally(() => this.opening.delete(id));
+      this.opening.set(id, opening);
+    }
+    return opening;
+  }
+
+  /** A space's handle, kept and listed from now on. */
+  adopt(member: MemberSpace): SpaceHandle {
+    const session = this.host.session();
+    const { profile } = session;
+    const handle = new SpaceHandle(
+      member,
+      session.engine,
+      {
+        user: toHex(profile.cert.user),
+        device: toHex(profile.device.sign.publicKey),
+        name: () => this.host.session().profile.name,
+      },
+      () => this.host.changed(),
+      // A message just sent shows as waiting now, not at the next outbox change.
+      () => this.host.outboxChanged(),
+    );
+    this.handles.set(handle.id, handle);
+    this.host.changed();
+    return handle;
+  }
+
+  /** Spaces another device of the user added show up here too. */
+  follow(account: MemberSpace, spaces: () => readonly { id: string; name: string }[]): void {
+    // afterTransaction, not "update": no listener here needs the update encoded.
+    account.space.doc.on("afterTransaction", (tr: Y.Transaction) => {
+      if (tr.changed.size === 0 && tr.deleteSet.clients.size === 0) return;
+      this.host.changed();
+      for (const entry of spaces()) {
+        if (this.handles.has(entry.id) || this.opening.has(entry.id) || this.left.has(entry.id)) {
+          continue;
+        }
+        void this.host.attempt(`Opening "${entry.name}"`, async () => {
+          const handle = await this.open(entry.id);
+          if (!this.host.offline) await handle.presence.start();
+        });
+      }
+    });
+  }
+
+  /** A space being left in this run: an account update must not reopen it. */
+  markLeft(id: string): void {
+    this.left.add(id);
+  }
+
+  /** Drops a space's handle from the list (the caller closes it). */
+  drop(id: string): void {
+    this.handles.delete(id);
+  }
+
+  /** Every space takes the outbox listing; true when one learned something new. */
+  notePending(entries: readonly OutboxEntry[]): boolean {
+    let learned = false;
+    for (const h of this.handles.values()) learned = h.notePending(entries) || learned;
+    return learned;
+  }
+
+  startPresence(): void {
+    for (const h of this.handles.values()) void h.presence.start();
+  }
+
+  /** Closes every space's membership and handle (the engine closes the spaces themselves). */
+  async closeAll(): Promise<void> {
+    for (const handle of this.handles.values()) {
+      handle.member.close();
+      await handle.close();
+    }
+    this.handles.clear();
+  }
+}
