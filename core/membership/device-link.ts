@@ -31,7 +31,7 @@ import {
   type UserKeys,
 } from "../crypto/identity.js";
 import { decodeCertificate, encodeCertificate } from "../crypto/identity-codec.js";
-import { whenSettled } from "../diagnostics/recent-errors.js";
+import { noted, whenSettled } from "../diagnostics/recent-errors.js";
 import type { Store } from "../store/store.js";
 import { RelayTransport } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
@@ -173,7 +173,8 @@ export function linkCode(seed: Uint8Array, request: LinkRequest): string {
   const h = hash32(
     concatBytes(utf8("grove/device-link/code"), seed, request.deviceSign, request.deviceBox),
   );
-  const n = ((h[0]! << 16) | (h[1]! << 8) | h[2]!) % 1_000_000;
+  const [a = 0, b = 0, c = 0] = h;
+  const n = ((a << 16) | (b << 8) | c) % 1_000_000;
   return String(n).padStart(6, "0");
 }
 
@@ -243,7 +244,7 @@ export class DeviceLinkOffer {
       clientName: "grove-link",
       onDeliver: ({ envelope }) => this.onRequest(envelope),
     });
-    this.relay.on("error", () => {});
+    this.relay.on("error", noted("LINK_RELAY", "waiting for a new device's link request"));
     this.relay.start();
   }
 
@@ -388,7 +389,7 @@ export async function requestLink(options: {
       }
     },
   });
-  relay.on("error", () => {});
+  relay.on("error", noted("LINK_RELAY", "linking this device to the user's account"));
   relay.start();
   const envelope = await sealOnLink(
     channel,

@@ -99,8 +99,9 @@ function apply(w: Working, op: VerifiedOp, latest: number): void {
   if (a.type === "join") return join(w, op, a, latest);
 
   const author = state.devices.get(op.signer);
-  if (!author) refuse("NOT_A_MEMBER", "signed by a device that is not a member's");
-  const role = state.members.get(author)!.role;
+  const member = author === undefined ? undefined : state.members.get(author);
+  if (!author || !member) refuse("NOT_A_MEMBER", "signed by a device that is not a member's");
+  const role = member.role;
   const needs = (min: Role) => {
     if (RANK[role] < RANK[min]) refuse("NOT_ALLOWED", `${a.type} needs ${min}, author is ${role}`);
   };
@@ -133,7 +134,8 @@ function apply(w: Working, op: VerifiedOp, latest: number): void {
         state.closedJoins.set(pending.id, { reason: "DECLINED", by: author });
         return;
       }
-      const invite = state.invites.get(pending.invite)!;
+      const invite = state.invites.get(pending.invite);
+      if (!invite) refuse("INVITE_UNKNOWN", "the pending join's invite is unknown");
       if (invite.oneTime && invite.used) {
         refuse("INVITE_USED", "the one-time invite already let someone in");
       }
@@ -151,7 +153,7 @@ function apply(w: Working, op: VerifiedOp, latest: number): void {
       if (toHex(a.cert.user) !== author) {
         refuse("NOT_ALLOWED", "a member adds devices of their own user only");
       }
-      const devices = state.members.get(author)!.devices;
+      const devices = member.devices;
       const device = toHex(a.cert.deviceSign);
       const before = devices.get(device);
       if (before) dropHolder(w, before);
@@ -222,7 +224,8 @@ function join(w: Working, op: VerifiedOp, a: Extract<Action, { type: "join" }>, 
   if (!invite) refuse("INVITE_UNKNOWN", "the invite is unknown in this space");
   if (invite.oneTime && invite.used) refuse("INVITE_USED", "the one-time invite was used already");
   if (invite.revoked) {
-    if (invite.revokedAt! > invite.expiresAt) refuse("INVITE_EXPIRED", "the invite had expired");
+    if ((invite.revokedAt ?? 0) > invite.expiresAt)
+      refuse("INVITE_EXPIRED", "the invite had expired");
     refuse("INVITE_REVOKED", "the invite was revoked");
   }
   if (op.body.time > invite.expiresAt) refuse("INVITE_EXPIRED", "the invite had expired");
@@ -265,7 +268,8 @@ function addHolder(w: Working, cert: DeviceCertificate): void {
 
 function dropHolder(w: Working, cert: DeviceCertificate): void {
   const box = toHex(cert.deviceBox);
-  const n = w.holders.get(box)!;
+  const n = w.holders.get(box);
+  if (n === undefined) return;
   if (n > 1) {
     w.holders.set(box, n - 1);
     return;

@@ -100,7 +100,6 @@ export class MembershipLog extends ObservableV2<Events> {
     return this.resolver.heads().map(fromHex);
   }
 
-  /** Every op held, encoded: what a peer that lacks some is sent. */
   /** One held op, encoded, by id. */
   opBytes(id: string): Uint8Array | undefined {
     return this.held.get(id)?.bytes;
@@ -111,6 +110,7 @@ export class MembershipLog extends ObservableV2<Events> {
     return this.held.get(id)?.op;
   }
 
+  /** Every op held, encoded: what a peer that lacks some is sent. */
   encodedOps(): Uint8Array[] {
     return [...this.held.values()].map((h) => h.bytes);
   }
@@ -149,9 +149,10 @@ export class MembershipLog extends ObservableV2<Events> {
     if (refused) return { status: "rejected", id: op.id, error: refused };
     this.waiting.set(op.id, { op, bytes });
     await this.promote(op.id);
-    const verdict = this.verdict(op.id);
+    const verdict =
+      this.verdict(op.id) ?? new MembershipError("NOT_A_MEMBER", "the op was not resolved");
     if (verdict === "accepted" || verdict === "waiting") return { status: verdict, id: op.id };
-    return { status: "rejected", id: op.id, error: verdict! };
+    return { status: "rejected", id: op.id, error: verdict };
   }
 
   /** Signs an op naming `parents` (default: this log's heads) without taking it in. */
@@ -229,8 +230,7 @@ export class MembershipLog extends ObservableV2<Events> {
     const moved: VerifiedOp[] = [];
     // Ops that may be ready: the new one, then whoever waited on an op just held.
     const candidates = [id];
-    while (candidates.length > 0) {
-      const next = candidates.shift()!;
+    for (let next = candidates.shift(); next !== undefined; next = candidates.shift()) {
       const entry = this.waiting.get(next);
       if (!entry) continue;
       const missing = this.missing(entry.op);
@@ -242,7 +242,8 @@ export class MembershipLog extends ObservableV2<Events> {
       }
       this.waiting.delete(next);
       const a = entry.op.body.action;
-      if (a.type === "join" && !(await this.proofHolds(a, this.held.get(toHex(a.invite))!.op))) {
+      const invite = a.type === "join" ? this.held.get(toHex(a.invite)) : undefined;
+      if (a.type === "join" && !(invite && (await this.proofHolds(a, invite.op)))) {
         this.refused.set(
           next,
           new MembershipError("BAD_INVITE_PROOF", "the join is not signed by the invite's key"),

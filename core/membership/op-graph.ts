@@ -32,14 +32,14 @@ export class OpGraph {
     this.parents = this.order.map((op) => heldParents(op, this.index));
     this.children = this.order.map(() => []);
     this.parents.forEach((ps, i) => {
-      for (const p of ps) this.children[p]!.push(i);
+      for (const p of ps) item(this.children, p).push(i);
     });
   }
 
   /** Is `a` an ancestor of `b` (strictly before it in the DAG)? */
   isAncestor(a: string, b: string): boolean {
-    const ia = this.index.get(a)!;
-    const ib = this.index.get(b)!;
+    const ia = this.indexOf(a);
+    const ib = this.indexOf(b);
     // An ancestor is always earlier in the order: no walk needed otherwise.
     if (ia >= ib) return false;
     return this.ancestorsOf(ib)[ia] === 1;
@@ -50,8 +50,8 @@ export class OpGraph {
    * walked are the pivot's, so many questions about one pivot cost one walk.
    */
   concurrentWith(pivot: string, other: string): boolean {
-    const ip = this.index.get(pivot)!;
-    const io = this.index.get(other)!;
+    const ip = this.indexOf(pivot);
+    const io = this.indexOf(other);
     if (io === ip) return false;
     return io < ip ? this.ancestorsOf(ip)[io] === 0 : this.descendantsOf(ip)[io] === 0;
   }
@@ -62,13 +62,19 @@ export class OpGraph {
     const out = new Map<string, number>();
     this.order.forEach((op, i) => {
       let max = 0;
-      for (const p of this.parents[i]!) {
-        max = Math.max(max, this.order[p]!.body.time, latest[p]!);
+      for (const p of item(this.parents, i)) {
+        max = Math.max(max, item(this.order, p).body.time, item(latest, p));
       }
       latest.push(max);
       out.set(op.id, max);
     });
     return out;
+  }
+
+  private indexOf(id: string): number {
+    const i = this.index.get(id);
+    if (i === undefined) throw new Error(`op ${id.slice(0, 16)} is not in the graph`);
+    return i;
   }
 
   private ancestorsOf(i: number): Uint8Array {
@@ -103,14 +109,20 @@ function heldParents(op: VerifiedOp, index: Map<string, number>): number[] {
 /** Every index reachable from `from` along `edges`, `from` itself excluded. */
 function reach(from: number, edges: number[][], size: number): Uint8Array {
   const seen = new Uint8Array(size);
-  const stack = [...edges[from]!];
-  while (stack.length > 0) {
-    const i = stack.pop()!;
+  const stack = [...item(edges, from)];
+  for (let i = stack.pop(); i !== undefined; i = stack.pop()) {
     if (seen[i]) continue;
     seen[i] = 1;
-    for (const j of edges[i]!) if (!seen[j]) stack.push(j);
+    for (const j of item(edges, i)) if (!seen[j]) stack.push(j);
   }
   return seen;
+}
+
+/** `xs[i]`, which the caller knows is there: its absence is a bug here, not bad input. */
+function item<T>(xs: readonly T[], i: number): T {
+  const x = xs[i];
+  if (x === undefined) throw new Error(`no item ${i} of ${xs.length}`);
+  return x;
 }
 
 /** Kahn's algorithm with a min-heap on the op id: O(n log n + edges). */
@@ -130,11 +142,11 @@ export function topologicalOrder(ops: VerifiedOp[]): VerifiedOp[] {
   const ready = new MinHeap();
   for (const [id, n] of waiting) if (n === 0) ready.push(id);
   const order: VerifiedOp[] = [];
-  while (ready.size > 0) {
-    const id = ready.pop();
-    order.push(byId.get(id)!);
+  for (let id = ready.pop(); id !== undefined; id = ready.pop()) {
+    const op = byId.get(id);
+    if (op) order.push(op);
     for (const child of children.get(id) ?? []) {
-      const left = waiting.get(child)! - 1;
+      const left = (waiting.get(child) ?? 1) - 1;
       waiting.set(child, left);
       if (left === 0) ready.push(child);
     }
@@ -146,40 +158,53 @@ export function topologicalOrder(ops: VerifiedOp[]): VerifiedOp[] {
 class MinHeap {
   private readonly items: string[] = [];
 
-  get size(): number {
-    return this.items.length;
-  }
-
   push(item: string): void {
     const a = this.items;
     a.push(item);
     let i = a.length - 1;
     while (i > 0) {
       const up = (i - 1) >> 1;
-      if (a[up]! <= a[i]!) break;
-      [a[up], a[i]] = [a[i]!, a[up]!];
+      if (!this.swapIfLess(i, up)) break;
       i = up;
     }
   }
 
-  pop(): string {
+  /** The smallest item, removed; undefined once empty. */
+  pop(): string | undefined {
     const a = this.items;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let min = i;
-        if (l < a.length && a[l]! < a[min]!) min = l;
-        if (r < a.length && a[r]! < a[min]!) min = r;
-        if (min === i) break;
-        [a[min], a[i]] = [a[i]!, a[min]!];
-        i = min;
-      }
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    a[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (this.less(l, min)) min = l;
+      if (this.less(r, min)) min = r;
+      if (min === i) break;
+      this.swapIfLess(min, i);
+      i = min;
     }
     return top;
+  }
+
+  /** Is item `i` there and smaller than item `j`? */
+  private less(i: number, j: number): boolean {
+    const x = this.items[i];
+    const y = this.items[j];
+    return x !== undefined && y !== undefined && x < y;
+  }
+
+  /** Swaps items `i` and `j` if `i` is the smaller. */
+  private swapIfLess(i: number, j: number): boolean {
+    const a = this.items;
+    const x = a[i];
+    const y = a[j];
+    if (x === undefined || y === undefined || !(x < y)) return false;
+    a[i] = y;
+    a[j] = x;
+    return true;
   }
 }

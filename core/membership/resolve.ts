@@ -52,8 +52,7 @@ import { judge } from "./judge.js";
 
 /** Resolves a set of ops from scratch. */
 export function resolveMembership(ops: VerifiedOp[]): MembershipState {
-  const { states } = replayAll(ops);
-  return states[states.length - 1]!.state;
+  return lastPass(replayAll(ops)).state;
 }
 
 /**
@@ -67,6 +66,13 @@ export interface Replay {
   latest: Map<string, number>;
   /** Every device any op certified, to its user. */
   certified: Map<string, string>;
+}
+
+/** The fixed point's state: the last pass of a replay (there is always one). */
+export function lastPass(replay: Replay): Working {
+  const last = replay.states.at(-1);
+  if (!last) throw new Error("a replay without a pass");
+  return last;
 }
 
 export function replayAll(ops: VerifiedOp[]): Replay {
@@ -180,7 +186,7 @@ function replay(
   certified: Map<string, string>,
 ): Working {
   const w = newWorking(certified);
-  for (const op of order) judge(w, op, latest.get(op.id)!, beaten.get(op.id));
+  for (const op of order) judge(w, op, latest.get(op.id) ?? 0, beaten.get(op.id));
   finish(w);
   return w;
 }

@@ -26,7 +26,7 @@ import { toHex } from "../crypto/bytes.js";
 import type { MembershipError } from "./errors.js";
 import { finish, judge, type Working } from "./judge.js";
 import type { MembershipState, VerifiedOp } from "./membership-state.js";
-import { certify, lateMark, type Replay, replayAll } from "./resolve.js";
+import { certify, lastPass, lateMark, type Replay, replayAll } from "./resolve.js";
 
 export class MembershipResolver {
   private readonly ops = new Map<string, VerifiedOp>();
@@ -128,25 +128,26 @@ export class MembershipResolver {
     let time = 0;
     for (const p of op.body.parents) {
       const parent = this.ops.get(toHex(p));
-      if (parent) time = Math.max(time, parent.body.time, latest.get(parent.id)!);
+      if (parent) time = Math.max(time, parent.body.time, latest.get(parent.id) ?? 0);
     }
     latest.set(op.id, time);
     certify(certified, op.body.action);
     let mark: MembershipError | undefined;
-    let markedIn = -1;
+    /** A mark the last pass gave: a full replay would pass once more with it. */
+    let markedLast: MembershipError | undefined;
     states.forEach((w, pass) => {
       judge(w, op, time, mark);
       if (!mark) {
         mark = revokedBefore(w, op);
-        if (mark) markedIn = pass;
+        if (mark && pass === states.length - 1) markedLast = mark;
       }
       finish(w);
     });
-    if (markedIn === states.length - 1) {
-      // A full replay would pass once more with the mark; the op is refused either way.
-      const last = states[markedIn]!;
+    if (markedLast) {
+      // That pass would refuse the op, as the last one did unless it accepted it.
+      const last = lastPass(this.replay);
       if (last.state.accepted.has(op.id)) return false;
-      last.state.rejected.set(op.id, mark!);
+      last.state.rejected.set(op.id, markedLast);
     }
     this.counts.appended++;
     return true;
@@ -167,8 +168,7 @@ export class MembershipResolver {
   }
 
   private publish(): MembershipState {
-    const { states } = this.replay;
-    return { ...states[states.length - 1]!.state };
+    return { ...lastPass(this.replay).state };
   }
 }
 
