@@ -21,6 +21,7 @@ import { draftPost, putMessage } from "../core/space/tools/chat.js";
 import { signRecord } from "../core/space/tools/signed-records.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
+import { relayLink } from "../core/sync/links.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
 import { buildRenderer } from "../test/e2e/app-build.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
@@ -186,7 +187,7 @@ export async function runAppBench() {
       device: keys.sign,
       backend,
       store,
-      relay: { url: relay.url, connect: connectWs },
+      relay: relayLink({ url: relay.url, connect: connectWs }),
     });
     engine.start();
     const bob = await joinByLink({

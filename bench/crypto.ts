@@ -13,7 +13,6 @@ import { CryptoError } from "../core/crypto/errors.js";
 import { openBatch } from "../core/crypto/hash-chain.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { randomBytes } from "../core/crypto/random.js";
-import { ReplayGuard } from "../core/crypto/replay-guard.js";
 import {
   loadSecretbox,
   openSecretbox,
@@ -67,7 +66,7 @@ async function sealOpenApply(updates: Uint8Array[], backend: Ed25519Backend) {
   const sealMs = now() - sealStart;
   const openStart = now();
   const doc = new Y.Doc();
-  const opts = { backend, keyForEpoch: () => KEY, replay: new ReplayGuard() };
+  const opts = { backend, keyForEpoch: () => KEY };
   for (const e of envelopes) Y.applyUpdate(doc, (await openEnvelope(e, opts)).payload);
   const openApplyMs = now() - openStart;
   return { sealMs, openApplyMs };
@@ -124,7 +123,6 @@ async function catchUp(backend: Ed25519Backend, { updates, envelopes, authors }:
     const results = await openBatch(envelopes, {
       backend: counting,
       keyForEpoch: () => KEY,
-      replay: new ReplayGuard(),
     });
     for (const r of results) {
       if (r instanceof CryptoError) throw r;

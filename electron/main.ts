@@ -6,9 +6,10 @@
  * of shell-api.ts to Grove's window only, and keeps one window (bounds
  * remembered), a tray and the standard menus.
  *
- * The window loads `--app-url=` (scripts/start.mjs passes the embedded
- * relay's http://127.0.0.1:7447/app/). Packaged builds will load packaged
- * renderer files instead; until then they use the same URL.
+ * The window loads the renderer: packaged builds from the files packaged
+ * with the app (app://grove/app/, packaged-files.ts); `--app-url=` overrides
+ * that, and is what unpackaged runs use (scripts/start.mjs passes the
+ * embedded relay's http://127.0.0.1:7447/app/).
  *
  * Environment: GROVE_USER_DATA moves the profile (tests use a temporary
  * one; the single-instance lock lives there too); GROVE_REGISTER_PROTOCOL=0

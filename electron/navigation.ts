@@ -45,8 +45,9 @@ export function guardNavigation(
   openExternal: (url: string) => Promise<void>,
 ): void {
   const external = (url: string) => {
-    openExternal(url).catch(() => {
-      // The OS had no handler; nothing to do in the window.
+    openExternal(url).catch((err: unknown) => {
+      // The OS had no handler: nothing changes in the window, the shell's log says why.
+      console.warn(`Grove: no application opened ${new URL(url).protocol} link:`, errorText(err));
     });
   };
   contents.on("will-navigate", (event) => {
@@ -57,8 +58,16 @@ export function guardNavigation(
   });
   contents.setWindowOpenHandler(({ url }) => {
     const decision = decideNavigation(url, appUrl);
-    if (decision.action === "stay") contents.loadURL(url).catch(() => {});
+    if (decision.action === "stay") {
+      contents.loadURL(url).catch((err: unknown) => {
+        console.error("Grove: could not load an app page:", errorText(err));
+      });
+    }
     if (decision.action === "external") external(decision.url);
     return { action: "deny" };
   });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -59,7 +59,10 @@ export function createShellApi(ipc: RendererIpc): GroveShell {
           (waiting) => {
             if (Array.isArray(waiting)) for (const url of waiting) emit(url);
           },
-          () => {},
+          (err: unknown) => {
+            // Those links are lost; new ones still arrive as events.
+            console.warn("Grove: could not fetch the links that came before start:", err);
+          },
         );
       }
       return () => {

@@ -83,11 +83,13 @@ export function clampBounds(
   const primary = workAreas[0] ?? { x: 0, y: 0, ...DEFAULT_SIZE };
   let area: Rectangle | undefined;
   let best = 0;
-  for (const wa of saved ? workAreas : []) {
-    const o = overlap(saved!, wa);
-    if (o > best) {
-      best = o;
-      area = wa;
+  if (saved) {
+    for (const wa of workAreas) {
+      const o = overlap(saved, wa);
+      if (o > best) {
+        best = o;
+        area = wa;
+      }
     }
   }
   if (!saved || !area) {

@@ -20,8 +20,15 @@ export const NODE_NAME = `${hostname()}:${process.pid}`;
 export async function openStore(
   config: RelayConfig,
   onCommit: (ms: number, writes: number) => void,
+  log?: Logger,
 ): Promise<RelayStore> {
-  if (config.storeUrl) return PgRelayStore.open(config.storeUrl, { onCommit, node: NODE_NAME });
+  if (config.storeUrl) {
+    return PgRelayStore.open(config.storeUrl, {
+      onCommit,
+      node: NODE_NAME,
+      ...(log ? { log } : {}),
+    });
+  }
   // SQLite on its own thread: a group commit's fsync never stalls the sockets.
   return WorkerRelayStore.open(config.dataDir, { onCommit });
 }

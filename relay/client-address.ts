@@ -31,7 +31,8 @@ export function limitKey(address: string): string {
 }
 
 function expandIPv6(address: string): string[] {
-  const zoneless = address.split("%")[0]!;
+  const zone = address.indexOf("%");
+  const zoneless = zone < 0 ? address : address.slice(0, zone);
   const [head, tail] = zoneless.includes("::") ? zoneless.split("::") : [zoneless, undefined];
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];

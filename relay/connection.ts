@@ -184,6 +184,13 @@ export class RelayConnection implements LocalDevice {
     return true;
   }
 
+  /** A graceful stop: says why (ERROR SHUTTING_DOWN, retry later), then closes 1001. */
+  shutDown(): void {
+    if (this.state === "closed") return;
+    this.sendError("SHUTTING_DOWN", "the relay is stopping; reconnect later", new Uint8Array());
+    this.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
+  }
+
   close(code: number, reason: string): void {
     if (this.state === "closed") return;
     this.ws.close(code, reason);

@@ -46,10 +46,15 @@ export class FairWrites {
   }
 
   private dispatch(): void {
-    while (this.ring.length > 0) {
-      const source = this.ring[0]!;
-      const queue = this.queues.get(source)!;
-      const job = queue[0]!;
+    for (let source = this.ring[0]; source !== undefined; source = this.ring[0]) {
+      const queue = this.queues.get(source);
+      const job = queue?.[0];
+      if (!queue || !job) {
+        // A source is in the ring only while it has a queued job; a stale entry is dropped.
+        this.ring.shift();
+        this.queues.delete(source);
+        continue;
+      }
       // One write always goes, however large, so a big one cannot wait forever.
       if (this.inFlight > 0 && this.inFlightBytes + job.bytes > this.maxInFlightBytes) return;
       queue.shift();

@@ -131,7 +131,7 @@ export class FlowAccount {
   }
 
   private hold(direction: "out" | "in", n: number): () => void {
-    if (this.closed) return () => {};
+    if (this.closed) return () => undefined; // nothing was held, nothing to release
     this.adjust(direction, n);
     let held = true;
     return () => {

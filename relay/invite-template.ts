@@ -78,10 +78,13 @@ export function composeInvite(facts: InviteFacts, relayHost: string): ComposedMa
  */
 export function factsFromLegacyMail(subject: string, text: string): InviteFacts | undefined {
   const named = /^(.+?) invites you to "(.*)" on Grove$/u.exec(subject);
-  if (!named) return undefined;
+  const inviterName = named?.[1];
+  const spaceName = named?.[2];
+  if (inviterName === undefined || spaceName === undefined) return undefined;
   const links = text.match(/https?:\/\/[^\s#]+\/join#[A-Za-z0-9_-]+/g) ?? [];
-  if (links.length !== 1) return undefined;
-  return { inviterName: named[1]!, spaceName: named[2]!, link: links[0]! };
+  const [link] = links;
+  if (links.length !== 1 || link === undefined) return undefined;
+  return { inviterName, spaceName, link };
 }
 
 /** Whether `link` is this relay's own join page: the only link a relay mail may carry. */

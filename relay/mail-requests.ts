@@ -81,13 +81,21 @@ export function handleMailRequest(
     count("not_invitation");
     return who.refuse("MAIL_TEMPLATE_REQUIRED", problem, msgId);
   }
-  void takeBudget(ctx, who).then((budget) => {
-    if (budget) {
-      count("rate_limited", { reason: budget.reason });
-      return who.refuse("RATE_LIMITED", budget.message, msgId);
-    }
-    send(ctx, mailer, who, frame.to, facts as InviteFacts, msgId, count);
-  });
+  takeBudget(ctx, who).then(
+    (budget) => {
+      if (budget) {
+        count("rate_limited", { reason: budget.reason });
+        return who.refuse("RATE_LIMITED", budget.message, msgId);
+      }
+      send(ctx, mailer, who, frame.to, facts as InviteFacts, msgId, count);
+    },
+    // Shared budgets fall back to this node's count when Redis is down; anything else
+    // failing still answers the requester rather than leave its request hanging.
+    (err: unknown) => {
+      who.log.error({ err: (err as Error)?.message }, "mail budget check failed");
+      who.error("MAIL_UNAVAILABLE", "the relay cannot check its mail budget; retry later", msgId);
+    },
+  );
 }
 
 async function takeBudget(

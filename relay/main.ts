@@ -45,4 +45,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-void main();
+main().catch((err: unknown) => {
+  console.error(`relay: ${(err as Error)?.message ?? String(err)}`);
+  process.exit(1);
+});

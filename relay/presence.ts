@@ -120,7 +120,9 @@ export class Presence {
         ? await this.options.store.heads(conns.map((c) => c.device))
         : undefined;
       conns.forEach((conn, i) => {
-        if (!heads || heads[i]! > conn.position) conn.pump();
+        // No head known for a device (no `heads`, or none for it): pumping costs one read.
+        const head = heads?.[i];
+        if (head === undefined || head > conn.position) conn.pump();
       });
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message, reason }, "resync failed");

@@ -10,7 +10,6 @@ import { type Logger, pino } from "pino";
 import { WebSocketServer } from "ws";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { relayOrigin } from "../core/crypto/relay-auth.js";
-import { RelayCloseCode } from "../core/wire/relay-errors.js";
 import { AccessTokens } from "./access-tokens.js";
 import { APP_PREFIX, appFiles } from "./app-files.js";
 import { NODE_NAME, openBus, openStore } from "./backends.js";
@@ -52,10 +51,14 @@ export async function startRelay(
   // A missing app build is refused before anything is opened or written.
   const app = config.appDir ? appFiles(config.appDir) : undefined;
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: "grove-relay" } });
-  const store = await openStore(config, (ms, writes) => {
-    metrics.storeCommitSeconds.observe(ms / 1000);
-    metrics.storeBatchWrites.observe(writes);
-  });
+  const store = await openStore(
+    config,
+    (ms, writes) => {
+      metrics.storeCommitSeconds.observe(ms / 1000);
+      metrics.storeBatchWrites.observe(writes);
+    },
+    log,
+  );
   let bus: Awaited<ReturnType<typeof openBus>>;
   try {
     bus = await openBus(config, log, (what) => metrics.busFailures.inc({ what }));
@@ -271,7 +274,7 @@ export async function startRelay(
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       // Commit what is queued first, so the acks it earns still reach their senders.
       await store.checkWritable().catch(() => undefined);
-      for (const conn of connections) conn.close(RelayCloseCode.GOING_AWAY, "relay shutting down");
+      for (const conn of connections) conn.shutDown();
       signaling.close();
       presence.close();
       ctx.mail.mailer?.close();

@@ -42,7 +42,7 @@ export function testPlatform(options: { passphrase?: boolean } = {}): TestPlatfo
         false,
         ["deriveKey"],
       );
-      // Few iterations: the derivation is the app's (storage-key.ts); this only needs a key.
+      // Few iterations: the derivation is the app's (dom-storage-key.ts); this only needs a key.
       return crypto.subtle.deriveKey(
         { name: "PBKDF2", hash: "SHA-256", salt: salt as BufferSource, iterations: 1000 },
         material,

@@ -9,11 +9,7 @@ import { fromHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { openEnvelope } from "../core/crypto/envelope.js";
 import { CryptoError } from "../core/crypto/errors.js";
-import {
-  decodeCertificate,
-  decodePublicIdentity,
-  openKeyBundle,
-} from "../core/crypto/identity-codec.js";
+import { decodeCertificate } from "../core/crypto/identity-codec.js";
 import { openKeyBox } from "../core/crypto/key-box.js";
 import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { DecodeError } from "../core/wire/errors.js";
@@ -74,29 +70,6 @@ describe("decoders under hostile input", () => {
       fc.property(hostileBytes([fromHex(vectors.certificate)]), (bytes) =>
         onlyThrows(DecodeError, () => decodeCertificate(bytes)),
       ),
-      { numRuns: RUNS },
-    );
-  });
-
-  it(`decodePublicIdentity: ${RUNS} cases decode or throw DecodeError`, () => {
-    fc.assert(
-      fc.property(hostileBytes([fromHex(vectors.publicIdentity)]), (bytes) =>
-        onlyThrows(DecodeError, () => decodePublicIdentity(bytes)),
-      ),
-      { numRuns: RUNS },
-    );
-  });
-
-  it(`openKeyBundle: ${RUNS} cases open or throw DecodeError / CryptoError`, () => {
-    const key = fromHex(vectors.keyBundle.storageKey);
-    fc.assert(
-      fc.property(hostileBytes([fromHex(vectors.keyBundle.hex)]), (bytes) => {
-        try {
-          openKeyBundle(bytes, key);
-        } catch (err) {
-          if (!(err instanceof DecodeError || err instanceof CryptoError)) throw err;
-        }
-      }),
       { numRuns: RUNS },
     );
   });

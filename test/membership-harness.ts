@@ -26,8 +26,9 @@ import type { InviteMode } from "../core/membership/ops.js";
 import type { SpaceAccess } from "../core/space/access.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
+import { type AppSyncEngine, directLink, relayLink } from "../core/sync/links.js";
+import { roomFor } from "../core/sync/mesh-room.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
-import { roomFor } from "../core/sync/webrtc-mesh.js";
 import { type LoopbackHub, LoopbackMesh, Uplink } from "./loopback-mesh.js";
 import { connectWs, removeDir, tempDir, waitFor } from "./relay-harness.js";
 
@@ -39,7 +40,7 @@ beforeAll(async () => {
 
 /** A person with one device: identity, a directory, and an engine while online. */
 export class Person {
-  engine: SyncEngine | undefined;
+  engine: AppSyncEngine | undefined;
   store!: EncryptedStore;
   readonly dir = tempDir("grove-person-");
   /** With a hub, the device also meets others directly, in the room its epoch key names. */
@@ -67,28 +68,30 @@ export class Person {
     return toHex(this.me.cert.user);
   }
 
-  async online(): Promise<SyncEngine> {
+  async online(): Promise<AppSyncEngine> {
     this.store = new EncryptedStore(await FileStore.open(this.dir), STORAGE_KEY);
     this.engine = new SyncEngine({
       device: this.me.keys.sign,
       backend,
       store: this.store,
-      relay: {
+      relay: relayLink({
         url: this.relayUrl(),
         connect: connectWs,
         backoff: { baseMs: 20, maxMs: 300 },
         retryMs: 50,
-      },
+      }),
       gapTimeoutMs: 300,
       space: { batchMs: 20, maxBatchMs: 100 },
       ...(this.hub && {
-        direct: (access: SpaceAccess) =>
-          new LoopbackMesh(
-            this.hub!,
-            toHex(this.me.keys.sign.publicKey),
-            new Uplink(),
-            roomFor(access).name,
-          ),
+        direct: directLink(
+          (access: SpaceAccess) =>
+            new LoopbackMesh(
+              this.hub!,
+              toHex(this.me.keys.sign.publicKey),
+              new Uplink(),
+              roomFor(access).name,
+            ),
+        ),
       }),
     });
     return this.engine;

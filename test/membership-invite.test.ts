@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "../core/crypto/bytes.js";
 import { openEnvelope } from "../core/crypto/envelope.js";
 import { loggedEnvelopes } from "../core/space/space-log.js";
-import { roomFor } from "../core/sync/webrtc-mesh.js";
+import { roomFor } from "../core/sync/mesh-room.js";
 import { decodeEnvelope } from "../core/wire/envelope.js";
 import { LoopbackHub } from "./loopback-mesh.js";
 import { backend, chat, type Person, peopleOn, say } from "./membership-harness.js";

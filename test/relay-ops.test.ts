@@ -12,7 +12,7 @@ import { ed25519 } from "../core/crypto/ed25519.js";
 import { GENESIS_HASH, sealEnvelope } from "../core/crypto/envelope.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { EnvelopeKind } from "../core/wire/envelope.js";
-import { RelayErrorCode } from "../core/wire/relay-errors.js";
+import { RelayCloseCode, RelayErrorCode } from "../core/wire/relay-errors.js";
 import { EPOCH_KEY, SPACE_ID, seqBytes } from "./fixtures.js";
 import { device, online, waitFor } from "./relay-harness.js";
 import { relaysPerTest } from "./relay-per-file.js";
@@ -147,7 +147,7 @@ describe("relay operations", () => {
     expect(all.includes(Buffer.from(envelopes[0]!.subarray(-64)))).toBe(true);
   });
 
-  it("shuts down gracefully on SIGTERM and keeps acked mail", async () => {
+  it("shuts down gracefully on SIGTERM, tells connected devices why (SHUTTING_DOWN, close 1001) and keeps acked mail", async () => {
     const r = await relay();
     const a = await device(r.url);
     a.client.start();
@@ -157,7 +157,12 @@ describe("relay operations", () => {
       Array.from({ length: 30 }, (_, i) => a.client.send([target.publicKey], seqBytes(50, i))),
     );
     await a.client.stop();
+    const watcher = await RawClient.open(r.url);
+    await watcher.login(generateDeviceKeys().sign, r.url);
     expect(await r.stop()).toBe(0);
+    const last = watcher.frames.at(-1);
+    expect(last).toMatchObject({ type: "error", code: RelayErrorCode.SHUTTING_DOWN });
+    expect((await watcher.closed).code).toBe(RelayCloseCode.GOING_AWAY);
     expect(r.logs.join("\n")).toContain("relay stopped");
     const again = await relay([], { dataDir: r.dataDir });
     const b = await device(again.url, {}, target);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
+import { recentErrors } from "../core/diagnostics/recent-errors.js";
 import type { Outgoing } from "../core/space/space.js";
 import { Space } from "../core/space/space.js";
 import { logPrefix, logRecord, readLog } from "../core/space/space-log.js";
@@ -315,5 +316,33 @@ it("signs tool records under a context of their own, good for nothing else", asy
   expect(await backend.verify(device.publicKey, bytes, sig)).toBe(false);
   const plain = await backend.sign(device.secretKey, bytes);
   expect(await space.verifyRecord(device.publicKey, bytes, plain)).toBe(false);
+  await space.close();
+});
+
+it("a typing pause whose seal fails (the disk) is noted as TYPING_FLUSH, not dropped; the change stays in the doc", async () => {
+  const fixture = spaceFor(1);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const files = await FileStore.open(dir);
+  let failing = false;
+  const flaky: typeof files = Object.assign(Object.create(files), {
+    put: (key: string, value: Uint8Array) =>
+      failing ? Promise.reject(new Error("disk unplugged")) : files.put(key, value),
+  });
+  const space = await Space.open({
+    access: fixture.access(),
+    device: fixture.members[0]!,
+    backend: await ed25519(),
+    store: new EncryptedStore(flaky, STORAGE_KEY),
+    dispatch: async () => undefined,
+    batchMs: 5,
+  });
+  const before = recentErrors.count("TYPING_FLUSH");
+  failing = true;
+  space.type((doc) => doc.getText("t").insert(0, "hi"));
+  await waitFor(() => recentErrors.count("TYPING_FLUSH") > before, "the failed flush noted");
+  expect(recentErrors.list()[0]).toMatchObject({ code: "TYPING_FLUSH", message: "disk unplugged" });
+  expect(space.doc.getText("t").toString()).toBe("hi");
+  failing = false;
   await space.close();
 });

@@ -8,16 +8,20 @@ import * as Y from "yjs";
 import { equalBytes, fromHex, toHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
-import { type Role, StaticAccess } from "../core/space/access.js";
+import { type Role, type SpaceAccess, StaticAccess } from "../core/space/access.js";
 import type { Space } from "../core/space/space.js";
 import { loggedEnvelopes } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
+import type { DirectTransport, PeerMesh } from "../core/sync/direct-transport.js";
 import {
+  type AppSyncEngine,
+  directLink,
   type RelayLinkOptions,
-  SyncEngine,
-  type SyncEngineOptions,
-} from "../core/sync/sync-engine.js";
+  relayLink,
+} from "../core/sync/links.js";
+import type { RelayTransport } from "../core/sync/relay-transport.js";
+import { SyncEngine, type SyncEngineOptions } from "../core/sync/sync-engine.js";
 import type { ConnectWebSocket } from "../core/sync/websocket.js";
 import { decodeEnvelope, streamOf } from "../core/wire/envelope.js";
 import { type LoopbackHub, LoopbackMesh } from "./loopback-mesh.js";
@@ -56,13 +60,18 @@ export function spaceFor(
 
 let backend: Ed25519Backend | undefined;
 
-export type DeviceExtras = Partial<Omit<SyncEngineOptions, "relay">> & {
+export type DeviceExtras = Partial<
+  Omit<SyncEngineOptions<RelayTransport, DirectTransport>, "relay" | "direct">
+> & {
   connect?: ConnectWebSocket;
   relayOptions?: Partial<RelayLinkOptions>;
+  /** The mesh each space's direct path runs over; no direct path without it. */
+  direct?: (access: SpaceAccess) => PeerMesh;
+  directAckTimeoutMs?: number;
 };
 
 export class TestDevice {
-  engine!: SyncEngine;
+  engine!: AppSyncEngine;
   space!: Space;
   store!: EncryptedStore;
   private constructor(
@@ -88,20 +97,25 @@ export class TestDevice {
   /** Opens the engine on this device's directory and connects (again). */
   async start(): Promise<void> {
     backend ??= await ed25519();
-    const { connect, relayOptions, ...rest } = this.extra;
+    const { connect, relayOptions, direct, directAckTimeoutMs, ...rest } = this.extra;
     const store = new EncryptedStore(await FileStore.open(this.dir), STORAGE_KEY);
     this.store = store;
     this.engine = new SyncEngine({
       device: this.keys,
       backend,
       store,
-      relay: {
+      relay: relayLink({
         url: this.relayUrl(),
         connect: connect ?? connectWs,
         backoff: { baseMs: 20, maxMs: 300 },
         retryMs: 50,
         ...relayOptions,
-      },
+      }),
+      ...(direct && {
+        direct: directLink(direct, {
+          ...(directAckTimeoutMs !== undefined && { ackTimeoutMs: directAckTimeoutMs }),
+        }),
+      }),
       gapTimeoutMs: 300,
       space: { batchMs: 20, maxBatchMs: 100 },
       ...rest,

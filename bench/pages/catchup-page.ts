@@ -9,8 +9,8 @@ import { ed25519 } from "../../core/crypto/ed25519.js";
 import { secretboxBackend } from "../../core/crypto/secretbox.js";
 import { StaticAccess } from "../../core/space/access.js";
 import { Space } from "../../core/space/space.js";
+import { IdbStore } from "../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../core/store/encrypted-store.js";
-import { IdbStore } from "../../core/store/idb-store.js";
 import { contentOf } from "../doc-content.js";
 
 export interface CatchUpInput {

@@ -27,8 +27,9 @@ const ORDER = Uint8Array.from([
 function wellFormed(publicKey: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   for (let i = 31; i >= 0; i--) {
-    const s = signature[32 + i]!;
-    const l = ORDER[i]!;
+    const s = signature[32 + i];
+    const l = ORDER[i];
+    if (s === undefined || l === undefined) return false;
     if (s < l) return true;
     if (s > l) return false;
   }
@@ -65,7 +66,8 @@ export function webCryptoEd25519(subtle: SubtleCrypto): Ed25519Backend {
   ) => {
     let key = cache.get(id);
     if (!key) {
-      if (cache.size >= KEY_CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+      const oldest = cache.size >= KEY_CACHE_LIMIT ? cache.keys().next() : undefined;
+      if (oldest && !oldest.done) cache.delete(oldest.value);
       key = load();
       cache.set(id, key);
       key.catch(() => cache.delete(id));

@@ -4,8 +4,9 @@
  * Seal: secretbox the payload under the epoch key with a random nonce, then
  * sign header || body with the author device key.
  * Open: decode, check the space, verify the signature, check the author's
- * right to write, check replay, and only then decrypt. Nothing about the
- * plaintext is touched before the signature holds.
+ * right to write, and only then decrypt. Nothing about the plaintext is
+ * touched before the signature holds. Replays are the caller's to refuse,
+ * against what it has durably taken in (a Space's SeqLedger), not here.
  */
 import {
   appendSignature,
@@ -25,7 +26,6 @@ import { CryptoError } from "./errors.js";
 import { hash32 } from "./hash.js";
 import type { SigningKeyPair } from "./identity.js";
 import { randomBytes } from "./random.js";
-import type { ReplayGuard } from "./replay-guard.js";
 import { openSecretbox, sealSecretbox } from "./secretbox.js";
 
 export const GENESIS_HASH = new Uint8Array(HASH_BYTES);
@@ -83,7 +83,6 @@ export interface OpenOptions {
   spaceId?: Uint8Array;
   /** Whether the author may write this kind at this epoch (membership and role). */
   isAllowed?(author: Uint8Array, epoch: number, kind: EnvelopeKind): boolean;
-  replay?: ReplayGuard;
   limits?: Pick<WireLimits, "maxEnvelopeBytes">;
 }
 
@@ -124,7 +123,7 @@ export function checkSpace(decoded: DecodedEnvelope, opts: Pick<OpenOptions, "sp
 }
 
 /**
- * Everything after authenticity: role, replay, decryption. Callers must have
+ * Everything after authenticity: role, then decryption. Callers must have
  * established the signature, directly or through a verified hash chain.
  */
 export function openAuthenticated(
@@ -136,12 +135,10 @@ export function openAuthenticated(
   if (opts.isAllowed && !opts.isAllowed(header.author, header.epoch, header.kind)) {
     throw new CryptoError("AUTHOR_NOT_ALLOWED", "author may not write this envelope");
   }
-  opts.replay?.check(header.author, header.seq);
   const key = opts.keyForEpoch(header.epoch);
   if (!key) throw new CryptoError("UNKNOWN_EPOCH", `no key for epoch ${header.epoch}`);
   const payload = openSecretbox(decoded.body, key);
   if (!payload)
     throw new CryptoError("DECRYPT_FAILED", "envelope does not decrypt with the epoch key");
-  opts.replay?.accept(header.author, header.seq);
   return { header, payload, hash, bytes: decoded.bytes };
 }

@@ -7,13 +7,10 @@ export type CryptoErrorCode =
   | "WRONG_SPACE"
   | "BAD_SIGNATURE"
   | "AUTHOR_NOT_ALLOWED"
-  | "REPLAYED"
-  | "STALE_SEQ"
   | "UNKNOWN_EPOCH"
   | "DECRYPT_FAILED"
   | "CHAIN_BROKEN"
-  | "BAD_CERTIFICATE"
-  | "WRONG_STORAGE_KEY";
+  | "BAD_CERTIFICATE";
 
 export class CryptoError extends Error {
   override readonly name = "CryptoError";

@@ -6,7 +6,6 @@ import type { OpenOptions } from "./envelope.js";
 import { EnvelopeWriter } from "./envelope-writer.js";
 import { CryptoError } from "./errors.js";
 import { openBatch } from "./hash-chain.js";
-import { ReplayGuard } from "./replay-guard.js";
 
 let backend: Ed25519Backend;
 let verifies = 0;
@@ -35,7 +34,6 @@ const opts = (): OpenOptions => ({
   backend,
   keyForEpoch: () => EPOCH_KEY,
   spaceId: SPACE_ID,
-  replay: new ReplayGuard(),
 });
 
 describe("catch-up by hash chain", () => {
@@ -80,11 +78,5 @@ describe("catch-up by hash chain", () => {
     expect((results[1] as CryptoError).code).toBe("BAD_FORMAT");
     expect(results[0]).not.toBeInstanceOf(CryptoError);
     expect(results[2]).not.toBeInstanceOf(CryptoError);
-  });
-
-  it("replays inside a batch are rejected", async () => {
-    const envelopes = await run(alice.device.sign, 3);
-    const results = await openBatch([...envelopes, envelopes[1]!], opts());
-    expect((results[3] as CryptoError).code).toBe("REPLAYED");
   });
 });

@@ -84,7 +84,8 @@ export async function openDecodedBatch(
   await Promise.all(
     groups.flatMap(({ runs }) =>
       runs.map(async (run) => {
-        if (await verifySignature(run[run.length - 1]!, opts)) {
+        const closing = run.at(-1);
+        if (closing && (await verifySignature(closing, opts))) {
           for (const item of run) authentic.add(item.index);
           return;
         }

@@ -1,22 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { alice, bob, filled } from "../../test/fixtures.js";
-import { DecodeError } from "../wire/errors.js";
+import { alice, bob } from "../../test/fixtures.js";
 import { naclEd25519 } from "./ed25519.js";
-import { CryptoError } from "./errors.js";
 import {
   certifyDevice,
   generateDeviceKeys,
   generateUserKeys,
   verifyCertificate,
 } from "./identity.js";
-import {
-  decodeCertificate,
-  decodePublicIdentity,
-  encodeCertificate,
-  encodePublicIdentity,
-  openKeyBundle,
-  sealKeyBundle,
-} from "./identity-codec.js";
+import { decodeCertificate, encodeCertificate } from "./identity-codec.js";
 import { newEpochKey, openKeyBox, sealKeyBox } from "./key-box.js";
 import { fingerprintGroups, safetyNumber } from "./safety-number.js";
 
@@ -37,36 +28,6 @@ describe("identities", () => {
     await expect(
       verifyCertificate(naclEd25519, { ...cert, user: bob.user.sign.publicKey }),
     ).rejects.toMatchObject({ code: "BAD_CERTIFICATE" });
-  });
-
-  it("public identities round-trip", async () => {
-    const cert = await certifyDevice(naclEd25519, alice.user, alice.device, "laptop", 1);
-    const identity = {
-      userKey: alice.user.sign.publicKey,
-      displayName: "Alice 🌳",
-      devices: [cert, cert],
-    };
-    expect(decodePublicIdentity(encodePublicIdentity(identity))).toEqual(identity);
-  });
-
-  it("key bundles open with the storage key only", async () => {
-    const cert = await certifyDevice(naclEd25519, alice.user, alice.device, "laptop", 1);
-    const storageKey = filled(32, 5);
-    const sealed = sealKeyBundle(
-      { user: alice.user, device: alice.device, certificate: cert },
-      storageKey,
-    );
-    const opened = openKeyBundle(sealed, storageKey);
-    expect(opened.device.sign.secretKey).toEqual(alice.device.sign.secretKey);
-    expect(opened.device.box.secretKey).toEqual(alice.device.box.secretKey);
-    expect(opened.user?.sign.secretKey).toEqual(alice.user.sign.secretKey);
-    expect(() => openKeyBundle(sealed, filled(32, 6))).toThrow(CryptoError);
-    expect(() => openKeyBundle(sealed.subarray(0, 20), storageKey)).toThrow(DecodeError);
-    const withoutUser = openKeyBundle(
-      sealKeyBundle({ device: bob.device, certificate: cert }, storageKey),
-      storageKey,
-    );
-    expect(withoutUser.user).toBeUndefined();
   });
 });
 

@@ -24,7 +24,7 @@ export function fingerprintGroups(userKey: Uint8Array): string[] {
   for (let g = 0; g < GROUPS_PER_USER; g++) {
     // 5 bytes (40 bits) per group, reduced to 5 digits; the bias of mod 1e5 on 2^40 is negligible.
     let value = 0;
-    for (let b = 0; b < 5; b++) value = value * 256 + digest[g * 5 + b]!;
+    for (const byte of digest.subarray(g * 5, g * 5 + 5)) value = value * 256 + byte;
     groups.push(String(value % 100000).padStart(5, "0"));
   }
   return groups;
@@ -36,8 +36,8 @@ export function fingerprint(userKey: Uint8Array): string {
 
 /** Twelve groups of five digits; symmetric in its arguments. */
 export function safetyNumber(a: Uint8Array, b: Uint8Array): string {
-  const fa = fingerprintGroups(a).join("");
-  const fb = fingerprintGroups(b).join("");
-  const digits = fa < fb ? fa + fb : fb + fa;
-  return digits.match(/.{5}/g)!.join(" ");
+  const ga = fingerprintGroups(a);
+  const gb = fingerprintGroups(b);
+  const [first, second] = ga.join("") < gb.join("") ? [ga, gb] : [gb, ga];
+  return [...first, ...second].join(" ");
 }

@@ -131,8 +131,9 @@ export function secretboxBackend(): { name: SecretboxBackendName; unavailable?: 
  */
 export function selectSecretbox(name: SecretboxBackendName): SecretboxBackendName {
   const before = active.name;
-  if (name === "libsodium" && !sodiumImpl) throw new Error("libsodium is not loaded");
-  active = name === "libsodium" ? sodiumImpl! : tweetnacl;
+  if (name === "tweetnacl") active = tweetnacl;
+  else if (sodiumImpl) active = sodiumImpl;
+  else throw new Error("libsodium is not loaded");
   return before;
 }
 

@@ -29,7 +29,8 @@ export type BackgroundCode =
   | "MARK_READ"
   | "SHELL"
   | "DRAFT_UNREADABLE"
-  | "UNLOCK_CLEANUP";
+  | "UNLOCK_CLEANUP"
+  | "RECORD_CHECK";
 
 export interface RecentError {
   readonly code: BackgroundCode;

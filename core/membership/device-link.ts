@@ -22,6 +22,7 @@ import nacl from "tweetnacl";
 import { concatBytes, equalBytes, fromHex, toHex, utf8 } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { GENESIS_HASH, openEnvelope, sealEnvelope } from "../crypto/envelope.js";
+import { CryptoError } from "../crypto/errors.js";
 import { hash32 } from "../crypto/hash.js";
 import {
   certifyDevice,
@@ -303,8 +304,10 @@ export class DeviceLinkOffer {
       if (!("deviceSign" in message) || !equalBytes(message.deviceSign, opened.header.author))
         return;
       request = message;
-    } catch {
-      return; // Not a request on this link: acked and dropped.
+    } catch (err) {
+      // Not a request on this link (anyone may send to its mailbox): acked and dropped.
+      if (isRefusal(err)) return;
+      throw err;
     }
     const waiter = this.waiters.shift();
     if (waiter) waiter(request);
@@ -384,8 +387,9 @@ export async function requestLink(options: {
           welcomes.set(toHex(opened.header.spaceId), decodeWelcome(opened.payload));
         }
         finishIfComplete();
-      } catch {
-        // Not for this link: acked and dropped.
+      } catch (err) {
+        // Not for this link (anyone may send to its mailbox): acked and dropped.
+        if (!isRefusal(err)) throw err;
       }
     },
   });
@@ -430,4 +434,9 @@ export async function openLinkedSpaces(options: {
     spaces.push(new MemberSpace(space, access, result.me, { engine }));
   }
   return spaces;
+}
+
+/** Input that does not open or decode, as opposed to a fault of ours, which goes on up. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof CryptoError || err instanceof DecodeError;
 }

@@ -23,6 +23,7 @@ import { RelayTransport } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
 import type { ConnectWebSocket } from "../sync/websocket.js";
 import { EnvelopeKind } from "../wire/envelope.js";
+import { DecodeError } from "../wire/errors.js";
 import { MembershipError } from "./errors.js";
 import { channelEpoch, type InviteKeys, type InviteLink, inviteKeys } from "./invite-link.js";
 import { keepRefusal, type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
@@ -239,8 +240,9 @@ function inviteOf(welcome: Welcome, keys: InviteKeys) {
       if (action.type === "invite" && equalBytes(action.inviteSign, keys.sign.publicKey)) {
         return { ...action, bytes };
       }
-    } catch {
+    } catch (err) {
       // Not an op we can read: the log says so when it takes the welcome.
+      if (!(err instanceof DecodeError)) throw err;
     }
   }
   return undefined;

@@ -21,11 +21,7 @@ import type { MembershipState } from "./resolve.js";
 import { decodeWelcome, type Refusal } from "./welcome.js";
 
 /** Kinds that change the space's content: viewers may not author them. */
-const WRITES = new Set<EnvelopeKind>([
-  EnvelopeKind.update,
-  EnvelopeKind.snapshot,
-  EnvelopeKind.fileManifest,
-]);
+const WRITES = new Set<EnvelopeKind>([EnvelopeKind.update, EnvelopeKind.snapshot]);
 const OPS = new Set<EnvelopeKind>([EnvelopeKind.membership, EnvelopeKind.welcome]);
 
 export interface MembershipAccessOptions {

@@ -34,11 +34,7 @@ export interface SpaceAccess {
 }
 
 /** Kinds that change the space's content: viewers may not author them. */
-const WRITES = new Set<EnvelopeKind>([
-  EnvelopeKind.update,
-  EnvelopeKind.snapshot,
-  EnvelopeKind.fileManifest,
-]);
+const WRITES = new Set<EnvelopeKind>([EnvelopeKind.update, EnvelopeKind.snapshot]);
 
 /** A membership op to seal and send: under `epoch`, to `to`. */
 export interface MembershipSend {

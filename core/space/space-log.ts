@@ -29,8 +29,9 @@ export function logPrefix(spaceId: string): string {
 
 /** The record (key and bytes) that logs `envelopes` together. */
 export function logRecord(spaceId: string, envelopes: Uint8Array[]): [string, Uint8Array] {
-  if (envelopes.length === 0) throw new RangeError("a log record holds at least one envelope");
-  const name = toHex(envelopeHash(envelopes[0]!).subarray(0, 16));
+  const [first] = envelopes;
+  if (first === undefined) throw new RangeError("a log record holds at least one envelope");
+  const name = toHex(envelopeHash(first).subarray(0, 16));
   return [`${logPrefix(spaceId)}${name}`, encodeLogRecord(envelopes)];
 }
 
@@ -49,8 +50,8 @@ export async function readLog(
   // another, then one transaction per record, were most of a long log's load time.
   const keys = await store.list(logPrefix(spaceId));
   const values = await getMany(store, keys);
-  values.forEach((bytes, i) => {
-    const key = keys[i]!;
+  keys.forEach((key, i) => {
+    const bytes = values[i];
     try {
       if (bytes instanceof StoreError) throw bytes;
       if (bytes)

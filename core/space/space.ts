@@ -33,7 +33,7 @@ import { CryptoError } from "../crypto/errors.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { loadSecretbox } from "../crypto/secretbox.js";
-import { whenSettled } from "../diagnostics/recent-errors.js";
+import { noted, whenSettled } from "../diagnostics/recent-errors.js";
 import { type Store, StoreError } from "../store/store.js";
 import {
   type DecodedEnvelope,
@@ -271,14 +271,20 @@ export class Space extends ObservableV2<Events> {
       this.options.batchMs ?? 300,
       this.batchStarted + (this.options.maxBatchMs ?? 1000) - now,
     );
-    this.batchTimer = setTimeout(() => void this.flush(), Math.max(0, wait));
+    // Nobody awaits a timer's flush: its failure (say, the store) is noted; the change stays
+    // in the doc and goes with the next sync answer.
+    this.batchTimer = setTimeout(
+      () => this.flush().catch(noted("TYPING_FLUSH", "sealing changes typed before a pause")),
+      Math.max(0, wait),
+    );
   }
 
   /** Seals whatever local change is waiting. */
   flush(): Promise<void> {
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
-    if (this.pending.length === 0) return this.serial(async () => {});
+    // Nothing pending: still resolves only after the work already queued.
+    if (this.pending.length === 0) return this.serial(async () => undefined);
     const update = Y.mergeUpdates(this.pending.splice(0));
     return this.serial(() => this.sealAndSend(EnvelopeKind.update, update));
   }
@@ -614,8 +620,9 @@ export class Space extends ObservableV2<Events> {
       isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
     });
     const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
-    results.forEach((result, i) => {
-      const decoded = envelopes[i]!;
+    envelopes.forEach((decoded, i) => {
+      // One result per envelope; a missing one is refused, never taken as opened.
+      const result = results[i] ?? new CryptoError("BAD_FORMAT", "envelope was not opened");
       if (result instanceof CryptoError) {
         this.reject(result, decoded.header.author);
         // Only UNKNOWN_EPOCH comes after the signature check: the author is who it says.
@@ -780,8 +787,9 @@ export class Space extends ObservableV2<Events> {
     this.committing = true;
     while (this.toCommit.length > 0) {
       const group = this.toCommit.splice(0);
+      const [only] = group;
       try {
-        if (group.length === 1) await this.options.store.put(...group[0]!.record);
+        if (group.length === 1 && only) await this.options.store.put(...only.record);
         else await this.options.store.putMany(group.map((g) => g.record));
         for (const g of group) g.resolve();
       } catch (err) {

@@ -129,11 +129,12 @@ export class EncryptedStore implements Store {
     const records = await getMany(this.inner, keys);
     const cipher = await this.cipher;
     return Promise.all(
-      records.map((record, i) =>
-        record === undefined || record instanceof StoreError
+      keys.map((key, i) => {
+        const record = records[i];
+        return record === undefined || record instanceof StoreError
           ? record
-          : cipher.open(keys[i]!, record).catch(recordError),
-      ),
+          : cipher.open(key, record).catch(recordError);
+      }),
     );
   }
 

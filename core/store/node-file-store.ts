@@ -83,7 +83,7 @@ export class FileStore implements Store {
       await eachLimited(writes, (w) => keyed(w.key, () => writeSynced(w.temp, w.value)));
       await eachLimited(writes, (w) => keyed(w.key, () => rename(w.temp, w.target)));
       await this.syncDir().catch((err) => {
-        const only = writes.length === 1 ? writes[0]!.key : undefined;
+        const only = writes.length === 1 ? writes[0]?.key : undefined;
         throw io(`cannot write ${only ?? `a batch of ${writes.length}`}`, err, only);
       });
     } catch (err) {
@@ -166,13 +166,13 @@ async function keyed(key: string, work: () => Promise<void>): Promise<void> {
  * so nothing is still writing when the caller cleans up.
  */
 async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+  // One iterator shared by the workers: each takes the next item not yet taken.
+  const queue = items.values();
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
+    for (let step = queue.next(); failure === undefined && !step.done; step = queue.next()) {
       try {
-        await work(item);
+        await work(step.value);
       } catch (error) {
         failure ??= { error };
       }

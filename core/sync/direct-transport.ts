@@ -15,7 +15,7 @@ import { toHex } from "../crypto/bytes.js";
 import { noted } from "../diagnostics/recent-errors.js";
 import { CHUNK_BYTES, EnvelopeLog, MAX_CHUNKS } from "./envelope-log.js";
 import { newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
-import type { EnqueueOptions, TakeEnvelope, Transport } from "./transport.js";
+import type { DirectPath, EnqueueOptions, TakeEnvelope } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
 
 export type MeshEvents = {
@@ -61,13 +61,14 @@ interface Pending {
   resolve(): void;
 }
 
-export class DirectTransport implements Transport {
+export class DirectTransport implements DirectPath {
   readonly log: EnvelopeLog;
   private readonly pending = new Map<string, Pending>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
   /** Envelopes too large for the log; the engine routes those through the relay. */
   static readonly maxEnvelopeBytes = MAX_CHUNKS * CHUNK_BYTES;
+  readonly maxEnvelopeBytes = DirectTransport.maxEnvelopeBytes;
 
   constructor(private readonly options: DirectTransportOptions) {
     this.now = options.now ?? Date.now;

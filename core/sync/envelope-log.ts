@@ -185,7 +185,9 @@ export class EnvelopeLog {
     for (const [key, change] of event.changes.keys) {
       if (change.action === "delete") continue;
       const match = ACK_KEY.exec(key);
-      if (match) this.events.ack(match[1]!, match[2]!);
+      const id = match?.[1];
+      const device = match?.[2];
+      if (id !== undefined && device !== undefined) this.events.ack(id, device);
     }
   }
 }

@@ -41,19 +41,12 @@ import { BlobRequests } from "./blob-requests.js";
 import { MemoryOutbox, newOutboxEntry, type Outbox, type OutboxEntry } from "./outbox.js";
 import { RelayError } from "./relay-error.js";
 import { type TargetChoice, TargetSetCache } from "./target-set-cache.js";
-import type { EnqueueOptions, Transport } from "./transport.js";
+import type { EnqueueOptions, RelayPath, RelayStatus } from "./transport.js";
 import type { UplinkSample } from "./uplink-meter.js";
 import { type ConnectWebSocket, messageBytes, type WebSocketLike, WS_OPEN } from "./websocket.js";
 
-export type RelayStatus =
-  | "idle"
-  | "connecting"
-  | "authenticating"
-  | "online"
-  | "offline"
-  | "stopped";
-
 export { RelayError } from "./relay-error.js";
+export type { RelayStatus } from "./transport.js";
 
 /** Refusals that retrying the same send cannot fix: the send is dropped from the outbox. */
 const PERMANENT = new Set([
@@ -170,7 +163,7 @@ export interface FullTarget {
   since: number;
 }
 
-export class RelayTransport extends ObservableV2<Events> implements Transport {
+export class RelayTransport extends ObservableV2<Events> implements RelayPath {
   private ws: WebSocketLike | undefined;
   private state: RelayStatus = "idle";
   private attempt = 0;
@@ -229,7 +222,13 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
   start(): void {
     if (this.state !== "idle" && this.state !== "stopped") return;
     const ackTimeout = this.options.ackTimeoutMs ?? 10_000;
-    this.ackTimer = setInterval(() => void this.retransmitStale(ackTimeout), ackTimeout / 2);
+    this.ackTimer = setInterval(
+      () =>
+        this.retransmitStale(ackTimeout).catch(
+          this.failed("OUTBOX_FAILED", "cannot read the outbox to resend unacked sends"),
+        ),
+      ackTimeout / 2,
+    );
     this.connectNow();
   }
 
@@ -458,7 +457,10 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     }
     switch (frame.type) {
       case "challenge":
-        void this.onChallenge(frame.nonce, frame.relayUrl);
+        // Unanswered, the handshake times out and the connection is tried again.
+        this.onChallenge(frame.nonce, frame.relayUrl).catch(
+          this.failed("AUTH_FAILED", "cannot answer the relay's challenge"),
+        );
         return;
       case "authOk":
         this.queuedAtLogin = frame.queued;
@@ -469,7 +471,9 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         clearTimeout(this.handshakeTimer);
         this.attempt = 0;
         this.setStatus("online");
-        void this.retransmitOutbox();
+        this.retransmitOutbox().catch(
+          this.failed("OUTBOX_FAILED", "cannot read the outbox to send it after login"),
+        );
         return;
       case "relayInfo":
         this.info = {
@@ -482,7 +486,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
         if (this.ephemeralSent.delete(bytesKey(frame.msgId))) return;
         if (this.settleMail(frame.msgId)) return;
         this.reached(frame.msgId, []);
-        void this.onAck(frame.msgId);
+        this.onAck(frame.msgId).catch(this.ackFailed);
         return;
       case "partialAck":
         this.onPartialAck(frame);
@@ -573,7 +577,7 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
       this.full.set(bytesKey(target), { device: target.slice(), reason, since });
     }
     this.emit("fullTargets", [this.fullTargets]);
-    void this.onAck(frame.msgId);
+    this.onAck(frame.msgId).catch(this.ackFailed);
   }
 
   /** A send was queued for its targets but `missed`: those of them listed as full have room again. */
@@ -590,6 +594,23 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     }
     if (changed) this.emit("fullTargets", [this.fullTargets]);
   }
+
+  /**
+   * The handler for background work on this connection: its failure is said on
+   * "error" as a RelayError with `code` (the engine reports those), never dropped.
+   */
+  private failed(code: string, what: string): (err: unknown) => void {
+    return (err) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.emit("error", [new RelayError(code, `${what}: ${reason}`)]);
+    };
+  }
+
+  /** An acked send whose outbox entry could not be dropped goes again later; the relay dedupes it. */
+  private readonly ackFailed = this.failed(
+    "OUTBOX_FAILED",
+    "cannot drop an acked send from the outbox",
+  );
 
   private async onAck(msgId: Uint8Array): Promise<void> {
     const id = bytesKey(msgId);
@@ -649,7 +670,9 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     const waiter = this.waiting.get(id);
     if (PERMANENT.has(code)) {
       this.targetsOf.delete(id);
-      void this.outbox.delete(frame.ref);
+      this.outbox
+        .delete(frame.ref)
+        .catch(this.failed("OUTBOX_FAILED", "cannot drop a refused send from the outbox"));
       waiter?.reject(error);
       this.waiting.delete(id);
       this.sentAt.delete(id);
@@ -657,10 +680,13 @@ export class RelayTransport extends ObservableV2<Events> implements Transport {
     }
     // Transient (rate limit, full mailbox, store trouble): the entry stays and goes again later.
     setTimeout(() => {
-      void this.outbox.list().then((entries) => {
-        const entry = entries.find((e) => equalBytes(e.msgId, frame.ref));
-        if (entry && this.state === "online") this.transmit(entry);
-      });
+      this.outbox
+        .list()
+        .then((entries) => {
+          const entry = entries.find((e) => equalBytes(e.msgId, frame.ref));
+          if (entry && this.state === "online") this.transmit(entry);
+        })
+        .catch(this.failed("OUTBOX_FAILED", "cannot read the outbox to retry a send"));
     }, this.options.retryMs ?? 1000);
   }
 

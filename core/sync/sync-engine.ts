@@ -27,13 +27,7 @@ import { decodeEnvelope, peekSpaceId } from "../wire/envelope.js";
 import type { DecodeError } from "../wire/errors.js";
 import { MSG_ID_BYTES } from "../wire/frame-types.js";
 import { DEFAULT_LIMITS } from "../wire/limits.js";
-import { DirectTransport, type PeerMesh } from "./direct-transport.js";
-import {
-  type RelayError,
-  type RelayStatus,
-  RelayTransport,
-  type RelayTransportOptions,
-} from "./relay-transport.js";
+import type { RelayError } from "./relay-error.js";
 import {
   DEFAULT_ROUTE_POLICY,
   describeRoute,
@@ -42,26 +36,27 @@ import {
   type RouteReason,
 } from "./routing.js";
 import { StoreOutbox } from "./store-outbox.js";
+import type {
+  DirectPath,
+  DirectPathFactory,
+  RelayPath,
+  RelayPathFactory,
+  RelayStatus,
+} from "./transport.js";
 import { UplinkMeter } from "./uplink-meter.js";
 
-export type RelayLinkOptions = Omit<
-  RelayTransportOptions,
-  "device" | "backend" | "onDeliver" | "outbox"
->;
-
-export interface SyncEngineOptions {
+export interface SyncEngineOptions<R extends RelayPath, D extends DirectPath> {
   device: SigningKeyPair;
   backend: Ed25519Backend;
   store: Store;
-  relay?: RelayLinkOptions;
+  /** Builds the relay link (links.ts: `relayLink`); no relay path without it. */
+  relay?: RelayPathFactory<R>;
   /** A broadcast seq missing this long is asked for (ms). */
   gapTimeoutMs?: number;
   /** Passed to every space. */
   space?: Pick<SpaceOptions, "batchMs" | "maxBatchMs" | "compactEvery">;
-  /** Opens the direct mesh of a space (y-webrtc in the app); no direct path without it. */
-  direct?: (access: SpaceAccess) => PeerMesh;
-  /** A direct target silent this long after a send goes through the relay instead (ms). */
-  directAckTimeoutMs?: number;
+  /** Builds a space's direct path (links.ts: `directLink`); no direct path without it. */
+  direct?: DirectPathFactory<D>;
   routePolicy?: RoutePolicy;
 }
 
@@ -88,8 +83,11 @@ const PEER_SETTLE_MS = 200;
 /** Most deliveries taken in one batch. */
 const MAX_BATCH = 1024;
 
-export class SyncEngine extends ObservableV2<Events> {
-  readonly relay: RelayTransport | undefined;
+export class SyncEngine<
+  R extends RelayPath = RelayPath,
+  D extends DirectPath = DirectPath,
+> extends ObservableV2<Events> {
+  readonly relay: R | undefined;
   /** Envelopes queued for the relay. */
   readonly outbox: StoreOutbox;
   /** Envelopes sent directly and not yet acked by every target. */
@@ -97,7 +95,7 @@ export class SyncEngine extends ObservableV2<Events> {
   /** The uplink as measured from real sends on both paths. */
   readonly uplink = new UplinkMeter();
   private readonly spaces = new Map<string, Space>();
-  private readonly direct = new Map<string, DirectTransport>();
+  private readonly direct = new Map<string, D>();
   private started = false;
   private inbox: PendingDelivery[] = [];
   private inboxScheduled = false;
@@ -110,20 +108,17 @@ export class SyncEngine extends ObservableV2<Events> {
   /** Envelopes taken in from either path since start (what a catch-up's progress counts). */
   deliveriesTaken = 0;
 
-  constructor(private readonly options: SyncEngineOptions) {
+  constructor(private readonly options: SyncEngineOptions<R, D>) {
     super();
     this.outbox = new StoreOutbox(options.store);
     this.directOutbox = new StoreOutbox(options.store, "direct/");
-    if (options.relay) {
-      this.relay = new RelayTransport({
-        ...options.relay,
-        device: options.device,
-        backend: options.backend,
-        outbox: this.outbox,
-        onDeliver: (d) => this.take(d.envelope),
-      });
-      this.relay.on("uplink", (sample) => this.uplink.record(sample));
-      this.relay.on("status", (status) => {
+    this.relay = options.relay?.({
+      device: options.device,
+      backend: options.backend,
+      outbox: this.outbox,
+      take: (envelope) => this.take(envelope),
+      uplink: (sample) => this.uplink.record(sample),
+      status: (status) => {
         this.emit("relayStatus", [status]);
         // Back online: ask for whatever was missed while away (or expired from the mailbox).
         if (status === "online") {
@@ -133,9 +128,9 @@ export class SyncEngine extends ObservableV2<Events> {
               .catch(noted("SYNC_REQUEST", "asking for what was missed offline"));
           }
         }
-      });
-      this.relay.on("error", (err) => this.emit("error", [err]));
-    }
+      },
+      error: (err) => this.emit("error", [err]),
+    });
   }
 
   get route(): RouteStatus | undefined {
@@ -147,7 +142,7 @@ export class SyncEngine extends ObservableV2<Events> {
     return this.direct.get(toHex(spaceId))?.connected() ?? new Set();
   }
 
-  directTransport(spaceId: Uint8Array): DirectTransport | undefined {
+  directTransport(spaceId: Uint8Array): D | undefined {
     return this.direct.get(toHex(spaceId));
   }
 
@@ -177,12 +172,12 @@ export class SyncEngine extends ObservableV2<Events> {
       dispatch: (out) => this.dispatch(access, out),
     });
     this.spaces.set(id, space);
-    if (this.options.direct) this.openDirect(access, space);
+    if (this.options.direct) this.openDirect(access, space, this.options.direct);
     return space;
   }
 
-  private openDirect(access: SpaceAccess, space: Space): void {
-    this.openMesh(access, space);
+  private openDirect(access: SpaceAccess, space: Space, open: DirectPathFactory<D>): void {
+    this.openMesh(access, space, open);
     // The mesh's room and password come from the epoch key: after a rotation the members
     // meet in a new room, and a removed member, without the new key, cannot follow.
     let epoch = access.currentEpoch().epoch;
@@ -190,38 +185,40 @@ export class SyncEngine extends ObservableV2<Events> {
       const now = access.currentEpoch().epoch;
       if (now === epoch || !this.direct.has(space.id)) return;
       epoch = now;
-      void this.rekeyDirect(access, space).catch((err) => this.emit("error", [err]));
+      void this.rekeyDirect(access, space, open).catch((err) => this.emit("error", [err]));
     });
   }
 
-  private async rekeyDirect(access: SpaceAccess, space: Space): Promise<void> {
+  private async rekeyDirect(
+    access: SpaceAccess,
+    space: Space,
+    open: DirectPathFactory<D>,
+  ): Promise<void> {
     const old = this.direct.get(space.id);
     this.direct.delete(space.id);
     const since = Date.now();
     await old?.stop();
-    this.openMesh(access, space);
+    this.openMesh(access, space, open);
     // What the old mesh still owed goes through the relay.
     await this.relayLeftovers(since, space.id);
   }
 
-  private openMesh(access: SpaceAccess, space: Space): void {
-    const mesh = this.options.direct!(access);
-    const transport = new DirectTransport({
-      mesh,
+  private openMesh(access: SpaceAccess, space: Space, open: DirectPathFactory<D>): void {
+    let known = new Set<string>();
+    let fresh = new Set<string>();
+    let asking: ReturnType<typeof setTimeout> | undefined;
+    const transport = open(access, {
       device: toHex(this.options.device.publicKey),
       outbox: this.directOutbox,
       take: (envelope) => this.take(envelope),
       undelivered: (entry, targets) => this.toRelay(targets, entry.envelope),
       uplink: (sample) => this.uplink.record(sample),
-      ackTimeoutMs: this.options.directAckTimeoutMs,
+      peersChanged: () => peersChanged(),
     });
     // A peer just reached directly may hold what this device missed while apart (with
     // the relay down, nobody else would tell): ask it. Peers joining together are
     // asked in one request.
-    let known = new Set<string>();
-    let fresh = new Set<string>();
-    let asking: ReturnType<typeof setTimeout> | undefined;
-    mesh.on("peers", () => {
+    const peersChanged = (): void => {
       const now = transport.connected();
       for (const d of now) if (!known.has(d)) fresh.add(d);
       known = new Set(now);
@@ -233,7 +230,7 @@ export class SyncEngine extends ObservableV2<Events> {
         if (to.length > 0 && this.started)
           void space.requestSync(to).catch(noted("SYNC_REQUEST", "asking new direct peers"));
       }, PEER_SETTLE_MS);
-    });
+    };
     this.direct.set(space.id, transport);
     if (this.started) transport.start();
   }
@@ -292,9 +289,10 @@ export class SyncEngine extends ObservableV2<Events> {
   /** Back from `pause`: fresh meshes (a stopped one cannot restart), the relay link again. */
   resume(): void {
     if (this.started) return;
-    if (this.options.direct) {
+    const open = this.options.direct;
+    if (open) {
       for (const space of this.spaces.values()) {
-        if (!this.direct.has(space.id)) this.openMesh(space.access, space);
+        if (!this.direct.has(space.id)) this.openMesh(space.access, space, open);
       }
     }
     this.start();
@@ -306,7 +304,7 @@ export class SyncEngine extends ObservableV2<Events> {
     if (targets.length === 0) return;
     if (out.ephemeral) return this.sendEphemeral(targets, out.envelope);
     const direct = this.direct.get(toHex(access.spaceId));
-    const fitsDirect = out.envelope.length <= DirectTransport.maxEnvelopeBytes;
+    const fitsDirect = direct !== undefined && out.envelope.length <= direct.maxEnvelopeBytes;
     const plan = planRoute(
       {
         targets: targets.map(toHex),

@@ -31,16 +31,12 @@ export const EnvelopeKind = {
   update: 1,
   /** An op of the space's membership log. */
   membership: 2,
-  /** The manifest of an encrypted, chunked file. */
-  fileManifest: 3,
-  /** A request for missing deltas (state vector or seq range). */
+  /** A request for missing deltas (state vector and seq floors). */
   syncRequest: 4,
-  /** A snapshot of the content doc that stands in for the deltas before it. */
+  /** The answer to a sync request: the Yjs diff the asker lacks and the floors it covers. */
   snapshot: 5,
-  /** Presence, typing: forwarded live, never stored. */
+  /** Presence and whereabouts: forwarded live, never stored. */
   ephemeral: 6,
-  /** A member's receipt of what it has received, to expose dropping relays. */
-  receipt: 7,
   /**
    * What an invite link's holder needs to join: sealed under the invite's
    * channel key, sent by the inviter to the invite's own mailbox.
@@ -48,20 +44,25 @@ export const EnvelopeKind = {
   welcome: 8,
 } as const;
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
+/**
+ * Kinds set aside and never sent: 3 (file manifests) and 7 (receipts) were
+ * planned as envelopes, but both became records in the space's doc, signed
+ * per record (decision 87). Decoders refuse them as unknown; they are not
+ * to be given another meaning.
+ */
+export const RESERVED_ENVELOPE_KINDS: readonly number[] = [3, 7];
 const KINDS = new Set<number>(Object.values(EnvelopeKind));
 
 /**
  * An author's envelopes in a space form two seq chains. "broadcast" goes to
  * every member, so a hole in its seqs is a real loss worth asking about;
- * "addressed" (sync requests and answers, receipts, presence) goes to some
+ * "addressed" (sync requests and answers, welcomes, presence) goes to some
  * members only, so its seqs have holes by design and only guard replay.
  */
 export type EnvelopeStream = "broadcast" | "addressed";
 
 export function streamOf(kind: EnvelopeKind): EnvelopeStream {
-  return kind === EnvelopeKind.update ||
-    kind === EnvelopeKind.membership ||
-    kind === EnvelopeKind.fileManifest
+  return kind === EnvelopeKind.update || kind === EnvelopeKind.membership
     ? "broadcast"
     : "addressed";
 }

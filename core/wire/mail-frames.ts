@@ -39,7 +39,10 @@ const notText = (c: number) =>
   (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f || isSurrogate(c);
 
 function hasAny(s: string, bad: (codePoint: number) => boolean): boolean {
-  for (const ch of s) if (bad(ch.codePointAt(0)!)) return true;
+  for (const ch of s) {
+    const c = ch.codePointAt(0);
+    if (c !== undefined && bad(c)) return true;
+  }
   return false;
 }
 
@@ -59,7 +62,8 @@ export function mailAddressProblem(to: string): string | undefined {
   if (domain.length > DOMAIN_MAX || labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
     return "domain must be a dotted ASCII host name (punycode for international names)";
   }
-  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return "domain must not end in a numeric label";
+  const last = labels.at(-1);
+  if (last !== undefined && /^[0-9]+$/.test(last)) return "domain must not end in a numeric label";
   return undefined;
 }
 

@@ -30,9 +30,11 @@ export class Reader {
     const start = this.decoder.pos;
     // A safe integer takes at most 8 varint bytes; refuse longer runs before lib0 reads them.
     let end = start;
-    while (end < this.bytes.length && (this.bytes[end]! & 0x80) !== 0) {
+    let byte = this.bytes[end];
+    while (byte !== undefined && (byte & 0x80) !== 0) {
       end++;
       if (end - start >= 8) throw new DecodeError("TOO_LARGE", `${field}: varint too long`);
+      byte = this.bytes[end];
     }
     if (end >= this.bytes.length) throw new DecodeError("TRUNCATED", `${field}: truncated varint`);
     const value = decoding.readVarUint(this.decoder);

@@ -9,13 +9,28 @@ import type { BusHealth, RelayBus, SharedBudget } from "./relay-bus.js";
 export class LocalBus implements RelayBus {
   readonly kind = "local";
 
-  setHandlers(): void {}
-  async watchDevice(): Promise<void> {}
-  unwatchDevice(): void {}
-  publishDevice(): void {}
-  watchTopic(): void {}
-  unwatchTopic(): void {}
-  publishTopic(): void {}
+  // One node: nothing comes from other nodes, and there is nobody to tell.
+  setHandlers(): void {
+    // no other node calls
+  }
+  async watchDevice(): Promise<void> {
+    // no other node publishes
+  }
+  unwatchDevice(): void {
+    // nothing was watched
+  }
+  publishDevice(): void {
+    // no other node listens
+  }
+  watchTopic(): void {
+    // no other node publishes
+  }
+  unwatchTopic(): void {
+    // nothing was watched
+  }
+  publishTopic(): void {
+    // no other node listens
+  }
 
   budget(_name: string, limit: number, windowMs: number): SharedBudget {
     const window = new WindowLimit(limit, windowMs);
@@ -29,5 +44,7 @@ export class LocalBus implements RelayBus {
     return { kind: "local", reachable: true };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // nothing open
+  }
 }

@@ -93,7 +93,10 @@ export class RedisBus implements RelayBus {
     const bus = new RedisBus(options);
     const ready = (c: Redis) =>
       new Promise<void>((resolve) => {
-        c.connect().catch(() => undefined);
+        // Not there yet: ioredis keeps retrying (retryStrategy) and the relay polls meanwhile.
+        c.connect().catch((err: unknown) =>
+          options.log.warn({ err: (err as Error).message }, "redis not reachable yet; retrying"),
+        );
         if (c.status === "ready") return resolve();
         c.once("ready", () => resolve());
       });
@@ -183,14 +186,26 @@ export class RedisBus implements RelayBus {
     if (this.sub.status !== "ready") return; // subscribed with all others once it is
     try {
       await this.sub.subscribe(channel);
-    } catch {
+    } catch (err) {
       // Lost the connection meanwhile: the ready handler subscribes it again.
+      this.options.log.debug({ err: (err as Error).message, channel }, "redis subscribe deferred");
     }
   }
 
   private unwatch(channel: string): void {
     if (!this.channels.delete(channel)) return;
-    if (this.sub.status === "ready") this.sub.unsubscribe(channel).catch(() => undefined);
+    // A failed unsubscribe only leaves hints coming for a channel nobody here listens to; a
+    // reconnect subscribes to the current channels alone.
+    if (this.sub.status === "ready") {
+      this.sub
+        .unsubscribe(channel)
+        .catch((err: unknown) =>
+          this.options.log.debug(
+            { err: (err as Error).message, channel },
+            "redis unsubscribe failed",
+          ),
+        );
+    }
   }
 
   /** Every (re)connect: all channels first, then the resync that covers what was missed. */

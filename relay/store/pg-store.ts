@@ -14,6 +14,7 @@
  * own (pg-writer.ts); reads use the pool and never wait for writes.
  */
 import pg from "pg";
+import type { Logger } from "pino";
 import {
   LOCK_SCHEMA,
   LOCK_SWEEP_BLOBS,
@@ -21,7 +22,7 @@ import {
   PG_SCHEMA,
   PG_SCHEMA_VERSION,
 } from "./pg-schema.js";
-import { PgWriter, storeError, type Write } from "./pg-writer.js";
+import { PgWriter, rollback, storeError, type Write } from "./pg-writer.js";
 import type {
   BlobPutResult,
   BlobQuota,
@@ -42,6 +43,8 @@ export interface PgStoreOptions {
   onCommit?: (ms: number, writes: number) => void;
   /** Names this node's row in the health table (checkWritable). */
   node?: string;
+  /** Where failures nobody awaits go (an idle connection lost, a pool that would not end). */
+  log?: Logger;
 }
 
 const MAX_INT = "9223372036854775807";
@@ -71,8 +74,11 @@ export class PgRelayStore implements RelayStore {
       options: "-c synchronous_commit=on",
       application_name: "grove-relay",
     });
-    // An idle client losing its server (restart, failover) must not crash the relay.
-    pool.on("error", () => undefined);
+    // An idle client losing its server (restart, failover) must not crash the relay; the pool
+    // replaces it, and the next query that needs the server says whether it is back.
+    pool.on("error", (err) =>
+      options.log?.warn({ err: err.message }, "idle PostgreSQL connection lost"),
+    );
     try {
       const client = await pool.connect();
       try {
@@ -98,13 +104,21 @@ export class PgRelayStore implements RelayStore {
         }
         await client.query("COMMIT");
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
+        await rollback(client, err);
         throw err;
       } finally {
         client.release();
       }
     } catch (err) {
-      await pool.end().catch(() => undefined);
+      // The open fails with its own error; a pool that also fails to end is only logged.
+      await pool
+        .end()
+        .catch((endErr: unknown) =>
+          options.log?.warn(
+            { err: (endErr as Error).message },
+            "cannot end the pool of a failed open",
+          ),
+        );
       if (err instanceof RelayStoreError) throw err;
       throw new RelayStoreError(
         "STORE_IO",
@@ -141,10 +155,14 @@ export class PgRelayStore implements RelayStore {
           full_reason: FullReason[];
         };
         if (row.status === "duplicate") return { status: "duplicate" };
-        const full = row.full_idx.map((i, k) => ({
-          device: req.targets[i - 1]!,
-          reason: row.full_reason[k]!,
-        }));
+        const full = row.full_idx.map((i, k) => {
+          const device = req.targets[i - 1];
+          const reason = row.full_reason[k];
+          if (device === undefined || reason === undefined) {
+            throw new RelayStoreError("STORE_CORRUPT", "grove_enqueue named a target not sent to");
+          }
+          return { device, reason };
+        });
         if (row.status === "full") return { status: "full", full };
         return { status: "queued", seqs: row.seqs.map(Number), full };
       },
@@ -310,9 +328,18 @@ export class PgRelayStore implements RelayStore {
   /** Commits what is queued, then closes the pool. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.all([this.checkWritable().catch(() => undefined), this.writer.drained()]);
+    // A last write through the group-commit queue: once it settles, so has everything queued
+    // before it (each write's own failure went to its caller). It failing too is only logged.
+    const last = this.checkWritable().catch((err: unknown) =>
+      this.options.log?.warn({ err: (err as Error).message }, "last write before close failed"),
+    );
+    await Promise.all([last, this.writer.drained()]);
     this.closed = true;
-    await this.pool.end().catch(() => undefined);
+    await this.pool
+      .end()
+      .catch((err: unknown) =>
+        this.options.log?.warn({ err: (err as Error).message }, "cannot end the PostgreSQL pool"),
+      );
   }
 
   private async read(sql: string, params: unknown[]): Promise<pg.QueryResult> {

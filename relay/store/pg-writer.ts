@@ -129,7 +129,8 @@ export class PgWriter {
 
   private async runInTransaction(client: pg.PoolClient, writes: Write[]): Promise<unknown[]> {
     // One write alone is one statement: its own transaction, locking what it locks in key order.
-    if (writes.length === 1 && writes[0]!.single) return [await writes[0]!.run(client)];
+    const [only] = writes;
+    if (writes.length === 1 && only?.single) return [await only.run(client)];
     await client.query("BEGIN");
     try {
       const boxes = writes.flatMap((w) => w.boxes);
@@ -140,7 +141,7 @@ export class PgWriter {
       await client.query("COMMIT");
       return values;
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      await rollback(client, err);
       throw err;
     }
   }
@@ -194,8 +195,26 @@ export class PgWriter {
   }
 }
 
+/**
+ * Rolls back after `cause` failed a transaction. If even ROLLBACK fails, the
+ * connection is gone or still inside the transaction: that is thrown as
+ * STORE_UNAVAILABLE (with `cause`), so the client is destroyed, not pooled.
+ */
+export async function rollback(client: pg.PoolClient, cause: unknown): Promise<void> {
+  try {
+    await client.query("ROLLBACK");
+  } catch (err) {
+    throw new RelayStoreError(
+      "STORE_UNAVAILABLE",
+      `PostgreSQL: rollback failed (${(err as Error)?.message ?? String(err)}) after: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
+  }
+}
+
 /** Errors that mean the server is gone or going, not that the statement was wrong. */
 export function isConnectionError(err: unknown): boolean {
+  if (err instanceof RelayStoreError) return err.code === "STORE_UNAVAILABLE";
   const e = err as { code?: string; message?: string };
   if (!e) return false;
   if (e.code && /^(08|57P)/.test(e.code)) return true;

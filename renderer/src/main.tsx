@@ -1,6 +1,6 @@
 import { createRoot } from "react-dom/client";
-import { browserPlatform } from "./model/browser-platform.js";
 import { GroveClient } from "./model/client.js";
+import { browserPlatform } from "./model/dom-platform.js";
 import { App } from "./ui/App.js";
 import "./styles.css";
 
@@ -9,5 +9,7 @@ const client = new GroveClient(browserPlatform());
 // user's build does not hand its client (keys included) to every script on the page.
 if (__GROVE_TEST_HOOKS__)
   (globalThis as unknown as { groveClient: GroveClient }).groveClient = client;
-createRoot(document.getElementById("root")!).render(<App client={client} />);
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html has no #root element");
+createRoot(root).render(<App client={client} />);
 void client.open();

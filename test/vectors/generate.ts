@@ -8,11 +8,7 @@ import { toHex } from "../../core/crypto/bytes.js";
 import { type Ed25519Backend, naclEd25519 } from "../../core/crypto/ed25519.js";
 import { GENESIS_HASH, envelopeHash, sealEnvelopeWithNonce } from "../../core/crypto/envelope.js";
 import { certifyDevice } from "../../core/crypto/identity.js";
-import {
-  encodeCertificate,
-  encodePublicIdentity,
-  sealKeyBundleWithNonce,
-} from "../../core/crypto/identity-codec.js";
+import { encodeCertificate } from "../../core/crypto/identity-codec.js";
 import { sealKeyBoxWith } from "../../core/crypto/key-box.js";
 import { fingerprint, safetyNumber } from "../../core/crypto/safety-number.js";
 import { EnvelopeKind } from "../../core/wire/envelope.js";
@@ -24,8 +20,6 @@ export interface Vectors {
   envelopes: { name: string; hex: string; payloadHex: string; hash: string }[];
   frames: { name: string; hex: string }[];
   certificate: string;
-  publicIdentity: string;
-  keyBundle: { storageKey: string; hex: string };
   keyBox: { recipientSecret: string; key: string; hex: string };
   safetyNumber: { alice: string; bob: string; pair: string };
 }
@@ -68,6 +62,12 @@ export async function buildVectors(backend: Ed25519Backend = naclEd25519): Promi
     ["blobGet", { type: "blobGet", hash: filled(32, 0xb1) }],
     ["blobData", { type: "blobData", hash: filled(32, 0xb1), data: seqBytes(40) }],
     ["mailSend", { type: "mailSend", msgId, to: "bob@example.com", subject: "Alice invites you to Grove", text: "Join: https://relay.example/join#k=s3cr3t\n" }],
+    ["relayInfo", { type: "relayInfo", features: 1 }],
+    ["partialAck", { type: "partialAck", msgId, full: [{ target: bob.device.sign.publicKey, reason: "bytes" }, { target: alice.device.sign.publicKey, reason: "source_share" }] }],
+    ["mailInvite", { type: "mailInvite", msgId, to: "bob@example.com", inviterName: "Alice", spaceName: "Garden", link: "https://relay.example/join#AAEC" }],
+    ["relayInfoTargetSets", { type: "relayInfo", features: 3 }],
+    ["targetSet", { type: "targetSet", setId: 3, targets: [bob.device.sign.publicKey, alice.device.sign.publicKey] }],
+    ["sendTargetSet", { type: "send", msgId, flags: 0, ttlSeconds: 604800, targets: [], targetSet: 3, envelope: env1 }],
   ];
   return {
     envelopes: [
@@ -76,15 +76,6 @@ export async function buildVectors(backend: Ed25519Backend = naclEd25519): Promi
     ],
     frames: frames.map(([name, frame]) => ({ name, hex: toHex(encodeFrame(frame)) })),
     certificate: toHex(encodeCertificate(cert)),
-    publicIdentity: toHex(
-      encodePublicIdentity({ userKey: alice.user.sign.publicKey, displayName: "Alice", devices: [cert] }),
-    ),
-    keyBundle: {
-      storageKey: toHex(filled(32, 0x77)),
-      hex: toHex(
-        sealKeyBundleWithNonce({ user: alice.user, device: alice.device, certificate: cert }, filled(32, 0x77), filled(24, 0x78)),
-      ),
-    },
     keyBox: {
       recipientSecret: toHex(bob.device.box.secretKey),
       key: toHex(EPOCH_KEY),

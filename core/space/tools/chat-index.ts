@@ -60,9 +60,10 @@ export class MessageIndex {
     // Only junk arrived (records the reader refuses): the list is as it was.
     if (added.length === 0) return this.list;
     added.sort(byTime);
-    const last = this.list[this.list.length - 1];
+    const last = this.list.at(-1);
+    const [first] = added;
     this.list =
-      !last || byTime(last, added[0]!) <= 0
+      !last || !first || byTime(last, first) <= 0
         ? this.list.concat(added)
         : [...this.byId.values()].sort(byTime);
     return this.list;

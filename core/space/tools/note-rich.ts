@@ -83,8 +83,9 @@ function plainOf(text: Y.XmlText): string {
 /** The 32-bit client id a migration of `text` in note `id` is written under. */
 export function migrationClient(id: string, text: string): number {
   const digest = nacl.hash(utf8(`grove/note-migration/v1\0${id}\0${text}`));
-  // Yjs client ids are unsigned 32-bit; 0 is avoided only for readability in dumps.
-  const n = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
+  // Yjs client ids are unsigned 32-bit (the digest's first four bytes, big-endian); 0 is
+  // avoided only for readability in dumps.
+  const n = new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0);
   return n === 0 ? 1 : n;
 }
 

@@ -6,6 +6,7 @@
  * view asks `verdict` on every build and hears `onSettled` when answers arrive.
  */
 import { fromHex } from "../../crypto/bytes.js";
+import { recentErrors } from "../../diagnostics/recent-errors.js";
 import {
   type Authenticity,
   type RecordKind,
@@ -26,6 +27,8 @@ interface Job {
   kind: RecordKind;
   place: string;
   record: Signed;
+  /** The record's signature, taken out when the job is made (a record without one is no job). */
+  sig: Uint8Array;
   author: string;
 }
 
@@ -62,17 +65,26 @@ export class RecordVerifier {
   check(kind: RecordKind, place: string, record: Signed, author: string) {
     const known = this.verdicts.get(record);
     if (known) return Promise.resolve(known);
-    if (!(record.sig instanceof Uint8Array)) {
+    const { sig } = record;
+    if (!(sig instanceof Uint8Array)) {
       this.verdicts.set(record, "unsigned");
       return Promise.resolve<Authenticity>("unsigned");
     }
     let running = this.pending.get(record);
     if (!running) {
       running = new Promise<Authenticity>((done) => {
-        if (this.queue.push({ job: { kind, place, record, author }, done }) === 1) {
-          // Settled or not (a throwing listener), `idle` must not wait forever.
-          const run = new Promise<void>((r) => queueMicrotask(() => void this.drain().then(r, r)));
-          this.drained = Promise.all([this.drained, run]).then(() => {});
+        if (this.queue.push({ job: { kind, place, record, sig, author }, done }) === 1) {
+          // Settled or not (a throwing listener), `idle` must not wait forever; the listener's
+          // failure is noted, the verdicts stand.
+          const run = new Promise<void>((r) =>
+            queueMicrotask(() =>
+              this.drain().then(r, (err: unknown) => {
+                recentErrors.note("RECORD_CHECK", "telling views that record checks settled", err);
+                r();
+              }),
+            ),
+          );
+          this.drained = Promise.all([this.drained, run]).then(() => undefined);
         }
       });
       this.pending.set(record, running);
@@ -88,12 +100,14 @@ export class RecordVerifier {
   private async drain(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
-    const verdicts = await Promise.all(batch.map(({ job }) => this.run(job)));
-    batch.forEach(({ job, done }, i) => {
-      this.verdicts.set(job.record, verdicts[i]!);
+    const settled = await Promise.all(
+      batch.map(async ({ job, done }) => ({ job, done, verdict: await this.run(job) })),
+    );
+    for (const { job, done, verdict } of settled) {
+      this.verdicts.set(job.record, verdict);
       this.pending.delete(job.record);
-      done(verdicts[i]!);
-    });
+      done(verdict);
+    }
     this.settledBatches++;
     this.options.onSettled();
   }
@@ -107,14 +121,14 @@ export class RecordVerifier {
     this.unknownDevice.clear();
   }
 
-  private async run({ kind, place, record, author }: Job): Promise<Authenticity> {
+  private async run({ kind, place, record, sig, author }: Job): Promise<Authenticity> {
     try {
       const user = this.options.userOfDevice(record.device);
       if (user === undefined) this.unknownDevice.add(record);
       // The device must be one of the named author's, and its signature must hold.
       if (user !== author) return "forged";
       const bytes = recordSigningBytes(kind, this.options.spaceId, place, record);
-      const ok = await this.options.verify(fromHex(record.device), bytes, record.sig!);
+      const ok = await this.options.verify(fromHex(record.device), bytes, sig);
       return ok ? "verified" : "forged";
     } catch {
       return "forged";

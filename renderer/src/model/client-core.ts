@@ -15,8 +15,8 @@ import { AccountSpace } from "../../../core/membership/account.js";
 import { MemberSpace } from "../../../core/membership/member-space.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { StoreError } from "../../../core/store/store.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { RelayStatus } from "../../../core/sync/relay-transport.js";
-import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import {
   type ClientState,
   ClientStateError,
@@ -78,7 +78,7 @@ export class ClientCore extends ObservableV2<Events> {
     return this.state.phase === "ready" ? this.state.session.profile : undefined;
   }
 
-  get engine(): SyncEngine | undefined {
+  get engine(): AppSyncEngine | undefined {
     return this.state.phase === "ready" ? this.state.session.engine : undefined;
   }
 

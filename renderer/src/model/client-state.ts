@@ -8,7 +8,7 @@
 import type { Ed25519Backend } from "../../../core/crypto/ed25519.js";
 import type { AccountSpace } from "../../../core/membership/account.js";
 import type { EncryptedStore } from "../../../core/store/encrypted-store.js";
-import type { SyncEngine } from "../../../core/sync/sync-engine.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { Drafts } from "./drafts.js";
 import type { Profile } from "./profile.js";
 
@@ -23,7 +23,7 @@ export interface Vault {
 /** Everything a running client holds. */
 export interface Session extends Vault {
   readonly profile: Profile;
-  readonly engine: SyncEngine;
+  readonly engine: AppSyncEngine;
   readonly account: AccountSpace;
 }
 

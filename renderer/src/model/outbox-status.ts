@@ -7,8 +7,8 @@
  */
 import { toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
-import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 
 export interface OutboxReading {
   /** Outbox msgIds (hex). */
@@ -33,7 +33,7 @@ export class OutboxStatus {
    *   (the spaces' pending messages), so the UI is told even with the same ids.
    */
   constructor(
-    private readonly engine: SyncEngine,
+    private readonly engine: AppSyncEngine,
     private readonly onRead: (entries: readonly OutboxEntry[]) => boolean,
     private readonly changed: () => void,
   ) {

@@ -1,7 +1,7 @@
 /**
  * What the client needs from where it runs, as one seam: the browser (and the
  * desktop shell's renderer) gives IndexedDB, WebSocket, y-webrtc, the OS's
- * network events and a Web Lock (browser-platform.ts); Node tests give a file
+ * network events and a Web Lock (dom-platform.ts); Node tests give a file
  * store, the `ws` client and a switch for the network, and run the same
  * GroveClient without a browser.
  */
@@ -12,7 +12,7 @@ import type { Store } from "../../../core/store/store.js";
 import type { PeerMesh } from "../../../core/sync/direct-transport.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
 import type { GroveShell } from "../../../electron/shell-api.js";
-import type { KeySource } from "./storage-key.js";
+import type { KeySource } from "./dom-storage-key.js";
 
 /** One engine per profile: the holder runs it; another holder asks it to stop. */
 export interface EngineLock {

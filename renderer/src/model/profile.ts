@@ -1,6 +1,6 @@
 /**
  * This device's profile: its names, relay and keys, one record in the
- * encrypted local store (sealed with the storage key of storage-key.ts).
+ * encrypted local store (sealed with the storage key of dom-storage-key.ts).
  */
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import {

@@ -111,8 +111,8 @@ import {
   type Progress,
   uploadFile,
 } from "../../../core/sync/file-transfer.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
-import type { SyncEngine } from "../../../core/sync/sync-engine.js";
 import { peekSpaceId } from "../../../core/wire/envelope.js";
 import { type ActivityItem, activitySince } from "./activity.js";
 import { MemberNames } from "./member-names.js";
@@ -173,7 +173,7 @@ export class SpaceHandle {
 
   constructor(
     readonly member: MemberSpace,
-    private readonly engine: SyncEngine,
+    private readonly engine: AppSyncEngine,
     private readonly me: { user: string; device: string; name: () => string },
     private readonly changed: () => void,
     /**

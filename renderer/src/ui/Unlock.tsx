@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { MIN_PASSPHRASE } from "../model/storage-key.js";
+import { MIN_PASSPHRASE } from "../model/dom-storage-key.js";
 import { Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
 

@@ -6,7 +6,7 @@
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
 import { StaticAccess } from "../../../core/space/access.js";
-import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
+import { WebrtcMesh } from "../../../core/sync/dom-webrtc-mesh.js";
 
 export interface MeshSetup {
   relayUrl: string;

@@ -6,8 +6,8 @@
  */
 import { openDB } from "idb";
 import { fromHex, toHex, utf8 } from "../../../core/crypto/bytes.js";
+import { IdbStore } from "../../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
-import { IdbStore } from "../../../core/store/idb-store.js";
 import { type Store, StoreError, type StoreErrorCode } from "../../../core/store/store.js";
 import { type StoreHarness, storeContract } from "../../store-contract.js";
 

@@ -9,10 +9,11 @@ import { ed25519 } from "../../../core/crypto/ed25519.js";
 import { type Role, StaticAccess } from "../../../core/space/access.js";
 import type { Space } from "../../../core/space/space.js";
 import { loggedEnvelopes } from "../../../core/space/space-log.js";
+import { IdbStore } from "../../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
-import { IdbStore } from "../../../core/store/idb-store.js";
+import { WebrtcMesh } from "../../../core/sync/dom-webrtc-mesh.js";
+import { type AppSyncEngine, directLink, relayLink } from "../../../core/sync/links.js";
 import { SyncEngine } from "../../../core/sync/sync-engine.js";
-import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
 import { decodeEnvelope, streamOf } from "../../../core/wire/envelope.js";
 
@@ -25,7 +26,7 @@ export interface DeviceSetup {
   secretKey: string;
 }
 
-let engine: SyncEngine;
+let engine: AppSyncEngine;
 let space: Space;
 let store: EncryptedStore;
 let me = "";
@@ -48,11 +49,11 @@ const api = {
       device,
       backend,
       store,
-      relay: { url: setup.relayUrl, connect, backoff: { baseMs: 50, maxMs: 500 } },
-      direct: (access) => {
+      relay: relayLink({ url: setup.relayUrl, connect, backoff: { baseMs: 50, maxMs: 500 } }),
+      direct: directLink((access) => {
         mesh = new WebrtcMesh({ relayUrl: setup.relayUrl, access, device, backend });
         return mesh;
-      },
+      }),
       gapTimeoutMs: 500,
       space: { batchMs: 20, maxBatchMs: 100 },
     });

@@ -1,11 +1,11 @@
 /** The client's platform in a browser window or the desktop shell's renderer. */
-import { IdbStore } from "../../../core/store/idb-store.js";
-import { WebrtcMesh } from "../../../core/sync/webrtc-mesh.js";
+import { IdbStore } from "../../../core/store/dom-idb-store.js";
+import { WebrtcMesh } from "../../../core/sync/dom-webrtc-mesh.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
+import { passphraseKey, storageKeySource } from "./dom-storage-key.js";
 import type { ClientPlatform } from "./platform.js";
 import { ProfileLock } from "./profile-lock.js";
 import { desktopShell } from "./shell.js";
-import { passphraseKey, storageKeySource } from "./storage-key.js";
 
 export function browserPlatform(): ClientPlatform {
   const shell = desktopShell();

@@ -129,5 +129,6 @@ function io(message: string, cause: unknown, key?: string): StoreError {
 
 /** A batch's keys for an error message: the key itself when there is one. */
 function what(keys: string[]): string {
-  return keys.length === 1 ? keys[0]! : `a batch of ${keys.length} records`;
+  const [only, ...rest] = keys;
+  return only !== undefined && rest.length === 0 ? only : `a batch of ${keys.length} records`;
 }

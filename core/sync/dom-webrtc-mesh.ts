@@ -3,10 +3,8 @@
  * the relay's /signal and keep the space's envelope-log doc in sync over
  * WebRTC data channels. Browser only (it needs RTCPeerConnection).
  *
- * - The room name is a hash of the space id and the epoch key, and the
- *   y-webrtc password (which encrypts every signaling message) is derived
- *   from the epoch key: the relay learns neither the space nor who is in it,
- *   and a removed member is out of the room at the next key rotation.
+ * - The room name and the y-webrtc password (which encrypts every signaling
+ *   message) come from the epoch key (mesh-room.ts).
  * - A peer counts as a member's device only once it has proven it: its
  *   awareness state carries a signature by the device key over the room,
  *   its y-webrtc peer id and its client id, and the key must be a member's.
@@ -17,12 +15,12 @@
 import { ObservableV2 } from "lib0/observable";
 import { WebrtcProvider } from "y-webrtc";
 import * as Y from "yjs";
-import { concatBytes, fromHex, toHex, utf8 } from "../crypto/bytes.js";
+import { fromHex, toHex, utf8 } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
-import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import type { SpaceAccess } from "../space/access.js";
 import type { MeshEvents, PeerMesh } from "./direct-transport.js";
+import { roomFor } from "./mesh-room.js";
 
 export interface WebrtcMeshOptions {
   /** ws(s)://host[:port] of the relay; /signal is appended. */
@@ -34,16 +32,6 @@ export interface WebrtcMeshOptions {
   iceServers?: RTCIceServer[];
   /** A connection attempt not open after this long (plus up to as much jitter) is retried (ms). */
   connectTimeoutMs?: number;
-}
-
-/** The opaque room name and the password of a space's current epoch. */
-export function roomFor(access: SpaceAccess): { name: string; password: string } {
-  const { key } = access.currentEpoch();
-  const derive = (label: string) => toHex(hash32(concatBytes(utf8(label), access.spaceId, key)));
-  return {
-    name: `grove-${derive("grove/webrtc-room/v1").slice(0, 32)}`,
-    password: derive("grove/webrtc-password/v1"),
-  };
 }
 
 /** How often a hello is said again while an open link is unproven (ms). */
