@@ -9,9 +9,9 @@ import { LoopbackHub, LoopbackMesh } from "./loopback-mesh.js";
 import { type MeshHarness, type MeshPeer, meshContract } from "./mesh-contract.js";
 
 function peerOf(mesh: LoopbackMesh): MeshPeer {
-  let events = 0;
+  let told: string[] | undefined;
   mesh.on("peers", () => {
-    events++;
+    told = [...mesh.connected()].sort();
   });
   const map = mesh.doc.getMap<string>("contract");
   return {
@@ -22,7 +22,7 @@ function peerOf(mesh: LoopbackMesh): MeshPeer {
     connected: async () => [...mesh.connected()].sort(),
     bytesSent: async () => mesh.bytesSent,
     drained: () => mesh.drained(),
-    peerEvents: async () => events,
+    peersAtLastEvent: async () => told,
     destroy: async () => mesh.destroy(),
   };
 }

@@ -22,8 +22,8 @@ export interface MeshPeer {
   connected(): Promise<string[]>;
   bytesSent(): Promise<number>;
   drained(): Promise<void>;
-  /** How many "peers" events the mesh emitted so far. */
-  peerEvents(): Promise<number>;
+  /** What connected() said when the mesh last emitted "peers" (sorted); undefined before any. */
+  peersAtLastEvent(): Promise<string[] | undefined>;
   destroy(): Promise<void>;
 }
 
@@ -81,6 +81,14 @@ async function linked(h: MeshHarness, peers: MeshPeer[]): Promise<void> {
   }
 }
 
+/** Waits for a "peers" event at which `p` was connected to exactly `peers`. */
+const told = (h: MeshHarness, p: MeshPeer, peers: string[]) =>
+  waitFor(
+    `a 'peers' event at ${p.device.slice(0, 8)} telling ${peers.length} peers`,
+    async () => JSON.stringify(await p.peersAtLastEvent()) === JSON.stringify([...peers].sort()),
+    h.linkMs,
+  );
+
 const arrives = (h: MeshHarness, p: MeshPeer, key: string, value: string) =>
   waitFor(
     `${key} reaches ${p.device.slice(0, 8)}`,
@@ -100,12 +108,9 @@ export const meshContract: MeshCase[] = [
       same(await a.connected(), [b.device], "a's peers");
       same(await b.connected(), [a.device], "b's peers");
       // connected() is the truth; the event may trail it (WebrtcMesh notices an opened data
-      // channel on its next watchdog tick), but it must come.
-      await waitFor(
-        "a 'peers' event on both sides",
-        async () => (await a.peerEvents()) > 0 && (await b.peerEvents()) > 0,
-        h.linkMs,
-      );
+      // channel on its next watchdog tick), but it must come, and tell the new set.
+      await told(h, a, [b.device]);
+      await told(h, b, [a.device]);
       await Promise.all([a.destroy(), b.destroy()]);
     },
   },
@@ -185,7 +190,7 @@ export const meshContract: MeshCase[] = [
       const [a, b, c] = peers as [MeshPeer, MeshPeer, MeshPeer];
       await Promise.all(peers.map((p) => p.start()));
       await linked(h, peers);
-      const eventsBefore = await a.peerEvents();
+      await told(h, a, [b.device, c.device].sort());
       await c.destroy();
       await waitFor(
         "c leaves a's and b's peers",
@@ -193,11 +198,7 @@ export const meshContract: MeshCase[] = [
           !(await a.connected()).includes(c.device) && !(await b.connected()).includes(c.device),
         h.linkMs,
       );
-      await waitFor(
-        "a 'peers' event for the one who left",
-        async () => (await a.peerEvents()) > eventsBefore,
-        h.linkMs,
-      );
+      await told(h, a, [b.device]);
       await a.write("after", "still here");
       await arrives(h, b, "after", "still here");
       await Promise.all([a.destroy(), b.destroy()]);

@@ -71,7 +71,7 @@ function harness(browser: Browser, contexts: BrowserContext[], relayUrl: string)
         connected: () => call(page, "connected"),
         bytesSent: () => call(page, "bytesSent"),
         drained: () => call(page, "drained"),
-        peerEvents: () => call(page, "peerEvents"),
+        peersAtLastEvent: async () => (await call(page, "peersAtLastEvent")) ?? undefined,
         destroy: () => call(page, "destroy"),
       };
     },

@@ -19,7 +19,7 @@ export interface MeshSetup {
 }
 
 let mesh: WebrtcMesh | undefined;
-let events = 0;
+let told: string[] | null = null;
 
 function the(): WebrtcMesh {
   if (!mesh) throw new Error("no mesh: call open first");
@@ -37,8 +37,9 @@ const api = {
       setup.members.map((m) => [fromHex(m), "member"]),
     );
     mesh = new WebrtcMesh({ relayUrl: setup.relayUrl, access, device, backend });
-    mesh.on("peers", () => {
-      events++;
+    const m = mesh;
+    m.on("peers", () => {
+      told = [...m.connected()].sort();
     });
     return toHex(device.publicKey);
   },
@@ -48,7 +49,7 @@ const api = {
   connected: () => [...the().connected()].sort(),
   bytesSent: () => the().bytesSent,
   drained: () => the().drained(),
-  peerEvents: () => events,
+  peersAtLastEvent: () => told,
   destroy: () => the().destroy(),
 };
 
