@@ -42,6 +42,7 @@ const CATCH_UP = Number(process.env.GROVE_BENCH_CATCH_UP ?? 10_000);
 const LAUNCHES = 5;
 
 type Client = import("../renderer/src/model/client.js").GroveClient;
+type ChatModel = import("../renderer/src/tools/chat/model.js").ChatModel;
 declare const groveClient: Client;
 
 export async function ready(page: Page) {
@@ -60,7 +61,8 @@ export async function writeSpaces(page: Page, spaces: number, messages: number):
         handles.push(await groveClient.createSpace(`Space ${s + 1}`));
       await Promise.all(
         handles.map(async (h) => {
-          for (let m = 0; m < messages; m++) await h.send(`message ${m + 1} in ${h.name}`);
+          const chat = h.model("chat") as ChatModel;
+          for (let m = 0; m < messages; m++) await chat.send(`message ${m + 1} in ${h.name}`);
         }),
       );
     },
@@ -266,7 +268,7 @@ export async function runAppBench() {
           if (client && client.engine && window.firstDelivery === undefined && client.engine.deliveriesTaken > 0) {
             window.firstDelivery = performance.now();
           }
-          window.seen = first ? first.messages().length : 0;
+          window.seen = first ? first.model("chat").messages().length : 0;
           window.stats = first ? JSON.stringify(first.member.space.stats) : "";
           if (first && window.seen >= n) {
             window.allShown = performance.now();

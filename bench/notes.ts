@@ -34,6 +34,7 @@ const WORDS = 20_000;
 const OPENS = 5;
 
 type Client = import("../renderer/src/model/client.js").GroveClient;
+type NotesModel = import("../renderer/src/tools/notes/model.js").NotesModel;
 declare const groveClient: Client;
 
 type Kind = "rich" | "plain";
@@ -322,9 +323,10 @@ export async function runNotesBench() {
     );
     await a.evaluate(async (text) => {
       const h = [...groveClient.spaces.values()][0]!;
-      const id = await h.createNote("Long note");
-      while (!h.notes().some((n) => n.id === id)) await new Promise((r) => setTimeout(r, 20));
-      h.typeInNote(id, { index: 0, remove: 0, insert: text });
+      const notes = h.model("notes") as NotesModel;
+      const id = await notes.createNote("Long note");
+      while (!notes.notes().some((n) => n.id === id)) await new Promise((r) => setTimeout(r, 20));
+      notes.typeInNote(id, { index: 0, remove: 0, insert: text });
       await h.member.space.flush();
     }, lines.join("\n"));
 
@@ -348,7 +350,7 @@ export async function runNotesBench() {
       const title = `Typing ${kind}`;
       await a.evaluate(async (t) => {
         const h = [...groveClient.spaces.values()][0]!;
-        await h.createNote(t);
+        await (h.model("notes") as NotesModel).createNote(t);
       }, title);
       await openNote(a, title);
       await openNote(b, title);

@@ -58,6 +58,8 @@ export interface FanOutShape {
   /** Messages per second in the latency phase. */
   rate: number;
   relayArgs?: string[];
+  /** Another checkout whose relay to run instead of this one (the "before" of a change). */
+  relayRoot?: string;
 }
 
 const defaultShape = (): FanOutShape => ({
@@ -70,7 +72,10 @@ const defaultShape = (): FanOutShape => ({
 export async function benchGrove(shape: FanOutShape = defaultShape()) {
   const { receivers: RECEIVERS, throughputMessages: THROUGHPUT_MESSAGES, rate } = shape;
   const LATENCY_MESSAGES = shape.latencyMessages;
-  const relay = await startRelayProcess({ args: shape.relayArgs ?? [] });
+  const relay = await startRelayProcess({
+    args: shape.relayArgs ?? [],
+    ...(shape.relayRoot && { root: shape.relayRoot }),
+  });
   try {
     let phase: "throughput" | "latency" = "throughput";
     const latencies: number[] = [];

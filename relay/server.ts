@@ -15,7 +15,8 @@ import { APP_PREFIX, appFiles } from "./app-files.js";
 import { NODE_NAME, openBus, openStore } from "./backends.js";
 import { clientAddress } from "./client-address.js";
 import { type RelayConfig, resolveConfig } from "./config.js";
-import { RelayConnection, type RelayContext } from "./connection.js";
+import { RelayConnection } from "./connection.js";
+import { BacklogBudget } from "./delivery.js";
 import { FairWrites } from "./fair-writes.js";
 import { Flow } from "./flow.js";
 import { handleHttp } from "./http-routes.js";
@@ -25,9 +26,13 @@ import { createMetrics } from "./metrics.js";
 import { Presence } from "./presence.js";
 import type { EscapeKind } from "./process-guard.js";
 import { BucketMap } from "./rate-limit.js";
+import type { RelayContext } from "./relay-context.js";
 import { SignalingHub } from "./signaling.js";
 import { SlotLimiter } from "./slots.js";
 import { SourceLimits } from "./source-limits.js";
+
+/** Memory all connections' delivery backlogs may hold; past it, delivery reads the store. */
+const BACKLOG_BYTES = 64 * 1024 * 1024;
 
 export interface RunningRelay {
   config: RelayConfig;
@@ -171,7 +176,11 @@ export async function startRelay(
     });
     if (path === "/v1") {
       return v1.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new RelayConnection(ws, ctx, nextId++, { ip, unauthSlot: slot });
+        const conn = new RelayConnection(ws, ctx, nextId++, {
+          ip,
+          unauthSlot: slot,
+          socket,
+        });
         connections.add(conn);
         ws.on("close", () => connections.delete(conn));
       });
@@ -220,6 +229,7 @@ export async function startRelay(
     flow,
     sources,
     writes: new FairWrites(config.storeInFlightBytes),
+    backlog: new BacklogBudget(BACKLOG_BYTES),
   };
 
   const sweep = setInterval(() => {
@@ -273,7 +283,14 @@ export async function startRelay(
       clearInterval(sweep);
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       // Commit what is queued first, so the acks it earns still reach their senders.
-      await store.checkWritable().catch(() => undefined);
+      await store.checkWritable().catch((err: unknown) => {
+        // Shutting down goes on: a write that failed here was never acked, so nothing is lost.
+        metrics.handlerFailures.inc({ where: "shutdown" });
+        log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          "final commit before shutdown failed; its sends were not acked",
+        );
+      });
       for (const conn of connections) conn.shutDown();
       signaling.close();
       presence.close();

@@ -8,6 +8,8 @@ import { afterEach, expect, it } from "vitest";
 import { recentErrors } from "../core/diagnostics/recent-errors.js";
 import { GroveClient, OtherRelayError } from "../renderer/src/model/client.js";
 import { ClientStateError } from "../renderer/src/model/client-state.js";
+import { chatTool } from "../renderer/src/tools/chat/index.js";
+import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
 import { type TestPlatform, testPlatform } from "./client-platform.js";
 import { removeDir, waitFor } from "./relay-harness.js";
 import { relayPerFile } from "./relay-per-file.js";
@@ -28,7 +30,7 @@ function platform(options: { passphrase?: boolean } = {}): TestPlatform {
 }
 
 async function started(p: TestPlatform): Promise<GroveClient> {
-  const client = new GroveClient(p);
+  const client = new GroveClient(p, TOOL_PLUGINS);
   running.push(client);
   await client.open();
   return client;
@@ -86,11 +88,12 @@ it("an invitation lets a second client in, and a chat message goes local, at rel
   const annPlatform = ann.platform as TestPlatform;
   annPlatform.setOnline(false);
   expect(ann.offline).toBe(true);
-  await garden.send("seeds on Monday");
-  const mine = () => garden.messages().find((m) => m.text === "seeds on Monday");
+  const chat = garden.tool(chatTool);
+  await chat.send("seeds on Monday");
+  const mine = () => chat.messages().find((m) => m.text === "seeds on Monday");
   const state = () => {
     const m = mine();
-    return m && garden.delivery(m, ann.queued).state;
+    return m && chat.delivery(m, ann.queued).state;
   };
   expect(state()).toBe("local");
   await waitFor(() => ann.snapshot.offline, "the snapshot says offline");
@@ -98,10 +101,14 @@ it("an invitation lets a second client in, and a chat message goes local, at rel
   annPlatform.setOnline(true);
   // Acked by the relay: the outbox says so without any polling, then Bob's receipt counts.
   await waitFor(() => state() !== "local", "out of Ann's outbox", 20_000);
-  await waitFor(() => bob.spaces.get(garden.id)?.messages().length === 1, "at Bob", 20_000);
+  await waitFor(
+    () => bob.spaces.get(garden.id)?.tool(chatTool).messages().length === 1,
+    "at Bob",
+    20_000,
+  );
   await waitFor(() => state() === "delivered", "Bob's receipt at Ann", 20_000);
   const m = mine();
-  expect(m && garden.delivery(m, ann.queued)).toEqual({ state: "delivered", to: 1, of: 1 });
+  expect(m && chat.delivery(m, ann.queued)).toEqual({ state: "delivered", to: 1, of: 1 });
   expect(ann.queued.size).toBe(0);
 });
 

@@ -24,22 +24,22 @@ it("a message delivered to a member stays delivered after the member is removed"
   const bobApp = handleOf(bob, bobSpace);
   await cy.offline();
 
-  await annApp.send("seeds on Monday");
-  const sent = () => annApp.messages().find((m) => m.text === "seeds on Monday")!;
-  await waitFor(() => bobApp.messages().some((m) => m.text === "seeds on Monday"), "at Bob");
+  await annApp.chat.send("seeds on Monday");
+  const sent = () => annApp.chat.messages().find((m) => m.text === "seeds on Monday")!;
+  await waitFor(() => bobApp.chat.messages().some((m) => m.text === "seeds on Monday"), "at Bob");
   const none = new Set<string>();
   // Bob's device writes its receipt; Cy, offline, has none: one of two.
   await waitFor(
-    () => annApp.delivery(sent(), none).state === "delivered",
+    () => annApp.chat.delivery(sent(), none).state === "delivered",
     "Bob's receipt at Ann",
     20_000,
   );
-  expect(annApp.delivery(sent(), none)).toEqual({ state: "delivered", to: 1, of: 2 });
+  expect(annApp.chat.delivery(sent(), none)).toEqual({ state: "delivered", to: 1, of: 2 });
 
   await annSpace.remove(bob.me.cert.user);
   await waitFor(() => !annSpace.log.state.members.has(bob.id), "Bob removed at Ann");
   // Still delivered to Bob, who had it before he went; Cy still has not.
-  expect(annApp.delivery(sent(), none)).toEqual({ state: "delivered", to: 1, of: 2 });
+  expect(annApp.chat.delivery(sent(), none)).toEqual({ state: "delivered", to: 1, of: 2 });
   await annApp.close();
   await bobApp.close();
 });

@@ -42,14 +42,17 @@ export async function startRelayProcess(
     env?: NodeJS.ProcessEnv;
     /** A built relay (dist/relay/main.js) to run with plain node instead of the source through tsx. */
     built?: string;
+    /** Another checkout's relay source to run (a bench's "before"); this one by default. */
+    root?: string;
   } = {},
 ): Promise<RelayProcess> {
   const dataDir = options.dataDir ?? tempDir();
-  const entry = options.built ? [options.built] : ["--import", "tsx", join(ROOT, "relay/main.ts")];
+  const root = options.root ?? ROOT;
+  const entry = options.built ? [options.built] : ["--import", "tsx", join(root, "relay/main.ts")];
   const proc = spawn(
     process.execPath,
     [...entry, "--port", "0", "--data", dataDir, ...(options.args ?? [])],
-    { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: root, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) =>

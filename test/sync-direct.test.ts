@@ -64,6 +64,9 @@ it("edits go directly between linked peers and keep flowing both ways with the r
   const fixture = spaceFor(2);
   const [a, b] = await linked(fixture, 2, new LoopbackHub(), () => r.url);
   await waitFor(() => a!.engine.relay?.status === "online", "a online at the relay");
+  // The greeting (sync requests sent before the peers met) may still wait for the relay's
+  // ack: only once it is gone does an empty relay outbox below say the edit never went there.
+  await waitFor(async () => (await queued(a!)) === 0, "a's greeting acked");
 
   await a!.space.edit((doc) => doc.getArray("chat").push(["hello over the direct link"]));
   await waitFor(() => chat(b!).length === 1, "b to see a's message");

@@ -59,34 +59,34 @@ describe("tool records", () => {
     const annDevice = toHex(ann.me.keys.sign.publicKey);
 
     // Ann writes in each tool, as the app does.
-    await annApp.send("hello from Ann");
-    await annApp.startTopic("Planting plan", "beans first");
+    await annApp.chat.send("hello from Ann");
+    await annApp.discussion.startTopic("Planting plan", "beans first");
     const annBytes = new TextEncoder().encode("Ann's report");
-    await annApp.shareFile({ name: "report.pdf", type: "application/pdf", bytes: annBytes });
-    await annApp.addTask("Water the beans");
-    await annApp.addEvent({
+    await annApp.files.shareFile({ name: "report.pdf", type: "application/pdf", bytes: annBytes });
+    await annApp.tasks.addTask("Water the beans");
+    await annApp.calendar.addEvent({
       title: "Work day",
       day: "2026-12-05",
       time: "10:00",
       minutes: 60,
       place: "",
     });
-    await annApp.draw({ color: "#c0392b", width: 4, points: [0, 0, 10, 10] });
+    await annApp.sketch.draw({ color: "#c0392b", width: 4, points: [0, 0, 10, 10] });
     await waitFor(
       () =>
-        bobApp.files().length === 1 &&
-        cyApp.files().length === 1 &&
-        bobApp.tasks().length === 1 &&
-        bobApp.events().length === 1 &&
-        bobApp.messages().length === 1 &&
-        cyApp.topics().length === 1,
+        bobApp.files.files().length === 1 &&
+        cyApp.files.files().length === 1 &&
+        bobApp.tasks.tasks().length === 1 &&
+        bobApp.calendar.events().length === 1 &&
+        bobApp.chat.messages().length === 1 &&
+        cyApp.discussion.topics().length === 1,
       "Ann's records at Bob and Cy",
     );
-    const annFile = cyApp.files()[0]!;
+    const annFile = cyApp.files.files()[0]!;
     expect(annFile.byName).toBe("Ann");
-    const annTask = bobApp.tasks()[0]!;
-    const annEvent = bobApp.events()[0]!;
-    const annMessage = bobApp.messages()[0]!;
+    const annTask = bobApp.tasks.tasks()[0]!;
+    const annEvent = bobApp.calendar.events()[0]!;
+    const annMessage = bobApp.chat.messages()[0]!;
 
     // Bob, with a modified client:
     const now = Date.now();
@@ -164,20 +164,20 @@ describe("tool records", () => {
       (rsvp as Y.Map<unknown>).set(ann.id, fakeNo);
     });
     // And one honest message last: once Cy has it, Cy has everything before it.
-    await bobApp.send("that is all from Bob");
+    await bobApp.chat.send("that is all from Bob");
 
     await waitFor(
-      () => cyApp.messages().some((m) => m.text === "that is all from Bob"),
+      () => cyApp.chat.messages().some((m) => m.text === "that is all from Bob"),
       "Bob's writes at Cy",
     );
     // What Cy's app shows, once its checks are in.
     await waitFor(() => {
-      const verdicts = cyApp.messages().map((m) => cyApp.authenticity(m));
+      const verdicts = cyApp.chat.messages().map((m) => cyApp.chat.authenticity(m));
       return verdicts.every((v) => v !== undefined);
     }, "Cy's verdicts on every message");
-    const shown = cyApp
+    const shown = cyApp.chat
       .messages()
-      .map((m) => [m.text, cyApp.nameOf(m.author), cyApp.authenticity(m)]);
+      .map((m) => [m.text, cyApp.nameOf(m.author), cyApp.chat.authenticity(m)]);
     expect(shown).toEqual(
       expect.arrayContaining([
         // Ann's rewritten message is not hers.
@@ -190,39 +190,41 @@ describe("tool records", () => {
     expect(shown.filter(([text]) => text === "hello from Ann")).toEqual([]);
 
     // The file Cy listed as Ann's does not download Bob's bytes.
-    await expect(cyApp.fetchFile(annFile)).rejects.toBeInstanceOf(UnsignedRecordError);
-    await waitFor(() => cyApp.files().length === 0, "the swapped record unlisted at Cy");
+    await expect(cyApp.files.fetchFile(annFile)).rejects.toBeInstanceOf(UnsignedRecordError);
+    await waitFor(() => cyApp.files.files().length === 0, "the swapped record unlisted at Cy");
 
     // Only Ann's own topic, task, event and stroke, with nothing done or answered in her name.
     await waitFor(
       () =>
-        cyApp.topics().length === 1 &&
-        cyApp.tasks().length === 1 &&
-        cyApp.events().length === 1 &&
-        cyApp.strokes().length === 1,
+        cyApp.discussion.topics().length === 1 &&
+        cyApp.tasks.tasks().length === 1 &&
+        cyApp.calendar.events().length === 1 &&
+        cyApp.sketch.strokes().length === 1,
       "Cy's views checked",
     );
-    expect(cyApp.topics().map((t) => [t.title, t.name])).toEqual([["Planting plan", "Ann"]]);
-    expect(cyApp.tasks().map((t) => [t.title, t.created.name, t.done])).toEqual([
+    expect(cyApp.discussion.topics().map((t) => [t.title, t.name])).toEqual([
+      ["Planting plan", "Ann"],
+    ]);
+    expect(cyApp.tasks.tasks().map((t) => [t.title, t.created.name, t.done])).toEqual([
       ["Water the beans", "Ann", undefined],
     ]);
-    expect(cyApp.events().map((e) => [e.title, e.created.name, e.answers])).toEqual([
+    expect(cyApp.calendar.events().map((e) => [e.title, e.created.name, e.answers])).toEqual([
       ["Work day", "Ann", {}],
     ]);
-    expect(cyApp.strokes().map((s) => s.by)).toEqual([ann.id]);
+    expect(cyApp.sketch.strokes().map((s) => s.by)).toEqual([ann.id]);
 
     // Said as his own, Bob's file is shown as his, and Save gets his bytes knowingly.
-    await bobApp.shareFile({ name: "report.pdf", type: "application/pdf", bytes: bobBytes });
-    await waitFor(() => cyApp.files().length === 1, "Bob's own file at Cy");
-    const bobFile = cyApp.files()[0]!;
+    await bobApp.files.shareFile({ name: "report.pdf", type: "application/pdf", bytes: bobBytes });
+    await waitFor(() => cyApp.files.files().length === 1, "Bob's own file at Cy");
+    const bobFile = cyApp.files.files()[0]!;
     expect([bobFile.name, bobFile.byName]).toEqual(["report.pdf", "Bob"]);
-    expect(new TextDecoder().decode(await cyApp.fetchFile(bobFile))).toBe("Bob's malware");
+    expect(new TextDecoder().decode(await cyApp.files.fetchFile(bobFile))).toBe("Bob's malware");
 
     // Once Bob is removed, what he wrote keeps his name (from his join), and stays his.
     await annSpace.remove(bob.me.cert.user);
     await waitFor(() => !cySpace.log.state.members.has(bob.id), "Bob removed at Cy");
-    const last = cyApp.messages().find((m) => m.text === "that is all from Bob")!;
-    expect([cyApp.nameOf(last.author), cyApp.authenticity(last)]).toEqual(["Bob", "verified"]);
+    const last = cyApp.chat.messages().find((m) => m.text === "that is all from Bob")!;
+    expect([cyApp.nameOf(last.author), cyApp.chat.authenticity(last)]).toEqual(["Bob", "verified"]);
     expect(cyApp.nameOf("f".repeat(64))).toBe("Unknown member");
 
     for (const app of [annApp, bobApp, cyApp]) await app.close();

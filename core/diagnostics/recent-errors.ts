@@ -21,6 +21,7 @@ export type BackgroundCode =
   | "OPEN_LINK"
   | "LINK_RELAY"
   | "RECEIPT"
+  | "PRESENCE"
   | "TYPING_FLUSH"
   | "NOTE_STAMP"
   | "NOTE_MIGRATION"
@@ -29,6 +30,8 @@ export type BackgroundCode =
   | "MARK_READ"
   | "SHELL"
   | "DRAFT_UNREADABLE"
+  | "DRAFT_WRITE"
+  | "LOCAL_STORAGE"
   | "UNLOCK_CLEANUP"
   | "RECORD_CHECK";
 

@@ -7,7 +7,9 @@
  * Group commit: writes queue up during one turn of the event loop and
  * commit together in one transaction (one fsync), each in its own savepoint
  * so one failing write cannot undo another. A write's promise resolves only
- * after that commit, which is what lets the relay ack.
+ * after that commit, which is what lets the relay ack. Counter rows
+ * (mailboxes, shares, envelope references) are written once per commit,
+ * inside it (see write-behind.ts).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +27,7 @@ import {
   type RelayStoreStats,
   type StoredMessage,
 } from "./relay-store.js";
+import { WriteBehind } from "./write-behind.js";
 
 const SCHEMA_VERSION = 2;
 
@@ -90,6 +93,30 @@ INSERT INTO blob_data (hash, data) SELECT hash, data FROM blobs;
 DROP TABLE blobs;
 `;
 
+interface Box {
+  device: Uint8Array;
+  next_seq: number;
+  count: number;
+  bytes: number;
+}
+
+interface Share {
+  device: Uint8Array;
+  source: string;
+  bytes: number;
+}
+
+interface EnvelopeRefs {
+  id: number;
+  refs: number;
+}
+
+/** Counter rows held between commits, per table (a row is tens of bytes). */
+const CACHED_ROWS = 50_000;
+
+const keyOf = (device: Uint8Array) =>
+  Buffer.from(device.buffer, device.byteOffset, device.byteLength).toString("base64");
+
 interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -111,6 +138,9 @@ export class SqliteRelayStore implements RelayStore {
   private blobBytes: number;
   /** Blobs fetched since the last sweep, by hex hash: when. */
   private readonly touched = new Map<string, number>();
+  private readonly boxes = new WriteBehind<Box>(CACHED_ROWS);
+  private readonly shares = new WriteBehind<Share>(CACHED_ROWS);
+  private readonly envelopeRefs = new WriteBehind<EnvelopeRefs>(CACHED_ROWS);
 
   constructor(
     dataDir: string,
@@ -172,26 +202,22 @@ export class SqliteRelayStore implements RelayStore {
       boxPut: db.prepare(
         "INSERT INTO mailboxes (device, next_seq, count, bytes) VALUES (?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET next_seq = excluded.next_seq, count = excluded.count, bytes = excluded.bytes",
       ),
-      boxShrink: db.prepare(
-        "UPDATE mailboxes SET count = count - ?, bytes = bytes - ? WHERE device = ?",
-      ),
       envPut: db.prepare("INSERT INTO envelopes (body, refs) VALUES (?, 0)"),
-      envRefsPut: db.prepare("INSERT INTO envelope_refs (id, refs) VALUES (?, ?)"),
-      envUnref: db.prepare("UPDATE envelope_refs SET refs = refs - 1 WHERE id = ? RETURNING refs"),
+      envRefsGet: db.prepare("SELECT refs FROM envelope_refs WHERE id = ?"),
+      envRefsSet: db.prepare(
+        "INSERT INTO envelope_refs (id, refs) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET refs = excluded.refs",
+      ),
       envDelete: db.prepare("DELETE FROM envelopes WHERE id = ?"),
       envRefsDelete: db.prepare("DELETE FROM envelope_refs WHERE id = ?"),
       mailPut: db.prepare(
         "INSERT INTO mail (device, seq, envelope_id, msg_id, sender, flags, size, expires_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
-      mailTake: db.prepare(
-        "DELETE FROM mail WHERE device = ? AND seq = ? RETURNING envelope_id, size, source",
+      mailTakeRun: db.prepare(
+        "DELETE FROM mail WHERE device = ? AND seq BETWEEN ? AND ? RETURNING envelope_id, size, source",
       ),
       shareGet: db.prepare("SELECT bytes FROM shares WHERE device = ? AND source = ?"),
-      shareAdd: db.prepare(
-        "INSERT INTO shares (device, source, bytes) VALUES (?, ?, ?) ON CONFLICT(device, source) DO UPDATE SET bytes = bytes + excluded.bytes",
-      ),
-      shareDrop: db.prepare(
-        "UPDATE shares SET bytes = bytes - ? WHERE device = ? AND source = ? RETURNING bytes",
+      shareSet: db.prepare(
+        "INSERT INTO shares (device, source, bytes) VALUES (?, ?, ?) ON CONFLICT(device, source) DO UPDATE SET bytes = excluded.bytes",
       ),
       shareDelete: db.prepare("DELETE FROM shares WHERE device = ? AND source = ?"),
       mailFetch: db.prepare(
@@ -228,38 +254,33 @@ export class SqliteRelayStore implements RelayStore {
       const source = req.source ?? "";
       const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
       const full: FullTarget[] = [];
-      const boxes: {
-        device: Uint8Array;
-        row: { next_seq: number; count: number; bytes: number };
-      }[] = [];
+      const open: { key: string; box: Box; share: Share | undefined }[] = [];
       // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
       // target this message, not every other target of the send.
       for (const device of req.targets) {
-        const row = (this.stmt.boxGet.get(device) as (typeof boxes)[number]["row"] | undefined) ?? {
-          next_seq: 1,
-          count: 0,
-          bytes: 0,
-        };
+        const key = keyOf(device);
+        const box = this.box(key, device);
+        const held = source ? this.share(key, device, source) : undefined;
         const reason: FullReason | undefined =
-          row.count + 1 > quota.maxMessages
+          box.count + 1 > quota.maxMessages
             ? "messages"
-            : row.bytes + size > quota.maxBytes
+            : box.bytes + size > quota.maxBytes
               ? "bytes"
-              : this.shareOf(device, source) + size > share
+              : (held?.bytes ?? 0) + size > share
                 ? "source_share"
                 : undefined;
         if (reason) full.push({ device, reason });
-        else boxes.push({ device, row });
+        else open.push({ key, box, share: held });
       }
-      if (boxes.length === 0) return { status: "full", full };
-      const envelopeId = this.stmt.envPut.run(req.envelope).lastInsertRowid;
-      this.stmt.envRefsPut.run(envelopeId, boxes.length);
+      if (open.length === 0) return { status: "full", full };
+      const envelopeId = Number(this.stmt.envPut.run(req.envelope).lastInsertRowid);
+      this.envelopeRefs.set(String(envelopeId), { id: envelopeId, refs: open.length });
       this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt);
-      const seqOf = new Map<Uint8Array, number>();
-      for (const { device, row } of boxes) {
-        const seq = row.next_seq;
+      const seqOf = new Map<string, number>();
+      for (const { key, box, share: held } of open) {
+        const seq = box.next_seq;
         this.stmt.mailPut.run(
-          device,
+          box.device,
           seq,
           envelopeId,
           req.msgId,
@@ -269,17 +290,37 @@ export class SqliteRelayStore implements RelayStore {
           req.expiresAt,
           source,
         );
-        this.stmt.boxPut.run(device, seq + 1, row.count + 1, row.bytes + size);
-        if (source) this.stmt.shareAdd.run(device, source, size);
-        seqOf.set(device, seq);
+        this.boxes.set(key, {
+          ...box,
+          next_seq: seq + 1,
+          count: box.count + 1,
+          bytes: box.bytes + size,
+        });
+        if (held) this.shares.set(`${key}|${source}`, { ...held, bytes: held.bytes + size });
+        seqOf.set(key, seq);
       }
-      return { status: "queued", seqs: req.targets.map((t) => seqOf.get(t) ?? 0), full };
+      return { status: "queued", seqs: req.targets.map((t) => seqOf.get(keyOf(t)) ?? 0), full };
     }) as Promise<EnqueueResult>;
   }
 
-  private shareOf(device: Uint8Array, source: string): number {
-    if (!source) return 0;
-    return (this.stmt.shareGet.get(device, source) as { bytes: number } | undefined)?.bytes ?? 0;
+  private box(key: string, device: Uint8Array): Box {
+    return this.boxes.get(key, () => {
+      const row = this.stmt.boxGet.get(device) as Omit<Box, "device"> | undefined;
+      // A copy: the caller's key may be a view into a frame buffer that is reused later.
+      return {
+        device: Uint8Array.from(device),
+        next_seq: row?.next_seq ?? 1,
+        count: row?.count ?? 0,
+        bytes: row?.bytes ?? 0,
+      };
+    });
+  }
+
+  private share(key: string, device: Uint8Array, source: string): Share {
+    return this.shares.get(`${key}|${source}`, () => {
+      const row = this.stmt.shareGet.get(device, source) as { bytes: number } | undefined;
+      return { device: Uint8Array.from(device), source, bytes: row?.bytes ?? 0 };
+    });
   }
 
   async fetch(
@@ -413,30 +454,55 @@ export class SqliteRelayStore implements RelayStore {
 
   /** Deletes a device's messages, releasing envelopes no mailbox references; returns how many existed. */
   private dropMail(device: Uint8Array, seqs: number[]): number {
+    const key = keyOf(device);
     let count = 0;
     let bytes = 0;
-    for (const seq of seqs) {
-      const row = this.stmt.mailTake.get(device, seq) as
-        | { envelope_id: number; size: number; source: string }
-        | undefined;
-      if (!row) continue;
+    const bySource = new Map<string, number>();
+    // Acks come in runs of consecutive seqs: one statement per run, not per seq.
+    const taken: { envelope_id: number; size: number; source: string }[] = [];
+    for (const [from, to] of runsOf(seqs)) {
+      taken.push(...(this.stmt.mailTakeRun.all(device, from, to) as typeof taken));
+    }
+    for (const row of taken) {
       count++;
       bytes += row.size;
-      if (row.source) {
-        const left = this.stmt.shareDrop.get(row.size, device, row.source) as
-          | { bytes: number }
-          | undefined;
-        if (left && left.bytes <= 0) this.stmt.shareDelete.run(device, row.source);
-      }
-      const env = this.stmt.envUnref.get(row.envelope_id) as { refs: number } | undefined;
-      if (env && env.refs <= 0) {
-        this.stmt.envDelete.run(row.envelope_id);
-        this.stmt.envRefsDelete.run(row.envelope_id);
-      }
+      if (row.source) bySource.set(row.source, (bySource.get(row.source) ?? 0) + row.size);
+      const id = row.envelope_id;
+      const env = this.envelopeRefs.get(String(id), () => ({
+        id,
+        refs: (this.stmt.envRefsGet.get(id) as { refs: number } | undefined)?.refs ?? 0,
+      }));
+      this.envelopeRefs.set(String(id), { id, refs: env.refs - 1 });
     }
-    if (count > 0) this.stmt.boxShrink.run(count, bytes, device);
+    for (const [source, size] of bySource) {
+      const held = this.share(key, device, source);
+      this.shares.set(`${key}|${source}`, { ...held, bytes: held.bytes - size });
+    }
+    if (count > 0) {
+      const box = this.box(key, device);
+      this.boxes.set(key, { ...box, count: box.count - count, bytes: box.bytes - bytes });
+    }
     return count;
   }
+
+  /** Writes the counter rows this commit changed; runs inside its transaction. */
+  private writeBack(): void {
+    for (const [, box] of this.boxes.takeChanged())
+      this.stmt.boxPut.run(box.device, box.next_seq, box.count, box.bytes);
+    for (const [, share] of this.shares.takeChanged()) {
+      if (share.bytes > 0) this.stmt.shareSet.run(share.device, share.source, share.bytes);
+      else this.stmt.shareDelete.run(share.device, share.source);
+    }
+    for (const [, env] of this.envelopeRefs.takeChanged()) {
+      if (env.refs > 0) this.stmt.envRefsSet.run(env.id, env.refs);
+      else {
+        this.stmt.envDelete.run(env.id);
+        this.stmt.envRefsDelete.run(env.id);
+      }
+    }
+  }
+
+  private readonly caches = [this.boxes, this.shares, this.envelopeRefs];
 
   private assertOpen(): void {
     if (this.closed) throw new RelayStoreError("STORE_CLOSED", "relay store is closed");
@@ -459,20 +525,24 @@ export class SqliteRelayStore implements RelayStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0 || this.closed) return;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const outcomes: { op: Pending; ok: boolean; value: unknown }[] = [];
     const started = performance.now();
     try {
       this.db.transaction(() => {
         for (const op of batch) {
           try {
             // A nested transaction is a savepoint: a failing write rolls back alone.
-            outcomes.push({ ok: true, value: this.db.transaction(op.run)() });
+            outcomes.push({ op, ok: true, value: this.db.transaction(op.run)() });
+            for (const cache of this.caches) cache.keep();
           } catch (err) {
-            outcomes.push({ ok: false, value: err });
+            for (const cache of this.caches) cache.drop();
+            outcomes.push({ op, ok: false, value: err });
           }
         }
+        this.writeBack();
       })();
     } catch (err) {
+      for (const cache of this.caches) cache.reset();
       const failure = new RelayStoreError("STORE_IO", `commit failed: ${(err as Error).message}`, {
         cause: err,
       });
@@ -480,10 +550,21 @@ export class SqliteRelayStore implements RelayStore {
       return;
     }
     this.options.onCommit?.(performance.now() - started, batch.length);
-    batch.forEach((op, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) op.resolve(outcome.value);
-      else op.reject(outcome.value);
-    });
+    for (const { op, ok, value } of outcomes) {
+      if (ok) op.resolve(value);
+      else op.reject(value);
+    }
   }
+}
+
+/** Sorted runs of consecutive numbers, duplicates dropped: [from, to] inclusive. */
+export function runsOf(numbers: number[]): [number, number][] {
+  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const n of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && n === last[1] + 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  return runs;
 }

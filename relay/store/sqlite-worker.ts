@@ -12,6 +12,7 @@ import {
   type StoreMethod,
   type WorkerReply,
   type WorkerRequest,
+  type WorkerResult,
 } from "./worker-protocol.js";
 
 const port = parentPort;
@@ -29,10 +30,25 @@ try {
   process.exit(1);
 }
 
-port.on("message", (request: WorkerRequest) => {
+/** Results settled in this turn: a group commit settles many at once, and they go back as one. */
+let settled: WorkerResult[] = [];
+function answer(result: WorkerResult): void {
+  if (settled.length === 0) process.nextTick(sendResults);
+  settled.push(result);
+}
+function sendResults(): void {
+  const results = settled;
+  settled = [];
+  reply({ type: "results", results });
+}
+
+port.on("message", (requests: WorkerRequest[]) => {
+  for (const request of requests) call(request);
+});
+
+function call(request: WorkerRequest): void {
   if (!STORE_METHODS.includes(request.method as StoreMethod)) {
-    return reply({
-      type: "result",
+    return answer({
       id: request.id,
       ok: false,
       error: { code: "STORE_IO", message: "unknown store method" },
@@ -40,10 +56,10 @@ port.on("message", (request: WorkerRequest) => {
   }
   const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
   method.apply(store, request.args).then(
-    (value) => reply({ type: "result", id: request.id, ok: true, value }),
-    (err) => reply({ type: "result", id: request.id, ok: false, error: errorInfo(err) }),
+    (value) => answer({ id: request.id, ok: true, value }),
+    (err) => answer({ id: request.id, ok: false, error: errorInfo(err) }),
   );
-});
+}
 
 function errorInfo(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; message?: unknown };

@@ -1,4 +1,9 @@
-/** Messages between WorkerRelayStore and its worker thread. */
+/**
+ * Messages between WorkerRelayStore and its worker thread. Calls and
+ * results travel in batches: everything asked for in one turn of the
+ * relay's event loop is one message, and the results of one group commit
+ * come back as one, so a commit for many sends wakes the relay once.
+ */
 import type { RelayStore } from "./relay-store.js";
 
 export type StoreMethod = Exclude<keyof RelayStore, never>;
@@ -28,9 +33,12 @@ export interface WorkerErrorInfo {
   message: string;
 }
 
+export type WorkerResult =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: WorkerErrorInfo };
+
 export type WorkerReply =
   | { type: "ready" }
   | { type: "failed"; error: WorkerErrorInfo }
   | { type: "commit"; ms: number; writes: number }
-  | { type: "result"; id: number; ok: true; value: unknown }
-  | { type: "result"; id: number; ok: false; error: WorkerErrorInfo };
+  | { type: "results"; results: WorkerResult[] };

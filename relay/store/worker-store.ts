@@ -42,6 +42,8 @@ export class WorkerRelayStore implements RelayStore {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: RelayStoreError | undefined;
+  /** Calls made in this turn, posted together. */
+  private outgoing: WorkerRequest[] = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -49,12 +51,14 @@ export class WorkerRelayStore implements RelayStore {
   ) {
     worker.on("message", (reply: WorkerReply) => {
       if (reply.type === "commit") return options.onCommit?.(reply.ms, reply.writes);
-      if (reply.type !== "result") return;
-      const call = this.pending.get(reply.id);
-      if (!call) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) call.resolve(reply.value);
-      else call.reject(toError(reply.error));
+      if (reply.type !== "results") return;
+      for (const result of reply.results) {
+        const call = this.pending.get(result.id);
+        if (!call) continue;
+        this.pending.delete(result.id);
+        if (result.ok) call.resolve(result.value);
+        else call.reject(toError(result.error));
+      }
     });
     const fail = (message: string) => {
       this.failure ??= new RelayStoreError("STORE_IO", message);
@@ -155,7 +159,19 @@ export class WorkerRelayStore implements RelayStore {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, method, args } satisfies WorkerRequest);
+      if (this.outgoing.length === 0) process.nextTick(() => this.post());
+      this.outgoing.push({ id, method, args });
     });
+  }
+
+  private post(): void {
+    const requests = this.outgoing;
+    this.outgoing = [];
+    if (this.failure) {
+      for (const { id } of requests) this.pending.get(id)?.reject(this.failure);
+      for (const { id } of requests) this.pending.delete(id);
+      return;
+    }
+    this.worker.postMessage(requests);
   }
 }

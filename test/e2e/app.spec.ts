@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type BrowserContext, expect, type Page, test } from "@playwright/test";
+import type { RecentErrors } from "../../core/diagnostics/recent-errors.js";
 import {
   appRelayPerSpec,
   capture,
@@ -32,8 +33,8 @@ interface GroveClientView {
     string,
     {
       member: { space: { stats: { accepted: number } } };
-      messages(): unknown[];
-      authenticity(m: unknown): string | undefined;
+      /** A tool's model by id (the page script cannot hold the plug-ins). */
+      model(id: "chat"): { messages(): unknown[]; authenticity(m: unknown): string | undefined };
     }
   >;
 }
@@ -136,8 +137,8 @@ test.describe("three people in one space, through the UI only", () => {
     const verdicts = (page: Page) =>
       page.evaluate(() => {
         const client = (globalThis as unknown as { groveClient: GroveClientView }).groveClient;
-        const handle = [...client.spaces.values()][0]!;
-        return handle.messages().map((m) => handle.authenticity(m));
+        const chat = [...client.spaces.values()][0]!.model("chat");
+        return chat.messages().map((m) => chat.authenticity(m));
       });
     for (const page of [a, b, c]) {
       await expect.poll(() => verdicts(page)).toEqual(["verified", "verified", "verified"]);
@@ -356,6 +357,20 @@ test.describe("three people in one space, through the UI only", () => {
     await expect(a.getByTestId("route-Bob")).toContainText("direct", { timeout: 30_000 });
     // The app's CSP lets libsodium's WebAssembly run (and nothing else that evaluates code).
     await expect(a.getByTestId("cipher")).toHaveText(/libsodium \(WebAssembly\)/);
+    // Background failures are listed with their codes in the panel's debug section; the
+    // message is the error's own text, shown as text.
+    await a.evaluate(() => {
+      const log = (globalThis as unknown as { groveErrors: RecentErrors }).groveErrors;
+      const err = new Error("<b>the relay closed the link</b>");
+      log.note("RECEIPT", "writing this device's chat receipt", err);
+      log.note("RECEIPT", "writing this device's chat receipt", err);
+    });
+    const debug = a.getByTestId("recent-errors");
+    await debug.getByText(/^Debug: recent errors/).click();
+    const receipt = debug.getByRole("listitem").filter({ hasText: "RECEIPT" });
+    await expect(receipt).toContainText("while writing this device's chat receipt");
+    await expect(receipt).toContainText("(2 times in a row)");
+    await expect(receipt).toContainText("<b>the relay closed the link</b>");
     await capture(a, "connection");
   });
 
@@ -488,8 +503,11 @@ test("a second device of Ann's is linked by code and gets her spaces and their h
         .poll(() =>
           page.evaluate(() => {
             const client = (globalThis as unknown as { groveClient: GroveClientView }).groveClient;
-            const handle = [...client.spaces.values()].find((h) => h.messages().length > 0)!;
-            return handle.messages().map((m) => handle.authenticity(m));
+            const handle = [...client.spaces.values()].find(
+              (h) => h.model("chat").messages().length > 0,
+            )!;
+            const chat = handle.model("chat");
+            return chat.messages().map((m) => chat.authenticity(m));
           }),
         )
         .toEqual(["verified", "verified"]);

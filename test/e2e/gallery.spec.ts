@@ -11,6 +11,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { AxeBuilder } from "@axe-core/playwright";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import type { GroveClient } from "../../renderer/src/model/client.js";
+import type { CalendarModel } from "../../renderer/src/tools/calendar/model.js";
+import type { ChatModel } from "../../renderer/src/tools/chat/model.js";
+import type { DiscussionModel } from "../../renderer/src/tools/discussion/model.js";
+import type { FilesModel } from "../../renderer/src/tools/files/model.js";
+import type { NotesModel } from "../../renderer/src/tools/notes/model.js";
+import type { SketchModel } from "../../renderer/src/tools/sketch/model.js";
+import type { TasksModel } from "../../renderer/src/tools/tasks/model.js";
 import { appRelayPerSpec, overflows, person } from "./app-ui.js";
 
 const app = appRelayPerSpec();
@@ -278,37 +285,41 @@ async function seed(page: Page): Promise<string> {
     const client = (globalThis as unknown as { groveClient: GroveClient }).groveClient;
     const h = await client.createSpace("Garden club");
     await client.createSpace("حديقة الحي");
-    await h.send("Welcome to the garden club! The tomatoes are in.");
-    await h.send("Photos of the beds: https://example.com/garden/2026/beds-and-paths?view=all");
-    await h.send("שלום לכולם, מה שלומכם? נפגש בגינה ביום שישי.");
-    await h.send("مرحبا بالجميع، نلتقي في الحديقة يوم الجمعة.");
-    await h.send(
+    // The page script cannot hold the plug-ins: each tool's model by its id.
+    const chat = h.model("chat") as ChatModel;
+    await chat.send("Welcome to the garden club! The tomatoes are in.");
+    await chat.send("Photos of the beds: https://example.com/garden/2026/beds-and-paths?view=all");
+    await chat.send("שלום לכולם, מה שלומכם? נפגש בגינה ביום שישי.");
+    await chat.send("مرحبا بالجميع، نلتقي في الحديقة يوم الجمعة.");
+    await chat.send(
       "A longer message about the compost rota, so that wrapping shows: whoever turns the heap writes it down here, and please bring gloves.",
     );
-    await h.startTopic(
+    await (h.model("discussion") as DiscussionModel).startTopic(
       "Seed swap in spring",
       "What does everyone have left over? I have tomatoes.",
     );
-    const note = await h.createNote("Planting plan");
+    const note = await (h.model("notes") as NotesModel).createNote("Planting plan");
     void note;
-    await h.addTask("Water the tomatoes on the south beds before the heat");
-    await h.addTask("Fix the gate");
+    await (h.model("tasks") as TasksModel).addTask(
+      "Water the tomatoes on the south beds before the heat",
+    );
+    await (h.model("tasks") as TasksModel).addTask("Fix the gate");
     const today = new Date();
     const pad = (n: number) => String(n).padStart(2, "0");
     const day = `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`;
-    await h.addEvent({
+    await (h.model("calendar") as CalendarModel).addEvent({
       title: "Work day",
       day,
       time: "10:00",
       minutes: 180,
       place: "The allotment, north gate",
     });
-    await h.shareFile({
+    await (h.model("files") as FilesModel).shareFile({
       name: "Seed list for the spring swap, with varieties and who brings what.pdf",
       type: "application/pdf",
       bytes: new Uint8Array(3000),
     });
-    await h.draw({
+    await (h.model("sketch") as SketchModel).draw({
       color: "#1f2d23",
       width: 4,
       points: [1000, 1500, 3000, 6000, 5200, 3000, 8000, 7000],

@@ -30,9 +30,12 @@ const person = (context: BrowserContext, name: string) => onboard(context, app.a
 
 /** What the test reads off the app's client (test hooks build). */
 interface Handle {
-  createNote(title: string): Promise<string>;
-  notes(): { id: string }[];
-  typeInNote(id: string, change: { index: number; remove: number; insert: string }): void;
+  /** A tool's model by id (the page script cannot hold the plug-ins). */
+  model(id: "notes"): {
+    createNote(title: string): Promise<string>;
+    notes(): { id: string }[];
+    typeInNote(id: string, change: { index: number; remove: number; insert: string }): void;
+  };
   whereabouts: { sent: number };
   member: {
     space: {
@@ -128,14 +131,15 @@ test("two members edit a rich note together, see each other's carets and whereab
       const client = (globalThis as unknown as { groveClient: { spaces: Map<string, Handle> } })
         .groveClient;
       const handle = [...client.spaces.values()][0]!;
-      const id = await handle.createNote("Old list");
+      const notes = handle.model("notes");
+      const id = await notes.createNote("Old list");
       // Typing needs the note's signed meta checked (decision 52): wait for it, with a deadline.
       const deadline = Date.now() + 10_000;
-      while (!handle.notes().some((n) => n.id === id)) {
+      while (!notes.notes().some((n) => n.id === id)) {
         if (Date.now() > deadline) throw new Error("the note never verified");
         await new Promise((r) => setTimeout(r, 20));
       }
-      handle.typeInNote(id, { index: 0, remove: 0, insert: text });
+      notes.typeInNote(id, { index: 0, remove: 0, insert: text });
       await handle.member.space.flush();
     }, oldText);
 

@@ -28,16 +28,18 @@ import { Drafts } from "./drafts.js";
 import { makeEngine } from "./engine.js";
 import { OpenSpaces } from "./open-spaces.js";
 import { EMPTY_READING, OutboxStatus } from "./outbox-status.js";
+import { perFrame } from "./per-frame.js";
 import type { ClientPlatform, EngineLock } from "./platform.js";
 import { loadProfile, type Profile, saveProfile } from "./profile.js";
 import { type ClientSnapshot, snapshotOf } from "./snapshot.js";
 import type { SpaceHandle } from "./space-handle.js";
+import type { ToolRegistry } from "./tool-plugin.js";
 
 type Events = { change: () => void };
 
 export class ClientCore extends ObservableV2<Events> {
   private state: ClientState = { phase: "loading" };
-  private readonly opened = new OpenSpaces(this);
+  private readonly opened: OpenSpaces;
   private relay: RelayStatus = "idle";
   private isOffline = false;
   private outboxStatus: OutboxStatus | undefined;
@@ -45,11 +47,15 @@ export class ClientCore extends ObservableV2<Events> {
   private pendingDeepLink: string | undefined;
   private readonly lock: EngineLock;
   private networkWatched = false;
-  private notifyScheduled = false;
   private current: ClientSnapshot;
 
-  constructor(readonly platform: ClientPlatform) {
+  constructor(
+    readonly platform: ClientPlatform,
+    /** The tools every space runs (renderer/src/tools/registry.ts in the app). */
+    readonly tools: ToolRegistry,
+  ) {
     super();
+    this.opened = new OpenSpaces(this);
     this.lock = platform.engineLock(() => this.stopForOtherTab());
     this.current = snapshotOf(this, 0);
     // A background failure shows in the Connection panel's list as it happens.
@@ -155,21 +161,10 @@ export class ClientCore extends ObservableV2<Events> {
   }
 
   /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
-  readonly changed = (): void => {
-    if (this.notifyScheduled) return;
-    this.notifyScheduled = true;
-    // A frame, or a timeout where frames stop (a window hidden meanwhile): whichever comes first.
-    let ran = false;
-    const once = () => {
-      if (ran) return;
-      ran = true;
-      this.notifyScheduled = false;
-      this.current = snapshotOf(this, this.current.revision + 1);
-      this.emit("change", []);
-    };
-    if (typeof requestAnimationFrame === "function") requestAnimationFrame(once);
-    setTimeout(once, 100);
-  };
+  readonly changed: () => void = perFrame(() => {
+    this.current = snapshotOf(this, this.current.revision + 1);
+    this.emit("change", []);
+  });
 
   async open(): Promise<void> {
     try {

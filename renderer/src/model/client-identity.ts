@@ -5,11 +5,13 @@
  * once accepted, becomes ready with the account space and every space; the
  * old device (holding the user key) offers the link and accepts the request.
  */
+
 import {
   certifyDevice,
   generateDeviceKeys,
   generateUserKeys,
 } from "../../../core/crypto/identity.js";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import { AccountSpace } from "../../../core/membership/account.js";
 import {
   DeviceLinkOffer,
@@ -105,7 +107,9 @@ export async function linkThisDevice(client: ClientCore, text: string, deviceNam
     client.begin({ ...vault, profile, engine, account: new AccountSpace(accountMember) });
     for (const member of opened) if (member !== accountMember) client.adopt(member);
     engine.start();
-    for (const h of client.spaces.values()) void h.presence.start();
+    for (const h of client.spaces.values()) {
+      void h.presence.start().catch(noted("PRESENCE", "starting to announce presence"));
+    }
     client.changed();
   });
   return { code, done };

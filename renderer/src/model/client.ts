@@ -6,6 +6,7 @@
  * client-linking.ts.
  */
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import { buddiesOf, verifiedRecord } from "../../../core/membership/buddies.js";
 import { parseInviteUrl } from "../../../core/membership/invite-link.js";
 import {
@@ -116,7 +117,7 @@ export class GroveClient extends ClientCore {
     });
     const handle = this.adopt(member);
     await this.remember(handle, name.trim());
-    void handle.presence.start();
+    void handle.presence.start().catch(noted("PRESENCE", "starting to announce presence"));
     return handle;
   }
 
@@ -211,7 +212,7 @@ export class GroveClient extends ClientCore {
     const member = await joinByLink({ link, engine, store, backend, connect, me: this.me });
     const handle = this.adopt(member);
     await this.remember(handle, handle.member.name || "Invitation");
-    void handle.presence.start();
+    void handle.presence.start().catch(noted("PRESENCE", "starting to announce presence"));
     return handle;
   }
 

@@ -5,6 +5,7 @@
  * (every draft is loaded when the profile opens: a few short records); writes
  * go out shortly after typing stops, and an emptied draft is deleted.
  */
+import { recentErrors } from "../../../core/diagnostics/recent-errors.js";
 import type { Store } from "../../../core/store/store.js";
 
 const PREFIX = "draft/";
@@ -31,7 +32,10 @@ export class Drafts {
     const decoder = new TextDecoder();
     for (const key of await store.list(PREFIX)) {
       // A record this build cannot read is no one's loss: it was never sent anyway.
-      const bytes = await store.get(key).catch(() => undefined);
+      const bytes = await store.get(key).catch((err: unknown) => {
+        recentErrors.note("DRAFT_UNREADABLE", "reading an unsent draft at start", err);
+        return undefined;
+      });
       if (bytes) drafts.texts.set(key, decoder.decode(bytes));
     }
     return drafts;
@@ -75,8 +79,9 @@ export class Drafts {
     try {
       if (!text) await this.store.delete(key);
       else if (text.length <= MAX_CHARS) await this.store.put(key, new TextEncoder().encode(text));
-    } catch {
+    } catch (err) {
       // A draft that could not be written stays in memory; losing it on reload is the worst case.
+      recentErrors.note("DRAFT_WRITE", "keeping an unsent draft on this device", err);
     } finally {
       this.writing--;
     }

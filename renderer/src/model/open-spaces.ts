@@ -6,10 +6,12 @@
  */
 import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import { type Me, MemberSpace } from "../../../core/membership/member-space.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import type { Session } from "./client-state.js";
 import { SpaceHandle } from "./space-handle.js";
+import type { ToolRegistry } from "./tool-plugin.js";
 
 export interface OpenSpacesHost {
   session(): Session;
@@ -17,6 +19,7 @@ export interface OpenSpacesHost {
   /** Runs background work whose failure the banner shows. */
   attempt(what: string, work: () => Promise<unknown>): Promise<void>;
   readonly offline: boolean;
+  readonly tools: ToolRegistry;
   /** Has the outbox read again (a space queued something); resolves once taken in. */
   outboxChanged(): Promise<void>;
 }
@@ -63,18 +66,19 @@ export class OpenSpaces {
   adopt(member: MemberSpace): SpaceHandle {
     const session = this.host.session();
     const { profile } = session;
-    const handle = new SpaceHandle(
+    const handle = new SpaceHandle({
       member,
-      session.engine,
-      {
+      engine: session.engine,
+      me: {
         user: toHex(profile.cert.user),
         device: toHex(profile.device.sign.publicKey),
         name: () => this.host.session().profile.name,
       },
-      () => this.host.changed(),
+      tools: this.host.tools,
+      changed: () => this.host.changed(),
       // A message just sent shows as waiting now, not at the next outbox change.
-      () => this.host.outboxChanged(),
-    );
+      outboxChanged: () => this.host.outboxChanged(),
+    });
     this.handles.set(handle.id, handle);
     this.host.changed();
     return handle;
@@ -116,7 +120,9 @@ export class OpenSpaces {
   }
 
   startPresence(): void {
-    for (const h of this.handles.values()) void h.presence.start();
+    for (const h of this.handles.values()) {
+      void h.presence.start().catch(noted("PRESENCE", "starting to announce presence in a space"));
+    }
   }
 
   /** Closes every space's membership and handle (the engine closes the spaces themselves). */

@@ -49,7 +49,7 @@ export class ProfileLock {
   tryAcquire(): Promise<boolean> {
     const api = locks();
     if (!api) {
-      this.release = () => {};
+      this.release = () => undefined;
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {

@@ -63,7 +63,8 @@ describe("profile", () => {
       const s = await store();
       const p = await profile(withUser);
       await saveProfile(s, p);
-      const back = (await loadProfile(s))!;
+      const back = await loadProfile(s);
+      if (!back) throw new Error("the profile just saved is not there");
       expect(toHex(back.device.sign.secretKey)).toBe(toHex(p.device.sign.secretKey));
       expect(toHex(back.device.box.secretKey)).toBe(toHex(p.device.box.secretKey));
       expect(back.user && toHex(back.user.sign.secretKey)).toBe(

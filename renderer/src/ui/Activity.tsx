@@ -6,7 +6,7 @@
 import { useEffect, useState } from "react";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
-import type { Tool } from "./SpaceView.js";
+import { TOOLS, type Tool } from "./route.js";
 
 const SEEN_KEY = "grove.activitySeen";
 /** With no visit yet, a week back. */
@@ -28,8 +28,12 @@ export function Activity({ onOpen }: { onOpen: (spaceId: string, tool: Tool) => 
   const spaces = [...client.spaces.values()]
     .filter((h) => h.isMember)
     .map((h) => ({ handle: h, items: h.activity(since) }))
-    .filter((s) => s.items.length > 0)
-    .sort((a, b) => b.items[0]!.at - a.items[0]!.at);
+    .flatMap((s) => {
+      // Items come newest first: the first says when the space last had news.
+      const newest = s.items[0];
+      return newest ? [{ ...s, at: newest.at }] : [];
+    })
+    .sort((a, b) => b.at - a.at);
   return (
     <section className="activity" aria-labelledby="activity-title">
       <h1 id="activity-title">Activity</h1>
@@ -43,7 +47,11 @@ export function Activity({ onOpen }: { onOpen: (spaceId: string, tool: Tool) => 
           <ul className="hits">
             {items.map((item) => (
               <li key={item.key}>
-                <button type="button" className="hit" onClick={() => onOpen(handle.id, item.tool)}>
+                <button
+                  type="button"
+                  className="hit"
+                  onClick={() => onOpen(handle.id, toolOf(item.tool))}
+                >
                   <span className="muted small">
                     {item.tool} · {shortTime(item.at)}
                   </span>
@@ -57,3 +65,6 @@ export function Activity({ onOpen }: { onOpen: (spaceId: string, tool: Tool) => 
     </section>
   );
 }
+
+/** The tab an item opens (items name their tool's label, or "Members"). */
+const toolOf = (label: string): Tool => TOOLS.find((t) => t === label) ?? "Chat";

@@ -266,9 +266,11 @@ function RelayMail({
     <section className="relay-mail" aria-label="Mail through the relay">
       <ul className="relay-mail-results" aria-live="polite">
         {addressed
-          .filter((l) => sent[l.to] !== undefined)
-          .map((l) => {
-            const state = sent[l.to]!;
+          .flatMap((l) => {
+            const state = sent[l.to];
+            return state === undefined ? [] : [{ l, state }];
+          })
+          .map(({ l, state }) => {
             return (
               <li key={l.to}>
                 {state === "sending"

@@ -1,15 +1,11 @@
-import { fold, type SearchHit, searchSpaces } from "../../../core/space/tools/search.js";
+import { fold } from "../../../core/space/tools/search.js";
+import { searchSpaces } from "../model/search.js";
 import { shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
-import type { Tool } from "./route.js";
+import { TOOLS, type Tool } from "./route.js";
 
-/** The tool a hit opens its space on. */
-const TOOL_OF: Record<SearchHit["where"], Tool> = {
-  chat: "Chat",
-  discussion: "Discussion",
-  note: "Notes",
-  task: "Tasks",
-};
+/** The tab a hit opens its space on (the hit names its tool's label). */
+const toolOf = (label: string): Tool => TOOLS.find((t) => t === label) ?? "Chat";
 
 export function SearchResults({
   query,
@@ -19,26 +15,16 @@ export function SearchResults({
   onOpen: (spaceId: string, tool: Tool) => void;
 }) {
   const client = useClient();
-  const hits = searchSpaces(
-    [...client.spaces.values()]
-      .filter((h) => h.isMember)
-      .map((h) => ({ id: h.id, name: h.name, doc: h.member.space.doc, trust: h.trust })),
-    query,
-  );
+  const hits = searchSpaces(client.spaces.values(), query);
   return (
     <section className="search" aria-labelledby="search-title">
       <h1 id="search-title">Results for “{query}”</h1>
       <ul className="hits">
         {hits.map((h) => (
           <li key={`${h.spaceId}-${h.id}`}>
-            <button
-              type="button"
-              className="hit"
-              onClick={() => onOpen(h.spaceId, TOOL_OF[h.where])}
-            >
+            <button type="button" className="hit" onClick={() => onOpen(h.spaceId, toolOf(h.tool))}>
               <span className="muted small">
-                <bdi>{h.spaceName}</bdi> · {TOOL_OF[h.where]} · <bdi>{h.name}</bdi> ·{" "}
-                {shortTime(h.at)}
+                <bdi>{h.spaceName}</bdi> · {h.tool} · <bdi>{h.name}</bdi> · {shortTime(h.at)}
               </span>
               <span dir="auto">
                 <Highlight text={h.text} words={query} />
@@ -87,14 +73,18 @@ export function highlightPieces(text: string, words: string): { text: string; ma
   const marked = new Array<boolean>(text.length).fill(false);
   for (const t of terms) {
     for (let at = folded.indexOf(t); at !== -1; at = folded.indexOf(t, at + 1)) {
-      for (let k = from[at]!; k < from[at + t.length]!; k++) marked[k] = true;
+      const start = from[at] ?? text.length;
+      const end = from[at + t.length] ?? text.length;
+      for (let k = start; k < end; k++) marked[k] = true;
     }
   }
   const pieces: { text: string; match: boolean }[] = [];
   for (let k = 0; k < text.length; k++) {
     const last = pieces.at(-1);
-    if (last && last.match === marked[k]) last.text += text[k];
-    else pieces.push({ text: text[k]!, match: marked[k]! });
+    const ch = text.charAt(k);
+    const match = marked[k] === true;
+    if (last && last.match === match) last.text += ch;
+    else pieces.push({ text: ch, match });
   }
   return pieces;
 }

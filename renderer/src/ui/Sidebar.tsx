@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import { desktopShell } from "../model/client.js";
 import { NARROW } from "./drawer.js";
 import { ago } from "./format.js";
@@ -249,7 +250,7 @@ function StartMinimized() {
     void desktopShell()
       ?.getStartMinimized()
       .then(setOn)
-      .catch(() => {});
+      .catch(noted("SHELL", "reading the start-minimized setting"));
   }, []);
   if (on === undefined) return null;
   return (

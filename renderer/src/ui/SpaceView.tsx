@@ -1,20 +1,15 @@
 import { useEffect, useState } from "react";
 import { fromHex } from "../../../core/crypto/bytes.js";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import type { SpaceHandle } from "../model/space-handle.js";
-import { Calendar } from "./Calendar.js";
-import { Chat } from "./Chat.js";
+import { notesTool } from "../tools/notes/index.js";
 import { useConfirm } from "./Confirm.js";
-import { Discussion } from "./Discussion.js";
-import { Files } from "./Files.js";
 import { useClient } from "./hooks.js";
 import { JoinBadge } from "./JoinBadge.js";
 import { Members } from "./Members.js";
-import { Notes } from "./Notes.js";
 import { WhoIsHere } from "./notes/WhoIsHere.js";
 import { TOOLS, type Tool } from "./route.js";
 import { SafetyNumber } from "./SafetyNumber.js";
-import { Sketch } from "./Sketch.js";
-import { Tasks } from "./Tasks.js";
 
 const TABS = TOOLS;
 
@@ -42,7 +37,11 @@ export function SpaceView({
   const [name, setName] = useState(handle.name);
   const unread = handle.unread(client.readAt(handle.id));
   const here = handle.whoIsWhere();
-  const noteTitle = (id?: string) => handle.notes().find((n) => n.id === id)?.title;
+  const noteTitle = (id?: string) =>
+    handle
+      .tool(notesTool)
+      .notes()
+      .find((n) => n.id === id)?.title;
 
   // Who is where: the others see which tool this device has open (whereabouts.ts).
   useEffect(() => {
@@ -60,7 +59,10 @@ export function SpaceView({
   useEffect(() => {
     if (unread === 0 || document.visibilityState !== "visible") return;
     // An unread count that stays is the worst a failed write does here.
-    const t = setTimeout(() => void client.markRead(handle.id).catch(() => {}), 600);
+    const t = setTimeout(
+      () => void client.markRead(handle.id).catch(noted("MARK_READ", "marking a space read")),
+      600,
+    );
     return () => clearTimeout(t);
   }, [client, handle.id, unread]);
 
@@ -242,12 +244,8 @@ export function SpaceView({
             onClick={() => setTab(t)}
             onKeyDown={(e) => {
               const i = TABS.indexOf(tab);
-              const next =
-                e.key === "ArrowRight"
-                  ? TABS[(i + 1) % TABS.length]!
-                  : e.key === "ArrowLeft"
-                    ? TABS[(i + TABS.length - 1) % TABS.length]!
-                    : undefined;
+              const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+              const next = step === 0 ? undefined : TABS[(i + TABS.length + step) % TABS.length];
               if (!next) return;
               setTab(next);
               // Focus follows the selection, as the tabs pattern expects.
@@ -268,13 +266,11 @@ export function SpaceView({
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="panel">
-        {tab === "Chat" && <Chat handle={handle} />}
-        {tab === "Discussion" && <Discussion handle={handle} />}
-        {tab === "Notes" && <Notes handle={handle} />}
-        {tab === "Tasks" && <Tasks handle={handle} />}
-        {tab === "Calendar" && <Calendar handle={handle} />}
-        {tab === "Sketch" && <Sketch handle={handle} />}
-        {tab === "Files" && <Files handle={handle} />}
+        {handle.tools.map(({ plugin, model }) => {
+          if (plugin.label !== tab) return null;
+          const View = plugin.View;
+          return <View key={plugin.id} handle={handle} model={model} />;
+        })}
         {tab === "Members" && <Members handle={handle} />}
       </div>
     </section>

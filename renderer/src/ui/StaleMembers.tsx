@@ -7,6 +7,7 @@
  */
 import { useEffect, useState } from "react";
 import type { SpaceHandle } from "../model/space-handle.js";
+import { chatTool } from "../tools/chat/index.js";
 
 const DEFAULT_DAYS = 21;
 const CHOICES = [7, 14, 21, 30, 60];
@@ -62,7 +63,7 @@ export function StaleMembers({
   const [days, choose] = useStaleDays(handle.id);
   const [copied, setCopied] = useState<string>();
   useMinuteTick();
-  const stale = handle.staleMembers(days, Date.now());
+  const stale = handle.tool(chatTool).staleMembers(days, Date.now());
   const reminder = (name: string, waiting: number, since: number) =>
     `Hi ${name}, ${waiting === 1 ? "a message waits" : `${waiting} messages wait`} for you in "${handle.name}" on Grove since ${longDate(since)}. Open Grove to catch up; if you no longer use this device, tell me and I will invite your new one.`;
 

@@ -1,6 +1,7 @@
 import { toHex } from "../../../core/crypto/bytes.js";
 import { secretboxBackend } from "../../../core/crypto/secretbox.js";
-import { bytesPerSecond } from "./format.js";
+import type { RecentError } from "../../../core/diagnostics/recent-errors.js";
+import { bytesPerSecond, shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 
 /** The link as Groove showed it: relay, direct peers, the route per buddy, what waits for whom. */
@@ -96,7 +97,35 @@ export function StatusPanel() {
           )}
         </tbody>
       </table>
+      <RecentErrors errors={client.snapshot.errors} />
     </section>
+  );
+}
+
+/**
+ * The debug list: work nobody awaited that failed (a receipt, a sync request, a presence
+ * beat), newest first, each with its stable code, what it was for and the error's own words.
+ * Closed by default: it is for telling a developer what went wrong, not news.
+ */
+function RecentErrors({ errors }: { errors: readonly RecentError[] }) {
+  return (
+    <details className="debug" data-testid="recent-errors">
+      <summary>Debug: recent errors ({errors.length === 0 ? "none" : errors.length})</summary>
+      {errors.length === 0 ? (
+        <p className="muted">Nothing that ran in the background has failed since Grove started.</p>
+      ) : (
+        <ol className="errors">
+          {errors.map((e) => (
+            <li key={`${e.at}-${e.code}-${e.reason}`}>
+              <code>{e.code}</code> while {e.reason}, {shortTime(e.at)}
+              {e.times > 1 && ` (${e.times} times in a row)`}
+              <br />
+              <span dir="auto">{e.message}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </details>
   );
 }
 

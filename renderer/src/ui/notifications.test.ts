@@ -30,9 +30,11 @@ describe("notification previews", () => {
 
   it("never leak the text, the sender or the space beyond what each setting allows", () => {
     for (const mentioned of [false, true]) {
-      const sender = notificationFor(message, "Garden", mentioned, "sender")!;
+      const sender = notificationFor(message, "Garden", mentioned, "sender");
+      expect(sender).toBeDefined();
       expect(JSON.stringify(sender)).not.toContain("4711");
-      const nothing = notificationFor(message, "Garden", mentioned, "nothing")!;
+      const nothing = notificationFor(message, "Garden", mentioned, "nothing");
+      expect(nothing).toBeDefined();
       expect(JSON.stringify(nothing)).not.toMatch(/4711|Ann|Garden/);
     }
     expect(notificationFor({ ...message, deleted: true }, "Garden", false, "message")?.body).toBe(

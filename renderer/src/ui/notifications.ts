@@ -1,7 +1,10 @@
 import { useEffect, useRef } from "react";
+import { noted } from "../../../core/diagnostics/recent-errors.js";
 import type { ChatMessage } from "../../../core/space/tools/chat.js";
-import { newlyAssigned } from "../../../core/space/tools/tasks.js";
 import { desktopShell, type GroveClient } from "../model/client.js";
+import type { Notice } from "../model/tool-plugin.js";
+import { chatNotice } from "../tools/chat/words.js";
+import { taskNotice } from "../tools/tasks/model.js";
 
 /**
  * How much a notification tells, for anyone who can see the screen or the
@@ -32,24 +35,19 @@ export function setNotificationPreview(preview: NotificationPreview): void {
 type Shown = { title: string; body: string } | undefined;
 
 /**
- * A notification cut to what the preview setting lets it say: all of it,
+ * A tool's notice cut to what the preview setting lets it say: all of it,
  * its title with a generic body, or only a neutral line from Grove.
  */
-function previewed(
-  preview: NotificationPreview,
-  full: NonNullable<Shown>,
-  generic: string,
-  neutral: string,
-): Shown {
+export function previewed(preview: NotificationPreview, notice: Notice): Shown {
   switch (preview) {
     case "off":
       return undefined;
     case "nothing":
-      return { title: "Grove", body: neutral };
+      return { title: "Grove", body: notice.neutral };
     case "sender":
-      return { title: full.title, body: generic };
+      return { title: notice.title, body: notice.generic };
     case "message":
-      return full;
+      return { title: notice.title, body: notice.body };
   }
 }
 
@@ -60,14 +58,7 @@ export function notificationFor(
   mentioned: boolean,
   preview: NotificationPreview,
 ): Shown {
-  const title = mentioned ? `${m.name} mentioned you in ${space}` : `${m.name} in ${space}`;
-  const body = m.deleted ? "" : m.text.slice(0, 200);
-  return previewed(
-    preview,
-    { title, body },
-    "New message",
-    mentioned ? "You were mentioned" : "New message",
-  );
+  return previewed(preview, chatNotice({ ...m, id: "" }, m.name, space, mentioned));
 }
 
 /** What the notification of a task given to this user says under a preview setting. */
@@ -76,8 +67,7 @@ export function taskNotificationFor(
   space: string,
   preview: NotificationPreview,
 ): Shown {
-  const title = `${task.by} gave you a task in ${space}`;
-  return previewed(preview, { title, body: task.title }, "New task", "You have a new task");
+  return previewed(preview, taskNotice({ ...task, id: "", at: 0 }, space));
 }
 
 /** What the notification of someone asking to join a space this user manages says. */
@@ -86,15 +76,14 @@ export function joinNotificationFor(
   space: string,
   preview: NotificationPreview,
 ): Shown {
-  return previewed(
-    preview,
-    {
-      title: `${joiner} asks to join ${space}`,
-      body: "Compare the safety number with them, then confirm or decline on Members.",
-    },
-    "Asks to join",
-    "Someone asks to join a space",
-  );
+  return previewed(preview, {
+    key: `join:${joiner}`,
+    urgent: true,
+    title: `${joiner} asks to join ${space}`,
+    body: "Compare the safety number with them, then confirm or decline on Members.",
+    generic: "Asks to join",
+    neutral: "Someone asks to join a space",
+  });
 }
 
 /**
@@ -117,33 +106,15 @@ export function useNotifications(client: GroveClient, shownSpace: string | undef
       const preview = notificationPreview();
       for (const h of client.spaces.values()) {
         if (!h.isMember) continue;
-        for (const m of h.messages().slice(-20)) {
-          if (m.at < since.current || m.author === client.myUser || seen.current.has(m.id))
-            continue;
-          seen.current.add(m.id);
+        // Each tool says what is news (messages, mentions, tasks given to this user); a notice
+        // that is not urgent tells only about a space not on screen.
+        for (const notice of h.notices(since.current)) {
+          if (seen.current.has(notice.key)) continue;
+          seen.current.add(notice.key);
           const background = document.visibilityState !== "visible" || h.id !== shownSpace;
-          const mentioned = m.mentions.includes(client.myUser);
-          if (!background && !mentioned) continue;
-          // The sender as the membership names them, not as the record names itself.
-          const shown = notificationFor(
-            { ...m, name: h.nameOf(m.author) },
-            h.name,
-            mentioned,
-            preview,
-          );
-          if (shown) new Notification(shown.title, { body: shown.body, tag: m.id });
-        }
-        // A task given to this user tells them wherever they are, like a mention.
-        for (const t of newlyAssigned(h.tasks(), client.myUser, since.current)) {
-          const key = `task:${t.id}:${t.assigned!.at}`;
-          if (seen.current.has(key)) continue;
-          seen.current.add(key);
-          const shown = taskNotificationFor(
-            { title: t.title, by: t.assigned!.name },
-            h.name,
-            preview,
-          );
-          if (shown) new Notification(shown.title, { body: shown.body, tag: key });
+          if (!background && !notice.urgent) continue;
+          const shown = previewed(preview, notice);
+          if (shown) new Notification(shown.title, { body: shown.body, tag: notice.key });
         }
         if (!h.canManage) continue;
         for (const p of h.pendingJoins()) {
@@ -167,7 +138,9 @@ export function useBadge(client: GroveClient) {
   const presence = !ready || client.offline ? "offline" : client.myStatus;
   useEffect(() => {
     const shell = desktopShell();
-    void shell?.setBadgeCount(total).catch(() => {});
-    void shell?.setTrayStatus({ presence, unread: total }).catch(() => {});
+    void shell?.setBadgeCount(total).catch(noted("SHELL", "showing the unread count on the badge"));
+    void shell
+      ?.setTrayStatus({ presence, unread: total })
+      .catch(noted("SHELL", "showing presence and unread count in the tray"));
   }, [total, presence]);
 }

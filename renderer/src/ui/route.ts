@@ -5,18 +5,12 @@
  * reaches a server. An unknown or malformed route is the home screen.
  */
 import { useCallback, useEffect, useState } from "react";
+import { recentErrors } from "../../../core/diagnostics/recent-errors.js";
+import { TOOL_LABELS, type ToolLabel } from "../tools/registry.js";
 
-export const TOOLS = [
-  "Chat",
-  "Discussion",
-  "Notes",
-  "Tasks",
-  "Calendar",
-  "Sketch",
-  "Files",
-  "Members",
-] as const;
-export type Tool = (typeof TOOLS)[number];
+/** The tabs of a space: its tools (the registry's), then its members. */
+export const TOOLS: readonly Tool[] = [...TOOL_LABELS, "Members"];
+export type Tool = ToolLabel | "Members";
 
 export type View =
   | { kind: "space"; id: string; tool?: Tool }
@@ -39,14 +33,19 @@ export function parseRoute(hash: string): View {
   if (head === "status" && parts.length === 1) return { kind: "status" };
   if (head === "activity" && parts.length === 1) return { kind: "activity" };
   if (head === "search" && a) {
-    try {
-      const query = decodeURIComponent(parts.slice(1).join("/")).trim();
-      if (query) return { kind: "search", query };
-    } catch {
-      // a malformed escape: home
-    }
+    const query = decoded(parts.slice(1).join("/"))?.trim();
+    if (query) return { kind: "search", query };
   }
   return { kind: "home" };
+}
+
+/** `text` with its %-escapes decoded; undefined for a malformed escape (the route is then home). */
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function formatRoute(view: View): string {
@@ -77,8 +76,9 @@ const LAST = "grove.lastPlace";
 function remember(view: View): void {
   try {
     if (view.kind !== "search") localStorage.setItem(LAST, formatRoute(view));
-  } catch {
+  } catch (err) {
     // Storage full or refused: the next start opens at home, nothing worse.
+    recentErrors.note("LOCAL_STORAGE", "remembering the last place for the next start", err);
   }
 }
 
@@ -87,8 +87,8 @@ function initialView(): View {
   let saved: string | null = null;
   try {
     saved = localStorage.getItem(LAST);
-  } catch {
-    // as above
+  } catch (err) {
+    recentErrors.note("LOCAL_STORAGE", "reading the last place at start", err);
   }
   const view = saved ? parseRoute(saved) : { kind: "home" as const };
   if (view.kind !== "home") history.replaceState(null, "", formatRoute(view));

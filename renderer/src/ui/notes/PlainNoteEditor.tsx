@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef } from "react";
 import * as Y from "yjs";
-import type { SpaceHandle } from "../../model/space-handle.js";
+import type { NotesModel } from "../../tools/notes/model.js";
 import { diffText } from "../text-edit.js";
 
 /**
@@ -15,7 +15,7 @@ import { diffText } from "../text-edit.js";
  * and a remote change rewrites the value and puts the selection back by the
  * same characters, through Yjs relative positions.
  */
-export function PlainNoteEditor(props: { handle: SpaceHandle; id: string; readOnly: boolean }) {
+export function PlainNoteEditor(props: { handle: NotesModel; id: string; readOnly: boolean }) {
   const { handle, id } = props;
   const area = useRef<HTMLTextAreaElement>(null);
   const body = handle.noteBody(id);

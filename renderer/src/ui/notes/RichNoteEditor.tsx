@@ -11,13 +11,13 @@ import { EditorContent, useEditor, useEditorState } from "@tiptap/react";
 import { ySyncPluginKey } from "@tiptap/y-tiptap";
 import { useEffect, useMemo } from "react";
 import type * as Y from "yjs";
-import type { SpaceHandle } from "../../model/space-handle.js";
+import type { NotesModel } from "../../tools/notes/model.js";
 import { CaretAwareness, colourOf } from "./caret-awareness.js";
 import { allowedHref, noteExtensions } from "./content.js";
 import { Toolbar } from "./Toolbar.js";
 
 export function RichNoteEditor(props: {
-  handle: SpaceHandle;
+  handle: NotesModel;
   id: string;
   fragment: Y.XmlFragment;
   readOnly: boolean;

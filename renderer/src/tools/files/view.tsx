@@ -1,10 +1,11 @@
 import { type DragEvent, useRef, useState } from "react";
-import { type FileView, MAX_FILE_BYTES } from "../../../core/space/tools/files.js";
-import { desktopShell } from "../model/client.js";
-import type { SpaceHandle } from "../model/space-handle.js";
-import { useConfirm } from "./Confirm.js";
-import { byteSize, shortTime } from "./format.js";
-import { useClient } from "./hooks.js";
+import { type FileView, MAX_FILE_BYTES } from "../../../../core/space/tools/files.js";
+import { desktopShell } from "../../model/client.js";
+import type { ToolViewProps } from "../../model/tool-plugin.js";
+import { useConfirm } from "../../ui/Confirm.js";
+import { byteSize, shortTime } from "../../ui/format.js";
+import { useClient } from "../../ui/hooks.js";
+import type { FilesModel } from "./model.js";
 
 interface Transfer {
   key: string;
@@ -17,13 +18,13 @@ interface Transfer {
  * Files shared in the space: sealed on this device, stored at the relay as
  * chunks only members can open, saved where the user says.
  */
-export function Files({ handle }: { handle: SpaceHandle }) {
+export function FilesView({ handle, model }: ToolViewProps<FilesModel>) {
   const client = useClient();
   const { dialog: confirmDialog, ask } = useConfirm();
   const picker = useRef<HTMLInputElement>(null);
   const [transfers, setTransfers] = useState<Transfer[]>([]);
   const [dragging, setDragging] = useState(false);
-  const list = handle.files();
+  const list = model.files();
 
   /** Runs one transfer with its progress row; the row goes when it ends, either way. */
   const track = async (
@@ -43,7 +44,7 @@ export function Files({ handle }: { handle: SpaceHandle }) {
 
   const upload = (name: string, type: string, bytes: Uint8Array) =>
     track(`up:${name}:${Date.now()}`, `Sending ${name}`, (progress) =>
-      handle.shareFile({ name, type, bytes }, progress),
+      model.shareFile({ name, type, bytes }, progress),
     );
 
   /** Each file in turn; one that is too large or unreadable is reported, the rest still go. */
@@ -73,7 +74,7 @@ export function Files({ handle }: { handle: SpaceHandle }) {
   const save = (file: FileView) =>
     client.attempt(`Saving ${file.name}`, () =>
       track(`down:${file.id}:${Date.now()}`, `Receiving ${file.name}`, async (progress) => {
-        const bytes = await handle.fetchFile(file, progress);
+        const bytes = await model.fetchFile(file, progress);
         const shell = desktopShell();
         if (shell) {
           await shell.saveFile(file.name, bytes);
@@ -168,7 +169,7 @@ export function Files({ handle }: { handle: SpaceHandle }) {
                     body: `${f.name} leaves this space's files for everyone. Copies people already saved stay theirs.`,
                     action: "Remove file",
                     run: () =>
-                      void client.attempt("Removing the file", () => handle.removeFile(f.id)),
+                      void client.attempt("Removing the file", () => model.removeFile(f.id)),
                   })
                 }
               >

@@ -1,9 +1,16 @@
 import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
-import { COLORS, GRID, MAX_POINTS, type Stroke, WIDTHS } from "../../../core/space/tools/sketch.js";
-import type { SpaceHandle } from "../model/space-handle.js";
-import { useConfirm } from "./Confirm.js";
-import { useClient } from "./hooks.js";
-import { useAppliedTheme } from "./theme.js";
+import {
+  COLORS,
+  GRID,
+  MAX_POINTS,
+  type Stroke,
+  WIDTHS,
+} from "../../../../core/space/tools/sketch.js";
+import type { ToolViewProps } from "../../model/tool-plugin.js";
+import { useConfirm } from "../../ui/Confirm.js";
+import { useClient } from "../../ui/hooks.js";
+import { useAppliedTheme } from "../../ui/theme.js";
+import type { SketchModel } from "./model.js";
 
 const COLOR_NAMES: Record<(typeof COLORS)[number], string> = {
   "#1f2d23": "Ink",
@@ -42,15 +49,14 @@ function drawStrokes(ctx: CanvasRenderingContext2D, strokes: Drawn[], dark: bool
     // Widths are in grid units, so a line is as thick on a small screen as on a large one.
     ctx.lineWidth = Math.max(1, (s.width * width) / 1000);
     ctx.beginPath();
-    for (let i = 0; i < s.points.length; i += 2) {
-      const x = (s.points[i]! / GRID) * width;
-      const y = (s.points[i + 1]! / GRID) * height;
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
+    // Points come in x, y pairs (a stroke's record holds an even count; see sketch.ts).
+    const at = (i: number) => ((s.points[i] ?? 0) / GRID) * (i % 2 === 0 ? width : height);
+    for (let i = 0; i + 1 < s.points.length; i += 2) {
+      if (i === 0) ctx.moveTo(at(i), at(i + 1));
+      else ctx.lineTo(at(i), at(i + 1));
     }
     // A single point is drawn as a dot.
-    if (s.points.length === 2)
-      ctx.lineTo((s.points[0]! / GRID) * width + 0.01, (s.points[1]! / GRID) * height);
+    if (s.points.length === 2) ctx.lineTo(at(0) + 0.01, at(1));
     ctx.stroke();
   }
 }
@@ -86,7 +92,7 @@ function renderFinished(
 }
 
 /** A whiteboard for the space: each stroke goes out when the pen lifts. */
-export function Sketch({ handle }: { handle: SpaceHandle }) {
+export function SketchView({ handle, model }: ToolViewProps<SketchModel>) {
   const client = useClient();
   const { dialog: confirmDialog, ask } = useConfirm();
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -94,7 +100,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
   const finished = useMemo(() => document.createElement("canvas"), []);
   const [color, setColor] = useState<(typeof COLORS)[number]>(COLORS[0]);
   const [width, setWidth] = useState<number>(WIDTHS[0]);
-  const all = handle.strokes();
+  const all = model.strokes();
   const dark = useAppliedTheme() === "dark";
   const darkRef = useRef(dark);
   darkRef.current = dark;
@@ -108,14 +114,14 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
       const ratio = window.devicePixelRatio || 1;
       el.width = Math.round(el.clientWidth * ratio);
       el.height = Math.round(el.clientWidth * ASPECT * ratio);
-      renderFinished(finished, el, handle.strokes(), darkRef.current);
+      renderFinished(finished, el, model.strokes(), darkRef.current);
       paint(el, finished, darkRef.current, drawing.current);
     };
     const observer = new ResizeObserver(resize);
     observer.observe(el);
     resize();
     return () => observer.disconnect();
-  }, [handle, finished]);
+  }, [model, finished]);
 
   useEffect(() => {
     const el = canvas.current;
@@ -134,7 +140,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
   const finish = () => {
     const stroke = drawing.current;
     drawing.current = undefined;
-    if (stroke) void client.attempt("Drawing", () => handle.draw(stroke));
+    if (stroke) void client.attempt("Drawing", () => model.draw(stroke));
   };
 
   const readOnly = !handle.canWrite;
@@ -169,7 +175,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
           <button
             type="button"
             disabled={mine === 0}
-            onClick={() => void client.attempt("Undoing", () => handle.undoStroke())}
+            onClick={() => void client.attempt("Undoing", () => model.undoStroke())}
           >
             Undo my last stroke
           </button>
@@ -181,7 +187,7 @@ export function Sketch({ handle }: { handle: SpaceHandle }) {
                 title: "Clear the sketch?",
                 body: "Every stroke on the board is erased, for everyone in this space.",
                 action: "Clear sketch",
-                run: () => void client.attempt("Clearing the sketch", () => handle.clearSketch()),
+                run: () => void client.attempt("Clearing the sketch", () => model.clearSketch()),
               })
             }
           >

@@ -1,12 +1,14 @@
 import { memo, type RefObject, useEffect, useRef, useState } from "react";
-import type { ChatMessage } from "../../../core/space/tools/chat.js";
-import type { Authenticity } from "../../../core/space/tools/signed-records.js";
-import type { Delivery, SpaceHandle } from "../model/space-handle.js";
-import { submitOnEnter, useDraft } from "./compose.js";
-import { Alert } from "./Form.js";
-import { shortTime } from "./format.js";
-import { useClient, useClientActions } from "./hooks.js";
-import { Markdown } from "./Markdown.js";
+import type { ChatMessage } from "../../../../core/space/tools/chat.js";
+import type { Authenticity } from "../../../../core/space/tools/signed-records.js";
+import type { SpaceHandle } from "../../model/space-handle.js";
+import type { ToolViewProps } from "../../model/tool-plugin.js";
+import { submitOnEnter, useDraft } from "../../ui/compose.js";
+import { Alert } from "../../ui/Form.js";
+import { shortTime } from "../../ui/format.js";
+import { useClient, useClientActions } from "../../ui/hooks.js";
+import { Markdown } from "../../ui/Markdown.js";
+import type { ChatModel, Delivery } from "./model.js";
 
 /** Messages rendered at once; older ones come on request (a space may hold thousands). */
 const PAGE = 100;
@@ -50,24 +52,28 @@ function reach(d: Delivery): number {
  * messages is not; a message still on this device only says so itself as well.
  */
 function shownDelivery(
-  handle: SpaceHandle,
+  model: ChatModel,
   list: ChatMessage[],
   i: number,
   queued: ReadonlySet<string>,
 ): Delivery | undefined {
-  const m = list[i]!;
-  const own = handle.delivery(m, queued);
+  const m = list[i];
+  if (!m) return undefined;
+  const own = model.delivery(m, queued);
   const next = list[i + 1];
   if (next && continues(m, next)) return own.state === "local" ? own : undefined;
   let least = own;
-  for (let k = i; k > 0 && continues(list[k - 1], list[k]!); k--) {
-    const d = handle.delivery(list[k - 1]!, queued);
+  // Back through the group: each earlier message that this one continues.
+  for (let k = i; k > 0; k--) {
+    const [prev, cur] = [list[k - 1], list[k]];
+    if (!prev || !cur || !continues(prev, cur)) break;
+    const d = model.delivery(prev, queued);
     if (reach(d) < reach(least)) least = d;
   }
   return least;
 }
 
-export function Chat({ handle }: { handle: SpaceHandle }) {
+export function ChatView({ handle, model }: ToolViewProps<ChatModel>) {
   const client = useClient();
   const [shown, setShown] = useState(PAGE);
   // The first message someone else wrote since the space was last read, as it stood when the
@@ -75,10 +81,10 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
   // chat is on screen is being read, so it gets no line (as in Slack).
   const [firstUnread] = useState(() => {
     const readAt = client.readAt(handle.id);
-    return handle.messages().find((m) => m.at > readAt && m.author !== client.myUser)?.id;
+    return model.messages().find((m) => m.at > readAt && m.author !== client.myUser)?.id;
   });
   const [editing, setEditing] = useState<string>();
-  const all = handle.messages();
+  const all = model.messages();
   const list = all.slice(-shown);
   const bottom = useRef<HTMLDivElement>(null);
   const divider = useRef<HTMLDivElement>(null);
@@ -110,14 +116,14 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
             unreadFromHere={m.id === firstUnread}
             dividerRef={divider}
             name={handle.nameOf(m.author)}
-            handle={handle}
+            model={model}
             mine={m.author === client.myUser}
             mentionsMe={m.mentions.includes(client.myUser)}
             delivery={
               // Said once per group (under its last message), and on any message not yet sent.
-              m.author === client.myUser ? shownDelivery(handle, list, i, client.queued) : undefined
+              m.author === client.myUser ? shownDelivery(model, list, i, client.queued) : undefined
             }
-            warning={authenticityWarning(handle.authenticity(m))}
+            warning={authenticityWarning(model.authenticity(m))}
             editing={editing === m.id}
             setEditing={setEditing}
           />
@@ -125,7 +131,7 @@ export function Chat({ handle }: { handle: SpaceHandle }) {
         <div ref={bottom} />
       </div>
       {handle.canWrite ? (
-        <Composer handle={handle} />
+        <Composer handle={handle} model={model} />
       ) : (
         <p className="muted pad">You can read this space; only members may write.</p>
       )}
@@ -147,7 +153,7 @@ const Message = memo(function Message(props: {
   dividerRef: RefObject<HTMLDivElement | null>;
   /** The author's name in the membership: a record's own name is the writer's to choose. */
   name: string;
-  handle: SpaceHandle;
+  model: ChatModel;
   mine: boolean;
   mentionsMe: boolean;
   /** Own messages only (a fresh object each render: those few re-render every time). */
@@ -157,7 +163,7 @@ const Message = memo(function Message(props: {
   editing: boolean;
   setEditing: (id: string | undefined) => void;
 }) {
-  const { m, name, handle } = props;
+  const { m, name, model } = props;
   const client = useClientActions();
   const [draft, setDraft] = useState(m.text);
   const cls = [
@@ -169,7 +175,7 @@ const Message = memo(function Message(props: {
   const done = async (text?: string) => {
     props.setEditing(undefined);
     if (text?.trim() && text !== m.text) {
-      await client.attempt("Saving the edit", () => handle.editMessage(m.id, text));
+      await client.attempt("Saving the edit", () => model.editMessage(m.id, text));
     }
   };
   const showHead = !props.grouped || props.warning || (m.editedAt && !m.deleted);
@@ -255,7 +261,7 @@ const Message = memo(function Message(props: {
               type="button"
               className="link small"
               onClick={() =>
-                void client.attempt("Deleting the message", () => handle.deleteMessage(m.id))
+                void client.attempt("Deleting the message", () => model.deleteMessage(m.id))
               }
             >
               Delete
@@ -267,7 +273,7 @@ const Message = memo(function Message(props: {
   );
 });
 
-function Composer({ handle }: { handle: SpaceHandle }) {
+function Composer({ handle, model }: { handle: SpaceHandle; model: ChatModel }) {
   const [text, setText] = useDraft(handle.id, "chat");
   const [error, setError] = useState<string>();
   const send = async () => {
@@ -275,7 +281,7 @@ function Composer({ handle }: { handle: SpaceHandle }) {
     if (!value.trim()) return;
     setText("");
     try {
-      await handle.send(value);
+      await model.send(value);
       setError(undefined);
     } catch (err) {
       setText(value);

@@ -1,15 +1,18 @@
 import { type FormEvent, useRef, useState } from "react";
-import { MAX_TASK_TITLE, type TaskView } from "../../../core/space/tools/tasks.js";
-import type { MemberView, SpaceHandle } from "../model/space-handle.js";
-import { useDraft } from "./compose.js";
-import { localDay, shortTime } from "./format.js";
-import { useClient } from "./hooks.js";
+import { MAX_TASK_TITLE, type TaskView } from "../../../../core/space/tools/tasks.js";
+import type { MemberView } from "../../model/space-context.js";
+import type { SpaceHandle } from "../../model/space-handle.js";
+import type { ToolViewProps } from "../../model/tool-plugin.js";
+import { useDraft } from "../../ui/compose.js";
+import { localDay, shortTime } from "../../ui/format.js";
+import { useClient } from "../../ui/hooks.js";
+import type { TasksModel } from "./model.js";
 
 /** The space's shared to-do list: add, tick, assign, give a day, delete. */
-export function Tasks({ handle }: { handle: SpaceHandle }) {
+export function TasksView({ handle, model }: ToolViewProps<TasksModel>) {
   const client = useClient();
   const [title, setTitle] = useDraft(handle.id, "tasks");
-  const list = handle.tasks();
+  const list = model.tasks();
   const members = handle.members();
   const open = list.filter((t) => !t.done);
   const done = list.filter((t) => t.done);
@@ -17,7 +20,7 @@ export function Tasks({ handle }: { handle: SpaceHandle }) {
     e.preventDefault();
     if (!title.trim()) return;
     await client.attempt("Adding the task", async () => {
-      await handle.addTask(title);
+      await model.addTask(title);
       setTitle("");
     });
   };
@@ -46,7 +49,7 @@ export function Tasks({ handle }: { handle: SpaceHandle }) {
       <h2 className="sr-only">Open tasks</h2>
       <ul className="task-list" aria-label="Open tasks">
         {open.map((t) => (
-          <TaskRow key={t.id} handle={handle} task={t} members={members} />
+          <TaskRow key={t.id} handle={handle} model={model} task={t} members={members} />
         ))}
         {open.length === 0 && <li className="muted pad">Nothing left to do.</li>}
       </ul>
@@ -55,7 +58,7 @@ export function Tasks({ handle }: { handle: SpaceHandle }) {
           <h2 className="small muted">Done ({done.length})</h2>
           <ul className="task-list done" aria-label="Done tasks">
             {done.map((t) => (
-              <TaskRow key={t.id} handle={handle} task={t} members={members} />
+              <TaskRow key={t.id} handle={handle} model={model} task={t} members={members} />
             ))}
           </ul>
         </>
@@ -64,11 +67,16 @@ export function Tasks({ handle }: { handle: SpaceHandle }) {
   );
 }
 
-function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberView[] }) {
-  const { handle, task } = props;
+function TaskRow(props: {
+  handle: SpaceHandle;
+  model: TasksModel;
+  task: TaskView;
+  members: MemberView[];
+}) {
+  const { handle, model, task } = props;
   const client = useClient();
-  const change = (what: string, c: Parameters<SpaceHandle["changeTask"]>[1]) =>
-    client.attempt(what, () => handle.changeTask(task.id, c));
+  const change = (what: string, c: Parameters<TasksModel["changeTask"]>[1]) =>
+    client.attempt(what, () => model.changeTask(task.id, c));
   const readOnly = !handle.canWrite;
   const overdue = !task.done && task.due !== undefined && task.due < localDay();
   const mine = task.assignee === client.myUser;
@@ -164,7 +172,7 @@ function TaskRow(props: { handle: SpaceHandle; task: TaskView; members: MemberVi
           <button
             type="button"
             onClick={() =>
-              void client.attempt("Deleting the task", () => handle.deleteTask(task.id))
+              void client.attempt("Deleting the task", () => model.deleteTask(task.id))
             }
           >
             Delete <span className="sr-only">{task.title}</span>

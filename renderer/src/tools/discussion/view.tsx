@@ -1,23 +1,26 @@
 import { type FormEvent, useState } from "react";
-import { unreadIn } from "../../../core/space/tools/discussion.js";
-import type { SpaceHandle } from "../model/space-handle.js";
-import { submitOnEnter, useDraft } from "./compose.js";
-import { shortTime } from "./format.js";
-import { useClient } from "./hooks.js";
-import { Markdown } from "./Markdown.js";
+import { unreadIn } from "../../../../core/space/tools/discussion.js";
+import type { SpaceHandle } from "../../model/space-handle.js";
+import type { ToolViewProps } from "../../model/tool-plugin.js";
+import { submitOnEnter, useDraft } from "../../ui/compose.js";
+import { shortTime } from "../../ui/format.js";
+import { useClient } from "../../ui/hooks.js";
+import { Markdown } from "../../ui/Markdown.js";
+import type { DiscussionModel } from "./model.js";
 
-export function Discussion({ handle }: { handle: SpaceHandle }) {
+export function DiscussionView({ handle, model }: ToolViewProps<DiscussionModel>) {
   const client = useClient();
   const [open, setOpen] = useState<string>();
   const [readAt, setReadAt] = useState<Record<string, number>>({});
   const [openedAt] = useState(() => client.readAt(handle.id));
-  const topics = handle.topics();
+  const topics = model.topics();
   const topic = topics.find((t) => t.id === open);
 
   if (topic) {
     return (
       <Thread
         handle={handle}
+        model={model}
         topicId={topic.id}
         onBack={() => {
           setReadAt({ ...readAt, [topic.id]: Date.now() });
@@ -31,7 +34,7 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
   const spaceRead = openedAt;
   return (
     <div className="discussion">
-      {handle.canWrite && <NewTopic handle={handle} />}
+      {handle.canWrite && <NewTopic handle={handle} model={model} />}
       <h2 className="sr-only">Topics</h2>
       <ul className="topics">
         {topics.map((t) => {
@@ -58,7 +61,7 @@ export function Discussion({ handle }: { handle: SpaceHandle }) {
   );
 }
 
-function NewTopic({ handle }: { handle: SpaceHandle }) {
+function NewTopic({ handle, model }: { handle: SpaceHandle; model: DiscussionModel }) {
   const client = useClient();
   const [title, setTitle] = useDraft(handle.id, "discussion", "title");
   const [text, setText] = useDraft(handle.id, "discussion", "post");
@@ -66,7 +69,7 @@ function NewTopic({ handle }: { handle: SpaceHandle }) {
     e.preventDefault();
     if (!title.trim()) return;
     await client.attempt("Starting the topic", async () => {
-      await handle.startTopic(title, text);
+      await model.startTopic(title, text);
       setTitle("");
       setText("");
     });
@@ -102,9 +105,14 @@ function NewTopic({ handle }: { handle: SpaceHandle }) {
   );
 }
 
-function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => void }) {
+function Thread(props: {
+  handle: SpaceHandle;
+  model: DiscussionModel;
+  topicId: string;
+  onBack: () => void;
+}) {
   const client = useClient();
-  const topic = props.handle.topics().find((t) => t.id === props.topicId);
+  const topic = props.model.topics().find((t) => t.id === props.topicId);
   const [text, setText] = useDraft(props.handle.id, "discussion", props.topicId);
   if (!topic) return null;
   return (
@@ -139,7 +147,7 @@ function Thread(props: { handle: SpaceHandle; topicId: string; onBack: () => voi
             e.preventDefault();
             if (!text.trim()) return;
             await client.attempt("Sending the reply", async () => {
-              await props.handle.reply(topic.id, text);
+              await props.model.reply(topic.id, text);
               setText("");
             });
           }}

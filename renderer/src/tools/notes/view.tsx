@@ -1,30 +1,32 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { MAX_NOTE_TITLE } from "../../../core/space/tools/notes.js";
-import type { SpaceHandle } from "../model/space-handle.js";
-import { useConfirm } from "./Confirm.js";
-import { shortTime } from "./format.js";
-import { useClient } from "./hooks.js";
-import { readMarkdown, saveMarkdown } from "./notes/files.js";
-import { fillFragment, fragmentToMarkdown, fromMarkdown } from "./notes/markdown.js";
-import { PlainNoteEditor } from "./notes/PlainNoteEditor.js";
-import { RichNoteEditor } from "./notes/RichNoteEditor.js";
-import { WhoIsHere } from "./notes/WhoIsHere.js";
+import { MAX_NOTE_TITLE } from "../../../../core/space/tools/notes.js";
+import type { SpaceHandle } from "../../model/space-handle.js";
+import type { ToolViewProps } from "../../model/tool-plugin.js";
+import { useConfirm } from "../../ui/Confirm.js";
+import { shortTime } from "../../ui/format.js";
+import { useClient } from "../../ui/hooks.js";
+import { readMarkdown, saveMarkdown } from "../../ui/notes/files.js";
+import { fillFragment, fragmentToMarkdown, fromMarkdown } from "../../ui/notes/markdown.js";
+import { PlainNoteEditor } from "../../ui/notes/PlainNoteEditor.js";
+import { RichNoteEditor } from "../../ui/notes/RichNoteEditor.js";
+import { WhoIsHere } from "../../ui/notes/WhoIsHere.js";
+import type { NotesModel } from "./model.js";
 
 /** Notes: pages of rich text everyone in the space edits together, live. */
-export function Notes({ handle }: { handle: SpaceHandle }) {
+export function NotesView({ handle, model }: ToolViewProps<NotesModel>) {
   const client = useClient();
   const [open, setOpen] = useState<string>();
   const picker = useRef<HTMLInputElement>(null);
-  const list = handle.notes();
+  const list = model.notes();
   const here = handle.whoIsWhere();
   if (open && list.some((n) => n.id === open)) {
-    return <Note handle={handle} id={open} onBack={() => setOpen(undefined)} />;
+    return <Note handle={handle} model={model} id={open} onBack={() => setOpen(undefined)} />;
   }
   const importFile = (file: File) =>
     client.attempt(`Importing ${file.name}`, async () => {
       const { title, text } = await readMarkdown(file);
       const content = fromMarkdown(text);
-      setOpen(await handle.createNote(title, (rich) => fillFragment(rich, content)));
+      setOpen(await model.createNote(title, (rich) => fillFragment(rich, content)));
     });
   return (
     <div className="notes">
@@ -51,7 +53,7 @@ export function Notes({ handle }: { handle: SpaceHandle }) {
             className="primary"
             onClick={() =>
               void client.attempt("Creating the note", async () => {
-                setOpen(await handle.createNote("Untitled"));
+                setOpen(await model.createNote("Untitled"));
               })
             }
           >
@@ -93,18 +95,18 @@ const plainEditor = () =>
   __GROVE_TEST_HOOKS__ &&
   (globalThis as { groveNotesEditor?: string }).groveNotesEditor === "plain";
 
-function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
-  const { handle, id } = props;
+function Note(props: { handle: SpaceHandle; model: NotesModel; id: string; onBack: () => void }) {
+  const { handle, model, id } = props;
   const client = useClient();
   const { dialog: confirmDialog, ask } = useConfirm();
-  const view = handle.notes().find((n) => n.id === id);
+  const view = model.notes().find((n) => n.id === id);
   const plain = plainEditor();
   // Bound once per note: a plain note is migrated here, on first open by a writer.
-  const rich = useMemo(() => (plain ? undefined : handle.noteRich(id)), [handle, id, plain]);
+  const rich = useMemo(() => (plain ? undefined : model.noteRich(id)), [model, id, plain]);
   useEffect(() => {
-    handle.setNote(id);
-    return () => handle.setNote(undefined);
-  }, [handle, id]);
+    model.setNote(id);
+    return () => model.setNote(undefined);
+  }, [model, id]);
   if (!view || (!rich && !plain)) return null;
   const canDelete = handle.canWrite && (handle.canManage || view.created.by === client.myUser);
   const here = handle
@@ -117,7 +119,7 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
       <button type="button" className="link" onClick={props.onBack}>
         ← All notes
       </button>
-      <NoteTitle handle={handle} id={id} title={view.title} />
+      <NoteTitle handle={handle} model={model} id={id} title={view.title} />
       <p className="muted small">
         Started by {view.created.name} · edited by {view.edited.name} · {shortTime(view.edited.at)}
       </p>
@@ -141,7 +143,7 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
                 title: "Delete this note?",
                 body: `"${view.title || "Untitled"}" is deleted for everyone in this space.`,
                 action: "Delete note",
-                run: () => void client.attempt("Deleting the note", () => handle.deleteNote(id)),
+                run: () => void client.attempt("Deleting the note", () => model.deleteNote(id)),
               })
             }
           >
@@ -151,19 +153,19 @@ function Note(props: { handle: SpaceHandle; id: string; onBack: () => void }) {
       </div>
       {rich ? (
         <RichNoteEditor
-          handle={handle}
+          handle={model}
           id={id}
           fragment={rich.fragment}
           readOnly={!handle.canWrite || !rich.shared}
         />
       ) : (
-        <PlainNoteEditor handle={handle} id={id} readOnly={!handle.canWrite} />
+        <PlainNoteEditor handle={model} id={id} readOnly={!handle.canWrite} />
       )}
     </div>
   );
 }
 
-function NoteTitle(props: { handle: SpaceHandle; id: string; title: string }) {
+function NoteTitle(props: { handle: SpaceHandle; model: NotesModel; id: string; title: string }) {
   const client = useClient();
   const [title, setTitle] = useState(props.title);
   const [editing, setEditing] = useState(false);
@@ -175,7 +177,7 @@ function NoteTitle(props: { handle: SpaceHandle; id: string; title: string }) {
   const commit = () => {
     setEditing(false);
     if (title.trim() !== props.title) {
-      void client.attempt("Renaming the note", () => props.handle.renameNote(props.id, title));
+      void client.attempt("Renaming the note", () => props.model.renameNote(props.id, title));
     }
   };
   return (

@@ -1,6 +1,45 @@
 import { describe, expect, it } from "vitest";
-import { fromHex } from "../../../core/crypto/bytes.js";
-import { activitySince, type SpaceFacts } from "./activity.js";
+import { fromHex } from "../core/crypto/bytes.js";
+import type { EventView } from "../core/space/tools/calendar.js";
+import type { ChatMessage } from "../core/space/tools/chat.js";
+import type { TopicView } from "../core/space/tools/discussion.js";
+import type { FileView } from "../core/space/tools/files.js";
+import type { NoteView } from "../core/space/tools/notes.js";
+import type { TaskView } from "../core/space/tools/tasks.js";
+import {
+  type ActivityItem,
+  type MembershipFacts,
+  membershipActivity,
+  newestFirst,
+} from "../renderer/src/model/activity.js";
+import { calendarActivity } from "../renderer/src/tools/calendar/model.js";
+import { chatActivity } from "../renderer/src/tools/chat/words.js";
+import { discussionActivity } from "../renderer/src/tools/discussion/model.js";
+import { filesActivity } from "../renderer/src/tools/files/model.js";
+import { notesActivity } from "../renderer/src/tools/notes/model.js";
+import { tasksActivity } from "../renderer/src/tools/tasks/model.js";
+
+interface SpaceFacts extends MembershipFacts {
+  messages: ChatMessage[];
+  topics: TopicView[];
+  notes: NoteView[];
+  tasks: TaskView[];
+  events: EventView[];
+  files: FileView[];
+}
+
+/** What the space's handle lists: every tool's news and the membership's, newest first. */
+function activitySince(f: SpaceFacts, since: number): ActivityItem[] {
+  return newestFirst([
+    ...chatActivity(f.messages, f.me, f.nameOf, since),
+    ...discussionActivity(f.topics, f.me, since),
+    ...notesActivity(f.notes, f.me, since),
+    ...tasksActivity(f.tasks, f.me, since),
+    ...calendarActivity(f.events, f.me, since),
+    ...filesActivity(f.files, f.me, since),
+    ...membershipActivity(f, since),
+  ]);
+}
 
 const me = "a".repeat(64);
 const bob = "b".repeat(64);
@@ -11,7 +50,7 @@ const stamp = (by: string, at: number) => ({ by, at, name: names[by] ?? "Unknown
 function facts(over: Partial<SpaceFacts> = {}): SpaceFacts {
   return {
     me,
-    nameOf: (u) => names[u] ?? "Unknown member",
+    nameOf: (u: string) => names[u] ?? "Unknown member",
     messages: [],
     topics: [],
     notes: [],

@@ -3,12 +3,14 @@ import {
   type Answer,
   type EventView,
   MAX_EVENT_TITLE,
-} from "../../../core/space/tools/calendar.js";
-import type { SpaceHandle } from "../model/space-handle.js";
-import { useConfirm } from "./Confirm.js";
-import { Alert } from "./Form.js";
-import { localDay, wallClock } from "./format.js";
-import { useClient } from "./hooks.js";
+} from "../../../../core/space/tools/calendar.js";
+import type { SpaceHandle } from "../../model/space-handle.js";
+import type { ToolViewProps } from "../../model/tool-plugin.js";
+import { useConfirm } from "../../ui/Confirm.js";
+import { Alert } from "../../ui/Form.js";
+import { localDay, wallClock } from "../../ui/format.js";
+import { useClient } from "../../ui/hooks.js";
+import type { CalendarModel } from "./model.js";
 
 const ANSWER_TEXT: Record<Answer, string> = { yes: "Going", maybe: "Maybe", no: "Can't go" };
 
@@ -34,11 +36,11 @@ function when(e: EventView): string {
 }
 
 /** The space's calendar: what is coming up, day by day, and who comes. */
-export function Calendar({ handle }: { handle: SpaceHandle }) {
+export function CalendarView({ handle, model }: ToolViewProps<CalendarModel>) {
   const [showPast, setShowPast] = useState(false);
   const [adding, setAdding] = useState(false);
   const today = localDay();
-  const all = handle.events();
+  const all = model.events();
   const past = all.filter((e) => e.day < today);
   const shown = showPast ? all : all.filter((e) => e.day >= today);
   const days = [...new Set(shown.map((e) => e.day))];
@@ -46,7 +48,7 @@ export function Calendar({ handle }: { handle: SpaceHandle }) {
     <div className="calendar">
       {handle.canWrite &&
         (adding ? (
-          <NewEvent handle={handle} today={today} onDone={() => setAdding(false)} />
+          <NewEvent model={model} today={today} onDone={() => setAdding(false)} />
         ) : (
           <div className="row end">
             <button type="button" className="primary" onClick={() => setAdding(true)}>
@@ -68,7 +70,7 @@ export function Calendar({ handle }: { handle: SpaceHandle }) {
             {shown
               .filter((e) => e.day === day)
               .map((e) => (
-                <EventRow key={e.id} handle={handle} event={e} />
+                <EventRow key={e.id} handle={handle} model={model} event={e} />
               ))}
           </ul>
         </section>
@@ -78,7 +80,15 @@ export function Calendar({ handle }: { handle: SpaceHandle }) {
   );
 }
 
-function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) {
+function EventRow({
+  handle,
+  model,
+  event,
+}: {
+  handle: SpaceHandle;
+  model: CalendarModel;
+  event: EventView;
+}) {
   const client = useClient();
   const { dialog: confirmDialog, ask } = useConfirm();
   const mine = event.answers[client.myUser];
@@ -118,7 +128,7 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
               aria-pressed={mine === a}
               onClick={() =>
                 void client.attempt("Answering", () =>
-                  handle.answerEvent(event.id, mine === a ? null : a),
+                  model.answerEvent(event.id, mine === a ? null : a),
                 )
               }
             >
@@ -136,7 +146,7 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
               body: `"${event.title}" is taken off the calendar for everyone in the space.`,
               action: "Cancel event",
               run: () =>
-                void client.attempt("Cancelling the event", () => handle.cancelEvent(event.id)),
+                void client.attempt("Cancelling the event", () => model.cancelEvent(event.id)),
             })
           }
         >
@@ -147,8 +157,8 @@ function EventRow({ handle, event }: { handle: SpaceHandle; event: EventView }) 
   );
 }
 
-function NewEvent(props: { handle: SpaceHandle; today: string; onDone: () => void }) {
-  const { handle, today } = props;
+function NewEvent(props: { model: CalendarModel; today: string; onDone: () => void }) {
+  const { model, today } = props;
   const [title, setTitle] = useState("");
   const [day, setDay] = useState(today);
   const [time, setTime] = useState("");
@@ -159,7 +169,7 @@ function NewEvent(props: { handle: SpaceHandle; today: string; onDone: () => voi
     e.preventDefault();
     setProblem(undefined);
     try {
-      await handle.addEvent({ title, day, time, minutes: time ? minutes : 0, place });
+      await model.addEvent({ title, day, time, minutes: time ? minutes : 0, place });
       props.onDone();
     } catch (err) {
       setProblem((err as Error).message);

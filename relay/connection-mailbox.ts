@@ -1,0 +1,249 @@
+/**
+ * A logged-in device's mailbox traffic: SEND (stored, or ephemeral to
+ * online targets only), TARGET_SET, and delivery of its own mailbox with
+ * DELIVER_ACK and RESEND. A stored send is acked only once the store
+ * committed it (acked data survives kill -9); then each target's connection
+ * is offered it, here or on another node. Every refusal names the send's
+ * msgId, so the sender knows which of its sends failed.
+ */
+import { bytesKey } from "../core/crypto/bytes.js";
+import {
+  type DeliverAckFrame,
+  FLAG_EPHEMERAL,
+  MAX_TARGET_SET_ENTRIES,
+  type ResendFrame,
+  type SendFrame,
+  type TargetSetFrame,
+} from "../core/wire/frame-types.js";
+import type { BusMessage } from "./bus/relay-bus.js";
+import type { ConnectionLink, Session } from "./connection-link.js";
+import { spendSendBytes } from "./connection-session.js";
+import { deliverFrameBytes } from "./deliver-bytes.js";
+import { MailboxDelivery } from "./delivery.js";
+import type { EnqueueRequest, EnqueueResult } from "./store/relay-store.js";
+import { distinctKeys, TargetSets } from "./target-sets.js";
+
+/** The connection's side of delivery: its socket's room and its bytes out. */
+export interface DeliverySocket {
+  /** Sends encoded frame bytes. */
+  sendBytes(bytes: Uint8Array): void;
+  /** Whether the socket, and the relay's shared outbound budget, have room now. */
+  writable(): boolean;
+  /** Delivery stopped for want of room; the connection calls `delivery.drained()` later. */
+  blocked(): void;
+}
+
+export class MailboxHandlers {
+  readonly delivery: MailboxDelivery;
+  /** Target lists this connection's SENDs may name by id. */
+  private readonly targetSets = new TargetSets();
+
+  constructor(
+    private readonly link: ConnectionLink,
+    private readonly session: Session,
+    socket: DeliverySocket,
+  ) {
+    const { ctx } = link;
+    this.delivery = new MailboxDelivery(
+      ctx.store,
+      session.device,
+      {
+        window: ctx.config.deliveryWindow,
+        fetchBytes: ctx.config.outboundHighWaterBytes,
+        backlog: ctx.backlog,
+      },
+      {
+        deliver: (message) => {
+          ctx.metrics.deliveries.inc();
+          socket.sendBytes(deliverFrameBytes(message));
+        },
+        writable: () => socket.writable(),
+        blocked: () => socket.blocked(),
+        failed: (err) => link.storeFailed(err, new Uint8Array()),
+        readTime: (ms) => ctx.metrics.storeReadSeconds.observe(ms / 1000),
+      },
+    );
+  }
+
+  onTargetSet(frame: TargetSetFrame): void {
+    // A SEND naming the set meets --max-targets like a listed one, with its msgId,
+    // so its sender learns which send failed; here only the connection's memory counts.
+    if (this.targetSets.define(frame.setId, frame.targets)) return;
+    this.targetSets.clear();
+    this.link.refuse(
+      "TOO_MANY_TARGETS",
+      `a connection's target sets list at most ${MAX_TARGET_SET_ENTRIES} devices in all; every set of this connection is forgotten`,
+    );
+  }
+
+  onAck(frame: DeliverAckFrame): void {
+    const seqs = frame.seqs.filter((s) => s > 0);
+    this.delivery.ack(seqs).then(
+      (n) => this.link.ctx.metrics.acks.inc(n),
+      (err) => this.link.storeFailed(err, new Uint8Array()),
+    );
+  }
+
+  onResend(frame: ResendFrame): void {
+    this.delivery.resend(frame.fromSeq);
+  }
+
+  onSend(sent: SendFrame): void {
+    const { link } = this;
+    const c = link.ctx.config;
+    let frame = sent;
+    if (sent.targetSet !== undefined) {
+      const targets = this.targetSets.get(sent.targetSet);
+      if (!targets) {
+        return link.refuse(
+          "UNKNOWN_TARGET_SET",
+          `no target set ${sent.targetSet} on this connection`,
+          sent.msgId,
+        );
+      }
+      frame = { ...sent, targets };
+    }
+    if (frame.targets.length > c.maxTargets) {
+      return link.refuse(
+        "TOO_MANY_TARGETS",
+        `at most ${c.maxTargets} targets per send`,
+        frame.msgId,
+      );
+    }
+    if (frame.envelope.length > c.maxEnvelopeBytes) {
+      return link.refuse(
+        "ENVELOPE_TOO_LARGE",
+        `envelope of ${frame.envelope.length} bytes exceeds ${c.maxEnvelopeBytes}`,
+        frame.msgId,
+      );
+    }
+    if (!spendSendBytes(link.ctx, this.session, frame.envelope.length)) {
+      return link.refuse("RATE_LIMITED", "sending too fast; retry later", frame.msgId);
+    }
+    const targets = distinctKeys(frame.targets);
+    if ((frame.flags & FLAG_EPHEMERAL) !== 0) return this.forwardEphemeral(frame, targets);
+    const ttl = frame.ttlSeconds === 0 ? c.defaultTtlSeconds : frame.ttlSeconds;
+    if (ttl > c.maxTtlSeconds) {
+      return link.refuse(
+        "TTL_OUT_OF_RANGE",
+        `ttl of ${ttl}s exceeds ${c.maxTtlSeconds}s`,
+        frame.msgId,
+      );
+    }
+    // Copies: the frame's views point into a buffer ws may reuse.
+    this.store({
+      sender: this.session.device,
+      msgId: frame.msgId.slice(),
+      targets: targets.map((t) => t.slice()),
+      flags: frame.flags,
+      envelope: frame.envelope.slice(),
+      expiresAt: Date.now() + ttl * 1000,
+      source: this.session.source,
+    });
+  }
+
+  /** Hands the send to the store in its source's turn; answers once it is committed. */
+  private store(request: EnqueueRequest & { source: string }): void {
+    const { ctx } = this.link;
+    const c = ctx.config;
+    const release = this.link.hold();
+    ctx.writes
+      .run(request.source, request.envelope.length, () =>
+        ctx.store.enqueue(request, {
+          maxMessages: c.mailboxMaxMessages,
+          maxBytes: c.mailboxMaxBytes,
+          sourceShareBytes: c.mailboxSourceShareBytes,
+        }),
+      )
+      .then((result) => this.stored(request, result))
+      .catch((err) => this.link.storeFailed(err, request.msgId))
+      .finally(release);
+  }
+
+  private stored(request: EnqueueRequest, result: EnqueueResult): void {
+    const { ctx } = this.link;
+    if (result.status === "duplicate") return this.link.send({ type: "ack", msgId: request.msgId });
+    // A full mailbox costs its own target this message, and tells the sender which one.
+    if (result.full.length > 0) {
+      for (const f of result.full) ctx.metrics.refusals.inc({ reason: `mailbox_${f.reason}` });
+      this.link.send({
+        type: "partialAck",
+        msgId: request.msgId,
+        full: result.full.map((f) => ({ target: f.device, reason: f.reason })),
+      });
+    } else {
+      this.link.send({ type: "ack", msgId: request.msgId });
+    }
+    if (result.status !== "queued") return;
+    ctx.metrics.sends.inc({ kind: "stored" });
+    request.targets.forEach((target, i) => {
+      const seq = result.seqs[i] ?? 0;
+      if (seq === 0) return;
+      ctx.presence.mailQueued(bytesKey(target), {
+        seq,
+        msgId: request.msgId,
+        sender: request.sender,
+        flags: request.flags,
+        envelope: request.envelope,
+      });
+    });
+  }
+
+  /**
+   * Forwards to online targets only, each within its per-target budgets; a
+   * target over budget, or whose socket is full, is skipped and the sender
+   * told so (RATE_LIMITED), since a refusal is never silent. On a cluster, a
+   * target not held here goes over the bus to whichever node holds it (if
+   * any); that node spends its budget and drops the frame when over it.
+   */
+  private forwardEphemeral(frame: SendFrame, targets: Uint8Array[]): void {
+    const { ctx } = this.link;
+    const { source } = this.session;
+    const message: BusMessage = {
+      msgId: frame.msgId,
+      sender: this.session.device,
+      flags: frame.flags,
+      envelope: frame.envelope,
+    };
+    const { ephemeralTarget, ephemeralSourceTarget } = ctx.sources;
+    let skipped = 0;
+    for (const t of targets) {
+      const key = bytesKey(t);
+      const target = ctx.presence.get(key);
+      if (!target && !ctx.presence.clustered) continue;
+      if (!target) {
+        // Held by another node (or none): that node spends the target's budget, this one the source's.
+        if (ephemeralSourceTarget.take(`${source}|${key}`, 1)) {
+          ctx.presence.ephemeralElsewhere(key, {
+            ...message,
+            msgId: message.msgId.slice(),
+            envelope: message.envelope.slice(),
+          });
+        } else {
+          skipped++;
+          ctx.metrics.refusals.inc({ reason: "ephemeral_target_rate" });
+        }
+        continue;
+      }
+      // The source's own budget first, so a flood from one address spends none of the target's.
+      if (!ephemeralSourceTarget.take(`${source}|${key}`, 1) || !ephemeralTarget.take(key, 1)) {
+        skipped++;
+        ctx.metrics.refusals.inc({ reason: "ephemeral_target_rate" });
+        continue;
+      }
+      if (!target.forwardEphemeral(message)) {
+        skipped++;
+        ctx.metrics.refusals.inc({ reason: "ephemeral_target_busy" });
+      }
+    }
+    ctx.metrics.sends.inc({ kind: "ephemeral" });
+    if (skipped > 0) {
+      return this.link.refuse(
+        "RATE_LIMITED",
+        `${skipped} of ${targets.length} targets get too many ephemeral frames; not forwarded to them`,
+        frame.msgId,
+      );
+    }
+    this.link.send({ type: "ack", msgId: frame.msgId });
+  }
+}
