@@ -19,6 +19,7 @@ export type BackgroundCode =
   | "MEMBERSHIP_FOLLOW_UP"
   | "JOIN_RECORD"
   | "OPEN_LINK"
+  | "LINK_RELAY"
   | "RECEIPT"
   | "PRESENCE"
   | "TYPING_FLUSH"
