@@ -109,7 +109,13 @@ it("typing is sealed within a frame while every member is linked directly, whate
   const fixture = spaceFor(2);
   // An hour's pause: without every member linked, this typing would wait for it (or a flush).
   const hour = { space: { batchMs: 3_600_000, maxBatchMs: 3_600_000 } };
-  const [a, b] = await openLinked(fixture, 2, new LoopbackHub(), () => r.url, () => hour);
+  const [a, b] = await openLinked(
+    fixture,
+    2,
+    new LoopbackHub(),
+    () => r.url,
+    () => hour,
+  );
   for (const d of [a!, b!]) {
     cleanup.push(async () => {
       await d.stop();
@@ -120,7 +126,9 @@ it("typing is sealed within a frame while every member is linked directly, whate
   const sealed = async () =>
     (await loggedEnvelopes(a!.store, a!.space.id)).filter((e) => {
       const { header } = decodeEnvelope(e);
-      return header.kind === EnvelopeKind.update && toHex(header.author) === toHex(a!.keys.publicKey);
+      return (
+        header.kind === EnvelopeKind.update && toHex(header.author) === toHex(a!.keys.publicKey)
+      );
     }).length;
   const before = await sealed();
   a!.space.type((doc) => doc.getArray("chat").push(["typed, not flushed"]));

@@ -154,7 +154,10 @@ export class SyncEngine<
     const connected = this.direct.get(toHex(access.spaceId))?.connected();
     if (!connected) return false;
     const me = toHex(this.options.device.publicKey);
-    const others = access.devices().map(toHex).filter((d) => d !== me);
+    const others = access
+      .devices()
+      .map(toHex)
+      .filter((d) => d !== me);
     return others.length > 0 && others.every((d) => connected.has(d));
   }
 
