@@ -33,7 +33,8 @@ export type BackgroundCode =
   | "DRAFT_WRITE"
   | "LOCAL_STORAGE"
   | "UNLOCK_CLEANUP"
-  | "RECORD_CHECK";
+  | "RECORD_CHECK"
+  | "SYNC_ENGINE";
 
 export interface RecentError {
   readonly code: BackgroundCode;

@@ -8,6 +8,7 @@ import type { MembershipSend, Role } from "../space/access.js";
 import { RateLimiter } from "../space/rate-limiter.js";
 import type { Space } from "../space/space.js";
 import type { Store } from "../store/store.js";
+import type { RelayStatus } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
@@ -679,7 +680,11 @@ export function relayOnline(engine: SyncEngine): OnlineSignal | undefined {
   if (!relay) return undefined;
   return {
     isOnline: () => relay.status === "online",
-    onChange: (listener) => engine.on("relayStatus", (status) => listener(status === "online")),
+    onChange: (listener) => {
+      const onStatus = (status: RelayStatus) => listener(status === "online");
+      engine.on("relayStatus", onStatus);
+      return () => engine.off("relayStatus", onStatus);
+    },
   };
 }
 

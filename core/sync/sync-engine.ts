@@ -232,19 +232,17 @@ export class SyncEngine<
     let known = new Set<string>();
     let fresh = new Set<string>();
     let asking: ReturnType<typeof setTimeout> | undefined;
-    const transport = open(access, {
-      device: toHex(this.options.device.publicKey),
-      outbox: this.directOutbox,
-      take: (envelope) => this.take(envelope),
-      undelivered: (entry, targets) => this.toRelay(targets, entry.envelope),
-      uplink: (sample) => this.uplink.record(sample),
-      peersChanged: () => peersChanged(),
-    });
+    // Declared before the factory runs: one that reports peers while it is built finds it.
+    const made: { transport?: D; early?: boolean } = {};
     // A peer just reached directly may hold what this device missed while apart (with
     // the relay down, nobody else would tell): ask it. Peers joining together are
     // asked in one request.
     const peersChanged = (): void => {
-      const now = transport.connected();
+      if (!made.transport) {
+        made.early = true;
+        return;
+      }
+      const now = made.transport.connected();
       for (const d of now) if (!known.has(d)) fresh.add(d);
       known = new Set(now);
       if (fresh.size === 0 || asking) return;
@@ -256,6 +254,16 @@ export class SyncEngine<
           void space.requestSync(to).catch(noted("SYNC_REQUEST", "asking new direct peers"));
       }, PEER_SETTLE_MS);
     };
+    const transport = open(access, {
+      device: toHex(this.options.device.publicKey),
+      outbox: this.directOutbox,
+      take: (envelope) => this.take(envelope),
+      undelivered: (entry, targets) => this.toRelay(targets, entry.envelope),
+      uplink: (sample) => this.uplink.record(sample),
+      peersChanged,
+    });
+    made.transport = transport;
+    if (made.early) peersChanged();
     this.direct.set(space.id, transport);
     if (this.started) transport.start();
   }
