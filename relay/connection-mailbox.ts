@@ -7,10 +7,10 @@
  * msgId, so the sender knows which of its sends failed.
  */
 import { bytesKey } from "../core/crypto/bytes.js";
+import { KEY_BYTES } from "../core/wire/envelope.js";
 import {
   type DeliverAckFrame,
   FLAG_EPHEMERAL,
-  MAX_TARGET_SET_ENTRIES,
   type ResendFrame,
   type SendFrame,
   type TargetSetFrame,
@@ -66,13 +66,17 @@ export class MailboxHandlers {
   }
 
   onTargetSet(frame: TargetSetFrame): void {
-    // A SEND naming the set meets --max-targets like a listed one, with its msgId,
-    // so its sender learns which send failed; here only the connection's memory counts.
+    // A SEND naming the set meets --max-targets like a listed one, with its msgId, so
+    // its sender learns which send failed; a definition is charged as the bytes it is.
+    const bytes = frame.targets.length * KEY_BYTES;
+    if (!spendSendBytes(this.link.ctx, this.session, bytes)) {
+      this.targetSets.spend(frame.setId);
+      return this.link.refuse("RATE_LIMITED", "sending too fast; retry later");
+    }
     if (this.targetSets.define(frame.setId, frame.targets)) return;
-    this.targetSets.clear();
     this.link.refuse(
-      "TOO_MANY_TARGETS",
-      `a connection's target sets list at most ${MAX_TARGET_SET_ENTRIES} devices in all; every set of this connection is forgotten`,
+      "UNKNOWN_TARGET_SET",
+      `target set ids only increase on a connection; ${frame.setId} was not above the last`,
     );
   }
 

@@ -1,42 +1,74 @@
 /**
  * The target sets one connection defined (TARGET_SET, revision 4): lists of
  * device keys that its SENDs name by id. They live and die with the
- * connection, so a device can never name another's, and their memory is
- * bounded by MAX_TARGET_SETS ids and MAX_TARGET_SET_ENTRIES keys in all.
+ * connection, so a device can never name another's. Ids strictly increase,
+ * so an id names one list for the connection's life: a SEND naming a set
+ * whose definition never arrived (refused, dropped by a rate or size limit)
+ * finds nothing and is refused, instead of reaching an older list. Memory
+ * is bounded by MAX_TARGET_SETS sets and MAX_TARGET_SET_ENTRIES keys: the
+ * oldest sets make room for a new one, which costs a client that still
+ * names them one refusal and a new definition, never a misdelivery.
  */
 import { bytesKey } from "../core/crypto/bytes.js";
-import { MAX_TARGET_SET_ENTRIES } from "../core/wire/frame-types.js";
+import { MAX_TARGET_SET_ENTRIES, MAX_TARGET_SETS } from "../core/wire/frame-types.js";
 
 export class TargetSets {
+  /** Oldest first: ids increase, and a Map keeps insertion order. */
   private readonly sets = new Map<number, Uint8Array[]>();
   private entries = 0;
+  private lastId = -1;
 
   /**
-   * Defines or replaces a set with its distinct targets, copied (a frame's
-   * views point into a buffer the socket reuses). False, and nothing
-   * changed, when all sets together would list more than the bound.
+   * Defines set `setId` with its distinct targets, copied (a frame's views
+   * point into a buffer the socket reuses). False when the id is not above
+   * every id defined before on this connection: nothing is defined, and a
+   * set still held under that id is forgotten, so a SEND naming it fails.
    */
   define(setId: number, targets: readonly Uint8Array[]): boolean {
+    if (setId <= this.lastId) {
+      this.forget(setId);
+      return false;
+    }
+    this.lastId = setId;
     const kept = distinctKeys(targets).map((t) => t.slice());
-    const replaced = this.sets.get(setId)?.length ?? 0;
-    if (this.entries - replaced + kept.length > MAX_TARGET_SET_ENTRIES) return false;
+    for (const [id, held] of this.sets) {
+      if (
+        this.sets.size < MAX_TARGET_SETS &&
+        this.entries + kept.length <= MAX_TARGET_SET_ENTRIES
+      ) {
+        break;
+      }
+      this.sets.delete(id);
+      this.entries -= held.length;
+    }
     this.sets.set(setId, kept);
-    this.entries += kept.length - replaced;
+    this.entries += kept.length;
     return true;
   }
 
   /**
-   * Forgets every set: after a refused definition the client's picture is
-   * wrong, and a SEND naming an old set must fail rather than reach the
-   * wrong devices.
+   * A definition refused (say, over the send rate): its id is used up with
+   * nothing under it, so a SEND naming it is refused by name.
    */
-  clear(): void {
-    this.sets.clear();
-    this.entries = 0;
+  spend(setId: number): void {
+    this.forget(setId);
+    this.lastId = Math.max(this.lastId, setId);
   }
 
   get(setId: number): Uint8Array[] | undefined {
     return this.sets.get(setId);
+  }
+
+  /** How many keys the held sets list together (for tests and metrics). */
+  get size(): { sets: number; entries: number } {
+    return { sets: this.sets.size, entries: this.entries };
+  }
+
+  private forget(setId: number): void {
+    const held = this.sets.get(setId);
+    if (!held) return;
+    this.sets.delete(setId);
+    this.entries -= held.length;
   }
 }
 

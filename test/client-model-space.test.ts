@@ -17,6 +17,7 @@ import {
   type ToolHit,
   ToolMissingError,
   type ToolModel,
+  type ToolPlugin,
 } from "../renderer/src/model/tool-plugin.js";
 import { calendarTool } from "../renderer/src/tools/calendar/index.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
@@ -91,6 +92,27 @@ const pollsTool = defineTool({
   create: (context) => new PollsModel(context),
   View: () => null,
 });
+/** A tool whose memoized view has the discussion's name: each must get its own. */
+class TopicCountModel implements ToolModel {
+  constructor(private readonly ctx: SpaceContext) {}
+
+  topics(): number {
+    return this.ctx.cached("topics", () => this.ctx.doc.getMap("test/polls").size);
+  }
+
+  /** Never written: it only counts. */
+  lastActivity(): number {
+    return 0;
+  }
+}
+
+const topicCountTool = defineTool({
+  id: "topic-count",
+  label: "Topic count",
+  create: (context) => new TopicCountModel(context),
+  View: () => null,
+});
+
 /** A plug-in no client here runs. */
 const absentTool = defineTool({
   id: "absent",
@@ -108,10 +130,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) removeDir(d);
 });
 
-async function person(name: string): Promise<GroveClient> {
+async function person(name: string, extraTools = [] as ToolPlugin[]): Promise<GroveClient> {
   const platform = testPlatform();
   dirs.push(platform.dir);
-  const client = new GroveClient(platform, [...TOOL_PLUGINS, pollsTool]);
+  const client = new GroveClient(platform, [...TOOL_PLUGINS, pollsTool, ...extraTools]);
   running.push(client);
   await client.open();
   await client.onboard({ name, email: "", deviceName: `${name}'s laptop`, relayUrl: relay.url });
@@ -255,4 +277,25 @@ it("a client without a tool still opens its spaces; the tool's data waits unread
   expect(reopened?.tools.map((t) => t.plugin.id)).not.toContain("polls");
   expect(() => reopened?.tool(pollsTool)).toThrow(ToolMissingError);
   expect(reopened?.member.space.doc.getMap("test/polls").size).toBe(1);
+});
+
+it("two tools naming a memoized view alike each get their own", async () => {
+  const ann = await person("Ann", [topicCountTool]);
+  const garden = await ann.createSpace("Garden");
+  await garden.tool(pollsTool).ask("Tea or coffee?");
+  await garden.tool(discussionTool).startTopic("Compost", "Where does it go?");
+  const titles = () =>
+    garden
+      .tool(discussionTool)
+      .topics()
+      .map((t) => t.title);
+  // Shown once its signature is checked; then both are asked at the same revision.
+  await waitFor(() => titles().includes("Compost"), "the topic verified");
+  expect(garden.tool(topicCountTool).topics()).toBe(1);
+  expect(
+    garden
+      .tool(discussionTool)
+      .topics()
+      .map((t) => t.title),
+  ).toEqual(["Compost"]);
 });

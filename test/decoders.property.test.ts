@@ -14,7 +14,7 @@ import { openKeyBox } from "../core/crypto/key-box.js";
 import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { DecodeError } from "../core/wire/errors.js";
 import { decodeFrame, encodeFrame } from "../core/wire/frame.js";
-import { type Frame, MAX_TARGET_SETS } from "../core/wire/frame-types.js";
+import { type Frame, MAX_TARGET_SET_ID } from "../core/wire/frame-types.js";
 import { DEFAULT_LIMITS } from "../core/wire/limits.js";
 import {
   MAIL_SUBJECT_MAX_BYTES,
@@ -166,12 +166,12 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     flags: fc.constantFrom(0, 1),
     ttlSeconds: fc.nat(),
     targets: fc.constant([] as Uint8Array[]),
-    targetSet: fc.nat({ max: MAX_TARGET_SETS - 1 }),
+    targetSet: fc.nat({ max: MAX_TARGET_SET_ID }),
     envelope: body,
   }),
   fc.record({
     type: fc.constant("targetSet" as const),
-    setId: fc.nat({ max: MAX_TARGET_SETS - 1 }),
+    setId: fc.nat({ max: MAX_TARGET_SET_ID }),
     targets: fc.array(key32, { minLength: 1, maxLength: 20 }),
   }),
   fc.record({ type: fc.constant("ack" as const), msgId: id16 }),

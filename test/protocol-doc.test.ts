@@ -18,6 +18,7 @@ import {
   FLAG_TARGET_SET,
   FrameType,
   MAX_TARGET_SET_ENTRIES,
+  MAX_TARGET_SET_ID,
   MAX_TARGET_SETS,
   PROTOCOL_VERSION,
   RELAY_FEATURE_MAIL,
@@ -114,7 +115,7 @@ describe("PROTOCOL.md names everything the code puts on the wire", () => {
     const relay = section("## Relay protocol (`WS /v1`)");
     expect(relay).toContain(`bit ${bit(FLAG_EPHEMERAL)} = ephemeral`);
     expect(relay).toContain(`bit ${bit(FLAG_TARGET_SET)} = target set`);
-    expect(relay).toContain(`setId \`varuint\` (0-${MAX_TARGET_SETS - 1}`);
+    expect(relay).toContain(`setId \`varuint\` (0-${MAX_TARGET_SET_ID}`);
     const sets = section("### Target sets (revision 4)");
     expect(sets).toContain(`\`MAX_TARGET_SETS\` = ${MAX_TARGET_SETS}`);
     expect(sets).toContain(

@@ -15,6 +15,7 @@ import { ed25519 } from "../core/crypto/ed25519.js";
 import { envelopeHash } from "../core/crypto/envelope.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
 import { type Outgoing, Space } from "../core/space/space.js";
+import { loggedEnvelopes } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { EnvelopeLog } from "../core/sync/envelope-log.js";
@@ -101,6 +102,38 @@ it("edits go directly between linked peers and keep flowing both ways with the r
     ["a, relay down", "b, relay down", "hello over the direct link"].sort(),
   );
   expect(a!.engine.route?.reason).toBe("direct");
+});
+
+it("typing is sealed within a frame while every member is linked directly, whatever the space's own pause", async () => {
+  const r = await relay();
+  const fixture = spaceFor(2);
+  // An hour's pause: without every member linked, this typing would wait for it (or a flush).
+  const hour = { space: { batchMs: 3_600_000, maxBatchMs: 3_600_000 } };
+  const [a, b] = await openLinked(
+    fixture,
+    2,
+    new LoopbackHub(),
+    () => r.url,
+    () => hour,
+  );
+  for (const d of [a!, b!]) {
+    cleanup.push(async () => {
+      await d.stop();
+      d.remove();
+    });
+  }
+  // A sync answer would carry the typing to b too, so what is counted is a's own sealed updates.
+  const sealed = async () =>
+    (await loggedEnvelopes(a!.store, a!.space.id)).filter((e) => {
+      const { header } = decodeEnvelope(e);
+      return (
+        header.kind === EnvelopeKind.update && toHex(header.author) === toHex(a!.keys.publicKey)
+      );
+    }).length;
+  const before = await sealed();
+  a!.space.type((doc) => doc.getArray("chat").push(["typed, not flushed"]));
+  await waitFor(async () => (await sealed()) === before + 1, "a's typing sealed without a flush");
+  await waitFor(() => chat(b!).length === 1, "b to see it");
 });
 
 it("a direct target that vanishes before acking gets the envelope through the relay", async () => {

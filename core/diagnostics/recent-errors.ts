@@ -19,6 +19,7 @@ export type BackgroundCode =
   | "MEMBERSHIP_FOLLOW_UP"
   | "JOIN_RECORD"
   | "OPEN_LINK"
+  | "LINK_RELAY"
   | "RECEIPT"
   | "PRESENCE"
   | "TYPING_FLUSH"
@@ -32,7 +33,8 @@ export type BackgroundCode =
   | "DRAFT_WRITE"
   | "LOCAL_STORAGE"
   | "UNLOCK_CLEANUP"
-  | "RECORD_CHECK";
+  | "RECORD_CHECK"
+  | "SYNC_ENGINE";
 
 export interface RecentError {
   readonly code: BackgroundCode;

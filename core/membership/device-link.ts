@@ -22,6 +22,7 @@ import nacl from "tweetnacl";
 import { concatBytes, equalBytes, fromHex, toHex, utf8 } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { GENESIS_HASH, openEnvelope, sealEnvelope } from "../crypto/envelope.js";
+import { CryptoError } from "../crypto/errors.js";
 import { hash32 } from "../crypto/hash.js";
 import {
   certifyDevice,
@@ -31,7 +32,7 @@ import {
   type UserKeys,
 } from "../crypto/identity.js";
 import { decodeCertificate, encodeCertificate } from "../crypto/identity-codec.js";
-import { whenSettled } from "../diagnostics/recent-errors.js";
+import { noted, whenSettled } from "../diagnostics/recent-errors.js";
 import type { Store } from "../store/store.js";
 import { RelayTransport } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
@@ -173,7 +174,8 @@ export function linkCode(seed: Uint8Array, request: LinkRequest): string {
   const h = hash32(
     concatBytes(utf8("grove/device-link/code"), seed, request.deviceSign, request.deviceBox),
   );
-  const n = ((h[0]! << 16) | (h[1]! << 8) | h[2]!) % 1_000_000;
+  const [a = 0, b = 0, c = 0] = h;
+  const n = ((a << 16) | (b << 8) | c) % 1_000_000;
   return String(n).padStart(6, "0");
 }
 
@@ -243,7 +245,7 @@ export class DeviceLinkOffer {
       clientName: "grove-link",
       onDeliver: ({ envelope }) => this.onRequest(envelope),
     });
-    this.relay.on("error", () => {});
+    this.relay.on("error", noted("LINK_RELAY", "waiting for a new device's link request"));
     this.relay.start();
   }
 
@@ -302,8 +304,10 @@ export class DeviceLinkOffer {
       if (!("deviceSign" in message) || !equalBytes(message.deviceSign, opened.header.author))
         return;
       request = message;
-    } catch {
-      return; // Not a request on this link: acked and dropped.
+    } catch (err) {
+      // Not a request on this link (anyone may send to its mailbox): acked and dropped.
+      if (isRefusal(err)) return;
+      throw err;
     }
     const waiter = this.waiters.shift();
     if (waiter) waiter(request);
@@ -383,12 +387,13 @@ export async function requestLink(options: {
           welcomes.set(toHex(opened.header.spaceId), decodeWelcome(opened.payload));
         }
         finishIfComplete();
-      } catch {
-        // Not for this link: acked and dropped.
+      } catch (err) {
+        // Not for this link (anyone may send to its mailbox): acked and dropped.
+        if (!isRefusal(err)) throw err;
       }
     },
   });
-  relay.on("error", () => {});
+  relay.on("error", noted("LINK_RELAY", "linking this device to the user's account"));
   relay.start();
   const envelope = await sealOnLink(
     channel,
@@ -429,4 +434,9 @@ export async function openLinkedSpaces(options: {
     spaces.push(new MemberSpace(space, access, result.me, { engine }));
   }
   return spaces;
+}
+
+/** Input that does not open or decode, as opposed to a fault of ours, which goes on up. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof CryptoError || err instanceof DecodeError;
 }

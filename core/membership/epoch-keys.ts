@@ -7,6 +7,7 @@
  */
 import nacl from "tweetnacl";
 import { concatBytes, toHex } from "../crypto/bytes.js";
+import { CryptoError } from "../crypto/errors.js";
 import { openKeyBox, sealKeyBox } from "../crypto/key-box.js";
 import { randomBytes } from "../crypto/random.js";
 import type { KeyBoxEntry } from "./ops.js";
@@ -35,22 +36,30 @@ export function reachableKeys(
 ): Map<number, Uint8Array> {
   const me = toHex(box.publicKey);
   const keys = new Map<number, Uint8Array>();
-  let i = epochs.length - 1;
+  // Newest first: the first epoch with a box we open, then back through each previous key.
+  let later: Epoch | undefined;
   let key: Uint8Array | undefined;
-  for (; i >= 0 && !key; i--) {
-    const entry = epochs[i]!.boxes.find((b) => toHex(b.recipient) === me);
-    if (!entry) continue;
-    try {
-      key = openKeyBox(entry.box, box.secretKey);
-      keys.set(epochs[i]!.epoch, key);
-    } catch {
-      // Sealed to our key but not openable: a broken box is as good as none.
+  for (const epoch of [...epochs].reverse()) {
+    if (key) {
+      const previous = later?.previous;
+      key = previous ? openPrevious(previous, key) : undefined;
+      if (!key) break;
+    } else {
+      const entry = epoch.boxes.find((b) => toHex(b.recipient) === me);
+      key = entry && openBox(entry.box, box.secretKey);
     }
-  }
-  for (; i >= 0 && key; i--) {
-    const previous = epochs[i + 1]!.previous;
-    key = previous ? openPrevious(previous, key) : undefined;
-    if (key) keys.set(epochs[i]!.epoch, key);
+    if (key) keys.set(epoch.epoch, key);
+    later = epoch;
   }
   return keys;
+}
+
+/** A box sealed to our key that does not open is as good as none: older epochs may still. */
+function openBox(sealed: Uint8Array, secretKey: Uint8Array): Uint8Array | undefined {
+  try {
+    return openKeyBox(sealed, secretKey);
+  } catch (err) {
+    if (err instanceof CryptoError) return undefined;
+    throw err;
+  }
 }

@@ -14,7 +14,8 @@
 /** Whether the device can hear from the relay, and when that changes. */
 export interface OnlineSignal {
   isOnline(): boolean;
-  onChange(listener: (online: boolean) => void): void;
+  /** Returns what stops the listening. */
+  onChange(listener: (online: boolean) => void): () => void;
 }
 
 export interface InviteExpiryOptions {
@@ -43,12 +44,13 @@ export class InviteExpiry {
   private stopped = false;
   private retryAt = 0;
   private readonly now: () => number;
+  private readonly offOnline: (() => void) | undefined;
 
   constructor(private readonly options: InviteExpiryOptions) {
     this.now = options.now ?? Date.now;
     const online = options.online;
     this.onlineSince = !online || online.isOnline() ? this.now() : undefined;
-    online?.onChange((up) => {
+    this.offOnline = online?.onChange((up) => {
       if (up && this.onlineSince === undefined) this.onlineSince = this.now();
       if (!up) this.onlineSince = undefined;
       this.schedule();
@@ -82,6 +84,7 @@ export class InviteExpiry {
 
   stop(): void {
     this.stopped = true;
+    this.offOnline?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

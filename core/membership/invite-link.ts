@@ -55,7 +55,8 @@ export function inviteKeys(seed: Uint8Array): InviteKeys {
  */
 export function channelEpoch(inviteSign: Uint8Array): number {
   const h = hash32(concatBytes(utf8("grove/invite/epoch"), inviteSign));
-  return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]! | 0x80000000) >>> 0;
+  const [a = 0, b = 0, c = 0, d = 0] = h;
+  return ((a << 24) | (b << 16) | (c << 8) | d | 0x80000000) >>> 0;
 }
 
 export function encodeInvitePayload(link: InviteLink): string {

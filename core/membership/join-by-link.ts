@@ -12,15 +12,18 @@
  * waits for a person. A one-time invite's welcome is taken off the relay as
  * it is read, so the link's next holder finds nothing.
  */
+
 import { equalBytes } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { openEnvelope } from "../crypto/envelope.js";
 import { verifyCertificate } from "../crypto/identity.js";
+import { noted } from "../diagnostics/recent-errors.js";
 import type { Store } from "../store/store.js";
 import { RelayTransport } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
 import type { ConnectWebSocket } from "../sync/websocket.js";
 import { EnvelopeKind } from "../wire/envelope.js";
+import { DecodeError } from "../wire/errors.js";
 import { MembershipError } from "./errors.js";
 import { channelEpoch, type InviteKeys, type InviteLink, inviteKeys } from "./invite-link.js";
 import { keepRefusal, type Me, MemberSpace, writeJoinRecord } from "./member-space.js";
@@ -142,7 +145,7 @@ export async function readWelcome(options: {
       if (!consumed) throw new KeepForOthers("kept for the invite's other uses");
     },
   });
-  relay.on("error", () => {});
+  relay.on("error", noted("LINK_RELAY", "joining a space by an invite link"));
   // With nothing waiting at login, a welcome may still be on its way from the inviter's device.
   const timer = setTimeout(() => decide(true), options.timeoutMs ?? 15_000);
   relay.start();
@@ -237,8 +240,9 @@ function inviteOf(welcome: Welcome, keys: InviteKeys) {
       if (action.type === "invite" && equalBytes(action.inviteSign, keys.sign.publicKey)) {
         return { ...action, bytes };
       }
-    } catch {
+    } catch (err) {
       // Not an op we can read: the log says so when it takes the welcome.
+      if (!(err instanceof DecodeError)) throw err;
     }
   }
   return undefined;

@@ -8,6 +8,7 @@ import type { MembershipSend, Role } from "../space/access.js";
 import { RateLimiter } from "../space/rate-limiter.js";
 import type { Space } from "../space/space.js";
 import type { Store } from "../store/store.js";
+import type { RelayStatus } from "../sync/relay-transport.js";
 import type { SyncEngine } from "../sync/sync-engine.js";
 import { EnvelopeKind } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
@@ -166,7 +167,10 @@ export class MemberSpace {
     // seldom confirm the same join twice (harmless: the second is refused JOIN_UNKNOWN).
     const me = toHex(this.me.cert.user);
     const state = this.log.state;
-    const mine = joins.some((id) => state.invites.get(state.pending.get(id)!.invite)?.by === me);
+    const mine = joins.some((id) => {
+      const pending = state.pending.get(id);
+      return pending !== undefined && state.invites.get(pending.invite)?.by === me;
+    });
     this.admitTimer = setTimeout(
       () => {
         this.admitTimer = undefined;
@@ -247,10 +251,10 @@ export class MemberSpace {
       if (invite?.by !== me || toHex(action.cert.user) === me) continue;
       const joiner = action.cert.deviceSign;
       const others = this.access.devices().filter((d) => toHex(d) !== toHex(joiner));
+      const bytes = this.log.opBytes(id);
+      if (!bytes) continue;
       // The joiner gets the log once let in, with the confirm (it cannot open it before).
-      await this.space.sendMembership(EnvelopeKind.membership, this.log.opBytes(id)!, {
-        to: others,
-      });
+      await this.space.sendMembership(EnvelopeKind.membership, bytes, { to: others });
     }
   }
 
@@ -399,8 +403,7 @@ export class MemberSpace {
   private heldEpoch(deviceBox: Uint8Array): { epoch: number; key: Uint8Array } | undefined {
     const box = toHex(deviceBox);
     const epochs = this.log.state.epochs;
-    for (let i = epochs.length - 1; i >= 0; i--) {
-      const { epoch, boxes } = epochs[i]!;
+    for (const { epoch, boxes } of [...epochs].reverse()) {
       const key = this.access.keyForEpoch(epoch);
       if (key && boxes.some((b) => toHex(b.recipient) === box)) return { epoch, key };
     }
@@ -569,9 +572,13 @@ export class MemberSpace {
   async confirm(joinId: string): Promise<void> {
     const pending = this.log.state.pending.get(joinId);
     if (!pending) throw new MembershipError("JOIN_UNKNOWN", `no pending join ${joinId}`);
-    const invite = this.log.state.invites.get(pending.invite)!;
+    const invite = this.log.state.invites.get(pending.invite);
+    const request = this.log.opBytes(joinId);
+    if (!invite || !request) {
+      throw new MembershipError("JOIN_UNKNOWN", `join ${joinId} or its invite is not held`);
+    }
     // Only managers got the request: every member needs it to take the confirm that names it.
-    await this.space.sendMembership(EnvelopeKind.membership, this.log.opBytes(joinId)!);
+    await this.space.sendMembership(EnvelopeKind.membership, request);
     await this.author({
       type: "confirm",
       join: fromHex(joinId),
@@ -673,7 +680,11 @@ export function relayOnline(engine: SyncEngine): OnlineSignal | undefined {
   if (!relay) return undefined;
   return {
     isOnline: () => relay.status === "online",
-    onChange: (listener) => engine.on("relayStatus", (status) => listener(status === "online")),
+    onChange: (listener) => {
+      const onStatus = (status: RelayStatus) => listener(status === "online");
+      engine.on("relayStatus", onStatus);
+      return () => engine.off("relayStatus", onStatus);
+    },
   };
 }
 

@@ -86,9 +86,9 @@ export class MembershipAccess implements SpaceAccess {
   currentEpoch(): { epoch: number; key: Uint8Array } {
     const keys = this.keys();
     const epochs = this.options.log.state.epochs;
-    for (let i = epochs.length - 1; i >= 0; i--) {
-      const key = keys.get(epochs[i]!.epoch);
-      if (key) return { epoch: epochs[i]!.epoch, key };
+    for (const { epoch } of [...epochs].reverse()) {
+      const key = keys.get(epoch);
+      if (key) return { epoch, key };
     }
     const invite = this.options.invite;
     if (invite) return { epoch: channelEpoch(invite.sign.publicKey), key: invite.channelKey };
@@ -136,8 +136,8 @@ export class MembershipAccess implements SpaceAccess {
     if (OPS.has(kind)) return true;
     const state = this.options.log.state;
     const user = state.devices.get(toHex(author));
-    if (!user) return false;
-    const role = state.members.get(user)!.role;
+    const role = user === undefined ? undefined : state.members.get(user)?.role;
+    if (!role) return false;
     return role !== "viewer" || !WRITES.has(kind);
   }
 

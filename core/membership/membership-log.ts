@@ -19,6 +19,7 @@ import { whenSettled } from "../diagnostics/recent-errors.js";
 import { type Store, StoreError } from "../store/store.js";
 import { DecodeError } from "../wire/errors.js";
 import { MembershipError } from "./errors.js";
+import type { MembershipState, VerifiedOp } from "./membership-state.js";
 import {
   type Action,
   decodeOpBody,
@@ -29,7 +30,7 @@ import {
   type OpBody,
   opSigningMessage,
 } from "./ops.js";
-import { type MembershipState, resolveMembership, type VerifiedOp } from "./resolve.js";
+import { MembershipResolver } from "./resolver.js";
 
 export type AddResult =
   | { status: "accepted" | "duplicate" | "waiting"; id: string }
@@ -44,9 +45,14 @@ export class MembershipLog extends ObservableV2<Events> {
   private readonly held = new Map<string, { op: VerifiedOp; bytes: Uint8Array }>();
   /** Checked ops whose parents have not all arrived. */
   private readonly waiting = new Map<string, { op: VerifiedOp; bytes: Uint8Array }>();
+  /** Waiting op ids by a parent (or invite) they wait for. */
+  private readonly waitingOn = new Map<string, Set<string>>();
   /** Ops refused before resolution (a join whose invite proof fails). */
   private readonly refused = new Map<string, MembershipError>();
-  private resolved: MembershipState = resolveMembership([]);
+  /** Resolves op by op where it can (resolver.ts). */
+  readonly resolver = new MembershipResolver();
+  /** While `open` reads the store, ops are resolved once at the end. */
+  private deferred = false;
 
   constructor(
     readonly spaceId: Uint8Array,
@@ -69,6 +75,8 @@ export class MembershipLog extends ObservableV2<Events> {
   ): Promise<{ log: MembershipLog; corrupt: StoreError[] }> {
     const log = new MembershipLog(spaceId, backend, store);
     const corrupt: StoreError[] = [];
+    // Ops come back in key (hash) order, not the DAG's: one resolve for all of them.
+    log.deferred = true;
     for (const key of await store.list(opPrefix(spaceId))) {
       try {
         const bytes = await store.get(key);
@@ -78,23 +86,20 @@ export class MembershipLog extends ObservableV2<Events> {
         corrupt.push(err);
       }
     }
+    log.deferred = false;
+    log.resolver.add([...log.held.values()].map((h) => h.op));
     return { log, corrupt };
   }
 
   get state(): MembershipState {
-    return this.resolved;
+    return this.resolver.state;
   }
 
   /** Ids of the ops no held op names as parent: what a new op should name. */
   heads(): Uint8Array[] {
-    const named = new Set<string>();
-    for (const { op } of this.held.values()) {
-      for (const p of op.body.parents) named.add(toHex(p));
-    }
-    return [...this.held.keys()].filter((id) => !named.has(id)).map(fromHex);
+    return this.resolver.heads().map(fromHex);
   }
 
-  /** Every op held, encoded: what a peer that lacks some is sent. */
   /** One held op, encoded, by id. */
   opBytes(id: string): Uint8Array | undefined {
     return this.held.get(id)?.bytes;
@@ -105,6 +110,7 @@ export class MembershipLog extends ObservableV2<Events> {
     return this.held.get(id)?.op;
   }
 
+  /** Every op held, encoded: what a peer that lacks some is sent. */
   encodedOps(): Uint8Array[] {
     return [...this.held.values()].map((h) => h.bytes);
   }
@@ -114,8 +120,8 @@ export class MembershipLog extends ObservableV2<Events> {
     if (this.waiting.has(id)) return "waiting";
     const refused = this.refused.get(id);
     if (refused) return refused;
-    if (this.resolved.accepted.has(id)) return "accepted";
-    return this.resolved.rejected.get(id);
+    if (this.state.accepted.has(id)) return "accepted";
+    return this.state.rejected.get(id);
   }
 
   /** Takes one signed op from anywhere; never throws for bad input. */
@@ -142,10 +148,11 @@ export class MembershipLog extends ObservableV2<Events> {
     const refused = this.refused.get(op.id);
     if (refused) return { status: "rejected", id: op.id, error: refused };
     this.waiting.set(op.id, { op, bytes });
-    await this.promote();
-    const verdict = this.verdict(op.id);
+    await this.promote(op.id);
+    const verdict =
+      this.verdict(op.id) ?? new MembershipError("NOT_A_MEMBER", "the op was not resolved");
     if (verdict === "accepted" || verdict === "waiting") return { status: verdict, id: op.id };
-    return { status: "rejected", id: op.id, error: verdict! };
+    return { status: "rejected", id: op.id, error: verdict };
   }
 
   /** Signs an op naming `parents` (default: this log's heads) without taking it in. */
@@ -179,8 +186,7 @@ export class MembershipLog extends ObservableV2<Events> {
     const run = this.queue.then(async () => {
       if (!this.held.delete(id)) return;
       await this.store?.delete(`${opPrefix(this.spaceId)}${id}`);
-      this.resolved = resolveMembership([...this.held.values()].map((h) => h.op));
-      this.emit("change", [this.resolved]);
+      this.emit("change", [this.resolver.remove(id)]);
     });
     this.queue = whenSettled(run);
     return run;
@@ -220,32 +226,52 @@ export class MembershipLog extends ObservableV2<Events> {
    * resolves. A join also waits for its invite op, whose key its proof is
    * checked against; a join with a bad proof is refused and not kept.
    */
-  private async promote(): Promise<void> {
-    const heldBefore = this.held.size;
-    let moved = true;
-    while (moved) {
-      moved = false;
-      for (const [id, entry] of this.waiting) {
-        const a = entry.op.body.action;
-        const invite = a.type === "join" ? this.held.get(toHex(a.invite)) : undefined;
-        if (!entry.op.body.parents.every((p) => this.held.has(toHex(p)))) continue;
-        if (a.type === "join" && !invite) continue;
-        this.waiting.delete(id);
-        moved = true;
-        if (a.type === "join" && !(await this.proofHolds(a, invite!.op))) {
-          this.refused.set(
-            id,
-            new MembershipError("BAD_INVITE_PROOF", "the join is not signed by the invite's key"),
-          );
-          continue;
-        }
-        await this.store?.put(`${opPrefix(this.spaceId)}${id}`, entry.bytes);
-        this.held.set(id, entry);
+  private async promote(id: string): Promise<void> {
+    const moved: VerifiedOp[] = [];
+    // Ops that may be ready: the new one, then whoever waited on an op just held.
+    const candidates = [id];
+    for (let next = candidates.shift(); next !== undefined; next = candidates.shift()) {
+      const entry = this.waiting.get(next);
+      if (!entry) continue;
+      const missing = this.missing(entry.op);
+      if (missing) {
+        const set = this.waitingOn.get(missing);
+        if (set) set.add(next);
+        else this.waitingOn.set(missing, new Set([next]));
+        continue;
+      }
+      this.waiting.delete(next);
+      const a = entry.op.body.action;
+      const invite = a.type === "join" ? this.held.get(toHex(a.invite)) : undefined;
+      if (a.type === "join" && !(invite && (await this.proofHolds(a, invite.op)))) {
+        this.refused.set(
+          next,
+          new MembershipError("BAD_INVITE_PROOF", "the join is not signed by the invite's key"),
+        );
+        continue;
+      }
+      await this.store?.put(`${opPrefix(this.spaceId)}${next}`, entry.bytes);
+      this.held.set(next, entry);
+      moved.push(entry.op);
+      const woken = this.waitingOn.get(next);
+      if (woken) {
+        this.waitingOn.delete(next);
+        candidates.push(...woken);
       }
     }
-    if (this.held.size === heldBefore) return;
-    this.resolved = resolveMembership([...this.held.values()].map((h) => h.op));
-    this.emit("change", [this.resolved]);
+    if (moved.length === 0 || this.deferred) return;
+    this.emit("change", [this.resolver.add(moved)]);
+  }
+
+  /** A parent (or, for a join, the invite) the log does not hold yet. */
+  private missing(op: VerifiedOp): string | undefined {
+    for (const p of op.body.parents) {
+      const id = toHex(p);
+      if (!this.held.has(id)) return id;
+    }
+    const a = op.body.action;
+    if (a.type === "join" && !this.held.has(toHex(a.invite))) return toHex(a.invite);
+    return undefined;
   }
 
   private async proofHolds(

@@ -157,6 +157,8 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
 export class Whereabouts extends ObservableV2<Events> {
   /** Whereabouts messages sent (broadcast or addressed), for tests and the status panel. */
   sent = 0;
+  /** Sends that failed (offline, closed space): counted, not retried, as presence does. */
+  sendFailures = 0;
   /** Version 2 payloads that did not decode. */
   undecodable = 0;
   private place: Place = { tool: "" };
@@ -252,6 +254,7 @@ export class Whereabouts extends ObservableV2<Events> {
       await this.options.space.sendEphemeral(encodeWhere({ ...place, sentAt: this.now() }), to);
     } catch {
       // Best effort, as presence: the next change says the same again.
+      this.sendFailures++;
     }
   }
 

@@ -15,7 +15,12 @@ import { join } from "node:path";
 import { checkKey, type Store, StoreError } from "./store.js";
 
 const SUFFIX = ".rec";
-const TEMP = ".tmp-";
+/**
+ * Marks a write in flight: `<hex>.t<8 hex>` stays within 255 bytes for a
+ * key of 120 characters (240 hex), where `<hex>.rec.tmp-<12 hex>` did not.
+ * Hex names hold no dot, so the mark is unambiguous (old `.rec.tmp-` names too).
+ */
+const TEMP = ".t";
 /** File operations of one batch in flight at once (libuv runs four at a time by default). */
 const WIDTH = 16;
 
@@ -67,7 +72,12 @@ export class FileStore implements Store {
     // A key given twice is written once, with its last value.
     const writes: Write[] = [...new Map(entries)].map(([key, value]) => {
       const target = join(this.dir, fileName(key));
-      return { key, value, target, temp: `${target}${TEMP}${randomBytes(6).toString("hex")}` };
+      return {
+        key,
+        value,
+        target,
+        temp: `${target.slice(0, -SUFFIX.length)}${TEMP}${randomBytes(4).toString("hex")}`,
+      };
     });
     try {
       await eachLimited(writes, (w) => keyed(w.key, () => writeSynced(w.temp, w.value)));

@@ -475,7 +475,7 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
         this.queuedAtLogin = frame.queued;
         // Sets die with their connection. What this relay offers, it says next (if it is
         // of revision 3 or later): until then, nothing beyond the core.
-        this.targetSets.reset();
+        this.targetSets.newConnection();
         this.info = NOTHING_OFFERED;
         clearTimeout(this.handshakeTimer);
         this.attempt = 0;
@@ -672,7 +672,7 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
     }
     const error = new RelayError(code, frame.message, frame.ref.length > 0 ? frame.ref : undefined);
     // The relay forgot our sets (or never had one): define them again; the send is retried below.
-    if (code === "UNKNOWN_TARGET_SET" || code === "TOO_MANY_TARGETS") this.targetSets.reset();
+    if (code === "UNKNOWN_TARGET_SET" || code === "TOO_MANY_TARGETS") this.targetSets.forget();
     this.emit("error", [error]);
     if (frame.ref.length !== MSG_ID_BYTES) return;
     // A refused ephemeral send is not retried: it was best effort.
@@ -783,7 +783,7 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
       : { kind: "listed" };
     if (choice.kind === "listed") return this.write({ type: "send", ...send, targets });
     const defined = choice.define
-      ? this.write({ type: "targetSet", setId: choice.setId, targets })
+      ? this.write({ type: "targetSet", setId: choice.setId, targets: choice.targets })
       : 0;
     return defined + this.write({ type: "send", ...send, targets: [], targetSet: choice.setId });
   }

@@ -80,6 +80,15 @@ interface PendingDelivery {
 /** New direct peers arriving within this window are asked for what they have in one request. */
 const PEER_SETTLE_MS = 200;
 
+/**
+ * Typing while every member is linked directly: sealed within a frame of
+ * the last key, and at least every 50 ms however fast the typing, so a
+ * remote keystroke shows in tens of milliseconds. Through the relay (or
+ * to anyone offline) the space's own pause holds: each envelope there is
+ * stored and fanned out, so fewer, larger ones are kinder to it.
+ */
+const DIRECT_TYPING_BATCH = { idleMs: 16, maxMs: 50 };
+
 /** Most deliveries taken in one batch. */
 const MAX_BATCH = 1024;
 
@@ -140,6 +149,18 @@ export class SyncEngine<
     return this.lastRoute;
   }
 
+  /** Every other device of the space is linked directly now (and there is one). */
+  private allDirect(access: SpaceAccess): boolean {
+    const connected = this.direct.get(toHex(access.spaceId))?.connected();
+    if (!connected) return false;
+    const me = toHex(this.options.device.publicKey);
+    const others = access
+      .devices()
+      .map(toHex)
+      .filter((d) => d !== me);
+    return others.length > 0 && others.every((d) => connected.has(d));
+  }
+
   /** Devices (hex) connected directly in a space. */
   directPeers(spaceId: Uint8Array): ReadonlySet<string> {
     return this.direct.get(toHex(spaceId))?.connected() ?? new Set();
@@ -173,6 +194,7 @@ export class SyncEngine<
       store: this.options.store,
       unsent,
       dispatch: (out) => this.dispatch(access, out),
+      typingBatch: () => (this.allDirect(access) ? DIRECT_TYPING_BATCH : undefined),
     });
     this.spaces.set(id, space);
     if (this.options.direct) this.openDirect(access, space, this.options.direct);
@@ -210,19 +232,17 @@ export class SyncEngine<
     let known = new Set<string>();
     let fresh = new Set<string>();
     let asking: ReturnType<typeof setTimeout> | undefined;
-    const transport = open(access, {
-      device: toHex(this.options.device.publicKey),
-      outbox: this.directOutbox,
-      take: (envelope) => this.take(envelope),
-      undelivered: (entry, targets) => this.toRelay(targets, entry.envelope),
-      uplink: (sample) => this.uplink.record(sample),
-      peersChanged: () => peersChanged(),
-    });
+    // Declared before the factory runs: one that reports peers while it is built finds it.
+    const made: { transport?: D; early?: boolean } = {};
     // A peer just reached directly may hold what this device missed while apart (with
     // the relay down, nobody else would tell): ask it. Peers joining together are
     // asked in one request.
     const peersChanged = (): void => {
-      const now = transport.connected();
+      if (!made.transport) {
+        made.early = true;
+        return;
+      }
+      const now = made.transport.connected();
       for (const d of now) if (!known.has(d)) fresh.add(d);
       known = new Set(now);
       if (fresh.size === 0 || asking) return;
@@ -234,6 +254,16 @@ export class SyncEngine<
           void space.requestSync(to).catch(noted("SYNC_REQUEST", "asking new direct peers"));
       }, PEER_SETTLE_MS);
     };
+    const transport = open(access, {
+      device: toHex(this.options.device.publicKey),
+      outbox: this.directOutbox,
+      take: (envelope) => this.take(envelope),
+      undelivered: (entry, targets) => this.toRelay(targets, entry.envelope),
+      uplink: (sample) => this.uplink.record(sample),
+      peersChanged,
+    });
+    made.transport = transport;
+    if (made.early) peersChanged();
     this.direct.set(space.id, transport);
     if (this.started) transport.start();
   }

@@ -1,13 +1,19 @@
 /**
  * Which target lists this connection has given the relay as TARGET_SETs
- * (revision 4), so a SEND to the same members names its set in one byte
+ * (revision 4), so a SEND to the same members names its set in a few bytes
  * instead of listing 32 bytes per device: with 10 targets that is most of a
- * chat line's upload. It mirrors the relay's bounds exactly (MAX_TARGET_SETS
- * ids, MAX_TARGET_SET_ENTRIES keys held), so a definition it makes is never
- * refused; and it starts empty on every connection, as the relay's does.
+ * chat line's upload.
+ *
+ * Ids only increase on a connection (the relay refuses any other), so an id
+ * names one list for good: if a definition is lost on the way (refused by a
+ * limit), the SEND behind it is refused by name and never reaches an older
+ * list. The cache mirrors the relay's room exactly (MAX_TARGET_SETS sets,
+ * MAX_TARGET_SET_ENTRIES keys, the oldest making room), so the sets it
+ * names are the relay's; after any refusal it forgets them and defines
+ * afresh, under new ids.
  */
 import { bytesKey } from "../crypto/bytes.js";
-import { MAX_TARGET_SET_ENTRIES, MAX_TARGET_SETS } from "../wire/frame-types.js";
+import { MAX_TARGET_SET_ENTRIES, MAX_TARGET_SET_ID, MAX_TARGET_SETS } from "../wire/frame-types.js";
 
 /** Below this many targets a set saves less than its definition costs. */
 const MIN_TARGETS = 2;
@@ -15,54 +21,68 @@ const MIN_TARGETS = 2;
 export type TargetChoice =
   /** Send the targets listed, as before revision 4. */
   | { kind: "listed" }
-  /** Name set `setId`; when `define`, send the TARGET_SET first. */
-  | { kind: "set"; setId: number; define: boolean };
+  /** Name set `setId`; when `define`, send a TARGET_SET of `targets` first. */
+  | { kind: "set"; setId: number; define: boolean; targets: Uint8Array[] };
+
+interface Held {
+  setId: number;
+  size: number;
+}
 
 export class TargetSetCache {
-  /** Set id by the list's key, least recently used first. */
-  private readonly idOf = new Map<string, number>();
-  /** Distinct keys each id holds at the relay (replaced, never deleted, within a connection). */
-  private readonly held = new Map<number, number>();
+  /** The relay's sets as this connection defined them, oldest first, by the list's key. */
+  private readonly held = new Map<string, Held>();
   private entries = 0;
+  private nextId = 0;
 
-  /** A new connection, or a relay that lost track: nothing is defined. */
-  reset(): void {
-    this.idOf.clear();
+  /** A new connection: the relay holds nothing, and ids start again. */
+  newConnection(): void {
+    this.forget();
+    this.nextId = 0;
+  }
+
+  /**
+   * The relay refused a set or a definition: its picture and ours may
+   * differ, so every list is defined again, under ids not used before.
+   */
+  forget(): void {
     this.held.clear();
     this.entries = 0;
   }
 
   choose(targets: readonly Uint8Array[]): TargetChoice {
-    const keys = targets.map(bytesKey);
-    if (keys.length < MIN_TARGETS) return { kind: "listed" };
-    const key = keys.join("|");
-    const known = this.idOf.get(key);
-    if (known !== undefined) {
-      this.idOf.delete(key);
-      this.idOf.set(key, known);
-      return { kind: "set", setId: known, define: false };
+    const distinct = distinctOf(targets);
+    if (distinct.length < MIN_TARGETS || distinct.length > MAX_TARGET_SET_ENTRIES) {
+      return { kind: "listed" };
     }
-    const size = new Set(keys).size;
-    const setId = this.freeId() ?? this.leastRecent();
-    if (setId === undefined) return { kind: "listed" };
-    const replaced = this.held.get(setId) ?? 0;
-    if (this.entries - replaced + size > MAX_TARGET_SET_ENTRIES) return { kind: "listed" };
-    for (const [k, id] of this.idOf) {
-      if (id === setId) this.idOf.delete(k);
+    const key = distinct.map(bytesKey).join("|");
+    const known = this.held.get(key);
+    if (known) return { kind: "set", setId: known.setId, define: false, targets: distinct };
+    if (this.nextId > MAX_TARGET_SET_ID) return { kind: "listed" };
+    // The relay makes room the same way: oldest sets first.
+    for (const [k, held] of this.held) {
+      if (
+        this.held.size < MAX_TARGET_SETS &&
+        this.entries + distinct.length <= MAX_TARGET_SET_ENTRIES
+      ) {
+        break;
+      }
+      this.held.delete(k);
+      this.entries -= held.size;
     }
-    this.idOf.set(key, setId);
-    this.held.set(setId, size);
-    this.entries += size - replaced;
-    return { kind: "set", setId, define: true };
+    const setId = this.nextId++;
+    this.held.set(key, { setId, size: distinct.length });
+    this.entries += distinct.length;
+    return { kind: "set", setId, define: true, targets: distinct };
   }
+}
 
-  private freeId(): number | undefined {
-    for (let id = 0; id < MAX_TARGET_SETS; id++) if (!this.held.has(id)) return id;
-    return undefined;
-  }
-
-  private leastRecent(): number | undefined {
-    for (const id of this.idOf.values()) return id;
-    return undefined;
-  }
+function distinctOf(keys: readonly Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    const id = bytesKey(k);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }

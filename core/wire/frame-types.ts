@@ -40,8 +40,14 @@ export const FLAG_EPHEMERAL = 0x01;
  * Decoded into `SendFrame.targetSet`; never stored or delivered.
  */
 export const FLAG_TARGET_SET = 0x02;
-/** How many target sets one connection may hold at once (ids 0..MAX_TARGET_SETS-1). */
+/** How many target sets one connection's relay holds at once; older ones make room. */
 export const MAX_TARGET_SETS = 64;
+/**
+ * Set ids are 32-bit and strictly increase on a connection: an id names one
+ * list for the connection's life, so a SEND whose set's definition was lost
+ * (refused, dropped by a limit) is refused instead of reaching an older list.
+ */
+export const MAX_TARGET_SET_ID = 0xffffffff;
 /** How many targets all of one connection's sets may list together. */
 export const MAX_TARGET_SET_ENTRIES = 1024;
 
@@ -104,9 +110,10 @@ export interface SendFrame {
   envelope: Uint8Array;
 }
 /**
- * Defines (or replaces) a list of targets that later SENDs on this
- * connection may name by `setId`: a sender fanning out to the same members
- * again and again uploads their keys once, not with every delta.
+ * Defines a list of targets that later SENDs on this connection may name by
+ * `setId` (above every id the connection defined before): a sender fanning
+ * out to the same members again and again uploads their keys once, not with
+ * every delta.
  */
 export interface TargetSetFrame {
   type: "targetSet";

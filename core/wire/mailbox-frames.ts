@@ -20,7 +20,8 @@ import {
   type DeliverFrame,
   FLAG_EPHEMERAL,
   FLAG_TARGET_SET,
-  MAX_TARGET_SETS,
+  MAX_TARGET_SET_ENTRIES,
+  MAX_TARGET_SET_ID,
   MSG_ID_BYTES,
   type ResendFrame,
   type SendFrame,
@@ -62,7 +63,7 @@ export function readSend(r: Reader, limits: WireLimits): SendFrame {
   const ttlSeconds = r.varUint("ttlSeconds", 0xffffffff);
   const flags = wireFlags & ~FLAG_TARGET_SET;
   if ((wireFlags & FLAG_TARGET_SET) !== 0) {
-    const targetSet = r.varUint("target set", MAX_TARGET_SETS - 1);
+    const targetSet = r.varUint("target set", MAX_TARGET_SET_ID);
     const envelope = r.varBytes("envelope", limits.maxEnvelopeBytes);
     return { type: "send", msgId, flags, ttlSeconds, targets: [], targetSet, envelope };
   }
@@ -76,8 +77,10 @@ export function writeTargetSet(e: encoding.Encoder, f: TargetSetFrame): void {
   writeTargets(e, f.targets);
 }
 export function readTargetSet(r: Reader, limits: WireLimits): TargetSetFrame {
-  const setId = r.varUint("target set", MAX_TARGET_SETS - 1);
-  return { type: "targetSet", setId, targets: readTargets(r, limits, "a target set") };
+  const setId = r.varUint("target set", MAX_TARGET_SET_ID);
+  // A set no connection may hold is refused before its keys are read, whatever the send limit.
+  const bounded = { ...limits, maxTargets: Math.min(limits.maxTargets, MAX_TARGET_SET_ENTRIES) };
+  return { type: "targetSet", setId, targets: readTargets(r, bounded, "a target set") };
 }
 
 export function writeAck(e: encoding.Encoder, f: AckFrame): void {

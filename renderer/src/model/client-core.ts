@@ -10,7 +10,7 @@
 import { ObservableV2 } from "lib0/observable";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
-import { recentErrors } from "../../../core/diagnostics/recent-errors.js";
+import { noted, recentErrors } from "../../../core/diagnostics/recent-errors.js";
 import { AccountSpace } from "../../../core/membership/account.js";
 import { MemberSpace } from "../../../core/membership/member-space.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
@@ -26,6 +26,9 @@ import {
 } from "./client-state.js";
 import { Drafts } from "./drafts.js";
 import { makeEngine } from "./engine.js";
+import { watchEngine } from "./engine-watch.js";
+import { NetworkFollower } from "./network-follow.js";
+import { OneAtATime } from "./one-at-a-time.js";
 import { OpenSpaces } from "./open-spaces.js";
 import { EMPTY_READING, OutboxStatus } from "./outbox-status.js";
 import { perFrame } from "./per-frame.js";
@@ -39,15 +42,17 @@ type Events = { change: () => void };
 
 export class ClientCore extends ObservableV2<Events> {
   private state: ClientState = { phase: "loading" };
-  private readonly opened: OpenSpaces;
+  protected readonly opened: OpenSpaces;
+  private readonly network: NetworkFollower;
   private relay: RelayStatus = "idle";
-  private isOffline = false;
   private outboxStatus: OutboxStatus | undefined;
   private lastProblem: { what: string; message: string } | undefined;
   private pendingDeepLink: string | undefined;
   private readonly lock: EngineLock;
-  private networkWatched = false;
   private current: ClientSnapshot;
+  private readonly offErrors: () => void;
+  private unwatchEngine: (() => void) | undefined;
+  private readonly profileWrites = new OneAtATime();
 
   constructor(
     readonly platform: ClientPlatform,
@@ -56,10 +61,11 @@ export class ClientCore extends ObservableV2<Events> {
   ) {
     super();
     this.opened = new OpenSpaces(this);
+    this.network = new NetworkFollower(platform, this, () => this.opened.startPresence());
     this.lock = platform.engineLock(() => this.stopForOtherTab());
     this.current = snapshotOf(this, 0);
     // A background failure shows in the Connection panel's list as it happens.
-    recentErrors.onChange(this.changed);
+    this.offErrors = recentErrors.onChange(this.changed);
   }
 
   /** What the UI shows, frozen; a new object after each (coalesced) change. */
@@ -109,7 +115,7 @@ export class ClientCore extends ObservableV2<Events> {
 
   /** The OS says the network is gone: transports are paused, edits wait. */
   get offline(): boolean {
-    return this.isOffline;
+    return this.network.offline;
   }
 
   /** Outbox msgIds (hex) as last read. */
@@ -179,6 +185,7 @@ export class ClientCore extends ObservableV2<Events> {
       else if (source.kind === "choose-passphrase") this.state = { phase: source.kind, backend };
       else this.state = { phase: "locked", backend };
     } catch (err) {
+      await this.closeSession().catch(noted("UNLOCK_CLEANUP", "closing a half-started session"));
       this.state = { phase: "failed", failure: (err as Error).message };
     }
     this.changed();
@@ -202,9 +209,20 @@ export class ClientCore extends ObservableV2<Events> {
 
   /** Closes every space, the engine and the store (another tab's turn, or the end of a test). */
   async stop(): Promise<void> {
+    this.offErrors();
+    await this.closeSession();
+  }
+
+  /**
+   * Everything the phase holds is closed, whether it started fully or not (an
+   * unlock that failed half-way leaves nothing bound to its engine behind).
+   */
+  private async closeSession(): Promise<void> {
     const state = this.state;
     this.outboxStatus?.stop();
     this.outboxStatus = undefined;
+    this.unwatchEngine?.();
+    this.unwatchEngine = undefined;
     await this.opened.closeAll();
     if (state.phase === "ready") {
       state.session.account.member.close();
@@ -230,13 +248,9 @@ export class ClientCore extends ObservableV2<Events> {
     try {
       await this.unlockWith(state.backend, key);
     } catch (err) {
-      // The store opened under a wrong key is closed again; the error is the one to show.
-      const opened = this.state as ClientState;
-      if (opened.phase === "onboarding") {
-        await opened.vault.store
-          .close()
-          .catch((e: unknown) => recentErrors.note("UNLOCK_CLEANUP", "closing the store", e));
-      }
+      // The store opened under a wrong key, or a session that failed half-way (a space that
+      // would not open), is closed again; the error is the one to show.
+      await this.closeSession().catch(noted("UNLOCK_CLEANUP", "closing a half-started session"));
       this.state = state;
       if (err instanceof StoreError && err.code === "CORRUPT_RECORD") {
         throw new Error("that passphrase does not open this profile");
@@ -262,29 +276,39 @@ export class ClientCore extends ObservableV2<Events> {
   /** Enters the ready phase with `session` (its engine made by `makeEngine`, not yet started). */
   begin(session: Session): void {
     this.state = { phase: "ready", session };
-    const { engine } = session;
-    engine.on("relayStatus", (status) => {
-      this.relay = status;
-      this.changed();
+    this.unwatchEngine = watchEngine(session.engine, {
+      status: (status) => {
+        this.relay = status;
+      },
+      changed: this.changed,
     });
-    engine.on("route", () => this.changed());
-    // A member whose relay mailbox is full is no longer retried: the panel says so.
-    engine.relay?.on("fullTargets", () => this.changed());
-    engine.relay?.on("info", () => this.changed());
     this.outboxStatus = new OutboxStatus(
       session.engine,
       (entries) => this.opened.notePending(entries),
       this.changed,
     );
     this.opened.follow(session.account.member, () => session.account.spaces());
-    this.watchNetwork();
+    this.network.follow();
   }
 
-  /** The profile changed (a space remembered or forgotten): kept, and the session holds it. */
-  async saveProfile(profile: Profile): Promise<void> {
-    const session = this.session();
-    await saveProfile(session.store, profile);
-    this.state = { phase: "ready", session: { ...session, profile } };
+  /**
+   * Changes the profile (a space remembered or forgotten): `change` gets the
+   * profile as the previous write left it, so writes made together (three
+   * spaces created at once) each keep the others'. Kept, then the session holds it.
+   */
+  updateProfile(change: (profile: Profile) => Profile): Promise<Profile> {
+    return this.profileWrites.run(async () => {
+      const session = this.session();
+      const profile = change(session.profile);
+      if (profile === session.profile) return profile;
+      await saveProfile(session.store, profile);
+      const now = this.state;
+      // The session may have ended meanwhile: a stopped client is not made ready again.
+      if (now.phase === "ready" && now.session.engine === session.engine) {
+        this.state = { phase: "ready", session: { ...now.session, profile } };
+      }
+      return profile;
+    });
   }
 
   private async start(vault: Vault, profile: Profile): Promise<void> {
@@ -295,6 +319,10 @@ export class ClientCore extends ObservableV2<Events> {
       backend: vault.backend,
       me: { keys: profile.device, cert: profile.cert, name: profile.name },
       spaceId: fromHex(profile.accountSpace),
+    }).catch(async (err: unknown) => {
+      // Not begun: the session's teardown would not know this engine.
+      await engine.stop();
+      throw err;
     });
     const account = new AccountSpace(member);
     this.begin({ ...vault, profile, engine, account });
@@ -307,42 +335,9 @@ export class ClientCore extends ObservableV2<Events> {
     this.opened.startPresence();
   }
 
-  /** The OS's network events pause and resume the transports. */
-  private watchNetwork(): void {
-    if (this.networkWatched) return;
-    this.networkWatched = true;
-    this.platform.watchNetwork(() => {
-      const offline = !this.platform.online();
-      if (offline === this.isOffline) return;
-      this.isOffline = offline;
-      const engine = this.engine;
-      if (offline) void this.attempt("Going offline", async () => engine?.pause());
-      else {
-        engine?.resume();
-        this.opened.startPresence();
-      }
-      this.changed();
-    });
-  }
-
-  /** Opens a space once: a second call while the first is under way gets the same handle. */
-  openSpace(id: string): Promise<SpaceHandle> {
-    return this.opened.open(id);
-  }
-
-  /** A space's handle, kept and listed from now on. */
-  adopt(member: MemberSpace): SpaceHandle {
-    return this.opened.adopt(member);
-  }
-
-  /** A space being left in this run: an account update must not reopen it. */
-  markLeft(id: string): void {
-    this.opened.markLeft(id);
-  }
-
-  /** Drops a space's handle from the list (the caller closes it). */
-  dropHandle(id: string): void {
-    this.opened.drop(id);
+  /** A space's handle, kept and listed from now on (`engine`: the one it was opened in). */
+  adopt(member: MemberSpace, engine: AppSyncEngine): SpaceHandle {
+    return this.opened.adopt(member, engine);
   }
 
   /** Has the outbox read again; resolves once the reading is taken in. */

@@ -105,7 +105,7 @@ export async function linkThisDevice(client: ClientCore, text: string, deviceNam
       throw new ClientStateError("NOT_READY", "the other device sent no account space");
     }
     client.begin({ ...vault, profile, engine, account: new AccountSpace(accountMember) });
-    for (const member of opened) if (member !== accountMember) client.adopt(member);
+    for (const member of opened) if (member !== accountMember) client.adopt(member, engine);
     engine.start();
     for (const h of client.spaces.values()) {
       void h.presence.start().catch(noted("PRESENCE", "starting to announce presence"));

@@ -2,8 +2,8 @@
  * The app's engine room in the renderer, as the UI calls it: spaces,
  * invitations, buddies and status on top of the phases and lifecycle of
  * client-core.ts. Every action needs the ready phase and gets its session
- * from it (a typed ClientStateError otherwise); linking a device is in
- * client-linking.ts.
+ * from it (a typed ClientStateError otherwise); onboarding and linking a
+ * device are in client-identity.ts.
  */
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
@@ -115,7 +115,7 @@ export class GroveClient extends ClientCore {
       me: this.me,
       name: name.trim(),
     });
-    const handle = this.adopt(member);
+    const handle = this.adopt(member, engine);
     await this.remember(handle, name.trim());
     void handle.presence.start().catch(noted("PRESENCE", "starting to announce presence"));
     return handle;
@@ -123,9 +123,9 @@ export class GroveClient extends ClientCore {
 
   private async remember(handle: SpaceHandle, name: string): Promise<void> {
     const { profile, account } = this.session();
-    if (!profile.spaces.includes(handle.id)) {
-      await this.saveProfile({ ...profile, spaces: [...profile.spaces, handle.id] });
-    }
+    await this.updateProfile((now) =>
+      now.spaces.includes(handle.id) ? now : { ...now, spaces: [...now.spaces, handle.id] },
+    );
     await account.rememberSpace({ id: handle.id, name, relayUrl: profile.relayUrl });
   }
 
@@ -139,11 +139,12 @@ export class GroveClient extends ClientCore {
     if (!handle) return;
     const { profile, account, engine } = this.session();
     if (handle.isMember) await handle.member.remove(profile.cert.user);
-    this.markLeft(id);
+    this.opened.markLeft(id);
     await account.forgetSpace(id);
-    const now = this.session().profile;
-    await this.saveProfile({ ...now, spaces: now.spaces.filter((s) => s !== id) });
-    this.dropHandle(id);
+    await this.updateProfile((now) => ({ ...now, spaces: now.spaces.filter((s) => s !== id) }));
+    this.opened.drop(id);
+    // Its timers (key heals, admitting joins, expiring invites) stop with it.
+    handle.member.close();
     await handle.close();
     await engine.closeSpace(handle.member.space.access.spaceId);
     this.changed();
@@ -210,7 +211,7 @@ export class GroveClient extends ClientCore {
     }
     const { connect } = this.platform;
     const member = await joinByLink({ link, engine, store, backend, connect, me: this.me });
-    const handle = this.adopt(member);
+    const handle = this.adopt(member, engine);
     await this.remember(handle, handle.member.name || "Invitation");
     void handle.presence.start().catch(noted("PRESENCE", "starting to announce presence"));
     return handle;

@@ -8,8 +8,9 @@ import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
 import { type Me, MemberSpace } from "../../../core/membership/member-space.js";
+import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
-import type { Session } from "./client-state.js";
+import { ClientStateError, type Session } from "./client-state.js";
 import { SpaceHandle } from "./space-handle.js";
 import type { ToolRegistry } from "./tool-plugin.js";
 
@@ -34,6 +35,8 @@ export class OpenSpaces {
   private readonly opening = new Map<string, Promise<SpaceHandle>>();
   /** Spaces left in this run: an account update arriving meanwhile must not reopen them. */
   private readonly left = new Set<string>();
+  /** Counts sessions closed: an open begun in an earlier one is not adopted into this one. */
+  private generation = 0;
 
   constructor(private readonly host: OpenSpacesHost) {}
 
@@ -48,23 +51,40 @@ export class OpenSpaces {
     let opening = this.opening.get(id);
     if (!opening) {
       const session = this.host.session();
+      const generation = this.generation;
       opening = MemberSpace.open({
         engine: session.engine,
         store: session.store,
         backend: session.backend,
         me: meOf(session),
         spaceId: fromHex(id),
-      })
-        .then((member) => this.adopt(member))
-        .finally(() => this.opening.delete(id));
-      this.opening.set(id, opening);
+      }).then((member) => {
+        if (generation !== this.generation) {
+          // Its session closed while it opened (stopped, or an unlock that failed half-way).
+          member.close();
+          throw new ClientStateError("NOT_READY", "the session this space was opening in ended");
+        }
+        return this.adopt(member, session.engine);
+      });
+      const settled = opening.finally(() => {
+        if (this.opening.get(id) === settled) this.opening.delete(id);
+      });
+      this.opening.set(id, settled);
+      return settled;
     }
     return opening;
   }
 
-  /** A space's handle, kept and listed from now on. */
-  adopt(member: MemberSpace): SpaceHandle {
-    const session = this.host.session();
+  /**
+   * A space's handle, kept and listed from now on; `engine` is the one the
+   * space was opened in, refused (and the space closed) unless it runs now.
+   */
+  adopt(member: MemberSpace, engine: AppSyncEngine): SpaceHandle {
+    const session = this.runningIn(engine);
+    if (!session) {
+      member.close();
+      throw new ClientStateError("NOT_READY", "that space was opened in a session that ended");
+    }
     const { profile } = session;
     const handle = new SpaceHandle({
       member,
@@ -80,8 +100,21 @@ export class OpenSpaces {
       outboxChanged: () => this.host.outboxChanged(),
     });
     this.handles.set(handle.id, handle);
+    // What it still has queued (from an earlier run too) shows "Local only" from the start.
+    void this.host.outboxChanged();
     this.host.changed();
     return handle;
+  }
+
+  /** The session running now, if `engine` is its engine. */
+  private runningIn(engine: AppSyncEngine): Session | undefined {
+    try {
+      const session = this.host.session();
+      return session.engine === engine ? session : undefined;
+    } catch (err) {
+      if (err instanceof ClientStateError) return undefined;
+      throw err;
+    }
   }
 
   /** Spaces another device of the user added show up here too. */
@@ -125,8 +158,15 @@ export class OpenSpaces {
     }
   }
 
-  /** Closes every space's membership and handle (the engine closes the spaces themselves). */
+  /**
+   * Closes every space's membership and handle (the engine closes the spaces
+   * themselves); opens still under way finish first and are closed, not adopted.
+   */
   async closeAll(): Promise<void> {
+    this.generation++;
+    const opening = [...this.opening.values()];
+    this.opening.clear();
+    await Promise.allSettled(opening);
     for (const handle of this.handles.values()) {
       handle.member.close();
       await handle.close();

@@ -1,8 +1,8 @@
 /**
- * What waits in this device's outboxes, read when they change (the engine's
- * outboxes say so after each put and delete) rather than polled: the set of
- * queued msgIds for "Local only", and per target device how many wait, for
- * the Connection panel. Readings are coalesced: one in flight, at most one
+ * What waits in this device's outboxes, read at start and then when they
+ * change (the engine's outboxes say so after each put and delete) rather
+ * than polled: the set of queued msgIds for "Local only", and per target
+ * device how many wait, for the Connection panel. Readings are coalesced: one in flight, at most one
  * more after it, however many changes came meanwhile.
  */
 import { toHex } from "../../../core/crypto/bytes.js";
@@ -39,6 +39,8 @@ export class OutboxStatus {
   ) {
     const refresh = () => void this.refresh();
     this.offs = [engine.outbox.onChange(refresh), engine.directOutbox.onChange(refresh)];
+    // What an earlier run left queued shows as such now, not at the outbox's next change.
+    refresh();
   }
 
   get reading(): OutboxReading {

@@ -36,10 +36,10 @@ export interface Me {
 
 export const randomId = () => toHex(crypto.getRandomValues(new Uint8Array(12)));
 
-export class SpaceContext {
+/** What every tool's context of one space shares: names, verdicts and the memo. */
+interface Shared {
   readonly names: MemberNames;
   readonly verifier: RecordVerifier;
-  private version = 0;
   /**
    * Views are rebuilt only when the doc changed (the sidebar asks every space
    * on each render), or, for views that show only signed records, when
@@ -47,10 +47,14 @@ export class SpaceContext {
    * message's verdict itself), so 30,000 messages are not listed again per
    * settled batch.
    */
-  private readonly memo = new Map<
-    string,
-    { at: number; generation: number; arg: number; value: unknown }
-  >();
+  readonly memo: Map<string, { at: number; generation: number; arg: number; value: unknown }>;
+  version: number;
+}
+
+export class SpaceContext {
+  readonly names: MemberNames;
+  readonly verifier: RecordVerifier;
+  private readonly shared: Shared;
 
   constructor(
     readonly member: MemberSpace,
@@ -64,15 +68,39 @@ export class SpaceContext {
     readonly outboxChanged: () => Promise<void>,
     /** Changes taken in the current catch-up, while one runs. */
     readonly catchingUp: () => number | undefined,
+    /** Prefixes this context's memo keys: two tools naming a view alike keep their own. */
+    private readonly scope = "space/",
+    shared?: Shared,
   ) {
-    this.names = new MemberNames(member.log);
-    this.verifier = new RecordVerifier({
-      spaceId: member.access.spaceId,
-      userOfDevice: (device) => member.access.certifiedUserOf(device),
-      verify: (device, bytes, signature) => member.space.verifyRecord(device, bytes, signature),
-      // The chat asks verdicts as it renders; the other tools' views are rebuilt per generation.
-      onSettled: () => this.changed(),
-    });
+    this.shared = shared ?? {
+      names: new MemberNames(member.log),
+      verifier: new RecordVerifier({
+        spaceId: member.access.spaceId,
+        userOfDevice: (device) => member.access.certifiedUserOf(device),
+        verify: (device, bytes, signature) => member.space.verifyRecord(device, bytes, signature),
+        // The chat asks verdicts as it renders; the other tools' views are rebuilt per generation.
+        onSettled: () => this.changed(),
+      }),
+      memo: new Map(),
+      version: 0,
+    };
+    this.names = this.shared.names;
+    this.verifier = this.shared.verifier;
+  }
+
+  /** The same space for the tool `id`: everything shared but the names of its memoized views. */
+  forTool(id: string): SpaceContext {
+    return new SpaceContext(
+      this.member,
+      this.engine,
+      this.me,
+      this.whereabouts,
+      this.changed,
+      this.outboxChanged,
+      this.catchingUp,
+      `tool:${id}/`,
+      this.shared,
+    );
   }
 
   get doc(): Y.Doc {
@@ -81,22 +109,24 @@ export class SpaceContext {
 
   /** Changes with every update of the space, for memoized views. */
   get revision(): number {
-    return this.version;
+    return this.shared.version;
   }
 
   bump(): void {
-    this.version++;
+    this.shared.version++;
     this.changed();
   }
 
   cached<T>(name: string, build: () => T, arg = 0, bySignature = true): T {
     const generation = bySignature ? this.verifier.generation : 0;
-    const hit = this.memo.get(name);
-    if (hit && hit.at === this.version && hit.generation === generation && hit.arg === arg) {
+    const { memo, version } = this.shared;
+    const key = this.scope + name;
+    const hit = memo.get(key);
+    if (hit && hit.at === version && hit.generation === generation && hit.arg === arg) {
       return hit.value as T;
     }
     const value = build();
-    this.memo.set(name, { at: this.version, generation, arg, value });
+    memo.set(key, { at: version, generation, arg, value });
     return value;
   }
 

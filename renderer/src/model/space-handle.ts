@@ -100,7 +100,10 @@ export class SpaceHandle {
       options.outboxChanged,
       () => this.catchingUp(),
     );
-    this.tools = options.tools.map((plugin) => ({ plugin, model: plugin.create(this.context) }));
+    this.tools = options.tools.map((plugin) => ({
+      plugin,
+      model: plugin.create(this.context.forTool(plugin.id)),
+    }));
     member.space.doc.on("afterTransaction", this.onTransaction);
     member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();

@@ -9,6 +9,7 @@ import { fromHex, toHex, utf8 } from "../../../core/crypto/bytes.js";
 import { IdbStore } from "../../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { type Store, StoreError, type StoreErrorCode } from "../../../core/store/store.js";
+import { type StoreHarness, storeContract } from "../../store-contract.js";
 
 export type Outcome<T> = { ok: T } | { code: StoreErrorCode; key?: string | undefined };
 
@@ -92,6 +93,27 @@ const api = {
   deleteMany: (keys: string[]) => attempt(() => current().deleteMany(keys)),
   list: (prefix: string) => attempt(() => current().list(prefix)),
   close: () => attempt(() => current().close()),
+
+  /**
+   * Runs one case of the shared Store contract (test/store-contract.ts) on
+   * IdbStore, bare or encrypted, in a database of its own: its failure
+   * comes back as the message, since errors lose their class on the way.
+   */
+  async contract(name: string, encrypted: boolean, db: string): Promise<string> {
+    const c = storeContract.find((x) => x.name === name);
+    if (!c) return `no contract case named ${name}`;
+    const open = async () => {
+      const idb = await IdbStore.open(db);
+      return encrypted ? new EncryptedStore(idb, new Uint8Array(32).fill(7)) : idb;
+    };
+    const harness: StoreHarness = { open, reopen: open };
+    try {
+      await c.run(harness);
+      return "ok";
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+  },
 
   /** Every record as IndexedDB holds it: its key and the whole buffer behind its value. */
   rawRecords: () =>

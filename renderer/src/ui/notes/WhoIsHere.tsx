@@ -10,8 +10,12 @@ export interface Someone {
 
 export function initialsOf(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? [words[0]!, words.at(-1)!] : words;
-  return letters.map((w) => [...w][0]!.toUpperCase()).join("") || "?";
+  const first = words[0];
+  const last = words.at(-1);
+  const letters = words.length > 1 && first && last ? [first, last] : words;
+  // The first code point, not the first UTF-16 unit: a name may start with an emoji.
+  const initial = (word: string): string => Array.from(word)[0]?.toUpperCase() ?? "";
+  return letters.map(initial).join("") || "?";
 }
 
 export function WhoIsHere(props: { people: Someone[]; className?: string }) {

@@ -126,5 +126,5 @@ const COLOURS = ["#b3261e", "#1d5fbf", "#0b7a3e", "#8a3ffc", "#a3470a", "#006d77
 export function colourOf(user: string): string {
   let h = 0;
   for (let i = 0; i < user.length; i++) h = (h * 31 + user.charCodeAt(i)) >>> 0;
-  return COLOURS[h % COLOURS.length]!;
+  return COLOURS[h % COLOURS.length] ?? "#1d5fbf";
 }
