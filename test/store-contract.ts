@@ -10,7 +10,7 @@
  * IndexedDB's raw records, damage to the bytes at rest) stays in that
  * backend's own tests.
  */
-import { getMany, type Store, StoreError } from "../core/store/store.js";
+import { getMany, readPrefix, type Store, StoreError } from "../core/store/store.js";
 
 export interface StoreHarness {
   /** A fresh, empty store. Each case calls it once. */
@@ -166,6 +166,30 @@ export const storeContract: StoreCase[] = [
         "getMany slots",
       );
       same(await codeOf(getMany(store, ["a", "not a key!"])), "BAD_KEY", "getMany of a bad key");
+      await store.close();
+    },
+  },
+  {
+    name: "reads every record under a prefix, sorted by key, and nothing of other prefixes",
+    async run(h) {
+      const store = await h.open();
+      await store.putMany([
+        ["l/c", bytes("C")],
+        ["l/a", bytes("A")],
+        ["m/a", bytes("other")],
+        ["l/b", bytes("B")],
+      ]);
+      await store.delete("l/b");
+      const got = await readPrefix(store, "l/");
+      same(
+        got.map(({ key, value }) => [key, value instanceof Uint8Array ? text(value) : value.code]),
+        [
+          ["l/a", "A"],
+          ["l/c", "C"],
+        ],
+        "readPrefix",
+      );
+      same(await readPrefix(store, "none/"), [], "readPrefix of an empty prefix");
       await store.close();
     },
   },
