@@ -6,7 +6,7 @@
  * is offered it, here or on another node. Every refusal names the send's
  * msgId, so the sender knows which of its sends failed.
  */
-import { bytesKey } from "../core/crypto/bytes.js";
+import { bytesKey, distinctKeys } from "../core/crypto/bytes.js";
 import { KEY_BYTES } from "../core/wire/envelope.js";
 import {
   type DeliverAckFrame,
@@ -21,7 +21,7 @@ import { spendSendBytes } from "./connection-session.js";
 import { deliverFrameBytes } from "./deliver-bytes.js";
 import { MailboxDelivery } from "./delivery.js";
 import type { EnqueueRequest, EnqueueResult } from "./store/relay-store.js";
-import { distinctKeys, TargetSets } from "./target-sets.js";
+import { TargetSets } from "./target-sets.js";
 
 /** The connection's side of delivery: its socket's room and its bytes out. */
 export interface DeliverySocket {

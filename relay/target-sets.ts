@@ -9,8 +9,8 @@
  * oldest sets make room for a new one, which costs a client that still
  * names them one refusal and a new definition, never a misdelivery.
  */
-import { bytesKey } from "../core/crypto/bytes.js";
-import { MAX_TARGET_SET_ENTRIES, MAX_TARGET_SETS } from "../core/wire/frame-types.js";
+import { distinctKeys } from "../core/crypto/bytes.js";
+import { setsToForget } from "../core/wire/target-set-room.js";
 
 export class TargetSets {
   /** Oldest first: ids increase, and a Map keeps insertion order. */
@@ -31,15 +31,9 @@ export class TargetSets {
     }
     this.lastId = setId;
     const kept = distinctKeys(targets).map((t) => t.slice());
-    for (const [id, held] of this.sets) {
-      if (
-        this.sets.size < MAX_TARGET_SETS &&
-        this.entries + kept.length <= MAX_TARGET_SET_ENTRIES
-      ) {
-        break;
-      }
-      this.sets.delete(id);
-      this.entries -= held.length;
+    const sizes = [...this.sets].map(([id, held]) => [id, held.length] as const);
+    for (const id of setsToForget(sizes, this.sets.size, this.entries, kept.length)) {
+      this.forget(id);
     }
     this.sets.set(setId, kept);
     this.entries += kept.length;
@@ -70,15 +64,4 @@ export class TargetSets {
     this.sets.delete(setId);
     this.entries -= held.length;
   }
-}
-
-/** The keys in first-seen order, each once. */
-export function distinctKeys(keys: readonly Uint8Array[]): Uint8Array[] {
-  const seen = new Set<string>();
-  return keys.filter((k) => {
-    const id = bytesKey(k);
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
 }

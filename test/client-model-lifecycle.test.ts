@@ -7,45 +7,18 @@
  * 127.0.0.1, real EncryptedStore over FileStore; the failing disk is a
  * FileStore wrapped to refuse one space's keys.
  */
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { recentErrors } from "../core/diagnostics/recent-errors.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import type { Store } from "../core/store/store.js";
 import { RelayError } from "../core/sync/relay-error.js";
-import { GroveClient } from "../renderer/src/model/client.js";
+import type { GroveClient } from "../renderer/src/model/client.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
-import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
-import { type TestPlatform, testPlatform } from "./client-platform.js";
-import { removeDir, waitFor } from "./relay-harness.js";
-import { relayPerFile } from "./relay-per-file.js";
+import { clientPeople } from "./client-people.js";
+import type { TestPlatform } from "./client-platform.js";
+import { waitFor } from "./relay-harness.js";
 
-const relay = relayPerFile();
-const running: GroveClient[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const c of running.splice(0)) await c.stop();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-function platform(options: { passphrase?: boolean } = {}): TestPlatform {
-  const p = testPlatform(options);
-  dirs.push(p.dir);
-  return p;
-}
-
-async function started(p: TestPlatform): Promise<GroveClient> {
-  const client = new GroveClient(p, TOOL_PLUGINS);
-  running.push(client);
-  await client.open();
-  return client;
-}
-
-async function person(name: string, p = platform()): Promise<GroveClient> {
-  const client = await started(p);
-  await client.onboard({ name, email: "", deviceName: name, relayUrl: relay.url });
-  return client;
-}
+const { relay, platform, started, person } = clientPeople();
 
 /**
  * The same profile on a disk where every call on `spaceId`'s keys answers

@@ -6,40 +6,12 @@
  * engine's relay status goes). Real relay on 127.0.0.1, real EncryptedStore
  * over FileStore.
  */
-import { afterEach, expect, it } from "vitest";
-import { GroveClient } from "../renderer/src/model/client.js";
-import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
-import { type TestPlatform, testPlatform } from "./client-platform.js";
-import { removeDir, waitFor } from "./relay-harness.js";
-import { relayPerFile } from "./relay-per-file.js";
+import { expect, it } from "vitest";
+import type { GroveClient } from "../renderer/src/model/client.js";
+import { clientPeople } from "./client-people.js";
+import { waitFor } from "./relay-harness.js";
 
-const relay = relayPerFile();
-const running: GroveClient[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const c of running.splice(0)) await c.stop();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-function platform(): TestPlatform {
-  const p = testPlatform();
-  dirs.push(p.dir);
-  return p;
-}
-
-async function started(p: TestPlatform): Promise<GroveClient> {
-  const client = new GroveClient(p, TOOL_PLUGINS);
-  running.push(client);
-  await client.open();
-  return client;
-}
-
-async function person(name: string, p = platform()): Promise<GroveClient> {
-  const client = await started(p);
-  await client.onboard({ name, email: "", deviceName: name, relayUrl: relay.url });
-  return client;
-}
+const { platform, started, person, letIn } = clientPeople();
 
 /** How many listen to the engine's relay status (lib0 keeps them by event name). */
 function relayStatusListeners(client: GroveClient): number {
@@ -68,14 +40,7 @@ it("a space left while another is created stays left after a restart, and its me
   const bp = platform();
   const bob = await person("Bob", bp);
   const garden = await ann.createSpace("Garden");
-  const { url } = await ann.invite(garden.id, {
-    role: "member",
-    mode: "open",
-    expiresInHours: 1,
-    oneTime: true,
-  });
-  const joined = await bob.join(url);
-  await waitFor(() => joined.isMember, "Bob let in", 30_000);
+  const joined = await letIn(ann, garden, bob);
 
   await waitFor(() => joined.presence.started, "Bob announcing in Garden");
   const listening = relayStatusListeners(bob);

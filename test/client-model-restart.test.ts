@@ -6,55 +6,20 @@
  * outbox then). Real relay on 127.0.0.1 for the first run; the second run
  * dials a port where nobody listens.
  */
-import { afterEach, expect, it } from "vitest";
-import { GroveClient } from "../renderer/src/model/client.js";
+import { expect, it } from "vitest";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
-import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
-import { type TestPlatform, testPlatform } from "./client-platform.js";
-import { connectWs, removeDir, waitFor } from "./relay-harness.js";
-import { relayPerFile } from "./relay-per-file.js";
+import { clientPeople } from "./client-people.js";
+import type { TestPlatform } from "./client-platform.js";
+import { connectWs, waitFor } from "./relay-harness.js";
 
-const relay = relayPerFile();
-const running: GroveClient[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const c of running.splice(0)) await c.stop();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-function platform(): TestPlatform {
-  const p = testPlatform();
-  dirs.push(p.dir);
-  return p;
-}
-
-async function started(p: TestPlatform): Promise<GroveClient> {
-  const client = new GroveClient(p, TOOL_PLUGINS);
-  running.push(client);
-  await client.open();
-  return client;
-}
-
-async function person(name: string, p = platform()): Promise<GroveClient> {
-  const client = await started(p);
-  await client.onboard({ name, email: "", deviceName: name, relayUrl: relay.url });
-  return client;
-}
+const { platform, started, person, letIn } = clientPeople();
 
 it("after a restart with the relay unreachable, a message queued before shows Local only and waits for its reader", async () => {
   const p = platform();
   const ann = await person("Ann", p);
   const bob = await person("Bob");
   const garden = await ann.createSpace("Garden");
-  const { url } = await ann.invite(garden.id, {
-    role: "member",
-    mode: "open",
-    expiresInHours: 1,
-    oneTime: true,
-  });
-  const joined = await bob.join(url);
-  await waitFor(() => joined.isMember, "Bob let in", 30_000);
+  const _joined = await letIn(ann, garden, bob);
   await waitFor(() => garden.members().length === 2, "Ann sees two members");
 
   p.setOnline(false);

@@ -6,8 +6,8 @@
  * search, notices, activity). One tool here is the test's own plug-in,
  * registered beside the app's: the handle serves it without knowing it.
  */
-import { afterEach, expect, it } from "vitest";
-import { GroveClient } from "../renderer/src/model/client.js";
+import { expect, it } from "vitest";
+import type { GroveClient } from "../renderer/src/model/client.js";
 import { searchSpaces } from "../renderer/src/model/search.js";
 import { randomId, type SpaceContext } from "../renderer/src/model/space-context.js";
 import type { SpaceHandle } from "../renderer/src/model/space-handle.js";
@@ -27,9 +27,8 @@ import { notesTool } from "../renderer/src/tools/notes/index.js";
 import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
 import { sketchTool } from "../renderer/src/tools/sketch/index.js";
 import { tasksTool } from "../renderer/src/tools/tasks/index.js";
-import { testPlatform } from "./client-platform.js";
-import { removeDir, waitFor } from "./relay-harness.js";
-import { relayPerFile } from "./relay-per-file.js";
+import { clientPeople } from "./client-people.js";
+import { waitFor } from "./relay-harness.js";
 
 interface Poll {
   id: string;
@@ -121,23 +120,12 @@ const absentTool = defineTool({
   View: () => null,
 });
 
-const relay = relayPerFile();
-const running: GroveClient[] = [];
-const dirs: string[] = [];
+const people = clientPeople();
+const { letIn } = people;
 
-afterEach(async () => {
-  for (const c of running.splice(0)) await c.stop();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-async function person(name: string, extraTools = [] as ToolPlugin[]): Promise<GroveClient> {
-  const platform = testPlatform();
-  dirs.push(platform.dir);
-  const client = new GroveClient(platform, [...TOOL_PLUGINS, pollsTool, ...extraTools]);
-  running.push(client);
-  await client.open();
-  await client.onboard({ name, email: "", deviceName: `${name}'s laptop`, relayUrl: relay.url });
-  return client;
+/** Someone with the app's tools, the test's polls tool and any `extraTools`. */
+function person(name: string, extraTools = [] as ToolPlugin[]): Promise<GroveClient> {
+  return people.person(name, undefined, [...TOOL_PLUGINS, pollsTool, ...extraTools]);
 }
 
 function tools(h: SpaceHandle) {
@@ -157,14 +145,7 @@ it("every tool written at one client shows at the other, and the handle asks the
   const ann = await person("Ann");
   const bob = await person("Bob");
   const garden = await ann.createSpace("Garden");
-  const { url } = await ann.invite(garden.id, {
-    role: "member",
-    mode: "open",
-    expiresInHours: 24,
-    oneTime: true,
-  });
-  const joined = await bob.join(url);
-  await waitFor(() => joined.isMember, "Bob let in", 30_000);
+  const joined = await letIn(ann, garden, bob);
   await waitFor(() => garden.members().length === 2, "two members at Ann");
   expect(garden.tools.map((t) => t.plugin.label)).toEqual([
     "Chat",
@@ -267,12 +248,9 @@ it("a client without a tool still opens its spaces; the tool's data waits unread
   await waitFor(() => ann.relayStatus === "online", "Ann online");
   const platform = ann.platform;
   await ann.stop();
-  running.splice(running.indexOf(ann), 1);
 
   // The same profile, started by an app whose registry lacks polls.
-  const again = new GroveClient(platform, TOOL_PLUGINS);
-  running.push(again);
-  await again.open();
+  const again = await people.started(platform, TOOL_PLUGINS);
   const reopened = again.spaces.get(garden.id);
   expect(reopened?.tools.map((t) => t.plugin.id)).not.toContain("polls");
   expect(() => reopened?.tool(pollsTool)).toThrow(ToolMissingError);

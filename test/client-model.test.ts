@@ -4,44 +4,16 @@
  * 127.0.0.1, and the client's phases, spaces, invitations, chat delivery
  * states, passphrase lock and errors as the UI sees them.
  */
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { recentErrors } from "../core/diagnostics/recent-errors.js";
-import { GroveClient, OtherRelayError } from "../renderer/src/model/client.js";
+import { type GroveClient, OtherRelayError } from "../renderer/src/model/client.js";
 import { ClientStateError } from "../renderer/src/model/client-state.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
-import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
-import { type TestPlatform, testPlatform } from "./client-platform.js";
-import { removeDir, waitFor } from "./relay-harness.js";
-import { relayPerFile } from "./relay-per-file.js";
+import { clientPeople } from "./client-people.js";
+import type { TestPlatform } from "./client-platform.js";
+import { waitFor } from "./relay-harness.js";
 
-const relay = relayPerFile();
-const running: GroveClient[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const c of running.splice(0)) await c.stop();
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-function platform(options: { passphrase?: boolean } = {}): TestPlatform {
-  const p = testPlatform(options);
-  dirs.push(p.dir);
-  return p;
-}
-
-async function started(p: TestPlatform): Promise<GroveClient> {
-  const client = new GroveClient(p, TOOL_PLUGINS);
-  running.push(client);
-  await client.open();
-  return client;
-}
-
-async function person(name: string, p = platform()): Promise<GroveClient> {
-  const client = await started(p);
-  expect(client.phase).toBe("onboarding");
-  await client.onboard({ name, email: "", deviceName: `${name}'s laptop`, relayUrl: relay.url });
-  return client;
-}
+const { relay, platform, started, person, letIn } = clientPeople();
 
 /** The next snapshot the client publishes (changes are coalesced per frame). */
 function nextSnapshot(client: GroveClient) {
@@ -73,14 +45,7 @@ it("an invitation lets a second client in, and a chat message goes local, at rel
   const ann = await person("Ann");
   const bob = await person("Bob");
   const garden = await ann.createSpace("Garden");
-  const { url } = await ann.invite(garden.id, {
-    role: "member",
-    mode: "open",
-    expiresInHours: 24,
-    oneTime: true,
-  });
-  const joined = await bob.join(url);
-  await waitFor(() => joined.isMember, "Bob let in", 30_000);
+  const _joined = await letIn(ann, garden, bob);
   await waitFor(() => garden.members().length === 2, "two members at Ann");
   expect(bob.spaceList().map((s) => s.handle.name)).toEqual(["Garden"]);
 

@@ -49,6 +49,17 @@ export function bytesKey(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
+/** The keys in first-seen order, each once. */
+export function distinctKeys(keys: readonly Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    const id = bytesKey(k);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
 const encoder = new TextEncoder();
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);

@@ -12,8 +12,9 @@
  * names are the relay's; after any refusal it forgets them and defines
  * afresh, under new ids.
  */
-import { bytesKey } from "../crypto/bytes.js";
-import { MAX_TARGET_SET_ENTRIES, MAX_TARGET_SET_ID, MAX_TARGET_SETS } from "../wire/frame-types.js";
+import { bytesKey, distinctKeys } from "../crypto/bytes.js";
+import { MAX_TARGET_SET_ENTRIES, MAX_TARGET_SET_ID } from "../wire/frame-types.js";
+import { setsToForget } from "../wire/target-set-room.js";
 
 /** Below this many targets a set saves less than its definition costs. */
 const MIN_TARGETS = 2;
@@ -51,7 +52,7 @@ export class TargetSetCache {
   }
 
   choose(targets: readonly Uint8Array[]): TargetChoice {
-    const distinct = distinctOf(targets);
+    const distinct = distinctKeys(targets);
     if (distinct.length < MIN_TARGETS || distinct.length > MAX_TARGET_SET_ENTRIES) {
       return { kind: "listed" };
     }
@@ -59,30 +60,15 @@ export class TargetSetCache {
     const known = this.held.get(key);
     if (known) return { kind: "set", setId: known.setId, define: false, targets: distinct };
     if (this.nextId > MAX_TARGET_SET_ID) return { kind: "listed" };
-    // The relay makes room the same way: oldest sets first.
-    for (const [k, held] of this.held) {
-      if (
-        this.held.size < MAX_TARGET_SETS &&
-        this.entries + distinct.length <= MAX_TARGET_SET_ENTRIES
-      ) {
-        break;
-      }
+    // The relay makes room by the same rule: oldest sets first.
+    const sizes = [...this.held].map(([k, held]) => [k, held.size] as const);
+    for (const k of setsToForget(sizes, this.held.size, this.entries, distinct.length)) {
+      this.entries -= this.held.get(k)?.size ?? 0;
       this.held.delete(k);
-      this.entries -= held.size;
     }
     const setId = this.nextId++;
     this.held.set(key, { setId, size: distinct.length });
     this.entries += distinct.length;
     return { kind: "set", setId, define: true, targets: distinct };
   }
-}
-
-function distinctOf(keys: readonly Uint8Array[]): Uint8Array[] {
-  const seen = new Set<string>();
-  return keys.filter((k) => {
-    const id = bytesKey(k);
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
 }
