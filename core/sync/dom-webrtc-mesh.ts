@@ -77,8 +77,21 @@ interface Conn {
     emit(event: string | symbol, ...args: unknown[]): boolean;
     bufferSize: number;
     destroy(): void;
+    /** simple-peer's RTCPeerConnection (internal, read only to spot a stuck link). */
+    _pc?: { iceConnectionState?: string };
   };
 }
+
+/**
+ * ICE is up but the data channel never opened: after offer glare one side can
+ * keep a channel from its rolled-back offer, which never opens. A healthy
+ * link opens its channel within milliseconds of ICE connecting, so such a
+ * link is torn down after this long, not after the connect timeout.
+ */
+const STUCK_AFTER_ICE_MS = 1000;
+
+/** An open link with no proven hello is torn down after this (jittered up to twice). */
+const UNPROVEN_LIMIT_MS = 2500;
 
 export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   readonly doc = new Y.Doc();
@@ -93,6 +106,8 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   private readonly counted = new WeakSet<object>();
   private readonly pendingSince = new Map<string, number>();
   private watchdog: ReturnType<typeof setInterval> | undefined;
+  /** Since when each unopened link has had ICE up (see STUCK_AFTER_ICE_MS). */
+  private readonly iceUpSince = new Map<string, number>();
   private lastConnected = "";
   private lastHelloAgain = 0;
   private readonly verdicts = new Map<number, string>();
@@ -123,10 +138,13 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     );
     const timeout = this.options.connectTimeoutMs ?? 4000;
     const limit = timeout + Math.random() * timeout;
+    // A hello crosses an open channel in a round trip, and is said again every
+    // HELLO_AGAIN_MS: a link open this long with none proven carries nothing.
+    const unprovenLimit = UNPROVEN_LIMIT_MS * (1 + Math.random());
     this.watchdog = setInterval(() => {
       this.wrapPeers();
       this.retryStalled(limit);
-      this.helloAgainIfUnproven(2 * limit);
+      this.helloAgainIfUnproven(unprovenLimit);
       // A data channel opening does not fire "peers"; awareness usually follows, but not always.
       this.changed();
     }, 500);
@@ -386,6 +404,20 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       }
       const since = this.pendingSince.get(peerId) ?? now;
       this.pendingSince.set(peerId, since);
+      const ice = conn.peer._pc?.iceConnectionState;
+      const iceUp = ice === "connected" || ice === "completed";
+      if (iceUp) {
+        const up = this.iceUpSince.get(peerId) ?? now;
+        this.iceUpSince.set(peerId, up);
+        if (now - up > STUCK_AFTER_ICE_MS) {
+          this.iceUpSince.delete(peerId);
+          this.pendingSince.delete(peerId);
+          conn.peer.destroy();
+          continue;
+        }
+      } else {
+        this.iceUpSince.delete(peerId);
+      }
       if (now - since > limitMs) {
         this.pendingSince.delete(peerId);
         // y-webrtc drops the connection on close and announces itself again.
@@ -394,6 +426,9 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     }
     for (const peerId of this.pendingSince.keys()) {
       if (!conns.has(peerId)) this.pendingSince.delete(peerId);
+    }
+    for (const peerId of this.iceUpSince.keys()) {
+      if (!conns.get(peerId) || conns.get(peerId)?.connected) this.iceUpSince.delete(peerId);
     }
   }
 }
