@@ -7,7 +7,7 @@
  * is misrouted), and that the app's transport uses sets and recovers.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { TargetSetCache } from "../core/sync/target-set-cache.js";
@@ -23,24 +23,19 @@ import { TargetSets } from "../relay/target-sets.js";
 import {
   device,
   online,
-  type RelayProcess,
   removeDir,
   startRelayProcess,
   type TestDevice,
   waitFor,
 } from "./relay-harness.js";
+import { relayPerFile } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
 
-let relay: RelayProcess;
+const relay = relayPerFile();
 const open: { close(): unknown }[] = [];
-
-beforeAll(async () => {
-  relay = await startRelayProcess();
-});
+// Registered after the relay's: vitest runs after-hooks last first, so clients close first.
 afterAll(async () => {
   for (const c of open) await c.close();
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
 });
 
 const msgId = (n: number) => new Uint8Array(MSG_ID_BYTES).fill(n);
@@ -54,8 +49,9 @@ async function raw(): Promise<{ raw: RawClient; key: Uint8Array }> {
   return { raw: c, key: keys.publicKey };
 }
 
-async function receiver(): Promise<TestDevice> {
-  const d = await device(relay.url);
+/** A device online at `url` (the file's relay unless named), closed after the file. */
+async function receiver(url = relay.url): Promise<TestDevice> {
+  const d = await device(url);
   open.push({ close: () => d.client.stop() });
   d.client.start();
   await online(d.client);
@@ -182,15 +178,11 @@ describe("target sets at the relay", () => {
     // Its own relay: the frame rate limit must bite.
     const limited = await startRelayProcess({ args: ["--rate-frames", "20"] });
     try {
-      const [b, c, d] = (await Promise.all(
-        [0, 1, 2].map(async () => {
-          const r = await device(limited.url);
-          open.push({ close: () => r.client.stop() });
-          r.client.start();
-          await online(r.client);
-          return r;
-        }),
-      )) as [TestDevice, TestDevice, TestDevice];
+      const [b, c, d] = await Promise.all([
+        receiver(limited.url),
+        receiver(limited.url),
+        receiver(limited.url),
+      ]);
       const a = await RawClient.open(limited.url);
       open.push(a);
       await a.login(generateDeviceKeys().sign, limited.url);
@@ -255,15 +247,7 @@ describe("the app's relay transport under the frame rate limit", () => {
   it("a burst of sends to many lists over the frame rate reaches exactly the devices each names", async () => {
     const limited = await startRelayProcess({ args: ["--rate-frames", "100"] });
     try {
-      const rx = await Promise.all(
-        Array.from({ length: 14 }, async () => {
-          const r = await device(limited.url);
-          open.push({ close: () => r.client.stop() });
-          r.client.start();
-          await online(r.client);
-          return r;
-        }),
-      );
+      const rx = await Promise.all(Array.from({ length: 14 }, () => receiver(limited.url)));
       const pairs: [TestDevice, TestDevice][] = [];
       for (let i = 0; i < rx.length; i++) {
         for (let j = i + 1; j < rx.length; j++)

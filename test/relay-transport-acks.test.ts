@@ -4,32 +4,20 @@
  * is done, so the relay refills its window in chunks, not one slot at a
  * time; and an ack never waits longer than `ackHoldMs` for a slow one.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import type { WebSocketLike } from "../core/sync/websocket.js";
 import { decodeFrame } from "../core/wire/frame.js";
 import { MSG_ID_BYTES } from "../core/wire/frame-types.js";
-import {
-  connectWs,
-  device,
-  online,
-  type RelayProcess,
-  removeDir,
-  startRelayProcess,
-  waitFor,
-} from "./relay-harness.js";
+import { connectWs, device, online, waitFor } from "./relay-harness.js";
+import { relayPerFile } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
 
-let relay: RelayProcess;
+const relay = relayPerFile();
 const open: { close(): unknown }[] = [];
-
-beforeAll(async () => {
-  relay = await startRelayProcess();
-});
+// Registered after the relay's: vitest runs after-hooks last first, so clients close first.
 afterAll(async () => {
   for (const c of open) await c.close();
-  await relay?.kill();
-  if (relay) removeDir(relay.dataDir);
 });
 
 const COUNT = 10;
