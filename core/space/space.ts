@@ -62,7 +62,7 @@ import {
   type Floors,
   type SyncRequest,
 } from "./space-codecs.js";
-import { asCorrupt, logPrefix, logRecord, readLog } from "./space-log.js";
+import { asCorrupt, logPrefix, logRecord, logRecords, readLog } from "./space-log.js";
 
 /** Transaction origin of updates that came from envelopes (not sealed again). */
 export const REMOTE = Symbol("remote");
@@ -316,9 +316,13 @@ export class Space extends ObservableV2<Events> {
    * Takes remote envelopes in: verified, recorded, applied; sync requests
    * answered. Resolves once what was accepted is on disk. Never throws for a
    * bad envelope; a store failure does throw, so the caller does not ack.
+   * `taken` is called once the batch is verified and applied and its write
+   * started (or it failed): the moment a next batch can be taken.
    */
-  receive(envelopes: Uint8Array[]): Promise<void> {
-    return this.serial(() => this.take(envelopes)).then((durable) => durable());
+  receive(envelopes: Uint8Array[], taken?: () => void): Promise<void> {
+    const run = this.serial(() => this.take(envelopes));
+    if (taken) void run.then(taken, taken);
+    return run.then((durable) => durable());
   }
 
   async close(): Promise<void> {
@@ -787,11 +791,11 @@ export class Space extends ObservableV2<Events> {
     this.emit("rejected", [error, author]);
   }
 
-  /** Logs envelopes as one record: one sealed value, written in the next group commit. */
+  /** Logs envelopes as records (logRecords: each under 48 KiB), all in the next group commit. */
   private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     const bytes = envelopes.map((e) => e.bytes);
-    await this.commit(logRecord(this.id, bytes));
+    await this.commit(logRecords(this.id, bytes));
     this.logged(bytes);
   }
 
@@ -802,11 +806,14 @@ export class Space extends ObservableV2<Events> {
    * batches while one is being synced; one durable write per batch made the
    * disk, not the work, set the pace of a catch-up.
    */
-  private commit(record: [string, Uint8Array]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.toCommit.push({ record, resolve, reject });
-      if (!this.committing) void this.commitGroups();
-    });
+  private commit(records: [string, Uint8Array][]): Promise<void> {
+    // Every record queued before the group starts, so one batch's records share a transaction.
+    const queued = records.map(
+      (record) =>
+        new Promise<void>((resolve, reject) => this.toCommit.push({ record, resolve, reject })),
+    );
+    if (!this.committing) void this.commitGroups();
+    return Promise.all(queued).then(() => undefined);
   }
 
   private async commitGroups(): Promise<void> {
