@@ -181,7 +181,11 @@ export class SyncEngine<
     const existing = this.spaces.get(id);
     if (existing) return existing;
     const me = toHex(this.options.device.publicKey);
-    const queued = [...(await this.outbox.list()), ...(await this.directOutbox.list())];
+    const [relayQueued, directQueued] = await Promise.all([
+      this.outbox.list(),
+      this.directOutbox.list(),
+    ]);
+    const queued = [...relayQueued, ...directQueued];
     const unsent = queued
       .map((e) => e.envelope)
       .filter((bytes) => {

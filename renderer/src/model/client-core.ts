@@ -10,6 +10,7 @@
 import { ObservableV2 } from "lib0/observable";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
+import { loadSecretbox } from "../../../core/crypto/secretbox.js";
 import { noted, recentErrors } from "../../../core/diagnostics/recent-errors.js";
 import { AccountSpace } from "../../../core/membership/account.js";
 import { MemberSpace } from "../../../core/membership/member-space.js";
@@ -174,6 +175,8 @@ export class ClientCore extends ObservableV2<Events> {
   });
 
   async open(): Promise<void> {
+    // libsodium (the profile's keys, every space's envelopes) loads while the rest starts up.
+    void loadSecretbox();
     try {
       const backend = await ed25519();
       this.platform.shell?.onDeepLink((url) => {
