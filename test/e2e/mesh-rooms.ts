@@ -21,6 +21,12 @@ export interface RoundOptions {
   perRoom: number;
   /** How long to wait for every room before reading the times (ms). */
   deadlineMs: number;
+  /**
+   * Given: the first browser starts alone, and the others once this resolves
+   * (say, once its announces have gone out), so a room's late browser is the
+   * only one to hear an announce. Times then count from the late start.
+   */
+  firstAlone?: () => Promise<void>;
 }
 
 const call = <M extends keyof MeshRoomsPageApi & string>(
@@ -57,14 +63,23 @@ export async function linkRound(browser: Browser, o: RoundOptions): Promise<(num
         return page;
       }),
     );
-    await Promise.all(pages.map((p) => call(p, "startAll")));
+    const [first, ...rest] = pages;
+    if (o.firstAlone && first) {
+      await call(first, "startAll");
+      await o.firstAlone();
+      await Promise.all(rest.map((p) => call(p, "startAll")));
+    } else {
+      await Promise.all(pages.map((p) => call(p, "startAll")));
+    }
     const deadline = Date.now() + o.deadlineMs;
     let times: (number | null)[] = [];
     for (;;) {
       const each = await Promise.all(pages.map((p) => call(p, "linkTimes")));
       times = rooms.map((_, r) => {
         const mine = each.map((t) => t[r] ?? null);
-        return mine.includes(null) ? null : Math.max(...(mine as number[]));
+        if (mine.includes(null)) return null;
+        // A first browser alone started earlier: the room's time counts from the others' start.
+        return Math.max(...((o.firstAlone ? mine.slice(1) : mine) as number[]));
       });
       if (!times.includes(null) || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
