@@ -88,9 +88,11 @@ interface Conn {
 
 /**
  * ICE is up but the data channel never opened: after offer glare one side can
- * keep a channel from its rolled-back offer, which never opens. A healthy
- * link opens its channel within milliseconds of ICE connecting, so such a
- * link is torn down after this long, not after the connect timeout.
+ * keep a channel from its rolled-back offer, which never opens. Glare is now
+ * left only with a peer of an older build (which offers on every announce),
+ * so this and the unproven limit below are a net, not the way links come up.
+ * A healthy link opens its channel within milliseconds of ICE connecting, so
+ * such a link is torn down after this long, not after the connect timeout.
  */
 const STUCK_AFTER_ICE_MS = 1000;
 
