@@ -7,8 +7,8 @@
  * through an announce sealed here).
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { offers, verdict } from "../core/sync/dom-one-initiator.js";
+import { describe, expect, it, vi } from "vitest";
+import { lowerIdOffers, offers, verdict } from "../core/sync/dom-one-initiator.js";
 import { openSignal, SignalSealError, sealSignal, signalKey } from "../core/sync/signal-seal.js";
 
 const key = await signalKey("a room password", "grove-room");
@@ -123,5 +123,48 @@ describe("one side alone offers on a link", () => {
     for (const m of [null, 3, "announce", undefined]) {
       expect(verdict("b", m, () => false)).toBe("drop");
     }
+  });
+});
+
+describe("the rule in front of y-webrtc's signaling connection", () => {
+  it("holds back a lower id's announce and answers it alone, passes the rest in order, and lets go", async () => {
+    const emitted: unknown[] = [];
+    const sent: { topic: string; data: string }[] = [];
+    // Stands in for y-webrtc's connection: what it emits is what y-webrtc would read.
+    const conn = {
+      connected: true,
+      send: (m: object) => sent.push(m as { topic: string; data: string }),
+      emit: (_name: string, args: unknown[]) => emitted.push(args[0]),
+    };
+    const room = { name: "grove-r", peerId: "m", key, webrtcConns: new Map<string, unknown>() };
+    const release = lowerIdOffers([conn], room);
+    const publish = async (message: object) => ({
+      type: "publish",
+      topic: room.name,
+      data: await sealSignal(message, key),
+    });
+    const fromLower = await publish({ type: "announce", from: "a" });
+    const fromHigher = await publish({ type: "announce", from: "z" });
+    const offer = await publish({ type: "signal", from: "a", to: "m", signal: { type: "offer" } });
+    const forged = { type: "publish", topic: room.name, data: await sealSignal({}, otherKey) };
+    const elsewhere = { type: "publish", topic: "another-room", data: "x" };
+    for (const m of [fromLower, forged, fromHigher, offer, elsewhere]) conn.emit("message", [m]);
+    expect(emitted).toEqual([elsewhere]);
+    await vi.waitFor(() => expect(emitted).toEqual([elsewhere, fromHigher, offer]));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.topic).toBe(room.name);
+    expect(await openSignal(sent[0]?.data, key)).toEqual({ type: "announce", from: "m", to: "a" });
+
+    // Linked to the lower id already: its announce is held back and not answered.
+    room.webrtcConns.set("a", {});
+    conn.emit("message", [fromLower]);
+    conn.emit("message", [fromHigher]);
+    await vi.waitFor(() => expect(emitted).toHaveLength(4));
+    expect(emitted[3]).toBe(fromHigher);
+    expect(sent).toHaveLength(1);
+
+    release();
+    conn.emit("message", [fromLower]);
+    expect(emitted[4]).toBe(fromLower);
   });
 });
