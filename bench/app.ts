@@ -117,15 +117,17 @@ export async function launch(page: Page, spaces: number) {
 /**
  * With GROVE_BENCH_APP_BEFORE=<dir> (a checkout of the code before a change, e.g. a
  * `git worktree` of main with node_modules linked), that checkout's app and relay run the
- * same bench first, in the same run, and its figures go beside this one's under `before`.
+ * same bench first (or second, with GROVE_BENCH_APP_THIS_FIRST=1), in the same run, and its
+ * figures go beside this one's under `before`.
  */
 export async function runAppBench() {
   const beforeRoot = process.env.GROVE_BENCH_APP_BEFORE;
   if (!beforeRoot) return runAppOnce();
-  console.error(`app bench: before (${beforeRoot})`);
-  const before = await runAppOnce(beforeRoot);
-  console.error("app bench: this checkout");
-  const after = await runAppOnce();
+  // GROVE_BENCH_APP_THIS_FIRST=1 runs this checkout first, to see the order's share of a difference.
+  const thisFirst = process.env.GROVE_BENCH_APP_THIS_FIRST === "1";
+  const first = thisFirst ? await runAppOnce() : await runAppOnce(beforeRoot);
+  const second = thisFirst ? await runAppOnce(beforeRoot) : await runAppOnce();
+  const [before, after] = thisFirst ? [second, first] : [first, second];
   // A profiled first launch stops each run early: nothing to compare.
   if (!("catchUp" in before) || !("catchUp" in after)) return { ...after, before };
   return {
@@ -142,7 +144,7 @@ export async function runAppBench() {
         before.catchUp.longestTaskDuringCatchUpMs,
         after.catchUp.longestTaskDuringCatchUpMs,
       ],
-      note: "[before, this checkout], measured one after the other in this run",
+      note: `[before, this checkout], measured one after the other in this run (${thisFirst ? "this checkout" : "before"} first)`,
     },
   };
 }
