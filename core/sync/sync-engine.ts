@@ -92,9 +92,11 @@ const DIRECT_TYPING_BATCH = { idleMs: 16, maxMs: 50 };
 /**
  * Most deliveries taken in one batch: enough that a batch's fixed costs (a
  * signature per author run, a store write, a change event) are spread thin,
- * few enough that verifying and applying it stays well inside a 50 ms task.
+ * few enough that verifying and applying it stays well inside a 50 ms task
+ * even on a busy machine (a 256 batch was 20-30 ms of CPU in Chromium, and
+ * a descheduled page stretches that past 50).
  */
-const MAX_BATCH = 256;
+const MAX_BATCH = 128;
 
 export class SyncEngine<
   R extends RelayPath = RelayPath,
