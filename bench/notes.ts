@@ -17,7 +17,14 @@
  *       (a task queued from its animation-frame callback), so it counts the
  *       wait for that frame (up to 16.7 ms at 60 Hz) and its style, layout and
  *       paint: when the character can first be on screen.
- *     Goal: p99 under 16 ms on the first.
+ *     Goal: p99 under 16 ms on the second, the character in the DOM (decision
+ *     118: the first task after the handlers runs after the keystroke's frame
+ *     about one key in three, up to a frame later, so the first figure's p99
+ *     is a frame interval plus the handling, in the textarea too).
+ *     Beside them, `whileTypingPerKey`: the page's other work while typing,
+ *     counted per key (renders of the whole view, IndexedDB requests).
+ *     GROVE_BENCH_NOTES_TRACE=<dir> writes a Chromium trace of each typing
+ *     run there; GROVE_BENCH_NOTES_LOCAL_ONLY=1 runs (a) alone.
  *     With GROVE_BENCH_NOTES_BEFORE=<dir> (a checkout of an earlier Grove
  *     with node_modules linked, e.g. `git archive main` unpacked), that
  *     checkout's app is typed into too, in the same browser, one after the
@@ -33,7 +40,7 @@
  *     take the WebRTC link when the two are linked, else the relay's
  *     ephemeral path: `route`), from her click.
  * Goals (also as `goals`, which bench/report.html shows with the figures):
- * keystroke to local DOM p99 under 16 ms; remote keystroke over WebRTC p50
+ * keystroke in the local DOM p99 under 16 ms; remote keystroke over WebRTC p50
  * under 50 ms; opening the 20,000-word note under 300 ms.
  * (c) Opening a 20,000-word note (200 paragraphs): from the click on its
  *     list entry to its last word in the editor's DOM, checked each frame;
@@ -114,9 +121,29 @@ async function back(page: Page) {
 async function localLatency(page: Page, keys: number, trace?: string): Promise<LocalTimes> {
   await page.evaluate(() => {
     const w = globalThis as unknown as { keyTimes: LocalTimes; keyWatch?: true };
-    w.keyTimes = { nextTask: [], handled: [], frame: [] };
+    w.keyTimes = { nextTask: [], handled: [], frame: [], renders: 0, storeRequests: 0 };
     if (w.keyWatch) return;
     w.keyWatch = true;
+    // The page's other work while typing, counted: renders of the whole view, and
+    // IndexedDB requests (the store's and the outboxes').
+    groveClient.on("change", () => w.keyTimes.renders++);
+    const store = IDBObjectStore.prototype as unknown as Record<string, unknown>;
+    for (const m of [
+      "put",
+      "add",
+      "get",
+      "getAll",
+      "getAllKeys",
+      "delete",
+      "openCursor",
+      "count",
+    ]) {
+      const original = store[m] as (...args: unknown[]) => unknown;
+      store[m] = function (this: IDBObjectStore, ...args: unknown[]) {
+        w.keyTimes.storeRequests++;
+        return original.apply(this, args);
+      };
+    }
     let t0 = 0;
     document.addEventListener("keydown", (e) => (t0 = e.timeStamp), true);
     // First of the input listeners: the task after them.
@@ -165,12 +192,19 @@ interface LocalTimes {
   nextTask: number[];
   handled: number[];
   frame: number[];
+  renders: number;
+  storeRequests: number;
 }
 
 const localFigures = (t: LocalTimes) => ({
   keystrokeToLocalDomMs: stats(t.nextTask),
   keystrokeHandledMs: stats(t.handled),
   keystrokeToFrameMs: stats(t.frame),
+  // Counted from the first key to the last key's frame.
+  whileTypingPerKey: {
+    renders: round(t.renders / t.handled.length, 3),
+    storeRequests: round(t.storeRequests / t.handled.length, 3),
+  },
 });
 
 /** The count of `q` in the open note's editor, caret labels aside. */
@@ -528,9 +562,9 @@ function goalsOf(figures: Record<Kind, KindFigures>, load: number): Goal[] {
   return [
     {
       goal: "Notes: keystroke to the local DOM under 16 ms p99 (rich editor)",
-      figure: `p99 ${rich.keystrokeToLocalDomMs?.p99} ms, p50 ${rich.keystrokeToLocalDomMs?.p50} ms (textarea: p99 ${plain.keystrokeToLocalDomMs?.p99} ms, p50 ${plain.keystrokeToLocalDomMs?.p50} ms); the keystroke's own handling p99 ${rich.keystrokeHandledMs?.p99} ms, to the end of its frame p99 ${rich.keystrokeToFrameMs?.p99} ms (textarea: ${plain.keystrokeHandledMs?.p99} / ${plain.keystrokeToFrameMs?.p99} ms)`,
-      met: (rich.keystrokeToLocalDomMs?.p99 ?? Number.POSITIVE_INFINITY) < 16,
-      limits,
+      figure: `in the DOM (keystroke handled) p99 ${rich.keystrokeHandledMs?.p99} ms, p50 ${rich.keystrokeHandledMs?.p50} ms (textarea: p99 ${plain.keystrokeHandledMs?.p99} ms, p50 ${plain.keystrokeHandledMs?.p50} ms); to the first task after it, the figure before decision 118, p99 ${rich.keystrokeToLocalDomMs?.p99} ms, p50 ${rich.keystrokeToLocalDomMs?.p50} ms (textarea: ${plain.keystrokeToLocalDomMs?.p99} / ${plain.keystrokeToLocalDomMs?.p50} ms); to the end of its frame p99 ${rich.keystrokeToFrameMs?.p99} ms (textarea: ${plain.keystrokeToFrameMs?.p99} ms)`,
+      met: (rich.keystrokeHandledMs?.p99 ?? Number.POSITIVE_INFINITY) < 16,
+      limits: `${limits}; the first task after a keystroke often waits for the next frame (Chromium renders first after input), up to 16.7 ms at 60 Hz, so that figure cannot have a p99 under 16 ms even in the textarea (decision 118)`,
     },
     {
       goal: "Notes: remote keystroke to the other's DOM over WebRTC under 50 ms p50",
