@@ -117,7 +117,7 @@ export class NotesModel implements ToolModel {
     queueMicrotask(() => this.typeNow(id, () => undefined));
   }
 
-  /** Transactions of this origin are the rich editor's typing (rendered when idle, decision 118). */
+  /** Transactions of this origin are the rich editor's typing (rendered when idle, decision 119). */
   typingOrigin(origin: unknown): void {
     this.ctx.typingOrigin(origin);
   }
@@ -128,7 +128,7 @@ export class NotesModel implements ToolModel {
    * with whatever waited: the others see a word start as soon as the network allows, not
    * after the batch's pause, and a long burst costs at most one more envelope a second
    * (decision 82). Only the change itself is made in the keystroke's task: sealing it now
-   * and the "edited by" stamp run once the character is painted (decision 118).
+   * and the "edited by" stamp run once the character is painted (decision 119).
    */
   private typeNow(id: string, change: (doc: Y.Doc) => void): void {
     const { space } = this.ctx.member;
@@ -199,7 +199,7 @@ export class NotesModel implements ToolModel {
 
   /**
    * This device's caret in the open note (undefined when the editor is not focused). Told
-   * after the frame that shows the keystroke: the latest caret then goes out (decision 118).
+   * after the frame that shows the keystroke: the latest caret then goes out (decision 119).
    */
   setCaret(caret: Caret | undefined): void {
     const due = this.caretDue;
