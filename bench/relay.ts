@@ -75,6 +75,10 @@ export async function benchGrove(shape: FanOutShape = defaultShape()) {
   const relay = await startRelayProcess({
     args: shape.relayArgs ?? [],
     ...(shape.relayRoot && { root: shape.relayRoot }),
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the relay under the bench's load.
+    ...(process.env.GROVE_BENCH_RELAY_NODE_ARGS && {
+      nodeArgs: process.env.GROVE_BENCH_RELAY_NODE_ARGS.split(" ").filter(Boolean),
+    }),
   });
   try {
     let phase: "throughput" | "latency" = "throughput";

@@ -189,6 +189,7 @@ export class MailboxHandlers {
         sender: request.sender,
         flags: request.flags,
         envelope: request.envelope,
+        expiresAt: request.expiresAt,
       });
     });
   }

@@ -11,6 +11,8 @@ export interface StoredMessage {
   sender: Uint8Array;
   flags: number;
   envelope: Uint8Array;
+  /** Epoch ms after which it must not be delivered; set on messages offered from memory. */
+  expiresAt?: number;
 }
 
 export interface EnqueueRequest {
