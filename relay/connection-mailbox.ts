@@ -151,20 +151,29 @@ export class MailboxHandlers {
     const { ctx } = this.link;
     const c = ctx.config;
     const release = this.link.hold();
+    let offered = false;
     ctx.writes
       .run(request.source, request.envelope.length, () =>
-        ctx.store.enqueue(request, {
-          maxMessages: c.mailboxMaxMessages,
-          maxBytes: c.mailboxMaxBytes,
-          sourceShareBytes: c.mailboxSourceShareBytes,
-        }),
+        ctx.store.enqueue(
+          request,
+          {
+            maxMessages: c.mailboxMaxMessages,
+            maxBytes: c.mailboxMaxBytes,
+            sourceShareBytes: c.mailboxSourceShareBytes,
+          },
+          // Ordered, not yet durable: live targets get it now; the sender's ACK waits.
+          (result) => {
+            offered = true;
+            this.offer(request, result);
+          },
+        ),
       )
-      .then((result) => this.stored(request, result))
+      .then((result) => this.stored(request, result, offered))
       .catch((err) => this.link.storeFailed(err, request.msgId))
       .finally(release);
   }
 
-  private stored(request: EnqueueRequest, result: EnqueueResult): void {
+  private stored(request: EnqueueRequest, result: EnqueueResult, offered: boolean): void {
     const { ctx } = this.link;
     if (result.status === "duplicate") return this.link.send({ type: "ack", msgId: request.msgId });
     // A full mailbox costs its own target this message, and tells the sender which one.
@@ -180,6 +189,13 @@ export class MailboxHandlers {
     }
     if (result.status !== "queued") return;
     ctx.metrics.sends.inc({ kind: "stored" });
+    if (!offered) this.offer(request, result);
+  }
+
+  /** Each target with a seq is offered the message: sent now if its device is live and caught up. */
+  private offer(request: EnqueueRequest, result: EnqueueResult): void {
+    if (result.status !== "queued") return;
+    const { ctx } = this.link;
     request.targets.forEach((target, i) => {
       const seq = result.seqs[i] ?? 0;
       if (seq === 0) return;

@@ -72,8 +72,19 @@ export interface RelayStoreStats {
 }
 
 export interface RelayStore {
-  /** Stores the envelope once and queues it for every target, atomically; idempotent on (sender, msgId). */
-  enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult>;
+  /**
+   * Stores the envelope once and queues it for every target; idempotent on
+   * (sender, msgId). Resolves once every target holds it durably: its mail
+   * row committed, or its device acked it. A store that orders sends before
+   * they are durable calls `staged` with the seqs first, so live devices can
+   * be sent it at once (a store read returns it from then on); the rows of
+   * devices that ack it in time are never written.
+   */
+  enqueue(
+    request: EnqueueRequest,
+    quota: MailboxQuota,
+    staged?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult>;
   /**
    * Messages with seq > afterSeq, ascending, at most `limit`, and no more
    * envelope bytes than `maxBytes` (but always the first); expired ones excluded.

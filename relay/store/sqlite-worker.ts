@@ -55,7 +55,18 @@ function call(request: WorkerRequest): void {
     });
   }
   const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
-  method.apply(store, request.args).then(
+  // An enqueue that asks for it (a trailing `true`) is answered once ordered, then once settled.
+  const args =
+    request.method === "enqueue"
+      ? [
+          request.args[0],
+          request.args[1],
+          request.args[2] === true
+            ? (value: unknown) => answer({ id: request.id, staged: true, value })
+            : undefined,
+        ]
+      : request.args;
+  method.apply(store, args).then(
     (value) => answer({ id: request.id, ok: true, value }),
     (err) => answer({ id: request.id, ok: false, error: errorInfo(err) }),
   );

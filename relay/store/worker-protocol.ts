@@ -35,7 +35,9 @@ export interface WorkerErrorInfo {
 
 export type WorkerResult =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: WorkerErrorInfo };
+  | { id: number; ok: false; error: WorkerErrorInfo }
+  /** An enqueue was ordered (its seqs are known) before it is durable; its result follows. */
+  | { id: number; staged: true; value: unknown };
 
 export type WorkerReply =
   | { type: "ready" }

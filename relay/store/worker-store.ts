@@ -28,6 +28,7 @@ import type {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  staged?: (value: unknown) => void;
 }
 
 const WORKER_ENTRY = new URL("./sqlite-worker-boot.mjs", import.meta.url);
@@ -55,6 +56,10 @@ export class WorkerRelayStore implements RelayStore {
       for (const result of reply.results) {
         const call = this.pending.get(result.id);
         if (!call) continue;
+        if ("staged" in result) {
+          call.staged?.(result.value);
+          continue;
+        }
         this.pending.delete(result.id);
         if (result.ok) call.resolve(result.value);
         else call.reject(toError(result.error));
@@ -92,8 +97,19 @@ export class WorkerRelayStore implements RelayStore {
     return new WorkerRelayStore(worker, options);
   }
 
-  enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
-    return this.call("enqueue", request, quota) as Promise<EnqueueResult>;
+  enqueue(
+    request: EnqueueRequest,
+    quota: MailboxQuota,
+    staged?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult> {
+    if (!staged) return this.call("enqueue", request, quota) as Promise<EnqueueResult>;
+    return this.callStaged(
+      staged as (value: unknown) => void,
+      "enqueue",
+      request,
+      quota,
+      true,
+    ) as Promise<EnqueueResult>;
   }
 
   fetch(
@@ -155,10 +171,18 @@ export class WorkerRelayStore implements RelayStore {
   }
 
   private call(method: StoreMethod, ...args: unknown[]): Promise<unknown> {
+    return this.callStaged(undefined, method, ...args);
+  }
+
+  private callStaged(
+    staged: ((value: unknown) => void) | undefined,
+    method: StoreMethod,
+    ...args: unknown[]
+  ): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, ...(staged && { staged }) });
       if (this.outgoing.length === 0) process.nextTick(() => this.post());
       this.outgoing.push({ id, method, args });
     });

@@ -1,0 +1,208 @@
+/**
+ * Mail that is ordered but not yet written: the embedded store's
+ * write-behind for mail rows. A send is staged at once (its seqs handed
+ * out, its targets' quota reserved), delivered to live devices from there,
+ * and a target's row is written only if its device has not acked it by the
+ * time the row is due (`holdMs` after staging). At 20 live receivers most
+ * rows are acked within that time, so most deliveries cost the database
+ * nothing: neither the insert nor the delete at the ack.
+ *
+ * The send is settled (its sender acked) only once its dedupe record is
+ * committed and every target holds it durably: a row committed, or the
+ * device's ack, which it sends only once it has stored the message. What
+ * a crash loses here is unacked, and the sender sends it again.
+ *
+ * Per device, rows are due in staging order, which is seq order: every
+ * written row of a device has a lower seq than every staged one, so a read
+ * is the database's rows followed by these.
+ */
+import type { EnqueueRequest, EnqueueResult, StoredMessage } from "./relay-store.js";
+
+export interface StagedRow {
+  readonly send: StagedSend;
+  readonly key: string;
+  readonly device: Uint8Array;
+  readonly seq: number;
+}
+
+export interface StagedSend {
+  readonly request: EnqueueRequest;
+  readonly source: string;
+  readonly stagedAt: number;
+  readonly result: EnqueueResult & { status: "queued" };
+  /** Targets whose row is neither written nor acked, by device key. */
+  readonly rows: Map<string, StagedRow>;
+  /** The envelope's row id, once a target's row needed it written. */
+  envelopeId: number | undefined;
+  /** Its dedupe record is committed. */
+  recorded: boolean;
+  settled: boolean;
+  resolve(result: EnqueueResult): void;
+  reject(error: unknown): void;
+}
+
+export class StagedMail {
+  /** In staging order, which is the order rows fall due. */
+  private sends: StagedSend[] = [];
+  private readonly byDevice = new Map<string, StagedRow[]>();
+  private readonly reserved = new Map<string, { count: number; bytes: number }>();
+  private readonly shares = new Map<string, number>();
+  /** Sends whose dedupe record is not committed yet, by sender and msgId. */
+  private readonly unrecorded = new Map<string, Promise<EnqueueResult>>();
+
+  constructor(readonly holdMs: number) {}
+
+  get size(): number {
+    return this.sends.length;
+  }
+
+  /** A send of the same sender and msgId still being recorded: its outcome. */
+  pending(dedupe: string): Promise<EnqueueResult> | undefined {
+    return this.unrecorded.get(dedupe);
+  }
+
+  /** Messages and bytes staged for a device, counted against its quota. */
+  reservedFor(key: string): { count: number; bytes: number } {
+    return this.reserved.get(key) ?? { count: 0, bytes: 0 };
+  }
+
+  shareFor(key: string, source: string): number {
+    return this.shares.get(`${key}|${source}`) ?? 0;
+  }
+
+  add(send: StagedSend, dedupe: string, settled: Promise<EnqueueResult>): void {
+    this.sends.push(send);
+    this.unrecorded.set(dedupe, settled);
+    const size = send.request.envelope.length;
+    for (const row of send.rows.values()) {
+      let list = this.byDevice.get(row.key);
+      if (!list) {
+        list = [];
+        this.byDevice.set(row.key, list);
+      }
+      list.push(row);
+      const r = this.reservedFor(row.key);
+      this.reserved.set(row.key, { count: r.count + 1, bytes: r.bytes + size });
+      if (send.source) {
+        const k = `${row.key}|${send.source}`;
+        this.shares.set(k, (this.shares.get(k) ?? 0) + size);
+      }
+    }
+  }
+
+  recorded(send: StagedSend, dedupe: string): void {
+    this.unrecorded.delete(dedupe);
+    send.recorded = true;
+    this.settle(send);
+  }
+
+  /** Its dedupe record could not be committed: the sender is told, and its rows are dropped. */
+  failed(send: StagedSend, dedupe: string, error: unknown): void {
+    this.unrecorded.delete(dedupe);
+    for (const row of [...send.rows.values()]) this.remove(row);
+    this.sends = this.sends.filter((s) => s !== send);
+    if (send.settled) return;
+    send.settled = true;
+    send.reject(error);
+  }
+
+  /** Rows of this device the device has now acked: never written. Returns the seqs not staged. */
+  acked(key: string, seqs: number[]): number[] {
+    const list = this.byDevice.get(key);
+    if (!list) return seqs;
+    const rest: number[] = [];
+    for (const seq of seqs) {
+      const row = list.find((r) => r.seq === seq);
+      if (!row) {
+        rest.push(seq);
+        continue;
+      }
+      this.remove(row);
+      this.settle(row.send);
+    }
+    return rest;
+  }
+
+  /** Sends with rows due now (all of them when `all`), oldest first. */
+  due(now: number, all = false): StagedSend[] {
+    this.sends = this.sends.filter((s) => !s.settled);
+    const out: StagedSend[] = [];
+    for (const send of this.sends) {
+      if (!all && send.stagedAt + this.holdMs > now) break;
+      if (send.rows.size > 0) out.push(send);
+    }
+    return out;
+  }
+
+  /** These rows were committed: the device holds them on the relay now. */
+  written(rows: StagedRow[]): void {
+    for (const row of rows) this.remove(row);
+    for (const row of rows) this.settle(row.send);
+  }
+
+  /** When the oldest staged row falls due, if any. */
+  nextDue(): number | undefined {
+    for (const send of this.sends)
+      if (!send.settled && send.rows.size > 0) return send.stagedAt + this.holdMs;
+    return undefined;
+  }
+
+  /** Staged messages of a device past `afterSeq` (all above any written row), unexpired, in seq order. */
+  read(key: string, afterSeq: number, now: number): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    for (const row of this.byDevice.get(key) ?? []) {
+      const { request } = row.send;
+      if (row.seq <= afterSeq || request.expiresAt <= now) continue;
+      out.push({
+        seq: row.seq,
+        msgId: request.msgId,
+        sender: request.sender,
+        flags: request.flags,
+        envelope: request.envelope,
+      });
+    }
+    return out;
+  }
+
+  /** Every staged send fails (the store is closing or broken). */
+  failAll(error: unknown): void {
+    for (const send of [...this.sends]) {
+      for (const row of [...send.rows.values()]) this.remove(row);
+      if (!send.settled) {
+        send.settled = true;
+        send.reject(error);
+      }
+    }
+    this.sends = [];
+    this.unrecorded.clear();
+  }
+
+  private remove(row: StagedRow): void {
+    const { send } = row;
+    if (send.rows.get(row.key) !== row) return;
+    send.rows.delete(row.key);
+    const list = this.byDevice.get(row.key);
+    if (list) {
+      const at = list.indexOf(row);
+      if (at >= 0) list.splice(at, 1);
+      if (list.length === 0) this.byDevice.delete(row.key);
+    }
+    const size = send.request.envelope.length;
+    const r = this.reservedFor(row.key);
+    if (r.count <= 1) this.reserved.delete(row.key);
+    else this.reserved.set(row.key, { count: r.count - 1, bytes: r.bytes - size });
+    if (send.source) {
+      const k = `${row.key}|${send.source}`;
+      const left = (this.shares.get(k) ?? 0) - size;
+      if (left > 0) this.shares.set(k, left);
+      else this.shares.delete(k);
+    }
+  }
+
+  private settle(send: StagedSend): void {
+    if (send.settled || !send.recorded || send.rows.size > 0) return;
+    // Left in `sends` until the next due(): filtering here would cost a pass per settle.
+    send.settled = true;
+    send.resolve(send.result);
+  }
+}
