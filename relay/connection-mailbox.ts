@@ -143,6 +143,8 @@ export class MailboxHandlers {
       envelope: frame.envelope.slice(),
       expiresAt: Date.now() + ttl * 1000,
       source: this.session.source,
+      // Devices connected here: their rows wait for their acks (on a cluster, the rest are written).
+      live: targets.map((t) => this.link.ctx.presence.get(bytesKey(t)) !== undefined),
     });
   }
 

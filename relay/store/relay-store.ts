@@ -26,6 +26,12 @@ export interface EnqueueRequest {
   expiresAt: number;
   /** Where the send came from (client IP or access token id): its share of each mailbox is capped. */
   source?: string;
+  /**
+   * Follows `targets`: whose device is connected now. A hint for a store
+   * that writes rows behind: a live device's row waits for its ack, an
+   * offline one's is written with the next commit.
+   */
+  live?: boolean[];
 }
 
 export interface MailboxQuota {

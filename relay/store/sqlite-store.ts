@@ -134,14 +134,19 @@ export interface SqliteStoreOptions {
   /** Called after every group commit, for metrics. */
   onCommit?: (ms: number, writes: number) => void;
   /**
-   * How long a staged mail row waits for its device's ack before it is
-   * written (default 50 ms). 0 writes it with the send's own commit.
+   * How long a live device's staged mail row waits for its ack before it is
+   * written (default 1 s). 0 writes it with the send's own commit.
    */
   holdMs?: number;
 }
 
-/** Long enough for a live device's ack (which it may hold up to 50 ms) to come back. */
-const DEFAULT_HOLD_MS = 60;
+/**
+ * Long enough for a live device's ack to come back even from a busy relay,
+ * whose deliveries queue behind a fan-out's (hundreds of ms at saturation);
+ * it delays the sender's ACK only for a device that is connected yet does
+ * not ack, and only by this much.
+ */
+const DEFAULT_HOLD_MS = 1000;
 
 export class SqliteRelayStore implements RelayStore {
   private readonly db: Database.Database;
@@ -305,10 +310,10 @@ export class SqliteRelayStore implements RelayStore {
     const source = req.source ?? "";
     const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
     const full: FullTarget[] = [];
-    const open: { key: string; device: Uint8Array }[] = [];
+    const open: { key: string; device: Uint8Array; live: boolean }[] = [];
     // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
     // target this message, not every other target of the send.
-    for (const device of req.targets) {
+    req.targets.forEach((device, i) => {
       const key = keyOf(device);
       const box = this.box(key, device);
       const staged = this.staged.reservedFor(key);
@@ -324,8 +329,8 @@ export class SqliteRelayStore implements RelayStore {
               ? "source_share"
               : undefined;
       if (reason) full.push({ device, reason });
-      else open.push({ key, device });
-    }
+      else open.push({ key, device, live: req.live?.[i] === true });
+    });
     if (open.length === 0) return Promise.resolve({ status: "full", full });
     const seqOf = new Map<string, number>();
     for (const { key, device } of open) {
@@ -343,12 +348,13 @@ export class SqliteRelayStore implements RelayStore {
       full,
     };
     let send: StagedSend | undefined;
+    const now = Date.now();
     const settled = new Promise<EnqueueResult>((resolve, reject) => {
       const rows = new Map<string, StagedRow>();
       send = {
         request: req,
         source,
-        stagedAt: Date.now(),
+        stagedAt: now,
         result,
         rows,
         envelopeId: undefined,
@@ -357,8 +363,14 @@ export class SqliteRelayStore implements RelayStore {
         resolve,
         reject,
       };
-      for (const { key, device } of open) {
-        rows.set(key, { send, key, device: Uint8Array.from(device), seq: seqOf.get(key) ?? 0 });
+      for (const { key, device, live } of open) {
+        rows.set(key, {
+          send,
+          key,
+          device: Uint8Array.from(device),
+          seq: seqOf.get(key) ?? 0,
+          dueAt: live ? now + this.staged.holdMs : now,
+        });
       }
     });
     if (!send) throw new Error("a promise executor runs at once");
@@ -376,10 +388,9 @@ export class SqliteRelayStore implements RelayStore {
     return settled;
   }
 
-  /** Writes the due rows of one send; runs inside the commit's transaction. */
-  private writeRows(send: StagedSend): StagedRow[] {
+  /** Writes due rows of one send; runs inside the commit's transaction. */
+  private writeRows(send: StagedSend, rows: StagedRow[]): StagedRow[] {
     const req = send.request;
-    const rows = [...send.rows.values()];
     const size = req.envelope.length;
     let id = send.envelopeId;
     if (id === undefined) {
@@ -684,10 +695,10 @@ export class SqliteRelayStore implements RelayStore {
     this.queue = [];
     if (this.closed) return;
     const due = this.staged.due(Date.now(), all);
-    if (batch.length === 0 && due.length === 0) return this.scheduleDue();
+    if (batch.length === 0 && due.size === 0) return this.scheduleDue();
     const outcomes: { op: Pending; ok: boolean; value: unknown }[] = [];
     const written: StagedRow[] = [];
-    const envelopes = due.map((send) => send.envelopeId);
+    const envelopes = [...due.keys()].map((send) => [send, send.envelopeId] as const);
     const started = performance.now();
     try {
       this.db.transaction(() => {
@@ -702,15 +713,13 @@ export class SqliteRelayStore implements RelayStore {
           }
         }
         // Rows not acked in time: a failure here fails the commit, and they stay staged.
-        for (const send of due) written.push(...this.writeRows(send));
+        for (const [send, rows] of due) written.push(...this.writeRows(send, rows));
         for (const cache of this.caches) cache.keep();
         this.writeBack();
       })();
     } catch (err) {
       for (const cache of this.caches) cache.reset();
-      due.forEach((send, i) => {
-        send.envelopeId = envelopes[i];
-      });
+      for (const [send, id] of envelopes) send.envelopeId = id;
       const failure = new RelayStoreError("STORE_IO", `commit failed: ${(err as Error).message}`, {
         cause: err,
       });
@@ -719,7 +728,7 @@ export class SqliteRelayStore implements RelayStore {
       return;
     }
     this.handedOut.clear();
-    this.options.onCommit?.(performance.now() - started, batch.length + due.length);
+    this.options.onCommit?.(performance.now() - started, batch.length + due.size);
     for (const { op, ok, value } of outcomes) {
       if (ok) op.resolve(value);
       else op.reject(value);

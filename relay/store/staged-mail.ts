@@ -5,16 +5,19 @@
  * and a target's row is written only if its device has not acked it by the
  * time the row is due (`holdMs` after staging). At 20 live receivers most
  * rows are acked within that time, so most deliveries cost the database
- * nothing: neither the insert nor the delete at the ack.
+ * nothing: neither the insert nor the delete at the ack. Rows of devices
+ * that are not connected are due at once, so a send to offline devices is
+ * acked as soon as it is written, as before.
  *
  * The send is settled (its sender acked) only once its dedupe record is
  * committed and every target holds it durably: a row committed, or the
  * device's ack, which it sends only once it has stored the message. What
  * a crash loses here is unacked, and the sender sends it again.
  *
- * Per device, rows are due in staging order, which is seq order: every
- * written row of a device has a lower seq than every staged one, so a read
- * is the database's rows followed by these.
+ * Per device, rows are written in seq order (a due row takes the device's
+ * earlier staged rows with it): every written row of a device has a lower
+ * seq than every staged one, so a read is the database's rows followed by
+ * these.
  */
 import type { EnqueueRequest, EnqueueResult, StoredMessage } from "./relay-store.js";
 
@@ -23,6 +26,8 @@ export interface StagedRow {
   readonly key: string;
   readonly device: Uint8Array;
   readonly seq: number;
+  /** When it is written unless acked first (epoch ms). */
+  readonly dueAt: number;
 }
 
 export interface StagedSend {
@@ -50,7 +55,10 @@ export class StagedMail {
   /** Sends whose dedupe record is not committed yet, by sender and msgId. */
   private readonly unrecorded = new Map<string, Promise<EnqueueResult>>();
 
-  constructor(readonly holdMs: number) {}
+  constructor(
+    /** How long a live device's row waits for its ack. */
+    readonly holdMs: number,
+  ) {}
 
   get size(): number {
     return this.sends.length;
@@ -123,13 +131,22 @@ export class StagedMail {
     return rest;
   }
 
-  /** Sends with rows due now (all of them when `all`), oldest first. */
-  due(now: number, all = false): StagedSend[] {
+  /** Rows due now (all of them when `all`), by send; per device a prefix of its staged rows. */
+  due(now: number, all = false): Map<StagedSend, StagedRow[]> {
     this.sends = this.sends.filter((s) => !s.settled);
-    const out: StagedSend[] = [];
-    for (const send of this.sends) {
-      if (!all && send.stagedAt + this.holdMs > now) break;
-      if (send.rows.size > 0) out.push(send);
+    const out = new Map<StagedSend, StagedRow[]>();
+    for (const list of this.byDevice.values()) {
+      let last = all ? list.length - 1 : -1;
+      if (!all) {
+        list.forEach((row, i) => {
+          if (row.dueAt <= now) last = i;
+        });
+      }
+      for (const row of list.slice(0, last + 1)) {
+        const rows = out.get(row.send);
+        if (rows) rows.push(row);
+        else out.set(row.send, [row]);
+      }
     }
     return out;
   }
@@ -140,11 +157,13 @@ export class StagedMail {
     for (const row of rows) this.settle(row.send);
   }
 
-  /** When the oldest staged row falls due, if any. */
+  /** When the first staged row falls due, if any. */
   nextDue(): number | undefined {
-    for (const send of this.sends)
-      if (!send.settled && send.rows.size > 0) return send.stagedAt + this.holdMs;
-    return undefined;
+    let first: number | undefined;
+    for (const list of this.byDevice.values()) {
+      for (const row of list) if (first === undefined || row.dueAt < first) first = row.dueAt;
+    }
+    return first;
   }
 
   /** Staged messages of a device past `afterSeq` (all above any written row), unexpired, in seq order. */
