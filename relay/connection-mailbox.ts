@@ -18,13 +18,14 @@ import {
 import type { BusMessage } from "./bus/relay-bus.js";
 import type { ConnectionLink, Session } from "./connection-link.js";
 import { spendSendBytes } from "./connection-session.js";
+import { type BatchSocket, DeliverBatches } from "./deliver-batches.js";
 import { deliverFrameBytes } from "./deliver-bytes.js";
 import { MailboxDelivery } from "./delivery.js";
 import type { EnqueueRequest, EnqueueResult } from "./store/relay-store.js";
 import { TargetSets } from "./target-sets.js";
 
 /** The connection's side of delivery: its socket's room and its bytes out. */
-export interface DeliverySocket {
+export interface DeliverySocket extends BatchSocket {
   /** Sends encoded frame bytes. */
   sendBytes(bytes: Uint8Array): void;
   /** Whether the socket, and the relay's shared outbound budget, have room now. */
@@ -37,11 +38,13 @@ export class MailboxHandlers {
   readonly delivery: MailboxDelivery;
   /** Target lists this connection's SENDs may name by id. */
   private readonly targetSets = new TargetSets();
+  /** Set once the device sent ACCEPT_BATCHES (revision 5): deliveries of a turn go as one frame. */
+  private batches: DeliverBatches | undefined;
 
   constructor(
     private readonly link: ConnectionLink,
     private readonly session: Session,
-    socket: DeliverySocket,
+    private readonly socket: DeliverySocket,
   ) {
     const { ctx } = link;
     this.delivery = new MailboxDelivery(
@@ -55,7 +58,8 @@ export class MailboxHandlers {
       {
         deliver: (message) => {
           ctx.metrics.deliveries.inc();
-          socket.sendBytes(deliverFrameBytes(message));
+          if (this.batches) this.batches.add(message);
+          else socket.sendBytes(deliverFrameBytes(message));
         },
         writable: () => socket.writable(),
         blocked: () => socket.blocked(),
@@ -63,6 +67,11 @@ export class MailboxHandlers {
         readTime: (ms) => ctx.metrics.storeReadSeconds.observe(ms / 1000),
       },
     );
+  }
+
+  /** The device takes DELIVER_BATCH from now on; saying it again changes nothing. */
+  onAcceptBatches(): void {
+    this.batches ??= new DeliverBatches(this.socket);
   }
 
   onTargetSet(frame: TargetSetFrame): void {

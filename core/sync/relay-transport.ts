@@ -30,6 +30,7 @@ import {
   MSG_ID_BYTES,
   type PartialAckFrame,
   PROTOCOL_VERSION,
+  RELAY_FEATURE_DELIVER_BATCH,
   RELAY_FEATURE_MAIL,
   RELAY_FEATURE_TARGET_SETS,
   type SendFrame,
@@ -489,6 +490,9 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
           mail: (frame.features & RELAY_FEATURE_MAIL) !== 0,
           targetSets: (frame.features & RELAY_FEATURE_TARGET_SETS) !== 0,
         };
+        // Revision 5: a relay that offers batches sends what it has ready at once as one frame.
+        if ((frame.features & RELAY_FEATURE_DELIVER_BATCH) !== 0)
+          this.write({ type: "acceptBatches" });
         this.emit("info", [this.info]);
         return;
       case "ack":
@@ -502,6 +506,10 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
         return;
       case "deliver":
         this.onDeliver(frame);
+        return;
+      case "deliverBatch":
+        // Handed over in order, as single DELIVERs would be; their acks go out together.
+        for (const d of frame.deliveries) this.onDeliver({ type: "deliver", ...d });
         return;
       case "error":
         this.onError(frame);
