@@ -143,22 +143,27 @@ export class MailboxHandlers {
         frame.msgId,
       );
     }
+    // Each target's map key once: for its liveness now and its offer later.
+    const keys = targets.map(bytesKey);
     // Copies: the frame's views point into a buffer ws may reuse.
-    this.store({
-      sender: this.session.device,
-      msgId: frame.msgId.slice(),
-      targets: targets.map((t) => t.slice()),
-      flags: frame.flags,
-      envelope: frame.envelope.slice(),
-      expiresAt: Date.now() + ttl * 1000,
-      source: this.session.source,
-      // Devices connected here: their rows wait for their acks (on a cluster, the rest are written).
-      live: targets.map((t) => this.link.ctx.presence.get(bytesKey(t)) !== undefined),
-    });
+    this.store(
+      {
+        sender: this.session.device,
+        msgId: frame.msgId.slice(),
+        targets: targets.map((t) => t.slice()),
+        flags: frame.flags,
+        envelope: frame.envelope.slice(),
+        expiresAt: Date.now() + ttl * 1000,
+        source: this.session.source,
+        // Devices connected here: their rows wait for their acks (on a cluster, the rest are written).
+        live: keys.map((key) => this.link.ctx.presence.get(key) !== undefined),
+      },
+      keys,
+    );
   }
 
   /** Hands the send to the store in its source's turn; answers once it is committed. */
-  private store(request: EnqueueRequest & { source: string }): void {
+  private store(request: EnqueueRequest & { source: string }, keys: string[]): void {
     const { ctx } = this.link;
     const c = ctx.config;
     const release = this.link.hold();
@@ -175,16 +180,21 @@ export class MailboxHandlers {
           // Ordered, not yet durable: live targets get it now; the sender's ACK waits.
           (result) => {
             offered = true;
-            this.offer(request, result);
+            this.offer(request, result, keys);
           },
         ),
       )
-      .then((result) => this.stored(request, result, offered))
+      .then((result) => this.stored(request, result, offered, keys))
       .catch((err) => this.link.storeFailed(err, request.msgId))
       .finally(release);
   }
 
-  private stored(request: EnqueueRequest, result: EnqueueResult, offered: boolean): void {
+  private stored(
+    request: EnqueueRequest,
+    result: EnqueueResult,
+    offered: boolean,
+    keys: string[],
+  ): void {
     const { ctx } = this.link;
     if (result.status === "duplicate") return this.link.send({ type: "ack", msgId: request.msgId });
     // A full mailbox costs its own target this message, and tells the sender which one.
@@ -200,17 +210,17 @@ export class MailboxHandlers {
     }
     if (result.status !== "queued") return;
     ctx.metrics.sends.inc({ kind: "stored" });
-    if (!offered) this.offer(request, result);
+    if (!offered) this.offer(request, result, keys);
   }
 
   /** Each target with a seq is offered the message: sent now if its device is live and caught up. */
-  private offer(request: EnqueueRequest, result: EnqueueResult): void {
+  private offer(request: EnqueueRequest, result: EnqueueResult, keys: string[]): void {
     if (result.status !== "queued") return;
     const { ctx } = this.link;
-    request.targets.forEach((target, i) => {
+    keys.forEach((key, i) => {
       const seq = result.seqs[i] ?? 0;
       if (seq === 0) return;
-      ctx.presence.mailQueued(bytesKey(target), {
+      ctx.presence.mailQueued(key, {
         seq,
         msgId: request.msgId,
         sender: request.sender,

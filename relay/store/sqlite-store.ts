@@ -311,10 +311,11 @@ export class SqliteRelayStore implements RelayStore {
     const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
     const full: FullTarget[] = [];
     const open: { key: string; device: Uint8Array; live: boolean }[] = [];
+    const keys = req.targets.map(keyOf);
     // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
     // target this message, not every other target of the send.
     req.targets.forEach((device, i) => {
-      const key = keyOf(device);
+      const key = keys[i] ?? keyOf(device);
       const box = this.box(key, device);
       const staged = this.staged.reservedFor(key);
       const held = source
@@ -344,7 +345,7 @@ export class SqliteRelayStore implements RelayStore {
     this.boxes.keep();
     const result: EnqueueResult & { status: "queued" } = {
       status: "queued",
-      seqs: req.targets.map((t) => seqOf.get(keyOf(t)) ?? 0),
+      seqs: keys.map((key) => seqOf.get(key) ?? 0),
       full,
     };
     let send: StagedSend | undefined;

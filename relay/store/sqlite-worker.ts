@@ -5,11 +5,13 @@
  * WorkerRelayStore; only RelayStore methods can be called.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { RelayStore } from "./relay-store.js";
+import { KEY_BYTES } from "../../core/wire/envelope.js";
+import type { EnqueueRequest, RelayStore } from "./relay-store.js";
 import { SqliteRelayStore } from "./sqlite-store.js";
 import {
   STORE_METHODS,
   type StoreMethod,
+  unpackTargets,
   type WorkerReply,
   type WorkerRequest,
   type WorkerResult,
@@ -59,7 +61,7 @@ function call(request: WorkerRequest): void {
   const args =
     request.method === "enqueue"
       ? [
-          request.args[0],
+          unpackTargets(request.args[0] as EnqueueRequest, KEY_BYTES),
           request.args[1],
           request.args[2] === true
             ? (value: unknown) => answer({ id: request.id, staged: true, value })

@@ -46,6 +46,8 @@ export interface StagedSend {
   reject(error: unknown): void;
 }
 
+const NONE_RESERVED = Object.freeze({ count: 0, bytes: 0 });
+
 export class StagedMail {
   /** In staging order, which is the order rows fall due. */
   private sends: StagedSend[] = [];
@@ -70,8 +72,8 @@ export class StagedMail {
   }
 
   /** Messages and bytes staged for a device, counted against its quota. */
-  reservedFor(key: string): { count: number; bytes: number } {
-    return this.reserved.get(key) ?? { count: 0, bytes: 0 };
+  reservedFor(key: string): { readonly count: number; readonly bytes: number } {
+    return this.reserved.get(key) ?? NONE_RESERVED;
   }
 
   shareFor(key: string, source: string): number {
@@ -89,8 +91,12 @@ export class StagedMail {
         this.byDevice.set(row.key, list);
       }
       list.push(row);
-      const r = this.reservedFor(row.key);
-      this.reserved.set(row.key, { count: r.count + 1, bytes: r.bytes + size });
+      // Counted in place: a fan-out changes these once per target per send.
+      const r = this.reserved.get(row.key);
+      if (r) {
+        r.count++;
+        r.bytes += size;
+      } else this.reserved.set(row.key, { count: 1, bytes: size });
       if (send.source) {
         const k = `${row.key}|${send.source}`;
         this.shares.set(k, (this.shares.get(k) ?? 0) + size);
@@ -207,9 +213,12 @@ export class StagedMail {
       if (list.length === 0) this.byDevice.delete(row.key);
     }
     const size = send.request.envelope.length;
-    const r = this.reservedFor(row.key);
-    if (r.count <= 1) this.reserved.delete(row.key);
-    else this.reserved.set(row.key, { count: r.count - 1, bytes: r.bytes - size });
+    const r = this.reserved.get(row.key);
+    if (!r || r.count <= 1) this.reserved.delete(row.key);
+    else {
+      r.count--;
+      r.bytes -= size;
+    }
     if (send.source) {
       const k = `${row.key}|${send.source}`;
       const left = (this.shares.get(k) ?? 0) - size;

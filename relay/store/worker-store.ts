@@ -6,6 +6,7 @@
  * 503 and nothing is acked that was not committed.
  */
 import { Worker } from "node:worker_threads";
+import { KEY_BYTES } from "../../core/wire/envelope.js";
 import {
   type BlobPutResult,
   type BlobQuota,
@@ -19,6 +20,7 @@ import {
 } from "./relay-store.js";
 import type { SqliteStoreOptions } from "./sqlite-store.js";
 import type {
+  PackedEnqueue,
   StoreMethod,
   WorkerErrorInfo,
   WorkerReply,
@@ -102,11 +104,12 @@ export class WorkerRelayStore implements RelayStore {
     quota: MailboxQuota,
     staged?: (result: EnqueueResult) => void,
   ): Promise<EnqueueResult> {
-    if (!staged) return this.call("enqueue", request, quota) as Promise<EnqueueResult>;
+    const packed = packTargets(request);
+    if (!staged) return this.call("enqueue", packed, quota) as Promise<EnqueueResult>;
     return this.callStaged(
       staged as (value: unknown) => void,
       "enqueue",
-      request,
+      packed,
       quota,
       true,
     ) as Promise<EnqueueResult>;
@@ -198,4 +201,19 @@ export class WorkerRelayStore implements RelayStore {
     }
     this.worker.postMessage(requests);
   }
+}
+
+/**
+ * A send's targets as one buffer: a structured clone copies each typed array
+ * as an object of its own, and a fan-out names tens of them per send.
+ * The worker unpacks them (unpackTargets).
+ */
+function packTargets(request: EnqueueRequest): EnqueueRequest | PackedEnqueue {
+  const { targets } = request;
+  if (targets.some((t) => t.length !== KEY_BYTES)) return request;
+  const packed = new Uint8Array(targets.length * KEY_BYTES);
+  targets.forEach((t, i) => {
+    packed.set(t, i * KEY_BYTES);
+  });
+  return { ...request, targets: [], packedTargets: packed };
 }
