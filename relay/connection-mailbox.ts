@@ -150,7 +150,7 @@ export class MailboxHandlers {
       {
         sender: this.session.device,
         msgId: frame.msgId.slice(),
-        targets: targets.map((t) => t.slice()),
+        targets: copyKeys(targets),
         flags: frame.flags,
         envelope: frame.envelope.slice(),
         expiresAt: Date.now() + ttl * 1000,
@@ -288,4 +288,18 @@ export class MailboxHandlers {
     }
     this.link.send({ type: "ack", msgId: frame.msgId });
   }
+}
+
+/**
+ * Copies of a send's target keys as views into one new buffer: one
+ * allocation per send instead of one per target (a fan-out names tens).
+ */
+function copyKeys(keys: Uint8Array[]): Uint8Array[] {
+  const all = new Uint8Array(keys.reduce((n, k) => n + k.length, 0));
+  let at = 0;
+  return keys.map((k) => {
+    all.set(k, at);
+    at += k.length;
+    return all.subarray(at - k.length, at);
+  });
 }

@@ -15,6 +15,7 @@ export interface StoredMessage {
   expiresAt?: number;
 }
 
+/** A store may hold a request's arrays until the send settles: callers pass arrays nobody reuses. */
 export interface EnqueueRequest {
   sender: Uint8Array;
   msgId: Uint8Array;

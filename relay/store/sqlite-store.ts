@@ -368,7 +368,8 @@ export class SqliteRelayStore implements RelayStore {
         rows.set(key, {
           send,
           key,
-          device: Uint8Array.from(device),
+          // The request's own copy, held no longer than the send: no copy per target.
+          device,
           seq: seqOf.get(key) ?? 0,
           dueAt: live ? now + this.staged.holdMs : now,
         });
