@@ -722,6 +722,7 @@ export class SqliteRelayStore implements RelayStore {
     } catch (err) {
       for (const cache of this.caches) cache.reset();
       for (const [send, id] of envelopes) send.envelopeId = id;
+      this.staged.requeue([...due.values()].flat());
       const failure = new RelayStoreError("STORE_IO", `commit failed: ${(err as Error).message}`, {
         cause: err,
       });

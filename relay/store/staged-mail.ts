@@ -52,6 +52,14 @@ export class StagedMail {
   /** In staging order, which is the order rows fall due. */
   private sends: StagedSend[] = [];
   private readonly byDevice = new Map<string, StagedRow[]>();
+  /**
+   * Rows in the order they fall due: one queue per hold (none, or holdMs
+   * for live devices), each therefore in dueAt order. Rows acked or written
+   * meanwhile are skipped when they reach the head (still staged iff their
+   * send still lists them), so finding what is due costs what is due, not
+   * a pass over every staged row.
+   */
+  private readonly queues: [StagedRow[], StagedRow[]] = [[], []];
   private readonly reserved = new Map<string, { count: number; bytes: number }>();
   private readonly shares = new Map<string, number>();
   /** Sends whose dedupe record is not committed yet, by sender and msgId. */
@@ -91,6 +99,7 @@ export class StagedMail {
         this.byDevice.set(row.key, list);
       }
       list.push(row);
+      this.queues[row.dueAt > send.stagedAt ? 1 : 0].push(row);
       // Counted in place: a fan-out changes these once per target per send.
       const r = this.reserved.get(row.key);
       if (r) {
@@ -140,15 +149,22 @@ export class StagedMail {
   /** Rows due now (all of them when `all`), by send; per device a prefix of its staged rows. */
   due(now: number, all = false): Map<StagedSend, StagedRow[]> {
     this.sends = this.sends.filter((s) => !s.settled);
-    const out = new Map<StagedSend, StagedRow[]>();
-    for (const list of this.byDevice.values()) {
-      let last = all ? list.length - 1 : -1;
-      if (!all) {
-        list.forEach((row, i) => {
-          if (row.dueAt <= now) last = i;
-        });
+    // Per device, the highest staged seq that is due: its earlier rows go with it.
+    const upTo = new Map<string, number>();
+    for (const queue of this.queues) {
+      let taken = 0;
+      for (const row of queue) {
+        if (!all && row.dueAt > now) break;
+        taken++;
+        if (!staged(row)) continue;
+        upTo.set(row.key, Math.max(upTo.get(row.key) ?? 0, row.seq));
       }
-      for (const row of list.slice(0, last + 1)) {
+      queue.splice(0, taken);
+    }
+    const out = new Map<StagedSend, StagedRow[]>();
+    for (const [key, seq] of upTo) {
+      for (const row of this.byDevice.get(key) ?? []) {
+        if (row.seq > seq) break;
         const rows = out.get(row.send);
         if (rows) rows.push(row);
         else out.set(row.send, [row]);
@@ -163,11 +179,21 @@ export class StagedMail {
     for (const row of rows) this.settle(row.send);
   }
 
+  /** Rows due() handed out whose commit failed: due again, at the next commit. */
+  requeue(rows: StagedRow[]): void {
+    this.queues[0].unshift(...rows.filter(staged));
+  }
+
   /** When the first staged row falls due, if any. */
   nextDue(): number | undefined {
     let first: number | undefined;
-    for (const list of this.byDevice.values()) {
-      for (const row of list) if (first === undefined || row.dueAt < first) first = row.dueAt;
+    for (const queue of this.queues) {
+      // Rows no longer staged are dropped from the head here too, so the head is a real one.
+      let gone = 0;
+      while (gone < queue.length && !staged(queue[gone] as StagedRow)) gone++;
+      if (gone > 0) queue.splice(0, gone);
+      const head = queue[0];
+      if (head && (first === undefined || head.dueAt < first)) first = head.dueAt;
     }
     return first;
   }
@@ -233,4 +259,9 @@ export class StagedMail {
     send.settled = true;
     send.resolve(send.result);
   }
+}
+
+/** A row is staged while its send still lists it: acked and written rows are removed from there. */
+function staged(row: StagedRow): boolean {
+  return row.send.rows.get(row.key) === row;
 }
