@@ -162,29 +162,49 @@ export class MailboxHandlers {
     );
   }
 
-  /** Hands the send to the store in its source's turn; answers once it is committed. */
+  /**
+   * Hands the send to the store in its source's turn; answers once every
+   * target holds it durably. The turn ends once the store has ordered it
+   * (or settled it, for a store that does not order first): a send waiting
+   * for slow devices' acks holds its received bytes on this connection,
+   * not everyone's share of the store.
+   */
   private store(request: EnqueueRequest & { source: string }, keys: string[]): void {
     const { ctx } = this.link;
     const c = ctx.config;
     const release = this.link.hold();
     let offered = false;
+    let settled: Promise<EnqueueResult> | undefined;
     ctx.writes
-      .run(request.source, request.envelope.length, () =>
-        ctx.store.enqueue(
-          request,
-          {
-            maxMessages: c.mailboxMaxMessages,
-            maxBytes: c.mailboxMaxBytes,
-            sourceShareBytes: c.mailboxSourceShareBytes,
-          },
-          // Ordered, not yet durable: live targets get it now; the sender's ACK waits.
-          (result) => {
-            offered = true;
-            this.offer(request, result, keys);
-          },
-        ),
+      .run(
+        request.source,
+        request.envelope.length,
+        () =>
+          new Promise<void>((ordered) => {
+            settled = ctx.store.enqueue(
+              request,
+              {
+                maxMessages: c.mailboxMaxMessages,
+                maxBytes: c.mailboxMaxBytes,
+                sourceShareBytes: c.mailboxSourceShareBytes,
+              },
+              // Ordered, not yet durable: live targets get it now; the sender's ACK waits.
+              (result) => {
+                offered = true;
+                ordered();
+                this.offer(request, result, keys);
+              },
+            );
+            settled.then(
+              () => ordered(),
+              () => ordered(),
+            );
+          }),
       )
-      .then((result) => this.stored(request, result, offered, keys))
+      .then(() => settled)
+      .then((result) => {
+        if (result) this.stored(request, result, offered, keys);
+      })
       .catch((err) => this.link.storeFailed(err, request.msgId))
       .finally(release);
   }
