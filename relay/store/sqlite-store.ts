@@ -285,7 +285,11 @@ export class SqliteRelayStore implements RelayStore {
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
     const dedupe = `${keyOf(req.sender)}|${keyOf(req.msgId)}`;
     const earlier = this.staged.pending(dedupe);
-    if (earlier) return earlier.then(() => ({ status: "duplicate" }));
+    if (earlier) {
+      // Ordered already (its first copy was): the caller's turn ends; the answer waits for the first.
+      if (onStaged) queueMicrotask(() => onStaged({ status: "duplicate" }));
+      return earlier.then(() => ({ status: "duplicate" }));
+    }
     try {
       if (this.stmt.sentGet.get(req.sender, req.msgId))
         return Promise.resolve({ status: "duplicate" });
@@ -381,8 +385,8 @@ export class SqliteRelayStore implements RelayStore {
     // Settled within the commit's own turn (not a promise later), so close() sees it recorded.
     this.queue.push({
       run: () => this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt),
-      resolve: () => this.staged.recorded(staged, dedupe),
-      reject: (err) => this.staged.failed(staged, dedupe, err),
+      resolve: () => this.staged.recorded(staged),
+      reject: (err) => this.staged.failed(staged, err),
     });
     this.flushSoon();
     this.scheduleDue();

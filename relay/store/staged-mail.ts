@@ -62,8 +62,13 @@ export class StagedMail {
   private readonly queues: [StagedRow[], StagedRow[]] = [[], []];
   private readonly reserved = new Map<string, { count: number; bytes: number }>();
   private readonly shares = new Map<string, number>();
-  /** Sends whose dedupe record is not committed yet, by sender and msgId. */
-  private readonly unrecorded = new Map<string, Promise<EnqueueResult>>();
+  /**
+   * Sends not settled yet, by sender and msgId. Kept past the commit of the
+   * dedupe record: a retransmit found there would be acked at once, while a
+   * live target may hold the first only in memory.
+   */
+  private readonly unsettled = new Map<string, Promise<EnqueueResult>>();
+  private readonly dedupeOf = new Map<StagedSend, string>();
 
   constructor(
     /** How long a live device's row waits for its ack. */
@@ -74,9 +79,9 @@ export class StagedMail {
     return this.sends.length;
   }
 
-  /** A send of the same sender and msgId still being recorded: its outcome. */
+  /** A send of the same sender and msgId not settled yet: its outcome. */
   pending(dedupe: string): Promise<EnqueueResult> | undefined {
-    return this.unrecorded.get(dedupe);
+    return this.unsettled.get(dedupe);
   }
 
   /** Messages and bytes staged for a device, counted against its quota. */
@@ -90,7 +95,8 @@ export class StagedMail {
 
   add(send: StagedSend, dedupe: string, settled: Promise<EnqueueResult>): void {
     this.sends.push(send);
-    this.unrecorded.set(dedupe, settled);
+    this.unsettled.set(dedupe, settled);
+    this.dedupeOf.set(send, dedupe);
     const size = send.request.envelope.length;
     for (const row of send.rows.values()) {
       let list = this.byDevice.get(row.key);
@@ -113,15 +119,14 @@ export class StagedMail {
     }
   }
 
-  recorded(send: StagedSend, dedupe: string): void {
-    this.unrecorded.delete(dedupe);
+  recorded(send: StagedSend): void {
     send.recorded = true;
     this.settle(send);
   }
 
   /** Its dedupe record could not be committed: the sender is told, and its rows are dropped. */
-  failed(send: StagedSend, dedupe: string, error: unknown): void {
-    this.unrecorded.delete(dedupe);
+  failed(send: StagedSend, error: unknown): void {
+    this.forget(send);
     for (const row of [...send.rows.values()]) this.remove(row);
     this.sends = this.sends.filter((s) => s !== send);
     if (send.settled) return;
@@ -225,7 +230,8 @@ export class StagedMail {
       }
     }
     this.sends = [];
-    this.unrecorded.clear();
+    this.unsettled.clear();
+    this.dedupeOf.clear();
   }
 
   private remove(row: StagedRow): void {
@@ -257,7 +263,15 @@ export class StagedMail {
     if (send.settled || !send.recorded || send.rows.size > 0) return;
     // Left in `sends` until the next due(): filtering here would cost a pass per settle.
     send.settled = true;
+    this.forget(send);
     send.resolve(send.result);
+  }
+
+  private forget(send: StagedSend): void {
+    const dedupe = this.dedupeOf.get(send);
+    if (dedupe === undefined) return;
+    this.dedupeOf.delete(send);
+    this.unsettled.delete(dedupe);
   }
 }
 
