@@ -4,7 +4,10 @@
  * repeated ones. Against a real relay process, killed with -9 afterwards:
  * nothing later sent to the forger is lost, and another device that is
  * connected and never acks still gets every send the relay acked (its rows
- * were written, not dropped for someone else's ack).
+ * were written, not dropped for someone else's ack). And a sender whose
+ * link dropped before its ACK, retransmitting the same msgId while the only
+ * target holds the first copy only in the relay's memory (decision 120's
+ * write-behind): its ACK must wait until the relay holds it durably.
  */
 import { describe, expect, it } from "vitest";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
@@ -21,7 +24,7 @@ function delivered(frames: Frame[]): Omit<DeliverFrame, "type">[] {
   );
 }
 
-describe("relay: forged DELIVER_ACKs", () => {
+describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () => {
   it("acks for seqs never delivered change nothing: the forger gets every later send, and a live device that never acks gets every acked send after kill -9", async () => {
     const relay = await relays();
     const forgerKeys = generateDeviceKeys().sign;
@@ -73,6 +76,41 @@ describe("relay: forged DELIVER_ACKs", () => {
         .map((d) => d.envelope[1])
         .sort(),
     ).toEqual([0, 1, 2, 3, 4]);
+    c.close();
+  });
+
+  it("a retransmit of a send a live device holds only in memory is not acked before the relay holds it durably (kill -9 at the retransmit's ACK)", async () => {
+    const relay = await relays();
+    const senderKeys = generateDeviceKeys().sign;
+    const victimKeys = generateDeviceKeys().sign;
+    const victim = await RawClient.open(relay.url);
+    await victim.login(victimKeys, relay.url);
+    const send = {
+      type: "send" as const,
+      msgId: new Uint8Array(16).fill(0x5e),
+      flags: 0,
+      ttlSeconds: 0,
+      targets: [victimKeys.publicKey],
+      envelope: Uint8Array.of(0xaa, 1),
+    };
+    const first = await RawClient.open(relay.url);
+    await first.login(senderKeys, relay.url);
+    first.send(send);
+    // Delivered from memory; the victim (connected) does not ack. The sender's link drops
+    // before its ACK, and its outbox sends the same msgId again on a new one.
+    await waitFor(() => delivered(victim.frames).length >= 1, "the live delivery");
+    first.close();
+    const second = await RawClient.open(relay.url);
+    await second.login(senderKeys, relay.url);
+    second.send(send);
+    await second.next("ack");
+    // Acked: the sender drops it from its outbox. The relay dies now.
+    await relay.kill();
+    victim.close();
+    const again = await relays([], { dataDir: relay.dataDir });
+    const c = await RawClient.open(again.url);
+    await c.login(victimKeys, again.url);
+    await waitFor(() => delivered(c.frames).length >= 1, "the acked send after the crash");
     c.close();
   });
 });
