@@ -80,4 +80,34 @@ describe("relay write-behind: a sender is acked only once every target holds the
     const results: EnqueueResult[] = await Promise.all([first, again]);
     expect(results.map((r) => r.status)).toEqual(["queued", "duplicate"]);
   });
+
+  it("a connected device that let a held row fall due unacked is not waited for again until it acks: its next rows are written with their send", async () => {
+    // A member's device stays connected and never acks: without this, every send to it
+    // waits the whole hold for its ACK, and so does every sender of its room.
+    const { store, commits } = setup(50);
+    const first = store.enqueue(request(1, true), quota, () => undefined);
+    await first;
+    // The next send to it: recorded and its row written in one commit, not after the hold.
+    const before = commits();
+    let settledAt = -1;
+    const second = store
+      .enqueue(request(2, true), quota, () => undefined)
+      .then((r) => {
+        settledAt = commits();
+        return r;
+      });
+    expect((await second).status).toBe("queued");
+    expect(settledAt).toBe(before + 1);
+    // Once it acks again it is waited for again: the third send's row is held.
+    const messages = await store.fetch(target, 0, 10);
+    await store.ack(
+      target,
+      messages.map((m) => m.seq),
+    );
+    const acked = commits();
+    const third = await store.enqueue(request(3, true), quota, () => undefined);
+    expect(third.status).toBe("queued");
+    // Recorded in one commit, its row written in a later one (when the hold ran out).
+    expect(commits()).toBeGreaterThanOrEqual(acked + 2);
+  });
 });

@@ -334,7 +334,7 @@ export class SqliteRelayStore implements RelayStore {
               ? "source_share"
               : undefined;
       if (reason) full.push({ device, reason });
-      else open.push({ key, device, live: req.live?.[i] === true });
+      else open.push({ key, device, live: req.live?.[i] === true && this.staged.waitsFor(key) });
     });
     if (open.length === 0) return Promise.resolve({ status: "full", full });
     const seqOf = new Map<string, number>();

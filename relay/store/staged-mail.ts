@@ -47,6 +47,8 @@ export interface StagedSend {
 }
 
 const NONE_RESERVED = Object.freeze({ count: 0, bytes: 0 });
+/** Late devices remembered at most (a key is tens of bytes). */
+const MAX_LATE = 10_000;
 
 export class StagedMail {
   /** In staging order, which is the order rows fall due. */
@@ -69,6 +71,13 @@ export class StagedMail {
    */
   private readonly unsettled = new Map<string, Promise<EnqueueResult>>();
   private readonly dedupeOf = new Map<StagedSend, string>();
+  /**
+   * Devices that let a held row fall due without acking it: until they ack
+   * again, their rows are due at once. A device that stays connected and
+   * never acks would otherwise hold every send to it, and its sender's ACK,
+   * for the whole hold.
+   */
+  private readonly late = new Set<string>();
 
   constructor(
     /** How long a live device's row waits for its ack. */
@@ -87,6 +96,11 @@ export class StagedMail {
   /** Messages and bytes staged for a device, counted against its quota. */
   reservedFor(key: string): { readonly count: number; readonly bytes: number } {
     return this.reserved.get(key) ?? NONE_RESERVED;
+  }
+
+  /** Whether a connected device's rows are worth holding for its ack. */
+  waitsFor(key: string): boolean {
+    return !this.late.has(key);
   }
 
   shareFor(key: string, source: string): number {
@@ -136,6 +150,7 @@ export class StagedMail {
 
   /** Rows of this device the device has now acked: never written. Returns the seqs not staged. */
   acked(key: string, seqs: number[]): number[] {
+    this.late.delete(key);
     const list = this.byDevice.get(key);
     if (!list) return seqs;
     const rest: number[] = [];
@@ -156,12 +171,13 @@ export class StagedMail {
     this.sends = this.sends.filter((s) => !s.settled);
     // Per device, the highest staged seq that is due: its earlier rows go with it.
     const upTo = new Map<string, number>();
-    for (const queue of this.queues) {
+    for (const [held, queue] of this.queues.entries()) {
       let taken = 0;
       for (const row of queue) {
         if (!all && row.dueAt > now) break;
         taken++;
         if (!staged(row)) continue;
+        if (held === 1 && !all) this.noteLate(row.key);
         upTo.set(row.key, Math.max(upTo.get(row.key) ?? 0, row.seq));
       }
       queue.splice(0, taken);
@@ -265,6 +281,12 @@ export class StagedMail {
     send.settled = true;
     this.forget(send);
     send.resolve(send.result);
+  }
+
+  private noteLate(key: string): void {
+    // Kept small: forgetting a device costs at most one more hold before it is noted again.
+    if (this.late.size >= MAX_LATE) this.late.clear();
+    this.late.add(key);
   }
 
   private forget(send: StagedSend): void {
