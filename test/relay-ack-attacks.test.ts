@@ -113,4 +113,42 @@ describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () =>
     await waitFor(() => delivered(c.frames).length >= 1, "the acked send after the crash");
     c.close();
   });
+
+  it("a device connected twice, acking on one link and asking RESEND on the other, has every send it did not ack after kill -9", async () => {
+    const relay = await relays();
+    const keys = generateDeviceKeys().sign;
+    const a = await RawClient.open(relay.url);
+    await a.login(keys, relay.url);
+    const sender = await device(relay.url);
+    sender.client.start();
+    await online(sender.client);
+    const sent = Array.from({ length: 3 }, (_, i) =>
+      sender.client.send([keys.publicKey], Uint8Array.of(0xcc, i)),
+    );
+    const stored = (frames: Frame[]) => delivered(frames).filter((d) => d.seq > 0);
+    await waitFor(() => stored(a.frames).length >= 3, "3 live deliveries on the first link");
+    const first = stored(a.frames).find((d) => d.envelope[1] === 0);
+    if (!first) throw new Error("the first send was delivered");
+    a.send({ type: "deliverAck", seqs: [first.seq] });
+    // The same device again: the first link is replaced, the second asks for everything.
+    const b = await RawClient.open(relay.url);
+    await b.login(keys, relay.url);
+    b.send({ type: "resend", fromSeq: 1 });
+    b.send({ type: "deliverAck", seqs: [first.seq] });
+    await Promise.all(sent);
+    await sender.client.stop();
+    await relay.kill();
+    a.close();
+    b.close();
+    const again = await relays([], { dataDir: relay.dataDir });
+    const c = await RawClient.open(again.url);
+    await c.login(keys, again.url);
+    await waitFor(() => stored(c.frames).length >= 2, "the two sends not acked");
+    expect(
+      stored(c.frames)
+        .map((d) => d.envelope[1])
+        .sort(),
+    ).toEqual([1, 2]);
+    c.close();
+  });
 });
