@@ -110,4 +110,32 @@ describe("relay write-behind: a sender is acked only once every target holds the
     // Recorded in one commit, its row written in a later one (when the hold ran out).
     expect(commits()).toBeGreaterThanOrEqual(acked + 2);
   });
+
+  it("retries rows whose commit failed (a full disk) with a growing pause, not in a hot loop, and writes them once it can", async () => {
+    const { store, commits } = setup(20);
+    const db = (store as unknown as { db: { pragma(sql: string, o?: object): unknown } }).db;
+    let attempts = 0;
+    const s = store as unknown as { flush: (all?: boolean) => void };
+    const flush = s.flush.bind(store);
+    s.flush = (all?: boolean) => {
+      attempts++;
+      flush(all);
+    };
+    const big = { ...request(9, true), envelope: new Uint8Array(200_000).fill(9) };
+    const sent = store.enqueue(big, quota, () => undefined);
+    sent.catch(() => undefined);
+    await waitFor(() => commits() >= 1, "the send recorded");
+    // The disk is full from now on: the row, due after the hold, cannot be written.
+    const pages = Number(db.pragma("page_count", { simple: true }));
+    db.pragma(`max_page_count = ${pages + 1}`);
+    attempts = 0;
+    const started = Date.now();
+    await waitFor(() => Date.now() - started >= 400, "a while with a full disk");
+    // A retry at once after each failure makes hundreds of attempts in that time.
+    expect(attempts).toBeLessThanOrEqual(12);
+    expect(await settledYet(sent)).toBe(false);
+    db.pragma("max_page_count = 1073741823");
+    expect((await sent).status).toBe("queued");
+    expect((await store.fetch(target, 0, 10)).length).toBe(1);
+  });
 });

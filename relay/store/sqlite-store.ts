@@ -147,6 +147,13 @@ export interface SqliteStoreOptions {
  * not ack, and only by this much.
  */
 const DEFAULT_HOLD_MS = 1000;
+/**
+ * Pauses before due rows are tried again after a failed commit (a full or
+ * failing disk), doubling up to the last: retried at once, they would fail
+ * hundreds of times a second, each time with every write queued beside them.
+ */
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 5000;
 
 export class SqliteRelayStore implements RelayStore {
   private readonly db: Database.Database;
@@ -169,6 +176,8 @@ export class SqliteRelayStore implements RelayStore {
    */
   private readonly handedOut = new Map<string, number>();
   private dueTimer: NodeJS.Timeout | undefined;
+  /** The pause before due rows are tried again; 0 after a good commit. */
+  private retryMs = 0;
 
   constructor(
     dataDir: string,
@@ -691,7 +700,7 @@ export class SqliteRelayStore implements RelayStore {
         this.dueTimer = undefined;
         this.flush();
       },
-      Math.max(0, at - Date.now()),
+      Math.max(this.retryMs, at - Date.now()),
     );
   }
 
@@ -731,8 +740,15 @@ export class SqliteRelayStore implements RelayStore {
         cause: err,
       });
       for (const op of batch) op.reject(failure);
+      this.retryMs = Math.min(Math.max(2 * this.retryMs, RETRY_MIN_MS), RETRY_MAX_MS);
       this.scheduleDue();
       return;
+    }
+    if (this.retryMs > 0) {
+      // The disk is back: a retry timer set for a long pause would hold rows due sooner.
+      clearTimeout(this.dueTimer);
+      this.dueTimer = undefined;
+      this.retryMs = 0;
     }
     this.handedOut.clear();
     this.options.onCommit?.(performance.now() - started, batch.length + due.size);
