@@ -31,8 +31,11 @@ const native = nativeHash();
 export const hashBackend: "node" | "noble" = native ? "node" : "noble";
 
 export function hash32(bytes: Uint8Array): Uint8Array {
-  // A plain Uint8Array like noble's (Node gives a Buffer, whose slice and equality differ).
-  return native ? new Uint8Array(native("sha256", bytes, "buffer")) : sha256(bytes);
+  if (!native) return sha256(bytes);
+  // A plain Uint8Array like noble's (Node gives a Buffer, whose slice and equality differ),
+  // over the Buffer's own 32 bytes: no copy (the test checks they are not a shared pool's).
+  const digest = native("sha256", bytes, "buffer");
+  return new Uint8Array(digest.buffer, digest.byteOffset, HASH_LENGTH);
 }
 
 /** The portable implementation, for tests that hold the two side by side. */
