@@ -509,13 +509,15 @@ export class Space extends ObservableV2<Events> {
       // naming an author's next seq must not shadow the real envelope in this batch. Both are
       // opened; `distinct` keeps the first that verifies.
       const id = seqId(decoded.header);
-      const claims = seen.get(id) ?? [];
-      if (this.taken(decoded.header, id) || claims.some((c) => equalBytes(c, bytes))) {
+      const claims = seen.get(id);
+      if (this.taken(decoded.header, id) || claims?.some((c) => equalBytes(c, bytes))) {
         this.stats.duplicates++;
         continue;
       }
       if (kind === EnvelopeKind.ephemeral && !this.admitEphemeral(decoded)) continue;
-      seen.set(id, [...claims, bytes]);
+      // Nearly always the first claim: no array is made for the seqs nobody else claims.
+      if (claims) claims.push(bytes);
+      else seen.set(id, [bytes]);
       fresh.push(decoded);
     }
     if (fresh.length === 0) return;
