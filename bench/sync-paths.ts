@@ -7,6 +7,7 @@
  *     contexts, Grove's engine (sealed, verified, stored in IndexedDB before
  *     it shows) next to stock y-webrtc syncing a plaintext Y.Doc.
  */
+import { writeFileSync } from "node:fs";
 import { chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import type { RoutePolicy } from "../core/sync/routing.js";
@@ -139,6 +140,17 @@ export async function browserCatchUp(input: CatchUpInput, measuredRuns = 3) {
     const runs = [];
     for (let r = 0; r < measuredRuns; r++) {
       runs.push(await callPage<CatchUpApi, "run">(page, "run", input));
+    }
+    const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
+    if (profileTo) {
+      // One more run under the CDP profiler (not counted), to see where the page's time goes.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+      await cdp.send("Profiler.start");
+      await callPage<CatchUpApi, "run">(page, "run", input);
+      const { profile } = await cdp.send("Profiler.stop");
+      writeFileSync(profileTo, JSON.stringify(profile));
     }
     const run = runs.reduce((a, b) => (b.groveMs < a.groveMs ? b : a));
     const rawMs = Math.min(...runs.map((r) => r.rawMs));
