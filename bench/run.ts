@@ -4,7 +4,7 @@
  * baseline they name, in the same process and run. The process exits once
  * the results are written, whatever timers a library left behind.
  *
- *   --quick          a small shape, to check a bench runs and ends (relay, cluster, curves)
+ *   --quick          a small shape, to check a bench runs and ends (relay, cluster, curves, link)
  *   --out <dir>      write results there instead of bench/results/
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -29,6 +29,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   membership: async () => (await import("./membership.js")).runMembershipBench({ quick }),
   mesh: async () => (await import("./mesh.js")).runMeshBench({ quick }),
   launch: async () => (await import("./launch.js")).runLaunchBench({ quick }),
+  link: async () => (await import("./link.js")).runLinkBench({ quick }),
 };
 
 const names = args.filter((a, i) => !a.startsWith("-") && (outAt < 0 || i !== outAt + 1));

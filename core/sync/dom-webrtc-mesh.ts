@@ -20,9 +20,12 @@
  *   (the log's authors write to every peer themselves; a peer out of reach
  *   is sent to through the relay, and the sync step on connect gives a late
  *   peer what is still in the log).
- * - Stock y-webrtc can stall when two peers offer to each other at once
- *   (offer glare); a connection attempt not open after a jittered timeout is
- *   torn down, which makes y-webrtc announce again.
+ * - Only the peer whose y-webrtc peer id sorts lower offers on a link
+ *   (dom-one-initiator.ts): stock y-webrtc has both ends offer when they
+ *   announce at once (offer glare), which could keep a link down for seconds
+ *   or for good. A connection attempt that still does not open (ICE failed,
+ *   a peer gone) is torn down after a jittered timeout, which makes y-webrtc
+ *   announce again.
  */
 import { ObservableV2 } from "lib0/observable";
 import { WebrtcProvider } from "y-webrtc";
@@ -33,6 +36,7 @@ import type { SigningKeyPair } from "../crypto/identity.js";
 import { noted } from "../diagnostics/recent-errors.js";
 import type { SpaceAccess } from "../space/access.js";
 import type { MeshEvents, PeerMesh } from "./direct-transport.js";
+import { lowerIdOffers, type RoomLike, type SignalingConnLike } from "./dom-one-initiator.js";
 import { roomFor } from "./mesh-room.js";
 
 export interface WebrtcMeshOptions {
@@ -84,9 +88,11 @@ interface Conn {
 
 /**
  * ICE is up but the data channel never opened: after offer glare one side can
- * keep a channel from its rolled-back offer, which never opens. A healthy
- * link opens its channel within milliseconds of ICE connecting, so such a
- * link is torn down after this long, not after the connect timeout.
+ * keep a channel from its rolled-back offer, which never opens. Glare is now
+ * left only with a peer of an older build (which offers on every announce),
+ * so this and the unproven limit below are a net, not the way links come up.
+ * A healthy link opens its channel within milliseconds of ICE connecting, so
+ * such a link is torn down after this long, not after the connect timeout.
  */
 const STUCK_AFTER_ICE_MS = 1000;
 
@@ -112,6 +118,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
   private lastHelloAgain = 0;
   private readonly verdicts = new Map<number, string>();
   private readonly unprovenSince = new Map<string, number>();
+  private releaseRule: (() => void) | undefined;
 
   constructor(private readonly options: WebrtcMeshOptions) {
     super();
@@ -126,6 +133,9 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
       peerOpts: { config: { iceServers: this.options.iceServers ?? [] } },
     });
     this.provider = provider;
+    void this.oneInitiator(provider).catch(
+      noted("DIRECT_BOOKKEEPING", "putting one initiator per link in front of y-webrtc"),
+    );
     provider.on("peers", () => {
       this.wrapPeers();
       this.changed();
@@ -226,6 +236,7 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
 
   override destroy(): void {
     clearInterval(this.watchdog);
+    this.releaseRule?.();
     this.provider?.destroy();
     this.provider = undefined;
     this.doc.destroy();
@@ -299,6 +310,19 @@ export class WebrtcMesh extends ObservableV2<MeshEvents> implements PeerMesh {
     this.doc.off("update", send);
     room._docUpdateHandler = ownOnly;
     this.doc.on("update", ownOnly);
+  }
+
+  /**
+   * Once y-webrtc's room exists (after the key), and before any signaling
+   * message of it can arrive: this continuation runs right after y-webrtc's
+   * own on the same promise, which opens the room.
+   */
+  private async oneInitiator(provider: WebrtcProvider): Promise<void> {
+    await provider.key;
+    const room = provider.room as unknown as RoomLike | null;
+    if (!room || this.provider !== provider) return;
+    const conns = provider.signalingConns as unknown as SignalingConnLike[];
+    this.releaseRule = lowerIdOffers(conns, room);
   }
 
   private checkHellosNow(): void {

@@ -1,7 +1,7 @@
 /**
  * Two devices in two isolated Chromium contexts run the sync engine as the
  * app does (IndexedDB store, relay over WebSocket, y-webrtc direct mesh).
- * They join at the same moment (so offer glare can happen), sync over a
+ * They join at the same moment (where both would offer without decision 118), sync over a
  * real WebRTC data channel, keep syncing both ways after the relay process
  * is killed, and refuse hostile envelopes that arrive over the direct path.
  */
@@ -80,10 +80,10 @@ test("two browsers sync over WebRTC, keep syncing with the relay gone, and refus
       await page.goto(`${pages.origin}/sync.html`);
       await page.waitForFunction(() => "grove" in globalThis);
     }
-    // Both at once: y-webrtc offer glare has to be survived, not avoided.
+    // Both at once: only the lower peer id offers (decision 118), so the link comes up fast.
     await Promise.all([call(a, "open", setup(0)), call(b, "open", setup(1))]);
     for (const page of [a, b]) {
-      await until(page, "directPeers", (n) => n === 1, 30_000).catch(async (err) => {
+      await until(page, "directPeers", (n) => n === 1, 15_000).catch(async (err) => {
         const links = await Promise.all([a, b].map((p) => call(p, "links")));
         throw new Error(
           `${err.message}\nlinks a: ${JSON.stringify(links[0])}\nlinks b: ${JSON.stringify(links[1])}`,

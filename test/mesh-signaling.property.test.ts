@@ -1,0 +1,170 @@
+/**
+ * The mesh's own reading of y-webrtc's signaling: the sealed message codec
+ * (core/sync/signal-seal.ts), which takes input from the network, and the
+ * rule that one side alone offers on a link (core/sync/dom-one-initiator.ts).
+ * That y-webrtc reads what the codec seals is shown in Chromium by
+ * test/e2e/mesh-links.spec.ts (its rooms with one browser first link only
+ * through an announce sealed here).
+ */
+import fc from "fast-check";
+import { describe, expect, it, vi } from "vitest";
+import { lowerIdOffers, offers, verdict } from "../core/sync/dom-one-initiator.js";
+import { openSignal, SignalSealError, sealSignal, signalKey } from "../core/sync/signal-seal.js";
+
+const key = await signalKey("a room password", "grove-room");
+const otherKey = await signalKey("another password", "grove-room");
+
+const message = fc.dictionary(
+  fc.string({ maxLength: 12 }),
+  fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)),
+  { maxKeys: 6 },
+);
+
+async function refusal(data: unknown, k = key): Promise<SignalSealError> {
+  try {
+    await openSignal(data, k);
+  } catch (err) {
+    if (err instanceof SignalSealError) return err;
+    throw err;
+  }
+  throw new Error("opened");
+}
+
+describe("sealed signaling messages", () => {
+  it("open to what was sealed, under the room key", async () => {
+    await fc.assert(
+      fc.asyncProperty(message, async (m) => {
+        expect(await openSignal(await sealSignal(m, key), key)).toEqual(m);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("refuse any text that was not sealed, with a typed error", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.base64String(), fc.anything()), async (data) => {
+        expect(["MALFORMED", "UNKNOWN_ALGORITHM", "NOT_OPENED"]).toContain(
+          (await refusal(data)).code,
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuse a sealed message with any byte changed, and one sealed under another key", async () => {
+    const sealed = await sealSignal({ type: "announce", from: "a" }, key);
+    expect((await refusal(sealed, otherKey)).code).toBe("NOT_OPENED");
+    const bytes = Uint8Array.from(atob(sealed), (c) => c.charCodeAt(0));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: bytes.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        async (at, flip) => {
+          const changed = bytes.slice();
+          changed[at] = (changed[at] ?? 0) ^ flip;
+          await refusal(btoa(String.fromCharCode(...changed)));
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it("refuse text too long to be a signaling message before decoding it", async () => {
+    expect((await refusal("A".repeat(70_000))).code).toBe("MALFORMED");
+  });
+});
+
+describe("one side alone offers on a link", () => {
+  const id = fc.uuid();
+
+  it("of two distinct peers exactly one offers", () => {
+    fc.assert(
+      fc.property(id, id, (a, b) => {
+        fc.pre(a !== b);
+        expect(offers(a, b) !== offers(b, a)).toBe(true);
+      }),
+    );
+  });
+
+  it("an announce goes on to y-webrtc at the offering side only; the other answers while unlinked", () => {
+    fc.assert(
+      fc.property(id, id, fc.boolean(), (me, from, linked) => {
+        fc.pre(me !== from);
+        const v = verdict(me, { type: "announce", from }, () => linked);
+        if (offers(me, from)) expect(v).toBe("pass");
+        else expect(v).toBe(linked ? "drop" : "announce-back");
+      }),
+    );
+  });
+
+  it("offers, answers, candidates and others' messages go on untouched", () => {
+    fc.assert(
+      fc.property(
+        id,
+        id,
+        fc.constantFrom("signal", "other"),
+        fc.option(fc.uuid(), { nil: undefined }),
+        (me, from, type, to) => {
+          expect(verdict(me, { type, from, to }, () => false)).toBe("pass");
+        },
+      ),
+    );
+  });
+
+  it("an announce addressed to another peer, or from this peer, is left to y-webrtc", () => {
+    expect(verdict("b", { type: "announce", from: "a", to: "c" }, () => false)).toBe("pass");
+    expect(verdict("b", { type: "announce", from: "b" }, () => false)).toBe("pass");
+    expect(verdict("b", { type: "announce", from: "a", to: "b" }, () => false)).toBe(
+      "announce-back",
+    );
+  });
+
+  it("what is not a message at all goes nowhere", () => {
+    for (const m of [null, 3, "announce", undefined]) {
+      expect(verdict("b", m, () => false)).toBe("drop");
+    }
+  });
+});
+
+describe("the rule in front of y-webrtc's signaling connection", () => {
+  it("holds back a lower id's announce and answers it alone, passes the rest in order, and lets go", async () => {
+    const emitted: unknown[] = [];
+    const sent: { topic: string; data: string }[] = [];
+    // Stands in for y-webrtc's connection: what it emits is what y-webrtc would read.
+    const conn = {
+      connected: true,
+      send: (m: object) => sent.push(m as { topic: string; data: string }),
+      emit: (_name: string, args: unknown[]) => emitted.push(args[0]),
+    };
+    const room = { name: "grove-r", peerId: "m", key, webrtcConns: new Map<string, unknown>() };
+    const release = lowerIdOffers([conn], room);
+    const publish = async (message: object) => ({
+      type: "publish",
+      topic: room.name,
+      data: await sealSignal(message, key),
+    });
+    const fromLower = await publish({ type: "announce", from: "a" });
+    const fromHigher = await publish({ type: "announce", from: "z" });
+    const offer = await publish({ type: "signal", from: "a", to: "m", signal: { type: "offer" } });
+    const forged = { type: "publish", topic: room.name, data: await sealSignal({}, otherKey) };
+    const elsewhere = { type: "publish", topic: "another-room", data: "x" };
+    for (const m of [fromLower, forged, fromHigher, offer, elsewhere]) conn.emit("message", [m]);
+    expect(emitted).toEqual([elsewhere]);
+    await vi.waitFor(() => expect(emitted).toEqual([elsewhere, fromHigher, offer]));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.topic).toBe(room.name);
+    expect(await openSignal(sent[0]?.data, key)).toEqual({ type: "announce", from: "m", to: "a" });
+
+    // Linked to the lower id already: its announce is held back and not answered.
+    room.webrtcConns.set("a", {});
+    conn.emit("message", [fromLower]);
+    conn.emit("message", [fromHigher]);
+    await vi.waitFor(() => expect(emitted).toHaveLength(4));
+    expect(emitted[3]).toBe(fromHigher);
+    expect(sent).toHaveLength(1);
+
+    release();
+    conn.emit("message", [fromLower]);
+    expect(emitted[4]).toBe(fromLower);
+  });
+});
