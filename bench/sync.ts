@@ -293,8 +293,31 @@ function rawApplyBest(deltas: Deltas): number {
   return Math.min(...Array.from({ length: 5 }, () => rawApply(deltas)));
 }
 
-export function rawApply(deltas: Deltas, batched = false): number {
+/**
+ * Wall time, and the process's CPU time (every thread) over the same span:
+ * on a machine shared with other work the CPU figure moves less with the
+ * load than the wall time does (a descheduled process spends none).
+ */
+export interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+function clock(): () => Timed {
   const start = now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { ms: now() - start, cpuMs: (used.user + used.system) / 1000 };
+  };
+}
+
+export function rawApply(deltas: Deltas, batched = false): number {
+  return rawApplyTimed(deltas, batched).ms;
+}
+
+function rawApplyTimed(deltas: Deltas, batched = false): Timed {
+  const stop = clock();
   const doc = new Y.Doc();
   if (batched) {
     for (let i = 0; i < deltas.updates.length; i += BATCH) {
@@ -306,10 +329,10 @@ export function rawApply(deltas: Deltas, batched = false): number {
   } else {
     for (const u of deltas.updates) Y.applyUpdate(doc, u);
   }
-  const ms = now() - start;
+  const timed = stop();
   checkConverged(doc, deltas, "raw Yjs doc");
   doc.destroy();
-  return ms;
+  return timed;
 }
 
 /** One fresh receiving Space taking every envelope; ms from first batch to last on disk. */
@@ -318,6 +341,14 @@ export async function receiveAll(
   backend: Ed25519Backend,
   store: Store,
 ): Promise<number> {
+  return (await receiveAllTimed(deltas, backend, store)).ms;
+}
+
+async function receiveAllTimed(
+  deltas: Deltas,
+  backend: Ed25519Backend,
+  store: Store,
+): Promise<Timed> {
   const space = await Space.open({
     access: new StaticAccess(
       deltas.spaceId,
@@ -331,7 +362,7 @@ export async function receiveAll(
       throw new Error("the receiver had nothing to send");
     },
   });
-  const start = now();
+  const stop = clock();
   // Handed over as the SyncEngine hands relay deliveries over: each batch as it comes, not
   // waiting for the one before to reach disk (the Space verifies and applies them in order).
   const batches: Promise<void>[] = [];
@@ -339,7 +370,7 @@ export async function receiveAll(
     batches.push(space.receive(deltas.envelopes.slice(i, i + BATCH)));
   }
   await Promise.all(batches);
-  const ms = now() - start;
+  const timed = stop();
   const { accepted, duplicates, rejected } = space.stats;
   if (
     accepted !== deltas.envelopes.length ||
@@ -350,7 +381,7 @@ export async function receiveAll(
   }
   checkConverged(space.doc, deltas, "receiving Space");
   await space.close();
-  return ms;
+  return timed;
 }
 
 /** statfs magic numbers, to say whether the "disk" is one. */
@@ -411,37 +442,49 @@ function variants(): Variant[] {
 async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
   // Raw Yjs is timed before and after the Space runs (best of all), so a load spike on a
   // shared machine during one phase does not flatter the ratio.
-  const raw = () => ({
-    rawMs: rawApplyBest(deltas),
-    rawBatchedMs: Math.min(...Array.from({ length: 5 }, () => rawApply(deltas, true))),
-  });
+  const raw = () => {
+    const each = Array.from({ length: 5 }, () => rawApplyTimed(deltas));
+    const batched = Array.from({ length: 5 }, () => rawApplyTimed(deltas, true));
+    return {
+      rawMs: Math.min(...each.map((t) => t.ms)),
+      rawCpuMs: Math.min(...each.map((t) => t.cpuMs)),
+      rawBatchedMs: Math.min(...batched.map((t) => t.ms)),
+      rawBatchedCpuMs: Math.min(...batched.map((t) => t.cpuMs)),
+    };
+  };
   raw(); // warm-up
   const before = raw();
   // Warm the Space path once (JIT), so the first measured variant is not charged for it.
   await receiveAll(deltas, backend, new MemoryStore());
 
-  const measured: { variant: Variant; ms: number; ops: unknown }[] = [];
+  const measured: { variant: Variant; ms: number; cpuMs: number; ops: unknown }[] = [];
   for (const variant of variants()) {
     let best = { ms: Number.POSITIVE_INFINITY, ops: {} as unknown };
+    let cpuMs = Number.POSITIVE_INFINITY;
     for (let r = 0; r < variant.runs; r++) {
       const { backend: inner, done } = await variant.open();
       const counting = new CountingStore(inner);
       const store = variant.sealed ? new EncryptedStore(counting, STORAGE_KEY) : counting;
       try {
-        const ms = await receiveAll(deltas, backend, store);
-        if (ms < best.ms) best = { ms, ops: { ...counting.ops, wallMs: counting.wallMs } };
+        const timed = await receiveAllTimed(deltas, backend, store);
+        cpuMs = Math.min(cpuMs, timed.cpuMs);
+        if (timed.ms < best.ms) {
+          best = { ms: timed.ms, ops: { ...counting.ops, wallMs: counting.wallMs } };
+        }
       } finally {
         await done();
       }
     }
-    measured.push({ variant, ...best });
+    measured.push({ variant, ...best, cpuMs });
   }
   const after = raw();
   const rawMs = Math.min(before.rawMs, after.rawMs);
   const rawBatchedMs = Math.min(before.rawBatchedMs, after.rawBatchedMs);
+  const rawCpuMs = Math.min(before.rawCpuMs, after.rawCpuMs);
+  const rawBatchedCpuMs = Math.min(before.rawBatchedCpuMs, after.rawBatchedCpuMs);
 
   const byStore: Record<string, unknown> = {};
-  for (const { variant, ms, ops } of measured) {
+  for (const { variant, ms, cpuMs, ops } of measured) {
     byStore[variant.name] = {
       store: variant.store,
       runs: variant.runs,
@@ -449,6 +492,9 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
       ratioToRaw: round(ms / rawMs, 2),
       ratioToRawBatched: round(ms / rawBatchedMs, 2),
       deltasPerSec: round((DELTAS / ms) * 1000, 0),
+      groveCpuMs: round(cpuMs, 1),
+      cpuRatioToRaw: round(cpuMs / rawCpuMs, 2),
+      cpuRatioToRawBatched: round(cpuMs / rawBatchedCpuMs, 2),
       storeOps: ops,
     };
   }
@@ -464,6 +510,8 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
     meanEnvelopeBytes: round(envelopeBytes / DELTAS, 0),
     rawMs: round(rawMs, 1),
     rawBatchedMs: round(rawBatchedMs, 1),
+    rawCpuMs: round(rawCpuMs, 1),
+    rawBatchedCpuMs: round(rawBatchedCpuMs, 1),
     goalRatio: 2,
     ...byStore,
   };
@@ -545,6 +593,7 @@ export async function runSyncBench() {
       `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH} (verify by hash chain, decrypt, apply, one log record per batch; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); best of 3 runs per store, each on a fresh store.`,
       "rawMs: Y.applyUpdate of the same plaintext updates, one by one, into a fresh Y.Doc (best of 5); rawBatchedMs: the same inside one transaction per batch, as Space applies them.",
       "Receiver and raw docs are both checked to equal the authors' content. ratioToRaw = groveMs / rawMs (goal: 2 or under, issue 20).",
+      "groveCpuMs and rawCpuMs: the process's CPU time (every thread: disk and WebCrypto work included) over the same span, least of the runs; cpuRatioToRaw moves less with other work on a shared machine than ratioToRaw does, which stays the figure the goal is judged by.",
       "storeOps counts what reaches the store backend (under EncryptedStore); wallMs is time with at least one call of that kind pending.",
     ].join(" "),
   };
