@@ -14,11 +14,18 @@
  *
  * Each part is one function returning its figures; further parts go beside
  * `catchUp` and into `runSyncBench`.
+ *
+ * With GROVE_BENCH_SYNC_BEFORE=<checkout> (another checkout of the repo,
+ * e.g. `git archive main` unpacked with node_modules linked), each Node
+ * catch-up variant also runs that checkout's Space, stores and crypto on
+ * the same envelopes, run for run beside this one, so a change is measured
+ * before and after in one run (`before` in each variant).
  */
 import { statfsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import nacl from "tweetnacl";
 import * as Y from "yjs";
 import { equalBytes, toHex } from "../core/crypto/bytes.js";
@@ -384,6 +391,73 @@ async function receiveAllTimed(
   return timed;
 }
 
+/** What a checkout before a change brings to the catch-up: its own receive path and stores. */
+interface BeforeCheckout {
+  dir: string;
+  backend: unknown;
+  receiveAll(deltas: Deltas, backend: unknown, store: unknown): Promise<number>;
+  stores: {
+    memory(): unknown;
+    sealed(inner: unknown): unknown;
+    file(dir: string): Promise<unknown>;
+  };
+}
+
+async function loadBefore(dir: string | undefined): Promise<BeforeCheckout | undefined> {
+  if (!dir) return undefined;
+  const load = (path: string) => import(pathToFileURL(join(dir, path)).href);
+  const [sync, crypto, memory, encrypted, files] = await Promise.all([
+    load("bench/sync.ts"),
+    load("core/crypto/ed25519.ts"),
+    load("bench/memory-store.ts"),
+    load("core/store/encrypted-store.ts"),
+    load("core/store/node-file-store.ts"),
+  ]);
+  return {
+    dir,
+    // Its own backend choice, as it would make it.
+    backend: await crypto.ed25519(),
+    receiveAll: sync.receiveAll,
+    stores: {
+      memory: () => new memory.MemoryStore(),
+      sealed: (inner) => new encrypted.EncryptedStore(inner, STORAGE_KEY),
+      file: (path) => files.FileStore.open(path),
+    },
+  };
+}
+
+/** One run of the checkout before a change on a fresh store of `variant`'s kind: wall ms. */
+async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Deltas) {
+  const dir = variant.name === "file" ? await mkdtemp(join(tmpdir(), "grove-bench-before-")) : "";
+  try {
+    const inner = dir ? await before.stores.file(dir) : before.stores.memory();
+    const store = variant.sealed ? before.stores.sealed(inner) : inner;
+    return await before.receiveAll(deltas, before.backend, store);
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The checkout before a change, beside this one's figures (absent without one). */
+function beforeFigures(
+  each: number[] | undefined,
+  rawMs: number,
+  rawBatchedMs: number,
+  dir: string | undefined,
+) {
+  if (!each || each.length === 0) return {};
+  const ms = Math.min(...each);
+  return {
+    before: {
+      checkout: dir,
+      groveMs: round(ms, 1),
+      groveMsEach: each.map((x) => round(x, 1)),
+      ratioToRaw: round(ms / rawMs, 2),
+      ratioToRawBatched: round(ms / rawBatchedMs, 2),
+    },
+  };
+}
+
 /** statfs magic numbers, to say whether the "disk" is one. */
 const FS_TYPES = new Map([
   [0xef53, "ext4"],
@@ -453,15 +527,24 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
     };
   };
   raw(); // warm-up
-  const before = raw();
+  const first = raw();
   // Warm the Space path once (JIT), so the first measured variant is not charged for it.
   await receiveAll(deltas, backend, new MemoryStore());
+  const before = await loadBefore(process.env.GROVE_BENCH_SYNC_BEFORE);
+  if (before) await runBefore(before, variants()[2] as Variant, deltas);
+  const beforeMs = new Map<string, number[]>();
 
   const measured: { variant: Variant; ms: number; cpuMs: number; ops: unknown }[] = [];
   for (const variant of variants()) {
     let best = { ms: Number.POSITIVE_INFINITY, ops: {} as unknown };
     let cpuMs = Number.POSITIVE_INFINITY;
     for (let r = 0; r < variant.runs; r++) {
+      // Run for run beside this checkout, so both meet the same load.
+      if (before) {
+        const each = beforeMs.get(variant.name) ?? [];
+        each.push(await runBefore(before, variant, deltas));
+        beforeMs.set(variant.name, each);
+      }
       const { backend: inner, done } = await variant.open();
       const counting = new CountingStore(inner);
       const store = variant.sealed ? new EncryptedStore(counting, STORAGE_KEY) : counting;
@@ -477,11 +560,11 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
     }
     measured.push({ variant, ...best, cpuMs });
   }
-  const after = raw();
-  const rawMs = Math.min(before.rawMs, after.rawMs);
-  const rawBatchedMs = Math.min(before.rawBatchedMs, after.rawBatchedMs);
-  const rawCpuMs = Math.min(before.rawCpuMs, after.rawCpuMs);
-  const rawBatchedCpuMs = Math.min(before.rawBatchedCpuMs, after.rawBatchedCpuMs);
+  const last = raw();
+  const rawMs = Math.min(first.rawMs, last.rawMs);
+  const rawBatchedMs = Math.min(first.rawBatchedMs, last.rawBatchedMs);
+  const rawCpuMs = Math.min(first.rawCpuMs, last.rawCpuMs);
+  const rawBatchedCpuMs = Math.min(first.rawBatchedCpuMs, last.rawBatchedCpuMs);
 
   const byStore: Record<string, unknown> = {};
   for (const { variant, ms, cpuMs, ops } of measured) {
@@ -496,6 +579,7 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
       cpuRatioToRaw: round(cpuMs / rawCpuMs, 2),
       cpuRatioToRawBatched: round(cpuMs / rawBatchedCpuMs, 2),
       storeOps: ops,
+      ...beforeFigures(beforeMs.get(variant.name), rawMs, rawBatchedMs, before?.dir),
     };
   }
   const envelopeBytes = deltas.envelopes.reduce((n, e) => n + e.length, 0);
