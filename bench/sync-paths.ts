@@ -8,6 +8,7 @@
  *     it shows) next to stock y-webrtc syncing a plaintext Y.Doc.
  */
 import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import type { RoutePolicy } from "../core/sync/routing.js";
@@ -131,14 +132,28 @@ async function withBrowser<T>(
 }
 
 /** (a) in the app's setting: a Space over IndexedDB in Chromium, raw Yjs in the same page. */
-export async function browserCatchUp(input: CatchUpInput, measuredRuns = 3) {
+export async function browserCatchUp(
+  input: CatchUpInput,
+  measuredRuns = 3,
+  /** Another checkout whose catch-up page runs too, run for run beside this one's. */
+  beforeCheckout?: string,
+) {
   const entry = new URL("./pages/catchup-page.ts", import.meta.url).pathname;
-  return withBrowser({ catchup: entry }, async (open) => {
+  const entries: Record<string, string> = { catchup: entry };
+  if (beforeCheckout)
+    entries["catchup-before"] = join(beforeCheckout, "bench/pages/catchup-page.ts");
+  return withBrowser(entries, async (open) => {
     const page = await open("catchup");
+    const beforePage = beforeCheckout ? await open("catchup-before") : undefined;
     await callPage<CatchUpApi, "run">(page, "run", input); // warm-up (JIT, IndexedDB files)
+    if (beforePage) await callPage<CatchUpApi, "run">(beforePage, "run", input);
     // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
     const runs = [];
+    const beforeMs: number[] = [];
     for (let r = 0; r < measuredRuns; r++) {
+      if (beforePage) {
+        beforeMs.push((await callPage<CatchUpApi, "run">(beforePage, "run", input)).groveMs);
+      }
       runs.push(await callPage<CatchUpApi, "run">(page, "run", input));
     }
     const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
@@ -168,6 +183,15 @@ export async function browserCatchUp(input: CatchUpInput, measuredRuns = 3) {
       longestTaskMs: round(run.longestTaskMs, 1),
       backend: run.backend,
       secretbox: run.secretbox,
+      ...(beforeCheckout && {
+        before: {
+          checkout: beforeCheckout,
+          groveMs: round(Math.min(...beforeMs), 1),
+          groveMsEach: beforeMs.map((ms) => round(ms, 1)),
+          ratioToRaw: round(Math.min(...beforeMs) / rawMs, 2),
+          ratioToRawBatched: round(Math.min(...beforeMs) / rawBatchedMs, 2),
+        },
+      }),
     };
   });
 }

@@ -18,8 +18,9 @@
  * With GROVE_BENCH_SYNC_BEFORE=<checkout> (another checkout of the repo,
  * e.g. `git archive main` unpacked with node_modules linked), each Node
  * catch-up variant also runs that checkout's Space, stores and crypto on
- * the same envelopes, run for run beside this one, so a change is measured
- * before and after in one run (`before` in each variant).
+ * the same envelopes, and the Chromium catch-up that checkout's page, run
+ * for run beside this one, so a change is measured before and after in
+ * one run (`before` in each).
  */
 import { statfsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -669,7 +670,11 @@ export async function runSyncBench() {
   return {
     catchUp: await catchUp(backend, deltas),
     catchUpBySnapshot: await snapshotCatchUp(backend, deltas, rawApplyBest(deltas)),
-    catchUpInChromium: await browserCatchUp(catchUpInput(deltas)),
+    catchUpInChromium: await browserCatchUp(
+      catchUpInput(deltas),
+      3,
+      process.env.GROVE_BENCH_SYNC_BEFORE,
+    ),
     uplink: await uplinkPerDelta(),
     webrtcLatency: await webrtcLatency(),
     notes: [
