@@ -66,6 +66,11 @@ import { asCorrupt, logPrefix, logRecord, readLog } from "./space-log.js";
 
 /** Transaction origin of updates that came from envelopes (not sealed again). */
 export const REMOTE = Symbol("remote");
+/**
+ * Transaction origin of `type`: an editor has already shown the change, so a
+ * view of the doc can take it in when the page is idle, not in the keystroke.
+ */
+export const TYPING = Symbol("typing");
 
 export interface Outgoing {
   envelope: Uint8Array;
@@ -275,7 +280,7 @@ export class Space extends ObservableV2<Events> {
 
   /** Typing: changes are gathered and sealed as one envelope after a pause. */
   type(change: (doc: Y.Doc) => void): void {
-    this.doc.transact(() => change(this.doc));
+    this.doc.transact(() => change(this.doc), TYPING);
     const now = Date.now();
     if (!this.batchTimer) this.batchStarted = now;
     clearTimeout(this.batchTimer);

@@ -1,14 +1,16 @@
 /**
  * What waits in this device's outboxes, read at start and then when they
- * change (the engine's outboxes say so after each put and delete) rather
- * than polled: the set of queued msgIds for "Local only", and per target
- * device how many wait, for the Connection panel. Readings are coalesced: one in flight, at most one
- * more after it, however many changes came meanwhile.
+ * change (the engine's outboxes say so after each put and delete; read when
+ * the page is idle, four times a second at most) rather than polled: the
+ * set of queued msgIds for "Local only", and per target device how many
+ * wait, for the Connection panel. Readings are coalesced: one in flight, at
+ * most one more after it, however many changes came meanwhile.
  */
 import { toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
 import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
+import { whenIdle } from "./when-idle.js";
 
 export interface OutboxReading {
   /** Outbox msgIds (hex). */
@@ -16,6 +18,9 @@ export interface OutboxReading {
   /** Per target device (hex), how many entries wait for it. */
   readonly waitingFor: ReadonlyMap<string, number>;
 }
+
+/** The outboxes are read again this long after the last reading at most, when they change (ms). */
+const OUTBOX_READ_EVERY_MS = 250;
 
 export const EMPTY_READING: OutboxReading = Object.freeze({
   queued: new Set<string>(),
@@ -27,6 +32,8 @@ export class OutboxStatus {
   private running: Promise<void> | undefined;
   private next: Promise<void> | undefined;
   private readonly offs: (() => void)[];
+  /** Stopped with the session: a reading still waiting for an idle moment is dropped. */
+  private stopped = false;
 
   /**
    * @param onRead gets every listing; returns true when what it derives changed
@@ -37,8 +44,14 @@ export class OutboxStatus {
     private readonly onRead: (entries: readonly OutboxEntry[]) => boolean,
     private readonly changed: () => void,
   ) {
+    // Read when the page is idle, at most every OUTBOX_READ_EVERY_MS: with every member linked
+    // directly each keystroke is an envelope put and then acked (decision 109), and two
+    // listings per change of both outboxes were most of the page's work while typing.
+    const later = whenIdle(() => {
+      if (!this.stopped) void this.refresh();
+    }, OUTBOX_READ_EVERY_MS);
+    this.offs = [engine.outbox.onChange(later), engine.directOutbox.onChange(later)];
     const refresh = () => void this.refresh();
-    this.offs = [engine.outbox.onChange(refresh), engine.directOutbox.onChange(refresh)];
     // What an earlier run left queued shows as such now, not at the outbox's next change.
     refresh();
   }
@@ -65,6 +78,7 @@ export class OutboxStatus {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const off of this.offs) off();
   }
 

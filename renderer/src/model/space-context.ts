@@ -9,6 +9,7 @@ import { toHex } from "../../../core/crypto/bytes.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import type { Whereabouts } from "../../../core/membership/whereabouts.js";
 import type { Role } from "../../../core/space/access.js";
+import { TYPING } from "../../../core/space/space.js";
 import { type Field, fieldPlace } from "../../../core/space/tools/entries.js";
 import { RecordVerifier } from "../../../core/space/tools/record-verifier.js";
 import {
@@ -19,6 +20,10 @@ import {
 } from "../../../core/space/tools/signed-records.js";
 import type { AppSyncEngine } from "../../../core/sync/links.js";
 import { MemberNames } from "./member-names.js";
+import { whenIdle } from "./when-idle.js";
+
+/** Typing renders the rest of the view at most this often (ms). */
+const TYPED_RENDER_MS = 1000;
 
 export interface MemberView {
   readonly user: string;
@@ -49,6 +54,10 @@ interface Shared {
    */
   readonly memo: Map<string, { at: number; generation: number; arg: number; value: unknown }>;
   version: number;
+  /** Transaction origins that are typing an editor has already shown (see `bump`). */
+  readonly typing: Set<unknown>;
+  /** Tells the client about typing, batched (see `bump`). */
+  readonly typed: () => void;
 }
 
 export class SpaceContext {
@@ -83,6 +92,8 @@ export class SpaceContext {
       }),
       memo: new Map(),
       version: 0,
+      typing: new Set([TYPING]),
+      typed: whenIdle(() => this.changed(), TYPED_RENDER_MS),
     };
     this.names = this.shared.names;
     this.verifier = this.shared.verifier;
@@ -112,9 +123,22 @@ export class SpaceContext {
     return this.shared.version;
   }
 
-  bump(): void {
+  /**
+   * The doc changed: memoized views are rebuilt at their next reading, and the
+   * client renders at the next frame. Typing (a transaction whose origin is
+   * one of `typingOrigin`'s) is already on screen, drawn by its editor: the
+   * render it owes (an "edited" line, the notes list) waits for an idle moment
+   * at least TYPED_RENDER_MS after the last, never the keystroke's frame.
+   */
+  bump(origin?: unknown): void {
     this.shared.version++;
-    this.changed();
+    if (origin !== undefined && this.shared.typing.has(origin)) this.shared.typed();
+    else this.changed();
+  }
+
+  /** Marks an editor's transaction origin as typing (`Space.type`'s is one already). */
+  typingOrigin(origin: unknown): void {
+    this.shared.typing.add(origin);
   }
 
   cached<T>(name: string, build: () => T, arg = 0, bySignature = true): T {

@@ -70,7 +70,7 @@ export class SpaceHandle {
    * much as applying them.
    */
   private readonly onTransaction = (tr: Y.Transaction) => {
-    if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) this.context.bump();
+    if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) this.context.bump(tr.origin);
   };
   private readonly onRemote = () => this.noteArrivals();
   /** A run of arrivals close together (a catch-up), for the progress shown while it lasts. */

@@ -32,6 +32,7 @@ import { noteHits } from "../../../../core/space/tools/search.js";
 import { type ActivityItem, quote } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
 import type { ToolHit, ToolModel } from "../../model/tool-plugin.js";
+import { afterPaint } from "../../model/when-idle.js";
 
 /** Typing this long after the last keystroke that left at once leaves at once too. */
 const TYPING_LEAD_MS = 1000;
@@ -43,6 +44,10 @@ export class NotesModel implements ToolModel {
   private typingLead = Number.NEGATIVE_INFINITY;
   /** Notes whose "edited by" stamp is being signed: one stamp at a time per note. */
   private readonly stamping = new Set<string>();
+  /** A keystroke's follow-up (sealing at once, the stamp) is waiting for the paint. */
+  private afterKeystroke = false;
+  /** The caret to tell whereabouts after the paint, when one is waiting. */
+  private caretDue: { caret: Caret | undefined; note: string | undefined } | undefined;
 
   constructor(private readonly ctx: SpaceContext) {}
 
@@ -109,10 +114,12 @@ export class NotesModel implements ToolModel {
     if (!this.ctx.canWrite) return;
     // Called from the fragment's observer, before the doc emits the update the space keeps as
     // pending: sealing now would find nothing and leave that update without a timer.
-    queueMicrotask(() => {
-      this.typeNow(() => undefined);
-      this.stampIfDue(id);
-    });
+    queueMicrotask(() => this.typeNow(id, () => undefined));
+  }
+
+  /** Transactions of this origin are the rich editor's typing (rendered when idle, decision 119). */
+  typingOrigin(origin: unknown): void {
+    this.ctx.typingOrigin(origin);
   }
 
   /**
@@ -120,15 +127,22 @@ export class NotesModel implements ToolModel {
    * that a keystroke a second or more after the last one that left at once leaves at once,
    * with whatever waited: the others see a word start as soon as the network allows, not
    * after the batch's pause, and a long burst costs at most one more envelope a second
-   * (decision 82).
+   * (decision 82). Only the change itself is made in the keystroke's task: sealing it now
+   * and the "edited by" stamp run once the character is painted (decision 119).
    */
-  private typeNow(change: (doc: Y.Doc) => void): void {
+  private typeNow(id: string, change: (doc: Y.Doc) => void): void {
     const { space } = this.ctx.member;
     space.type(change);
     const now = Date.now();
-    if (now - this.typingLead < TYPING_LEAD_MS) return;
-    this.typingLead = now;
-    void space.flush().catch(noted("TYPING_FLUSH", "sending typing at once"));
+    const lead = now - this.typingLead >= TYPING_LEAD_MS;
+    if (lead) this.typingLead = now;
+    if (this.afterKeystroke) return;
+    this.afterKeystroke = true;
+    afterPaint(() => {
+      this.afterKeystroke = false;
+      if (lead) void space.flush().catch(noted("TYPING_FLUSH", "sending typing at once"));
+      this.stampIfDue(id);
+    });
   }
 
   /**
@@ -136,8 +150,7 @@ export class NotesModel implements ToolModel {
    * per burst, and the signed "edited by" stamp joins it when one is due.
    */
   typeInNote(id: string, change: { index: number; remove: number; insert: string }): void {
-    this.typeNow((doc) => typeInNote(doc, id, change, this.ctx.trust));
-    this.stampIfDue(id);
+    this.typeNow(id, (doc) => typeInNote(doc, id, change, this.ctx.trust));
   }
 
   private stampIfDue(id: string): void {
@@ -184,9 +197,22 @@ export class NotesModel implements ToolModel {
     this.ctx.whereabouts.setPlace(LABEL, note);
   }
 
-  /** This device's caret in the open note (undefined when the editor is not focused). */
+  /**
+   * This device's caret in the open note (undefined when the editor is not focused). Told
+   * after the frame that shows the keystroke: the latest caret then goes out (decision 119).
+   */
   setCaret(caret: Caret | undefined): void {
-    this.ctx.whereabouts.setCaret(caret);
+    const due = this.caretDue;
+    this.caretDue = { caret, note: this.ctx.whereabouts.current.note };
+    if (due) return;
+    afterPaint(() => {
+      const latest = this.caretDue;
+      this.caretDue = undefined;
+      // A caret in a note left meanwhile is not a caret in the one open now.
+      if (latest && latest.note === this.ctx.whereabouts.current.note) {
+        this.ctx.whereabouts.setCaret(latest.caret);
+      }
+    });
   }
 
   /** Carets of other devices in one note. */

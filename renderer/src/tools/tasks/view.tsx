@@ -1,4 +1,4 @@
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { MAX_TASK_TITLE, type TaskView } from "../../../../core/space/tools/tasks.js";
 import type { MemberView } from "../../model/space-context.js";
 import type { SpaceHandle } from "../../model/space-handle.js";
@@ -83,9 +83,15 @@ function TaskRow(props: {
   const box = `task-${task.id}`;
   const [renaming, setRenaming] = useState<string>();
   const cancelled = useRef(false);
-  // Shown ticked at once: the doc takes the change now, the view catches up a frame later.
+  // Shown ticked at once, until the task as this view reads it agrees (its record verified and
+  // the view rendered again, which can come after the change resolved: clearing it then showed
+  // the old state meanwhile) or the change failed.
+  const done = task.done !== undefined;
   const [ticking, setTicking] = useState<boolean>();
-  const shown = ticking ?? task.done !== undefined;
+  useEffect(() => {
+    if (ticking === done) setTicking(undefined);
+  }, [ticking, done]);
+  const shown = ticking ?? done;
   return (
     <li className={mine ? "task mine" : "task"}>
       <input
@@ -94,10 +100,16 @@ function TaskRow(props: {
         checked={shown}
         disabled={readOnly}
         onChange={(e) => {
-          setTicking(e.target.checked);
-          void change("Ticking the task", { done: e.target.checked }).finally(() =>
-            setTicking(undefined),
-          );
+          const to = e.target.checked;
+          setTicking(to);
+          void client.attempt("Ticking the task", async () => {
+            try {
+              await model.changeTask(task.id, { done: to });
+            } catch (err) {
+              setTicking(undefined);
+              throw err;
+            }
+          });
         }}
       />
       <div className="grow">

@@ -57,8 +57,10 @@ export function RichNoteEditor(props: {
     [fragment, awareness, readOnly],
   );
 
-  // The editor's own writes are typing: sealed in the batch, stamped "edited by".
+  // The editor's own writes are typing: sealed in the batch, stamped "edited by", and, being
+  // on screen already, rendered elsewhere in the view only when the page is idle.
   useEffect(() => {
+    handle.typingOrigin(ySyncPluginKey);
     const onChange = (_events: Y.YEvent<Y.XmlElement>[], tr: Y.Transaction) => {
       if (tr.origin === ySyncPluginKey) handle.typedInNote(id);
     };

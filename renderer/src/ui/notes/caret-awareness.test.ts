@@ -26,6 +26,21 @@ describe("the caret awareness", () => {
     expect(out).toEqual([out[0], undefined]);
   });
 
+  it("a local caret move tells the extension's user list but has no caret redrawn (this editor draws only others')", () => {
+    const doc = new Y.Doc();
+    const text = doc.getXmlFragment("f");
+    text.insert(0, [new Y.XmlText("hello")]);
+    const awareness = new CaretAwareness(doc.clientID, () => {});
+    const seen = { change: 0, update: 0 };
+    awareness.on("change", () => seen.change++);
+    awareness.on("update", () => seen.update++);
+    for (let i = 0; i < 5; i++) {
+      const at = Y.createRelativePositionFromTypeIndex(text, i);
+      awareness.setLocalStateField("cursor", { anchor: at, head: at });
+    }
+    expect(seen).toEqual({ change: 0, update: 5 });
+  });
+
   it("shows others' carets under the membership's name, drops the absent, and takes any bytes without throwing", () => {
     const awareness = new CaretAwareness(7, () => {});
     const changes: number[][] = [];

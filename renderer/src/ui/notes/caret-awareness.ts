@@ -56,7 +56,9 @@ export class CaretAwareness extends ObservableV2<Events> {
     else this.states.set(this.clientID, state);
     const cursor = state?.cursor as Cursor | null | undefined;
     if (cursor !== before) this.onLocalCaret(cursor ? encodeCursor(cursor) : undefined);
-    this.announce({ added: [], updated: [this.clientID], removed: [] }, "local");
+    // "update" only: "change" has the caret plugin redraw every caret (a second editor
+    // transaction per keystroke), and this editor never draws its own.
+    this.emit("update", [{ added: [], updated: [this.clientID], removed: [] }, "local"]);
   }
 
   setLocalStateField(field: string, value: unknown): void {
