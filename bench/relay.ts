@@ -9,6 +9,7 @@
  * each payload carries its send time; latency = receive time - send time.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { WebSocket } from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
@@ -16,6 +17,33 @@ import { generateDeviceKeys } from "../core/crypto/identity.js";
 import type { Delivery } from "../core/sync/relay-transport.js";
 import { device, online, removeDir, startRelayProcess, waitFor } from "../test/relay-harness.js";
 import { now, round, summarize } from "./timing.js";
+
+/**
+ * CPU time of the server process (all its threads: workers, GC helpers) and
+ * of this process (every client), in ms: divided by the deliveries of a
+ * phase, a cost per delivery that depends less on what else runs on the
+ * machine than a rate does.
+ */
+function cpuMs(pid: number): { server: number; clients: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const own = process.cpuUsage();
+  return { server: (ticks * 1000) / CLOCK_TICKS, clients: (own.user + own.system) / 1000 };
+}
+/** Linux's USER_HZ: /proc counts CPU time in these. */
+const CLOCK_TICKS = 100;
+
+function cpuPerDelivery(
+  before: { server: number; clients: number },
+  pid: number,
+  deliveries: number,
+) {
+  const after = cpuMs(pid);
+  return {
+    serverUs: round(((after.server - before.server) * 1000) / deliveries, 1),
+    clientsUs: round(((after.clients - before.clients) * 1000) / deliveries, 1),
+  };
+}
 
 const RECEIVERS = 20;
 const PAYLOAD = 1024;
@@ -75,6 +103,10 @@ export async function benchGrove(shape: FanOutShape = defaultShape()) {
   const relay = await startRelayProcess({
     args: shape.relayArgs ?? [],
     ...(shape.relayRoot && { root: shape.relayRoot }),
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the relay under the bench's load.
+    ...(process.env.GROVE_BENCH_RELAY_NODE_ARGS && {
+      nodeArgs: process.env.GROVE_BENCH_RELAY_NODE_ARGS.split(" ").filter(Boolean),
+    }),
   });
   try {
     let phase: "throughput" | "latency" = "throughput";
@@ -95,6 +127,7 @@ export async function benchGrove(shape: FanOutShape = defaultShape()) {
     await Promise.all([sender, ...receivers].map((d) => online(d.client)));
     const targets = receivers.map((d) => d.keys.publicKey);
 
+    const cpuStart = cpuMs(relay.proc.pid ?? 0);
     const start = now();
     const inflight = new Set<Promise<void>>();
     for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
@@ -110,6 +143,7 @@ export async function benchGrove(shape: FanOutShape = defaultShape()) {
       120_000,
     );
     const seconds = (now() - start) / 1000;
+    const cpu = cpuPerDelivery(cpuStart, relay.proc.pid ?? 0, THROUGHPUT_MESSAGES * RECEIVERS);
 
     phase = "latency";
     await paced(LATENCY_MESSAGES, (i) => sender.client.send(targets, stamped(i)), rate);
@@ -122,6 +156,7 @@ export async function benchGrove(shape: FanOutShape = defaultShape()) {
     return {
       durable: true,
       deliveriesPerSec: round((THROUGHPUT_MESSAGES * RECEIVERS) / seconds, 0),
+      cpuPerDelivery: cpu,
       latency: summarize(latencies),
     };
   } finally {
@@ -176,6 +211,7 @@ export async function benchYWebsocket(shape: FanOutShape = defaultShape()) {
     const all = [sender, ...receivers];
     await waitFor(() => all.every((c) => c.provider.synced), "y-websocket clients synced", 30_000);
 
+    const cpuStart = cpuMs(proc.pid ?? 0);
     const start = now();
     for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
       sender.items.push([stamped(i)]);
@@ -188,6 +224,7 @@ export async function benchYWebsocket(shape: FanOutShape = defaultShape()) {
       120_000,
     );
     const seconds = (now() - start) / 1000;
+    const cpu = cpuPerDelivery(cpuStart, proc.pid ?? 0, THROUGHPUT_MESSAGES * RECEIVERS);
 
     phase = "latency";
     await paced(LATENCY_MESSAGES, (i) => sender.items.push([stamped(i)]), rate);
@@ -204,6 +241,7 @@ export async function benchYWebsocket(shape: FanOutShape = defaultShape()) {
     return {
       durable: false,
       deliveriesPerSec: round((THROUGHPUT_MESSAGES * RECEIVERS) / seconds, 0),
+      cpuPerDelivery: cpu,
       latency: summarize(latencies),
     };
   } finally {

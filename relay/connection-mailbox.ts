@@ -18,13 +18,14 @@ import {
 import type { BusMessage } from "./bus/relay-bus.js";
 import type { ConnectionLink, Session } from "./connection-link.js";
 import { spendSendBytes } from "./connection-session.js";
+import { type BatchSocket, DeliverBatches } from "./deliver-batches.js";
 import { deliverFrameBytes } from "./deliver-bytes.js";
 import { MailboxDelivery } from "./delivery.js";
 import type { EnqueueRequest, EnqueueResult } from "./store/relay-store.js";
 import { TargetSets } from "./target-sets.js";
 
 /** The connection's side of delivery: its socket's room and its bytes out. */
-export interface DeliverySocket {
+export interface DeliverySocket extends BatchSocket {
   /** Sends encoded frame bytes. */
   sendBytes(bytes: Uint8Array): void;
   /** Whether the socket, and the relay's shared outbound budget, have room now. */
@@ -37,11 +38,13 @@ export class MailboxHandlers {
   readonly delivery: MailboxDelivery;
   /** Target lists this connection's SENDs may name by id. */
   private readonly targetSets = new TargetSets();
+  /** Set once the device sent ACCEPT_BATCHES (revision 5): deliveries of a turn go as one frame. */
+  private batches: DeliverBatches | undefined;
 
   constructor(
     private readonly link: ConnectionLink,
     private readonly session: Session,
-    socket: DeliverySocket,
+    private readonly socket: DeliverySocket,
   ) {
     const { ctx } = link;
     this.delivery = new MailboxDelivery(
@@ -55,7 +58,8 @@ export class MailboxHandlers {
       {
         deliver: (message) => {
           ctx.metrics.deliveries.inc();
-          socket.sendBytes(deliverFrameBytes(message));
+          if (this.batches) this.batches.add(message);
+          else socket.sendBytes(deliverFrameBytes(message));
         },
         writable: () => socket.writable(),
         blocked: () => socket.blocked(),
@@ -63,6 +67,11 @@ export class MailboxHandlers {
         readTime: (ms) => ctx.metrics.storeReadSeconds.observe(ms / 1000),
       },
     );
+  }
+
+  /** The device takes DELIVER_BATCH from now on; saying it again changes nothing. */
+  onAcceptBatches(): void {
+    this.batches ??= new DeliverBatches(this.socket);
   }
 
   onTargetSet(frame: TargetSetFrame): void {
@@ -134,37 +143,78 @@ export class MailboxHandlers {
         frame.msgId,
       );
     }
+    // Each target's map key once: for its liveness now and its offer later.
+    const keys = targets.map(bytesKey);
     // Copies: the frame's views point into a buffer ws may reuse.
-    this.store({
-      sender: this.session.device,
-      msgId: frame.msgId.slice(),
-      targets: targets.map((t) => t.slice()),
-      flags: frame.flags,
-      envelope: frame.envelope.slice(),
-      expiresAt: Date.now() + ttl * 1000,
-      source: this.session.source,
-    });
+    this.store(
+      {
+        sender: this.session.device,
+        msgId: frame.msgId.slice(),
+        targets: copyKeys(targets),
+        flags: frame.flags,
+        envelope: frame.envelope.slice(),
+        expiresAt: Date.now() + ttl * 1000,
+        source: this.session.source,
+        // Devices connected here: their rows wait for their acks (on a cluster, the rest are written).
+        live: keys.map((key) => this.link.ctx.presence.get(key) !== undefined),
+      },
+      keys,
+    );
   }
 
-  /** Hands the send to the store in its source's turn; answers once it is committed. */
-  private store(request: EnqueueRequest & { source: string }): void {
+  /**
+   * Hands the send to the store in its source's turn; answers once every
+   * target holds it durably. The turn ends once the store has ordered it
+   * (or settled it, for a store that does not order first): a send waiting
+   * for slow devices' acks holds its received bytes on this connection,
+   * not everyone's share of the store.
+   */
+  private store(request: EnqueueRequest & { source: string }, keys: string[]): void {
     const { ctx } = this.link;
     const c = ctx.config;
     const release = this.link.hold();
+    let offered = false;
+    let settled: Promise<EnqueueResult> | undefined;
     ctx.writes
-      .run(request.source, request.envelope.length, () =>
-        ctx.store.enqueue(request, {
-          maxMessages: c.mailboxMaxMessages,
-          maxBytes: c.mailboxMaxBytes,
-          sourceShareBytes: c.mailboxSourceShareBytes,
-        }),
+      .run(
+        request.source,
+        request.envelope.length,
+        () =>
+          new Promise<void>((ordered) => {
+            settled = ctx.store.enqueue(
+              request,
+              {
+                maxMessages: c.mailboxMaxMessages,
+                maxBytes: c.mailboxMaxBytes,
+                sourceShareBytes: c.mailboxSourceShareBytes,
+              },
+              // Ordered, not yet durable: live targets get it now; the sender's ACK waits.
+              (result) => {
+                offered = true;
+                ordered();
+                this.offer(request, result, keys);
+              },
+            );
+            settled.then(
+              () => ordered(),
+              () => ordered(),
+            );
+          }),
       )
-      .then((result) => this.stored(request, result))
+      .then(() => settled)
+      .then((result) => {
+        if (result) this.stored(request, result, offered, keys);
+      })
       .catch((err) => this.link.storeFailed(err, request.msgId))
       .finally(release);
   }
 
-  private stored(request: EnqueueRequest, result: EnqueueResult): void {
+  private stored(
+    request: EnqueueRequest,
+    result: EnqueueResult,
+    offered: boolean,
+    keys: string[],
+  ): void {
     const { ctx } = this.link;
     if (result.status === "duplicate") return this.link.send({ type: "ack", msgId: request.msgId });
     // A full mailbox costs its own target this message, and tells the sender which one.
@@ -180,15 +230,23 @@ export class MailboxHandlers {
     }
     if (result.status !== "queued") return;
     ctx.metrics.sends.inc({ kind: "stored" });
-    request.targets.forEach((target, i) => {
+    if (!offered) this.offer(request, result, keys);
+  }
+
+  /** Each target with a seq is offered the message: sent now if its device is live and caught up. */
+  private offer(request: EnqueueRequest, result: EnqueueResult, keys: string[]): void {
+    if (result.status !== "queued") return;
+    const { ctx } = this.link;
+    keys.forEach((key, i) => {
       const seq = result.seqs[i] ?? 0;
       if (seq === 0) return;
-      ctx.presence.mailQueued(bytesKey(target), {
+      ctx.presence.mailQueued(key, {
         seq,
         msgId: request.msgId,
         sender: request.sender,
         flags: request.flags,
         envelope: request.envelope,
+        expiresAt: request.expiresAt,
       });
     });
   }
@@ -250,4 +308,18 @@ export class MailboxHandlers {
     }
     this.link.send({ type: "ack", msgId: frame.msgId });
   }
+}
+
+/**
+ * Copies of a send's target keys as views into one new buffer: one
+ * allocation per send instead of one per target (a fan-out names tens).
+ */
+function copyKeys(keys: Uint8Array[]): Uint8Array[] {
+  const all = new Uint8Array(keys.reduce((n, k) => n + k.length, 0));
+  let at = 0;
+  return keys.map((k) => {
+    all.set(k, at);
+    at += k.length;
+    return all.subarray(at - k.length, at);
+  });
 }

@@ -36,6 +36,7 @@ import {
   FrameType,
   type HelloFrame,
   PROTOCOL_VERSION,
+  RELAY_FEATURE_DELIVER_BATCH,
   RELAY_FEATURE_MAIL,
   RELAY_FEATURE_TARGET_SETS,
 } from "../core/wire/frame-types.js";
@@ -352,6 +353,8 @@ export class RelayConnection implements LocalDevice {
     this.log = this.log.child({ device: toHex(session.device).slice(0, 12) });
     const mailbox = new MailboxHandlers(this.link, session, {
       sendBytes: (bytes) => this.sendBytes(bytes),
+      count: (n) => this.countSent(n),
+      sendCounted: (bytes, release) => this.sendCounted(bytes, release),
       writable: () => this.account.canDeliver,
       blocked: () => this.flow.deliveryBlocked(),
     });
@@ -379,7 +382,10 @@ export class RelayConnection implements LocalDevice {
     this.sendFrame({ type: "authOk", queued });
     this.sendFrame({
       type: "relayInfo",
-      features: RELAY_FEATURE_TARGET_SETS | (this.ctx.mail.mailer ? RELAY_FEATURE_MAIL : 0),
+      features:
+        RELAY_FEATURE_TARGET_SETS |
+        RELAY_FEATURE_DELIVER_BATCH |
+        (this.ctx.mail.mailer ? RELAY_FEATURE_MAIL : 0),
     });
     this.log.info({ queued }, "device authenticated");
     const buffered = this.pending;
@@ -409,6 +415,8 @@ export class RelayConnection implements LocalDevice {
         return mailbox.onTargetSet(frame);
       case "deliverAck":
         return mailbox.onAck(frame);
+      case "acceptBatches":
+        return mailbox.onAcceptBatches();
       case "resend":
         return mailbox.onResend(frame);
       case "blobPut":
@@ -464,6 +472,20 @@ export class RelayConnection implements LocalDevice {
     const release = this.account.sent(bytes.length);
     this.ws.send(bytes, () => this.isolated(() => this.flow.written(release)));
     if (this.account.outboundFull) this.flow.update();
+  }
+
+  /** Bytes about to go out, counted now so backpressure sees them before their frame is built. */
+  private countSent(n: number): () => void {
+    const release = this.account.sent(n);
+    if (this.account.outboundFull) this.flow.update();
+    return release;
+  }
+
+  /** Sends a frame whose bytes countSent counted; `release` once written, or now if closed. */
+  private sendCounted(bytes: Uint8Array, release: () => void): void {
+    if (this.state === "closed" || this.ws.readyState !== this.ws.OPEN) return release();
+    this.turnWrites?.hold();
+    this.ws.send(bytes, () => this.isolated(() => this.flow.written(release)));
   }
 
   private closeSlowReader(buffered: number): void {

@@ -41,21 +41,49 @@ export function deliverTail(m: Omit<StoredMessage, "seq">): Uint8Array {
   return bytes;
 }
 
+function varUintLength(value: number): number {
+  let length = 1;
+  for (let n = value; n > 0x7f; n = Math.floor(n / 128)) length++;
+  return length;
+}
+
+function writeVarUint(out: Uint8Array, at: number, value: number): number {
+  let n = value;
+  let i = at;
+  while (n > 0x7f) {
+    out[i++] = 0x80 | (n % 128);
+    n = Math.floor(n / 128);
+  }
+  out[i++] = n;
+  return i;
+}
+
 /** A whole DELIVER frame: version, type, varuint seq, then the shared tail. */
 export function deliverFrameBytes(m: StoredMessage): Uint8Array {
   const tail = deliverTail(m);
-  let seqBytes = 1;
-  for (let n = m.seq; n > 0x7f; n = Math.floor(n / 128)) seqBytes++;
-  const out = new Uint8Array(2 + seqBytes + tail.length);
+  const out = new Uint8Array(2 + varUintLength(m.seq) + tail.length);
   out[0] = PROTOCOL_VERSION;
   out[1] = FrameType.deliver;
-  let at = 2;
-  let n = m.seq;
-  while (n > 0x7f) {
-    out[at++] = 0x80 | (n % 128);
-    n = Math.floor(n / 128);
-  }
-  out[at++] = n;
-  out.set(tail, at);
+  out.set(tail, writeVarUint(out, 2, m.seq));
+  return out;
+}
+
+/** A DELIVER_BATCH frame (revision 5): version, type, varuint count, then each seq and its shared tail. */
+export function deliverBatchBytes(messages: readonly StoredMessage[]): Uint8Array {
+  const tails = messages.map(deliverTail);
+  let size = 2 + varUintLength(messages.length);
+  messages.forEach((m, i) => {
+    size += varUintLength(m.seq) + (tails[i]?.length ?? 0);
+  });
+  const out = new Uint8Array(size);
+  out[0] = PROTOCOL_VERSION;
+  out[1] = FrameType.deliverBatch;
+  let at = writeVarUint(out, 2, messages.length);
+  messages.forEach((m, i) => {
+    at = writeVarUint(out, at, m.seq);
+    const tail = tails[i] ?? new Uint8Array();
+    out.set(tail, at);
+    at += tail.length;
+  });
   return out;
 }

@@ -64,6 +64,12 @@ export class MailboxDelivery {
   /** Committed messages cursor+1, cursor+2, ... waiting for window or socket room. */
   private backlog: StoredMessage[] = [];
   private backlogBytes = 0;
+  /**
+   * Bumped by every resend: a store read that started before it was asked
+   * from a cursor the resend has since moved back, so its result is dropped
+   * and the read done again from the new cursor.
+   */
+  private epoch = 0;
 
   constructor(
     private readonly store: RelayStore,
@@ -122,6 +128,7 @@ export class MailboxDelivery {
   }
 
   resend(fromSeq: number): void {
+    this.epoch++;
     this.cursor = Math.min(this.cursor, Math.max(0, fromSeq - 1));
     for (const seq of this.inflight) if (seq >= fromSeq) this.inflight.delete(seq);
     this.pump();
@@ -147,11 +154,22 @@ export class MailboxDelivery {
     return true;
   }
 
-  /** Sends from the backlog in order while the window and the socket have room. */
+  /**
+   * Sends from the backlog in order while the window and the socket have
+   * room. A message whose TTL passed while it waited is skipped, as a store
+   * read would skip it: the cursor moves past it and the sweep deletes it.
+   */
   private flush(): void {
     let sent = 0;
     let bytes = 0;
+    const now = Date.now();
     for (const message of this.backlog) {
+      if (expired(message, now)) {
+        sent++;
+        bytes += message.envelope.length;
+        this.cursor = message.seq;
+        continue;
+      }
       if (this.inflight.size >= this.limits.window || !this.writable()) break;
       sent++;
       bytes += message.envelope.length;
@@ -194,6 +212,7 @@ export class MailboxDelivery {
     while (!this.stopped && this.inflight.size < this.limits.window) {
       if (!this.writable()) return;
       const started = performance.now();
+      const epoch = this.epoch;
       const batch = await this.store.fetch(
         this.device,
         this.cursor,
@@ -202,6 +221,8 @@ export class MailboxDelivery {
       );
       this.sink.readTime?.(performance.now() - started);
       if (this.stopped) return;
+      // A resend moved the cursor back meanwhile: this batch was read from the old one.
+      if (epoch !== this.epoch) continue;
       if (batch.length === 0) {
         // Unless an offer was declined meanwhile (`again`): its message may be past this read.
         if (!this.again) this.caughtUp = true;
@@ -223,4 +244,8 @@ export class MailboxDelivery {
     this.sink.blocked();
     return false;
   }
+}
+
+function expired(message: StoredMessage, now: number): boolean {
+  return message.expiresAt !== undefined && message.expiresAt <= now;
 }

@@ -184,6 +184,20 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     envelope: body,
   }),
   fc.record({
+    type: fc.constant("deliverBatch" as const),
+    deliveries: fc.array(
+      fc.record({
+        seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        msgId: id16,
+        sender: key32,
+        flags: fc.constant(0),
+        envelope: body,
+      }),
+      { minLength: 1, maxLength: 8 },
+    ),
+  }),
+  fc.record({ type: fc.constant("acceptBatches" as const) }),
+  fc.record({
     type: fc.constant("deliverAck" as const),
     seqs: fc.array(seq, { minLength: 1, maxLength: 50 }),
   }),
@@ -200,6 +214,67 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     text: mailTextArb,
   }),
 );
+
+describe("DELIVER_BATCH under hostile input (revision 5)", () => {
+  const batchArb = fc.array(
+    fc.record({
+      seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      msgId: id16,
+      sender: key32,
+      flags: fc.constant(0),
+      envelope: fc.uint8Array({ maxLength: 40 }),
+    }),
+    { minLength: 1, maxLength: 6 },
+  );
+  it(`${RUNS} mutated batches decode to a valid batch or throw DecodeError`, () => {
+    fc.assert(
+      fc.property(
+        batchArb,
+        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 4 }),
+        fc.nat(),
+        (deliveries, flips, cut) => {
+          const bytes = encodeFrame({ type: "deliverBatch", deliveries });
+          for (const [at, value] of flips) bytes[2 + (at % (bytes.length - 2))] = value;
+          let frame: Frame;
+          try {
+            frame = decodeFrame(bytes.subarray(0, bytes.length - (cut % 3)));
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err;
+            return;
+          }
+          if (frame.type !== "deliverBatch") throw new Error(`decoded as ${frame.type}`);
+          expect(frame.deliveries.length).toBeGreaterThan(0);
+          expect(frame.deliveries.length).toBeLessThanOrEqual(256);
+          for (const d of frame.deliveries) {
+            expect(d.seq).toBeGreaterThan(0);
+            expect(d.flags).toBe(0);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("refuses an empty batch, an ephemeral (seq 0) entry and more than 256 entries", () => {
+    const one = { seq: 1, msgId: new Uint8Array(16), sender: new Uint8Array(32), flags: 0 };
+    const entry = { ...one, envelope: new Uint8Array(1) };
+    const code = (bytes: Uint8Array) => {
+      try {
+        decodeFrame(bytes);
+      } catch (err) {
+        return (err as DecodeError).code;
+      }
+      return "decoded";
+    };
+    expect(code(Uint8Array.of(1, 0x17, 0))).toBe("INVALID_VALUE");
+    expect(code(encodeFrame({ type: "deliverBatch", deliveries: [{ ...entry, seq: 0 }] }))).toBe(
+      "INVALID_VALUE",
+    );
+    const many = Array.from({ length: 257 }, (_, i) => ({ ...entry, seq: i + 1 }));
+    expect(code(encodeFrame({ type: "deliverBatch", deliveries: many }))).toBe("TOO_LARGE");
+    expect(code(encodeFrame({ type: "deliverBatch", deliveries: many.slice(1) }))).toBe("decoded");
+  });
+});
 
 describe("round trips of generated values", () => {
   it("every generated frame decodes to itself", () => {

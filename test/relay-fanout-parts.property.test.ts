@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeFrame, encodeFrame } from "../core/wire/frame.js";
 import { FLAG_EPHEMERAL } from "../core/wire/frame-types.js";
-import { deliverFrameBytes } from "../relay/deliver-bytes.js";
+import { deliverBatchBytes, deliverFrameBytes } from "../relay/deliver-bytes.js";
 import { runsOf } from "../relay/store/sqlite-store.js";
 import { WriteBehind } from "../relay/store/write-behind.js";
 
@@ -59,6 +59,20 @@ describe("DELIVER frames with a shared tail", () => {
         expect(deliverFrameBytes(other)).toEqual(encodeFrame({ type: "deliver", ...other }));
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("DELIVER_BATCH frames with shared tails (revision 5)", () => {
+  const stored = message.map((m) => ({ ...m, seq: Math.max(1, m.seq), flags: 0 }));
+  it("are byte for byte what encodeFrame writes, and decode to the same messages", () => {
+    fc.assert(
+      fc.property(fc.array(stored, { minLength: 1, maxLength: 12 }), (messages) => {
+        const batch = deliverBatchBytes(messages);
+        expect(batch).toEqual(encodeFrame({ type: "deliverBatch", deliveries: messages }));
+        expect(decodeFrame(batch)).toEqual({ type: "deliverBatch", deliveries: messages });
+      }),
+      { numRuns: 300 },
     );
   });
 });

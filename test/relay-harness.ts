@@ -44,6 +44,8 @@ export async function startRelayProcess(
     built?: string;
     /** Another checkout's relay source to run (a bench's "before"); this one by default. */
     root?: string;
+    /** Flags for node itself (e.g. --cpu-prof), which NODE_OPTIONS may not carry. */
+    nodeArgs?: string[];
   } = {},
 ): Promise<RelayProcess> {
   const dataDir = options.dataDir ?? tempDir();
@@ -51,7 +53,15 @@ export async function startRelayProcess(
   const entry = options.built ? [options.built] : ["--import", "tsx", join(root, "relay/main.ts")];
   const proc = spawn(
     process.execPath,
-    [...entry, "--port", "0", "--data", dataDir, ...(options.args ?? [])],
+    [
+      ...(options.nodeArgs ?? []),
+      ...entry,
+      "--port",
+      "0",
+      "--data",
+      dataDir,
+      ...(options.args ?? []),
+    ],
     { cwd: root, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const logs: string[] = [];

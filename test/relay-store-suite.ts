@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { EnqueueRequest, RelayStore } from "../relay/store/relay-store.js";
+import type { EnqueueRequest, EnqueueResult, RelayStore } from "../relay/store/relay-store.js";
 import { filled, seqBytes } from "./fixtures.js";
 
 export interface StoreHarness {
@@ -149,6 +149,62 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreHarne
       expect((await store.fetch(dev(2), 0, 10)).map((m) => m.seq)).toEqual([2]);
       expect(await store.sweepExpired(Date.now())).toBe(1);
       expect(await store.queued(dev(2))).toBe(1);
+    });
+
+    /** Enqueues; resolves with the result once ordered (staged, where the store stages) and once settled. */
+    function ordered(store: RelayStore, req: EnqueueRequest, q = quota) {
+      let settled!: Promise<EnqueueResult>;
+      const order = new Promise<EnqueueResult>((resolve) => {
+        settled = store.enqueue(req, q, resolve);
+        settled.then(resolve, () => undefined);
+      });
+      return { order, settled };
+    }
+
+    it("a send can be read and acked once ordered; acked by every target, it settles and nothing stays", async () => {
+      const store = await fresh();
+      const req = send({ msgId: msg(1), targets: [dev(2), dev(3)] });
+      const { order, settled } = ordered(store, req);
+      const r = await order;
+      expect(r).toEqual({ status: "queued", seqs: [1, 1], full: [] });
+      expect((await store.fetch(dev(2), 0, 10)).map((m) => m.msgId)).toEqual([msg(1)]);
+      await store.ack(dev(2), [1]);
+      await store.ack(dev(3), [1]);
+      expect(await settled).toEqual(r);
+      expect(await store.fetch(dev(2), 0, 10)).toEqual([]);
+      expect(await store.queued(dev(3))).toBe(0);
+      const again = await h.reopen();
+      expect(await again.fetch(dev(2), 0, 10)).toEqual([]);
+      expect(await again.fetch(dev(3), 0, 10)).toEqual([]);
+      // Its dedupe record is durable, rows or not, and no seq is handed out twice.
+      expect(await again.enqueue(req, quota)).toEqual({ status: "duplicate" });
+      const next = await again.enqueue(send({ msgId: msg(2), targets: [dev(2)] }), quota);
+      expect(next).toEqual({ status: "queued", seqs: [2], full: [] });
+    });
+
+    it("a target that has not acked when the send settles holds it durably", async () => {
+      const store = await fresh();
+      const { order, settled } = ordered(store, send({ msgId: msg(1), targets: [dev(2), dev(3)] }));
+      await order;
+      await store.ack(dev(2), [1]);
+      await settled;
+      const again = await h.reopen();
+      expect((await again.fetch(dev(3), 0, 10)).map((m) => m.seq)).toEqual([1]);
+      expect(await again.fetch(dev(2), 0, 10)).toEqual([]);
+      expect(await again.queued(dev(3))).toBe(1);
+    });
+
+    it("a mailbox's quota counts what is ordered but not yet written", async () => {
+      const store = await fresh();
+      const one = { maxMessages: 1, maxBytes: 1000 };
+      const first = ordered(store, send({ msgId: msg(1), targets: [dev(2)] }), one);
+      const second = ordered(store, send({ msgId: msg(2), targets: [dev(2)] }), one);
+      expect((await first.order).status).toBe("queued");
+      expect(await second.settled).toEqual({
+        status: "full",
+        full: [{ device: dev(2), reason: "messages" }],
+      });
+      await first.settled;
     });
 
     it("200 concurrent writes all commit, in call order", async () => {

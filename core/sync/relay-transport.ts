@@ -23,6 +23,7 @@ import { DecodeError } from "../wire/errors.js";
 import { decodeFrame, encodeFrame } from "../wire/frame.js";
 import { mailInviteProblem } from "../wire/frame-mail-invite.js";
 import {
+  type DeliverBatchFrame,
   type DeliverFrame,
   type ErrorFrame,
   FLAG_EPHEMERAL,
@@ -30,6 +31,7 @@ import {
   MSG_ID_BYTES,
   type PartialAckFrame,
   PROTOCOL_VERSION,
+  RELAY_FEATURE_DELIVER_BATCH,
   RELAY_FEATURE_MAIL,
   RELAY_FEATURE_TARGET_SETS,
   type SendFrame,
@@ -489,6 +491,9 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
           mail: (frame.features & RELAY_FEATURE_MAIL) !== 0,
           targetSets: (frame.features & RELAY_FEATURE_TARGET_SETS) !== 0,
         };
+        // Revision 5: a relay that offers batches sends what it has ready at once as one frame.
+        if ((frame.features & RELAY_FEATURE_DELIVER_BATCH) !== 0)
+          this.write({ type: "acceptBatches" });
         this.emit("info", [this.info]);
         return;
       case "ack":
@@ -502,6 +507,9 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
         return;
       case "deliver":
         this.onDeliver(frame);
+        return;
+      case "deliverBatch":
+        this.onDeliverBatch(frame);
         return;
       case "error":
         this.onError(frame);
@@ -633,30 +641,42 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
   }
 
   private onDeliver(frame: DeliverFrame): void {
-    const delivery: Delivery = {
-      seq: frame.seq,
-      msgId: frame.msgId.slice(),
-      sender: frame.sender.slice(),
-      envelope: frame.envelope.slice(),
-      ephemeral: (frame.flags & FLAG_EPHEMERAL) !== 0,
-    };
-    // Handed over in order without waiting for the last to finish, so the app
-    // can take a burst as one batch; each is acked once the app has it.
-    const taken = (async () => {
+    this.take([toDelivery(frame)]);
+  }
+
+  /** Revision 5: the messages the relay had ready at once, taken in order as DELIVERs would be. */
+  private onDeliverBatch(frame: DeliverBatchFrame): void {
+    this.take(frame.deliveries.map(toDelivery));
+  }
+
+  /**
+   * Hands deliveries over in order without waiting for the last to finish,
+   * so the app can take a burst as one batch; each is acked once the app
+   * has it (a batch's acks go out together, decision 113).
+   */
+  private take(deliveries: Delivery[]): void {
+    const handed = deliveries.map((d) => {
       try {
-        await this.options.onDeliver(delivery);
+        return Promise.resolve(this.options.onDeliver(d));
       } catch (err) {
-        // Not acked: the relay keeps it and delivers it again on the next connection.
-        this.emit("error", [
-          new RelayError(
-            "DELIVERY_FAILED",
-            `app could not take delivery ${delivery.seq}: ${(err as Error).message}`,
-          ),
-        ]);
-        return;
+        return Promise.reject(err);
       }
-      if (delivery.seq > 0) this.queueAck(delivery.seq);
-    })();
+    });
+    const taken = Promise.allSettled(handed).then((outcomes) => {
+      outcomes.forEach((outcome, i) => {
+        const delivery = deliveries[i];
+        if (!delivery) return;
+        if (outcome.status === "rejected") {
+          // Not acked: the relay keeps it and delivers it again on the next connection.
+          this.emit("error", [
+            new RelayError(
+              "DELIVERY_FAILED",
+              `app could not take delivery ${delivery.seq}: ${(outcome.reason as Error)?.message}`,
+            ),
+          ]);
+        } else if (delivery.seq > 0) this.queueAck(delivery.seq);
+      });
+    });
     this.taking.add(taken);
     void taken.finally(() => {
       this.taking.delete(taken);
@@ -807,4 +827,15 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
 
 function offline(): RelayError {
   return new RelayError("OFFLINE", "not connected to the relay");
+}
+
+/** A delivery the app may keep: copies, since the frame's views point into a buffer ws may reuse. */
+function toDelivery(frame: Omit<DeliverFrame, "type">): Delivery {
+  return {
+    seq: frame.seq,
+    msgId: frame.msgId.slice(),
+    sender: frame.sender.slice(),
+    envelope: frame.envelope.slice(),
+    ephemeral: (frame.flags & FLAG_EPHEMERAL) !== 0,
+  };
 }

@@ -20,6 +20,8 @@ export const FrameType = {
   resend: 0x14,
   partialAck: 0x15,
   targetSet: 0x16,
+  deliverBatch: 0x17,
+  acceptBatches: 0x18,
   blobPut: 0x20,
   blobPutOk: 0x21,
   blobGet: 0x22,
@@ -90,6 +92,10 @@ export interface RelayInfoFrame {
 export const RELAY_FEATURE_MAIL = 0x01;
 /** RELAY_INFO feature (revision 4): TARGET_SET frames and SENDs that name a set. */
 export const RELAY_FEATURE_TARGET_SETS = 0x02;
+/** RELAY_INFO feature (revision 5): the relay sends DELIVER_BATCH to a device that sent ACCEPT_BATCHES. */
+export const RELAY_FEATURE_DELIVER_BATCH = 0x04;
+/** Most messages one DELIVER_BATCH carries (a relay keeps at most this many unacked anyway). */
+export const MAX_BATCH_DELIVERIES = 256;
 export interface ErrorFrame {
   type: "error";
   code: number;
@@ -131,6 +137,19 @@ export interface DeliverFrame {
   sender: Uint8Array;
   flags: number;
   envelope: Uint8Array;
+}
+/**
+ * Stored messages of one mailbox, in seq order, in one frame (revision 5):
+ * what the relay had ready for a device at once, so the device takes and
+ * acks them together. Each is exactly what a DELIVER would carry; seq >= 1.
+ */
+export interface DeliverBatchFrame {
+  type: "deliverBatch";
+  deliveries: Omit<DeliverFrame, "type">[];
+}
+/** A device that takes DELIVER_BATCH says so once per connection, after RELAY_INFO offers it. */
+export interface AcceptBatchesFrame {
+  type: "acceptBatches";
 }
 export interface DeliverAckFrame {
   type: "deliverAck";
@@ -203,6 +222,8 @@ export type Frame =
   | SendFrame
   | AckFrame
   | DeliverFrame
+  | DeliverBatchFrame
+  | AcceptBatchesFrame
   | DeliverAckFrame
   | ResendFrame
   | BlobPutFrame

@@ -39,6 +39,20 @@ const everyFrame: Frame[] = [
   { type: "targetSet", setId: 0, targets: [bob.device.sign.publicKey, filled(32, 4)] },
   { type: "ack", msgId },
   { type: "deliver", seq: 2 ** 40, msgId, sender: alice.device.sign.publicKey, flags: 0, envelope },
+  {
+    type: "deliverBatch",
+    deliveries: [
+      { seq: 7, msgId, sender: alice.device.sign.publicKey, flags: 0, envelope },
+      {
+        seq: 2 ** 40,
+        msgId: filled(16, 2),
+        sender: filled(32, 3),
+        flags: 0,
+        envelope: seqBytes(3),
+      },
+    ],
+  },
+  { type: "acceptBatches" },
   { type: "deliverAck", seqs: [5, 6, 2 ** 33] },
   { type: "resend", fromSeq: 0 },
   { type: "blobPut", hash: filled(32, 3), data: seqBytes(1000) },

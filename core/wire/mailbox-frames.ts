@@ -5,6 +5,8 @@
  *   device -> relay  TARGET_SET   (set id, targets[]) for later SENDs on this connection (rev. 4)
  *   relay  -> device ACK          msgId, sent once the envelope is durably queued for every target
  *   relay  -> device DELIVER      (mailbox seq, msgId, authenticated sender, flags, envelope)
+ *   relay  -> device DELIVER_BATCH several stored messages in seq order (rev. 5, once accepted)
+ *   device -> relay  ACCEPT_BATCHES the device takes DELIVER_BATCH (rev. 5)
  *   device -> relay  DELIVER_ACK  mailbox seqs the device has stored; the relay deletes them
  *   device -> relay  RESEND       redeliver unacked messages from a mailbox seq on
  *
@@ -17,9 +19,11 @@ import { DecodeError } from "./errors.js";
 import {
   type AckFrame,
   type DeliverAckFrame,
+  type DeliverBatchFrame,
   type DeliverFrame,
   FLAG_EPHEMERAL,
   FLAG_TARGET_SET,
+  MAX_BATCH_DELIVERIES,
   MAX_TARGET_SET_ENTRIES,
   MAX_TARGET_SET_ID,
   MSG_ID_BYTES,
@@ -106,6 +110,32 @@ export function readDeliver(r: Reader, limits: WireLimits): DeliverFrame {
     flags: readFlags(r, FLAG_EPHEMERAL),
     envelope: r.varBytes("envelope", limits.maxEnvelopeBytes),
   };
+}
+
+export function writeDeliverBatch(e: encoding.Encoder, f: DeliverBatchFrame): void {
+  encoding.writeVarUint(e, f.deliveries.length);
+  for (const d of f.deliveries) writeDeliver(e, { type: "deliver", ...d });
+}
+export function readDeliverBatch(r: Reader, limits: WireLimits): DeliverBatchFrame {
+  const count = r.varUint("deliveries count", MAX_BATCH_DELIVERIES);
+  if (count === 0) throw new DecodeError("INVALID_VALUE", "a batch needs at least one delivery");
+  const deliveries: DeliverBatchFrame["deliveries"] = [];
+  for (let i = 0; i < count; i++) {
+    const { type: _, ...d } = readDeliver(r, limits);
+    // Only stored mail comes in batches: an ephemeral frame (seq 0) is never acked, so never batched.
+    if (d.seq === 0 || d.flags !== 0)
+      throw new DecodeError("INVALID_VALUE", "a batched delivery is stored mail: a seq, no flags");
+    deliveries.push(d);
+  }
+  return { type: "deliverBatch", deliveries };
+}
+
+/** ACCEPT_BATCHES has no fields: the frame type is the whole message. */
+export function writeAcceptBatches(): void {
+  return;
+}
+export function readAcceptBatches(): { type: "acceptBatches" } {
+  return { type: "acceptBatches" };
 }
 
 export function writeDeliverAck(e: encoding.Encoder, f: DeliverAckFrame): void {

@@ -11,8 +11,11 @@ export interface StoredMessage {
   sender: Uint8Array;
   flags: number;
   envelope: Uint8Array;
+  /** Epoch ms after which it must not be delivered; set on messages offered from memory. */
+  expiresAt?: number;
 }
 
+/** A store may hold a request's arrays until the send settles: callers pass arrays nobody reuses. */
 export interface EnqueueRequest {
   sender: Uint8Array;
   msgId: Uint8Array;
@@ -24,6 +27,12 @@ export interface EnqueueRequest {
   expiresAt: number;
   /** Where the send came from (client IP or access token id): its share of each mailbox is capped. */
   source?: string;
+  /**
+   * Follows `targets`: whose device is connected now. A hint for a store
+   * that writes rows behind: a live device's row waits for its ack, an
+   * offline one's is written with the next commit.
+   */
+  live?: boolean[];
 }
 
 export interface MailboxQuota {
@@ -70,8 +79,19 @@ export interface RelayStoreStats {
 }
 
 export interface RelayStore {
-  /** Stores the envelope once and queues it for every target, atomically; idempotent on (sender, msgId). */
-  enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult>;
+  /**
+   * Stores the envelope once and queues it for every target; idempotent on
+   * (sender, msgId). Resolves once every target holds it durably: its mail
+   * row committed, or its device acked it. A store that orders sends before
+   * they are durable calls `staged` with the seqs first, so live devices can
+   * be sent it at once (a store read returns it from then on); the rows of
+   * devices that ack it in time are never written.
+   */
+  enqueue(
+    request: EnqueueRequest,
+    quota: MailboxQuota,
+    staged?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult>;
   /**
    * Messages with seq > afterSeq, ascending, at most `limit`, and no more
    * envelope bytes than `maxBytes` (but always the first); expired ones excluded.

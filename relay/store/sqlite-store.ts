@@ -10,6 +10,12 @@
  * after that commit, which is what lets the relay ack. Counter rows
  * (mailboxes, shares, envelope references) are written once per commit,
  * inside it (see write-behind.ts).
+ *
+ * Mail rows are written behind (staged-mail.ts): a send is ordered at once
+ * and can be delivered before any commit; a target's row is written only if
+ * its device has not acked the message within `holdMs`, and the send
+ * settles once its dedupe record is committed and every target holds it
+ * durably (a committed row, or the device's ack).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +33,7 @@ import {
   type RelayStoreStats,
   type StoredMessage,
 } from "./relay-store.js";
+import { StagedMail, type StagedRow, type StagedSend } from "./staged-mail.js";
 import { WriteBehind } from "./write-behind.js";
 
 const SCHEMA_VERSION = 2;
@@ -126,7 +133,20 @@ interface Pending {
 export interface SqliteStoreOptions {
   /** Called after every group commit, for metrics. */
   onCommit?: (ms: number, writes: number) => void;
+  /**
+   * How long a live device's staged mail row waits for its ack before it is
+   * written (default 1 s). 0 writes it with the send's own commit.
+   */
+  holdMs?: number;
 }
+
+/**
+ * Long enough for a live device's ack to come back even from a busy relay,
+ * whose deliveries queue behind a fan-out's (hundreds of ms at saturation);
+ * it delays the sender's ACK only for a device that is connected yet does
+ * not ack, and only by this much.
+ */
+const DEFAULT_HOLD_MS = 1000;
 
 export class SqliteRelayStore implements RelayStore {
   private readonly db: Database.Database;
@@ -141,11 +161,20 @@ export class SqliteRelayStore implements RelayStore {
   private readonly boxes = new WriteBehind<Box>(CACHED_ROWS);
   private readonly shares = new WriteBehind<Share>(CACHED_ROWS);
   private readonly envelopeRefs = new WriteBehind<EnvelopeRefs>(CACHED_ROWS);
+  private readonly staged: StagedMail;
+  /**
+   * The next seq of each mailbox a staging has handed out since the last
+   * good commit: a commit that fails forgets the cached mailbox rows, and
+   * seqs that live devices may hold already must not be handed out again.
+   */
+  private readonly handedOut = new Map<string, number>();
+  private dueTimer: NodeJS.Timeout | undefined;
 
   constructor(
     dataDir: string,
     private readonly options: SqliteStoreOptions = {},
   ) {
+    this.staged = new StagedMail(options.holdMs ?? DEFAULT_HOLD_MS);
     mkdirSync(dataDir, { recursive: true });
     try {
       this.db = new Database(join(dataDir, "relay.sqlite"), { timeout: 0 });
@@ -247,60 +276,161 @@ export class SqliteRelayStore implements RelayStore {
     this.blobBytes = (this.stmt.blobTotal.get() as { used: number }).used;
   }
 
-  enqueue(req: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
-    return this.write(() => {
-      if (this.stmt.sentGet.get(req.sender, req.msgId)) return { status: "duplicate" };
-      const size = req.envelope.length;
-      const source = req.source ?? "";
-      const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
-      const full: FullTarget[] = [];
-      const open: { key: string; box: Box; share: Share | undefined }[] = [];
-      // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
-      // target this message, not every other target of the send.
-      for (const device of req.targets) {
-        const key = keyOf(device);
-        const box = this.box(key, device);
-        const held = source ? this.share(key, device, source) : undefined;
-        const reason: FullReason | undefined =
-          box.count + 1 > quota.maxMessages
-            ? "messages"
-            : box.bytes + size > quota.maxBytes
-              ? "bytes"
-              : (held?.bytes ?? 0) + size > share
-                ? "source_share"
-                : undefined;
-        if (reason) full.push({ device, reason });
-        else open.push({ key, box, share: held });
-      }
-      if (open.length === 0) return { status: "full", full };
-      const envelopeId = Number(this.stmt.envPut.run(req.envelope).lastInsertRowid);
-      this.envelopeRefs.set(String(envelopeId), { id: envelopeId, refs: open.length });
-      this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt);
-      const seqOf = new Map<string, number>();
-      for (const { key, box, share: held } of open) {
-        const seq = box.next_seq;
-        this.stmt.mailPut.run(
-          box.device,
-          seq,
-          envelopeId,
-          req.msgId,
-          req.sender,
-          req.flags,
-          size,
-          req.expiresAt,
-          source,
-        );
-        this.boxes.set(key, {
-          ...box,
-          next_seq: seq + 1,
-          count: box.count + 1,
-          bytes: box.bytes + size,
+  enqueue(
+    req: EnqueueRequest,
+    quota: MailboxQuota,
+    onStaged?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult> {
+    if (this.closed)
+      return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
+    const dedupe = `${keyOf(req.sender)}|${keyOf(req.msgId)}`;
+    const earlier = this.staged.pending(dedupe);
+    if (earlier) return earlier.then(() => ({ status: "duplicate" }));
+    try {
+      if (this.stmt.sentGet.get(req.sender, req.msgId))
+        return Promise.resolve({ status: "duplicate" });
+      return this.stage(req, quota, dedupe, onStaged);
+    } catch (err) {
+      return Promise.reject(
+        new RelayStoreError("STORE_IO", `enqueue failed: ${(err as Error).message}`, {
+          cause: err,
+        }),
+      );
+    }
+  }
+
+  /** Orders a send now: seqs handed out, quota reserved, rows staged; settles as the class comment says. */
+  private stage(
+    req: EnqueueRequest,
+    quota: MailboxQuota,
+    dedupe: string,
+    onStaged?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult> {
+    const size = req.envelope.length;
+    const source = req.source ?? "";
+    const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
+    const full: FullTarget[] = [];
+    const open: { key: string; device: Uint8Array; live: boolean }[] = [];
+    const keys = req.targets.map(keyOf);
+    // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
+    // target this message, not every other target of the send.
+    req.targets.forEach((device, i) => {
+      const key = keys[i] ?? keyOf(device);
+      const box = this.box(key, device);
+      const staged = this.staged.reservedFor(key);
+      const held = source
+        ? this.share(key, device, source).bytes + this.staged.shareFor(key, source)
+        : 0;
+      const reason: FullReason | undefined =
+        box.count + staged.count + 1 > quota.maxMessages
+          ? "messages"
+          : box.bytes + staged.bytes + size > quota.maxBytes
+            ? "bytes"
+            : held + size > share
+              ? "source_share"
+              : undefined;
+      if (reason) full.push({ device, reason });
+      else open.push({ key, device, live: req.live?.[i] === true });
+    });
+    if (open.length === 0) return Promise.resolve({ status: "full", full });
+    const seqOf = new Map<string, number>();
+    for (const { key, device } of open) {
+      const box = this.box(key, device);
+      const seq = Math.max(box.next_seq, this.handedOut.get(key) ?? 0);
+      // Written with the next commit, rows or not: a seq is never handed out twice.
+      this.boxes.set(key, { ...box, next_seq: seq + 1 });
+      this.handedOut.set(key, seq + 1);
+      seqOf.set(key, seq);
+    }
+    this.boxes.keep();
+    const result: EnqueueResult & { status: "queued" } = {
+      status: "queued",
+      seqs: keys.map((key) => seqOf.get(key) ?? 0),
+      full,
+    };
+    let send: StagedSend | undefined;
+    const now = Date.now();
+    const settled = new Promise<EnqueueResult>((resolve, reject) => {
+      const rows = new Map<string, StagedRow>();
+      send = {
+        request: req,
+        source,
+        stagedAt: now,
+        result,
+        rows,
+        envelopeId: undefined,
+        recorded: false,
+        settled: false,
+        resolve,
+        reject,
+      };
+      for (const { key, device, live } of open) {
+        rows.set(key, {
+          send,
+          key,
+          // The request's own copy, held no longer than the send: no copy per target.
+          device,
+          seq: seqOf.get(key) ?? 0,
+          dueAt: live ? now + this.staged.holdMs : now,
         });
-        if (held) this.shares.set(`${key}|${source}`, { ...held, bytes: held.bytes + size });
-        seqOf.set(key, seq);
       }
-      return { status: "queued", seqs: req.targets.map((t) => seqOf.get(keyOf(t)) ?? 0), full };
-    }) as Promise<EnqueueResult>;
+    });
+    if (!send) throw new Error("a promise executor runs at once");
+    const staged = send;
+    this.staged.add(staged, dedupe, settled);
+    // Settled within the commit's own turn (not a promise later), so close() sees it recorded.
+    this.queue.push({
+      run: () => this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt),
+      resolve: () => this.staged.recorded(staged, dedupe),
+      reject: (err) => this.staged.failed(staged, dedupe, err),
+    });
+    this.flushSoon();
+    this.scheduleDue();
+    if (onStaged) queueMicrotask(() => onStaged(result));
+    return settled;
+  }
+
+  /** Writes due rows of one send; runs inside the commit's transaction. */
+  private writeRows(send: StagedSend, rows: StagedRow[]): StagedRow[] {
+    const req = send.request;
+    const size = req.envelope.length;
+    let id = send.envelopeId;
+    if (id === undefined) {
+      id = Number(this.stmt.envPut.run(req.envelope).lastInsertRowid);
+      this.envelopeRefs.set(String(id), { id, refs: 0 });
+    }
+    const envelopeId = id;
+    const env = this.envelopeRefs.get(String(envelopeId), () => ({
+      id: envelopeId,
+      refs: (this.stmt.envRefsGet.get(envelopeId) as { refs: number } | undefined)?.refs ?? 0,
+    }));
+    this.envelopeRefs.set(String(envelopeId), { id: envelopeId, refs: env.refs + rows.length });
+    for (const row of rows) {
+      this.stmt.mailPut.run(
+        row.device,
+        row.seq,
+        envelopeId,
+        req.msgId,
+        req.sender,
+        req.flags,
+        size,
+        req.expiresAt,
+        send.source,
+      );
+      const box = this.box(row.key, row.device);
+      this.boxes.set(row.key, {
+        ...box,
+        next_seq: Math.max(box.next_seq, row.seq + 1),
+        count: box.count + 1,
+        bytes: box.bytes + size,
+      });
+      if (send.source) {
+        const held = this.share(row.key, row.device, send.source);
+        this.shares.set(`${row.key}|${send.source}`, { ...held, bytes: held.bytes + size });
+      }
+    }
+    send.envelopeId = envelopeId;
+    return rows;
   }
 
   private box(key: string, device: Uint8Array): Box {
@@ -333,10 +463,17 @@ export class SqliteRelayStore implements RelayStore {
     const out: StoredMessage[] = [];
     let bytes = 0;
     // Iterated, not .all(): rows past the byte budget are never read into memory.
-    for (const row of this.stmt.mailFetch.iterate(device, afterSeq, Date.now(), limit)) {
+    const now = Date.now();
+    let last = afterSeq;
+    let cut = false;
+    for (const row of this.stmt.mailFetch.iterate(device, afterSeq, now, limit)) {
       const r = row as { seq: number; msg_id: Buffer; sender: Buffer; flags: number; body: Buffer };
-      if (out.length > 0 && bytes + r.body.length > maxBytes) break;
+      if (out.length > 0 && bytes + r.body.length > maxBytes) {
+        cut = true;
+        break;
+      }
       bytes += r.body.length;
+      last = r.seq;
       out.push({
         seq: r.seq,
         msgId: new Uint8Array(r.msg_id),
@@ -345,18 +482,31 @@ export class SqliteRelayStore implements RelayStore {
         envelope: new Uint8Array(r.body),
       });
     }
+    // Then what is staged: every staged seq of a device is above its written ones.
+    if (cut) return out;
+    for (const m of this.staged.read(keyOf(device), last, now)) {
+      if (out.length >= limit || (out.length > 0 && bytes + m.envelope.length > maxBytes)) break;
+      bytes += m.envelope.length;
+      out.push(m);
+    }
     return out;
   }
 
+  /** Staged rows acked are dropped before they are ever written; written ones are deleted. */
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
+    const written = this.staged.acked(keyOf(device), seqs);
+    if (written.length === 0) return Promise.resolve();
     return this.write(() => {
-      this.dropMail(device, seqs);
+      this.dropMail(device, written);
     }) as Promise<void>;
   }
 
   async queued(device: Uint8Array): Promise<number> {
     this.assertOpen();
-    return (this.stmt.queued.get(device) as { count: number } | undefined)?.count ?? 0;
+    const written = (this.stmt.queued.get(device) as { count: number } | undefined)?.count ?? 0;
+    return written + this.staged.reservedFor(keyOf(device)).count;
   }
 
   putBlob(
@@ -447,8 +597,12 @@ export class SqliteRelayStore implements RelayStore {
   /** Commits what is queued, then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    clearTimeout(this.dueTimer);
+    // Twice: the first records the sends, the second writes the rows of any whose record it failed to.
+    this.flush(true);
+    this.flush(true);
     this.closed = true;
+    this.staged.failAll(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
     this.db.close();
   }
 
@@ -513,19 +667,40 @@ export class SqliteRelayStore implements RelayStore {
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
     return new Promise((resolve, reject) => {
       this.queue.push({ run, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.flushSoon();
     });
   }
 
-  private flush(): void {
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** A commit when the oldest staged row falls due, unless one comes sooner. */
+  private scheduleDue(): void {
+    if (this.dueTimer || this.closed) return;
+    const at = this.staged.nextDue();
+    if (at === undefined) return;
+    this.dueTimer = setTimeout(
+      () => {
+        this.dueTimer = undefined;
+        this.flush();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  private flush(all = false): void {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0 || this.closed) return;
+    if (this.closed) return;
+    const due = this.staged.due(Date.now(), all);
+    if (batch.length === 0 && due.size === 0) return this.scheduleDue();
     const outcomes: { op: Pending; ok: boolean; value: unknown }[] = [];
+    const written: StagedRow[] = [];
+    const envelopes = [...due.keys()].map((send) => [send, send.envelopeId] as const);
     const started = performance.now();
     try {
       this.db.transaction(() => {
@@ -539,21 +714,30 @@ export class SqliteRelayStore implements RelayStore {
             outcomes.push({ op, ok: false, value: err });
           }
         }
+        // Rows not acked in time: a failure here fails the commit, and they stay staged.
+        for (const [send, rows] of due) written.push(...this.writeRows(send, rows));
+        for (const cache of this.caches) cache.keep();
         this.writeBack();
       })();
     } catch (err) {
       for (const cache of this.caches) cache.reset();
+      for (const [send, id] of envelopes) send.envelopeId = id;
+      this.staged.requeue([...due.values()].flat());
       const failure = new RelayStoreError("STORE_IO", `commit failed: ${(err as Error).message}`, {
         cause: err,
       });
       for (const op of batch) op.reject(failure);
+      this.scheduleDue();
       return;
     }
-    this.options.onCommit?.(performance.now() - started, batch.length);
+    this.handedOut.clear();
+    this.options.onCommit?.(performance.now() - started, batch.length + due.size);
     for (const { op, ok, value } of outcomes) {
       if (ok) op.resolve(value);
       else op.reject(value);
     }
+    this.staged.written(written);
+    this.scheduleDue();
   }
 }
 

@@ -5,11 +5,13 @@
  * WorkerRelayStore; only RelayStore methods can be called.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { RelayStore } from "./relay-store.js";
+import { KEY_BYTES } from "../../core/wire/envelope.js";
+import type { EnqueueRequest, RelayStore } from "./relay-store.js";
 import { SqliteRelayStore } from "./sqlite-store.js";
 import {
   STORE_METHODS,
   type StoreMethod,
+  unpackTargets,
   type WorkerReply,
   type WorkerRequest,
   type WorkerResult,
@@ -55,7 +57,18 @@ function call(request: WorkerRequest): void {
     });
   }
   const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
-  method.apply(store, request.args).then(
+  // An enqueue that asks for it (a trailing `true`) is answered once ordered, then once settled.
+  const args =
+    request.method === "enqueue"
+      ? [
+          unpackTargets(request.args[0] as EnqueueRequest, KEY_BYTES),
+          request.args[1],
+          request.args[2] === true
+            ? (value: unknown) => answer({ id: request.id, staged: true, value })
+            : undefined,
+        ]
+      : request.args;
+  method.apply(store, args).then(
     (value) => answer({ id: request.id, ok: true, value }),
     (err) => answer({ id: request.id, ok: false, error: errorInfo(err) }),
   );

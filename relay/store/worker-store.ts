@@ -6,6 +6,7 @@
  * 503 and nothing is acked that was not committed.
  */
 import { Worker } from "node:worker_threads";
+import { KEY_BYTES } from "../../core/wire/envelope.js";
 import {
   type BlobPutResult,
   type BlobQuota,
@@ -19,6 +20,7 @@ import {
 } from "./relay-store.js";
 import type { SqliteStoreOptions } from "./sqlite-store.js";
 import type {
+  PackedEnqueue,
   StoreMethod,
   WorkerErrorInfo,
   WorkerReply,
@@ -28,6 +30,7 @@ import type {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  staged?: (value: unknown) => void;
 }
 
 const WORKER_ENTRY = new URL("./sqlite-worker-boot.mjs", import.meta.url);
@@ -55,6 +58,10 @@ export class WorkerRelayStore implements RelayStore {
       for (const result of reply.results) {
         const call = this.pending.get(result.id);
         if (!call) continue;
+        if ("staged" in result) {
+          call.staged?.(result.value);
+          continue;
+        }
         this.pending.delete(result.id);
         if (result.ok) call.resolve(result.value);
         else call.reject(toError(result.error));
@@ -92,8 +99,20 @@ export class WorkerRelayStore implements RelayStore {
     return new WorkerRelayStore(worker, options);
   }
 
-  enqueue(request: EnqueueRequest, quota: MailboxQuota): Promise<EnqueueResult> {
-    return this.call("enqueue", request, quota) as Promise<EnqueueResult>;
+  enqueue(
+    request: EnqueueRequest,
+    quota: MailboxQuota,
+    staged?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult> {
+    const packed = packTargets(request);
+    if (!staged) return this.call("enqueue", packed, quota) as Promise<EnqueueResult>;
+    return this.callStaged(
+      staged as (value: unknown) => void,
+      "enqueue",
+      packed,
+      quota,
+      true,
+    ) as Promise<EnqueueResult>;
   }
 
   fetch(
@@ -155,10 +174,18 @@ export class WorkerRelayStore implements RelayStore {
   }
 
   private call(method: StoreMethod, ...args: unknown[]): Promise<unknown> {
+    return this.callStaged(undefined, method, ...args);
+  }
+
+  private callStaged(
+    staged: ((value: unknown) => void) | undefined,
+    method: StoreMethod,
+    ...args: unknown[]
+  ): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, ...(staged && { staged }) });
       if (this.outgoing.length === 0) process.nextTick(() => this.post());
       this.outgoing.push({ id, method, args });
     });
@@ -174,4 +201,19 @@ export class WorkerRelayStore implements RelayStore {
     }
     this.worker.postMessage(requests);
   }
+}
+
+/**
+ * A send's targets as one buffer: a structured clone copies each typed array
+ * as an object of its own, and a fan-out names tens of them per send.
+ * The worker unpacks them (unpackTargets).
+ */
+function packTargets(request: EnqueueRequest): EnqueueRequest | PackedEnqueue {
+  const { targets } = request;
+  if (targets.some((t) => t.length !== KEY_BYTES)) return request;
+  const packed = new Uint8Array(targets.length * KEY_BYTES);
+  targets.forEach((t, i) => {
+    packed.set(t, i * KEY_BYTES);
+  });
+  return { ...request, targets: [], packedTargets: packed };
 }
