@@ -15,7 +15,7 @@
 import type * as NodeCrypto from "node:crypto";
 import nacl from "tweetnacl";
 import { bytesKey, concatBytes, fromHex } from "./bytes.js";
-import { nodeBuiltin } from "./node-builtin.js";
+import { nodeBuiltin } from "./host-builtin.js";
 
 export interface Ed25519Backend {
   readonly name: "node" | "webcrypto" | "tweetnacl";
@@ -131,7 +131,7 @@ type NodeCryptoModule = Pick<
   "createPrivateKey" | "createPublicKey" | "sign" | "verify"
 >;
 
-/** node:crypto where the host is Node (see node-builtin.ts). */
+/** node:crypto where the host is Node (see host-builtin.ts). */
 export function nodeCrypto(): NodeCryptoModule | undefined {
   const module = nodeBuiltin("node:crypto") as Partial<NodeCryptoModule> | undefined;
   return typeof module?.verify === "function" &&

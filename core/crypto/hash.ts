@@ -13,7 +13,7 @@
  * addresses natively.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { nodeBuiltin } from "./node-builtin.js";
+import { nodeBuiltin } from "./host-builtin.js";
 
 export const HASH_LENGTH = 32;
 
