@@ -7,6 +7,8 @@
  *     contexts, Grove's engine (sealed, verified, stored in IndexedDB before
  *     it shows) next to stock y-webrtc syncing a plaintext Y.Doc.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import type { RoutePolicy } from "../core/sync/routing.js";
@@ -130,18 +132,44 @@ async function withBrowser<T>(
 }
 
 /** (a) in the app's setting: a Space over IndexedDB in Chromium, raw Yjs in the same page. */
-export async function browserCatchUp(input: CatchUpInput, measuredRuns = 3) {
+export async function browserCatchUp(
+  input: CatchUpInput,
+  measuredRuns = 3,
+  /** Another checkout whose catch-up page runs too, run for run beside this one's. */
+  beforeCheckout?: string,
+) {
   const entry = new URL("./pages/catchup-page.ts", import.meta.url).pathname;
-  return withBrowser({ catchup: entry }, async (open) => {
+  const entries: Record<string, string> = { catchup: entry };
+  if (beforeCheckout)
+    entries["catchup-before"] = join(beforeCheckout, "bench/pages/catchup-page.ts");
+  return withBrowser(entries, async (open) => {
     const page = await open("catchup");
+    const beforePage = beforeCheckout ? await open("catchup-before") : undefined;
     await callPage<CatchUpApi, "run">(page, "run", input); // warm-up (JIT, IndexedDB files)
+    if (beforePage) await callPage<CatchUpApi, "run">(beforePage, "run", input);
     // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
     const runs = [];
+    const beforeMs: number[] = [];
     for (let r = 0; r < measuredRuns; r++) {
+      if (beforePage) {
+        beforeMs.push((await callPage<CatchUpApi, "run">(beforePage, "run", input)).groveMs);
+      }
       runs.push(await callPage<CatchUpApi, "run">(page, "run", input));
+    }
+    const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
+    if (profileTo) {
+      // One more run under the CDP profiler (not counted), to see where the page's time goes.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+      await cdp.send("Profiler.start");
+      await callPage<CatchUpApi, "run">(page, "run", input);
+      const { profile } = await cdp.send("Profiler.stop");
+      writeFileSync(profileTo, JSON.stringify(profile));
     }
     const run = runs.reduce((a, b) => (b.groveMs < a.groveMs ? b : a));
     const rawMs = Math.min(...runs.map((r) => r.rawMs));
+    const rawBatchedMs = Math.min(...runs.map((r) => r.rawBatchedMs));
     return {
       runs: runs.length,
       groveMsEach: runs.map((r) => round(r.groveMs, 1)),
@@ -149,10 +177,21 @@ export async function browserCatchUp(input: CatchUpInput, measuredRuns = 3) {
       store: "EncryptedStore over IdbStore (Chromium IndexedDB, strict durability)",
       groveMs: round(run.groveMs, 1),
       rawMs: round(rawMs, 1),
+      rawBatchedMs: round(rawBatchedMs, 1),
       ratioToRaw: round(run.groveMs / rawMs, 2),
+      ratioToRawBatched: round(run.groveMs / rawBatchedMs, 2),
       longestTaskMs: round(run.longestTaskMs, 1),
       backend: run.backend,
       secretbox: run.secretbox,
+      ...(beforeCheckout && {
+        before: {
+          checkout: beforeCheckout,
+          groveMs: round(Math.min(...beforeMs), 1),
+          groveMsEach: beforeMs.map((ms) => round(ms, 1)),
+          ratioToRaw: round(Math.min(...beforeMs) / rawMs, 2),
+          ratioToRawBatched: round(Math.min(...beforeMs) / rawBatchedMs, 2),
+        },
+      }),
     };
   });
 }

@@ -8,7 +8,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { lowerIdOffers, offers, verdict } from "../core/sync/dom-one-initiator.js";
+import {
+  ANNOUNCE_BACK_BURST,
+  ANNOUNCE_BACK_PER_SECOND,
+  lowerIdOffers,
+  offers,
+  verdict,
+} from "../core/sync/dom-one-initiator.js";
 import { openSignal, SignalSealError, sealSignal, signalKey } from "../core/sync/signal-seal.js";
 
 const key = await signalKey("a room password", "grove-room");
@@ -166,5 +172,53 @@ describe("the rule in front of y-webrtc's signaling connection", () => {
     release();
     conn.emit("message", [fromLower]);
     expect(emitted[4]).toBe(fromLower);
+  });
+
+  it("a member publishing announces from ever-new lower ids gets a bounded number of announces back, and a non-member's flood goes nowhere", async () => {
+    // The attacker holds the room key (a member's device) and publishes 300 announces from ids
+    // below this peer's, none of which ever links: each would be answered to the whole room.
+    const emitted: unknown[] = [];
+    const sent: object[] = [];
+    const conn = {
+      connected: true,
+      send: (m: object) => sent.push(m),
+      emit: (_name: string, args: unknown[]) => emitted.push(args[0]),
+    };
+    const room = {
+      name: "grove-flood",
+      peerId: "zz",
+      key,
+      webrtcConns: new Map<string, unknown>(),
+    };
+    const release = lowerIdOffers([conn], room);
+    const started = Date.now();
+    const floods = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => ({
+        type: "publish",
+        topic: room.name,
+        data: await sealSignal({ type: "announce", from: `a${i}` }, key),
+      })),
+    );
+    // Someone who knows only the topic: 200 messages that do not open.
+    const junk = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => ({
+        type: "publish",
+        topic: room.name,
+        data: await sealSignal({ type: "announce", from: `b${i}` }, otherKey),
+      })),
+    );
+    const last = {
+      type: "publish",
+      topic: room.name,
+      data: await sealSignal({ type: "signal", from: "y", to: "zz" }, key),
+    };
+    for (const m of [...floods, ...junk, last]) conn.emit("message", [m]);
+    await vi.waitFor(() => expect(emitted).toEqual([last]), { timeout: 10_000 });
+    const elapsed = (Date.now() - started) / 1000;
+    expect(sent.length).toBeLessThanOrEqual(
+      ANNOUNCE_BACK_BURST + Math.ceil(elapsed * ANNOUNCE_BACK_PER_SECOND) + 1,
+    );
+    expect(sent.length).toBeGreaterThan(0);
+    release();
   });
 });

@@ -138,7 +138,7 @@ function run(ops: Op[]): void {
       }
     } else if (o.kind === "tick") now += o.ms;
     else if (o.kind === "commit") commit(o.fails);
-    else for (const e of sends) if (!e.send.recorded) mail.recorded(e.send, e.dedupe);
+    else for (const e of sends) if (!e.send.recorded) mail.recorded(e.send);
     // Staged reads are above every written row of the device, in order.
     for (let d = 0; d < DEVICES; d++) {
       const seqs = mail.read(key(d), 0, now).map((m) => m.seq);
@@ -155,7 +155,7 @@ function run(ops: Op[]): void {
     }
   }
   // The end: everything recorded, time passes, commits succeed: nothing stays staged.
-  for (const e of sends) if (!e.send.recorded) mail.recorded(e.send, e.dedupe);
+  for (const e of sends) if (!e.send.recorded) mail.recorded(e.send);
   now += HOLD;
   const due = mail.nextDue();
   if (due !== undefined) expect(due).toBeLessThanOrEqual(now);

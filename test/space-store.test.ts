@@ -200,9 +200,9 @@ it("a batch whose write fails is shown but not taken: the resend is accepted, no
   expect(await store.list(logPrefix(receiver.id))).toHaveLength(1);
 });
 
-it("batches handed over during a write: each resolves once its own record is on disk, grouped into the next write; a copy of an envelope still being written waits for it; a failed group fails all its batches", async () => {
+it("batches handed over during writes: two writes in flight, each batch resolving once its own record is on disk, the rest grouped into the next write; a copy of an envelope still being written waits for it; a failed group fails all its batches", async () => {
   const fixture = spaceFor(2);
-  const envelopes = await authored(fixture, 6);
+  const envelopes = await authored(fixture, 8);
   const dir = tempDir("grove-space-");
   dirs.push(dir);
   const files = await FileStore.open(dir);
@@ -235,32 +235,40 @@ it("batches handed over during a write: each resolves once its own record is on 
     );
   const first = track("first", receiver.receive(envelopes.slice(0, 2)));
   await waitFor(() => calls.length === 1, "the first write");
+  // A second write starts at once, beside the first: the last batch of a catch-up need not
+  // wait for the write before it to finish before its own begins.
   const second = track("second", receiver.receive(envelopes.slice(2, 4)));
+  await waitFor(() => calls.length === 2, "the second write, beside the first");
   // A copy of the first batch's envelope: a duplicate, acked only once that write is done.
   const copy = track("copy", receiver.receive([at(envelopes, 1)]));
   const third = track("third", receiver.receive(envelopes.slice(4, 6)));
+  const fourth = track("fourth", receiver.receive(envelopes.slice(6, 8)));
   // Applied at once, whatever the disk is doing.
-  await waitFor(() => receiver.doc.getArray("chat").length === 6, "all applied");
-  expect(calls).toHaveLength(1);
+  await waitFor(() => receiver.doc.getArray("chat").length === 8, "all applied");
+  expect(calls).toHaveLength(2);
   expect(done).toEqual([]);
+  // The second's record on disk: it resolves alone, the first's still not written.
+  at(calls, 1).release();
+  await second;
+  expect(done).toEqual(["second"]);
+  // The third and fourth batches, two records, in one store call on the lane that came free.
+  await waitFor(() => calls.length === 3, "the grouped write");
+  expect(at(calls, 2).keys).toHaveLength(2);
   at(calls, 0).release();
   await first;
   await copy;
-  expect(done).toEqual(["first", "copy"]);
-  // The second and third batches, two records, in one store call.
-  await waitFor(() => calls.length === 2, "the grouped write");
-  expect(at(calls, 1).keys).toHaveLength(2);
-  at(calls, 1).release(new Error("disk full"));
-  await Promise.all([second, third]);
-  expect(done.slice(2).sort()).toEqual(["second: disk full", "third: disk full"]);
-  expect(receiver.stats).toMatchObject({ accepted: 2, duplicates: 1 });
+  expect(done).toEqual(["second", "first", "copy"]);
+  at(calls, 2).release(new Error("disk full"));
+  await Promise.all([third, fourth]);
+  expect(done.slice(3).sort()).toEqual(["fourth: disk full", "third: disk full"]);
+  expect(receiver.stats).toMatchObject({ accepted: 4, duplicates: 1 });
   // Not acked, so resent: taken in, not dropped as duplicates.
-  const resent = receiver.receive(envelopes.slice(2, 6));
-  await waitFor(() => calls.length === 3, "the resend's write");
-  at(calls, 2).release();
+  const resent = receiver.receive(envelopes.slice(4, 8));
+  await waitFor(() => calls.length === 4, "the resend's write");
+  at(calls, 3).release();
   await resent;
-  expect(receiver.stats).toMatchObject({ accepted: 6, duplicates: 1 });
-  expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(receiver.stats).toMatchObject({ accepted: 8, duplicates: 1 });
+  expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
 it("a log far past its checkpoint size is checkpointed at once, without waiting for quiet", async () => {

@@ -26,8 +26,11 @@ export type RunResult = OpenedEnvelope | CryptoError;
 interface Item {
   index: number;
   decoded: DecodedEnvelope;
+  /** hash32 of the bytes, once hashed (NOT_HASHED before). */
   hash: Uint8Array;
 }
+
+const NOT_HASHED = new Uint8Array(0);
 
 /**
  * Opens a batch of envelopes (any authors and streams, in any order) and returns one result per input, in input order.
@@ -69,23 +72,30 @@ export async function openDecodedBatch(
       const id = `${bytesKey(author)}${bytesKey(spaceId)}${streamOf(kind)}`;
       const list = byAuthor.get(id) ?? [];
       byAuthor.set(id, list);
-      list.push({ index, decoded, hash: hash32(decoded.bytes) });
+      list.push({ index, decoded, hash: NOT_HASHED });
     } catch (err) {
       results[index] = asCryptoError(err);
     }
   });
 
-  // Each run's closing signature, all authors at once: one wait for the backend, not one each.
+  // Each chain's latest envelope closes its last run whatever the hashes say: its signature
+  // check starts now, before the hashing, so an asynchronous backend (WebCrypto) works on it
+  // while this thread hashes instead of after.
   const groups = [...byAuthor.values()].map((items) => {
     items.sort((a, b) => a.decoded.header.seq - b.decoded.header.seq);
-    return { items, runs: splitRuns(items) };
+    const latest = items[items.length - 1];
+    return { items, latest, latestValid: latest && verifySignature(latest, opts) };
   });
+  for (const { items } of groups) for (const item of items) item.hash = hash32(item.decoded.bytes);
+
+  // Every other run's closing signature, all authors at once: one wait for the backend.
   const authentic = new Set<number>();
   await Promise.all(
-    groups.flatMap(({ runs }) =>
-      runs.map(async (run) => {
+    groups.flatMap(({ items, latest, latestValid }) =>
+      splitRuns(items).map(async (run) => {
         const closing = run.at(-1);
-        if (closing && (await verifySignature(closing, opts))) {
+        const valid = closing === latest ? latestValid : closing && verifySignature(closing, opts);
+        if (closing && (await valid)) {
           for (const item of run) authentic.add(item.index);
           return;
         }

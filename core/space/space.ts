@@ -178,6 +178,8 @@ interface Applied {
 const DELETE_CHUNK = 1000;
 /** A log this many times `compactEvery` is checkpointed even while envelopes keep coming. */
 const COMPACT_FORCE_FACTOR = 16;
+/** Log writes in flight at once (see `commit`). */
+const COMMIT_LANES = 2;
 
 export class Space extends ObservableV2<Events> {
   readonly doc = new Y.Doc();
@@ -203,13 +205,14 @@ export class Space extends ObservableV2<Events> {
   private readonly writing = new Map<string, Promise<void>>();
   /** Log writes in flight; a checkpoint waits for them, so its ledger covers what it holds. */
   private readonly writes = new Set<Promise<void>>();
-  /** Log records waiting for the write in flight to finish (see `commit`). */
+  /** Log records waiting for a write lane to come free (see `commit`). */
   private readonly toCommit: {
     record: [string, Uint8Array];
     resolve: () => void;
     reject: (err: unknown) => void;
   }[] = [];
-  private committing = false;
+  /** Write lanes busy (see `commit`). */
+  private committing = 0;
   /** Writes the batch being taken found copies of its envelopes in (see `taken`). */
   private awaitedWrites: Promise<void>[] | undefined;
   /** Presence per author device: a burst of 20, then 5 a second (heartbeats come every 20 s). */
@@ -518,13 +521,15 @@ export class Space extends ObservableV2<Events> {
       // naming an author's next seq must not shadow the real envelope in this batch. Both are
       // opened; `distinct` keeps the first that verifies.
       const id = seqId(decoded.header);
-      const claims = seen.get(id) ?? [];
-      if (this.taken(decoded.header, id) || claims.some((c) => equalBytes(c, bytes))) {
+      const claims = seen.get(id);
+      if (this.taken(decoded.header, id) || claims?.some((c) => equalBytes(c, bytes))) {
         this.stats.duplicates++;
         continue;
       }
       if (kind === EnvelopeKind.ephemeral && !this.admitEphemeral(decoded)) continue;
-      seen.set(id, [...claims, bytes]);
+      // Nearly always the first claim: no array is made for the seqs nobody else claims.
+      if (claims) claims.push(bytes);
+      else seen.set(id, [bytes]);
       fresh.push(decoded);
     }
     if (fresh.length === 0) return;
@@ -805,24 +810,31 @@ export class Space extends ObservableV2<Events> {
   }
 
   /**
-   * Group commit: records that come while a write is in flight go together
-   * in the next one (one store call, one transaction or directory sync),
-   * each still its own record. Relay deliveries arrive in many small
+   * Group commit: records that come while the writes in flight are busy go
+   * together in the next one (one store call, one transaction or directory
+   * sync), each still its own record. Relay deliveries arrive in many small
    * batches while one is being synced; one durable write per batch made the
    * disk, not the work, set the pace of a catch-up.
+   *
+   * Two writes may be in flight (COMMIT_LANES): with one, the last batch of
+   * a catch-up waited for the group being synced before its own write began,
+   * so the catch-up ended up to two syncs after its last apply instead of
+   * one. Each record stands alone (store.ts on putMany), and each batch's
+   * receive still resolves only once its own record is durable.
    */
   private commit(records: [string, Uint8Array][]): Promise<void> {
-    // Every record queued before the group starts, so one batch's records share a transaction.
+    // Every record queued before a lane takes them, so one batch's records share a transaction.
     const queued = records.map(
       (record) =>
         new Promise<void>((resolve, reject) => this.toCommit.push({ record, resolve, reject })),
     );
-    if (!this.committing) void this.commitGroups();
+    if (this.committing < COMMIT_LANES) void this.commitGroups();
     return Promise.all(queued).then(() => undefined);
   }
 
+  /** One write lane: writes what is queued as a group, until nothing is. */
   private async commitGroups(): Promise<void> {
-    this.committing = true;
+    this.committing++;
     while (this.toCommit.length > 0) {
       const group = this.toCommit.splice(0);
       const [only] = group;
@@ -834,7 +846,7 @@ export class Space extends ObservableV2<Events> {
         for (const g of group) g.reject(err);
       }
     }
-    this.committing = false;
+    this.committing--;
   }
 
   private logged(envelopes: Uint8Array[]): void {

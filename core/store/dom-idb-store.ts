@@ -52,8 +52,11 @@ export class IdbStore implements Store {
   async putMany(entries: [key: string, value: Uint8Array][]): Promise<void> {
     this.checkAll(entries.map(([key]) => key));
     if (entries.length === 0) return;
-    // Structured clone keeps a view's whole buffer: copy, so only these bytes are written.
-    const copies = entries.map(([key, value]) => [key, value.slice()] as const);
+    // Structured clone keeps a view's whole buffer: a view into a larger one is copied, so only
+    // its bytes are written. A value that is its whole buffer (a sealed record always is) is
+    // cloned as it is: the clone is IndexedDB's own copy, taken during `put`, so the caller's
+    // later changes cannot reach the record.
+    const copies = entries.map(([key, value]) => [key, ownBuffer(value)] as const);
     try {
       // One transaction: the whole batch commits, or none of it.
       const tx = this.db.transaction(RECORDS, "readwrite", { durability: "strict" });
@@ -153,6 +156,13 @@ export class IdbStore implements Store {
 
 function io(message: string, cause: unknown, key?: string): StoreError {
   return new StoreError("STORE_IO", `${message}: ${(cause as Error).message}`, key, { cause });
+}
+
+/** `value` itself when it spans its whole buffer, else a copy of its bytes that does. */
+function ownBuffer(value: Uint8Array): Uint8Array {
+  return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength
+    ? value
+    : value.slice();
 }
 
 /** A batch's keys for an error message: the key itself when there is one. */

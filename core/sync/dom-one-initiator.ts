@@ -60,11 +60,24 @@ export function verdict(
   return linked(from) ? "drop" : "announce-back";
 }
 
+/**
+ * Announces sent back, per room: a burst as large as a room of peers starting
+ * together, then a few a second. Each announce back answers one the room
+ * published to every peer: without a bound, a member publishing announces
+ * from ever-new ids below everyone's (ids nobody ever links to) would have
+ * every other peer publish one back per announce, to the whole room, for as
+ * long as it likes (stock y-webrtc stops at `maxConns` links).
+ */
+export const ANNOUNCE_BACK_BURST = 32;
+export const ANNOUNCE_BACK_PER_SECOND = 4;
+
 const rules = new Map<string, Rule>();
 const wrapped = new WeakSet<SignalingConnLike>();
 
 class Rule {
   private queue: Promise<void> = Promise.resolve();
+  private tokens = ANNOUNCE_BACK_BURST;
+  private refilledAt = Date.now();
 
   constructor(
     private readonly room: RoomLike,
@@ -91,10 +104,28 @@ class Rule {
     const room = this.room;
     const v = verdict(room.peerId, message, (id) => room.webrtcConns.has(id));
     if (v === "pass") return forward();
-    if (v === "drop" || !conn.connected) return;
+    if (v === "drop" || !conn.connected || !this.spend()) return;
     const from = (message as { from: string }).from;
     const back = await sealSignal({ type: "announce", from: room.peerId, to: from }, this.key);
     conn.send({ type: "publish", topic: room.name, data: back });
+  }
+
+  private spend(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(
+      ANNOUNCE_BACK_BURST,
+      this.tokens + ((now - this.refilledAt) / 1000) * ANNOUNCE_BACK_PER_SECOND,
+    );
+    this.refilledAt = now;
+    if (this.tokens < 1) {
+      noted(
+        "DIRECT_BOOKKEEPING",
+        "announces back over their rate",
+      )(new Error("announce not answered: too many to answer"));
+      return false;
+    }
+    this.tokens -= 1;
+    return true;
   }
 }
 

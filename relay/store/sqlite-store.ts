@@ -147,6 +147,13 @@ export interface SqliteStoreOptions {
  * not ack, and only by this much.
  */
 const DEFAULT_HOLD_MS = 1000;
+/**
+ * Pauses before due rows are tried again after a failed commit (a full or
+ * failing disk), doubling up to the last: retried at once, they would fail
+ * hundreds of times a second, each time with every write queued beside them.
+ */
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 5000;
 
 export class SqliteRelayStore implements RelayStore {
   private readonly db: Database.Database;
@@ -169,6 +176,8 @@ export class SqliteRelayStore implements RelayStore {
    */
   private readonly handedOut = new Map<string, number>();
   private dueTimer: NodeJS.Timeout | undefined;
+  /** The pause before due rows are tried again; 0 after a good commit. */
+  private retryMs = 0;
 
   constructor(
     dataDir: string,
@@ -285,7 +294,11 @@ export class SqliteRelayStore implements RelayStore {
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
     const dedupe = `${keyOf(req.sender)}|${keyOf(req.msgId)}`;
     const earlier = this.staged.pending(dedupe);
-    if (earlier) return earlier.then(() => ({ status: "duplicate" }));
+    if (earlier) {
+      // Ordered already (its first copy was): the caller's turn ends; the answer waits for the first.
+      if (onStaged) queueMicrotask(() => onStaged({ status: "duplicate" }));
+      return earlier.then(() => ({ status: "duplicate" }));
+    }
     try {
       if (this.stmt.sentGet.get(req.sender, req.msgId))
         return Promise.resolve({ status: "duplicate" });
@@ -330,7 +343,7 @@ export class SqliteRelayStore implements RelayStore {
               ? "source_share"
               : undefined;
       if (reason) full.push({ device, reason });
-      else open.push({ key, device, live: req.live?.[i] === true });
+      else open.push({ key, device, live: req.live?.[i] === true && this.staged.waitsFor(key) });
     });
     if (open.length === 0) return Promise.resolve({ status: "full", full });
     const seqOf = new Map<string, number>();
@@ -381,8 +394,8 @@ export class SqliteRelayStore implements RelayStore {
     // Settled within the commit's own turn (not a promise later), so close() sees it recorded.
     this.queue.push({
       run: () => this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt),
-      resolve: () => this.staged.recorded(staged, dedupe),
-      reject: (err) => this.staged.failed(staged, dedupe, err),
+      resolve: () => this.staged.recorded(staged),
+      reject: (err) => this.staged.failed(staged, err),
     });
     this.flushSoon();
     this.scheduleDue();
@@ -687,7 +700,7 @@ export class SqliteRelayStore implements RelayStore {
         this.dueTimer = undefined;
         this.flush();
       },
-      Math.max(0, at - Date.now()),
+      Math.max(this.retryMs, at - Date.now()),
     );
   }
 
@@ -727,8 +740,15 @@ export class SqliteRelayStore implements RelayStore {
         cause: err,
       });
       for (const op of batch) op.reject(failure);
+      this.retryMs = Math.min(Math.max(2 * this.retryMs, RETRY_MIN_MS), RETRY_MAX_MS);
       this.scheduleDue();
       return;
+    }
+    if (this.retryMs > 0) {
+      // The disk is back: a retry timer set for a long pause would hold rows due sooner.
+      clearTimeout(this.dueTimer);
+      this.dueTimer = undefined;
+      this.retryMs = 0;
     }
     this.handedOut.clear();
     this.options.onCommit?.(performance.now() - started, batch.length + due.size);

@@ -47,6 +47,8 @@ export interface StagedSend {
 }
 
 const NONE_RESERVED = Object.freeze({ count: 0, bytes: 0 });
+/** Late devices remembered at most (a key is tens of bytes). */
+const MAX_LATE = 10_000;
 
 export class StagedMail {
   /** In staging order, which is the order rows fall due. */
@@ -62,8 +64,20 @@ export class StagedMail {
   private readonly queues: [StagedRow[], StagedRow[]] = [[], []];
   private readonly reserved = new Map<string, { count: number; bytes: number }>();
   private readonly shares = new Map<string, number>();
-  /** Sends whose dedupe record is not committed yet, by sender and msgId. */
-  private readonly unrecorded = new Map<string, Promise<EnqueueResult>>();
+  /**
+   * Sends not settled yet, by sender and msgId. Kept past the commit of the
+   * dedupe record: a retransmit found there would be acked at once, while a
+   * live target may hold the first only in memory.
+   */
+  private readonly unsettled = new Map<string, Promise<EnqueueResult>>();
+  private readonly dedupeOf = new Map<StagedSend, string>();
+  /**
+   * Devices that let a held row fall due without acking it: until they ack
+   * again, their rows are due at once. A device that stays connected and
+   * never acks would otherwise hold every send to it, and its sender's ACK,
+   * for the whole hold.
+   */
+  private readonly late = new Set<string>();
 
   constructor(
     /** How long a live device's row waits for its ack. */
@@ -74,14 +88,19 @@ export class StagedMail {
     return this.sends.length;
   }
 
-  /** A send of the same sender and msgId still being recorded: its outcome. */
+  /** A send of the same sender and msgId not settled yet: its outcome. */
   pending(dedupe: string): Promise<EnqueueResult> | undefined {
-    return this.unrecorded.get(dedupe);
+    return this.unsettled.get(dedupe);
   }
 
   /** Messages and bytes staged for a device, counted against its quota. */
   reservedFor(key: string): { readonly count: number; readonly bytes: number } {
     return this.reserved.get(key) ?? NONE_RESERVED;
+  }
+
+  /** Whether a connected device's rows are worth holding for its ack. */
+  waitsFor(key: string): boolean {
+    return !this.late.has(key);
   }
 
   shareFor(key: string, source: string): number {
@@ -90,7 +109,8 @@ export class StagedMail {
 
   add(send: StagedSend, dedupe: string, settled: Promise<EnqueueResult>): void {
     this.sends.push(send);
-    this.unrecorded.set(dedupe, settled);
+    this.unsettled.set(dedupe, settled);
+    this.dedupeOf.set(send, dedupe);
     const size = send.request.envelope.length;
     for (const row of send.rows.values()) {
       let list = this.byDevice.get(row.key);
@@ -113,15 +133,14 @@ export class StagedMail {
     }
   }
 
-  recorded(send: StagedSend, dedupe: string): void {
-    this.unrecorded.delete(dedupe);
+  recorded(send: StagedSend): void {
     send.recorded = true;
     this.settle(send);
   }
 
   /** Its dedupe record could not be committed: the sender is told, and its rows are dropped. */
-  failed(send: StagedSend, dedupe: string, error: unknown): void {
-    this.unrecorded.delete(dedupe);
+  failed(send: StagedSend, error: unknown): void {
+    this.forget(send);
     for (const row of [...send.rows.values()]) this.remove(row);
     this.sends = this.sends.filter((s) => s !== send);
     if (send.settled) return;
@@ -131,6 +150,7 @@ export class StagedMail {
 
   /** Rows of this device the device has now acked: never written. Returns the seqs not staged. */
   acked(key: string, seqs: number[]): number[] {
+    this.late.delete(key);
     const list = this.byDevice.get(key);
     if (!list) return seqs;
     const rest: number[] = [];
@@ -151,12 +171,13 @@ export class StagedMail {
     this.sends = this.sends.filter((s) => !s.settled);
     // Per device, the highest staged seq that is due: its earlier rows go with it.
     const upTo = new Map<string, number>();
-    for (const queue of this.queues) {
+    for (const [held, queue] of this.queues.entries()) {
       let taken = 0;
       for (const row of queue) {
         if (!all && row.dueAt > now) break;
         taken++;
         if (!staged(row)) continue;
+        if (held === 1 && !all) this.noteLate(row.key);
         upTo.set(row.key, Math.max(upTo.get(row.key) ?? 0, row.seq));
       }
       queue.splice(0, taken);
@@ -225,7 +246,8 @@ export class StagedMail {
       }
     }
     this.sends = [];
-    this.unrecorded.clear();
+    this.unsettled.clear();
+    this.dedupeOf.clear();
   }
 
   private remove(row: StagedRow): void {
@@ -257,7 +279,21 @@ export class StagedMail {
     if (send.settled || !send.recorded || send.rows.size > 0) return;
     // Left in `sends` until the next due(): filtering here would cost a pass per settle.
     send.settled = true;
+    this.forget(send);
     send.resolve(send.result);
+  }
+
+  private noteLate(key: string): void {
+    // Kept small: forgetting a device costs at most one more hold before it is noted again.
+    if (this.late.size >= MAX_LATE) this.late.clear();
+    this.late.add(key);
+  }
+
+  private forget(send: StagedSend): void {
+    const dedupe = this.dedupeOf.get(send);
+    if (dedupe === undefined) return;
+    this.dedupeOf.delete(send);
+    this.unsettled.delete(dedupe);
   }
 }
 
