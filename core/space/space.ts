@@ -954,7 +954,16 @@ export class Space extends ObservableV2<Events> {
         : new Set(logged.map((e) => toHex(envelopeHash(e.decoded.bytes))));
     const unsent = queued
       .filter((bytes) => !loggedIds.has(toHex(envelopeHash(bytes))))
-      .map((bytes) => this.openLocal(bytes));
+      .map((bytes) => {
+        const decoded = decodeEnvelope(bytes);
+        // A welcome is sealed under its invite's key, which this space's access does not hold:
+        // it is only logged and its seq counted here (its joiner opens it), never opened. Opening
+        // it failed the whole space when the app closed before the relay acked a welcome.
+        if (decoded.header.kind === EnvelopeKind.welcome) {
+          return { decoded, payload: new Uint8Array(0) };
+        }
+        return this.openLocal(bytes);
+      });
 
     const updates: LoggedUpdate[] = [];
     /** This device's latest envelope per chain: its hash is where the writer goes on from. */
