@@ -12,6 +12,7 @@
  *     2 s), and the long tasks meanwhile (goal: none over 50 ms).
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
@@ -113,9 +114,55 @@ export async function launch(page: Page, spaces: number) {
   }, spaces);
 }
 
+/**
+ * With GROVE_BENCH_APP_BEFORE=<dir> (a checkout of the code before a change, e.g. a
+ * `git worktree` of main with node_modules linked), that checkout's app and relay run the
+ * same bench first (or second, with GROVE_BENCH_APP_THIS_FIRST=1), in the same run, and its
+ * figures go beside this one's under `before`.
+ */
 export async function runAppBench() {
-  const appDir = await buildRenderer();
-  const relay = await startRelayProcess({ args: ["--app-dir", appDir] });
+  const beforeRoot = process.env.GROVE_BENCH_APP_BEFORE;
+  if (!beforeRoot) return runAppOnce();
+  // GROVE_BENCH_APP_THIS_FIRST=1 runs this checkout first, to see the order's share of a difference.
+  const thisFirst = process.env.GROVE_BENCH_APP_THIS_FIRST === "1";
+  const first = thisFirst ? await runAppOnce() : await runAppOnce(beforeRoot);
+  const second = thisFirst ? await runAppOnce(beforeRoot) : await runAppOnce();
+  const [before, after] = thisFirst ? [second, first] : [first, second];
+  // A profiled first launch stops each run early: nothing to compare.
+  if (!("catchUp" in before) || !("catchUp" in after)) return { ...after, before };
+  return {
+    ...after,
+    before: { root: beforeRoot, ...before },
+    comparison: {
+      launchMedianMs: [before.launch.toInteractiveMs?.median, after.launch.toInteractiveMs?.median],
+      rightAfterWritingMs: [before.launch.rightAfterWritingMs, after.launch.rightAfterWritingMs],
+      catchUpFromFirstDeliveryMs: [
+        before.catchUp.fromFirstDeliveryMs,
+        after.catchUp.fromFirstDeliveryMs,
+      ],
+      longestTaskDuringCatchUpMs: [
+        before.catchUp.longestTaskDuringCatchUpMs,
+        after.catchUp.longestTaskDuringCatchUpMs,
+      ],
+      note: `[before, this checkout], measured one after the other in this run (${thisFirst ? "this checkout" : "before"} first)`,
+    },
+  };
+}
+
+/** Builds another checkout's web app (the "before" of a change) into its own renderer/dist. */
+async function buildRendererAt(root: string): Promise<string> {
+  process.env.GROVE_TEST_HOOKS = "1";
+  const { build } = await import("vite");
+  await build({ configFile: join(root, "renderer/vite.config.ts"), logLevel: "error" });
+  return join(root, "renderer/dist");
+}
+
+async function runAppOnce(root?: string) {
+  const appDir = root ? await buildRendererAt(root) : await buildRenderer();
+  const relay = await startRelayProcess({
+    args: ["--app-dir", appDir],
+    ...(root !== undefined && { root }),
+  });
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   const bobDir = tempDir("grove-bench-bob-");
   try {
@@ -321,8 +368,16 @@ export async function runAppBench() {
           };
           const write = proto.write;
           proto.write = function (frame) {
-            if (frame.type === "deliverAck") window.timeline.push(["a", performance.now(), frame.seqs.length]);
+            if (frame.type === "deliverAck") window.timeline.push(["a", performance.now(), frame.seqs.length, Math.min(...frame.seqs), Math.max(...frame.seqs)]);
             return write.call(this, frame);
+          };
+          // Each batch the engine hands its spaces: when it started, its size, when it was durable.
+          const engine = window.groveClient.engine;
+          const take = Object.getPrototypeOf(engine).takeInbox;
+          Object.getPrototypeOf(engine).takeInbox = function () {
+            const at = performance.now();
+            const size = this.inbox.length;
+            return take.call(this).then(() => window.timeline.push(["b", at, size, performance.now()]));
           };
         };
         patch();

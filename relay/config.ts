@@ -113,7 +113,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   defaultTtlSeconds: 14 * 24 * 3600,
   blobQuotaBytes: 1024 * 1024 * 1024,
   maxBlobBytes: 1024 * 1024,
-  deliveryWindow: 256,
+  deliveryWindow: 1024,
   authTimeoutMs: 10_000,
   rateFramesPerSecond: 2000,
   rateSendBytesPerSecond: 8 * 1024 * 1024,

@@ -17,7 +17,7 @@ import { Space } from "../core/space/space.js";
 import { logPrefix, logRecord, readLog } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
-import { decodeEnvelope } from "../core/wire/envelope.js";
+import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { removeDir, tempDir, waitFor } from "./relay-harness.js";
 import { spaceFor } from "./sync-harness.js";
 
@@ -400,5 +400,44 @@ it("a typing pause whose seal fails (the disk) is noted as TYPING_FLUSH, not dro
   expect(recentErrors.list()[0]).toMatchObject({ code: "TYPING_FLUSH", message: "disk unplugged" });
   expect(space.doc.getText("t").toString()).toBe("hi");
   failing = false;
+  await space.close();
+});
+
+it("a space opens with a welcome still queued from before a crash, and its writer goes on past it", async () => {
+  // The app closed before the relay acked a welcome (sealed under the invite's key, which the
+  // space's access does not hold): at the next start it is among the unsent envelopes.
+  const fixture = spaceFor(2);
+  const elsewhere = tempDir("grove-space-");
+  dirs.push(elsewhere);
+  const sent: Outgoing[] = [];
+  const first = await openSpace(elsewhere, fixture, sent);
+  await first.sendMembership(EnvelopeKind.welcome, new Uint8Array([1, 2, 3]), {
+    to: [at(fixture.members, 1).publicKey],
+    epoch: { epoch: 4_000_000_007, key: new Uint8Array(32).fill(9) },
+  });
+  await first.close();
+  const welcome = sent.find((o) => o.kind === EnvelopeKind.welcome)?.envelope;
+  if (!welcome) throw new Error("no welcome was sealed");
+
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const reopened: Outgoing[] = [];
+  const space = await Space.open({
+    access: fixture.access(),
+    device: at(fixture.members, 0),
+    backend: await ed25519(),
+    store: new EncryptedStore(await FileStore.open(dir), STORAGE_KEY),
+    dispatch: async (out) => {
+      reopened.push(out);
+    },
+    unsent: [welcome],
+  });
+  await space.requestSync();
+  const request = reopened.find((o) => o.kind === EnvelopeKind.syncRequest);
+  if (!request) throw new Error("no sync request was sent");
+  // Same addressed chain as the welcome: the writer went on past its seq, not over it.
+  expect(decodeEnvelope(request.envelope).header.seq).toBeGreaterThan(
+    decodeEnvelope(welcome).header.seq,
+  );
   await space.close();
 });

@@ -8,6 +8,7 @@ import nacl from "tweetnacl";
 import { concatBytes, utf8 } from "./bytes.js";
 import type { Ed25519Backend } from "./ed25519.js";
 import { CryptoError } from "./errors.js";
+import { boxImpl, signKeyPairFromSeed } from "./secretbox.js";
 
 export interface SigningKeyPair {
   publicKey: Uint8Array;
@@ -51,12 +52,12 @@ export function generateUserKeys(): UserKeys {
 /** Deterministic keys from seeds: for restoring from a backup and for test vectors. */
 export function deviceKeysFromSeeds(signSeed: Uint8Array, boxSecret: Uint8Array): DeviceKeys {
   return {
-    sign: nacl.sign.keyPair.fromSeed(signSeed),
-    box: nacl.box.keyPair.fromSecretKey(boxSecret),
+    sign: signKeyPairFromSeed(signSeed),
+    box: { publicKey: boxImpl().publicKeyOf(boxSecret), secretKey: boxSecret.slice() },
   };
 }
 export function userKeysFromSeed(seed: Uint8Array): UserKeys {
-  return { sign: nacl.sign.keyPair.fromSeed(seed) };
+  return { sign: signKeyPairFromSeed(seed) };
 }
 
 const CERT_CONTEXT = utf8("grove/device-cert/v1");

@@ -63,6 +63,31 @@ let sodiumBox: BoxImpl | undefined;
 export function boxImpl(): BoxImpl {
   return active.name === "libsodium" && sodiumBox ? sodiumBox : tweetnaclBox;
 }
+/** Ed25519 key pair from a seed, from the same library as the box (see `signKeyPairFromSeed`). */
+let sodiumSignSeed:
+  | ((seed: Uint8Array) => { publicKey: Uint8Array; secretKey: Uint8Array })
+  | undefined;
+
+/**
+ * An Ed25519 key pair (secret key in tweetnacl's form, seed || public key)
+ * from its seed: libsodium once loaded, tweetnacl until then; the same bytes
+ * (Ed25519 keys are a function of the seed). tweetnacl took 10-25 ms of each
+ * launch deriving the profile's two key pairs.
+ */
+export function signKeyPairFromSeed(seed: Uint8Array): {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+} {
+  if (active.name === "libsodium" && sodiumSignSeed) {
+    try {
+      return sodiumSignSeed(seed);
+    } catch {
+      // A failing WebAssembly instance: tweetnacl gives the same keys.
+    }
+  }
+  return nacl.sign.keyPair.fromSeed(seed);
+}
+
 let loading: Promise<SecretboxBackendName> | undefined;
 let sodiumImpl: SecretboxImpl | undefined;
 let loadFailure: string | undefined;
@@ -88,6 +113,10 @@ export function loadSecretbox(): Promise<SecretboxBackendName> {
             return nacl.box.open(box, nonce, theirs, mine) ?? undefined;
           }
         },
+      };
+      sodiumSignSeed = (seed) => {
+        const pair = sodium.crypto_sign_seed_keypair(seed);
+        return { publicKey: pair.publicKey, secretKey: pair.privateKey };
       };
       sodiumImpl = {
         name: "libsodium",

@@ -472,8 +472,10 @@ export class MemberSpace {
     spaceId: Uint8Array;
   }): Promise<MemberSpace> {
     const { engine, store, backend, me, spaceId } = options;
-    const { log } = await MembershipLog.open(spaceId, backend, store);
-    const joined = await readJoinRecord(store, spaceId);
+    const [{ log }, joined] = await Promise.all([
+      MembershipLog.open(spaceId, backend, store),
+      readJoinRecord(store, spaceId),
+    ]);
     const access = new MembershipAccess({
       log,
       device: me.keys,

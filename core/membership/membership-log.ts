@@ -16,7 +16,7 @@ import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { verifyCertificate } from "../crypto/identity.js";
 import { whenSettled } from "../diagnostics/recent-errors.js";
-import { type Store, StoreError } from "../store/store.js";
+import { readPrefix, type Store, StoreError } from "../store/store.js";
 import { DecodeError } from "../wire/errors.js";
 import { MembershipError } from "./errors.js";
 import type { MembershipState, VerifiedOp } from "./membership-state.js";
@@ -77,10 +77,12 @@ export class MembershipLog extends ObservableV2<Events> {
     const corrupt: StoreError[] = [];
     // Ops come back in key (hash) order, not the DAG's: one resolve for all of them.
     log.deferred = true;
-    for (const key of await store.list(opPrefix(spaceId))) {
+    // Every op in one range read: a listing then a read per op were sequential round trips
+    // to the store in each of thirty spaces opening at launch.
+    for (const { value } of await readPrefix(store, opPrefix(spaceId))) {
       try {
-        const bytes = await store.get(key);
-        if (bytes) await log.add(bytes);
+        if (value instanceof StoreError) throw value;
+        await log.add(value);
       } catch (err) {
         if (!(err instanceof StoreError)) throw err;
         corrupt.push(err);

@@ -1,8 +1,9 @@
 /**
- * Where a space keeps the envelopes behind its last checkpoint: one store
- * record per received batch (or per own envelope), holding the envelopes
- * exactly as they arrived. A batch of a thousand envelopes is one sealed
- * record and one durable write, not a thousand.
+ * Where a space keeps the envelopes behind its last checkpoint: a store
+ * record per received batch (or per own envelope; a large batch is split
+ * into records under 48 KiB), holding the envelopes exactly as they
+ * arrived. A batch of a thousand envelopes is a few sealed records and one
+ * durable write, not a thousand.
  *
  * A record is named by the hash of its first envelope, so a batch written
  * again after a failed write replaces the first try instead of doubling it.
@@ -33,6 +34,32 @@ export function logRecord(spaceId: string, envelopes: Uint8Array[]): [string, Ui
   if (!first) throw new RangeError("a log record holds at least one envelope");
   const name = toHex(envelopeHash(first).subarray(0, 16));
   return [`${logPrefix(spaceId)}${name}`, encodeLogRecord(envelopes)];
+}
+
+/**
+ * Envelope bytes one log record holds at most (a larger envelope gets a record of its own).
+ * Chromium's IndexedDB moves a value of 64 KiB or more out into a blob, which costs the page's
+ * main thread about five times as much per write; a received batch of a few hundred chat
+ * messages is past that, so it is logged as several records, still written together.
+ */
+export const LOG_RECORD_BYTES = 48 * 1024;
+
+/** The records that log `envelopes`: in order, each under LOG_RECORD_BYTES unless one alone is. */
+export function logRecords(spaceId: string, envelopes: Uint8Array[]): [string, Uint8Array][] {
+  const records: [string, Uint8Array][] = [];
+  let run: Uint8Array[] = [];
+  let bytes = 0;
+  for (const envelope of envelopes) {
+    if (run.length > 0 && bytes + envelope.length > LOG_RECORD_BYTES) {
+      records.push(logRecord(spaceId, run));
+      run = [];
+      bytes = 0;
+    }
+    run.push(envelope);
+    bytes += envelope.length;
+  }
+  if (run.length > 0) records.push(logRecord(spaceId, run));
+  return records;
 }
 
 /**

@@ -89,8 +89,14 @@ const PEER_SETTLE_MS = 200;
  */
 const DIRECT_TYPING_BATCH = { idleMs: 16, maxMs: 50 };
 
-/** Most deliveries taken in one batch. */
-const MAX_BATCH = 1024;
+/**
+ * Most deliveries taken in one batch: enough that a batch's fixed costs (a
+ * signature per author run, a store write, a change event) are spread thin,
+ * few enough that verifying and applying it stays well inside a 50 ms task
+ * even on a busy machine (a 256 batch was 20-30 ms of CPU in Chromium, and
+ * a descheduled page stretches that past 50).
+ */
+const MAX_BATCH = 128;
 
 export class SyncEngine<
   R extends RelayPath = RelayPath,
@@ -108,6 +114,8 @@ export class SyncEngine<
   private started = false;
   private inbox: PendingDelivery[] = [];
   private inboxScheduled = false;
+  /** A batch is being verified and applied (its disk write may still be running after). */
+  private takingBatch = false;
   private gapTimer: ReturnType<typeof setInterval> | undefined;
   /** Per space: when its gaps were last asked about, and how often in a row. */
   private readonly gapAsks = new Map<string, { at: number; times: number }>();
@@ -175,7 +183,11 @@ export class SyncEngine<
     const existing = this.spaces.get(id);
     if (existing) return existing;
     const me = toHex(this.options.device.publicKey);
-    const queued = [...(await this.outbox.list()), ...(await this.directOutbox.list())];
+    const [relayQueued, directQueued] = await Promise.all([
+      this.outbox.list(),
+      this.directOutbox.list(),
+    ]);
+    const queued = [...relayQueued, ...directQueued];
     const unsent = queued
       .map((e) => e.envelope)
       .filter((bytes) => {
@@ -415,18 +427,27 @@ export class SyncEngine<
     this.deliveriesTaken++;
     return new Promise((done, failed) => {
       this.inbox.push({ envelope, done, failed });
-      if (this.inbox.length >= MAX_BATCH) return void this.takeInbox();
-      if (!this.inboxScheduled) {
-        this.inboxScheduled = true;
-        setTimeout(() => void this.takeInbox(), 0);
-      }
+      this.scheduleInbox();
     });
+  }
+
+  /**
+   * A batch is taken once the one before it is verified and applied (its disk
+   * write may still run): what arrives meanwhile waits and goes in together.
+   * Taken at every timer tick instead, a relay's burst of 64 came in as
+   * batches of 1 and 63, each with its own signature check, write and change.
+   */
+  private scheduleInbox(): void {
+    if (this.inboxScheduled || this.takingBatch || this.inbox.length === 0) return;
+    this.inboxScheduled = true;
+    setTimeout(() => void this.takeInbox(), 0);
   }
 
   /** Hands a burst of deliveries to their spaces; acks follow only what reached disk. */
   private async takeInbox(): Promise<void> {
     this.inboxScheduled = false;
-    const batch = this.inbox.splice(0);
+    const batch = this.inbox.splice(0, MAX_BATCH);
+    this.takingBatch = true;
     const bySpace = new Map<string, { space: Space; items: PendingDelivery[] }>();
     for (const item of batch) {
       const raw = peekSpaceId(item.envelope);
@@ -441,14 +462,30 @@ export class SyncEngine<
       bySpace.set(id, entry);
       entry.items.push(item);
     }
-    for (const { space, items } of bySpace.values()) {
-      try {
-        await space.receive(items.map((i) => i.envelope));
-        for (const item of items) item.done();
-      } catch (err) {
-        for (const item of items) item.failed(err);
-      }
+    // The next batch may start once every space of this one has taken its part.
+    let taking = bySpace.size;
+    const taken = () => {
+      if (--taking > 0) return;
+      this.takingBatch = false;
+      this.scheduleInbox();
+    };
+    if (taking === 0) {
+      taking = 1;
+      taken();
     }
+    await Promise.all(
+      [...bySpace.values()].map(async ({ space, items }) => {
+        try {
+          await space.receive(
+            items.map((i) => i.envelope),
+            taken,
+          );
+          for (const item of items) item.done();
+        } catch (err) {
+          for (const item of items) item.failed(err);
+        }
+      }),
+    );
   }
 
   /**

@@ -63,10 +63,28 @@ export function readRecord<T>(value: unknown, shape: Shape): T | undefined {
   return verdict;
 }
 
+/** A shape's fields, read once per shape rather than once per record checked. */
+interface Field {
+  key: string;
+  optional: boolean;
+  kind: Shape[string];
+}
+const fieldsOf = new WeakMap<Shape, Field[]>();
+
+function fields(shape: Shape): Field[] {
+  let list = fieldsOf.get(shape);
+  if (!list) {
+    list = Object.entries(shape).map(([rawKey, kind]) => {
+      const optional = rawKey.endsWith("?");
+      return { key: optional ? rawKey.slice(0, -1) : rawKey, optional, kind };
+    });
+    fieldsOf.set(shape, list);
+  }
+  return list;
+}
+
 function check<T>(v: Record<string, unknown>, shape: Shape): T | undefined {
-  for (const [rawKey, kind] of Object.entries(shape)) {
-    const optional = rawKey.endsWith("?");
-    const key = optional ? rawKey.slice(0, -1) : rawKey;
+  for (const { key, optional, kind } of fields(shape)) {
     const field = v[key];
     if (field === undefined && optional) continue;
     if (!fits(field, kind)) return undefined;

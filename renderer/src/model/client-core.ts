@@ -10,7 +10,8 @@
 import { ObservableV2 } from "lib0/observable";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
-import { noted, recentErrors } from "../../../core/diagnostics/recent-errors.js";
+import { loadSecretbox } from "../../../core/crypto/secretbox.js";
+import { noted, recentErrors, whenSettled } from "../../../core/diagnostics/recent-errors.js";
 import { AccountSpace } from "../../../core/membership/account.js";
 import { MemberSpace } from "../../../core/membership/member-space.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
@@ -174,13 +175,15 @@ export class ClientCore extends ObservableV2<Events> {
   });
 
   async open(): Promise<void> {
+    // libsodium (the profile's keys, every space's envelopes) loads while the rest starts up.
+    void loadSecretbox();
     try {
-      const backend = await ed25519();
+      // Each waits on the browser (a probe signature, the key store): together, not in turn.
+      const [backend, source] = await Promise.all([ed25519(), this.platform.keySource()]);
       this.platform.shell?.onDeepLink((url) => {
         this.pendingDeepLink = url;
         this.changed();
       });
-      const source = await this.platform.keySource();
       if (source.kind === "ready") await this.unlockWith(backend, source.key);
       else if (source.kind === "choose-passphrase") this.state = { phase: source.kind, backend };
       else this.state = { phase: "locked", backend };
@@ -266,10 +269,13 @@ export class ClientCore extends ObservableV2<Events> {
       return;
     }
     const store = new EncryptedStore(await this.platform.openStore(), key);
+    // Read beside the drafts; awaited below (a failure there is the same store's, reported once).
+    const reading = loadProfile(store);
+    void whenSettled(reading);
     const vault: Vault = { backend, store, drafts: await Drafts.open(store) };
     // Onboarding until a profile is read: a wrong key fails reading it, and the store is closed.
     this.state = { phase: "onboarding", vault };
-    const profile = await loadProfile(store);
+    const profile = await reading;
     if (profile) await this.start(vault, profile);
   }
 
