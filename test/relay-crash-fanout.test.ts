@@ -1,15 +1,7 @@
-/**
- * Write-behind must not lose acked data: the relay delivers a send to live
- * devices before it is durable and writes a target's row only if its
- * device has not acked in time, so a kill -9 in the middle of a fan-out is
- * the case to prove. Every send the sender saw acked before the crash
- * reaches every target, whether it was live then (and acked), live but
- * not acking yet, or offline; the rest come from the sender's outbox.
- */
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { seqBytes } from "./fixtures.js";
+import { freePort } from "./free-port.js";
 import { online, type TestDevice, waitFor } from "./relay-harness.js";
 import { devicesPerTest, relaysPerTest } from "./relay-per-file.js";
 
@@ -26,17 +18,6 @@ const indexOf = (envelope: Uint8Array) =>
 
 /** Indexes a device has taken, whatever the duplicates (a retransmitted send may come twice). */
 const taken = (d: TestDevice) => new Set(d.received.map((r) => indexOf(r.envelope)));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("relay: kill -9 in the middle of a fan-out", () => {
   it("every send acked before the crash reaches every target, live or offline", async () => {

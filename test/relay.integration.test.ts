@@ -1,8 +1,3 @@
-/**
- * The relay's promises, tested against a real relay process over loopback:
- * store-and-forward, fan-out, durability across kill -9, auth, limits.
- */
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
@@ -11,6 +6,7 @@ import { signRelayChallenge } from "../core/crypto/relay-auth.js";
 import type { RelayError } from "../core/sync/relay-transport.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { seqBytes } from "./fixtures.js";
+import { freePort } from "./free-port.js";
 import { online, type RelayProcess, removeDir, type TestDevice, waitFor } from "./relay-harness.js";
 import { devicesPerTest, relaysPerTest } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
@@ -43,17 +39,6 @@ const payload = (i: number, size = 64) => {
 };
 const indexOf = (envelope: Uint8Array) =>
   new DataView(envelope.buffer, envelope.byteOffset).getUint32(0);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("relay: store and forward", () => {
   it("a device offline during 500 sends receives all 500, in order, exactly once after dedupe", async () => {
