@@ -81,8 +81,10 @@ export function signKeyPairFromSeed(seed: Uint8Array): {
   if (active.name === "libsodium" && sodiumSignSeed) {
     try {
       return sodiumSignSeed(seed);
-    } catch {
-      // A failing WebAssembly instance: tweetnacl gives the same keys.
+    } catch (err) {
+      // A failing WebAssembly instance: tweetnacl gives the same keys, from now on.
+      sodiumSignSeed = undefined;
+      loadFailure = `libsodium key derivation failed: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
   return nacl.sign.keyPair.fromSeed(seed);

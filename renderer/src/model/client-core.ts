@@ -194,10 +194,7 @@ export class ClientCore extends ObservableV2<Events> {
     this.changed();
   }
 
-  /**
-   * "Use here": the tab running the engine stops it (flushing every space
-   * and closing its links), then this tab starts afresh with the lock.
-   */
+  /** "Use here": the engine's tab stops it (spaces flushed, links closed); this one starts. */
   async moveHere(): Promise<void> {
     await this.lock.takeOver();
     this.platform.reload();
@@ -216,10 +213,7 @@ export class ClientCore extends ObservableV2<Events> {
     await this.closeSession();
   }
 
-  /**
-   * Everything the phase holds is closed, whether it started fully or not (an
-   * unlock that failed half-way leaves nothing bound to its engine behind).
-   */
+  /** Closes all the phase holds, started fully or not (a half-way unlock leaves nothing behind). */
   private async closeSession(): Promise<void> {
     const state = this.state;
     this.outboxStatus?.stop();
