@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { messages, messagesOf } from "../core/space/tools/chat.js";
+import { messageOf, messageRead, messages, messagesOf } from "../core/space/tools/chat.js";
 import { MessageIndex } from "../core/space/tools/chat-index.js";
 
 const user = (i: number) => i.toString(16).padStart(64, "0");
@@ -80,5 +80,37 @@ describe("MessageIndex", () => {
     expect(index.messages().map((m) => m.id)).toEqual([mid(5)]);
     messagesOf(doc).set(mid(1), record(mid(1), 1, "earlier", false));
     expect(index.messages().map((m) => m.id)).toEqual([mid(1), mid(5)]);
+  });
+
+  it("reads a record without the verdict memo exactly as with it, whatever the value", () => {
+    const field = fc.oneof(
+      fc.anything(),
+      fc.constant(user(3)),
+      fc.constant([user(4)]),
+      fc.constant(new Uint8Array(64)),
+      fc.string({ maxLength: 20 }),
+      fc.double(),
+    );
+    const value = fc.oneof(
+      fc.anything(),
+      fc.record({
+        id: fc.oneof(fc.constant(mid(7)), field),
+        author: fc.oneof(fc.constant(user(1)), field),
+        device: fc.oneof(fc.constant(user(2)), field),
+        n: fc.oneof(fc.nat(), field),
+        name: fc.oneof(fc.constant("A"), field),
+        at: fc.oneof(fc.nat(), field),
+        text: fc.oneof(fc.string(), field),
+        mentions: fc.oneof(fc.constant([]), field),
+        deleted: fc.oneof(fc.boolean(), field),
+        sig: fc.oneof(fc.constant(new Uint8Array(64)), field),
+      }),
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(messageRead(mid(7), v)).toBe(messageOf(mid(7), v));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -5,10 +5,12 @@
  * The index reads only the records a transaction touched, and keeps the
  * list sorted by appending when new messages come after the last (the usual
  * case), sorting again only when one lands earlier. Its list is a new array
- * only when a message changed, so memoized views skip the rest.
+ * only when a message changed, so memoized views skip the rest. Records are
+ * checked without the shared verdict memo (records.ts): the index keeps what
+ * it read by id, and at launch the memo's entries cost more than the checks.
  */
 import type * as Y from "yjs";
-import { type ChatMessage, messageOf, messagesOf } from "./chat.js";
+import { type ChatMessage, messageRead, messagesOf } from "./chat.js";
 import { byTime } from "./records.js";
 
 export class MessageIndex {
@@ -32,7 +34,7 @@ export class MessageIndex {
     if (this.dirty === "all") {
       this.byId.clear();
       for (const [id, value] of this.map) {
-        const m = messageOf(id, value);
+        const m = messageRead(id, value);
         if (m) this.byId.set(id, m);
       }
       this.list = [...this.byId.values()].sort(byTime);
@@ -46,7 +48,7 @@ export class MessageIndex {
     const added: ChatMessage[] = [];
     for (const id of changed) {
       const had = this.byId.has(id);
-      const m = messageOf(id, this.map.get(id));
+      const m = messageRead(id, this.map.get(id));
       if (m) this.byId.set(id, m);
       else this.byId.delete(id);
       // A listed message changed or went: rebuilt below (edits and deletes are rare).

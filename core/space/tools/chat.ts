@@ -15,7 +15,7 @@
  * receipt counts only when one of its reader's devices signed it.
  */
 import * as Y from "yjs";
-import { byTime, clampText, readRecord, SIGNED_SHAPE } from "./records.js";
+import { byTime, checkRecord, clampText, readRecord, SIGNED_SHAPE } from "./records.js";
 import type { RecordTrust, Signed } from "./signed-records.js";
 
 export interface ChatMessage {
@@ -68,6 +68,12 @@ export const messagesOf = messagesMap;
 /** The message stored under `id`, if well-formed. */
 export function messageOf(id: string, value: unknown): ChatMessage | undefined {
   const m = readRecord<ChatMessage>(value, SHAPE);
+  return m && m.id === id ? m : undefined;
+}
+
+/** `messageOf` without the shared verdict memo, for MessageIndex (which keeps its own). */
+export function messageRead(id: string, value: unknown): ChatMessage | undefined {
+  const m = checkRecord<ChatMessage>(value, SHAPE);
   return m && m.id === id ? m : undefined;
 }
 

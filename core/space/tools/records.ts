@@ -63,6 +63,17 @@ export function readRecord<T>(value: unknown, shape: Shape): T | undefined {
   return verdict;
 }
 
+/**
+ * The same verdict as `readRecord`, not remembered: for a reader that keeps
+ * its own copy of what it read (MessageIndex), where a value is checked once
+ * and the shared memo's WeakMap entries cost more than the check (a launch
+ * reads 30,000 messages that way).
+ */
+export function checkRecord<T>(value: unknown, shape: Shape): T | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  return check<T>(value as Record<string, unknown>, shape);
+}
+
 /** A shape's fields, read once per shape rather than once per record checked. */
 interface Field {
   key: string;
