@@ -105,9 +105,12 @@ export class MailboxHandlers {
     const { link } = this;
     const c = link.ctx.config;
     let frame = sent;
+    // A set's targets are distinct already, and their keys made once at its definition.
+    let setKeys: string[] | undefined;
     if (sent.targetSet !== undefined) {
       const targets = this.targetSets.get(sent.targetSet);
-      if (!targets) {
+      setKeys = this.targetSets.keys(sent.targetSet);
+      if (!targets || !setKeys) {
         return link.refuse(
           "UNKNOWN_TARGET_SET",
           `no target set ${sent.targetSet} on this connection`,
@@ -133,7 +136,7 @@ export class MailboxHandlers {
     if (!spendSendBytes(link.ctx, this.session, frame.envelope.length)) {
       return link.refuse("RATE_LIMITED", "sending too fast; retry later", frame.msgId);
     }
-    const targets = distinctKeys(frame.targets);
+    const targets = setKeys ? frame.targets : distinctKeys(frame.targets);
     if ((frame.flags & FLAG_EPHEMERAL) !== 0) return this.forwardEphemeral(frame, targets);
     const ttl = frame.ttlSeconds === 0 ? c.defaultTtlSeconds : frame.ttlSeconds;
     if (ttl > c.maxTtlSeconds) {
@@ -144,7 +147,7 @@ export class MailboxHandlers {
       );
     }
     // Each target's map key once: for its liveness now and its offer later.
-    const keys = targets.map(bytesKey);
+    const keys = setKeys ?? targets.map(bytesKey);
     // Copies: the frame's views point into a buffer ws may reuse.
     this.store(
       {
