@@ -40,6 +40,15 @@ export class MailboxHandlers {
   private readonly targetSets = new TargetSets();
   /** Set once the device sent ACCEPT_BATCHES (revision 5): deliveries of a turn go as one frame. */
   private batches: DeliverBatches | undefined;
+  /**
+   * Deliveries not yet added to the metric: counted once per turn, since a
+   * labelless inc() still makes a labels object and a result per call.
+   */
+  private uncounted = 0;
+  private readonly countDeliveries = (): void => {
+    this.link.ctx.metrics.deliveries.inc(this.uncounted);
+    this.uncounted = 0;
+  };
 
   constructor(
     private readonly link: ConnectionLink,
@@ -57,7 +66,7 @@ export class MailboxHandlers {
       },
       {
         deliver: (message) => {
-          ctx.metrics.deliveries.inc();
+          if (this.uncounted++ === 0) queueMicrotask(this.countDeliveries);
           if (this.batches) this.batches.add(message);
           else socket.sendBytes(deliverFrameBytes(message));
         },
