@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./pg-server.js";
+import { freePort } from "./free-port.js";
 
 export interface RedisServer {
   port: number;

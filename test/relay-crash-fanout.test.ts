@@ -1,40 +1,12 @@
-/**
- * Write-behind must not lose acked data: the relay delivers a send to live
- * devices before it is durable and writes a target's row only if its
- * device has not acked in time, so a kill -9 in the middle of a fan-out is
- * the case to prove. Every send the sender saw acked before the crash
- * reaches every target, whether it was live then (and acked), live but
- * not acking yet, or offline; the rest come from the sender's outbox.
- */
-import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { seqBytes } from "./fixtures.js";
-import {
-  device,
-  online,
-  type RelayProcess,
-  removeDir,
-  startRelayProcess,
-  type TestDevice,
-  waitFor,
-} from "./relay-harness.js";
+import { freePort } from "./free-port.js";
+import { online, type TestDevice, waitFor } from "./relay-harness.js";
+import { devicesPerTest, relaysPerTest } from "./relay-per-file.js";
 
-const running: RelayProcess[] = [];
-const clients: TestDevice[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((d) => d.client.stop()));
-  for (const relay of running.splice(0)) {
-    await relay.kill();
-    removeDir(relay.dataDir);
-  }
-});
-
-async function dev(url: string, extra: Parameters<typeof device>[1] = {}) {
-  const d = await device(url, extra);
-  clients.push(d);
-  return d;
-}
+const relay = relaysPerTest();
+const dev = devicesPerTest();
 
 const payload = (i: number) => {
   const bytes = seqBytes(256, i);
@@ -47,24 +19,12 @@ const indexOf = (envelope: Uint8Array) =>
 /** Indexes a device has taken, whatever the duplicates (a retransmitted send may come twice). */
 const taken = (d: TestDevice) => new Set(d.received.map((r) => indexOf(r.envelope)));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe("relay: kill -9 in the middle of a fan-out", () => {
   it("every send acked before the crash reaches every target, live or offline", async () => {
     const TOTAL = 300;
     const port = await freePort();
     const url = `ws://127.0.0.1:${port}`;
-    const first = await startRelayProcess({ args: ["--port", String(port)] });
-    running.push(first);
+    const first = await relay(["--port", String(port)]);
     const sender = await dev(url);
     const live = await Promise.all(Array.from({ length: 4 }, () => dev(url)));
     // A live device that takes its time (its app is slow to store): its rows fall due unacked.
@@ -93,11 +53,7 @@ describe("relay: kill -9 in the middle of a fan-out", () => {
     expect(ackedBeforeCrash.size).toBeGreaterThanOrEqual(50);
     expect(ackedBeforeCrash.size).toBeLessThan(TOTAL);
 
-    const restarted = await startRelayProcess({
-      dataDir: first.dataDir,
-      args: ["--port", String(port)],
-    });
-    running.push(restarted);
+    await relay(["--port", String(port)], { dataDir: first.dataDir });
     await waitFor(() => acked.size === TOTAL, "every send acked after the restart", 40_000);
     await Promise.all(sends);
     for (const d of offline) d.client.start();

@@ -4,7 +4,13 @@
  * Playwright specs start theirs with their own hooks.)
  */
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { type RelayProcess, removeDir, startRelayProcess } from "./relay-harness.js";
+import {
+  device,
+  type RelayProcess,
+  removeDir,
+  startRelayProcess,
+  type TestDevice,
+} from "./relay-harness.js";
 
 export function relayPerFile(args: string[] = []): {
   readonly process: RelayProcess;
@@ -48,5 +54,21 @@ export function relaysPerTest(): (
     const r = await startRelayProcess({ ...options, args });
     running.push(r);
     return r;
+  };
+}
+
+/**
+ * Devices a test makes (relay transports, not started): the returned function
+ * makes one; each is stopped after the test.
+ */
+export function devicesPerTest(): (...args: Parameters<typeof device>) => Promise<TestDevice> {
+  const made: TestDevice[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((d) => d.client.stop()));
+  });
+  return async (...args) => {
+    const d = await device(...args);
+    made.push(d);
+    return d;
   };
 }

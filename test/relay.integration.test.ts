@@ -1,9 +1,4 @@
-/**
- * The relay's promises, tested against a real relay process over loopback:
- * store-and-forward, fan-out, durability across kill -9, auth, limits.
- */
-import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytesKey } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
@@ -11,41 +6,16 @@ import { signRelayChallenge } from "../core/crypto/relay-auth.js";
 import type { RelayError } from "../core/sync/relay-transport.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { seqBytes } from "./fixtures.js";
-import {
-  device,
-  online,
-  type RelayProcess,
-  removeDir,
-  startRelayProcess,
-  type TestDevice,
-  waitFor,
-} from "./relay-harness.js";
+import { freePort } from "./free-port.js";
+import { online, type RelayProcess, removeDir, type TestDevice, waitFor } from "./relay-harness.js";
+import { devicesPerTest, relaysPerTest } from "./relay-per-file.js";
 import { RawClient } from "./relay-raw.js";
 
-const running: RelayProcess[] = [];
-const clients: TestDevice[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((d) => d.client.stop()));
-  for (const relay of running.splice(0)) {
-    await relay.kill();
-    removeDir(relay.dataDir);
-  }
-});
+const startRelay = relaysPerTest();
+const dev = devicesPerTest();
 
 async function relay(args: string[] = [], dataDir?: string): Promise<RelayProcess> {
-  const r = await startRelayProcess({ args, ...(dataDir ? { dataDir } : {}) });
-  running.push(r);
-  return r;
-}
-
-async function dev(
-  url: string,
-  extra: Parameters<typeof device>[1] = {},
-  keys = generateDeviceKeys().sign,
-) {
-  const d = await device(url, extra, keys);
-  clients.push(d);
-  return d;
+  return startRelay(args, dataDir ? { dataDir } : {});
 }
 
 /** Distinct envelopes by msgId, in first-seen order. */
@@ -69,17 +39,6 @@ const payload = (i: number, size = 64) => {
 };
 const indexOf = (envelope: Uint8Array) =>
   new DataView(envelope.buffer, envelope.byteOffset).getUint32(0);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("relay: store and forward", () => {
   it("a device offline during 500 sends receives all 500, in order, exactly once after dedupe", async () => {
@@ -139,11 +98,7 @@ describe("relay: store and forward", () => {
     }
     expect(ackedBeforeCrash.size).toBeGreaterThanOrEqual(100);
     expect(ackedBeforeCrash.size).toBeLessThan(400);
-    const restarted = await startRelayProcess({
-      dataDir: first.dataDir,
-      args: ["--port", String(port)],
-    });
-    running.push(restarted);
+    const restarted = await relay(["--port", String(port)], first.dataDir);
     await waitFor(() => acked.size === 400, "every send acked after the restart", 30_000).catch(
       (err) => {
         const missing = [...Array(400).keys()].filter((i) => !acked.has(i));
