@@ -40,6 +40,15 @@ export class MailboxHandlers {
   private readonly targetSets = new TargetSets();
   /** Set once the device sent ACCEPT_BATCHES (revision 5): deliveries of a turn go as one frame. */
   private batches: DeliverBatches | undefined;
+  /**
+   * Deliveries not yet added to the metric: counted once per turn, since a
+   * labelless inc() still makes a labels object and a result per call.
+   */
+  private uncounted = 0;
+  private readonly countDeliveries = (): void => {
+    this.link.ctx.metrics.deliveries.inc(this.uncounted);
+    this.uncounted = 0;
+  };
 
   constructor(
     private readonly link: ConnectionLink,
@@ -57,7 +66,7 @@ export class MailboxHandlers {
       },
       {
         deliver: (message) => {
-          ctx.metrics.deliveries.inc();
+          if (this.uncounted++ === 0) queueMicrotask(this.countDeliveries);
           if (this.batches) this.batches.add(message);
           else socket.sendBytes(deliverFrameBytes(message));
         },
@@ -105,9 +114,12 @@ export class MailboxHandlers {
     const { link } = this;
     const c = link.ctx.config;
     let frame = sent;
+    // A set's targets are distinct already, and their keys made once at its definition.
+    let setKeys: string[] | undefined;
     if (sent.targetSet !== undefined) {
       const targets = this.targetSets.get(sent.targetSet);
-      if (!targets) {
+      setKeys = this.targetSets.keys(sent.targetSet);
+      if (!targets || !setKeys) {
         return link.refuse(
           "UNKNOWN_TARGET_SET",
           `no target set ${sent.targetSet} on this connection`,
@@ -133,7 +145,7 @@ export class MailboxHandlers {
     if (!spendSendBytes(link.ctx, this.session, frame.envelope.length)) {
       return link.refuse("RATE_LIMITED", "sending too fast; retry later", frame.msgId);
     }
-    const targets = distinctKeys(frame.targets);
+    const targets = setKeys ? frame.targets : distinctKeys(frame.targets);
     if ((frame.flags & FLAG_EPHEMERAL) !== 0) return this.forwardEphemeral(frame, targets);
     const ttl = frame.ttlSeconds === 0 ? c.defaultTtlSeconds : frame.ttlSeconds;
     if (ttl > c.maxTtlSeconds) {
@@ -144,7 +156,7 @@ export class MailboxHandlers {
       );
     }
     // Each target's map key once: for its liveness now and its offer later.
-    const keys = targets.map(bytesKey);
+    const keys = setKeys ?? targets.map(bytesKey);
     // Copies: the frame's views point into a buffer ws may reuse.
     this.store(
       {

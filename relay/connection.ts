@@ -49,6 +49,7 @@ import type { ConnectionLink, Session } from "./connection-link.js";
 import { onMailFrame } from "./connection-mail.js";
 import { MailboxHandlers } from "./connection-mailbox.js";
 import { admit, helloRefusal, newChallenge } from "./connection-session.js";
+import type { CountedBytes } from "./deliver-batches.js";
 import { injectFault } from "./fault-injection.js";
 import type { FlowAccount } from "./flow.js";
 import { logMail } from "./mail-requests.js";
@@ -354,6 +355,7 @@ export class RelayConnection implements LocalDevice {
     const mailbox = new MailboxHandlers(this.link, session, {
       sendBytes: (bytes) => this.sendBytes(bytes),
       count: (n) => this.countSent(n),
+      countGathered: () => this.countGathered(),
       sendCounted: (bytes, release) => this.sendCounted(bytes, release),
       writable: () => this.account.canDeliver,
       blocked: () => this.flow.deliveryBlocked(),
@@ -479,6 +481,18 @@ export class RelayConnection implements LocalDevice {
     const release = this.account.sent(n);
     if (this.account.outboundFull) this.flow.update();
     return release;
+  }
+
+  /** Bytes of a frame being gathered, counted as each piece joins (backpressure sees them at once). */
+  private countGathered(): CountedBytes {
+    const hold = this.account.outboundHold();
+    return {
+      add: (n) => {
+        hold.add(n);
+        if (this.account.outboundFull) this.flow.update();
+      },
+      release: hold.release,
+    };
   }
 
   /** Sends a frame whose bytes countSent counted; `release` once written, or now if closed. */

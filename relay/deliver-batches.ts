@@ -18,16 +18,25 @@ import type { StoredMessage } from "./store/relay-store.js";
 /** A batch stops growing past this many envelope bytes (far below any frame limit). */
 export const BATCH_BYTES = 256 * 1024;
 
+/** Bytes counted as sent a message at a time, given back together once the frame is written. */
+export interface CountedBytes {
+  add(bytes: number): void;
+  release(): void;
+}
+
 export interface BatchSocket {
   /** Counts bytes as sent now; the release gives them back once written. */
   count(bytes: number): () => void;
+  /** A count for one frame being gathered: each message's bytes are added as it joins. */
+  countGathered(): CountedBytes;
   /** Sends a frame whose bytes were counted; `release` once it is written (or dropped). */
   sendCounted(bytes: Uint8Array, release: () => void): void;
 }
 
 export class DeliverBatches {
   private messages: StoredMessage[] = [];
-  private releases: (() => void)[] = [];
+  /** The gathered frame's bytes, counted as each message joins; one release for them all. */
+  private counted: CountedBytes | undefined;
   private bytes = 0;
   private scheduled = false;
 
@@ -44,8 +53,9 @@ export class DeliverBatches {
     if (this.bytes + size > BATCH_BYTES || this.messages.length >= MAX_BATCH_DELIVERIES)
       this.flush();
     this.messages.push(message);
+    this.counted ??= this.socket.countGathered();
     // The frame's own bytes (seq, msgId, sender, flags, length) are within this margin.
-    this.releases.push(this.socket.count(size + 64));
+    this.counted.add(size + 64);
     this.bytes += size;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -58,16 +68,14 @@ export class DeliverBatches {
     this.scheduled = false;
     const messages = this.messages;
     if (messages.length === 0) return;
-    const releases = this.releases;
+    const counted = this.counted;
     this.messages = [];
-    this.releases = [];
+    this.counted = undefined;
     this.bytes = 0;
     const frame =
       messages.length === 1 && messages[0]
         ? deliverFrameBytes(messages[0])
         : deliverBatchBytes(messages);
-    this.socket.sendCounted(frame, () => {
-      for (const release of releases) release();
-    });
+    this.socket.sendCounted(frame, counted ? counted.release : () => undefined);
   }
 }

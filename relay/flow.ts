@@ -100,6 +100,27 @@ export class FlowAccount {
     return this.hold("out", n);
   }
 
+  /**
+   * Outgoing bytes counted a piece at a time as one frame is gathered
+   * (a DELIVER_BATCH), given back together once it is written: one count
+   * per frame instead of a release per message.
+   */
+  outboundHold(): OutboundHold {
+    return new OutboundHold(this);
+  }
+
+  /** @internal OutboundHold's counting: false once closed, when nothing is held. */
+  holdOut(n: number): boolean {
+    if (this.closed) return false;
+    this.adjust("out", n);
+    return true;
+  }
+
+  /** @internal OutboundHold's release: a closed account gave everything back already. */
+  releaseOut(n: number): void {
+    if (!this.closed && n > 0) this.adjust("out", -n);
+  }
+
   /** Counts `n` received bytes; call the result once they are stored or refused. */
   received(n: number): () => void {
     return this.hold("in", n);
@@ -146,4 +167,23 @@ export class FlowAccount {
     else this.inbound += n;
     this.flow.change(direction, this.ip, n);
   }
+}
+
+/** Bytes of one frame being gathered: `add` counts more now, `release` gives all back once. */
+export class OutboundHold {
+  private held = 0;
+  private released = false;
+
+  constructor(private readonly account: FlowAccount) {}
+
+  add(n: number): void {
+    if (!this.released && this.account.holdOut(n)) this.held += n;
+  }
+
+  /** A property, so it can be handed on as a callback without a new closure. */
+  readonly release = (): void => {
+    if (this.released) return;
+    this.released = true;
+    this.account.releaseOut(this.held);
+  };
 }

@@ -9,12 +9,18 @@
  * oldest sets make room for a new one, which costs a client that still
  * names them one refusal and a new definition, never a misdelivery.
  */
-import { distinctKeys } from "../core/crypto/bytes.js";
+import { bytesKey, distinctKeys } from "../core/crypto/bytes.js";
 import { setsToForget } from "../core/wire/target-set-room.js";
 
 export class TargetSets {
   /** Oldest first: ids increase, and a Map keeps insertion order. */
   private readonly sets = new Map<number, Uint8Array[]>();
+  /**
+   * Each set's map keys (bytesKey), made once at its definition: every SEND
+   * naming the set needs them, and a fan-out's tens of distinct keys miss
+   * bytesKey's few remembered ones, so each would cost a new string per send.
+   */
+  private readonly keyLists = new Map<number, string[]>();
   private entries = 0;
   private lastId = -1;
 
@@ -36,6 +42,7 @@ export class TargetSets {
       this.forget(id);
     }
     this.sets.set(setId, kept);
+    this.keyLists.set(setId, kept.map(bytesKey));
     this.entries += kept.length;
     return true;
   }
@@ -53,6 +60,11 @@ export class TargetSets {
     return this.sets.get(setId);
   }
 
+  /** Set `setId`'s keys as bytesKey gives them, in the order of `get`'s targets. */
+  keys(setId: number): string[] | undefined {
+    return this.keyLists.get(setId);
+  }
+
   /** How many keys the held sets list together (for tests and metrics). */
   get size(): { sets: number; entries: number } {
     return { sets: this.sets.size, entries: this.entries };
@@ -62,6 +74,7 @@ export class TargetSets {
     const held = this.sets.get(setId);
     if (!held) return;
     this.sets.delete(setId);
+    this.keyLists.delete(setId);
     this.entries -= held.length;
   }
 }

@@ -95,6 +95,12 @@ describe("SlotLimiter and Flow", () => {
             const account = accounts.get(ip) ?? flow.account(ip);
             accounts.set(ip, account);
             held.push(account.sent(bytes), account.received(bytes));
+            // A gathered frame's count, grown in pieces and given back in one release.
+            const gathered = account.outboundHold();
+            gathered.add(bytes);
+            gathered.add(bytes >> 1);
+            expect(account.outbound).toBeGreaterThanOrEqual(bytes + (bytes >> 1));
+            held.push(gathered.release);
           }
           const it = coin[Symbol.iterator]();
           for (const release of held.sort(() => (it.next().value ? 1 : -1))) {
@@ -121,10 +127,14 @@ describe("SlotLimiter and Flow", () => {
     });
     const a = flow.account("ip");
     const release = a.sent(15);
+    const gathered = a.outboundHold();
+    gathered.add(4);
     a.received(5);
     expect(a.canDeliver).toBe(false);
     a.close();
     release();
+    gathered.add(3); // counted after the close: nothing held, nothing to give back
+    gathered.release();
     expect(flow.outboundBytes).toBe(0);
     expect(flow.inboundBytes).toBe(0);
   });

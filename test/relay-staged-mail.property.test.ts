@@ -118,6 +118,7 @@ function run(ops: Op[]): void {
         rows.set(key(d), {
           send,
           key: key(d),
+          shareKey: `${key(d)}|`,
           device: new Uint8Array(32),
           seq: seqs[i] ?? 0,
           dueAt: o.live[i] ? now + HOLD : now,

@@ -362,6 +362,7 @@ describe("the transport's cache mirrors the relay's sets", () => {
           const resolved = relaySide.get(choice.setId);
           const meant = [...new Set(targets.map(bytesKey))];
           expect(resolved?.map(bytesKey)).toEqual(meant);
+          expect(relaySide.keys(choice.setId)).toEqual(meant);
           expect(relaySide.size.sets).toBeLessThanOrEqual(MAX_TARGET_SETS);
           expect(relaySide.size.entries).toBeLessThanOrEqual(MAX_TARGET_SET_ENTRIES);
         }

@@ -33,7 +33,7 @@ import {
   type RelayStoreStats,
   type StoredMessage,
 } from "./relay-store.js";
-import { StagedMail, type StagedRow, type StagedSend } from "./staged-mail.js";
+import { StagedMail, type StagedRow, type StagedSend, shareKey } from "./staged-mail.js";
 import { WriteBehind } from "./write-behind.js";
 
 const SCHEMA_VERSION = 2;
@@ -323,16 +323,17 @@ export class SqliteRelayStore implements RelayStore {
     const source = req.source ?? "";
     const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
     const full: FullTarget[] = [];
-    const open: { key: string; device: Uint8Array; live: boolean }[] = [];
+    const open: { key: string; shared: string; device: Uint8Array; live: boolean }[] = [];
     const keys = req.targets.map(keyOf);
     // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
     // target this message, not every other target of the send.
     req.targets.forEach((device, i) => {
       const key = keys[i] ?? keyOf(device);
+      const shared = shareKey(key, source);
       const box = this.box(key, device);
       const staged = this.staged.reservedFor(key);
       const held = source
-        ? this.share(key, device, source).bytes + this.staged.shareFor(key, source)
+        ? this.share(shared, device, source).bytes + this.staged.shareFor(shared)
         : 0;
       const reason: FullReason | undefined =
         box.count + staged.count + 1 > quota.maxMessages
@@ -343,7 +344,13 @@ export class SqliteRelayStore implements RelayStore {
               ? "source_share"
               : undefined;
       if (reason) full.push({ device, reason });
-      else open.push({ key, device, live: req.live?.[i] === true && this.staged.waitsFor(key) });
+      else
+        open.push({
+          key,
+          shared,
+          device,
+          live: req.live?.[i] === true && this.staged.waitsFor(key),
+        });
     });
     if (open.length === 0) return Promise.resolve({ status: "full", full });
     const seqOf = new Map<string, number>();
@@ -377,10 +384,11 @@ export class SqliteRelayStore implements RelayStore {
         resolve,
         reject,
       };
-      for (const { key, device, live } of open) {
+      for (const { key, shared, device, live } of open) {
         rows.set(key, {
           send,
           key,
+          shareKey: shared,
           // The request's own copy, held no longer than the send: no copy per target.
           device,
           seq: seqOf.get(key) ?? 0,
@@ -438,8 +446,8 @@ export class SqliteRelayStore implements RelayStore {
         bytes: box.bytes + size,
       });
       if (send.source) {
-        const held = this.share(row.key, row.device, send.source);
-        this.shares.set(`${row.key}|${send.source}`, { ...held, bytes: held.bytes + size });
+        const held = this.share(row.shareKey, row.device, send.source);
+        this.shares.set(row.shareKey, { ...held, bytes: held.bytes + size });
       }
     }
     send.envelopeId = envelopeId;
@@ -459,8 +467,9 @@ export class SqliteRelayStore implements RelayStore {
     });
   }
 
-  private share(key: string, device: Uint8Array, source: string): Share {
-    return this.shares.get(`${key}|${source}`, () => {
+  /** A source's share of a device's mailbox; `shared` is shareKey(the device's key, source). */
+  private share(shared: string, device: Uint8Array, source: string): Share {
+    return this.shares.get(shared, () => {
       const row = this.stmt.shareGet.get(device, source) as { bytes: number } | undefined;
       return { device: Uint8Array.from(device), source, bytes: row?.bytes ?? 0 };
     });
@@ -642,8 +651,9 @@ export class SqliteRelayStore implements RelayStore {
       this.envelopeRefs.set(String(id), { id, refs: env.refs - 1 });
     }
     for (const [source, size] of bySource) {
-      const held = this.share(key, device, source);
-      this.shares.set(`${key}|${source}`, { ...held, bytes: held.bytes - size });
+      const shared = shareKey(key, source);
+      const held = this.share(shared, device, source);
+      this.shares.set(shared, { ...held, bytes: held.bytes - size });
     }
     if (count > 0) {
       const box = this.box(key, device);

@@ -24,6 +24,12 @@ import type { EnqueueRequest, EnqueueResult, StoredMessage } from "./relay-store
 export interface StagedRow {
   readonly send: StagedSend;
   readonly key: string;
+  /**
+   * `${key}|${source}` (shareKey()), made once when the row is staged: its
+   * source's share of the device's mailbox is looked up and changed under it
+   * at the quota check, the staging and the removal of each row.
+   */
+  readonly shareKey: string;
   readonly device: Uint8Array;
   readonly seq: number;
   /** When it is written unless acked first (epoch ms). */
@@ -103,8 +109,9 @@ export class StagedMail {
     return !this.late.has(key);
   }
 
-  shareFor(key: string, source: string): number {
-    return this.shares.get(`${key}|${source}`) ?? 0;
+  /** Bytes staged for a device from one source, by shareKey(device key, source). */
+  shareFor(shareKey: string): number {
+    return this.shares.get(shareKey) ?? 0;
   }
 
   add(send: StagedSend, dedupe: string, settled: Promise<EnqueueResult>): void {
@@ -126,10 +133,7 @@ export class StagedMail {
         r.count++;
         r.bytes += size;
       } else this.reserved.set(row.key, { count: 1, bytes: size });
-      if (send.source) {
-        const k = `${row.key}|${send.source}`;
-        this.shares.set(k, (this.shares.get(k) ?? 0) + size);
-      }
+      if (send.source) this.shares.set(row.shareKey, (this.shares.get(row.shareKey) ?? 0) + size);
     }
   }
 
@@ -155,7 +159,7 @@ export class StagedMail {
     if (!list) return seqs;
     const rest: number[] = [];
     for (const seq of seqs) {
-      const row = list.find((r) => r.seq === seq);
+      const row = rowOf(list, seq);
       if (!row) {
         rest.push(seq);
         continue;
@@ -256,8 +260,10 @@ export class StagedMail {
     send.rows.delete(row.key);
     const list = this.byDevice.get(row.key);
     if (list) {
+      // Acks come in seq order, so the row is nearly always the first: shift, not splice.
       const at = list.indexOf(row);
-      if (at >= 0) list.splice(at, 1);
+      if (at === 0) list.shift();
+      else if (at > 0) list.splice(at, 1);
       if (list.length === 0) this.byDevice.delete(row.key);
     }
     const size = send.request.envelope.length;
@@ -268,10 +274,9 @@ export class StagedMail {
       r.bytes -= size;
     }
     if (send.source) {
-      const k = `${row.key}|${send.source}`;
-      const left = (this.shares.get(k) ?? 0) - size;
-      if (left > 0) this.shares.set(k, left);
-      else this.shares.delete(k);
+      const left = (this.shares.get(row.shareKey) ?? 0) - size;
+      if (left > 0) this.shares.set(row.shareKey, left);
+      else this.shares.delete(row.shareKey);
     }
   }
 
@@ -295,6 +300,17 @@ export class StagedMail {
     this.dedupeOf.delete(send);
     this.unsettled.delete(dedupe);
   }
+}
+
+/** The key a source's share of a device's mailbox is counted under. */
+export function shareKey(key: string, source: string): string {
+  return `${key}|${source}`;
+}
+
+/** A device's staged row of this seq: a loop, not find(), which would make a closure per seq. */
+function rowOf(list: readonly StagedRow[], seq: number): StagedRow | undefined {
+  for (const row of list) if (row.seq === seq) return row;
+  return undefined;
 }
 
 /** A row is staged while its send still lists it: acked and written rows are removed from there. */
