@@ -20,7 +20,6 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
-import { build } from "esbuild";
 import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import { linkRound } from "../test/e2e/mesh-rooms.js";
 import { pageFiles } from "../test/e2e/page-api.js";
@@ -35,6 +34,8 @@ const ROOMS = 8;
 const DEADLINE_MS = 20_000;
 const ROOT = new URL("..", import.meta.url).pathname;
 const PAGE = "test/e2e/pages/mesh-rooms-page.ts";
+/** What the page imports besides the checkout's core. */
+const SETUP = "test/e2e/pages/mesh-setup.ts";
 
 /** The mesh page bundled against another commit's core/. */
 async function pageAt(ref: string): Promise<string> {
@@ -43,19 +44,8 @@ async function pageAt(ref: string): Promise<string> {
     const tar = execFileSync("git", ["-C", ROOT, "archive", ref, "core"]);
     execFileSync("tar", ["-x", "-C", dir], { input: tar });
     mkdirSync(join(dir, "test/e2e/pages"), { recursive: true });
-    cpSync(join(ROOT, PAGE), join(dir, PAGE));
-    const result = await build({
-      entryPoints: [join(dir, PAGE)],
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      target: "es2022",
-      write: false,
-      external: ["crypto"],
-      nodePaths: [join(ROOT, "node_modules")],
-      logLevel: "silent",
-    });
-    return result.outputFiles[0]?.text ?? "";
+    for (const file of [PAGE, SETUP]) cpSync(join(ROOT, file), join(dir, file));
+    return await bundleForBrowser(join(dir, PAGE), [join(ROOT, "node_modules")]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -28,8 +28,11 @@ export const CHROMIUM_ARGS = [
   "--disable-features=WebRtcHideLocalIpsWithMdns",
 ];
 
-/** Bundles a TypeScript entry for the browser and returns the script text. */
-export async function bundleForBrowser(entry: string): Promise<string> {
+/**
+ * Bundles a TypeScript entry for the browser and returns the script text.
+ * `nodePaths`: where to find packages for an entry outside this checkout.
+ */
+export async function bundleForBrowser(entry: string, nodePaths: string[] = []): Promise<string> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -39,6 +42,7 @@ export async function bundleForBrowser(entry: string): Promise<string> {
     write: false,
     // tweetnacl probes for node:crypto only when no WebCrypto is present.
     external: ["crypto"],
+    nodePaths,
     logLevel: "silent",
   });
   return result.outputFiles[0]!.text;

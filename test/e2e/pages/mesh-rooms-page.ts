@@ -6,20 +6,12 @@
  * each took until it listed every other device of its room. The clock is
  * the page's own; a mesh not linked yet reads as null.
  */
-import { fromHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
-import { StaticAccess } from "../../../core/space/access.js";
-import { WebrtcMesh } from "../../../core/sync/dom-webrtc-mesh.js";
+import type { WebrtcMesh } from "../../../core/sync/dom-webrtc-mesh.js";
+import { type MeshSetup, meshFrom } from "./mesh-setup.js";
 
-export interface RoomSetup {
-  relayUrl: string;
-  spaceId: string;
-  epochKey: string;
-  /** Public keys (hex) of the room's devices, this one included. */
-  members: string[];
-  /** This device's 64-byte Ed25519 secret key (seed || public), hex. */
-  secretKey: string;
-}
+/** One room as this browser joins it. */
+export type RoomSetup = MeshSetup;
 
 interface Open {
   mesh: WebrtcMesh;
@@ -44,14 +36,7 @@ const api = {
   async open(rooms: RoomSetup[]) {
     const backend = await ed25519();
     meshes = rooms.map((setup) => {
-      const secretKey = fromHex(setup.secretKey);
-      const device = { publicKey: secretKey.slice(32), secretKey };
-      const access = new StaticAccess(
-        fromHex(setup.spaceId),
-        fromHex(setup.epochKey),
-        setup.members.map((m) => [fromHex(m), "member"]),
-      );
-      const mesh = new WebrtcMesh({ relayUrl: setup.relayUrl, access, device, backend });
+      const { mesh } = meshFrom(setup, backend);
       const open: Open = {
         mesh,
         others: setup.members.length - 1,
