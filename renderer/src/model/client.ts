@@ -18,7 +18,7 @@ import { joinByLink } from "../../../core/membership/join-by-link.js";
 import { type InviteOptions, type Me, MemberSpace } from "../../../core/membership/member-space.js";
 import type { InviteMode } from "../../../core/membership/ops.js";
 import type { Role } from "../../../core/space/access.js";
-import { ClientCore } from "./client-core.js";
+import { ClientCore, READ_PREFIX } from "./client-core.js";
 import {
   linkThisDevice,
   type OnboardingInput,
@@ -50,8 +50,6 @@ export interface InviteRequest {
   expiresInHours: number;
   oneTime: boolean;
 }
-
-const READ_PREFIX = "read:";
 
 export class GroveClient extends ClientCore {
   get me(): Me {
@@ -148,10 +146,6 @@ export class GroveClient extends ClientCore {
     await handle.close();
     await engine.closeSpace(handle.member.space.access.spaceId);
     this.changed();
-  }
-
-  readAt(spaceId: string): number {
-    return this.account?.setting<number>(`${READ_PREFIX}${spaceId}`) ?? 0;
   }
 
   async markRead(spaceId: string): Promise<void> {

@@ -16,6 +16,8 @@ export function makeEngine(
     backend: vault.backend,
     store: vault.store,
     relay: relayLink({ url: profile.relayUrl, connect, clientName: "grove-app" }),
+    // A space listed from its summary builds its doc after the list's first paint.
+    space: { deferDoc: true },
     ...(direct && {
       direct: directLink((access) =>
         direct({

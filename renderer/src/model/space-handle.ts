@@ -4,6 +4,12 @@
  * model per tool of the registry it is given. It knows tools only through
  * that registry (tool-plugin.ts): search, unread counts, activity and
  * notifications are asked of every tool's model alike.
+ *
+ * A handle opened with a summary that holds (space-summary.ts) is listed
+ * from it: name, unread count and last activity, with the space's doc not
+ * yet built and no tool model made. Anything else asked of its tools (a
+ * view, search, activity, a remote change) loads it first; the client loads
+ * the rest after the list's first paint, one per task.
  */
 import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
@@ -12,6 +18,7 @@ import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
 import { type DevicePlace, Whereabouts } from "../../../core/membership/whereabouts.js";
 import type { Role } from "../../../core/space/access.js";
+import type { SpaceSummary } from "../../../core/space/space-summary.js";
 import type { RecordTrust } from "../../../core/space/tools/signed-records.js";
 import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
@@ -45,7 +52,11 @@ export interface SpaceHandleOptions {
   readonly changed: () => void;
   /** Has the client list the outbox again; the listing comes back to `notePending`. */
   readonly outboxChanged: () => Promise<void>;
+  /** A summary that holds for the space as opened: listed from it until loaded. */
+  readonly summary?: SpaceSummary;
 }
+
+type Tools = readonly { readonly plugin: ToolPlugin; readonly model: ToolModel }[];
 
 /** A tool's search hit with the tool's label. */
 export interface SpaceHit extends ToolHit {
@@ -58,9 +69,14 @@ export class SpaceHandle {
   readonly presence: PresenceAnnouncer;
   /** Who has which tool and note open, and their carets (presence payload version 2). */
   readonly whereabouts: Whereabouts;
-  /** The tools of this space, in tab order, each with its model. */
-  readonly tools: readonly { readonly plugin: ToolPlugin; readonly model: ToolModel }[];
   private readonly context: SpaceContext;
+  private readonly registry: ToolRegistry;
+  /** The tools' models, made at load. */
+  private models: Tools | undefined;
+  /** What the space is listed from until loaded. */
+  private listed: SpaceSummary | undefined;
+  /** The latest outbox listing taken before load, for the tools at load. */
+  private pendingBeforeLoad: readonly OutboxEntry[] | undefined;
   private readonly me: Me;
   private readonly offAccess: () => void;
   private readonly onBump = () => this.context.bump();
@@ -72,7 +88,11 @@ export class SpaceHandle {
   private readonly onTransaction = (tr: Y.Transaction) => {
     if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) this.context.bump(tr.origin);
   };
-  private readonly onRemote = () => this.noteArrivals();
+  private readonly onRemote = () => {
+    // The doc changed under the summary: from now on the tools' own figures.
+    if (!this.models) this.load();
+    this.noteArrivals();
+  };
   /** A run of arrivals close together (a catch-up), for the progress shown while it lasts. */
   private burst: { from: number; last: number; at: number } | undefined;
   private burstTimer: ReturnType<typeof setTimeout> | undefined;
@@ -100,11 +120,9 @@ export class SpaceHandle {
       options.outboxChanged,
       () => this.catchingUp(),
     );
-    this.tools = options.tools.map((plugin) => ({
-      plugin,
-      model: plugin.create(this.context.forTool(plugin.id)),
-    }));
-    member.space.doc.on("afterTransaction", this.onTransaction);
+    this.registry = options.tools;
+    this.listed = options.summary;
+    if (!this.listed) this.load();
     member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();
     this.offAccess = member.access.onChange(() => {
@@ -118,6 +136,51 @@ export class SpaceHandle {
       this.context.verifier.recheckUnknownDevices();
       this.context.bump();
     });
+  }
+
+  /** The tools of this space, in tab order, each with its model (loading the space first). */
+  get tools(): Tools {
+    return this.models ?? this.load();
+  }
+
+  /** True while the space is listed from its summary: its doc not built, no tool model made. */
+  get waiting(): boolean {
+    return this.models === undefined;
+  }
+
+  /** Builds the doc and the tools' models, if not yet done; the tools. */
+  load(): Tools {
+    if (this.models) return this.models;
+    this.listed = undefined;
+    const models = this.registry.map((plugin) => ({
+      plugin,
+      model: plugin.create(this.context.forTool(plugin.id)),
+    }));
+    this.models = models;
+    this.member.space.doc.on("afterTransaction", this.onTransaction);
+    const pending = this.pendingBeforeLoad;
+    this.pendingBeforeLoad = undefined;
+    if (pending) for (const { model } of models) model.notePending?.(pending);
+    this.context.bump();
+    return models;
+  }
+
+  /**
+   * What the space list shows of it now, with the mark of the doc it was read
+   * from; undefined while listed from a summary (that one is on disk) or while
+   * the doc holds changes not yet sealed or written (no honest mark).
+   */
+  summary(readAt: number): SpaceSummary | undefined {
+    if (!this.models) return undefined;
+    const mark = this.member.space.stateMark();
+    if (mark === undefined) return undefined;
+    return {
+      mark,
+      readAt,
+      unread: this.unread(readAt),
+      lastActivity: this.lastActivity(),
+      name: this.name,
+    };
   }
 
   /** The model of `plugin` in this space; a typed error when the client runs without it. */
@@ -160,6 +223,7 @@ export class SpaceHandle {
   }
 
   get name(): string {
+    if (this.listed) return this.listed.name;
     return this.member.name || this.member.invitation?.spaceName || "Untitled space";
   }
 
@@ -232,6 +296,7 @@ export class SpaceHandle {
 
   /** Unread items by others after `readAt`, over every tool. */
   unread(readAt: number): number {
+    if (this.listed?.readAt === readAt) return this.listed.unread;
     return this.context.cached(
       "unread",
       () => this.tools.reduce((n, { model }) => n + (model.unread?.(readAt) ?? 0), 0),
@@ -241,6 +306,7 @@ export class SpaceHandle {
 
   /** When anything was last written in a tool that keeps a time (0 for never). */
   lastActivity(): number {
+    if (this.listed) return this.listed.lastActivity;
     return this.tools.reduce((last, { model }) => Math.max(last, model.lastActivity?.() ?? 0), 0);
   }
 
@@ -253,6 +319,8 @@ export class SpaceHandle {
 
   /** What every tool would tell this user about, after `since`. */
   notices(since: number): Notice[] {
+    // Listed from its summary, nothing arrived since the launch: any arrival loads it.
+    if (!this.models) return [];
     return this.tools.flatMap(({ model }) => model.notices?.(since, this.name) ?? []);
   }
 
@@ -274,6 +342,10 @@ export class SpaceHandle {
 
   /** Every tool takes the outbox as it stands; true when one learned something new. */
   notePending(entries: readonly OutboxEntry[]): boolean {
+    if (!this.models) {
+      this.pendingBeforeLoad = entries;
+      return false;
+    }
     let learned = false;
     for (const { model } of this.tools)
       learned = (model.notePending?.(entries) ?? false) || learned;
@@ -318,6 +390,7 @@ export class SpaceHandle {
   }
 
   rename(name: string): Promise<void> {
+    this.load();
     return this.member.space.edit((doc) => doc.getMap("meta").set("name", name.trim()));
   }
 
@@ -325,8 +398,8 @@ export class SpaceHandle {
   async close(): Promise<void> {
     clearTimeout(this.burstTimer);
     this.offAccess();
-    for (const { model } of this.tools) await model.close?.();
-    this.member.space.doc.off("afterTransaction", this.onTransaction);
+    for (const { model } of this.models ?? []) await model.close?.();
+    if (this.models) this.member.space.doc.off("afterTransaction", this.onTransaction);
     this.member.space.off("remoteChange", this.onRemote);
     this.presence.off("change", this.onBump);
     this.whereabouts.off("change", this.onBump);

@@ -1,0 +1,142 @@
+/**
+ * Keeps each open space's summary (core/space/space-summary.ts) on disk
+ * beside its checkpoint, so the next launch lists the space without building
+ * its doc; and loads spaces listed from summaries after the list is shown.
+ *
+ * Summaries are written when the page is idle, at most every few seconds,
+ * and only those that changed. A summary not written (the app closed first)
+ * costs the next launch that space's doc, never a wrong figure: each one
+ * holds only for the doc mark and read time it was made with.
+ */
+import { noted } from "../../../core/diagnostics/recent-errors.js";
+import {
+  decodeSummary,
+  encodeSummary,
+  type SpaceSummary,
+  summarizable,
+  summaryKey,
+} from "../../../core/space/space-summary.js";
+import type { Store } from "../../../core/store/store.js";
+import { DecodeError } from "../../../core/wire/errors.js";
+import type { SpaceHandle } from "./space-handle.js";
+import { whenIdle } from "./when-idle.js";
+
+/** Quiet time between two passes over the summaries (ms). */
+const EVERY_MS = 3000;
+
+/** A space's summary as stored, or undefined (none yet, or one this version cannot read). */
+export async function readSummary(
+  store: Store,
+  spaceId: string,
+): Promise<SpaceSummary | undefined> {
+  const bytes = await store.get(summaryKey(spaceId));
+  if (!bytes) return undefined;
+  try {
+    return decodeSummary(bytes);
+  } catch (err) {
+    // Not a reason to keep the space closed: it is listed from its doc, and rewritten.
+    if (err instanceof DecodeError) return undefined;
+    throw err;
+  }
+}
+
+function same(a: SpaceSummary | undefined, b: SpaceSummary): boolean {
+  return (
+    a !== undefined &&
+    a.mark === b.mark &&
+    a.readAt === b.readAt &&
+    a.unread === b.unread &&
+    a.lastActivity === b.lastActivity &&
+    a.name === b.name
+  );
+}
+
+export class SummaryKeeper {
+  /** What is on disk per space, as far as this run knows. */
+  private readonly written = new Map<string, SpaceSummary>();
+  private closed = false;
+  private readonly schedule: () => void;
+
+  constructor(
+    private readonly store: Store,
+    private readonly handles: () => Iterable<SpaceHandle>,
+    private readonly readAt: (spaceId: string) => number,
+  ) {
+    this.schedule = whenIdle(() => void this.writeDue(), EVERY_MS);
+  }
+
+  /** The summary a space was opened with is on disk already. */
+  noteOnDisk(spaceId: string, summary: SpaceSummary): void {
+    this.written.set(spaceId, summary);
+  }
+
+  /** Something changed: summaries are brought up to date at a quiet moment. */
+  changed(): void {
+    if (!this.closed) this.schedule();
+  }
+
+  /** Writes every loaded space's summary that changed since it was last written. */
+  async writeDue(): Promise<void> {
+    const due: SpaceSummary[] = [];
+    const ids: string[] = [];
+    for (const handle of this.handles()) {
+      if (this.closed) return;
+      const summary = handle.summary(this.readAt(handle.id));
+      if (!summary || !summarizable(summary) || same(this.written.get(handle.id), summary)) {
+        continue;
+      }
+      due.push(summary);
+      ids.push(handle.id);
+    }
+    for (let i = 0; i < due.length; i++) {
+      const id = ids[i];
+      const summary = due[i];
+      if (this.closed || id === undefined || !summary) return;
+      try {
+        await this.store.put(summaryKey(id), encodeSummary(summary));
+        this.written.set(id, summary);
+      } catch (err) {
+        noted("SPACE_SUMMARY", "keeping a space's summary for the next launch")(err);
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/**
+ * Loads the spaces listed from summaries, the most recently active first,
+ * one per task (each is one space's doc: a few milliseconds), and
+ * calls `done` once none waits. `stopped` ends it early (the session closed).
+ */
+export function loadWaiting(
+  handles: () => Iterable<SpaceHandle>,
+  stopped: () => boolean,
+  done: () => void,
+): void {
+  const next = () => {
+    if (stopped()) return;
+    let first: SpaceHandle | undefined;
+    for (const h of handles()) {
+      if (h.waiting && (!first || h.lastActivity() > first.lastActivity())) first = h;
+    }
+    if (!first) {
+      done();
+      return;
+    }
+    first.load();
+    idle(next);
+  };
+  idle(next);
+}
+
+/**
+ * A task of its own, after whatever is queued (input, a frame, arrivals): not an idle
+ * callback, which a page Chromium deems hidden runs only at its timeout.
+ */
+function idle(run: () => void): void {
+  setTimeout(run, 0);
+}
