@@ -148,7 +148,7 @@ export async function summariesKept(page: Page): Promise<void> {
       page.evaluate(async () => {
         const { store } = groveClient.session();
         for (const h of groveClient.spaces.values()) {
-          if (typeof (h as unknown as { summary?: unknown }).summary !== "function") return true;
+          if (typeof (h as unknown as { waiting?: unknown }).waiting !== "boolean") return true;
           if (!(await store.get(`s/${h.id}/summary`))) return false;
         }
         return true;

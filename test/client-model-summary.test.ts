@@ -26,6 +26,8 @@ async function annWithUnread() {
   const joined = await letIn(ann, garden, bob);
   for (const text of ["one", "two", "three"]) await joined.tool(chatTool).send(text);
   await waitFor(() => garden.tool(chatTool).messages().length === 3, "Ann has Bob's messages");
+  // Written and counted: a summary made now holds for the next open.
+  await waitFor(() => garden.member.space.stateMark() !== undefined, "Ann's space quiet");
   const figures = {
     name: garden.name,
     unread: garden.unread(ann.readAt(garden.id)),

@@ -192,7 +192,7 @@ export class Space extends ObservableV2<Events> {
   private readonly content = new Y.Doc();
   /** With `deferDoc`: applies what the open read to the doc, at the doc's first use. */
   private deferredDoc: (() => void) | undefined;
-  /** Own envelopes being sealed: the doc holds them before the ledger does. */
+  /** Own updates being sealed: the doc holds them before the ledger does. */
   private sealing = 0;
   readonly stats: SpaceStats = { accepted: 0, duplicates: 0, ephemeral: 0, rejected: {} };
   readonly id: string;
@@ -524,7 +524,9 @@ export class Space extends ObservableV2<Events> {
   ) {
     // A closed space's seqs may already be another run's (a tab that took over the profile).
     if (this.closed) throw new SpaceClosedError(this.id);
-    this.sealing++;
+    // Only an update is in the doc before it is sealed (see `stateMark`).
+    const counted = kind === EnvelopeKind.update ? 1 : 0;
+    this.sealing += counted;
     try {
       if (kind !== EnvelopeKind.membership && kind !== EnvelopeKind.welcome) {
         await this.settleKeys();
@@ -544,7 +546,7 @@ export class Space extends ObservableV2<Events> {
       this.logged([envelope]);
       this.ledger.take(this.options.device.publicKey, stream, seq);
     } finally {
-      this.sealing--;
+      this.sealing -= counted;
     }
     await this.maybeCompact();
   }

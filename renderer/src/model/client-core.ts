@@ -41,9 +41,6 @@ import type { ToolRegistry } from "./tool-plugin.js";
 
 type Events = { change: () => void };
 
-/** Account settings holding when each space was last read, by space id. */
-export const READ_PREFIX = "read:";
-
 export class ClientCore extends ObservableV2<Events> {
   private state: ClientState = { phase: "loading" };
   protected readonly opened: OpenSpaces;
@@ -100,11 +97,6 @@ export class ClientCore extends ObservableV2<Events> {
 
   get account(): AccountSpace | undefined {
     return this.state.phase === "ready" ? this.state.session.account : undefined;
-  }
-
-  /** When this user last read a space here (ms; 0 for never): an account setting. */
-  readAt(spaceId: string): number {
-    return this.account?.setting<number>(`${READ_PREFIX}${spaceId}`) ?? 0;
   }
 
   /** Unsent text per space and tool (present once unlocked). */
@@ -339,14 +331,10 @@ export class ClientCore extends ObservableV2<Events> {
     // Together: each open waits mostly on the store, so thirty open in about the time of a few.
     await Promise.all([...ids].map((id) => this.opened.open(id)));
     // Every listed space open: with the Sidebar's first paint, what the launch benches time.
-    // Spaces listed from their summaries are open without their docs, built from here on
-    // (decision 135); the benches report when the last one is built beside the figure.
     performance.mark("grove:spaces-open", { detail: { spaces: this.spaces.size } });
     engine.start();
     this.opened.startPresence();
-    this.opened.loadWaiting(() => {
-      performance.mark("grove:docs-loaded", { detail: { spaces: this.spaces.size } });
-    });
+    this.opened.loadWaiting();
   }
 
   /** A space's handle, kept and listed from now on (`engine`: the one it was opened in). */

@@ -18,7 +18,7 @@ import { joinByLink } from "../../../core/membership/join-by-link.js";
 import { type InviteOptions, type Me, MemberSpace } from "../../../core/membership/member-space.js";
 import type { InviteMode } from "../../../core/membership/ops.js";
 import type { Role } from "../../../core/space/access.js";
-import { ClientCore, READ_PREFIX } from "./client-core.js";
+import { ClientCore } from "./client-core.js";
 import {
   linkThisDevice,
   type OnboardingInput,
@@ -27,6 +27,7 @@ import {
 } from "./client-identity.js";
 import { ClientStateError } from "./client-state.js";
 import { meOf } from "./open-spaces.js";
+import { READ_PREFIX, readAtOf } from "./read-marks.js";
 import type { SpaceHandle } from "./space-handle.js";
 
 export type { OnboardingInput } from "./client-identity.js";
@@ -146,6 +147,10 @@ export class GroveClient extends ClientCore {
     await handle.close();
     await engine.closeSpace(handle.member.space.access.spaceId);
     this.changed();
+  }
+
+  readAt(spaceId: string): number {
+    return readAtOf(this.account, spaceId);
   }
 
   async markRead(spaceId: string): Promise<void> {

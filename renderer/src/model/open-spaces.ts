@@ -13,6 +13,7 @@ import { type SpaceSummary, summaryHolds } from "../../../core/space/space-summa
 import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import { ClientStateError, type Session } from "./client-state.js";
+import { readAtOf } from "./read-marks.js";
 import { SpaceHandle } from "./space-handle.js";
 import { loadWaiting, readSummary, SummaryKeeper } from "./space-summaries.js";
 import type { ToolRegistry } from "./tool-plugin.js";
@@ -26,8 +27,6 @@ export interface OpenSpacesHost {
   readonly tools: ToolRegistry;
   /** Has the outbox read again (a space queued something); resolves once taken in. */
   outboxChanged(): Promise<void>;
-  /** When this user last read a space (ms; 0 for never). */
-  readAt(spaceId: string): number;
 }
 
 export function meOf(session: Session): Me {
@@ -56,21 +55,22 @@ export class OpenSpaces {
     this.keeper ??= new SummaryKeeper(
       session.store,
       () => this.handles.values(),
-      (id) => this.host.readAt(id),
+      (id) => readAtOf(this.host.session().account, id),
     );
     return this.keeper;
   }
 
   /**
-   * Loads the spaces listed from summaries, one per task; `done` once
-   * none waits (not called if the session closes first).
+   * Loads the spaces listed from summaries, one per task, and marks
+   * "grove:docs-loaded" after the last (decision 135): the launch benches
+   * report it beside their figure. Ends early if the session closes.
    */
-  loadWaiting(done: () => void): void {
+  loadWaiting(): void {
     const generation = this.generation;
     loadWaiting(
       () => this.handles.values(),
       () => generation !== this.generation,
-      done,
+      () => performance.mark("grove:docs-loaded", { detail: { spaces: this.handles.size } }),
     );
   }
 
@@ -127,7 +127,7 @@ export class OpenSpaces {
     const id = member.space.id;
     const keeper = this.summaries(session);
     // Listed from the summary only if it was made from this very doc, at this read time.
-    const now = { mark: member.space.stateMark(), readAt: this.host.readAt(id) };
+    const now = { mark: member.space.stateMark(), readAt: readAtOf(session.account, id) };
     const summary = !member.space.docLoaded && summaryHolds(stored, now) ? stored : undefined;
     if (stored) keeper.noteOnDisk(id, stored);
     const handle = new SpaceHandle({

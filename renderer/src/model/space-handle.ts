@@ -3,26 +3,24 @@
  * whereabouts of its members, its membership as this user sees it, and one
  * model per tool of the registry it is given. It knows tools only through
  * that registry (tool-plugin.ts): search, unread counts, activity and
- * notifications are asked of every tool's model alike.
- *
- * A handle opened with a summary that holds (space-summary.ts) is listed
- * from it: name, unread count and last activity, with the space's doc not
- * yet built and no tool model made. Anything else asked of its tools (a
- * view, search, activity, a remote change) loads it first; the client loads
- * the rest after the list's first paint, one per task.
+ * notifications are asked of every tool's model alike. Opened with a summary
+ * that holds (space-summary.ts), it is listed from it until `load` (asked for
+ * anything else, at a remote change, or after the list's first paint).
  */
 import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
-import { type DevicePlace, Whereabouts } from "../../../core/membership/whereabouts.js";
+import { Whereabouts } from "../../../core/membership/whereabouts.js";
 import type { Role } from "../../../core/space/access.js";
 import type { SpaceSummary } from "../../../core/space/space-summary.js";
 import type { RecordTrust } from "../../../core/space/tools/signed-records.js";
 import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import { type ActivityItem, membershipActivity, newestFirst } from "./activity.js";
+import { ArrivalBurst } from "./arrival-burst.js";
+import { caretsOf, type NamedPlace, othersWhere } from "./places.js";
 import { refusalWords } from "./refusal-words.js";
 import { type Me, type MemberView, SpaceContext } from "./space-context.js";
 import { type Departure, departureOf, outstandingInvites, pendingJoins } from "./space-members.js";
@@ -37,11 +35,6 @@ import {
 
 export type { MemberView } from "./space-context.js";
 
-/** Arrivals further apart than this end a catch-up. */
-const BURST_GAP_MS = 1500;
-/** A catch-up is shown once it has taken this many changes. */
-const CATCH_UP_SHOWN = 50;
-
 export interface SpaceHandleOptions {
   readonly member: MemberSpace;
   readonly engine: AppSyncEngine;
@@ -55,7 +48,6 @@ export interface SpaceHandleOptions {
   /** A summary that holds for the space as opened: listed from it until loaded. */
   readonly summary?: SpaceSummary;
 }
-
 type Tools = readonly { readonly plugin: ToolPlugin; readonly model: ToolModel }[];
 
 /** A tool's search hit with the tool's label. */
@@ -71,11 +63,9 @@ export class SpaceHandle {
   readonly whereabouts: Whereabouts;
   private readonly context: SpaceContext;
   private readonly registry: ToolRegistry;
-  /** The tools' models, made at load. */
+  /** Made at load; until then the space is `listed` from its summary, outbox listings kept. */
   private models: Tools | undefined;
-  /** What the space is listed from until loaded. */
   private listed: SpaceSummary | undefined;
-  /** The latest outbox listing taken before load, for the tools at load. */
   private pendingBeforeLoad: readonly OutboxEntry[] | undefined;
   private readonly me: Me;
   private readonly offAccess: () => void;
@@ -88,14 +78,12 @@ export class SpaceHandle {
   private readonly onTransaction = (tr: Y.Transaction) => {
     if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) this.context.bump(tr.origin);
   };
+  /** The doc changed (under the summary, if listed: from now on the tools' own figures). */
   private readonly onRemote = () => {
-    // The doc changed under the summary: from now on the tools' own figures.
     if (!this.models) this.load();
-    this.noteArrivals();
+    this.arrivals.note(this.member.space.stats.accepted);
   };
-  /** A run of arrivals close together (a catch-up), for the progress shown while it lasts. */
-  private burst: { from: number; last: number; at: number } | undefined;
-  private burstTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly arrivals = new ArrivalBurst(() => this.context.bump());
 
   constructor(options: SpaceHandleOptions) {
     const { member, engine } = options;
@@ -143,7 +131,7 @@ export class SpaceHandle {
     return this.models ?? this.load();
   }
 
-  /** True while the space is listed from its summary: its doc not built, no tool model made. */
+  /** Listed from its summary: its doc not built, no tool model made. */
   get waiting(): boolean {
     return this.models === undefined;
   }
@@ -152,35 +140,15 @@ export class SpaceHandle {
   load(): Tools {
     if (this.models) return this.models;
     this.listed = undefined;
-    const models = this.registry.map((plugin) => ({
-      plugin,
-      model: plugin.create(this.context.forTool(plugin.id)),
-    }));
+    const models = this.registry.map((plugin) => {
+      return { plugin, model: plugin.create(this.context.forTool(plugin.id)) };
+    });
     this.models = models;
     this.member.space.doc.on("afterTransaction", this.onTransaction);
     const pending = this.pendingBeforeLoad;
-    this.pendingBeforeLoad = undefined;
     if (pending) for (const { model } of models) model.notePending?.(pending);
     this.context.bump();
     return models;
-  }
-
-  /**
-   * What the space list shows of it now, with the mark of the doc it was read
-   * from; undefined while listed from a summary (that one is on disk) or while
-   * the doc holds changes not yet sealed or written (no honest mark).
-   */
-  summary(readAt: number): SpaceSummary | undefined {
-    if (!this.models) return undefined;
-    const mark = this.member.space.stateMark();
-    if (mark === undefined) return undefined;
-    return {
-      mark,
-      readAt,
-      unread: this.unread(readAt),
-      lastActivity: this.lastActivity(),
-      name: this.name,
-    };
   }
 
   /** The model of `plugin` in this space; a typed error when the client runs without it. */
@@ -196,25 +164,9 @@ export class SpaceHandle {
     return found.model;
   }
 
-  private noteArrivals(): void {
-    const accepted = this.member.space.stats.accepted;
-    const now = Date.now();
-    if (!this.burst || now - this.burst.at > BURST_GAP_MS) {
-      this.burst = { from: accepted, last: accepted, at: now };
-    }
-    this.burst.last = accepted;
-    this.burst.at = now;
-    clearTimeout(this.burstTimer);
-    this.burstTimer = setTimeout(() => {
-      this.burst = undefined;
-      this.context.bump();
-    }, BURST_GAP_MS);
-  }
-
   /** Changes taken in the current catch-up, while one runs (more than a handful in a row). */
   catchingUp(): number | undefined {
-    const n = this.burst ? this.burst.last - this.burst.from : 0;
-    return n >= CATCH_UP_SHOWN ? n : undefined;
+    return this.arrivals.shown();
   }
 
   /** Changes with every update of the space, for memoized views. */
@@ -317,9 +269,8 @@ export class SpaceHandle {
     );
   }
 
-  /** What every tool would tell this user about, after `since`. */
+  /** What every tool would tell this user about, after `since` (listed: nothing arrived). */
   notices(since: number): Notice[] {
-    // Listed from its summary, nothing arrived since the launch: any arrival loads it.
     if (!this.models) return [];
     return this.tools.flatMap(({ model }) => model.notices?.(since, this.name) ?? []);
   }
@@ -342,10 +293,8 @@ export class SpaceHandle {
 
   /** Every tool takes the outbox as it stands; true when one learned something new. */
   notePending(entries: readonly OutboxEntry[]): boolean {
-    if (!this.models) {
-      this.pendingBeforeLoad = entries;
-      return false;
-    }
+    this.pendingBeforeLoad = entries;
+    if (!this.models) return false;
     let learned = false;
     for (const { model } of this.tools)
       learned = (model.notePending?.(entries) ?? false) || learned;
@@ -366,22 +315,13 @@ export class SpaceHandle {
   }
 
   /** Everyone else here now, where they are (one entry per user: their latest-heard device). */
-  whoIsWhere(): (DevicePlace & { name: string })[] {
-    const byUser = new Map<string, DevicePlace>();
-    for (const p of this.whereabouts.places()) {
-      if (p.user === this.me.user) continue;
-      const seen = byUser.get(p.user);
-      if (!seen || p.heardAt > seen.heardAt) byUser.set(p.user, p);
-    }
-    return [...byUser.values()].map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  whoIsWhere(): NamedPlace[] {
+    return othersWhere(this.whereabouts.places(), this.me.user, (u) => this.nameOf(u));
   }
 
   /** Carets of other devices in one note. */
-  caretsIn(note: string): (DevicePlace & { name: string })[] {
-    return this.whereabouts
-      .places()
-      .filter((p) => p.note === note && p.device !== this.me.device)
-      .map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  caretsIn(note: string): NamedPlace[] {
+    return caretsOf(this.whereabouts.places(), note, this.me.device, (u) => this.nameOf(u));
   }
 
   /** User (hex) behind a device (hex), if a member's. */
@@ -396,7 +336,7 @@ export class SpaceHandle {
 
   /** Stops listening and announcing (the space is left); the engine closes the space itself. */
   async close(): Promise<void> {
-    clearTimeout(this.burstTimer);
+    this.arrivals.stop();
     this.offAccess();
     for (const { model } of this.models ?? []) await model.close?.();
     if (this.models) this.member.space.doc.off("afterTransaction", this.onTransaction);

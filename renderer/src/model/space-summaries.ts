@@ -40,6 +40,24 @@ export async function readSummary(
   }
 }
 
+/**
+ * What the space list shows of a space now, with the mark of the doc it was read from;
+ * undefined while it is listed from a summary (that one is on disk) or while its doc holds
+ * changes not yet sealed or written (no honest mark).
+ */
+export function summaryOf(handle: SpaceHandle, readAt: number): SpaceSummary | undefined {
+  if (handle.waiting) return undefined;
+  const mark = handle.member.space.stateMark();
+  if (mark === undefined) return undefined;
+  return {
+    mark,
+    readAt,
+    unread: handle.unread(readAt),
+    lastActivity: handle.lastActivity(),
+    name: handle.name,
+  };
+}
+
 function same(a: SpaceSummary | undefined, b: SpaceSummary): boolean {
   return (
     a !== undefined &&
@@ -81,7 +99,7 @@ export class SummaryKeeper {
     const ids: string[] = [];
     for (const handle of this.handles()) {
       if (this.closed) return;
-      const summary = handle.summary(this.readAt(handle.id));
+      const summary = summaryOf(handle, this.readAt(handle.id));
       if (!summary || !summarizable(summary) || same(this.written.get(handle.id), summary)) {
         continue;
       }
