@@ -95,7 +95,7 @@ export class OpenSpaces {
           spaceId: fromHex(id),
         }),
         // Beside the open: a summary that cannot be read only costs building the doc.
-        readSummary(session.store, id).catch(() => undefined),
+        readSummary(session.store, id),
       ]).then(([member, summary]) => {
         if (generation !== this.generation) {
           // Its session closed while it opened (stopped, or an unlock that failed half-way).

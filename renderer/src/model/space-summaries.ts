@@ -16,7 +16,7 @@ import {
   summarizable,
   summaryKey,
 } from "../../../core/space/space-summary.js";
-import type { Store } from "../../../core/store/store.js";
+import { type Store, StoreError } from "../../../core/store/store.js";
 import { DecodeError } from "../../../core/wire/errors.js";
 import type { SpaceHandle } from "./space-handle.js";
 import { whenIdle } from "./when-idle.js";
@@ -24,18 +24,24 @@ import { whenIdle } from "./when-idle.js";
 /** Quiet time between two passes over the summaries (ms). */
 const EVERY_MS = 3000;
 
-/** A space's summary as stored, or undefined (none yet, or one this version cannot read). */
+/**
+ * A space's summary as stored, or undefined: none yet, one this version cannot read, or a
+ * damaged record (noted). None is a reason to keep the space closed: it is built at open,
+ * and its summary written again. A store that fails throws, as the open's other reads do.
+ */
 export async function readSummary(
   store: Store,
   spaceId: string,
 ): Promise<SpaceSummary | undefined> {
-  const bytes = await store.get(summaryKey(spaceId));
-  if (!bytes) return undefined;
   try {
-    return decodeSummary(bytes);
+    const bytes = await store.get(summaryKey(spaceId));
+    return bytes && decodeSummary(bytes);
   } catch (err) {
-    // Not a reason to keep the space closed: it is listed from its doc, and rewritten.
     if (err instanceof DecodeError) return undefined;
+    if (err instanceof StoreError && err.code === "CORRUPT_RECORD") {
+      noted("SPACE_SUMMARY", "reading a space's summary at launch")(err);
+      return undefined;
+    }
     throw err;
   }
 }
