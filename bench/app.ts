@@ -80,20 +80,30 @@ export async function launch(page: Page, spaces: number): Promise<number> {
   return (await launchTimes(page, spaces)).interactive;
 }
 
+/** Tasks of 50 ms or more, as Chromium reports them, from each page load on (a string: see below). */
+const LONG_TASKS = `(() => {
+  window.launchTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.launchTasks.push([e.startTime, e.duration]);
+  }).observe({ type: "longtask", buffered: true });
+})();`;
+
 /**
- * A launch's figure (`interactive`: the later of the list's first paint and every space open)
- * and when every space's doc was built (`docsBuilt`). Spaces listed from their summaries open
- * before their docs are built (decision 135), so the second comes later; in an app without
- * summaries every doc is built at open, and the two are the same.
+ * A launch's figure (`interactive`: the later of the list's first paint and every space open),
+ * when every space's doc was built (`docsBuilt`), and the longest main-thread tasks until each
+ * (0: none of 50 ms or more). Spaces listed from their summaries open before their docs are
+ * built (decision 135), so `docsBuilt` comes later; in an app without summaries every doc is
+ * built at open, and the two are the same.
  */
 export async function launchTimes(
   page: Page,
   spaces: number,
-): Promise<{ interactive: number; docsBuilt: number }> {
+): Promise<{ interactive: number; docsBuilt: number; longestTaskMs: [number, number] }> {
   if (!pageErrors.has(page)) {
     const errors: string[] = [];
     pageErrors.set(page, errors);
     page.on("pageerror", (err) => errors.push(err.message));
+    await page.addInitScript(LONG_TASKS);
   }
   await page.reload();
   await page
@@ -138,7 +148,19 @@ export async function launchTimes(
   const built = await page.evaluate(
     () => performance.getEntriesByName("grove:docs-loaded")[0]?.startTime,
   );
-  return { interactive, docsBuilt: Math.max(interactive, built ?? interactive) };
+  const docsBuilt = Math.max(interactive, built ?? interactive);
+  // Chromium reports a long task once it ends: give the last one a moment to be reported.
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+  const tasks = await page.evaluate(
+    () => (window as unknown as { launchTasks?: [number, number][] }).launchTasks ?? [],
+  );
+  const longest = (until: number, from = 0) =>
+    round(Math.max(0, ...tasks.filter(([s, d]) => s + d > from && s < until).map(([, d]) => d)), 1);
+  return {
+    interactive,
+    docsBuilt,
+    longestTaskMs: [longest(interactive), longest(docsBuilt, interactive)],
+  };
 }
 
 /** Waits until every space has its summary on disk, where the app keeps them (decision 135). */
@@ -263,16 +285,19 @@ async function runAppOnce(root?: string) {
     progress("launches");
     const launches: number[] = [];
     const built: number[] = [];
+    const longTasks: [number, number][] = [];
     for (let i = 0; i < LAUNCHES; i++) {
       const times = await launchTimes(page, SPACES);
       launches.push(times.interactive);
       built.push(times.docsBuilt);
+      longTasks.push(times.longestTaskMs);
     }
     built.sort((x, y) => x - y);
     const docsBuiltMs = {
       median: round(built[Math.floor(LAUNCHES / 2)] ?? Number.NaN, 1),
       all: built.map((x) => round(x, 1)),
-      note: "when the last space's doc was built: after the figure for spaces listed from summaries (decision 135)",
+      longestTaskMs: longTasks,
+      note: "when the last space's doc was built: after the figure for spaces listed from summaries (decision 135); longestTaskMs per launch: [until interactive, from interactive until every doc built], 0 for none of 50 ms or more",
     };
     if (process.env.GROVE_BENCH_PROFILE_LAUNCH) {
       // One more launch under the profiler (not counted), to see where launch time goes.
@@ -290,6 +315,7 @@ async function runAppOnce(root?: string) {
     if (process.env.GROVE_BENCH_LAUNCH_ONLY === "1") {
       progress(`launches: ${launches.map((x) => round(x, 1)).join(", ")} ms`);
       progress(`every doc built: ${docsBuiltMs.all.join(", ")} ms`);
+      progress(`longest tasks [to interactive, then to built]: ${JSON.stringify(longTasks)}`);
       return {
         launch: {
           toInteractiveMs: { median: round(launches[Math.floor(LAUNCHES / 2)] ?? Number.NaN, 1) },

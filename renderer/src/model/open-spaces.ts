@@ -70,6 +70,10 @@ export class OpenSpaces {
     loadWaiting(
       () => this.handles.values(),
       () => generation !== this.generation,
+      (h) => {
+        h.unread(readAtOf(this.host.session().account, h.id));
+        h.lastActivity();
+      },
       () => performance.mark("grove:docs-loaded", { detail: { spaces: this.handles.size } }),
     );
   }

@@ -133,12 +133,15 @@ export class SummaryKeeper {
 
 /**
  * Loads the spaces listed from summaries, the most recently active first,
- * one per task (each is one space's doc: a few milliseconds), and
+ * in tasks of their own (a space's doc, then its tools: a few ms each), and
  * calls `done` once none waits. `stopped` ends it early (the session closed).
+ * `warm` reads a loaded space's list figures in its own task, so that the
+ * next render does not build the indexes of every space loaded since.
  */
 export function loadWaiting(
   handles: () => Iterable<SpaceHandle>,
   stopped: () => boolean,
+  warm: (handle: SpaceHandle) => void,
   done: () => void,
 ): void {
   const next = () => {
@@ -151,7 +154,12 @@ export function loadWaiting(
       done();
       return;
     }
-    first.load();
+    // Yjs's part in one task, the tools' models and figures in the next: two shorter tasks.
+    const { space } = first.member;
+    if (space.docLoaded) {
+      first.load();
+      warm(first);
+    } else space.loadDoc();
     idle(next);
   };
   idle(next);
