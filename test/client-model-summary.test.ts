@@ -26,8 +26,13 @@ async function annWithUnread() {
   const joined = await letIn(ann, garden, bob);
   for (const text of ["one", "two", "three"]) await joined.tool(chatTool).send(text);
   await waitFor(() => garden.tool(chatTool).messages().length === 3, "Ann has Bob's messages");
-  // Written and counted: a summary made now holds for the next open.
-  await waitFor(() => garden.member.space.stateMark() !== undefined, "Ann's space quiet");
+  // Ann's receipt for them written (typed, so sealed after a pause), and nothing in flight:
+  // a summary made from now on holds for the next open.
+  const { space } = garden.member;
+  await waitFor(
+    () => space.doc.getMap("chat/receipts").has(ann.myUser) && space.stateMark() !== undefined,
+    "Ann's receipt written and her space quiet",
+  );
   const figures = {
     name: garden.name,
     unread: garden.unread(ann.readAt(garden.id)),

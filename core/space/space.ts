@@ -259,10 +259,11 @@ export class Space extends ObservableV2<Events> {
 
   /**
    * What the doc is built from, as a string to compare: every broadcast chain
-   * taken (each update envelope, own ones included). A summary of the doc kept with its mark (space-summary.ts) holds
-   * for a later open whose mark is the same. Undefined while changes are in
-   * the doc but not yet in the ledger (typing not sealed, a seal or a log
-   * write in flight), when no mark would be honest.
+   * taken (each update envelope, own ones included). A summary of the doc
+   * kept with its mark (space-summary.ts) holds for a later open whose mark
+   * is the same. Undefined while changes are in the doc but not yet in the
+   * ledger (typing not sealed, an update being sealed, a log write in
+   * flight), when no mark would be honest.
    */
   stateMark(): string | undefined {
     if (this.pending.length > 0 || this.batchTimer !== undefined || this.sealing > 0) {
@@ -393,7 +394,8 @@ export class Space extends ObservableV2<Events> {
     clearTimeout(this.compactTimer);
     await this.flush();
     await this.serial(async () => {
-      await this.checkpoint();
+      // A doc never built with no log since its checkpoint: that checkpoint is this state.
+      if (this.docLoaded || this.records > 0) await this.checkpoint();
       // The checkpoint holds the writer's real seq: the next open need not skip past the rest.
       const seq = this.writers.addressed.current.seq;
       if (this.reservedSeq > seq) {
@@ -402,7 +404,7 @@ export class Space extends ObservableV2<Events> {
       }
     });
     this.closed = true;
-    this.doc.destroy();
+    this.content.destroy();
   }
 
   /**
