@@ -163,17 +163,17 @@ export async function launchTimes(
   };
 }
 
-/** Waits until every space has its summary on disk, where the app keeps them (decision 135). */
+/**
+ * Waits until every space's summary is on disk as the app would make it now, where the app
+ * keeps them (decision 135): one written while the spaces were being written would not hold.
+ */
 export async function summariesKept(page: Page): Promise<void> {
   await waitFor(
     () =>
-      page.evaluate(async () => {
-        const { store } = groveClient.session();
-        for (const h of groveClient.spaces.values()) {
-          if (typeof (h as unknown as { waiting?: unknown }).waiting !== "boolean") return true;
-          if (!(await store.get(`s/${h.id}/summary`))) return false;
-        }
-        return true;
+      page.evaluate(() => {
+        const opened = (groveClient as unknown as { opened: { summariesKept?: () => boolean } })
+          .opened;
+        return opened.summariesKept?.() ?? true;
       }),
     "every space's summary to be kept",
     60_000,

@@ -51,6 +51,11 @@ export class OpenSpaces {
     this.keeper?.changed();
   }
 
+  /** Every open space's summary is on disk as it would be made now (the launch benches wait). */
+  summariesKept(): boolean {
+    return this.keeper ? !this.keeper.due() : this.handles.size === 0;
+  }
+
   private summaries(session: Session): SummaryKeeper {
     this.keeper ??= new SummaryKeeper(
       session.store,

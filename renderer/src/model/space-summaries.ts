@@ -99,6 +99,16 @@ export class SummaryKeeper {
     if (!this.closed) this.schedule();
   }
 
+  /** True while some space's summary on disk is not the one it would have now (or none yet). */
+  due(): boolean {
+    for (const handle of this.handles()) {
+      if (handle.waiting) continue;
+      const summary = summaryOf(handle, this.readAt(handle.id));
+      if (!summary || !same(this.written.get(handle.id), summary)) return true;
+    }
+    return false;
+  }
+
   /** Writes every loaded space's summary that changed since it was last written. */
   async writeDue(): Promise<void> {
     const due: SpaceSummary[] = [];
