@@ -23,6 +23,8 @@ import { whenIdle } from "./when-idle.js";
 
 /** Quiet time between two passes over the summaries (ms). */
 const EVERY_MS = 3000;
+/** Longest the docs wait for the list's first paint (ms). */
+const LIST_WAIT_MS = 1000;
 
 /**
  * A space's summary as stored, or undefined: none yet, one this version cannot read, or a
@@ -154,6 +156,16 @@ export function loadWaiting(
   warm: (handle: SpaceHandle) => void,
   done: () => void,
 ): void {
+  // After the list's first paint (the Sidebar's mark), so building docs does not delay it;
+  // where nothing paints (Node) or it takes long, after LIST_WAIT_MS all the same.
+  const since = Date.now();
+  const shown = () => performance.getEntriesByName("grove:interactive").length > 0;
+  const begin = () => {
+    if (stopped()) return;
+    if (!shown() && Date.now() - since < LIST_WAIT_MS && typeof document !== "undefined") {
+      setTimeout(begin, 16);
+    } else idle(next);
+  };
   const next = () => {
     if (stopped()) return;
     let first: SpaceHandle | undefined;
@@ -172,7 +184,7 @@ export function loadWaiting(
     } else space.loadDoc();
     idle(next);
   };
-  idle(next);
+  begin();
 }
 
 /**
