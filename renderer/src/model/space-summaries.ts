@@ -25,6 +25,8 @@ import { whenIdle } from "./when-idle.js";
 const EVERY_MS = 3000;
 /** Longest the docs wait for the list's first paint (ms). */
 const LIST_WAIT_MS = 1000;
+/** How often building docs looks again whether a catch-up is over (ms). */
+const CATCH_UP_PAUSE_MS = 250;
 
 /**
  * A space's summary as stored, or undefined: none yet, one this version cannot read, or a
@@ -169,8 +171,15 @@ export function loadWaiting(
   const next = () => {
     if (stopped()) return;
     let first: SpaceHandle | undefined;
+    let catchingUp = false;
     for (const h of handles()) {
       if (h.waiting && (!first || h.lastActivity() > first.lastActivity())) first = h;
+      catchingUp ||= h.catchingUp() !== undefined;
+    }
+    // A space catching up has the main thread first: the rest wait for its burst to end.
+    if (first && catchingUp) {
+      setTimeout(next, CATCH_UP_PAUSE_MS);
+      return;
     }
     if (!first) {
       done();
