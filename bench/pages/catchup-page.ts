@@ -11,6 +11,7 @@ import { StaticAccess } from "../../core/space/access.js";
 import { Space } from "../../core/space/space.js";
 import { IdbStore } from "../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../core/store/encrypted-store.js";
+import { workerOpener } from "../../core/sync/dom-worker-opener.js";
 import { contentOf } from "../doc-content.js";
 
 export interface CatchUpInput {
@@ -22,9 +23,12 @@ export interface CatchUpInput {
   receiverSecretKey: string;
   content: string;
   batch: number;
+  /** The open worker's script (dom-open-worker.ts bundled), as the app loads it; none: no worker. */
+  workerUrl?: string;
 }
 
 let runs = 0;
+let opener: ReturnType<typeof workerOpener> | undefined;
 
 const api = {
   async run(input: CatchUpInput) {
@@ -58,7 +62,13 @@ const api = {
       await IdbStore.open(`catchup-${runs++}`),
       new Uint8Array(32).fill(3),
     );
+    // The app's setup (renderer/src/model/engine.ts): one worker, for the session, opens what
+    // every space receives; so here one for the page's life, warmed up with the rest.
+    if (input.workerUrl && !opener) {
+      opener = workerOpener(new Worker(input.workerUrl, { type: "module" }));
+    }
     const space = await Space.open({
+      ...(opener && { opener }),
       access: new StaticAccess(
         fromHex(input.spaceId),
         fromHex(input.epochKey),
@@ -97,6 +107,8 @@ const api = {
       rawBatchedMs,
       longestTaskMs,
       stats,
+      workerFailures: opener?.failures,
+      workerFailure: opener?.lastFailure === undefined ? undefined : String(opener.lastFailure),
       backend: backend.name,
       secretbox: secretboxBackend().name,
     };

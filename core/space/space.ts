@@ -44,6 +44,7 @@ import {
 } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import type { SpaceAccess } from "./access.js";
+import type { EnvelopeOpener } from "./prefetch-opener.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SeqLedger } from "./seq-ledger.js";
 import {
@@ -126,6 +127,12 @@ export interface SpaceOptions {
    * COMPACT_FORCE_FACTOR x compactEvery it runs at once.
    */
   compactIdleMs?: number;
+  /**
+   * Opens received envelopes, starting as each batch is received (a Web
+   * Worker in the renderer, prefetch-opener.ts); `openDecodedBatch` on this
+   * thread without one.
+   */
+  opener?: EnvelopeOpener;
 }
 
 export type RejectReason =
@@ -328,6 +335,7 @@ export class Space extends ObservableV2<Events> {
    * started (or it failed): the moment a next batch can be taken.
    */
   receive(envelopes: Uint8Array[], taken?: () => void): Promise<void> {
+    this.prefetch(envelopes);
     const run = this.serial(() => this.take(envelopes));
     if (taken) void run.then(taken, taken);
     return run.then((durable) => durable());
@@ -634,18 +642,38 @@ export class Space extends ObservableV2<Events> {
     return this.ledger.has(header.author, streamOf(header.kind), header.seq);
   }
 
+  /** Hands the batch to the opener now, under the current key, so it is opened by its turn. */
+  private prefetch(envelopes: Uint8Array[]): void {
+    const { opener, access } = this.options;
+    if (!opener || this.closed) return;
+    // A joiner holding only an invite's key has no current epoch yet: opened at its turn.
+    let current: { epoch: number; key: Uint8Array };
+    try {
+      current = access.currentEpoch();
+    } catch {
+      return;
+    }
+    // Presence is admitted (membership, rate) before any signature is checked: a flood of it
+    // must cost a map lookup at its turn, not a verify here. The kind is the second byte.
+    const lasting = envelopes.filter((bytes) => bytes[1] !== EnvelopeKind.ephemeral);
+    opener.prefetch(lasting, { spaceId: access.spaceId, ...current });
+  }
+
   /** Verifies and decrypts; refusals are counted and reported, the rest returned. */
   private async open(
     envelopes: DecodedEnvelope[],
   ): Promise<{ decoded: DecodedEnvelope; payload: Uint8Array }[]> {
     if (envelopes.length === 0) return [];
     const { access } = this.options;
-    const results = await openDecodedBatch(envelopes, {
+    const opts = {
       backend: this.options.backend,
       spaceId: access.spaceId,
-      keyForEpoch: (epoch) => access.keyForEpoch(epoch),
-      isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
-    });
+      keyForEpoch: (epoch: number) => access.keyForEpoch(epoch),
+      isAllowed: (author: Uint8Array, epoch: number, kind: EnvelopeKind) =>
+        access.isAllowed(author, epoch, kind),
+    };
+    const results = await (this.options.opener?.open(envelopes, opts) ??
+      openDecodedBatch(envelopes, opts));
     const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
     envelopes.forEach((decoded, i) => {
       // One result per envelope; a missing one is refused, never taken as opened.
