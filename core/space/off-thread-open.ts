@@ -47,11 +47,6 @@ export interface OpenReply {
   payloadEnds: Uint32Array;
 }
 
-/** One slot of a reply, as the taking side reads it. */
-export type OpenSlot =
-  | { opened: true; payload: Uint8Array; hash: Uint8Array }
-  | { opened: false; code: CryptoErrorCode };
-
 const CODES: readonly CryptoErrorCode[] = [
   "BAD_FORMAT",
   "WRONG_SPACE",
@@ -141,32 +136,48 @@ export async function serveOpenRequest(
   };
 }
 
-/** The reply's slots, checked against the request's envelope count. */
-export function unpackReply(reply: unknown, count: number): OpenSlot[] {
-  const bad = (why: string) => new OpenReplyError("BAD_REPLY", `open reply: ${why}`);
-  if (typeof reply !== "object" || reply === null) throw bad("not an object");
-  const { codes, hashes, payloads, payloadEnds } = reply as Partial<OpenReply>;
-  if (!(codes instanceof Uint8Array) || codes.length !== count) throw bad("codes");
-  if (!(hashes instanceof ArrayBuffer) || hashes.byteLength !== count * HASH_LENGTH) {
-    throw bad("hashes");
-  }
-  if (!(payloads instanceof ArrayBuffer)) throw bad("payloads");
-  const views = split(payloads, payloadEnds, count);
-  if (!views) throw bad("payload ends");
-  const hashBytes = new Uint8Array(hashes);
-  return views.map((payload, i): OpenSlot => {
-    const code = codes[i] ?? 0;
-    if (code === 0) {
-      return {
-        opened: true,
-        payload,
-        hash: hashBytes.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH),
-      };
+/**
+ * A reply, checked against the request's envelope count once (sizes and
+ * ends, no allocation per slot), then read slot by slot as the batch is
+ * taken.
+ */
+export class ReplyReader {
+  private readonly codes: Uint8Array;
+  private readonly hashes: Uint8Array;
+  private readonly payloads: ArrayBuffer;
+  private readonly ends: Uint32Array;
+
+  constructor(reply: unknown, count: number) {
+    const bad = (why: string) => new OpenReplyError("BAD_REPLY", `open reply: ${why}`);
+    if (typeof reply !== "object" || reply === null) throw bad("not an object");
+    const { codes, hashes, payloads, payloadEnds } = reply as Partial<OpenReply>;
+    if (!(codes instanceof Uint8Array) || codes.length !== count) throw bad("codes");
+    if (!(hashes instanceof ArrayBuffer) || hashes.byteLength !== count * HASH_LENGTH) {
+      throw bad("hashes");
     }
-    const name = CODES[code - 1];
-    if (!name) throw bad(`unknown code ${code}`);
-    return { opened: false, code: name };
-  });
+    if (!(payloads instanceof ArrayBuffer)) throw bad("payloads");
+    if (!fits(payloads, payloadEnds, count)) throw bad("payload ends");
+    for (const code of codes) if (code > CODES.length) throw bad(`unknown code ${code}`);
+    this.codes = codes;
+    this.hashes = new Uint8Array(hashes);
+    this.payloads = payloads;
+    this.ends = payloadEnds as Uint32Array;
+  }
+
+  /** The slot's refusal, or undefined when it was opened. */
+  refusal(slot: number): CryptoErrorCode | undefined {
+    const code = this.codes[slot] ?? 0;
+    return code === 0 ? undefined : CODES[code - 1];
+  }
+
+  hash(slot: number): Uint8Array {
+    return this.hashes.subarray(slot * HASH_LENGTH, (slot + 1) * HASH_LENGTH);
+  }
+
+  payload(slot: number): Uint8Array {
+    const start = slot === 0 ? 0 : (this.ends[slot - 1] ?? 0);
+    return new Uint8Array(this.payloads, start, (this.ends[slot] ?? start) - start);
+  }
 }
 
 /** The request's fields, checked: the worker trusts nothing of its message's shape. */
@@ -184,25 +195,27 @@ export function readRequest(request: unknown): {
   if (!(ends instanceof Uint32Array)) throw bad("ends");
   if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) throw bad("epoch");
   if (!(key instanceof Uint8Array) || key.length !== 32) throw bad("key");
-  const envelopes = split(bytes, ends, ends.length);
-  if (!envelopes) throw bad("ends");
+  if (!fits(bytes, ends, ends.length)) throw bad("ends");
+  const envelopes: Uint8Array[] = new Array(ends.length);
+  let start = 0;
+  ends.forEach((end, i) => {
+    envelopes[i] = new Uint8Array(bytes, start, end - start);
+    start = end;
+  });
   return { id, envelopes, epoch, key };
 }
 
 const EMPTY = new Uint8Array(0);
 
-/** Views of `buffer` ending at each of `ends`, or undefined when the ends do not fit it. */
-function split(buffer: ArrayBuffer, ends: unknown, count: number): Uint8Array[] | undefined {
-  if (!(ends instanceof Uint32Array) || ends.length !== count) return undefined;
-  const views: Uint8Array[] = new Array(count);
+/** Whether `ends` are `count` ends, in order, of parts that fill `buffer` exactly. */
+function fits(buffer: ArrayBuffer, ends: unknown, count: number): ends is Uint32Array {
+  if (!(ends instanceof Uint32Array) || ends.length !== count) return false;
   let start = 0;
-  for (let i = 0; i < count; i++) {
-    const end = ends[i] ?? -1;
-    if (end < start || end > buffer.byteLength) return undefined;
-    views[i] = new Uint8Array(buffer, start, end - start);
+  for (const end of ends) {
+    if (end < start) return false;
     start = end;
   }
-  return start === buffer.byteLength ? views : undefined;
+  return start === buffer.byteLength;
 }
 
 /** The arrays end to end in one buffer of their own, and where each ends. */

@@ -44,7 +44,7 @@ import {
 } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import type { SpaceAccess } from "./access.js";
-import type { EnvelopeOpener } from "./prefetch-opener.js";
+import type { EnvelopeOpener, Prefetched } from "./prefetch-opener.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SeqLedger } from "./seq-ledger.js";
 import {
@@ -335,8 +335,8 @@ export class Space extends ObservableV2<Events> {
    * started (or it failed): the moment a next batch can be taken.
    */
   receive(envelopes: Uint8Array[], taken?: () => void): Promise<void> {
-    this.prefetch(envelopes);
-    const run = this.serial(() => this.take(envelopes));
+    const prefetched = this.prefetch(envelopes);
+    const run = this.serial(() => this.take(envelopes, prefetched));
     if (taken) void run.then(taken, taken);
     return run.then((durable) => durable());
   }
@@ -500,9 +500,12 @@ export class Space extends ObservableV2<Events> {
    * returns what waits for that write (ledger, listeners, answers), to run
    * outside the serial queue so the next batch need not wait for the disk.
    */
-  private async take(envelopes: Uint8Array[]): Promise<() => Promise<void>> {
+  private async take(
+    envelopes: Uint8Array[],
+    prefetched?: Prefetched,
+  ): Promise<() => Promise<void>> {
     this.awaitedWrites = undefined;
-    const durable = await this.takeBatch(envelopes);
+    const durable = await this.takeBatch(envelopes, prefetched);
     const earlier = this.awaitedWrites ?? [];
     this.awaitedWrites = undefined;
     return async () => {
@@ -511,7 +514,10 @@ export class Space extends ObservableV2<Events> {
     };
   }
 
-  private async takeBatch(envelopes: Uint8Array[]): Promise<(() => Promise<void>) | undefined> {
+  private async takeBatch(
+    envelopes: Uint8Array[],
+    prefetched?: Prefetched,
+  ): Promise<(() => Promise<void>) | undefined> {
     const fresh: DecodedEnvelope[] = [];
     /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
     const seen = new Map<string, Uint8Array[]>();
@@ -547,7 +553,7 @@ export class Space extends ObservableV2<Events> {
     const isOp = (d: DecodedEnvelope) =>
       d.header.kind === EnvelopeKind.membership || d.header.kind === EnvelopeKind.welcome;
     const accepted: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
-    for (const item of this.distinct(await this.open(fresh.filter(isOp)))) {
+    for (const item of this.distinct(await this.open(fresh.filter(isOp), prefetched))) {
       // One op or welcome that cannot be taken is refused alone, never the batch behind it.
       try {
         await this.options.access.takeMembership?.(
@@ -561,7 +567,15 @@ export class Space extends ObservableV2<Events> {
         this.refuseMembership(err, item.decoded.header.author);
       }
     }
-    const opened = [...accepted, ...this.distinct(await this.open(fresh.filter((d) => !isOp(d))))];
+    const opened = [
+      ...accepted,
+      ...this.distinct(
+        await this.open(
+          fresh.filter((d) => !isOp(d)),
+          prefetched,
+        ),
+      ),
+    ];
 
     // Ephemeral (presence): handed on at once, never logged nor applied, and not counted
     // toward compaction. The ledger takes the seq now (nothing of it goes to disk), so a
@@ -643,7 +657,7 @@ export class Space extends ObservableV2<Events> {
   }
 
   /** Hands the batch to the opener now, under the current key, so it is opened by its turn. */
-  private prefetch(envelopes: Uint8Array[]): void {
+  private prefetch(envelopes: Uint8Array[]): Prefetched | undefined {
     const { opener, access } = this.options;
     if (!opener || this.closed) return;
     // A joiner holding only an invite's key has no current epoch yet: opened at its turn.
@@ -656,12 +670,13 @@ export class Space extends ObservableV2<Events> {
     // Presence is admitted (membership, rate) before any signature is checked: a flood of it
     // must cost a map lookup at its turn, not a verify here. The kind is the second byte.
     const lasting = envelopes.filter((bytes) => bytes[1] !== EnvelopeKind.ephemeral);
-    opener.prefetch(lasting, { spaceId: access.spaceId, ...current });
+    return opener.prefetch(lasting, { spaceId: access.spaceId, ...current });
   }
 
   /** Verifies and decrypts; refusals are counted and reported, the rest returned. */
   private async open(
     envelopes: DecodedEnvelope[],
+    prefetched?: Prefetched,
   ): Promise<{ decoded: DecodedEnvelope; payload: Uint8Array }[]> {
     if (envelopes.length === 0) return [];
     const { access } = this.options;
@@ -672,8 +687,10 @@ export class Space extends ObservableV2<Events> {
       isAllowed: (author: Uint8Array, epoch: number, kind: EnvelopeKind) =>
         access.isAllowed(author, epoch, kind),
     };
-    const results = await (this.options.opener?.open(envelopes, opts) ??
-      openDecodedBatch(envelopes, opts));
+    const { opener } = this.options;
+    const results = await (opener && prefetched
+      ? opener.open(envelopes, opts, prefetched)
+      : openDecodedBatch(envelopes, opts));
     const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
     envelopes.forEach((decoded, i) => {
       // One result per envelope; a missing one is refused, never taken as opened.
