@@ -84,6 +84,8 @@ export type SendOpenRequest = (request: OpenRequest, transfer: ArrayBuffer[]) =>
 
 export class PrefetchOpener implements EnvelopeOpener {
   private nextId = 1;
+  /** Batches the other side answered. */
+  served = 0;
   /** Failures of the other side, counted; each batch it failed is opened here instead. */
   failures = 0;
   /** The latest of them, for diagnostics. */
@@ -95,7 +97,11 @@ export class PrefetchOpener implements EnvelopeOpener {
     if (envelopes.length === 0) return undefined;
     const { request, transfer } = packRequest(this.nextId++, envelopes, context);
     const reply = this.send(request, transfer)
-      .then((message) => new ReplyReader(message, envelopes.length))
+      .then((message) => {
+        const reader = new ReplyReader(message, envelopes.length);
+        this.served++;
+        return reader;
+      })
       .catch((err: unknown) => {
         this.failures++;
         this.lastFailure = err;
@@ -188,6 +194,10 @@ export class PrefetchOpener implements EnvelopeOpener {
       equalBytes(header.spaceId, context.spaceId);
     // Opened under a key that is not (or no longer) this space's for the epoch: again, here.
     if (!holds) return openAuthenticated(decoded, hash, opts);
-    return { header, payload: reader.payload(slot), hash, bytes: decoded.bytes };
+    const payload = reader.payload(slot);
+    // A view into the batch's reply: a membership op or welcome, which the membership may keep,
+    // gets bytes of its own so it does not hold the whole batch's payloads in memory.
+    const kept = header.kind === EnvelopeKind.membership || header.kind === EnvelopeKind.welcome;
+    return { header, payload: kept ? payload.slice() : payload, hash, bytes: decoded.bytes };
   }
 }
