@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Page } from "@playwright/test";
+import { type Browser, chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import type { RoutePolicy } from "../core/sync/routing.js";
 import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
@@ -107,7 +107,7 @@ const LATENCY_EDITS = 300;
 /** Chromium with bundled pages served from loopback; `open` gives each page its own context. */
 async function withBrowser<T>(
   entries: Record<string, string>,
-  use: (open: (name: string) => Promise<Page>) => Promise<T>,
+  use: (open: (name: string) => Promise<Page>, browser: Browser) => Promise<T>,
   /** Scripts served beside the pages (a worker's), by path. */
   scripts: Record<string, string> = {},
 ): Promise<T> {
@@ -129,7 +129,7 @@ async function withBrowser<T>(
       await page.goto(`${pages.origin}/${name}.html`);
       await page.waitForFunction(() => "grove" in globalThis);
       return page;
-    });
+    }, browser);
   } finally {
     await browser.close();
     await pages.close();
@@ -149,22 +149,36 @@ export async function browserCatchUp(
     entries["catchup-before"] = join(beforeCheckout, "bench/pages/catchup-page.ts");
   // The app's worker, bundled on its own as the web build does: verify and decrypt off the page.
   const worker = new URL("../core/sync/dom-open-worker.ts", import.meta.url).pathname;
-  const mine = { ...input, workerUrl: "/open-worker.js" };
+  const mine = {
+    ...input,
+    workerUrl: "/open-worker.js",
+    handover: (process.env.GROVE_BENCH_HANDOVER ?? "all") as "engine" | "all",
+  };
   return withBrowser(
     entries,
-    async (open) => {
+    async (open, browser) => {
       const page = await open("catchup");
       const beforePage = beforeCheckout ? await open("catchup-before") : undefined;
       await callPage<CatchUpApi, "run">(page, "run", mine); // warm-up (JIT, IndexedDB files)
       if (beforePage) await callPage<CatchUpApi, "run">(beforePage, "run", input);
       // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
       const runs = [];
+      const cpu: ThreadCpu[] = [];
       const beforeMs: number[] = [];
+      const beforeCpu: ThreadCpu[] = [];
       for (let r = 0; r < measuredRuns; r++) {
         if (beforePage) {
-          beforeMs.push((await callPage<CatchUpApi, "run">(beforePage, "run", input)).groveMs);
+          const traced = await threadCpu(browser, beforePage, () =>
+            callPage<CatchUpApi, "run">(beforePage, "run", input),
+          );
+          beforeMs.push(traced.result.groveMs);
+          if (traced.cpu) beforeCpu.push(traced.cpu);
         }
-        runs.push(await callPage<CatchUpApi, "run">(page, "run", mine));
+        const traced = await threadCpu(browser, page, () =>
+          callPage<CatchUpApi, "run">(page, "run", mine),
+        );
+        runs.push(traced.result);
+        if (traced.cpu) cpu.push(traced.cpu);
       }
       const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
       if (profileTo) {
@@ -191,6 +205,7 @@ export async function browserCatchUp(
         ratioToRaw: round(run.groveMs / rawMs, 2),
         ratioToRawBatched: round(run.groveMs / rawBatchedMs, 2),
         longestTaskMs: round(run.longestTaskMs, 1),
+        threadCpuMs: leastCpu(cpu),
         backend: run.backend,
         secretbox: run.secretbox,
         opener: "Web Worker (core/sync/dom-open-worker.ts), as the app",
@@ -203,12 +218,93 @@ export async function browserCatchUp(
             groveMsEach: beforeMs.map((ms) => round(ms, 1)),
             ratioToRaw: round(Math.min(...beforeMs) / rawMs, 2),
             ratioToRawBatched: round(Math.min(...beforeMs) / rawBatchedMs, 2),
+            threadCpuMs: leastCpu(beforeCpu),
           },
         }),
       };
     },
     { "/open-worker.js": worker },
   );
+}
+
+/** CPU time of the page's threads over its timed catch-up, from a Chromium trace. */
+interface ThreadCpu {
+  /** The page's main thread (CrRendererMain): what the UI competes with. */
+  mainMs: number;
+  /** Its dedicated workers (the open worker). */
+  workerMs: number;
+  /** The renderer's thread pool (WebCrypto's signature checks and at-rest sealing). */
+  poolMs: number;
+}
+
+/**
+ * Runs `call` under a trace and sums the thread time (`tdur`: CPU, not wall
+ * clock, so it holds on a loaded machine where wall time does not) of the
+ * top-level tasks of the page's renderer between the page's `catchup:start`
+ * and `catchup:end` marks. No figure when the page sets no
+ * marks (a checkout from before them).
+ */
+async function threadCpu<R>(
+  browser: Browser,
+  page: Page,
+  call: () => Promise<R>,
+): Promise<{ result: R; cpu?: ThreadCpu }> {
+  await browser.startTracing(page, { categories: ["toplevel", "blink.user_timing"] });
+  let result: R;
+  let trace: Buffer;
+  try {
+    result = await call();
+  } finally {
+    trace = await browser.stopTracing();
+  }
+  type Event = {
+    ph: string;
+    name: string;
+    pid: number;
+    tid: number;
+    ts: number;
+    dur?: number;
+    tdur?: number;
+  };
+  type Meta = Event & { args: { name: string } };
+  const parsed = JSON.parse(trace.toString()) as { traceEvents: Event[] } | Event[];
+  const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+  const threads = new Map<string, string>();
+  for (const e of events) {
+    if (e.ph === "M" && e.name === "thread_name") {
+      threads.set(`${e.pid}:${e.tid}`, (e as Meta).args.name);
+    }
+  }
+  const start = events.find((e) => e.name === "catchup:start");
+  const end = events.find((e) => e.name === "catchup:end");
+  if (!start || !end) return { result };
+  const cpu: ThreadCpu = { mainMs: 0, workerMs: 0, poolMs: 0 };
+  for (const e of events) {
+    if (e.ph !== "X" || e.pid !== start.pid || e.tdur === undefined) continue;
+    // A task across a mark (the page's call runs raw Yjs first, then starts the catch-up in
+    // the same task) counts for the part of it inside, in proportion.
+    const dur = Math.max(e.dur ?? 0, 1);
+    const inside = Math.min(e.ts + dur, end.ts) - Math.max(e.ts, start.ts);
+    if (inside <= 0) continue;
+    const thread = threads.get(`${e.pid}:${e.tid}`) ?? "";
+    const ms = (e.tdur / 1000) * Math.min(1, inside / dur);
+    if (e.name === "ThreadControllerImpl::RunTask" && thread === "CrRendererMain") cpu.mainMs += ms;
+    else if (e.name === "ThreadControllerImpl::RunTask" && thread.startsWith("DedicatedWorker")) {
+      cpu.workerMs += ms;
+    } else if (e.name === "ThreadPool_RunTask") cpu.poolMs += ms;
+  }
+  return { result, cpu };
+}
+
+/** The least of each figure over the runs (as best-of for wall time), rounded. */
+function leastCpu(runs: ThreadCpu[]): ThreadCpu | undefined {
+  if (runs.length === 0) return undefined;
+  const least = (f: (c: ThreadCpu) => number) => round(Math.min(...runs.map(f)), 1);
+  return {
+    mainMs: least((c) => c.mainMs),
+    workerMs: least((c) => c.workerMs),
+    poolMs: least((c) => c.poolMs),
+  };
 }
 
 /** (c): edit on page a to visible on page b, over WebRTC, Grove and stock y-webrtc. */

@@ -256,7 +256,13 @@ describe("a Space with the opener", () => {
         dispatch: async () => {},
         ...(opener && { opener }),
       });
-      await Promise.all([space.receive(batch.slice(0, 25)), space.receive(batch.slice(25))]);
+      const taken: number[] = [];
+      await Promise.all([
+        space.receive(batch.slice(0, 25), () => taken.push(1)),
+        space.receive(batch.slice(25), () => taken.push(2)),
+      ]);
+      // Once each: with the opener as soon as the batch is verified, without at its apply.
+      expect(taken).toEqual([1, 2]);
       receivers.push(space);
     }
     const [plain, withOpener] = receivers as [Space, Space];
@@ -267,5 +273,46 @@ describe("a Space with the opener", () => {
     expect(withOpener.doc.getArray("chat").toJSON()).toEqual(plain.doc.getArray("chat").toJSON());
     expect(Y.encodeStateVector(withOpener.doc)).toEqual(Y.encodeStateVector(plain.doc));
     for (const space of [author, plain, withOpener]) await space.close();
+  });
+});
+
+describe("a batch handed over once the one before is taken", () => {
+  it("with the opener, the next batch is sent to the other side before the one before is applied", async () => {
+    const fixture = spaceFor(2);
+    const [ann, bea] = fixture.members as [typeof alice.device.sign, typeof alice.device.sign];
+    const sent: Uint8Array[] = [];
+    const author = await Space.open({
+      access: fixture.access(),
+      device: ann,
+      backend,
+      store: new MemoryStore(),
+      dispatch: async (out) => void sent.push(out.envelope),
+    });
+    for (let i = 0; i < 30; i++) await author.edit((doc) => doc.getArray("chat").push([`m${i}`]));
+    const events: string[] = [];
+    let space: Space | undefined;
+    const opener = inProcess(() =>
+      events.push(`request (chat ${space?.doc.getArray("chat").length})`),
+    );
+    space = await Space.open({
+      access: fixture.access(),
+      device: bea,
+      backend,
+      store: new MemoryStore(),
+      dispatch: async () => {},
+      opener,
+    });
+    const second = new Promise<void>((resolve) => {
+      void space!.receive(sent.slice(0, 15), () => {
+        events.push("taken");
+        void space!.receive(sent.slice(15)).then(resolve);
+      });
+    });
+    await second;
+    // The second request went out while the first batch was verified but not yet applied.
+    expect(events).toEqual(["request (chat 0)", "taken", "request (chat 0)"]);
+    expect(space.doc.getArray("chat").length).toBe(30);
+    await space.close();
+    await author.close();
   });
 });

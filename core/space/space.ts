@@ -332,12 +332,20 @@ export class Space extends ObservableV2<Events> {
    * answered. Resolves once what was accepted is on disk. Never throws for a
    * bad envelope; a store failure does throw, so the caller does not ack.
    * `taken` is called once the batch is verified and applied and its write
-   * started (or it failed): the moment a next batch can be taken.
+   * started (or it failed): the moment a next batch can be taken. With an
+   * opener it is called once the batch is verified, before it is applied, so
+   * the next batch is opened on the opener's thread while this one is applied.
    */
   receive(envelopes: Uint8Array[], taken?: () => void): Promise<void> {
     const prefetched = this.prefetch(envelopes);
-    const run = this.serial(() => this.take(envelopes, prefetched));
-    if (taken) void run.then(taken, taken);
+    let once = taken;
+    const call = () => {
+      const first = once;
+      once = undefined;
+      first?.();
+    };
+    const run = this.serial(() => this.take(envelopes, prefetched, prefetched && call));
+    if (taken) void run.then(call, call);
     return run.then((durable) => durable());
   }
 
@@ -503,9 +511,10 @@ export class Space extends ObservableV2<Events> {
   private async take(
     envelopes: Uint8Array[],
     prefetched?: Prefetched,
+    opened?: () => void,
   ): Promise<() => Promise<void>> {
     this.awaitedWrites = undefined;
-    const durable = await this.takeBatch(envelopes, prefetched);
+    const durable = await this.takeBatch(envelopes, prefetched, opened);
     const earlier = this.awaitedWrites ?? [];
     this.awaitedWrites = undefined;
     return async () => {
@@ -517,6 +526,8 @@ export class Space extends ObservableV2<Events> {
   private async takeBatch(
     envelopes: Uint8Array[],
     prefetched?: Prefetched,
+    /** Called once the batch is verified, before anything of it is applied. */
+    onOpened?: () => void,
   ): Promise<(() => Promise<void>) | undefined> {
     const fresh: DecodedEnvelope[] = [];
     /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
@@ -567,15 +578,12 @@ export class Space extends ObservableV2<Events> {
         this.refuseMembership(err, item.decoded.header.author);
       }
     }
-    const opened = [
-      ...accepted,
-      ...this.distinct(
-        await this.open(
-          fresh.filter((d) => !isOp(d)),
-          prefetched,
-        ),
-      ),
-    ];
+    const rest = await this.open(
+      fresh.filter((d) => !isOp(d)),
+      prefetched,
+    );
+    onOpened?.();
+    const opened = [...accepted, ...this.distinct(rest)];
 
     // Ephemeral (presence): handed on at once, never logged nor applied, and not counted
     // toward compaction. The ledger takes the seq now (nothing of it goes to disk), so a
