@@ -19,7 +19,12 @@
  * side says can make an envelope count as more than it would here.
  */
 import { bytesKey, equalBytes } from "../crypto/bytes.js";
-import { checkSpace, type OpenOptions, openAuthenticated } from "../crypto/envelope.js";
+import {
+  checkSpace,
+  type OpenedEnvelope,
+  type OpenOptions,
+  openAuthenticated,
+} from "../crypto/envelope.js";
 import { CryptoError } from "../crypto/errors.js";
 import { hash32 } from "../crypto/hash.js";
 import { openDecodedBatch, type RunResult } from "../crypto/hash-chain.js";
@@ -54,7 +59,8 @@ export interface EnvelopeOpener {
  * they cannot change (as openDecodedBatch's memo).
  */
 interface Asked {
-  keys: Map<number, Uint8Array | undefined>;
+  /** By epoch: whether keyForEpoch still gives the prefetch's key (same space and epoch). */
+  holds: Map<number, boolean>;
   /** By author, then epoch * 256 + kind. */
   allowed: Map<string, Map<number, boolean>>;
 }
@@ -77,6 +83,21 @@ function allowed(
     known.set(id, answer);
   }
   return answer;
+}
+
+/** An opened envelope whose hash (rarely read: a Space reads the payload) is sliced on demand. */
+class OpenedSlot implements OpenedEnvelope {
+  constructor(
+    readonly header: DecodedEnvelope["header"],
+    readonly payload: Uint8Array,
+    readonly bytes: Uint8Array,
+    private readonly reader: ReplyReader,
+    private readonly slot: number,
+  ) {}
+
+  get hash(): Uint8Array {
+    return this.reader.hash(this.slot);
+  }
 }
 
 /** Sends a request to the other side; resolves with its reply (unchecked). */
@@ -121,7 +142,7 @@ export class PrefetchOpener implements EnvelopeOpener {
     if (!reader) return openDecodedBatch(envelopes, opts);
     const results: RunResult[] = new Array(envelopes.length);
     const leftover: number[] = [];
-    const asked: Asked = { keys: new Map(), allowed: new Map() };
+    const asked: Asked = { holds: new Map(), allowed: new Map() };
     const batch = prefetched.envelopes;
     let next = 0;
     envelopes.forEach((decoded, i) => {
@@ -183,21 +204,25 @@ export class PrefetchOpener implements EnvelopeOpener {
     if (opts.isAllowed && !allowed(asked, opts.isAllowed, header)) {
       return new CryptoError("AUTHOR_NOT_ALLOWED", "author may not write this envelope");
     }
-    const { keys } = asked;
-    if (!keys.has(header.epoch)) keys.set(header.epoch, opts.keyForEpoch(header.epoch));
-    const key = keys.get(header.epoch);
-    const hash = reader.hash(slot);
-    const holds =
-      key !== undefined &&
-      header.epoch === context.epoch &&
-      equalBytes(key, context.key) &&
-      equalBytes(header.spaceId, context.spaceId);
+    // The space was checked (checkSpace) against opts.spaceId; whether the prefetch's key is
+    // still this space's key for the epoch is asked once per epoch.
+    let holds = asked.holds.get(header.epoch);
+    if (holds === undefined) {
+      const key = opts.keyForEpoch(header.epoch);
+      holds =
+        key !== undefined &&
+        header.epoch === context.epoch &&
+        equalBytes(key, context.key) &&
+        equalBytes(opts.spaceId ?? header.spaceId, context.spaceId);
+      // Without opts.spaceId, envelopes of one epoch may be of different spaces: not memoized.
+      if (opts.spaceId) asked.holds.set(header.epoch, holds);
+    }
     // Opened under a key that is not (or no longer) this space's for the epoch: again, here.
-    if (!holds) return openAuthenticated(decoded, hash, opts);
+    if (!holds) return openAuthenticated(decoded, reader.hash(slot), opts);
     const payload = reader.payload(slot);
     // A view into the batch's reply: a membership op or welcome, which the membership may keep,
     // gets bytes of its own so it does not hold the whole batch's payloads in memory.
     const kept = header.kind === EnvelopeKind.membership || header.kind === EnvelopeKind.welcome;
-    return { header, payload: kept ? payload.slice() : payload, hash, bytes: decoded.bytes };
+    return new OpenedSlot(header, kept ? payload.slice() : payload, decoded.bytes, reader, slot);
   }
 }
