@@ -149,11 +149,10 @@ export async function browserCatchUp(
     entries["catchup-before"] = join(beforeCheckout, "bench/pages/catchup-page.ts");
   // The app's worker, bundled on its own as the web build does: verify and decrypt off the page.
   const worker = new URL("../core/sync/dom-open-worker.ts", import.meta.url).pathname;
-  const mine = {
-    ...input,
-    workerUrl: "/open-worker.js",
-    handover: (process.env.GROVE_BENCH_HANDOVER ?? "all") as "engine" | "all",
-  };
+  // Every batch at once, as the page before this change hands them (the side-by-side figure);
+  // and, beside it, each batch once the one before is taken, as the SyncEngine does.
+  const mine = { ...input, workerUrl: "/open-worker.js", handover: "all" as const };
+  const engineLike = { ...mine, handover: "engine" as const };
   return withBrowser(
     entries,
     async (open, browser) => {
@@ -164,14 +163,18 @@ export async function browserCatchUp(
       // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
       const runs = [];
       const cpu: ThreadCpu[] = [];
+      const engineRuns: Awaited<ReturnType<CatchUpApi["run"]>>[] = [];
+      const engineCpu: ThreadCpu[] = [];
       const beforeMs: number[] = [];
       const beforeCpu: ThreadCpu[] = [];
+      const beforeLongest: number[] = [];
       for (let r = 0; r < measuredRuns; r++) {
         if (beforePage) {
           const traced = await threadCpu(browser, beforePage, () =>
             callPage<CatchUpApi, "run">(beforePage, "run", input),
           );
           beforeMs.push(traced.result.groveMs);
+          beforeLongest.push(traced.result.longestTaskMs);
           if (traced.cpu) beforeCpu.push(traced.cpu);
         }
         const traced = await threadCpu(browser, page, () =>
@@ -179,6 +182,11 @@ export async function browserCatchUp(
         );
         runs.push(traced.result);
         if (traced.cpu) cpu.push(traced.cpu);
+        const handedOver = await threadCpu(browser, page, () =>
+          callPage<CatchUpApi, "run">(page, "run", engineLike),
+        );
+        engineRuns.push(handedOver.result);
+        if (handedOver.cpu) engineCpu.push(handedOver.cpu);
       }
       const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
       if (profileTo) {
@@ -206,6 +214,14 @@ export async function browserCatchUp(
         ratioToRawBatched: round(run.groveMs / rawBatchedMs, 2),
         longestTaskMs: round(run.longestTaskMs, 1),
         threadCpuMs: leastCpu(cpu),
+        engineHandover: {
+          groveMs: round(Math.min(...engineRuns.map((r) => r.groveMs)), 1),
+          groveMsEach: engineRuns.map((r) => round(r.groveMs, 1)),
+          ratioToRaw: round(Math.min(...engineRuns.map((r) => r.groveMs)) / rawMs, 2),
+          ratioToRawBatched: round(Math.min(...engineRuns.map((r) => r.groveMs)) / rawBatchedMs, 2),
+          longestTaskMs: round(Math.max(...engineRuns.map((r) => r.longestTaskMs)), 1),
+          threadCpuMs: leastCpu(engineCpu),
+        },
         backend: run.backend,
         secretbox: run.secretbox,
         opener: "Web Worker (core/sync/dom-open-worker.ts), as the app",
@@ -218,6 +234,7 @@ export async function browserCatchUp(
             groveMsEach: beforeMs.map((ms) => round(ms, 1)),
             ratioToRaw: round(Math.min(...beforeMs) / rawMs, 2),
             ratioToRawBatched: round(Math.min(...beforeMs) / rawBatchedMs, 2),
+            longestTaskMs: round(Math.max(...beforeLongest), 1),
             threadCpuMs: leastCpu(beforeCpu),
           },
         }),
@@ -231,6 +248,8 @@ export async function browserCatchUp(
 interface ThreadCpu {
   /** The page's main thread (CrRendererMain): what the UI competes with. */
   mainMs: number;
+  /** Wall time of the main thread's tasks: above mainMs, the thread was runnable but not run. */
+  mainTaskWallMs: number;
   /** Its dedicated workers (the open worker). */
   workerMs: number;
   /** The renderer's thread pool (WebCrypto's signature checks and at-rest sealing). */
@@ -278,7 +297,7 @@ async function threadCpu<R>(
   const start = events.find((e) => e.name === "catchup:start");
   const end = events.find((e) => e.name === "catchup:end");
   if (!start || !end) return { result };
-  const cpu: ThreadCpu = { mainMs: 0, workerMs: 0, poolMs: 0 };
+  const cpu: ThreadCpu = { mainMs: 0, mainTaskWallMs: 0, workerMs: 0, poolMs: 0 };
   for (const e of events) {
     if (e.ph !== "X" || e.pid !== start.pid || e.tdur === undefined) continue;
     // A task across a mark (the page's call runs raw Yjs first, then starts the catch-up in
@@ -288,8 +307,10 @@ async function threadCpu<R>(
     if (inside <= 0) continue;
     const thread = threads.get(`${e.pid}:${e.tid}`) ?? "";
     const ms = (e.tdur / 1000) * Math.min(1, inside / dur);
-    if (e.name === "ThreadControllerImpl::RunTask" && thread === "CrRendererMain") cpu.mainMs += ms;
-    else if (e.name === "ThreadControllerImpl::RunTask" && thread.startsWith("DedicatedWorker")) {
+    if (e.name === "ThreadControllerImpl::RunTask" && thread === "CrRendererMain") {
+      cpu.mainMs += ms;
+      cpu.mainTaskWallMs += inside / 1000;
+    } else if (e.name === "ThreadControllerImpl::RunTask" && thread.startsWith("DedicatedWorker")) {
       cpu.workerMs += ms;
     } else if (e.name === "ThreadPool_RunTask") cpu.poolMs += ms;
   }
@@ -302,6 +323,7 @@ function leastCpu(runs: ThreadCpu[]): ThreadCpu | undefined {
   const least = (f: (c: ThreadCpu) => number) => round(Math.min(...runs.map(f)), 1);
   return {
     mainMs: least((c) => c.mainMs),
+    mainTaskWallMs: least((c) => c.mainTaskWallMs),
     workerMs: least((c) => c.workerMs),
     poolMs: least((c) => c.poolMs),
   };
