@@ -195,7 +195,7 @@ export async function browserCatchUp(
         await cdp.send("Profiler.enable");
         await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
         await cdp.send("Profiler.start");
-        await callPage<CatchUpApi, "run">(page, "run", mine);
+        await callPage<CatchUpApi, "run">(page, "run", engineLike);
         const { profile } = await cdp.send("Profiler.stop");
         writeFileSync(profileTo, JSON.stringify(profile));
       }
