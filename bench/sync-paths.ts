@@ -226,6 +226,7 @@ export async function browserCatchUp(
         secretbox: run.secretbox,
         opener: "Web Worker (core/sync/dom-open-worker.ts), as the app",
         workerFailures: run.workerFailures,
+        workerBackends: run.workerBackends,
         workerFailure: run.workerFailure,
         ...(beforeCheckout && {
           before: {

@@ -130,6 +130,7 @@ const api = {
       longestTaskMs,
       stats,
       workerFailures: opener?.failures,
+      workerBackends: opener?.backends,
       workerFailure: opener?.lastFailure === undefined ? undefined : String(opener.lastFailure),
       backend: backend.name,
       secretbox: secretboxBackend().name,

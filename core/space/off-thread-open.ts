@@ -17,6 +17,7 @@ import { decodeForOpen } from "../crypto/envelope.js";
 import { CryptoError, type CryptoErrorCode } from "../crypto/errors.js";
 import { HASH_LENGTH } from "../crypto/hash.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
+import { secretboxBackend } from "../crypto/secretbox.js";
 import type { DecodedEnvelope } from "../wire/envelope.js";
 
 /** The key the other side may decrypt under: the space's current epoch, as prefetch saw it. */
@@ -45,6 +46,8 @@ export interface OpenReply {
   /** The opened envelopes' payloads, end to end; a refused one is empty. */
   payloads: ArrayBuffer;
   payloadEnds: Uint32Array;
+  /** What opened them there ("webcrypto/libsodium"): for benches and diagnostics. */
+  backends: string;
 }
 
 const CODES: readonly CryptoErrorCode[] = [
@@ -129,6 +132,7 @@ export async function serveOpenRequest(
     hashes: hashes.buffer,
     payloads: packed.buffer,
     payloadEnds: packed.ends,
+    backends: `${backend.name}/${secretboxBackend().name}`,
   };
   return {
     reply,
@@ -146,11 +150,13 @@ export class ReplyReader {
   private readonly hashes: Uint8Array;
   private readonly payloads: ArrayBuffer;
   private readonly ends: Uint32Array;
+  /** The other side's backends, as it named them (at most 40 characters). */
+  readonly backends: string | undefined;
 
   constructor(reply: unknown, count: number) {
     const bad = (why: string) => new OpenReplyError("BAD_REPLY", `open reply: ${why}`);
     if (typeof reply !== "object" || reply === null) throw bad("not an object");
-    const { codes, hashes, payloads, payloadEnds } = reply as Partial<OpenReply>;
+    const { codes, hashes, payloads, payloadEnds, backends } = reply as Partial<OpenReply>;
     if (!(codes instanceof Uint8Array) || codes.length !== count) throw bad("codes");
     if (!(hashes instanceof ArrayBuffer) || hashes.byteLength !== count * HASH_LENGTH) {
       throw bad("hashes");
@@ -162,6 +168,7 @@ export class ReplyReader {
     this.hashes = new Uint8Array(hashes);
     this.payloads = payloads;
     this.ends = payloadEnds as Uint32Array;
+    this.backends = typeof backends === "string" ? backends.slice(0, 40) : undefined;
   }
 
   /** The slot's refusal, or undefined when it was opened. */

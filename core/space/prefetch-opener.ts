@@ -107,6 +107,8 @@ export class PrefetchOpener implements EnvelopeOpener {
   private nextId = 1;
   /** Batches the other side answered. */
   served = 0;
+  /** What opened them there, from its latest reply ("webcrypto/libsodium"). */
+  backends: string | undefined;
   /** Failures of the other side, counted; each batch it failed is opened here instead. */
   failures = 0;
   /** The latest of them, for diagnostics. */
@@ -121,6 +123,7 @@ export class PrefetchOpener implements EnvelopeOpener {
       .then((message) => {
         const reader = new ReplyReader(message, envelopes.length);
         this.served++;
+        this.backends = reader.backends;
         return reader;
       })
       .catch((err: unknown) => {

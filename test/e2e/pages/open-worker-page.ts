@@ -34,6 +34,7 @@ const api = {
       errorClass: inWorker.find((r) => r instanceof CryptoError)?.constructor.name,
       served: opener.served,
       failures: opener.failures,
+      backends: opener.backends,
     };
   },
 };
