@@ -18,19 +18,24 @@ const scope = globalThis as unknown as WorkerScope;
 // Both ready before the first batch: libsodium opens a box in half tweetnacl's time.
 const ready = Promise.all([ed25519(), loadSecretbox()]);
 
-/** Requests are served one after another: the first batch's reply is not held up by the
+/**
+ * Requests are served one after another: the first batch's reply is not held up by the
  * hashing of the batches behind it, whose messages would otherwise run during its signature
- * checks. */
-let queue: Promise<unknown> = ready;
+ * checks. Every request gets an answer, its reply or its failure, so the page never waits
+ * on a lost one.
+ */
+let queue: Promise<void> = Promise.resolve();
 
 scope.onmessage = (event) => {
   const id = (event.data as { id?: unknown } | null)?.id;
-  queue = queue
-    .then(() => ready)
-    .then(([backend]) => serveOpenRequest(event.data, backend))
-    .then(
-      ({ reply, transfer }) => scope.postMessage(reply, transfer),
+  queue = queue.then(async () => {
+    try {
+      const [backend] = await ready;
+      const { reply, transfer } = await serveOpenRequest(event.data, backend);
+      scope.postMessage(reply, transfer);
+    } catch (err) {
       // The page opens the batch itself then; only the failure's text crosses, no bytes.
-      (err: unknown) => scope.postMessage({ id, failed: String(err) }, []),
-    );
+      scope.postMessage({ id, failed: String(err) }, []);
+    }
+  });
 };

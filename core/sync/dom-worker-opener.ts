@@ -16,8 +16,17 @@ export interface OpenWorker {
   terminate(): void;
 }
 
+/**
+ * How long a batch may wait for the worker's answer before the page opens it itself: far
+ * above what a batch takes (milliseconds), so only a worker that hangs meets it.
+ */
+const REPLY_TIMEOUT_MS = 15_000;
+
 /** The opener, and `close` to end its worker. */
-export function workerOpener(worker: OpenWorker): PrefetchOpener & { close(): void } {
+export function workerOpener(
+  worker: OpenWorker,
+  replyTimeoutMs = REPLY_TIMEOUT_MS,
+): PrefetchOpener & { close(): void } {
   const waiting = new Map<number, { resolve(reply: unknown): void; reject(err: Error): void }>();
   let broken: Error | undefined;
   const fail = (err: Error) => {
@@ -42,7 +51,21 @@ export function workerOpener(worker: OpenWorker): PrefetchOpener & { close(): vo
     (request, transfer) =>
       new Promise((resolve, reject) => {
         if (broken) return reject(broken);
-        waiting.set(request.id, { resolve, reject });
+        const timer = setTimeout(() => {
+          waiting.delete(request.id);
+          reject(new OpenReplyError("WORKER_FAILED", "open worker did not answer in time"));
+        }, replyTimeoutMs);
+        const done = () => clearTimeout(timer);
+        waiting.set(request.id, {
+          resolve: (reply) => {
+            done();
+            resolve(reply);
+          },
+          reject: (err) => {
+            done();
+            reject(err);
+          },
+        });
         worker.postMessage(request, transfer);
       }),
   );
