@@ -33,7 +33,14 @@ import {
   type RelayStoreStats,
   type StoredMessage,
 } from "./relay-store.js";
-import { StagedMail, type StagedRow, type StagedSend, shareKey } from "./staged-mail.js";
+import {
+  addRow,
+  StagedMail,
+  type StagedRow,
+  type StagedSend,
+  shareKey,
+  stagedSend,
+} from "./staged-mail.js";
 import { WriteBehind } from "./write-behind.js";
 
 const SCHEMA_VERSION = 2;
@@ -161,6 +168,13 @@ export class SqliteRelayStore implements RelayStore {
   private flushScheduled = false;
   private closed = false;
   private readonly stmt;
+  /**
+   * Runs a function in a transaction, or in a savepoint when one is open
+   * already (each write of a group commit). Made once: better-sqlite3's
+   * transaction() builds four wrapped functions and their properties per
+   * call, and a commit runs one write per send.
+   */
+  private readonly transact: (run: () => unknown) => unknown;
   /** All blob bytes stored, kept here so the relay-wide quota costs no scan per put. */
   private blobBytes: number;
   /** Blobs fetched since the last sweep, by hex hash: when. */
@@ -233,6 +247,7 @@ export class SqliteRelayStore implements RelayStore {
       );
     }
     const db = this.db;
+    this.transact = db.transaction((run: () => unknown) => run());
     this.stmt = {
       sentGet: db.prepare("SELECT 1 FROM sent WHERE sender = ? AND msg_id = ?"),
       sentPut: db.prepare("INSERT INTO sent (sender, msg_id, expires_at) VALUES (?, ?, ?)"),
@@ -322,14 +337,26 @@ export class SqliteRelayStore implements RelayStore {
     const size = req.envelope.length;
     const source = req.source ?? "";
     const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
+    const { targets } = req;
     const full: FullTarget[] = [];
-    const open: { key: string; shared: string; device: Uint8Array; live: boolean }[] = [];
-    const keys = req.targets.map(keyOf);
+    const seqs = new Array<number>(targets.length).fill(0);
+    const now = Date.now();
+    const heldUntil = now + this.staged.holdMs;
+    let resolveSend: (result: EnqueueResult) => void = () => undefined;
+    let rejectSend: (error: unknown) => void = () => undefined;
+    const settled = new Promise<EnqueueResult>((resolve, reject) => {
+      resolveSend = resolve;
+      rejectSend = reject;
+    });
+    const result: EnqueueResult & { status: "queued" } = { status: "queued", seqs, full };
+    const send = stagedSend(req, source, now, result, resolveSend, rejectSend);
     // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
-    // target this message, not every other target of the send.
-    req.targets.forEach((device, i) => {
-      const key = keys[i] ?? keyOf(device);
-      const shared = shareKey(key, source);
+    // target this message, not every other target of the send. Targets are distinct, so one
+    // target's seq does not change another's quota check: one pass, no list of the open ones.
+    for (let i = 0; i < targets.length; i++) {
+      const device = targets[i] as Uint8Array;
+      const key = keyOf(device);
+      const shared = source ? shareKey(key, source) : key;
       const box = this.box(key, device);
       const staged = this.staged.reservedFor(key);
       const held = source
@@ -343,60 +370,22 @@ export class SqliteRelayStore implements RelayStore {
             : held + size > share
               ? "source_share"
               : undefined;
-      if (reason) full.push({ device, reason });
-      else
-        open.push({
-          key,
-          shared,
-          device,
-          live: req.live?.[i] === true && this.staged.waitsFor(key),
-        });
-    });
-    if (open.length === 0) return Promise.resolve({ status: "full", full });
-    const seqOf = new Map<string, number>();
-    for (const { key, device } of open) {
-      const box = this.box(key, device);
-      const seq = Math.max(box.next_seq, this.handedOut.get(key) ?? 0);
+      if (reason) {
+        full.push({ device, reason });
+        continue;
+      }
+      const handed = this.handedOut.get(key);
+      const seq = handed !== undefined && handed > box.next_seq ? handed : box.next_seq;
       // Written with the next commit, rows or not: a seq is never handed out twice.
       this.boxes.set(key, { ...box, next_seq: seq + 1 });
       this.handedOut.set(key, seq + 1);
-      seqOf.set(key, seq);
+      seqs[i] = seq;
+      const live = req.live?.[i] === true && this.staged.waitsFor(key);
+      // The request's own copy of the key, held no longer than the send: no copy per target.
+      addRow(send, key, shared, device, seq, live ? heldUntil : now);
     }
+    if (send.rows.length === 0) return Promise.resolve({ status: "full", full });
     this.boxes.keep();
-    const result: EnqueueResult & { status: "queued" } = {
-      status: "queued",
-      seqs: keys.map((key) => seqOf.get(key) ?? 0),
-      full,
-    };
-    let send: StagedSend | undefined;
-    const now = Date.now();
-    const settled = new Promise<EnqueueResult>((resolve, reject) => {
-      const rows = new Map<string, StagedRow>();
-      send = {
-        request: req,
-        source,
-        stagedAt: now,
-        result,
-        rows,
-        envelopeId: undefined,
-        recorded: false,
-        settled: false,
-        resolve,
-        reject,
-      };
-      for (const { key, shared, device, live } of open) {
-        rows.set(key, {
-          send,
-          key,
-          shareKey: shared,
-          // The request's own copy, held no longer than the send: no copy per target.
-          device,
-          seq: seqOf.get(key) ?? 0,
-          dueAt: live ? now + this.staged.holdMs : now,
-        });
-      }
-    });
-    if (!send) throw new Error("a promise executor runs at once");
     const staged = send;
     this.staged.add(staged, dedupe, settled);
     // Settled within the commit's own turn (not a promise later), so close() sees it recorded.
@@ -455,23 +444,27 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   private box(key: string, device: Uint8Array): Box {
-    return this.boxes.get(key, () => {
-      const row = this.stmt.boxGet.get(device) as Omit<Box, "device"> | undefined;
-      // A copy: the caller's key may be a view into a frame buffer that is reused later.
-      return {
-        device: Uint8Array.from(device),
-        next_seq: row?.next_seq ?? 1,
-        count: row?.count ?? 0,
-        bytes: row?.bytes ?? 0,
-      };
+    const held = this.boxes.peek(key);
+    if (held) return held;
+    const row = this.stmt.boxGet.get(device) as Omit<Box, "device"> | undefined;
+    // A copy: the caller's key may be a view into a frame buffer that is reused later.
+    return this.boxes.loaded(key, {
+      device: Uint8Array.from(device),
+      next_seq: row?.next_seq ?? 1,
+      count: row?.count ?? 0,
+      bytes: row?.bytes ?? 0,
     });
   }
 
   /** A source's share of a device's mailbox; `shared` is shareKey(the device's key, source). */
   private share(shared: string, device: Uint8Array, source: string): Share {
-    return this.shares.get(shared, () => {
-      const row = this.stmt.shareGet.get(device, source) as { bytes: number } | undefined;
-      return { device: Uint8Array.from(device), source, bytes: row?.bytes ?? 0 };
+    const held = this.shares.peek(shared);
+    if (held) return held;
+    const row = this.stmt.shareGet.get(device, source) as { bytes: number } | undefined;
+    return this.shares.loaded(shared, {
+      device: Uint8Array.from(device),
+      source,
+      bytes: row?.bytes ?? 0,
     });
   }
 
@@ -726,11 +719,11 @@ export class SqliteRelayStore implements RelayStore {
     const envelopes = [...due.keys()].map((send) => [send, send.envelopeId] as const);
     const started = performance.now();
     try {
-      this.db.transaction(() => {
+      this.transact(() => {
         for (const op of batch) {
           try {
             // A nested transaction is a savepoint: a failing write rolls back alone.
-            outcomes.push({ op, ok: true, value: this.db.transaction(op.run)() });
+            outcomes.push({ op, ok: true, value: this.transact(op.run) });
             for (const cache of this.caches) cache.keep();
           } catch (err) {
             for (const cache of this.caches) cache.drop();
@@ -741,7 +734,7 @@ export class SqliteRelayStore implements RelayStore {
         for (const [send, rows] of due) written.push(...this.writeRows(send, rows));
         for (const cache of this.caches) cache.keep();
         this.writeBack();
-      })();
+      });
     } catch (err) {
       for (const cache of this.caches) cache.reset();
       for (const [send, id] of envelopes) send.envelopeId = id;
