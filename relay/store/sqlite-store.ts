@@ -20,6 +20,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { base64Key, DeviceKeys } from "./device-keys.js";
 import {
   type BlobPutResult,
   type BlobQuota,
@@ -33,14 +34,7 @@ import {
   type RelayStoreStats,
   type StoredMessage,
 } from "./relay-store.js";
-import {
-  addRow,
-  StagedMail,
-  type StagedRow,
-  type StagedSend,
-  shareKey,
-  stagedSend,
-} from "./staged-mail.js";
+import { addRow, StagedMail, type StagedRow, type StagedSend, stagedSend } from "./staged-mail.js";
 import { WriteBehind } from "./write-behind.js";
 
 const SCHEMA_VERSION = 2;
@@ -128,9 +122,6 @@ interface EnvelopeRefs {
 /** Counter rows held between commits, per table (a row is tens of bytes). */
 const CACHED_ROWS = 50_000;
 
-const keyOf = (device: Uint8Array) =>
-  Buffer.from(device.buffer, device.byteOffset, device.byteLength).toString("base64");
-
 interface Pending {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -183,6 +174,8 @@ export class SqliteRelayStore implements RelayStore {
   private readonly shares = new WriteBehind<Share>(CACHED_ROWS);
   private readonly envelopeRefs = new WriteBehind<EnvelopeRefs>(CACHED_ROWS);
   private readonly staged: StagedMail;
+  /** Each device's map keys, made once (not per target per send). */
+  private readonly keys = new DeviceKeys();
   /**
    * The next seq of each mailbox a staging has handed out since the last
    * good commit: a commit that fails forgets the cached mailbox rows, and
@@ -307,7 +300,7 @@ export class SqliteRelayStore implements RelayStore {
   ): Promise<EnqueueResult> {
     if (this.closed)
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
-    const dedupe = `${keyOf(req.sender)}|${keyOf(req.msgId)}`;
+    const dedupe = `${this.keys.key(req.sender)}|${base64Key(req.msgId)}`;
     const earlier = this.staged.pending(dedupe);
     if (earlier) {
       // Ordered already (its first copy was): the caller's turn ends; the answer waits for the first.
@@ -355,8 +348,8 @@ export class SqliteRelayStore implements RelayStore {
     // target's seq does not change another's quota check: one pass, no list of the open ones.
     for (let i = 0; i < targets.length; i++) {
       const device = targets[i] as Uint8Array;
-      const key = keyOf(device);
-      const shared = source ? shareKey(key, source) : key;
+      const key = this.keys.key(device);
+      const shared = source ? this.keys.shareKey(device, source) : key;
       const box = this.box(key, device);
       const staged = this.staged.reservedFor(key);
       const held = source
@@ -499,7 +492,7 @@ export class SqliteRelayStore implements RelayStore {
     }
     // Then what is staged: every staged seq of a device is above its written ones.
     if (cut) return out;
-    for (const m of this.staged.read(keyOf(device), last, now)) {
+    for (const m of this.staged.read(this.keys.key(device), last, now)) {
       if (out.length >= limit || (out.length > 0 && bytes + m.envelope.length > maxBytes)) break;
       bytes += m.envelope.length;
       out.push(m);
@@ -511,7 +504,7 @@ export class SqliteRelayStore implements RelayStore {
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
     if (this.closed)
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
-    const written = this.staged.acked(keyOf(device), seqs);
+    const written = this.staged.acked(this.keys.key(device), seqs);
     if (written.length === 0) return Promise.resolve();
     return this.write(() => {
       this.dropMail(device, written);
@@ -521,7 +514,7 @@ export class SqliteRelayStore implements RelayStore {
   async queued(device: Uint8Array): Promise<number> {
     this.assertOpen();
     const written = (this.stmt.queued.get(device) as { count: number } | undefined)?.count ?? 0;
-    return written + this.staged.reservedFor(keyOf(device)).count;
+    return written + this.staged.reservedFor(this.keys.key(device)).count;
   }
 
   putBlob(
@@ -623,7 +616,7 @@ export class SqliteRelayStore implements RelayStore {
 
   /** Deletes a device's messages, releasing envelopes no mailbox references; returns how many existed. */
   private dropMail(device: Uint8Array, seqs: number[]): number {
-    const key = keyOf(device);
+    const key = this.keys.key(device);
     let count = 0;
     let bytes = 0;
     const bySource = new Map<string, number>();
@@ -644,7 +637,7 @@ export class SqliteRelayStore implements RelayStore {
       this.envelopeRefs.set(String(id), { id, refs: env.refs - 1 });
     }
     for (const [source, size] of bySource) {
-      const shared = shareKey(key, source);
+      const shared = this.keys.shareKey(device, source);
       const held = this.share(shared, device, source);
       this.shares.set(shared, { ...held, bytes: held.bytes - size });
     }

@@ -25,7 +25,7 @@ export interface StagedRow {
   readonly send: StagedSend;
   readonly key: string;
   /**
-   * `${key}|${source}` (shareKey()), made once when the row is staged: its
+   * `${key}|${source}` (device-keys.ts shareKey()), made once when the row is staged: its
    * source's share of the device's mailbox is looked up and changed under it
    * at the quota check, the staging and the removal of each row.
    */
@@ -346,11 +346,6 @@ export class StagedMail {
     this.dedupeOf.delete(send);
     this.unsettled.delete(dedupe);
   }
-}
-
-/** The key a source's share of a device's mailbox is counted under. */
-export function shareKey(key: string, source: string): string {
-  return `${key}|${source}`;
 }
 
 /** A device's staged row of this seq: a loop, not find(), which would make a closure per seq. */
