@@ -110,7 +110,14 @@ function run(ops: Op[]): void {
         },
       );
       o.devices.forEach((d, i) => {
-        addRow(send, key(d), `${key(d)}|`, new Uint8Array(32), seqs[i] ?? 0, o.live[i] ? now + HOLD : now);
+        addRow(
+          send,
+          key(d),
+          `${key(d)}|`,
+          new Uint8Array(32),
+          seqs[i] ?? 0,
+          o.live[i] ? now + HOLD : now,
+        );
       });
       entry.send = send;
       mail.add(send, entry.dedupe, Promise.resolve(result));
