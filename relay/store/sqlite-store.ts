@@ -124,6 +124,12 @@ const CACHED_ROWS = 50_000;
 
 interface Pending {
   run: () => unknown;
+  /**
+   * One statement touching no cached row: SQLite undoes a failed statement
+   * by itself and leaves the transaction open, as a savepoint would, so it
+   * runs without one (a SAVEPOINT and a RELEASE per send saved).
+   */
+  single?: true;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -384,6 +390,7 @@ export class SqliteRelayStore implements RelayStore {
     // Settled within the commit's own turn (not a promise later), so close() sees it recorded.
     this.queue.push({
       run: () => this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt),
+      single: true,
       resolve: () => this.staged.recorded(staged),
       reject: (err) => this.staged.failed(staged, err),
     });
@@ -716,7 +723,7 @@ export class SqliteRelayStore implements RelayStore {
         for (const op of batch) {
           try {
             // A nested transaction is a savepoint: a failing write rolls back alone.
-            outcomes.push({ op, ok: true, value: this.transact(op.run) });
+            outcomes.push({ op, ok: true, value: op.single ? op.run() : this.transact(op.run) });
             for (const cache of this.caches) cache.keep();
           } catch (err) {
             for (const cache of this.caches) cache.drop();
