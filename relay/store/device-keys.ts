@@ -34,7 +34,7 @@ export class DeviceKeys {
   private readonly byHead = new Map<number, Entry>();
 
   constructor(
-    /** Devices remembered at most (an entry is about 200 bytes); then it starts over. */
+    /** Devices remembered at most (an entry is a few hundred bytes); then it starts over. */
     private readonly max = 50_000,
   ) {}
 
