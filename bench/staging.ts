@@ -76,7 +76,10 @@ async function runOnce(module: StoreModule, sends: number, session: Session) {
         },
         quota,
         (result: EnqueueResult) => {
-          if (result.status === "queued") result.seqs.forEach((s, j) => given[j]?.push(s));
+          if (result.status !== "queued") return;
+          result.seqs.forEach((s, j) => {
+            given[j]?.push(s);
+          });
         },
       )
       .then(() => {
@@ -127,8 +130,11 @@ export async function runStagingBench(options: { quick?: boolean } = {}) {
   // A first pass unmeasured: both stores compiled and warm before either is timed.
   for (const [, module] of modules) await runOnce(module, Math.min(sends, 1000), session);
   for (let i = 0; i < RUNS; i++) {
-    for (const [name, module] of modules)
-      (runs[name] ??= []).push(await runOnce(module, sends, session));
+    for (const [name, module] of modules) {
+      const list = runs[name] ?? [];
+      runs[name] = list;
+      list.push(await runOnce(module, sends, session));
+    }
   }
   session.disconnect();
   const summary = Object.fromEntries(
