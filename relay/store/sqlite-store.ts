@@ -376,7 +376,7 @@ export class SqliteRelayStore implements RelayStore {
       const handed = this.handedOut.get(key);
       const seq = handed !== undefined && handed > box.next_seq ? handed : box.next_seq;
       // Written with the next commit, rows or not: a seq is never handed out twice.
-      this.boxes.set(key, { ...box, next_seq: seq + 1 });
+      this.boxes.setKept(key, { ...box, next_seq: seq + 1 });
       this.handedOut.set(key, seq + 1);
       seqs[i] = seq;
       const live = req.live?.[i] === true && this.staged.waitsFor(key);
@@ -384,7 +384,6 @@ export class SqliteRelayStore implements RelayStore {
       addRow(send, key, shared, device, seq, live ? heldUntil : now);
     }
     if (send.rows.length === 0) return Promise.resolve({ status: "full", full });
-    this.boxes.keep();
     const staged = send;
     this.staged.add(staged, dedupe, settled);
     // Settled within the commit's own turn (not a promise later), so close() sees it recorded.

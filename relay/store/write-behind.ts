@@ -55,6 +55,17 @@ export class WriteBehind<V> {
     this.staged.set(key, value);
   }
 
+  /**
+   * A change made while no write runs (nothing staged), such as a seq
+   * handed out at staging: part of the transaction at once, as set() then
+   * keep() would make it, without a staged map filled and cleared per call.
+   */
+  setKept(key: string, value: V): void {
+    if (this.staged.size > 0) throw new Error("setKept while a write is running");
+    this.rows.set(key, value);
+    this.dirty.add(key);
+  }
+
   /** The running write succeeded: its changes become part of the transaction. */
   keep(): void {
     // Clearing an empty map still allocates it a new table, once per write.
