@@ -139,6 +139,22 @@ describe("opening on another thread", () => {
     expect(results.every((r) => !(r instanceof CryptoError))).toBe(true);
   });
 
+  it("the role is asked at the batch's turn: an author removed after the prefetch is refused", async () => {
+    const batch = await sealed(bob.device.sign, 4);
+    const opener = inProcess();
+    let bobAllowed = true;
+    const o: OpenOptions = { ...opts(), isAllowed: () => bobAllowed };
+    const prefetched = opener.prefetch(batch, { spaceId: SPACE_ID, epoch: 0, key: EPOCH_KEY });
+    await prefetched!.reply; // the worker has opened them all
+    bobAllowed = false; // a removal taken in before this batch's turn
+    const results = await opener.open(
+      batch.map((b) => decodeEnvelope(b)),
+      o,
+      prefetched!,
+    );
+    expect(summary(results)).toEqual(Array(4).fill("AUTHOR_NOT_ALLOWED"));
+  });
+
   it("a worker that fails or answers nonsense costs time, never an envelope", async () => {
     const batch = await sealed(bob.device.sign, 8);
     const failing = new PrefetchOpener(async () => {
