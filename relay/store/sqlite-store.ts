@@ -725,6 +725,9 @@ export class SqliteRelayStore implements RelayStore {
             outcomes.push({ op, ok: true, value: op.single ? op.run() : this.transact(op.run) });
             for (const cache of this.caches) cache.keep();
           } catch (err) {
+            // SQLite rolled the whole transaction back (SQLITE_FULL, IOERR, NOMEM, BUSY may):
+            // every later write would run in autocommit, be kept, and still be answered failed.
+            if (!this.db.inTransaction) throw err;
             for (const cache of this.caches) cache.drop();
             outcomes.push({ op, ok: false, value: err });
           }
