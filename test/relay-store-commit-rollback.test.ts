@@ -96,4 +96,32 @@ describe("relay store: a statement that rolls the whole transaction back", () =>
     );
     expect(await outcome(again)).toBe("queued");
   });
+
+  it("a send's dedupe record failing alone (no savepoint) costs that send only: the others commit, its rows are not written, its retransmit is stored once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "grove-commit-rollback-"));
+    const store = new SqliteRelayStore(dir, { holdMs: 0 });
+    open.push({ store, dir });
+    const db = (store as unknown as { db: Db }).db;
+    const failing = Buffer.from(request(2, false).msgId).toString("hex");
+    // RAISE(ABORT): the statement is undone, the transaction stays open (a constraint failing).
+    db.exec(
+      `CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.sent WHEN NEW.msg_id = X'${failing}'
+       BEGIN SELECT RAISE(ABORT, 'injected: this record only'); END`,
+    );
+    const sends = [1, 2, 3].map((n) => outcome(store.enqueue(request(n, false), quota)));
+    const [one, two, three] = await Promise.all(sends);
+    expect([one, three]).toEqual(["queued", "queued"]);
+    expect(two).toMatch(/^error:/);
+    const records = db.prepare("SELECT count(*) AS n FROM sent").get() as { n: number };
+    expect(records.n).toBe(2);
+    db.exec("DROP TRIGGER temp.refuse");
+    // Refused, so not stored: its row (due at once, for a device not connected) was not written.
+    expect((await store.fetch(target, 0, 10)).map((m) => m.envelope[0])).toEqual([1, 3]);
+    expect(await outcome(store.enqueue(request(2, false), quota))).toBe("queued");
+    const held = await store.fetch(target, 0, 10);
+    expect(held.map((m) => m.envelope[0]).sort()).toEqual([1, 2, 3]);
+    // Seqs stay distinct and increasing: the failed send's seq is never handed out again.
+    const seqs = held.map((m) => m.seq);
+    expect(new Set(seqs).size).toBe(3);
+  });
 });

@@ -130,6 +130,8 @@ interface Pending {
    * runs without one (a SAVEPOINT and a RELEASE per send saved).
    */
   single?: true;
+  /** The send whose dedupe record this is: if the record fails, its rows are not written. */
+  send?: StagedSend;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -390,6 +392,7 @@ export class SqliteRelayStore implements RelayStore {
     this.queue.push({
       run: () => this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt),
       single: true,
+      send: staged,
       resolve: () => this.staged.recorded(staged),
       reject: (err) => this.staged.failed(staged, err),
     });
@@ -729,6 +732,8 @@ export class SqliteRelayStore implements RelayStore {
             // every later write would run in autocommit, be kept, and still be answered failed.
             if (!this.db.inTransaction) throw err;
             for (const cache of this.caches) cache.drop();
+            // Refused to its sender: its rows due now must not be stored all the same.
+            if (op.send) due.delete(op.send);
             outcomes.push({ op, ok: false, value: err });
           }
         }
