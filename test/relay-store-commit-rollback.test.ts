@@ -124,4 +124,39 @@ describe("relay store: a statement that rolls the whole transaction back", () =>
     const seqs = held.map((m) => m.seq);
     expect(new Set(seqs).size).toBe(3);
   });
+
+  it("a seq handed out before a failed commit is never handed out again, even after a later good commit for other devices", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "grove-commit-rollback-"));
+    const store = new SqliteRelayStore(dir, { holdMs: 60_000 });
+    open.push({ store, dir });
+    const db = (store as unknown as { db: Db }).db;
+    const failing = Buffer.from(request(1, true).msgId).toString("hex");
+    db.exec(
+      `CREATE TEMP TRIGGER full_disk BEFORE INSERT ON main.sent WHEN NEW.msg_id = X'${failing}'
+       BEGIN SELECT RAISE(ROLLBACK, 'injected: the transaction is rolled back, as by SQLITE_FULL'); END`,
+    );
+    // A, to the live target: ordered (seq handed out, may be delivered from memory), then its commit fails.
+    let stagedA: EnqueueResult | undefined;
+    const a = outcome(
+      store.enqueue(request(1, true), quota, (r) => {
+        stagedA = r;
+      }),
+    );
+    expect(await a).toMatch(/^error:/);
+    const seqA = stagedA?.status === "queued" ? stagedA.seqs[0] : undefined;
+    expect(seqA).toBeGreaterThan(0);
+    db.exec("DROP TRIGGER temp.full_disk");
+    // A good commit that does not touch the target's mailbox.
+    const other = { ...request(3, false), targets: [new Uint8Array(32).fill(9)], live: [false] };
+    expect(await outcome(store.enqueue(other, quota))).toBe("queued");
+    // B, to the same target: a seq of its own, not A's (which the device may hold and ack).
+    let stagedB: EnqueueResult | undefined;
+    const b = store.enqueue(request(2, true), quota, (r) => {
+      stagedB = r;
+    });
+    b.catch(() => undefined);
+    await waitFor(() => stagedB !== undefined, "B ordered");
+    const seqB = stagedB?.status === "queued" ? stagedB.seqs[0] : undefined;
+    expect(seqB).toBeGreaterThan(seqA ?? 0);
+  });
 });
