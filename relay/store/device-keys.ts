@@ -5,11 +5,14 @@
  * a base64 encoding and a hash at every map it was looked up in, and the
  * `${key}|${source}` share key a concatenation and a flattening on top.
  *
- * Keys are found by an integer made of their first four bytes and then
- * compared whole, so the answer is always the key of exactly these bytes: two
+ * Keys are found by an integer made of their first four bytes (mixed under
+ * a random per-process seed, so they cannot be picked to flood one bucket of
+ * the map) and then compared whole, so the answer is always the key of exactly these bytes: two
  * devices sharing four bytes (chance, or keys ground out on purpose) only
  * take turns in the cache and pay for a fresh encoding.
  */
+
+import { getRandomValues } from "node:crypto";
 
 interface Entry {
   readonly bytes: Uint8Array;
@@ -56,11 +59,12 @@ export class DeviceKeys {
 
   private entry(device: Uint8Array): Entry | undefined {
     if (device.length !== KEY_BYTES) return undefined;
-    const head =
+    const head = seeded(
       (device[0] ?? 0) |
-      ((device[1] ?? 0) << 8) |
-      ((device[2] ?? 0) << 16) |
-      ((device[3] ?? 0) << 24);
+        ((device[1] ?? 0) << 8) |
+        ((device[2] ?? 0) << 16) |
+        ((device[3] ?? 0) << 24),
+    );
     const found = this.byHead.get(head);
     if (found && same(found.bytes, device)) return found;
     if (this.byHead.size >= this.max) this.byHead.clear();
@@ -74,6 +78,25 @@ export class DeviceKeys {
     this.byHead.set(head, entry);
     return entry;
   }
+}
+
+/**
+ * Per process, random: V8 hashes small integer map keys with a fixed
+ * function (strings get a seeded one), and a device names its targets
+ * freely, so unmixed heads could be picked to share one bucket of the map's
+ * table and make every lookup there walk all of them (hash flooding).
+ */
+const seeds = getRandomValues(new Uint32Array(2));
+const SEED_XOR = seeds[0] ?? 0;
+const SEED_MUL = (seeds[1] ?? 0) | 1;
+
+/** The head mixed under the process's seeds (a bijection of 32 bits), as a small integer (a Smi). */
+function seeded(head: number): number {
+  let h = Math.imul(head ^ SEED_XOR, SEED_MUL);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x45d9f3b);
+  h ^= h >>> 16;
+  return h & 0x3fffffff;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {

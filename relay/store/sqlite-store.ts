@@ -130,6 +130,8 @@ interface Pending {
    * runs without one (a SAVEPOINT and a RELEASE per send saved).
    */
   single?: true;
+  /** The send whose dedupe record this is: if the record fails, its rows are not written. */
+  send?: StagedSend;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -188,6 +190,13 @@ export class SqliteRelayStore implements RelayStore {
    * seqs that live devices may hold already must not be handed out again.
    */
   private readonly handedOut = new Map<string, number>();
+  /**
+   * A commit failed since seqs were handed out: its mailbox rows, dirty with
+   * those seqs, were forgotten, and a good commit for other devices would
+   * clear `handedOut` without writing them (the seqs then handed out again,
+   * and a device's ack of the first one taken for the second).
+   */
+  private seqsForgotten = false;
   private dueTimer: NodeJS.Timeout | undefined;
   /** The pause before due rows are tried again; 0 after a good commit. */
   private retryMs = 0;
@@ -390,6 +399,7 @@ export class SqliteRelayStore implements RelayStore {
     this.queue.push({
       run: () => this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt),
       single: true,
+      send: staged,
       resolve: () => this.staged.recorded(staged),
       reject: (err) => this.staged.failed(staged, err),
     });
@@ -671,6 +681,14 @@ export class SqliteRelayStore implements RelayStore {
     }
   }
 
+  /** Every mailbox a staging handed seqs out of since the last good commit, written as far as those. */
+  private rememberHandedOut(): void {
+    for (const [key, next] of this.handedOut) {
+      const box = this.box(key, Buffer.from(key, "base64"));
+      if (box.next_seq < next) this.boxes.set(key, { ...box, next_seq: next });
+    }
+  }
+
   private readonly caches = [this.boxes, this.shares, this.envelopeRefs];
 
   private assertOpen(): void {
@@ -725,17 +743,25 @@ export class SqliteRelayStore implements RelayStore {
             outcomes.push({ op, ok: true, value: op.single ? op.run() : this.transact(op.run) });
             for (const cache of this.caches) cache.keep();
           } catch (err) {
+            // SQLite rolled the whole transaction back (SQLITE_FULL, IOERR, NOMEM, BUSY may):
+            // every later write would run in autocommit, be kept, and still be answered failed.
+            if (!this.db.inTransaction) throw err;
             for (const cache of this.caches) cache.drop();
+            // Refused to its sender: its rows due now must not be stored all the same.
+            if (op.send) due.delete(op.send);
             outcomes.push({ op, ok: false, value: err });
           }
         }
         // Rows not acked in time: a failure here fails the commit, and they stay staged.
         for (const [send, rows] of due) written.push(...this.writeRows(send, rows));
+        if (this.seqsForgotten) this.rememberHandedOut();
         for (const cache of this.caches) cache.keep();
         this.writeBack();
       });
     } catch (err) {
       for (const cache of this.caches) cache.reset();
+      // The mailbox rows that carried handed-out seqs are forgotten: the next good commit writes them.
+      if (this.handedOut.size > 0) this.seqsForgotten = true;
       for (const [send, id] of envelopes) send.envelopeId = id;
       this.staged.requeue([...due.values()].flat());
       const failure = new RelayStoreError("STORE_IO", `commit failed: ${(err as Error).message}`, {
@@ -753,6 +779,7 @@ export class SqliteRelayStore implements RelayStore {
       this.retryMs = 0;
     }
     this.handedOut.clear();
+    this.seqsForgotten = false;
     this.options.onCommit?.(performance.now() - started, batch.length + due.size);
     for (const { op, ok, value } of outcomes) {
       if (ok) op.resolve(value);
