@@ -10,8 +10,9 @@ export function makeEngine(
   vault: Vault,
   profile: Profile,
 ): AppSyncEngine {
-  const { connect, direct } = platform;
+  const { connect, direct, opener } = platform;
   return new SyncEngine({
+    ...(opener && { space: { opener: opener() } }),
     device: profile.device.sign,
     backend: vault.backend,
     store: vault.store,
