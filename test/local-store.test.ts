@@ -237,3 +237,48 @@ it("seals every record under an IV of its own", async () => {
   }
   expect(nonces.size).toBe(1000);
 });
+
+it("seals the same records with node:crypto and WebCrypto: each opens what the other sealed", async () => {
+  const node = await RecordCipher.create(KEY, { engine: "node" });
+  const web = await RecordCipher.create(KEY, { engine: "webcrypto" });
+  expect(node.engineName).toBe("node");
+  expect(web.engineName).toBe("webcrypto");
+  // The default for a raw key in Node is the synchronous engine.
+  expect((await RecordCipher.create(KEY)).engineName).toBe("node");
+  await fc.assert(
+    fc.asyncProperty(
+      fc.stringMatching(/^[A-Za-z0-9._/-]{1,40}$/),
+      fc.uint8Array({ maxLength: 2000 }),
+      async (key, value) => {
+        for (const [from, to] of [
+          [node, web],
+          [web, node],
+        ] as const) {
+          const sealed = await from.seal(key, value);
+          expect(sealed.length).toBe(1 + 12 + value.length + 16);
+          expect(Buffer.from(await to.open(key, sealed))).toEqual(Buffer.from(value));
+          await expect(to.open(`${key}x`, sealed)).rejects.toThrow(StoreError);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+it("refuses every damaged record alike in both engines", async () => {
+  const node = await RecordCipher.create(KEY, { engine: "node" });
+  const web = await RecordCipher.create(KEY, { engine: "webcrypto" });
+  const sealed = await node.seal("k", utf8("value"));
+  await fc.assert(
+    fc.asyncProperty(fc.nat(sealed.length - 1), fc.integer({ min: 1, max: 255 }), async (i, x) => {
+      const copy = sealed.slice();
+      copy[i] = (copy[i] ?? 0) ^ x;
+      for (const cipher of [node, web]) {
+        const err = await cipher.open("k", copy).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreError);
+        expect((err as StoreError).code).toBe("CORRUPT_RECORD");
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
