@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { utf8 } from "../core/crypto/bytes.js";
 import { EncryptedStore, RecordCipher } from "../core/store/encrypted-store.js";
-import { FileStore } from "../core/store/node-file-store.js";
+import { FileStore, killFileWriter } from "../core/store/node-file-store.js";
 import { type Store, StoreError } from "../core/store/store.js";
 import { removeDir, tempDir } from "./relay-harness.js";
 
@@ -281,4 +281,27 @@ it("refuses every damaged record alike in both engines", async () => {
     }),
     { numRuns: 500 },
   );
+});
+
+it("fails the writes pending when the writer thread dies, and writes again after", async () => {
+  const dir = tempDir("grove-store-");
+  dirs.push(dir);
+  const store = await FileStore.open(dir);
+  await store.put("before", utf8("b"));
+  const batch = Array.from({ length: 200 }, (_, i): [string, Uint8Array] => [
+    `b/${i}`,
+    utf8(`${i}`),
+  ]);
+  const pending = store.putMany(batch).catch((err: unknown) => err);
+  await killFileWriter();
+  const error = await pending;
+  expect(error).toBeInstanceOf(StoreError);
+  expect((error as StoreError).code).toBe("STORE_IO");
+  // A new writer takes the next call; what the dead one left half-done is dropped at open.
+  await store.put("after", utf8("a"));
+  expect(text(await store.get("after"))).toBe("a");
+  const reopened = await FileStore.open(dir);
+  expect(readdirSync(dir).filter((n) => !n.endsWith(".rec"))).toEqual([]);
+  for (const key of await reopened.list("b/"))
+    expect(text(await reopened.get(key))).toBe(key.slice(2));
 });
