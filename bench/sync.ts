@@ -343,22 +343,32 @@ function rawApplyTimed(deltas: Deltas, batched = false): Timed {
   return timed;
 }
 
+/** The product code a catch-up runs: this checkout's, or the one before a change (`loadBefore`). */
+export interface SpaceCode {
+  Space: Pick<typeof Space, "open">;
+  StaticAccess: typeof StaticAccess;
+}
+
+const THIS_CHECKOUT: SpaceCode = { Space, StaticAccess };
+
 /** One fresh receiving Space taking every envelope; ms from first batch to last on disk. */
 export async function receiveAll(
   deltas: Deltas,
   backend: Ed25519Backend,
   store: Store,
+  code: SpaceCode = THIS_CHECKOUT,
 ): Promise<number> {
-  return (await receiveAllTimed(deltas, backend, store)).ms;
+  return (await receiveAllTimed(deltas, backend, store, code)).ms;
 }
 
 async function receiveAllTimed(
   deltas: Deltas,
   backend: Ed25519Backend,
   store: Store,
+  code: SpaceCode = THIS_CHECKOUT,
 ): Promise<Timed> {
-  const space = await Space.open({
-    access: new StaticAccess(
+  const space = await code.Space.open({
+    access: new code.StaticAccess(
       deltas.spaceId,
       deltas.epochKey,
       [...deltas.authors, RECEIVER.keys].map((k) => [k.publicKey, "member"]),
@@ -371,13 +381,25 @@ async function receiveAllTimed(
     },
   });
   const stop = clock();
-  // Handed over as the SyncEngine hands relay deliveries over: each batch as it comes, not
-  // waiting for the one before to reach disk (the Space verifies and applies them in order).
-  const batches: Promise<void>[] = [];
-  for (let i = 0; i < deltas.envelopes.length; i += BATCH) {
-    batches.push(space.receive(deltas.envelopes.slice(i, i + BATCH)));
-  }
-  await Promise.all(batches);
+  // Handed over as the SyncEngine hands relay deliveries over (takeInbox, decision 129): the
+  // next batch once the space has taken the one before (verified, applied, its write started),
+  // at the next timer tick, so I/O that finished meanwhile is seen between batches as it is
+  // in the app; never waiting for the one before to reach disk.
+  const durable: Promise<void>[] = [];
+  await new Promise<void>((resolve) => {
+    let at = 0;
+    const next = () => {
+      const batch = deltas.envelopes.slice(at, at + BATCH);
+      at += BATCH;
+      const last = at >= deltas.envelopes.length;
+      const written = space.receive(batch, last ? resolve : () => setTimeout(next, 0));
+      // Awaited below with the others; not an unhandled rejection meanwhile.
+      written.catch(() => {});
+      durable.push(written);
+    };
+    next();
+  });
+  await Promise.all(durable);
   const timed = stop();
   const { accepted, duplicates, rejected } = space.stats;
   if (
@@ -392,11 +414,14 @@ async function receiveAllTimed(
   return timed;
 }
 
-/** What a checkout before a change brings to the catch-up: its own receive path and stores. */
+/**
+ * What a checkout before a change brings to the catch-up: its own Space, crypto and stores,
+ * driven by this checkout's `receiveAll` so both are handed the batches alike.
+ */
 interface BeforeCheckout {
   dir: string;
-  backend: unknown;
-  receiveAll(deltas: Deltas, backend: unknown, store: unknown): Promise<number>;
+  backend: Ed25519Backend;
+  code: SpaceCode;
   stores: {
     memory(): unknown;
     sealed(inner: unknown): unknown;
@@ -407,8 +432,9 @@ interface BeforeCheckout {
 async function loadBefore(dir: string | undefined): Promise<BeforeCheckout | undefined> {
   if (!dir) return undefined;
   const load = (path: string) => import(pathToFileURL(join(dir, path)).href);
-  const [sync, crypto, memory, encrypted, files] = await Promise.all([
-    load("bench/sync.ts"),
+  const [space, access, crypto, memory, encrypted, files] = await Promise.all([
+    load("core/space/space.ts"),
+    load("core/space/access.ts"),
     load("core/crypto/ed25519.ts"),
     load("bench/memory-store.ts"),
     load("core/store/encrypted-store.ts"),
@@ -418,7 +444,7 @@ async function loadBefore(dir: string | undefined): Promise<BeforeCheckout | und
     dir,
     // Its own backend choice, as it would make it.
     backend: await crypto.ed25519(),
-    receiveAll: sync.receiveAll,
+    code: { Space: space.Space, StaticAccess: access.StaticAccess },
     stores: {
       memory: () => new memory.MemoryStore(),
       sealed: (inner) => new encrypted.EncryptedStore(inner, STORAGE_KEY),
@@ -433,7 +459,7 @@ async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Delta
   try {
     const inner = dir ? await before.stores.file(dir) : before.stores.memory();
     const store = variant.sealed ? before.stores.sealed(inner) : inner;
-    return await before.receiveAll(deltas, before.backend, store);
+    return await receiveAll(deltas, before.backend, store as Store, before.code);
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
