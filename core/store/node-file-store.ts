@@ -35,16 +35,18 @@ const TEMP = ".t";
 const fileName = (key: string) => Buffer.from(key, "utf8").toString("hex") + SUFFIX;
 const keyOf = (name: string) => Buffer.from(name.slice(0, -SUFFIX.length), "hex").toString("utf8");
 
+/** One record of a batch, its bytes at `offset` in the batch's one buffer. */
 interface Write {
   key: string;
-  value: Uint8Array;
+  offset: number;
+  length: number;
   target: string;
   temp: string;
 }
 
 /** What the writer thread is asked (node-file-writer.mjs). */
 type WriterRequest =
-  | { type: "put"; dir: string; writes: Write[] }
+  | { type: "put"; dir: string; writes: Write[]; data: Uint8Array }
   | { type: "delete"; paths: { key: string; path: string }[] };
 
 /** Its answer: done, or the first failure and the key it concerns, if one. */
@@ -62,13 +64,14 @@ class Writer {
   private readonly pending = new Map<number, (reply: WriterReply) => void>();
   private nextId = 1;
 
-  call(request: WriterRequest): Promise<WriterReply> {
+  /** `transfer`: buffers handed over to the thread (gone from this one), not copied. */
+  call(request: WriterRequest, transfer: ArrayBuffer[] = []): Promise<WriterReply> {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve) => {
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, resolve);
-      worker.postMessage({ ...request, id });
+      worker.postMessage({ ...request, id }, transfer);
     });
   }
 
@@ -107,17 +110,6 @@ export function killFileWriter(): Promise<void> {
   return writer.kill();
 }
 
-/**
- * A value as the writer is sent it: structured cloning copies a view's whole
- * buffer, so a view into a larger one (a pooled Buffer, a decoded record) is
- * cut to its own bytes first.
- */
-function ownBytes(value: Uint8Array): Uint8Array {
-  return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength
-    ? value
-    : value.slice();
-}
-
 export class FileStore implements Store {
   private closed = false;
 
@@ -154,16 +146,27 @@ export class FileStore implements Store {
     this.checkAll(entries.map(([key]) => key));
     if (entries.length === 0) return;
     // A key given twice is written once, with its last value.
-    const writes: Write[] = [...new Map(entries)].map(([key, value]) => {
+    const records = [...new Map(entries)];
+    // One buffer for the batch, handed to the writer thread, not cloned: cloning each value
+    // (serialized here, copied again there) cost this thread more than the fsyncs did.
+    let total = 0;
+    for (const [, value] of records) total += value.length;
+    const data = new Uint8Array(total);
+    let offset = 0;
+    const writes: Write[] = records.map(([key, value]) => {
+      data.set(value, offset);
       const target = join(this.dir, fileName(key));
-      return {
+      const write = {
         key,
-        value: ownBytes(value),
+        offset,
+        length: value.length,
         target,
         temp: `${target.slice(0, -SUFFIX.length)}${TEMP}${randomBytes(4).toString("hex")}`,
       };
+      offset += value.length;
+      return write;
     });
-    const reply = await writer.call({ type: "put", dir: this.dir, writes });
+    const reply = await writer.call({ type: "put", dir: this.dir, writes, data }, [data.buffer]);
     if (reply.ok) return;
     // A record's own failure names it; the directory's sync names the batch (or its one key).
     const key = reply.key ?? (writes.length === 1 ? writes[0]?.key : undefined);

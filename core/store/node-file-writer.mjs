@@ -2,7 +2,7 @@
 // protocol and why). Plain JavaScript, so a worker needs no TypeScript loader
 // under tsx, vitest or Node alone.
 //
-// A batch: each record to its temp file, each fsynced (WIDTH at a time), then
+// A batch: its records in one buffer (handed over, not copied), each to its temp file, each fsynced (WIDTH at a time), then
 // renamed onto its name, then the directory fsynced once. On a failure no new
 // file operation starts; the temp files are removed and the first error goes
 // back with the key it concerns (none for the directory's own sync).
@@ -23,7 +23,7 @@ class KeyedError extends Error {
 
 parentPort.on("message", async (request) => {
   try {
-    if (request.type === "put") await putAll(request.dir, request.writes);
+    if (request.type === "put") await putAll(request.dir, request.writes, request.data);
     else await deleteAll(request.paths);
     parentPort.postMessage({ id: request.id, ok: true });
   } catch (err) {
@@ -36,9 +36,11 @@ parentPort.on("message", async (request) => {
   }
 });
 
-async function putAll(dir, writes) {
+async function putAll(dir, writes, data) {
   try {
-    await eachLimited(writes, (w) => keyed(w.key, () => writeSynced(w.temp, w.value)));
+    await eachLimited(writes, (w) =>
+      keyed(w.key, () => writeSynced(w.temp, data.subarray(w.offset, w.offset + w.length))),
+    );
     await eachLimited(writes, (w) => keyed(w.key, () => rename(w.temp, w.target)));
     await syncDir(dir);
   } catch (err) {
