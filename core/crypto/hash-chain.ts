@@ -74,7 +74,10 @@ export async function openDecodedBatch(
       }
       checkSpace(decoded, opts);
       const { author, spaceId, kind } = decoded.header;
-      const id = `${bytesKey(author)}${bytesKey(spaceId)}${streamOf(kind)}`;
+      // checkSpace has pinned the space where the caller names one (a Space always does): the
+      // key of its 16 bytes, which bytesKey does not remember, was made per envelope for nothing.
+      const space = opts.spaceId ? "" : bytesKey(spaceId);
+      const id = `${bytesKey(author)}${space}${streamOf(kind)}`;
       const list = byAuthor.get(id) ?? [];
       byAuthor.set(id, list);
       list.push({ index, decoded, hash: NOT_HASHED });
