@@ -80,6 +80,11 @@ class Writer {
     await this.worker?.terminate();
   }
 
+  /** Starts the thread ahead of the first write (starting one takes tens of ms). */
+  warm(): void {
+    this.start();
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL("./node-file-writer.mjs", import.meta.url));
@@ -125,6 +130,8 @@ export class FileStore implements Store {
     } catch (err) {
       throw io(`cannot open store in ${dir}`, err);
     }
+    // Started while the caller reads what the store holds, not at its first write.
+    writer.warm();
     return new FileStore(dir);
   }
 
