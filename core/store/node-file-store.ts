@@ -55,8 +55,8 @@ type WriterReply =
   | { id: number; ok: false; message: string; key?: string };
 
 /**
- * The writer thread, shared by every FileStore of the process and started at
- * the first write. It keeps the process alive only while a call is pending;
+ * The writer thread, shared by every FileStore of the process and started by
+ * the first `FileStore.open`. It keeps the process alive only while a call is pending;
  * if it dies, the calls pending fail with STORE_IO and the next starts another.
  */
 class Writer {
