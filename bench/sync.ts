@@ -53,7 +53,7 @@ const DELTAS = 10_000;
 const AUTHORS = 3;
 /**
  * Envelopes handed to a space at once: the SyncEngine's MAX_BATCH when this figure was
- * defined (128 since decision 129; kept so the figure stays comparable, see decision 137).
+ * defined (128 since decision 129; kept so the figure stays comparable, see decision 138).
  */
 const BATCH = 1024;
 /** Authors take in each other's envelopes every this many deltas. */
@@ -448,7 +448,7 @@ async function loadBefore(dir: string | undefined): Promise<BeforeCheckout | und
     load("bench/memory-store.ts"),
     load("core/store/encrypted-store.ts"),
     load("core/store/node-file-store.ts"),
-    // Before decision 139 the engine took each batch at a timer of 0.
+    // Before decision 140 the engine took each batch at a timer of 0.
     load("core/sync/next-task.ts").catch(() => ({
       nextTask: (work: () => void) => setTimeout(work, 0),
     })),
