@@ -92,7 +92,7 @@ const LONG_TASKS = `(() => {
  * A launch's figure (`interactive`: the later of the list's first paint and every space open),
  * when every space's doc was built (`docsBuilt`), and the longest main-thread tasks until the
  * figure and after it (0: none of 50 ms or more). Spaces listed from their summaries open
- * before their docs are built (decision 137), so `docsBuilt` comes later; in an app without
+ * before their docs are built (decision 143), so `docsBuilt` comes later; in an app without
  * summaries every doc is built at open, and the two are the same.
  */
 export async function launchTimes(
@@ -171,7 +171,7 @@ export async function launchTimes(
 
 /**
  * Waits until every space's summary is on disk as the app would make it now, where the app
- * keeps them (decision 137): one written while the spaces were being written would not hold.
+ * keeps them (decision 143): one written while the spaces were being written would not hold.
  */
 export async function summariesKept(page: Page): Promise<void> {
   await waitFor(
@@ -303,7 +303,7 @@ async function runAppOnce(root?: string) {
       median: round(built[Math.floor(LAUNCHES / 2)] ?? Number.NaN, 1),
       all: built.map((x) => round(x, 1)),
       longestTaskMs: longTasks,
-      note: "when the last space's doc was built: after the figure for spaces listed from summaries (decision 137); longestTaskMs per launch: [until interactive, from interactive until every doc built and at least 2 s], 0 for none of 50 ms or more",
+      note: "when the last space's doc was built: after the figure for spaces listed from summaries (decision 143); longestTaskMs per launch: [until interactive, from interactive until every doc built and at least 2 s], 0 for none of 50 ms or more",
     };
     if (process.env.GROVE_BENCH_PROFILE_LAUNCH) {
       // One more launch under the profiler (not counted), to see where launch time goes.

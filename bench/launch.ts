@@ -5,7 +5,7 @@
  * against a real relay. Each point is a fresh profile: the app onboards,
  * writes its spaces (one envelope per message), then reloads; the first
  * reload is right after writing, the next three (median) after the spaces
- * went quiet (each space's summary kept: decision 137). Below 1,000
+ * went quiet (each space's summary kept: decision 143). Below 1,000
  * envelopes a space is not checkpointed, so every launch here reads each
  * space's whole log: the costlier kind.
  * Baseline: the same app launching with no space at all, in the same run.

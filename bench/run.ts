@@ -25,6 +25,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   notes: async () => (await import("./notes.js")).runNotesBench(),
   catchup: async () => (await import("./catchup.js")).runCatchUpBench({ quick }),
   fanout: async () => (await import("./fanout.js")).runFanOutBench({ quick }),
+  staging: async () => (await import("./staging.js")).runStagingBench({ quick }),
   idle: async () => (await import("./fanout.js")).runIdleBench({ quick }),
   membership: async () => (await import("./membership.js")).runMembershipBench({ quick }),
   mesh: async () => (await import("./mesh.js")).runMeshBench({ quick }),

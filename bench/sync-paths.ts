@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Page } from "@playwright/test";
+import { type Browser, chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import type { RoutePolicy } from "../core/sync/routing.js";
 import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
@@ -107,15 +107,20 @@ const LATENCY_EDITS = 300;
 /** Chromium with bundled pages served from loopback; `open` gives each page its own context. */
 async function withBrowser<T>(
   entries: Record<string, string>,
-  use: (open: (name: string) => Promise<Page>) => Promise<T>,
+  use: (open: (name: string) => Promise<Page>, browser: Browser) => Promise<T>,
+  /** Scripts served beside the pages (a worker's), by path. */
+  scripts: Record<string, string> = {},
 ): Promise<T> {
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
     args: CHROMIUM_ARGS,
   });
-  const files = {};
+  const files: Record<string, { type: string; body: string }> = {};
   for (const [name, entry] of Object.entries(entries)) {
     Object.assign(files, pageFiles(name, await bundleForBrowser(entry)));
+  }
+  for (const [path, entry] of Object.entries(scripts)) {
+    files[path] = { type: "text/javascript", body: await bundleForBrowser(entry) };
   }
   const pages = await serveStatic(files);
   try {
@@ -124,7 +129,7 @@ async function withBrowser<T>(
       await page.goto(`${pages.origin}/${name}.html`);
       await page.waitForFunction(() => "grove" in globalThis);
       return page;
-    });
+    }, browser);
   } finally {
     await browser.close();
     await pages.close();
@@ -142,58 +147,187 @@ export async function browserCatchUp(
   const entries: Record<string, string> = { catchup: entry };
   if (beforeCheckout)
     entries["catchup-before"] = join(beforeCheckout, "bench/pages/catchup-page.ts");
-  return withBrowser(entries, async (open) => {
-    const page = await open("catchup");
-    const beforePage = beforeCheckout ? await open("catchup-before") : undefined;
-    await callPage<CatchUpApi, "run">(page, "run", input); // warm-up (JIT, IndexedDB files)
-    if (beforePage) await callPage<CatchUpApi, "run">(beforePage, "run", input);
-    // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
-    const runs = [];
-    const beforeMs: number[] = [];
-    for (let r = 0; r < measuredRuns; r++) {
-      if (beforePage) {
-        beforeMs.push((await callPage<CatchUpApi, "run">(beforePage, "run", input)).groveMs);
+  // The app's worker, bundled on its own as the web build does: verify and decrypt off the page.
+  const worker = new URL("../core/sync/dom-open-worker.ts", import.meta.url).pathname;
+  // Every batch at once, as the page before this change hands them (the side-by-side figure);
+  // and, beside it, each batch once the one before is taken, as the SyncEngine does.
+  const mine = { ...input, workerUrl: "/open-worker.js", handover: "all" as const };
+  const engineLike = { ...mine, handover: "engine" as const };
+  return withBrowser(
+    entries,
+    async (open, browser) => {
+      const page = await open("catchup");
+      const beforePage = beforeCheckout ? await open("catchup-before") : undefined;
+      await callPage<CatchUpApi, "run">(page, "run", mine); // warm-up (JIT, IndexedDB files)
+      if (beforePage) await callPage<CatchUpApi, "run">(beforePage, "run", input);
+      // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
+      const runs = [];
+      const cpu: ThreadCpu[] = [];
+      const engineRuns: Awaited<ReturnType<CatchUpApi["run"]>>[] = [];
+      const engineCpu: ThreadCpu[] = [];
+      const beforeMs: number[] = [];
+      const beforeCpu: ThreadCpu[] = [];
+      const beforeLongest: number[] = [];
+      for (let r = 0; r < measuredRuns; r++) {
+        if (beforePage) {
+          const traced = await threadCpu(browser, beforePage, () =>
+            callPage<CatchUpApi, "run">(beforePage, "run", input),
+          );
+          beforeMs.push(traced.result.groveMs);
+          beforeLongest.push(traced.result.longestTaskMs);
+          if (traced.cpu) beforeCpu.push(traced.cpu);
+        }
+        const traced = await threadCpu(browser, page, () =>
+          callPage<CatchUpApi, "run">(page, "run", mine),
+        );
+        runs.push(traced.result);
+        if (traced.cpu) cpu.push(traced.cpu);
+        const handedOver = await threadCpu(browser, page, () =>
+          callPage<CatchUpApi, "run">(page, "run", engineLike),
+        );
+        engineRuns.push(handedOver.result);
+        if (handedOver.cpu) engineCpu.push(handedOver.cpu);
       }
-      runs.push(await callPage<CatchUpApi, "run">(page, "run", input));
-    }
-    const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
-    if (profileTo) {
-      // One more run under the CDP profiler (not counted), to see where the page's time goes.
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send("Profiler.enable");
-      await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
-      await cdp.send("Profiler.start");
-      await callPage<CatchUpApi, "run">(page, "run", input);
-      const { profile } = await cdp.send("Profiler.stop");
-      writeFileSync(profileTo, JSON.stringify(profile));
-    }
-    const run = runs.reduce((a, b) => (b.groveMs < a.groveMs ? b : a));
-    const rawMs = Math.min(...runs.map((r) => r.rawMs));
-    const rawBatchedMs = Math.min(...runs.map((r) => r.rawBatchedMs));
-    return {
-      runs: runs.length,
-      groveMsEach: runs.map((r) => round(r.groveMs, 1)),
-      rawMsEach: runs.map((r) => round(r.rawMs, 1)),
-      store: "EncryptedStore over IdbStore (Chromium IndexedDB, strict durability)",
-      groveMs: round(run.groveMs, 1),
-      rawMs: round(rawMs, 1),
-      rawBatchedMs: round(rawBatchedMs, 1),
-      ratioToRaw: round(run.groveMs / rawMs, 2),
-      ratioToRawBatched: round(run.groveMs / rawBatchedMs, 2),
-      longestTaskMs: round(run.longestTaskMs, 1),
-      backend: run.backend,
-      secretbox: run.secretbox,
-      ...(beforeCheckout && {
-        before: {
-          checkout: beforeCheckout,
-          groveMs: round(Math.min(...beforeMs), 1),
-          groveMsEach: beforeMs.map((ms) => round(ms, 1)),
-          ratioToRaw: round(Math.min(...beforeMs) / rawMs, 2),
-          ratioToRawBatched: round(Math.min(...beforeMs) / rawBatchedMs, 2),
+      const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
+      if (profileTo) {
+        // One more run under the CDP profiler (not counted), to see where the page's time goes.
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send("Profiler.enable");
+        await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+        await cdp.send("Profiler.start");
+        await callPage<CatchUpApi, "run">(page, "run", engineLike);
+        const { profile } = await cdp.send("Profiler.stop");
+        writeFileSync(profileTo, JSON.stringify(profile));
+      }
+      const run = runs.reduce((a, b) => (b.groveMs < a.groveMs ? b : a));
+      const rawMs = Math.min(...runs.map((r) => r.rawMs));
+      const rawBatchedMs = Math.min(...runs.map((r) => r.rawBatchedMs));
+      return {
+        runs: runs.length,
+        groveMsEach: runs.map((r) => round(r.groveMs, 1)),
+        rawMsEach: runs.map((r) => round(r.rawMs, 1)),
+        store: "EncryptedStore over IdbStore (Chromium IndexedDB, strict durability)",
+        groveMs: round(run.groveMs, 1),
+        rawMs: round(rawMs, 1),
+        rawBatchedMs: round(rawBatchedMs, 1),
+        ratioToRaw: round(run.groveMs / rawMs, 2),
+        ratioToRawBatched: round(run.groveMs / rawBatchedMs, 2),
+        longestTaskMs: round(run.longestTaskMs, 1),
+        threadCpuMs: leastCpu(cpu),
+        engineHandover: {
+          groveMs: round(Math.min(...engineRuns.map((r) => r.groveMs)), 1),
+          groveMsEach: engineRuns.map((r) => round(r.groveMs, 1)),
+          ratioToRaw: round(Math.min(...engineRuns.map((r) => r.groveMs)) / rawMs, 2),
+          ratioToRawBatched: round(Math.min(...engineRuns.map((r) => r.groveMs)) / rawBatchedMs, 2),
+          longestTaskMs: round(Math.max(...engineRuns.map((r) => r.longestTaskMs)), 1),
+          threadCpuMs: leastCpu(engineCpu),
         },
-      }),
-    };
-  });
+        backend: run.backend,
+        secretbox: run.secretbox,
+        opener: "Web Worker (core/sync/dom-open-worker.ts), as the app",
+        workerFailures: run.workerFailures,
+        workerBackends: run.workerBackends,
+        workerFailure: run.workerFailure,
+        ...(beforeCheckout && {
+          before: {
+            checkout: beforeCheckout,
+            groveMs: round(Math.min(...beforeMs), 1),
+            groveMsEach: beforeMs.map((ms) => round(ms, 1)),
+            ratioToRaw: round(Math.min(...beforeMs) / rawMs, 2),
+            ratioToRawBatched: round(Math.min(...beforeMs) / rawBatchedMs, 2),
+            longestTaskMs: round(Math.max(...beforeLongest), 1),
+            threadCpuMs: leastCpu(beforeCpu),
+          },
+        }),
+      };
+    },
+    { "/open-worker.js": worker },
+  );
+}
+
+/** CPU time of the page's threads over its timed catch-up, from a Chromium trace. */
+interface ThreadCpu {
+  /** The page's main thread (CrRendererMain): what the UI competes with. */
+  mainMs: number;
+  /** Wall time of the main thread's tasks: above mainMs, the thread was runnable but not run. */
+  mainTaskWallMs: number;
+  /** Its dedicated workers (the open worker). */
+  workerMs: number;
+  /** The renderer's thread pool (WebCrypto's signature checks and at-rest sealing). */
+  poolMs: number;
+}
+
+/**
+ * Runs `call` under a trace and sums the thread time (`tdur`: CPU, not wall
+ * clock, so it holds on a loaded machine where wall time does not) of the
+ * top-level tasks of the page's renderer between the page's `catchup:start`
+ * and `catchup:end` marks. No figure when the page sets no
+ * marks (a checkout from before them).
+ */
+async function threadCpu<R>(
+  browser: Browser,
+  page: Page,
+  call: () => Promise<R>,
+): Promise<{ result: R; cpu?: ThreadCpu }> {
+  await browser.startTracing(page, { categories: ["toplevel", "blink.user_timing"] });
+  let result: R;
+  let trace: Buffer;
+  try {
+    result = await call();
+  } finally {
+    trace = await browser.stopTracing();
+  }
+  type Event = {
+    ph: string;
+    name: string;
+    pid: number;
+    tid: number;
+    ts: number;
+    dur?: number;
+    tdur?: number;
+  };
+  type Meta = Event & { args: { name: string } };
+  const parsed = JSON.parse(trace.toString()) as { traceEvents: Event[] } | Event[];
+  const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+  const threads = new Map<string, string>();
+  for (const e of events) {
+    if (e.ph === "M" && e.name === "thread_name") {
+      threads.set(`${e.pid}:${e.tid}`, (e as Meta).args.name);
+    }
+  }
+  const start = events.find((e) => e.name === "catchup:start");
+  const end = events.find((e) => e.name === "catchup:end");
+  if (!start || !end) return { result };
+  const cpu: ThreadCpu = { mainMs: 0, mainTaskWallMs: 0, workerMs: 0, poolMs: 0 };
+  for (const e of events) {
+    if (e.ph !== "X" || e.pid !== start.pid || e.tdur === undefined) continue;
+    // A task across a mark (the page's call runs raw Yjs first, then starts the catch-up in
+    // the same task) counts for the part of it inside, in proportion.
+    const dur = Math.max(e.dur ?? 0, 1);
+    const inside = Math.min(e.ts + dur, end.ts) - Math.max(e.ts, start.ts);
+    if (inside <= 0) continue;
+    const thread = threads.get(`${e.pid}:${e.tid}`) ?? "";
+    const ms = (e.tdur / 1000) * Math.min(1, inside / dur);
+    if (e.name === "ThreadControllerImpl::RunTask" && thread === "CrRendererMain") {
+      cpu.mainMs += ms;
+      cpu.mainTaskWallMs += inside / 1000;
+    } else if (e.name === "ThreadControllerImpl::RunTask" && thread.startsWith("DedicatedWorker")) {
+      cpu.workerMs += ms;
+    } else if (e.name === "ThreadPool_RunTask") cpu.poolMs += ms;
+  }
+  return { result, cpu };
+}
+
+/** The least of each figure over the runs (as best-of for wall time), rounded. */
+function leastCpu(runs: ThreadCpu[]): ThreadCpu | undefined {
+  if (runs.length === 0) return undefined;
+  const least = (f: (c: ThreadCpu) => number) => round(Math.min(...runs.map(f)), 1);
+  return {
+    mainMs: least((c) => c.mainMs),
+    mainTaskWallMs: least((c) => c.mainTaskWallMs),
+    workerMs: least((c) => c.workerMs),
+    poolMs: least((c) => c.poolMs),
+  };
 }
 
 /** (c): edit on page a to visible on page b, over WebRTC, Grove and stock y-webrtc. */

@@ -157,12 +157,13 @@ export class MailboxHandlers {
     }
     // Each target's map key once: for its liveness now and its offer later.
     const keys = setKeys ?? targets.map(bytesKey);
-    // Copies: the frame's views point into a buffer ws may reuse.
+    // Copies: the frame's views point into a buffer ws may reuse. A set's targets are its own
+    // copies, made at its definition and never changed: the store may hold them as they are.
     this.store(
       {
         sender: this.session.device,
         msgId: frame.msgId.slice(),
-        targets: copyKeys(targets),
+        targets: setKeys ? targets : copyKeys(targets),
         flags: frame.flags,
         envelope: frame.envelope.slice(),
         expiresAt: Date.now() + ttl * 1000,

@@ -107,7 +107,26 @@ export class MailboxDelivery {
     if (this.stopped) return;
     const next =
       this.caughtUp && !this.running && message.seq === this.cursor + this.backlog.length + 1;
-    if (!next || !this.keep(message)) return this.pump();
+    if (!next) return this.pump();
+    // Nothing waits before it: what flush() would do with it alone, without passing it
+    // through the backlog (an array emptied and grown again, and a budget taken and given
+    // back, per delivery).
+    if (this.backlog.length === 0) {
+      if (expired(message, Date.now())) {
+        this.cursor = message.seq;
+        return;
+      }
+      if (this.inflight.size < this.limits.window && this.writable()) {
+        this.cursor = message.seq;
+        this.inflight.add(message.seq);
+        this.sink.deliver(message);
+        return;
+      }
+      // No room now: it waits in the backlog (flush() would send nothing, and ask writable() again).
+      if (!this.keep(message)) this.pump();
+      return;
+    }
+    if (!this.keep(message)) return this.pump();
     this.flush();
   }
 

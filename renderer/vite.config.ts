@@ -8,6 +8,9 @@ export default defineConfig({
   base: "/app/",
   plugins: [react()],
   define: { __GROVE_TEST_HOOKS__: JSON.stringify(process.env.GROVE_TEST_HOOKS === "1") },
+  // The open worker (core/sync/dom-open-worker.ts) loads libsodium with a dynamic import: an
+  // ES module worker, as the page creates it ({ type: "module" }).
+  worker: { format: "es" },
   build: {
     // GROVE_NO_MINIFY=1 keeps names readable in CPU profiles of the built app.
     minify: process.env.GROVE_NO_MINIFY ? false : "oxc",

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { utf8 } from "../core/crypto/bytes.js";
 import { EncryptedStore, RecordCipher } from "../core/store/encrypted-store.js";
-import { FileStore } from "../core/store/node-file-store.js";
+import { FileStore, killFileWriter } from "../core/store/node-file-store.js";
 import { type Store, StoreError } from "../core/store/store.js";
 import { removeDir, tempDir } from "./relay-harness.js";
 
@@ -236,4 +236,72 @@ it("seals every record under an IV of its own", async () => {
     nonces.add(Buffer.from((await cipher.seal("k", utf8("same"))).subarray(1, 13)).toString("hex"));
   }
   expect(nonces.size).toBe(1000);
+});
+
+it("seals the same records with node:crypto and WebCrypto: each opens what the other sealed", async () => {
+  const node = await RecordCipher.create(KEY, { engine: "node" });
+  const web = await RecordCipher.create(KEY, { engine: "webcrypto" });
+  expect(node.engineName).toBe("node");
+  expect(web.engineName).toBe("webcrypto");
+  // The default for a raw key in Node is the synchronous engine.
+  expect((await RecordCipher.create(KEY)).engineName).toBe("node");
+  await fc.assert(
+    fc.asyncProperty(
+      fc.stringMatching(/^[A-Za-z0-9._/-]{1,40}$/),
+      fc.uint8Array({ maxLength: 2000 }),
+      async (key, value) => {
+        for (const [from, to] of [
+          [node, web],
+          [web, node],
+        ] as const) {
+          const sealed = await from.seal(key, value);
+          expect(sealed.length).toBe(1 + 12 + value.length + 16);
+          expect(Buffer.from(await to.open(key, sealed))).toEqual(Buffer.from(value));
+          await expect(to.open(`${key}x`, sealed)).rejects.toThrow(StoreError);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+it("refuses every damaged record alike in both engines", async () => {
+  const node = await RecordCipher.create(KEY, { engine: "node" });
+  const web = await RecordCipher.create(KEY, { engine: "webcrypto" });
+  const sealed = await node.seal("k", utf8("value"));
+  await fc.assert(
+    fc.asyncProperty(fc.nat(sealed.length - 1), fc.integer({ min: 1, max: 255 }), async (i, x) => {
+      const copy = sealed.slice();
+      copy[i] = (copy[i] ?? 0) ^ x;
+      for (const cipher of [node, web]) {
+        const err = await cipher.open("k", copy).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreError);
+        expect((err as StoreError).code).toBe("CORRUPT_RECORD");
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+it("fails the writes pending when the writer thread dies, and writes again after", async () => {
+  const dir = tempDir("grove-store-");
+  dirs.push(dir);
+  const store = await FileStore.open(dir);
+  await store.put("before", utf8("b"));
+  const batch = Array.from({ length: 200 }, (_, i): [string, Uint8Array] => [
+    `b/${i}`,
+    utf8(`${i}`),
+  ]);
+  const pending = store.putMany(batch).catch((err: unknown) => err);
+  await killFileWriter();
+  const error = await pending;
+  expect(error).toBeInstanceOf(StoreError);
+  expect((error as StoreError).code).toBe("STORE_IO");
+  // A new writer takes the next call; what the dead one left half-done is dropped at open.
+  await store.put("after", utf8("a"));
+  expect(text(await store.get("after"))).toBe("a");
+  const reopened = await FileStore.open(dir);
+  expect(readdirSync(dir).filter((n) => !n.endsWith(".rec"))).toEqual([]);
+  for (const key of await reopened.list("b/"))
+    expect(text(await reopened.get(key))).toBe(key.slice(2));
 });

@@ -124,6 +124,23 @@ describe("counter write-behind", () => {
     expect(rows.takeChanged()).toEqual([]);
   });
 
+  it("peek/loaded read like get, and setKept outside a write is kept as set then keep", () => {
+    const rows = new WriteBehind<number>(100);
+    expect(rows.peek("a")).toBeUndefined();
+    expect(rows.loaded("a", 4)).toBe(4);
+    expect(rows.peek("a")).toBe(4);
+    rows.setKept("a", 5);
+    expect(rows.peek("a")).toBe(5);
+    rows.set("a", 6);
+    expect(rows.peek("a")).toBe(6); // a running write sees its own change
+    expect(() => rows.setKept("b", 1)).toThrow(); // not while a write is running
+    rows.drop();
+    expect(rows.peek("a")).toBe(5);
+    expect(rows.takeChanged()).toEqual([["a", 5]]);
+    rows.reset();
+    expect(rows.peek("a")).toBeUndefined();
+  });
+
   it("drops clean rows past its bound, but never a change not yet written", () => {
     const rows = new WriteBehind<number>(2);
     for (const key of ["a", "b", "c"]) rows.set(key, rows.get(key, () => 0) + 1);

@@ -10,7 +10,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { EnqueueResult } from "../relay/store/relay-store.js";
-import { StagedMail, type StagedRow, type StagedSend } from "../relay/store/staged-mail.js";
+import { addRow, StagedMail, type StagedSend, stagedSend } from "../relay/store/staged-mail.js";
 
 type Op =
   | { kind: "send"; devices: number[]; live: boolean[] }
@@ -78,7 +78,6 @@ function run(ops: Op[]): void {
 
   for (const o of ops) {
     if (o.kind === "send") {
-      const rows = new Map<string, StagedRow>();
       const seqs = o.devices.map((d) => {
         const seq = nextSeq[d] ?? 1;
         nextSeq[d] = seq + 1;
@@ -91,8 +90,8 @@ function run(ops: Op[]): void {
         dedupe: `s${sends.length}`,
         settled: 0,
       };
-      const send: StagedSend = {
-        request: {
+      const send = stagedSend(
+        {
           sender: new Uint8Array(32),
           msgId: new Uint8Array(16),
           targets: [],
@@ -100,29 +99,25 @@ function run(ops: Op[]): void {
           envelope: new Uint8Array(10),
           expiresAt: now + 60_000,
         },
-        source: "",
-        stagedAt: now,
+        "",
+        now,
         result,
-        rows,
-        envelopeId: undefined,
-        recorded: false,
-        settled: false,
-        resolve: () => {
+        () => {
           entry.settled++;
         },
-        reject: () => {
+        () => {
           entry.settled++;
         },
-      };
+      );
       o.devices.forEach((d, i) => {
-        rows.set(key(d), {
+        addRow(
           send,
-          key: key(d),
-          shareKey: `${key(d)}|`,
-          device: new Uint8Array(32),
-          seq: seqs[i] ?? 0,
-          dueAt: o.live[i] ? now + HOLD : now,
-        });
+          key(d),
+          `${key(d)}|`,
+          new Uint8Array(32),
+          seqs[i] ?? 0,
+          o.live[i] ? now + HOLD : now,
+        );
       });
       entry.send = send;
       mail.add(send, entry.dedupe, Promise.resolve(result));
@@ -151,7 +146,8 @@ function run(ops: Op[]): void {
       expect(e.settled).toBeLessThanOrEqual(1);
       if (e.settled === 1) {
         expect(e.send.recorded).toBe(true);
-        expect(e.send.rows.size).toBe(0);
+        expect(e.send.left).toBe(0);
+        expect(e.send.rows.every((r) => r.done)).toBe(true);
       }
     }
   }

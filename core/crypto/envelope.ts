@@ -87,11 +87,26 @@ export interface OpenOptions {
 }
 
 export interface OpenedEnvelope {
-  header: EnvelopeHeader;
-  payload: Uint8Array;
+  readonly header: EnvelopeHeader;
+  readonly payload: Uint8Array;
   /** envelopeHash of the bytes. */
-  hash: Uint8Array;
-  bytes: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly bytes: Uint8Array;
+}
+
+/** An opened envelope whose hash, if the caller did not have it as bytes, is made when read. */
+class Opened implements OpenedEnvelope {
+  constructor(
+    readonly header: EnvelopeHeader,
+    readonly payload: Uint8Array,
+    readonly bytes: Uint8Array,
+    private digest: Uint8Array | undefined,
+  ) {}
+
+  get hash(): Uint8Array {
+    this.digest ??= envelopeHash(this.bytes);
+    return this.digest;
+  }
 }
 
 export function decodeForOpen(
@@ -125,10 +140,11 @@ export function checkSpace(decoded: DecodedEnvelope, opts: Pick<OpenOptions, "sp
 /**
  * Everything after authenticity: role, then decryption. Callers must have
  * established the signature, directly or through a verified hash chain.
+ * `hash` is the envelope's, if the caller has it as bytes (else made if read).
  */
 export function openAuthenticated(
   decoded: DecodedEnvelope,
-  hash: Uint8Array,
+  hash: Uint8Array | undefined,
   opts: OpenOptions,
 ): OpenedEnvelope {
   const { header } = decoded;
@@ -140,5 +156,5 @@ export function openAuthenticated(
   const payload = openSecretbox(decoded.body, key);
   if (!payload)
     throw new CryptoError("DECRYPT_FAILED", "envelope does not decrypt with the epoch key");
-  return { header, payload, hash, bytes: decoded.bytes };
+  return new Opened(header, payload, decoded.bytes, hash);
 }

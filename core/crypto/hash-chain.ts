@@ -19,18 +19,23 @@ import {
   openAuthenticated,
 } from "./envelope.js";
 import { CryptoError } from "./errors.js";
-import { hash32 } from "./hash.js";
+import { hash32, hash32Latin1 } from "./hash.js";
 
 export type RunResult = OpenedEnvelope | CryptoError;
 
 interface Item {
   index: number;
   decoded: DecodedEnvelope;
-  /** hash32 of the bytes, once hashed (NOT_HASHED before). */
-  hash: Uint8Array;
+  /**
+   * hash32 of the bytes once hashed (NOT_HASHED before): as latin1 text where the native
+   * hash gives it (no ArrayBuffer per envelope; it is only compared), else as bytes.
+   */
+  hash: Uint8Array | string;
 }
 
 const NOT_HASHED = new Uint8Array(0);
+
+const chainHash: (bytes: Uint8Array) => Uint8Array | string = hash32Latin1 ?? hash32;
 
 /**
  * Opens a batch of envelopes (any authors and streams, in any order) and returns one result per input, in input order.
@@ -69,7 +74,10 @@ export async function openDecodedBatch(
       }
       checkSpace(decoded, opts);
       const { author, spaceId, kind } = decoded.header;
-      const id = `${bytesKey(author)}${bytesKey(spaceId)}${streamOf(kind)}`;
+      // checkSpace has pinned the space where the caller names one (a Space always does): the
+      // key of its 16 bytes, which bytesKey does not remember, was made per envelope for nothing.
+      const space = opts.spaceId ? "" : bytesKey(spaceId);
+      const id = `${bytesKey(author)}${space}${streamOf(kind)}`;
       const list = byAuthor.get(id) ?? [];
       byAuthor.set(id, list);
       list.push({ index, decoded, hash: NOT_HASHED });
@@ -86,21 +94,23 @@ export async function openDecodedBatch(
     const latest = items[items.length - 1];
     return { items, latest, latestValid: latest && verifySignature(latest, opts) };
   });
-  for (const { items } of groups) for (const item of items) item.hash = hash32(item.decoded.bytes);
+  for (const { items } of groups)
+    for (const item of items) item.hash = chainHash(item.decoded.bytes);
 
   // Every other run's closing signature, all authors at once: one wait for the backend.
-  const authentic = new Set<number>();
+  // One flag per input (1: vouched for by a valid signature), not a Set of thousands of indexes.
+  const authentic = new Uint8Array(envelopes.length);
   await Promise.all(
     groups.flatMap(({ items, latest, latestValid }) =>
       splitRuns(items).map(async (run) => {
         const closing = run.at(-1);
         const valid = closing === latest ? latestValid : closing && verifySignature(closing, opts);
         if (closing && (await valid)) {
-          for (const item of run) authentic.add(item.index);
+          for (const item of run) authentic[item.index] = 1;
           return;
         }
         // The run's closing signature failed: trust nothing by link, check each.
-        for (const item of run) if (await verifySignature(item, opts)) authentic.add(item.index);
+        for (const item of run) if (await verifySignature(item, opts)) authentic[item.index] = 1;
       }),
     ),
   );
@@ -112,12 +122,17 @@ export async function openDecodedBatch(
       ? { ...opts, isAllowed: memoAllowed(opts.isAllowed) }
       : opts;
     for (const item of items) {
-      if (!authentic.has(item.index)) {
+      if (authentic[item.index] !== 1) {
         results[item.index] = new CryptoError("BAD_SIGNATURE", "envelope signature is invalid");
         continue;
       }
       try {
-        results[item.index] = openAuthenticated(item.decoded, item.hash, itemOpts);
+        const { hash } = item;
+        results[item.index] = openAuthenticated(
+          item.decoded,
+          typeof hash === "string" ? undefined : hash,
+          itemOpts,
+        );
       } catch (err) {
         results[item.index] = asCryptoError(err);
       }
@@ -164,7 +179,12 @@ function splitRuns(items: Item[]): Item[][] {
 function sameHash(item: Item, prev: Item): boolean {
   const a = item.decoded.header.prevHash;
   const b = prev.hash;
+  if (a.length !== b.length) return false;
   // Hashes are public; an early-exit compare is fine here.
+  if (typeof b === "string") {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b.charCodeAt(i)) return false;
+    return true;
+  }
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -2,7 +2,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex, utf8 } from "./bytes.js";
-import { HASH_LENGTH, hash32, hash32Portable, hashBackend } from "./hash.js";
+import { HASH_LENGTH, hash32, hash32Latin1, hash32Portable, hashBackend } from "./hash.js";
 
 describe("hash32: SHA-256, native in Node, @noble/hashes elsewhere", () => {
   it("takes Node's native hash here (the tests run in Node)", () => {
@@ -48,6 +48,10 @@ describe("hash32: SHA-256, native in Node, @noble/hashes elsewhere", () => {
           expect(toHex(hash32Portable(view))).toBe(expected);
           expect(toHex(hash32(bytes))).toBe(expected);
           expect(toHex(hash32(view))).toBe(expected);
+          // The same digest as text: one character per byte, every byte value kept.
+          const text = hash32Latin1?.(view) ?? "";
+          expect(text.length).toBe(HASH_LENGTH);
+          expect(toHex(Uint8Array.from(text, (c) => c.charCodeAt(0)))).toBe(expected);
         },
       ),
       { numRuns: 300 },

@@ -17,7 +17,10 @@ import { nodeBuiltin } from "./host-builtin.js";
 
 export const HASH_LENGTH = 32;
 
-type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Uint8Array;
+type OneShotHash = {
+  (algorithm: string, data: Uint8Array, outputEncoding: "buffer"): Uint8Array;
+  (algorithm: string, data: Uint8Array, outputEncoding: "latin1"): string;
+};
 
 /** Node's `crypto.hash` (Node 20.12 on), where there is one. */
 function nativeHash(): OneShotHash | undefined {
@@ -56,6 +59,17 @@ export function hash32(bytes: Uint8Array): Uint8Array {
   const digest = native("sha256", bytes, "buffer");
   return new Uint8Array(digest.buffer, digest.byteOffset, HASH_LENGTH);
 }
+
+/**
+ * The same digest as 32 one-byte characters (latin1), where the native hash
+ * gives it that way (undefined elsewhere): for hashes only compared, never
+ * kept as bytes. A string costs the heap a small object where a Buffer costs
+ * an ArrayBuffer of its own; hashing a catch-up's 10,000 envelopes took a
+ * third of the time this way (a hash chain compares each hash once).
+ */
+export const hash32Latin1: ((bytes: Uint8Array) => string) | undefined = native
+  ? (bytes) => native("sha256", bytes, "latin1")
+  : undefined;
 
 /** The portable implementation, for tests that hold the two side by side. */
 export function hash32Portable(bytes: Uint8Array): Uint8Array {

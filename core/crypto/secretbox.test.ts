@@ -111,5 +111,19 @@ describe.each<SecretboxBackendName>(["libsodium", "tweetnacl"])(
       const frame = concatBytes(nacl.randomBytes(77), box, nacl.randomBytes(64));
       expect(openSecretbox(frame.subarray(77, 77 + box.length), key)).toEqual(message);
     });
+
+    it("opens boxes past the region libsodium keeps for them, then small ones, each its own copy", () => {
+      const key = nacl.randomBytes(32);
+      const opened: [Uint8Array, Uint8Array][] = [];
+      for (const length of [10, 100_000, 5, 70_000, 0, 150_000, 33]) {
+        const message = nacl.randomBytes(length);
+        opened.push([openSecretbox(naclSeal(message, key), key)!, message]);
+        // A refusal between them leaves nothing behind for the next.
+        const bad = naclSeal(message, key);
+        bad[30] = (bad[30] ?? 0) ^ 1;
+        expect(openSecretbox(bad, key)).toBeUndefined();
+      }
+      for (const [got, message] of opened) expect(got).toEqual(message);
+    });
   },
 );

@@ -44,6 +44,7 @@ import {
 } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import type { SpaceAccess } from "./access.js";
+import type { EnvelopeOpener, Prefetched } from "./prefetch-opener.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SeqLedger } from "./seq-ledger.js";
 import {
@@ -133,6 +134,12 @@ export interface SpaceOptions {
    * rest of the open (ledger, writers, unsent envelopes) happens at once.
    */
   deferDoc?: boolean;
+  /**
+   * Opens received envelopes, starting as each batch is received (a Web
+   * Worker in the renderer, prefetch-opener.ts); `openDecodedBatch` on this
+   * thread without one.
+   */
+  opener?: EnvelopeOpener;
 }
 
 export type RejectReason =
@@ -381,11 +388,20 @@ export class Space extends ObservableV2<Events> {
    * answered. Resolves once what was accepted is on disk. Never throws for a
    * bad envelope; a store failure does throw, so the caller does not ack.
    * `taken` is called once the batch is verified and applied and its write
-   * started (or it failed): the moment a next batch can be taken.
+   * started (or it failed): the moment a next batch can be taken. With an
+   * opener it is called once the batch is verified, before it is applied, so
+   * the next batch is opened on the opener's thread while this one is applied.
    */
   receive(envelopes: Uint8Array[], taken?: () => void): Promise<void> {
-    const run = this.serial(() => this.take(envelopes));
-    if (taken) void run.then(taken, taken);
+    const prefetched = this.prefetch(envelopes);
+    let once = taken;
+    const call = () => {
+      const first = once;
+      once = undefined;
+      first?.();
+    };
+    const run = this.serial(() => this.take(envelopes, prefetched, prefetched && call));
+    if (taken) void run.then(call, call);
     return run.then((durable) => durable());
   }
 
@@ -558,9 +574,13 @@ export class Space extends ObservableV2<Events> {
    * returns what waits for that write (ledger, listeners, answers), to run
    * outside the serial queue so the next batch need not wait for the disk.
    */
-  private async take(envelopes: Uint8Array[]): Promise<() => Promise<void>> {
+  private async take(
+    envelopes: Uint8Array[],
+    prefetched?: Prefetched,
+    opened?: () => void,
+  ): Promise<() => Promise<void>> {
     this.awaitedWrites = undefined;
-    const durable = await this.takeBatch(envelopes);
+    const durable = await this.takeBatch(envelopes, prefetched, opened);
     const earlier = this.awaitedWrites ?? [];
     this.awaitedWrites = undefined;
     return async () => {
@@ -569,7 +589,12 @@ export class Space extends ObservableV2<Events> {
     };
   }
 
-  private async takeBatch(envelopes: Uint8Array[]): Promise<(() => Promise<void>) | undefined> {
+  private async takeBatch(
+    envelopes: Uint8Array[],
+    prefetched?: Prefetched,
+    /** Called once the batch is verified, before anything of it is applied. */
+    onOpened?: () => void,
+  ): Promise<(() => Promise<void>) | undefined> {
     const fresh: DecodedEnvelope[] = [];
     /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
     const seen = new Map<string, Uint8Array[]>();
@@ -605,7 +630,7 @@ export class Space extends ObservableV2<Events> {
     const isOp = (d: DecodedEnvelope) =>
       d.header.kind === EnvelopeKind.membership || d.header.kind === EnvelopeKind.welcome;
     const accepted: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
-    for (const item of this.distinct(await this.open(fresh.filter(isOp)))) {
+    for (const item of this.distinct(await this.open(fresh.filter(isOp), prefetched))) {
       // One op or welcome that cannot be taken is refused alone, never the batch behind it.
       try {
         await this.options.access.takeMembership?.(
@@ -619,7 +644,12 @@ export class Space extends ObservableV2<Events> {
         this.refuseMembership(err, item.decoded.header.author);
       }
     }
-    const opened = [...accepted, ...this.distinct(await this.open(fresh.filter((d) => !isOp(d))))];
+    const rest = await this.open(
+      fresh.filter((d) => !isOp(d)),
+      prefetched,
+    );
+    onOpened?.();
+    const opened = [...accepted, ...this.distinct(rest)];
 
     // Ephemeral (presence): handed on at once, never logged nor applied, and not counted
     // toward compaction. The ledger takes the seq now (nothing of it goes to disk), so a
@@ -700,18 +730,41 @@ export class Space extends ObservableV2<Events> {
     return this.ledger.has(header.author, streamOf(header.kind), header.seq);
   }
 
+  /** Hands the batch to the opener now, under the current key, so it is opened by its turn. */
+  private prefetch(envelopes: Uint8Array[]): Prefetched | undefined {
+    const { opener, access } = this.options;
+    if (!opener || this.closed) return;
+    // A joiner holding only an invite's key has no current epoch yet: opened at its turn.
+    let current: { epoch: number; key: Uint8Array };
+    try {
+      current = access.currentEpoch();
+    } catch {
+      return;
+    }
+    // Presence is admitted (membership, rate) before any signature is checked: a flood of it
+    // must cost a map lookup at its turn, not a verify here. The kind is the second byte.
+    const lasting = envelopes.filter((bytes) => bytes[1] !== EnvelopeKind.ephemeral);
+    return opener.prefetch(lasting, { spaceId: access.spaceId, ...current });
+  }
+
   /** Verifies and decrypts; refusals are counted and reported, the rest returned. */
   private async open(
     envelopes: DecodedEnvelope[],
+    prefetched?: Prefetched,
   ): Promise<{ decoded: DecodedEnvelope; payload: Uint8Array }[]> {
     if (envelopes.length === 0) return [];
     const { access } = this.options;
-    const results = await openDecodedBatch(envelopes, {
+    const opts = {
       backend: this.options.backend,
       spaceId: access.spaceId,
-      keyForEpoch: (epoch) => access.keyForEpoch(epoch),
-      isAllowed: (author, epoch, kind) => access.isAllowed(author, epoch, kind),
-    });
+      keyForEpoch: (epoch: number) => access.keyForEpoch(epoch),
+      isAllowed: (author: Uint8Array, epoch: number, kind: EnvelopeKind) =>
+        access.isAllowed(author, epoch, kind),
+    };
+    const { opener } = this.options;
+    const results = await (opener && prefetched
+      ? opener.open(envelopes, opts, prefetched)
+      : openDecodedBatch(envelopes, opts));
     const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
     envelopes.forEach((decoded, i) => {
       // One result per envelope; a missing one is refused, never taken as opened.

@@ -8,10 +8,21 @@
  * the directory once: two syncs per record become one, plus one per batch.
  * A crash before that last fsync may keep any subset of the batch's renames.
  * Deletes unlink without a directory fsync (see store.ts on why that is fine).
+ *
+ * Writes and deletes run on a worker thread (node-file-writer.mjs), one for
+ * every FileStore of the process: each file operation is a round trip
+ * through libuv's thread pool whose answer waits for a free turn of the
+ * calling thread, and a record takes five (open, write, fsync, close,
+ * rename). On a thread busy verifying and applying a catch-up, a batch's
+ * write moved one step per applied batch and ended 30 ms after the last
+ * apply; the worker's own thread is idle, so only the request and the
+ * answer wait for this one. The promises are the same: a write resolves
+ * once the worker has synced the directory.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { checkKey, type Store, StoreError } from "./store.js";
 
 const SUFFIX = ".rec";
@@ -21,17 +32,87 @@ const SUFFIX = ".rec";
  * Hex names hold no dot, so the mark is unambiguous (old `.rec.tmp-` names too).
  */
 const TEMP = ".t";
-/** File operations of one batch in flight at once (libuv runs four at a time by default). */
-const WIDTH = 16;
-
 const fileName = (key: string) => Buffer.from(key, "utf8").toString("hex") + SUFFIX;
 const keyOf = (name: string) => Buffer.from(name.slice(0, -SUFFIX.length), "hex").toString("utf8");
 
+/** One record of a batch, its bytes at `offset` in the batch's one buffer. */
 interface Write {
   key: string;
-  value: Uint8Array;
+  offset: number;
+  length: number;
   target: string;
   temp: string;
+}
+
+/** What the writer thread is asked (node-file-writer.mjs). */
+type WriterRequest =
+  | { type: "put"; dir: string; writes: Write[]; data: Uint8Array }
+  | { type: "delete"; paths: { key: string; path: string }[] };
+
+/** Its answer: done, or the first failure and the key it concerns, if one. */
+type WriterReply =
+  | { id: number; ok: true }
+  | { id: number; ok: false; message: string; key?: string };
+
+/**
+ * The writer thread, shared by every FileStore of the process and started by
+ * the first `FileStore.open`. It keeps the process alive only while a call is pending;
+ * if it dies, the calls pending fail with STORE_IO and the next starts another.
+ */
+class Writer {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, (reply: WriterReply) => void>();
+  private nextId = 1;
+
+  /** `transfer`: buffers handed over to the thread (gone from this one), not copied. */
+  call(request: WriterRequest, transfer: ArrayBuffer[] = []): Promise<WriterReply> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, resolve);
+      worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
+  /** Ends the thread as a crash would (tests): what is pending fails, the next call starts anew. */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  /** Starts the thread ahead of the first write (starting one takes tens of ms). */
+  warm(): void {
+    this.start();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL("./node-file-writer.mjs", import.meta.url));
+    worker.unref();
+    worker.on("message", (reply: WriterReply) => {
+      const resolve = this.pending.get(reply.id);
+      if (!resolve) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      resolve(reply);
+    });
+    const fail = (message: string) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const [id, resolve] of this.pending) resolve({ id, ok: false, message });
+      this.pending.clear();
+    };
+    worker.on("error", (err) => fail(`file writer failed: ${err.message}`));
+    worker.on("exit", (code) => fail(`file writer exited with code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+const writer = new Writer();
+
+/** For tests: ends the writer thread mid-write, as a crash of it would. */
+export function killFileWriter(): Promise<void> {
+  return writer.kill();
 }
 
 export class FileStore implements Store {
@@ -49,6 +130,8 @@ export class FileStore implements Store {
     } catch (err) {
       throw io(`cannot open store in ${dir}`, err);
     }
+    // Started while the caller reads what the store holds, not at its first write.
+    writer.warm();
     return new FileStore(dir);
   }
 
@@ -70,26 +153,31 @@ export class FileStore implements Store {
     this.checkAll(entries.map(([key]) => key));
     if (entries.length === 0) return;
     // A key given twice is written once, with its last value.
-    const writes: Write[] = [...new Map(entries)].map(([key, value]) => {
+    const records = [...new Map(entries)];
+    // One buffer for the batch, handed to the writer thread, not cloned: cloning each value
+    // (serialized here, copied again there) cost this thread more than the fsyncs did.
+    let total = 0;
+    for (const [, value] of records) total += value.length;
+    const data = new Uint8Array(total);
+    let offset = 0;
+    const writes: Write[] = records.map(([key, value]) => {
+      data.set(value, offset);
       const target = join(this.dir, fileName(key));
-      return {
+      const write = {
         key,
-        value,
+        offset,
+        length: value.length,
         target,
         temp: `${target.slice(0, -SUFFIX.length)}${TEMP}${randomBytes(4).toString("hex")}`,
       };
+      offset += value.length;
+      return write;
     });
-    try {
-      await eachLimited(writes, (w) => keyed(w.key, () => writeSynced(w.temp, w.value)));
-      await eachLimited(writes, (w) => keyed(w.key, () => rename(w.temp, w.target)));
-      await this.syncDir().catch((err) => {
-        const only = writes.length === 1 ? writes[0]?.key : undefined;
-        throw io(`cannot write ${only ?? `a batch of ${writes.length}`}`, err, only);
-      });
-    } catch (err) {
-      await Promise.all(writes.map((w) => rm(w.temp, { force: true })));
-      throw err;
-    }
+    const reply = await writer.call({ type: "put", dir: this.dir, writes, data }, [data.buffer]);
+    if (reply.ok) return;
+    // A record's own failure names it; the directory's sync names the batch (or its one key).
+    const key = reply.key ?? (writes.length === 1 ? writes[0]?.key : undefined);
+    throw io(`cannot write ${key ?? `a batch of ${writes.length}`}`, reply, key);
   }
 
   delete(key: string): Promise<void> {
@@ -98,11 +186,11 @@ export class FileStore implements Store {
 
   async deleteMany(keys: string[]): Promise<void> {
     this.checkAll(keys);
-    await eachLimited(keys, (key) =>
-      rm(join(this.dir, fileName(key)), { force: true }).catch((err) => {
-        throw io(`cannot delete ${key}`, err, key);
-      }),
-    );
+    if (keys.length === 0) return;
+    const paths = keys.map((key) => ({ key, path: join(this.dir, fileName(key)) }));
+    const reply = await writer.call({ type: "delete", paths });
+    if (!reply.ok)
+      throw io(`cannot delete ${reply.key ?? `${keys.length} records`}`, reply, reply.key);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -129,59 +217,10 @@ export class FileStore implements Store {
     if (this.closed) throw new StoreError("STORE_CLOSED", "store is closed");
     for (const key of keys) checkKey(key);
   }
-
-  /** Makes the renames themselves durable. */
-  private async syncDir(): Promise<void> {
-    const dir = await open(this.dir, "r");
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  }
-}
-
-async function writeSynced(path: string, value: Uint8Array): Promise<void> {
-  const file = await open(path, "w");
-  try {
-    await file.writeFile(value);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-}
-
-/** Runs `work` on a write's key, turning a failure into STORE_IO for that key. */
-async function keyed(key: string, work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-  } catch (err) {
-    throw io(`cannot write ${key}`, err, key);
-  }
-}
-
-/**
- * Runs `work` over `items`, WIDTH at a time. After a failure no new item
- * starts; it rejects with the first error once those in flight have settled,
- * so nothing is still writing when the caller cleans up.
- */
-async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  // One iterator shared by the workers: each takes the next item not yet taken.
-  const queue = items.values();
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    for (let step = queue.next(); failure === undefined && !step.done; step = queue.next()) {
-      try {
-        await work(step.value);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(WIDTH, items.length) }, worker));
-  if (failure) throw failure.error;
 }
 
 function io(message: string, cause: unknown, key?: string): StoreError {
-  return new StoreError("STORE_IO", `${message}: ${(cause as Error).message}`, key, { cause });
+  return new StoreError("STORE_IO", `${message}: ${(cause as { message: string }).message}`, key, {
+    cause,
+  });
 }

@@ -27,6 +27,7 @@ import { decodeEnvelope, peekSpaceId } from "../wire/envelope.js";
 import type { DecodeError } from "../wire/errors.js";
 import { MSG_ID_BYTES } from "../wire/frame-types.js";
 import { DEFAULT_LIMITS } from "../wire/limits.js";
+import { nextTask } from "./next-task.js";
 import type { RelayError } from "./relay-error.js";
 import {
   DEFAULT_ROUTE_POLICY,
@@ -54,7 +55,7 @@ export interface SyncEngineOptions<R extends RelayPath, D extends DirectPath> {
   /** A broadcast seq missing this long is asked for (ms). */
   gapTimeoutMs?: number;
   /** Passed to every space. */
-  space?: Pick<SpaceOptions, "batchMs" | "maxBatchMs" | "compactEvery" | "deferDoc">;
+  space?: Pick<SpaceOptions, "batchMs" | "maxBatchMs" | "compactEvery" | "opener" | "deferDoc">;
   /** Builds a space's direct path (links.ts: `directLink`); no direct path without it. */
   direct?: DirectPathFactory<D>;
   routePolicy?: RoutePolicy;
@@ -440,7 +441,7 @@ export class SyncEngine<
   private scheduleInbox(): void {
     if (this.inboxScheduled || this.takingBatch || this.inbox.length === 0) return;
     this.inboxScheduled = true;
-    setTimeout(() => void this.takeInbox(), 0);
+    nextTask(() => void this.takeInbox());
   }
 
   /** Hands a burst of deliveries to their spaces; acks follow only what reached disk. */

@@ -20,6 +20,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { base64Key, DeviceKeys } from "./device-keys.js";
 import {
   type BlobPutResult,
   type BlobQuota,
@@ -33,7 +34,7 @@ import {
   type RelayStoreStats,
   type StoredMessage,
 } from "./relay-store.js";
-import { StagedMail, type StagedRow, type StagedSend, shareKey } from "./staged-mail.js";
+import { addRow, StagedMail, type StagedRow, type StagedSend, stagedSend } from "./staged-mail.js";
 import { WriteBehind } from "./write-behind.js";
 
 const SCHEMA_VERSION = 2;
@@ -121,11 +122,16 @@ interface EnvelopeRefs {
 /** Counter rows held between commits, per table (a row is tens of bytes). */
 const CACHED_ROWS = 50_000;
 
-const keyOf = (device: Uint8Array) =>
-  Buffer.from(device.buffer, device.byteOffset, device.byteLength).toString("base64");
-
 interface Pending {
   run: () => unknown;
+  /**
+   * One statement touching no cached row: SQLite undoes a failed statement
+   * by itself and leaves the transaction open, as a savepoint would, so it
+   * runs without one (a SAVEPOINT and a RELEASE per send saved).
+   */
+  single?: true;
+  /** The send whose dedupe record this is: if the record fails, its rows are not written. */
+  send?: StagedSend;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -161,6 +167,13 @@ export class SqliteRelayStore implements RelayStore {
   private flushScheduled = false;
   private closed = false;
   private readonly stmt;
+  /**
+   * Runs a function in a transaction, or in a savepoint when one is open
+   * already (each write of a group commit). Made once: better-sqlite3's
+   * transaction() builds four wrapped functions and their properties per
+   * call, and a commit runs one write per send.
+   */
+  private readonly transact: (run: () => unknown) => unknown;
   /** All blob bytes stored, kept here so the relay-wide quota costs no scan per put. */
   private blobBytes: number;
   /** Blobs fetched since the last sweep, by hex hash: when. */
@@ -169,12 +182,21 @@ export class SqliteRelayStore implements RelayStore {
   private readonly shares = new WriteBehind<Share>(CACHED_ROWS);
   private readonly envelopeRefs = new WriteBehind<EnvelopeRefs>(CACHED_ROWS);
   private readonly staged: StagedMail;
+  /** Each device's map keys, made once (not per target per send). */
+  private readonly keys = new DeviceKeys();
   /**
    * The next seq of each mailbox a staging has handed out since the last
    * good commit: a commit that fails forgets the cached mailbox rows, and
    * seqs that live devices may hold already must not be handed out again.
    */
   private readonly handedOut = new Map<string, number>();
+  /**
+   * A commit failed since seqs were handed out: its mailbox rows, dirty with
+   * those seqs, were forgotten, and a good commit for other devices would
+   * clear `handedOut` without writing them (the seqs then handed out again,
+   * and a device's ack of the first one taken for the second).
+   */
+  private seqsForgotten = false;
   private dueTimer: NodeJS.Timeout | undefined;
   /** The pause before due rows are tried again; 0 after a good commit. */
   private retryMs = 0;
@@ -233,6 +255,7 @@ export class SqliteRelayStore implements RelayStore {
       );
     }
     const db = this.db;
+    this.transact = db.transaction((run: () => unknown) => run());
     this.stmt = {
       sentGet: db.prepare("SELECT 1 FROM sent WHERE sender = ? AND msg_id = ?"),
       sentPut: db.prepare("INSERT INTO sent (sender, msg_id, expires_at) VALUES (?, ?, ?)"),
@@ -292,7 +315,7 @@ export class SqliteRelayStore implements RelayStore {
   ): Promise<EnqueueResult> {
     if (this.closed)
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
-    const dedupe = `${keyOf(req.sender)}|${keyOf(req.msgId)}`;
+    const dedupe = `${this.keys.key(req.sender)}|${base64Key(req.msgId)}`;
     const earlier = this.staged.pending(dedupe);
     if (earlier) {
       // Ordered already (its first copy was): the caller's turn ends; the answer waits for the first.
@@ -322,14 +345,26 @@ export class SqliteRelayStore implements RelayStore {
     const size = req.envelope.length;
     const source = req.source ?? "";
     const share = quota.sourceShareBytes ?? Number.MAX_SAFE_INTEGER;
+    const { targets } = req;
     const full: FullTarget[] = [];
-    const open: { key: string; shared: string; device: Uint8Array; live: boolean }[] = [];
-    const keys = req.targets.map(keyOf);
+    const seqs = new Array<number>(targets.length).fill(0);
+    const now = Date.now();
+    const heldUntil = now + this.staged.holdMs;
+    let resolveSend: (result: EnqueueResult) => void = () => undefined;
+    let rejectSend: (error: unknown) => void = () => undefined;
+    const settled = new Promise<EnqueueResult>((resolve, reject) => {
+      resolveSend = resolve;
+      rejectSend = reject;
+    });
+    const result: EnqueueResult & { status: "queued" } = { status: "queued", seqs, full };
+    const send = stagedSend(req, source, now, result, resolveSend, rejectSend);
     // Each target on its own: a full mailbox (or a source's used-up share of it) costs that
-    // target this message, not every other target of the send.
-    req.targets.forEach((device, i) => {
-      const key = keys[i] ?? keyOf(device);
-      const shared = shareKey(key, source);
+    // target this message, not every other target of the send. Targets are distinct, so one
+    // target's seq does not change another's quota check: one pass, no list of the open ones.
+    for (let i = 0; i < targets.length; i++) {
+      const device = targets[i] as Uint8Array;
+      const key = this.keys.key(device);
+      const shared = source ? this.keys.shareKey(device, source) : key;
       const box = this.box(key, device);
       const staged = this.staged.reservedFor(key);
       const held = source
@@ -343,65 +378,28 @@ export class SqliteRelayStore implements RelayStore {
             : held + size > share
               ? "source_share"
               : undefined;
-      if (reason) full.push({ device, reason });
-      else
-        open.push({
-          key,
-          shared,
-          device,
-          live: req.live?.[i] === true && this.staged.waitsFor(key),
-        });
-    });
-    if (open.length === 0) return Promise.resolve({ status: "full", full });
-    const seqOf = new Map<string, number>();
-    for (const { key, device } of open) {
-      const box = this.box(key, device);
-      const seq = Math.max(box.next_seq, this.handedOut.get(key) ?? 0);
-      // Written with the next commit, rows or not: a seq is never handed out twice.
-      this.boxes.set(key, { ...box, next_seq: seq + 1 });
-      this.handedOut.set(key, seq + 1);
-      seqOf.set(key, seq);
-    }
-    this.boxes.keep();
-    const result: EnqueueResult & { status: "queued" } = {
-      status: "queued",
-      seqs: keys.map((key) => seqOf.get(key) ?? 0),
-      full,
-    };
-    let send: StagedSend | undefined;
-    const now = Date.now();
-    const settled = new Promise<EnqueueResult>((resolve, reject) => {
-      const rows = new Map<string, StagedRow>();
-      send = {
-        request: req,
-        source,
-        stagedAt: now,
-        result,
-        rows,
-        envelopeId: undefined,
-        recorded: false,
-        settled: false,
-        resolve,
-        reject,
-      };
-      for (const { key, shared, device, live } of open) {
-        rows.set(key, {
-          send,
-          key,
-          shareKey: shared,
-          // The request's own copy, held no longer than the send: no copy per target.
-          device,
-          seq: seqOf.get(key) ?? 0,
-          dueAt: live ? now + this.staged.holdMs : now,
-        });
+      if (reason) {
+        full.push({ device, reason });
+        continue;
       }
-    });
-    if (!send) throw new Error("a promise executor runs at once");
+      const handed = this.handedOut.get(key);
+      const seq = handed !== undefined && handed > box.next_seq ? handed : box.next_seq;
+      // Written with the next commit, rows or not: a seq is never handed out twice.
+      this.boxes.setKept(key, { ...box, next_seq: seq + 1 });
+      this.handedOut.set(key, seq + 1);
+      seqs[i] = seq;
+      const live = req.live?.[i] === true && this.staged.waitsFor(key);
+      // The request's own copy of the key, held no longer than the send: no copy per target.
+      addRow(send, key, shared, device, seq, live ? heldUntil : now);
+    }
+    if (send.rows.length === 0) return Promise.resolve({ status: "full", full });
     const staged = send;
     this.staged.add(staged, dedupe, settled);
     // Settled within the commit's own turn (not a promise later), so close() sees it recorded.
     this.queue.push({
       run: () => this.stmt.sentPut.run(req.sender, req.msgId, req.expiresAt),
+      single: true,
+      send: staged,
       resolve: () => this.staged.recorded(staged),
       reject: (err) => this.staged.failed(staged, err),
     });
@@ -455,23 +453,27 @@ export class SqliteRelayStore implements RelayStore {
   }
 
   private box(key: string, device: Uint8Array): Box {
-    return this.boxes.get(key, () => {
-      const row = this.stmt.boxGet.get(device) as Omit<Box, "device"> | undefined;
-      // A copy: the caller's key may be a view into a frame buffer that is reused later.
-      return {
-        device: Uint8Array.from(device),
-        next_seq: row?.next_seq ?? 1,
-        count: row?.count ?? 0,
-        bytes: row?.bytes ?? 0,
-      };
+    const held = this.boxes.peek(key);
+    if (held) return held;
+    const row = this.stmt.boxGet.get(device) as Omit<Box, "device"> | undefined;
+    // A copy: the caller's key may be a view into a frame buffer that is reused later.
+    return this.boxes.loaded(key, {
+      device: Uint8Array.from(device),
+      next_seq: row?.next_seq ?? 1,
+      count: row?.count ?? 0,
+      bytes: row?.bytes ?? 0,
     });
   }
 
   /** A source's share of a device's mailbox; `shared` is shareKey(the device's key, source). */
   private share(shared: string, device: Uint8Array, source: string): Share {
-    return this.shares.get(shared, () => {
-      const row = this.stmt.shareGet.get(device, source) as { bytes: number } | undefined;
-      return { device: Uint8Array.from(device), source, bytes: row?.bytes ?? 0 };
+    const held = this.shares.peek(shared);
+    if (held) return held;
+    const row = this.stmt.shareGet.get(device, source) as { bytes: number } | undefined;
+    return this.shares.loaded(shared, {
+      device: Uint8Array.from(device),
+      source,
+      bytes: row?.bytes ?? 0,
     });
   }
 
@@ -506,7 +508,7 @@ export class SqliteRelayStore implements RelayStore {
     }
     // Then what is staged: every staged seq of a device is above its written ones.
     if (cut) return out;
-    for (const m of this.staged.read(keyOf(device), last, now)) {
+    for (const m of this.staged.read(this.keys.key(device), last, now)) {
       if (out.length >= limit || (out.length > 0 && bytes + m.envelope.length > maxBytes)) break;
       bytes += m.envelope.length;
       out.push(m);
@@ -518,7 +520,7 @@ export class SqliteRelayStore implements RelayStore {
   ack(device: Uint8Array, seqs: number[]): Promise<void> {
     if (this.closed)
       return Promise.reject(new RelayStoreError("STORE_CLOSED", "relay store is closed"));
-    const written = this.staged.acked(keyOf(device), seqs);
+    const written = this.staged.acked(this.keys.key(device), seqs);
     if (written.length === 0) return Promise.resolve();
     return this.write(() => {
       this.dropMail(device, written);
@@ -528,7 +530,7 @@ export class SqliteRelayStore implements RelayStore {
   async queued(device: Uint8Array): Promise<number> {
     this.assertOpen();
     const written = (this.stmt.queued.get(device) as { count: number } | undefined)?.count ?? 0;
-    return written + this.staged.reservedFor(keyOf(device)).count;
+    return written + this.staged.reservedFor(this.keys.key(device)).count;
   }
 
   putBlob(
@@ -630,7 +632,7 @@ export class SqliteRelayStore implements RelayStore {
 
   /** Deletes a device's messages, releasing envelopes no mailbox references; returns how many existed. */
   private dropMail(device: Uint8Array, seqs: number[]): number {
-    const key = keyOf(device);
+    const key = this.keys.key(device);
     let count = 0;
     let bytes = 0;
     const bySource = new Map<string, number>();
@@ -651,7 +653,7 @@ export class SqliteRelayStore implements RelayStore {
       this.envelopeRefs.set(String(id), { id, refs: env.refs - 1 });
     }
     for (const [source, size] of bySource) {
-      const shared = shareKey(key, source);
+      const shared = this.keys.shareKey(device, source);
       const held = this.share(shared, device, source);
       this.shares.set(shared, { ...held, bytes: held.bytes - size });
     }
@@ -676,6 +678,14 @@ export class SqliteRelayStore implements RelayStore {
         this.stmt.envDelete.run(env.id);
         this.stmt.envRefsDelete.run(env.id);
       }
+    }
+  }
+
+  /** Every mailbox a staging handed seqs out of since the last good commit, written as far as those. */
+  private rememberHandedOut(): void {
+    for (const [key, next] of this.handedOut) {
+      const box = this.box(key, Buffer.from(key, "base64"));
+      if (box.next_seq < next) this.boxes.set(key, { ...box, next_seq: next });
     }
   }
 
@@ -726,24 +736,32 @@ export class SqliteRelayStore implements RelayStore {
     const envelopes = [...due.keys()].map((send) => [send, send.envelopeId] as const);
     const started = performance.now();
     try {
-      this.db.transaction(() => {
+      this.transact(() => {
         for (const op of batch) {
           try {
             // A nested transaction is a savepoint: a failing write rolls back alone.
-            outcomes.push({ op, ok: true, value: this.db.transaction(op.run)() });
+            outcomes.push({ op, ok: true, value: op.single ? op.run() : this.transact(op.run) });
             for (const cache of this.caches) cache.keep();
           } catch (err) {
+            // SQLite rolled the whole transaction back (SQLITE_FULL, IOERR, NOMEM, BUSY may):
+            // every later write would run in autocommit, be kept, and still be answered failed.
+            if (!this.db.inTransaction) throw err;
             for (const cache of this.caches) cache.drop();
+            // Refused to its sender: its rows due now must not be stored all the same.
+            if (op.send) due.delete(op.send);
             outcomes.push({ op, ok: false, value: err });
           }
         }
         // Rows not acked in time: a failure here fails the commit, and they stay staged.
         for (const [send, rows] of due) written.push(...this.writeRows(send, rows));
+        if (this.seqsForgotten) this.rememberHandedOut();
         for (const cache of this.caches) cache.keep();
         this.writeBack();
-      })();
+      });
     } catch (err) {
       for (const cache of this.caches) cache.reset();
+      // The mailbox rows that carried handed-out seqs are forgotten: the next good commit writes them.
+      if (this.handedOut.size > 0) this.seqsForgotten = true;
       for (const [send, id] of envelopes) send.envelopeId = id;
       this.staged.requeue([...due.values()].flat());
       const failure = new RelayStoreError("STORE_IO", `commit failed: ${(err as Error).message}`, {
@@ -761,6 +779,7 @@ export class SqliteRelayStore implements RelayStore {
       this.retryMs = 0;
     }
     this.handedOut.clear();
+    this.seqsForgotten = false;
     this.options.onCommit?.(performance.now() - started, batch.length + due.size);
     for (const { op, ok, value } of outcomes) {
       if (ok) op.resolve(value);

@@ -5,13 +5,13 @@
  * WorkerRelayStore; only RelayStore methods can be called.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { KEY_BYTES } from "../../core/wire/envelope.js";
 import type { EnqueueRequest, RelayStore } from "./relay-store.js";
 import { SqliteRelayStore } from "./sqlite-store.js";
 import {
+  type PackedEnqueue,
   STORE_METHODS,
   type StoreMethod,
-  unpackTargets,
+  unpackEnqueue,
   type WorkerReply,
   type WorkerRequest,
   type WorkerResult,
@@ -57,21 +57,25 @@ function call(request: WorkerRequest): void {
     });
   }
   const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
-  // An enqueue that asks for it (a trailing `true`) is answered once ordered, then once settled.
-  const args =
-    request.method === "enqueue"
-      ? [
-          unpackTargets(request.args[0] as EnqueueRequest, KEY_BYTES),
-          request.args[1],
-          request.args[2] === true
-            ? (value: unknown) => answer({ id: request.id, staged: true, value })
-            : undefined,
-        ]
-      : request.args;
+  // An enqueue comes packed (packEnqueue), or as request, quota and whether it wants to be
+  // answered once ordered as well as once settled.
+  const args = request.method === "enqueue" ? enqueueArgs(request.id, request.args) : request.args;
   method.apply(store, args).then(
     (value) => answer({ id: request.id, ok: true, value }),
     (err) => answer({ id: request.id, ok: false, error: errorInfo(err) }),
   );
+}
+
+function enqueueArgs(id: number, args: unknown[]): unknown[] {
+  const packed = args.length === 1 ? unpackEnqueue(args[0] as PackedEnqueue) : undefined;
+  const request = packed ? packed.request : (args[0] as EnqueueRequest);
+  const quota = packed ? packed.quota : args[1];
+  const wantsStaged = packed ? packed.wantsStaged : args[2] === true;
+  return [
+    request,
+    quota,
+    wantsStaged ? (value: unknown) => answer({ id, staged: true, value }) : undefined,
+  ];
 }
 
 function errorInfo(err: unknown): { code: string; message: string } {

@@ -25,7 +25,7 @@ export interface StagedRow {
   readonly send: StagedSend;
   readonly key: string;
   /**
-   * `${key}|${source}` (shareKey()), made once when the row is staged: its
+   * `${key}|${source}` (device-keys.ts shareKey()), made once when the row is staged: its
    * source's share of the device's mailbox is looked up and changed under it
    * at the quota check, the staging and the removal of each row.
    */
@@ -34,6 +34,8 @@ export interface StagedRow {
   readonly seq: number;
   /** When it is written unless acked first (epoch ms). */
   readonly dueAt: number;
+  /** Acked or written: no longer staged. */
+  done: boolean;
 }
 
 export interface StagedSend {
@@ -41,8 +43,14 @@ export interface StagedSend {
   readonly source: string;
   readonly stagedAt: number;
   readonly result: EnqueueResult & { status: "queued" };
-  /** Targets whose row is neither written nor acked, by device key. */
-  readonly rows: Map<string, StagedRow>;
+  /**
+   * Its rows, one per target with room, in target order; a row leaves the
+   * staging by being marked done. An array and a count, not a map by key: a
+   * map per send grew and shrank its table once per target.
+   */
+  readonly rows: StagedRow[];
+  /** Rows not done yet. */
+  left: number;
   /** The envelope's row id, once a target's row needed it written. */
   envelopeId: number | undefined;
   /** Its dedupe record is committed. */
@@ -50,6 +58,43 @@ export interface StagedSend {
   settled: boolean;
   resolve(result: EnqueueResult): void;
   reject(error: unknown): void;
+}
+
+/** A send as staged, with no rows yet (addRow() adds them) and its promise's settlers. */
+export function stagedSend(
+  request: EnqueueRequest,
+  source: string,
+  stagedAt: number,
+  result: EnqueueResult & { status: "queued" },
+  resolve: (result: EnqueueResult) => void,
+  reject: (error: unknown) => void,
+): StagedSend {
+  return {
+    request,
+    source,
+    stagedAt,
+    result,
+    rows: [],
+    left: 0,
+    envelopeId: undefined,
+    recorded: false,
+    settled: false,
+    resolve,
+    reject,
+  };
+}
+
+/** Adds a target's row to a send not yet handed to StagedMail.add(). */
+export function addRow(
+  send: StagedSend,
+  key: string,
+  shareKey: string,
+  device: Uint8Array,
+  seq: number,
+  dueAt: number,
+): void {
+  send.rows.push({ send, key, shareKey, device, seq, dueAt, done: false });
+  send.left++;
 }
 
 const NONE_RESERVED = Object.freeze({ count: 0, bytes: 0 });
@@ -64,7 +109,7 @@ export class StagedMail {
    * Rows in the order they fall due: one queue per hold (none, or holdMs
    * for live devices), each therefore in dueAt order. Rows acked or written
    * meanwhile are skipped when they reach the head (still staged iff their
-   * send still lists them), so finding what is due costs what is due, not
+   * row is not done), so finding what is due costs what is due, not
    * a pass over every staged row.
    */
   private readonly queues: [StagedRow[], StagedRow[]] = [[], []];
@@ -119,7 +164,7 @@ export class StagedMail {
     this.unsettled.set(dedupe, settled);
     this.dedupeOf.set(send, dedupe);
     const size = send.request.envelope.length;
-    for (const row of send.rows.values()) {
+    for (const row of send.rows) {
       let list = this.byDevice.get(row.key);
       if (!list) {
         list = [];
@@ -145,7 +190,7 @@ export class StagedMail {
   /** Its dedupe record could not be committed: the sender is told, and its rows are dropped. */
   failed(send: StagedSend, error: unknown): void {
     this.forget(send);
-    for (const row of [...send.rows.values()]) this.remove(row);
+    for (const row of send.rows) this.remove(row);
     this.sends = this.sends.filter((s) => s !== send);
     if (send.settled) return;
     send.settled = true;
@@ -243,7 +288,7 @@ export class StagedMail {
   /** Every staged send fails (the store is closing or broken). */
   failAll(error: unknown): void {
     for (const send of [...this.sends]) {
-      for (const row of [...send.rows.values()]) this.remove(row);
+      for (const row of send.rows) this.remove(row);
       if (!send.settled) {
         send.settled = true;
         send.reject(error);
@@ -256,8 +301,9 @@ export class StagedMail {
 
   private remove(row: StagedRow): void {
     const { send } = row;
-    if (send.rows.get(row.key) !== row) return;
-    send.rows.delete(row.key);
+    if (row.done) return;
+    row.done = true;
+    send.left--;
     const list = this.byDevice.get(row.key);
     if (list) {
       // Acks come in seq order, so the row is nearly always the first: shift, not splice.
@@ -281,7 +327,7 @@ export class StagedMail {
   }
 
   private settle(send: StagedSend): void {
-    if (send.settled || !send.recorded || send.rows.size > 0) return;
+    if (send.settled || !send.recorded || send.left > 0) return;
     // Left in `sends` until the next due(): filtering here would cost a pass per settle.
     send.settled = true;
     this.forget(send);
@@ -302,18 +348,13 @@ export class StagedMail {
   }
 }
 
-/** The key a source's share of a device's mailbox is counted under. */
-export function shareKey(key: string, source: string): string {
-  return `${key}|${source}`;
-}
-
 /** A device's staged row of this seq: a loop, not find(), which would make a closure per seq. */
 function rowOf(list: readonly StagedRow[], seq: number): StagedRow | undefined {
   for (const row of list) if (row.seq === seq) return row;
   return undefined;
 }
 
-/** A row is staged while its send still lists it: acked and written rows are removed from there. */
+/** A row is staged until it is acked or written. */
 function staged(row: StagedRow): boolean {
-  return row.send.rows.get(row.key) === row;
+  return !row.done;
 }

@@ -6,7 +6,6 @@
  * 503 and nothing is acked that was not committed.
  */
 import { Worker } from "node:worker_threads";
-import { KEY_BYTES } from "../../core/wire/envelope.js";
 import {
   type BlobPutResult,
   type BlobQuota,
@@ -19,12 +18,12 @@ import {
   type StoredMessage,
 } from "./relay-store.js";
 import type { SqliteStoreOptions } from "./sqlite-store.js";
-import type {
-  PackedEnqueue,
-  StoreMethod,
-  WorkerErrorInfo,
-  WorkerReply,
-  WorkerRequest,
+import {
+  packEnqueue,
+  type StoreMethod,
+  type WorkerErrorInfo,
+  type WorkerReply,
+  type WorkerRequest,
 } from "./worker-protocol.js";
 
 interface Pending {
@@ -104,14 +103,13 @@ export class WorkerRelayStore implements RelayStore {
     quota: MailboxQuota,
     staged?: (result: EnqueueResult) => void,
   ): Promise<EnqueueResult> {
-    const packed = packTargets(request);
-    if (!staged) return this.call("enqueue", packed, quota) as Promise<EnqueueResult>;
+    // One buffer and the envelope (packEnqueue); targets of mixed lengths go as they are.
+    const packed = packEnqueue(request, quota, staged !== undefined);
+    const args = packed ? [packed] : [request, quota, staged !== undefined];
     return this.callStaged(
-      staged as (value: unknown) => void,
+      staged as ((value: unknown) => void) | undefined,
       "enqueue",
-      packed,
-      quota,
-      true,
+      ...args,
     ) as Promise<EnqueueResult>;
   }
 
@@ -201,19 +199,4 @@ export class WorkerRelayStore implements RelayStore {
     }
     this.worker.postMessage(requests);
   }
-}
-
-/**
- * A send's targets as one buffer: a structured clone copies each typed array
- * as an object of its own, and a fan-out names tens of them per send.
- * The worker unpacks them (unpackTargets).
- */
-function packTargets(request: EnqueueRequest): EnqueueRequest | PackedEnqueue {
-  const { targets } = request;
-  if (targets.some((t) => t.length !== KEY_BYTES)) return request;
-  const packed = new Uint8Array(targets.length * KEY_BYTES);
-  targets.forEach((t, i) => {
-    packed.set(t, i * KEY_BYTES);
-  });
-  return { ...request, targets: [], packedTargets: packed };
 }

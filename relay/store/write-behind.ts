@@ -35,13 +35,41 @@ export class WriteBehind<V> {
     return loaded;
   }
 
+  /**
+   * The row as the running write sees it, if held: get() without its loader,
+   * for hot paths where a closure per call is garbage; a miss is read by the
+   * caller and handed to loaded().
+   */
+  peek(key: string): V | undefined {
+    return this.staged.get(key) ?? this.rows.get(key);
+  }
+
+  /** A row the caller read from the database after peek() missed. */
+  loaded(key: string, row: V): V {
+    this.rows.set(key, row);
+    return row;
+  }
+
   /** Values are replaced, never mutated: a staged change must not leak into `rows`. */
   set(key: string, value: V): void {
     this.staged.set(key, value);
   }
 
+  /**
+   * A change made while no write runs (nothing staged), such as a seq
+   * handed out at staging: part of the transaction at once, as set() then
+   * keep() would make it, without a staged map filled and cleared per call.
+   */
+  setKept(key: string, value: V): void {
+    if (this.staged.size > 0) throw new Error("setKept while a write is running");
+    this.rows.set(key, value);
+    this.dirty.add(key);
+  }
+
   /** The running write succeeded: its changes become part of the transaction. */
   keep(): void {
+    // Clearing an empty map still allocates it a new table, once per write.
+    if (this.staged.size === 0) return;
     for (const [key, value] of this.staged) {
       this.rows.set(key, value);
       this.dirty.add(key);

@@ -10,14 +10,14 @@ export function makeEngine(
   vault: Vault,
   profile: Profile,
 ): AppSyncEngine {
-  const { connect, direct } = platform;
+  const { connect, direct, opener } = platform;
   return new SyncEngine({
     device: profile.device.sign,
     backend: vault.backend,
     store: vault.store,
     relay: relayLink({ url: profile.relayUrl, connect, clientName: "grove-app" }),
     // A space listed from its summary builds its doc after the list's first paint.
-    space: { deferDoc: true },
+    space: { deferDoc: true, ...(opener && { opener: opener() }) },
     ...(direct && {
       direct: directLink((access) =>
         direct({

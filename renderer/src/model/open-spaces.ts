@@ -67,7 +67,7 @@ export class OpenSpaces {
 
   /**
    * Loads the spaces listed from summaries, one per task, and marks
-   * "grove:docs-loaded" after the last (decision 137): the launch benches
+   * "grove:docs-loaded" after the last (decision 143): the launch benches
    * report it beside their figure. Ends early if the session closes.
    */
   loadWaiting(): void {

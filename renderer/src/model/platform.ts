@@ -8,6 +8,7 @@
 import type { Ed25519Backend } from "../../../core/crypto/ed25519.js";
 import type { SigningKeyPair } from "../../../core/crypto/identity.js";
 import type { SpaceAccess } from "../../../core/space/access.js";
+import type { EnvelopeOpener } from "../../../core/space/prefetch-opener.js";
 import type { Store } from "../../../core/store/store.js";
 import type { PeerMesh } from "../../../core/sync/direct-transport.js";
 import type { WebSocketLike } from "../../../core/sync/websocket.js";
@@ -40,6 +41,11 @@ export interface ClientPlatform {
     device: SigningKeyPair;
     backend: Ed25519Backend;
   }) => PeerMesh;
+  /**
+   * Opens what the spaces receive off the UI thread (a Web Worker in the
+   * browser, made once and kept for the app's life); absent: on this thread.
+   */
+  readonly opener?: () => EnvelopeOpener;
   /** Whether the OS says the network is up, and its changes. */
   online(): boolean;
   watchNetwork(onChange: () => void): void;
