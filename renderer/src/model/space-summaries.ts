@@ -164,7 +164,11 @@ export function loadWaiting(
   const shown = () => performance.getEntriesByName("grove:interactive").length > 0;
   const begin = () => {
     if (stopped()) return;
-    if (!shown() && Date.now() - since < LIST_WAIT_MS && typeof document !== "undefined") {
+    if (
+      !shown() &&
+      Date.now() - since < LIST_WAIT_MS &&
+      typeof requestAnimationFrame === "function"
+    ) {
       setTimeout(begin, 16);
     } else idle(next);
   };
