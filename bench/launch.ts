@@ -5,15 +5,16 @@
  * against a real relay. Each point is a fresh profile: the app onboards,
  * writes its spaces (one envelope per message), then reloads; the first
  * reload is right after writing, the next three (median) after the spaces
- * went quiet. Below 1,000 envelopes a space is not checkpointed, so every
- * launch here reads each space's whole log: the costlier kind.
+ * went quiet (each space's summary kept: decision 143). Below 1,000
+ * envelopes a space is not checkpointed, so every launch here reads each
+ * space's whole log: the costlier kind.
  * Baseline: the same app launching with no space at all, in the same run.
  */
 import { chromium } from "@playwright/test";
 import { buildRenderer } from "../test/e2e/app-build.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import { removeDir, startRelayProcess } from "../test/relay-harness.js";
-import { launch, ready, writeSpaces } from "./app.js";
+import { launch, ready, summariesKept, writeSpaces } from "./app.js";
 import { curve, type Goal, type Point } from "./curve.js";
 import { round } from "./timing.js";
 
@@ -39,6 +40,8 @@ export async function runLaunchBench(options: { quick?: boolean } = {}) {
       );
       await writeSpaces(page, spaces, messages);
       const first = await launch(page, spaces);
+      // As an app left running a few seconds would: each space's summary is on disk.
+      await summariesKept(page);
       const runs = [];
       for (let i = 0; i < 3; i++) runs.push(await launch(page, spaces));
       runs.sort((a, b) => a - b);

@@ -34,7 +34,9 @@ export type BackgroundCode =
   | "LOCAL_STORAGE"
   | "UNLOCK_CLEANUP"
   | "RECORD_CHECK"
-  | "SYNC_ENGINE";
+  | "SYNC_ENGINE"
+  | "DOC_LOAD"
+  | "SPACE_SUMMARY";
 
 export interface RecentError {
   readonly code: BackgroundCode;

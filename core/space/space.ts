@@ -128,6 +128,13 @@ export interface SpaceOptions {
    */
   compactIdleMs?: number;
   /**
+   * Applies the checkpoint and log to the doc at its first use (`doc`, or
+   * `loadDoc`), not at open: a launch can list spaces from their summaries
+   * (space-summary.ts) and load the docs after the list's first paint. The
+   * rest of the open (ledger, writers, unsent envelopes) happens at once.
+   */
+  deferDoc?: boolean;
+  /**
    * Opens received envelopes, starting as each batch is received (a Web
    * Worker in the renderer, prefetch-opener.ts); `openDecodedBatch` on this
    * thread without one.
@@ -189,7 +196,11 @@ const COMPACT_FORCE_FACTOR = 16;
 const COMMIT_LANES = 2;
 
 export class Space extends ObservableV2<Events> {
-  readonly doc = new Y.Doc();
+  private readonly content = new Y.Doc();
+  /** With `deferDoc`: applies what the open read to the doc, at the doc's first use. */
+  private deferredDoc: (() => void) | undefined;
+  /** Own updates being sealed: the doc holds them before the ledger does. */
+  private sealing = 0;
   readonly stats: SpaceStats = { accepted: 0, duplicates: 0, ephemeral: 0, rejected: {} };
   readonly id: string;
   /** Records on disk that could not be read at open; the rest of the space loaded. */
@@ -231,7 +242,47 @@ export class Space extends ObservableV2<Events> {
   private constructor(private readonly options: SpaceOptions) {
     super();
     this.id = toHex(options.access.spaceId);
-    this.doc.on("update", this.onLocalUpdate);
+    this.content.on("update", this.onLocalUpdate);
+  }
+
+  /** The content doc; with `deferDoc`, what the open read is applied at its first use. */
+  get doc(): Y.Doc {
+    if (this.deferredDoc) this.loadDoc();
+    return this.content;
+  }
+
+  /** False while the open's checkpoint and log wait to be applied (`deferDoc`). */
+  get docLoaded(): boolean {
+    return this.deferredDoc === undefined;
+  }
+
+  /** Applies what the open read to the doc now, if that waits (`deferDoc`). */
+  loadDoc(): void {
+    const apply = this.deferredDoc;
+    if (!apply) return;
+    this.deferredDoc = undefined;
+    apply();
+  }
+
+  /**
+   * What the doc is built from, as a string to compare: every broadcast chain
+   * taken (each update envelope, own ones included). A summary of the doc
+   * kept with its mark (space-summary.ts) holds for a later open whose mark
+   * is the same. Undefined while changes are in the doc but not yet in the
+   * ledger (typing not sealed, an update being sealed, a log write in
+   * flight), when no mark would be honest.
+   */
+  stateMark(): string | undefined {
+    if (this.pending.length > 0 || this.batchTimer !== undefined || this.sealing > 0) {
+      return undefined;
+    }
+    if (this.writes.size > 0 || this.toCommit.length > 0) return undefined;
+    const chains = this.ledger
+      .entries()
+      .filter((e) => e.stream === "broadcast")
+      .map((e) => `${e.author}:${e.floor}:${e.above.join(",")}`)
+      .sort();
+    return chains.join(";");
   }
 
   static async open(options: SpaceOptions): Promise<Space> {
@@ -319,7 +370,12 @@ export class Space extends ObservableV2<Events> {
 
   /** Asks members (all, or `to`) for whatever this device's doc lacks. */
   requestSync(to?: Uint8Array[]): Promise<void> {
-    return this.serial(() => this.sealAndSend(EnvelopeKind.syncRequest, this.syncRequest(), to));
+    return this.serial(async () => {
+      // A doc still waiting (deferDoc) loads in a task of its own, not in the caller's: a
+      // relay coming online asks every space at once, and thirty loads would be one long task.
+      if (!this.docLoaded) await new Promise((resolve) => setTimeout(resolve, 0));
+      return this.sealAndSend(EnvelopeKind.syncRequest, this.syncRequest(), to);
+    });
   }
 
   /** Broadcast seqs that never arrived, by author. */
@@ -354,7 +410,8 @@ export class Space extends ObservableV2<Events> {
     clearTimeout(this.compactTimer);
     await this.flush();
     await this.serial(async () => {
-      await this.checkpoint();
+      // A doc never built with no log since its checkpoint: that checkpoint is this state.
+      if (this.docLoaded || this.records > 0) await this.checkpoint();
       // The checkpoint holds the writer's real seq: the next open need not skip past the rest.
       const seq = this.writers.addressed.current.seq;
       if (this.reservedSeq > seq) {
@@ -363,7 +420,7 @@ export class Space extends ObservableV2<Events> {
       }
     });
     this.closed = true;
-    this.doc.destroy();
+    this.content.destroy();
   }
 
   /**
@@ -485,21 +542,30 @@ export class Space extends ObservableV2<Events> {
   ) {
     // A closed space's seqs may already be another run's (a tab that took over the profile).
     if (this.closed) throw new SpaceClosedError(this.id);
-    if (kind !== EnvelopeKind.membership && kind !== EnvelopeKind.welcome) await this.settleKeys();
-    const { epoch, key } = under ?? this.options.access.currentEpoch();
-    const stream = streamOf(kind);
-    const envelope = await this.writers[stream].seal(kind, payload, epoch, key);
-    // Queued first, then logged: a crash in between is healed from `unsent` at the next open.
-    await this.options.dispatch({
-      envelope,
-      kind,
-      ...(to ? { to } : {}),
-      ...(ttlSeconds !== undefined && { ttlSeconds }),
-    });
-    const seq = this.writers[stream].current.seq;
-    await this.options.store.put(...logRecord(this.id, [envelope]));
-    this.logged([envelope]);
-    this.ledger.take(this.options.device.publicKey, stream, seq);
+    // Only an update is in the doc before it is sealed (see `stateMark`).
+    const counted = kind === EnvelopeKind.update ? 1 : 0;
+    this.sealing += counted;
+    try {
+      if (kind !== EnvelopeKind.membership && kind !== EnvelopeKind.welcome) {
+        await this.settleKeys();
+      }
+      const { epoch, key } = under ?? this.options.access.currentEpoch();
+      const stream = streamOf(kind);
+      const envelope = await this.writers[stream].seal(kind, payload, epoch, key);
+      // Queued first, then logged: a crash in between is healed from `unsent` at the next open.
+      await this.options.dispatch({
+        envelope,
+        kind,
+        ...(to ? { to } : {}),
+        ...(ttlSeconds !== undefined && { ttlSeconds }),
+      });
+      const seq = this.writers[stream].current.seq;
+      await this.options.store.put(...logRecord(this.id, [envelope]));
+      this.logged([envelope]);
+      this.ledger.take(this.options.device.publicKey, stream, seq);
+    } finally {
+      this.sealing -= counted;
+    }
     await this.maybeCompact();
   }
 
@@ -974,7 +1040,6 @@ export class Space extends ObservableV2<Events> {
     // Addressed seqs up to here may have gone out in ephemeral envelopes, which no log holds.
     this.reservedSeq = reserved ?? 0;
     if (checkpoint) {
-      this.applyRemote(() => Y.applyUpdate(this.doc, checkpoint.doc, REMOTE));
       this.checkpointBytes = checkpoint.doc.length;
       this.ledger = SeqLedger.restore(checkpoint.ledger);
       raise("broadcast", checkpoint.writers.broadcast);
@@ -1047,7 +1112,25 @@ export class Space extends ObservableV2<Events> {
     ][]) {
       raise(stream, { seq: decoded.header.seq, lastHash: envelopeHash(decoded.bytes) });
     }
-    this.applyRemote(() => this.applyLogged(updates));
+    const applyAll = () => {
+      if (checkpoint) this.applyRemote(() => Y.applyUpdate(this.content, checkpoint.doc, REMOTE));
+      this.applyRemote(() => this.applyLogged(updates));
+    };
+    if (this.options.deferDoc) {
+      // Read, decrypted and counted now; only Yjs's part waits (most of a checkpoint's cost).
+      this.deferredDoc = () => {
+        try {
+          applyAll();
+        } catch (err) {
+          // Authenticated by the store, so only a bug gets here: the space stays usable.
+          const key = `s/${this.id}/checkpoint`;
+          this.corruptRecords.push(
+            new StoreError("CORRUPT_RECORD", `record ${key} does not apply: ${String(err)}`, key),
+          );
+          noted("DOC_LOAD", "applying a space's checkpoint and log")(err);
+        }
+      };
+    } else applyAll();
     await this.putRecords(unsent.map(({ decoded }) => decoded));
     if (this.reservedSeq > writerStates.addressed.seq) {
       // A hole in the addressed chain, which only guards replay: nobody asks for it.

@@ -55,7 +55,7 @@ export interface SyncEngineOptions<R extends RelayPath, D extends DirectPath> {
   /** A broadcast seq missing this long is asked for (ms). */
   gapTimeoutMs?: number;
   /** Passed to every space. */
-  space?: Pick<SpaceOptions, "batchMs" | "maxBatchMs" | "compactEvery" | "opener">;
+  space?: Pick<SpaceOptions, "batchMs" | "maxBatchMs" | "compactEvery" | "opener" | "deferDoc">;
   /** Builds a space's direct path (links.ts: `directLink`); no direct path without it. */
   direct?: DirectPathFactory<D>;
   routePolicy?: RoutePolicy;

@@ -171,6 +171,7 @@ export class ClientCore extends ObservableV2<Events> {
   /** Coalesces bursts of changes (a catch-up applies thousands) into one render per frame. */
   readonly changed: () => void = perFrame(() => {
     this.current = snapshotOf(this, this.current.revision + 1);
+    this.opened.changed();
     this.emit("change", []);
   });
 
@@ -333,6 +334,7 @@ export class ClientCore extends ObservableV2<Events> {
     performance.mark("grove:spaces-open", { detail: { spaces: this.spaces.size } });
     engine.start();
     this.opened.startPresence();
+    this.opened.loadWaiting();
   }
 
   /** A space's handle, kept and listed from now on (`engine`: the one it was opened in). */

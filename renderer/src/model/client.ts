@@ -27,6 +27,7 @@ import {
 } from "./client-identity.js";
 import { ClientStateError } from "./client-state.js";
 import { meOf } from "./open-spaces.js";
+import { READ_PREFIX, readAtOf } from "./read-marks.js";
 import type { SpaceHandle } from "./space-handle.js";
 
 export type { OnboardingInput } from "./client-identity.js";
@@ -50,8 +51,6 @@ export interface InviteRequest {
   expiresInHours: number;
   oneTime: boolean;
 }
-
-const READ_PREFIX = "read:";
 
 export class GroveClient extends ClientCore {
   get me(): Me {
@@ -151,7 +150,7 @@ export class GroveClient extends ClientCore {
   }
 
   readAt(spaceId: string): number {
-    return this.account?.setting<number>(`${READ_PREFIX}${spaceId}`) ?? 0;
+    return readAtOf(this.account, spaceId);
   }
 
   async markRead(spaceId: string): Promise<void> {

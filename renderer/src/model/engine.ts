@@ -12,11 +12,12 @@ export function makeEngine(
 ): AppSyncEngine {
   const { connect, direct, opener } = platform;
   return new SyncEngine({
-    ...(opener && { space: { opener: opener() } }),
     device: profile.device.sign,
     backend: vault.backend,
     store: vault.store,
     relay: relayLink({ url: profile.relayUrl, connect, clientName: "grove-app" }),
+    // A space listed from its summary builds its doc after the list's first paint.
+    space: { deferDoc: true, ...(opener && { opener: opener() }) },
     ...(direct && {
       direct: directLink((access) =>
         direct({

@@ -2,16 +2,20 @@
  * The spaces open in a running client, one handle each: opened once however
  * many ask at the same time, followed as the account space lists them
  * (another device of the user joined one), and never reopened once left in
- * this run.
+ * this run. A space whose summary holds is listed from it, its doc built
+ * after the list's first paint (space-summaries.ts).
  */
 import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
 import { type Me, MemberSpace } from "../../../core/membership/member-space.js";
+import { type SpaceSummary, summaryHolds } from "../../../core/space/space-summary.js";
 import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import { ClientStateError, type Session } from "./client-state.js";
+import { readAtOf } from "./read-marks.js";
 import { SpaceHandle } from "./space-handle.js";
+import { loadWaiting, readSummary, SummaryKeeper } from "./space-summaries.js";
 import type { ToolRegistry } from "./tool-plugin.js";
 
 export interface OpenSpacesHost {
@@ -37,8 +41,47 @@ export class OpenSpaces {
   private readonly left = new Set<string>();
   /** Counts sessions closed: an open begun in an earlier one is not adopted into this one. */
   private generation = 0;
+  /** The session's summary keeper (made when its first space opens). */
+  private keeper: SummaryKeeper | undefined;
 
   constructor(private readonly host: OpenSpacesHost) {}
+
+  /** Something changed in the client: summaries are brought up to date when quiet. */
+  changed(): void {
+    this.keeper?.changed();
+  }
+
+  /** Every open space's summary is on disk as it would be made now (the launch benches wait). */
+  summariesKept(): boolean {
+    return this.keeper ? !this.keeper.due() : this.handles.size === 0;
+  }
+
+  private summaries(session: Session): SummaryKeeper {
+    this.keeper ??= new SummaryKeeper(
+      session.store,
+      () => this.handles.values(),
+      (id) => readAtOf(this.host.session().account, id),
+    );
+    return this.keeper;
+  }
+
+  /**
+   * Loads the spaces listed from summaries, one per task, and marks
+   * "grove:docs-loaded" after the last (decision 143): the launch benches
+   * report it beside their figure. Ends early if the session closes.
+   */
+  loadWaiting(): void {
+    const generation = this.generation;
+    loadWaiting(
+      () => this.handles.values(),
+      () => generation !== this.generation,
+      (h) => {
+        h.unread(readAtOf(this.host.session().account, h.id));
+        h.lastActivity();
+      },
+      () => performance.mark("grove:docs-loaded", { detail: { spaces: this.handles.size } }),
+    );
+  }
 
   get all(): ReadonlyMap<string, SpaceHandle> {
     return this.handles;
@@ -52,19 +95,23 @@ export class OpenSpaces {
     if (!opening) {
       const session = this.host.session();
       const generation = this.generation;
-      opening = MemberSpace.open({
-        engine: session.engine,
-        store: session.store,
-        backend: session.backend,
-        me: meOf(session),
-        spaceId: fromHex(id),
-      }).then((member) => {
+      opening = Promise.all([
+        MemberSpace.open({
+          engine: session.engine,
+          store: session.store,
+          backend: session.backend,
+          me: meOf(session),
+          spaceId: fromHex(id),
+        }),
+        // Beside the open: a summary that cannot be read only costs building the doc.
+        readSummary(session.store, id),
+      ]).then(([member, summary]) => {
         if (generation !== this.generation) {
           // Its session closed while it opened (stopped, or an unlock that failed half-way).
           member.close();
           throw new ClientStateError("NOT_READY", "the session this space was opening in ended");
         }
-        return this.adopt(member, session.engine);
+        return this.adopt(member, session.engine, summary);
       });
       const settled = opening.finally(() => {
         if (this.opening.get(id) === settled) this.opening.delete(id);
@@ -79,13 +126,19 @@ export class OpenSpaces {
    * A space's handle, kept and listed from now on; `engine` is the one the
    * space was opened in, refused (and the space closed) unless it runs now.
    */
-  adopt(member: MemberSpace, engine: AppSyncEngine): SpaceHandle {
+  adopt(member: MemberSpace, engine: AppSyncEngine, stored?: SpaceSummary): SpaceHandle {
     const session = this.runningIn(engine);
     if (!session) {
       member.close();
       throw new ClientStateError("NOT_READY", "that space was opened in a session that ended");
     }
     const { profile } = session;
+    const id = member.space.id;
+    const keeper = this.summaries(session);
+    // Listed from the summary only if it was made from this very doc, at this read time.
+    const now = { mark: member.space.stateMark(), readAt: readAtOf(session.account, id) };
+    const summary = !member.space.docLoaded && summaryHolds(stored, now) ? stored : undefined;
+    if (stored) keeper.noteOnDisk(id, stored);
     const handle = new SpaceHandle({
       member,
       engine: session.engine,
@@ -98,6 +151,7 @@ export class OpenSpaces {
       changed: () => this.host.changed(),
       // A message just sent shows as waiting now, not at the next outbox change.
       outboxChanged: () => this.host.outboxChanged(),
+      ...(summary && { summary }),
     });
     this.handles.set(handle.id, handle);
     // What it still has queued (from an earlier run too) shows "Local only" from the start.
@@ -164,6 +218,10 @@ export class OpenSpaces {
    */
   async closeAll(): Promise<void> {
     this.generation++;
+    // What changed since the last idle pass, kept for the next launch (a failure is noted).
+    await this.keeper?.writeDue();
+    this.keeper?.close();
+    this.keeper = undefined;
     const opening = [...this.opening.values()];
     this.opening.clear();
     await Promise.allSettled(opening);

@@ -3,19 +3,24 @@
  * whereabouts of its members, its membership as this user sees it, and one
  * model per tool of the registry it is given. It knows tools only through
  * that registry (tool-plugin.ts): search, unread counts, activity and
- * notifications are asked of every tool's model alike.
+ * notifications are asked of every tool's model alike. Opened with a summary
+ * that holds (space-summary.ts), it is listed from it until `load` (asked for
+ * anything else, at a remote change, or after the list's first paint).
  */
 import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
-import { type DevicePlace, Whereabouts } from "../../../core/membership/whereabouts.js";
+import { Whereabouts } from "../../../core/membership/whereabouts.js";
 import type { Role } from "../../../core/space/access.js";
+import type { SpaceSummary } from "../../../core/space/space-summary.js";
 import type { RecordTrust } from "../../../core/space/tools/signed-records.js";
 import type { AppSyncEngine } from "../../../core/sync/links.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import { type ActivityItem, membershipActivity, newestFirst } from "./activity.js";
+import { ArrivalBurst } from "./arrival-burst.js";
+import { caretsOf, type NamedPlace, othersWhere } from "./places.js";
 import { refusalWords } from "./refusal-words.js";
 import { type Me, type MemberView, SpaceContext } from "./space-context.js";
 import { type Departure, departureOf, outstandingInvites, pendingJoins } from "./space-members.js";
@@ -30,11 +35,6 @@ import {
 
 export type { MemberView } from "./space-context.js";
 
-/** Arrivals further apart than this end a catch-up. */
-const BURST_GAP_MS = 1500;
-/** A catch-up is shown once it has taken this many changes. */
-const CATCH_UP_SHOWN = 50;
-
 export interface SpaceHandleOptions {
   readonly member: MemberSpace;
   readonly engine: AppSyncEngine;
@@ -45,7 +45,10 @@ export interface SpaceHandleOptions {
   readonly changed: () => void;
   /** Has the client list the outbox again; the listing comes back to `notePending`. */
   readonly outboxChanged: () => Promise<void>;
+  /** A summary that holds for the space as opened: listed from it until loaded. */
+  readonly summary?: SpaceSummary;
 }
+type Tools = readonly { readonly plugin: ToolPlugin; readonly model: ToolModel }[];
 
 /** A tool's search hit with the tool's label. */
 export interface SpaceHit extends ToolHit {
@@ -58,9 +61,12 @@ export class SpaceHandle {
   readonly presence: PresenceAnnouncer;
   /** Who has which tool and note open, and their carets (presence payload version 2). */
   readonly whereabouts: Whereabouts;
-  /** The tools of this space, in tab order, each with its model. */
-  readonly tools: readonly { readonly plugin: ToolPlugin; readonly model: ToolModel }[];
   private readonly context: SpaceContext;
+  private readonly registry: ToolRegistry;
+  /** Made at load; until then the space is `listed` from its summary, outbox listings kept. */
+  private models: Tools | undefined;
+  private listed: SpaceSummary | undefined;
+  private pendingBeforeLoad: readonly OutboxEntry[] | undefined;
   private readonly me: Me;
   private readonly offAccess: () => void;
   private readonly onBump = () => this.context.bump();
@@ -72,10 +78,12 @@ export class SpaceHandle {
   private readonly onTransaction = (tr: Y.Transaction) => {
     if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) this.context.bump(tr.origin);
   };
-  private readonly onRemote = () => this.noteArrivals();
-  /** A run of arrivals close together (a catch-up), for the progress shown while it lasts. */
-  private burst: { from: number; last: number; at: number } | undefined;
-  private burstTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The doc changed (under the summary, if listed: from now on the tools' own figures). */
+  private readonly onRemote = () => {
+    if (!this.models) this.load();
+    this.arrivals.note(this.member.space.stats.accepted);
+  };
+  private readonly arrivals = new ArrivalBurst(() => this.context.bump());
 
   constructor(options: SpaceHandleOptions) {
     const { member, engine } = options;
@@ -100,11 +108,9 @@ export class SpaceHandle {
       options.outboxChanged,
       () => this.catchingUp(),
     );
-    this.tools = options.tools.map((plugin) => ({
-      plugin,
-      model: plugin.create(this.context.forTool(plugin.id)),
-    }));
-    member.space.doc.on("afterTransaction", this.onTransaction);
+    this.registry = options.tools;
+    this.listed = options.summary;
+    if (!this.listed) this.load();
     member.space.on("remoteChange", this.onRemote);
     let wasMember = member.access.isMember();
     this.offAccess = member.access.onChange(() => {
@@ -120,6 +126,31 @@ export class SpaceHandle {
     });
   }
 
+  /** The tools of this space, in tab order, each with its model (loading the space first). */
+  get tools(): Tools {
+    return this.models ?? this.load();
+  }
+
+  /** Listed from its summary: its doc not built, no tool model made. */
+  get waiting(): boolean {
+    return this.models === undefined;
+  }
+
+  /** Builds the doc and the tools' models, if not yet done; the tools. */
+  load(): Tools {
+    if (this.models) return this.models;
+    this.listed = undefined;
+    const models = this.registry.map((plugin) => {
+      return { plugin, model: plugin.create(this.context.forTool(plugin.id)) };
+    });
+    this.models = models;
+    this.member.space.doc.on("afterTransaction", this.onTransaction);
+    const pending = this.pendingBeforeLoad;
+    if (pending) for (const { model } of models) model.notePending?.(pending);
+    this.context.bump();
+    return models;
+  }
+
   /** The model of `plugin` in this space; a typed error when the client runs without it. */
   tool<M extends ToolModel>(plugin: ToolPlugin<M>): M {
     // The registry made this model with this very plug-in's `create`.
@@ -133,25 +164,9 @@ export class SpaceHandle {
     return found.model;
   }
 
-  private noteArrivals(): void {
-    const accepted = this.member.space.stats.accepted;
-    const now = Date.now();
-    if (!this.burst || now - this.burst.at > BURST_GAP_MS) {
-      this.burst = { from: accepted, last: accepted, at: now };
-    }
-    this.burst.last = accepted;
-    this.burst.at = now;
-    clearTimeout(this.burstTimer);
-    this.burstTimer = setTimeout(() => {
-      this.burst = undefined;
-      this.context.bump();
-    }, BURST_GAP_MS);
-  }
-
   /** Changes taken in the current catch-up, while one runs (more than a handful in a row). */
   catchingUp(): number | undefined {
-    const n = this.burst ? this.burst.last - this.burst.from : 0;
-    return n >= CATCH_UP_SHOWN ? n : undefined;
+    return this.arrivals.shown();
   }
 
   /** Changes with every update of the space, for memoized views. */
@@ -160,6 +175,7 @@ export class SpaceHandle {
   }
 
   get name(): string {
+    if (this.listed) return this.listed.name;
     return this.member.name || this.member.invitation?.spaceName || "Untitled space";
   }
 
@@ -232,6 +248,7 @@ export class SpaceHandle {
 
   /** Unread items by others after `readAt`, over every tool. */
   unread(readAt: number): number {
+    if (this.listed?.readAt === readAt) return this.listed.unread;
     return this.context.cached(
       "unread",
       () => this.tools.reduce((n, { model }) => n + (model.unread?.(readAt) ?? 0), 0),
@@ -241,6 +258,7 @@ export class SpaceHandle {
 
   /** When anything was last written in a tool that keeps a time (0 for never). */
   lastActivity(): number {
+    if (this.listed) return this.listed.lastActivity;
     return this.tools.reduce((last, { model }) => Math.max(last, model.lastActivity?.() ?? 0), 0);
   }
 
@@ -251,8 +269,9 @@ export class SpaceHandle {
     );
   }
 
-  /** What every tool would tell this user about, after `since`. */
+  /** What every tool would tell this user about, after `since` (listed: nothing arrived). */
   notices(since: number): Notice[] {
+    if (!this.models) return [];
     return this.tools.flatMap(({ model }) => model.notices?.(since, this.name) ?? []);
   }
 
@@ -274,6 +293,8 @@ export class SpaceHandle {
 
   /** Every tool takes the outbox as it stands; true when one learned something new. */
   notePending(entries: readonly OutboxEntry[]): boolean {
+    this.pendingBeforeLoad = entries;
+    if (!this.models) return false;
     let learned = false;
     for (const { model } of this.tools)
       learned = (model.notePending?.(entries) ?? false) || learned;
@@ -294,22 +315,13 @@ export class SpaceHandle {
   }
 
   /** Everyone else here now, where they are (one entry per user: their latest-heard device). */
-  whoIsWhere(): (DevicePlace & { name: string })[] {
-    const byUser = new Map<string, DevicePlace>();
-    for (const p of this.whereabouts.places()) {
-      if (p.user === this.me.user) continue;
-      const seen = byUser.get(p.user);
-      if (!seen || p.heardAt > seen.heardAt) byUser.set(p.user, p);
-    }
-    return [...byUser.values()].map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  whoIsWhere(): NamedPlace[] {
+    return othersWhere(this.whereabouts.places(), this.me.user, (u) => this.nameOf(u));
   }
 
   /** Carets of other devices in one note. */
-  caretsIn(note: string): (DevicePlace & { name: string })[] {
-    return this.whereabouts
-      .places()
-      .filter((p) => p.note === note && p.device !== this.me.device)
-      .map((p) => ({ ...p, name: this.nameOf(p.user) }));
+  caretsIn(note: string): NamedPlace[] {
+    return caretsOf(this.whereabouts.places(), note, this.me.device, (u) => this.nameOf(u));
   }
 
   /** User (hex) behind a device (hex), if a member's. */
@@ -318,15 +330,16 @@ export class SpaceHandle {
   }
 
   rename(name: string): Promise<void> {
+    this.load();
     return this.member.space.edit((doc) => doc.getMap("meta").set("name", name.trim()));
   }
 
   /** Stops listening and announcing (the space is left); the engine closes the space itself. */
   async close(): Promise<void> {
-    clearTimeout(this.burstTimer);
+    this.arrivals.stop();
     this.offAccess();
-    for (const { model } of this.tools) await model.close?.();
-    this.member.space.doc.off("afterTransaction", this.onTransaction);
+    for (const { model } of this.models ?? []) await model.close?.();
+    if (this.models) this.member.space.doc.off("afterTransaction", this.onTransaction);
     this.member.space.off("remoteChange", this.onRemote);
     this.presence.off("change", this.onBump);
     this.whereabouts.off("change", this.onBump);
