@@ -60,6 +60,12 @@ export class SeqLedger {
   take(author: Uint8Array, stream: EnvelopeStream, seq: number): void {
     const chain = this.chain(author, stream);
     if (seq <= chain.floor) return;
+    // In order (nearly every seq of a catch-up): the floor moves, no set entry made and dropped.
+    if (seq === chain.floor + 1) {
+      chain.floor = seq;
+      if (chain.above.size > 0) absorb(chain);
+      return;
+    }
     chain.above.add(seq);
     absorb(chain);
     if (stream === "addressed") slide(chain);
