@@ -55,18 +55,27 @@ function outcome(p: Promise<EnqueueResult>): Promise<string> {
   );
 }
 
+/**
+ * A store whose dedupe-record insert for send `n` fails as `raise` says: ROLLBACK undoes the
+ * whole transaction (as SQLITE_FULL would), ABORT that statement only (a constraint failing).
+ */
+function storeFailing(holdMs: number, n: number, raise: "ROLLBACK" | "ABORT") {
+  const dir = mkdtempSync(join(tmpdir(), "grove-commit-rollback-"));
+  const store = new SqliteRelayStore(dir, { holdMs });
+  open.push({ store, dir });
+  const db = (store as unknown as { db: Db }).db;
+  const failing = Buffer.from(request(n, false).msgId).toString("hex");
+  db.exec(
+    `CREATE TEMP TRIGGER failing BEFORE INSERT ON main.sent WHEN NEW.msg_id = X'${failing}'
+     BEGIN SELECT RAISE(${raise}, 'injected failure of this record'); END`,
+  );
+  return { store, db, heal: () => db.exec("DROP TRIGGER temp.failing") };
+}
+
 describe("relay store: a statement that rolls the whole transaction back", () => {
   it("commits nothing of its group, so a retransmit of a later send in it is stored again, not acked as a duplicate", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "grove-commit-rollback-"));
     // Live rows held long: the live target holds the sends only in staging until it acks.
-    const store = new SqliteRelayStore(dir, { holdMs: 60_000 });
-    open.push({ store, dir });
-    const db = (store as unknown as { db: Db }).db;
-    const failing = Buffer.from(request(1, true).msgId).toString("hex");
-    db.exec(
-      `CREATE TEMP TRIGGER full_disk BEFORE INSERT ON main.sent WHEN NEW.msg_id = X'${failing}'
-       BEGIN SELECT RAISE(ROLLBACK, 'injected: the transaction is rolled back, as by SQLITE_FULL'); END`,
-    );
+    const { store, db, heal } = storeFailing(60_000, 1, "ROLLBACK");
     // Both in one turn: one group commit, the failing record first.
     const first = outcome(store.enqueue(request(1, true), quota, () => undefined));
     const second = outcome(store.enqueue(request(2, true), quota, () => undefined));
@@ -77,7 +86,7 @@ describe("relay store: a statement that rolls the whole transaction back", () =>
     expect(records.n).toBe(0);
 
     // The sender of the second sends it again (same msgId), the disk being fine again.
-    db.exec("DROP TRIGGER temp.full_disk");
+    heal();
     let staged: EnqueueResult | undefined;
     const again = store.enqueue(request(2, true), quota, (r) => {
       staged = r;
@@ -98,23 +107,15 @@ describe("relay store: a statement that rolls the whole transaction back", () =>
   });
 
   it("a send's dedupe record failing alone (no savepoint) costs that send only: the others commit, its rows are not written, its retransmit is stored once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "grove-commit-rollback-"));
-    const store = new SqliteRelayStore(dir, { holdMs: 0 });
-    open.push({ store, dir });
-    const db = (store as unknown as { db: Db }).db;
-    const failing = Buffer.from(request(2, false).msgId).toString("hex");
     // RAISE(ABORT): the statement is undone, the transaction stays open (a constraint failing).
-    db.exec(
-      `CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.sent WHEN NEW.msg_id = X'${failing}'
-       BEGIN SELECT RAISE(ABORT, 'injected: this record only'); END`,
-    );
+    const { store, db, heal } = storeFailing(0, 2, "ABORT");
     const sends = [1, 2, 3].map((n) => outcome(store.enqueue(request(n, false), quota)));
     const [one, two, three] = await Promise.all(sends);
     expect([one, three]).toEqual(["queued", "queued"]);
     expect(two).toMatch(/^error:/);
     const records = db.prepare("SELECT count(*) AS n FROM sent").get() as { n: number };
     expect(records.n).toBe(2);
-    db.exec("DROP TRIGGER temp.refuse");
+    heal();
     // Refused, so not stored: its row (due at once, for a device not connected) was not written.
     expect((await store.fetch(target, 0, 10)).map((m) => m.envelope[0])).toEqual([1, 3]);
     expect(await outcome(store.enqueue(request(2, false), quota))).toBe("queued");
@@ -126,15 +127,7 @@ describe("relay store: a statement that rolls the whole transaction back", () =>
   });
 
   it("a seq handed out before a failed commit is never handed out again, even after a later good commit for other devices", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "grove-commit-rollback-"));
-    const store = new SqliteRelayStore(dir, { holdMs: 60_000 });
-    open.push({ store, dir });
-    const db = (store as unknown as { db: Db }).db;
-    const failing = Buffer.from(request(1, true).msgId).toString("hex");
-    db.exec(
-      `CREATE TEMP TRIGGER full_disk BEFORE INSERT ON main.sent WHEN NEW.msg_id = X'${failing}'
-       BEGIN SELECT RAISE(ROLLBACK, 'injected: the transaction is rolled back, as by SQLITE_FULL'); END`,
-    );
+    const { store, heal } = storeFailing(60_000, 1, "ROLLBACK");
     // A, to the live target: ordered (seq handed out, may be delivered from memory), then its commit fails.
     let stagedA: EnqueueResult | undefined;
     const a = outcome(
@@ -145,7 +138,7 @@ describe("relay store: a statement that rolls the whole transaction back", () =>
     expect(await a).toMatch(/^error:/);
     const seqA = stagedA?.status === "queued" ? stagedA.seqs[0] : undefined;
     expect(seqA).toBeGreaterThan(0);
-    db.exec("DROP TRIGGER temp.full_disk");
+    heal();
     // A good commit that does not touch the target's mailbox.
     const other = { ...request(3, false), targets: [new Uint8Array(32).fill(9)], live: [false] };
     expect(await outcome(store.enqueue(other, quota))).toBe("queued");

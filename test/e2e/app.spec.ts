@@ -208,7 +208,10 @@ test.describe("three people in one space, through the UI only", () => {
     await a.getByLabel("Note text").click();
     await a.keyboard.type(annLine);
     await expect.poll(() => noteText(b), { timeout: 20_000 }).toBe(annLine);
-    expect((await accepted(b)) - bobHadBefore).toBeLessThan(8);
+    // Typing is sealed 16 ms after the last key (decision 109), so how many envelopes a burst
+    // makes depends on the gaps the test's own typing leaves on a loaded machine (7-10 seen);
+    // one per key would be 33, and any batching at all stays well under half of that.
+    expect((await accepted(b)) - bobHadBefore).toBeLessThan(annLine.length / 2);
     // Bob adds a line at the end while Ann's caret stays where she stopped.
     await b.getByLabel("Note text").click();
     await b.keyboard.press("End");
