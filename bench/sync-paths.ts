@@ -159,7 +159,9 @@ export async function browserCatchUp(
       const page = await open("catchup");
       const beforePage = beforeCheckout ? await open("catchup-before") : undefined;
       await callPage<CatchUpApi, "run">(page, "run", mine); // warm-up (JIT, IndexedDB files)
-      if (beforePage) await callPage<CatchUpApi, "run">(beforePage, "run", input);
+      // The checkout before runs as this page does (the same worker, every batch at once); a
+      // checkout whose page has no opener ignores the worker and opens on its main thread.
+      if (beforePage) await callPage<CatchUpApi, "run">(beforePage, "run", mine);
       // Best of three, as in Node: one run is at the mercy of a busy disk or a GC at the wrong time.
       const runs = [];
       const cpu: ThreadCpu[] = [];
@@ -171,7 +173,7 @@ export async function browserCatchUp(
       for (let r = 0; r < measuredRuns; r++) {
         if (beforePage) {
           const traced = await threadCpu(browser, beforePage, () =>
-            callPage<CatchUpApi, "run">(beforePage, "run", input),
+            callPage<CatchUpApi, "run">(beforePage, "run", mine),
           );
           beforeMs.push(traced.result.groveMs);
           beforeLongest.push(traced.result.longestTaskMs);

@@ -41,25 +41,31 @@ export interface LedgerEntry {
 }
 
 /**
- * Chains are keyed by the author's raw bytes (bytesKey) and the stream: a
- * receive looks up every envelope's author, and hex keys cost a 64-char
- * string per envelope. Hex is made only where it leaves (floors, gaps,
- * entries).
+ * Chains are found by the author's raw bytes (bytesKey) in one map per
+ * stream: a receive looks up every envelope's author (twice), and a key
+ * joined with the stream, or hex, would be a new string to hash per lookup.
+ * Hex is made only where it leaves (floors, gaps, entries).
  */
 export class SeqLedger {
-  private readonly chains = new Map<
-    string,
-    { author: Uint8Array; stream: EnvelopeStream; chain: Chain }
-  >();
+  /** Every chain, in the order first taken (what floors, gaps and entries list). */
+  private readonly chains: { author: Uint8Array; stream: EnvelopeStream; chain: Chain }[] = [];
+  private readonly broadcast = new Map<string, Chain>();
+  private readonly addressed = new Map<string, Chain>();
 
   has(author: Uint8Array, stream: EnvelopeStream, seq: number): boolean {
-    const chain = this.chains.get(chainKey(author, stream))?.chain;
+    const chain = this.byStream(stream).get(bytesKey(author));
     return !!chain && (seq <= chain.floor || chain.above.has(seq));
   }
 
   take(author: Uint8Array, stream: EnvelopeStream, seq: number): void {
     const chain = this.chain(author, stream);
     if (seq <= chain.floor) return;
+    // In order (nearly every seq of a catch-up): the floor moves, no set entry made and dropped.
+    if (seq === chain.floor + 1) {
+      chain.floor = seq;
+      if (chain.above.size > 0) absorb(chain);
+      return;
+    }
     chain.above.add(seq);
     absorb(chain);
     if (stream === "addressed") slide(chain);
@@ -77,7 +83,7 @@ export class SeqLedger {
   /** Contiguous broadcast floors by author (hex): what a snapshot of this device's doc covers. */
   floors(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const { author, stream, chain } of this.chains.values()) {
+    for (const { author, stream, chain } of this.chains) {
       if (stream === "broadcast" && chain.floor > 0) out.set(toHex(author), chain.floor);
     }
     return out;
@@ -86,7 +92,7 @@ export class SeqLedger {
   /** Holes in broadcast chains: seqs below one already taken that never arrived. */
   gaps(): Gap[] {
     const out: Gap[] = [];
-    for (const { author, stream, chain } of this.chains.values()) {
+    for (const { author, stream, chain } of this.chains) {
       if (stream !== "broadcast" || chain.above.size === 0) continue;
       const hex = toHex(author);
       let next = chain.floor + 1;
@@ -100,7 +106,7 @@ export class SeqLedger {
 
   /** Every chain, for a checkpoint; `restore` takes it back. */
   entries(): LedgerEntry[] {
-    return [...this.chains.values()].map(({ author, stream, chain }) => ({
+    return this.chains.map(({ author, stream, chain }) => ({
       author: toHex(author),
       stream,
       floor: chain.floor,
@@ -121,19 +127,21 @@ export class SeqLedger {
   }
 
   private chain(author: Uint8Array, stream: EnvelopeStream): Chain {
-    const key = chainKey(author, stream);
-    let entry = this.chains.get(key);
-    if (!entry) {
+    const chains = this.byStream(stream);
+    const key = bytesKey(author);
+    let chain = chains.get(key);
+    if (!chain) {
+      chain = { floor: 0, above: new Set() };
+      chains.set(key, chain);
       // A copy: `author` is often a view into an envelope the ledger should not keep alive.
-      entry = { author: author.slice(), stream, chain: { floor: 0, above: new Set() } };
-      this.chains.set(key, entry);
+      this.chains.push({ author: author.slice(), stream, chain });
     }
-    return entry.chain;
+    return chain;
   }
-}
 
-function chainKey(author: Uint8Array, stream: EnvelopeStream): string {
-  return `${stream === "broadcast" ? "b" : "a"}${bytesKey(author)}`;
+  private byStream(stream: EnvelopeStream): Map<string, Chain> {
+    return stream === "broadcast" ? this.broadcast : this.addressed;
+  }
 }
 
 function absorb(chain: Chain): void {

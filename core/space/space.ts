@@ -595,9 +595,12 @@ export class Space extends ObservableV2<Events> {
     /** Called once the batch is verified, before anything of it is applied. */
     onOpened?: () => void,
   ): Promise<(() => Promise<void>) | undefined> {
-    const fresh: DecodedEnvelope[] = [];
+    /** Each with its seqId, made once here and carried to the ledger checks and the write. */
+    const fresh: Fresh[] = [];
     /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
     const seen = new Map<string, Uint8Array[]>();
+    /** Whether two envelopes of `fresh` claim one (author, chain, seq): else no id repeats in it. */
+    let contested = false;
     for (const bytes of envelopes) {
       let decoded: DecodedEnvelope;
       try {
@@ -619,18 +622,20 @@ export class Space extends ObservableV2<Events> {
       }
       if (kind === EnvelopeKind.ephemeral && !this.admitEphemeral(decoded)) continue;
       // Nearly always the first claim: no array is made for the seqs nobody else claims.
-      if (claims) claims.push(bytes);
-      else seen.set(id, [bytes]);
-      fresh.push(decoded);
+      if (claims) {
+        claims.push(bytes);
+        contested = true;
+      } else seen.set(id, [bytes]);
+      fresh.push({ decoded, id });
     }
     if (fresh.length === 0) return;
 
     // Membership first: a batch that holds a join and the joiner's first messages is judged
     // with the join already in the log.
-    const isOp = (d: DecodedEnvelope) =>
+    const isOp = ({ decoded: d }: Fresh) =>
       d.header.kind === EnvelopeKind.membership || d.header.kind === EnvelopeKind.welcome;
-    const accepted: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
-    for (const item of this.distinct(await this.open(fresh.filter(isOp), prefetched))) {
+    const accepted: Opened[] = [];
+    for (const item of this.distinct(await this.open(fresh.filter(isOp), prefetched), contested)) {
       // One op or welcome that cannot be taken is refused alone, never the batch behind it.
       try {
         await this.options.access.takeMembership?.(
@@ -649,7 +654,7 @@ export class Space extends ObservableV2<Events> {
       prefetched,
     );
     onOpened?.();
-    const opened = [...accepted, ...this.distinct(rest)];
+    const opened = [...accepted, ...this.distinct(rest, contested)];
 
     // Ephemeral (presence): handed on at once, never logged nor applied, and not counted
     // toward compaction. The ledger takes the seq now (nothing of it goes to disk), so a
@@ -688,7 +693,7 @@ export class Space extends ObservableV2<Events> {
     // The write runs while the next batch is verified and applied (the serial queue moves on
     // now); this batch's receive resolves once it is on disk. Its seqs count as taken for
     // the batches behind it meanwhile, so none is applied or logged twice.
-    const ids = lasting.map(({ decoded: { header } }) => seqId(header));
+    const ids = lasting.map(({ id }) => id);
     const written = this.putRecords(lasting.map(({ decoded }) => decoded)).then(() => {
       for (const { decoded } of lasting) {
         const { header } = decoded;
@@ -748,11 +753,9 @@ export class Space extends ObservableV2<Events> {
   }
 
   /** Verifies and decrypts; refusals are counted and reported, the rest returned. */
-  private async open(
-    envelopes: DecodedEnvelope[],
-    prefetched?: Prefetched,
-  ): Promise<{ decoded: DecodedEnvelope; payload: Uint8Array }[]> {
-    if (envelopes.length === 0) return [];
+  private async open(items: Fresh[], prefetched?: Prefetched): Promise<Opened[]> {
+    if (items.length === 0) return [];
+    const envelopes = items.map(({ decoded }) => decoded);
     const { access } = this.options;
     const opts = {
       backend: this.options.backend,
@@ -765,8 +768,8 @@ export class Space extends ObservableV2<Events> {
     const results = await (opener && prefetched
       ? opener.open(envelopes, opts, prefetched)
       : openDecodedBatch(envelopes, opts));
-    const opened: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
-    envelopes.forEach((decoded, i) => {
+    const opened: Opened[] = [];
+    items.forEach(({ decoded, id }, i) => {
       // One result per envelope; a missing one is refused, never taken as opened.
       const result = results[i] ?? new CryptoError("BAD_FORMAT", "envelope was not opened");
       if (result instanceof CryptoError) {
@@ -774,7 +777,7 @@ export class Space extends ObservableV2<Events> {
         // Only UNKNOWN_EPOCH comes after the signature check: the author is who it says.
         const { author, epoch, kind } = decoded.header;
         if (result.code === "UNKNOWN_EPOCH") this.emit("unknownEpoch", [author, epoch, kind]);
-      } else opened.push({ decoded, payload: result.payload });
+      } else opened.push({ decoded, id, payload: result.payload });
     });
     return opened;
   }
@@ -783,15 +786,15 @@ export class Space extends ObservableV2<Events> {
    * Two verified envelopes with one (author, chain, seq): the author signed
    * both (equivocation). The first is taken; the second is a duplicate.
    */
-  private distinct<T extends { decoded: DecodedEnvelope }>(items: T[]): T[] {
-    const taken = new Set<string>();
-    return items.filter(({ decoded: { header } }) => {
-      const id = seqId(header);
-      if (taken.has(id) || this.taken(header, id)) {
+  private distinct<T extends Fresh>(items: T[], contested: boolean): T[] {
+    // Ids repeat within `items` only if two were claimed alike; else no set is kept.
+    const taken = contested ? new Set<string>() : undefined;
+    return items.filter(({ decoded: { header }, id }) => {
+      if (taken?.has(id) || this.taken(header, id)) {
         this.stats.duplicates++;
         return false;
       }
-      taken.add(id);
+      taken?.add(id);
       return true;
     });
   }
@@ -1206,6 +1209,17 @@ export class SpaceClosedError extends Error {
 }
 
 const NO_HASH = new Uint8Array(0);
+
+/** A received envelope past the duplicate checks, with its seqId. */
+interface Fresh {
+  decoded: DecodedEnvelope;
+  id: string;
+}
+
+/** A received envelope verified and decrypted. */
+interface Opened extends Fresh {
+  payload: Uint8Array;
+}
 
 /** One key per (author, chain, seq). */
 function seqId(header: DecodedEnvelope["header"]): string {
