@@ -138,6 +138,20 @@ export function checkSpace(decoded: DecodedEnvelope, opts: Pick<OpenOptions, "sp
 }
 
 /**
+ * What an envelope decoded earlier (in a batch, or on another thread) is checked for before
+ * its signature: the size limit its decoding did not apply here, then the space.
+ */
+export function checkSizeAndSpace(
+  decoded: DecodedEnvelope,
+  opts: Pick<OpenOptions, "spaceId" | "limits">,
+): void {
+  if (decoded.bytes.length > (opts.limits?.maxEnvelopeBytes ?? Number.POSITIVE_INFINITY)) {
+    throw new CryptoError("BAD_FORMAT", "envelope exceeds the size limit");
+  }
+  checkSpace(decoded, opts);
+}
+
+/**
  * Everything after authenticity: role, then decryption. Callers must have
  * established the signature, directly or through a verified hash chain.
  * `hash` is the envelope's, if the caller has it as bytes (else made if read).

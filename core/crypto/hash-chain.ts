@@ -12,7 +12,7 @@
 import { type DecodedEnvelope, streamOf } from "../wire/envelope.js";
 import { bytesKey } from "./bytes.js";
 import {
-  checkSpace,
+  checkSizeAndSpace,
   decodeForOpen,
   type OpenedEnvelope,
   type OpenOptions,
@@ -69,12 +69,9 @@ export async function openDecodedBatch(
       return;
     }
     try {
-      if (decoded.bytes.length > (opts.limits?.maxEnvelopeBytes ?? Number.POSITIVE_INFINITY)) {
-        throw new CryptoError("BAD_FORMAT", "envelope exceeds the size limit");
-      }
-      checkSpace(decoded, opts);
+      checkSizeAndSpace(decoded, opts);
       const { author, spaceId, kind } = decoded.header;
-      // checkSpace has pinned the space where the caller names one (a Space always does): the
+      // checkSizeAndSpace has pinned the space where the caller names one (a Space always does): the
       // key of its 16 bytes, which bytesKey does not remember, was made per envelope for nothing.
       const space = opts.spaceId ? "" : bytesKey(spaceId);
       const id = `${bytesKey(author)}${space}${streamOf(kind)}`;
@@ -142,7 +139,7 @@ export async function openDecodedBatch(
 }
 
 /** `isAllowed` for one author, remembered by epoch and kind. */
-function memoAllowed(
+export function memoAllowed(
   isAllowed: NonNullable<OpenOptions["isAllowed"]>,
 ): NonNullable<OpenOptions["isAllowed"]> {
   const known = new Map<number, boolean>();

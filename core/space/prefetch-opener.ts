@@ -20,14 +20,14 @@
  */
 import { bytesKey, equalBytes } from "../crypto/bytes.js";
 import {
-  checkSpace,
+  checkSizeAndSpace,
   type OpenedEnvelope,
   type OpenOptions,
   openAuthenticated,
 } from "../crypto/envelope.js";
 import { CryptoError } from "../crypto/errors.js";
 import { hash32 } from "../crypto/hash.js";
-import { openDecodedBatch, type RunResult } from "../crypto/hash-chain.js";
+import { memoAllowed, openDecodedBatch, type RunResult } from "../crypto/hash-chain.js";
 import { type DecodedEnvelope, EnvelopeKind } from "../wire/envelope.js";
 import { type OpenContext, type OpenRequest, packRequest, ReplyReader } from "./off-thread-open.js";
 
@@ -61,8 +61,8 @@ export interface EnvelopeOpener {
 interface Asked {
   /** By epoch: whether keyForEpoch still gives the prefetch's key (same space and epoch). */
   holds: Map<number, boolean>;
-  /** By author, then epoch * 256 + kind. */
-  allowed: Map<string, Map<number, boolean>>;
+  /** By author: its `isAllowed`, remembered by epoch and kind. */
+  allowed: Map<string, NonNullable<OpenOptions["isAllowed"]>>;
 }
 
 function allowed(
@@ -73,16 +73,10 @@ function allowed(
   const author = bytesKey(header.author);
   let known = asked.allowed.get(author);
   if (!known) {
-    known = new Map();
+    known = memoAllowed(isAllowed);
     asked.allowed.set(author, known);
   }
-  const id = header.epoch * 256 + header.kind;
-  let answer = known.get(id);
-  if (answer === undefined) {
-    answer = isAllowed(header.author, header.epoch, header.kind);
-    known.set(id, answer);
-  }
-  return answer;
+  return known(header.author, header.epoch, header.kind);
 }
 
 /** An opened envelope whose hash (rarely read: a Space reads the payload) is sliced on demand. */
@@ -165,10 +159,7 @@ export class PrefetchOpener implements EnvelopeOpener {
         return;
       }
       try {
-        if (decoded.bytes.length > (opts.limits?.maxEnvelopeBytes ?? Number.POSITIVE_INFINITY)) {
-          throw new CryptoError("BAD_FORMAT", "envelope exceeds the size limit");
-        }
-        checkSpace(decoded, opts);
+        checkSizeAndSpace(decoded, opts);
         results[i] = this.finish(decoded, reader, slot, prefetched.context, opts, asked);
       } catch (err) {
         if (!(err instanceof CryptoError)) throw err;
@@ -207,7 +198,7 @@ export class PrefetchOpener implements EnvelopeOpener {
     if (opts.isAllowed && !allowed(asked, opts.isAllowed, header)) {
       return new CryptoError("AUTHOR_NOT_ALLOWED", "author may not write this envelope");
     }
-    // The space was checked (checkSpace) against opts.spaceId; whether the prefetch's key is
+    // The space was checked (checkSizeAndSpace) against opts.spaceId; whether the prefetch's key is
     // still this space's key for the epoch is asked once per epoch.
     let holds = asked.holds.get(header.epoch);
     if (holds === undefined) {
