@@ -17,6 +17,7 @@ import {
   summaryKey,
 } from "../../../core/space/space-summary.js";
 import { type Store, StoreError } from "../../../core/store/store.js";
+import { nextTask } from "../../../core/sync/next-task.js";
 import { DecodeError } from "../../../core/wire/errors.js";
 import type { SpaceHandle } from "./space-handle.js";
 import { whenIdle } from "./when-idle.js";
@@ -115,21 +116,17 @@ export class SummaryKeeper {
 
   /** Writes every loaded space's summary that changed since it was last written. */
   async writeDue(): Promise<void> {
-    const due: SpaceSummary[] = [];
-    const ids: string[] = [];
+    const due: [id: string, summary: SpaceSummary][] = [];
     for (const handle of this.handles()) {
       if (this.closed) return;
       const summary = summaryOf(handle, this.readAt(handle.id));
       if (!summary || !summarizable(summary) || same(this.written.get(handle.id), summary)) {
         continue;
       }
-      due.push(summary);
-      ids.push(handle.id);
+      due.push([handle.id, summary]);
     }
-    for (let i = 0; i < due.length; i++) {
-      const id = ids[i];
-      const summary = due[i];
-      if (this.closed || id === undefined || !summary) return;
+    for (const [id, summary] of due) {
+      if (this.closed) return;
       try {
         await this.store.put(summaryKey(id), encodeSummary(summary));
         this.written.set(id, summary);
@@ -170,7 +167,7 @@ export function loadWaiting(
       typeof requestAnimationFrame === "function"
     ) {
       setTimeout(begin, 16);
-    } else idle(next);
+    } else nextTask(next);
   };
   const next = () => {
     if (stopped()) return;
@@ -195,15 +192,9 @@ export function loadWaiting(
       first.load();
       warm(first);
     } else space.loadDoc();
-    idle(next);
+    // A task of its own, after whatever is queued (input, a frame, arrivals): not an idle
+    // callback, which a page Chromium deems hidden runs only at its timeout.
+    nextTask(next);
   };
   begin();
-}
-
-/**
- * A task of its own, after whatever is queued (input, a frame, arrivals): not an idle
- * callback, which a page Chromium deems hidden runs only at its timeout.
- */
-function idle(run: () => void): void {
-  setTimeout(run, 0);
 }
