@@ -24,6 +24,22 @@ function delivered(frames: Frame[]): Omit<DeliverFrame, "type">[] {
   );
 }
 
+/** Deliveries of stored mail (ephemeral ones carry seq 0). */
+function stored(frames: Frame[]): Omit<DeliverFrame, "type">[] {
+  return delivered(frames).filter((d) => d.seq > 0);
+}
+
+/** A device logged in to a relay restarted on `dataDir` (after kill -9). */
+async function afterRestart(
+  dataDir: string,
+  keys: ReturnType<typeof generateDeviceKeys>["sign"],
+): Promise<RawClient> {
+  const again = await relays([], { dataDir });
+  const client = await RawClient.open(again.url);
+  await client.login(keys, again.url);
+  return client;
+}
+
 describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () => {
   it("acks for seqs never delivered change nothing: the forger gets every later send, and a live device that never acks gets every acked send after kill -9", async () => {
     const relay = await relays();
@@ -57,7 +73,6 @@ describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () =>
       Array.from({ length: 5 }, (_, i) => sender.client.send(targets, Uint8Array.of(0xee, i))),
     );
     await sender.client.stop();
-    const stored = (frames: Frame[]) => delivered(frames).filter((d) => d.seq > 0);
     await waitFor(() => stored(forger.frames).length >= 5, "the forger's 5 deliveries");
     await waitFor(() => stored(victim.frames).length >= 5, "the victim's 5 deliveries");
     // Forged again, now for what the victim holds (same seqs, but the forger's own mailbox).
@@ -67,9 +82,7 @@ describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () =>
 
     // The relay is killed: what it acked must be on its disk for the victim, which acked nothing.
     await relay.kill();
-    const again = await relays([], { dataDir: relay.dataDir });
-    const c = await RawClient.open(again.url);
-    await c.login(victimKeys, again.url);
+    const c = await afterRestart(relay.dataDir, victimKeys);
     await waitFor(() => stored(c.frames).length >= 5, "every acked send after the crash");
     expect(
       stored(c.frames)
@@ -107,9 +120,7 @@ describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () =>
     // Acked: the sender drops it from its outbox. The relay dies now.
     await relay.kill();
     victim.close();
-    const again = await relays([], { dataDir: relay.dataDir });
-    const c = await RawClient.open(again.url);
-    await c.login(victimKeys, again.url);
+    const c = await afterRestart(relay.dataDir, victimKeys);
     await waitFor(() => delivered(c.frames).length >= 1, "the acked send after the crash");
     c.close();
   });
@@ -125,7 +136,6 @@ describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () =>
     const sent = Array.from({ length: 3 }, (_, i) =>
       sender.client.send([keys.publicKey], Uint8Array.of(0xcc, i)),
     );
-    const stored = (frames: Frame[]) => delivered(frames).filter((d) => d.seq > 0);
     await waitFor(() => stored(a.frames).length >= 3, "3 live deliveries on the first link");
     const first = stored(a.frames).find((d) => d.envelope[1] === 0);
     if (!first) throw new Error("the first send was delivered");
@@ -140,9 +150,7 @@ describe("relay: forged DELIVER_ACKs and retransmits during write-behind", () =>
     await relay.kill();
     a.close();
     b.close();
-    const again = await relays([], { dataDir: relay.dataDir });
-    const c = await RawClient.open(again.url);
-    await c.login(keys, again.url);
+    const c = await afterRestart(relay.dataDir, keys);
     await waitFor(() => stored(c.frames).length >= 2, "the two sends not acked");
     expect(
       stored(c.frames)
