@@ -90,7 +90,10 @@ const seeds = getRandomValues(new Uint32Array(2));
 const SEED_XOR = seeds[0] ?? 0;
 const SEED_MUL = (seeds[1] ?? 0) | 1;
 
-/** The head mixed under the process's seeds (a bijection of 32 bits), as a small integer (a Smi). */
+/**
+ * The head mixed under the process's seeds, cut to 30 bits so it stays a small integer (a Smi):
+ * heads that meet there are two devices taking turns in one entry, compared whole.
+ */
 function seeded(head: number): number {
   let h = Math.imul(head ^ SEED_XOR, SEED_MUL);
   h ^= h >>> 16;
