@@ -8,6 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { stripVTControlCharacters } from "node:util";
 
 const RESULTS = "test-results";
 rmSync(`${RESULTS}/vitest.json`, { force: true });
@@ -46,6 +47,36 @@ function readJson(path) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 }
 
+function firstLine(text) {
+  const lines = stripVTControlCharacters(String(text ?? "")).split("\n");
+  return lines.find((l) => l.trim() !== "")?.trim() ?? "";
+}
+
+function failedTests(vitestReport, playwrightReport) {
+  const out = [];
+  for (const file of vitestReport?.testResults ?? []) {
+    const name = file.name.replace(`${process.cwd()}/`, "");
+    if (file.status === "failed" && (file.assertionResults ?? []).length === 0)
+      out.push(`${name}: ${firstLine(file.message)}`);
+    for (const test of file.assertionResults ?? []) {
+      if (test.status === "failed")
+        out.push(`${name} › ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+    }
+  }
+  const walk = (suite) => {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests ?? []) {
+        if (test.status !== "unexpected") continue;
+        const error = test.results?.at(-1)?.error?.message;
+        out.push(`${spec.file}:${spec.line} › ${spec.title}: ${firstLine(error)}`);
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child);
+  };
+  for (const suite of playwrightReport?.suites ?? []) walk(suite);
+  return out;
+}
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const vitest = readJson(`${RESULTS}/vitest.json`);
 if (vitest) {
@@ -62,6 +93,9 @@ if (playwright) {
 // A runner that crashed before reporting counts as a failure, as does a run that executed nothing.
 if (!vitest || !playwright || totals.passed + totals.failed === 0) totals.failed += 1;
 
+// CI keeps only the tail of the log: name each failed test there, with the
+// first line of its error, so a failure seen once can be found again.
+for (const failure of failedTests(vitest, playwright)) console.log(`failed: ${failure}`);
 if (failedSteps.length > 0) console.log(`\nfailed steps: ${failedSteps.join(", ")}`);
 const line = `tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`;
 writeFileSync(`${RESULTS}/summary.txt`, `${line}\n`);
