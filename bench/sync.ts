@@ -95,6 +95,10 @@ class CountingStore implements Store {
   };
   private readonly busy = { put: new Busy(), delete: new Busy(), list: new Busy() };
   constructor(private readonly inner: Store) {}
+  /** The backend's own record size, as the store under it says it (Store.recordBytes). */
+  get recordBytes() {
+    return this.inner.recordBytes;
+  }
   get wallMs() {
     return {
       put: round(this.busy.put.ms, 0),

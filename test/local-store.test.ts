@@ -71,6 +71,17 @@ describe("local store (files, encrypted at rest)", () => {
     expect(await store.readPrefix("none/")).toEqual([]);
   });
 
+  it("names the record size it writes best, and a value sealed at the size it passes on fills exactly that", async () => {
+    const { dir, store } = await encrypted();
+    const files = await FileStore.open(dir);
+    const sealedBytes = store.recordBytes;
+    if (files.recordBytes === undefined || sealedBytes === undefined) {
+      throw new Error("a file store names its record size");
+    }
+    await store.put("log/whole", new Uint8Array(sealedBytes).fill(1));
+    expect((await files.get("log/whole"))?.length).toBe(files.recordBytes);
+  });
+
   it("never writes plaintext or key names to disk", async () => {
     const { dir, store } = await encrypted();
     await store.put("notes/secret-title", utf8("MARKER-PLAINTEXT-4711"));

@@ -14,8 +14,9 @@ import { ed25519 } from "../core/crypto/ed25519.js";
 import { recentErrors } from "../core/diagnostics/recent-errors.js";
 import type { Outgoing } from "../core/space/space.js";
 import { Space } from "../core/space/space.js";
-import { logPrefix, logRecord, readLog } from "../core/space/space-log.js";
+import { LOG_RECORD_BYTES, logPrefix, logRecord, readLog } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
+import { MemoryStore } from "../core/store/memory-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { removeDir, tempDir, waitFor } from "./relay-harness.js";
@@ -126,6 +127,44 @@ it("a received batch is on disk, one record holding its envelopes as they came, 
   const { records, corrupt } = await readLog(store, receiver.id);
   expect(corrupt).toEqual([]);
   expect(records).toEqual([{ key: logRecord(receiver.id, envelopes)[0], envelopes }]);
+});
+
+it("a received batch is one record on files, and cut under 48 KiB on a store that names no size", async () => {
+  const fixture = spaceFor(2);
+  // About 1 KB each: 70 of them are past the 48 KiB cut kept for IndexedDB.
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const sent: Outgoing[] = [];
+  const author = await openSpace(dir, fixture, sent);
+  for (let i = 0; i < 70; i++) {
+    await author.edit((doc) => doc.getArray("chat").push([`${i} ${"x".repeat(1000)}`]));
+  }
+  await author.close();
+  const envelopes = sent.map((o) => o.envelope);
+  expect(envelopes.reduce((n, e) => n + e.length, 0)).toBeGreaterThan(LOG_RECORD_BYTES);
+
+  const onFiles = tempDir("grove-space-");
+  dirs.push(onFiles);
+  const files = await openSpace(onFiles, fixture, [], { member: 1 });
+  await files.receive(envelopes);
+  const store = new EncryptedStore(await FileStore.open(onFiles), STORAGE_KEY);
+  expect(store.recordBytes).toBeLessThan(1024 * 1024);
+  const { records } = await readLog(store, files.id);
+  expect(records).toEqual([{ key: logRecord(files.id, envelopes)[0], envelopes }]);
+
+  const memory = new EncryptedStore(new MemoryStore(), STORAGE_KEY);
+  expect(memory.recordBytes).toBeUndefined();
+  const inMemory = await Space.open({
+    access: fixture.access(),
+    device: at(fixture.members, 1),
+    backend: await ed25519(),
+    store: memory,
+    dispatch: async () => {},
+  });
+  await inMemory.receive(envelopes);
+  const cut = (await readLog(memory, inMemory.id)).records;
+  expect(cut.length).toBeGreaterThanOrEqual(2);
+  expect(cut.flatMap((r) => r.envelopes)).toHaveLength(envelopes.length);
 });
 
 it("compaction deletes the log behind the checkpoint; records back after a crash are dropped as duplicates", async () => {

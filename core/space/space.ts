@@ -923,11 +923,11 @@ export class Space extends ObservableV2<Events> {
     this.emit("rejected", [error, author]);
   }
 
-  /** Logs envelopes as records (logRecords: each under 48 KiB), all in the next group commit. */
+  /** Logs envelopes as records (logRecords: each under the store's size), all in the next group commit. */
   private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     const bytes = envelopes.map((e) => e.bytes);
-    await this.commit(logRecords(this.id, bytes));
+    await this.commit(logRecords(this.id, bytes, this.options.store.recordBytes));
     this.logged(bytes);
   }
 

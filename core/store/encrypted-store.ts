@@ -215,6 +215,12 @@ export class EncryptedStore implements Store {
     void whenSettled(this.cipher);
   }
 
+  /** The inner store's hint, less what sealing adds, so a sealed record stays under it. */
+  get recordBytes(): number | undefined {
+    const inner = this.inner.recordBytes;
+    return inner === undefined ? undefined : inner - HEADER - TAG;
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     checkKey(key);
     const record = await this.inner.get(key);
