@@ -310,6 +310,40 @@ it("batches handed over during writes: two writes in flight, each batch resolvin
   expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
+it("a batch's record reaches the disk before the batch is applied, so the sync runs during the apply; it is taken once both are done", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 6);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const files = await FileStore.open(dir);
+  // What the doc held, and how many envelopes the receiver had taken (ledger), when each
+  // write reached the file store, and when it was on disk.
+  const seen: string[] = [];
+  let receiver: Space | undefined;
+  const state = () =>
+    `${receiver?.doc.getArray("chat").length} in the doc, ${receiver?.stats.accepted} taken`;
+  const watched: typeof files = Object.assign(Object.create(files), {
+    put: (key: string, value: Uint8Array) => {
+      seen.push(`write with ${state()}`);
+      return files.put(key, value).then(() => void seen.push(`on disk with ${state()}`));
+    },
+  });
+  receiver = await Space.open({
+    access: fixture.access(),
+    device: at(fixture.members, 1),
+    backend: await ed25519(),
+    store: new EncryptedStore(watched, STORAGE_KEY),
+    dispatch: async () => {},
+  });
+  // The cipher made and the writer thread warm, as in a catch-up's second batch.
+  await receiver.receive(envelopes.slice(0, 3));
+  seen.length = 0;
+  await receiver.receive(envelopes.slice(3));
+  expect(seen).toEqual(["write with 3 in the doc, 3 taken", "on disk with 6 in the doc, 3 taken"]);
+  expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(receiver.stats).toMatchObject({ accepted: 6, duplicates: 0 });
+});
+
 it("a log far past its checkpoint size is checkpointed at once, without waiting for quiet", async () => {
   const fixture = spaceFor(2);
   const envelopes = await authored(fixture, 40);

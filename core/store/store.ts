@@ -56,7 +56,7 @@ export interface Store {
    * not a limit: larger values are written all the same. Absent: the caller
    * keeps its own default, sized for IndexedDB (space-log.ts).
    */
-  readonly recordBytes?: number;
+  readonly recordBytes?: number | undefined;
   close(): Promise<void>;
 }
 
