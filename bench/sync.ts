@@ -378,7 +378,7 @@ async function receiveAllTimed(
   backend: Ed25519Backend,
   store: Store,
   code: SpaceCode = THIS_CHECKOUT,
-): Promise<Timed> {
+): Promise<Timed & { tailMs: number }> {
   const space = await code.Space.open({
     access: new code.StaticAccess(
       deltas.spaceId,
@@ -399,13 +399,18 @@ async function receiveAllTimed(
   // finished meanwhile is seen between batches as it is in the app; never waiting for the
   // one before to reach disk.
   const durable: Promise<void>[] = [];
+  let lastTaken = 0;
   await new Promise<void>((resolve) => {
     let at = 0;
     const next = () => {
       const batch = deltas.envelopes.slice(at, at + BATCH);
       at += BATCH;
       const last = at >= deltas.envelopes.length;
-      const written = space.receive(batch, last ? resolve : () => code.nextTask(next));
+      const taken = () => {
+        lastTaken = now();
+        resolve();
+      };
+      const written = space.receive(batch, last ? taken : () => code.nextTask(next));
       // Awaited below with the others; not an unhandled rejection meanwhile.
       written.catch(() => {});
       durable.push(written);
@@ -413,7 +418,7 @@ async function receiveAllTimed(
     next();
   });
   await Promise.all(durable);
-  const timed = stop();
+  const timed = { ...stop(), tailMs: now() - lastTaken };
   const { accepted, duplicates, rejected } = space.stats;
   if (
     accepted !== deltas.envelopes.length ||
@@ -470,13 +475,13 @@ async function loadBefore(dir: string | undefined): Promise<BeforeCheckout | und
   };
 }
 
-/** One run of the checkout before a change on a fresh store of `variant`'s kind: wall ms. */
+/** One run of the checkout before a change on a fresh store of `variant`'s kind. */
 async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Deltas) {
   const dir = variant.name === "file" ? await mkdtemp(join(tmpdir(), "grove-bench-before-")) : "";
   try {
     const inner = dir ? await before.stores.file(dir) : before.stores.memory();
     const store = variant.sealed ? before.stores.sealed(inner) : inner;
-    return await receiveAll(deltas, before.backend, store as Store, before.code);
+    return await receiveAllTimed(deltas, before.backend, store as Store, before.code);
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
@@ -484,18 +489,20 @@ async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Delta
 
 /** The checkout before a change, beside this one's figures (absent without one). */
 function beforeFigures(
-  each: number[] | undefined,
+  runs: { ms: number; tailMs: number }[] | undefined,
   rawMs: number,
   rawBatchedMs: number,
   dir: string | undefined,
 ) {
-  if (!each || each.length === 0) return {};
+  if (!runs || runs.length === 0) return {};
+  const each = runs.map((r) => r.ms);
   const ms = Math.min(...each);
   return {
     before: {
       checkout: dir,
       groveMs: round(ms, 1),
       groveMsEach: each.map((x) => round(x, 1)),
+      tailMsEach: runs.map((r) => round(r.tailMs, 1)),
       ratioToRaw: round(ms / rawMs, 2),
       ratioToRawBatched: round(ms / rawBatchedMs, 2),
     },
@@ -526,7 +533,7 @@ function variants(): Variant[] {
   return [
     {
       name: "file",
-      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; per log record, i.e. per batch: temp file, fsync, rename, dir fsync)`,
+      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; a batch's log record, one of up to 1 MiB (FileStore.recordBytes): temp file, fsync, rename, dir fsync; handed to the writer thread before the batch is applied)`,
       runs: 3,
       sealed: true,
       async open() {
@@ -576,18 +583,25 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
   await receiveAll(deltas, backend, new MemoryStore());
   const before = await loadBefore(process.env.GROVE_BENCH_SYNC_BEFORE);
   if (before) await runBefore(before, variants()[2] as Variant, deltas);
-  const beforeMs = new Map<string, number[]>();
+  const beforeRuns = new Map<string, { ms: number; tailMs: number }[]>();
 
-  const measured: { variant: Variant; ms: number; cpuMs: number; ops: unknown }[] = [];
+  const measured: {
+    variant: Variant;
+    ms: number;
+    cpuMs: number;
+    ops: unknown;
+    tailMsEach: number[];
+  }[] = [];
   for (const variant of variants()) {
     let best = { ms: Number.POSITIVE_INFINITY, ops: {} as unknown };
     let cpuMs = Number.POSITIVE_INFINITY;
+    const tailMsEach: number[] = [];
     for (let r = 0; r < variant.runs; r++) {
       // Run for run beside this checkout, so both meet the same load.
       if (before) {
-        const each = beforeMs.get(variant.name) ?? [];
+        const each = beforeRuns.get(variant.name) ?? [];
         each.push(await runBefore(before, variant, deltas));
-        beforeMs.set(variant.name, each);
+        beforeRuns.set(variant.name, each);
       }
       const { backend: inner, done } = await variant.open();
       const counting = new CountingStore(inner);
@@ -595,6 +609,7 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
       try {
         const timed = await receiveAllTimed(deltas, backend, store);
         cpuMs = Math.min(cpuMs, timed.cpuMs);
+        tailMsEach.push(round(timed.tailMs, 1));
         if (timed.ms < best.ms) {
           best = { ms: timed.ms, ops: { ...counting.ops, wallMs: counting.wallMs } };
         }
@@ -602,7 +617,7 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
         await done();
       }
     }
-    measured.push({ variant, ...best, cpuMs });
+    measured.push({ variant, ...best, cpuMs, tailMsEach });
   }
   const last = raw();
   const rawMs = Math.min(first.rawMs, last.rawMs);
@@ -611,7 +626,7 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
   const rawBatchedCpuMs = Math.min(first.rawBatchedCpuMs, last.rawBatchedCpuMs);
 
   const byStore: Record<string, unknown> = {};
-  for (const { variant, ms, cpuMs, ops } of measured) {
+  for (const { variant, ms, cpuMs, ops, tailMsEach } of measured) {
     byStore[variant.name] = {
       store: variant.store,
       runs: variant.runs,
@@ -623,7 +638,8 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
       cpuRatioToRaw: round(cpuMs / rawCpuMs, 2),
       cpuRatioToRawBatched: round(cpuMs / rawBatchedCpuMs, 2),
       storeOps: ops,
-      ...beforeFigures(beforeMs.get(variant.name), rawMs, rawBatchedMs, before?.dir),
+      tailMsEach,
+      ...beforeFigures(beforeRuns.get(variant.name), rawMs, rawBatchedMs, before?.dir),
     };
   }
   const envelopeBytes = deltas.envelopes.reduce((n, e) => n + e.length, 0);
@@ -706,27 +722,39 @@ async function snapshotCatchUp(backend: Ed25519Backend, deltas: Deltas, rawMs: n
   }
 }
 
+/**
+ * GROVE_BENCH_SYNC_PARTS=catchUp,uplink (names of the parts below) runs only those: a quick
+ * before/after of one part, written with `--out` beside the committed results, not over them.
+ */
+function wanted(part: string): boolean {
+  const parts = process.env.GROVE_BENCH_SYNC_PARTS;
+  return !parts || parts.split(",").includes(part);
+}
+
 export async function runSyncBench() {
   const backend = await ed25519();
   const cipher = await loadSecretbox();
   const deltas = await authorDeltas(backend);
+  const part = async <T>(name: string, run: () => Promise<T>) =>
+    wanted(name) ? { [name]: await run() } : {};
   return {
-    catchUp: await catchUp(backend, deltas),
-    catchUpBySnapshot: await snapshotCatchUp(backend, deltas, rawApplyBest(deltas)),
-    catchUpInChromium: await browserCatchUp(
-      catchUpInput(deltas),
-      3,
-      process.env.GROVE_BENCH_SYNC_BEFORE,
-    ),
-    uplink: await uplinkPerDelta(),
-    webrtcLatency: await webrtcLatency(),
+    ...(await part("catchUp", () => catchUp(backend, deltas))),
+    ...(await part("catchUpBySnapshot", async () =>
+      snapshotCatchUp(backend, deltas, rawApplyBest(deltas)),
+    )),
+    ...(await part("catchUpInChromium", () =>
+      browserCatchUp(catchUpInput(deltas), 3, process.env.GROVE_BENCH_SYNC_BEFORE),
+    )),
+    ...(await part("uplink", () => uplinkPerDelta())),
+    ...(await part("webrtcLatency", () => webrtcLatency())),
     notes: [
       `Ed25519 backend: ${backend.name} (the Chromium page: catchUpInChromium.backend); SHA-256: ${hashBackend} (noble in the page); secretbox: ${cipher} (Node and the Chromium page alike, see catchUpInChromium.secretbox).`,
-      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH}, each handed over as the SyncEngine hands one (once the one before is taken, in a task of its own: setImmediate in Node) (verify by hash chain, decrypt, apply, one log record per batch; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); best of 3 runs per store, each on a fresh store.`,
+      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH}, each handed over as the SyncEngine hands one (once the one before is taken, in a task of its own: setImmediate in Node) (verify by hash chain, decrypt, apply; a batch's log records: one on files (FileStore.recordBytes), cut under 48 KiB in memory as for IndexedDB; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); best of 3 runs per store, each on a fresh store.`,
       "rawMs: Y.applyUpdate of the same plaintext updates, one by one, into a fresh Y.Doc (best of 5); rawBatchedMs: the same inside one transaction per batch, as Space applies them.",
       "Receiver and raw docs are both checked to equal the authors' content. ratioToRaw = groveMs / rawMs (goal: 2 or under, issue 20).",
       "groveCpuMs and rawCpuMs: the process's CPU time (every thread: disk and WebCrypto work included) over the same span, least of the runs; cpuRatioToRaw moves less with other work on a shared machine than ratioToRaw does, which stays the figure the goal is judged by.",
       "storeOps counts what reaches the store backend (under EncryptedStore); wallMs is time with at least one call of that kind pending.",
+      "tailMsEach: per run, from the last batch taken (verified, applied, its write started) to every write durable: what the disk adds after the work.",
     ].join(" "),
   };
 }
