@@ -8,6 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
 const RESULTS = "test-results";
@@ -55,7 +56,7 @@ function firstLine(text) {
 function failedTests(vitestReport, playwrightReport) {
   const out = [];
   for (const file of vitestReport?.testResults ?? []) {
-    const name = file.name.replace(`${process.cwd()}/`, "");
+    const name = relative(process.cwd(), file.name);
     if (file.status === "failed" && (file.assertionResults ?? []).length === 0)
       out.push(`${name}: ${firstLine(file.message)}`);
     for (const test of file.assertionResults ?? []) {
@@ -68,7 +69,11 @@ function failedTests(vitestReport, playwrightReport) {
       for (const test of spec.tests ?? []) {
         if (test.status !== "unexpected") continue;
         const error = test.results?.at(-1)?.error?.message;
-        out.push(`${spec.file}:${spec.line} › ${spec.title}: ${firstLine(error)}`);
+        const file = relative(
+          process.cwd(),
+          join(playwrightReport.config?.rootDir ?? "", spec.file),
+        );
+        out.push(`${file}:${spec.line} › ${spec.title}: ${firstLine(error)}`);
       }
     }
     for (const child of suite.suites ?? []) walk(child);
