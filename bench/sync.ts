@@ -23,6 +23,9 @@
  * the same envelopes, and the Chromium catch-up that checkout's page, run
  * for run beside this one, so a change is measured before and after in
  * one run (`before` in each).
+ *
+ * GROVE_BENCH_SYNC_PARTS=catchUp runs only the parts named (with `--out`, so the committed
+ * results stay whole); GROVE_BENCH_SYNC_TIMELINE=1 prints each run on files batch by batch.
  */
 import { statfsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -79,6 +82,29 @@ class Busy {
 }
 
 /**
+ * With GROVE_BENCH_SYNC_TIMELINE=1, each run on files prints (to stderr) when each batch was
+ * handed over, taken (verified, applied, its write started) and durable, and when each store
+ * write began and ended: whether the work or the disk sets a catch-up's pace.
+ */
+class Timeline {
+  private start = now();
+  private readonly lines: string[] = [];
+  static forRun(variant: string): Timeline | undefined {
+    return process.env.GROVE_BENCH_SYNC_TIMELINE && variant === "file" ? new Timeline() : undefined;
+  }
+  begin(): void {
+    this.start = now();
+    this.lines.length = 0;
+  }
+  mark(what: string): void {
+    this.lines.push(`${(now() - this.start).toFixed(1).padStart(8)} ms  ${what}`);
+  }
+  print(title: string): void {
+    console.error(`--- ${title}\n${this.lines.join("\n")}`);
+  }
+}
+
+/**
  * Counts what reaches a store backend and for how long calls of each kind
  * were in flight (wall time with at least one pending), to say where
  * catch-up waits.
@@ -94,7 +120,10 @@ class CountingStore implements Store {
     deleteCalls: 0,
   };
   private readonly busy = { put: new Busy(), delete: new Busy(), list: new Busy() };
-  constructor(private readonly inner: Store) {}
+  constructor(
+    private readonly inner: Store,
+    private readonly timeline?: Timeline,
+  ) {}
   /** The backend's own record size, as the store under it says it (Store.recordBytes). */
   get recordBytes() {
     return this.inner.recordBytes;
@@ -113,13 +142,22 @@ class CountingStore implements Store {
     this.ops.puts++;
     this.ops.putCalls++;
     this.ops.bytesWritten += value.length;
-    return this.busy.put.track(this.inner.put(key, value));
+    return this.busy.put.track(this.timed(1, value.length, this.inner.put(key, value)));
   }
   putMany(entries: [string, Uint8Array][]) {
     this.ops.puts += entries.length;
     this.ops.putCalls++;
-    for (const [, value] of entries) this.ops.bytesWritten += value.length;
-    return this.busy.put.track(this.inner.putMany(entries));
+    let bytes = 0;
+    for (const [, value] of entries) bytes += value.length;
+    this.ops.bytesWritten += bytes;
+    return this.busy.put.track(this.timed(entries.length, bytes, this.inner.putMany(entries)));
+  }
+  private timed(records: number, bytes: number, write: Promise<void>): Promise<void> {
+    const { timeline } = this;
+    if (!timeline) return write;
+    const what = `write of ${records} record(s), ${Math.round(bytes / 1024)} KB`;
+    timeline.mark(`${what} begins`);
+    return write.then(() => timeline.mark(`${what} ends`));
   }
   delete(key: string) {
     this.ops.deletes++;
@@ -378,6 +416,7 @@ async function receiveAllTimed(
   backend: Ed25519Backend,
   store: Store,
   code: SpaceCode = THIS_CHECKOUT,
+  timeline?: Timeline,
 ): Promise<Timed & { tailMs: number }> {
   const space = await code.Space.open({
     access: new code.StaticAccess(
@@ -393,6 +432,7 @@ async function receiveAllTimed(
     },
   });
   const stop = clock();
+  timeline?.begin();
   // Handed over as the SyncEngine hands relay deliveries over (takeInbox, decision 129): the
   // next batch once the space has taken the one before (verified, applied, its write started),
   // in a task of its own scheduled as that checkout's engine schedules it, so I/O that
@@ -403,16 +443,23 @@ async function receiveAllTimed(
   await new Promise<void>((resolve) => {
     let at = 0;
     const next = () => {
+      const n = at / BATCH;
       const batch = deltas.envelopes.slice(at, at + BATCH);
       at += BATCH;
       const last = at >= deltas.envelopes.length;
+      timeline?.mark(`batch ${n} handed over`);
       const taken = () => {
+        timeline?.mark(`batch ${n} taken`);
+        if (!last) return code.nextTask(next);
         lastTaken = now();
         resolve();
       };
-      const written = space.receive(batch, last ? taken : () => code.nextTask(next));
+      const written = space.receive(batch, taken);
       // Awaited below with the others; not an unhandled rejection meanwhile.
-      written.catch(() => {});
+      written.then(
+        () => timeline?.mark(`batch ${n} durable`),
+        () => {},
+      );
       durable.push(written);
     };
     next();
@@ -479,9 +526,19 @@ async function loadBefore(dir: string | undefined): Promise<BeforeCheckout | und
 async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Deltas) {
   const dir = variant.name === "file" ? await mkdtemp(join(tmpdir(), "grove-bench-before-")) : "";
   try {
-    const inner = dir ? await before.stores.file(dir) : before.stores.memory();
+    const timeline = Timeline.forRun(variant.name);
+    const backend = dir ? await before.stores.file(dir) : before.stores.memory();
+    const inner = timeline ? new CountingStore(backend as Store, timeline) : backend;
     const store = variant.sealed ? before.stores.sealed(inner) : inner;
-    return await receiveAllTimed(deltas, before.backend, store as Store, before.code);
+    const timed = await receiveAllTimed(
+      deltas,
+      before.backend,
+      store as Store,
+      before.code,
+      timeline,
+    );
+    timeline?.print(`${variant.name}, the checkout before (${before.dir})`);
+    return timed;
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
@@ -604,10 +661,12 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
         beforeRuns.set(variant.name, each);
       }
       const { backend: inner, done } = await variant.open();
-      const counting = new CountingStore(inner);
+      const timeline = Timeline.forRun(variant.name);
+      const counting = new CountingStore(inner, timeline);
       const store = variant.sealed ? new EncryptedStore(counting, STORAGE_KEY) : counting;
       try {
-        const timed = await receiveAllTimed(deltas, backend, store);
+        const timed = await receiveAllTimed(deltas, backend, store, THIS_CHECKOUT, timeline);
+        timeline?.print(`${variant.name}, this checkout`);
         cpuMs = Math.min(cpuMs, timed.cpuMs);
         tailMsEach.push(round(timed.tailMs, 1));
         if (timed.ms < best.ms) {
