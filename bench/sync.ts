@@ -546,7 +546,7 @@ async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Delta
 
 /** The checkout before a change, beside this one's figures (absent without one). */
 function beforeFigures(
-  runs: { ms: number; tailMs: number }[] | undefined,
+  runs: { ms: number; cpuMs: number; tailMs: number }[] | undefined,
   rawMs: number,
   rawBatchedMs: number,
   dir: string | undefined,
@@ -559,6 +559,7 @@ function beforeFigures(
       checkout: dir,
       groveMs: round(ms, 1),
       groveMsEach: each.map((x) => round(x, 1)),
+      groveCpuMs: round(Math.min(...runs.map((r) => r.cpuMs)), 1),
       tailMsEach: runs.map((r) => round(r.tailMs, 1)),
       ratioToRaw: round(ms / rawMs, 2),
       ratioToRawBatched: round(ms / rawBatchedMs, 2),
@@ -640,7 +641,7 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
   await receiveAll(deltas, backend, new MemoryStore());
   const before = await loadBefore(process.env.GROVE_BENCH_SYNC_BEFORE);
   if (before) await runBefore(before, variants()[2] as Variant, deltas);
-  const beforeRuns = new Map<string, { ms: number; tailMs: number }[]>();
+  const beforeRuns = new Map<string, { ms: number; cpuMs: number; tailMs: number }[]>();
 
   const measured: {
     variant: Variant;
