@@ -48,9 +48,15 @@ function readJson(path) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 }
 
+/** An error's first line, and fast-check's seed and counterexample when there are (to replay the run). */
 function firstLine(text) {
-  const lines = stripVTControlCharacters(String(text ?? "")).split("\n");
-  return lines.find((l) => l.trim() !== "")?.trim() ?? "";
+  const lines = stripVTControlCharacters(String(text ?? ""))
+    .split("\n")
+    .map((l) => l.trim());
+  const first = lines.find((l) => l !== "") ?? "";
+  const seed = lines.find((l) => /\bseed\b/.test(l) && l !== first);
+  const example = lines.find((l) => l.startsWith("Counterexample:"))?.slice(0, 300);
+  return [first, seed, example].filter(Boolean).join(" ");
 }
 
 function failedTests(vitestReport, playwrightReport) {

@@ -63,12 +63,8 @@ export class AccountSpace {
     );
   }
 
-  /** Drops a space from the list, with the settings kept for it (its read mark), in one edit. */
-  forgetSpace(id: string, settings: readonly string[] = []): Promise<void> {
-    return this.member.space.edit((doc) => {
-      doc.getMap(SPACES).delete(id);
-      for (const name of settings) doc.getMap(SETTINGS).delete(name);
-    });
+  forgetSpace(id: string): Promise<void> {
+    return this.member.space.edit((doc) => doc.getMap(SPACES).delete(id));
   }
 
   verified(): Map<string, VerifiedBuddy> {

@@ -141,7 +141,7 @@ export class GroveClient extends ClientCore {
     const { profile, account, engine, store, drafts } = this.session();
     if (handle.isMember) await handle.member.remove(profile.cert.user);
     this.opened.markLeft(id);
-    await account.forgetSpace(id, [`${READ_PREFIX}${id}`]);
+    await account.forgetSpace(id);
     await this.updateProfile((now) => ({ ...now, spaces: now.spaces.filter((s) => s !== id) }));
     this.opened.drop(id);
     // Its timers (key heals, admitting joins, expiring invites) stop with it.
