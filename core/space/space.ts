@@ -928,7 +928,7 @@ export class Space extends ObservableV2<Events> {
     this.emit("rejected", [error, author]);
   }
 
-  /** Logs envelopes as records (logRecords: each under the store's size), all in the next group commit. */
+  /** Logs envelopes as records (logRecords: under the store's size), in the next group commit. */
   private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     const bytes = envelopes.map((e) => e.bytes);
