@@ -2,8 +2,8 @@
  * Where a space keeps the envelopes behind its last checkpoint: a store
  * record per received batch (or per own envelope; a large batch is split
  * into records under the size its store names, else 48 KiB), holding the
- * envelopes exactly as they arrived. A batch of a thousand envelopes is a few sealed records and one
- * durable write, not a thousand.
+ * envelopes exactly as they arrived. A batch of a thousand envelopes is a
+ * few sealed records (one on files) and one durable write, not a thousand.
  *
  * A record is named by the hash of its first envelope, so a batch written
  * again after a failed write replaces the first try instead of doubling it.
