@@ -675,27 +675,17 @@ export class Space extends ObservableV2<Events> {
     }
     if (lasting.length === 0) return;
 
-    // Shown first, for latency: the doc may run ahead of the disk, since applying a Yjs
-    // update twice is harmless. The ledger moves only once the records are on disk, and
-    // nothing is acked before that, so a crash or a failed write means a resend, not a loss.
-    // Every verified envelope is logged, one whose payload Yjs then refuses included (it is
-    // counted and reported here, skipped again at load): its author signed it, and its seq
-    // taken means it is not asked for again.
+    // The write starts before the apply, so sealing and the store's commit run while Yjs
+    // applies (a catch-up's last batch then ends one apply sooner), and on while the next
+    // batch is verified and applied (the serial queue moves on after the apply); this
+    // batch's receive resolves once it is on disk. Its seqs count as taken for the batches
+    // behind it meanwhile, so none is applied or logged twice. Every verified envelope is
+    // logged, one whose payload Yjs then refuses included (it is counted and reported below,
+    // skipped again at load): its author signed it, and its seq taken means it is not asked
+    // for again. The ledger moves only once the records are on disk, and nothing is acked
+    // before that, so a crash or a failed write means a resend, not a loss.
     const applied: { decoded: DecodedEnvelope; result: Applied }[] = [];
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
-    this.applyRemote(() => {
-      for (const { decoded, payload } of lasting) {
-        const result = this.apply(decoded.header.kind, payload, decoded.header.author);
-        if (!result) continue;
-        applied.push({ decoded, result });
-        if (result.request) {
-          requests.push({ author: decoded.header.author, stateVector: result.request.stateVector });
-        }
-      }
-    });
-    // The write runs while the next batch is verified and applied (the serial queue moves on
-    // now); this batch's receive resolves once it is on disk. Its seqs count as taken for
-    // the batches behind it meanwhile, so none is applied or logged twice.
     const ids = lasting.map(({ id }) => id);
     const written = this.putRecords(lasting.map(({ decoded }) => decoded)).then(() => {
       for (const { decoded } of lasting) {
@@ -715,6 +705,19 @@ export class Space extends ObservableV2<Events> {
     this.writes.add(tracked);
     // Reported to the receive that waits on it, not as an unhandled rejection meanwhile.
     void whenSettled(tracked);
+    // Shown at once, for latency: the doc may run ahead of the disk, since applying a Yjs
+    // update twice is harmless. The write's `then` runs no sooner than this function returns,
+    // so it finds `applied` filled.
+    this.applyRemote(() => {
+      for (const { decoded, payload } of lasting) {
+        const result = this.apply(decoded.header.kind, payload, decoded.header.author);
+        if (!result) continue;
+        applied.push({ decoded, result });
+        if (result.request) {
+          requests.push({ author: decoded.header.author, stateVector: result.request.stateVector });
+        }
+      }
+    });
     return async () => {
       await tracked;
       this.emit("remoteChange", []);

@@ -492,9 +492,16 @@ export class SyncEngine<
   private cut(): CutBatch {
     const batch = this.inbox.splice(0, this.maxBatch);
     const bySpace = new Map<string, CutPart>();
+    // A batch is nearly always of one space: its id is made once, not per envelope.
+    let lastRaw: Uint8Array | undefined;
+    let lastId: string | undefined;
     for (const item of batch) {
       const raw = peekSpaceId(item.envelope);
-      const id = raw && toHex(raw);
+      if (raw && !(lastRaw && sameBytes(raw, lastRaw))) {
+        lastRaw = raw;
+        lastId = toHex(raw);
+      }
+      const id = raw && lastId;
       const space = id && this.spaces.get(id);
       if (!space) {
         this.strayDeliveries++;
@@ -594,6 +601,13 @@ export class SyncEngine<
     const other = others[Math.floor(Math.random() * others.length)];
     return [...authors, ...(other ? [other] : [])].map(fromHex);
   }
+}
+
+/** Byte equality of two public values (space ids): no constant time needed. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
