@@ -38,6 +38,10 @@ export interface Timeline {
   batches: BatchTimes[];
   writes: WriteTimes[];
   end?: number;
+  /** At a batch's turn, how long the page waited for the worker's reply, summed (ms). */
+  waitedForWorkerMs?: number;
+  /** From the last apply's end to the end: the last writes' commit (ms). */
+  tailMs?: number;
 }
 
 let zero = 0;
@@ -56,7 +60,18 @@ export function startTimeline(): void {
 }
 
 export function endTimeline(): Timeline {
-  current.end = at();
+  const end = at();
+  current.end = end;
+  let waited = 0;
+  let lastApply = 0;
+  for (const b of current.batches) {
+    if (b.openStart !== undefined && b.replyIn !== undefined) {
+      waited += Math.max(0, b.replyIn - b.openStart);
+    }
+    lastApply = Math.max(lastApply, b.applyEnd ?? 0);
+  }
+  current.waitedForWorkerMs = Math.round(waited * 10) / 10;
+  current.tailMs = Math.round((end - lastApply) * 10) / 10;
   return current;
 }
 
