@@ -208,6 +208,16 @@ export async function browserCatchUp(
             engine: (
               await callPage<CatchUpApi, "run">(page, "run", { ...engineLike, timeline: true })
             ).timeline,
+            // The checkout before, where its page records one (a page without timelines ignores
+            // the flag and gives none).
+            ...(beforePage && {
+              beforeEngine: (
+                await callPage<CatchUpApi, "run">(beforePage, "run", {
+                  ...engineLike,
+                  timeline: true,
+                })
+              ).timeline,
+            }),
           }
         : undefined;
       const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
