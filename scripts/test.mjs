@@ -8,6 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
 const RESULTS = "test-results";
@@ -47,15 +48,21 @@ function readJson(path) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 }
 
+/** An error's first line, and fast-check's seed and counterexample when there are (to replay the run). */
 function firstLine(text) {
-  const lines = stripVTControlCharacters(String(text ?? "")).split("\n");
-  return lines.find((l) => l.trim() !== "")?.trim() ?? "";
+  const lines = stripVTControlCharacters(String(text ?? ""))
+    .split("\n")
+    .map((l) => l.trim());
+  const first = lines.find((l) => l !== "") ?? "";
+  const seed = lines.find((l) => /\bseed\b/.test(l) && l !== first);
+  const example = lines.find((l) => l.startsWith("Counterexample:"))?.slice(0, 300);
+  return [first, seed, example].filter(Boolean).join(" ");
 }
 
 function failedTests(vitestReport, playwrightReport) {
   const out = [];
   for (const file of vitestReport?.testResults ?? []) {
-    const name = file.name.replace(`${process.cwd()}/`, "");
+    const name = relative(process.cwd(), file.name);
     if (file.status === "failed" && (file.assertionResults ?? []).length === 0)
       out.push(`${name}: ${firstLine(file.message)}`);
     for (const test of file.assertionResults ?? []) {
@@ -68,7 +75,11 @@ function failedTests(vitestReport, playwrightReport) {
       for (const test of spec.tests ?? []) {
         if (test.status !== "unexpected") continue;
         const error = test.results?.at(-1)?.error?.message;
-        out.push(`${spec.file}:${spec.line} › ${spec.title}: ${firstLine(error)}`);
+        const file = relative(
+          process.cwd(),
+          join(playwrightReport.config?.rootDir ?? "", spec.file),
+        );
+        out.push(`${file}:${spec.line} › ${spec.title}: ${firstLine(error)}`);
       }
     }
     for (const child of suite.suites ?? []) walk(child);

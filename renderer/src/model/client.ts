@@ -18,6 +18,7 @@ import { joinByLink } from "../../../core/membership/join-by-link.js";
 import { type InviteOptions, type Me, MemberSpace } from "../../../core/membership/member-space.js";
 import type { InviteMode } from "../../../core/membership/ops.js";
 import type { Role } from "../../../core/space/access.js";
+import { eraseSpaceRecords } from "../../../core/space/space-records.js";
 import { ClientCore } from "./client-core.js";
 import {
   linkThisDevice,
@@ -130,13 +131,14 @@ export class GroveClient extends ClientCore {
 
   /**
    * Leaves a space: this user's removal goes to every member first (a failure
-   * is reported and nothing is forgotten), then the space is closed and
-   * dropped from this user's lists.
+   * is reported and nothing is forgotten), then the space is closed, dropped
+   * from this user's lists and erased from this device: its records and
+   * drafts, once closed, so nothing lands after.
    */
   async leaveSpace(id: string): Promise<void> {
     const handle = this.spaces.get(id);
     if (!handle) return;
-    const { profile, account, engine } = this.session();
+    const { profile, account, engine, store, drafts } = this.session();
     if (handle.isMember) await handle.member.remove(profile.cert.user);
     this.opened.markLeft(id);
     await account.forgetSpace(id);
@@ -146,6 +148,9 @@ export class GroveClient extends ClientCore {
     handle.member.close();
     await handle.close();
     await engine.closeSpace(handle.member.space.access.spaceId);
+    await this.opened.forgetSummary(id);
+    await drafts.forgetSpace(id);
+    await eraseSpaceRecords(store, id);
     this.changed();
   }
 

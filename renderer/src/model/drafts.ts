@@ -16,14 +16,21 @@ const MAX_CHARS = 64_000;
 
 /** A draft's name: what it belongs to, reduced to the store's key characters. */
 export function draftKey(spaceId: string, tool: string, sub?: string): string {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9.-]/g, "-");
-  return `${PREFIX}${clean(spaceId)}/${clean(tool)}${sub ? `-${clean(sub)}` : ""}`.slice(0, 120);
+  return `${spaceDrafts(spaceId)}${clean(tool)}${sub ? `-${clean(sub)}` : ""}`.slice(0, 120);
+}
+
+const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9.-]/g, "-");
+
+/** The prefix of every draft of one space. */
+function spaceDrafts(spaceId: string): string {
+  return `${PREFIX}${clean(spaceId)}/`;
 }
 
 export class Drafts {
   private readonly texts = new Map<string, string>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private writing = 0;
+  /** Writes under way: a space's drafts are erased only once none can land after. */
+  private readonly writing = new Set<Promise<void>>();
 
   private constructor(private readonly store: Store) {}
 
@@ -47,7 +54,7 @@ export class Drafts {
 
   /** Writes still to go (tests wait for none before reloading). */
   get pending(): number {
-    return this.timers.size + this.writing;
+    return this.timers.size + this.writing.size;
   }
 
   set(key: string, text: string): void {
@@ -73,17 +80,36 @@ export class Drafts {
     }
   }
 
-  private async write(key: string): Promise<void> {
+  /**
+   * Erases every draft of a space (deleted from this device): from memory at
+   * once, from the store once the writes under way have landed.
+   */
+  async forgetSpace(spaceId: string): Promise<void> {
+    const prefix = spaceDrafts(spaceId);
+    for (const [key, timer] of this.timers) {
+      if (!key.startsWith(prefix)) continue;
+      clearTimeout(timer);
+      this.timers.delete(key);
+    }
+    for (const key of [...this.texts.keys()]) if (key.startsWith(prefix)) this.texts.delete(key);
+    await Promise.all(this.writing);
+    await this.store.deleteMany(await this.store.list(prefix));
+  }
+
+  private write(key: string): Promise<void> {
+    const written = this.writeNow(key).finally(() => this.writing.delete(written));
+    this.writing.add(written);
+    return written;
+  }
+
+  private async writeNow(key: string): Promise<void> {
     const text = this.texts.get(key);
-    this.writing++;
     try {
       if (!text) await this.store.delete(key);
       else if (text.length <= MAX_CHARS) await this.store.put(key, new TextEncoder().encode(text));
     } catch (err) {
       // A draft that could not be written stays in memory; losing it on reload is the worst case.
       recentErrors.note("DRAFT_WRITE", "keeping an unsent draft on this device", err);
-    } finally {
-      this.writing--;
     }
   }
 }

@@ -194,6 +194,11 @@ export class OpenSpaces {
     this.left.add(id);
   }
 
+  /** A space being erased from this device: its summary is never written again. */
+  forgetSummary(id: string): Promise<void> {
+    return this.keeper?.forget(id) ?? Promise.resolve();
+  }
+
   /** Drops a space's handle from the list (the caller closes it). */
   drop(id: string): void {
     this.handles.delete(id);

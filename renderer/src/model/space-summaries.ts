@@ -85,6 +85,10 @@ export class SummaryKeeper {
   private readonly written = new Map<string, SpaceSummary>();
   private closed = false;
   private readonly schedule: () => void;
+  /** Spaces erased from this device: never written again. */
+  private readonly erased = new Set<string>();
+  /** The writeDue under way, if one: an erase waits for it. */
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -114,26 +118,44 @@ export class SummaryKeeper {
     return false;
   }
 
+  /**
+   * A space is being erased from this device: no summary of it is written
+   * from now on. Resolves once a write already under way has landed, so the
+   * erase that follows finds it.
+   */
+  async forget(spaceId: string): Promise<void> {
+    this.erased.add(spaceId);
+    this.written.delete(spaceId);
+    await this.writing;
+  }
+
   /** Writes every loaded space's summary that changed since it was last written. */
-  async writeDue(): Promise<void> {
-    const due: [id: string, summary: SpaceSummary][] = [];
-    for (const handle of this.handles()) {
-      if (this.closed) return;
-      const summary = summaryOf(handle, this.readAt(handle.id));
-      if (!summary || !summarizable(summary) || same(this.written.get(handle.id), summary)) {
-        continue;
+  writeDue(): Promise<void> {
+    const run = (this.writing ?? Promise.resolve()).then(() => this.writeChanged());
+    this.writing = run;
+    return run;
+  }
+
+  /** Never rejects (a failure is noted): the next writeDue runs after it all the same. */
+  private async writeChanged(): Promise<void> {
+    try {
+      const due: [id: string, summary: SpaceSummary][] = [];
+      for (const handle of this.handles()) {
+        if (this.closed) return;
+        const summary = summaryOf(handle, this.readAt(handle.id));
+        if (!summary || !summarizable(summary) || same(this.written.get(handle.id), summary)) {
+          continue;
+        }
+        due.push([handle.id, summary]);
       }
-      due.push([handle.id, summary]);
-    }
-    for (const [id, summary] of due) {
-      if (this.closed) return;
-      try {
+      for (const [id, summary] of due) {
+        if (this.closed) return;
+        if (this.erased.has(id)) continue;
         await this.store.put(summaryKey(id), encodeSummary(summary));
         this.written.set(id, summary);
-      } catch (err) {
-        noted("SPACE_SUMMARY", "keeping a space's summary for the next launch")(err);
-        return;
       }
+    } catch (err) {
+      noted("SPACE_SUMMARY", "keeping a space's summary for the next launch")(err);
     }
   }
 
