@@ -9,8 +9,10 @@
  * that only hands them to the engine's `take`, all at once, as a relay with
  * a full mailbox does.
  */
+import nacl from "tweetnacl";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
+import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { loadSecretbox } from "../core/crypto/secretbox.js";
 import { serveOpenRequest } from "../core/space/off-thread-open.js";
 import { PrefetchOpener } from "../core/space/prefetch-opener.js";
@@ -63,6 +65,25 @@ async function authored(count: number) {
   return { fixture, sent };
 }
 
+/** `count` envelopes by `author` in the space `access` describes. */
+async function authoredFor(
+  access: ReturnType<ReturnType<typeof spaceFor>["access"]>,
+  author: NonNullable<ReturnType<typeof spaceFor>["members"][number]>,
+  count: number,
+) {
+  const sent: Uint8Array[] = [];
+  const space = await Space.open({
+    access,
+    device: author,
+    backend,
+    store: new MemoryStore(),
+    dispatch: async (out) => void sent.push(out.envelope),
+  });
+  for (let i = 0; i < count; i++) await space.edit((doc) => doc.getArray("chat").push([`n${i}`]));
+  closing.push(() => space.close());
+  return sent;
+}
+
 describe("a SyncEngine with an opener", () => {
   it("hands the batches behind the one being taken to the opener before that one is applied", async () => {
     const { fixture, sent } = await authored(40);
@@ -108,6 +129,59 @@ describe("a SyncEngine with an opener", () => {
     expect(space.stats.accepted).toBe(39);
     // The messages after the forged one build on it: Yjs holds them until it comes.
     expect(space.doc.getArray("chat").length).toBe(25);
+  });
+
+  it("a batch cut ahead for a space opened before its turn is taken by it, not dropped as stray", async () => {
+    const first = await authored(10);
+    const me = first.fixture.members[1]!;
+    const other = spaceFor(2, {
+      spaceId: nacl.randomBytes(16),
+      epochKey: nacl.randomBytes(32),
+      members: [generateDeviceKeys().sign, me],
+    });
+    const secondEnvelopes = await authoredFor(other.access(), other.members[0]!, 20);
+    // The opener holds its answers until the test lets them go: the first batch's turn waits.
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let asked: (() => void) | undefined;
+    const firstAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const opener = new PrefetchOpener(async (request, transfer) => {
+      asked?.();
+      await held;
+      const { reply, transfer: back } = await serveOpenRequest(
+        structuredClone(request, { transfer }),
+        backend,
+      );
+      return structuredClone(reply, { transfer: back });
+    });
+    const path = deliveringPath();
+    const engine = new SyncEngine({
+      device: me,
+      backend,
+      store: new MemoryStore(),
+      maxBatch: 10,
+      space: { opener },
+      relay: (hooks) => Object.assign(path, { take: hooks.take }),
+    });
+    closing.push(() => engine.stop());
+    const space = await engine.openSpace(first.fixture.access());
+    engine.start();
+    const take = path.take;
+    if (!take) throw new Error("the engine made no relay path");
+    const firstTaken = Promise.all(first.sent.map((e) => take(e)));
+    await firstAsked;
+    // The first batch is being taken; the next two, of a space not open yet, are cut behind it.
+    const secondTaken = Promise.all(secondEnvelopes.map((e) => take(e)));
+    const later = await engine.openSpace(other.access());
+    release?.();
+    await Promise.all([firstTaken, secondTaken]);
+    expect(engine.strayDeliveries).toBe(0);
+    expect(space.stats.accepted).toBe(10);
+    expect(later.stats.accepted).toBe(20);
   });
 
   it("a batch cut ahead for a space closed before its turn is acked as stray, not taken", async () => {

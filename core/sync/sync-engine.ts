@@ -83,9 +83,10 @@ interface PendingDelivery {
 
 /** One space's part of a batch cut from the inbox, its opening started where it could be. */
 interface CutPart {
-  space: Space;
+  /** The space open when the part was cut (none: it is looked up again at its turn). */
+  space: Space | undefined;
   items: PendingDelivery[];
-  envelopes?: Uint8Array[];
+  envelopes: Uint8Array[];
   prefetched: Prefetched | undefined;
 }
 
@@ -502,20 +503,23 @@ export class SyncEngine<
         lastId = toHex(raw);
       }
       const id = raw && lastId;
-      const space = id && this.spaces.get(id);
-      if (!space) {
+      if (!id) {
+        // Too short to name a space: no space will ever take it.
         this.strayDeliveries++;
         item.done();
         continue;
       }
-      const part = bySpace.get(id) ?? { space, items: [], prefetched: undefined };
-      bySpace.set(id, part);
+      let part = bySpace.get(id);
+      if (!part) {
+        part = { space: this.spaces.get(id), items: [], envelopes: [], prefetched: undefined };
+        bySpace.set(id, part);
+      }
       part.items.push(item);
+      part.envelopes.push(item.envelope);
     }
-    for (const part of bySpace.values()) {
-      part.envelopes = part.items.map((i) => i.envelope);
-      part.prefetched = part.space.prefetch(part.envelopes);
-    }
+    // Whether a space holds a part is decided at the part's turn, as for a batch never cut
+    // ahead: a space opened meanwhile takes it, one closed meanwhile does not.
+    for (const part of bySpace.values()) part.prefetched = part.space?.prefetch(part.envelopes);
     return [...bySpace.entries()];
   }
 
@@ -526,14 +530,18 @@ export class SyncEngine<
     this.takingBatch = true;
     // Full batches behind this one start opening now, on the opener's thread.
     this.cutAhead(false);
-    const parts: CutPart[] = [];
+    const parts: (CutPart & { space: Space })[] = [];
     for (const [id, part] of batch) {
-      // A space closed since its part was cut: its deliveries are stray now, as they would
-      // have been had they waited in the inbox.
-      if (this.spaces.get(id) !== part.space) {
+      const space = this.spaces.get(id);
+      if (!space) {
+        // Acked and dropped: this device does not hold the space (or no longer does).
         this.strayDeliveries += part.items.length;
         for (const item of part.items) item.done();
-      } else parts.push(part);
+        continue;
+      }
+      // Opened ahead by another instance of the space (closed and opened again): here instead.
+      const prefetched = part.space === space ? part.prefetched : undefined;
+      parts.push({ ...part, space, prefetched });
     }
     // The next batch may start once every space of this one has taken its part; the one
     // after it is cut (and its opening started) at that moment, before this one is applied.
@@ -551,7 +559,7 @@ export class SyncEngine<
     await Promise.all(
       parts.map(async ({ space, items, envelopes, prefetched }) => {
         try {
-          await space.receive(envelopes ?? items.map((i) => i.envelope), taken, prefetched);
+          await space.receive(envelopes, taken, prefetched);
           for (const item of items) item.done();
         } catch (err) {
           for (const item of items) item.failed(err);
