@@ -519,7 +519,14 @@ export class SyncEngine<
     }
     // Whether a space holds a part is decided at the part's turn, as for a batch never cut
     // ahead: a space opened meanwhile takes it, one closed meanwhile does not.
-    for (const part of bySpace.values()) part.prefetched = part.space?.prefetch(part.envelopes);
+    for (const part of bySpace.values()) {
+      try {
+        part.prefetched = part.space?.prefetch(part.envelopes);
+      } catch (err) {
+        // Only a head start: without it the part is opened at its turn, and no delivery is lost.
+        noted("SYNC_ENGINE", "opening a batch ahead of its turn")(err);
+      }
+    }
     return [...bySpace.entries()];
   }
 
