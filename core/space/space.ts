@@ -391,9 +391,12 @@ export class Space extends ObservableV2<Events> {
    * started (or it failed): the moment a next batch can be taken. With an
    * opener it is called once the batch is verified, before it is applied, so
    * the next batch is opened on the opener's thread while this one is applied.
+   * `ahead` is what `prefetch` gave for these envelopes earlier (the engine
+   * prefetches batches waiting behind the one being taken); without it the
+   * batch is prefetched now. An envelope it lacks is opened on this thread.
    */
-  receive(envelopes: Uint8Array[], taken?: () => void): Promise<void> {
-    const prefetched = this.prefetch(envelopes);
+  receive(envelopes: Uint8Array[], taken?: () => void, ahead?: Prefetched): Promise<void> {
+    const prefetched = ahead ?? this.prefetch(envelopes);
     let once = taken;
     const call = () => {
       const first = once;
@@ -740,8 +743,14 @@ export class Space extends ObservableV2<Events> {
     return this.ledger.has(header.author, streamOf(header.kind), header.seq);
   }
 
-  /** Hands the batch to the opener now, under the current key, so it is opened by its turn. */
-  private prefetch(envelopes: Uint8Array[]): Prefetched | undefined {
+  /**
+   * Hands a batch to the opener now, under the current key, so it is opened
+   * by its turn; `receive` given the same array and this result opens it
+   * from there. Only a head start: everything is checked again at the
+   * batch's turn (prefetch-opener.ts), so a batch prefetched long before,
+   * under a key or roles that changed since, is taken as any other.
+   */
+  prefetch(envelopes: Uint8Array[]): Prefetched | undefined {
     const { opener, access } = this.options;
     if (!opener || this.closed) return;
     // A joiner holding only an invite's key has no current epoch yet: opened at its turn.
