@@ -310,6 +310,45 @@ it("batches handed over during writes: two writes in flight, each batch resolvin
   expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
+it("a store that writes one at a time (writeLanes 1, as IndexedDB) gets one write in flight, and what came meanwhile goes in the next one", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 6);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const files = await FileStore.open(dir);
+  const calls: { keys: string[]; release: () => void }[] = [];
+  const gate = (entries: [string, Uint8Array][]) =>
+    new Promise<void>((resolve, reject) => {
+      calls.push({
+        keys: entries.map(([k]) => k),
+        release: () => void files.putMany(entries).then(resolve, reject),
+      });
+    });
+  const oneLane: typeof files = Object.assign(Object.create(files), {
+    writeLanes: 1,
+    put: (key: string, value: Uint8Array) => gate([[key, value]]),
+    putMany: gate,
+  });
+  const receiver = await Space.open({
+    access: fixture.access(),
+    device: at(fixture.members, 1),
+    backend: await ed25519(),
+    store: new EncryptedStore(oneLane, STORAGE_KEY),
+    dispatch: async () => {},
+  });
+  const batches = [0, 2, 4].map((i) => receiver.receive(envelopes.slice(i, i + 2)));
+  await waitFor(() => receiver.doc.getArray("chat").length === 6, "all applied");
+  // The second and third batches wait for the first write instead of a lane of their own.
+  expect(calls).toHaveLength(1);
+  at(calls, 0).release();
+  await waitFor(() => calls.length === 2, "the grouped write");
+  expect(at(calls, 1).keys).toHaveLength(2);
+  at(calls, 1).release();
+  await Promise.all(batches);
+  expect(calls).toHaveLength(2);
+  expect(receiver.stats).toMatchObject({ accepted: 6 });
+});
+
 it("a batch's record reaches the disk before the batch is applied, so the sync runs during the apply; it is taken once both are done", async () => {
   const fixture = spaceFor(2);
   const envelopes = await authored(fixture, 6);

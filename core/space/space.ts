@@ -955,8 +955,10 @@ export class Space extends ObservableV2<Events> {
    * Two writes may be in flight (COMMIT_LANES): with one, the last batch of
    * a catch-up waited for the group being synced before its own write began,
    * so the catch-up ended up to two syncs after its last apply instead of
-   * one. Each record stands alone (store.ts on putMany), and each batch's
-   * receive still resolves only once its own record is durable.
+   * one. A store that runs its writes one at a time says so (Store.writeLanes:
+   * IndexedDB), and gets one lane. Each record stands alone (store.ts on
+   * putMany), and each batch's receive still resolves only once its own
+   * record is durable.
    */
   private commit(records: [string, Uint8Array][]): Promise<void> {
     // Every record queued before a lane takes them, so one batch's records share a transaction.
@@ -964,7 +966,8 @@ export class Space extends ObservableV2<Events> {
       (record) =>
         new Promise<void>((resolve, reject) => this.toCommit.push({ record, resolve, reject })),
     );
-    if (this.committing < COMMIT_LANES) void this.commitGroups();
+    const lanes = this.options.store.writeLanes ?? COMMIT_LANES;
+    if (this.committing < lanes) void this.commitGroups();
     return Promise.all(queued).then(() => undefined);
   }
 

@@ -17,6 +17,13 @@ interface Schema extends DBSchema {
 
 export class IdbStore implements Store {
   private closed = false;
+  /**
+   * IndexedDB runs readwrite transactions over the same store one after
+   * another, so a second write in flight only queues there, and takes the
+   * records that would have joined the next group into a commit of its own:
+   * one lane, fewer strict commits (decision 151).
+   */
+  readonly writeLanes = 1;
 
   private constructor(private readonly db: IDBPDatabase<Schema>) {}
 

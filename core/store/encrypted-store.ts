@@ -243,14 +243,12 @@ export class EncryptedStore implements Store {
       throw new StoreError("BAD_KEY", "storage key must be 32 bytes");
     }
     this.cipher = RecordCipher.create(storageKey);
-    // Reported to whoever reads or writes first; not an unhandled rejection meanwhile.
-    void whenSettled(this.cipher);
-    this.cipher.then(
-      (cipher) => {
+    // A key that fails is reported to whoever reads or writes first (they await the cipher);
+    // not an unhandled rejection meanwhile.
+    void whenSettled(
+      this.cipher.then((cipher) => {
         this.ready = cipher;
-      },
-      // A key that fails is reported by whenSettled above, to the first caller.
-      () => undefined,
+      }),
     );
   }
 
@@ -258,6 +256,11 @@ export class EncryptedStore implements Store {
   get recordBytes(): number | undefined {
     const inner = this.inner.recordBytes;
     return inner === undefined ? undefined : inner - HEADER - TAG;
+  }
+
+  /** The inner store's: sealing adds no lane of its own. */
+  get writeLanes(): number | undefined {
+    return this.inner.writeLanes;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

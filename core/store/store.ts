@@ -57,6 +57,11 @@ export interface Store {
    * keeps its own default, sized for IndexedDB (space-log.ts).
    */
   readonly recordBytes?: number | undefined;
+  /**
+   * How many writes a caller gains by keeping in flight at once (the space
+   * log's group commit). A hint: absent, the caller keeps its own default.
+   */
+  readonly writeLanes?: number | undefined;
   close(): Promise<void>;
 }
 
