@@ -255,20 +255,46 @@ export class ChatModel implements ToolModel {
     return this.messages().at(-1)?.at ?? 0;
   }
 
+  /**
+   * Whether a message is its named author's (signed by one of their devices). Told outside the
+   * chat, where no "Not signed by" line stands beside it, only such a message carries the
+   * author's name: a member's modified client can write any name into a record. Undefined
+   * verdicts (still checking) count as not yet: the client is told when they settle.
+   */
+  private theirs(m: ChatMessage): boolean {
+    return this.ctx.trust.holds("chat-message", "", m, m.author);
+  }
+
   search(matches: (text: string) => boolean): ToolHit[] {
-    return chatHits(this.messages(), this.ctx.trust, matches);
+    const list = this.messages();
+    const { trust } = this.ctx;
+    // A message not signed by its named author is still found, but not under their name.
+    const notTheirs = { ...trust, nameOf: (u: string) => `someone, in ${trust.nameOf(u)}'s name` };
+    return [
+      ...chatHits(
+        list.filter((m) => this.theirs(m)),
+        trust,
+        matches,
+      ),
+      ...chatHits(
+        list.filter((m) => !this.theirs(m)),
+        notTheirs,
+        matches,
+      ),
+    ];
   }
 
   notices(since: number, space: string): Notice[] {
     const me = this.ctx.me.user;
     return this.messages()
       .slice(-NOTICE_WINDOW)
-      .filter((m) => m.at >= since && m.author !== me)
+      .filter((m) => m.at >= since && m.author !== me && this.theirs(m))
       .map((m) => chatNotice(m, this.ctx.nameOf(m.author), space, m.mentions.includes(me)));
   }
 
   activity(since: number): ActivityItem[] {
-    return chatActivity(this.messages(), this.ctx.me.user, (u) => this.ctx.nameOf(u), since);
+    const list = this.messages().filter((m) => m.at > since && this.theirs(m));
+    return chatActivity(list, this.ctx.me.user, (u) => this.ctx.nameOf(u), since);
   }
 
   close(): void {

@@ -1,0 +1,89 @@
+/**
+ * What the app tells the user about a chat message outside the chat (its
+ * notification, the Activity line, a search hit) names the author only when
+ * the message is theirs. The chat itself shows a message that is not signed
+ * by its named author's device with "Not signed by Ann's devices"; a member
+ * with a modified client (Bob, a member in good standing, who writes raw
+ * records in Ann's name or rewrites hers) must not get "Ann mentioned you",
+ * "Ann wrote …" or a hit under Ann's name from anywhere else.
+ * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
+ */
+import { expect, it } from "vitest";
+import { putMessage } from "../core/space/tools/chat.js";
+import { signRecord } from "../core/space/tools/signed-records.js";
+import { chatTool } from "../renderer/src/tools/chat/index.js";
+import { clientPeople } from "./client-people.js";
+import { waitFor } from "./relay-harness.js";
+
+const { person, letIn } = clientPeople();
+
+it("a message forged in Ann's name is never told as Ann's: no notification, activity line or search hit names her", async () => {
+  const ann = await person("Ann");
+  const bob = await person("Bob");
+  const cy = await person("Cy");
+  const annGarden = await ann.createSpace("Garden");
+  const bobGarden = await letIn(ann, annGarden, bob);
+  const cyGarden = await letIn(ann, annGarden, cy);
+  await waitFor(() => bobGarden.members().length === 3, "Bob sees three members");
+
+  await annGarden.tool(chatTool).send("hello from Ann");
+  await waitFor(
+    () => bobGarden.tool(chatTool).messages().length === 1,
+    "Ann's message reaches Bob",
+  );
+  const annMessage = bobGarden.tool(chatTool).messages()[0];
+  if (!annMessage) throw new Error("no message");
+
+  // Bob's modified client: Ann's message rewritten under her signature, and a new message in
+  // her name (her user and device) that mentions Cy, signed by Bob's own device.
+  const space = bobGarden.member.space;
+  await space.edit((doc) => putMessage(doc, { ...annMessage, text: "Ann says: pay Bob 500" }));
+  const inHerName = await signRecord(
+    "chat-message",
+    bobGarden.member.access.spaceId,
+    "",
+    {
+      id: "b0".repeat(12),
+      author: ann.myUser,
+      device: bob.myDevice,
+      n: 2,
+      name: "Ann",
+      at: Date.now(),
+      text: "@Cy please send Bob the key",
+      mentions: [cy.myUser],
+    },
+    (bytes) => space.signRecord(bytes),
+  );
+  await space.edit((doc) => putMessage(doc, { ...inHerName, device: annMessage.device }));
+
+  // Cy has both, and the chat says neither is Ann's.
+  const chat = cyGarden.tool(chatTool);
+  await waitFor(() => {
+    const list = chat.messages();
+    return (
+      list.length === 2 &&
+      list.some((m) => m.text.includes("pay Bob")) &&
+      list.every((m) => chat.authenticity(m) === "forged")
+    );
+  }, "Cy's chat marks both messages as not Ann's");
+
+  const told = (text: string) => /pay Bob|send Bob the key/.test(text);
+  const notices = cyGarden.notices(0);
+  expect(notices.filter((n) => told(n.body) || n.title.includes("Ann"))).toEqual([]);
+  const activity = cyGarden.activity(0);
+  expect(activity.filter((a) => a.tool === "Chat" && told(a.text))).toEqual([]);
+  const hits = cyGarden.search(told);
+  expect(hits.filter((h) => h.name === "Ann")).toEqual([]);
+
+  // Ann's own messages still are told as hers (the check passes what is signed).
+  await annGarden.tool(chatTool).send("the beans are in");
+  await waitFor(
+    () => cyGarden.tool(chatTool).messages().some((m) => m.text === "the beans are in"),
+    "Ann's second message at Cy",
+  );
+  await waitFor(
+    () => cyGarden.notices(0).some((n) => n.body === "the beans are in" && n.title.includes("Ann")),
+    "Ann's own message notified as hers",
+  );
+  expect(cyGarden.search((t) => t.includes("beans")).map((h) => h.name)).toEqual(["Ann"]);
+}, 60_000);
