@@ -6,12 +6,15 @@
  * with a modified client (Bob, a member in good standing, who writes raw
  * records in Ann's name or rewrites hers) must not get "Ann mentioned you",
  * "Ann wrote …" or a hit under Ann's name from anywhere else.
+ * Managers' "Not heard from" says how long a member's devices acknowledged
+ * nothing: never longer than they have been a member.
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
-import { putMessage } from "../core/space/tools/chat.js";
+import { draftPost, putMessage } from "../core/space/tools/chat.js";
 import { signRecord } from "../core/space/tools/signed-records.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
+import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
 import { clientPeople } from "./client-people.js";
 import { waitFor } from "./relay-harness.js";
 
@@ -78,7 +81,11 @@ it("a message forged in Ann's name is never told as Ann's: no notification, acti
   // Ann's own messages still are told as hers (the check passes what is signed).
   await annGarden.tool(chatTool).send("the beans are in");
   await waitFor(
-    () => cyGarden.tool(chatTool).messages().some((m) => m.text === "the beans are in"),
+    () =>
+      cyGarden
+        .tool(chatTool)
+        .messages()
+        .some((m) => m.text === "the beans are in"),
     "Ann's second message at Cy",
   );
   await waitFor(
@@ -86,4 +93,45 @@ it("a message forged in Ann's name is never told as Ann's: no notification, acti
     "Ann's own message notified as hers",
   );
   expect(cyGarden.search((t) => t.includes("beans")).map((h) => h.name)).toEqual(["Ann"]);
+}, 60_000);
+
+const DAY_MS = 24 * 3600_000;
+
+it("a member let in today is not 'not heard from' for the weeks the chat's history is older", async () => {
+  const ann = await person("Ann");
+  const annGarden = await ann.createSpace("Garden");
+  // Forty days of history: Ann's messages, signed by her device, written then.
+  const chat = annGarden.tool(chatTool);
+  const space = annGarden.member.space;
+  for (const daysAgo of [40, 39]) {
+    const record = draftPost(space.doc, {
+      id: `a${daysAgo}`.padEnd(24, "0"),
+      author: ann.myUser,
+      device: ann.myDevice,
+      name: "Ann",
+      at: Date.now() - daysAgo * DAY_MS,
+      text: `${daysAgo} days ago`,
+      mentions: [],
+    });
+    const signed = await signRecord(
+      "chat-message",
+      annGarden.member.access.spaceId,
+      "",
+      record,
+      (b) => space.signRecord(b),
+    );
+    await space.edit((doc) => putMessage(doc, signed));
+  }
+  // Bob is let in now; his build has no chat, so he writes no receipt yet (as a device that
+  // joined and closed the app before catching up).
+  const noChat = TOOL_PLUGINS.filter((t) => t.id !== "chat");
+  const bob = await person("Bob", undefined, noChat);
+  await letIn(ann, annGarden, bob);
+  const bobUser = bob.myUser;
+  const now = Date.now();
+  expect(chat.staleMembers(21, now).map((m) => m.user)).not.toContain(bobUser);
+  // Three weeks on with nothing from him, he is flagged, silent since he was let in.
+  const later = chat.staleMembers(21, now + 22 * DAY_MS).find((m) => m.user === bobUser);
+  expect(later?.waiting).toBe(2);
+  expect(Math.floor((now + 22 * DAY_MS - (later?.since ?? 0)) / DAY_MS)).toBe(22);
 }, 60_000);

@@ -73,3 +73,22 @@ export function departureOf(
   }
   return last;
 }
+
+/**
+ * When `user` (hex) was last let in, by the clock of the device that did it (the space's
+ * creation for its founder, a manager's confirm for anyone else); undefined if never.
+ */
+export function admittedAt(member: MemberSpace, user: string): number | undefined {
+  const { log } = member;
+  let at: number | undefined;
+  for (const id of log.state.accepted) {
+    const op = log.op(id);
+    const action = op?.body.action;
+    if (!op || !action) continue;
+    if (action.type === "create" && toHex(action.cert.user) === user) at = op.body.time;
+    if (action.type !== "confirm") continue;
+    const join = log.op(toHex(action.join))?.body.action;
+    if (join?.type === "join" && toHex(join.cert.user) === user) at = op.body.time;
+  }
+  return at;
+}

@@ -29,6 +29,7 @@ import type { OutboxEntry } from "../../../../core/sync/outbox.js";
 import { peekSpaceId } from "../../../../core/wire/envelope.js";
 import type { ActivityItem } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
+import { admittedAt } from "../../model/space-members.js";
 import type { Notice, ToolHit, ToolModel } from "../../model/tool-plugin.js";
 import { chatActivity, chatNotice } from "./words.js";
 
@@ -236,8 +237,14 @@ export class ChatModel implements ToolModel {
         if (m.me || m.role === "viewer") continue;
         const backlog = backlogOf(this.ctx.doc, list, m.user, this.ctx.trust);
         if (backlog.waiting === 0 || backlog.waitingSince === undefined) continue;
-        // Silent since their last receipt, or, with none, since the first message that waits.
-        const since = Math.max(backlog.lastReceipt ?? 0, backlog.waitingSince);
+        // Silent since their last receipt, or, with none, since the first message that waits,
+        // but never since before they were let in: history older than their membership is not
+        // their silence.
+        const since = Math.max(
+          backlog.lastReceipt ?? 0,
+          backlog.waitingSince,
+          admittedAt(this.ctx.member, m.user) ?? 0,
+        );
         out.push({ user: m.user, name: m.name, since, waiting: backlog.waiting });
       }
       return out;
