@@ -8,12 +8,16 @@
  * "Ann wrote …" or a hit under Ann's name from anywhere else.
  * Managers' "Not heard from" says how long a member's devices acknowledged
  * nothing: never longer than they have been a member.
+ * A note "deleted for everyone in this space" keeps none of its text in the
+ * space's doc, on the members' devices or for whoever joins later.
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
+import * as Y from "yjs";
 import { draftPost, putMessage } from "../core/space/tools/chat.js";
 import { signRecord } from "../core/space/tools/signed-records.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
+import { notesTool } from "../renderer/src/tools/notes/index.js";
 import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
 import { clientPeople } from "./client-people.js";
 import { waitFor } from "./relay-harness.js";
@@ -172,4 +176,45 @@ it.fails("a message from a member whose clock runs an hour fast stops counting a
   await ann.markRead(annGarden.id);
   await waitFor(() => ann.readAt(annGarden.id) > 0, "Ann's read mark set");
   expect(annGarden.unread(ann.readAt(annGarden.id))).toBe(0);
+}, 60_000);
+
+/** Whether `text` is anywhere in the doc's state, as a member keeps it and a catch-up sends it. */
+const docHolds = (doc: Y.Doc, text: string) =>
+  Buffer.from(Y.encodeStateAsUpdate(doc)).includes(Buffer.from(text));
+
+it("a note deleted for everyone leaves its text in no member's doc, nor in a later joiner's", async () => {
+  const ann = await person("Ann");
+  const bob = await person("Bob");
+  const annGarden = await ann.createSpace("Garden");
+  const bobGarden = await letIn(ann, annGarden, bob);
+  const secret = "the gate code is 4711";
+  const notes = annGarden.tool(notesTool);
+  const id = await notes.createNote("Gate", (rich) => {
+    const p = new Y.XmlElement("paragraph");
+    p.insert(0, [new Y.XmlText(secret)]);
+    rich.insert(0, [p]);
+  });
+  await waitFor(
+    () => bobGarden.tool(notesTool).noteText(id).includes(secret),
+    "Bob has the note's text",
+  );
+  // Listed at Ann (its signature checked), as the list she deletes it from shows it.
+  await waitFor(() => notes.notes().some((n) => n.id === id), "the note listed at Ann");
+  await notes.deleteNote(id);
+  await waitFor(() => bobGarden.tool(notesTool).notes().length === 0, "the note gone at Bob");
+  expect(docHolds(annGarden.member.space.doc, secret)).toBe(false);
+  await waitFor(
+    () => !docHolds(bobGarden.member.space.doc, secret),
+    "its text gone from Bob's doc",
+  );
+
+  // Cy joins afterwards and catches up from the members.
+  const cy = await person("Cy");
+  const cyGarden = await letIn(ann, annGarden, cy);
+  // Caught up: Cy's doc has the deleted note's page (its tombstone).
+  await waitFor(
+    () => cyGarden.member.space.doc.getMap("notes/pages").has(id),
+    "Cy caught up to the note's tombstone",
+  );
+  expect(docHolds(cyGarden.member.space.doc, secret)).toBe(false);
 }, 60_000);
