@@ -10,6 +10,8 @@
  * nothing: never longer than they have been a member.
  * A note "deleted for everyone in this space" keeps none of its text in the
  * space's doc, on the members' devices or for whoever joins later.
+ * A message edited or deleted while the edit waits on this device says
+ * "Local only", not the "Delivered" its first version earned.
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
@@ -22,7 +24,7 @@ import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
 import { clientPeople } from "./client-people.js";
 import { waitFor } from "./relay-harness.js";
 
-const { person, letIn } = clientPeople();
+const { person, letIn, platform } = clientPeople();
 
 it("a message forged in Ann's name is never told as Ann's: no notification, activity line or search hit names her", async () => {
   const ann = await person("Ann");
@@ -217,4 +219,49 @@ it("a note deleted for everyone leaves its text in no member's doc, nor in a lat
     "Cy caught up to the note's tombstone",
   );
   expect(docHolds(cyGarden.member.space.doc, secret)).toBe(false);
+}, 60_000);
+
+it("a message edited or deleted offline says Local only until the change leaves the device", async () => {
+  const ap = platform();
+  const ann = await person("Ann", ap);
+  const bob = await person("Bob");
+  const annGarden = await ann.createSpace("Garden");
+  const bobGarden = await letIn(ann, annGarden, bob);
+  const chat = annGarden.tool(chatTool);
+  await chat.send("pay Bob 100");
+  await chat.send("see you at six");
+  const mine = (text: string) => {
+    const m = chat.messages().find((x) => x.text === text || x.id === text);
+    if (!m) throw new Error(`no message ${text}`);
+    return m;
+  };
+  const [first, second] = [mine("pay Bob 100").id, mine("see you at six").id];
+  await waitFor(() => bobGarden.tool(chatTool).messages().length === 2, "both messages at Bob");
+  await waitFor(
+    () =>
+      chat.delivery(mine(first), ann.queued).state === "delivered" &&
+      chat.delivery(mine(second), ann.queued).state === "delivered",
+    "both delivered to Bob",
+    20_000,
+  );
+
+  ap.setOnline(false);
+  await waitFor(() => ann.offline, "Ann offline");
+  await chat.editMessage(first, "pay Bob 200");
+  await chat.deleteMessage(second);
+  // What Ann's screen shows (the new text, "Message deleted") has not left her device.
+  await waitFor(() => ann.queued.size >= 2, "the edit and the delete in Ann's outbox");
+  expect(chat.delivery(mine(first), ann.queued).state).toBe("local");
+  expect(chat.delivery(mine(second), ann.queued).state).toBe("local");
+
+  ap.setOnline(true);
+  await waitFor(
+    () =>
+      bobGarden
+        .tool(chatTool)
+        .messages()
+        .some((m) => m.text === "pay Bob 200"),
+    "the edit at Bob",
+  );
+  await waitFor(() => chat.delivery(mine(first), ann.queued).state !== "local", "sent");
 }, 60_000);

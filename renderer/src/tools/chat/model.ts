@@ -16,7 +16,7 @@ import {
   draftPost,
   draftReceipt,
   findMentions,
-  messagesPostedIn,
+  messagesWrittenIn,
   putMessage,
   putReceipt,
   receiptDue,
@@ -56,8 +56,10 @@ export class ChatModel implements ToolModel {
   private readonly index: MessageIndex;
   /**
    * For each queued outbox entry (msgId hex) of this space, the messages its
-   * envelope first posts: read from the envelopes themselves, so a restart
-   * with messages still waiting shows them "Local only" as before it.
+   * envelope posts, edits or deletes: read from the envelopes themselves, so a
+   * restart with messages still waiting shows them "Local only" as before it,
+   * and an edit or delete waiting here is not shown as the "Delivered" its
+   * message's first version earned.
    */
   private readonly pendingPosts = new Map<string, string[]>();
   private local: { queued: ReadonlySet<string>; version: number; ids: Set<string> } | undefined;
@@ -101,11 +103,14 @@ export class ChatModel implements ToolModel {
   }
 
   editMessage(id: string, text: string): Promise<void> {
-    return this.write((doc) => draftEdit(doc, id, this.ctx.me.user, text.trim(), Date.now()));
+    return this.write(
+      (doc) => draftEdit(doc, id, this.ctx.me.user, text.trim(), Date.now()),
+      true,
+    );
   }
 
   deleteMessage(id: string): Promise<void> {
-    return this.write((doc) => draftDelete(doc, id, this.ctx.me.user, Date.now()));
+    return this.write((doc) => draftDelete(doc, id, this.ctx.me.user, Date.now()), true);
   }
 
   /** Drafts a message record from the doc, signs it with this device's key, and writes it. */
@@ -116,7 +121,7 @@ export class ChatModel implements ToolModel {
       if (!record) return;
       const signed = await this.ctx.sign("chat-message", "", record);
       await space.edit((doc) => putMessage(doc, signed));
-      // A message just sent shows as waiting now, not at the next outbox change.
+      // A message just sent (or rewritten) shows as waiting now, not at the next outbox change.
       if (track) {
         await this.ctx.outboxChanged();
         this.ctx.bump();
@@ -178,7 +183,7 @@ export class ChatModel implements ToolModel {
       const space = peekSpaceId(entry.envelope);
       if (!space || toHex(space) !== spaceId) continue;
       const update = this.ctx.member.space.ownUpdate(entry.envelope);
-      const posted = update ? messagesPostedIn(update) : [];
+      const posted = update ? messagesWrittenIn(update) : [];
       this.pendingPosts.set(msgId, posted);
       changed ||= posted.length > 0;
     }
