@@ -12,10 +12,14 @@
  * space's doc, on the members' devices or for whoever joins later.
  * A message edited or deleted while the edit waits on this device says
  * "Local only", not the "Delivered" its first version earned.
+ * A removal made offline is not told as done while the others have not
+ * heard of it (the removed member still gets what they write): the space
+ * says its membership changes wait on this device.
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
 import * as Y from "yjs";
+import { fromHex } from "../core/crypto/bytes.js";
 import { draftPost, putMessage } from "../core/space/tools/chat.js";
 import { signRecord } from "../core/space/tools/signed-records.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
@@ -264,4 +268,37 @@ it("a message edited or deleted offline says Local only until the change leaves 
     "the edit at Bob",
   );
   await waitFor(() => chat.delivery(mine(first), ann.queued).state !== "local", "sent");
+}, 60_000);
+
+it("a removal made offline says it waits on this device until it is sent, while the others still write to the removed", async () => {
+  const ap = platform();
+  const ann = await person("Ann", ap);
+  const bob = await person("Bob");
+  const cy = await person("Cy");
+  const annGarden = await ann.createSpace("Garden");
+  const bobGarden = await letIn(ann, annGarden, bob);
+  const cyGarden = await letIn(ann, annGarden, cy);
+  await waitFor(() => cyGarden.members().length === 3, "Cy sees three members");
+  await waitFor(() => !ann.membershipWaiting(annGarden.id), "Ann's confirms sent");
+
+  ap.setOnline(false);
+  await waitFor(() => ann.offline, "Ann offline");
+  await annGarden.member.remove(fromHex(bob.myUser));
+  // Ann's list has Bob gone at once; Cy has not heard, and what Cy writes still reaches Bob.
+  expect(annGarden.members().map((m) => m.name)).not.toContain("Bob");
+  await cyGarden.tool(chatTool).send("Bob can still read this");
+  await waitFor(
+    () =>
+      bobGarden
+        .tool(chatTool)
+        .messages()
+        .some((m) => m.text === "Bob can still read this"),
+    "Cy's message at Bob",
+  );
+  // So Ann's space must not let the removal pass for done.
+  await waitFor(() => ann.membershipWaiting(annGarden.id), "Ann told her change waits");
+
+  ap.setOnline(true);
+  await waitFor(() => cyGarden.members().length === 2, "Cy hears of the removal");
+  await waitFor(() => !ann.membershipWaiting(annGarden.id), "nothing waits any more");
 }, 60_000);

@@ -5,6 +5,8 @@
  */
 import { toHex } from "../../../core/crypto/bytes.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
+import type { OutboxEntry } from "../../../core/sync/outbox.js";
+import { EnvelopeKind, peekKind, peekSpaceId } from "../../../core/wire/envelope.js";
 
 export interface Departure {
   readonly self: boolean;
@@ -91,4 +93,17 @@ export function admittedAt(member: MemberSpace, user: string): number | undefine
     if (join?.type === "join" && toHex(join.cert.user) === user) at = op.body.time;
   }
   return at;
+}
+
+/**
+ * Spaces (ids, hex) with a membership op of this device still in its outbox: a removal, a role,
+ * a revoked invite or a join request that no other member can have heard of yet.
+ */
+export function membershipQueued(entries: readonly OutboxEntry[]): Set<string> {
+  const out = new Set<string>();
+  for (const { envelope } of entries) {
+    const space = peekSpaceId(envelope);
+    if (space && peekKind(envelope) === EnvelopeKind.membership) out.add(toHex(space));
+  }
+  return out;
 }

@@ -103,10 +103,7 @@ export class ChatModel implements ToolModel {
   }
 
   editMessage(id: string, text: string): Promise<void> {
-    return this.write(
-      (doc) => draftEdit(doc, id, this.ctx.me.user, text.trim(), Date.now()),
-      true,
-    );
+    return this.write((doc) => draftEdit(doc, id, this.ctx.me.user, text.trim(), Date.now()), true);
   }
 
   deleteMessage(id: string): Promise<void> {
