@@ -15,6 +15,8 @@
  * A removal made offline is not told as done while the others have not
  * heard of it (the removed member still gets what they write): the space
  * says its membership changes wait on this device.
+ * A message written with nobody else in the space says so, not "At relay"
+ * (nothing went there).
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
@@ -301,4 +303,23 @@ it("a removal made offline says it waits on this device until it is sent, while 
   ap.setOnline(true);
   await waitFor(() => cyGarden.members().length === 2, "Cy hears of the removal");
   await waitFor(() => !ann.membershipWaiting(annGarden.id), "nothing waits any more");
+}, 60_000);
+
+it("a message written alone in a space says nobody else is here, not At relay, until someone has it", async () => {
+  const ann = await person("Ann");
+  const annGarden = await ann.createSpace("Garden");
+  const chat = annGarden.tool(chatTool);
+  await chat.send("notes to self");
+  const m = chat.messages()[0];
+  if (!m) throw new Error("no message");
+  await waitFor(() => ann.queued.size === 0, "nothing queued");
+  expect(chat.delivery(m, ann.queued).state).toBe("alone");
+  // Bob joins and catches up: his receipt makes it delivered.
+  const bob = await person("Bob");
+  await letIn(ann, annGarden, bob);
+  await waitFor(
+    () => chat.delivery(m, ann.queued).state === "delivered",
+    "delivered to Bob",
+    20_000,
+  );
 }, 60_000);

@@ -42,6 +42,8 @@ const NOTICE_WINDOW = 20;
 export type Delivery =
   | { state: "local" }
   | { state: "relay" }
+  /** Nobody else is in the space: nothing went anywhere, and nobody has it yet. */
+  | { state: "alone" }
   | { state: "delivered"; to: number; of: number };
 
 export interface Backlog {
@@ -146,7 +148,10 @@ export class ChatModel implements ToolModel {
       .map((m) => m.user);
     const past = receiptReaders(doc).filter((u) => u !== me.user && !readers.includes(u));
     const to = deliveredTo(doc, message, [...readers, ...past], this.ctx.trust);
-    if (to.length === 0) return { state: "relay" };
+    if (to.length === 0) {
+      // With nobody else in the space nothing was sent: a later joiner gets it from a member.
+      return this.ctx.members().some((m) => !m.me) ? { state: "relay" } : { state: "alone" };
+    }
     const departed = to.filter((u) => !readers.includes(u)).length;
     return { state: "delivered", to: to.length, of: readers.length + departed };
   }
