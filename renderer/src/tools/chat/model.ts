@@ -282,19 +282,21 @@ export class ChatModel implements ToolModel {
   search(matches: (text: string) => boolean): ToolHit[] {
     const list = this.messages();
     const { trust } = this.ctx;
-    // A message not signed by its named author is still found, but not under their name.
+    // One found not to be signed by its named author is still found, but not under their
+    // name; one still being checked is named as the chat names it meanwhile (no warning yet),
+    // and the client is told when the verdicts settle.
     const notTheirs = { ...trust, nameOf: (u: string) => `someone, in ${trust.nameOf(u)}'s name` };
+    const doubted = (m: ChatMessage) => {
+      const verdict = this.authenticity(m);
+      return verdict === "forged" || verdict === "unsigned";
+    };
     return [
       ...chatHits(
-        list.filter((m) => this.theirs(m)),
+        list.filter((m) => !doubted(m)),
         trust,
         matches,
       ),
-      ...chatHits(
-        list.filter((m) => !this.theirs(m)),
-        notTheirs,
-        matches,
-      ),
+      ...chatHits(list.filter(doubted), notTheirs, matches),
     ];
   }
 
