@@ -135,6 +135,19 @@ describe("buddy list", () => {
     });
   });
 
+  it("warns when a verified buddy's name comes back with invisible or direction-changing characters", () => {
+    const verified = new Map([[toHex(bob), verifiedRecord(bob, "Bob", 1)]]);
+    // "B\u200Bob" looks like "Bob"; "\u202Ebob" shows as "bob"; each from another key.
+    for (const name of ["B\u200Bob", "Bo\u00ADb", "\u202Ebob", "B\u2060ob "]) {
+      const spaces = [{ id: "s1", name: "Trip", state: stateWith([{ user: impostor, name }]) }];
+      const [buddy] = buddiesOf(toHex(me), spaces, verified);
+      expect(buddy, JSON.stringify(name)).toMatchObject({
+        trust: "keyChanged",
+        sameNameAs: toHex(bob),
+      });
+    }
+  });
+
   it("a verified record whose fingerprint no longer matches its key is a key change", () => {
     const spaces = [{ id: "s1", name: "Trip", state: stateWith([{ user: bob, name: "Bob" }]) }];
     const forged = new Map([[toHex(bob), verifiedRecord(impostor, "Bob", 1)]]);

@@ -17,6 +17,8 @@
  * says its membership changes wait on this device.
  * A message written with nobody else in the space says so, not "At relay"
  * (nothing went there).
+ * A member's name is shown without characters that change how it reads: a
+ * right-to-left override would make "\u202Enna" show as "ann".
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
@@ -322,4 +324,19 @@ it("a message written alone in a space says nobody else is here, not At relay, u
     "delivered to Bob",
     20_000,
   );
+}, 60_000);
+
+it("a member's name is shown without direction overrides or invisible controls, before and after they leave", async () => {
+  const ann = await person("Ann");
+  const annGarden = await ann.createSpace("Garden");
+  const mallory = await person("\u202Enna\u200F");
+  const malloryGarden = await letIn(ann, annGarden, mallory);
+  const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+  const shown = annGarden.members().find((m) => m.user === mallory.myUser)?.name ?? "";
+  expect(shown).toBe("nna");
+  expect(annGarden.nameOf(mallory.myUser)).toBe("nna");
+  // Gone, they keep the name their join gave, shown the same way.
+  await malloryGarden.member.remove(fromHex(mallory.myUser));
+  await waitFor(() => annGarden.members().length === 1, "Mallory gone at Ann");
+  expect(bidi.test(annGarden.nameOf(mallory.myUser))).toBe(false);
 }, 60_000);

@@ -12,6 +12,7 @@
 import { fromHex } from "../crypto/bytes.js";
 import { fingerprint, safetyNumber } from "../crypto/safety-number.js";
 import type { Role } from "../space/access.js";
+import { nameKey } from "./display-name.js";
 import { mostPresent, type Presence } from "./presence.js";
 import type { MembershipState } from "./resolve.js";
 
@@ -47,7 +48,8 @@ export interface SpaceView {
   state: MembershipState;
 }
 
-const normalize = (name: string) => name.normalize("NFKC").trim().toLowerCase();
+// Names are compared as people see them: invisible and direction-changing characters out.
+const normalize = nameKey;
 
 export function buddiesOf(
   me: string,

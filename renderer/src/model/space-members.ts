@@ -4,6 +4,7 @@
  * Pure readings of the membership log, for the space's handle.
  */
 import { toHex } from "../../../core/crypto/bytes.js";
+import { displayName } from "../../../core/membership/display-name.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import { EnvelopeKind, peekKind, peekSpaceId } from "../../../core/wire/envelope.js";
@@ -23,7 +24,7 @@ export function pendingJoins(member: MemberSpace) {
       id: p.id,
       name: p.name,
       user: toHex(p.cert.user),
-      device: p.cert.name,
+      device: displayName(p.cert.name),
     }));
 }
 
