@@ -19,6 +19,8 @@
  * (nothing went there).
  * A member's name is shown without characters that change how it reads: a
  * right-to-left override would make "\u202Enna" show as "ann".
+ * An event's "Going" names members only: someone who left or was removed
+ * is not counted as coming.
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
@@ -26,6 +28,7 @@ import * as Y from "yjs";
 import { fromHex } from "../core/crypto/bytes.js";
 import { draftPost, putMessage } from "../core/space/tools/chat.js";
 import { signRecord } from "../core/space/tools/signed-records.js";
+import { calendarTool } from "../renderer/src/tools/calendar/index.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
 import { notesTool } from "../renderer/src/tools/notes/index.js";
 import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
@@ -339,4 +342,26 @@ it("a member's name is shown without direction overrides or invisible controls, 
   await malloryGarden.member.remove(fromHex(mallory.myUser));
   await waitFor(() => annGarden.members().length === 1, "Mallory gone at Ann");
   expect(bidi.test(annGarden.nameOf(mallory.myUser))).toBe(false);
+}, 60_000);
+
+it("an event's answers count members only: one who left is no longer going", async () => {
+  const ann = await person("Ann");
+  const bob = await person("Bob");
+  const annGarden = await ann.createSpace("Garden");
+  const bobGarden = await letIn(ann, annGarden, bob);
+  await annGarden.tool(calendarTool).addEvent({
+    title: "Work day",
+    day: "2099-05-01",
+    time: "10:00",
+    minutes: 60,
+    place: "",
+  });
+  await waitFor(() => bobGarden.tool(calendarTool).events().length === 1, "the event at Bob");
+  const id = bobGarden.tool(calendarTool).events()[0]?.id ?? "";
+  await bobGarden.tool(calendarTool).answerEvent(id, "yes");
+  const answers = () => annGarden.tool(calendarTool).events()[0]?.answers ?? {};
+  await waitFor(() => answers()[bob.myUser] === "yes", "Bob going, at Ann");
+  await bobGarden.member.remove(fromHex(bob.myUser));
+  await waitFor(() => annGarden.members().length === 1, "Bob left, at Ann");
+  expect(answers()[bob.myUser]).toBeUndefined();
 }, 60_000);
