@@ -145,9 +145,13 @@ export function messagesWrittenIn(update: Uint8Array): string[] {
   } catch {
     return [];
   }
-  const out = new Set(messagesPostedIn(update));
+  const out = new Set<string>();
   for (const s of structs) {
-    if (!(s instanceof Y.Item) || !(s.content instanceof Y.ContentAny)) continue;
+    if (!(s instanceof Y.Item)) continue;
+    // A post names its key (see messagesPostedIn); a rewrite only carries the record.
+    const parent: unknown = s.parent;
+    if (parent === MESSAGES && typeof s.parentSub === "string") out.add(s.parentSub);
+    if (!(s.content instanceof Y.ContentAny)) continue;
     for (const value of s.content.arr) {
       const m = readRecord<ChatMessage>(value, SHAPE);
       if (m) out.add(m.id);

@@ -290,13 +290,16 @@ export class ChatModel implements ToolModel {
       const verdict = this.authenticity(m);
       return verdict === "forged" || verdict === "unsigned";
     };
+    // Only the messages that match are checked: a search starts no check of the whole chat.
+    const found = list.filter((m) => !m.deleted && matches(m.text));
+    const all = () => true;
     return [
       ...chatHits(
-        list.filter((m) => !doubted(m)),
+        found.filter((m) => !doubted(m)),
         trust,
-        matches,
+        all,
       ),
-      ...chatHits(list.filter(doubted), notTheirs, matches),
+      ...chatHits(found.filter(doubted), notTheirs, all),
     ];
   }
 
