@@ -21,11 +21,17 @@
  * right-to-left override would make "\u202Enna" show as "ann".
  * An event's "Going" names members only: someone who left or was removed
  * is not counted as coming.
+ * A device link that fails part way says how far it got: "Refused. Nothing
+ * was shared" must not follow an accept that had already added the device to
+ * some spaces.
  * Real relay on 127.0.0.1; each person a GroveClient over its own FileStore.
  */
 import { expect, it } from "vitest";
 import * as Y from "yjs";
 import { fromHex } from "../core/crypto/bytes.js";
+import { ed25519 } from "../core/crypto/ed25519.js";
+import { generateDeviceKeys } from "../core/crypto/identity.js";
+import { LinkError, requestLink } from "../core/membership/device-link.js";
 import { draftPost, putMessage } from "../core/space/tools/chat.js";
 import { signRecord } from "../core/space/tools/signed-records.js";
 import { calendarTool } from "../renderer/src/tools/calendar/index.js";
@@ -33,7 +39,7 @@ import { chatTool } from "../renderer/src/tools/chat/index.js";
 import { notesTool } from "../renderer/src/tools/notes/index.js";
 import { TOOL_PLUGINS } from "../renderer/src/tools/registry.js";
 import { clientPeople } from "./client-people.js";
-import { waitFor } from "./relay-harness.js";
+import { connectWs, waitFor } from "./relay-harness.js";
 
 const { person, letIn, platform } = clientPeople();
 
@@ -364,4 +370,30 @@ it("an event's answers count members only: one who left is no longer going", asy
   await bobGarden.member.remove(fromHex(bob.myUser));
   await waitFor(() => annGarden.members().length === 1, "Bob left, at Ann");
   expect(answers()[bob.myUser]).toBeUndefined();
+}, 60_000);
+
+it("a device link that fails after adding the device to some spaces says so, with how many", async () => {
+  const ann = await person("Ann");
+  await ann.createSpace("Garden");
+  const shed = await ann.createSpace("Shed");
+  const offer = ann.offerLink();
+  const { linked } = await requestLink({
+    text: offer.text,
+    keys: generateDeviceKeys(),
+    name: "New laptop",
+    backend: await ed25519(),
+    connect: connectWs,
+  });
+  linked.catch(() => undefined);
+  const request = await offer.next();
+  // The third space to take the device fails (a full disk, a refusal): the account space and
+  // Garden already hold it, with their keys sealed to it.
+  shed.member.addDevice = () => Promise.reject(new Error("disk full"));
+  const failure = await offer.accept(request).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  await offer.close();
+  expect(failure).toBeInstanceOf(LinkError);
+  expect(failure).toMatchObject({ code: "PARTLY_LINKED", added: 2 });
 }, 60_000);
