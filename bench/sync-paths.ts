@@ -170,6 +170,8 @@ export async function browserCatchUp(
       const beforeMs: number[] = [];
       const beforeCpu: ThreadCpu[] = [];
       const beforeLongest: number[] = [];
+      const beforeEngineMs: number[] = [];
+      const beforeEngineCpu: ThreadCpu[] = [];
       for (let r = 0; r < measuredRuns; r++) {
         if (beforePage) {
           const traced = await threadCpu(browser, beforePage, () =>
@@ -178,6 +180,13 @@ export async function browserCatchUp(
           beforeMs.push(traced.result.groveMs);
           beforeLongest.push(traced.result.longestTaskMs);
           if (traced.cpu) beforeCpu.push(traced.cpu);
+          // Its engine handover too (its page's own: before the engine took batches itself, a
+          // next batch once the one before was taken, at a timer of 0).
+          const engineBefore = await threadCpu(browser, beforePage, () =>
+            callPage<CatchUpApi, "run">(beforePage, "run", engineLike),
+          );
+          beforeEngineMs.push(engineBefore.result.groveMs);
+          if (engineBefore.cpu) beforeEngineCpu.push(engineBefore.cpu);
         }
         const traced = await threadCpu(browser, page, () =>
           callPage<CatchUpApi, "run">(page, "run", mine),
@@ -190,6 +199,27 @@ export async function browserCatchUp(
         engineRuns.push(handedOver.result);
         if (handedOver.cpu) engineCpu.push(handedOver.cpu);
       }
+      // One more run of each handover with a per-batch timeline (not counted): where the wall
+      // time goes, batch by batch (pages/catchup-timeline.ts).
+      const timelines = process.env.GROVE_BENCH_CATCHUP_TIMELINE
+        ? {
+            all: (await callPage<CatchUpApi, "run">(page, "run", { ...mine, timeline: true }))
+              .timeline,
+            engine: (
+              await callPage<CatchUpApi, "run">(page, "run", { ...engineLike, timeline: true })
+            ).timeline,
+            // The checkout before, where its page records one (a page without timelines ignores
+            // the flag and gives none).
+            ...(beforePage && {
+              beforeEngine: (
+                await callPage<CatchUpApi, "run">(beforePage, "run", {
+                  ...engineLike,
+                  timeline: true,
+                })
+              ).timeline,
+            }),
+          }
+        : undefined;
       const profileTo = process.env.GROVE_BENCH_PROFILE_CATCHUP;
       if (profileTo) {
         // One more run under the CDP profiler (not counted), to see where the page's time goes.
@@ -230,6 +260,7 @@ export async function browserCatchUp(
         workerFailures: run.workerFailures,
         workerBackends: run.workerBackends,
         workerFailure: run.workerFailure,
+        ...(timelines && { timelines }),
         ...(beforeCheckout && {
           before: {
             checkout: beforeCheckout,
@@ -239,6 +270,12 @@ export async function browserCatchUp(
             ratioToRawBatched: round(Math.min(...beforeMs) / rawBatchedMs, 2),
             longestTaskMs: round(Math.max(...beforeLongest), 1),
             threadCpuMs: leastCpu(beforeCpu),
+            engineHandover: {
+              groveMs: round(Math.min(...beforeEngineMs), 1),
+              groveMsEach: beforeEngineMs.map((ms) => round(ms, 1)),
+              ratioToRaw: round(Math.min(...beforeEngineMs) / rawMs, 2),
+              threadCpuMs: leastCpu(beforeEngineCpu),
+            },
           },
         }),
       };

@@ -23,6 +23,9 @@
  * the same envelopes, and the Chromium catch-up that checkout's page, run
  * for run beside this one, so a change is measured before and after in
  * one run (`before` in each).
+ *
+ * GROVE_BENCH_SYNC_PARTS=catchUp runs only the parts named (with `--out`, so the committed
+ * results stay whole); GROVE_BENCH_SYNC_TIMELINE=1 prints each run on files batch by batch.
  */
 import { statfsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -79,6 +82,29 @@ class Busy {
 }
 
 /**
+ * With GROVE_BENCH_SYNC_TIMELINE=1, each run on files prints (to stderr) when each batch was
+ * handed over, taken (verified, applied, its write started) and durable, and when each store
+ * write began and ended: whether the work or the disk sets a catch-up's pace.
+ */
+class Timeline {
+  private start = now();
+  private readonly lines: string[] = [];
+  static forRun(variant: string): Timeline | undefined {
+    return process.env.GROVE_BENCH_SYNC_TIMELINE && variant === "file" ? new Timeline() : undefined;
+  }
+  begin(): void {
+    this.start = now();
+    this.lines.length = 0;
+  }
+  mark(what: string): void {
+    this.lines.push(`${(now() - this.start).toFixed(1).padStart(8)} ms  ${what}`);
+  }
+  print(title: string): void {
+    console.error(`--- ${title}\n${this.lines.join("\n")}`);
+  }
+}
+
+/**
  * Counts what reaches a store backend and for how long calls of each kind
  * were in flight (wall time with at least one pending), to say where
  * catch-up waits.
@@ -94,7 +120,14 @@ class CountingStore implements Store {
     deleteCalls: 0,
   };
   private readonly busy = { put: new Busy(), delete: new Busy(), list: new Busy() };
-  constructor(private readonly inner: Store) {}
+  constructor(
+    private readonly inner: Store,
+    private readonly timeline?: Timeline,
+  ) {}
+  /** The backend's own record size, as the store under it says it (Store.recordBytes). */
+  get recordBytes() {
+    return this.inner.recordBytes;
+  }
   get wallMs() {
     return {
       put: round(this.busy.put.ms, 0),
@@ -109,13 +142,22 @@ class CountingStore implements Store {
     this.ops.puts++;
     this.ops.putCalls++;
     this.ops.bytesWritten += value.length;
-    return this.busy.put.track(this.inner.put(key, value));
+    return this.busy.put.track(this.timed(1, value.length, this.inner.put(key, value)));
   }
   putMany(entries: [string, Uint8Array][]) {
     this.ops.puts += entries.length;
     this.ops.putCalls++;
-    for (const [, value] of entries) this.ops.bytesWritten += value.length;
-    return this.busy.put.track(this.inner.putMany(entries));
+    let bytes = 0;
+    for (const [, value] of entries) bytes += value.length;
+    this.ops.bytesWritten += bytes;
+    return this.busy.put.track(this.timed(entries.length, bytes, this.inner.putMany(entries)));
+  }
+  private timed(records: number, bytes: number, write: Promise<void>): Promise<void> {
+    const { timeline } = this;
+    if (!timeline) return write;
+    const what = `write of ${records} record(s), ${Math.round(bytes / 1024)} KB`;
+    timeline.mark(`${what} begins`);
+    return write.then(() => timeline.mark(`${what} ends`));
   }
   delete(key: string) {
     this.ops.deletes++;
@@ -374,7 +416,8 @@ async function receiveAllTimed(
   backend: Ed25519Backend,
   store: Store,
   code: SpaceCode = THIS_CHECKOUT,
-): Promise<Timed> {
+  timeline?: Timeline,
+): Promise<Timed & { tailMs: number }> {
   const space = await code.Space.open({
     access: new code.StaticAccess(
       deltas.spaceId,
@@ -389,27 +432,40 @@ async function receiveAllTimed(
     },
   });
   const stop = clock();
+  timeline?.begin();
   // Handed over as the SyncEngine hands relay deliveries over (takeInbox, decision 129): the
   // next batch once the space has taken the one before (verified, applied, its write started),
   // in a task of its own scheduled as that checkout's engine schedules it, so I/O that
   // finished meanwhile is seen between batches as it is in the app; never waiting for the
   // one before to reach disk.
   const durable: Promise<void>[] = [];
+  let lastTaken = 0;
   await new Promise<void>((resolve) => {
     let at = 0;
     const next = () => {
+      const n = at / BATCH;
       const batch = deltas.envelopes.slice(at, at + BATCH);
       at += BATCH;
       const last = at >= deltas.envelopes.length;
-      const written = space.receive(batch, last ? resolve : () => code.nextTask(next));
+      timeline?.mark(`batch ${n} handed over`);
+      const taken = () => {
+        timeline?.mark(`batch ${n} taken`);
+        if (!last) return code.nextTask(next);
+        lastTaken = now();
+        resolve();
+      };
+      const written = space.receive(batch, taken);
       // Awaited below with the others; not an unhandled rejection meanwhile.
-      written.catch(() => {});
+      written.then(
+        () => timeline?.mark(`batch ${n} durable`),
+        () => {},
+      );
       durable.push(written);
     };
     next();
   });
   await Promise.all(durable);
-  const timed = stop();
+  const timed = { ...stop(), tailMs: now() - lastTaken };
   const { accepted, duplicates, rejected } = space.stats;
   if (
     accepted !== deltas.envelopes.length ||
@@ -466,13 +522,23 @@ async function loadBefore(dir: string | undefined): Promise<BeforeCheckout | und
   };
 }
 
-/** One run of the checkout before a change on a fresh store of `variant`'s kind: wall ms. */
+/** One run of the checkout before a change on a fresh store of `variant`'s kind. */
 async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Deltas) {
   const dir = variant.name === "file" ? await mkdtemp(join(tmpdir(), "grove-bench-before-")) : "";
   try {
-    const inner = dir ? await before.stores.file(dir) : before.stores.memory();
+    const timeline = Timeline.forRun(variant.name);
+    const backend = dir ? await before.stores.file(dir) : before.stores.memory();
+    const inner = timeline ? new CountingStore(backend as Store, timeline) : backend;
     const store = variant.sealed ? before.stores.sealed(inner) : inner;
-    return await receiveAll(deltas, before.backend, store as Store, before.code);
+    const timed = await receiveAllTimed(
+      deltas,
+      before.backend,
+      store as Store,
+      before.code,
+      timeline,
+    );
+    timeline?.print(`${variant.name}, the checkout before (${before.dir})`);
+    return timed;
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
@@ -480,18 +546,21 @@ async function runBefore(before: BeforeCheckout, variant: Variant, deltas: Delta
 
 /** The checkout before a change, beside this one's figures (absent without one). */
 function beforeFigures(
-  each: number[] | undefined,
+  runs: { ms: number; cpuMs: number; tailMs: number }[] | undefined,
   rawMs: number,
   rawBatchedMs: number,
   dir: string | undefined,
 ) {
-  if (!each || each.length === 0) return {};
+  if (!runs || runs.length === 0) return {};
+  const each = runs.map((r) => r.ms);
   const ms = Math.min(...each);
   return {
     before: {
       checkout: dir,
       groveMs: round(ms, 1),
       groveMsEach: each.map((x) => round(x, 1)),
+      groveCpuMs: round(Math.min(...runs.map((r) => r.cpuMs)), 1),
+      tailMsEach: runs.map((r) => round(r.tailMs, 1)),
       ratioToRaw: round(ms / rawMs, 2),
       ratioToRawBatched: round(ms / rawBatchedMs, 2),
     },
@@ -522,7 +591,7 @@ function variants(): Variant[] {
   return [
     {
       name: "file",
-      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; per log record, i.e. per batch: temp file, fsync, rename, dir fsync)`,
+      store: `EncryptedStore over FileStore in ${tmpdir()} (${fsType}; a batch's log record, one of up to 1 MiB (FileStore.recordBytes): temp file, fsync, rename, dir fsync; handed to the writer thread before the batch is applied)`,
       runs: 3,
       sealed: true,
       async open() {
@@ -572,25 +641,35 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
   await receiveAll(deltas, backend, new MemoryStore());
   const before = await loadBefore(process.env.GROVE_BENCH_SYNC_BEFORE);
   if (before) await runBefore(before, variants()[2] as Variant, deltas);
-  const beforeMs = new Map<string, number[]>();
+  const beforeRuns = new Map<string, { ms: number; cpuMs: number; tailMs: number }[]>();
 
-  const measured: { variant: Variant; ms: number; cpuMs: number; ops: unknown }[] = [];
+  const measured: {
+    variant: Variant;
+    ms: number;
+    cpuMs: number;
+    ops: unknown;
+    tailMsEach: number[];
+  }[] = [];
   for (const variant of variants()) {
     let best = { ms: Number.POSITIVE_INFINITY, ops: {} as unknown };
     let cpuMs = Number.POSITIVE_INFINITY;
+    const tailMsEach: number[] = [];
     for (let r = 0; r < variant.runs; r++) {
       // Run for run beside this checkout, so both meet the same load.
       if (before) {
-        const each = beforeMs.get(variant.name) ?? [];
+        const each = beforeRuns.get(variant.name) ?? [];
         each.push(await runBefore(before, variant, deltas));
-        beforeMs.set(variant.name, each);
+        beforeRuns.set(variant.name, each);
       }
       const { backend: inner, done } = await variant.open();
-      const counting = new CountingStore(inner);
+      const timeline = Timeline.forRun(variant.name);
+      const counting = new CountingStore(inner, timeline);
       const store = variant.sealed ? new EncryptedStore(counting, STORAGE_KEY) : counting;
       try {
-        const timed = await receiveAllTimed(deltas, backend, store);
+        const timed = await receiveAllTimed(deltas, backend, store, THIS_CHECKOUT, timeline);
+        timeline?.print(`${variant.name}, this checkout`);
         cpuMs = Math.min(cpuMs, timed.cpuMs);
+        tailMsEach.push(round(timed.tailMs, 1));
         if (timed.ms < best.ms) {
           best = { ms: timed.ms, ops: { ...counting.ops, wallMs: counting.wallMs } };
         }
@@ -598,7 +677,7 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
         await done();
       }
     }
-    measured.push({ variant, ...best, cpuMs });
+    measured.push({ variant, ...best, cpuMs, tailMsEach });
   }
   const last = raw();
   const rawMs = Math.min(first.rawMs, last.rawMs);
@@ -607,7 +686,7 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
   const rawBatchedCpuMs = Math.min(first.rawBatchedCpuMs, last.rawBatchedCpuMs);
 
   const byStore: Record<string, unknown> = {};
-  for (const { variant, ms, cpuMs, ops } of measured) {
+  for (const { variant, ms, cpuMs, ops, tailMsEach } of measured) {
     byStore[variant.name] = {
       store: variant.store,
       runs: variant.runs,
@@ -619,7 +698,8 @@ async function catchUp(backend: Ed25519Backend, deltas: Deltas) {
       cpuRatioToRaw: round(cpuMs / rawCpuMs, 2),
       cpuRatioToRawBatched: round(cpuMs / rawBatchedCpuMs, 2),
       storeOps: ops,
-      ...beforeFigures(beforeMs.get(variant.name), rawMs, rawBatchedMs, before?.dir),
+      tailMsEach,
+      ...beforeFigures(beforeRuns.get(variant.name), rawMs, rawBatchedMs, before?.dir),
     };
   }
   const envelopeBytes = deltas.envelopes.reduce((n, e) => n + e.length, 0);
@@ -702,27 +782,39 @@ async function snapshotCatchUp(backend: Ed25519Backend, deltas: Deltas, rawMs: n
   }
 }
 
+/**
+ * GROVE_BENCH_SYNC_PARTS=catchUp,uplink (names of the parts below) runs only those: a quick
+ * before/after of one part, written with `--out` beside the committed results, not over them.
+ */
+function wanted(part: string): boolean {
+  const parts = process.env.GROVE_BENCH_SYNC_PARTS;
+  return !parts || parts.split(",").includes(part);
+}
+
 export async function runSyncBench() {
   const backend = await ed25519();
   const cipher = await loadSecretbox();
   const deltas = await authorDeltas(backend);
+  const part = async <T>(name: string, run: () => Promise<T>) =>
+    wanted(name) ? { [name]: await run() } : {};
   return {
-    catchUp: await catchUp(backend, deltas),
-    catchUpBySnapshot: await snapshotCatchUp(backend, deltas, rawApplyBest(deltas)),
-    catchUpInChromium: await browserCatchUp(
-      catchUpInput(deltas),
-      3,
-      process.env.GROVE_BENCH_SYNC_BEFORE,
-    ),
-    uplink: await uplinkPerDelta(),
-    webrtcLatency: await webrtcLatency(),
+    ...(await part("catchUp", () => catchUp(backend, deltas))),
+    ...(await part("catchUpBySnapshot", async () =>
+      snapshotCatchUp(backend, deltas, rawApplyBest(deltas)),
+    )),
+    ...(await part("catchUpInChromium", () =>
+      browserCatchUp(catchUpInput(deltas), 3, process.env.GROVE_BENCH_SYNC_BEFORE),
+    )),
+    ...(await part("uplink", () => uplinkPerDelta())),
+    ...(await part("webrtcLatency", () => webrtcLatency())),
     notes: [
       `Ed25519 backend: ${backend.name} (the Chromium page: catchUpInChromium.backend); SHA-256: ${hashBackend} (noble in the page); secretbox: ${cipher} (Node and the Chromium page alike, see catchUpInChromium.secretbox).`,
-      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH}, each handed over as the SyncEngine hands one (once the one before is taken, in a task of its own: setImmediate in Node) (verify by hash chain, decrypt, apply, one log record per batch; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); best of 3 runs per store, each on a fresh store.`,
+      `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH}, each handed over as the SyncEngine hands one (once the one before is taken, in a task of its own: setImmediate in Node) (verify by hash chain, decrypt, apply; a batch's log records: one on files (FileStore.recordBytes), cut under 48 KiB in memory as for IndexedDB; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); best of 3 runs per store, each on a fresh store.`,
       "rawMs: Y.applyUpdate of the same plaintext updates, one by one, into a fresh Y.Doc (best of 5); rawBatchedMs: the same inside one transaction per batch, as Space applies them.",
       "Receiver and raw docs are both checked to equal the authors' content. ratioToRaw = groveMs / rawMs (goal: 2 or under, issue 20).",
       "groveCpuMs and rawCpuMs: the process's CPU time (every thread: disk and WebCrypto work included) over the same span, least of the runs; cpuRatioToRaw moves less with other work on a shared machine than ratioToRaw does, which stays the figure the goal is judged by.",
       "storeOps counts what reaches the store backend (under EncryptedStore); wallMs is time with at least one call of that kind pending.",
+      "tailMsEach: per run, from the last batch taken (verified, applied, its write started) to every write durable: what the disk adds after the work.",
     ].join(" "),
   };
 }

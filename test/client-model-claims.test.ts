@@ -159,7 +159,7 @@ it("a member let in today is not 'not heard from' for the weeks the chat's histo
   expect(Math.floor((now + 22 * DAY_MS - (later?.since ?? 0)) / DAY_MS)).toBe(22);
 }, 60_000);
 
-// Finding, not fixed here (see the report and decision 149): a read mark is a time on the
+// Finding, not fixed here (see the report and decision 155): a read mark is a time on the
 // reader's clock, compared with each record's time on its author's clock. A member whose clock
 // runs an hour fast (or a modified client writing a time years ahead) leaves an unread count
 // that reading the space cannot clear, a "New messages" line that never moves, and the space

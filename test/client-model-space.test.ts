@@ -215,7 +215,7 @@ it("every tool written at one client shows at the other, and the handle asks the
   expect(searchSpaces(bob.spaces.values(), "   ")).toEqual([]);
 
   // Notices: the mention and the task are urgent (told even on screen), the poll is not. A
-  // message is told once its signature is checked (decision 146).
+  // message is told once its signature is checked (decision 151).
   await waitFor(() => bobGarden.notices(since).length === 3, "Bob's notices checked");
   const notices = bobGarden.notices(since).map((n) => [n.title, n.urgent]);
   expect(notices).toEqual(

@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { utf8 } from "../core/crypto/bytes.js";
 import { EncryptedStore, RecordCipher } from "../core/store/encrypted-store.js";
+import { MemoryStore } from "../core/store/memory-store.js";
 import { FileStore, killFileWriter } from "../core/store/node-file-store.js";
 import { type Store, StoreError } from "../core/store/store.js";
 import { removeDir, tempDir } from "./relay-harness.js";
@@ -69,6 +70,17 @@ describe("local store (files, encrypted at rest)", () => {
       ["r/c", "C"],
     ]);
     expect(await store.readPrefix("none/")).toEqual([]);
+  });
+
+  it("names the record size it writes best, and a value sealed at the size it passes on fills exactly that", async () => {
+    const { dir, store } = await encrypted();
+    const files = await FileStore.open(dir);
+    const sealedBytes = store.recordBytes;
+    if (files.recordBytes === undefined || sealedBytes === undefined) {
+      throw new Error("a file store names its record size");
+    }
+    await store.put("log/whole", new Uint8Array(sealedBytes).fill(1));
+    expect((await files.get("log/whole"))?.length).toBe(files.recordBytes);
   });
 
   it("never writes plaintext or key names to disk", async () => {
@@ -263,6 +275,70 @@ it("seals the same records with node:crypto and WebCrypto: each opens what the o
     ),
     { numRuns: 300 },
   );
+});
+
+it("with node:crypto, hands a write to the store under it in the caller's turn (a Space then applies while the disk syncs)", async () => {
+  const inner = new MemoryStore();
+  const calls: string[] = [];
+  const spy: Store = Object.assign(Object.create(inner), {
+    put: (key: string, value: Uint8Array) => {
+      calls.push(`put ${key}`);
+      return inner.put(key, value);
+    },
+    putMany: (entries: [string, Uint8Array][]) => {
+      calls.push(`putMany ${entries.map(([k]) => k).join(",")}`);
+      return inner.putMany(entries);
+    },
+  });
+  const store = new EncryptedStore(spy, KEY);
+  await store.put("warm", utf8("the cipher is made"));
+  calls.length = 0;
+  const many = store.putMany([
+    ["a", utf8("one")],
+    ["b", utf8("two")],
+  ]);
+  const one = store.put("c", utf8("three"));
+  // Nothing awaited yet: both are with the inner store already.
+  expect(calls).toEqual(["putMany a,b", "put c"]);
+  await Promise.all([many, one]);
+  for (const [key, value] of [
+    ["a", "one"],
+    ["b", "two"],
+    ["c", "three"],
+  ] as const) {
+    expect(new TextDecoder().decode(await store.get(key))).toBe(value);
+  }
+  // A bad key still rejects the call, and nothing reaches the inner store.
+  calls.length = 0;
+  await expect(
+    store.putMany([
+      ["ok", utf8("x")],
+      ["bad key", utf8("y")],
+    ]),
+  ).rejects.toThrow(StoreError);
+  expect(calls).toEqual([]);
+});
+
+it("seals a batch at once with node:crypto and through a promise with WebCrypto, each opening the other's", async () => {
+  const node = await RecordCipher.create(KEY, { engine: "node" });
+  const web = await RecordCipher.create(KEY, { engine: "webcrypto" });
+  const entries: [string, Uint8Array][] = [
+    ["log/1", utf8("one")],
+    ["log/2", new Uint8Array(70_000).fill(2)],
+  ];
+  const now = node.sealAll(entries);
+  const later = web.sealAll(entries);
+  expect(Array.isArray(now)).toBe(true);
+  expect(later).toBeInstanceOf(Promise);
+  for (const [from, to] of [
+    [await now, web],
+    [await later, node],
+  ] as const) {
+    expect(from.map(([k]) => k)).toEqual(["log/1", "log/2"]);
+    for (const [i, [key, sealed]] of from.entries()) {
+      expect(Buffer.from(await to.open(key, sealed))).toEqual(Buffer.from(entries[i]?.[1] ?? []));
+    }
+  }
 });
 
 it("refuses every damaged record alike in both engines", async () => {

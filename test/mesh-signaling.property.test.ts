@@ -7,6 +7,8 @@
  * through an announce sealed here).
  */
 import fc from "fast-check";
+import * as buffer from "lib0/buffer";
+import * as encoding from "lib0/encoding";
 import { describe, expect, it, vi } from "vitest";
 import {
   ANNOUNCE_BACK_BURST,
@@ -20,11 +22,41 @@ import { openSignal, SignalSealError, sealSignal, signalKey } from "../core/sync
 const key = await signalKey("a room password", "grove-room");
 const otherKey = await signalKey("another password", "grove-room");
 
+/** Keys of a message Grove seals: any string but `__proto__`, which sealing refuses (below). */
 const message = fc.dictionary(
-  fc.string({ maxLength: 12 }),
+  fc.string({ maxLength: 12 }).filter((k) => k !== "__proto__"),
   fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)),
   { maxKeys: 6 },
 );
+
+/**
+ * Seals any value as a hostile room member could, with lib0 and WebCrypto
+ * directly: none of sealSignal's checks.
+ */
+async function sealRaw(value: unknown): Promise<string> {
+  const plain = encoding.createEncoder();
+  encoding.writeAny(plain, value as Parameters<typeof encoding.writeAny>[1]);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const cipher = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv },
+      key,
+      encoding.toUint8Array(plain) as BufferSource,
+    ),
+  );
+  const frame = encoding.createEncoder();
+  encoding.writeVarString(frame, "AES-GCM");
+  encoding.writeVarUint8Array(frame, iv);
+  encoding.writeVarUint8Array(frame, cipher);
+  return buffer.toBase64(encoding.toUint8Array(frame));
+}
+
+/** An object with an own `__proto__` key, as JSON.parse makes one. */
+function withProtoKey(value: unknown, rest: Record<string, unknown> = {}): object {
+  const out: Record<string, unknown> = { ...rest };
+  Object.defineProperty(out, "__proto__", { value, enumerable: true, writable: true });
+  return out;
+}
 
 async function refusal(data: unknown, k = key): Promise<SignalSealError> {
   try {
@@ -72,6 +104,28 @@ describe("sealed signaling messages", () => {
         },
       ),
       { numRuns: 120 },
+    );
+  });
+
+  it("refuse a sealed message that would set an object's prototype (a `__proto__` key, at any depth)", async () => {
+    // lib0's readAny assigns keys, so `__proto__` would make a prototype of the sender's choosing:
+    // the message would then answer `type` or `to` from it without holding them.
+    const poisoned = [
+      withProtoKey({ type: "announce", to: "me" }, { from: "mallory" }),
+      withProtoKey(null),
+      { type: "signal", from: "mallory", signal: withProtoKey({ sdp: "x" }) },
+      { type: "signal", list: [withProtoKey([1, 2])] },
+    ];
+    for (const value of poisoned) {
+      expect((await refusal(await sealRaw(value))).code).toBe("MALFORMED");
+    }
+    // One whose value sets no prototype (a string) only vanishes on opening: nothing to refuse.
+    expect(Object.getPrototypeOf(await openSignal(await sealRaw(withProtoKey("text")), key))).toBe(
+      Object.prototype,
+    );
+    // And Grove never seals one.
+    await expect(sealSignal(withProtoKey(null, { type: "announce" }), key)).rejects.toThrow(
+      SignalSealError,
     );
   });
 

@@ -14,8 +14,9 @@ import { ed25519 } from "../core/crypto/ed25519.js";
 import { recentErrors } from "../core/diagnostics/recent-errors.js";
 import type { Outgoing } from "../core/space/space.js";
 import { Space } from "../core/space/space.js";
-import { logPrefix, logRecord, readLog } from "../core/space/space-log.js";
+import { LOG_RECORD_BYTES, logPrefix, logRecord, readLog } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
+import { MemoryStore } from "../core/store/memory-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { removeDir, tempDir, waitFor } from "./relay-harness.js";
@@ -126,6 +127,44 @@ it("a received batch is on disk, one record holding its envelopes as they came, 
   const { records, corrupt } = await readLog(store, receiver.id);
   expect(corrupt).toEqual([]);
   expect(records).toEqual([{ key: logRecord(receiver.id, envelopes)[0], envelopes }]);
+});
+
+it("a received batch is one record on files, and cut under 48 KiB on a store that names no size", async () => {
+  const fixture = spaceFor(2);
+  // About 1 KB each: 70 of them are past the 48 KiB cut kept for IndexedDB.
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const sent: Outgoing[] = [];
+  const author = await openSpace(dir, fixture, sent);
+  for (let i = 0; i < 70; i++) {
+    await author.edit((doc) => doc.getArray("chat").push([`${i} ${"x".repeat(1000)}`]));
+  }
+  await author.close();
+  const envelopes = sent.map((o) => o.envelope);
+  expect(envelopes.reduce((n, e) => n + e.length, 0)).toBeGreaterThan(LOG_RECORD_BYTES);
+
+  const onFiles = tempDir("grove-space-");
+  dirs.push(onFiles);
+  const files = await openSpace(onFiles, fixture, [], { member: 1 });
+  await files.receive(envelopes);
+  const store = new EncryptedStore(await FileStore.open(onFiles), STORAGE_KEY);
+  expect(store.recordBytes).toBeLessThan(1024 * 1024);
+  const { records } = await readLog(store, files.id);
+  expect(records).toEqual([{ key: logRecord(files.id, envelopes)[0], envelopes }]);
+
+  const memory = new EncryptedStore(new MemoryStore(), STORAGE_KEY);
+  expect(memory.recordBytes).toBeUndefined();
+  const inMemory = await Space.open({
+    access: fixture.access(),
+    device: at(fixture.members, 1),
+    backend: await ed25519(),
+    store: memory,
+    dispatch: async () => {},
+  });
+  await inMemory.receive(envelopes);
+  const cut = (await readLog(memory, inMemory.id)).records;
+  expect(cut.length).toBeGreaterThanOrEqual(2);
+  expect(cut.flatMap((r) => r.envelopes)).toHaveLength(envelopes.length);
 });
 
 it("compaction deletes the log behind the checkpoint; records back after a crash are dropped as duplicates", async () => {
@@ -269,6 +308,40 @@ it("batches handed over during writes: two writes in flight, each batch resolvin
   await resent;
   expect(receiver.stats).toMatchObject({ accepted: 8, duplicates: 1 });
   expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
+it("a batch's record reaches the disk before the batch is applied, so the sync runs during the apply; it is taken once both are done", async () => {
+  const fixture = spaceFor(2);
+  const envelopes = await authored(fixture, 6);
+  const dir = tempDir("grove-space-");
+  dirs.push(dir);
+  const files = await FileStore.open(dir);
+  // What the doc held, and how many envelopes the receiver had taken (ledger), when each
+  // write reached the file store, and when it was on disk.
+  const seen: string[] = [];
+  let receiver: Space | undefined;
+  const state = () =>
+    `${receiver?.doc.getArray("chat").length} in the doc, ${receiver?.stats.accepted} taken`;
+  const watched: typeof files = Object.assign(Object.create(files), {
+    put: (key: string, value: Uint8Array) => {
+      seen.push(`write with ${state()}`);
+      return files.put(key, value).then(() => void seen.push(`on disk with ${state()}`));
+    },
+  });
+  receiver = await Space.open({
+    access: fixture.access(),
+    device: at(fixture.members, 1),
+    backend: await ed25519(),
+    store: new EncryptedStore(watched, STORAGE_KEY),
+    dispatch: async () => {},
+  });
+  // The cipher made and the writer thread warm, as in a catch-up's second batch.
+  await receiver.receive(envelopes.slice(0, 3));
+  seen.length = 0;
+  await receiver.receive(envelopes.slice(3));
+  expect(seen).toEqual(["write with 3 in the doc, 3 taken", "on disk with 6 in the doc, 3 taken"]);
+  expect(receiver.doc.getArray("chat").toJSON()).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(receiver.stats).toMatchObject({ accepted: 6, duplicates: 0 });
 });
 
 it("a log far past its checkpoint size is checkpointed at once, without waiting for quiet", async () => {

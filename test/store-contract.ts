@@ -139,6 +139,41 @@ export const storeContract: StoreCase[] = [
     },
   },
   {
+    name: "takes values at and past the record size it names (a hint, not a limit), byte for byte",
+    async run(h) {
+      const store = await h.open();
+      const named = store.recordBytes;
+      if (named !== undefined && !(Number.isInteger(named) && named > 0)) {
+        throw new ContractError(`recordBytes: expected a positive integer, got ${named}`);
+      }
+      // Past IndexedDB's blob threshold (64 KiB) where a store names no size.
+      const size = named ?? 100_000;
+      const fill = (n: number, seed: number) => {
+        const value = new Uint8Array(n);
+        for (let i = 0; i < n; i++) value[i] = (i * 31 + seed) & 0xff;
+        return value;
+      };
+      const at = fill(size, 1);
+      const past = fill(size + 1000, 2);
+      await store.putMany([
+        ["big/at", at],
+        ["big/past", past],
+      ]);
+      await store.put("big/alone", past);
+      for (const [key, value] of [
+        ["big/at", at],
+        ["big/past", past],
+        ["big/alone", past],
+      ] as const) {
+        const back = await store.get(key);
+        if (!back || back.length !== value.length || back.some((b, i) => b !== value[i])) {
+          throw new ContractError(`${key}: ${value.length} bytes written, not read back alike`);
+        }
+      }
+      await store.close();
+    },
+  },
+  {
     name: "deletes a batch, leaves the other records, and ignores keys that are not there",
     async run(h) {
       const store = await h.open();

@@ -12,7 +12,17 @@ import { Space } from "../../core/space/space.js";
 import { IdbStore } from "../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../core/store/encrypted-store.js";
 import { workerOpener } from "../../core/sync/dom-worker-opener.js";
+import { SyncEngine } from "../../core/sync/sync-engine.js";
+import type { RelayPath, RelayPathHooks } from "../../core/sync/transport.js";
 import { contentOf } from "../doc-content.js";
+import {
+  endTimeline,
+  startTimeline,
+  type Timeline,
+  watchApplies,
+  watchOpener,
+  watchWrites,
+} from "./catchup-timeline.js";
 
 export interface CatchUpInput {
   envelopes: string[];
@@ -23,14 +33,18 @@ export interface CatchUpInput {
   receiverSecretKey: string;
   content: string;
   batch: number;
-  /** "engine": each batch once the one before is taken, as the SyncEngine; else all at once. */
+  /** "engine": through the app's SyncEngine (its batches, its prefetch ahead); else all at once. */
   handover?: "engine" | "all";
   /** The open worker's script (dom-open-worker.ts bundled), as the app loads it; none: no worker. */
   workerUrl?: string;
+  /** Records a per-batch timeline (catchup-timeline.ts) and returns it. */
+  timeline?: boolean;
 }
 
 let runs = 0;
 let opener: ReturnType<typeof workerOpener> | undefined;
+/** Whether `opener` is watched for timelines (once: its methods are wrapped on the instance). */
+let openerWatched = false;
 
 const api = {
   async run(input: CatchUpInput) {
@@ -60,29 +74,50 @@ const api = {
     const rawBatchedMs = rawBest(true);
     const backend = await ed25519();
     const secretKey = fromHex(input.receiverSecretKey);
-    const store = new EncryptedStore(
-      await IdbStore.open(`catchup-${runs++}`),
-      new Uint8Array(32).fill(3),
-    );
+    const idb = await IdbStore.open(`catchup-${runs++}`);
+    const store = new EncryptedStore(idb, new Uint8Array(32).fill(3));
+    if (input.timeline) watchWrites(store, idb);
     // The app's setup (renderer/src/model/engine.ts): one worker, for the session, opens what
     // every space receives; so here one for the page's life, warmed up with the rest.
     if (input.workerUrl && !opener) {
       opener = workerOpener(new Worker(input.workerUrl, { type: "module" }));
     }
-    const space = await Space.open({
-      ...(opener && { opener }),
-      access: new StaticAccess(
-        fromHex(input.spaceId),
-        fromHex(input.epochKey),
-        input.members.map((m) => [fromHex(m), "member"]),
-      ),
-      device: { publicKey: secretKey.slice(32), secretKey },
-      backend,
-      store,
-      dispatch: async () => {
-        throw new Error("the receiver had nothing to send");
-      },
-    });
+    if (input.timeline && opener && !openerWatched) {
+      watchOpener(opener);
+      openerWatched = true;
+    }
+    const access = new StaticAccess(
+      fromHex(input.spaceId),
+      fromHex(input.epochKey),
+      input.members.map((m) => [fromHex(m), "member"]),
+    );
+    const device = { publicKey: secretKey.slice(32), secretKey };
+    // "engine": the app's own SyncEngine takes the deliveries (its inbox, its batches, its
+    // prefetching ahead), fed by a relay path that hands them all over at once, as a relay
+    // with a full mailbox would; its batch is this figure's (decision 140).
+    const replay = input.handover === "engine" ? replayPath() : undefined;
+    const engine = replay
+      ? new SyncEngine({
+          device,
+          backend,
+          store,
+          maxBatch: input.batch,
+          ...(opener && { space: { opener } }),
+          relay: replay.factory,
+        })
+      : undefined;
+    const space = engine
+      ? await engine.openSpace(access)
+      : await Space.open({
+          ...(opener && { opener }),
+          access,
+          device,
+          backend,
+          store,
+          dispatch: async () => {
+            throw new Error("the receiver had nothing to send");
+          },
+        });
     // The longest stretch the page could not respond in: what a user would feel.
     let longestTaskMs = 0;
     const observer = new PerformanceObserver((list) => {
@@ -90,25 +125,17 @@ const api = {
         longestTaskMs = Math.max(longestTaskMs, entry.duration);
     });
     observer.observe({ type: "longtask" });
+    if (input.timeline) watchApplies(space.doc);
+    // Started before the clock: its start-up reads (leftovers in the outbox) are not the catch-up.
+    engine?.start();
     // Bounds of the timed part for a trace's CPU figures (sync-paths.ts: threadCpu).
     performance.mark("catchup:start");
+    startTimeline();
     const start = performance.now();
     const batches: Promise<void>[] = [];
-    if (input.handover === "engine") {
-      // As the SyncEngine hands deliveries over (takeInbox, decision 129): the next batch once
-      // the space has taken the one before, at the next timer tick; never waiting for a disk.
-      await new Promise<void>((resolve) => {
-        let at = 0;
-        const next = () => {
-          const batch = envelopes.slice(at, at + input.batch);
-          at += input.batch;
-          const last = at >= envelopes.length;
-          const written = space.receive(batch, last ? resolve : () => setTimeout(next, 0));
-          written.catch(() => {}); // awaited below with the others
-          batches.push(written);
-        };
-        next();
-      });
+    if (replay && engine) {
+      // Each delivery resolves once its envelope is on disk (what the relay's ack waits for).
+      batches.push(replay.deliver(envelopes));
     } else {
       // Every batch at once, none waiting for the one before to be taken or on disk.
       for (let i = 0; i < envelopes.length; i += input.batch) {
@@ -117,11 +144,13 @@ const api = {
     }
     await Promise.all(batches);
     const groveMs = performance.now() - start;
+    const timeline: Timeline | undefined = input.timeline ? endTimeline() : undefined;
     performance.mark("catchup:end");
     observer.disconnect();
     if (contentOf(space.doc) !== input.content) throw new Error("receiving Space differs");
     const stats = JSON.parse(JSON.stringify(space.stats));
-    await space.close();
+    if (engine) await engine.stop();
+    else await space.close();
     await store.close();
     return {
       groveMs,
@@ -132,6 +161,7 @@ const api = {
       workerFailures: opener?.failures,
       workerBackends: opener?.backends,
       workerFailure: opener?.lastFailure === undefined ? undefined : String(opener.lastFailure),
+      timeline,
       backend: backend.name,
       secretbox: secretboxBackend().name,
     };
@@ -139,5 +169,34 @@ const api = {
 };
 
 export type CatchUpApi = typeof api;
+
+/**
+ * A relay path that only delivers: `deliver` hands every envelope to the
+ * engine's `take` at once and resolves once each is durable. Nothing is sent.
+ */
+function replayPath() {
+  let take: ((envelope: Uint8Array) => Promise<void>) | undefined;
+  const path: RelayPath = {
+    status: "online",
+    bytesSent: 0,
+    start() {},
+    async stop() {},
+    async enqueue() {
+      throw new Error("the receiver had nothing to send");
+    },
+    sendEphemeral: () => false,
+  };
+  return {
+    factory: (hooks: RelayPathHooks) => {
+      take = hooks.take;
+      return path;
+    },
+    async deliver(envelopes: Uint8Array[]) {
+      const deliver = take;
+      if (!deliver) throw new Error("the engine made no relay path");
+      await Promise.all(envelopes.map((e) => deliver(e)));
+    },
+  };
+}
 
 (globalThis as unknown as { grove: CatchUpApi }).grove = api;

@@ -1,9 +1,9 @@
 /**
  * Where a space keeps the envelopes behind its last checkpoint: a store
  * record per received batch (or per own envelope; a large batch is split
- * into records under 48 KiB), holding the envelopes exactly as they
- * arrived. A batch of a thousand envelopes is a few sealed records and one
- * durable write, not a thousand.
+ * into records under the size its store names, else 48 KiB), holding the
+ * envelopes exactly as they arrived. A batch of a thousand envelopes is a
+ * few sealed records (one on files) and one durable write, not a thousand.
  *
  * A record is named by the hash of its first envelope, so a batch written
  * again after a failed write replaces the first try instead of doubling it.
@@ -37,20 +37,25 @@ export function logRecord(spaceId: string, envelopes: Uint8Array[]): [string, Ui
 }
 
 /**
- * Envelope bytes one log record holds at most (a larger envelope gets a record of its own).
- * Chromium's IndexedDB moves a value of 64 KiB or more out into a blob, which costs the page's
- * main thread about five times as much per write; a received batch of a few hundred chat
- * messages is past that, so it is logged as several records, still written together.
+ * Envelope bytes one log record holds at most (a larger envelope gets a record of its own),
+ * unless the store names its own size (Store.recordBytes). Chromium's IndexedDB moves a value
+ * of 64 KiB or more out into a blob, which costs the page's main thread about five times as
+ * much per write; a received batch of a few hundred chat messages is past that, so it is
+ * logged as several records, still written together. Files prefer one record per batch.
  */
 export const LOG_RECORD_BYTES = 48 * 1024;
 
-/** The records that log `envelopes`: in order, each under LOG_RECORD_BYTES unless one alone is. */
-export function logRecords(spaceId: string, envelopes: Uint8Array[]): [string, Uint8Array][] {
+/** The records that log `envelopes`: in order, each under `maxBytes` unless one alone is. */
+export function logRecords(
+  spaceId: string,
+  envelopes: Uint8Array[],
+  maxBytes = LOG_RECORD_BYTES,
+): [string, Uint8Array][] {
   const records: [string, Uint8Array][] = [];
   let run: Uint8Array[] = [];
   let bytes = 0;
   for (const envelope of envelopes) {
-    if (run.length > 0 && bytes + envelope.length > LOG_RECORD_BYTES) {
+    if (run.length > 0 && bytes + envelope.length > maxBytes) {
       records.push(logRecord(spaceId, run));
       run = [];
       bytes = 0;

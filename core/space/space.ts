@@ -391,9 +391,12 @@ export class Space extends ObservableV2<Events> {
    * started (or it failed): the moment a next batch can be taken. With an
    * opener it is called once the batch is verified, before it is applied, so
    * the next batch is opened on the opener's thread while this one is applied.
+   * `ahead` is what `prefetch` gave for these envelopes earlier (the engine
+   * prefetches batches waiting behind the one being taken); without it the
+   * batch is prefetched now. An envelope it lacks is opened on this thread.
    */
-  receive(envelopes: Uint8Array[], taken?: () => void): Promise<void> {
-    const prefetched = this.prefetch(envelopes);
+  receive(envelopes: Uint8Array[], taken?: () => void, ahead?: Prefetched): Promise<void> {
+    const prefetched = ahead ?? this.prefetch(envelopes);
     let once = taken;
     const call = () => {
       const first = once;
@@ -672,27 +675,22 @@ export class Space extends ObservableV2<Events> {
     }
     if (lasting.length === 0) return;
 
-    // Shown first, for latency: the doc may run ahead of the disk, since applying a Yjs
-    // update twice is harmless. The ledger moves only once the records are on disk, and
-    // nothing is acked before that, so a crash or a failed write means a resend, not a loss.
-    // Every verified envelope is logged, one whose payload Yjs then refuses included (it is
-    // counted and reported here, skipped again at load): its author signed it, and its seq
-    // taken means it is not asked for again.
+    // Written first, then applied: the records go to the store before the apply, so the disk
+    // syncs them while this thread applies the batch (with a store that seals and hands a
+    // write over in the same turn, as EncryptedStore over FileStore does in Node), and a
+    // catch-up's last write ends about when its last apply does, not a sync after it.
+    // Applying a Yjs update twice is harmless, and a record on disk before its apply is
+    // applied at the next open. The ledger moves only once the records are on disk (their
+    // callback runs after this task, so after the apply), and nothing is acked before that,
+    // so a crash or a failed write means a resend, not a loss. Every verified envelope is
+    // logged, one whose payload Yjs then refuses included (it is counted and reported below,
+    // skipped again at load): its author signed it, and its seq taken means it is not asked
+    // for again. The write runs on while the next batch is verified and applied (the serial
+    // queue moves on once this one is applied); this batch's receive resolves once it is on
+    // disk. Its seqs count as taken for the batches behind it meanwhile, so none is applied
+    // or logged twice.
     const applied: { decoded: DecodedEnvelope; result: Applied }[] = [];
     const requests: { author: Uint8Array; stateVector: Uint8Array }[] = [];
-    this.applyRemote(() => {
-      for (const { decoded, payload } of lasting) {
-        const result = this.apply(decoded.header.kind, payload, decoded.header.author);
-        if (!result) continue;
-        applied.push({ decoded, result });
-        if (result.request) {
-          requests.push({ author: decoded.header.author, stateVector: result.request.stateVector });
-        }
-      }
-    });
-    // The write runs while the next batch is verified and applied (the serial queue moves on
-    // now); this batch's receive resolves once it is on disk. Its seqs count as taken for
-    // the batches behind it meanwhile, so none is applied or logged twice.
     const ids = lasting.map(({ id }) => id);
     const written = this.putRecords(lasting.map(({ decoded }) => decoded)).then(() => {
       for (const { decoded } of lasting) {
@@ -712,6 +710,16 @@ export class Space extends ObservableV2<Events> {
     this.writes.add(tracked);
     // Reported to the receive that waits on it, not as an unhandled rejection meanwhile.
     void whenSettled(tracked);
+    this.applyRemote(() => {
+      for (const { decoded, payload } of lasting) {
+        const result = this.apply(decoded.header.kind, payload, decoded.header.author);
+        if (!result) continue;
+        applied.push({ decoded, result });
+        if (result.request) {
+          requests.push({ author: decoded.header.author, stateVector: result.request.stateVector });
+        }
+      }
+    });
     return async () => {
       await tracked;
       this.emit("remoteChange", []);
@@ -735,8 +743,14 @@ export class Space extends ObservableV2<Events> {
     return this.ledger.has(header.author, streamOf(header.kind), header.seq);
   }
 
-  /** Hands the batch to the opener now, under the current key, so it is opened by its turn. */
-  private prefetch(envelopes: Uint8Array[]): Prefetched | undefined {
+  /**
+   * Hands a batch to the opener now, under the current key, so it is opened
+   * by its turn; `receive` given the same array and this result opens it
+   * from there. Only a head start: everything is checked again at the
+   * batch's turn (prefetch-opener.ts), so a batch prefetched long before,
+   * under a key or roles that changed since, is taken as any other.
+   */
+  prefetch(envelopes: Uint8Array[]): Prefetched | undefined {
     const { opener, access } = this.options;
     if (!opener || this.closed) return;
     // A joiner holding only an invite's key has no current epoch yet: opened at its turn.
@@ -923,11 +937,11 @@ export class Space extends ObservableV2<Events> {
     this.emit("rejected", [error, author]);
   }
 
-  /** Logs envelopes as records (logRecords: each under 48 KiB), all in the next group commit. */
+  /** Logs envelopes as records (logRecords: under the store's size), in the next group commit. */
   private async putRecords(envelopes: DecodedEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     const bytes = envelopes.map((e) => e.bytes);
-    await this.commit(logRecords(this.id, bytes));
+    await this.commit(logRecords(this.id, bytes, this.options.store.recordBytes));
     this.logged(bytes);
   }
 

@@ -64,14 +64,23 @@ function nextIv(): Uint8Array {
   return ivPool.subarray(start, start + IV);
 }
 
-/** One implementation of the record cipher: `ciphertext || tag` for a value, and back. */
-interface Engine {
-  readonly name: RecordCipherEngine;
-  /** The whole record, header included, in one allocation where the engine allows. */
-  seal(key: string, iv: Uint8Array, value: Uint8Array): Uint8Array | Promise<Uint8Array>;
-  /** The value, or a throw when the tag does not hold. */
-  open(key: string, iv: Uint8Array, box: Uint8Array): Uint8Array | Promise<Uint8Array>;
-}
+/**
+ * One implementation of the record cipher: `ciphertext || tag` for a value, and back.
+ * node:crypto answers in the same turn, WebCrypto through a promise.
+ */
+type Engine =
+  | {
+      readonly name: "node";
+      /** The whole record, header included, in one allocation. */
+      seal(key: string, iv: Uint8Array, value: Uint8Array): Uint8Array;
+      /** The value, or a throw when the tag does not hold. */
+      open(key: string, iv: Uint8Array, box: Uint8Array): Uint8Array;
+    }
+  | {
+      readonly name: "webcrypto";
+      seal(key: string, iv: Uint8Array, value: Uint8Array): Promise<Uint8Array>;
+      open(key: string, iv: Uint8Array, box: Uint8Array): Promise<Uint8Array>;
+    };
 
 export type RecordCipherEngine = "node" | "webcrypto";
 
@@ -184,6 +193,27 @@ export class RecordCipher {
     return this.engine.seal(key, nextIv(), value);
   }
 
+  /**
+   * Seals `entries` in this turn where the engine can (node:crypto), so the caller can hand
+   * them on before it does anything else; a promise of them otherwise (WebCrypto).
+   */
+  sealAll(
+    entries: [key: string, value: Uint8Array][],
+  ): [string, Uint8Array][] | Promise<[string, Uint8Array][]> {
+    const { engine } = this;
+    if (engine.name === "node") {
+      return entries.map(([key, value]) => [key, engine.seal(key, nextIv(), value)]);
+    }
+    return Promise.all(
+      entries.map(
+        async ([key, value]): Promise<[string, Uint8Array]> => [
+          key,
+          await engine.seal(key, nextIv(), value),
+        ],
+      ),
+    );
+  }
+
   /** Opens a record stored under `key`; throws CORRUPT_RECORD for anything else. */
   async open(key: string, record: Uint8Array): Promise<Uint8Array> {
     const corrupt = (why: string) =>
@@ -201,6 +231,8 @@ export class RecordCipher {
 
 export class EncryptedStore implements Store {
   private readonly cipher: Promise<RecordCipher>;
+  /** The cipher once made: writes then reach the inner store in the caller's turn (`putMany`). */
+  private ready: RecordCipher | undefined;
 
   constructor(
     private readonly inner: Store,
@@ -213,6 +245,19 @@ export class EncryptedStore implements Store {
     this.cipher = RecordCipher.create(storageKey);
     // Reported to whoever reads or writes first; not an unhandled rejection meanwhile.
     void whenSettled(this.cipher);
+    this.cipher.then(
+      (cipher) => {
+        this.ready = cipher;
+      },
+      // A key that fails is reported by whenSettled above, to the first caller.
+      () => undefined,
+    );
+  }
+
+  /** The inner store's hint, less what sealing adds, so a sealed record stays under it. */
+  get recordBytes(): number | undefined {
+    const inner = this.inner.recordBytes;
+    return inner === undefined ? undefined : inner - HEADER - TAG;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -247,21 +292,27 @@ export class EncryptedStore implements Store {
     );
   }
 
-  async put(key: string, value: Uint8Array): Promise<void> {
-    checkKey(key);
-    await this.inner.put(key, await (await this.cipher).seal(key, value));
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.write([[key, value]], true);
   }
 
-  async putMany(entries: [key: string, value: Uint8Array][]): Promise<void> {
+  putMany(entries: [key: string, value: Uint8Array][]): Promise<void> {
+    return this.write(entries, false);
+  }
+
+  /**
+   * With node:crypto and the cipher made, sealed and handed to the inner store before this
+   * returns: a caller that writes and then works on (a Space applying the batch it logs)
+   * has the disk syncing meanwhile. `one`: a single record, through the inner store's `put`.
+   */
+  private async write(entries: [key: string, value: Uint8Array][], one: boolean): Promise<void> {
     // Every key checked before anything is sealed or written.
     for (const [key] of entries) checkKey(key);
-    const cipher = await this.cipher;
-    const sealed = await Promise.all(
-      entries.map(
-        async ([key, value]): Promise<[string, Uint8Array]> => [key, await cipher.seal(key, value)],
-      ),
-    );
-    await this.inner.putMany(sealed);
+    const cipher = this.ready ?? (await this.cipher);
+    const now = cipher.sealAll(entries);
+    const sealed = Array.isArray(now) ? now : await now;
+    const [only] = sealed;
+    await (one && only ? this.inner.put(...only) : this.inner.putMany(sealed));
   }
 
   async delete(key: string): Promise<void> {

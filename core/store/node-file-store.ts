@@ -32,6 +32,12 @@ const SUFFIX = ".rec";
  * Hex names hold no dot, so the mark is unambiguous (old `.rec.tmp-` names too).
  */
 const TEMP = ".t";
+/**
+ * Values up to this size are best written whole (Store.recordBytes): each record is a file
+ * and an fsync, and on ext4 here seven 46 KB files synced at once took 7 ms where one of
+ * 320 KB took 2 ms. The bound keeps one damaged file from losing more than a megabyte of log.
+ */
+const RECORD_BYTES = 1024 * 1024;
 const fileName = (key: string) => Buffer.from(key, "utf8").toString("hex") + SUFFIX;
 const keyOf = (name: string) => Buffer.from(name.slice(0, -SUFFIX.length), "hex").toString("utf8");
 
@@ -116,6 +122,7 @@ export function killFileWriter(): Promise<void> {
 }
 
 export class FileStore implements Store {
+  readonly recordBytes = RECORD_BYTES;
   private closed = false;
 
   private constructor(private readonly dir: string) {}

@@ -50,6 +50,13 @@ export interface Store {
    * below falls back to `list` and `getMany`.
    */
   readPrefix?(prefix: string): Promise<KeyedRecord[]>;
+  /**
+   * The value size this backend writes best at or under, for a caller free to
+   * cut its data into records (the space log cuts a received batch). A hint,
+   * not a limit: larger values are written all the same. Absent: the caller
+   * keeps its own default, sized for IndexedDB (space-log.ts).
+   */
+  readonly recordBytes?: number | undefined;
   close(): Promise<void>;
 }
 

@@ -55,6 +55,9 @@ export async function signalKey(password: string, roomName: string): Promise<Cry
 
 /** Seals `message` (a plain object of JSON-like values) as a publish's `data`. */
 export async function sealSignal(message: object, key: CryptoKey): Promise<string> {
+  if (!plainData(message, true)) {
+    throw new SignalSealError("MALFORMED", "a message holds a __proto__ key or a non-plain object");
+  }
   const plain = encoding.createEncoder();
   encoding.writeAny(plain, message as Parameters<typeof encoding.writeAny>[1]);
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
@@ -91,6 +94,7 @@ export async function openSignal(data: unknown, key: CryptoKey): Promise<unknown
     const decoder = decoding.createDecoder(plain);
     const message = decoding.readAny(decoder);
     if (decoding.hasContent(decoder)) throw new Error("bytes after the message");
+    if (!plainData(message)) throw new Error("a __proto__ key");
     return message;
   } catch (err) {
     throw new SignalSealError("MALFORMED", `sealed message: ${(err as Error).message}`);
@@ -121,4 +125,24 @@ function readFrame(data: unknown): { iv: Uint8Array; cipher: Uint8Array } {
   }
   if (iv.length !== IV_BYTES) throw new SignalSealError("MALFORMED", "iv is not 12 bytes");
   return { iv, cipher };
+}
+
+/**
+ * Whether `value` is plain data all the way down: arrays, and objects of the
+ * standard prototype (or, when sealing, none), with no own `__proto__` key.
+ * lib0's readAny assigns keys one by one, so a sealed `__proto__` key whose
+ * value is an object or null gives the opened object a prototype of the
+ * sender's choosing: such a message is refused, not repaired (one whose value
+ * is a string only loses that key). readAny nests no deeper than its input's
+ * bytes allow (64 KiB here).
+ */
+function plainData(value: unknown, sealing = false): boolean {
+  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return true;
+  const proto = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) {
+    return proto === Array.prototype && value.every((v) => plainData(v, sealing));
+  }
+  const standard = proto === Object.prototype || (sealing && proto === null);
+  if (!standard || Object.hasOwn(value, "__proto__")) return false;
+  return Object.values(value).every((v) => plainData(v, sealing));
 }

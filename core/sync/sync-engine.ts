@@ -21,6 +21,7 @@ import { hash32 } from "../crypto/hash.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { noted } from "../diagnostics/recent-errors.js";
 import type { SpaceAccess } from "../space/access.js";
+import type { Prefetched } from "../space/prefetch-opener.js";
 import { type Outgoing, Space, type SpaceOptions } from "../space/space.js";
 import type { Store } from "../store/store.js";
 import { decodeEnvelope, peekSpaceId } from "../wire/envelope.js";
@@ -58,6 +59,8 @@ export interface SyncEngineOptions<R extends RelayPath, D extends DirectPath> {
   space?: Pick<SpaceOptions, "batchMs" | "maxBatchMs" | "compactEvery" | "opener" | "deferDoc">;
   /** Builds a space's direct path (links.ts: `directLink`); no direct path without it. */
   direct?: DirectPathFactory<D>;
+  /** Most deliveries taken in one batch (MAX_BATCH): benches set the figure's own batch. */
+  maxBatch?: number;
   routePolicy?: RoutePolicy;
 }
 
@@ -77,6 +80,18 @@ interface PendingDelivery {
   done: () => void;
   failed: (err: unknown) => void;
 }
+
+/** One space's part of a batch cut from the inbox, its opening started where it could be. */
+interface CutPart {
+  /** The space open when the part was cut (none: it is looked up again at its turn). */
+  space: Space | undefined;
+  items: PendingDelivery[];
+  envelopes: Uint8Array[];
+  prefetched: Prefetched | undefined;
+}
+
+/** A batch cut from the inbox: its parts by space (hex id). */
+type CutBatch = [string, CutPart][];
 
 /** New direct peers arriving within this window are asked for what they have in one request. */
 const PEER_SETTLE_MS = 200;
@@ -99,6 +114,14 @@ const DIRECT_TYPING_BATCH = { idleMs: 16, maxMs: 50 };
  */
 const MAX_BATCH = 128;
 
+/**
+ * Batches cut from the inbox and handed to the opener ahead of their turn:
+ * with two, the opener's thread has the next batch's successor to work on
+ * while the page finishes the next one, so neither thread waits on the other
+ * in a catch-up (with none ahead, the page waited for the opener every batch).
+ */
+const PREFETCH_AHEAD = 2;
+
 export class SyncEngine<
   R extends RelayPath = RelayPath,
   D extends DirectPath = DirectPath,
@@ -114,6 +137,8 @@ export class SyncEngine<
   private readonly direct = new Map<string, D>();
   private started = false;
   private inbox: PendingDelivery[] = [];
+  /** Batches cut from the inbox, their opening started, waiting for their turn (in order). */
+  private ahead: CutBatch[] = [];
   private inboxScheduled = false;
   /** A batch is being verified and applied (its disk write may still be running after). */
   private takingBatch = false;
@@ -129,8 +154,11 @@ export class SyncEngine<
   ephemeralDirect = 0;
   ephemeralRelayed = 0;
 
+  private readonly maxBatch: number;
+
   constructor(private readonly options: SyncEngineOptions<R, D>) {
     super();
+    this.maxBatch = options.maxBatch ?? MAX_BATCH;
     this.outbox = new StoreOutbox(options.store);
     this.directOutbox = new StoreOutbox(options.store, "direct/");
     this.relay = options.relay?.({
@@ -428,6 +456,7 @@ export class SyncEngine<
     this.deliveriesTaken++;
     return new Promise((done, failed) => {
       this.inbox.push({ envelope, done, failed });
+      if (this.takingBatch) this.cutAhead(false);
       this.scheduleInbox();
     });
   }
@@ -439,35 +468,95 @@ export class SyncEngine<
    * batches of 1 and 63, each with its own signature check, write and change.
    */
   private scheduleInbox(): void {
-    if (this.inboxScheduled || this.takingBatch || this.inbox.length === 0) return;
+    if (this.inboxScheduled || this.takingBatch) return;
+    if (this.inbox.length === 0 && this.ahead.length === 0) return;
     this.inboxScheduled = true;
     nextTask(() => void this.takeInbox());
+  }
+
+  /**
+   * Cuts batches from the inbox while fewer than PREFETCH_AHEAD wait, each
+   * handed to its spaces' opener at once (`Space.prefetch`): a full batch
+   * whenever there is one, and, `now` (the batch being taken is verified),
+   * whatever waits if nothing is cut yet, so its opening on the opener's
+   * thread overlaps this batch's apply instead of following it.
+   */
+  private cutAhead(now: boolean): void {
+    while (this.ahead.length < PREFETCH_AHEAD) {
+      const full = this.inbox.length >= this.maxBatch;
+      if (!full && !(now && this.ahead.length === 0 && this.inbox.length > 0)) return;
+      this.ahead.push(this.cut());
+    }
+  }
+
+  /** The next batch from the inbox, by space, each part's opening started. */
+  private cut(): CutBatch {
+    const batch = this.inbox.splice(0, this.maxBatch);
+    const bySpace = new Map<string, CutPart>();
+    // A batch is nearly always of one space: its id is made once, not per envelope.
+    let lastRaw: Uint8Array | undefined;
+    let lastId: string | undefined;
+    for (const item of batch) {
+      const raw = peekSpaceId(item.envelope);
+      if (raw && !(lastRaw && sameBytes(raw, lastRaw))) {
+        lastRaw = raw;
+        lastId = toHex(raw);
+      }
+      const id = raw && lastId;
+      if (!id) {
+        // Too short to name a space: no space will ever take it.
+        this.strayDeliveries++;
+        item.done();
+        continue;
+      }
+      let part = bySpace.get(id);
+      if (!part) {
+        part = { space: this.spaces.get(id), items: [], envelopes: [], prefetched: undefined };
+        bySpace.set(id, part);
+      }
+      part.items.push(item);
+      part.envelopes.push(item.envelope);
+    }
+    // Whether a space holds a part is decided at the part's turn, as for a batch never cut
+    // ahead: a space opened meanwhile takes it, one closed meanwhile does not.
+    for (const part of bySpace.values()) {
+      try {
+        part.prefetched = part.space?.prefetch(part.envelopes);
+      } catch (err) {
+        // Only a head start: without it the part is opened at its turn, and no delivery is lost.
+        noted("SYNC_ENGINE", "opening a batch ahead of its turn")(err);
+      }
+    }
+    return [...bySpace.entries()];
   }
 
   /** Hands a burst of deliveries to their spaces; acks follow only what reached disk. */
   private async takeInbox(): Promise<void> {
     this.inboxScheduled = false;
-    const batch = this.inbox.splice(0, MAX_BATCH);
+    const batch = this.ahead.shift() ?? this.cut();
     this.takingBatch = true;
-    const bySpace = new Map<string, { space: Space; items: PendingDelivery[] }>();
-    for (const item of batch) {
-      const raw = peekSpaceId(item.envelope);
-      const id = raw && toHex(raw);
-      const space = id && this.spaces.get(id);
+    // Full batches behind this one start opening now, on the opener's thread.
+    this.cutAhead(false);
+    const parts: (CutPart & { space: Space })[] = [];
+    for (const [id, part] of batch) {
+      const space = this.spaces.get(id);
       if (!space) {
-        this.strayDeliveries++;
-        item.done();
+        // Acked and dropped: this device does not hold the space (or no longer does).
+        this.strayDeliveries += part.items.length;
+        for (const item of part.items) item.done();
         continue;
       }
-      const entry = bySpace.get(id) ?? { space, items: [] };
-      bySpace.set(id, entry);
-      entry.items.push(item);
+      // Opened ahead by another instance of the space (closed and opened again): here instead.
+      const prefetched = part.space === space ? part.prefetched : undefined;
+      parts.push({ ...part, space, prefetched });
     }
-    // The next batch may start once every space of this one has taken its part.
-    let taking = bySpace.size;
+    // The next batch may start once every space of this one has taken its part; the one
+    // after it is cut (and its opening started) at that moment, before this one is applied.
+    let taking = parts.length;
     const taken = () => {
       if (--taking > 0) return;
       this.takingBatch = false;
+      this.cutAhead(true);
       this.scheduleInbox();
     };
     if (taking === 0) {
@@ -475,12 +564,9 @@ export class SyncEngine<
       taken();
     }
     await Promise.all(
-      [...bySpace.values()].map(async ({ space, items }) => {
+      parts.map(async ({ space, items, envelopes, prefetched }) => {
         try {
-          await space.receive(
-            items.map((i) => i.envelope),
-            taken,
-          );
+          await space.receive(envelopes, taken, prefetched);
           for (const item of items) item.done();
         } catch (err) {
           for (const item of items) item.failed(err);
@@ -530,6 +616,13 @@ export class SyncEngine<
     const other = others[Math.floor(Math.random() * others.length)];
     return [...authors, ...(other ? [other] : [])].map(fromHex);
   }
+}
+
+/** Byte equality of two public values (space ids): no constant time needed. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -51,7 +51,7 @@ const verdicts = new WeakMap<Shape, WeakMap<object, unknown>>();
 
 /** The value as a plain record when every named field has its kind (optional ones end in "?"). */
 export function readRecord<T>(value: unknown, shape: Shape): T | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  if (!plainObject(value)) return undefined;
   let known = verdicts.get(shape);
   if (!known) {
     known = new WeakMap();
@@ -70,8 +70,20 @@ export function readRecord<T>(value: unknown, shape: Shape): T | undefined {
  * reads 30,000 messages that way).
  */
 export function checkRecord<T>(value: unknown, shape: Shape): T | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  if (!plainObject(value)) return undefined;
   return check<T>(value as Record<string, unknown>, shape);
+}
+
+/**
+ * An object as Yjs decodes one: of the standard prototype. Yjs (lib0's
+ * readAny) assigns a decoded object's keys, so a `__proto__` key sent by a
+ * member sets the prototype instead: its fields would be read without being
+ * the record's own, and a signature covers only a record's own fields.
+ */
+function plainObject(value: unknown): value is object {
+  return (
+    typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  );
 }
 
 /** A shape's fields, read once per shape rather than once per record checked. */
