@@ -118,6 +118,36 @@ describe("buddy list", () => {
     ]);
   });
 
+  it("warns when a verified buddy's name comes with another key in any space, not only the first listed", () => {
+    // The impostor joined one space as "Mallory" and another as "Bob": in the second one's
+    // member list he reads "Bob", so the warning must hold there too.
+    const spaces = [
+      { id: "s1", name: "Trip", state: stateWith([{ user: impostor, name: "Mallory" }]) },
+      { id: "s2", name: "Choir", state: stateWith([{ user: impostor, name: "Bob" }]) },
+    ];
+    const verified = new Map([[toHex(bob), verifiedRecord(bob, "Bob", 1)]]);
+    const [buddy] = buddiesOf(toHex(me), spaces, verified);
+    expect(buddy).toMatchObject({
+      user: toHex(impostor),
+      name: "Bob",
+      trust: "keyChanged",
+      sameNameAs: toHex(bob),
+    });
+  });
+
+  it("warns when a verified buddy's name comes back with invisible or direction-changing characters", () => {
+    const verified = new Map([[toHex(bob), verifiedRecord(bob, "Bob", 1)]]);
+    // "B\u200Bob" looks like "Bob"; "\u202Ebob" shows as "bob"; each from another key.
+    for (const name of ["B\u200Bob", "Bo\u00ADb", "\u202Ebob", "B\u2060ob "]) {
+      const spaces = [{ id: "s1", name: "Trip", state: stateWith([{ user: impostor, name }]) }];
+      const [buddy] = buddiesOf(toHex(me), spaces, verified);
+      expect(buddy, JSON.stringify(name)).toMatchObject({
+        trust: "keyChanged",
+        sameNameAs: toHex(bob),
+      });
+    }
+  });
+
   it("a verified record whose fingerprint no longer matches its key is a key change", () => {
     const spaces = [{ id: "s1", name: "Trip", state: stateWith([{ user: bob, name: "Bob" }]) }];
     const forged = new Map([[toHex(bob), verifiedRecord(impostor, "Bob", 1)]]);

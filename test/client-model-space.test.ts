@@ -214,7 +214,9 @@ it("every tool written at one client shows at the other, and the handle asks the
   expect(hits.every((h) => h.spaceName === "Garden" && h.name === "Ann")).toBe(true);
   expect(searchSpaces(bob.spaces.values(), "   ")).toEqual([]);
 
-  // Notices: the mention and the task are urgent (told even on screen), the poll is not.
+  // Notices: the mention and the task are urgent (told even on screen), the poll is not. A
+  // message is told once its signature is checked (decision 152).
+  await waitFor(() => bobGarden.notices(since).length === 3, "Bob's notices checked");
   const notices = bobGarden.notices(since).map((n) => [n.title, n.urgent]);
   expect(notices).toEqual(
     expect.arrayContaining([
@@ -227,6 +229,7 @@ it("every tool written at one client shows at the other, and the handle asks the
   expect(garden.notices(since)).toEqual([]);
 
   // Activity: one line per tool with news (a stroke is none), newest first.
+  await waitFor(() => bobGarden.activity(since).length === 7, "Bob's activity checked");
   const activity = bobGarden.activity(since);
   expect(new Set(activity.map((i) => i.tool))).toEqual(
     new Set(["Chat", "Discussion", "Notes", "Tasks", "Calendar", "Files", "Polls"]),

@@ -12,6 +12,7 @@
 import { fromHex } from "../crypto/bytes.js";
 import { fingerprint, safetyNumber } from "../crypto/safety-number.js";
 import type { Role } from "../space/access.js";
+import { nameKey } from "./display-name.js";
 import { mostPresent, type Presence } from "./presence.js";
 import type { MembershipState } from "./resolve.js";
 
@@ -47,7 +48,8 @@ export interface SpaceView {
   state: MembershipState;
 }
 
-const normalize = (name: string) => name.normalize("NFKC").trim().toLowerCase();
+// Names are compared as people see them: invisible and direction-changing characters out.
+const normalize = nameKey;
 
 export function buddiesOf(
   me: string,
@@ -57,6 +59,9 @@ export function buddiesOf(
   presenceIn: (spaceId: string, user: string) => Presence | undefined = () => undefined,
 ): Buddy[] {
   const byUser = new Map<string, Buddy>();
+  // Every name a user carries: each space's membership has the name they joined it with, and
+  // each space's member list shows that one.
+  const namesOf = new Map<string, Map<string, string>>();
   for (const space of spaces) {
     for (const member of space.state.members.values()) {
       if (member.user === me) continue;
@@ -73,6 +78,9 @@ export function buddiesOf(
       if (here) buddy.presence = mostPresent([buddy.presence, here]);
       buddy.devices = Math.max(buddy.devices, member.devices.size);
       byUser.set(member.user, buddy);
+      const names = namesOf.get(member.user) ?? new Map<string, string>();
+      names.set(normalize(member.name), member.name);
+      namesOf.set(member.user, names);
     }
   }
   const verifiedNames = new Map<string, string>();
@@ -86,10 +94,14 @@ export function buddiesOf(
         record.fingerprint === fingerprint(fromHex(buddy.user)) ? "verified" : "keyChanged";
       continue;
     }
-    const namesake = verifiedNames.get(normalize(buddy.name));
-    if (namesake && namesake !== buddy.user) {
+    for (const [normal, name] of namesOf.get(buddy.user) ?? []) {
+      const namesake = verifiedNames.get(normal);
+      if (!namesake || namesake === buddy.user) continue;
+      // Listed under the name it borrows, so "not the key you verified for this name" reads true.
+      buddy.name = name;
       buddy.trust = "keyChanged";
       buddy.sameNameAs = namesake;
+      break;
     }
   }
   const rank: Record<Trust, number> = { keyChanged: 0, verified: 1, unverified: 2 };

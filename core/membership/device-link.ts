@@ -62,8 +62,10 @@ export interface DeviceLink {
 export class LinkError extends Error {
   override readonly name = "LinkError";
   constructor(
-    readonly code: "TIMED_OUT" | "BAD_MESSAGE" | "WRONG_USER",
+    readonly code: "TIMED_OUT" | "BAD_MESSAGE" | "WRONG_USER" | "PARTLY_LINKED",
     message: string,
+    /** For PARTLY_LINKED: how many spaces took the device (their keys sealed to it) before the failure. */
+    readonly added = 0,
   ) {
     super(message);
   }
@@ -270,20 +272,35 @@ export class DeviceLinkOffer {
       Date.now(),
     );
     const under = { epoch: this.channel.epoch, key: this.channel.key };
-    for (const space of spaces) await space.addDevice(cert, under);
-    const accept = encodeLinkMessage({
-      cert,
-      userName: me.name,
-      spaces: spaces.map((s) => s.space.access.spaceId),
-    });
-    const envelope = await sealOnLink(
-      this.channel,
-      this.channel.spaceId,
-      accept,
-      me.keys.sign,
-      backend,
-    );
-    await this.relay.send([request.deviceSign], envelope);
+    let added = 0;
+    try {
+      for (const space of spaces) {
+        await space.addDevice(cert, under);
+        added++;
+      }
+      const accept = encodeLinkMessage({
+        cert,
+        userName: me.name,
+        spaces: spaces.map((s) => s.space.access.spaceId),
+      });
+      const envelope = await sealOnLink(
+        this.channel,
+        this.channel.spaceId,
+        accept,
+        me.keys.sign,
+        backend,
+      );
+      await this.relay.send([request.deviceSign], envelope);
+    } catch (err) {
+      // Once one space took the device, it is in (its key sealed to it): nobody may be told
+      // that nothing was shared.
+      if (added === 0) throw err;
+      throw new LinkError(
+        "PARTLY_LINKED",
+        `linking stopped after the device was added to ${added} of ${spaces.length} spaces: ${(err as Error).message}`,
+        added,
+      );
+    }
     return cert;
   }
 

@@ -12,6 +12,7 @@
 import { toHex } from "../crypto/bytes.js";
 import type { DeviceCertificate } from "../crypto/identity.js";
 import type { Role } from "../space/access.js";
+import { displayName } from "./display-name.js";
 import { MembershipError, type MembershipErrorCode } from "./errors.js";
 import type { ClosedJoin, MembershipState, VerifiedOp } from "./membership-state.js";
 import type { Action, KeyBoxEntry, KeyShare } from "./ops.js";
@@ -239,7 +240,12 @@ function join(w: Working, op: VerifiedOp, a: Extract<Action, { type: "join" }>, 
   if (state.members.has(toHex(a.cert.user))) refuse("ALREADY_MEMBER", "the user is a member");
   // Waits for a manager's confirm whatever the mode: a join by itself admits no one, so no
   // second use of a link can displace whoever the first confirm let in.
-  state.pending.set(op.id, { id: op.id, invite: invite.id, cert: a.cert, name: a.name });
+  state.pending.set(op.id, {
+    id: op.id,
+    invite: invite.id,
+    cert: a.cert,
+    name: displayName(a.name),
+  });
 }
 
 /** Closes every join still waiting on an invite, saying why. */
@@ -254,7 +260,12 @@ function closeJoinsOn(state: MembershipState, inviteId: string, why: ClosedJoin)
 function addMember(w: Working, cert: DeviceCertificate, name: string, role: Role) {
   const user = toHex(cert.user);
   const device = toHex(cert.deviceSign);
-  w.state.members.set(user, { user, name, role, devices: new Map([[device, cert]]) });
+  w.state.members.set(user, {
+    user,
+    name: displayName(name),
+    role,
+    devices: new Map([[device, cert]]),
+  });
   w.state.devices.set(device, user);
   addHolder(w, cert);
 }

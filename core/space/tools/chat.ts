@@ -131,6 +131,35 @@ export function messagesPostedIn(update: Uint8Array): string[] {
   return out;
 }
 
+/**
+ * Ids of the messages an update writes: those it first posts, and those it
+ * rewrites (an edit or a delete). A rewrite names no key once encoded, but
+ * its content is the whole record, id included; a value shaped as a chat
+ * message is taken as one (an update is this device's own, read back from
+ * its outbox). An update that does not decode writes nothing.
+ */
+export function messagesWrittenIn(update: Uint8Array): string[] {
+  let structs: ReturnType<typeof Y.decodeUpdate>["structs"];
+  try {
+    structs = Y.decodeUpdate(update).structs;
+  } catch {
+    return [];
+  }
+  const out = new Set<string>();
+  for (const s of structs) {
+    if (!(s instanceof Y.Item)) continue;
+    // A post names its key (see messagesPostedIn); a rewrite only carries the record.
+    const parent: unknown = s.parent;
+    if (parent === MESSAGES && typeof s.parentSub === "string") out.add(s.parentSub);
+    if (!(s.content instanceof Y.ContentAny)) continue;
+    for (const value of s.content.arr) {
+      const m = readRecord<ChatMessage>(value, SHAPE);
+      if (m) out.add(m.id);
+    }
+  }
+  return [...out];
+}
+
 /** A new message as it will be written: numbered after this device's last, text cut to size. */
 export function draftPost(doc: Y.Doc, m: NewMessage): ChatMessage {
   return { ...m, text: clampText(m.text), n: nextNumber(doc, m.device) };

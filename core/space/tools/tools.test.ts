@@ -12,6 +12,7 @@ import {
   findMentions,
   messages,
   messagesPostedIn,
+  messagesWrittenIn,
   nextNumber,
   postMessage,
   putReceipt,
@@ -127,10 +128,30 @@ describe("chat", () => {
     );
   });
 
+  it("names the messages an update writes: posts, edits and deletes, nothing from receipts or typing", () => {
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on("update", (u: Uint8Array) => updates.push(u));
+    const first = post(doc, ann, annDevice, "one", 1);
+    expect(messagesWrittenIn(updates.pop()!)).toEqual([first.id]);
+    doc.transact(() => {
+      doc.getText("notes").insert(0, "hi");
+      putReceipt(doc, draftReceipt(doc, ann, annDevice, 1, trust));
+    });
+    expect(messagesWrittenIn(updates.pop()!)).toEqual([]);
+    editMessage(doc, first.id, ann, "one!", 2);
+    expect(messagesWrittenIn(updates.pop()!)).toEqual([first.id]);
+    const second = post(doc, ann, annDevice, "two", 3);
+    updates.pop();
+    deleteMessage(doc, second.id, ann, 4);
+    expect(messagesWrittenIn(updates.pop()!)).toEqual([second.id]);
+  });
+
   it("reads any bytes as an update without throwing", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
         expect(Array.isArray(messagesPostedIn(bytes))).toBe(true);
+        expect(Array.isArray(messagesWrittenIn(bytes))).toBe(true);
       }),
       { numRuns: 500 },
     );

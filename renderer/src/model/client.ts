@@ -154,6 +154,14 @@ export class GroveClient extends ClientCore {
     this.changed();
   }
 
+  /**
+   * Whether membership changes made on this device in `spaceId` (a removal, a role, a revoked
+   * invite, a join request) still wait to be sent: until then nobody else has heard of them.
+   */
+  membershipWaiting(spaceId: string): boolean {
+    return this.opened.membershipWaiting.has(spaceId);
+  }
+
   readAt(spaceId: string): number {
     return readAtOf(this.account, spaceId);
   }

@@ -7,6 +7,7 @@
  * name after its author is gone).
  */
 import { toHex } from "../../../core/crypto/bytes.js";
+import { displayName } from "../../../core/membership/display-name.js";
 import type { MembershipLog } from "../../../core/membership/membership-log.js";
 import type { MembershipState } from "../../../core/membership/resolve.js";
 
@@ -30,7 +31,7 @@ export class MemberNames {
     for (const id of state.accepted) {
       const action = this.log.op(id)?.body.action;
       if (action?.type === "create" || action?.type === "join") {
-        names.set(toHex(action.cert.user), action.name);
+        names.set(toHex(action.cert.user), displayName(action.name));
       }
     }
     this.past = { state, names };

@@ -15,6 +15,7 @@ import type { OutboxEntry } from "../../../core/sync/outbox.js";
 import { ClientStateError, type Session } from "./client-state.js";
 import { readAtOf } from "./read-marks.js";
 import { SpaceHandle } from "./space-handle.js";
+import { membershipQueued } from "./space-members.js";
 import { loadWaiting, readSummary, SummaryKeeper } from "./space-summaries.js";
 import type { ToolRegistry } from "./tool-plugin.js";
 
@@ -204,9 +205,15 @@ export class OpenSpaces {
     this.handles.delete(id);
   }
 
+  /** Spaces whose membership changes made here still wait in the outbox (ids, hex). */
+  membershipWaiting: ReadonlySet<string> = new Set();
+
   /** Every space takes the outbox listing; true when one learned something new. */
   notePending(entries: readonly OutboxEntry[]): boolean {
-    let learned = false;
+    const waiting = membershipQueued(entries);
+    const before = this.membershipWaiting;
+    let learned = waiting.size !== before.size || [...waiting].some((id) => !before.has(id));
+    this.membershipWaiting = waiting;
     for (const h of this.handles.values()) learned = h.notePending(entries) || learned;
     return learned;
   }

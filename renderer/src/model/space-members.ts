@@ -4,7 +4,10 @@
  * Pure readings of the membership log, for the space's handle.
  */
 import { toHex } from "../../../core/crypto/bytes.js";
+import { displayName } from "../../../core/membership/display-name.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
+import type { OutboxEntry } from "../../../core/sync/outbox.js";
+import { EnvelopeKind, peekKind, peekSpaceId } from "../../../core/wire/envelope.js";
 
 export interface Departure {
   readonly self: boolean;
@@ -21,7 +24,7 @@ export function pendingJoins(member: MemberSpace) {
       id: p.id,
       name: p.name,
       user: toHex(p.cert.user),
-      device: p.cert.name,
+      device: displayName(p.cert.name),
     }));
 }
 
@@ -72,4 +75,36 @@ export function departureOf(
     };
   }
   return last;
+}
+
+/**
+ * When `user` (hex) was last let in, by the clock of the device that did it (the space's
+ * creation for its founder, a manager's confirm for anyone else); undefined if never.
+ */
+export function admittedAt(member: MemberSpace, user: string): number | undefined {
+  const { log } = member;
+  let at: number | undefined;
+  for (const id of log.state.accepted) {
+    const op = log.op(id);
+    const action = op?.body.action;
+    if (!op || !action) continue;
+    if (action.type === "create" && toHex(action.cert.user) === user) at = op.body.time;
+    if (action.type !== "confirm") continue;
+    const join = log.op(toHex(action.join))?.body.action;
+    if (join?.type === "join" && toHex(join.cert.user) === user) at = op.body.time;
+  }
+  return at;
+}
+
+/**
+ * Spaces (ids, hex) with a membership op of this device still in its outbox: a removal, a role,
+ * a revoked invite or a join request that no other member can have heard of yet.
+ */
+export function membershipQueued(entries: readonly OutboxEntry[]): Set<string> {
+  const out = new Set<string>();
+  for (const { envelope } of entries) {
+    const space = peekSpaceId(envelope);
+    if (space && peekKind(envelope) === EnvelopeKind.membership) out.add(toHex(space));
+  }
+  return out;
 }

@@ -193,7 +193,12 @@ export function InviteDialog({ handle, onClose }: { handle: SpaceHandle; onClose
                         aria-label={
                           link.to ? `Open in mail app for ${link.to}` : "Open in mail app"
                         }
-                        onClick={() => setStatus("Opened in your mail app.")}
+                        onClick={() =>
+                          // The system gets the mailto: link; whether a mail app took it, no page can tell.
+                          setStatus(
+                            "Handed to your mail app. If no mail app opened, copy the link and send it yourself.",
+                          )
+                        }
                       >
                         Open in mail app
                       </a>

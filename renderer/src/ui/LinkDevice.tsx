@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from "react";
-import type { LinkRequest } from "../../../core/membership/device-link.js";
+import { LinkError, type LinkRequest } from "../../../core/membership/device-link.js";
 import { Dialog } from "./Dialog.js";
 import { Actions, Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
@@ -16,6 +16,8 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
     "waiting",
   );
   const [error, setError] = useState<string>();
+  /** Spaces that took the device before an accept failed: then something was shared. */
+  const [added, setAdded] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -77,6 +79,9 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
                   await offer.accept(request);
                   setState("done");
                 } catch (err) {
+                  if (err instanceof LinkError && err.code === "PARTLY_LINKED") {
+                    setAdded((n) => Math.max(n, err.added));
+                  }
                   setError((err as Error).message);
                   setState("asking");
                 }
@@ -89,7 +94,13 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
       )}
       {state === "linking" && <p role="status">Adding the device to your spaces…</p>}
       {state === "done" && <p role="status">Linked. The new device is catching up now.</p>}
-      {state === "refused" && <p role="status">Refused. Nothing was shared with that device.</p>}
+      {state === "refused" && (
+        <p role="status">
+          {added === 0
+            ? "Refused. Nothing was shared with that device."
+            : `Refused, but linking had already added that device to ${added} of your spaces (your account among them) before it failed: it can read what is written there.`}
+        </p>
+      )}
     </Dialog>
   );
 }

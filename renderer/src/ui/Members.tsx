@@ -43,6 +43,13 @@ export function Members({ handle }: { handle: SpaceHandle }) {
     <div className="members">
       {confirmDialog}
       <Alert message={error} />
+      {client.membershipWaiting(handle.id) && (
+        <p className="card" role="status">
+          Not sent yet: changes to the members made here wait on this device. Until they reach the
+          relay the others have not heard of them, and someone removed here still gets what they
+          write.
+        </p>
+      )}
       {handle.canManage && handle.pendingJoins().length > 0 && (
         <section aria-labelledby="pending-title" className="card pending">
           <h2 id="pending-title">Waiting for your confirmation</h2>

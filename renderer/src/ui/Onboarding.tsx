@@ -75,7 +75,7 @@ export function Onboarding() {
           />
         </label>
         <label>
-          Email <span className="muted">(optional, shown to people you invite)</span>
+          Email <span className="muted">(optional, stays on this device)</span>
           <input
             type="email"
             value={email}

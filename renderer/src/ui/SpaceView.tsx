@@ -106,9 +106,12 @@ export function SpaceView({
         <div className="waiting card">
           <h2>Waiting to be let in</h2>
           <p>
-            Your request is at the relay. On an open invite a member's device lets you in as soon as
-            one is online; otherwise a manager compares your safety number with you first. Nothing
-            of the space is readable before that.
+            {client.membershipWaiting(handle.id)
+              ? "Your request waits on this device and goes to the relay once it can be reached."
+              : "Your request is at the relay."}{" "}
+            On an open invite a member's device lets you in as soon as one is online; otherwise a
+            manager compares your safety number with you first. Nothing of the space is readable
+            before that.
           </p>
           {inviter && (
             <div>

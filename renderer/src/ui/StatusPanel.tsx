@@ -4,6 +4,24 @@ import type { RecentError } from "../../../core/diagnostics/recent-errors.js";
 import { bytesPerSecond, shortTime } from "./format.js";
 import { useClient } from "./hooks.js";
 
+/**
+ * How many changes wait for each other person, from how many wait for each device: a
+ * change goes to every device of a member, so a person's figure is their most behind
+ * device's, not the sum over their devices (which counted each change once per device).
+ */
+export function waitingByUser(
+  waitingFor: ReadonlyMap<string, number>,
+  userOfDevice: ReadonlyMap<string, string>,
+  me: string,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [device, n] of waitingFor) {
+    const user = userOfDevice.get(device);
+    if (user && user !== me) out.set(user, Math.max(out.get(user) ?? 0, n));
+  }
+  return out;
+}
+
 /** The link as Groove showed it: relay, direct peers, the route per buddy, what waits for whom. */
 export function StatusPanel() {
   const client = useClient();
@@ -19,11 +37,7 @@ export function StatusPanel() {
       for (const d of m.devices) userOfDevice.set(d, m.user);
     }
   }
-  const waiting = new Map<string, number>();
-  for (const [device, n] of client.waitingFor) {
-    const user = userOfDevice.get(device);
-    if (user && user !== client.myUser) waiting.set(user, (waiting.get(user) ?? 0) + n);
-  }
+  const waiting = waitingByUser(client.waitingFor, userOfDevice, client.myUser);
   const buddies = client.buddies();
   const full = (engine?.relay?.fullTargets ?? [])
     .map(

@@ -24,8 +24,20 @@ export class EventInputError extends Error {
 export class CalendarModel implements ToolModel {
   constructor(private readonly ctx: SpaceContext) {}
 
+  /**
+   * The events, each with the answers of current members only: someone who left or was
+   * removed keeps their signed answer in the doc, but is not counted as coming.
+   */
   events(): EventView[] {
-    return this.ctx.cached("events", () => events(this.ctx.doc, this.ctx.trust));
+    return this.ctx.cached("events", () => {
+      const members = new Set(this.ctx.members().map((m) => m.user));
+      return events(this.ctx.doc, this.ctx.trust).map((e) => ({
+        ...e,
+        answers: Object.fromEntries(
+          Object.entries(e.answers).filter(([user]) => members.has(user)),
+        ),
+      }));
+    });
   }
 
   /** Puts an event in; rejects with what is wrong with it, before anything is sent. */

@@ -16,7 +16,7 @@ import {
   draftPost,
   draftReceipt,
   findMentions,
-  messagesPostedIn,
+  messagesWrittenIn,
   putMessage,
   putReceipt,
   receiptDue,
@@ -29,6 +29,7 @@ import type { OutboxEntry } from "../../../../core/sync/outbox.js";
 import { peekSpaceId } from "../../../../core/wire/envelope.js";
 import type { ActivityItem } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
+import { admittedAt } from "../../model/space-members.js";
 import type { Notice, ToolHit, ToolModel } from "../../model/tool-plugin.js";
 import { chatActivity, chatNotice } from "./words.js";
 
@@ -41,6 +42,8 @@ const NOTICE_WINDOW = 20;
 export type Delivery =
   | { state: "local" }
   | { state: "relay" }
+  /** Nobody else is in the space: nothing went anywhere, and nobody has it yet. */
+  | { state: "alone" }
   | { state: "delivered"; to: number; of: number };
 
 export interface Backlog {
@@ -55,8 +58,10 @@ export class ChatModel implements ToolModel {
   private readonly index: MessageIndex;
   /**
    * For each queued outbox entry (msgId hex) of this space, the messages its
-   * envelope first posts: read from the envelopes themselves, so a restart
-   * with messages still waiting shows them "Local only" as before it.
+   * envelope posts, edits or deletes: read from the envelopes themselves, so a
+   * restart with messages still waiting shows them "Local only" as before it,
+   * and an edit or delete waiting here is not shown as the "Delivered" its
+   * message's first version earned.
    */
   private readonly pendingPosts = new Map<string, string[]>();
   private local: { queued: ReadonlySet<string>; version: number; ids: Set<string> } | undefined;
@@ -100,11 +105,11 @@ export class ChatModel implements ToolModel {
   }
 
   editMessage(id: string, text: string): Promise<void> {
-    return this.write((doc) => draftEdit(doc, id, this.ctx.me.user, text.trim(), Date.now()));
+    return this.write((doc) => draftEdit(doc, id, this.ctx.me.user, text.trim(), Date.now()), true);
   }
 
   deleteMessage(id: string): Promise<void> {
-    return this.write((doc) => draftDelete(doc, id, this.ctx.me.user, Date.now()));
+    return this.write((doc) => draftDelete(doc, id, this.ctx.me.user, Date.now()), true);
   }
 
   /** Drafts a message record from the doc, signs it with this device's key, and writes it. */
@@ -115,7 +120,7 @@ export class ChatModel implements ToolModel {
       if (!record) return;
       const signed = await this.ctx.sign("chat-message", "", record);
       await space.edit((doc) => putMessage(doc, signed));
-      // A message just sent shows as waiting now, not at the next outbox change.
+      // A message just sent (or rewritten) shows as waiting now, not at the next outbox change.
       if (track) {
         await this.ctx.outboxChanged();
         this.ctx.bump();
@@ -143,7 +148,10 @@ export class ChatModel implements ToolModel {
       .map((m) => m.user);
     const past = receiptReaders(doc).filter((u) => u !== me.user && !readers.includes(u));
     const to = deliveredTo(doc, message, [...readers, ...past], this.ctx.trust);
-    if (to.length === 0) return { state: "relay" };
+    if (to.length === 0) {
+      // With nobody else in the space nothing was sent: a later joiner gets it from a member.
+      return this.ctx.members().some((m) => !m.me) ? { state: "relay" } : { state: "alone" };
+    }
     const departed = to.filter((u) => !readers.includes(u)).length;
     return { state: "delivered", to: to.length, of: readers.length + departed };
   }
@@ -177,7 +185,7 @@ export class ChatModel implements ToolModel {
       const space = peekSpaceId(entry.envelope);
       if (!space || toHex(space) !== spaceId) continue;
       const update = this.ctx.member.space.ownUpdate(entry.envelope);
-      const posted = update ? messagesPostedIn(update) : [];
+      const posted = update ? messagesWrittenIn(update) : [];
       this.pendingPosts.set(msgId, posted);
       changed ||= posted.length > 0;
     }
@@ -236,8 +244,14 @@ export class ChatModel implements ToolModel {
         if (m.me || m.role === "viewer") continue;
         const backlog = backlogOf(this.ctx.doc, list, m.user, this.ctx.trust);
         if (backlog.waiting === 0 || backlog.waitingSince === undefined) continue;
-        // Silent since their last receipt, or, with none, since the first message that waits.
-        const since = Math.max(backlog.lastReceipt ?? 0, backlog.waitingSince);
+        // Silent since their last receipt, or, with none, since the first message that waits,
+        // but never since before they were let in: history older than their membership is not
+        // their silence.
+        const since = Math.max(
+          backlog.lastReceipt ?? 0,
+          backlog.waitingSince,
+          admittedAt(this.ctx.member, m.user) ?? 0,
+        );
         out.push({ user: m.user, name: m.name, since, waiting: backlog.waiting });
       }
       return out;
@@ -255,20 +269,51 @@ export class ChatModel implements ToolModel {
     return this.messages().at(-1)?.at ?? 0;
   }
 
+  /**
+   * Whether a message is its named author's (signed by one of their devices). Told outside the
+   * chat, where no "Not signed by" line stands beside it, only such a message carries the
+   * author's name: a member's modified client can write any name into a record. Undefined
+   * verdicts (still checking) count as not yet: the client is told when they settle.
+   */
+  private theirs(m: ChatMessage): boolean {
+    return this.ctx.trust.holds("chat-message", "", m, m.author);
+  }
+
   search(matches: (text: string) => boolean): ToolHit[] {
-    return chatHits(this.messages(), this.ctx.trust, matches);
+    const list = this.messages();
+    const { trust } = this.ctx;
+    // One found not to be signed by its named author is still found, but not under their
+    // name; one still being checked is named as the chat names it meanwhile (no warning yet),
+    // and the client is told when the verdicts settle.
+    const notTheirs = { ...trust, nameOf: (u: string) => `someone, in ${trust.nameOf(u)}'s name` };
+    const doubted = (m: ChatMessage) => {
+      const verdict = this.authenticity(m);
+      return verdict === "forged" || verdict === "unsigned";
+    };
+    // Only the messages that match are checked: a search starts no check of the whole chat.
+    const found = list.filter((m) => !m.deleted && matches(m.text));
+    const all = () => true;
+    return [
+      ...chatHits(
+        found.filter((m) => !doubted(m)),
+        trust,
+        all,
+      ),
+      ...chatHits(found.filter(doubted), notTheirs, all),
+    ];
   }
 
   notices(since: number, space: string): Notice[] {
     const me = this.ctx.me.user;
     return this.messages()
       .slice(-NOTICE_WINDOW)
-      .filter((m) => m.at >= since && m.author !== me)
+      .filter((m) => m.at >= since && m.author !== me && this.theirs(m))
       .map((m) => chatNotice(m, this.ctx.nameOf(m.author), space, m.mentions.includes(me)));
   }
 
   activity(since: number): ActivityItem[] {
-    return chatActivity(this.messages(), this.ctx.me.user, (u) => this.ctx.nameOf(u), since);
+    const list = this.messages().filter((m) => m.at > since && this.theirs(m));
+    return chatActivity(list, this.ctx.me.user, (u) => this.ctx.nameOf(u), since);
   }
 
   close(): void {

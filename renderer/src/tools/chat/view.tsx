@@ -34,6 +34,8 @@ function deliveryText(d: Delivery): string {
       return "Local only";
     case "relay":
       return "At relay";
+    case "alone":
+      return "Nobody else here yet";
     case "delivered":
       return d.to === d.of ? "Delivered" : `Delivered to ${d.to} of ${d.of}`;
   }
@@ -42,7 +44,7 @@ function deliveryText(d: Delivery): string {
 /** How far a message got: later states rank higher; "Delivered to 2 of 3" below "Delivered". */
 function reach(d: Delivery): number {
   if (d.state === "local") return 0;
-  if (d.state === "relay") return 1;
+  if (d.state === "relay" || d.state === "alone") return 1;
   return 2 + (d.of > 0 ? d.to / d.of : 1);
 }
 

@@ -8,6 +8,7 @@ import { noted } from "../../../../core/diagnostics/recent-errors.js";
 import type { Caret, DevicePlace, Whereabouts } from "../../../../core/membership/whereabouts.js";
 import { fieldPlace } from "../../../../core/space/tools/entries.js";
 import {
+  hasRich,
   migratedCopy,
   migrationUpdate,
   richFragment,
@@ -175,8 +176,22 @@ export class NotesModel implements ToolModel {
     });
   }
 
+  /**
+   * Deletes a note for everyone: its signed tombstone and, in the same envelope, its text (rich
+   * and plain) deleted, so no member's doc keeps it and no later joiner's catch-up carries it.
+   * A tombstone alone only hid it: the whole text stayed in every copy of the space.
+   */
   deleteNote(id: string): Promise<void> {
-    return this.ctx.removeItem("note-field", id, deleteNote);
+    return this.ctx.removeItem("note-field", id, (doc, note, tombstone, trust) => {
+      const body = noteBody(doc, note, trust);
+      if (!deleteNote(doc, note, tombstone, trust)) return false;
+      body?.delete(0, body.length);
+      if (hasRich(doc, note)) {
+        const rich = richFragment(doc, note);
+        rich.delete(0, rich.length);
+      }
+      return true;
+    });
   }
 
   // --- where others are, for the editor
