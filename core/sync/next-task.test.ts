@@ -28,3 +28,27 @@ it("runs each piece of work once, in the order given", async () => {
   });
   expect(order).toEqual([0, 1, 2, 3, 4]);
 });
+
+it("in a page (no setImmediate) runs a chain of works through a MessageChannel, never a timer, which a page clamps to 4 ms when nested", async () => {
+  vi.resetModules();
+  vi.stubGlobal("setImmediate", undefined);
+  vi.useFakeTimers({ toFake: ["setTimeout"] });
+  try {
+    const { nextTask: pageNextTask } = await import("./next-task.js");
+    const order: number[] = [];
+    // A chain, as the SyncEngine's: each work schedules the next from its own task.
+    await new Promise<void>((resolve) => {
+      const step = (i: number) => {
+        order.push(i);
+        if (i === 9) resolve();
+        else pageNextTask(() => step(i + 1));
+      };
+      pageNextTask(() => step(0));
+    });
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(vi.getTimerCount()).toBe(0);
+  } finally {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  }
+}, 10_000);
