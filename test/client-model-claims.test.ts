@@ -350,6 +350,17 @@ it("a member's name is shown without direction overrides or invisible controls, 
   expect(bidi.test(annGarden.nameOf(mallory.myUser))).toBe(false);
 }, 60_000);
 
+it("a space's name, and the inviter's name on the joiner's screen, are shown without direction overrides or invisible controls", async () => {
+  const mallory = await person("\u202Enna");
+  const shed = await mallory.createSpace("\u202Edlog\u2066 ruo\u200F");
+  const bob = await person("Bob");
+  const joined = await letIn(mallory, shed, bob);
+  const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+  expect(shed.name).toBe("dlog ruo");
+  expect(bidi.test(joined.name)).toBe(false);
+  expect(joined.inviter()?.name).toBe("nna");
+}, 60_000);
+
 it("an event's answers count members only: one who left is no longer going", async () => {
   const ann = await person("Ann");
   const bob = await person("Bob");

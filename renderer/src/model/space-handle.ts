@@ -10,6 +10,7 @@
 import type * as Y from "yjs";
 import { fromHex, toHex } from "../../../core/crypto/bytes.js";
 import { noted } from "../../../core/diagnostics/recent-errors.js";
+import { displayName } from "../../../core/membership/display-name.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
 import { Whereabouts } from "../../../core/membership/whereabouts.js";
@@ -175,14 +176,16 @@ export class SpaceHandle {
   }
 
   get name(): string {
-    if (this.listed) return this.listed.name;
-    return this.member.name || this.member.invitation?.spaceName || "Untitled space";
+    const { listed, member } = this;
+    const raw = listed ? listed.name : member.name || member.invitation?.spaceName || "";
+    return displayName(raw) || "Untitled space";
   }
 
   /** Whom a joiner waiting to be let in compares safety numbers with. */
   inviter(): { user: string; name: string } | undefined {
     const inv = this.member.invitation;
-    return inv?.inviter ? { user: toHex(inv.inviter.user), name: inv.inviterName } : undefined;
+    if (!inv?.inviter) return undefined;
+    return { user: toHex(inv.inviter.user), name: displayName(inv.inviterName) };
   }
 
   get isMember(): boolean {
@@ -195,10 +198,7 @@ export class SpaceHandle {
     return refused && refusalWords(refused.reason, refused.inviterName);
   }
 
-  /**
-   * For a device no longer a member: who took this user out and when. Undefined while waiting
-   * to be let in, so a joiner is never told they were removed.
-   */
+  /** Not a member any more: who took this user out, when. Undefined while waiting to be let in. */
   departure(): Departure | undefined {
     if (this.isMember) return undefined;
     return departureOf(this.member, this.me, (u) => this.nameOf(u));
