@@ -29,7 +29,7 @@ import { Space } from "../core/space/space.js";
 import { MemoryStore } from "../core/store/memory-store.js";
 import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
 import { alice, bob, EPOCH_KEY, filled, SPACE_ID, seqBytes } from "./fixtures.js";
-import { spaceFor } from "./sync-harness.js";
+import { chatEnvelopes, spaceFor } from "./sync-harness.js";
 
 let backend: Ed25519Backend;
 beforeAll(async () => {
@@ -249,15 +249,7 @@ describe("a Space with the opener", () => {
       typeof alice.device.sign,
       typeof alice.device.sign,
     ];
-    const sent: Uint8Array[] = [];
-    const author = await Space.open({
-      access: fixture.access(),
-      device: ann,
-      backend,
-      store: new MemoryStore(),
-      dispatch: async (out) => void sent.push(out.envelope),
-    });
-    for (let i = 0; i < 40; i++) await author.edit((doc) => doc.getArray("chat").push([`m${i}`]));
+    const sent = await chatEnvelopes(fixture.access(), ann, 40, backend);
     const forged = sent[20]!.slice();
     forged[forged.length - 70]! ^= 1;
     const batch = [...sent.slice(0, 20), forged, ...sent.slice(21)];
@@ -288,7 +280,7 @@ describe("a Space with the opener", () => {
     expect(withOpener.stats.accepted).toBe(plain.stats.accepted);
     expect(withOpener.doc.getArray("chat").toJSON()).toEqual(plain.doc.getArray("chat").toJSON());
     expect(Y.encodeStateVector(withOpener.doc)).toEqual(Y.encodeStateVector(plain.doc));
-    for (const space of [author, plain, withOpener]) await space.close();
+    for (const space of [plain, withOpener]) await space.close();
   });
 });
 
@@ -296,15 +288,7 @@ describe("a batch handed over once the one before is taken", () => {
   it("with the opener, the next batch is sent to the other side before the one before is applied", async () => {
     const fixture = spaceFor(2);
     const [ann, bea] = fixture.members as [typeof alice.device.sign, typeof alice.device.sign];
-    const sent: Uint8Array[] = [];
-    const author = await Space.open({
-      access: fixture.access(),
-      device: ann,
-      backend,
-      store: new MemoryStore(),
-      dispatch: async (out) => void sent.push(out.envelope),
-    });
-    for (let i = 0; i < 30; i++) await author.edit((doc) => doc.getArray("chat").push([`m${i}`]));
+    const sent = await chatEnvelopes(fixture.access(), ann, 30, backend);
     const events: string[] = [];
     let space: Space | undefined;
     const opener = inProcess(() =>
@@ -329,6 +313,5 @@ describe("a batch handed over once the one before is taken", () => {
     expect(events).toEqual(["request (chat 0)", "taken", "request (chat 0)"]);
     expect(space.doc.getArray("chat").length).toBe(30);
     await space.close();
-    await author.close();
   });
 });

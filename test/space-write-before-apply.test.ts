@@ -10,7 +10,7 @@ import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { loadSecretbox } from "../core/crypto/secretbox.js";
 import { Space } from "../core/space/space.js";
 import { MemoryStore } from "../core/store/memory-store.js";
-import { spaceFor } from "./sync-harness.js";
+import { chatEnvelopes, spaceFor } from "./sync-harness.js";
 
 let backend: Ed25519Backend;
 beforeAll(async () => {
@@ -51,15 +51,7 @@ describe("a received batch's write", () => {
     const fixture = spaceFor(2);
     const [ann, bea] = fixture.members;
     if (!ann || !bea) throw new Error("two members");
-    const sent: Uint8Array[] = [];
-    const author = await Space.open({
-      access: fixture.access(),
-      device: ann,
-      backend,
-      store: new MemoryStore(),
-      dispatch: async (out) => void sent.push(out.envelope),
-    });
-    for (let i = 0; i < 12; i++) await author.edit((doc) => doc.getArray("chat").push([`m${i}`]));
+    const sent = await chatEnvelopes(fixture.access(), ann, 12, backend);
     let receiver: Space | undefined;
     const store = new WatchedStore(() => receiver?.doc.getArray("chat").length ?? -1);
     receiver = await Space.open({
@@ -83,6 +75,5 @@ describe("a received batch's write", () => {
     await received;
     expect(receiver.stats.accepted).toBe(12);
     await receiver.close();
-    await author.close();
   });
 });

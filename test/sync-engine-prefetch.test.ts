@@ -16,11 +16,11 @@ import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { loadSecretbox } from "../core/crypto/secretbox.js";
 import { serveOpenRequest } from "../core/space/off-thread-open.js";
 import { PrefetchOpener } from "../core/space/prefetch-opener.js";
-import { Space } from "../core/space/space.js";
+import type { Space } from "../core/space/space.js";
 import { MemoryStore } from "../core/store/memory-store.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
 import type { RelayPath, TakeEnvelope } from "../core/sync/transport.js";
-import { spaceFor } from "./sync-harness.js";
+import { chatEnvelopes, spaceFor } from "./sync-harness.js";
 
 let backend: Ed25519Backend;
 beforeAll(async () => {
@@ -48,40 +48,44 @@ function deliveringPath() {
   return path;
 }
 
-async function authored(count: number) {
-  const fixture = spaceFor(2);
-  const [ann] = fixture.members;
-  if (!ann) throw new Error("no author");
-  const sent: Uint8Array[] = [];
-  const author = await Space.open({
-    access: fixture.access(),
-    device: ann,
-    backend,
-    store: new MemoryStore(),
-    dispatch: async (out) => void sent.push(out.envelope),
+/**
+ * An opener whose other side is the real `serveOpenRequest` through a structured clone, as
+ * the Web Worker's; `first` runs at each request before it is served.
+ */
+function workerLike(first?: () => void | Promise<void>): PrefetchOpener {
+  return new PrefetchOpener(async (request, transfer) => {
+    await first?.();
+    const { reply, transfer: back } = await serveOpenRequest(
+      structuredClone(request, { transfer }),
+      backend,
+    );
+    return structuredClone(reply, { transfer: back });
   });
-  for (let i = 0; i < count; i++) await author.edit((doc) => doc.getArray("chat").push([`m${i}`]));
-  closing.push(() => author.close());
-  return { fixture, sent };
 }
 
-/** `count` envelopes by `author` in the space `access` describes. */
-async function authoredFor(
-  access: ReturnType<ReturnType<typeof spaceFor>["access"]>,
-  author: NonNullable<ReturnType<typeof spaceFor>["members"][number]>,
-  count: number,
-) {
-  const sent: Uint8Array[] = [];
-  const space = await Space.open({
-    access,
-    device: author,
+/** An engine over `opener`, in batches of ten; `take` delivers as the relay would. */
+function engineWith(device: Parameters<typeof Space.open>[0]["device"], opener: PrefetchOpener) {
+  const path = deliveringPath();
+  const engine = new SyncEngine({
+    device,
     backend,
     store: new MemoryStore(),
-    dispatch: async (out) => void sent.push(out.envelope),
+    maxBatch: 10,
+    space: { opener },
+    relay: (hooks) => Object.assign(path, { take: hooks.take }),
   });
-  for (let i = 0; i < count; i++) await space.edit((doc) => doc.getArray("chat").push([`n${i}`]));
-  closing.push(() => space.close());
-  return sent;
+  closing.push(() => engine.stop());
+  const take = (envelope: Uint8Array) => {
+    if (!path.take) throw new Error("the engine made no relay path");
+    return path.take(envelope);
+  };
+  return { engine, take };
+}
+
+async function authored(count: number) {
+  const fixture = spaceFor(2);
+  const sent = await chatEnvelopes(fixture.access(), fixture.members[0]!, count, backend);
+  return { fixture, sent };
 }
 
 describe("a SyncEngine with an opener", () => {
@@ -95,28 +99,12 @@ describe("a SyncEngine with an opener", () => {
     let space: Space | undefined;
     /** Per request to the other side: how many messages the receiver showed then. */
     const shownAtRequest: number[] = [];
-    const opener = new PrefetchOpener(async (request, transfer) => {
+    const opener = workerLike(() => {
       shownAtRequest.push(space?.doc.getArray("chat").length ?? -1);
-      const { reply, transfer: back } = await serveOpenRequest(
-        structuredClone(request, { transfer }),
-        backend,
-      );
-      return structuredClone(reply, { transfer: back });
     });
-    const path = deliveringPath();
-    const engine = new SyncEngine({
-      device: fixture.members[1]!,
-      backend,
-      store: new MemoryStore(),
-      maxBatch: 10,
-      space: { opener },
-      relay: (hooks) => Object.assign(path, { take: hooks.take }),
-    });
-    closing.push(() => engine.stop());
+    const { engine, take } = engineWith(fixture.members[1]!, opener);
     space = await engine.openSpace(fixture.access());
     engine.start();
-    const take = path.take;
-    if (!take) throw new Error("the engine made no relay path");
     await Promise.all(delivered.map((e) => take(e)));
 
     // Four batches of ten: the first and the two behind it went out before anything was
@@ -139,7 +127,13 @@ describe("a SyncEngine with an opener", () => {
       epochKey: nacl.randomBytes(32),
       members: [generateDeviceKeys().sign, me],
     });
-    const secondEnvelopes = await authoredFor(other.access(), other.members[0]!, 20);
+    const secondEnvelopes = await chatEnvelopes(
+      other.access(),
+      other.members[0]!,
+      20,
+      backend,
+      "n",
+    );
     // The opener holds its answers until the test lets them go: the first batch's turn waits.
     let release: (() => void) | undefined;
     const held = new Promise<void>((resolve) => {
@@ -149,29 +143,13 @@ describe("a SyncEngine with an opener", () => {
     const firstAsked = new Promise<void>((resolve) => {
       asked = resolve;
     });
-    const opener = new PrefetchOpener(async (request, transfer) => {
+    const opener = workerLike(async () => {
       asked?.();
       await held;
-      const { reply, transfer: back } = await serveOpenRequest(
-        structuredClone(request, { transfer }),
-        backend,
-      );
-      return structuredClone(reply, { transfer: back });
     });
-    const path = deliveringPath();
-    const engine = new SyncEngine({
-      device: me,
-      backend,
-      store: new MemoryStore(),
-      maxBatch: 10,
-      space: { opener },
-      relay: (hooks) => Object.assign(path, { take: hooks.take }),
-    });
-    closing.push(() => engine.stop());
+    const { engine, take } = engineWith(me, opener);
     const space = await engine.openSpace(first.fixture.access());
     engine.start();
-    const take = path.take;
-    if (!take) throw new Error("the engine made no relay path");
     const firstTaken = Promise.all(first.sent.map((e) => take(e)));
     await firstAsked;
     // The first batch is being taken; the next two, of a space not open yet, are cut behind it.
@@ -186,27 +164,9 @@ describe("a SyncEngine with an opener", () => {
 
   it("a batch cut ahead for a space closed before its turn is acked as stray, not taken", async () => {
     const { fixture, sent } = await authored(30);
-    const opener = new PrefetchOpener(async (request, transfer) => {
-      const { reply, transfer: back } = await serveOpenRequest(
-        structuredClone(request, { transfer }),
-        backend,
-      );
-      return structuredClone(reply, { transfer: back });
-    });
-    const path = deliveringPath();
-    const engine = new SyncEngine({
-      device: fixture.members[1]!,
-      backend,
-      store: new MemoryStore(),
-      maxBatch: 10,
-      space: { opener },
-      relay: (hooks) => Object.assign(path, { take: hooks.take }),
-    });
-    closing.push(() => engine.stop());
+    const { engine, take } = engineWith(fixture.members[1]!, workerLike());
     const space = await engine.openSpace(fixture.access());
     engine.start();
-    const take = path.take;
-    if (!take) throw new Error("the engine made no relay path");
     // The first batch's delivery settles once it is on disk; the space closes then, while the
     // two batches behind it wait, cut and prefetched.
     const first = take(sent[0]!);

@@ -9,9 +9,10 @@ import { equalBytes, fromHex, toHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys, type SigningKeyPair } from "../core/crypto/identity.js";
 import { type Role, type SpaceAccess, StaticAccess } from "../core/space/access.js";
-import type { Space } from "../core/space/space.js";
+import { Space } from "../core/space/space.js";
 import { loggedEnvelopes } from "../core/space/space-log.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
+import { MemoryStore } from "../core/store/memory-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import type { DirectTransport, PeerMesh } from "../core/sync/direct-transport.js";
 import {
@@ -262,4 +263,29 @@ export async function sendAndCount(sender: TestDevice, targets: TestDevice[], te
     relay: sender.engine.relay!.bytesSent - before.relay,
     envelopes,
   };
+}
+
+/**
+ * The envelopes of `count` chat edits (`${prefix}0`, `${prefix}1`, …) by `author` in the space
+ * `access` describes, from a Space over a MemoryStore, closed once they are out.
+ */
+export async function chatEnvelopes(
+  access: SpaceAccess,
+  author: SigningKeyPair,
+  count: number,
+  backend: Ed25519Backend,
+  prefix = "m",
+): Promise<Uint8Array[]> {
+  const sent: Uint8Array[] = [];
+  const space = await Space.open({
+    access,
+    device: author,
+    backend,
+    store: new MemoryStore(),
+    dispatch: async (out) => void sent.push(out.envelope),
+  });
+  for (let i = 0; i < count; i++)
+    await space.edit((doc) => doc.getArray("chat").push([`${prefix}${i}`]));
+  await space.close();
+  return sent;
 }
