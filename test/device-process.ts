@@ -5,27 +5,16 @@
  * the outbox. The test kills it with SIGKILL whenever it likes.
  */
 import { createInterface } from "node:readline";
-import { fromHex } from "../core/crypto/bytes.js";
-import { spaceFor, TestDevice } from "./sync-harness.js";
+import { type FixtureSpec, fixtureOf, TestDevice } from "./sync-harness.js";
 
-interface Spec {
+interface Spec extends FixtureSpec {
   dir: string;
   relayUrl: string;
   index: number;
-  spaceId: string;
-  epochKey: string;
-  members: { publicKey: string; secretKey: string }[];
 }
 
 const spec = JSON.parse(process.env.GROVE_TEST_DEVICE ?? "{}") as Spec;
-const fixture = spaceFor(spec.members.length, {
-  spaceId: fromHex(spec.spaceId),
-  epochKey: fromHex(spec.epochKey),
-  members: spec.members.map((m) => ({
-    publicKey: fromHex(m.publicKey),
-    secretKey: fromHex(m.secretKey),
-  })),
-});
+const fixture = fixtureOf(spec);
 const device = await TestDevice.open(fixture, spec.index, () => spec.relayUrl, {}, spec.dir);
 process.stdout.write("ready\n");
 for await (const line of createInterface({ input: process.stdin })) {

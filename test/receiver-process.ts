@@ -14,28 +14,18 @@ import { Space } from "../core/space/space.js";
 import { EncryptedStore } from "../core/store/encrypted-store.js";
 import { FileStore } from "../core/store/node-file-store.js";
 import { nextTask } from "../core/sync/next-task.js";
-import { spaceFor } from "./sync-harness.js";
+import { type FixtureSpec, fixtureOf } from "./sync-harness.js";
 
-export interface ReceiverSpec {
+export interface ReceiverSpec extends FixtureSpec {
   dir: string;
   storageKey: string;
-  spaceId: string;
-  epochKey: string;
-  members: { publicKey: string; secretKey: string }[];
   batches: string[][];
 }
 
 const path = process.env.GROVE_TEST_RECEIVER;
 if (!path) throw new Error("GROVE_TEST_RECEIVER names the spec file");
 const spec = JSON.parse(readFileSync(path, "utf8")) as ReceiverSpec;
-const fixture = spaceFor(spec.members.length, {
-  spaceId: fromHex(spec.spaceId),
-  epochKey: fromHex(spec.epochKey),
-  members: spec.members.map((m) => ({
-    publicKey: fromHex(m.publicKey),
-    secretKey: fromHex(m.secretKey),
-  })),
-});
+const fixture = fixtureOf(spec);
 const receiver = fixture.members[1];
 if (!receiver) throw new Error("the fixture has no second member");
 const space = await Space.open({

@@ -289,3 +289,21 @@ export async function chatEnvelopes(
   await space.close();
   return sent;
 }
+
+/** A space fixture as a child process gets it: ids and keys in hex (device-process.ts). */
+export interface FixtureSpec {
+  spaceId: string;
+  epochKey: string;
+  members: { publicKey: string; secretKey: string }[];
+}
+
+export function fixtureOf(spec: FixtureSpec): SpaceFixture {
+  return spaceFor(spec.members.length, {
+    spaceId: fromHex(spec.spaceId),
+    epochKey: fromHex(spec.epochKey),
+    members: spec.members.map((m) => ({
+      publicKey: fromHex(m.publicKey),
+      secretKey: fromHex(m.secretKey),
+    })),
+  });
+}
