@@ -398,7 +398,8 @@ it("a device link that fails after adding the device to some spaces says so, wit
   linked.catch(() => undefined);
   const request = await offer.next();
   // The third space to take the device fails (a full disk, a refusal): the account space and
-  // Garden already hold it, with their keys sealed to it.
+  // Garden already hold it, with their keys sealed to it, and the third may (an add seals its
+  // key before it sends the welcome), so it is counted too: "up to 3".
   shed.member.addDevice = () => Promise.reject(new Error("disk full"));
   const failure = await offer.accept(request).then(
     () => undefined,
@@ -406,5 +407,5 @@ it("a device link that fails after adding the device to some spaces says so, wit
   );
   await offer.close();
   expect(failure).toBeInstanceOf(LinkError);
-  expect(failure).toMatchObject({ code: "PARTLY_LINKED", added: 2 });
+  expect(failure).toMatchObject({ code: "PARTLY_LINKED", added: 3 });
 }, 60_000);

@@ -242,6 +242,31 @@ describe("opening on another thread", () => {
 });
 
 describe("a Space with the opener", () => {
+  it("an opener whose prefetch throws leaves the batch to its turn: taken, and the next batch let in", async () => {
+    const fixture = spaceFor(2);
+    const [ann, bea] = fixture.members as [typeof alice.device.sign, typeof alice.device.sign];
+    const sent = await chatEnvelopes(fixture.access(), ann, 5, backend);
+    const broken = new PrefetchOpener(async () => {
+      throw new Error("unused");
+    });
+    broken.prefetch = () => {
+      throw new Error("the other side is gone");
+    };
+    const space = await Space.open({
+      opener: broken,
+      access: fixture.access(),
+      device: bea,
+      backend,
+      store: new MemoryStore(),
+      dispatch: async () => {},
+    });
+    let taken = 0;
+    await space.receive(sent, () => taken++);
+    expect(taken).toBe(1);
+    expect(space.stats.accepted).toBe(5);
+    await space.close();
+  });
+
   it("takes a batch with a forgery in it as a Space without one: same content, same refusals", async () => {
     const fixture = spaceFor(3);
     const [ann, bea, cal] = fixture.members as [

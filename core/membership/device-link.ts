@@ -272,11 +272,14 @@ export class DeviceLinkOffer {
       Date.now(),
     );
     const under = { epoch: this.channel.epoch, key: this.channel.key };
+    // Counted as each space's add begins: it may seal that space's key to the device before
+    // it fails (an add authors the op, then sends the welcome), so a failure never claims
+    // fewer spaces than the device may hold.
     let added = 0;
     try {
       for (const space of spaces) {
-        await space.addDevice(cert, under);
         added++;
+        await space.addDevice(cert, under);
       }
       const accept = encodeLinkMessage({
         cert,
@@ -297,7 +300,7 @@ export class DeviceLinkOffer {
       if (added === 0) throw err;
       throw new LinkError(
         "PARTLY_LINKED",
-        `linking stopped after the device was added to ${added} of ${spaces.length} spaces: ${(err as Error).message}`,
+        `linking stopped after the device was added to up to ${added} of ${spaces.length} spaces: ${(err as Error).message}`,
         added,
       );
     }

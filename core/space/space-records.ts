@@ -2,7 +2,8 @@
  * Every record a space keeps in its device's store lives under one prefix:
  * its log, checkpoint, summary, seq reserve, membership log and join record
  * (`s/<space id>/…`). Erasing a space's copy from a device is deleting that
- * prefix, so nothing of it outlives "Delete from this device".
+ * prefix. What this user wrote there and had not sent yet stays in the
+ * device's outboxes until it has gone out: it is theirs to deliver.
  */
 import type { Store } from "../store/store.js";
 

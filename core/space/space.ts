@@ -40,6 +40,7 @@ import {
   decodeEnvelope,
   EnvelopeKind,
   type EnvelopeStream,
+  peekKind,
   streamOf,
 } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
@@ -396,7 +397,7 @@ export class Space extends ObservableV2<Events> {
    * batch is prefetched now. An envelope it lacks is opened on this thread.
    */
   receive(envelopes: Uint8Array[], taken?: () => void, ahead?: Prefetched): Promise<void> {
-    const prefetched = ahead ?? this.prefetch(envelopes);
+    const prefetched = ahead ?? this.prefetchOrNot(envelopes);
     let once = taken;
     const call = () => {
       const first = once;
@@ -761,9 +762,22 @@ export class Space extends ObservableV2<Events> {
       return;
     }
     // Presence is admitted (membership, rate) before any signature is checked: a flood of it
-    // must cost a map lookup at its turn, not a verify here. The kind is the second byte.
-    const lasting = envelopes.filter((bytes) => bytes[1] !== EnvelopeKind.ephemeral);
+    // must cost a map lookup at its turn, not a verify here.
+    const lasting = envelopes.filter((bytes) => peekKind(bytes) !== EnvelopeKind.ephemeral);
     return opener.prefetch(lasting, { spaceId: access.spaceId, ...current });
+  }
+
+  /**
+   * A prefetch is only a head start: one that throws leaves the batch to be opened at its
+   * turn, and `receive` still calls its `taken` (the engine takes no next batch before it).
+   */
+  private prefetchOrNot(envelopes: Uint8Array[]): Prefetched | undefined {
+    try {
+      return this.prefetch(envelopes);
+    } catch (err) {
+      noted("SYNC_ENGINE", "opening a batch ahead of its turn")(err);
+      return undefined;
+    }
   }
 
   /** Verifies and decrypts; refusals are counted and reported, the rest returned. */

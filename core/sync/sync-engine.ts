@@ -158,7 +158,8 @@ export class SyncEngine<
 
   constructor(private readonly options: SyncEngineOptions<R, D>) {
     super();
-    this.maxBatch = options.maxBatch ?? MAX_BATCH;
+    // At least one: a batch of none would be cut, and taken, forever.
+    this.maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
     this.outbox = new StoreOutbox(options.store);
     this.directOutbox = new StoreOutbox(options.store, "direct/");
     this.relay = options.relay?.({
@@ -462,10 +463,13 @@ export class SyncEngine<
   }
 
   /**
-   * A batch is taken once the one before it is verified and applied (its disk
-   * write may still run): what arrives meanwhile waits and goes in together.
-   * Taken at every timer tick instead, a relay's burst of 64 came in as
-   * batches of 1 and 63, each with its own signature check, write and change.
+   * A batch is taken once the one before it is taken (verified and applied,
+   * its disk write possibly still running; with an opener, verified only, its
+   * apply to follow): what arrives meanwhile waits, up to MAX_BATCH, and goes
+   * in together, except that with an opener a partial batch is cut at that
+   * moment so its opening overlaps the apply (cutAhead). Taken at every timer
+   * tick instead, a relay's burst of 64 came in as batches of 1 and 63, each
+   * with its own signature check, write and change.
    */
   private scheduleInbox(): void {
     if (this.inboxScheduled || this.takingBatch) return;

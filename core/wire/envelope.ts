@@ -107,17 +107,17 @@ export function appendSignature(signed: Uint8Array, signature: Uint8Array): Uint
   return out;
 }
 
-/**
- * The space id of an envelope, read from its fixed position without
- * decoding or trusting anything else: enough to route it to its space,
- * which then decodes and verifies it. Undefined if too short to hold one.
- */
 /** The envelope's kind byte, unchecked (for bytes this device sealed, e.g. its outbox's). */
 export function peekKind(bytes: Uint8Array): number | undefined {
   // version u8, kind u8.
   return bytes.length < 2 ? undefined : bytes[1];
 }
 
+/**
+ * The space id of an envelope, read from its fixed position without
+ * decoding or trusting anything else: enough to route it to its space,
+ * which then decodes and verifies it. Undefined if too short to hold one.
+ */
 export function peekSpaceId(bytes: Uint8Array): Uint8Array | undefined {
   // version u8, kind u8, then the space id.
   if (bytes.length < 2 + SPACE_ID_BYTES) return undefined;

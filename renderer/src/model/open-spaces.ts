@@ -139,6 +139,7 @@ export class OpenSpaces {
     // Listed from the summary only if it was made from this very doc, at this read time.
     const now = { mark: member.space.stateMark(), readAt: readAtOf(session.account, id) };
     const summary = !member.space.docLoaded && summaryHolds(stored, now) ? stored : undefined;
+    keeper.reopened(id);
     if (stored) keeper.noteOnDisk(id, stored);
     const handle = new SpaceHandle({
       member,

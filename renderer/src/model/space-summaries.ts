@@ -129,6 +129,11 @@ export class SummaryKeeper {
     await this.writing;
   }
 
+  /** A space opened again (joined again after it was erased): its summary is kept again. */
+  reopened(spaceId: string): void {
+    this.erased.delete(spaceId);
+  }
+
   /** Writes every loaded space's summary that changed since it was last written. */
   writeDue(): Promise<void> {
     const run = (this.writing ?? Promise.resolve()).then(() => this.writeChanged());

@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { LinkError, type LinkRequest } from "../../../core/membership/device-link.js";
+import { displayName } from "../../../core/membership/display-name.js";
 import { Dialog } from "./Dialog.js";
 import { Actions, Alert } from "./Form.js";
 import { useClient } from "./hooks.js";
@@ -59,8 +60,8 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
       {state === "asking" && request && (
         <>
           <p>
-            <strong>{request.name}</strong> asks to become one of your devices. It gets every space
-            you are in and their history.
+            <strong>{displayName(request.name)}</strong> asks to become one of your devices. It gets
+            every space you are in and their history.
           </p>
           <p>
             Does it show this code? <strong className="code">{spaced(offer.code(request))}</strong>
@@ -87,7 +88,7 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
                 }
               }}
             >
-              Yes, link {request.name}
+              Yes, link {displayName(request.name)}
             </button>
           </div>
         </>
@@ -98,7 +99,7 @@ export function LinkDeviceDialog({ onClose }: { onClose: () => void }) {
         <p role="status">
           {added === 0
             ? "Refused. Nothing was shared with that device."
-            : `Refused, but linking had already added that device to ${added} of your spaces (your account among them) before it failed: it can read what is written there.`}
+            : `Refused, but linking had already added that device to up to ${added} of your spaces (your account among them) before it failed: it can read what is written there.`}
         </p>
       )}
     </Dialog>

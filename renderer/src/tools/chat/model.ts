@@ -42,7 +42,10 @@ const NOTICE_WINDOW = 20;
 export type Delivery =
   | { state: "local" }
   | { state: "relay" }
-  /** Nobody else is in the space: nothing went anywhere, and nobody has it yet. */
+  /**
+   * Nobody else is in the space: nobody else has it yet (it went no further than this
+   * user's own other devices, if they have any).
+   */
   | { state: "alone" }
   | { state: "delivered"; to: number; of: number };
 
@@ -149,7 +152,8 @@ export class ChatModel implements ToolModel {
     const past = receiptReaders(doc).filter((u) => u !== me.user && !readers.includes(u));
     const to = deliveredTo(doc, message, [...readers, ...past], this.ctx.trust);
     if (to.length === 0) {
-      // With nobody else in the space nothing was sent: a later joiner gets it from a member.
+      // With nobody else in the space it went to nobody else (at most this user's own other
+      // devices): a later joiner gets it from a member.
       return this.ctx.members().some((m) => !m.me) ? { state: "relay" } : { state: "alone" };
     }
     const departed = to.filter((u) => !readers.includes(u)).length;

@@ -178,8 +178,10 @@ export class NotesModel implements ToolModel {
 
   /**
    * Deletes a note for everyone: its signed tombstone and, in the same envelope, its text (rich
-   * and plain) deleted, so no member's doc keeps it and no later joiner's catch-up carries it.
-   * A tombstone alone only hid it: the whole text stayed in every copy of the space.
+   * and plain) deleted, so no member's doc keeps it and a later joiner's snapshot does not
+   * carry it. A tombstone alone only hid it: the whole text stayed in every copy of the space.
+   * The envelopes that wrote it stay in each device's log until its next checkpoint, and at
+   * the relay until they expire: sealed, and gone from every doc.
    */
   deleteNote(id: string): Promise<void> {
     return this.ctx.removeItem("note-field", id, (doc, note, tombstone, trust) => {
