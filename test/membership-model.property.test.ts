@@ -571,8 +571,12 @@ class World {
       expect(summary(d.log.state), `${context}: same members everywhere`).toBe(first);
 
     const state = online[0]!.log.state;
-    // Never displaced: gone only by an accepted remove naming them, or because the confirm that
-    // let them in was made by someone removed at the same moment (a removal beats concurrent ops).
+    // Never displaced: gone only by an accepted remove naming them, because the confirm that
+    // let them in was made by someone removed at the same moment (a removal beats concurrent ops),
+    // or because their join was concurrent with a revoke of its invite (decision 31: a join
+    // counts only if it is before every accepted revoke, so that a backdated join cannot beat
+    // the expiry revoke; a manager who withdrew the link offline takes out whoever another
+    // manager let in through it meanwhile, and everyone agrees).
     const log = online[0]!.log;
     const removed = new Set<string>();
     for (const id of state.accepted) {
@@ -581,6 +585,8 @@ class World {
     }
     for (const [id, err] of state.rejected) {
       const a = log.op(id)?.body.action;
+      const lateJoin = err.code === "INVITE_REVOKED" || err.code === "INVITE_EXPIRED";
+      if (a?.type === "join" && lateJoin) removed.add(toHex(a.cert.user));
       if (a?.type !== "confirm" || err.code !== "REMOVED_CONCURRENTLY") continue;
       const join = log.op(toHex(a.join))?.body.action;
       if (join?.type === "join") removed.add(toHex(join.cert.user));
