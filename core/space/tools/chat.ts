@@ -107,6 +107,24 @@ export interface NewMessage {
   mentions: string[];
 }
 
+/** The items an update carries, decoded but not integrated; none if it does not decode. */
+function itemsIn(update: Uint8Array): Y.Item[] {
+  let structs: ReturnType<typeof Y.decodeUpdate>["structs"];
+  try {
+    structs = Y.decodeUpdate(update).structs;
+  } catch {
+    return [];
+  }
+  return structs.filter((s): s is Y.Item => s instanceof Y.Item);
+}
+
+/** The message id an item posts under, if it is a post into the messages map. */
+function postedId(item: Y.Item): string | undefined {
+  // Decoded but not integrated, an item names a root parent by its name (typed otherwise).
+  const parent: unknown = item.parent;
+  return parent === MESSAGES && typeof item.parentSub === "string" ? item.parentSub : undefined;
+}
+
 /**
  * Ids of the messages an update first posts (for "local only" while its
  * envelope waits in the outbox). Edits and deletes are not counted: Yjs
@@ -114,21 +132,7 @@ export interface NewMessage {
  * update that does not decode posts nothing.
  */
 export function messagesPostedIn(update: Uint8Array): string[] {
-  let structs: ReturnType<typeof Y.decodeUpdate>["structs"];
-  try {
-    structs = Y.decodeUpdate(update).structs;
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const s of structs) {
-    // Decoded but not integrated, an item names a root parent by its name (typed otherwise).
-    const parent: unknown = s instanceof Y.Item ? s.parent : undefined;
-    if (s instanceof Y.Item && parent === MESSAGES && typeof s.parentSub === "string") {
-      out.push(s.parentSub);
-    }
-  }
-  return out;
+  return itemsIn(update).flatMap((item) => postedId(item) ?? []);
 }
 
 /**
@@ -139,20 +143,12 @@ export function messagesPostedIn(update: Uint8Array): string[] {
  * its outbox). An update that does not decode writes nothing.
  */
 export function messagesWrittenIn(update: Uint8Array): string[] {
-  let structs: ReturnType<typeof Y.decodeUpdate>["structs"];
-  try {
-    structs = Y.decodeUpdate(update).structs;
-  } catch {
-    return [];
-  }
   const out = new Set<string>();
-  for (const s of structs) {
-    if (!(s instanceof Y.Item)) continue;
-    // A post names its key (see messagesPostedIn); a rewrite only carries the record.
-    const parent: unknown = s.parent;
-    if (parent === MESSAGES && typeof s.parentSub === "string") out.add(s.parentSub);
-    if (!(s.content instanceof Y.ContentAny)) continue;
-    for (const value of s.content.arr) {
+  for (const item of itemsIn(update)) {
+    const posted = postedId(item);
+    if (posted !== undefined) out.add(posted);
+    if (!(item.content instanceof Y.ContentAny)) continue;
+    for (const value of item.content.arr) {
       const m = readRecord<ChatMessage>(value, SHAPE);
       if (m) out.add(m.id);
     }
