@@ -59,6 +59,19 @@ function figuresOf(client: GroveClient, handle: SpaceHandle) {
   };
 }
 
+/** The next start builds the space at open (nothing waits) to `figures`. */
+async function expectBuiltAtOpen(
+  p: Parameters<typeof started>[0],
+  id: string,
+  figures: ReturnType<typeof figuresOf>,
+) {
+  const again = await started(p);
+  const handle = handleOf(again, id);
+  expect(handle.waiting).toBe(false);
+  expect(figuresOf(again, handle)).toEqual(figures);
+  await again.stop();
+}
+
 it("a restart lists a space from the summary kept at stop, then builds its doc to the same figures", async () => {
   const { p, ann, id, figures } = await annWithUnread();
   await ann.stop();
@@ -96,11 +109,7 @@ it("a summary made from another doc, or at another read time, is not used: the s
     const before = await started(p);
     await before.session().store.put(summaryKey(id), encodeSummary(lie));
     await before.stop();
-    const again = await started(p);
-    const handle = handleOf(again, id);
-    expect(handle.waiting).toBe(false);
-    expect(figuresOf(again, handle)).toEqual(figures);
-    await again.stop();
+    await expectBuiltAtOpen(p, id, figures);
   }
 }, 60_000);
 
@@ -114,10 +123,6 @@ it("a store written before summaries, or with a summary this version cannot read
     else await store.delete(summaryKey(id));
     // This run opened the space from its summary, so it counts it on disk: stopping keeps ours.
     await before.stop();
-    const again = await started(p);
-    const handle = handleOf(again, id);
-    expect(handle.waiting).toBe(false);
-    expect(figuresOf(again, handle)).toEqual(figures);
-    await again.stop();
+    await expectBuiltAtOpen(p, id, figures);
   }
 }, 60_000);
