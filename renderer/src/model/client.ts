@@ -150,7 +150,7 @@ export class GroveClient extends ClientCore {
     await engine.closeSpace(handle.member.space.access.spaceId);
     await this.opened.forgetSummary(id);
     await drafts.forgetSpace(id);
-    await eraseSpaceRecords(store, id);
+    await eraseSpaceRecords(store, id, profile.device.sign.publicKey);
     this.changed();
   }
 
