@@ -33,9 +33,7 @@ it("leaving as the only manager warns that nobody will manage the space, and say
   expect(annLeaves.body).toMatch(/make someone a manager first/);
   // Bob, a member, leaves nobody without a manager.
   await waitFor(() => bobGarden.members().length === 2, "Bob sees both members");
-  expect(leaveConfirmation(bobGarden.name, bobGarden.members()).body).not.toMatch(
-    /only manager/,
-  );
+  expect(leaveConfirmation(bobGarden.name, bobGarden.members()).body).not.toMatch(/only manager/);
 
   // Once Bob manages too, Ann's leaving warns of nothing.
   await garden.member.setRole(fromHex(bob.myUser), "manager");
