@@ -8,7 +8,9 @@
  */
 import { expect, it } from "vitest";
 import { fromHex } from "../core/crypto/bytes.js";
+import { KeptCopyError } from "../renderer/src/model/client.js";
 import { chatTool } from "../renderer/src/tools/chat/index.js";
+import { joinErrorWords } from "../renderer/src/ui/invite-words.js";
 import { clientPeople } from "./client-people.js";
 import { waitFor } from "./relay-harness.js";
 
@@ -82,4 +84,33 @@ it("a space deleted from this device, then the app restarted, can be joined agai
   await waitFor(() => again.tool(chatTool).messages().length === 1, "Bob has the history again");
   await again.tool(chatTool).send("back again");
   await waitFor(() => garden.tool(chatTool).messages().length === 2, "Ann has Bob's new message");
+}, 90_000);
+
+it("a new link for a space whose copy was kept after leaving says to delete that copy first, and then lets in", async () => {
+  const ann = await person("Ann");
+  const bob = await person("Bob");
+  const garden = await ann.createSpace("Garden");
+  const first = await letIn(ann, garden, bob);
+  await garden.member.remove(fromHex(bob.myUser));
+  await waitFor(() => first.departure() !== undefined, "Bob told he was removed");
+
+  // Bob kept the read-only copy. Opening a new link must not hand him that copy back as if
+  // it were the space he was invited to.
+  const { url } = await ann.invite(garden.id, {
+    role: "member",
+    mode: "open",
+    expiresInHours: 24,
+    oneTime: true,
+  });
+  const refused = await bob.join(url).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(refused).toBeInstanceOf(KeptCopyError);
+  expect(joinErrorWords(refused)).toMatch(/Delete from this device/);
+
+  // As told: he deletes the copy and opens the same link again.
+  await bob.leaveSpace(garden.id);
+  const again = await bob.join(url);
+  await waitFor(() => again.isMember, "Bob let in again", 30_000);
 }, 90_000);
