@@ -113,8 +113,7 @@ async function withBrowser<T>(
 ): Promise<T> {
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
-    // gc() for the pages: each timed part starts on a collected heap (catchup-page.ts).
-    args: [...CHROMIUM_ARGS, "--js-flags=--expose-gc"],
+    args: CHROMIUM_ARGS,
   });
   const files: Record<string, { type: string; body: string }> = {};
   for (const [name, entry] of Object.entries(entries)) {

@@ -43,13 +43,6 @@ export interface CatchUpInput {
   profile?: boolean;
 }
 
-/**
- * A full collection before each timed part, raw Yjs's and Grove's alike, so
- * neither pays for the garbage the one before it left (the bench starts
- * Chromium with --expose-gc; without it, nothing).
- */
-const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
-
 let runs = 0;
 let opener: ReturnType<typeof workerOpener> | undefined;
 /** Whether `opener` is watched for timelines (once: its methods are wrapped on the instance). */
@@ -64,7 +57,6 @@ const api = {
     const rawBest = (batched: boolean) => {
       let best = Number.POSITIVE_INFINITY;
       for (let r = 0; r < 5; r++) {
-        collectGarbage();
         const start = performance.now();
         const doc = new Y.Doc();
         if (batched) {
@@ -138,7 +130,6 @@ const api = {
     if (input.timeline) watchApplies(space.doc);
     // Started before the clock: its start-up reads (leftovers in the outbox) are not the catch-up.
     engine?.start();
-    collectGarbage();
     // Bounds of the timed part for a trace's CPU figures (sync-paths.ts: threadCpu).
     performance.mark("catchup:start");
     if (input.profile) console.profile("catchup");
