@@ -4,7 +4,7 @@
  * store (its log, checkpoint, summary, membership log, join record, seq
  * reserve, drafts), across a restart, while the spaces the user keeps are
  * untouched. One record stays: where this device's own chains stopped, with
- * an empty doc and ledger, for a join again (decision 168).
+ * an empty doc and ledger, for a join again (decision 169).
  * The read mark stays in the account: the user's other devices keep their
  * own copies, and their unread counts with them.
  * Real relay on 127.0.0.1; the client's own EncryptedStore over FileStore,
@@ -71,7 +71,7 @@ it("a space deleted from this device leaves nothing of its content in the store,
 
 /**
  * The one record left of an erased space: where this device's chains stopped
- * (decision 168), with an empty doc and ledger, so nothing anyone wrote is in it.
+ * (decision 169), with an empty doc and ledger, so nothing anyone wrote is in it.
  */
 async function expectOnlyResumePoint(client: GroveClient, dir: string, spaceId: string) {
   expect(keysIn(dir).filter((k) => k.includes(spaceId))).toEqual([`s/${spaceId}/checkpoint`]);

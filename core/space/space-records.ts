@@ -10,7 +10,7 @@
  * doc and an empty ledger. Every member still holds those seqs of this
  * device as taken, so a device that joins the space again must go on past
  * them: starting again at seq 1, its join request was a replay to everyone
- * and was dropped, and it waited for good (decision 168).
+ * and was dropped, and it waited for good (decision 169).
  */
 import * as Y from "yjs";
 import { equalBytes } from "../crypto/bytes.js";

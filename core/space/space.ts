@@ -30,6 +30,7 @@ import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
 import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
 import { CryptoError } from "../crypto/errors.js";
+import { loadHash } from "../crypto/hash.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { loadSecretbox } from "../crypto/secretbox.js";
@@ -287,8 +288,9 @@ export class Space extends ObservableV2<Events> {
   }
 
   static async open(options: SpaceOptions): Promise<Space> {
-    // The faster cipher before the first envelope; both seal and open the same bytes.
-    await loadSecretbox();
+    // The faster cipher and hash before the first envelope; each gives the same bytes as the
+    // portable one it replaces.
+    await Promise.all([loadSecretbox(), loadHash()]);
     const space = new Space(options);
     await space.load();
     // A log left long by the last run (closed before its space went quiet) is checkpointed

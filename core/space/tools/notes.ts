@@ -176,7 +176,7 @@ export function stampEdit(doc: Y.Doc, id: string, stamp: Field<true>, trust: Rec
  * Deletes a note for everyone (call inside `Space.edit`): its rich text is
  * emptied and its page (signed meta with the first title, renamed titles,
  * stamps, plain body) taken out of the map, so the doc keeps none of it and
- * a later joiner's catch-up carries none of it (decision 170). False when it
+ * a later joiner's catch-up carries none of it (decision 171). False when it
  * is not live. Typing or a rename made elsewhere at that moment lands in a
  * page or fragment nobody lists, and a page taken out stays out.
  */
@@ -192,7 +192,7 @@ export function eraseNote(doc: Y.Doc, id: string, trust: RecordTrust): boolean {
 
 /**
  * Removes a note from the list by a signed tombstone, its title kept in the
- * page (builds before decision 170 deleted this way; their tombstones still
+ * page (builds before decision 171 deleted this way; their tombstones still
  * count); false when it is already gone.
  */
 export function deleteNote(doc: Y.Doc, id: string, tombstone: Field<true>, trust: RecordTrust) {

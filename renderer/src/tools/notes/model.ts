@@ -186,7 +186,7 @@ export class NotesModel implements ToolModel {
    * Deletes a note for everyone, in one envelope: its page (titles, stamps, plain text) taken
    * out of the space's doc and its rich text emptied, so no member's doc keeps any of it and
    * a later joiner's catch-up does not carry it; gone from this device's list, search and
-   * activity at once (decision 170). Only its author or a manager may: the view offers it to
+   * activity at once (decision 171). Only its author or a manager may: the view offers it to
    * them alone. The envelopes that wrote it stay in each device's log until its next
    * checkpoint, and at the relay until they expire: sealed, and gone from every doc.
    */
