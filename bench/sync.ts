@@ -808,7 +808,7 @@ export async function runSyncBench() {
     ...(await part("uplink", () => uplinkPerDelta())),
     ...(await part("webrtcLatency", () => webrtcLatency())),
     notes: [
-      `Ed25519 backend: ${backend.name} (the Chromium page: catchUpInChromium.backend); SHA-256: ${hashBackend} (noble in the page); secretbox: ${cipher} (Node and the Chromium page alike, see catchUpInChromium.secretbox).`,
+      `Ed25519 backend: ${backend.name} (the Chromium page: catchUpInChromium.backend); SHA-256: ${hashBackend().name} (hash-wasm in the page and its worker); secretbox: ${cipher} (Node and the Chromium page alike, see catchUpInChromium.secretbox).`,
       `groveMs: a fresh Space takes every envelope through receive() in batches of ${BATCH}, each handed over as the SyncEngine hands one (once the one before is taken, in a task of its own: setImmediate in Node) (verify by hash chain, decrypt, apply; a batch's log records: one on files (FileStore.recordBytes), cut under 48 KiB in memory as for IndexedDB; a due checkpoint waits for the space to go quiet, so none runs inside the timed catch-up); best of 3 runs per store, each on a fresh store.`,
       "rawMs: Y.applyUpdate of the same plaintext updates, one by one, into a fresh Y.Doc (best of 5); rawBatchedMs: the same inside one transaction per batch, as Space applies them.",
       "Receiver and raw docs are both checked to equal the authors' content. ratioToRaw = groveMs / rawMs (goal: 2 or under, issue 20).",

@@ -26,8 +26,9 @@ export interface ClientPeople {
   letIn(host: GroveClient, space: SpaceHandle, guest: GroveClient): Promise<SpaceHandle>;
 }
 
-export function clientPeople(): ClientPeople {
-  const relay = relayPerFile();
+/** `relayArgs`: flags for the file's relay (its limits, say). */
+export function clientPeople(options: { relayArgs?: string[] } = {}): ClientPeople {
+  const relay = relayPerFile(options.relayArgs);
   const running: GroveClient[] = [];
   const dirs: string[] = [];
   afterEach(async () => {

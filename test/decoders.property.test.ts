@@ -5,13 +5,13 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fromHex } from "../core/crypto/bytes.js";
+import { equalBytes, fromHex } from "../core/crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "../core/crypto/ed25519.js";
 import { openEnvelope } from "../core/crypto/envelope.js";
 import { CryptoError } from "../core/crypto/errors.js";
 import { decodeCertificate } from "../core/crypto/identity-codec.js";
 import { openKeyBox } from "../core/crypto/key-box.js";
-import { decodeEnvelope, EnvelopeKind } from "../core/wire/envelope.js";
+import { decodeEnvelope, EnvelopeKind, namesSpace, peekSpaceId } from "../core/wire/envelope.js";
 import { DecodeError } from "../core/wire/errors.js";
 import { decodeFrame, encodeFrame } from "../core/wire/frame.js";
 import { type Frame, MAX_TARGET_SET_ID } from "../core/wire/frame-types.js";
@@ -60,6 +60,24 @@ describe("decoders under hostile input", () => {
     fc.assert(
       fc.property(hostileBytes(validEnvelopes), (bytes) =>
         onlyThrows(DecodeError, () => decodeEnvelope(bytes)),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`namesSpace: ${RUNS} cases agree with peekSpaceId, on any bytes and any id`, () => {
+    fc.assert(
+      fc.property(
+        hostileBytes(validEnvelopes),
+        fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ maxLength: 20 })),
+        fc.boolean(),
+        (bytes, other, own) => {
+          const peeked = peekSpaceId(bytes);
+          // Half the time the envelope's own id (or a copy of it), else another.
+          const id = own && peeked ? peeked.slice() : other;
+          const same = peeked !== undefined && equalBytes(peeked, id);
+          expect(namesSpace(bytes, id)).toBe(same);
+        },
       ),
       { numRuns: RUNS },
     );

@@ -1,6 +1,6 @@
 /**
  * A confirm and a revoke of the same link, made by two managers who had not
- * seen each other's op (decision 168). Bob, a manager, explicitly confirms
+ * seen each other's op (decision 174). Bob, a manager, explicitly confirms
  * Joe, who asked through a link that needs a manager's confirm; Ann, the
  * owner, offline or not yet reached by Bob, withdraws the link. Joe stays in
  * on every replica, whatever order the ops arrive in. What must still hold

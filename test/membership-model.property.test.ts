@@ -576,7 +576,7 @@ class World {
     // or because they asked through an open link that a manager revoked without having seen
     // their join (decision 31: on an open link a manager's device confirms unasked, so a confirm
     // made concurrently with the revoke vouches for nothing). On a link that needs a person's
-    // confirm, a confirm made concurrently with the revoke holds (decision 168): no allowance.
+    // confirm, a confirm made concurrently with the revoke holds (decision 174): no allowance.
     const log = online[0]!.log;
     const openLink = (invite: Uint8Array) => {
       const a = log.op(toHex(invite))?.body.action;
@@ -675,7 +675,7 @@ async function runSchedule(users: number, insider: number, steps: Step[]): Promi
 }
 
 /**
- * The user's case of decision 168, as a schedule: Ann (U0) makes a link, Bob (U1, a manager)
+ * The user's case of decision 174, as a schedule: Ann (U0) makes a link, Bob (U1, a manager)
  * goes offline; Eve (U4, who saw the link) asks, Ann lets her in; Bob, offline, revokes the
  * link, then reaches Ann. On a link that needs a person's confirm, Eve stays.
  */
@@ -689,7 +689,7 @@ const confirmedWhileRevoked: Step[] = [
 ];
 
 describe("membership model", () => {
-  it("a member let in on a confirmed link while an offline manager revoked it stays (decision 168)", async () => {
+  it("a member let in on a confirmed link while an offline manager revoked it stays (decision 174)", async () => {
     await runSchedule(5, 4, confirmedWhileRevoked);
   });
 

@@ -1,5 +1,5 @@
 /**
- * One link's story on three replicas out of touch (decision 168): people ask
+ * One link's story on three replicas out of touch (decision 174): people ask
  * through the link, managers (as each replica sees them) confirm, revoke the
  * link, demote or remove each other, and replicas gossip now and then, so
  * confirms and revokes are often concurrent. The ops then reach one

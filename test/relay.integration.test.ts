@@ -3,7 +3,7 @@ import { bytesKey } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { generateDeviceKeys } from "../core/crypto/identity.js";
 import { signRelayChallenge } from "../core/crypto/relay-auth.js";
-import type { RelayError } from "../core/sync/relay-transport.js";
+import type { NotQueued, RelayError } from "../core/sync/relay-transport.js";
 import { RelayErrorCode } from "../core/wire/relay-errors.js";
 import { seqBytes } from "./fixtures.js";
 import { freePort } from "./free-port.js";
@@ -284,9 +284,15 @@ describe("relay: limits", () => {
     await Promise.all(
       Array.from({ length: 5 }, (_, i) => a.client.send([b.keys.publicKey], payload(i))),
     );
-    // The sixth is answered at once: b's mailbox is full, so b is listed and the send is done.
+    // The sixth is answered at once: b's mailbox is full, so b is listed and the send is done,
+    // and the app is told which envelope was not queued for whom (a chat says so under it).
+    const notQueued: NotQueued[] = [];
+    a.client.on("notQueued", (sent) => notQueued.push(sent));
     await a.client.send([b.keys.publicKey], payload(5));
     expect(a.client.fullTargets).toMatchObject([{ device: b.keys.publicKey, reason: "messages" }]);
+    expect(notQueued).toHaveLength(1);
+    expect(notQueued[0]?.envelope).toEqual(payload(5));
+    expect(notQueued[0]?.full).toMatchObject([{ device: b.keys.publicKey, reason: "messages" }]);
     b.client.start();
     await waitFor(() => unique(b).length >= 5, "the five queued");
     expect(

@@ -39,6 +39,8 @@ export interface CatchUpInput {
   workerUrl?: string;
   /** Records a per-batch timeline (catchup-timeline.ts) and returns it. */
   timeline?: boolean;
+  /** Profiles the timed part alone (console.profile: a CDP session's Profiler gets it). */
+  profile?: boolean;
 }
 
 let runs = 0;
@@ -130,6 +132,7 @@ const api = {
     engine?.start();
     // Bounds of the timed part for a trace's CPU figures (sync-paths.ts: threadCpu).
     performance.mark("catchup:start");
+    if (input.profile) console.profile("catchup");
     startTimeline();
     const start = performance.now();
     const batches: Promise<void>[] = [];
@@ -144,6 +147,7 @@ const api = {
     }
     await Promise.all(batches);
     const groveMs = performance.now() - start;
+    if (input.profile) console.profileEnd("catchup");
     const timeline: Timeline | undefined = input.timeline ? endTimeline() : undefined;
     performance.mark("catchup:end");
     observer.disconnect();

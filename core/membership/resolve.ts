@@ -17,7 +17,7 @@
  * join's own time is the joiner's word: so a join is judged expired by its
  * time, by the times of the ops it descends from (it cannot predate them),
  * and by not being before a revoke made after expiry. One exception
- * (revoke-cover.ts, decision 168): on a link that needs a person's
+ * (revoke-cover.ts, decision 174): on a link that needs a person's
  * confirm, a join that a manager confirmed without having seen the revoke
  * (the confirm concurrent with it, and accepted where it falls) stands
  * against that revoke; the revoke neither closes nor refuses it.

@@ -1,5 +1,5 @@
 /**
- * Which joins a revoke of their link leaves alone (decision 168).
+ * Which joins a revoke of their link leaves alone (decision 174).
  *
  * A revoke closes the joins waiting on its invite, and a join that is not
  * before it in the DAG is refused (decision 31), so that a join backdated

@@ -15,7 +15,7 @@
 import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { decodeForOpen } from "../crypto/envelope.js";
 import { CryptoError, type CryptoErrorCode } from "../crypto/errors.js";
-import { HASH_LENGTH } from "../crypto/hash.js";
+import { HASH_LENGTH, hashBackend } from "../crypto/hash.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import { secretboxBackend } from "../crypto/secretbox.js";
 import type { DecodedEnvelope } from "../wire/envelope.js";
@@ -46,7 +46,7 @@ export interface OpenReply {
   /** The opened envelopes' payloads, end to end; a refused one is empty. */
   payloads: ArrayBuffer;
   payloadEnds: Uint32Array;
-  /** What opened them there ("webcrypto/libsodium"): for benches and diagnostics. */
+  /** What opened them there ("webcrypto/libsodium/wasm"): for benches and diagnostics. */
   backends: string;
 }
 
@@ -132,7 +132,7 @@ export async function serveOpenRequest(
     hashes: hashes.buffer,
     payloads: packed.buffer,
     payloadEnds: packed.ends,
-    backends: `${backend.name}/${secretboxBackend().name}`,
+    backends: `${backend.name}/${secretboxBackend().name}/${hashBackend().name}`,
   };
   return {
     reply,

@@ -101,7 +101,7 @@ export class PrefetchOpener implements EnvelopeOpener {
   private nextId = 1;
   /** Batches the other side answered. */
   served = 0;
-  /** What opened them there, from its latest reply ("webcrypto/libsodium"). */
+  /** What opened them there, from its latest reply ("webcrypto/libsodium/wasm"). */
   backends: string | undefined;
   /** Failures of the other side, counted; each batch it failed is opened here instead. */
   failures = 0;

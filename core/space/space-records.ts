@@ -4,8 +4,23 @@
  * (`s/<space id>/…`). Erasing a space's copy from a device is deleting that
  * prefix. What this user wrote there and had not sent yet stays in the
  * device's outboxes until it has gone out: it is theirs to deliver.
+ *
+ * One thing of the space outlives the erase: where this device's own chains
+ * stopped (seq and last hash, per chain), kept as a checkpoint with an empty
+ * doc and an empty ledger. Every member still holds those seqs of this
+ * device as taken, so a device that joins the space again must go on past
+ * them: starting again at seq 1, its join request was a replay to everyone
+ * and was dropped, and it waited for good (decision 169).
  */
+import * as Y from "yjs";
+import { equalBytes } from "../crypto/bytes.js";
+import { envelopeHash, GENESIS_HASH } from "../crypto/envelope.js";
+import type { WriterState } from "../crypto/envelope-writer.js";
 import type { Store } from "../store/store.js";
+import { decodeEnvelope, type EnvelopeStream, streamOf } from "../wire/envelope.js";
+import { decodeSeqReserve, seqReserveKey } from "./seq-reserve.js";
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "./space-codecs.js";
+import { asCorrupt, readLog } from "./space-log.js";
 
 /** Records deleted per store call (one IndexedDB transaction, or one worker round, each). */
 const ERASE_CHUNK = 1000;
@@ -14,14 +29,84 @@ export function spacePrefix(spaceId: string): string {
   return `s/${spaceId}/`;
 }
 
+export function checkpointKey(spaceId: string): string {
+  return `s/${spaceId}/checkpoint`;
+}
+
+type Writers = Record<EnvelopeStream, WriterState>;
+
 /**
- * Deletes every record of the space; resolves with how many there were. The
- * space must be closed first: a write landing after its listing would stay.
+ * Deletes every record of the space, then keeps where `device`'s chains
+ * stopped (the only record left, holding no content); resolves with how many
+ * records there were. The space must be closed first: a write landing after
+ * its listing would stay.
  */
-export async function eraseSpaceRecords(store: Store, spaceId: string): Promise<number> {
+export async function eraseSpaceRecords(
+  store: Store,
+  spaceId: string,
+  device: Uint8Array,
+): Promise<number> {
+  const writers = await ownPositions(store, spaceId, device);
   const keys = await store.list(spacePrefix(spaceId));
   for (let i = 0; i < keys.length; i += ERASE_CHUNK) {
     await store.deleteMany(keys.slice(i, i + ERASE_CHUNK));
   }
+  if (writers.broadcast.seq > 0 || writers.addressed.seq > 0) {
+    await store.put(checkpointKey(spaceId), encodeCheckpoint(resumePoint(writers)));
+  }
   return keys.length;
+}
+
+/** A checkpoint of nothing but this device's positions: what an erased space resumes from. */
+export function resumePoint(writers: Writers): Checkpoint {
+  return { doc: Y.encodeStateAsUpdate(new Y.Doc()), writers, ledger: [] };
+}
+
+/**
+ * Where the device's two chains in the space stand on disk, read as a
+ * space's open reads them: the checkpoint's writers (a closed space's are
+ * exact), raised by its own envelopes logged since and, for the addressed
+ * chain, by the seqs reserved for presence (a hole there only guards replay).
+ * A record that cannot be read counts for nothing, as at open.
+ */
+async function ownPositions(store: Store, spaceId: string, device: Uint8Array): Promise<Writers> {
+  const writers: Writers = {
+    broadcast: { seq: 0, lastHash: GENESIS_HASH },
+    addressed: { seq: 0, lastHash: GENESIS_HASH },
+  };
+  const raise = (stream: EnvelopeStream, state: WriterState) => {
+    if (state.seq > writers[stream].seq) writers[stream] = state;
+  };
+  const [checkpoint, reserved, log] = await Promise.all([
+    readOrNothing(store, checkpointKey(spaceId), decodeCheckpoint),
+    readOrNothing(store, seqReserveKey(spaceId), decodeSeqReserve),
+    readLog(store, spaceId),
+  ]);
+  if (checkpoint) {
+    raise("broadcast", checkpoint.writers.broadcast);
+    raise("addressed", checkpoint.writers.addressed);
+  }
+  for (const bytes of log.records.flatMap((r) => r.envelopes)) {
+    const { header } = decodeEnvelope(bytes);
+    if (!equalBytes(header.author, device)) continue;
+    raise(streamOf(header.kind), { seq: header.seq, lastHash: envelopeHash(bytes) });
+  }
+  if (reserved !== undefined && reserved > writers.addressed.seq) {
+    writers.addressed = { ...writers.addressed, seq: reserved };
+  }
+  return writers;
+}
+
+async function readOrNothing<T>(
+  store: Store,
+  key: string,
+  decode: (bytes: Uint8Array) => T,
+): Promise<T | undefined> {
+  try {
+    const bytes = await store.get(key);
+    return bytes && decode(bytes);
+  } catch (err) {
+    if (asCorrupt(err, key)) return undefined;
+    throw err;
+  }
 }

@@ -30,6 +30,7 @@ import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
 import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
 import { CryptoError } from "../crypto/errors.js";
+import { loadHash } from "../crypto/hash.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
 import { loadSecretbox } from "../crypto/secretbox.js";
@@ -287,8 +288,9 @@ export class Space extends ObservableV2<Events> {
   }
 
   static async open(options: SpaceOptions): Promise<Space> {
-    // The faster cipher before the first envelope; both seal and open the same bytes.
-    await loadSecretbox();
+    // The faster cipher and hash before the first envelope; each gives the same bytes as the
+    // portable one it replaces.
+    await Promise.all([loadSecretbox(), loadHash()]);
     const space = new Space(options);
     await space.load();
     // A log left long by the last run (closed before its space went quiet) is checkpointed
@@ -601,8 +603,11 @@ export class Space extends ObservableV2<Events> {
   ): Promise<(() => Promise<void>) | undefined> {
     /** Each with its seqId, made once here and carried to the ledger checks and the write. */
     const fresh: Fresh[] = [];
-    /** Per (author, chain, seq) the distinct envelopes of this batch that claim it. */
-    const seen = new Map<string, Uint8Array[]>();
+    /**
+     * Per (author, chain, seq) the distinct envelopes of this batch that claim it: the one
+     * envelope itself while it is the only claim (nearly always), a list from the second on.
+     */
+    const seen = new Map<string, Uint8Array | Uint8Array[]>();
     /** Whether two envelopes of `fresh` claim one (author, chain, seq): else no id repeats in it. */
     let contested = false;
     for (const bytes of envelopes) {
@@ -620,16 +625,23 @@ export class Space extends ObservableV2<Events> {
       // opened; `distinct` keeps the first that verifies.
       const id = seqId(decoded.header);
       const claims = seen.get(id);
-      if (this.taken(decoded.header, id) || claims?.some((c) => equalBytes(c, bytes))) {
+      const repeated =
+        claims !== undefined &&
+        (claims instanceof Uint8Array
+          ? equalBytes(claims, bytes)
+          : claims.some((c) => equalBytes(c, bytes)));
+      if (this.taken(decoded.header, id) || repeated) {
         this.stats.duplicates++;
         continue;
       }
       if (kind === EnvelopeKind.ephemeral && !this.admitEphemeral(decoded)) continue;
       // Nearly always the first claim: no array is made for the seqs nobody else claims.
-      if (claims) {
-        claims.push(bytes);
+      if (claims === undefined) seen.set(id, bytes);
+      else {
+        if (claims instanceof Uint8Array) seen.set(id, [claims, bytes]);
+        else claims.push(bytes);
         contested = true;
-      } else seen.set(id, [bytes]);
+      }
       fresh.push({ decoded, id });
     }
     if (fresh.length === 0) return;

@@ -150,6 +150,11 @@ type Events = {
   uplink: (sample: UplinkSample) => void;
   /** The targets whose relay mailbox is full changed (see `fullTargets`). */
   fullTargets: (targets: FullTarget[]) => void;
+  /**
+   * A send the relay could not queue for some of its targets (PARTIAL_ACK), with its
+   * envelope: said before the send counts as done, so the app can tell what did not go.
+   */
+  notQueued: (sent: NotQueued) => void;
   /** The relay said what it offers (RELAY_INFO, after each AUTH_OK). */
   info: (info: RelayInfo) => void;
 };
@@ -172,6 +177,13 @@ export interface FullTarget {
   since: number;
 }
 
+/** A send that some targets did not get: their mailboxes were full. */
+export interface NotQueued {
+  msgId: Uint8Array;
+  envelope: Uint8Array;
+  full: FullTarget[];
+}
+
 export class RelayTransport extends ObservableV2<Events> implements RelayPath {
   private ws: WebSocketLike | undefined;
   private state: RelayStatus = "idle";
@@ -179,8 +191,8 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setInterval> | undefined;
-  /** When each unacked msgId last went out on the current connection, and its frame size. */
-  private readonly sentAt = new Map<string, { at: number; bytes: number }>();
+  /** When each unacked msgId last went out on the current connection, its frame size and envelope. */
+  private readonly sentAt = new Map<string, { at: number; bytes: number; envelope: Uint8Array }>();
   private readonly waiting = new Map<string, InFlight>();
   /**
    * Ephemeral sends on the current connection not yet acked: their acks and
@@ -576,7 +588,7 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
       { msgId: entry.msgId, flags: 0, ttlSeconds: entry.ttlSeconds, envelope: entry.envelope },
       entry.targets,
     );
-    this.sentAt.set(bytesKey(entry.msgId), { at: Date.now(), bytes });
+    this.sentAt.set(bytesKey(entry.msgId), { at: Date.now(), bytes, envelope: entry.envelope });
     this.targetsOf.set(bytesKey(entry.msgId), entry.targets);
   }
 
@@ -590,10 +602,15 @@ export class RelayTransport extends ObservableV2<Events> implements RelayPath {
       frame.full.map((f) => f.target),
     );
     const since = Date.now();
+    const full: FullTarget[] = [];
     for (const { target, reason } of frame.full) {
-      this.full.set(bytesKey(target), { device: target.slice(), reason, since });
+      const listed = { device: target.slice(), reason, since };
+      this.full.set(bytesKey(target), listed);
+      full.push(listed);
     }
     this.emit("fullTargets", [this.fullTargets]);
+    const envelope = this.sentAt.get(bytesKey(frame.msgId))?.envelope;
+    if (envelope) this.emit("notQueued", [{ msgId: frame.msgId, envelope, full }]);
     this.onAck(frame.msgId).catch(this.ackFailed);
   }
 

@@ -24,7 +24,7 @@ import type { SpaceAccess } from "../space/access.js";
 import type { Prefetched } from "../space/prefetch-opener.js";
 import { type Outgoing, Space, type SpaceOptions } from "../space/space.js";
 import type { Store } from "../store/store.js";
-import { decodeEnvelope, peekSpaceId } from "../wire/envelope.js";
+import { decodeEnvelope, namesSpace, peekSpaceId } from "../wire/envelope.js";
 import type { DecodeError } from "../wire/errors.js";
 import { MSG_ID_BYTES } from "../wire/frame-types.js";
 import { DEFAULT_LIMITS } from "../wire/limits.js";
@@ -497,16 +497,21 @@ export class SyncEngine<
   private cut(): CutBatch {
     const batch = this.inbox.splice(0, this.maxBatch);
     const bySpace = new Map<string, CutPart>();
-    // A batch is nearly always of one space: its id is made once, not per envelope.
+    // A batch is nearly always of one space: its id is made once and compared in place, with
+    // no view or string made per envelope.
     let lastRaw: Uint8Array | undefined;
     let lastId: string | undefined;
     for (const item of batch) {
-      const raw = peekSpaceId(item.envelope);
-      if (raw && !(lastRaw && sameBytes(raw, lastRaw))) {
-        lastRaw = raw;
-        lastId = toHex(raw);
+      let id: string | undefined;
+      if (lastRaw && namesSpace(item.envelope, lastRaw)) id = lastId;
+      else {
+        const raw = peekSpaceId(item.envelope);
+        if (raw) {
+          lastRaw = raw;
+          lastId = toHex(raw);
+          id = lastId;
+        }
       }
-      const id = raw && lastId;
       if (!id) {
         // Too short to name a space: no space will ever take it.
         this.strayDeliveries++;
@@ -620,13 +625,6 @@ export class SyncEngine<
     const other = others[Math.floor(Math.random() * others.length)];
     return [...authors, ...(other ? [other] : [])].map(fromHex);
   }
-}
-
-/** Byte equality of two public values (space ids): no constant time needed. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

@@ -124,6 +124,16 @@ export function peekSpaceId(bytes: Uint8Array): Uint8Array | undefined {
   return bytes.subarray(2, 2 + SPACE_ID_BYTES);
 }
 
+/**
+ * Whether the envelope names `spaceId` (SPACE_ID_BYTES) where peekSpaceId
+ * reads it, compared in place: no view made per envelope.
+ */
+export function namesSpace(bytes: Uint8Array, spaceId: Uint8Array): boolean {
+  if (bytes.length < 2 + SPACE_ID_BYTES || spaceId.length !== SPACE_ID_BYTES) return false;
+  for (let i = 0; i < SPACE_ID_BYTES; i++) if (bytes[2 + i] !== spaceId[i]) return false;
+  return true;
+}
+
 export function decodeEnvelope(
   bytes: Uint8Array,
   limits: Pick<WireLimits, "maxEnvelopeBytes"> = DEFAULT_LIMITS,

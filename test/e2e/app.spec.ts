@@ -360,6 +360,7 @@ test.describe("three people in one space, through the UI only", () => {
     await expect(a.getByTestId("route-Bob")).toContainText("direct", { timeout: 30_000 });
     // The app's CSP lets libsodium's WebAssembly run (and nothing else that evaluates code).
     await expect(a.getByTestId("cipher")).toHaveText(/libsodium \(WebAssembly\)/);
+    await expect(a.getByTestId("hashing")).toHaveText(/hash-wasm \(WebAssembly\)/);
     // Received envelopes were verified and opened in the open worker (dom-open-worker.ts),
     // loaded from 'self' under the same CSP, and it never failed.
     const opener = await a.evaluate(() => {
@@ -370,7 +371,7 @@ test.describe("three people in one space, through the UI only", () => {
     });
     expect(opener?.served).toBeGreaterThan(0);
     expect(opener?.failures).toBe(0);
-    expect(opener?.backends).toBe("webcrypto/libsodium");
+    expect(opener?.backends).toBe("webcrypto/libsodium/wasm");
     // Background failures are listed with their codes in the panel's debug section; the
     // message is the error's own text, shown as text.
     await a.evaluate(() => {

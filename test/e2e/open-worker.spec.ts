@@ -60,6 +60,6 @@ test("the worker opens a batch as the page does, a forgery refused with BAD_SIGN
   expect(result.inWorker.filter((r) => r === "BAD_SIGNATURE")).toHaveLength(1);
   expect(result.errorClass).toBe("CryptoError");
   // The worker runs WebCrypto's Ed25519 and libsodium's WebAssembly under the CSP.
-  expect(result).toMatchObject({ served: 1, failures: 0, backends: "webcrypto/libsodium" });
+  expect(result).toMatchObject({ served: 1, failures: 0, backends: "webcrypto/libsodium/wasm" });
   expect(failures.filter((f) => /Content Security Policy|worker/i.test(f))).toEqual([]);
 });

@@ -172,7 +172,29 @@ export function stampEdit(doc: Y.Doc, id: string, stamp: Field<true>, trust: Rec
   return putField(pages(doc), id, "edited", stamp, NOTE_KINDS, trust);
 }
 
-/** Removes a note from the list (a signed tombstone); false when it is already gone. */
+/**
+ * Deletes a note for everyone (call inside `Space.edit`): its rich text is
+ * emptied and its page (signed meta with the first title, renamed titles,
+ * stamps, plain body) taken out of the map, so the doc keeps none of it and
+ * a later joiner's catch-up carries none of it (decision 171). False when it
+ * is not live. Typing or a rename made elsewhere at that moment lands in a
+ * page or fragment nobody lists, and a page taken out stays out.
+ */
+export function eraseNote(doc: Y.Doc, id: string, trust: RecordTrust): boolean {
+  if (!page(doc, id, trust)) return false;
+  if (hasRich(doc, id)) {
+    const rich = richFragment(doc, id);
+    rich.delete(0, rich.length);
+  }
+  pages(doc).delete(id);
+  return true;
+}
+
+/**
+ * Removes a note from the list by a signed tombstone, its title kept in the
+ * page (builds before decision 171 deleted this way; their tombstones still
+ * count); false when it is already gone.
+ */
 export function deleteNote(doc: Y.Doc, id: string, tombstone: Field<true>, trust: RecordTrust) {
   return putField(pages(doc), id, "deleted", tombstone, NOTE_KINDS, trust);
 }

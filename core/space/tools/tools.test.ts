@@ -27,6 +27,7 @@ import {
   deleteNote,
   draftNote,
   editStampDue,
+  eraseNote,
   MAX_NOTE_BODY,
   note,
   notes,
@@ -381,6 +382,29 @@ describe("notes", () => {
     sync(b, a);
     expect(notes(a, trust)).toEqual([]);
     expect(notes(b, trust)).toEqual([]);
+  });
+
+  it("erase a note's page, titles and text from the doc's state, a concurrent rename included", () => {
+    const a = new Y.Doc();
+    const b = new Y.Doc();
+    const n = id();
+    createNote(a, meta(n, ann, 1, "Zebra crossing"), "the plan itself");
+    renameNote(a, n, field("Quokka rescue", ann, 2), trust);
+    sync(a, b);
+    expect(eraseNote(a, n, trust)).toBe(true);
+    // Bob renames and types at the same moment, before he hears of it.
+    renameNote(b, n, field("Wombat watch", bob, 3), trust);
+    type(b, n, { index: 0, remove: 0, insert: "more " }, bob, 4);
+    sync(a, b);
+    sync(b, a);
+    for (const doc of [a, b]) {
+      expect(notes(doc, trust)).toEqual([]);
+      const state = Buffer.from(Y.encodeStateAsUpdate(doc));
+      for (const words of ["Zebra", "Quokka", "Wombat", "the plan", "more"]) {
+        expect(state.includes(Buffer.from(words))).toBe(false);
+      }
+    }
+    expect(eraseNote(a, n, trust)).toBe(false);
   });
 
   it("cap the body and skip pages of the wrong shape", () => {

@@ -10,6 +10,7 @@
 import { ObservableV2 } from "lib0/observable";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
+import { loadHash } from "../../../core/crypto/hash.js";
 import { loadSecretbox } from "../../../core/crypto/secretbox.js";
 import { noted, recentErrors, whenSettled } from "../../../core/diagnostics/recent-errors.js";
 import { AccountSpace } from "../../../core/membership/account.js";
@@ -176,8 +177,10 @@ export class ClientCore extends ObservableV2<Events> {
   });
 
   async open(): Promise<void> {
-    // libsodium (the profile's keys, every space's envelopes) loads while the rest starts up.
+    // libsodium (the profile's keys, every space's envelopes) and the WebAssembly SHA-256 load
+    // while the rest starts up.
     void loadSecretbox();
+    void loadHash();
     try {
       // Each waits on the browser (a probe signature, the key store): together, not in turn.
       const [backend, source] = await Promise.all([ed25519(), this.platform.keySource()]);

@@ -46,6 +46,18 @@ export class OtherRelayError extends Error {
   }
 }
 
+/**
+ * A link for a space this device keeps a copy of from before: left, removed, or not let in.
+ * Joining again starts the space afresh on this device, so that copy goes first, by the user.
+ */
+export class KeptCopyError extends Error {
+  override readonly name = "KeptCopyError";
+  readonly code = "KEPT_COPY";
+  constructor(readonly spaceName: string) {
+    super(`this device keeps an earlier copy of ${spaceName}; delete it before joining again`);
+  }
+}
+
 export interface InviteRequest {
   role: Role;
   mode: InviteMode;
@@ -150,7 +162,7 @@ export class GroveClient extends ClientCore {
     await engine.closeSpace(handle.member.space.access.spaceId);
     await this.opened.forgetSummary(id);
     await drafts.forgetSpace(id);
-    await eraseSpaceRecords(store, id);
+    await eraseSpaceRecords(store, id, profile.device.sign.publicKey);
     this.changed();
   }
 
@@ -217,6 +229,11 @@ export class GroveClient extends ClientCore {
     const link = parseInviteUrl(text);
     const { profile, engine, store, backend } = this.session();
     const known = this.spaces.get(toHex(link.spaceId));
+    // An archive (left, removed) or a refused request is not the space this link invites to:
+    // handing it back showed the old copy and joined nothing.
+    if (known && !known.isMember && (known.departure() || known.refusal)) {
+      throw new KeptCopyError(known.name);
+    }
     if (known) return known;
     if (link.relayUrl.replace(/\/+$/, "") !== profile.relayUrl.replace(/\/+$/, "")) {
       throw new OtherRelayError(link.relayUrl, profile.relayUrl);

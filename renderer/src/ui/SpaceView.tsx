@@ -6,6 +6,7 @@ import { notesTool } from "../tools/notes/index.js";
 import { useConfirm } from "./Confirm.js";
 import { useClient } from "./hooks.js";
 import { JoinBadge } from "./JoinBadge.js";
+import { leaveConfirmation } from "./leave-words.js";
 import { Members } from "./Members.js";
 import { WhoIsHere } from "./notes/WhoIsHere.js";
 import { TOOLS, type Tool } from "./route.js";
@@ -206,8 +207,7 @@ export function SpaceView({
               onClick={() =>
                 // As in Signal: what was written stays readable here until deleted.
                 ask({
-                  title: `Leave ${handle.name}?`,
-                  body: "You stop receiving anything new. You keep a read-only copy of what was written so far, which you can delete.",
+                  ...leaveConfirmation(handle.name, handle.members()),
                   action: "Leave",
                   run: () =>
                     void client.attempt("Leaving the space", () =>

@@ -1,4 +1,5 @@
 import { toHex } from "../../../core/crypto/bytes.js";
+import { hashBackend } from "../../../core/crypto/hash.js";
 import { secretboxBackend } from "../../../core/crypto/secretbox.js";
 import type { RecentError } from "../../../core/diagnostics/recent-errors.js";
 import { bytesPerSecond, shortTime } from "./format.js";
@@ -61,6 +62,8 @@ export function StatusPanel() {
         <dd>{bytesPerSecond(engine?.uplink.bytesPerSecond)}</dd>
         <dt>Encryption</dt>
         <dd data-testid="cipher">{cipherText()}</dd>
+        <dt>Hashing</dt>
+        <dd data-testid="hashing">{hashingText()}</dd>
         <dt>Waiting in the outbox</dt>
         <dd>
           {waiting.size === 0
@@ -144,6 +147,13 @@ function RecentErrors({ errors }: { errors: readonly RecentError[] }) {
 }
 
 /** Which implementation seals envelopes here: the WASM one, or the JS one and why. */
+function hashingText(): string {
+  const { name, unavailable } = hashBackend();
+  if (name === "node") return "SHA-256, native";
+  if (name === "wasm") return "SHA-256, hash-wasm (WebAssembly)";
+  return `SHA-256, noble (JavaScript${unavailable ? `; WebAssembly unavailable: ${unavailable}` : ""})`;
+}
+
 function cipherText(): string {
   const { name, unavailable } = secretboxBackend();
   if (name === "libsodium") return "XSalsa20-Poly1305, libsodium (WebAssembly)";

@@ -4,7 +4,7 @@ import { JoinError } from "../../../core/membership/join-by-link.js";
 import type { InviteMode } from "../../../core/membership/ops.js";
 import type { Role } from "../../../core/space/access.js";
 import { DecodeError } from "../../../core/wire/errors.js";
-import { OtherRelayError } from "../model/client.js";
+import { KeptCopyError, OtherRelayError } from "../model/client.js";
 import { refusalWords } from "../model/refusal-words.js";
 
 export interface InviteFacts {
@@ -48,6 +48,9 @@ export function parseAddresses(text: string): { addresses: string[]; bad: string
  */
 export function joinErrorWords(err: unknown): string {
   const askAgain = "Ask the person who invited you to send it again.";
+  if (err instanceof KeptCopyError) {
+    return `This device still has your earlier copy of ${err.spaceName}, from before you left or were taken out. To join again, open that space and choose "Delete from this device" (or "Remove from my spaces"), then open this link again: once you are let in, the history comes back from the others.`;
+  }
   if (err instanceof OtherRelayError) {
     return `This invitation is for another relay (${err.linkRelay}); this device uses ${err.myRelay}. Ask the person who invited you for a link made on your relay.`;
   }

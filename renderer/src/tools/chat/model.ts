@@ -26,6 +26,7 @@ import { MessageIndex } from "../../../../core/space/tools/chat-index.js";
 import { chatHits } from "../../../../core/space/tools/search.js";
 import type { Authenticity } from "../../../../core/space/tools/signed-records.js";
 import type { OutboxEntry } from "../../../../core/sync/outbox.js";
+import type { NotQueued } from "../../../../core/sync/relay-transport.js";
 import { peekSpaceId } from "../../../../core/wire/envelope.js";
 import type { ActivityItem } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
@@ -41,13 +42,19 @@ const NOTICE_WINDOW = 20;
 
 export type Delivery =
   | { state: "local" }
-  | { state: "relay" }
+  /** At the relay for the members it did not reach yet, but (`notQueued`) these, by name. */
+  | { state: "relay"; notQueued?: readonly string[] }
+  /**
+   * The relay queued it for no one: every member it did not reach yet had a full mailbox
+   * there (PARTIAL_ACK). They get it from a member once they have room and ask.
+   */
+  | { state: "notQueued"; names: readonly string[] }
   /**
    * Nobody else is in the space: nobody else has it yet (it went no further than this
    * user's own other devices, if they have any).
    */
   | { state: "alone" }
-  | { state: "delivered"; to: number; of: number };
+  | { state: "delivered"; to: number; of: number; notQueued?: readonly string[] };
 
 export interface Backlog {
   readonly user: string;
@@ -73,10 +80,18 @@ export class ChatModel implements ToolModel {
   /** Chat writes one at a time: a message's number is drafted from the doc before it is signed. */
   private writes: Promise<void> = Promise.resolve();
   private readonly onRemote = () => this.scheduleReceipt();
+  /**
+   * Per message (id), the devices the relay could not queue its latest version for, their
+   * mailboxes full (PARTIAL_ACK). Kept for this run: after a restart the message says "At
+   * relay" again until receipts come.
+   */
+  private readonly notQueued = new Map<string, Set<string>>();
+  private readonly onNotQueued = (sent: NotQueued) => this.tookNotQueued(sent);
 
   constructor(private readonly ctx: SpaceContext) {
     this.index = new MessageIndex(ctx.doc);
     ctx.member.space.on("remoteChange", this.onRemote);
+    ctx.engine.relay?.on("notQueued", this.onNotQueued);
   }
 
   messages(): ChatMessage[] {
@@ -108,10 +123,13 @@ export class ChatModel implements ToolModel {
   }
 
   editMessage(id: string, text: string): Promise<void> {
+    // Its new version goes out whole: the relay's word on the last one no longer holds.
+    this.notQueued.delete(id);
     return this.write((doc) => draftEdit(doc, id, this.ctx.me.user, text.trim(), Date.now()), true);
   }
 
   deleteMessage(id: string): Promise<void> {
+    this.notQueued.delete(id);
     return this.write((doc) => draftDelete(doc, id, this.ctx.me.user, Date.now()), true);
   }
 
@@ -151,13 +169,56 @@ export class ChatModel implements ToolModel {
       .map((m) => m.user);
     const past = receiptReaders(doc).filter((u) => u !== me.user && !readers.includes(u));
     const to = deliveredTo(doc, message, [...readers, ...past], this.ctx.trust);
+    const missed = this.notQueuedFor(message, to);
+    const notQueued = missed.length > 0 ? { notQueued: missed } : {};
     if (to.length === 0) {
       // With nobody else in the space it went to nobody else (at most this user's own other
       // devices): a later joiner gets it from a member.
-      return this.ctx.members().some((m) => !m.me) ? { state: "relay" } : { state: "alone" };
+      if (!this.ctx.members().some((m) => !m.me)) return { state: "alone" };
+      // Nothing of it is at the relay when every member it has not reached was refused there.
+      if (missed.length > 0 && missed.length === readers.length) {
+        return { state: "notQueued", names: missed };
+      }
+      return { state: "relay", ...notQueued };
     }
     const departed = to.filter((u) => !readers.includes(u)).length;
-    return { state: "delivered", to: to.length, of: readers.length + departed };
+    return { state: "delivered", to: to.length, of: readers.length + departed, ...notQueued };
+  }
+
+  /**
+   * Names of the members (writers, not yet holding it by receipt) for whom the relay queued
+   * this message on none of their devices, their mailboxes full.
+   */
+  private notQueuedFor(message: ChatMessage, holders: readonly string[]): string[] {
+    const devices = this.notQueued.get(message.id);
+    if (!devices) return [];
+    return this.ctx
+      .members()
+      .filter(
+        (m) =>
+          !m.me &&
+          m.role !== "viewer" &&
+          !holders.includes(m.user) &&
+          m.devices.length > 0 &&
+          m.devices.every((d) => devices.has(d)),
+      )
+      .map((m) => m.name);
+  }
+
+  /**
+   * The relay could not queue one of this device's sends for some targets: the messages it
+   * posts or rewrites (in this space) were not queued for them. An edit or delete of the
+   * message starts it afresh; a receipt from them counts over it.
+   */
+  private tookNotQueued(sent: NotQueued): void {
+    const space = peekSpaceId(sent.envelope);
+    if (!space || toHex(space) !== toHex(this.ctx.member.access.spaceId)) return;
+    const update = this.ctx.member.space.ownUpdate(sent.envelope);
+    const written = update ? messagesWrittenIn(update) : [];
+    if (written.length === 0) return;
+    const devices = new Set(sent.full.map((t) => toHex(t.device)));
+    for (const id of written) this.notQueued.set(id, devices);
+    this.ctx.bump();
   }
 
   /** Messages still waiting in the outbox, per outbox listing (one pass, not one per message). */
@@ -322,6 +383,7 @@ export class ChatModel implements ToolModel {
 
   close(): void {
     clearTimeout(this.receiptTimer);
+    this.ctx.engine.relay?.off("notQueued", this.onNotQueued);
     this.ctx.member.space.off("remoteChange", this.onRemote);
     this.index.destroy();
   }

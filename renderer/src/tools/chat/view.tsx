@@ -9,6 +9,7 @@ import { shortTime } from "../../ui/format.js";
 import { useClient, useClientActions } from "../../ui/hooks.js";
 import { Markdown } from "../../ui/Markdown.js";
 import type { ChatModel, Delivery } from "./model.js";
+import { deliveryText, reach } from "./words.js";
 
 /** Messages rendered at once; older ones come on request (a space may hold thousands). */
 const PAGE = 100;
@@ -26,26 +27,6 @@ export function continues(prev: ChatMessage | undefined, m: ChatMessage): boolea
 
 function authenticityWarning(a: Authenticity | undefined): "forged" | "unsigned" | undefined {
   return a === "forged" || a === "unsigned" ? a : undefined;
-}
-
-function deliveryText(d: Delivery): string {
-  switch (d.state) {
-    case "local":
-      return "Local only";
-    case "relay":
-      return "At relay";
-    case "alone":
-      return "Nobody else here yet";
-    case "delivered":
-      return d.to === d.of ? "Delivered" : `Delivered to ${d.to} of ${d.of}`;
-  }
-}
-
-/** How far a message got: later states rank higher; "Delivered to 2 of 3" below "Delivered". */
-function reach(d: Delivery): number {
-  if (d.state === "local") return 0;
-  if (d.state === "relay" || d.state === "alone") return 1;
-  return 2 + (d.of > 0 ? d.to / d.of : 1);
 }
 
 /**

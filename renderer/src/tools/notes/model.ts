@@ -8,18 +8,18 @@ import { noted } from "../../../../core/diagnostics/recent-errors.js";
 import type { Caret, DevicePlace, Whereabouts } from "../../../../core/membership/whereabouts.js";
 import { fieldPlace } from "../../../../core/space/tools/entries.js";
 import {
-  hasRich,
   migratedCopy,
   migrationUpdate,
   richFragment,
 } from "../../../../core/space/tools/note-rich.js";
 import {
   createNote,
-  deleteNote,
   draftNote,
   draftRename,
   editStampDue,
+  eraseNote,
   type NoteView,
+  note,
   noteBody,
   notes,
   noteText,
@@ -34,6 +34,12 @@ import { type ActivityItem, quote } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
 import type { ToolHit, ToolModel } from "../../model/tool-plugin.js";
 import { afterPaint } from "../../model/when-idle.js";
+
+/** A note this user may not delete (neither its author nor a manager). */
+export class NoteDeleteError extends Error {
+  override readonly name = "NoteDeleteError";
+  readonly code = "NOT_ALLOWED";
+}
 
 /** Typing this long after the last keystroke that left at once leaves at once too. */
 const TYPING_LEAD_MS = 1000;
@@ -177,22 +183,22 @@ export class NotesModel implements ToolModel {
   }
 
   /**
-   * Deletes a note for everyone: its signed tombstone and, in the same envelope, its text (rich
-   * and plain) deleted, so no member's doc keeps it and a later joiner's snapshot does not
-   * carry it. A tombstone alone only hid it: the whole text stayed in every copy of the space.
-   * The envelopes that wrote it stay in each device's log until its next checkpoint, and at
-   * the relay until they expire: sealed, and gone from every doc.
+   * Deletes a note for everyone, in one envelope: its page (titles, stamps, plain text) taken
+   * out of the space's doc and its rich text emptied, so no member's doc keeps any of it and
+   * a later joiner's catch-up does not carry it; gone from this device's list, search and
+   * activity at once (decision 171). Only its author or a manager may: the view offers it to
+   * them alone. The envelopes that wrote it stay in each device's log until its next
+   * checkpoint, and at the relay until they expire: sealed, and gone from every doc.
    */
-  deleteNote(id: string): Promise<void> {
-    return this.ctx.removeItem("note-field", id, (doc, note, tombstone, trust) => {
-      const body = noteBody(doc, note, trust);
-      if (!deleteNote(doc, note, tombstone, trust)) return false;
-      body?.delete(0, body.length);
-      if (hasRich(doc, note)) {
-        const rich = richFragment(doc, note);
-        rich.delete(0, rich.length);
-      }
-      return true;
+  async deleteNote(id: string): Promise<void> {
+    const { doc, trust, me } = this.ctx;
+    const view = note(doc, id, trust);
+    if (!view) return;
+    if (view.created.by !== me.user && !trust.moderates(me.user)) {
+      throw new NoteDeleteError("its author or a manager deletes a note");
+    }
+    await this.ctx.member.space.edit((d) => {
+      eraseNote(d, id, trust);
     });
   }
 
