@@ -6,7 +6,7 @@
  * commits whole or not at all. Deletes run relaxed (no flush), as store.ts
  * allows.
  */
-import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { type DBSchema, type IDBPDatabase, openDB, unwrap } from "idb";
 import { checkKey, type KeyedRecord, type Store, StoreError } from "./store.js";
 
 const RECORDS = "records";
@@ -67,7 +67,19 @@ export class IdbStore implements Store {
     try {
       // One transaction: the whole batch commits, or none of it.
       const tx = this.db.transaction(RECORDS, "readwrite", { durability: "strict" });
-      await Promise.all([...copies.map(([key, bytes]) => tx.store.put(bytes, key)), tx.done]);
+      // IndexedDB's own requests, not idb's promise per put: a put that fails later aborts the
+      // transaction, which `done` reports, so one promise per batch says it all.
+      const records = unwrap(tx.store);
+      try {
+        for (const [key, bytes] of copies) records.put(bytes, key);
+      } catch (err) {
+        // A put refused as it is made (a value that cannot be cloned) leaves the ones made before
+        // it in a transaction that would commit on its own: abort it, so none of the batch lands.
+        tx.abort();
+        void tx.done.catch(() => undefined);
+        throw err;
+      }
+      await tx.done;
     } catch (err) {
       const keys = entries.map(([key]) => key);
       throw io(`cannot write ${what(keys)}`, err, keys.length === 1 ? keys[0] : undefined);

@@ -148,6 +148,28 @@ test("reads every record under a prefix in one read: sorted, each its text or it
   expect(await grove(page, "readPrefix", "none/")).toEqual({ ok: [] });
 });
 
+test("a batch with a value IndexedDB refuses as it is put writes none of its records", async ({
+  page,
+}) => {
+  await grove(page, "openPlain", `${DB}-whole`);
+  // The second record's buffer is gone: its put throws, after the first's was made.
+  const refused = await grove(
+    page,
+    "putManyDetached",
+    [
+      ["a", "A"],
+      ["b", "B"],
+      ["c", "C"],
+    ],
+    1,
+  );
+  expect(refused).toMatchObject({ code: "STORE_IO" });
+  // Readwrite transactions on one store run in order: once this one is done, the batch's
+  // transaction has committed or aborted.
+  expect(await grove(page, "put", "z", "Z")).toEqual({ ok: undefined });
+  expect(await grove(page, "list", "")).toEqual({ ok: ["z"] });
+});
+
 test("refuses a record moved under another name, and records under another storage key", async ({
   page,
 }) => {

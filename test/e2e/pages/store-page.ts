@@ -90,6 +90,20 @@ const api = {
   /** One putMany of `[key, text]` pairs. */
   putMany: (entries: [string, string][]) =>
     attempt(() => current().putMany(entries.map(([key, text]) => [key, utf8(text)]))),
+  /**
+   * One putMany of `[key, text]` pairs, the value at `detached` over a buffer transferred
+   * away beforehand: IndexedDB cannot clone it, and refuses its put as it is made.
+   */
+  putManyDetached: (entries: [string, string][], detached: number) =>
+    attempt(() =>
+      current().putMany(
+        entries.map(([key, text], i) => {
+          const bytes = utf8(text);
+          if (i === detached) structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+          return [key, bytes];
+        }),
+      ),
+    ),
   deleteMany: (keys: string[]) => attempt(() => current().deleteMany(keys)),
   list: (prefix: string) => attempt(() => current().list(prefix)),
   close: () => attempt(() => current().close()),
