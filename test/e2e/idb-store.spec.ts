@@ -170,6 +170,25 @@ test("a batch with a value IndexedDB refuses as it is put writes none of its rec
   expect(await grove(page, "list", "")).toEqual({ ok: ["z"] });
 });
 
+test("a received batch is logged in sealed records of 48-60 KiB: under the sizes Chromium makes costly, fewer than at 48", async ({
+  page,
+}) => {
+  await grove(page, "open", `${DB}-log`);
+  // 200 KB of 330-byte envelopes, as a catch-up's batch of chat messages.
+  const { named, lengths } = await grove(page, "logBatch", 600, 330);
+  // IdbStore names 56 KiB; sealing takes its 29 bytes off (EncryptedStore).
+  expect(named).toBe(56 * 1024 - 29);
+  expect(lengths.length).toBe(4);
+  // Every record but the batch's last is full (IndexedDB gives them in key order: sort by size).
+  for (const length of [...lengths].sort((a, b) => b - a).slice(0, -1)) {
+    // Past the space log's own 48 KiB: the store's size was taken.
+    expect(length).toBeGreaterThan(48 * 1024);
+    // Under the ~60 KiB where a private window's IndexedDB costs half as much again per byte,
+    // and under the 64 KiB where Chromium moves a value out into a blob (decision 174).
+    expect(length).toBeLessThan(58 * 1024);
+  }
+});
+
 test("refuses a record moved under another name, and records under another storage key", async ({
   page,
 }) => {

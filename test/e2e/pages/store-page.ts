@@ -6,6 +6,7 @@
  */
 import { openDB } from "idb";
 import { fromHex, toHex, utf8 } from "../../../core/crypto/bytes.js";
+import { logRecords } from "../../../core/space/space-log.js";
 import { IdbStore } from "../../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { type Store, StoreError, type StoreErrorCode } from "../../../core/store/store.js";
@@ -104,6 +105,22 @@ const api = {
         }),
       ),
     ),
+  /**
+   * Logs `count` random envelopes of `bytes` each as a Space logs a received batch (cut at the
+   * store's record size), in one putMany: the size the store names and each record's length
+   * as IndexedDB holds it.
+   */
+  async logBatch(count: number, bytes: number) {
+    const envelopes = Array.from({ length: count }, () =>
+      crypto.getRandomValues(new Uint8Array(bytes)),
+    );
+    const named = current().recordBytes;
+    await current().putMany(logRecords("ab".repeat(32), envelopes, named));
+    const lengths = await raw(async (db, objects) =>
+      (await db.getAll(objects)).map((value) => (value as Uint8Array).length),
+    );
+    return { named, lengths };
+  },
   deleteMany: (keys: string[]) => attempt(() => current().deleteMany(keys)),
   list: (prefix: string) => attempt(() => current().list(prefix)),
   close: () => attempt(() => current().close()),

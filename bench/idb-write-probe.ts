@@ -1,0 +1,152 @@
+/**
+ * The IndexedDB side of a catch-up alone, this checkout against another, run
+ * for run in one browser: each page logs 10,000 envelopes of ~330 bytes
+ * through its checkout's EncryptedStore over IdbStore (pages/idb-write-page.ts),
+ * and the CPU of its renderer's main thread, of its whole renderer and of the
+ * browser process (every thread: IndexedDB's backend) is read from
+ * /proc/<pid>/task/<tid>/schedstat around each run (nanoseconds; a settle
+ * time after the writes takes LevelDB's compactions in).
+ *
+ * `GROVE_IDB_BEFORE=<checkout> npx tsx bench/idb-write-probe.ts [rounds]`;
+ * GROVE_PROBE_DISK=1 keeps the profile on disk, as the app's (Playwright's own
+ * contexts keep IndexedDB in memory, as a private window). Prints medians and
+ * every run; a probe for decision 174, not a published figure.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "@playwright/test";
+import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
+import { callPage, pageFiles } from "../test/e2e/page-api.js";
+import { serveStatic } from "../test/e2e/static-server.js";
+import type { IdbWriteApi } from "./pages/idb-write-page.js";
+
+const SETTLE_MS = 400;
+const INPUT = { envelopes: 10_000, bytes: 330, batch: 1024, perCommit: 2 };
+
+/** Nanoseconds of CPU of `pid`'s thread `tid`, or of all its threads. */
+function cpuNs(pid: number, tid?: number): number {
+  let ns = 0;
+  const tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
+  for (const t of tids) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return ns;
+}
+
+/** Chromium processes of `type` ("renderer", or "" for the browser itself). */
+function chromiumPids(type: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
+      if (!cmd[0]?.includes("chromium/chromium")) continue;
+      const kind = cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "";
+      if (kind === type && cmd.some((a) => a.includes("playwright") || a.includes("idb-"))) {
+        pids.push(pid);
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+const rounds = Number(process.argv[2] ?? 5);
+const before = process.env.GROVE_IDB_BEFORE;
+const entries: Record<string, string> = {
+  after: new URL("./pages/idb-write-page.ts", import.meta.url).pathname,
+};
+if (before) entries.before = join(before, "bench/pages/idb-write-page.ts");
+/** Pages beside them: this checkout's, cutting records at another size (GROVE_IDB_CUTS=49152,...). */
+const cuts = (process.env.GROVE_IDB_CUTS ?? "").split(",").filter(Boolean).map(Number);
+const pageEntries: [name: string, bundle: string, cut?: number][] = [
+  ...Object.keys(entries).map((name): [string, string] => [name, name]),
+  ...cuts.map((cut): [string, string, number] => [`cut${cut}`, "after", cut]),
+];
+const files: Record<string, { type: string; body: string }> = {};
+for (const [name, entry] of Object.entries(entries)) {
+  Object.assign(files, pageFiles(name, await bundleForBrowser(entry)));
+}
+const server = await serveStatic(files);
+const disk = process.env.GROVE_PROBE_DISK === "1";
+const options = { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
+const profile = disk ? mkdtempSync(join(tmpdir(), "idb-write-")) : undefined;
+const browser = profile ? undefined : await chromium.launch(options);
+const contexts: BrowserContext[] = [];
+const pages: { name: string; page: Page; renderer: number; cut?: number }[] = [];
+for (const [name, bundle, cut] of pageEntries) {
+  const known = new Set(chromiumPids("renderer"));
+  const context = profile
+    ? await chromium.launchPersistentContext(join(profile, name), options)
+    : await browser!.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${server.origin}/${bundle}.html`);
+  await page.waitForFunction(() => "grove" in globalThis);
+  // Its renderer: the one that came with it and has run a script.
+  const fresh = chromiumPids("renderer").filter((pid) => !known.has(pid));
+  const renderer = fresh.reduce((a, b) => (cpuNs(b) > cpuNs(a) ? b : a));
+  pages.push({ name, page, renderer, ...(cut && { cut }) });
+}
+const browserPids = chromiumPids("");
+const samples: Record<string, Record<string, number>[]> = {};
+for (let r = -1; r < rounds; r++) {
+  for (const { name, page, renderer, cut } of r % 2 ? pages : [...pages].reverse()) {
+    const input = { ...INPUT, ...(cut && { cut }) };
+    const at = () => ({
+      main: cpuNs(renderer, renderer),
+      renderer: cpuNs(renderer),
+      browser: browserPids.reduce((n, pid) => n + cpuNs(pid), 0),
+    });
+    await callPage<IdbWriteApi, "prepare">(page, "prepare", input);
+    const start = at();
+    const result = await callPage<IdbWriteApi, "run">(page, "run", input);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const end = at();
+    const run = {
+      ...result,
+      mainMs: (end.main - start.main) / 1e6,
+      rendererMs: (end.renderer - start.renderer) / 1e6,
+      browserMs: (end.browser - start.browser) / 1e6,
+    };
+    if (r >= 0) {
+      samples[name] ??= [];
+      samples[name].push(run);
+    }
+  }
+}
+for (const context of contexts) await context.close();
+await browser?.close();
+await server.close();
+if (profile) rmSync(profile, { recursive: true, force: true });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const out: Record<string, unknown> = { disk, input: INPUT };
+for (const [name, runs] of Object.entries(samples)) {
+  const fields = Object.keys(runs[0]!);
+  out[name] = {
+    median: Object.fromEntries(fields.map((f) => [f, +median(runs.map((x) => x[f]!)).toFixed(1)])),
+    each: Object.fromEntries(fields.map((f) => [f, runs.map((x) => +x[f]!.toFixed(1))])),
+  };
+}
+console.log(JSON.stringify(out));
+for (const [name, runs] of Object.entries(samples)) {
+  for (const f of Object.keys(runs[0]!)) {
+    console.log(
+      name.padEnd(7),
+      f.padEnd(11),
+      median(runs.map((x) => x[f]!))
+        .toFixed(1)
+        .padStart(7),
+      " each",
+      runs.map((x) => x[f]!.toFixed(1)).join(" "),
+    );
+  }
+}
+process.exit(0);
