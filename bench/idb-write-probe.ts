@@ -27,7 +27,12 @@ const INPUT = { envelopes: 10_000, bytes: 330, batch: 1024, perCommit: 2 };
 /** Nanoseconds of CPU of `pid`'s thread `tid`, or of all its threads. */
 function cpuNs(pid: number, tid?: number): number {
   let ns = 0;
-  const tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
+  let tids: string[];
+  try {
+    tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
+  } catch {
+    return 0; // The process ended.
+  }
   for (const t of tids) {
     try {
       ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
@@ -38,24 +43,32 @@ function cpuNs(pid: number, tid?: number): number {
   return ns;
 }
 
-/** Chromium processes of `type` ("renderer", or "" for the browser itself). */
+/** Chromium processes of `type` ("renderer", or "" for a browser itself) started from this one. */
 function chromiumPids(type: string): number[] {
-  const pids: number[] = [];
+  const parents = new Map<number, number>();
+  const kinds = new Map<number, string>();
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      parents.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      // A zygote's children keep their arguments in one string.
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
-      if (!cmd[0]?.includes("chromium/chromium")) continue;
-      const kind = cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "";
-      if (kind === type && cmd.some((a) => a.includes("playwright") || a.includes("idb-"))) {
-        pids.push(pid);
-      }
+      if (!cmd[0]?.includes("chromium")) continue;
+      kinds.set(pid, cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "");
     } catch {
       // Gone meanwhile.
     }
   }
-  return pids;
+  // Only this process's own: other Chromiums on a shared machine are not ours to count.
+  const ours = (pid: number) => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
+      if (p === process.pid) return true;
+    }
+    return false;
+  };
+  return [...kinds].filter(([pid, kind]) => kind === type && ours(pid)).map(([pid]) => pid);
 }
 
 const rounds = Number(process.argv[2] ?? 5);
@@ -80,9 +93,11 @@ const options = { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
 const profile = disk ? mkdtempSync(join(tmpdir(), "idb-write-")) : undefined;
 const browser = profile ? undefined : await chromium.launch(options);
 const contexts: BrowserContext[] = [];
-const pages: { name: string; page: Page; renderer: number; cut?: number }[] = [];
+const pages: { name: string; page: Page; renderer: number; browsers: number[]; cut?: number }[] =
+  [];
 for (const [name, bundle, cut] of pageEntries) {
   const known = new Set(chromiumPids("renderer"));
+  const knownBrowsers = new Set(chromiumPids(""));
   const context = profile
     ? await chromium.launchPersistentContext(join(profile, name), options)
     : await browser!.newContext();
@@ -93,17 +108,20 @@ for (const [name, bundle, cut] of pageEntries) {
   // Its renderer: the one that came with it and has run a script.
   const fresh = chromiumPids("renderer").filter((pid) => !known.has(pid));
   const renderer = fresh.reduce((a, b) => (cpuNs(b) > cpuNs(a) ? b : a));
-  pages.push({ name, page, renderer, ...(cut && { cut }) });
+  // On disk each page has a browser of its own; in memory they share one.
+  const browsers = profile
+    ? chromiumPids("").filter((pid) => !knownBrowsers.has(pid))
+    : chromiumPids("");
+  pages.push({ name, page, renderer, browsers, ...(cut && { cut }) });
 }
-const browserPids = chromiumPids("");
 const samples: Record<string, Record<string, number>[]> = {};
 for (let r = -1; r < rounds; r++) {
-  for (const { name, page, renderer, cut } of r % 2 ? pages : [...pages].reverse()) {
+  for (const { name, page, renderer, browsers, cut } of r % 2 ? pages : [...pages].reverse()) {
     const input = { ...INPUT, ...(cut && { cut }) };
     const at = () => ({
       main: cpuNs(renderer, renderer),
       renderer: cpuNs(renderer),
-      browser: browserPids.reduce((n, pid) => n + cpuNs(pid), 0),
+      browser: browsers.reduce((n, pid) => n + cpuNs(pid), 0),
     });
     await callPage<IdbWriteApi, "prepare">(page, "prepare", input);
     const start = at();
