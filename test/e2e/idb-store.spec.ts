@@ -175,7 +175,7 @@ test("a received batch is logged in sealed records of 48-60 KiB: under the sizes
 }) => {
   await grove(page, "open", `${DB}-log`);
   // 200 KB of 330-byte envelopes, as a catch-up's batch of chat messages.
-  const { named, lengths } = await grove(page, "logBatch", 600, 330);
+  const { named, lengths, envelopes } = await grove(page, "logBatch", 600, 330);
   // IdbStore names 56 KiB; sealing takes its 29 bytes off (EncryptedStore).
   expect(named).toBe(56 * 1024 - 29);
   expect(lengths.length).toBe(4);
@@ -187,6 +187,11 @@ test("a received batch is logged in sealed records of 48-60 KiB: under the sizes
     // and under the 64 KiB where Chromium moves a value out into a blob (decision 174).
     expect(length).toBeLessThan(58 * 1024);
   }
+  // And read back whole after a reload: every envelope, once.
+  await page.reload();
+  await page.waitForFunction(() => "grove" in globalThis);
+  await grove(page, "open", `${DB}-log`);
+  expect(await grove(page, "logged")).toEqual(envelopes);
 });
 
 test("refuses a record moved under another name, and records under another storage key", async ({

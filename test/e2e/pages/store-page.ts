@@ -6,7 +6,7 @@
  */
 import { openDB } from "idb";
 import { fromHex, toHex, utf8 } from "../../../core/crypto/bytes.js";
-import { logRecords } from "../../../core/space/space-log.js";
+import { loggedEnvelopes, logRecords } from "../../../core/space/space-log.js";
 import { IdbStore } from "../../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { type Store, StoreError, type StoreErrorCode } from "../../../core/store/store.js";
@@ -119,8 +119,10 @@ const api = {
     const lengths = await raw(async (db, objects) =>
       (await db.getAll(objects)).map((value) => (value as Uint8Array).length),
     );
-    return { named, lengths };
+    return { named, lengths, envelopes: envelopes.map(toHex).sort() };
   },
+  /** Every envelope the log of logBatch's space holds, as hex, sorted. */
+  logged: async () => (await loggedEnvelopes(current(), "ab".repeat(32))).map(toHex).sort(),
   deleteMany: (keys: string[]) => attempt(() => current().deleteMany(keys)),
   list: (prefix: string) => attempt(() => current().list(prefix)),
   close: () => attempt(() => current().close()),
