@@ -78,7 +78,7 @@ export class IdbStore implements Store {
       const tx = this.db.transaction(RECORDS, "readwrite", { durability: "strict" });
       // IndexedDB's own requests, not idb's promise per put: a put that fails later aborts the
       // transaction, which `done` reports, so one promise per batch says it all.
-      const records = unwrap(tx.store);
+      const records = unwrap(tx).objectStore(RECORDS);
       try {
         for (const [key, bytes] of copies) records.put(bytes, key);
       } catch (err) {
