@@ -9,7 +9,7 @@
  * compactions run after the commit).
  *
  * `npx tsx bench/idb-probe.ts [rounds] [variant,...]`; prints medians. A probe
- * for choosing a record size and value shape (decision 174), not a published figure.
+ * for choosing a record size and value shape (decision 175), not a published figure.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

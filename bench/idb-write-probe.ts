@@ -10,7 +10,7 @@
  * `GROVE_IDB_BEFORE=<checkout> npx tsx bench/idb-write-probe.ts [rounds]`;
  * GROVE_PROBE_DISK=1 keeps the profile on disk, as the app's (Playwright's own
  * contexts keep IndexedDB in memory, as a private window). Prints medians and
- * every run; a probe for decision 174, not a published figure.
+ * every run; a probe for decision 175, not a published figure.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

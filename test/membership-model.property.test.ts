@@ -573,11 +573,15 @@ class World {
     const state = online[0]!.log.state;
     // Never displaced: gone only by an accepted remove naming them, because the confirm that
     // let them in was made by someone removed at the same moment (a removal beats concurrent ops),
-    // or because their join was concurrent with a revoke of its invite (decision 31: a join
-    // counts only if it is before every accepted revoke, so that a backdated join cannot beat
-    // the expiry revoke; a manager who withdrew the link offline takes out whoever another
-    // manager let in through it meanwhile, and everyone agrees).
+    // or because they asked through an open link that a manager revoked without having seen
+    // their join (decision 31: on an open link a manager's device confirms unasked, so a confirm
+    // made concurrently with the revoke vouches for nothing). On a link that needs a person's
+    // confirm, a confirm made concurrently with the revoke holds (decision 174): no allowance.
     const log = online[0]!.log;
+    const openLink = (invite: Uint8Array) => {
+      const a = log.op(toHex(invite))?.body.action;
+      return a?.type === "invite" && a.mode === "open";
+    };
     const removed = new Set<string>();
     for (const id of state.accepted) {
       const a = log.op(id)!.body.action;
@@ -586,10 +590,16 @@ class World {
     for (const [id, err] of state.rejected) {
       const a = log.op(id)?.body.action;
       const lateJoin = err.code === "INVITE_REVOKED" || err.code === "INVITE_EXPIRED";
-      if (a?.type === "join" && lateJoin) removed.add(toHex(a.cert.user));
+      if (a?.type === "join" && lateJoin && openLink(a.invite)) removed.add(toHex(a.cert.user));
       if (a?.type !== "confirm" || err.code !== "REMOVED_CONCURRENTLY") continue;
       const join = log.op(toHex(a.join))?.body.action;
       if (join?.type === "join") removed.add(toHex(join.cert.user));
+    }
+    for (const [id, closed] of state.closedJoins) {
+      const a = log.op(id)?.body.action;
+      if (a?.type === "join" && closed.reason === "INVITE_REVOKED" && openLink(a.invite)) {
+        removed.add(toHex(a.cert.user));
+      }
     }
     for (const user of this.admitted) {
       if (removed.has(user)) continue;
@@ -664,7 +674,25 @@ async function runSchedule(users: number, insider: number, steps: Step[]): Promi
   }
 }
 
+/**
+ * The user's case of decision 174, as a schedule: Ann (U0) makes a link, Bob (U1, a manager)
+ * goes offline; Eve (U4, who saw the link) asks, Ann lets her in; Bob, offline, revokes the
+ * link, then reaches Ann. On a link that needs a person's confirm, Eve stays.
+ */
+const confirmedWhileRevoked: Step[] = [
+  { t: "invite", who: 0, open: false, oneTime: false, role: 1, show: 0 },
+  { t: "offline", who: 1 },
+  { t: "join", who: 0, link: 1 },
+  { t: "confirm", who: 0, pick: 0, admit: true },
+  { t: "revoke", who: 1, link: 1 },
+  { t: "gossip", from: 1, to: 0 },
+];
+
 describe("membership model", () => {
+  it("a member let in on a confirmed link while an offline manager revoked it stays (decision 174)", async () => {
+    await runSchedule(5, 4, confirmedWhileRevoked);
+  });
+
   it(
     `${RUNS} seeded schedules: same members everywhere, nobody displaced, one-time invites admit one, the departed reach no current key`,
     async () => {

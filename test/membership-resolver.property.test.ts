@@ -18,12 +18,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../core/crypto/bytes.js";
 import { hash32 } from "../core/crypto/hash.js";
-import type { DeviceCertificate } from "../core/crypto/identity.js";
 import type { Action, KeyBoxEntry } from "../core/membership/ops.js";
 import { replayAll, resolveMembership, type VerifiedOp } from "../core/membership/resolve.js";
 import { MembershipResolver } from "../core/membership/resolver.js";
 import type { Role } from "../core/space/access.js";
 import { canonicalState } from "./membership-canon.js";
+import { boxFor, bytes, cert } from "./membership-dag.js";
 
 const RUNS = Number(process.env.GROVE_RESOLVER_RUNS ?? 300);
 const USERS = 5;
@@ -51,30 +51,6 @@ const step: fc.Arbitrary<Step> = fc.record({
   // Replica 0 authors most: long runs of ops that see everything before them.
   replica: fc.oneof(fc.constant(0), fc.nat(REPLICAS - 1)),
   flag: fc.boolean(),
-});
-
-function bytes(tag: number, a: number, b = 0): Uint8Array {
-  const out = new Uint8Array(32);
-  out[0] = tag;
-  out[1] = a;
-  out[2] = b;
-  return hash32(out);
-}
-
-function cert(user: number, device: number): DeviceCertificate {
-  return {
-    user: bytes(1, user),
-    deviceSign: bytes(2, user, device),
-    deviceBox: bytes(3, user, device),
-    name: `d${device}`,
-    createdAt: 0,
-    signature: new Uint8Array(64),
-  };
-}
-
-const boxFor = (recipient: Uint8Array, salt: number): KeyBoxEntry => ({
-  recipient,
-  box: bytes(9, salt & 0xff, salt >> 8),
 });
 
 /** Builds the ops of one schedule: each authored on a replica, naming that replica's heads. */

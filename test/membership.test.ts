@@ -8,164 +8,27 @@ import fc from "fast-check";
 import nacl from "tweetnacl";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../core/crypto/bytes.js";
-import { ed25519 } from "../core/crypto/ed25519.js";
-import { hash32 } from "../core/crypto/hash.js";
-import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/crypto/identity.js";
-import { newEpochKey } from "../core/crypto/key-box.js";
-import { reachableKeys, sealPrevious, sealToAll } from "../core/membership/epoch-keys.js";
-import { MembershipLog } from "../core/membership/membership-log.js";
-import {
-  decodeOpBody,
-  decodeSignedOp,
-  encodeOpBody,
-  encodeSignedOp,
-  joinProofMessage,
-  opSigningMessage,
-} from "../core/membership/ops.js";
+import { reachableKeys, sealToAll } from "../core/membership/epoch-keys.js";
+import type { MembershipLog } from "../core/membership/membership-log.js";
+import { decodeOpBody, decodeSignedOp } from "../core/membership/ops.js";
 import type { Role } from "../core/space/access.js";
 import { seededRandom } from "./faulty-socket.js";
+import {
+  codeOf,
+  confirmAction,
+  HOUR,
+  invite,
+  join,
+  joinOp,
+  opId,
+  person,
+  replica,
+  rotation,
+  signed,
+  space,
+  sync,
+} from "./membership-replicas.js";
 import { expectOnlyDecodeErrors, hostileBytes } from "./mutate.js";
-
-const backend = await ed25519();
-const HOUR = 3_600_000;
-
-async function person(name: string) {
-  const user = generateUserKeys();
-  const device = generateDeviceKeys();
-  const cert = await certifyDevice(backend, user, device, `${name}'s laptop`, 1);
-  return { name, user, device, cert, id: toHex(user.sign.publicKey) };
-}
-type Person = Awaited<ReturnType<typeof person>>;
-
-/** A space created by `owner`, and a way to open more replicas of its log. */
-async function space(owner: Person) {
-  const spaceId = nacl.randomBytes(16);
-  const key = newEpochKey();
-  const log = new MembershipLog(spaceId, backend);
-  await log.author(owner.device.sign, {
-    type: "create",
-    cert: owner.cert,
-    name: owner.name,
-    boxes: sealToAll(key, [owner.device.box.publicKey]),
-  });
-  return { spaceId, key, log };
-}
-
-/** Copies every op one log holds into another (both ways = a full sync). */
-async function sync(from: MembershipLog, to: MembershipLog) {
-  for (const op of from.encodedOps()) await to.add(op);
-}
-
-function replica(log: MembershipLog) {
-  return new MembershipLog(log.spaceId, backend);
-}
-
-type InviteOpts = {
-  role?: Role;
-  mode?: "open" | "confirmed";
-  expiresAt?: number;
-  oneTime?: boolean;
-  /** The current key, sealed to joiners when the inviter lets them in. */
-  key?: Uint8Array;
-};
-type Inv = Awaited<ReturnType<typeof invite>>;
-
-async function invite(log: MembershipLog, by: Person, opts: InviteOpts = {}) {
-  const sign = nacl.sign.keyPair();
-  const box = nacl.box.keyPair();
-  const bytes = await log.author(by.device.sign, {
-    type: "invite",
-    inviteSign: sign.publicKey,
-    inviteBox: box.publicKey,
-    role: opts.role ?? "member",
-    mode: opts.mode ?? "open",
-    expiresAt: opts.expiresAt ?? Date.now() + HOUR,
-    oneTime: opts.oneTime ?? true,
-    channelKey: nacl.randomBytes(32),
-  });
-  return { id: opId(bytes), sign, box, by, mode: opts.mode ?? "open", key: opts.key };
-}
-
-/** An op's id: the hash of its body, as the log computes it. */
-function opId(bytes: Uint8Array): Uint8Array {
-  return hash32(decodeSignedOp(bytes).body);
-}
-
-/**
- * A join; on an open invite its inviter then confirms it, as the inviter's
- * device does without asking (decision 51). Returns the join's verdict.
- */
-async function join(
-  log: MembershipLog,
-  who: Person,
-  inv: Pick<Inv, "id" | "sign"> & {
-    mode?: Inv["mode"];
-    by?: Inv["by"];
-    key?: Uint8Array | undefined;
-  },
-  time = Date.now(),
-) {
-  const result = await log.add(await joinOp(log, who, inv, time));
-  if (result.status !== "accepted" || inv.mode !== "open" || !inv.by) return result;
-  await log.author(inv.by.device.sign, confirmAction(log, result.id, who, inv.key)).catch(() => {});
-  return result;
-}
-
-/** A confirm of `joinId`, sealing `key` (the current epoch's) to the joiner when given. */
-function confirmAction(
-  log: MembershipLog,
-  joinId: string,
-  who: Person,
-  key?: Uint8Array | undefined,
-) {
-  const epoch = log.state.epochs[log.state.epochs.length - 1]!;
-  return {
-    type: "confirm" as const,
-    join: fromHex(joinId),
-    share: key
-      ? { epochOp: fromHex(epoch.op), boxes: sealToAll(key, [who.device.box.publicKey]) }
-      : { epochOp: new Uint8Array(32), boxes: [] },
-  };
-}
-
-/** A join signed by `who`, naming `log`'s heads, not yet added anywhere. */
-async function joinOp(
-  log: MembershipLog,
-  who: Person,
-  inv: { id: Uint8Array; sign: nacl.SignKeyPair },
-  time: number,
-) {
-  const proof = await backend.sign(
-    inv.sign.secretKey,
-    joinProofMessage(log.spaceId, inv.id, who.cert),
-  );
-  const body = {
-    type: "join" as const,
-    invite: inv.id,
-    cert: who.cert,
-    name: who.name,
-    proof,
-    share: { epochOp: new Uint8Array(32), boxes: [] },
-  };
-  return signed(log, who, body, time);
-}
-
-/** An op signed by `who`, not yet added anywhere. */
-async function signed(
-  log: MembershipLog,
-  who: Person,
-  action: Parameters<MembershipLog["author"]>[1],
-  time = Date.now(),
-) {
-  const body = encodeOpBody({ spaceId: log.spaceId, parents: log.heads(), time, action });
-  const signature = await backend.sign(who.device.sign.secretKey, opSigningMessage(body));
-  return encodeSignedOp({ body, signer: who.device.sign.publicKey, signature });
-}
-
-function rotation(previous: Uint8Array, to: Uint8Array[]) {
-  const next = newEpochKey();
-  return { next, rotation: { boxes: sealToAll(next, to), previous: sealPrevious(previous, next) } };
-}
 
 describe("membership log", () => {
   it("an open invite's join waits until a manager's device confirms it, then has the invite's role", async () => {
@@ -437,11 +300,6 @@ describe("membership log", () => {
     );
   });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  const result = (await p) as { status: string; error?: { code: string } };
-  return result.status === "rejected" ? result.error?.code : result.status;
-}
 
 /**
  * Four people, each with a replica. Steps: someone with a replica authors a

@@ -51,7 +51,15 @@ const MAY_LOAD: Record<Runtime, readonly Runtime[]> = {
  * in none of these lists fails the test until someone says where it runs.
  */
 export const PACKAGES: Record<Runtime, readonly string[]> = {
-  shared: ["yjs", "lib0", "tweetnacl", "@noble/hashes", "libsodium-wrappers", "hash-wasm", "qrcode"],
+  shared: [
+    "yjs",
+    "lib0",
+    "tweetnacl",
+    "@noble/hashes",
+    "libsodium-wrappers",
+    "hash-wasm",
+    "qrcode",
+  ],
   dom: ["idb", "y-webrtc", "react", "react-dom", "react-markdown", "@tiptap/*", "mdast"],
   node: [
     "ws",

@@ -29,11 +29,18 @@ export interface Working {
   orphans: number;
   /** Accepted revokes per invite id, in replay order. */
   revokes: Map<string, VerifiedOp[]>;
+  /** Is a join (id) covered against a revoke (id) by a confirm made concurrently (revoke-cover.ts)? */
+  covered: (join: string, revoke: string) => boolean;
+  /** Invites closed because their inviter was removed or left: no confirm covers those. */
+  inviterGone: Set<string>;
   /** Epoch numbers in use. */
   epochNumbers: Set<number>;
 }
 
-export function newWorking(certified: Map<string, string>): Working {
+export function newWorking(
+  certified: Map<string, string>,
+  covered: Working["covered"] = () => false,
+): Working {
   return {
     state: {
       members: new Map(),
@@ -51,6 +58,8 @@ export function newWorking(certified: Map<string, string>): Working {
     recipients: new Map(),
     orphans: 0,
     revokes: new Map(),
+    covered,
+    inviterGone: new Set(),
     epochNumbers: new Set(),
   };
 }
@@ -180,7 +189,8 @@ function apply(w: Working, op: VerifiedOp, latest: number): void {
       }
       // Links the departed handed out let no one in after them.
       for (const invite of state.invites.values()) {
-        if (invite.by !== target.user || invite.revoked) continue;
+        if (invite.by !== target.user || w.inviterGone.has(invite.id)) continue;
+        w.inviterGone.add(invite.id);
         invite.revoked = true;
         invite.revokedAt ??= op.body.time;
         closeJoinsOn(state, invite.id, { reason: "INVITE_REVOKED", by: author });
@@ -205,7 +215,9 @@ function apply(w: Working, op: VerifiedOp, latest: number): void {
       if (!invite) refuse("INVITE_UNKNOWN", "no such invite");
       invite.revoked = true;
       invite.revokedAt ??= op.body.time;
-      closeJoinsOn(state, invite.id, { reason: "INVITE_REVOKED", by: author });
+      closeJoinsOn(state, invite.id, { reason: "INVITE_REVOKED", by: author }, (join) =>
+        w.covered(join, op.id),
+      );
       const list = w.revokes.get(invite.id);
       if (list) list.push(op);
       else w.revokes.set(invite.id, [op]);
@@ -224,7 +236,7 @@ function join(w: Working, op: VerifiedOp, a: Extract<Action, { type: "join" }>, 
   const invite = state.invites.get(toHex(a.invite));
   if (!invite) refuse("INVITE_UNKNOWN", "the invite is unknown in this space");
   if (invite.oneTime && invite.used) refuse("INVITE_USED", "the one-time invite was used already");
-  if (invite.revoked) {
+  if (invite.revoked && !coveredAgainstAll(w, invite.id, op.id)) {
     if ((invite.revokedAt ?? 0) > invite.expiresAt)
       refuse("INVITE_EXPIRED", "the invite had expired");
     refuse("INVITE_REVOKED", "the invite was revoked");
@@ -248,10 +260,25 @@ function join(w: Working, op: VerifiedOp, a: Extract<Action, { type: "join" }>, 
   });
 }
 
-/** Closes every join still waiting on an invite, saying why. */
-function closeJoinsOn(state: MembershipState, inviteId: string, why: ClosedJoin): void {
+/**
+ * Is a join on a revoked invite covered against every revoke of it so far,
+ * by confirms made concurrently (and its inviter not gone)?
+ */
+function coveredAgainstAll(w: Working, inviteId: string, join: string): boolean {
+  const revokes = w.revokes.get(inviteId);
+  if (!revokes || w.inviterGone.has(inviteId)) return false;
+  return revokes.every((r) => w.covered(join, r.id));
+}
+
+/** Closes every join still waiting on an invite (but those `spared`), saying why. */
+function closeJoinsOn(
+  state: MembershipState,
+  inviteId: string,
+  why: ClosedJoin,
+  spared: (join: string) => boolean = () => false,
+): void {
   for (const [id, pending] of state.pending) {
-    if (pending.invite !== inviteId) continue;
+    if (pending.invite !== inviteId || spared(id)) continue;
     state.pending.delete(id);
     state.closedJoins.set(id, why);
   }

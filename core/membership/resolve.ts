@@ -16,7 +16,11 @@
  * grind. Managers revoke invites that expired (invite-expiry.ts), and a
  * join's own time is the joiner's word: so a join is judged expired by its
  * time, by the times of the ops it descends from (it cannot predate them),
- * and by not being before a revoke made after expiry.
+ * and by not being before a revoke made after expiry. One exception
+ * (revoke-cover.ts, decision 174): on a link that needs a person's
+ * confirm, a join that a manager confirmed without having seen the revoke
+ * (the confirm concurrent with it, and accepted where it falls) stands
+ * against that revoke; the revoke neither closes nor refuses it.
  *
  * Admission (decision 51): a join only asks. Every join waits, pending,
  * until a manager confirms it (open invites are confirmed by a manager's
@@ -37,6 +41,7 @@ import { finish, newWorking, type Working } from "./judge.js";
 import type { MembershipState, VerifiedOp } from "./membership-state.js";
 import { OpGraph } from "./op-graph.js";
 import type { Action } from "./ops.js";
+import { RevokeCover } from "./revoke-cover.js";
 
 export type {
   ClosedJoin,
@@ -80,17 +85,26 @@ export function replayAll(ops: VerifiedOp[]): Replay {
   const latest = graph.latestTimes();
   const certified = deviceUsers(graph.order);
   const byAuthor = opsByAuthor(graph.order, certified);
+  const cover = new RevokeCover(graph);
   const beaten = new Map<string, MembershipError>();
+  /** Joins let through a revoke by a confirm that was then refused: covered no more. */
+  const uncovered = new Set<string>();
   const states: Working[] = [];
   for (;;) {
-    const w = replay(graph.order, beaten, latest, certified);
+    // Each pass keeps its own view: the resolver judges appended ops in every pass's state.
+    const withdrawn = new Set(uncovered);
+    const covered = (join: string, revoke: string) =>
+      !withdrawn.has(join) && cover.covers(join, revoke);
+    const w = replay(graph.order, beaten, latest, certified, covered);
     states.push(w);
-    const before = beaten.size;
+    const before = beaten.size + uncovered.size;
+    const late = revokedJoins(graph, w, cover, withdrawn);
     // Removals first, then revokes: the first mark an op gets is the one it keeps.
-    for (const [id, err] of [...beatenBy(graph, byAuthor, w.state), ...lateJoins(graph, w)]) {
+    for (const [id, err] of [...beatenBy(graph, byAuthor, w.state), ...late.marks]) {
       if (!beaten.has(id)) beaten.set(id, err);
     }
-    if (beaten.size === before) return { states, latest, certified };
+    for (const id of late.uncovered) uncovered.add(id);
+    if (beaten.size + uncovered.size === before) return { states, latest, certified };
   }
 }
 
@@ -122,23 +136,39 @@ function opsByAuthor(order: VerifiedOp[], users: Map<string, string>): Map<strin
 }
 
 /**
- * Joins on a revoked invite that are not before the revoke. Concurrent ones
- * lose whatever their hash, so a join that arrives once a revoke is known
- * is refused by everyone, in any order. Against a revoke made after the
- * invite's expiry (a manager's clock), the refusal says "expired".
+ * Joins on a revoked invite, once a pass is done. `marks`: those not before
+ * a revoke, unless an accepted confirm made concurrently with it covers them
+ * (revoke-cover.ts). Concurrent ones lose whatever their hash, so a join
+ * that arrives once a revoke is known is refused by everyone, in any order.
+ * Against a revoke made after the invite's expiry (a manager's clock), the
+ * refusal says "expired". `uncovered`: joins this pass let through a revoke
+ * for a confirm that was then refused (its author no manager there, or
+ * beaten): the revoke closes them in the next pass.
  */
-function lateJoins(graph: OpGraph, w: Working): [string, MembershipError][] {
-  const out: [string, MembershipError][] = [];
-  if (w.revokes.size === 0) return out;
+function revokedJoins(
+  graph: OpGraph,
+  w: Working,
+  cover: RevokeCover,
+  withdrawn: ReadonlySet<string>,
+): { marks: [string, MembershipError][]; uncovered: string[] } {
+  const marks: [string, MembershipError][] = [];
+  const uncovered: string[] = [];
+  if (w.revokes.size === 0) return { marks, uncovered };
+  const accepted = w.state.accepted;
   for (const op of graph.order) {
     const a = op.body.action;
     if (a.type !== "join") continue;
-    const invite = toHex(a.invite);
-    const against = w.revokes.get(invite)?.find((r) => !graph.isAncestor(op.id, r.id));
+    const revokes = w.revokes.get(toHex(a.invite));
+    if (!revokes) continue;
+    const holds = (r: VerifiedOp) => cover.covers(op.id, r.id, accepted);
+    if (!withdrawn.has(op.id) && revokes.some((r) => cover.covers(op.id, r.id) && !holds(r))) {
+      uncovered.push(op.id);
+    }
+    const against = revokes.find((r) => !graph.isAncestor(op.id, r.id) && !holds(r));
     const mark = against && lateMark(w, op, against);
-    if (mark) out.push([op.id, mark]);
+    if (mark) marks.push([op.id, mark]);
   }
-  return out;
+  return { marks, uncovered };
 }
 
 /** The refusal a join gets from a revoke it is not before, if its invite is known. */
@@ -184,8 +214,9 @@ function replay(
   beaten: Map<string, MembershipError>,
   latest: Map<string, number>,
   certified: Map<string, string>,
+  covered: Working["covered"],
 ): Working {
-  const w = newWorking(certified);
+  const w = newWorking(certified, covered);
   for (const op of order) judge(w, op, latest.get(op.id) ?? 0, beaten.get(op.id));
   finish(w);
   return w;

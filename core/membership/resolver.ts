@@ -9,7 +9,10 @@
  * and appended. The rules that reach across the order cannot change an
  * earlier verdict because of it (it is after everything, concurrent with
  * nothing); a join on an invite some accepted revoke closed is the one case
- * where they judge the new op itself, and they are asked here directly.
+ * where they judge the new op itself, and they are asked here directly. (A
+ * confirm concurrent with a revoke can cover a join against it, but an op
+ * that sorts last is concurrent with nothing: it neither covers nor is
+ * covered, and the cover's answers for held ops stay as they were.)
  * The fixed point of resolve.ts may take several passes (a removal that
  * beats an op accepted in the first pass); every pass's state is kept, and
  * the new op is judged in each, as a full replay would.

@@ -43,7 +43,7 @@ export function logRecord(spaceId: string, envelopes: Uint8Array[]): [string, Ui
  * of 64 KiB or more out into a blob, which costs the page's main thread about five times as
  * much per write; a received batch of a few hundred chat messages is past that, so it is
  * logged as several records, still written together. IdbStore names its own size (56 KiB,
- * decision 174), files prefer one record per batch: this one is for stores that name none.
+ * decision 175), files prefer one record per batch: this one is for stores that name none.
  */
 export const LOG_RECORD_BYTES = 48 * 1024;
 

@@ -30,10 +30,9 @@ import type { Ed25519Backend } from "../crypto/ed25519.js";
 import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
 import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
 import { CryptoError } from "../crypto/errors.js";
-import { loadHash } from "../crypto/hash.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
-import { loadSecretbox } from "../crypto/secretbox.js";
+import { loadWebAssemblyBackends } from "../crypto/webassembly-backends.js";
 import { noted, whenSettled } from "../diagnostics/recent-errors.js";
 import { type Store, StoreError } from "../store/store.js";
 import {
@@ -288,9 +287,8 @@ export class Space extends ObservableV2<Events> {
   }
 
   static async open(options: SpaceOptions): Promise<Space> {
-    // The faster cipher and hash before the first envelope; each gives the same bytes as the
-    // portable one it replaces.
-    await Promise.all([loadSecretbox(), loadHash()]);
+    // The faster cipher and hash before the first envelope (the same bytes as the portable ones).
+    await loadWebAssemblyBackends();
     const space = new Space(options);
     await space.load();
     // A log left long by the last run (closed before its space went quiet) is checkpointed

@@ -30,7 +30,7 @@ export class IdbStore implements Store {
    * Chromium moves a value whose clone passes 64 KiB out into a blob, at several times the
    * page's cost per byte; and its in-memory backend (a private window's) costs half as much
    * again per byte for values past about 60 KiB. 56 KiB keeps a sealed log record, framing
-   * included, under both, with fewer puts than the space log's own 48 KiB (decision 174).
+   * included, under both, with fewer puts than the space log's own 48 KiB (decision 175).
    */
   readonly recordBytes = IDB_RECORD_BYTES;
 

@@ -6,8 +6,7 @@
  * script-src 'self'; libsodium needs 'wasm-unsafe-eval', as on the page).
  */
 import { ed25519 } from "../crypto/ed25519.js";
-import { loadHash } from "../crypto/hash.js";
-import { loadSecretbox } from "../crypto/secretbox.js";
+import { loadWebAssemblyBackends } from "../crypto/webassembly-backends.js";
 import { serveOpenRequest } from "../space/off-thread-open.js";
 
 interface WorkerScope {
@@ -18,7 +17,7 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 // All ready before the first batch: libsodium opens a box in half tweetnacl's time, and
 // hash-wasm hashes an envelope in half noble's (hashing was half of this worker's time).
-const ready = Promise.all([ed25519(), loadSecretbox(), loadHash()]);
+const ready = Promise.all([ed25519(), loadWebAssemblyBackends()]);
 
 /**
  * Requests are served one after another: the first batch's reply is not held up by the

@@ -184,7 +184,7 @@ test("a received batch is logged in sealed records of 48-60 KiB: under the sizes
     // Past the space log's own 48 KiB: the store's size was taken.
     expect(length).toBeGreaterThan(48 * 1024);
     // Under the ~60 KiB where a private window's IndexedDB costs half as much again per byte,
-    // and under the 64 KiB where Chromium moves a value out into a blob (decision 174).
+    // and under the 64 KiB where Chromium moves a value out into a blob (decision 175).
     expect(length).toBeLessThan(58 * 1024);
   }
   // And read back whole after a reload: every envelope, once.

@@ -10,8 +10,7 @@
 import { ObservableV2 } from "lib0/observable";
 import { fromHex } from "../../../core/crypto/bytes.js";
 import { ed25519 } from "../../../core/crypto/ed25519.js";
-import { loadHash } from "../../../core/crypto/hash.js";
-import { loadSecretbox } from "../../../core/crypto/secretbox.js";
+import { loadWebAssemblyBackends } from "../../../core/crypto/webassembly-backends.js";
 import { noted, recentErrors, whenSettled } from "../../../core/diagnostics/recent-errors.js";
 import { AccountSpace } from "../../../core/membership/account.js";
 import { MemberSpace } from "../../../core/membership/member-space.js";
@@ -177,10 +176,8 @@ export class ClientCore extends ObservableV2<Events> {
   });
 
   async open(): Promise<void> {
-    // libsodium (the profile's keys, every space's envelopes) and the WebAssembly SHA-256 load
-    // while the rest starts up.
-    void loadSecretbox();
-    void loadHash();
+    // libsodium (the profile's keys, every envelope) and SHA-256 load while the rest starts up.
+    void loadWebAssemblyBackends();
     try {
       // Each waits on the browser (a probe signature, the key store): together, not in turn.
       const [backend, source] = await Promise.all([ed25519(), this.platform.keySource()]);
