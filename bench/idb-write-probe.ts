@@ -1,6 +1,6 @@
 /**
  * The IndexedDB side of a catch-up alone, this checkout against another, run
- * for run in one browser: each page logs 10,000 envelopes of ~330 bytes
+ * for run: each page logs 10,000 envelopes of ~330 bytes
  * through its checkout's EncryptedStore over IdbStore (pages/idb-write-page.ts),
  * and the CPU of its renderer's main thread, of its whole renderer and of the
  * browser process (every thread: IndexedDB's backend) is read from
@@ -9,11 +9,13 @@
  *
  * `GROVE_IDB_BEFORE=<checkout> npx tsx bench/idb-write-probe.ts [rounds]`;
  * GROVE_PROBE_DISK=1 keeps the profile on disk, as the app's (Playwright's own
- * contexts keep IndexedDB in memory, as a private window). Prints medians and
- * every run; a probe for decision 175, not a published figure.
+ * contexts keep IndexedDB in memory, as a private window); GROVE_IDB_CUTS=49152
+ * adds this checkout cutting records at 48 KiB; GROVE_IDB_OUT=<file> keeps the
+ * figures as JSON (bench/results/idb-write-memory.json and -disk.json back
+ * decision 175). Prints medians and every run.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "@playwright/test";
 import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
@@ -72,6 +74,7 @@ function chromiumPids(type: string): number[] {
 }
 
 const rounds = Number(process.argv[2] ?? 5);
+const loadAtStart = loadavg().map((x) => +x.toFixed(2));
 const before = process.env.GROVE_IDB_BEFORE;
 const entries: Record<string, string> = {
   after: new URL("./pages/idb-write-page.ts", import.meta.url).pathname,
@@ -145,7 +148,15 @@ await browser?.close();
 await server.close();
 if (profile) rmSync(profile, { recursive: true, force: true });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const out: Record<string, unknown> = { disk, input: INPUT };
+const out: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpu: cpus()[0]?.model, cores: cpus().length },
+  loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((x) => +x.toFixed(2)) },
+  disk,
+  before,
+  input: INPUT,
+  rounds,
+};
 for (const [name, runs] of Object.entries(samples)) {
   const fields = Object.keys(runs[0]!);
   out[name] = {
@@ -153,7 +164,9 @@ for (const [name, runs] of Object.entries(samples)) {
     each: Object.fromEntries(fields.map((f) => [f, runs.map((x) => +x[f]!.toFixed(1))])),
   };
 }
-console.log(JSON.stringify(out));
+// GROVE_IDB_OUT=<file>: the figures kept as JSON (bench/results/idb-write-*.json).
+if (process.env.GROVE_IDB_OUT)
+  writeFileSync(process.env.GROVE_IDB_OUT, `${JSON.stringify(out, null, 1)}\n`);
 for (const [name, runs] of Object.entries(samples)) {
   for (const f of Object.keys(runs[0]!)) {
     console.log(
