@@ -153,7 +153,7 @@ const out: Record<string, unknown> = {
   machine: { node: process.version, cpu: cpus()[0]?.model, cores: cpus().length },
   loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((x) => +x.toFixed(2)) },
   disk,
-  before,
+  beforeCheckout: before,
   input: INPUT,
   rounds,
 };
