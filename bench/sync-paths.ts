@@ -176,7 +176,7 @@ export async function browserCatchUp(
       const beforeEngineCpu: ThreadCpu[] = [];
       for (let r = 0; r < measuredRuns; r++) {
         if (beforePage) {
-          const traced = await threadCpu(browser, beforePage, () =>
+          const traced = await threadCpu(browser, () =>
             callPage<CatchUpApi, "run">(beforePage, "run", theirs),
           );
           beforeMs.push(traced.result.groveMs);
@@ -184,18 +184,18 @@ export async function browserCatchUp(
           if (traced.cpu) beforeCpu.push(traced.cpu);
           // Its engine handover too (its page's own: before the engine took batches itself, a
           // next batch once the one before was taken, at a timer of 0).
-          const engineBefore = await threadCpu(browser, beforePage, () =>
+          const engineBefore = await threadCpu(browser, () =>
             callPage<CatchUpApi, "run">(beforePage, "run", theirEngine),
           );
           beforeEngineMs.push(engineBefore.result.groveMs);
           if (engineBefore.cpu) beforeEngineCpu.push(engineBefore.cpu);
         }
-        const traced = await threadCpu(browser, page, () =>
+        const traced = await threadCpu(browser, () =>
           callPage<CatchUpApi, "run">(page, "run", mine),
         );
         runs.push(traced.result);
         if (traced.cpu) cpu.push(traced.cpu);
-        const handedOver = await threadCpu(browser, page, () =>
+        const handedOver = await threadCpu(browser, () =>
           callPage<CatchUpApi, "run">(page, "run", engineLike),
         );
         engineRuns.push(handedOver.result);
@@ -300,7 +300,7 @@ export async function browserCatchUp(
   );
 }
 
-/** CPU time of the page's threads over its timed catch-up, from a Chromium trace. */
+/** CPU time of the page's threads and the browser process over its timed catch-up, from a Chromium trace. */
 interface ThreadCpu {
   /** The page's main thread (CrRendererMain): what the UI competes with. */
   mainMs: number;
@@ -310,21 +310,28 @@ interface ThreadCpu {
   workerMs: number;
   /** The renderer's thread pool (WebCrypto's signature checks and at-rest sealing). */
   poolMs: number;
+  /**
+   * The browser process, every thread (IndexedDB's backend and LevelDB run there); its
+   * thread pool's share of it apart.
+   */
+  browserMs: number;
+  browserPoolMs: number;
 }
 
 /**
  * Runs `call` under a trace and sums the thread time (`tdur`: CPU, not wall
  * clock, so it holds on a loaded machine where wall time does not) of the
- * top-level tasks of the page's renderer between the page's `catchup:start`
- * and `catchup:end` marks. No figure when the page sets no
+ * top-level tasks of the page's renderer and of the browser process between
+ * the page's `catchup:start` and `catchup:end` marks (the browser's clock is
+ * the same: one trace). No figure when the page sets no
  * marks (a checkout from before them).
  */
 async function threadCpu<R>(
   browser: Browser,
-  page: Page,
   call: () => Promise<R>,
 ): Promise<{ result: R; cpu?: ThreadCpu }> {
-  await browser.startTracing(page, { categories: ["toplevel", "blink.user_timing"] });
+  // Every process (no page given), so the browser process's IndexedDB work is in it too.
+  await browser.startTracing(undefined, { categories: ["toplevel", "blink.user_timing"] });
   let result: R;
   let trace: Buffer;
   try {
@@ -345,17 +352,29 @@ async function threadCpu<R>(
   const parsed = JSON.parse(trace.toString()) as { traceEvents: Event[] } | Event[];
   const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
   const threads = new Map<string, string>();
+  let browserPid: number | undefined;
   for (const e of events) {
     if (e.ph === "M" && e.name === "thread_name") {
       threads.set(`${e.pid}:${e.tid}`, (e as Meta).args.name);
+    }
+    if (e.ph === "M" && e.name === "process_name" && (e as Meta).args.name === "Browser") {
+      browserPid = e.pid;
     }
   }
   const start = events.find((e) => e.name === "catchup:start");
   const end = events.find((e) => e.name === "catchup:end");
   if (!start || !end) return { result };
-  const cpu: ThreadCpu = { mainMs: 0, mainTaskWallMs: 0, workerMs: 0, poolMs: 0 };
+  const cpu: ThreadCpu = {
+    mainMs: 0,
+    mainTaskWallMs: 0,
+    workerMs: 0,
+    poolMs: 0,
+    browserMs: 0,
+    browserPoolMs: 0,
+  };
   for (const e of events) {
-    if (e.ph !== "X" || e.pid !== start.pid || e.tdur === undefined) continue;
+    if (e.ph !== "X" || e.tdur === undefined) continue;
+    if (e.pid !== start.pid && e.pid !== browserPid) continue;
     // A task across a mark (the page's call runs raw Yjs first, then starts the catch-up in
     // the same task) counts for the part of it inside, in proportion.
     const dur = Math.max(e.dur ?? 0, 1);
@@ -363,6 +382,15 @@ async function threadCpu<R>(
     if (inside <= 0) continue;
     const thread = threads.get(`${e.pid}:${e.tid}`) ?? "";
     const ms = (e.tdur / 1000) * Math.min(1, inside / dur);
+    if (e.pid === browserPid) {
+      // Top-level tasks only: a thread's task loop, or a pool task (nested events would count twice).
+      if (e.name === "ThreadControllerImpl::RunTask") cpu.browserMs += ms;
+      else if (e.name === "ThreadPool_RunTask") {
+        cpu.browserMs += ms;
+        cpu.browserPoolMs += ms;
+      }
+      continue;
+    }
     if (e.name === "ThreadControllerImpl::RunTask" && thread === "CrRendererMain") {
       cpu.mainMs += ms;
       cpu.mainTaskWallMs += inside / 1000;
@@ -382,6 +410,8 @@ function leastCpu(runs: ThreadCpu[]): ThreadCpu | undefined {
     mainTaskWallMs: least((c) => c.mainTaskWallMs),
     workerMs: least((c) => c.workerMs),
     poolMs: least((c) => c.poolMs),
+    browserMs: least((c) => c.browserMs),
+    browserPoolMs: least((c) => c.browserPoolMs),
   };
 }
 

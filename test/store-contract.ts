@@ -148,13 +148,15 @@ export const storeContract: StoreCase[] = [
       }
       // Past IndexedDB's blob threshold (64 KiB) where a store names no size.
       const size = named ?? 100_000;
+      const pastSize = Math.max(size + 1000, 100_000);
       const fill = (n: number, seed: number) => {
         const value = new Uint8Array(n);
         for (let i = 0; i < n; i++) value[i] = (i * 31 + seed) & 0xff;
         return value;
       };
       const at = fill(size, 1);
-      const past = fill(size + 1000, 2);
+      // Past it and past the blob threshold both, where a store names less (IndexedDB).
+      const past = fill(pastSize, 2);
       await store.putMany([
         ["big/at", at],
         ["big/past", past],

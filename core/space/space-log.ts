@@ -1,7 +1,8 @@
 /**
  * Where a space keeps the envelopes behind its last checkpoint: a store
  * record per received batch (or per own envelope; a large batch is split
- * into records under the size its store names, else 48 KiB), holding the
+ * into records under the size its store names: 56 KiB on IndexedDB, 1 MiB on
+ * files; else 48 KiB), holding the
  * envelopes exactly as they arrived. A batch of a thousand envelopes is a
  * few sealed records (one on files) and one durable write, not a thousand.
  *
@@ -41,7 +42,8 @@ export function logRecord(spaceId: string, envelopes: Uint8Array[]): [string, Ui
  * unless the store names its own size (Store.recordBytes). Chromium's IndexedDB moves a value
  * of 64 KiB or more out into a blob, which costs the page's main thread about five times as
  * much per write; a received batch of a few hundred chat messages is past that, so it is
- * logged as several records, still written together. Files prefer one record per batch.
+ * logged as several records, still written together. IdbStore names its own size (56 KiB,
+ * decision 175), files prefer one record per batch: this one is for stores that name none.
  */
 export const LOG_RECORD_BYTES = 48 * 1024;
 

@@ -148,6 +148,52 @@ test("reads every record under a prefix in one read: sorted, each its text or it
   expect(await grove(page, "readPrefix", "none/")).toEqual({ ok: [] });
 });
 
+test("a batch with a value IndexedDB refuses as it is put writes none of its records", async ({
+  page,
+}) => {
+  await grove(page, "openPlain", `${DB}-whole`);
+  // The second record's buffer is gone: its put throws, after the first's was made.
+  const refused = await grove(
+    page,
+    "putManyDetached",
+    [
+      ["a", "A"],
+      ["b", "B"],
+      ["c", "C"],
+    ],
+    1,
+  );
+  expect(refused).toMatchObject({ code: "STORE_IO" });
+  // Readwrite transactions on one store run in order: once this one is done, the batch's
+  // transaction has committed or aborted.
+  expect(await grove(page, "put", "z", "Z")).toEqual({ ok: undefined });
+  expect(await grove(page, "list", "")).toEqual({ ok: ["z"] });
+});
+
+test("a received batch is logged in sealed records of 48-60 KiB: under the sizes Chromium makes costly, fewer than at 48", async ({
+  page,
+}) => {
+  await grove(page, "open", `${DB}-log`);
+  // 200 KB of 330-byte envelopes, as a catch-up's batch of chat messages.
+  const { named, lengths, envelopes } = await grove(page, "logBatch", 600, 330);
+  // IdbStore names 56 KiB; sealing takes its 29 bytes off (EncryptedStore).
+  expect(named).toBe(56 * 1024 - 29);
+  expect(lengths.length).toBe(4);
+  // Every record but the batch's last is full (IndexedDB gives them in key order: sort by size).
+  for (const length of [...lengths].sort((a, b) => b - a).slice(0, -1)) {
+    // Past the space log's own 48 KiB: the store's size was taken.
+    expect(length).toBeGreaterThan(48 * 1024);
+    // Under the ~60 KiB where a private window's IndexedDB costs half as much again per byte,
+    // and under the 64 KiB where Chromium moves a value out into a blob (decision 175).
+    expect(length).toBeLessThan(58 * 1024);
+  }
+  // And read back whole after a reload: every envelope, once.
+  await page.reload();
+  await page.waitForFunction(() => "grove" in globalThis);
+  await grove(page, "open", `${DB}-log`);
+  expect(await grove(page, "logged")).toEqual(envelopes);
+});
+
 test("refuses a record moved under another name, and records under another storage key", async ({
   page,
 }) => {

@@ -6,6 +6,7 @@
  */
 import { openDB } from "idb";
 import { fromHex, toHex, utf8 } from "../../../core/crypto/bytes.js";
+import { loggedEnvelopes, logRecords } from "../../../core/space/space-log.js";
 import { IdbStore } from "../../../core/store/dom-idb-store.js";
 import { EncryptedStore } from "../../../core/store/encrypted-store.js";
 import { type Store, StoreError, type StoreErrorCode } from "../../../core/store/store.js";
@@ -90,6 +91,38 @@ const api = {
   /** One putMany of `[key, text]` pairs. */
   putMany: (entries: [string, string][]) =>
     attempt(() => current().putMany(entries.map(([key, text]) => [key, utf8(text)]))),
+  /**
+   * One putMany of `[key, text]` pairs, the value at `detached` over a buffer transferred
+   * away beforehand: IndexedDB cannot clone it, and refuses its put as it is made.
+   */
+  putManyDetached: (entries: [string, string][], detached: number) =>
+    attempt(() =>
+      current().putMany(
+        entries.map(([key, text], i) => {
+          const bytes = utf8(text);
+          if (i === detached) structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+          return [key, bytes];
+        }),
+      ),
+    ),
+  /**
+   * Logs `count` random envelopes of `bytes` each as a Space logs a received batch (cut at the
+   * store's record size), in one putMany: the size the store names and each record's length
+   * as IndexedDB holds it.
+   */
+  async logBatch(count: number, bytes: number) {
+    const envelopes = Array.from({ length: count }, () =>
+      crypto.getRandomValues(new Uint8Array(bytes)),
+    );
+    const named = current().recordBytes;
+    await current().putMany(logRecords("ab".repeat(32), envelopes, named));
+    const lengths = await raw(async (db, objects) =>
+      (await db.getAll(objects)).map((value) => (value as Uint8Array).length),
+    );
+    return { named, lengths, envelopes: envelopes.map(toHex).sort() };
+  },
+  /** Every envelope the log of logBatch's space holds, as hex, sorted. */
+  logged: async () => (await loggedEnvelopes(current(), "ab".repeat(32))).map(toHex).sort(),
   deleteMany: (keys: string[]) => attempt(() => current().deleteMany(keys)),
   list: (prefix: string) => attempt(() => current().list(prefix)),
   close: () => attempt(() => current().close()),
