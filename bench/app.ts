@@ -14,7 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import { ed25519 } from "../core/crypto/ed25519.js";
 import { certifyDevice, generateDeviceKeys, generateUserKeys } from "../core/crypto/identity.js";
@@ -27,7 +27,6 @@ import { FileStore } from "../core/store/node-file-store.js";
 import { relayLink } from "../core/sync/links.js";
 import { SyncEngine } from "../core/sync/sync-engine.js";
 import { buildRenderer } from "../test/e2e/app-build.js";
-import { CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import {
   connectWs,
   removeDir,
@@ -35,6 +34,7 @@ import {
   tempDir,
   waitFor,
 } from "../test/relay-harness.js";
+import { launchOnDisk, startTrace } from "./disk-browser.js";
 import { MemoryStore } from "./memory-store.js";
 import { round } from "./timing.js";
 
@@ -236,10 +236,11 @@ async function runAppOnce(root?: string) {
     args: ["--app-dir", appDir],
     ...(root !== undefined && { root }),
   });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  // A profile on disk, as the app's window has (disk-browser.ts).
+  const chrome = await launchOnDisk();
   const bobDir = tempDir("grove-bench-bob-");
   try {
-    const context = await browser.newContext();
+    const { context } = chrome;
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${relay.port}/app/`);
     await ready(page);
@@ -493,12 +494,14 @@ async function runAppOnce(root?: string) {
       await cdp.send("Profiler.start");
     }
     const trace = process.env.GROVE_BENCH_TRACE;
-    if (trace) {
-      await browser.startTracing(again, {
-        path: trace,
-        categories: ["devtools.timeline", "v8", "blink", "disabled-by-default-devtools.timeline"],
-      });
-    }
+    const stopTrace = trace
+      ? await startTrace(again, [
+          "devtools.timeline",
+          "v8",
+          "blink",
+          "disabled-by-default-devtools.timeline",
+        ])
+      : undefined;
     const relayCpuBefore = cpuMs(relay.proc.pid);
     const openAt = Date.now();
     await again.goto(`http://127.0.0.1:${relay.port}/app/`);
@@ -537,7 +540,10 @@ async function runAppOnce(root?: string) {
       const { writeFileSync } = await import("node:fs");
       writeFileSync(profileTo, JSON.stringify(profile));
     }
-    if (trace) await browser.stopTracing();
+    if (trace && stopTrace) {
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(trace, await stopTrace());
+    }
     if (timeline) {
       const { writeFileSync } = await import("node:fs");
       writeFileSync(
@@ -599,7 +605,7 @@ async function runAppOnce(root?: string) {
       },
     };
   } finally {
-    await browser.close();
+    await chrome.close();
     await relay.kill();
     removeDir(relay.dataDir);
     removeDir(bobDir);

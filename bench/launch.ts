@@ -10,12 +10,11 @@
  * space's whole log: the costlier kind.
  * Baseline: the same app launching with no space at all, in the same run.
  */
-import { chromium } from "@playwright/test";
 import { buildRenderer } from "../test/e2e/app-build.js";
-import { CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import { removeDir, startRelayProcess } from "../test/relay-harness.js";
 import { launch, ready, summariesKept, writeSpaces } from "./app.js";
 import { curve, type Goal, type Point } from "./curve.js";
+import { launchOnDisk } from "./disk-browser.js";
 import { round } from "./timing.js";
 
 type Client = import("../renderer/src/model/client.js").GroveClient;
@@ -26,9 +25,10 @@ export async function runLaunchBench(options: { quick?: boolean } = {}) {
   const byHistory = options.quick ? [10, 30] : [30, 100, 300];
   const appDir = await buildRenderer();
   const relay = await startRelayProcess({ args: ["--app-dir", appDir] });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   const point = async (spaces: number, messages: number) => {
-    const context = await browser.newContext();
+    // A fresh profile on disk per point, as the app's window has (disk-browser.ts).
+    const chrome = await launchOnDisk();
+    const { context } = chrome;
     try {
       const page = await context.newPage();
       await page.goto(`http://127.0.0.1:${relay.port}/app/`);
@@ -55,7 +55,7 @@ export async function runLaunchBench(options: { quick?: boolean } = {}) {
       console.error(`launch ${JSON.stringify(row)}`);
       return row;
     } finally {
-      await context.close();
+      await chrome.close();
     }
   };
   try {
@@ -107,7 +107,6 @@ export async function runLaunchBench(options: { quick?: boolean } = {}) {
       ],
     };
   } finally {
-    await browser.close();
     await relay.kill();
     removeDir(relay.dataDir);
   }

@@ -25,6 +25,7 @@ import {
   spaceFor,
   type TestDevice,
 } from "../test/sync-harness.js";
+import { launchOnDisk, traceWhile } from "./disk-browser.js";
 import type { CatchUpApi, CatchUpInput } from "./pages/catchup-page.js";
 import { percentile, round } from "./timing.js";
 
@@ -136,6 +137,38 @@ async function withBrowser<T>(
   }
 }
 
+/** Chromium with a profile on disk (disk-browser.ts); each page on an origin of its own. */
+async function withDiskBrowser<T>(
+  entries: Record<string, string>,
+  use: (open: (name: string) => Promise<Page>) => Promise<T>,
+  /** Scripts served beside the pages (a worker's), by path. */
+  scripts: Record<string, string> = {},
+): Promise<T> {
+  const chrome = await launchOnDisk();
+  const files: Record<string, { type: string; body: string }> = {};
+  for (const [name, entry] of Object.entries(entries)) {
+    Object.assign(files, pageFiles(name, await bundleForBrowser(entry)));
+  }
+  for (const [path, entry] of Object.entries(scripts)) {
+    files[path] = { type: "text/javascript", body: await bundleForBrowser(entry) };
+  }
+  const servers: Awaited<ReturnType<typeof serveStatic>>[] = [];
+  try {
+    return await use(async (name) => {
+      // Its own origin: the pages' databases stay apart in the one profile.
+      const server = await serveStatic(files);
+      servers.push(server);
+      const page = await chrome.context.newPage();
+      await page.goto(`${server.origin}/${name}.html`);
+      await page.waitForFunction(() => "grove" in globalThis);
+      return page;
+    });
+  } finally {
+    await chrome.close();
+    for (const server of servers) await server.close();
+  }
+}
+
 /** (a) in the app's setting: a Space over IndexedDB in Chromium, raw Yjs in the same page. */
 export async function browserCatchUp(
   input: CatchUpInput,
@@ -153,9 +186,9 @@ export async function browserCatchUp(
   // and, beside it, each batch once the one before is taken, as the SyncEngine does.
   const mine = { ...input, workerUrl: "/open-worker.js", handover: "all" as const };
   const engineLike = { ...mine, handover: "engine" as const };
-  return withBrowser(
+  return withDiskBrowser(
     entries,
-    async (open, browser) => {
+    async (open) => {
       const page = await open("catchup");
       const beforePage = beforeCheckout ? await open("catchup-before") : undefined;
       await callPage<CatchUpApi, "run">(page, "run", mine); // warm-up (JIT, IndexedDB files)
@@ -176,7 +209,7 @@ export async function browserCatchUp(
       const beforeEngineCpu: ThreadCpu[] = [];
       for (let r = 0; r < measuredRuns; r++) {
         if (beforePage) {
-          const traced = await threadCpu(browser, () =>
+          const traced = await threadCpu(beforePage, () =>
             callPage<CatchUpApi, "run">(beforePage, "run", theirs),
           );
           beforeMs.push(traced.result.groveMs);
@@ -184,18 +217,16 @@ export async function browserCatchUp(
           if (traced.cpu) beforeCpu.push(traced.cpu);
           // Its engine handover too (its page's own: before the engine took batches itself, a
           // next batch once the one before was taken, at a timer of 0).
-          const engineBefore = await threadCpu(browser, () =>
+          const engineBefore = await threadCpu(beforePage, () =>
             callPage<CatchUpApi, "run">(beforePage, "run", theirEngine),
           );
           beforeEngineMs.push(engineBefore.result.groveMs);
           if (engineBefore.cpu) beforeEngineCpu.push(engineBefore.cpu);
         }
-        const traced = await threadCpu(browser, () =>
-          callPage<CatchUpApi, "run">(page, "run", mine),
-        );
+        const traced = await threadCpu(page, () => callPage<CatchUpApi, "run">(page, "run", mine));
         runs.push(traced.result);
         if (traced.cpu) cpu.push(traced.cpu);
-        const handedOver = await threadCpu(browser, () =>
+        const handedOver = await threadCpu(page, () =>
           callPage<CatchUpApi, "run">(page, "run", engineLike),
         );
         engineRuns.push(handedOver.result);
@@ -249,7 +280,7 @@ export async function browserCatchUp(
         runs: runs.length,
         groveMsEach: runs.map((r) => round(r.groveMs, 1)),
         rawMsEach: runs.map((r) => round(r.rawMs, 1)),
-        store: "EncryptedStore over IdbStore (Chromium IndexedDB, strict durability)",
+        store: "EncryptedStore over IdbStore (Chromium IndexedDB on disk, strict durability)",
         groveMs: round(run.groveMs, 1),
         rawMs: round(rawMs, 1),
         rawBatchedMs: round(rawBatchedMs, 1),
@@ -327,18 +358,11 @@ interface ThreadCpu {
  * marks (a checkout from before them).
  */
 async function threadCpu<R>(
-  browser: Browser,
+  page: Page,
   call: () => Promise<R>,
 ): Promise<{ result: R; cpu?: ThreadCpu }> {
-  // Every process (no page given), so the browser process's IndexedDB work is in it too.
-  await browser.startTracing(undefined, { categories: ["toplevel", "blink.user_timing"] });
-  let result: R;
-  let trace: Buffer;
-  try {
-    result = await call();
-  } finally {
-    trace = await browser.stopTracing();
-  }
+  // Every process, so the browser process's IndexedDB work is in it too.
+  const { result, trace } = await traceWhile(page, ["toplevel", "blink.user_timing"], call);
   type Event = {
     ph: string;
     name: string;

@@ -803,7 +803,7 @@ export async function runSyncBench() {
       snapshotCatchUp(backend, deltas, rawApplyBest(deltas)),
     )),
     ...(await part("catchUpInChromium", () =>
-      browserCatchUp(catchUpInput(deltas), 3, process.env.GROVE_BENCH_SYNC_BEFORE),
+      browserCatchUp(catchUpInput(deltas), 5, process.env.GROVE_BENCH_SYNC_BEFORE),
     )),
     ...(await part("uplink", () => uplinkPerDelta())),
     ...(await part("webrtcLatency", () => webrtcLatency())),
