@@ -122,16 +122,6 @@ const MAX_BATCH = 128;
  */
 const PREFETCH_AHEAD = 2;
 
-/**
- * With an opener, a burst that finds the engine idle is cut in growing
- * batches: the first of maxBatch / RAMP_START, each next one twice the one
- * before, up to maxBatch. The first batch's opening is then short, so the
- * page applies it while the opener works on the larger ones behind it: with
- * full batches from the start, the page waited for the whole first batch to
- * be opened before anything was applied.
- */
-const RAMP_START = 8;
-
 export class SyncEngine<
   R extends RelayPath = RelayPath,
   D extends DirectPath = DirectPath,
@@ -165,14 +155,11 @@ export class SyncEngine<
   ephemeralRelayed = 0;
 
   private readonly maxBatch: number;
-  /** The size of the next batch cut (the ramp: see RAMP_START). */
-  private nextCut: number;
 
   constructor(private readonly options: SyncEngineOptions<R, D>) {
     super();
     // At least one: a batch of none would be cut, and taken, forever.
     this.maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
-    this.nextCut = this.rampStart();
     this.outbox = new StoreOutbox(options.store);
     this.directOutbox = new StoreOutbox(options.store, "direct/");
     this.relay = options.relay?.({
@@ -500,7 +487,7 @@ export class SyncEngine<
    */
   private cutAhead(now: boolean): void {
     while (this.ahead.length < PREFETCH_AHEAD) {
-      const full = this.inbox.length >= this.nextCut;
+      const full = this.inbox.length >= this.maxBatch;
       if (!full && !(now && this.ahead.length === 0 && this.inbox.length > 0)) return;
       this.ahead.push(this.cut());
     }
@@ -508,8 +495,7 @@ export class SyncEngine<
 
   /** The next batch from the inbox, by space, each part's opening started. */
   private cut(): CutBatch {
-    const batch = this.inbox.splice(0, this.nextCut);
-    this.nextCut = Math.min(this.maxBatch, this.nextCut * 2);
+    const batch = this.inbox.splice(0, this.maxBatch);
     const bySpace = new Map<string, CutPart>();
     // A batch is nearly always of one space: its id is made once and compared in place, with
     // no view or string made per envelope.
@@ -553,12 +539,6 @@ export class SyncEngine<
     return [...bySpace.entries()];
   }
 
-  /** The first cut of a burst: a fraction of maxBatch where an opener works ahead, else all. */
-  private rampStart(): number {
-    if (!this.options.space?.opener) return this.maxBatch;
-    return Math.max(1, Math.ceil(this.maxBatch / RAMP_START));
-  }
-
   /** Hands a burst of deliveries to their spaces; acks follow only what reached disk. */
   private async takeInbox(): Promise<void> {
     this.inboxScheduled = false;
@@ -586,8 +566,6 @@ export class SyncEngine<
       if (--taking > 0) return;
       this.takingBatch = false;
       this.cutAhead(true);
-      // Nothing waiting: the next burst starts the ramp again.
-      if (this.inbox.length === 0 && this.ahead.length === 0) this.nextCut = this.rampStart();
       this.scheduleInbox();
     };
     if (taking === 0) {
