@@ -11,12 +11,13 @@
  * `npx tsx bench/idb-probe.ts [rounds] [variant,...]`; prints medians. A probe
  * for choosing a record size and value shape (decision 175), not a published figure.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "@playwright/test";
 import { CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import { serveStatic } from "../test/e2e/static-server.js";
+import { chromiumProcesses, cpuNs } from "./chromium-processes.js";
 
 interface Variant {
   /** Bytes of each value. */
@@ -97,54 +98,6 @@ globalThis.prepare = async (v) => { globalThis.pending = await globalThis.probe(
 globalThis.go = () => globalThis.pending.run();
 </script>`;
 
-/** Nanoseconds of CPU of every thread of `pid`, now. */
-function processCpuNs(pid: number): number {
-  let ns = 0;
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-      } catch {
-        // The thread ended meanwhile.
-      }
-    }
-  } catch {
-    // The process ended.
-  }
-  return ns;
-}
-
-/** Chromium's processes below this one, by type (browser, renderer, utility:<sub>, ...). */
-function chromiumProcesses(): Map<number, string> {
-  const parents = new Map<number, number>();
-  const kinds = new Map<number, string>();
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      parents.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
-      if (!cmd[0]?.includes("chrom")) continue;
-      const type = cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "browser";
-      const sub = cmd.find((a) => a.startsWith("--utility-sub-type="))?.slice(19);
-      kinds.set(pid, sub ? `${type}:${sub.split(".").pop()}` : type);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const mine = new Map<number, string>();
-  for (const [pid, kind] of kinds) {
-    for (let p: number | undefined = pid; p && p > 1; p = parents.get(p)) {
-      if (p === process.pid) {
-        mine.set(pid, kind);
-        break;
-      }
-    }
-  }
-  return mine;
-}
-
 const rounds = Number(process.argv[2] ?? 5);
 const names = process.argv[3]?.split(",") ?? Object.keys(VARIANTS);
 const server = await serveStatic({ "/p.html": { type: "text/html", body: PAGE } });
@@ -174,14 +127,14 @@ for (let r = -1; r < rounds; r++) {
       },
     );
     const procs = chromiumProcesses();
-    const before = new Map([...procs.keys()].map((pid) => [pid, processCpuNs(pid)]));
+    const before = new Map([...procs.keys()].map((pid) => [pid, cpuNs(pid)]));
     const res = await page.evaluate(() =>
       (globalThis as unknown as { go(): Promise<Record<string, number>> }).go(),
     );
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const cpu: Record<string, number> = {};
     for (const [pid, kind] of procs) {
-      cpu[kind] = (cpu[kind] ?? 0) + (processCpuNs(pid) - before.get(pid)!) / 1e6;
+      cpu[kind] = (cpu[kind] ?? 0) + (cpuNs(pid) - before.get(pid)!) / 1e6;
     }
     if (r >= 0) {
       samples[name] ??= [];

@@ -14,63 +14,23 @@
  * figures as JSON (bench/results/idb-write-memory.json and -disk.json back
  * decision 175). Prints medians and every run.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "@playwright/test";
 import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
 import { callPage, pageFiles } from "../test/e2e/page-api.js";
 import { serveStatic } from "../test/e2e/static-server.js";
+import { chromiumProcesses, cpuNs } from "./chromium-processes.js";
 import type { IdbWriteApi } from "./pages/idb-write-page.js";
 
 const SETTLE_MS = 400;
 const INPUT = { envelopes: 10_000, bytes: 330, batch: 1024, perCommit: 2 };
 
-/** Nanoseconds of CPU of `pid`'s thread `tid`, or of all its threads. */
-function cpuNs(pid: number, tid?: number): number {
-  let ns = 0;
-  let tids: string[];
-  try {
-    tids = tid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(tid)];
-  } catch {
-    return 0; // The process ended.
-  }
-  for (const t of tids) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return ns;
-}
-
 /** Chromium processes of `type` ("renderer", or "" for a browser itself) started from this one. */
 function chromiumPids(type: string): number[] {
-  const parents = new Map<number, number>();
-  const kinds = new Map<number, string>();
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      parents.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-      // A zygote's children keep their arguments in one string.
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
-      if (!cmd[0]?.includes("chromium")) continue;
-      kinds.set(pid, cmd.find((a) => a.startsWith("--type="))?.slice(7) ?? "");
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  // Only this process's own: other Chromiums on a shared machine are not ours to count.
-  const ours = (pid: number) => {
-    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
-      if (p === process.pid) return true;
-    }
-    return false;
-  };
-  return [...kinds].filter(([pid, kind]) => kind === type && ours(pid)).map(([pid]) => pid);
+  const kind = type === "" ? "browser" : type;
+  return [...chromiumProcesses()].filter(([, k]) => k === kind).map(([pid]) => pid);
 }
 
 const rounds = Number(process.argv[2] ?? 5);
