@@ -16,7 +16,8 @@ import { waitFor } from "./relay-harness.js";
 
 const { platform, started, person, letIn } = clientPeople();
 
-it("a space left and deleted from this device can be joined again in the same run, and after a restart", async () => {
+/** Ann's Garden with Bob let in (on a platform he can restart on), and his first message there. */
+async function bobInGarden() {
   const bp = platform();
   const ann = await person("Ann");
   const bob = await person("Bob", bp);
@@ -24,6 +25,11 @@ it("a space left and deleted from this device can be joined again in the same ru
   const first = await letIn(ann, garden, bob);
   await first.tool(chatTool).send("before I left");
   await waitFor(() => garden.tool(chatTool).messages().length === 1, "Ann has Bob's message");
+  return { bp, ann, bob, garden, first };
+}
+
+it("a space left and deleted from this device can be joined again in the same run, and after a restart", async () => {
+  const { bp, ann, bob, garden } = await bobInGarden();
 
   // Bob leaves and deletes Garden from his device, as the app's dialog does.
   await bob.leaveSpace(garden.id);
@@ -64,13 +70,7 @@ it("a space left and deleted from this device can be joined again in the same ru
 }, 90_000);
 
 it("a space deleted from this device, then the app restarted, can be joined again", async () => {
-  const bp = platform();
-  const ann = await person("Ann");
-  const bob = await person("Bob", bp);
-  const garden = await ann.createSpace("Garden");
-  const first = await letIn(ann, garden, bob);
-  await first.tool(chatTool).send("before I left");
-  await waitFor(() => garden.tool(chatTool).messages().length === 1, "Ann has Bob's message");
+  const { bp, ann, bob, garden, first } = await bobInGarden();
 
   // This time Ann removes Bob; he deletes his archive, and restarts the app.
   await garden.member.remove(fromHex(bob.myUser));
