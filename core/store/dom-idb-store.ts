@@ -7,6 +7,7 @@
  * allows.
  */
 import { type DBSchema, type IDBPDatabase, openDB, unwrap } from "idb";
+import { whenSettled } from "../diagnostics/recent-errors.js";
 import { checkKey, type KeyedRecord, type Store, StoreError } from "./store.js";
 
 const RECORDS = "records";
@@ -85,7 +86,8 @@ export class IdbStore implements Store {
         // A put refused as it is made (a value that cannot be cloned) leaves the ones made before
         // it in a transaction that would commit on its own: abort it, so none of the batch lands.
         tx.abort();
-        void tx.done.catch(() => undefined);
+        // The abort's own rejection only echoes `err`, thrown below once the abort is done.
+        await whenSettled(tx.done);
         throw err;
       }
       await tx.done;
