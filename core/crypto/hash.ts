@@ -16,7 +16,7 @@
  * addresses natively.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import type { IHasher } from "hash-wasm/dist/lib/WASMInterface.js";
+import type { IHasher } from "hash-wasm";
 import { nodeBuiltin } from "./host-builtin.js";
 
 export const HASH_LENGTH = 32;
