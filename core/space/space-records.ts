@@ -14,10 +14,9 @@
  */
 import * as Y from "yjs";
 import { equalBytes } from "../crypto/bytes.js";
-import { envelopeHash, GENESIS_HASH } from "../crypto/envelope.js";
-import type { WriterState } from "../crypto/envelope-writer.js";
 import type { Store } from "../store/store.js";
-import { decodeEnvelope, type EnvelopeStream, streamOf } from "../wire/envelope.js";
+import { decodeEnvelope } from "../wire/envelope.js";
+import { type ChainPositions, chainPositions } from "./chain-positions.js";
 import { decodeSeqReserve, seqReserveKey } from "./seq-reserve.js";
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "./space-codecs.js";
 import { asCorrupt, readLog } from "./space-log.js";
@@ -32,8 +31,6 @@ export function spacePrefix(spaceId: string): string {
 export function checkpointKey(spaceId: string): string {
   return `s/${spaceId}/checkpoint`;
 }
-
-type Writers = Record<EnvelopeStream, WriterState>;
 
 /**
  * Deletes every record of the space, then keeps where `device`'s chains
@@ -58,43 +55,30 @@ export async function eraseSpaceRecords(
 }
 
 /** A checkpoint of nothing but this device's positions: what an erased space resumes from. */
-export function resumePoint(writers: Writers): Checkpoint {
+export function resumePoint(writers: ChainPositions): Checkpoint {
   return { doc: Y.encodeStateAsUpdate(new Y.Doc()), writers, ledger: [] };
 }
 
 /**
  * Where the device's two chains in the space stand on disk, read as a
- * space's open reads them: the checkpoint's writers (a closed space's are
- * exact), raised by its own envelopes logged since and, for the addressed
- * chain, by the seqs reserved for presence (a hole there only guards replay).
- * A record that cannot be read counts for nothing, as at open.
+ * space's open reads them (chain-positions.ts). A record that cannot be
+ * read counts for nothing, as at open.
  */
-async function ownPositions(store: Store, spaceId: string, device: Uint8Array): Promise<Writers> {
-  const writers: Writers = {
-    broadcast: { seq: 0, lastHash: GENESIS_HASH },
-    addressed: { seq: 0, lastHash: GENESIS_HASH },
-  };
-  const raise = (stream: EnvelopeStream, state: WriterState) => {
-    if (state.seq > writers[stream].seq) writers[stream] = state;
-  };
+async function ownPositions(
+  store: Store,
+  spaceId: string,
+  device: Uint8Array,
+): Promise<ChainPositions> {
   const [checkpoint, reserved, log] = await Promise.all([
     readOrNothing(store, checkpointKey(spaceId), decodeCheckpoint),
     readOrNothing(store, seqReserveKey(spaceId), decodeSeqReserve),
     readLog(store, spaceId),
   ]);
-  if (checkpoint) {
-    raise("broadcast", checkpoint.writers.broadcast);
-    raise("addressed", checkpoint.writers.addressed);
-  }
-  for (const bytes of log.records.flatMap((r) => r.envelopes)) {
-    const { header } = decodeEnvelope(bytes);
-    if (!equalBytes(header.author, device)) continue;
-    raise(streamOf(header.kind), { seq: header.seq, lastHash: envelopeHash(bytes) });
-  }
-  if (reserved !== undefined && reserved > writers.addressed.seq) {
-    writers.addressed = { ...writers.addressed, seq: reserved };
-  }
-  return writers;
+  const own = log.records
+    .flatMap((r) => r.envelopes)
+    .map((bytes) => decodeEnvelope(bytes))
+    .filter(({ header }) => equalBytes(header.author, device));
+  return chainPositions(checkpoint?.writers, own, reserved ?? 0);
 }
 
 async function readOrNothing<T>(

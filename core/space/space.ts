@@ -27,8 +27,8 @@ import { ObservableV2 } from "lib0/observable";
 import * as Y from "yjs";
 import { bytesKey, concatBytes, equalBytes, toHex, utf8 } from "../crypto/bytes.js";
 import type { Ed25519Backend } from "../crypto/ed25519.js";
-import { envelopeHash, GENESIS_HASH, openAuthenticated } from "../crypto/envelope.js";
-import { EnvelopeWriter, type WriterState } from "../crypto/envelope-writer.js";
+import { envelopeHash, openAuthenticated } from "../crypto/envelope.js";
+import { EnvelopeWriter } from "../crypto/envelope-writer.js";
 import { CryptoError } from "../crypto/errors.js";
 import { openDecodedBatch } from "../crypto/hash-chain.js";
 import type { SigningKeyPair } from "../crypto/identity.js";
@@ -45,6 +45,7 @@ import {
 } from "../wire/envelope.js";
 import { DecodeError } from "../wire/errors.js";
 import type { SpaceAccess } from "./access.js";
+import { chainPositions } from "./chain-positions.js";
 import type { EnvelopeOpener, Prefetched } from "./prefetch-opener.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SeqLedger } from "./seq-ledger.js";
@@ -65,6 +66,7 @@ import {
   type SyncRequest,
 } from "./space-codecs.js";
 import { asCorrupt, logPrefix, logRecord, logRecords, readLog } from "./space-log.js";
+import { checkpointKey } from "./space-records.js";
 
 /** Transaction origin of updates that came from envelopes (not sealed again). */
 export const REMOTE = Symbol("remote");
@@ -1047,7 +1049,7 @@ export class Space extends ObservableV2<Events> {
     const logged = await store.list(logPrefix(this.id));
     const doc = Y.encodeStateAsUpdate(this.doc);
     await store.put(
-      `s/${this.id}/checkpoint`,
+      checkpointKey(this.id),
       encodeCheckpoint({
         doc,
         writers: {
@@ -1067,17 +1069,10 @@ export class Space extends ObservableV2<Events> {
 
   private async load(): Promise<void> {
     const { store, device, access } = this.options;
-    const writerStates: Record<EnvelopeStream, WriterState> = {
-      broadcast: { seq: 0, lastHash: GENESIS_HASH },
-      addressed: { seq: 0, lastHash: GENESIS_HASH },
-    };
-    const raise = (stream: EnvelopeStream, state: WriterState) => {
-      if (state.seq > writerStates[stream].seq) writerStates[stream] = state;
-    };
 
     // The three reads at once: one round trip to the store instead of three, per space, at launch.
     const [checkpoint, reserved, log] = await Promise.all([
-      this.readRecord(`s/${this.id}/checkpoint`, decodeCheckpoint),
+      this.readRecord(checkpointKey(this.id), decodeCheckpoint),
       this.readRecord(seqReserveKey(this.id), decodeSeqReserve),
       readLog(store, this.id),
     ]);
@@ -1086,8 +1081,6 @@ export class Space extends ObservableV2<Events> {
     if (checkpoint) {
       this.checkpointBytes = checkpoint.doc.length;
       this.ledger = SeqLedger.restore(checkpoint.ledger);
-      raise("broadcast", checkpoint.writers.broadcast);
-      raise("addressed", checkpoint.writers.addressed);
     }
 
     const logged: { decoded: DecodedEnvelope; payload: Uint8Array }[] = [];
@@ -1128,18 +1121,13 @@ export class Space extends ObservableV2<Events> {
       });
 
     const updates: LoggedUpdate[] = [];
-    /** This device's latest envelope per chain: its hash is where the writer goes on from. */
-    const latestOwn: Partial<Record<EnvelopeStream, DecodedEnvelope>> = {};
+    /** This device's own envelopes: where its writers go on from. */
+    const own: DecodedEnvelope[] = [];
     for (const { decoded, payload } of [...logged, ...unsent]) {
       const { header } = decoded;
       const stream = streamOf(header.kind);
       this.ledger.take(header.author, stream, header.seq);
-      if (
-        equalBytes(header.author, device.publicKey) &&
-        header.seq > (latestOwn[stream]?.header.seq ?? 0)
-      ) {
-        latestOwn[stream] = decoded;
-      }
+      if (equalBytes(header.author, device.publicKey)) own.push(decoded);
       if (header.kind === EnvelopeKind.update || header.kind === EnvelopeKind.snapshot) {
         updates.push({
           payload,
@@ -1149,12 +1137,6 @@ export class Space extends ObservableV2<Events> {
           snapshot: header.kind === EnvelopeKind.snapshot,
         });
       }
-    }
-    for (const [stream, decoded] of Object.entries(latestOwn) as [
-      EnvelopeStream,
-      DecodedEnvelope,
-    ][]) {
-      raise(stream, { seq: decoded.header.seq, lastHash: envelopeHash(decoded.bytes) });
     }
     const applyAll = () => {
       if (checkpoint) this.applyRemote(() => Y.applyUpdate(this.content, checkpoint.doc, REMOTE));
@@ -1167,7 +1149,7 @@ export class Space extends ObservableV2<Events> {
           applyAll();
         } catch (err) {
           // Authenticated by the store, so only a bug gets here: the space stays usable.
-          const key = `s/${this.id}/checkpoint`;
+          const key = checkpointKey(this.id);
           this.corruptRecords.push(
             new StoreError("CORRUPT_RECORD", `record ${key} does not apply: ${String(err)}`, key),
           );
@@ -1176,10 +1158,7 @@ export class Space extends ObservableV2<Events> {
       };
     } else applyAll();
     await this.putRecords(unsent.map(({ decoded }) => decoded));
-    if (this.reservedSeq > writerStates.addressed.seq) {
-      // A hole in the addressed chain, which only guards replay: nobody asks for it.
-      writerStates.addressed = { ...writerStates.addressed, seq: this.reservedSeq };
-    }
+    const writerStates = chainPositions(checkpoint?.writers, own, this.reservedSeq);
 
     this.writers = {
       broadcast: new EnvelopeWriter(
