@@ -27,7 +27,7 @@ import { chatHits } from "../../../../core/space/tools/search.js";
 import type { Authenticity } from "../../../../core/space/tools/signed-records.js";
 import type { OutboxEntry } from "../../../../core/sync/outbox.js";
 import type { NotQueued } from "../../../../core/sync/relay-transport.js";
-import { peekSpaceId } from "../../../../core/wire/envelope.js";
+import { namesSpace } from "../../../../core/wire/envelope.js";
 import type { ActivityItem } from "../../model/activity.js";
 import { randomId, type SpaceContext } from "../../model/space-context.js";
 import { admittedAt } from "../../model/space-members.js";
@@ -211,14 +211,18 @@ export class ChatModel implements ToolModel {
    * message starts it afresh; a receipt from them counts over it.
    */
   private tookNotQueued(sent: NotQueued): void {
-    const space = peekSpaceId(sent.envelope);
-    if (!space || toHex(space) !== toHex(this.ctx.member.access.spaceId)) return;
-    const update = this.ctx.member.space.ownUpdate(sent.envelope);
-    const written = update ? messagesWrittenIn(update) : [];
+    const written = this.writtenIn(sent.envelope);
     if (written.length === 0) return;
     const devices = new Set(sent.full.map((t) => toHex(t.device)));
     for (const id of written) this.notQueued.set(id, devices);
     this.ctx.bump();
+  }
+
+  /** The messages one of this device's own envelopes of this space posts or rewrites. */
+  private writtenIn(envelope: Uint8Array): string[] {
+    if (!namesSpace(envelope, this.ctx.member.access.spaceId)) return [];
+    const update = this.ctx.member.space.ownUpdate(envelope);
+    return update ? messagesWrittenIn(update) : [];
   }
 
   /** Messages still waiting in the outbox, per outbox listing (one pass, not one per message). */
@@ -241,16 +245,13 @@ export class ChatModel implements ToolModel {
    */
   notePending(entries: readonly OutboxEntry[]): boolean {
     const listed = new Set<string>();
-    const spaceId = toHex(this.ctx.member.access.spaceId);
     let changed = false;
     for (const entry of entries) {
       const msgId = toHex(entry.msgId);
       listed.add(msgId);
       if (this.pendingPosts.has(msgId)) continue;
-      const space = peekSpaceId(entry.envelope);
-      if (!space || toHex(space) !== spaceId) continue;
-      const update = this.ctx.member.space.ownUpdate(entry.envelope);
-      const posted = update ? messagesWrittenIn(update) : [];
+      // Another space's entry writes nothing here: kept as such, so it is read once.
+      const posted = this.writtenIn(entry.envelope);
       this.pendingPosts.set(msgId, posted);
       changed ||= posted.length > 0;
     }
