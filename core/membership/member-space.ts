@@ -4,7 +4,7 @@ import type { DeviceCertificate, DeviceKeys } from "../crypto/identity.js";
 import { newEpochKey } from "../crypto/key-box.js";
 import { randomBytes } from "../crypto/random.js";
 import { noted } from "../diagnostics/recent-errors.js";
-import type { MembershipSend, Role } from "../space/access.js";
+import { type MembershipSend, manages, type Role } from "../space/access.js";
 import { RateLimiter } from "../space/rate-limiter.js";
 import type { Space } from "../space/space.js";
 import type { Store } from "../store/store.js";
@@ -202,8 +202,7 @@ export class MemberSpace {
   }
 
   private mayManage(): boolean {
-    const role = this.access.role(this.me.cert.user);
-    return role === "owner" || role === "manager";
+    return manages(this.access.role(this.me.cert.user));
   }
 
   /**
@@ -669,7 +668,7 @@ export class MemberSpace {
   private managerDevices(): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const member of this.log.state.members.values()) {
-      if (member.role !== "owner" && member.role !== "manager") continue;
+      if (!manages(member.role)) continue;
       for (const d of member.devices.keys()) out.push(fromHex(d));
     }
     return out;

@@ -9,6 +9,11 @@ import { EnvelopeKind } from "../wire/envelope.js";
 
 export type Role = "owner" | "manager" | "member" | "viewer";
 
+/** Whether a role manages the space: invites, lets in, removes, sets roles (owner or manager). */
+export function manages(role: Role | undefined): boolean {
+  return role === "owner" || role === "manager";
+}
+
 export interface SpaceAccess {
   readonly spaceId: Uint8Array;
   /** The epoch new envelopes are sealed under. */

@@ -8,7 +8,7 @@ import type * as Y from "yjs";
 import { toHex } from "../../../core/crypto/bytes.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import type { Whereabouts } from "../../../core/membership/whereabouts.js";
-import type { Role } from "../../../core/space/access.js";
+import { manages, type Role } from "../../../core/space/access.js";
 import { TYPING } from "../../../core/space/space.js";
 import { type Field, fieldPlace } from "../../../core/space/tools/entries.js";
 import { RecordVerifier } from "../../../core/space/tools/record-verifier.js";
@@ -159,10 +159,7 @@ export class SpaceContext {
     holds: (kind, place, record, author) =>
       this.verifier.verdict(kind, place, record, author) === "verified",
     nameOf: (user) => this.names.nameOf(user),
-    moderates: (user) => {
-      const role = this.member.log.state.members.get(user)?.role;
-      return role === "owner" || role === "manager";
-    },
+    moderates: (user) => manages(this.member.log.state.members.get(user)?.role),
   };
 
   get myRole(): Role | undefined {

@@ -14,7 +14,7 @@ import { displayName } from "../../../core/membership/display-name.js";
 import type { MemberSpace } from "../../../core/membership/member-space.js";
 import { PresenceAnnouncer } from "../../../core/membership/presence.js";
 import { Whereabouts } from "../../../core/membership/whereabouts.js";
-import type { Role } from "../../../core/space/access.js";
+import { manages, type Role } from "../../../core/space/access.js";
 import type { SpaceSummary } from "../../../core/space/space-summary.js";
 import type { RecordTrust } from "../../../core/space/tools/signed-records.js";
 import type { AppSyncEngine } from "../../../core/sync/links.js";
@@ -209,8 +209,7 @@ export class SpaceHandle {
   }
 
   get canManage(): boolean {
-    const role = this.myRole;
-    return role === "owner" || role === "manager";
+    return manages(this.myRole);
   }
 
   get canWrite(): boolean {

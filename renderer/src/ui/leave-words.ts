@@ -5,14 +5,14 @@
  * and no way to make anyone a manager again: that is said before, with what
  * to do instead.
  */
+import { manages } from "../../../core/space/access.js";
 import type { MemberView } from "../model/space-context.js";
-
-const manages = (m: MemberView) => m.role === "owner" || m.role === "manager";
 
 /** Whether I manage the space and, of the others who stay, none does. */
 export function leavesNoManager(members: readonly MemberView[]): boolean {
   const others = members.filter((m) => !m.me);
-  return members.some((m) => m.me && manages(m)) && others.length > 0 && !others.some(manages);
+  const managing = (m: MemberView) => manages(m.role);
+  return members.some((m) => m.me && managing(m)) && others.length > 0 && !others.some(managing);
 }
 
 export function leaveConfirmation(
