@@ -146,7 +146,7 @@ function RecentErrors({ errors }: { errors: readonly RecentError[] }) {
   );
 }
 
-/** Which implementation seals envelopes here: the WASM one, or the JS one and why. */
+/** Which implementation hashes envelopes here: native, the WASM one, or the JS one and why. */
 function hashingText(): string {
   const { name, unavailable } = hashBackend();
   if (name === "node") return "SHA-256, native";
@@ -154,6 +154,7 @@ function hashingText(): string {
   return `SHA-256, noble (JavaScript${unavailable ? `; WebAssembly unavailable: ${unavailable}` : ""})`;
 }
 
+/** Which implementation seals envelopes here: the WASM one, or the JS one and why. */
 function cipherText(): string {
   const { name, unavailable } = secretboxBackend();
   if (name === "libsodium") return "XSalsa20-Poly1305, libsodium (WebAssembly)";
