@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "@playwright/test";
+import { chromium, type Page } from "@playwright/test";
 import { toHex } from "../core/crypto/bytes.js";
 import type { RoutePolicy } from "../core/sync/routing.js";
 import { bundleForBrowser, CHROMIUM_ARGS, chromiumPath } from "../test/e2e/browser.js";
@@ -105,17 +105,11 @@ async function countPerDelta([sender, ...targets]: TestDevice[], textBytes: numb
 
 const LATENCY_EDITS = 300;
 
-/** Chromium with bundled pages served from loopback; `open` gives each page its own context. */
-async function withBrowser<T>(
+/** The pages' bundles (and scripts served beside them, a worker's, by path) as static files. */
+async function bundledFiles(
   entries: Record<string, string>,
-  use: (open: (name: string) => Promise<Page>, browser: Browser) => Promise<T>,
-  /** Scripts served beside the pages (a worker's), by path. */
-  scripts: Record<string, string> = {},
-): Promise<T> {
-  const browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: CHROMIUM_ARGS,
-  });
+  scripts: Record<string, string>,
+): Promise<Record<string, { type: string; body: string }>> {
   const files: Record<string, { type: string; body: string }> = {};
   for (const [name, entry] of Object.entries(entries)) {
     Object.assign(files, pageFiles(name, await bundleForBrowser(entry)));
@@ -123,14 +117,30 @@ async function withBrowser<T>(
   for (const [path, entry] of Object.entries(scripts)) {
     files[path] = { type: "text/javascript", body: await bundleForBrowser(entry) };
   }
-  const pages = await serveStatic(files);
+  return files;
+}
+
+/** Opens page `name` at `origin` in `page`, once its API is there. */
+async function load(page: Page, origin: string, name: string): Promise<Page> {
+  await page.goto(`${origin}/${name}.html`);
+  await page.waitForFunction(() => "grove" in globalThis);
+  return page;
+}
+
+/** Chromium with bundled pages served from loopback; `open` gives each page its own context. */
+async function withBrowser<T>(
+  entries: Record<string, string>,
+  use: (open: (name: string) => Promise<Page>) => Promise<T>,
+): Promise<T> {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: CHROMIUM_ARGS,
+  });
+  const pages = await serveStatic(await bundledFiles(entries, {}));
   try {
-    return await use(async (name) => {
-      const page = await (await browser.newContext()).newPage();
-      await page.goto(`${pages.origin}/${name}.html`);
-      await page.waitForFunction(() => "grove" in globalThis);
-      return page;
-    }, browser);
+    return await use(async (name) =>
+      load(await (await browser.newContext()).newPage(), pages.origin, name),
+    );
   } finally {
     await browser.close();
     await pages.close();
@@ -145,23 +155,14 @@ async function withDiskBrowser<T>(
   scripts: Record<string, string> = {},
 ): Promise<T> {
   const chrome = await launchOnDisk();
-  const files: Record<string, { type: string; body: string }> = {};
-  for (const [name, entry] of Object.entries(entries)) {
-    Object.assign(files, pageFiles(name, await bundleForBrowser(entry)));
-  }
-  for (const [path, entry] of Object.entries(scripts)) {
-    files[path] = { type: "text/javascript", body: await bundleForBrowser(entry) };
-  }
+  const files = await bundledFiles(entries, scripts);
   const servers: Awaited<ReturnType<typeof serveStatic>>[] = [];
   try {
     return await use(async (name) => {
       // Its own origin: the pages' databases stay apart in the one profile.
       const server = await serveStatic(files);
       servers.push(server);
-      const page = await chrome.context.newPage();
-      await page.goto(`${server.origin}/${name}.html`);
-      await page.waitForFunction(() => "grove" in globalThis);
-      return page;
+      return load(await chrome.context.newPage(), server.origin, name);
     });
   } finally {
     await chrome.close();
